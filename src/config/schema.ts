@@ -1,0 +1,87 @@
+/**
+ * The configuration schema: every setting with its default beside it. The schema is the type.
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65_535);
+
+/** Defaults for a model's dynamic batcher; a model's `config.json` overrides them. */
+export const BatchingDefaultsSchema = z
+  .object({
+    /** Largest batch the batcher forms (rows along dim 0). */
+    maxBatchSize: z.number().int().min(1).max(65_536).default(64),
+    /** How long a batch may wait for more requests once a runner is free (µs). 0: send at once. */
+    maxQueueDelayMicroseconds: z.number().int().min(0).max(10_000_000).default(0),
+    /** Requests (counted per model version) the queue holds before rejecting with 503. */
+    maxQueueSize: z.number().int().min(1).max(10_000_000).default(4096),
+    /** Number of priority levels; level 1 is served first. */
+    priorityLevels: z.number().int().min(1).max(16).default(2),
+    /** Priority a request gets when it names none. */
+    defaultPriority: z.number().int().min(1).max(16).default(2),
+  })
+  .strict();
+
+/** Settings of the inference runtime (onnxruntime-node). */
+export const RuntimeConfigSchema = z
+  .object({
+    /** Worker threads that run sessions; each runs one batch at a time. */
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(() => Math.max(1, availableParallelism())),
+    /** onnxruntime intra-op threads per session. */
+    intraOpThreads: z.number().int().min(1).max(256).default(1),
+    /** onnxruntime inter-op threads per session. */
+    interOpThreads: z.number().int().min(1).max(256).default(1),
+  })
+  .strict();
+
+/** The whole configuration. */
+export const ConfigSchema = z
+  .object({
+    /** Interface the servers bind to. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** HTTP (REST) port; 0 picks a free one. */
+    httpPort: port.default(8000),
+    /** gRPC port; 0 picks a free one. */
+    grpcPort: port.default(8001),
+    /** Folder served as the model repository (`<dir>/<model>/<version>/model.onnx`). */
+    modelsDir: z.string().min(1).optional(),
+    /** Poll the model repository for new and removed versions. */
+    watch: z.boolean().default(true),
+    /** How often the repository is polled (ms). */
+    watchIntervalMs: z.number().int().min(50).max(3_600_000).default(1000),
+    /** Largest request body accepted (bytes). */
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 31 - 1)
+      .default(64 * 1024 * 1024),
+    /** Largest single BYTES tensor element accepted (bytes). */
+    maxBytesElementBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1)
+      .default(1024 * 1024),
+    /** Log level. */
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** How long a graceful shutdown waits for in-flight requests (ms). */
+    shutdownGraceMs: z.number().int().min(0).max(600_000).default(30_000),
+    runtime: RuntimeConfigSchema.default(() => RuntimeConfigSchema.parse({})),
+    batching: BatchingDefaultsSchema.default(() => BatchingDefaultsSchema.parse({})),
+  })
+  .strict();
+
+/** The validated configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+/** The configuration as a caller may give it (every field optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** Batching defaults. */
+export type BatchingDefaults = z.infer<typeof BatchingDefaultsSchema>;
+/** Runtime settings. */
+export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

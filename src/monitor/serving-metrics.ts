@@ -1,0 +1,143 @@
+/**
+ * Prometheus metrics of the serving path. Each server owns its registry (no global state); label
+ * children are bound once per model version so the hot path only increments.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CutReason } from '../serving/batcher.ts';
+
+/** Seconds buckets from 50 µs to 10 s. */
+const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** Metrics bound to one model version. */
+export interface VersionMetrics {
+  success(protocol: string, seconds: number): void;
+  failure(protocol: string, reason: string): void;
+  queued(seconds: number): void;
+  batch(options: { size: number; reason: CutReason; computeSeconds: number }): void;
+  pending(delta: number): void;
+}
+
+/** The serving metrics. */
+export interface ServingMetrics {
+  readonly registry: Registry;
+  forVersion(model: string, version: string): VersionMetrics;
+  /** A failure before a model version was resolved (bad JSON, unknown model, …). */
+  failure(options: { model: string; protocol: string; reason: string }): void;
+  /** Prometheus text exposition. */
+  render(): Promise<string>;
+}
+
+/** Creates the metrics with process metrics in a fresh registry. */
+export function createServingMetrics(): ServingMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'stratum_' });
+  const requests = new Counter({
+    name: 'stratum_inference_requests_total',
+    help: 'Inference requests by outcome; failures carry the error code as reason.',
+    labelNames: ['model', 'version', 'protocol', 'outcome', 'reason'] as const,
+    registers: [registry],
+  });
+  const inferences = new Counter({
+    name: 'stratum_inference_count_total',
+    help: 'Inferences performed (rows: a request with a batch of 8 counts 8).',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+  const executions = new Counter({
+    name: 'stratum_inference_exec_count_total',
+    help: 'Model executions (batches run).',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+  const cuts = new Counter({
+    name: 'stratum_batch_cut_total',
+    help: 'Why each batch was cut: max_batch_size, preferred_batch_size, queue_delay, instance_free, unbatched.',
+    labelNames: ['model', 'version', 'reason'] as const,
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'stratum_batch_size',
+    help: 'Rows per executed batch.',
+    labelNames: ['model', 'version'] as const,
+    buckets: BATCH_BUCKETS,
+    registers: [registry],
+  });
+  const queueDuration = new Histogram({
+    name: 'stratum_queue_duration_seconds',
+    help: 'Time requests waited in the batch queue.',
+    labelNames: ['model', 'version'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const computeDuration = new Histogram({
+    name: 'stratum_compute_duration_seconds',
+    help: 'Time a batch spent in onnxruntime.',
+    labelNames: ['model', 'version'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const requestDuration = new Histogram({
+    name: 'stratum_request_duration_seconds',
+    help: 'Inference request latency from decoded request to encoded response.',
+    labelNames: ['model', 'version', 'protocol'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const pending = new Gauge({
+    name: 'stratum_pending_requests',
+    help: 'Inference requests queued or running.',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    forVersion(model, version) {
+      const labels = { model, version };
+      const inf = inferences.labels(labels);
+      const exec = executions.labels(labels);
+      const size = batchSize.labels(labels);
+      const queue = queueDuration.labels(labels);
+      const compute = computeDuration.labels(labels);
+      const pend = pending.labels(labels);
+      const ok = new Map<string, { counter: Counter.Internal; latency: Histogram.Internal<"model" | "version" | "protocol"> }>();
+      return {
+        success(protocol, seconds) {
+          let bound = ok.get(protocol);
+          if (bound === undefined) {
+            bound = {
+              counter: requests.labels({ model, version, protocol, outcome: 'success', reason: '' }),
+              latency: requestDuration.labels({ model, version, protocol }),
+            };
+            ok.set(protocol, bound);
+          }
+          bound.counter.inc();
+          bound.latency.observe(seconds);
+        },
+        failure(protocol, reason) {
+          requests.labels({ model, version, protocol, outcome: 'failure', reason }).inc();
+        },
+        queued(seconds) {
+          queue.observe(seconds);
+        },
+        batch({ size: rows, reason, computeSeconds }) {
+          inf.inc(rows);
+          exec.inc();
+          size.observe(rows);
+          compute.observe(computeSeconds);
+          cuts.labels({ model, version, reason }).inc();
+        },
+        pending(delta) {
+          pend.inc(delta);
+        },
+      };
+    },
+    failure({ model, protocol, reason }) {
+      requests.labels({ model, version: '', protocol, outcome: 'failure', reason }).inc();
+    },
+    render() {
+      return registry.metrics();
+    },
+  };
+}

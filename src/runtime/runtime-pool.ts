@@ -1,0 +1,181 @@
+/**
+ * A pool of worker threads that hold onnxruntime sessions. Each loaded model version has
+ * `instances` sessions spread over the workers; a run names the instance it wants, so the batcher
+ * can keep every instance busy with one batch at a time.
+ */
+import type { Worker } from 'node:worker_threads';
+import { StratumError } from '../errors/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import type {
+  SessionSettings,
+  WireTensor,
+  WireValueMetadata,
+  WorkerRequest,
+  WorkerResponse,
+} from './messages.ts';
+import { startTsWorker } from './start-ts-worker.ts';
+
+/** Options of {@link createRuntimePool}. */
+export interface RuntimePoolOptions {
+  /** Number of worker threads. */
+  workers: number;
+  /** Logger for worker failures. */
+  logger: Logger;
+}
+
+/** What {@link RuntimePool.load} loads. */
+export interface LoadRequest {
+  /** Unique key of the model version (e.g. `mlp:1`). */
+  key: string;
+  /** The ONNX model. */
+  bytes: Uint8Array;
+  /** How many sessions (execution slots) to create. */
+  instances: number;
+  settings: SessionSettings;
+}
+
+/** A loaded model version: its metadata and the instances that can run it. */
+export interface LoadedModel {
+  readonly key: string;
+  readonly inputs: readonly WireValueMetadata[];
+  readonly outputs: readonly WireValueMetadata[];
+  /** Instance count; pass an index in [0, instances) to {@link RuntimePool.run}. */
+  readonly instances: number;
+}
+
+/** A run's outputs and the time spent in `session.run`. */
+export interface RunResult {
+  readonly outputs: readonly WireTensor[];
+  readonly computeNs: number;
+}
+
+/** The pool. */
+export interface RuntimePool {
+  load(request: LoadRequest): Promise<LoadedModel>;
+  /**
+   * Runs one instance of a loaded model. The feeds' buffers are transferred to the worker: the
+   * caller must own them and not read them afterwards.
+   */
+  run(options: { key: string; instance: number; feeds: readonly WireTensor[]; fetches: readonly string[] }): Promise<RunResult>;
+  unload(key: string): Promise<void>;
+  /** Number of worker threads. */
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve: (response: WorkerResponse & { ok: true }) => void;
+  reject: (error: Error) => void;
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Starts `workers` session workers. */
+export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
+  const url = new URL('./session-worker.ts', import.meta.url);
+  let nextId = 1;
+  let closed = false;
+  const placements = new Map<string, number[]>();
+  let nextWorker = 0;
+
+  const slots: WorkerSlot[] = Array.from({ length: options.workers }, (_, index) => spawn(index));
+
+  function spawn(index: number): WorkerSlot {
+    const worker = startTsWorker(url, { name: `stratum-session-${index}` });
+    const slot: WorkerSlot = { worker, pending: new Map() };
+    worker.on('message', (response: WorkerResponse) => {
+      const pending = slot.pending.get(response.id);
+      if (pending === undefined) return;
+      slot.pending.delete(response.id);
+      if (response.ok) pending.resolve(response);
+      else if (response.kind === 'load') {
+        pending.reject(new StratumError('INVALID_MODEL', `onnxruntime could not load the model: ${response.message}`));
+      } else {
+        pending.reject(new StratumError('INTERNAL', `inference failed: ${response.message}`));
+      }
+    });
+    const fail = (error: Error): void => {
+      for (const p of slot.pending.values()) p.reject(new StratumError('INTERNAL', 'runtime worker failed', { cause: error }));
+      slot.pending.clear();
+    };
+    worker.on('error', (error) => {
+      options.logger.error({ err: error, worker: index }, 'runtime worker crashed');
+      fail(error);
+    });
+    worker.on('exit', (code) => {
+      if (!closed) {
+        options.logger.error({ worker: index, code }, 'runtime worker exited unexpectedly');
+        fail(new Error(`worker exited with code ${code}`));
+      }
+    });
+    return slot;
+  }
+
+  function send(workerIndex: number, message: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerResponse & { ok: true }> {
+    if (closed) return Promise.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
+    const slot = slots[workerIndex];
+    if (slot === undefined) return Promise.reject(new StratumError('INTERNAL', `no worker ${workerIndex}`));
+    return new Promise((resolve, reject) => {
+      slot.pending.set(message.id, { resolve, reject });
+      slot.worker.postMessage(message, transfer);
+    });
+  }
+
+  return {
+    size: slots.length,
+
+    async load(request) {
+      if (placements.has(request.key)) throw new StratumError('INTERNAL', `${request.key} is already loaded`);
+      const workers: number[] = [];
+      for (let i = 0; i < request.instances; i++) {
+        workers.push(nextWorker);
+        nextWorker = (nextWorker + 1) % slots.length;
+      }
+      // One session per worker that hosts an instance; instances on the same worker share it.
+      const hosts = [...new Set(workers)];
+      placements.set(request.key, workers);
+      try {
+        const responses = await Promise.all(
+          hosts.map((w) => send(w, { op: 'load', id: nextId++, key: request.key, bytes: request.bytes, settings: request.settings })),
+        );
+        const first = responses[0];
+        return { key: request.key, inputs: first?.inputs ?? [], outputs: first?.outputMetadata ?? [], instances: workers.length };
+      } catch (error) {
+        await this.unload(request.key).catch(() => undefined);
+        throw error;
+      }
+    },
+
+    async run({ key, instance, feeds, fetches }) {
+      const workers = placements.get(key);
+      const worker = workers?.[instance];
+      if (worker === undefined) throw new StratumError('MODEL_NOT_READY', `${key} is not loaded`);
+      const transfer: ArrayBuffer[] = [];
+      for (const f of feeds) if (ArrayBuffer.isView(f.data)) transfer.push(f.data.buffer as ArrayBuffer);
+      const response = await send(worker, { op: 'run', id: nextId++, key, feeds, fetches }, transfer);
+      return { outputs: response.outputs ?? [], computeNs: response.computeNs ?? 0 };
+    },
+
+    async unload(key) {
+      const workers = placements.get(key);
+      if (workers === undefined) return;
+      placements.delete(key);
+      await Promise.all([...new Set(workers)].map((w) => send(w, { op: 'unload', id: nextId++, key })));
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      const results = await Promise.allSettled(slots.map((s) => s.worker.terminate()));
+      for (const s of slots) {
+        for (const p of s.pending.values()) p.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
+        s.pending.clear();
+      }
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) options.logger.warn({ err: failed.reason }, 'a runtime worker did not terminate cleanly');
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * A model's optional `config.json` in the model repository: batching, instances, warm-up and which
+ * versions to serve. Field names follow Triton's model configuration where one exists.
+ */
+import { z } from 'zod';
+import type { BatchingDefaults, RuntimeConfig } from '../config/index.ts';
+import { StratumError } from '../errors/index.ts';
+import { formatIssues } from '../errors/format-issues.ts';
+
+const positive = z.number().int().min(1);
+
+/** The schema of `config.json`. */
+export const ModelConfigSchema = z
+  .object({
+    /** Largest batch; 0 turns batching off. */
+    maxBatchSize: z.number().int().min(0).max(65_536).optional(),
+    dynamicBatching: z
+      .object({
+        maxQueueDelayMicroseconds: z.number().int().min(0).max(10_000_000).optional(),
+        preferredBatchSizes: z.array(positive).max(64).optional(),
+        maxQueueSize: positive.optional(),
+        priorityLevels: z.number().int().min(1).max(16).optional(),
+        defaultPriority: z.number().int().min(1).max(16).optional(),
+        defaultTimeoutMicroseconds: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Sessions (execution slots) per version. @default the runtime's worker count */
+    instances: z.number().int().min(1).max(64).optional(),
+    intraOpThreads: z.number().int().min(1).max(256).optional(),
+    interOpThreads: z.number().int().min(1).max(256).optional(),
+    warmup: z
+      .union([z.boolean(), z.object({ batchSizes: z.array(positive).max(64) }).strict()])
+      .optional(),
+    versionPolicy: z
+      .union([
+        z.object({ latest: positive }).strict(),
+        z.object({ all: z.literal(true) }).strict(),
+        z.object({ specific: z.array(z.number().int().min(1)).min(1) }).strict(),
+      ])
+      .optional(),
+  })
+  .strict();
+
+/** The parsed `config.json`. */
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** Everything a model version is loaded with, defaults filled in. */
+export interface ResolvedModelConfig {
+  readonly maxBatchSize: number;
+  readonly maxQueueDelayMicroseconds: number;
+  readonly preferredBatchSizes: readonly number[];
+  readonly maxQueueSize: number;
+  readonly priorityLevels: number;
+  readonly defaultPriority: number;
+  readonly defaultTimeoutMicroseconds: number;
+  readonly instances: number;
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  /** Batch sizes warmed up before ready; empty means no warm-up. */
+  readonly warmupBatchSizes: readonly number[];
+  readonly versionPolicy: NonNullable<ModelConfig['versionPolicy']>;
+}
+
+/**
+ * Parses `config.json` text.
+ * @throws StratumError INVALID_MODEL naming the file and every issue with its path.
+ */
+export function parseModelConfig(text: string, file: string): ModelConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new StratumError('INVALID_MODEL', `${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ModelConfigSchema.safeParse(json);
+  if (!parsed.success) throw new StratumError('INVALID_MODEL', `${file}: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Fills in defaults from the server configuration. */
+export function resolveModelConfig(
+  config: ModelConfig,
+  defaults: { batching: BatchingDefaults; runtime: RuntimeConfig },
+): ResolvedModelConfig {
+  const b = config.dynamicBatching ?? {};
+  const maxBatchSize = config.maxBatchSize ?? defaults.batching.maxBatchSize;
+  const priorityLevels = b.priorityLevels ?? defaults.batching.priorityLevels;
+  const preferred = [...new Set(b.preferredBatchSizes ?? [])].filter((s) => s <= Math.max(1, maxBatchSize)).sort((x, y) => x - y);
+  const warmup = config.warmup ?? true;
+  const warmupBatchSizes =
+    warmup === false ? [] : warmup === true ? [...new Set([1, ...preferred])] : [...warmup.batchSizes];
+  return {
+    maxBatchSize,
+    maxQueueDelayMicroseconds: b.maxQueueDelayMicroseconds ?? defaults.batching.maxQueueDelayMicroseconds,
+    preferredBatchSizes: preferred,
+    maxQueueSize: b.maxQueueSize ?? defaults.batching.maxQueueSize,
+    priorityLevels,
+    defaultPriority: Math.min(b.defaultPriority ?? defaults.batching.defaultPriority, priorityLevels),
+    defaultTimeoutMicroseconds: b.defaultTimeoutMicroseconds ?? 0,
+    instances: config.instances ?? defaults.runtime.workers,
+    intraOpThreads: config.intraOpThreads ?? defaults.runtime.intraOpThreads,
+    interOpThreads: config.interOpThreads ?? defaults.runtime.interOpThreads,
+    warmupBatchSizes,
+    versionPolicy: config.versionPolicy ?? { latest: 1 },
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * Decodes a REST inference request (`POST …/infer`): JSON, or the binary tensor extension's JSON
+ * header followed by raw tensor bytes.
+ */
+import { z } from 'zod';
+import { formatIssues } from '../../errors/format-issues.ts';
+import { StratumError } from '../../errors/index.ts';
+import { DATATYPE_NAMES, isDatatype, type TensorValues } from '../../tensor/datatypes.ts';
+import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../types.ts';
+import { decodeBinaryTensor } from './tensor-binary.ts';
+import { decodeJsonTensor, describe } from './tensor-json.ts';
+
+const ParameterValue = z.union([z.string(), z.number(), z.boolean()]);
+const ParametersSchema = z.record(z.string(), ParameterValue);
+
+const InputHeader = z.object({
+  name: z.string().min(1, 'must be a non-empty string'),
+  datatype: z.string(),
+  shape: z.array(z.number().int().min(0).max(2 ** 31 - 1)).max(32),
+  parameters: ParametersSchema.optional(),
+  data: z.unknown().optional(),
+});
+
+const OutputHeader = z.object({
+  name: z.string().min(1, 'must be a non-empty string'),
+  parameters: ParametersSchema.optional(),
+});
+
+const RequestHeader = z.object({
+  id: z.string().optional(),
+  parameters: ParametersSchema.optional(),
+  inputs: z.array(InputHeader).min(1, 'must list at least one input'),
+  outputs: z.array(OutputHeader).optional(),
+});
+
+type RequestHeader = z.infer<typeof RequestHeader>;
+
+/** What to decode. */
+export interface RestInferBody {
+  /** The whole request body. */
+  readonly body: Buffer;
+  /** `Inference-Header-Content-Length`, when the binary extension is used. */
+  readonly headerLength?: number;
+  /** Largest BYTES element accepted. */
+  readonly maxBytesElement: number;
+}
+
+/**
+ * Decodes and structurally validates a REST inference request.
+ * @throws StratumError INVALID_JSON, BAD_REQUEST, INVALID_INPUT or INVALID_PARAMETER.
+ */
+export function decodeRestInferRequest(source: RestInferBody): InferRequest {
+  const { body, headerLength } = source;
+  if (headerLength !== undefined && headerLength > body.length) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `Inference-Header-Content-Length is ${headerLength} but the body has only ${body.length} bytes`,
+    );
+  }
+  const jsonEnd = headerLength ?? body.length;
+  const header = parseHeader(body.subarray(0, jsonEnd));
+  let offset = jsonEnd;
+  const inputs: InferInput[] = header.inputs.map((input, index) => {
+    const datatype = input.datatype;
+    if (!isDatatype(datatype)) {
+      throw new StratumError(
+        'INVALID_INPUT',
+        `input "${input.name}": unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPE_NAMES.join(', ')}`,
+      );
+    }
+    const binarySize = input.parameters?.['binary_data_size'];
+    let data: TensorValues;
+    if (binarySize !== undefined) {
+      if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) {
+        throw new StratumError(
+          'INVALID_PARAMETER',
+          `input "${input.name}": binary_data_size must be a non-negative integer, got ${describe(binarySize)}`,
+        );
+      }
+      if (input.data !== undefined) {
+        throw new StratumError('INVALID_INPUT', `input "${input.name}": has both "data" and binary_data_size`);
+      }
+      if (headerLength === undefined) {
+        throw new StratumError(
+          'BAD_REQUEST',
+          `input "${input.name}": binary_data_size is set but the request has no Inference-Header-Content-Length header`,
+        );
+      }
+      if (offset + binarySize > body.length) {
+        throw new StratumError(
+          'BAD_REQUEST',
+          `input "${input.name}": binary_data_size ${binarySize} runs past the end of the body (${body.length - offset} bytes left)`,
+        );
+      }
+      const bytes = body.subarray(offset, offset + binarySize);
+      offset += binarySize;
+      data = decodeBinaryTensor({
+        name: input.name,
+        datatype,
+        shape: input.shape,
+        bytes,
+        maxBytesElement: source.maxBytesElement,
+      });
+    } else {
+      if (input.data === undefined) {
+        throw new StratumError(
+          'INVALID_INPUT',
+          `input "${input.name}" (inputs[${index}]): has no "data" and no binary_data_size parameter`,
+        );
+      }
+      data = decodeJsonTensor({
+        name: input.name,
+        datatype,
+        shape: input.shape,
+        data: input.data,
+        maxBytesElement: source.maxBytesElement,
+      });
+    }
+    return withOptional({ name: input.name, datatype, shape: input.shape, data }, 'parameters', input.parameters);
+  });
+  if (offset !== body.length) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `the body has ${body.length - offset} bytes after the JSON header that no input's binary_data_size accounts for`,
+    );
+  }
+  return buildRequest(header, inputs);
+}
+
+function parseHeader(bytes: Buffer): RequestHeader {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new StratumError('INVALID_JSON', `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = RequestHeader.safeParse(json);
+  if (!parsed.success) {
+    throw new StratumError('BAD_REQUEST', `invalid inference request: ${formatIssues(parsed.error)}`, {
+      details: { issues: parsed.error.issues },
+    });
+  }
+  return parsed.data;
+}
+
+function buildRequest(header: RequestHeader, inputs: InferInput[]): InferRequest {
+  const params = header.parameters;
+  const binaryOutputs = readBool(params, 'binary_data_output') ?? false;
+  const outputs: RequestedOutput[] | undefined = header.outputs?.map((o) => ({
+    name: o.name,
+    binary: readBool(o.parameters, 'binary_data', `output "${o.name}": `) ?? binaryOutputs,
+  }));
+  const priority = readInt(params, 'priority', 0);
+  const timeout = readInt(params, 'timeout', 0);
+  let request: InferRequest = { inputs, binaryOutputs };
+  if (header.id !== undefined) request = { ...request, id: header.id };
+  if (params !== undefined) request = { ...request, parameters: params as Parameters };
+  if (outputs !== undefined) request = { ...request, outputs };
+  if (priority !== undefined) request = { ...request, priority };
+  if (timeout !== undefined) request = { ...request, timeoutMicroseconds: timeout };
+  return request;
+}
+
+/** Reads a boolean parameter. */
+export function readBool(params: Parameters | undefined, key: string, where = ''): boolean | undefined {
+  const value = params?.[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') {
+    throw new StratumError('INVALID_PARAMETER', `${where}parameter "${key}" must be true or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Reads an integer parameter no smaller than `min`. */
+export function readInt(params: Parameters | undefined, key: string, min: number): number | undefined {
+  const value = params?.[key];
+  if (value === undefined) return undefined;
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
+    throw new StratumError(
+      'INVALID_PARAMETER',
+      `parameter "${key}" must be an integer ≥ ${min}, got ${describe(value)}`,
+    );
+  }
+  return n;
+}
+
+function withOptional<T extends object, K extends string, V>(
+  base: T,
+  key: K,
+  value: V | undefined,
+): T & Partial<Record<K, V>> {
+  return value === undefined ? base : { ...base, [key]: value };
+}

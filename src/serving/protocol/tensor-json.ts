@@ -1,0 +1,195 @@
+/**
+ * JSON tensor data: decoding the protocol's flat or nested `data` arrays into typed arrays (checking
+ * every element) and encoding typed arrays back into JSON text.
+ */
+import { StratumError } from '../../errors/index.ts';
+import {
+  DATATYPES,
+  type Datatype,
+  elementCount,
+  INT_RANGES,
+  type TensorValues,
+} from '../../tensor/datatypes.ts';
+
+const utf8 = new TextEncoder();
+
+/** What to decode. */
+export interface JsonTensorSource {
+  /** Tensor name, for messages. */
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+  /** The `data` member as parsed from JSON. */
+  readonly data: unknown;
+  /** Largest BYTES element accepted. */
+  readonly maxBytesElement: number;
+}
+
+/**
+ * Decodes a JSON `data` member (flat, or nested row-major) into typed values.
+ * @throws StratumError INVALID_INPUT naming the tensor, the element index and what was wrong.
+ */
+export function decodeJsonTensor(source: JsonTensorSource): TensorValues {
+  const { name, datatype, shape } = source;
+  if (!Array.isArray(source.data)) {
+    throw invalid(name, `"data" must be an array, got ${describe(source.data)}`);
+  }
+  const flat = isFlat(source.data) ? source.data : flatten(source.data, name);
+  const expected = elementCount(shape);
+  if (flat.length !== expected) {
+    throw invalid(
+      name,
+      `shape [${shape.join(',')}] needs ${expected} elements, got ${flat.length} in "data"`,
+    );
+  }
+  const info = DATATYPES[datatype];
+  switch (info.json) {
+    case 'float':
+      return decodeFloats(flat, new (info.array as Float32ArrayConstructor)(flat.length), name);
+    case 'int':
+      return decodeInts(flat, datatype, name);
+    case 'bigint':
+      return decodeBigInts(flat, datatype, name);
+    case 'bool':
+      return decodeBools(flat, name);
+    case 'bytes':
+      return decodeBytes(flat, name, source.maxBytesElement);
+    case 'none':
+      throw new StratumError(
+        'UNSUPPORTED',
+        `input "${name}": datatype ${datatype} cannot be sent as JSON; use the binary tensor extension`,
+      );
+  }
+}
+
+function isFlat(data: unknown[]): boolean {
+  return data.length === 0 || !Array.isArray(data[0]);
+}
+
+function flatten(data: unknown[], name: string): unknown[] {
+  const out: unknown[] = [];
+  const walk = (node: unknown[], depth: number): void => {
+    if (depth > 32) throw invalid(name, '"data" is nested more than 32 levels deep');
+    for (const item of node) {
+      if (Array.isArray(item)) walk(item, depth + 1);
+      else out.push(item);
+    }
+  };
+  walk(data, 0);
+  return out;
+}
+
+function decodeFloats(flat: unknown[], out: Float32Array | Float64Array, name: string): TensorValues {
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'number') throw badElement(name, i, 'a number', v);
+    out[i] = v;
+  }
+  return out;
+}
+
+function decodeInts(flat: unknown[], datatype: Datatype, name: string): TensorValues {
+  const Ctor = DATATYPES[datatype].array as Int32ArrayConstructor;
+  const out = new Ctor(flat.length);
+  const [lo, hi] = INT_RANGES[datatype] ?? [-Infinity, Infinity];
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      throw badElement(name, i, `an integer in [${lo}, ${hi}] for ${datatype}`, v);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function decodeBigInts(flat: unknown[], datatype: Datatype, name: string): TensorValues {
+  const unsigned = datatype === 'UINT64';
+  const out = unsigned ? new BigUint64Array(flat.length) : new BigInt64Array(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || (unsigned && v < 0)) {
+      throw badElement(name, i, unsigned ? 'a non-negative integer' : 'an integer', v);
+    }
+    out[i] = BigInt(v);
+  }
+  return out;
+}
+
+function decodeBools(flat: unknown[], name: string): TensorValues {
+  const out = new Uint8Array(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'boolean') throw badElement(name, i, 'true or false', v);
+    out[i] = v ? 1 : 0;
+  }
+  return out;
+}
+
+function decodeBytes(flat: unknown[], name: string, limit: number): TensorValues {
+  const out: Uint8Array[] = new Array<Uint8Array>(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'string') throw badElement(name, i, 'a string', v);
+    const bytes = utf8.encode(v);
+    if (bytes.length > limit) {
+      throw new StratumError(
+        'BODY_TOO_LARGE',
+        `input "${name}": element ${i} is ${bytes.length} bytes, over the ${limit}-byte limit for one BYTES element`,
+      );
+    }
+    out[i] = bytes;
+  }
+  return out;
+}
+
+const utf8Decoder = new TextDecoder();
+
+/**
+ * Encodes tensor values as the JSON text of a flat `data` array. Non-finite floats, which JSON
+ * cannot carry, become null.
+ */
+export function encodeJsonData(values: TensorValues, datatype: Datatype): string {
+  if (Array.isArray(values)) {
+    return JSON.stringify(values.map((b) => utf8Decoder.decode(b)));
+  }
+  if (datatype === 'BOOL') {
+    let s = '[';
+    for (let i = 0; i < values.length; i++) s += (i ? ',' : '') + (values[i] ? 'true' : 'false');
+    return `${s}]`;
+  }
+  if (datatype === 'FP16') {
+    throw new StratumError('UNSUPPORTED', 'FP16 outputs can only be sent in binary; set binary_data');
+  }
+  // Typed-array join prints integers and shortest round-trip floats, which is valid JSON except
+  // for NaN and ±Infinity.
+  const text = `[${values.join(',')}]`;
+  if (datatype === 'FP32' || datatype === 'FP64') {
+    if (text.includes('N') || text.includes('I')) return text.replace(/-?(NaN|Infinity)/g, 'null');
+  }
+  return text;
+}
+
+/** An INVALID_INPUT error about tensor `name`. */
+export function invalid(name: string, what: string): StratumError {
+  return new StratumError('INVALID_INPUT', `input "${name}": ${what}`, { details: { input: name } });
+}
+
+function badElement(name: string, index: number, expected: string, got: unknown): StratumError {
+  return new StratumError(
+    'INVALID_INPUT',
+    `input "${name}": element ${index} of "data" must be ${expected}, got ${describe(got)}`,
+    { details: { input: name, index } },
+  );
+}
+
+/** A short description of a JSON value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') {
+    const shown = value.length > 20 ? `${value.slice(0, 20)}…` : value;
+    return `string ${JSON.stringify(shown)}`;
+  }
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,69 @@
+/**
+ * The transport-neutral shapes of an inference: what REST and gRPC decode into and encode from.
+ */
+import type { Datatype, TensorValues } from '../tensor/datatypes.ts';
+
+/** Request or tensor parameters (the protocol's `parameters` object). */
+export type Parameters = Record<string, string | number | boolean | bigint>;
+
+/** A decoded input tensor. */
+export interface InferInput {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+  readonly data: TensorValues;
+  readonly parameters?: Parameters;
+}
+
+/** An output the client asked for. */
+export interface RequestedOutput {
+  readonly name: string;
+  /** Send this output in the binary extension. */
+  readonly binary: boolean;
+}
+
+/** A decoded inference request. */
+export interface InferRequest {
+  readonly id?: string;
+  readonly parameters?: Parameters;
+  readonly inputs: readonly InferInput[];
+  /** Requested outputs; undefined means every output. */
+  readonly outputs?: readonly RequestedOutput[];
+  /** Whether outputs not listed individually are sent as binary (`binary_data_output`). */
+  readonly binaryOutputs: boolean;
+  /** 1 is the highest priority. */
+  readonly priority?: number;
+  /** Queue timeout in microseconds. */
+  readonly timeoutMicroseconds?: number;
+}
+
+/** An output tensor. */
+export interface InferOutput {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+  readonly data: TensorValues;
+  readonly binary: boolean;
+}
+
+/** A finished inference. */
+export interface InferResponse {
+  readonly modelName: string;
+  readonly modelVersion: string;
+  readonly id?: string;
+  readonly parameters?: Parameters;
+  readonly outputs: readonly InferOutput[];
+}
+
+/** A tensor in a model's signature; -1 marks a dynamic dimension. */
+export interface TensorSpec {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+}
+
+/** A model version's inputs and outputs. */
+export interface Signature {
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+}
