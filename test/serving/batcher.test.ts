@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { type Batch, type BatcherSettings, createBatcher } from '../../src/serving/batcher.ts';
+import { StratumError } from '../../src/errors/index.ts';
+
+const BASE: BatcherSettings = {
+  batching: true,
+  maxBatchSize: 8,
+  maxQueueDelayMicroseconds: 0,
+  preferredBatchSizes: [],
+  maxQueueSize: 100,
+  priorityLevels: 2,
+  defaultPriority: 2,
+  defaultTimeoutMicroseconds: 0,
+  instances: 1,
+};
+
+/** A batcher whose executor records batches and finishes each when `release()` is called. */
+function harness(settings: Partial<BatcherSettings> = {}) {
+  const batches: Batch<string>[] = [];
+  const gates: (() => void)[] = [];
+  const batcher = createBatcher<string, string>({
+    name: 'model "t" version 1',
+    settings: { ...BASE, ...settings },
+    execute: async (batch) => {
+      batches.push(batch);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return batch.items.map((i) => `done:${i.payload}`);
+    },
+  });
+  const release = async (): Promise<void> => {
+    while (gates.length === 0) await sleep(1);
+    (gates.shift() as () => void)();
+    await sleep(0);
+  };
+  return { batcher, batches, release };
+}
+
+const submit = (b: ReturnType<typeof harness>['batcher'], payload: string, extra: { rows?: number; priority?: number; shapeKey?: string; timeoutMicroseconds?: number } = {}) =>
+  b.submit({ payload, rows: extra.rows ?? 1, shapeKey: extra.shapeKey ?? '', ...extra });
+
+test('a free instance takes a lone request at once (no delay configured)', async () => {
+  const h = harness();
+  const p = submit(h.batcher, 'a');
+  assert.equal(h.batches.length, 1);
+  assert.equal(h.batches[0]?.reason, 'instance_free');
+  await h.release();
+  assert.equal(await p, 'done:a');
+});
+
+test('requests that arrive while the instance is busy are stacked into the next batch', async () => {
+  const h = harness();
+  const first = submit(h.batcher, 'a');
+  const rest = ['b', 'c', 'd'].map((x) => submit(h.batcher, x));
+  assert.equal(h.batcher.queued, 3);
+  await h.release();
+  assert.equal(h.batches.length, 2);
+  assert.deepEqual(h.batches[1]?.items.map((i) => i.payload), ['b', 'c', 'd']);
+  assert.equal(h.batches[1]?.rows, 3);
+  await h.release();
+  assert.deepEqual(await Promise.all([first, ...rest]), ['done:a', 'done:b', 'done:c', 'done:d']);
+});
+
+test('batches never exceed maxBatchSize rows, and a full batch is cut for that reason', async () => {
+  const h = harness({ maxBatchSize: 4 });
+  const all = [submit(h.batcher, 'busy')];
+  for (let i = 0; i < 6; i++) all.push(submit(h.batcher, `r${i}`, { rows: 2 }));
+  for (let i = 0; i < 4; i++) await h.release();
+  await Promise.all(all);
+  const sizes = h.batches.map((b) => b.rows);
+  assert.deepEqual(sizes, [1, 4, 4, 4]);
+  assert.equal(h.batches[1]?.reason, 'max_batch_size');
+});
+
+test('maxQueueDelay holds a partial batch until the oldest request has waited that long', async () => {
+  const h = harness({ maxQueueDelayMicroseconds: 30_000 });
+  const started = performance.now();
+  const all = [submit(h.batcher, 'a'), submit(h.batcher, 'b')];
+  await sleep(5);
+  all.push(submit(h.batcher, 'c'));
+  assert.equal(h.batches.length, 0, 'nothing is cut before the delay');
+  while (h.batches.length === 0) await sleep(2);
+  assert.ok(performance.now() - started >= 29, 'the delay was respected');
+  assert.equal(h.batches[0]?.reason, 'queue_delay');
+  assert.equal(h.batches[0]?.rows, 3);
+  await h.release();
+  await Promise.all(all);
+});
+
+test('a preferred batch size is cut without waiting for the delay', async () => {
+  const h = harness({ maxQueueDelayMicroseconds: 5_000_000, preferredBatchSizes: [2, 4] });
+  const all = ['a', 'b', 'c', 'd', 'e'].map((x) => submit(h.batcher, x));
+  assert.equal(h.batches.length, 1);
+  assert.equal(h.batches[0]?.reason, 'preferred_batch_size');
+  assert.equal(h.batches[0]?.rows, 2);
+  await h.release();
+  assert.equal(h.batches[1]?.rows, 2);
+  await h.release();
+  h.batcher.close(new StratumError('MODEL_NOT_READY', 'closed'));
+  await Promise.allSettled(all);
+});
+
+test('higher priority (1) is served before lower priority, whatever the arrival order', async () => {
+  const h = harness({ maxBatchSize: 1 });
+  const all = [submit(h.batcher, 'busy'), submit(h.batcher, 'low1', { priority: 2 }), submit(h.batcher, 'low2', { priority: 2 }), submit(h.batcher, 'high', { priority: 1 })];
+  for (let i = 0; i < 4; i++) await h.release();
+  await Promise.all(all);
+  assert.deepEqual(h.batches.map((b) => b.items[0]?.payload), ['busy', 'high', 'low1', 'low2']);
+});
+
+test('an out-of-range priority is rejected with INVALID_PARAMETER', async () => {
+  const h = harness();
+  await assert.rejects(submit(h.batcher, 'x', { priority: 3 }), (e: StratumError) => e.code === 'INVALID_PARAMETER' && /priority/.test(e.message));
+});
+
+test('a request whose timeout expires in the queue fails with QUEUE_TIMEOUT and is never run', async () => {
+  const h = harness();
+  const busy = submit(h.batcher, 'busy');
+  const late = submit(h.batcher, 'late', { timeoutMicroseconds: 5_000 });
+  await assert.rejects(late, (e: StratumError) => e.code === 'QUEUE_TIMEOUT' && /5000 µs/.test(e.message));
+  assert.equal(h.batcher.queued, 0);
+  await h.release();
+  await busy;
+  assert.equal(h.batches.length, 1, 'the expired request was not executed');
+});
+
+test('a full queue rejects with QUEUE_FULL and a retry hint, and recovers', async () => {
+  const h = harness({ maxQueueSize: 2 });
+  const busy = submit(h.batcher, 'busy');
+  const queued = [submit(h.batcher, 'q1'), submit(h.batcher, 'q2')];
+  await assert.rejects(submit(h.batcher, 'over'), (e: StratumError) => e.code === 'QUEUE_FULL' && e.retryAfterSeconds === 1);
+  await h.release();
+  await h.release();
+  await Promise.all([busy, ...queued]);
+  const again = submit(h.batcher, 'again');
+  await h.release();
+  assert.equal(await again, 'done:again');
+});
+
+test('only requests with the same non-batch shape share a batch', async () => {
+  const h = harness();
+  const all = [submit(h.batcher, 'busy'), submit(h.batcher, 'a', { shapeKey: '64' }), submit(h.batcher, 'b', { shapeKey: '32' }), submit(h.batcher, 'c', { shapeKey: '64' })];
+  for (let i = 0; i < 3; i++) await h.release();
+  await Promise.all(all);
+  assert.deepEqual(h.batches.map((b) => b.items.map((i) => i.payload)), [['busy'], ['a', 'c'], ['b']]);
+});
+
+test('a request larger than maxBatchSize is rejected with INVALID_INPUT', async () => {
+  const h = harness({ maxBatchSize: 4 });
+  await assert.rejects(submit(h.batcher, 'big', { rows: 5 }), (e: StratumError) => e.code === 'INVALID_INPUT' && /at most 4/.test(e.message));
+});
+
+test('an unbatched model runs every request on its own', async () => {
+  const h = harness({ batching: false });
+  const all = ['a', 'b', 'c'].map((x) => submit(h.batcher, x));
+  for (let i = 0; i < 3; i++) await h.release();
+  await Promise.all(all);
+  assert.deepEqual(h.batches.map((b) => [b.rows, b.reason]), [[1, 'unbatched'], [1, 'unbatched'], [1, 'unbatched']]);
+});
+
+test('every instance gets a batch of its own', async () => {
+  const h = harness({ instances: 2 });
+  const all = ['a', 'b', 'c'].map((x) => submit(h.batcher, x));
+  assert.equal(h.batches.length, 2);
+  assert.notEqual(h.batches[0]?.instance, h.batches[1]?.instance);
+  for (let i = 0; i < 2; i++) await h.release();
+  await h.release();
+  await Promise.all(all);
+});
+
+test('an executor failure rejects every request of that batch and frees the instance', async () => {
+  let calls = 0;
+  const batcher = createBatcher<string, string>({
+    name: 't',
+    settings: BASE,
+    execute: async (batch) => {
+      calls++;
+      if (calls === 1) throw new StratumError('INTERNAL', 'boom');
+      return batch.items.map((i) => i.payload);
+    },
+  });
+  await assert.rejects(batcher.submit({ payload: 'x', rows: 1, shapeKey: '' }), /boom/);
+  assert.equal(await batcher.submit({ payload: 'y', rows: 1, shapeKey: '' }), 'y');
+});
+
+test('drain waits for queued and running work; close rejects what is still queued', async () => {
+  const h = harness();
+  const running = submit(h.batcher, 'run');
+  const queued = submit(h.batcher, 'queued');
+  let drained = false;
+  const drain = h.batcher.drain().then(() => {
+    drained = true;
+  });
+  await sleep(5);
+  assert.equal(drained, false);
+  await h.release();
+  await h.release();
+  await drain;
+  assert.equal(await running, 'done:run');
+  assert.equal(await queued, 'done:queued');
+
+  const busy = submit(h.batcher, 'busy');
+  const pending = submit(h.batcher, 'pending');
+  h.batcher.close(new StratumError('MODEL_NOT_READY', 'unloaded'));
+  await assert.rejects(pending, (e: StratumError) => e.code === 'MODEL_NOT_READY');
+  await assert.rejects(submit(h.batcher, 'after'), (e: StratumError) => e.code === 'MODEL_NOT_READY');
+  await h.release();
+  assert.equal(await busy, 'done:busy');
+});
