@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { writeModelRepository } from '../helpers/test-server.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/stratum.js', import.meta.url));
+
+function freePortPair(): number {
+  return 20_000 + Math.floor(Math.random() * 20_000);
+}
+
+async function startProcess(t: import('node:test').TestContext, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { child, output: () => output, exited };
+}
+
+async function waitReady(url: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/v2/health/ready`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeModelRepository(dir, { fixtures: ['transformer'], modelConfigs: { transformer: { instances: 1 } } });
+  const port = freePortPair();
+  const proc = await startProcess(t, ['serve', '--models', dir, '--http-port', String(port), '--grpc-port', String(port + 1), '--workers', '1', '--log-level', 'info']);
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url);
+  const body = JSON.stringify({ inputs: [{ name: 'tokens', datatype: 'FP32', shape: [4, 64, 128], data: new Array(4 * 64 * 128).fill(0.1) }] });
+  const inflight = Array.from({ length: 8 }, () =>
+    fetch(`${url}/v2/models/transformer/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then((r) => r.status),
+  );
+  await sleep(30);
+  proc.child.kill('SIGTERM');
+  const statuses = await Promise.all(inflight);
+  assert.deepEqual(statuses, new Array(8).fill(200), 'every request accepted before the signal was answered');
+  assert.equal(await proc.exited, 0);
+  assert.match(proc.output(), /shutting down/);
+  assert.match(proc.output(), /stopped/);
+});
+
+test('stratum serve reports a bad flag or a missing repository clearly and exits non-zero', async (t) => {
+  const missing = await startProcess(t, ['serve', '--http-port', '0']);
+  assert.equal(await missing.exited, 1);
+  assert.match(missing.output(), /no model repository: pass --models <dir>/);
+  const bad = await startProcess(t, ['serve', '--models', '/tmp', '--http-port', 'eighty']);
+  assert.equal(await bad.exited, 1);
+  assert.match(bad.output(), /httpPort/);
+});
+
+test('stratum demo --once builds the models, serves them and answers over REST and gRPC', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-demo-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const port = freePortPair();
+  const proc = await startProcess(t, ['demo', '--once', '--http-port', String(port), '--grpc-port', String(port + 1), '--log-level', 'warn'], { STRATUM_MODELS_DIR: dir });
+  const code = await proc.exited;
+  assert.equal(code, 0, proc.output());
+  assert.match(proc.output(), /REST {2}POST \/v2\/models\/mlp\/infer → 200/);
+  assert.match(proc.output(), /gRPC {2}ModelInfer\(mlp\) → class \d \(same as REST: true\)/);
+  assert.match(proc.output(), /curl -s -X POST/);
+  assert.ok(proc.output().includes(dir), 'the repository went where it was told');
+});
