@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeModelRepository } from '../helpers/test-server.ts';
 
@@ -14,7 +14,7 @@ function freePortPair(): number {
   return 20_000 + Math.floor(Math.random() * 20_000);
 }
 
-async function startProcess(t: import('node:test').TestContext, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+async function startProcess(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -3,7 +3,7 @@
  * and the binary tensor extension), the model repository and statistics extensions, and
  * Prometheus metrics.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import { StratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -74,7 +74,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get('/v2/models/:model', metadata);
   app.get('/v2/models/:model/versions/:version', metadata);
 
-  const ready = async (req: FastifyRequest<{ Params: ModelParams }>, reply: import('fastify').FastifyReply) => {
+  const ready = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const ok = service.modelReady(req.params.model, req.params.version);
     return reply.code(ok ? 200 : 400).send({ name: req.params.model, ready: ok });
   };
@@ -85,7 +85,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get('/v2/models/:model/stats', stats);
   app.get('/v2/models/:model/versions/:version/stats', stats);
 
-  const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: import('fastify').FastifyReply) => {
+  const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) {
       throw new StratumError('BAD_REQUEST', 'the inference request has no body; send JSON with an "inputs" array');

@@ -82,7 +82,7 @@ function flatten(data: unknown[], name: string): unknown[] {
 function decodeFloats(flat: unknown[], out: Float32Array | Float64Array, name: string): TensorValues {
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
-    if (typeof v !== 'number') throw badElement(name, i, 'a number', v);
+    if (typeof v !== 'number') throw badElement(name, i, { expected: 'a number', got: v });
     out[i] = v;
   }
   return out;
@@ -95,7 +95,7 @@ function decodeInts(flat: unknown[], datatype: Datatype, name: string): TensorVa
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-      throw badElement(name, i, `an integer in [${lo}, ${hi}] for ${datatype}`, v);
+      throw badElement(name, i, { expected: `an integer in [${lo}, ${hi}] for ${datatype}`, got: v });
     }
     out[i] = v;
   }
@@ -108,7 +108,7 @@ function decodeBigInts(flat: unknown[], datatype: Datatype, name: string): Tenso
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || (unsigned && v < 0)) {
-      throw badElement(name, i, unsigned ? 'a non-negative integer' : 'an integer', v);
+      throw badElement(name, i, { expected: unsigned ? 'a non-negative integer' : 'an integer', got: v });
     }
     out[i] = BigInt(v);
   }
@@ -119,7 +119,7 @@ function decodeBools(flat: unknown[], name: string): TensorValues {
   const out = new Uint8Array(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
-    if (typeof v !== 'boolean') throw badElement(name, i, 'true or false', v);
+    if (typeof v !== 'boolean') throw badElement(name, i, { expected: 'true or false', got: v });
     out[i] = v ? 1 : 0;
   }
   return out;
@@ -129,7 +129,7 @@ function decodeBytes(flat: unknown[], name: string, limit: number): TensorValues
   const out: Uint8Array[] = new Array<Uint8Array>(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
-    if (typeof v !== 'string') throw badElement(name, i, 'a string', v);
+    if (typeof v !== 'string') throw badElement(name, i, { expected: 'a string', got: v });
     const bytes = utf8.encode(v);
     if (bytes.length > limit) {
       throw new StratumError(
@@ -174,7 +174,8 @@ export function invalid(name: string, what: string): StratumError {
   return new StratumError('INVALID_INPUT', `input "${name}": ${what}`, { details: { input: name } });
 }
 
-function badElement(name: string, index: number, expected: string, got: unknown): StratumError {
+function badElement(name: string, index: number, expectation: { expected: string; got: unknown }): StratumError {
+  const { expected, got } = expectation;
   return new StratumError(
     'INVALID_INPUT',
     `input "${name}": element ${index} of "data" must be ${expected}, got ${describe(got)}`,

@@ -1,0 +1,68 @@
+/**
+ * What a load-generator child prints (one JSON line on stdout) and the closed-loop timing both
+ * generators share: a warm-up window whose responses are discarded, then a measurement window.
+ */
+import { performance } from 'node:perf_hooks';
+import type { LatencySummary } from './latency-recorder.ts';
+
+/** The result of one load run, as printed by `rest-load.ts` and `grpc-load.ts`. */
+export interface LoadResult {
+  /** Completed 2xx/OK responses inside the measurement window. */
+  readonly completed: number;
+  /** Non-2xx responses or failed calls inside the whole run. */
+  readonly errors: number;
+  /** First error message seen, if any. */
+  readonly firstError?: string;
+  /** Length of the measurement window (s). */
+  readonly seconds: number;
+  /** completed / seconds. */
+  readonly throughput: number;
+  readonly latency: LatencySummary;
+  /** The generator's own CPU time over the measurement window, as % of one core. */
+  readonly cpuPercent: number;
+  /** Event-loop utilisation of the generator over the measurement window (0–1). */
+  readonly elu: number;
+}
+
+/** The measurement window of a closed loop. */
+export interface LoadWindow {
+  /** performance.now() at which measuring starts. */
+  readonly measureStart: number;
+  /** performance.now() after which no request is sent. */
+  readonly end: number;
+}
+
+/** Starts the window `warmupMs` from now, lasting `durationMs`. */
+export function openWindow(warmupMs: number, durationMs: number): LoadWindow {
+  const now = performance.now();
+  return { measureStart: now + warmupMs, end: now + warmupMs + durationMs };
+}
+
+/** Samples CPU and event-loop utilisation from the start of the measurement window. */
+export function measureSelf(window: LoadWindow): () => { cpuPercent: number; elu: number } {
+  let cpu0 = process.cpuUsage();
+  let elu0 = performance.eventLoopUtilization();
+  let t0 = performance.now();
+  const timer = setTimeout(
+    () => {
+      cpu0 = process.cpuUsage();
+      elu0 = performance.eventLoopUtilization();
+      t0 = performance.now();
+    },
+    Math.max(0, window.measureStart - performance.now()),
+  );
+  return () => {
+    clearTimeout(timer);
+    const cpu = process.cpuUsage(cpu0);
+    const elapsedMs = performance.now() - t0;
+    return {
+      cpuPercent: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
+      elu: performance.eventLoopUtilization(elu0).utilization,
+    };
+  };
+}
+
+/** Prints the result as the one JSON line the orchestrator reads. */
+export function printResult(result: LoadResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

@@ -1,0 +1,103 @@
+/**
+ * Starts the Stratum server under test as its own process (`node bin/stratum.js serve …`) on free
+ * loopback ports, with the server flags and per-model `config.json` of one configuration, and
+ * waits for `/v2/health/ready`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProcessGroup } from '../process/process-group.ts';
+import { freePort } from '../process/free-port.ts';
+import type { BenchModel } from '../workload.ts';
+
+/** One server configuration of the bench. */
+export interface StratumSettings {
+  /** Short name for tables, e.g. `w2·t1·d0`. */
+  readonly label: string;
+  /** `--workers` */
+  readonly workers: number;
+  /** `--intra-op-threads` */
+  readonly intraOpThreads: number;
+  /** config.json `dynamicBatching.maxQueueDelayMicroseconds` (omitted: the server's default). */
+  readonly maxQueueDelayMicroseconds?: number;
+  /** config.json `dynamicBatching.preferredBatchSizes`. */
+  readonly preferredBatchSizes?: readonly number[];
+  /** config.json `maxBatchSize`. */
+  readonly maxBatchSize?: number;
+}
+
+/** A running server. */
+export interface StratumProcess {
+  readonly pid: number;
+  readonly httpUrl: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly settings: StratumSettings;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startStratum}. */
+export interface StartStratumOptions {
+  readonly group: ProcessGroup;
+  /** The fixture repository (config.json files are (re)written into it). */
+  readonly repoDir: string;
+  readonly models: readonly BenchModel[];
+  readonly settings: StratumSettings;
+  /** @default 90_000 */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Writes each model's config.json for `settings` (or removes nothing: an empty object keeps defaults). */
+async function writeModelConfigs(repoDir: string, models: readonly BenchModel[], settings: StratumSettings): Promise<void> {
+  const batching: Record<string, unknown> = {};
+  if (settings.maxQueueDelayMicroseconds !== undefined) batching['maxQueueDelayMicroseconds'] = settings.maxQueueDelayMicroseconds;
+  if (settings.preferredBatchSizes !== undefined) batching['preferredBatchSizes'] = settings.preferredBatchSizes;
+  const config: Record<string, unknown> = {};
+  if (settings.maxBatchSize !== undefined) config['maxBatchSize'] = settings.maxBatchSize;
+  if (Object.keys(batching).length > 0) config['dynamicBatching'] = batching;
+  for (const model of models) await writeFile(join(repoDir, model, 'config.json'), `${JSON.stringify(config)}\n`);
+}
+
+/** Starts the server and waits until it is ready. */
+export async function startStratum(options: StartStratumOptions): Promise<StratumProcess> {
+  const { group, settings } = options;
+  await writeModelConfigs(options.repoDir, options.models, settings);
+  const httpPort = await freePort();
+  const grpcPort = await freePort();
+  const child = group.spawnNode([
+    'bin/stratum.js',
+    'serve',
+    '--models',
+    options.repoDir,
+    '--http-port',
+    String(httpPort),
+    '--grpc-port',
+    String(grpcPort),
+    '--workers',
+    String(settings.workers),
+    '--intra-op-threads',
+    String(settings.intraOpThreads),
+    '--no-watch',
+    '--log-level',
+    'warn',
+  ]);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
+  child.stdout?.resume();
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const deadline = performance.now() + (options.readyTimeoutMs ?? 90_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`stratum exited with ${child.exitCode} before it was ready: ${stderr}`);
+    try {
+      const response = await fetch(`${httpUrl}/v2/health/ready`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) {
+      await group.stop(child);
+      throw new Error(`stratum was not ready within ${options.readyTimeoutMs ?? 90_000} ms: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { pid: child.pid as number, httpUrl, httpPort, grpcPort, settings, stop: () => group.stop(child, 10_000) };
+}
