@@ -105,10 +105,13 @@ function decodeInts(flat: unknown[], datatype: Datatype, name: string): TensorVa
 function decodeBigInts(flat: unknown[], datatype: Datatype, name: string): TensorValues {
   const unsigned = datatype === 'UINT64';
   const out = unsigned ? new BigUint64Array(flat.length) : new BigInt64Array(flat.length);
+  // Checked as doubles (2^63 and 2^64 are exact): a value outside would wrap silently in the array.
+  const [lo, hi] = unsigned ? [0, 2 ** 64] : [-(2 ** 63), 2 ** 63];
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || (unsigned && v < 0)) {
-      throw badElement(name, i, { expected: unsigned ? 'a non-negative integer' : 'an integer', got: v });
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v >= hi) {
+      const expected = unsigned ? 'an integer in [0, 2^64) for UINT64' : 'an integer in [-2^63, 2^63) for INT64';
+      throw badElement(name, i, { expected, got: v });
     }
     out[i] = BigInt(v);
   }
