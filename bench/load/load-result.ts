@@ -38,13 +38,27 @@ export function openWindow(warmupMs: number, durationMs: number): LoadWindow {
   return { measureStart: now + warmupMs, end: now + warmupMs + durationMs };
 }
 
-/** Samples CPU and event-loop utilisation from the start of the measurement window. */
+/** A progress line a generator prints before its result, so the parent can sample the server. */
+export interface LoadEvent {
+  readonly event: 'measure-start' | 'measure-end';
+}
+
+function announce(event: LoadEvent['event']): void {
+  process.stdout.write(`${JSON.stringify({ event } satisfies LoadEvent)}\n`);
+}
+
+/**
+ * Announces the measurement window's start and samples the generator's CPU and event-loop
+ * utilisation from then; the returned function (called at the window's end) announces the end and
+ * returns the samples.
+ */
 export function measureSelf(window: LoadWindow): () => { cpuPercent: number; elu: number } {
   let cpu0 = process.cpuUsage();
   let elu0 = performance.eventLoopUtilization();
   let t0 = performance.now();
   const timer = setTimeout(
     () => {
+      announce('measure-start');
       cpu0 = process.cpuUsage();
       elu0 = performance.eventLoopUtilization();
       t0 = performance.now();
@@ -53,6 +67,7 @@ export function measureSelf(window: LoadWindow): () => { cpuPercent: number; elu
   );
   return () => {
     clearTimeout(timer);
+    announce('measure-end');
     const cpu = process.cpuUsage(cpu0);
     const elapsedMs = performance.now() - t0;
     return {

@@ -23,6 +23,8 @@ export interface RunJsonOptions {
   /** Kill the child and reject after this long (ms). */
   readonly timeoutMs: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Called with every complete stdout line before the last (progress events). */
+  readonly onLine?: (line: string) => void;
 }
 
 /** A group of child processes. */
@@ -81,6 +83,19 @@ export function createProcessGroup(options: { verbose: boolean }): ProcessGroup 
     runJson<T>(script: string, args: readonly string[], run: RunJsonOptions): Promise<T> {
       const child = spawnNode(['--import', 'tsx', script, ...args], run.env);
       const io = collect(child);
+      if (run.onLine !== undefined) {
+        const onLine = run.onLine;
+        let seen = 0;
+        child.stdout?.on('data', () => {
+          const text = io.stdout();
+          let newline = text.indexOf('\n', seen);
+          while (newline >= 0) {
+            onLine(text.slice(seen, newline));
+            seen = newline + 1;
+            newline = text.indexOf('\n', seen);
+          }
+        });
+      }
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(() => {
           void stop(child, 1000);

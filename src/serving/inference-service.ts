@@ -94,7 +94,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     },
     statistics(name, version) {
       if (name === undefined) {
-        return { model_stats: [] as ModelStatistics[] };
+        return { model_stats: manager.modelNames().flatMap((m) => manager.readyVersions(m).map((v) => v.statistics())) };
       }
       const versions = version === undefined ? manager.readyVersions(name) : [manager.resolve(name, version)];
       if (version === undefined && versions.length === 0) manager.resolve(name);

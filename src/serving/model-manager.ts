@@ -66,6 +66,8 @@ export interface ModelManager {
   resolve(name: string, version?: string): ModelVersion;
   /** Ready versions of a model, ascending. */
   readyVersions(name: string): ModelVersion[];
+  /** Names of the models with at least one version known to the manager. */
+  modelNames(): string[];
   /** Every model in the repository and its versions' states. */
   index(): Promise<IndexEntry[]>;
   /** Starts polling the repository folder. */
@@ -300,6 +302,10 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         .filter((ve) => ve.state === 'READY' && ve.handle !== undefined)
         .map((ve) => ve.handle as ModelVersion)
         .sort((a, b) => Number(a.version) - Number(b.version));
+    },
+
+    modelNames() {
+      return [...models.entries()].filter(([, e]) => e.versions.size > 0).map(([name]) => name).sort();
     },
 
     async index() {

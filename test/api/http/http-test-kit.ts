@@ -142,7 +142,8 @@ export function parseBinaryReply(res: Reply): { json: InferReply; blobs: Map<str
 
 /** Copies bytes into a fresh, aligned buffer and views them as `Ctor`. */
 export function view<T>(bytes: Uint8Array, Ctor: new (buffer: ArrayBuffer) => T): T {
-  return new Ctor(bytes.slice().buffer);
+  // new Uint8Array(bytes) copies; Buffer#slice would not (it is a view into a shared pool).
+  return new Ctor(new Uint8Array(bytes).buffer);
 }
 
 /** BYTES elements in the binary encoding: each a 4-byte little-endian length, then the bytes. */
