@@ -5,7 +5,7 @@
 import { StratumError } from '../../errors/index.ts';
 import { type Datatype, DATATYPE_NAMES, isDatatype, type NumericArray, type TensorValues } from '../../tensor/datatypes.ts';
 import type { InferInput, InferRequest, InferResponse, Parameters } from '../types.ts';
-import { readInt } from './rest-infer-request.ts';
+import { readInt, readTimeout } from './rest-infer-request.ts';
 import { decodeBinaryTensor, encodeBinaryTensor } from './tensor-binary.ts';
 import { decodeJsonTensor, invalid } from './tensor-json.ts';
 
@@ -133,7 +133,7 @@ export function decodeGrpcInferRequest(message: GrpcInferRequest, maxBytesElemen
   });
   const parameters = fromGrpcParameters(message.parameters);
   const priority = readInt(parameters, 'priority', 0);
-  const timeout = readInt(parameters, 'timeout', 0);
+  const timeout = readTimeout(parameters);
   return {
     inputs,
     binaryOutputs: raw.length > 0,

@@ -151,7 +151,7 @@ function buildRequest(header: RequestHeader, inputs: InferInput[]): InferRequest
     binary: readBool(o.parameters, 'binary_data', `output "${o.name}": `) ?? binaryOutputs,
   }));
   const priority = readInt(params, 'priority', 0);
-  const timeout = readInt(params, 'timeout', 0);
+  const timeout = readTimeout(params);
   let request: InferRequest = { inputs, binaryOutputs };
   if (header.id !== undefined) request = { ...request, id: header.id };
   if (params !== undefined) request = { ...request, parameters: params as Parameters };
@@ -183,6 +183,21 @@ export function readInt(params: Parameters | undefined, key: string, min: number
     );
   }
   return n;
+}
+
+/** Largest queue timeout (µs): Node's timers hold at most 2^31 − 1 ms and fire at once beyond it. */
+export const MAX_TIMEOUT_MICROSECONDS = (2 ** 31 - 1) * 1000;
+
+/** Reads the `timeout` parameter (µs). */
+export function readTimeout(params: Parameters | undefined): number | undefined {
+  const timeout = readInt(params, 'timeout', 0);
+  if (timeout !== undefined && timeout > MAX_TIMEOUT_MICROSECONDS) {
+    throw new StratumError(
+      'INVALID_PARAMETER',
+      `parameter "timeout" must be at most ${MAX_TIMEOUT_MICROSECONDS} µs (about 24 days), got ${timeout}; omit it for no timeout`,
+    );
+  }
+  return timeout;
 }
 
 function withOptional<T extends object, K extends string, V>(

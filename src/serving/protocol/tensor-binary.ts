@@ -43,6 +43,13 @@ export function decodeBinaryTensor(source: BinaryTensorSource): TensorValues {
 
 function decodeBytesElements(source: BinaryTensorSource, count: number): Uint8Array[] {
   const { name, bytes, maxBytesElement } = source;
+  // Every element has a 4-byte length, so this bounds `count` before the array is allocated.
+  if (count * 4 > bytes.byteLength) {
+    throw invalid(
+      name,
+      `shape [${source.shape.join(',')}] of BYTES needs at least ${count * 4} bytes (4 per element), got binary_data_size ${bytes.byteLength}`,
+    );
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Uint8Array[] = new Array<Uint8Array>(count);
   let offset = 0;

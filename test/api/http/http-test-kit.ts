@@ -41,7 +41,10 @@ export function assertError(res: Reply, options: { code: ErrorCode; includes?: r
   assert.ok(body !== undefined && typeof body.error === 'string' && body.error.length > 0, `error string: ${context}`);
   assert.equal(body.code, options.code, context);
   for (const fragment of options.includes ?? []) {
-    assert.ok(body.error.includes(fragment), `error ${JSON.stringify(body.error)} should include ${JSON.stringify(fragment)}`);
+    assert.ok(
+      body.error.includes(fragment),
+      `error ${JSON.stringify(body.error)} should include ${JSON.stringify(fragment)}`,
+    );
   }
   return body.error;
 }
@@ -86,18 +89,22 @@ export async function referenceRun(
   for (const [key, f] of Object.entries(feeds)) tensors[key] = new ort.Tensor(f.type, f.data, f.dims);
   const results = await session.run(tensors);
   const out: Record<string, { dims: readonly number[]; data: unknown[] }> = {};
-  for (const [key, t] of Object.entries(results)) out[key] = { dims: t.dims, data: Array.from(t.data as ArrayLike<unknown>) };
+  for (const [key, t] of Object.entries(results))
+    out[key] = { dims: t.dims, data: Array.from(t.data as ArrayLike<unknown>) };
   return out;
 }
 
-/** Asserts |a − e| ≤ atol + rtol·|e| element-wise for numbers; equality for everything else. */
-export function assertClose(actual: readonly unknown[], expected: readonly unknown[], label: string, tolerance = 1e-5): void {
+/** Absolute and relative tolerance of {@link assertClose}. */
+export const TOLERANCE = 1e-5;
+
+/** Asserts |a − e| ≤ TOLERANCE·(1 + |e|) element-wise for numbers; equality for everything else. */
+export function assertClose(actual: readonly unknown[], expected: readonly unknown[], label: string): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i];
     const e = expected[i];
     if (typeof a === 'number' && typeof e === 'number') {
-      const limit = tolerance + tolerance * Math.abs(e);
+      const limit = TOLERANCE + TOLERANCE * Math.abs(e);
       if (!(Math.abs(a - e) <= limit)) assert.fail(`${label}[${i}]: ${a} vs ${e} differs by more than ${limit}`);
     } else {
       assert.equal(a, e, `${label}[${i}]`);
@@ -106,13 +113,23 @@ export function assertClose(actual: readonly unknown[], expected: readonly unkno
 }
 
 /** A request body in the binary tensor extension: JSON header, then the blobs in order. */
-export function binaryBody(header: object, blobs: readonly Uint8Array[], padding = ''): { body: Buffer; headerLength: number } {
+export function binaryBody(
+  header: object,
+  blobs: readonly Uint8Array[],
+  padding = '',
+): { body: Buffer; headerLength: number } {
   const json = Buffer.from(JSON.stringify(header) + padding, 'utf8');
-  return { body: Buffer.concat([json, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]), headerLength: json.length };
+  return {
+    body: Buffer.concat([json, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]),
+    headerLength: json.length,
+  };
 }
 
 /** POSTs a binary-extension body. */
-export function injectBinary(server: StratumServer, options: { url: string; header: object; blobs: readonly Uint8Array[]; padding?: string }): Promise<Reply> {
+export function injectBinary(
+  server: StratumServer,
+  options: { url: string; header: object; blobs: readonly Uint8Array[]; padding?: string },
+): Promise<Reply> {
   const { body, headerLength } = binaryBody(options.header, options.blobs, options.padding);
   return injectJson(server, {
     url: options.url,
@@ -171,10 +188,17 @@ export function decodeBytesElements(bytes: Buffer): string[] {
 }
 
 /** The `model_stats[0]` of a model's statistics. */
-export async function modelStats(server: StratumServer, model: string): Promise<{ inference_count: number; execution_count: number; batch_stats: { batch_size: number }[] }> {
+export async function modelStats(
+  server: StratumServer,
+  model: string,
+): Promise<{ inference_count: number; execution_count: number; batch_stats: { batch_size: number }[] }> {
   const res = await injectJson(server, { url: `/v2/models/${model}/stats` });
   assert.equal(res.status, 200);
-  const stats = (res.json as { model_stats: { inference_count: number; execution_count: number; batch_stats: { batch_size: number }[] }[] }).model_stats[0];
+  const stats = (
+    res.json as {
+      model_stats: { inference_count: number; execution_count: number; batch_stats: { batch_size: number }[] }[];
+    }
+  ).model_stats[0];
   assert.ok(stats, `stats of ${model}`);
   return stats;
 }

@@ -39,7 +39,10 @@ const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.b
 function binaryFloat(name: string, dims: number[], seed: number): Built {
   const data = seededRandom(seed).uniform({ length: dims.reduce((a, b) => a * b, 1), limit: 1 });
   return {
-    header: { parameters: { binary_data_output: true }, inputs: [{ name, datatype: 'FP32', shape: dims, parameters: { binary_data_size: data.byteLength } }] },
+    header: {
+      parameters: { binary_data_output: true },
+      inputs: [{ name, datatype: 'FP32', shape: dims, parameters: { binary_data_size: data.byteLength } }],
+    },
     blobs: [bytesOf(data)],
     feeds: { [name]: { type: 'float32', data, dims } },
   };
@@ -79,7 +82,14 @@ const BUILDERS: Record<Exclude<FixtureName, 'all_types' | 'fixed_batch'>, (rows:
     const blob = encodeBytesElements(words);
     return {
       header: {
-        inputs: [{ name: 'text', datatype: 'BYTES', shape: [rows, 1], ...(binary ? { parameters: { binary_data_size: blob.length } } : { data: words }) }],
+        inputs: [
+          {
+            name: 'text',
+            datatype: 'BYTES',
+            shape: [rows, 1],
+            ...(binary ? { parameters: { binary_data_size: blob.length } } : { data: words }),
+          },
+        ],
       },
       blobs: binary ? [blob] : [],
       feeds: { text: { type: 'string', data: words, dims: [rows, 1] } },
@@ -90,7 +100,9 @@ const BUILDERS: Record<Exclude<FixtureName, 'all_types' | 'fixed_batch'>, (rows:
 /** Output values as plain numbers or strings, whichever encoding the reply used. */
 function replyOutputs(res: Reply): Map<string, { shape: number[]; data: unknown[] }> {
   const binary = res.headers['inference-header-content-length'] !== undefined;
-  const { json, blobs } = binary ? parseBinaryReply(res) : { json: res.json as InferReply, blobs: new Map<string, Buffer>() };
+  const { json, blobs } = binary
+    ? parseBinaryReply(res)
+    : { json: res.json as InferReply, blobs: new Map<string, Buffer>() };
   const out = new Map<string, { shape: number[]; data: unknown[] }>();
   for (const o of json.outputs) {
     const blob = blobs.get(o.name);
@@ -140,7 +152,10 @@ test('batched results equal unbatched onnxruntime results', async (t) => {
       const after = await modelStats(server, model);
       const requests = sizes.length;
       const executions = after.execution_count - before.execution_count;
-      assert.equal(after.inference_count - before.inference_count, sizes.reduce((a, b) => a + b, 0));
+      assert.equal(
+        after.inference_count - before.inference_count,
+        sizes.reduce((a, b) => a + b, 0),
+      );
       assert.ok(executions < requests, `${executions} executions for ${requests} requests: no batch was formed`);
       assert.ok(Math.max(...after.batch_stats.map((b) => b.batch_size)) > 3, 'some batch combined requests');
     });
@@ -151,19 +166,27 @@ test('batched results equal unbatched onnxruntime results', async (t) => {
     const before = await modelStats(server, 'fixed_batch');
     const replies = await Promise.all(
       inputs.map((x) =>
-        injectJson(server, { url: '/v2/models/fixed_batch/infer', body: { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 8], data: Array.from(x) }] } }),
+        injectJson(server, {
+          url: '/v2/models/fixed_batch/infer',
+          body: { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 8], data: Array.from(x) }] },
+        }),
       ),
     );
     for (const [i, res] of replies.entries()) {
       assert.equal(res.status, 200, res.raw.toString('utf8'));
-      const expected = await referenceRun('fixed_batch', { x: { type: 'float32', data: inputs[i] as Float32Array, dims: [1, 8] } });
+      const expected = await referenceRun('fixed_batch', {
+        x: { type: 'float32', data: inputs[i] as Float32Array, dims: [1, 8] },
+      });
       const y = (res.json as InferReply).outputs[0];
       assert.deepEqual(y?.shape, [1, 2]);
       assertClose(y.data ?? [], expected['y']?.data ?? [], `fixed_batch ${i}`);
     }
     const after = await modelStats(server, 'fixed_batch');
     assert.equal(after.execution_count - before.execution_count, inputs.length);
-    assert.deepEqual(after.batch_stats.map((b) => b.batch_size), [1]);
+    assert.deepEqual(
+      after.batch_stats.map((b) => b.batch_size),
+      [1],
+    );
   });
 
   await t.test('fixed_batch refuses a [2,8] batch with 400 naming the expected shape', async () => {

@@ -36,13 +36,15 @@ test('binary tensor extension', async (t) => {
   const jsonLogits = (jsonReply.json as InferReply).outputs[0]?.data as number[];
   const reference = await referenceRun('mlp', { input: { type: 'float32', data: input, dims: [3, 784] } });
 
-  await t.test('binary input and binary_data_output give the JSON path\'s result, bit for bit', async () => {
+  await t.test("binary input and binary_data_output give the JSON path's result, bit for bit", async () => {
     const res = await injectBinary(server, {
       url: '/v2/models/mlp/infer',
       header: {
         id: 'bin-1',
         parameters: { binary_data_output: true },
-        inputs: [{ name: 'input', datatype: 'FP32', shape: [3, 784], parameters: { binary_data_size: input.byteLength } }],
+        inputs: [
+          { name: 'input', datatype: 'FP32', shape: [3, 784], parameters: { binary_data_size: input.byteLength } },
+        ],
       },
       blobs: [bytesOf(input)],
     });
@@ -55,14 +57,21 @@ test('binary tensor extension', async (t) => {
     assert.deepEqual(out.shape, [3, 10]);
     assert.deepEqual(out.parameters, { binary_data_size: 3 * 10 * 4 });
     const logits = view(blobs.get('logits') ?? Buffer.alloc(0), Float32Array);
-    assert.deepEqual(Array.from(logits), jsonLogits.map((v) => Math.fround(v)));
+    assert.deepEqual(
+      Array.from(logits),
+      jsonLogits.map((v) => Math.fround(v)),
+    );
     assertClose(Array.from(logits), reference['logits']?.data ?? [], 'logits');
   });
 
   await t.test('binary input with a JSON response', async () => {
     const res = await injectBinary(server, {
       url: '/v2/models/mlp/infer',
-      header: { inputs: [{ name: 'input', datatype: 'FP32', shape: [3, 784], parameters: { binary_data_size: input.byteLength } }] },
+      header: {
+        inputs: [
+          { name: 'input', datatype: 'FP32', shape: [3, 784], parameters: { binary_data_size: input.byteLength } },
+        ],
+      },
       blobs: [bytesOf(input)],
     });
     assert.equal(res.status, 200);
@@ -81,7 +90,10 @@ test('binary tensor extension', async (t) => {
     });
     assert.equal(res.status, 200);
     const { blobs } = parseBinaryReply(res);
-    assert.deepEqual(Array.from(view(blobs.get('logits') ?? Buffer.alloc(0), Float32Array)), jsonLogits.map((v) => Math.fround(v)));
+    assert.deepEqual(
+      Array.from(view(blobs.get('logits') ?? Buffer.alloc(0), Float32Array)),
+      jsonLogits.map((v) => Math.fround(v)),
+    );
   });
 
   await t.test('a per-output binary_data overrides binary_data_output, output by output', async () => {
@@ -95,7 +107,11 @@ test('binary tensor extension', async (t) => {
           { name: 'a', datatype: 'FP32', shape: [2, 4], data: Array.from(a) },
           { name: 'b', datatype: 'INT32', shape: [2, 4], data: b },
         ],
-        outputs: [{ name: 'sum' }, { name: 'prod', parameters: { binary_data: false } }, { name: 'mask', parameters: { binary_data: true } }],
+        outputs: [
+          { name: 'sum' },
+          { name: 'prod', parameters: { binary_data: false } },
+          { name: 'mask', parameters: { binary_data: true } },
+        ],
       },
     });
     assert.equal(res.status, 200, res.raw.toString('utf8').slice(0, 300));
@@ -105,7 +121,11 @@ test('binary tensor extension', async (t) => {
       b: { type: 'int32', data: Int32Array.from(b), dims: [2, 4] },
     });
     assert.deepEqual([...blobs.keys()], ['sum', 'mask']);
-    assertClose(Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)), expected['sum']?.data ?? [], 'sum');
+    assertClose(
+      Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)),
+      expected['sum']?.data ?? [],
+      'sum',
+    );
     assert.deepEqual(Array.from(blobs.get('mask') ?? []), expected['mask']?.data.map(Number));
     const prod = json.outputs.find((o) => o.name === 'prod');
     assert.equal(prod?.parameters, undefined);
@@ -152,8 +172,16 @@ test('binary tensor extension', async (t) => {
         a: { type: 'float32', data: a, dims: [2, 4] },
         b: { type: 'int32', data: b, dims: [2, 4] },
       });
-      assertClose(Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)), expected['sum']?.data ?? [], 'sum');
-      assertClose(Array.from(view(blobs.get('prod') ?? Buffer.alloc(0), Float64Array)), expected['prod']?.data ?? [], 'prod');
+      assertClose(
+        Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)),
+        expected['sum']?.data ?? [],
+        'sum',
+      );
+      assertClose(
+        Array.from(view(blobs.get('prod') ?? Buffer.alloc(0), Float64Array)),
+        expected['prod']?.data ?? [],
+        'prod',
+      );
       assert.deepEqual(Array.from(blobs.get('mask') ?? []), expected['mask']?.data.map(Number));
     });
   }
@@ -161,7 +189,11 @@ test('binary tensor extension', async (t) => {
   await t.test('an odd-length header before an FP32 MLP batch still matches the JSON path', async () => {
     const res = await injectBinary(server, {
       url: '/v2/models/mlp/infer',
-      header: { inputs: [{ name: 'input', datatype: 'FP32', shape: [3, 784], parameters: { binary_data_size: input.byteLength } }] },
+      header: {
+        inputs: [
+          { name: 'input', datatype: 'FP32', shape: [3, 784], parameters: { binary_data_size: input.byteLength } },
+        ],
+      },
       blobs: [bytesOf(input)],
       padding: '\n',
     });
@@ -221,19 +253,36 @@ test('binary tensor extension', async (t) => {
   });
 
   const header = (size: unknown, extra: object = {}): object => ({
-    inputs: [{ name: 'a', datatype: 'FP32', shape: [1, 4], parameters: { binary_data_size: size }, ...extra }, { name: 'b', datatype: 'INT32', shape: [1, 4], data: [1, 2, 3, 4] }],
+    inputs: [
+      { name: 'a', datatype: 'FP32', shape: [1, 4], parameters: { binary_data_size: size }, ...extra },
+      { name: 'b', datatype: 'INT32', shape: [1, 4], data: [1, 2, 3, 4] },
+    ],
   });
   const sixteen = new Uint8Array(16);
 
   await t.test('binary_data_size that does not fit the shape is 400 INVALID_INPUT', async () => {
-    const res = await injectBinary(server, { url: '/v2/models/multi_io/infer', header: header(12), blobs: [sixteen.subarray(0, 12)] });
-    assertError(res, { code: 'INVALID_INPUT', includes: ['input "a"', 'shape [1,4] of FP32 needs 16 bytes', 'got binary_data_size 12'] });
+    const res = await injectBinary(server, {
+      url: '/v2/models/multi_io/infer',
+      header: header(12),
+      blobs: [sixteen.subarray(0, 12)],
+    });
+    assertError(res, {
+      code: 'INVALID_INPUT',
+      includes: ['input "a"', 'shape [1,4] of FP32 needs 16 bytes', 'got binary_data_size 12'],
+    });
   });
 
   await t.test('a non-integer binary_data_size is 400 INVALID_PARAMETER', async () => {
     for (const size of [-1, 1.5, '16', true]) {
-      const res = await injectBinary(server, { url: '/v2/models/multi_io/infer', header: header(size), blobs: [sixteen] });
-      assertError(res, { code: 'INVALID_PARAMETER', includes: ['input "a"', 'binary_data_size must be a non-negative integer'] });
+      const res = await injectBinary(server, {
+        url: '/v2/models/multi_io/infer',
+        header: header(size),
+        blobs: [sixteen],
+      });
+      assertError(res, {
+        code: 'INVALID_PARAMETER',
+        includes: ['input "a"', 'binary_data_size must be a non-negative integer'],
+      });
     }
   });
 
@@ -243,23 +292,54 @@ test('binary tensor extension', async (t) => {
   });
 
   await t.test('both data and binary_data_size on one input is 400', async () => {
-    const res = await injectBinary(server, { url: '/v2/models/multi_io/infer', header: header(16, { data: [1, 2, 3, 4] }), blobs: [sixteen] });
+    const res = await injectBinary(server, {
+      url: '/v2/models/multi_io/infer',
+      header: header(16, { data: [1, 2, 3, 4] }),
+      blobs: [sixteen],
+    });
     assertError(res, { code: 'INVALID_INPUT', includes: ['input "a"', 'both "data" and binary_data_size'] });
   });
 
   await t.test('BYTES whose lengths do not add up are 400 INVALID_INPUT', async () => {
     const cases: { blob: Buffer; includes: string[] }[] = [
       { blob: Buffer.from([5, 0, 0, 0, 0x61]), includes: ['element 0 claims 5 bytes but only 1 remain'] },
-      { blob: Buffer.from([1, 0]), includes: ['BYTES element 0 of 1', '4-byte length runs past'] },
-      { blob: Buffer.concat([encodeBytesElements(['cat']), Buffer.from([9])]), includes: ['1 bytes left over after 1 BYTES elements'] },
+      {
+        blob: Buffer.from([1, 0]),
+        includes: ['shape [1,1] of BYTES needs at least 4 bytes (4 per element), got binary_data_size 2'],
+      },
+      {
+        blob: Buffer.concat([encodeBytesElements(['cat']), Buffer.from([9])]),
+        includes: ['1 bytes left over after 1 BYTES elements'],
+      },
     ];
     for (const c of cases) {
       const res = await injectBinary(server, {
         url: '/v2/models/bytes_echo/infer',
-        header: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 1], parameters: { binary_data_size: c.blob.length } }] },
+        header: {
+          inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 1], parameters: { binary_data_size: c.blob.length } }],
+        },
         blobs: [c.blob],
       });
       assertError(res, { code: 'INVALID_INPUT', includes: ['input "text"', ...c.includes] });
+    }
+    await assertServesMlp(server);
+  });
+
+  await t.test('BYTES with a huge shape and few bytes is 400, not a failed allocation', async () => {
+    for (const shape of [
+      [2 ** 31 - 1, 3],
+      [2 ** 31 - 1, 2 ** 31 - 1],
+    ]) {
+      const res = await injectBinary(server, {
+        url: '/v2/models/bytes_echo/infer',
+        header: { inputs: [{ name: 'text', datatype: 'BYTES', shape, parameters: { binary_data_size: 5 } }] },
+        // One 5-byte element, against billions the shape claims.
+        blobs: [encodeBytesElements(['a'])],
+      });
+      assertError(res, {
+        code: 'INVALID_INPUT',
+        includes: ['input "text"', `shape [${shape.join(',')}] of BYTES needs at least`, 'got binary_data_size 5'],
+      });
     }
     await assertServesMlp(server);
   });

@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { injectJson, startTestServer } from '../../helpers/test-server.ts';
-import { assertError, decodeBytesElements, encodeBytesElements, type InferReply, injectBinary, parseBinaryReply, view } from './http-test-kit.ts';
+import {
+  assertError,
+  decodeBytesElements,
+  encodeBytesElements,
+  type InferReply,
+  injectBinary,
+  parseBinaryReply,
+  view,
+} from './http-test-kit.ts';
 
 const SHAPE = [2, 3];
 
@@ -33,7 +41,12 @@ const JSON_TYPES = Object.keys(JSON_VALUES) as JsonType[];
 const FP16_BITS = Uint16Array.from([0x3c00, 0xc000, 0x3800, 0x0000, 0x8000, 0x7c00]);
 
 function jsonInputs(): object[] {
-  return JSON_TYPES.map((dt) => ({ name: `in_${dt.toLowerCase()}`, datatype: dt, shape: SHAPE, data: JSON_VALUES[dt] }));
+  return JSON_TYPES.map((dt) => ({
+    name: `in_${dt.toLowerCase()}`,
+    datatype: dt,
+    shape: SHAPE,
+    data: JSON_VALUES[dt],
+  }));
 }
 
 test('datatypes through all_types', async (t) => {
@@ -44,8 +57,14 @@ test('datatypes through all_types', async (t) => {
     const res = await injectBinary(server, {
       url,
       header: {
-        inputs: [...jsonInputs(), { name: 'in_fp16', datatype: 'FP16', shape: SHAPE, parameters: { binary_data_size: FP16_BITS.byteLength } }],
-        outputs: [...JSON_TYPES.map((dt) => ({ name: `out_${dt.toLowerCase()}` })), { name: 'out_fp16', parameters: { binary_data: true } }],
+        inputs: [
+          ...jsonInputs(),
+          { name: 'in_fp16', datatype: 'FP16', shape: SHAPE, parameters: { binary_data_size: FP16_BITS.byteLength } },
+        ],
+        outputs: [
+          ...JSON_TYPES.map((dt) => ({ name: `out_${dt.toLowerCase()}` })),
+          { name: 'out_fp16', parameters: { binary_data: true } },
+        ],
       },
       blobs: [new Uint8Array(FP16_BITS.buffer)],
     });
@@ -68,22 +87,30 @@ test('datatypes through all_types', async (t) => {
   await t.test('FP16 as JSON input is 501 UNSUPPORTED telling the client to use binary', async () => {
     const res = await injectJson(server, {
       url,
-      body: { inputs: [...jsonInputs(), { name: 'in_fp16', datatype: 'FP16', shape: SHAPE, data: [1, 2, 3, 4, 5, 6] }] },
+      body: {
+        inputs: [...jsonInputs(), { name: 'in_fp16', datatype: 'FP16', shape: SHAPE, data: [1, 2, 3, 4, 5, 6] }],
+      },
     });
     assertError(res, { code: 'UNSUPPORTED', includes: ['"in_fp16"', 'FP16', 'binary tensor extension'] });
   });
 
-  await t.test('an FP16 output requested as JSON is 501 UNSUPPORTED telling the client to set binary_data', async () => {
-    const res = await injectBinary(server, {
-      url,
-      header: {
-        inputs: [...jsonInputs(), { name: 'in_fp16', datatype: 'FP16', shape: SHAPE, parameters: { binary_data_size: 12 } }],
-        outputs: [{ name: 'out_fp16' }],
-      },
-      blobs: [new Uint8Array(FP16_BITS.buffer)],
-    });
-    assertError(res, { code: 'UNSUPPORTED', includes: ['FP16', 'binary'] });
-  });
+  await t.test(
+    'an FP16 output requested as JSON is 501 UNSUPPORTED telling the client to set binary_data',
+    async () => {
+      const res = await injectBinary(server, {
+        url,
+        header: {
+          inputs: [
+            ...jsonInputs(),
+            { name: 'in_fp16', datatype: 'FP16', shape: SHAPE, parameters: { binary_data_size: 12 } },
+          ],
+          outputs: [{ name: 'out_fp16' }],
+        },
+        blobs: [new Uint8Array(FP16_BITS.buffer)],
+      });
+      assertError(res, { code: 'UNSUPPORTED', includes: ['FP16', 'binary'] });
+    },
+  );
 
   await t.test('every datatype in binary round-trips its exact bytes, FP16 special values included', async () => {
     const fp16 = Uint16Array.from([0x7e00, 0x0001, 0x7bff, 0xfc00, 0x8000, 0x3555]);
@@ -108,7 +135,12 @@ test('datatypes through all_types', async (t) => {
       url,
       header: {
         parameters: { binary_data_output: true },
-        inputs: names.map((name) => ({ name, datatype: datatypeOf(name), shape: SHAPE, parameters: { binary_data_size: raw[name]?.byteLength } })),
+        inputs: names.map((name) => ({
+          name,
+          datatype: datatypeOf(name),
+          shape: SHAPE,
+          parameters: { binary_data_size: raw[name]?.byteLength },
+        })),
       },
       blobs: names.map((name) => raw[name] as Uint8Array),
     });
@@ -124,7 +156,14 @@ test('datatypes through all_types', async (t) => {
       assert.equal(meta.data, undefined, `${out} carries no JSON data`);
       assert.ok(Buffer.from(raw[name] as Uint8Array).equals(blobs.get(out) ?? Buffer.alloc(0)), `${out} bytes`);
     }
-    assert.deepEqual(decodeBytesElements(blobs.get('out_bytes') ?? Buffer.alloc(0)), ['', 'x', 'naïve ✓', 'four', '\n', 'last']);
+    assert.deepEqual(decodeBytesElements(blobs.get('out_bytes') ?? Buffer.alloc(0)), [
+      '',
+      'x',
+      'naïve ✓',
+      'four',
+      '\n',
+      'last',
+    ]);
   });
 
   await t.test('non-finite floats sent in binary come back as null in JSON', async () => {
@@ -138,7 +177,10 @@ test('datatypes through all_types', async (t) => {
         ],
         outputs: [{ name: 'out_fp32' }],
       },
-      blobs: [new Uint8Array(Float32Array.from([NaN, Infinity, -Infinity, 1, -1, 0]).buffer), new Uint8Array(FP16_BITS.buffer)],
+      blobs: [
+        new Uint8Array(Float32Array.from([NaN, Infinity, -Infinity, 1, -1, 0]).buffer),
+        new Uint8Array(FP16_BITS.buffer),
+      ],
     });
     assert.equal(res.status, 200, res.raw.toString('utf8').slice(0, 300));
     assert.deepEqual((res.json as InferReply).outputs[0]?.data, [null, null, null, 1, -1, 0]);
@@ -152,35 +194,108 @@ test('datatypes through all_types', async (t) => {
     ],
     outputs: [{ name: 'out_bool' }],
   });
-  const badElements: readonly { name: string; datatype: string; data: readonly unknown[]; includes: readonly string[] }[] = [
-    { name: 'in_bool', datatype: 'BOOL', data: [true, 1, true, true, true, true], includes: ['element 1', 'true or false', 'number 1'] },
-    { name: 'in_uint8', datatype: 'UINT8', data: [0, 0, 256, 0, 0, 0], includes: ['element 2', '[0, 255]', 'number 256'] },
+  const badElements: readonly {
+    name: string;
+    datatype: string;
+    data: readonly unknown[];
+    includes: readonly string[];
+  }[] = [
+    {
+      name: 'in_bool',
+      datatype: 'BOOL',
+      data: [true, 1, true, true, true, true],
+      includes: ['element 1', 'true or false', 'number 1'],
+    },
+    {
+      name: 'in_uint8',
+      datatype: 'UINT8',
+      data: [0, 0, 256, 0, 0, 0],
+      includes: ['element 2', '[0, 255]', 'number 256'],
+    },
     { name: 'in_uint8', datatype: 'UINT8', data: [0, -1, 0, 0, 0, 0], includes: ['element 1', 'number -1'] },
-    { name: 'in_int8', datatype: 'INT8', data: [0, 0, 0, 128, 0, 0], includes: ['element 3', '[-128, 127]', 'number 128'] },
+    {
+      name: 'in_int8',
+      datatype: 'INT8',
+      data: [0, 0, 0, 128, 0, 0],
+      includes: ['element 3', '[-128, 127]', 'number 128'],
+    },
     { name: 'in_int8', datatype: 'INT8', data: [-129, 0, 0, 0, 0, 0], includes: ['element 0', 'number -129'] },
     { name: 'in_uint16', datatype: 'UINT16', data: [0, 0, 0, 0, 65_536, 0], includes: ['element 4', 'number 65536'] },
     { name: 'in_int16', datatype: 'INT16', data: [0, 0, 0, 0, 0, 32_768], includes: ['element 5', 'number 32768'] },
-    { name: 'in_uint32', datatype: 'UINT32', data: [2 ** 32, 0, 0, 0, 0, 0], includes: ['element 0', 'number 4294967296'] },
-    { name: 'in_int32', datatype: 'INT32', data: [0, 2 ** 31, 0, 0, 0, 0], includes: ['element 1', 'number 2147483648'] },
-    { name: 'in_int32', datatype: 'INT32', data: [0, 1.5, 0, 0, 0, 0], includes: ['element 1', 'integer', 'number 1.5'] },
-    { name: 'in_uint64', datatype: 'UINT64', data: [0, 0, -3, 0, 0, 0], includes: ['element 2', '[0, 2^64)', 'number -3'] },
-    { name: 'in_uint64', datatype: 'UINT64', data: [0, 0, 2 ** 64, 0, 0, 0], includes: ['element 2', 'number 18446744073709552000'] },
-    { name: 'in_int64', datatype: 'INT64', data: [0, 0, 0, 2 ** 63, 0, 0], includes: ['element 3', 'number 9223372036854776000'] },
-    { name: 'in_int64', datatype: 'INT64', data: [0, 0, 0, 0, '5', 0], includes: ['element 4', '[-2^63, 2^63)', 'string "5"'] },
-    { name: 'in_fp32', datatype: 'FP32', data: [0, 0, 0, 0, 0, 'x'], includes: ['element 5', 'a number', 'string "x"'] },
+    {
+      name: 'in_uint32',
+      datatype: 'UINT32',
+      data: [2 ** 32, 0, 0, 0, 0, 0],
+      includes: ['element 0', 'number 4294967296'],
+    },
+    {
+      name: 'in_int32',
+      datatype: 'INT32',
+      data: [0, 2 ** 31, 0, 0, 0, 0],
+      includes: ['element 1', 'number 2147483648'],
+    },
+    {
+      name: 'in_int32',
+      datatype: 'INT32',
+      data: [0, 1.5, 0, 0, 0, 0],
+      includes: ['element 1', 'integer', 'number 1.5'],
+    },
+    {
+      name: 'in_uint64',
+      datatype: 'UINT64',
+      data: [0, 0, -3, 0, 0, 0],
+      includes: ['element 2', '[0, 2^64)', 'number -3'],
+    },
+    {
+      name: 'in_uint64',
+      datatype: 'UINT64',
+      data: [0, 0, 2 ** 64, 0, 0, 0],
+      includes: ['element 2', 'number 18446744073709552000'],
+    },
+    {
+      name: 'in_int64',
+      datatype: 'INT64',
+      data: [0, 0, 0, 2 ** 63, 0, 0],
+      includes: ['element 3', 'number 9223372036854776000'],
+    },
+    {
+      name: 'in_int64',
+      datatype: 'INT64',
+      data: [0, 0, 0, 0, '5', 0],
+      includes: ['element 4', '[-2^63, 2^63)', 'string "5"'],
+    },
+    {
+      name: 'in_fp32',
+      datatype: 'FP32',
+      data: [0, 0, 0, 0, 0, 'x'],
+      includes: ['element 5', 'a number', 'string "x"'],
+    },
     { name: 'in_fp64', datatype: 'FP64', data: [null, 0, 0, 0, 0, 0], includes: ['element 0', 'a number', 'null'] },
-    { name: 'in_bytes', datatype: 'BYTES', data: ['a', 'b', 3, 'd', 'e', 'f'], includes: ['element 2', 'a string', 'number 3'] },
-    { name: 'in_bytes', datatype: 'BYTES', data: ['a', 'b', 'c', { s: 1 }, 'e', 'f'], includes: ['element 3', 'a string', 'an object'] },
+    {
+      name: 'in_bytes',
+      datatype: 'BYTES',
+      data: ['a', 'b', 3, 'd', 'e', 'f'],
+      includes: ['element 2', 'a string', 'number 3'],
+    },
+    {
+      name: 'in_bytes',
+      datatype: 'BYTES',
+      data: ['a', 'b', 'c', { s: 1 }, 'e', 'f'],
+      includes: ['element 3', 'a string', 'an object'],
+    },
   ];
   for (const bad of badElements) {
-    await t.test(`${bad.datatype} refuses ${bad.includes.at(-1) ?? ''} (${bad.includes[0] ?? ''}) with 400 INVALID_INPUT`, async () => {
-      const res = await injectBinary(server, {
-        url,
-        header: withFp16({ name: bad.name, datatype: bad.datatype, shape: SHAPE, data: bad.data }),
-        blobs: [new Uint8Array(FP16_BITS.buffer)],
-      });
-      assertError(res, { code: 'INVALID_INPUT', includes: [`input "${bad.name}"`, ...bad.includes] });
-    });
+    await t.test(
+      `${bad.datatype} refuses ${bad.includes.at(-1) ?? ''} (${bad.includes[0] ?? ''}) with 400 INVALID_INPUT`,
+      async () => {
+        const res = await injectBinary(server, {
+          url,
+          header: withFp16({ name: bad.name, datatype: bad.datatype, shape: SHAPE, data: bad.data }),
+          blobs: [new Uint8Array(FP16_BITS.buffer)],
+        });
+        assertError(res, { code: 'INVALID_INPUT', includes: [`input "${bad.name}"`, ...bad.includes] });
+      },
+    );
   }
 
   await t.test('the server still serves after every refusal', async () => {

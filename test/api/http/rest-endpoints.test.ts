@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { injectJson, startTestServer } from '../../helpers/test-server.ts';
-import { assertClose, assertError, assertServesMlp, type InferReply, mlpRequest, mlpRows, modelStats, referenceRun } from './http-test-kit.ts';
+import {
+  assertClose,
+  assertError,
+  assertServesMlp,
+  type InferReply,
+  mlpRequest,
+  mlpRows,
+  modelStats,
+  referenceRun,
+} from './http-test-kit.ts';
 
 test('REST endpoints', async (t) => {
   const server = await startTestServer(t, { fixtures: ['mlp', 'multi_io'], withoutGrpc: true });
@@ -26,7 +35,8 @@ test('REST endpoints', async (t) => {
     const body = res.json as { name: string; version: string; extensions: string[] };
     assert.equal(body.name, 'stratum');
     assert.match(body.version, /^\d+\.\d+\.\d+/);
-    for (const ext of ['binary_tensor_data', 'model_repository', 'statistics']) assert.ok(body.extensions.includes(ext), ext);
+    for (const ext of ['binary_tensor_data', 'model_repository', 'statistics'])
+      assert.ok(body.extensions.includes(ext), ext);
   });
 
   await t.test('model metadata lists inputs and outputs with -1 for the batch dimension', async () => {
@@ -67,8 +77,15 @@ test('REST endpoints', async (t) => {
   });
 
   await t.test('an unknown version is 404 VERSION_NOT_FOUND naming the available versions', async () => {
-    for (const url of ['/v2/models/mlp/versions/7', '/v2/models/mlp/versions/7/ready', '/v2/models/mlp/versions/7/stats']) {
-      assertError(await injectJson(server, { url }), { code: 'VERSION_NOT_FOUND', includes: ['"7"', 'available: [1]'] });
+    for (const url of [
+      '/v2/models/mlp/versions/7',
+      '/v2/models/mlp/versions/7/ready',
+      '/v2/models/mlp/versions/7/stats',
+    ]) {
+      assertError(await injectJson(server, { url }), {
+        code: 'VERSION_NOT_FOUND',
+        includes: ['"7"', 'available: [1]'],
+      });
     }
     const infer = await injectJson(server, { url: '/v2/models/mlp/versions/7/infer', body: mlpRequest() });
     assertError(infer, { code: 'VERSION_NOT_FOUND', includes: ['no version "7"'] });
@@ -97,7 +114,9 @@ test('REST endpoints', async (t) => {
     assert.equal(out?.name, 'logits');
     assert.equal(out.datatype, 'FP32');
     assert.deepEqual(out.shape, [2, 10]);
-    const expected = await referenceRun('mlp', { input: { type: 'float32', data: Float32Array.from(data), dims: [2, 784] } });
+    const expected = await referenceRun('mlp', {
+      input: { type: 'float32', data: Float32Array.from(data), dims: [2, 784] },
+    });
     assertClose(out.data ?? [], expected['logits']?.data ?? [], 'logits');
   });
 
@@ -134,10 +153,16 @@ test('REST endpoints', async (t) => {
       a: { type: 'float32', data: Float32Array.from(a), dims: [1, 4] },
       b: { type: 'int32', data: Int32Array.from(b), dims: [1, 4] },
     });
-    const only = await injectJson(server, { url: '/v2/models/multi_io/infer', body: { inputs, outputs: [{ name: 'sum' }] } });
+    const only = await injectJson(server, {
+      url: '/v2/models/multi_io/infer',
+      body: { inputs, outputs: [{ name: 'sum' }] },
+    });
     assert.equal(only.status, 200, only.raw.toString());
     const outs = (only.json as InferReply).outputs;
-    assert.deepEqual(outs.map((o) => o.name), ['sum']);
+    assert.deepEqual(
+      outs.map((o) => o.name),
+      ['sum'],
+    );
     assertClose(outs[0]?.data ?? [], expected['sum']?.data ?? [], 'sum');
 
     const two = await injectJson(server, {
@@ -152,7 +177,10 @@ test('REST endpoints', async (t) => {
     assertClose(byName.get('prod')?.data ?? [], expected['prod']?.data ?? [], 'prod');
 
     const all = await injectJson(server, { url: '/v2/models/multi_io/infer', body: { inputs } });
-    assert.deepEqual((all.json as InferReply).outputs.map((o) => o.name), ['sum', 'prod', 'mask']);
+    assert.deepEqual(
+      (all.json as InferReply).outputs.map((o) => o.name),
+      ['sum', 'prod', 'mask'],
+    );
   });
 
   await t.test('an unknown requested output is 400 INVALID_OUTPUT listing the outputs', async () => {
@@ -183,7 +211,11 @@ test('REST endpoints', async (t) => {
     assert.ok(sizes.includes(1) && sizes.includes(3), `batch sizes ${sizes.join(',')}`);
     const versioned = await injectJson(server, { url: '/v2/models/mlp/versions/1/stats' });
     assert.equal(versioned.status, 200);
-    const row = (versioned.json as { model_stats: { name: string; version: string; inference_stats: { success: { count: number } } }[] }).model_stats[0];
+    const row = (
+      versioned.json as {
+        model_stats: { name: string; version: string; inference_stats: { success: { count: number } } }[];
+      }
+    ).model_stats[0];
     assert.equal(row?.name, 'mlp');
     assert.equal(row.version, '1');
     assert.ok(row.inference_stats.success.count >= 2);
