@@ -266,6 +266,11 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       }
       if (version !== undefined) {
         const ve = entry.versions.get(version);
+        if (ve === undefined && entry.versions.size === 0) {
+          throw new StratumError('MODEL_NOT_READY', `model "${name}" has no ready version${entry.reason ? ` (${entry.reason})` : ''}`, {
+            retryAfterSeconds: 1,
+          });
+        }
         if (ve === undefined) {
           const known = [...entry.versions.keys()];
           throw new StratumError(

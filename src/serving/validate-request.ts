@@ -67,6 +67,7 @@ export function validateRequest(options: ValidateOptions): ValidatedRequest {
       );
     }
     checkShape(spec, input.shape);
+    if (spec.datatype === 'BYTES') checkStrings(spec.name, input.data as Uint8Array[]);
     if (batched) {
       const dim0 = input.shape[0] as number;
       if (dim0 < 1) throw new StratumError('INVALID_INPUT', `input "${spec.name}": the batch dimension must be at least 1, got ${dim0}`);
@@ -84,6 +85,24 @@ export function validateRequest(options: ValidateOptions): ValidatedRequest {
     ordered.push(input);
   }
   return { inputs: ordered, rows, shapeKey: keyParts, outputs: selectOutputs(request, signature, target) };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+// onnxruntime's string tensors are C strings of UTF-8 text: a NUL ends the element and invalid
+// UTF-8 cannot cross into JavaScript strings, so such elements would be altered silently.
+function checkStrings(name: string, elements: readonly Uint8Array[]): void {
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i] as Uint8Array;
+    if (element.includes(0)) {
+      throw new StratumError('INVALID_INPUT', `input "${name}": element ${i} contains a NUL byte, which the model's string tensors cannot carry`);
+    }
+    try {
+      strictUtf8.decode(element);
+    } catch {
+      throw new StratumError('INVALID_INPUT', `input "${name}": element ${i} is not valid UTF-8 text, which the model's string tensors require`);
+    }
+  }
 }
 
 function checkShape(spec: TensorSpec, shape: readonly number[]): void {

@@ -3,7 +3,7 @@
  * them: snake_case keys, 64-bit integers as strings) and the transport-neutral request/response.
  */
 import { StratumError } from '../../errors/index.ts';
-import { type Datatype, DATATYPE_NAMES, isDatatype, type NumericArray, type TensorValues } from '../../tensor/datatypes.ts';
+import { type Datatype, DATATYPE_NAMES, elementCount, isDatatype, type NumericArray, type TensorValues } from '../../tensor/datatypes.ts';
 import type { InferInput, InferRequest, InferResponse, Parameters } from '../types.ts';
 import { readInt, readTimeout } from './rest-infer-request.ts';
 import { decodeBinaryTensor, encodeBinaryTensor } from './tensor-binary.ts';
@@ -172,8 +172,26 @@ function decodeContents(options: {
       maxBytesElement,
     });
   }
-  const data = datatype === 'INT64' || datatype === 'UINT64' ? values.map(Number) : values;
-  return decodeJsonTensor({ name, datatype, shape, data, maxBytesElement });
+  if (datatype === 'INT64' || datatype === 'UINT64') return decodeInt64Contents({ name, datatype, shape, values });
+  return decodeJsonTensor({ name, datatype, shape, data: values, maxBytesElement });
+}
+
+// proto-loader hands 64-bit integers over as decimal strings (longs: String): parse them with
+// BigInt so values beyond 2^53 keep every digit.
+function decodeInt64Contents(options: { name: string; datatype: 'INT64' | 'UINT64'; shape: number[]; values: unknown[] }): TensorValues {
+  const { name, datatype, shape, values } = options;
+  const expected = elementCount(shape);
+  if (values.length !== expected) {
+    throw invalid(name, `shape [${shape.join(',')}] needs ${expected} elements, got ${values.length} in ${CONTENTS_FIELD[datatype]}`);
+  }
+  const out = datatype === 'UINT64' ? new BigUint64Array(expected) : new BigInt64Array(expected);
+  const [lo, hi] = datatype === 'UINT64' ? [0n, 2n ** 64n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
+  for (let i = 0; i < expected; i++) {
+    const v = BigInt(values[i] as string | number);
+    if (v < lo || v > hi) throw invalid(name, `element ${i} (${v}) is out of range for ${datatype}`);
+    out[i] = v;
+  }
+  return out;
 }
 
 /** A ModelInferResponse ready for @grpc/proto-loader to encode. */

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../../../src/onnx/graph-builder.ts';
 import { FIXTURES } from '../../../src/onnx/fixtures.ts';
 import { connectGrpc } from '../../helpers/grpc-client.ts';
 import { startTestServer } from '../../helpers/test-server.ts';
@@ -129,4 +132,30 @@ test('REST and gRPC share one batcher and one set of metrics', async (t) => {
   const metrics = await server.metrics.render();
   assert.match(metrics, /stratum_inference_requests_total\{model="mlp",version="1",protocol="grpc",outcome="success",reason=""\} 1/);
   assert.match(metrics, /stratum_inference_requests_total\{model="mlp",version="1",protocol="rest",outcome="success",reason=""\} 1/);
+});
+
+test('gRPC 64-bit integers keep every digit beyond 2^53', async (t) => {
+  const graph = new GraphBuilder({ name: 'int64_echo' });
+  graph.addInput({ name: 'i', type: 'INT64', shape: ['batch', 3] });
+  graph.addInput({ name: 'u', type: 'UINT64', shape: ['batch', 3] });
+  graph.addNode({ op: 'Identity', inputs: ['i'], outputs: ['i_out'] });
+  graph.addNode({ op: 'Identity', inputs: ['u'], outputs: ['u_out'] });
+  graph.addOutput({ name: 'i_out', type: 'INT64', shape: ['batch', 3] });
+  graph.addOutput({ name: 'u_out', type: 'UINT64', shape: ['batch', 3] });
+  const server = await startTestServer(t, { fixtures: ['mlp'] });
+  await mkdir(join(server.dir, 'int64_echo', '1'), { recursive: true });
+  await writeFile(join(server.dir, 'int64_echo', '1', 'model.onnx'), graph.toBytes());
+  await server.service.manager.loadModel('int64_echo');
+  const call = connectGrpc(t, server.grpcPort);
+  const big = ['9007199254740993', '-9223372036854775808', '9223372036854775807'];
+  const ubig = ['18446744073709551615', '9007199254740993', '0'];
+  const res = await call<{ outputs: { name: string; contents: { int64_contents: string[]; uint64_contents: string[] } }[] }>('ModelInfer', {
+    model_name: 'int64_echo',
+    inputs: [
+      { name: 'i', datatype: 'INT64', shape: [1, 3], contents: { int64_contents: big } },
+      { name: 'u', datatype: 'UINT64', shape: [1, 3], contents: { uint64_contents: ubig } },
+    ],
+  });
+  assert.deepEqual(res.outputs[0]?.contents.int64_contents, big);
+  assert.deepEqual(res.outputs[1]?.contents.uint64_contents, ubig);
 });
