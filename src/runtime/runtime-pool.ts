@@ -58,6 +58,11 @@ export interface RuntimePool {
    */
   run(options: { key: string; instance: number; feeds: readonly WireTensor[]; fetches: readonly string[] }): Promise<RunResult>;
   unload(key: string): Promise<void>;
+  /**
+   * Replaces worker `index` with a fresh thread and reloads its sessions. Requests it held fail
+   * with INTERNAL; later ones run on the new thread. A worker that dies is restarted the same way.
+   */
+  restartWorker(index: number): Promise<void>;
   /** Number of worker threads. */
   readonly size: number;
   close(): Promise<void>;
@@ -71,6 +76,8 @@ interface Pending {
 interface WorkerSlot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Settles once a replacement thread has its sessions back. */
+  restarted: Promise<void>;
 }
 
 /** Starts `workers` session workers. */
@@ -79,13 +86,15 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
   let nextId = 1;
   let closed = false;
   const placements = new Map<string, number[]>();
+  // What each key was loaded with, so a replacement worker can load it again.
+  const sources = new Map<string, { bytes: Uint8Array; settings: SessionSettings }>();
   let nextWorker = 0;
 
   const slots: WorkerSlot[] = Array.from({ length: options.workers }, (_, index) => spawn(index));
 
   function spawn(index: number): WorkerSlot {
     const worker = startTsWorker(url, { name: `stratum-session-${index}` });
-    const slot: WorkerSlot = { worker, pending: new Map() };
+    const slot: WorkerSlot = { worker, pending: new Map(), restarted: Promise.resolve() };
     worker.on('message', (response: WorkerResponse) => {
       const pending = slot.pending.get(response.id);
       if (pending === undefined) return;
@@ -106,12 +115,30 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       fail(error);
     });
     worker.on('exit', (code) => {
-      if (!closed) {
-        options.logger.error({ worker: index, code }, 'runtime worker exited unexpectedly');
-        fail(new Error(`worker exited with code ${code}`));
-      }
+      if (closed) return;
+      options.logger.error({ worker: index, code }, 'runtime worker exited; starting a replacement');
+      fail(new Error(`worker exited with code ${code}`));
+      const replacement = spawn(index);
+      slots[index] = replacement;
+      replacement.restarted = reloadSessions(index);
     });
     return slot;
+  }
+
+  // Every load is posted at once, before any run can be, so the worker (which handles messages in
+  // order) has the sessions back before it sees a request for them.
+  async function reloadSessions(index: number): Promise<void> {
+    const loads: Promise<unknown>[] = [];
+    for (const [key, workers] of placements) {
+      const source = sources.get(key);
+      if (source === undefined || !workers.includes(index)) continue;
+      loads.push(
+        send(index, { op: 'load', id: nextId++, key, bytes: source.bytes, settings: source.settings }).catch((error: unknown) =>
+          options.logger.error({ err: error, key, worker: index }, 'reloading a session after a worker restart failed'),
+        ),
+      );
+    }
+    await Promise.all(loads);
   }
 
   function send(workerIndex: number, message: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerResponse & { ok: true }> {
@@ -141,6 +168,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
         const responses = await Promise.all(
           hosts.map((w) => send(w, { op: 'load', id: nextId++, key: request.key, bytes: request.bytes, settings: request.settings })),
         );
+        sources.set(request.key, { bytes: request.bytes, settings: request.settings });
         const first = responses[0];
         return { key: request.key, inputs: first?.inputs ?? [], outputs: first?.outputMetadata ?? [], instances: workers.length };
       } catch (error) {
@@ -163,7 +191,15 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       const workers = placements.get(key);
       if (workers === undefined) return;
       placements.delete(key);
+      sources.delete(key);
       await Promise.all([...new Set(workers)].map((w) => send(w, { op: 'unload', id: nextId++, key })));
+    },
+
+    async restartWorker(index) {
+      const slot = slots[index];
+      if (slot === undefined) throw new StratumError('INTERNAL', `no worker ${index}`);
+      await slot.worker.terminate();
+      await slots[index]?.restarted;
     },
 
     async close() {
