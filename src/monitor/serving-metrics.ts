@@ -101,6 +101,7 @@ export function createServingMetrics(): ServingMetrics {
       const queue = queueDuration.labels(labels);
       const compute = computeDuration.labels(labels);
       const pend = pending.labels(labels);
+      const cutBy = new Map<CutReason, Counter.Internal>();
       const ok = new Map<string, { counter: Counter.Internal; latency: Histogram.Internal<"model" | "version" | "protocol"> }>();
       return {
         success(protocol, seconds) {
@@ -126,7 +127,12 @@ export function createServingMetrics(): ServingMetrics {
           exec.inc();
           size.observe(rows);
           compute.observe(computeSeconds);
-          cuts.labels({ model, version, reason }).inc();
+          let cut = cutBy.get(reason);
+          if (cut === undefined) {
+            cut = cuts.labels({ model, version, reason });
+            cutBy.set(reason, cut);
+          }
+          cut.inc();
         },
         pending(delta) {
           pend.inc(delta);

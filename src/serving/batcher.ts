@@ -7,7 +7,13 @@
 import { StratumError } from '../errors/index.ts';
 
 /** Why a batch was cut. */
-export type CutReason = 'max_batch_size' | 'preferred_batch_size' | 'queue_delay' | 'instance_free' | 'unbatched';
+export type CutReason =
+  | 'max_batch_size'
+  | 'preferred_batch_size'
+  | 'queue_delay'
+  | 'adaptive_delay'
+  | 'instance_free'
+  | 'unbatched';
 
 /** Batching settings of a model version. */
 export interface BatcherSettings {
@@ -22,6 +28,11 @@ export interface BatcherSettings {
   readonly defaultPriority: number;
   /** Queue timeout applied when a request names none (µs, 0 = none). */
   readonly defaultTimeoutMicroseconds: number;
+  /**
+   * With no fixed delay: while another instance is busy, hold a small partial batch for up to
+   * half the recent batch time. An idle model never waits.
+   */
+  readonly adaptiveQueueDelay: boolean;
   /** Execution slots. */
   readonly instances: number;
 }
@@ -95,6 +106,9 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
   let queued = 0;
   let running = 0;
   let delayTimer: NodeJS.Timeout | undefined;
+  // Moving averages of recent batches (rows, and ms from dispatch to completion).
+  let recentRows = 0;
+  let recentMs = 0;
   let closedWith: StratumError | undefined;
   let drainWaiters: (() => void)[] = [];
 
@@ -222,6 +236,19 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
         dispatch(entries, rows, 'queue_delay');
         continue;
       }
+      if (settings.adaptiveQueueDelay && running > 0 && rows < recentRows) {
+        // Under load, a free instance that took the first arrival at once would run a batch of
+        // one while the others run full ones, and the batches would fragment. Waiting a fraction
+        // of a batch's time lets the rows that are arriving join it.
+        const waited = performance.now() - first.queuedAt;
+        const hold = recentMs / 2;
+        if (waited < hold) {
+          armDelay(hold - waited);
+          return;
+        }
+        dispatch(entries, rows, 'adaptive_delay');
+        continue;
+      }
       dispatch(entries, rows, 'instance_free');
     }
   }
@@ -260,6 +287,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     }
     queued -= entries.length;
     running++;
+    const started = performance.now();
     let execution: Promise<readonly R[]>;
     try {
       execution = options.execute({ items: entries, rows, instance, reason });
@@ -274,6 +302,9 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
         for (const e of entries) e.reject(error);
       },
     ).finally(() => {
+      recentRows = recentRows === 0 ? rows : recentRows * 0.8 + rows * 0.2;
+      const ms = performance.now() - started;
+      recentMs = recentMs === 0 ? ms : recentMs * 0.8 + ms * 0.2;
       running--;
       free.push(instance);
       schedule();

@@ -22,6 +22,8 @@ export const ModelConfigSchema = z
         priorityLevels: z.number().int().min(1).max(16).optional(),
         defaultPriority: z.number().int().min(1).max(16).optional(),
         defaultTimeoutMicroseconds: z.number().int().min(0).optional(),
+        /** While another instance is busy, hold a small batch up to half the recent batch time. */
+        adaptiveQueueDelay: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -54,6 +56,7 @@ export interface ResolvedModelConfig {
   readonly priorityLevels: number;
   readonly defaultPriority: number;
   readonly defaultTimeoutMicroseconds: number;
+  readonly adaptiveQueueDelay: boolean;
   readonly instances: number;
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
@@ -98,6 +101,7 @@ export function resolveModelConfig(
     priorityLevels,
     defaultPriority: Math.min(b.defaultPriority ?? defaults.batching.defaultPriority, priorityLevels),
     defaultTimeoutMicroseconds: b.defaultTimeoutMicroseconds ?? 0,
+    adaptiveQueueDelay: b.adaptiveQueueDelay ?? true,
     instances: config.instances ?? defaults.runtime.workers,
     intraOpThreads: config.intraOpThreads ?? defaults.runtime.intraOpThreads,
     interOpThreads: config.interOpThreads ?? defaults.runtime.interOpThreads,

@@ -138,6 +138,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       priorityLevels: config.priorityLevels,
       defaultPriority: config.defaultPriority,
       defaultTimeoutMicroseconds: config.defaultTimeoutMicroseconds,
+      adaptiveQueueDelay: config.adaptiveQueueDelay,
       instances: loaded.instances,
     },
     execute,

@@ -13,6 +13,7 @@ const BASE: BatcherSettings = {
   priorityLevels: 2,
   defaultPriority: 2,
   defaultTimeoutMicroseconds: 0,
+  adaptiveQueueDelay: false,
   instances: 1,
 };
 
@@ -207,4 +208,29 @@ test('drain waits for queued and running work; close rejects what is still queue
   await assert.rejects(submit(h.batcher, 'after'), (e: StratumError) => e.code === 'MODEL_NOT_READY');
   await h.release();
   assert.equal(await busy, 'done:busy');
+});
+
+test('adaptive delay: under load a small partial batch waits for more rows; an idle model never waits', async () => {
+  const h = harness({ instances: 2, adaptiveQueueDelay: true });
+  // One batch of 8 rows that takes ~40 ms sets the recent batch size and time.
+  const big = submit(h.batcher, 'big', { rows: 8 });
+  await sleep(40);
+  await h.release();
+  await big;
+  // Idle: a lone request runs at once.
+  const first = submit(h.batcher, 'first');
+  assert.equal(h.batches.length, 2);
+  assert.equal(h.batches[1]?.reason, 'instance_free');
+  // Under load (the other instance is busy): a lone request is held...
+  const held = submit(h.batcher, 'held');
+  await sleep(5);
+  assert.equal(h.batches.length, 2, 'the small batch waits while another instance runs');
+  // ...and joined by what arrives meanwhile, then cut once it has waited half a batch time.
+  const joined = submit(h.batcher, 'joined');
+  while (h.batches.length < 3) await sleep(1);
+  assert.equal(h.batches[2]?.reason, 'adaptive_delay');
+  assert.deepEqual(h.batches[2]?.items.map((i) => i.payload), ['held', 'joined']);
+  await h.release();
+  await h.release();
+  await Promise.all([first, held, joined]);
 });
