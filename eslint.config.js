@@ -14,7 +14,11 @@ export default tseslint.config(
       'max-params': ['error', 3],
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -43,11 +47,19 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'onnxruntime-node', message: 'Only src/runtime/session-worker.ts touches onnxruntime.' }],
-          patterns: [{ group: ['**/api/**', '**/cli/**', '**/server/**'], message: 'Lower layers must not import the transports, the CLI or the composition root.' }],
+          patterns: [
+            {
+              group: ['**/api/**', '**/cli/**', '**/server/**'],
+              message: 'Lower layers must not import the transports, the CLI or the composition root.',
+            },
+          ],
         },
       ],
     },
   },
-  { files: ['src/config/load-config.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-properties': 'off' } },
+  {
+    files: ['src/config/load-config.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

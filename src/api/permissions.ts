@@ -4,7 +4,8 @@
  */
 
 /** Permissions a principal can hold. */
-export type Permission = 'public' | 'metrics:read' | 'models:read' | 'models:infer' | 'repository:read' | 'repository:write';
+export type Permission =
+  'public' | 'metrics:read' | 'models:read' | 'models:infer' | 'repository:read' | 'repository:write';
 
 /** `METHOD url` → permission. */
 export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({

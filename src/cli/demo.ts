@@ -54,11 +54,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     });
     const restJson = (await rest.json()) as { outputs: { name: string; shape: number[]; data: number[] }[] };
     const logits = restJson.outputs[0]?.data ?? [];
-    say(`▸ REST  POST /v2/models/mlp/infer → ${rest.status}: ${restJson.outputs[0]?.name} ${JSON.stringify(restJson.outputs[0]?.shape)}`);
+    say(
+      `▸ REST  POST /v2/models/mlp/infer → ${rest.status}: ${restJson.outputs[0]?.name} ${JSON.stringify(restJson.outputs[0]?.shape)}`,
+    );
     say(`  logits ${logits.map((v) => v.toFixed(3)).join(' ')}  → class ${argmax(logits)}`);
 
     const grpcLogits = await inferOverGrpc(`${options.config.host}:${server.grpcPort}`, image);
-    say(`▸ gRPC  ModelInfer(mlp) → class ${argmax(grpcLogits)} (same as REST: ${argmax(grpcLogits) === argmax(logits)})`);
+    say(
+      `▸ gRPC  ModelInfer(mlp) → class ${argmax(grpcLogits)} (same as REST: ${argmax(grpcLogits) === argmax(logits)})`,
+    );
 
     say('');
     say('Try it yourself:');

@@ -80,7 +80,8 @@ main(process.argv.slice(2)).then(
     if (isStratumError(error)) process.stderr.write(`stratum: ${error.message}\n`);
     else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`stratum: ${error.message}\n\n${HELP}`);
-    } else process.stderr.write(`stratum: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    } else
+      process.stderr.write(`stratum: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },
 );

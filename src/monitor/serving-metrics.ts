@@ -6,7 +6,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { CutReason } from '../serving/batcher.ts';
 
 /** Seconds buckets from 50 µs to 10 s. */
-const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** Metrics bound to one model version. */
@@ -102,7 +104,10 @@ export function createServingMetrics(): ServingMetrics {
       const compute = computeDuration.labels(labels);
       const pend = pending.labels(labels);
       const cutBy = new Map<CutReason, Counter.Internal>();
-      const ok = new Map<string, { counter: Counter.Internal; latency: Histogram.Internal<"model" | "version" | "protocol"> }>();
+      const ok = new Map<
+        string,
+        { counter: Counter.Internal; latency: Histogram.Internal<'model' | 'version' | 'protocol'> }
+      >();
       return {
         success(protocol, seconds) {
           let bound = ok.get(protocol);

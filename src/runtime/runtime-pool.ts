@@ -6,13 +6,7 @@
 import type { Worker } from 'node:worker_threads';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import type {
-  SessionSettings,
-  WireTensor,
-  WireValueMetadata,
-  WorkerRequest,
-  WorkerResponse,
-} from './messages.ts';
+import type { SessionSettings, WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } from './messages.ts';
 import { startTsWorker } from './start-ts-worker.ts';
 
 /** Options of {@link createRuntimePool}. */
@@ -56,7 +50,12 @@ export interface RuntimePool {
    * Runs one instance of a loaded model. The feeds' buffers are transferred to the worker: the
    * caller must own them and not read them afterwards.
    */
-  run(options: { key: string; instance: number; feeds: readonly WireTensor[]; fetches: readonly string[] }): Promise<RunResult>;
+  run(options: {
+    key: string;
+    instance: number;
+    feeds: readonly WireTensor[];
+    fetches: readonly string[];
+  }): Promise<RunResult>;
   unload(key: string): Promise<void>;
   /**
    * Replaces worker `index` with a fresh thread and reloads its sessions. Requests it held fail
@@ -107,7 +106,8 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       }
     });
     const fail = (error: Error): void => {
-      for (const p of slot.pending.values()) p.reject(new StratumError('INTERNAL', 'runtime worker failed', { cause: error }));
+      for (const p of slot.pending.values())
+        p.reject(new StratumError('INTERNAL', 'runtime worker failed', { cause: error }));
       slot.pending.clear();
     };
     worker.on('error', (error) => {
@@ -133,15 +133,23 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       const source = sources.get(key);
       if (source === undefined || !workers.includes(index)) continue;
       loads.push(
-        send(index, { op: 'load', id: nextId++, key, bytes: source.bytes, settings: source.settings }).catch((error: unknown) =>
-          options.logger.error({ err: error, key, worker: index }, 'reloading a session after a worker restart failed'),
+        send(index, { op: 'load', id: nextId++, key, bytes: source.bytes, settings: source.settings }).catch(
+          (error: unknown) =>
+            options.logger.error(
+              { err: error, key, worker: index },
+              'reloading a session after a worker restart failed',
+            ),
         ),
       );
     }
     await Promise.all(loads);
   }
 
-  function send(workerIndex: number, message: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerResponse & { ok: true }> {
+  function send(
+    workerIndex: number,
+    message: WorkerRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<WorkerResponse & { ok: true }> {
     if (closed) return Promise.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
     const slot = slots[workerIndex];
     if (slot === undefined) return Promise.reject(new StratumError('INTERNAL', `no worker ${workerIndex}`));
@@ -166,11 +174,18 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       placements.set(request.key, workers);
       try {
         const responses = await Promise.all(
-          hosts.map((w) => send(w, { op: 'load', id: nextId++, key: request.key, bytes: request.bytes, settings: request.settings })),
+          hosts.map((w) =>
+            send(w, { op: 'load', id: nextId++, key: request.key, bytes: request.bytes, settings: request.settings }),
+          ),
         );
         sources.set(request.key, { bytes: request.bytes, settings: request.settings });
         const first = responses[0];
-        return { key: request.key, inputs: first?.inputs ?? [], outputs: first?.outputMetadata ?? [], instances: workers.length };
+        return {
+          key: request.key,
+          inputs: first?.inputs ?? [],
+          outputs: first?.outputMetadata ?? [],
+          instances: workers.length,
+        };
       } catch (error) {
         await this.unload(request.key).catch(() => undefined);
         throw error;

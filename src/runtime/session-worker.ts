@@ -79,7 +79,11 @@ async function handle(message: WorkerRequest): Promise<{ response: WorkerRespons
 function ownedData(data: ort.Tensor.DataType): ArrayBufferView | string[] {
   if (Array.isArray(data)) return data as string[];
   const view = data as unknown as ArrayBufferView;
-  if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && !(view.buffer instanceof SharedArrayBuffer)) {
+  if (
+    view.byteOffset === 0 &&
+    view.byteLength === view.buffer.byteLength &&
+    !(view.buffer instanceof SharedArrayBuffer)
+  ) {
     return view;
   }
   return (view as unknown as Uint8Array).slice();

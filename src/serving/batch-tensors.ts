@@ -13,7 +13,11 @@ const utf8Encoder = new TextEncoder();
  * Feeds for a batch: one tensor per signature input, rows of every request stacked in order.
  * Every numeric buffer in the result is freshly owned, so it can be transferred to a worker.
  */
-export function stackInputs(specs: readonly TensorSpec[], requests: readonly (readonly InferInput[])[], rows: number): WireTensor[] {
+export function stackInputs(
+  specs: readonly TensorSpec[],
+  requests: readonly (readonly InferInput[])[],
+  rows: number,
+): WireTensor[] {
   return specs.map((spec, index) => {
     const first = requests[0]?.[index] as InferInput;
     const dims = [rows, ...first.shape.slice(1)];
@@ -21,7 +25,8 @@ export function stackInputs(specs: readonly TensorSpec[], requests: readonly (re
     if (requests.length === 1) return { name: spec.name, type: ort, dims: [...first.shape], data: owned(first.data) };
     if (Array.isArray(first.data)) {
       const strings: string[] = [];
-      for (const r of requests) for (const b of (r[index] as InferInput).data as Uint8Array[]) strings.push(utf8Decoder.decode(b));
+      for (const r of requests)
+        for (const b of (r[index] as InferInput).data as Uint8Array[]) strings.push(utf8Decoder.decode(b));
       return { name: spec.name, type: ort, dims, data: strings };
     }
     let total = 0;
@@ -42,7 +47,11 @@ export function stackInputs(specs: readonly TensorSpec[], requests: readonly (re
 // a request body, which may sit in Node's shared Buffer pool) is copied first.
 function owned(values: TensorValues): WireTensor['data'] {
   if (Array.isArray(values)) return values.map((b) => utf8Decoder.decode(b));
-  if (values.byteOffset === 0 && values.byteLength === values.buffer.byteLength && values.buffer instanceof ArrayBuffer) {
+  if (
+    values.byteOffset === 0 &&
+    values.byteLength === values.buffer.byteLength &&
+    values.buffer instanceof ArrayBuffer
+  ) {
     return values;
   }
   return (values as Float32Array).slice();
@@ -64,7 +73,10 @@ export function toTensorValues(data: WireTensor['data']): TensorValues {
 /**
  * Cuts an output of a batch into per-request parts by their row counts, as views into one buffer.
  */
-export function splitOutput(tensor: { dims: readonly number[]; values: TensorValues; datatype: Datatype }, rows: readonly number[]): OutputPart[] {
+export function splitOutput(
+  tensor: { dims: readonly number[]; values: TensorValues; datatype: Datatype },
+  rows: readonly number[],
+): OutputPart[] {
   const { dims, values, datatype } = tensor;
   if (rows.length === 1) return [{ datatype, shape: dims, data: values }];
   const total = dims[0] ?? 0;

@@ -8,12 +8,7 @@ import { StratumError } from '../errors/index.ts';
 
 /** Why a batch was cut. */
 export type CutReason =
-  | 'max_batch_size'
-  | 'preferred_batch_size'
-  | 'queue_delay'
-  | 'adaptive_delay'
-  | 'instance_free'
-  | 'unbatched';
+  'max_batch_size' | 'preferred_batch_size' | 'queue_delay' | 'adaptive_delay' | 'instance_free' | 'unbatched';
 
 /** Batching settings of a model version. */
 export interface BatcherSettings {
@@ -133,9 +128,13 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     }
     if (queued >= settings.maxQueueSize) {
       return Promise.reject(
-        new StratumError('QUEUE_FULL', `the queue of ${name} is full (${settings.maxQueueSize} requests); retry later`, {
-          retryAfterSeconds: 1,
-        }),
+        new StratumError(
+          'QUEUE_FULL',
+          `the queue of ${name} is full (${settings.maxQueueSize} requests); retry later`,
+          {
+            retryAfterSeconds: 1,
+          },
+        ),
       );
     }
     return new Promise<R>((resolve, reject) => {
@@ -273,10 +272,13 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
 
   function armDelay(ms: number): void {
     if (delayTimer !== undefined) return;
-    delayTimer = setTimeout(() => {
-      delayTimer = undefined;
-      schedule();
-    }, Math.max(0, ms));
+    delayTimer = setTimeout(
+      () => {
+        delayTimer = undefined;
+        schedule();
+      },
+      Math.max(0, ms),
+    );
   }
 
   function dispatch(entries: Entry<T, R>[], rows: number, reason: CutReason): void {
@@ -294,22 +296,24 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     } catch (error) {
       execution = Promise.reject(error);
     }
-    execution.then(
-      (results) => {
-        for (let i = 0; i < entries.length; i++) (entries[i] as Entry<T, R>).resolve(results[i] as R);
-      },
-      (error: unknown) => {
-        for (const e of entries) e.reject(error);
-      },
-    ).finally(() => {
-      recentRows = recentRows === 0 ? rows : recentRows * 0.8 + rows * 0.2;
-      const ms = performance.now() - started;
-      recentMs = recentMs === 0 ? ms : recentMs * 0.8 + ms * 0.2;
-      running--;
-      free.push(instance);
-      schedule();
-      notifyDrained();
-    });
+    execution
+      .then(
+        (results) => {
+          for (let i = 0; i < entries.length; i++) (entries[i] as Entry<T, R>).resolve(results[i] as R);
+        },
+        (error: unknown) => {
+          for (const e of entries) e.reject(error);
+        },
+      )
+      .finally(() => {
+        recentRows = recentRows === 0 ? rows : recentRows * 0.8 + rows * 0.2;
+        const ms = performance.now() - started;
+        recentMs = recentMs === 0 ? ms : recentMs * 0.8 + ms * 0.2;
+        running--;
+        free.push(instance);
+        schedule();
+        notifyDrained();
+      });
   }
 
   function notifyDrained(): void {

@@ -45,7 +45,12 @@ export interface InferenceService {
   modelMetadata(name: string, version?: string): ModelMetadata;
   /** Whether the model (version) can serve; throws MODEL_NOT_FOUND / VERSION_NOT_FOUND when unknown. */
   modelReady(name: string, version?: string): boolean;
-  infer(options: { model: string; version?: string; request: InferRequest; protocol: 'rest' | 'grpc' }): Promise<InferResponse>;
+  infer(options: {
+    model: string;
+    version?: string;
+    request: InferRequest;
+    protocol: 'rest' | 'grpc';
+  }): Promise<InferResponse>;
   statistics(name?: string, version?: string): { model_stats: ModelStatistics[] };
   readonly manager: ModelManager;
 }
@@ -82,7 +87,10 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       }
     },
     async infer({ model, version, request, protocol }) {
-      if (!ready) throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', { retryAfterSeconds: 1 });
+      if (!ready)
+        throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
+          retryAfterSeconds: 1,
+        });
       let handle;
       try {
         handle = manager.resolve(model, version);
@@ -94,7 +102,9 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     },
     statistics(name, version) {
       if (name === undefined) {
-        return { model_stats: manager.modelNames().flatMap((m) => manager.readyVersions(m).map((v) => v.statistics())) };
+        return {
+          model_stats: manager.modelNames().flatMap((m) => manager.readyVersions(m).map((v) => v.statistics())),
+        };
       }
       const versions = version === undefined ? manager.readyVersions(name) : [manager.resolve(name, version)];
       if (version === undefined && versions.length === 0) manager.resolve(name);

@@ -31,9 +31,7 @@ export const ModelConfigSchema = z
     instances: z.number().int().min(1).max(64).optional(),
     intraOpThreads: z.number().int().min(1).max(256).optional(),
     interOpThreads: z.number().int().min(1).max(256).optional(),
-    warmup: z
-      .union([z.boolean(), z.object({ batchSizes: z.array(positive).max(64) }).strict()])
-      .optional(),
+    warmup: z.union([z.boolean(), z.object({ batchSizes: z.array(positive).max(64) }).strict()]).optional(),
     versionPolicy: z
       .union([
         z.object({ latest: positive }).strict(),
@@ -89,7 +87,9 @@ export function resolveModelConfig(
   const b = config.dynamicBatching ?? {};
   const maxBatchSize = config.maxBatchSize ?? defaults.batching.maxBatchSize;
   const priorityLevels = b.priorityLevels ?? defaults.batching.priorityLevels;
-  const preferred = [...new Set(b.preferredBatchSizes ?? [])].filter((s) => s <= Math.max(1, maxBatchSize)).sort((x, y) => x - y);
+  const preferred = [...new Set(b.preferredBatchSizes ?? [])]
+    .filter((s) => s <= Math.max(1, maxBatchSize))
+    .sort((x, y) => x - y);
   const warmup = config.warmup ?? true;
   const warmupBatchSizes =
     warmup === false ? [] : warmup === true ? [...new Set([1, ...preferred])] : [...warmup.batchSizes];

@@ -87,7 +87,14 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
   function entryFor(name: string): ModelEntry {
     let entry = models.get(name);
     if (entry === undefined) {
-      entry = { versions: new Map(), configStamp: '', pinnedUnloaded: false, fingerprint: '', lock: Promise.resolve(), reason: '' };
+      entry = {
+        versions: new Map(),
+        configStamp: '',
+        pinnedUnloaded: false,
+        fingerprint: '',
+        lock: Promise.resolve(),
+        reason: '',
+      };
       models.set(name, entry);
     }
     return entry;
@@ -145,7 +152,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         ve.reason = '';
         ve.stamp = v.stamp;
         logger.info({ model: name, version: v.version, batched: handle.batched }, 'model version ready');
-        if (previous !== undefined) void previous.unload().catch((err: unknown) => logger.warn({ err }, 'unload failed'));
+        if (previous !== undefined)
+          void previous.unload().catch((err: unknown) => logger.warn({ err }, 'unload failed'));
       } catch (error) {
         const reason = (error as Error).message;
         failures.push(`version ${v.version}: ${reason}`);
@@ -158,7 +166,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     }
     const keep = new Set(wanted.map((v) => v.version));
     await Promise.all(
-      [...entry.versions.entries()].filter(([version]) => !keep.has(version)).map(([version, ve]) => retire(name, version, ve)),
+      [...entry.versions.entries()]
+        .filter(([version]) => !keep.has(version))
+        .map(([version, ve]) => retire(name, version, ve)),
     );
     entry.reason = failures.join('; ');
     if (failures.length > 0) {
@@ -243,7 +253,12 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           await doLoad(name);
         } catch (error) {
           const entry = models.get(name);
-          if (entry !== undefined && entry.versions.size === 0 && error instanceof StratumError && error.code === 'MODEL_NOT_FOUND') {
+          if (
+            entry !== undefined &&
+            entry.versions.size === 0 &&
+            error instanceof StratumError &&
+            error.code === 'MODEL_NOT_FOUND'
+          ) {
             models.delete(name);
           }
           throw error;
@@ -267,9 +282,13 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       if (version !== undefined) {
         const ve = entry.versions.get(version);
         if (ve === undefined && entry.versions.size === 0) {
-          throw new StratumError('MODEL_NOT_READY', `model "${name}" has no ready version${entry.reason ? ` (${entry.reason})` : ''}`, {
-            retryAfterSeconds: 1,
-          });
+          throw new StratumError(
+            'MODEL_NOT_READY',
+            `model "${name}" has no ready version${entry.reason ? ` (${entry.reason})` : ''}`,
+            {
+              retryAfterSeconds: 1,
+            },
+          );
         }
         if (ve === undefined) {
           const known = [...entry.versions.keys()];
@@ -280,21 +299,31 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           );
         }
         if (ve.state !== 'READY' || ve.handle === undefined) {
-          throw new StratumError('MODEL_NOT_READY', `model "${name}" version ${version} is ${ve.state}${ve.reason ? `: ${ve.reason}` : ''}`, {
-            retryAfterSeconds: 1,
-          });
+          throw new StratumError(
+            'MODEL_NOT_READY',
+            `model "${name}" version ${version} is ${ve.state}${ve.reason ? `: ${ve.reason}` : ''}`,
+            {
+              retryAfterSeconds: 1,
+            },
+          );
         }
         return ve.handle;
       }
       let best: ModelVersion | undefined;
       for (const ve of entry.versions.values()) {
-        if (ve.state === 'READY' && ve.handle !== undefined && (best === undefined || Number(ve.handle.version) > Number(best.version))) {
+        if (
+          ve.state === 'READY' &&
+          ve.handle !== undefined &&
+          (best === undefined || Number(ve.handle.version) > Number(best.version))
+        ) {
           best = ve.handle;
         }
       }
       if (best === undefined) {
         const states = [...entry.versions.values()].map((v) => v.state);
-        const why = states.includes('LOADING') ? 'is loading' : `has no ready version${entry.reason ? ` (${entry.reason})` : ''}`;
+        const why = states.includes('LOADING')
+          ? 'is loading'
+          : `has no ready version${entry.reason ? ` (${entry.reason})` : ''}`;
         throw new StratumError('MODEL_NOT_READY', `model "${name}" ${why}`, { retryAfterSeconds: 1 });
       }
       return best;
@@ -310,7 +339,10 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     },
 
     modelNames() {
-      return [...models.entries()].filter(([, e]) => e.versions.size > 0).map(([name]) => name).sort();
+      return [...models.entries()]
+        .filter(([, e]) => e.versions.size > 0)
+        .map(([name]) => name)
+        .sort();
     },
 
     async index() {

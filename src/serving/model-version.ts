@@ -76,7 +76,9 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
   } catch (error) {
     await pool.unload(key).catch(() => undefined);
     if (error instanceof StratumError && error.code === 'INVALID_MODEL') throw error;
-    throw new StratumError('INVALID_MODEL', `${target} failed its warm-up run: ${(error as Error).message}`, { cause: error });
+    throw new StratumError('INVALID_MODEL', `${target} failed its warm-up run: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const batched = isBatched(signature, config);
   const stats = new ModelStats(model, version);
@@ -90,7 +92,11 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       metrics.queued(waited / 1000);
     }
     const payloads = batch.items.map((i) => i.payload);
-    const feeds = stackInputs(signature.inputs, payloads.map((p) => p.validated.inputs), batch.rows);
+    const feeds = stackInputs(
+      signature.inputs,
+      payloads.map((p) => p.validated.inputs),
+      batch.rows,
+    );
     const fetches = unionOfOutputs(payloads);
     const t1 = performance.now();
     const result = await pool.run({ key, instance: batch.instance, feeds, fetches });
@@ -99,9 +105,13 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
     const parts = new Map<string, ReturnType<typeof splitOutput>>();
     for (const out of result.outputs) {
       const datatype = outputTypes.get(out.name) ?? datatypeFromOrt(out.type);
-      if (datatype === undefined) throw new StratumError('INTERNAL', `output "${out.name}" has unsupported type ${out.type}`);
+      if (datatype === undefined)
+        throw new StratumError('INTERNAL', `output "${out.name}" has unsupported type ${out.type}`);
       if (batch.items.length > 1 && out.dims[0] !== batch.rows) {
-        throw new StratumError('INTERNAL', `output "${out.name}" of ${target} has ${out.dims[0]} rows for a batch of ${batch.rows}`);
+        throw new StratumError(
+          'INTERNAL',
+          `output "${out.name}" of ${target} has ${out.dims[0]} rows for a batch of ${batch.rows}`,
+        );
       }
       parts.set(out.name, splitOutput({ dims: out.dims, values: toTensorValues(out.data), datatype }, rows));
     }

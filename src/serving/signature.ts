@@ -8,17 +8,26 @@ import type { Signature, TensorSpec } from './types.ts';
  * Builds the signature; symbolic or unknown dimensions become -1.
  * @throws StratumError INVALID_MODEL for a non-tensor value or a datatype OIP cannot carry.
  */
-export function signatureFromMetadata(inputs: readonly WireValueMetadata[], outputs: readonly WireValueMetadata[]): Signature {
+export function signatureFromMetadata(
+  inputs: readonly WireValueMetadata[],
+  outputs: readonly WireValueMetadata[],
+): Signature {
   return { inputs: inputs.map((m) => toSpec(m, 'input')), outputs: outputs.map((m) => toSpec(m, 'output')) };
 }
 
 function toSpec(meta: WireValueMetadata, role: 'input' | 'output'): TensorSpec {
   if (!meta.isTensor || meta.type === undefined) {
-    throw new StratumError('INVALID_MODEL', `${role} "${meta.name}" is not a tensor (sequences and maps are not served)`);
+    throw new StratumError(
+      'INVALID_MODEL',
+      `${role} "${meta.name}" is not a tensor (sequences and maps are not served)`,
+    );
   }
   const datatype = datatypeFromOrt(meta.type);
   if (datatype === undefined) {
-    throw new StratumError('INVALID_MODEL', `${role} "${meta.name}" has type ${meta.type}, which the inference protocol cannot carry`);
+    throw new StratumError(
+      'INVALID_MODEL',
+      `${role} "${meta.name}" has type ${meta.type}, which the inference protocol cannot carry`,
+    );
   }
   const shape = (meta.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : -1));
   return { name: meta.name, datatype, shape };

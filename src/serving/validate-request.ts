@@ -55,9 +55,13 @@ export function validateRequest(options: ValidateOptions): ValidatedRequest {
   for (const spec of signature.inputs) {
     const input = given.get(spec.name);
     if (input === undefined) {
-      throw new StratumError('INVALID_INPUT', `missing input "${spec.name}": ${target} expects ${listSpecs(signature.inputs)}`, {
-        details: { input: spec.name },
-      });
+      throw new StratumError(
+        'INVALID_INPUT',
+        `missing input "${spec.name}": ${target} expects ${listSpecs(signature.inputs)}`,
+        {
+          details: { input: spec.name },
+        },
+      );
     }
     if (input.datatype !== spec.datatype) {
       throw new StratumError(
@@ -70,7 +74,11 @@ export function validateRequest(options: ValidateOptions): ValidatedRequest {
     if (spec.datatype === 'BYTES') checkStrings(spec.name, input.data as Uint8Array[]);
     if (batched) {
       const dim0 = input.shape[0] as number;
-      if (dim0 < 1) throw new StratumError('INVALID_INPUT', `input "${spec.name}": the batch dimension must be at least 1, got ${dim0}`);
+      if (dim0 < 1)
+        throw new StratumError(
+          'INVALID_INPUT',
+          `input "${spec.name}": the batch dimension must be at least 1, got ${dim0}`,
+        );
       if (firstBatchInput === undefined) {
         firstBatchInput = spec.name;
         rows = dim0;
@@ -95,12 +103,18 @@ function checkStrings(name: string, elements: readonly Uint8Array[]): void {
   for (let i = 0; i < elements.length; i++) {
     const element = elements[i] as Uint8Array;
     if (element.includes(0)) {
-      throw new StratumError('INVALID_INPUT', `input "${name}": element ${i} contains a NUL byte, which the model's string tensors cannot carry`);
+      throw new StratumError(
+        'INVALID_INPUT',
+        `input "${name}": element ${i} contains a NUL byte, which the model's string tensors cannot carry`,
+      );
     }
     try {
       strictUtf8.decode(element);
     } catch {
-      throw new StratumError('INVALID_INPUT', `input "${name}": element ${i} is not valid UTF-8 text, which the model's string tensors require`);
+      throw new StratumError(
+        'INVALID_INPUT',
+        `input "${name}": element ${i} is not valid UTF-8 text, which the model's string tensors require`,
+      );
     }
   }
 }
@@ -123,7 +137,10 @@ function selectOutputs(request: InferRequest, signature: Signature, target: stri
   const seen = new Set<string>();
   for (const o of request.outputs) {
     if (!signature.outputs.some((s) => s.name === o.name)) {
-      throw new StratumError('INVALID_OUTPUT', `unknown output "${o.name}": ${target} has outputs ${listSpecs(signature.outputs)}`);
+      throw new StratumError(
+        'INVALID_OUTPUT',
+        `unknown output "${o.name}": ${target} has outputs ${listSpecs(signature.outputs)}`,
+      );
     }
     if (seen.has(o.name)) throw new StratumError('INVALID_OUTPUT', `output "${o.name}" is requested more than once`);
     seen.add(o.name);

@@ -10,7 +10,11 @@ test('the MLP answers a JSON inference with logits of shape [2,10]', async (t) =
     body: { id: 'r1', inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 784], data }] },
   });
   assert.equal(res.status, 200);
-  const body = res.json as { id: string; model_name: string; outputs: { name: string; shape: number[]; data: number[] }[] };
+  const body = res.json as {
+    id: string;
+    model_name: string;
+    outputs: { name: string; shape: number[]; data: number[] }[];
+  };
   assert.equal(body.id, 'r1');
   assert.equal(body.model_name, 'mlp');
   assert.deepEqual(body.outputs[0]?.shape, [2, 10]);

@@ -14,8 +14,15 @@ function freePortPair(): number {
   return 20_000 + Math.floor(Math.random() * 20_000);
 }
 
-async function startProcess(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+async function startProcess(
+  t: TestContext,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -44,12 +51,30 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeModelRepository(dir, { fixtures: ['transformer'], modelConfigs: { transformer: { instances: 1 } } });
   const port = freePortPair();
-  const proc = await startProcess(t, ['serve', '--models', dir, '--http-port', String(port), '--grpc-port', String(port + 1), '--workers', '1', '--log-level', 'info']);
+  const proc = await startProcess(t, [
+    'serve',
+    '--models',
+    dir,
+    '--http-port',
+    String(port),
+    '--grpc-port',
+    String(port + 1),
+    '--workers',
+    '1',
+    '--log-level',
+    'info',
+  ]);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url);
-  const body = JSON.stringify({ inputs: [{ name: 'tokens', datatype: 'FP32', shape: [4, 64, 128], data: new Array(4 * 64 * 128).fill(0.1) }] });
+  const body = JSON.stringify({
+    inputs: [{ name: 'tokens', datatype: 'FP32', shape: [4, 64, 128], data: new Array(4 * 64 * 128).fill(0.1) }],
+  });
   const inflight = Array.from({ length: 8 }, () =>
-    fetch(`${url}/v2/models/transformer/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then((r) => r.status),
+    fetch(`${url}/v2/models/transformer/infer`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    }).then((r) => r.status),
   );
   await sleep(30);
   proc.child.kill('SIGTERM');
@@ -73,7 +98,11 @@ test('stratum demo --once builds the models, serves them and answers over REST a
   const dir = await mkdtemp(join(tmpdir(), 'stratum-demo-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const port = freePortPair();
-  const proc = await startProcess(t, ['demo', '--once', '--http-port', String(port), '--grpc-port', String(port + 1), '--log-level', 'warn'], { STRATUM_MODELS_DIR: dir });
+  const proc = await startProcess(
+    t,
+    ['demo', '--once', '--http-port', String(port), '--grpc-port', String(port + 1), '--log-level', 'warn'],
+    { STRATUM_MODELS_DIR: dir },
+  );
   const code = await proc.exited;
   assert.equal(code, 0, proc.output());
   assert.match(proc.output(), /REST {2}POST \/v2\/models\/mlp\/infer → 200/);

@@ -31,7 +31,10 @@ test('the configuration is frozen, deeply', () => {
 
 test('every invalid setting is reported with its path, at once', () => {
   try {
-    loadConfig({ env: { STRATUM_HTTP_PORT: 'eighty', STRATUM_INTRA_OP_THREADS: '0' }, overrides: { logLevel: 'loud' as 'info' } });
+    loadConfig({
+      env: { STRATUM_HTTP_PORT: 'eighty', STRATUM_INTRA_OP_THREADS: '0' },
+      overrides: { logLevel: 'loud' as 'info' },
+    });
     assert.fail('expected an error');
   } catch (error) {
     assert.ok(error instanceof StratumError);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { ERROR_CODES, GrpcStatus, grpcStatusOf, httpStatusOf, renderErrorsMarkdown, StratumError, toStratumError } from '../../src/errors/index.ts';
+import {
+  ERROR_CODES,
+  GrpcStatus,
+  grpcStatusOf,
+  httpStatusOf,
+  renderErrorsMarkdown,
+  StratumError,
+  toStratumError,
+} from '../../src/errors/index.ts';
 
 test('docs/errors.md matches the error catalogue (run `npm run docs:errors` after changing codes)', async () => {
   const doc = await readFile(new URL('../../docs/errors.md', import.meta.url), 'utf8');

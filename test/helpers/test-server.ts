@@ -53,7 +53,10 @@ export async function startTestServer(t: TestContext, options: TestServerOptions
 }
 
 /** Writes fixtures and their configs into `dir`. */
-export async function writeModelRepository(dir: string, options: Pick<TestServerOptions, 'fixtures' | 'modelConfigs'>): Promise<void> {
+export async function writeModelRepository(
+  dir: string,
+  options: Pick<TestServerOptions, 'fixtures' | 'modelConfigs'>,
+): Promise<void> {
   await writeFixtureRepository({ dir, only: options.fixtures ?? ['mlp'] });
   for (const [model, config] of Object.entries(options.modelConfigs ?? {})) {
     await writeFile(join(dir, model, 'config.json'), JSON.stringify(config));
@@ -65,7 +68,12 @@ export async function injectJson(
   server: StratumServer,
   options: { method?: 'GET' | 'POST'; url: string; body?: unknown; headers?: Record<string, string> },
 ): Promise<{ status: number; headers: Record<string, unknown>; json: unknown; raw: Buffer }> {
-  const payload = options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+  const payload =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string' || Buffer.isBuffer(options.body)
+        ? options.body
+        : JSON.stringify(options.body);
   const res = await server.http.inject({
     method: options.method ?? (payload === undefined ? 'GET' : 'POST'),
     url: options.url,

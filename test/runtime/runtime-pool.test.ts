@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StratumError } from '../../src/errors/index.ts';
+import { type StratumError } from '../../src/errors/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { createRuntimePool } from '../../src/runtime/runtime-pool.ts';
@@ -15,7 +15,9 @@ test('the pool loads a model, reports its metadata and runs it on every instance
   const loaded = await pool.load({ key: 'mlp', bytes: FIXTURES.mlp.build(), instances: 2, settings });
   assert.equal(loaded.instances, 2);
   assert.deepEqual(loaded.inputs, [{ name: 'input', isTensor: true, type: 'float32', shape: ['batch', 784] }]);
-  const [a, b] = await Promise.all([0, 1].map((instance) => pool.run({ key: 'mlp', instance, feeds: mlpFeed(), fetches: ['logits'] })));
+  const [a, b] = await Promise.all(
+    [0, 1].map((instance) => pool.run({ key: 'mlp', instance, feeds: mlpFeed(), fetches: ['logits'] })),
+  );
   assert.deepEqual(a?.outputs[0]?.dims, [2, 10]);
   assert.deepEqual(Array.from(a?.outputs[0]?.data as Float32Array), Array.from(b?.outputs[0]?.data as Float32Array));
   assert.ok((a?.computeNs ?? 0) > 0);
@@ -33,12 +35,18 @@ test('feeds are transferred, not copied: the caller’s buffer is detached after
 test('a model onnxruntime cannot parse is INVALID_MODEL with its reason, and nothing stays loaded', async (t) => {
   const pool = createRuntimePool({ workers: 1, logger });
   t.after(() => pool.close());
-  await assert.rejects(pool.load({ key: 'bad', bytes: new Uint8Array([1, 2, 3, 4]), instances: 1, settings }), (e: StratumError) => {
-    assert.equal(e.code, 'INVALID_MODEL');
-    assert.match(e.message, /onnxruntime could not load the model/);
-    return true;
-  });
-  await assert.rejects(pool.run({ key: 'bad', instance: 0, feeds: [], fetches: [] }), (e: StratumError) => e.code === 'MODEL_NOT_READY');
+  await assert.rejects(
+    pool.load({ key: 'bad', bytes: new Uint8Array([1, 2, 3, 4]), instances: 1, settings }),
+    (e: StratumError) => {
+      assert.equal(e.code, 'INVALID_MODEL');
+      assert.match(e.message, /onnxruntime could not load the model/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    pool.run({ key: 'bad', instance: 0, feeds: [], fetches: [] }),
+    (e: StratumError) => e.code === 'MODEL_NOT_READY',
+  );
 });
 
 test('a replaced worker gets its sessions back and serves again', async (t) => {
@@ -49,7 +57,10 @@ test('a replaced worker gets its sessions back and serves again', async (t) => {
   const before = await pool.run({ key: 'mlp', instance: 1, feeds: mlpFeed(), fetches: ['logits'] });
   await pool.restartWorker(1);
   const after = await pool.run({ key: 'mlp', instance: 1, feeds: mlpFeed(), fetches: ['logits'] });
-  assert.deepEqual(Array.from(after.outputs[0]?.data as Float32Array), Array.from(before.outputs[0]?.data as Float32Array));
+  assert.deepEqual(
+    Array.from(after.outputs[0]?.data as Float32Array),
+    Array.from(before.outputs[0]?.data as Float32Array),
+  );
   const cnn = await pool.run({
     key: 'cnn',
     instance: 1,
@@ -63,9 +74,15 @@ test('unload releases the sessions; close is idempotent and fails later calls cl
   const pool = createRuntimePool({ workers: 1, logger });
   await pool.load({ key: 'mlp', bytes: FIXTURES.mlp.build(), instances: 1, settings });
   await pool.unload('mlp');
-  await assert.rejects(pool.run({ key: 'mlp', instance: 0, feeds: mlpFeed(), fetches: ['logits'] }), (e: StratumError) => e.code === 'MODEL_NOT_READY');
+  await assert.rejects(
+    pool.run({ key: 'mlp', instance: 0, feeds: mlpFeed(), fetches: ['logits'] }),
+    (e: StratumError) => e.code === 'MODEL_NOT_READY',
+  );
   await pool.load({ key: 'mlp', bytes: FIXTURES.mlp.build(), instances: 1, settings });
   await pool.close();
   await pool.close();
-  await assert.rejects(pool.run({ key: 'mlp', instance: 0, feeds: mlpFeed(), fetches: ['logits'] }), (e: StratumError) => e.code === 'SHUTTING_DOWN');
+  await assert.rejects(
+    pool.run({ key: 'mlp', instance: 0, feeds: mlpFeed(), fetches: ['logits'] }),
+    (e: StratumError) => e.code === 'SHUTTING_DOWN',
+  );
 });

@@ -38,8 +38,11 @@ function harness(settings: Partial<BatcherSettings> = {}) {
   return { batcher, batches, release };
 }
 
-const submit = (b: ReturnType<typeof harness>['batcher'], payload: string, extra: { rows?: number; priority?: number; shapeKey?: string; timeoutMicroseconds?: number } = {}) =>
-  b.submit({ payload, rows: extra.rows ?? 1, shapeKey: extra.shapeKey ?? '', ...extra });
+const submit = (
+  b: ReturnType<typeof harness>['batcher'],
+  payload: string,
+  extra: { rows?: number; priority?: number; shapeKey?: string; timeoutMicroseconds?: number } = {},
+) => b.submit({ payload, rows: extra.rows ?? 1, shapeKey: extra.shapeKey ?? '', ...extra });
 
 test('a free instance takes a lone request at once (no delay configured)', async () => {
   const h = harness();
@@ -57,7 +60,10 @@ test('requests that arrive while the instance is busy are stacked into the next 
   assert.equal(h.batcher.queued, 3);
   await h.release();
   assert.equal(h.batches.length, 2);
-  assert.deepEqual(h.batches[1]?.items.map((i) => i.payload), ['b', 'c', 'd']);
+  assert.deepEqual(
+    h.batches[1]?.items.map((i) => i.payload),
+    ['b', 'c', 'd'],
+  );
   assert.equal(h.batches[1]?.rows, 3);
   await h.release();
   assert.deepEqual(await Promise.all([first, ...rest]), ['done:a', 'done:b', 'done:c', 'done:d']);
@@ -104,15 +110,26 @@ test('a preferred batch size is cut without waiting for the delay', async () => 
 
 test('higher priority (1) is served before lower priority, whatever the arrival order', async () => {
   const h = harness({ maxBatchSize: 1 });
-  const all = [submit(h.batcher, 'busy'), submit(h.batcher, 'low1', { priority: 2 }), submit(h.batcher, 'low2', { priority: 2 }), submit(h.batcher, 'high', { priority: 1 })];
+  const all = [
+    submit(h.batcher, 'busy'),
+    submit(h.batcher, 'low1', { priority: 2 }),
+    submit(h.batcher, 'low2', { priority: 2 }),
+    submit(h.batcher, 'high', { priority: 1 }),
+  ];
   for (let i = 0; i < 4; i++) await h.release();
   await Promise.all(all);
-  assert.deepEqual(h.batches.map((b) => b.items[0]?.payload), ['busy', 'high', 'low1', 'low2']);
+  assert.deepEqual(
+    h.batches.map((b) => b.items[0]?.payload),
+    ['busy', 'high', 'low1', 'low2'],
+  );
 });
 
 test('an out-of-range priority is rejected with INVALID_PARAMETER', async () => {
   const h = harness();
-  await assert.rejects(submit(h.batcher, 'x', { priority: 3 }), (e: StratumError) => e.code === 'INVALID_PARAMETER' && /priority/.test(e.message));
+  await assert.rejects(
+    submit(h.batcher, 'x', { priority: 3 }),
+    (e: StratumError) => e.code === 'INVALID_PARAMETER' && /priority/.test(e.message),
+  );
 });
 
 test('a request whose timeout expires in the queue fails with QUEUE_TIMEOUT and is never run', async () => {
@@ -130,7 +147,10 @@ test('a full queue rejects with QUEUE_FULL and a retry hint, and recovers', asyn
   const h = harness({ maxQueueSize: 2 });
   const busy = submit(h.batcher, 'busy');
   const queued = [submit(h.batcher, 'q1'), submit(h.batcher, 'q2')];
-  await assert.rejects(submit(h.batcher, 'over'), (e: StratumError) => e.code === 'QUEUE_FULL' && e.retryAfterSeconds === 1);
+  await assert.rejects(
+    submit(h.batcher, 'over'),
+    (e: StratumError) => e.code === 'QUEUE_FULL' && e.retryAfterSeconds === 1,
+  );
   await h.release();
   await h.release();
   await Promise.all([busy, ...queued]);
@@ -141,15 +161,26 @@ test('a full queue rejects with QUEUE_FULL and a retry hint, and recovers', asyn
 
 test('only requests with the same non-batch shape share a batch', async () => {
   const h = harness();
-  const all = [submit(h.batcher, 'busy'), submit(h.batcher, 'a', { shapeKey: '64' }), submit(h.batcher, 'b', { shapeKey: '32' }), submit(h.batcher, 'c', { shapeKey: '64' })];
+  const all = [
+    submit(h.batcher, 'busy'),
+    submit(h.batcher, 'a', { shapeKey: '64' }),
+    submit(h.batcher, 'b', { shapeKey: '32' }),
+    submit(h.batcher, 'c', { shapeKey: '64' }),
+  ];
   for (let i = 0; i < 3; i++) await h.release();
   await Promise.all(all);
-  assert.deepEqual(h.batches.map((b) => b.items.map((i) => i.payload)), [['busy'], ['a', 'c'], ['b']]);
+  assert.deepEqual(
+    h.batches.map((b) => b.items.map((i) => i.payload)),
+    [['busy'], ['a', 'c'], ['b']],
+  );
 });
 
 test('a request larger than maxBatchSize is rejected with INVALID_INPUT', async () => {
   const h = harness({ maxBatchSize: 4 });
-  await assert.rejects(submit(h.batcher, 'big', { rows: 5 }), (e: StratumError) => e.code === 'INVALID_INPUT' && /at most 4/.test(e.message));
+  await assert.rejects(
+    submit(h.batcher, 'big', { rows: 5 }),
+    (e: StratumError) => e.code === 'INVALID_INPUT' && /at most 4/.test(e.message),
+  );
 });
 
 test('an unbatched model runs every request on its own', async () => {
@@ -157,7 +188,14 @@ test('an unbatched model runs every request on its own', async () => {
   const all = ['a', 'b', 'c'].map((x) => submit(h.batcher, x));
   for (let i = 0; i < 3; i++) await h.release();
   await Promise.all(all);
-  assert.deepEqual(h.batches.map((b) => [b.rows, b.reason]), [[1, 'unbatched'], [1, 'unbatched'], [1, 'unbatched']]);
+  assert.deepEqual(
+    h.batches.map((b) => [b.rows, b.reason]),
+    [
+      [1, 'unbatched'],
+      [1, 'unbatched'],
+      [1, 'unbatched'],
+    ],
+  );
 });
 
 test('every instance gets a batch of its own', async () => {
@@ -229,7 +267,10 @@ test('adaptive delay: under load a small partial batch waits for more rows; an i
   const joined = submit(h.batcher, 'joined');
   while (h.batches.length < 3) await sleep(1);
   assert.equal(h.batches[2]?.reason, 'adaptive_delay');
-  assert.deepEqual(h.batches[2]?.items.map((i) => i.payload), ['held', 'joined']);
+  assert.deepEqual(
+    h.batches[2]?.items.map((i) => i.payload),
+    ['held', 'joined'],
+  );
   await h.release();
   await h.release();
   await Promise.all([first, held, joined]);

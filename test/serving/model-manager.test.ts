@@ -17,7 +17,9 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms
   }
 }
 
-async function index(server: StratumServer): Promise<{ name: string; version?: string; state: string; reason?: string }[]> {
+async function index(
+  server: StratumServer,
+): Promise<{ name: string; version?: string; state: string; reason?: string }[]> {
   return (await injectJson(server, { method: 'POST', url: '/v2/repository/index', body: {} })).json as never;
 }
 
@@ -57,9 +59,15 @@ test('a model folder that appears is loaded, and one that disappears is unloaded
   const server = await startTestServer(t, { fixtures: ['mlp'], overrides: { watch: true, watchIntervalMs: 100 } });
   await mkdir(join(server.dir, 'fixed_batch', '1'), { recursive: true });
   await writeFile(join(server.dir, 'fixed_batch', '1', 'model.onnx'), FIXTURES.fixed_batch.build());
-  await waitFor('fixed_batch to be ready', async () => (await injectJson(server, { url: '/v2/models/fixed_batch/ready' })).status === 200);
+  await waitFor(
+    'fixed_batch to be ready',
+    async () => (await injectJson(server, { url: '/v2/models/fixed_batch/ready' })).status === 200,
+  );
   await rm(join(server.dir, 'fixed_batch'), { recursive: true });
-  await waitFor('fixed_batch to be gone', async () => (await injectJson(server, { url: '/v2/models/fixed_batch' })).status === 404);
+  await waitFor(
+    'fixed_batch to be gone',
+    async () => (await injectJson(server, { url: '/v2/models/fixed_batch' })).status === 404,
+  );
 });
 
 test('a model explicitly unloaded stays unloaded until loaded again, and load re-reads config.json', async (t) => {
@@ -69,7 +77,11 @@ test('a model explicitly unloaded stays unloaded until loaded again, and load re
   assert.equal(unloaded.status, 503);
   assert.match((unloaded.json as { error: string }).error, /no ready version/);
   await sleep(300);
-  assert.equal((await index(server)).find((r) => r.name === 'mlp')?.state, 'UNAVAILABLE', 'the watcher did not bring it back');
+  assert.equal(
+    (await index(server)).find((r) => r.name === 'mlp')?.state,
+    'UNAVAILABLE',
+    'the watcher did not bring it back',
+  );
 
   await writeFile(join(server.dir, 'mlp', 'config.json'), JSON.stringify({ maxBatchSize: 0 }));
   assert.equal((await injectJson(server, { method: 'POST', url: '/v2/repository/models/mlp/load' })).status, 200);
@@ -82,23 +94,44 @@ test('reloading a model with a broken config keeps the old version serving and r
   await writeFile(join(server.dir, 'mlp', 'config.json'), JSON.stringify({ maxBatchSize: -3, colour: 'red' }));
   const res = await injectJson(server, { method: 'POST', url: '/v2/repository/models/mlp/load' });
   assert.equal(res.status, 400);
-  assert.match((res.json as { error: string }).error, /mlp\/config\.json: maxBatchSize: .*; \(body\): Unrecognized key: "colour"|mlp\/config\.json: .*maxBatchSize/);
+  assert.match(
+    (res.json as { error: string }).error,
+    /mlp\/config\.json: maxBatchSize: .*; \(body\): Unrecognized key: "colour"|mlp\/config\.json: .*maxBatchSize/,
+  );
   assert.equal((await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest })).status, 200);
 });
 
 test('the version policy selects which versions are served', async (t) => {
-  const server = await startTestServer(t, { fixtures: ['mlp'], modelConfigs: { mlp: { versionPolicy: { all: true } } } });
+  const server = await startTestServer(t, {
+    fixtures: ['mlp'],
+    modelConfigs: { mlp: { versionPolicy: { all: true } } },
+  });
   await mkdir(join(server.dir, 'mlp', '3'));
   await writeFile(join(server.dir, 'mlp', '3', 'model.onnx'), FIXTURES.mlp.build());
   assert.equal((await injectJson(server, { method: 'POST', url: '/v2/repository/models/mlp/load' })).status, 200);
   const meta = (await injectJson(server, { url: '/v2/models/mlp' })).json as { versions: string[] };
   assert.deepEqual(meta.versions, ['1', '3']);
-  assert.equal(((await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest })).json as { model_version: string }).model_version, '3', 'the default is the highest ready version');
-  assert.equal(((await injectJson(server, { url: '/v2/models/mlp/versions/1/infer', body: mlpRequest })).json as { model_version: string }).model_version, '1');
+  assert.equal(
+    ((await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest })).json as { model_version: string })
+      .model_version,
+    '3',
+    'the default is the highest ready version',
+  );
+  assert.equal(
+    (
+      (await injectJson(server, { url: '/v2/models/mlp/versions/1/infer', body: mlpRequest })).json as {
+        model_version: string;
+      }
+    ).model_version,
+    '1',
+  );
 });
 
 test('a model is not ready until warmed up, and an unloaded version answers 503 while draining', async (t) => {
-  const server = await startTestServer(t, { fixtures: ['transformer'], modelConfigs: { transformer: { instances: 1, warmup: { batchSizes: [1, 8] } } } });
+  const server = await startTestServer(t, {
+    fixtures: ['transformer'],
+    modelConfigs: { transformer: { instances: 1, warmup: { batchSizes: [1, 8] } } },
+  });
   const stats = server.service.statistics('transformer').model_stats[0];
   assert.equal(stats?.execution_count, 0, 'warm-up runs are not counted as inferences');
   const data = new Array(64 * 128).fill(0.01);
@@ -110,6 +143,10 @@ test('a model is not ready until warmed up, and an unloaded version answers 503 
   assert.equal(during.status, 503);
   assert.match((during.json as { error: string }).error, /UNLOADING|unloading/);
   const results = await Promise.all(inflight);
-  assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'in-flight requests finished before the unload');
+  assert.deepEqual(
+    results.map((r) => r.status),
+    [200, 200, 200, 200, 200, 200],
+    'in-flight requests finished before the unload',
+  );
   assert.equal((await unload).status, 200);
 });

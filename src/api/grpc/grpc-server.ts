@@ -8,7 +8,11 @@ import * as protoLoader from '@grpc/proto-loader';
 import { StratumError, toStratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
-import { decodeGrpcInferRequest, encodeGrpcInferResponse, type GrpcInferRequest } from '../../serving/protocol/grpc-infer.ts';
+import {
+  decodeGrpcInferRequest,
+  encodeGrpcInferResponse,
+  type GrpcInferRequest,
+} from '../../serving/protocol/grpc-infer.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 
 const PROTO_PATH = fileURLToPath(new URL('./grpc_predict_v2.proto', import.meta.url));
@@ -59,8 +63,14 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     return (call, callback) => {
       const run = async (): Promise<Res> => {
         if (permission !== 'public') {
-          const model = (call.request as { name?: string; model_name?: string }).model_name ?? (call.request as { name?: string }).name;
-          await authorizer({ permission, headers: call.metadata.getMap() as Record<string, string>, ...(model && { model }) });
+          const model =
+            (call.request as { name?: string; model_name?: string }).model_name ??
+            (call.request as { name?: string }).name;
+          await authorizer({
+            permission,
+            headers: call.metadata.getMap() as Record<string, string>,
+            ...(model && { model }),
+          });
         }
         return body(call.request);
       };
@@ -102,8 +112,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   return {
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-          error ? reject(error) : resolve(bound),
+        server.bindAsync(
+          `${host.includes(':') ? `[${host}]` : host}:${port}`,
+          grpc.ServerCredentials.createInsecure(),
+          (error, bound) => (error ? reject(error) : resolve(bound)),
         );
       });
     },

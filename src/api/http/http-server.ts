@@ -61,8 +61,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     sendError(reply, new StratumError('NOT_FOUND', `no route ${request.method} ${request.url}`), logger),
   );
 
-  app.get('/v2/health/live', async (_req, reply) => reply.code(service.live() ? 200 : 400).send({ live: service.live() }));
-  app.get('/v2/health/ready', async (_req, reply) => reply.code(service.ready() ? 200 : 400).send({ ready: service.ready() }));
+  app.get('/v2/health/live', async (_req, reply) =>
+    reply.code(service.live() ? 200 : 400).send({ live: service.live() }),
+  );
+  app.get('/v2/health/ready', async (_req, reply) =>
+    reply.code(service.ready() ? 200 : 400).send({ ready: service.ready() }),
+  );
   app.get('/v2', async () => service.serverMetadata());
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
@@ -70,7 +74,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.get('/v2/models/stats', async () => service.statistics());
-  const metadata = async (req: FastifyRequest<{ Params: ModelParams }>) => service.modelMetadata(req.params.model, req.params.version);
+  const metadata = async (req: FastifyRequest<{ Params: ModelParams }>) =>
+    service.modelMetadata(req.params.model, req.params.version);
   app.get('/v2/models/:model', metadata);
   app.get('/v2/models/:model/versions/:version', metadata);
 
@@ -81,7 +86,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get('/v2/models/:model/ready', ready);
   app.get('/v2/models/:model/versions/:version/ready', ready);
 
-  const stats = async (req: FastifyRequest<{ Params: ModelParams }>) => service.statistics(req.params.model, req.params.version);
+  const stats = async (req: FastifyRequest<{ Params: ModelParams }>) =>
+    service.statistics(req.params.model, req.params.version);
   app.get('/v2/models/:model/stats', stats);
   app.get('/v2/models/:model/versions/:version/stats', stats);
 
@@ -95,7 +101,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (rawLength !== undefined) {
       headerLength = Number(rawLength);
       if (!Number.isInteger(headerLength) || headerLength < 0) {
-        throw new StratumError('BAD_REQUEST', `Inference-Header-Content-Length must be a non-negative integer, got "${String(rawLength)}"`);
+        throw new StratumError(
+          'BAD_REQUEST',
+          `Inference-Header-Content-Length must be a non-negative integer, got "${String(rawLength)}"`,
+        );
       }
     }
     const request = decodeRestInferRequest({
@@ -111,7 +120,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     });
     const encoded = encodeRestInferResponse(response);
     reply.header('content-type', encoded.contentType);
-    if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
+    if (encoded.headerLength !== undefined)
+      reply.header('inference-header-content-length', String(encoded.headerLength));
     return reply.send(encoded.body);
   };
   app.post('/v2/models/:model/infer', infer);

@@ -3,7 +3,14 @@
  * them: snake_case keys, 64-bit integers as strings) and the transport-neutral request/response.
  */
 import { StratumError } from '../../errors/index.ts';
-import { type Datatype, DATATYPE_NAMES, elementCount, isDatatype, type NumericArray, type TensorValues } from '../../tensor/datatypes.ts';
+import {
+  type Datatype,
+  DATATYPE_NAMES,
+  elementCount,
+  isDatatype,
+  type NumericArray,
+  type TensorValues,
+} from '../../tensor/datatypes.ts';
 import type { InferInput, InferRequest, InferResponse, Parameters } from '../types.ts';
 import { readInt, readTimeout } from './rest-infer-request.ts';
 import { decodeBinaryTensor, encodeBinaryTensor } from './tensor-binary.ts';
@@ -98,7 +105,8 @@ export function fromGrpcParameters(params: Record<string, GrpcParameter> | undef
  * @throws StratumError INVALID_INPUT / BAD_REQUEST / INVALID_PARAMETER.
  */
 export function decodeGrpcInferRequest(message: GrpcInferRequest, maxBytesElement: number): InferRequest {
-  if (message.inputs.length === 0) throw new StratumError('BAD_REQUEST', 'invalid inference request: inputs: must list at least one input');
+  if (message.inputs.length === 0)
+    throw new StratumError('BAD_REQUEST', 'invalid inference request: inputs: must list at least one input');
   const raw = message.raw_input_contents;
   if (raw.length > 0 && raw.length !== message.inputs.length) {
     throw new StratumError(
@@ -108,7 +116,11 @@ export function decodeGrpcInferRequest(message: GrpcInferRequest, maxBytesElemen
   }
   const inputs: InferInput[] = message.inputs.map((input, index) => {
     const name = input.name;
-    if (name === '') throw new StratumError('BAD_REQUEST', `invalid inference request: inputs[${index}].name: must be a non-empty string`);
+    if (name === '')
+      throw new StratumError(
+        'BAD_REQUEST',
+        `invalid inference request: inputs[${index}].name: must be a non-empty string`,
+      );
     if (!isDatatype(input.datatype)) {
       throw new StratumError(
         'INVALID_INPUT',
@@ -139,7 +151,9 @@ export function decodeGrpcInferRequest(message: GrpcInferRequest, maxBytesElemen
     binaryOutputs: raw.length > 0,
     ...(message.id !== '' && { id: message.id }),
     ...(parameters !== undefined && { parameters }),
-    ...(message.outputs.length > 0 && { outputs: message.outputs.map((o) => ({ name: o.name, binary: raw.length > 0 })) }),
+    ...(message.outputs.length > 0 && {
+      outputs: message.outputs.map((o) => ({ name: o.name, binary: raw.length > 0 })),
+    }),
     ...(priority !== undefined && { priority }),
     ...(timeout !== undefined && { timeoutMicroseconds: timeout }),
   };
@@ -160,7 +174,10 @@ function decodeContents(options: {
   const { name, datatype, shape, contents, maxBytesElement } = options;
   const field = CONTENTS_FIELD[datatype];
   if (field === null) {
-    throw new StratumError('UNSUPPORTED', `input "${name}": ${datatype} has no typed contents field; send it in raw_input_contents`);
+    throw new StratumError(
+      'UNSUPPORTED',
+      `input "${name}": ${datatype} has no typed contents field; send it in raw_input_contents`,
+    );
   }
   const values = (contents?.[field] ?? []) as unknown[];
   if (datatype === 'BYTES') {
@@ -178,11 +195,19 @@ function decodeContents(options: {
 
 // proto-loader hands 64-bit integers over as decimal strings (longs: String): parse them with
 // BigInt so values beyond 2^53 keep every digit.
-function decodeInt64Contents(options: { name: string; datatype: 'INT64' | 'UINT64'; shape: number[]; values: unknown[] }): TensorValues {
+function decodeInt64Contents(options: {
+  name: string;
+  datatype: 'INT64' | 'UINT64';
+  shape: number[];
+  values: unknown[];
+}): TensorValues {
   const { name, datatype, shape, values } = options;
   const expected = elementCount(shape);
   if (values.length !== expected) {
-    throw invalid(name, `shape [${shape.join(',')}] needs ${expected} elements, got ${values.length} in ${CONTENTS_FIELD[datatype]}`);
+    throw invalid(
+      name,
+      `shape [${shape.join(',')}] needs ${expected} elements, got ${values.length} in ${CONTENTS_FIELD[datatype]}`,
+    );
   }
   const out = datatype === 'UINT64' ? new BigUint64Array(expected) : new BigInt64Array(expected);
   const [lo, hi] = datatype === 'UINT64' ? [0n, 2n ** 64n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
@@ -218,7 +243,10 @@ export function encodeGrpcInferResponse(response: InferResponse, raw: boolean): 
 function toContents(datatype: Datatype, data: TensorValues): GrpcContents {
   const field = CONTENTS_FIELD[datatype];
   if (field === null) {
-    throw new StratumError('UNSUPPORTED', `${datatype} outputs have no typed contents field; send inputs as raw_input_contents to get raw outputs`);
+    throw new StratumError(
+      'UNSUPPORTED',
+      `${datatype} outputs have no typed contents field; send inputs as raw_input_contents to get raw outputs`,
+    );
   }
   if (Array.isArray(data)) return { bytes_contents: data };
   if (datatype === 'BOOL') return { bool_contents: Array.from(data as Uint8Array, (v) => v !== 0) };

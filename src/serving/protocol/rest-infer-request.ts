@@ -16,7 +16,15 @@ const ParametersSchema = z.record(z.string(), ParameterValue);
 const InputHeader = z.object({
   name: z.string().min(1, 'must be a non-empty string'),
   datatype: z.string(),
-  shape: z.array(z.number().int().min(0).max(2 ** 31 - 1)).max(32),
+  shape: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+    )
+    .max(32),
   parameters: ParametersSchema.optional(),
   data: z.unknown().optional(),
 });
@@ -166,7 +174,10 @@ export function readBool(params: Parameters | undefined, key: string, where = ''
   const value = params?.[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') {
-    throw new StratumError('INVALID_PARAMETER', `${where}parameter "${key}" must be true or false, got ${describe(value)}`);
+    throw new StratumError(
+      'INVALID_PARAMETER',
+      `${where}parameter "${key}" must be true or false, got ${describe(value)}`,
+    );
   }
   return value;
 }

@@ -3,13 +3,7 @@
  * every element) and encoding typed arrays back into JSON text.
  */
 import { StratumError } from '../../errors/index.ts';
-import {
-  DATATYPES,
-  type Datatype,
-  elementCount,
-  INT_RANGES,
-  type TensorValues,
-} from '../../tensor/datatypes.ts';
+import { DATATYPES, type Datatype, elementCount, INT_RANGES, type TensorValues } from '../../tensor/datatypes.ts';
 
 const utf8 = new TextEncoder();
 
@@ -37,10 +31,7 @@ export function decodeJsonTensor(source: JsonTensorSource): TensorValues {
   const flat = isFlat(source.data) ? source.data : flatten(source.data, name);
   const expected = elementCount(shape);
   if (flat.length !== expected) {
-    throw invalid(
-      name,
-      `shape [${shape.join(',')}] needs ${expected} elements, got ${flat.length} in "data"`,
-    );
+    throw invalid(name, `shape [${shape.join(',')}] needs ${expected} elements, got ${flat.length} in "data"`);
   }
   const info = DATATYPES[datatype];
   switch (info.json) {

@@ -14,7 +14,11 @@ test('BYTES elements that string tensors would alter are refused, not silently c
   const invalidUtf8 = Buffer.from([0x04, 0x00, 0x00, 0x00, 0x66, 0xff, 0xfe, 0x67]);
   const res = await injectBinary(server, {
     url: '/v2/models/bytes_echo/infer',
-    header: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 1], parameters: { binary_data_size: invalidUtf8.length } }] },
+    header: {
+      inputs: [
+        { name: 'text', datatype: 'BYTES', shape: [1, 1], parameters: { binary_data_size: invalidUtf8.length } },
+      ],
+    },
     blobs: [invalidUtf8],
   });
   assertError(res, { code: 'INVALID_INPUT', includes: ['input "text"', 'element 0', 'not valid UTF-8'] });
