@@ -4,6 +4,8 @@
  * setImmediate), so running it on the main thread would stall every request for the length of a
  * batch. This is the only module that touches onnxruntime.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } from './messages.ts';
@@ -11,6 +13,13 @@ import type { WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } fro
 if (parentPort === null) throw new Error('session-worker must run in a worker thread');
 const port = parentPort;
 const sessions = new Map<string, ort.InferenceSession>();
+
+// A worker allocates little JavaScript, so its garbage collector rarely runs on its own, and the
+// model bytes each load receives (megabytes of external memory) would stay resident for a long
+// time: measured, RSS grew ~40% over 100 load/unload cycles of the MLP and only ~5% with a
+// collection after each load and unload. `--expose-gc` only exposes `gc` to new contexts.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 port.on('message', (message: WorkerRequest) => {
   handle(message).then(
@@ -35,6 +44,7 @@ async function handle(message: WorkerRequest): Promise<{ response: WorkerRespons
       });
       sessions.set(message.key, session);
       if (previous !== undefined) await previous.release();
+      collectGarbage();
       return {
         response: {
           id: message.id,
@@ -70,6 +80,7 @@ async function handle(message: WorkerRequest): Promise<{ response: WorkerRespons
       const session = sessions.get(message.key);
       sessions.delete(message.key);
       if (session !== undefined) await session.release();
+      collectGarbage();
       return { response: { id: message.id, ok: true }, transfer: [] };
     }
   }
