@@ -20,6 +20,15 @@ export interface CellResult {
   readonly load: LoadResult;
   /** CPU of the server process over the measurement window. */
   readonly serverCpu: CpuUse;
+  /**
+   * Machine-wide CPU over the window not used by the server or the load generator (% of one
+   * core): other processes on the box. High values mean the cell was disturbed.
+   */
+  readonly foreignCpuPercent: number;
+  /** Measurements discarded because foreign CPU exceeded the limit before this one was kept. */
+  readonly retries: number;
+  /** When the cell was measured several times (concurrency 1): every run's p50 (ms); the median run is kept. */
+  readonly p50Runs?: readonly number[];
   /** Batches Stratum formed over the window (Stratum only). */
   readonly batch?: BatchDelta;
 }
@@ -35,10 +44,13 @@ export interface CeilingEntry {
 /** One configuration of the sweep. */
 export interface SweepRow {
   readonly settings: StratumSettings;
+  /** Every cell of every round. */
   readonly cells: readonly CellResult[];
-  /** Geometric mean of the concurrency-64 throughputs. */
+  /** Per model at concurrency 64: mean throughput and mean batch over the rounds. */
+  readonly at64: Readonly<Record<string, { readonly throughput: number; readonly meanBatch: number }>>;
+  /** Geometric mean over models of the concurrency-64 throughputs. */
   readonly score: number;
-  /** mlp binary p50 at concurrency 1 (ms). */
+  /** Mean over the rounds of the concurrency-1 p50 (ms). */
   readonly c1p50: number;
   readonly eligible: boolean;
 }
@@ -49,6 +61,9 @@ export interface MemoryResult {
   readonly cycles: number;
   readonly rssBefore: number;
   readonly rssAfter: number;
+  /** The main thread's V8 heap and external memory before and after (the rest of RSS is workers and native). */
+  readonly heapBefore: { readonly heapTotal: number; readonly external: number };
+  readonly heapAfter: { readonly heapTotal: number; readonly external: number };
   /** RSS after every quarter of the cycles. */
   readonly trace: readonly { readonly cycle: number; readonly rss: number }[];
   readonly seconds: number;
@@ -61,6 +76,8 @@ export interface MachineInfo {
   readonly node: string;
   readonly ort: string;
   readonly os: string;
+  /** Git commit of the code under test (`+dirty` with uncommitted changes in src/). */
+  readonly revision: string;
   /** Machine-wide busy % (of all cores) measured for 1 s before the run: other load on the box. */
   readonly backgroundCpuPercent: number;
 }
@@ -69,10 +86,11 @@ export interface MachineInfo {
 export interface BenchRun {
   readonly machine: MachineInfo;
   readonly command: string;
-  readonly timing: { readonly warmupMs: number; readonly durationMs: number };
+  readonly timing: { readonly warmupMs: number; readonly durationMs: number; readonly c1Repeats: number };
   readonly settings: StratumSettings;
   readonly naiveIntraOpThreads: number;
   readonly sweep: readonly SweepRow[];
+  readonly sweepRounds: number;
   readonly cells: readonly CellResult[];
   readonly ceilings: readonly CeilingEntry[];
   /** Raw batch-1 `session.run` mean latency per model (ms), one thread, the server's intra-op threads. */

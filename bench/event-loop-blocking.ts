@@ -31,7 +31,9 @@ async function measure(label: string, runOnce: () => Promise<unknown>): Promise<
   );
 }
 
-process.stdout.write('| where session.run runs | batches | loop delay p50 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- |\n');
+process.stdout.write(
+  '| where session.run runs | batches | loop delay p50 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- |\n',
+);
 const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
 await measure('main thread (onnxruntime-node async API)', () =>
   session.run({ tokens: new ort.Tensor('float32', makeInput(), [BATCH, 64, 128]) }),
@@ -41,6 +43,11 @@ await session.release();
 const pool = createRuntimePool({ workers: 1, logger: createLogger({ level: 'silent' }) });
 await pool.load({ key: 't', bytes, instances: 1, settings: { intraOpThreads: 1, interOpThreads: 1 } });
 await measure('runtime pool worker thread', () =>
-  pool.run({ key: 't', instance: 0, feeds: [{ name: 'tokens', type: 'float32', dims: [BATCH, 64, 128], data: makeInput() }], fetches: ['hidden'] }),
+  pool.run({
+    key: 't',
+    instance: 0,
+    feeds: [{ name: 'tokens', type: 'float32', dims: [BATCH, 64, 128], data: makeInput() }],
+    fetches: ['hidden'],
+  }),
 );
 await pool.close();

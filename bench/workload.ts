@@ -33,7 +33,7 @@ export type ModelRequests = Readonly<Record<Protocol, RequestFile>>;
 /** The single input of a model, at batch 1. */
 export function inputOf(model: BenchModel): { name: string; shape: number[] } {
   const spec = FIXTURES[model].inputs[0];
-  if (spec === undefined) throw new Error(`fixture ${model} has no input`);
+  if (spec?.shape === undefined) throw new Error(`fixture ${model} has no input with a shape`);
   return { name: spec.name, shape: spec.shape.map((d) => (typeof d === 'number' ? d : 1)) };
 }
 
@@ -51,9 +51,15 @@ export async function writeRequests(dir: string, model: BenchModel): Promise<Mod
       parameters: { binary_data_output: true },
     }),
   );
-  const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)['GRPCInferenceService'] as grpc.ServiceClientConstructor;
+  const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)[
+    'GRPCInferenceService'
+  ] as grpc.ServiceClientConstructor;
   const serialize = (definition.service['ModelInfer'] as grpc.MethodDefinition<object, unknown>).requestSerialize;
-  const grpcBody = serialize({ model_name: model, inputs: [{ name, datatype: 'FP32', shape }], raw_input_contents: [raw] });
+  const grpcBody = serialize({
+    model_name: model,
+    inputs: [{ name, datatype: 'FP32', shape }],
+    raw_input_contents: [raw],
+  });
 
   const files: ModelRequests = {
     json: { path: join(dir, `${model}.json`) },

@@ -62,9 +62,15 @@ async function main(): Promise<void> {
     for (const c of clients) c.close();
   };
   try {
-    const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)['GRPCInferenceService'] as grpc.ServiceClientConstructor;
-    const decode = (definition.service['ModelInfer'] as grpc.MethodDefinition<unknown, { outputs?: unknown[]; raw_output_contents?: unknown[] }>)
-      .responseDeserialize;
+    const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)[
+      'GRPCInferenceService'
+    ] as grpc.ServiceClientConstructor;
+    const decode = (
+      definition.service['ModelInfer'] as grpc.MethodDefinition<
+        unknown,
+        { outputs?: unknown[]; raw_output_contents?: unknown[] }
+      >
+    ).responseDeserialize;
     for (const client of clients) {
       const first = decode(await call(client));
       if ((first.outputs?.length ?? 0) === 0 || (first.raw_output_contents?.length ?? 0) === 0) {

@@ -40,7 +40,8 @@ export function createLatencyRecorder(limit = 4_000_000): LatencyRecorder {
     },
     summary() {
       const sorted = samples.slice(0, count).sort();
-      const at = (q: number): number => (count === 0 ? Number.NaN : (sorted[Math.min(count - 1, Math.ceil(q * count) - 1)] ?? Number.NaN));
+      const at = (q: number): number =>
+        count === 0 ? Number.NaN : (sorted[Math.min(count - 1, Math.ceil(q * count) - 1)] ?? Number.NaN);
       let sum = 0;
       for (let i = 0; i < count; i++) sum += sorted[i] as number;
       return {

@@ -44,7 +44,8 @@ if (!Number.isInteger(port) || values.path === undefined || values.body === unde
 }
 const body = readFileSync(values.body);
 const headerLength = values['header-length'];
-const contentType = values['content-type'] ?? (headerLength === undefined ? 'application/json' : 'application/octet-stream');
+const contentType =
+  values['content-type'] ?? (headerLength === undefined ? 'application/json' : 'application/octet-stream');
 const request = Buffer.concat([
   Buffer.from(
     `POST ${values.path} HTTP/1.1\r\nHost: ${HOST}:${port}\r\nContent-Type: ${contentType}\r\n` +
@@ -75,7 +76,7 @@ function openConnection(onResponse: (response: Response) => void, onError: (erro
     socket.on('data', (chunk: Buffer) => {
       pending = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
       for (;;) {
-        const headEnd = pending.indexOf(HEADER_END);
+        const headEnd: number = pending.indexOf(HEADER_END);
         if (headEnd < 0) return;
         const head = pending.toString('latin1', 0, headEnd);
         const match = /\r\ncontent-length:\s*(\d+)/i.exec(head);
@@ -83,7 +84,7 @@ function openConnection(onResponse: (response: Response) => void, onError: (erro
           socket.destroy(new Error(`response without Content-Length: ${head.slice(0, 200)}`));
           return;
         }
-        const total = headEnd + 4 + Number(match[1]);
+        const total: number = headEnd + 4 + Number(match[1]);
         if (pending.length < total) return;
         const status = Number(head.slice(9, 12));
         const response = { status, head, body: pending.subarray(headEnd + 4, total) };

@@ -75,3 +75,23 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
     machinePercent: pct(after.machineBusy - before.machineBusy),
   };
 }
+
+/**
+ * Waits until the machine has been quieter than `limitPercent` (% of one core, machine-wide) for
+ * one `sampleMs` sample, or `maxWaitMs` has passed. Resolves with the time waited (ms).
+ */
+export async function waitForQuiet(options: {
+  limitPercent: number;
+  maxWaitMs: number;
+  sampleMs?: number;
+}): Promise<number> {
+  const sampleMs = options.sampleMs ?? 250;
+  const start = performance.now();
+  for (;;) {
+    const before = cpuSnapshot(process.pid);
+    await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    const busy = cpuBetween(before, cpuSnapshot(process.pid)).machinePercent;
+    const waited = performance.now() - start;
+    if (busy <= options.limitPercent || waited >= options.maxWaitMs) return waited;
+  }
+}

@@ -23,7 +23,11 @@ interface Input {
 }
 
 const { values } = parseArgs({
-  options: { models: { type: 'string' }, 'intra-op-threads': { type: 'string', default: '2' }, only: { type: 'string' } },
+  options: {
+    models: { type: 'string' },
+    'intra-op-threads': { type: 'string', default: '2' },
+    only: { type: 'string' },
+  },
   strict: true,
 });
 if (values.models === undefined) throw new Error('--models <repo> is required');

@@ -12,20 +12,8 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyRequest } from 'fastify';
 import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import type { CannedResponses } from './canned-responses.ts';
 import { createBenchFastify, serveAndAnnounce } from './fastify-app.ts';
-
-/** A canned REST response. */
-export interface CannedRest {
-  readonly contentType: string;
-  readonly headerLength?: number;
-  readonly bodyBase64: string;
-}
-
-/** The canned responses file: model → format → response; gRPC as serialized ModelInferResponse. */
-export interface CannedResponses {
-  readonly rest: Readonly<Record<string, { readonly json: CannedRest; readonly binary: CannedRest }>>;
-  readonly grpc: Readonly<Record<string, string>>;
-}
 
 const { values } = parseArgs({ options: { canned: { type: 'string' } }, strict: true });
 if (values.canned === undefined) throw new Error('--canned <file> is required');
@@ -47,15 +35,20 @@ app.post('/v2/models/:model/infer', async (req: FastifyRequest<{ Params: { model
   if (formats === undefined || !Buffer.isBuffer(req.body)) return reply.code(404).send({ error: 'unknown model' });
   const response = req.headers['inference-header-content-length'] === undefined ? formats.json : formats.binary;
   reply.header('content-type', response.contentType);
-  if (response.headerLength !== undefined) reply.header('inference-header-content-length', String(response.headerLength));
+  if (response.headerLength !== undefined)
+    reply.header('inference-header-content-length', String(response.headerLength));
   return reply.send(response.body);
 });
 
 // gRPC: requests are deserialized by the same proto-loader definition Stratum uses, and the canned
 // response object is serialized by it on every call, as Stratum's would be.
-const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)['GRPCInferenceService'] as grpc.ServiceClientConstructor;
+const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)[
+  'GRPCInferenceService'
+] as grpc.ServiceClientConstructor;
 const method = definition.service['ModelInfer'] as grpc.MethodDefinition<{ model_name: string }, object>;
-const grpcCanned = new Map(Object.entries(canned.grpc).map(([model, b64]) => [model, method.responseDeserialize(Buffer.from(b64, 'base64'))]));
+const grpcCanned = new Map(
+  Object.entries(canned.grpc).map(([model, b64]) => [model, method.responseDeserialize(Buffer.from(b64, 'base64'))]),
+);
 const server = new grpc.Server({
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
@@ -68,6 +61,8 @@ server.addService(definition.service, {
   },
 });
 const grpcPort = await new Promise<number>((resolve, reject) =>
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) =>
+    error ? reject(error) : resolve(port),
+  ),
 );
 await serveAndAnnounce(app, { grpcPort }, () => new Promise((resolve) => server.tryShutdown(() => resolve())));

@@ -59,3 +59,17 @@ export function batchDelta(before: BatchSnapshot, after: BatchSnapshot, model: s
   }
   return { rows, batches, meanBatch: batches > 0 ? rows / batches : Number.NaN, cuts };
 }
+
+/** The main thread's V8 heap and external (ArrayBuffer) memory, from the default process metrics. */
+export interface HeapSnapshot {
+  readonly heapTotal: number;
+  readonly external: number;
+}
+
+/** Scrapes the main thread's heap figures from `GET <httpUrl>/metrics`. */
+export async function scrapeHeap(httpUrl: string): Promise<HeapSnapshot> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const read = (name: string): number =>
+    Number(new RegExp(`^stratum_${name}\\s+(\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { heapTotal: read('nodejs_heap_size_total_bytes'), external: read('nodejs_external_memory_bytes') };
+}

@@ -47,9 +47,14 @@ export interface StartStratumOptions {
 }
 
 /** Writes each model's config.json for `settings` (or removes nothing: an empty object keeps defaults). */
-async function writeModelConfigs(repoDir: string, models: readonly BenchModel[], settings: StratumSettings): Promise<void> {
+async function writeModelConfigs(
+  repoDir: string,
+  models: readonly BenchModel[],
+  settings: StratumSettings,
+): Promise<void> {
   const batching: Record<string, unknown> = {};
-  if (settings.maxQueueDelayMicroseconds !== undefined) batching['maxQueueDelayMicroseconds'] = settings.maxQueueDelayMicroseconds;
+  if (settings.maxQueueDelayMicroseconds !== undefined)
+    batching['maxQueueDelayMicroseconds'] = settings.maxQueueDelayMicroseconds;
   if (settings.preferredBatchSizes !== undefined) batching['preferredBatchSizes'] = settings.preferredBatchSizes;
   const config: Record<string, unknown> = {};
   if (settings.maxBatchSize !== undefined) config['maxBatchSize'] = settings.maxBatchSize;
@@ -86,7 +91,8 @@ export async function startStratum(options: StartStratumOptions): Promise<Stratu
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const deadline = performance.now() + (options.readyTimeoutMs ?? 90_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`stratum exited with ${child.exitCode} before it was ready: ${stderr}`);
+    if (child.exitCode !== null)
+      throw new Error(`stratum exited with ${child.exitCode} before it was ready: ${stderr}`);
     try {
       const response = await fetch(`${httpUrl}/v2/health/ready`);
       if (response.ok) break;

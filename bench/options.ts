@@ -1,0 +1,126 @@
+/**
+ * The bench's command-line flags, parsed and checked once into a frozen options object.
+ *
+ *   npm run bench -- [--quick] [--only mlp,cnn] [--protocols json,binary,grpc]
+ *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
+ *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
+ *     [--no-sweep] [--skip transport,naive,ceiling,memory] [--memory-cycles 100]
+ *     [--naive-intra-op-threads N] [--c1-repeats 3] [--sweep-rounds 2] [--out bench/results/latest.md] [--verbose]
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { BENCH_MODELS, type BenchModel, PROTOCOLS, type Protocol } from './workload.ts';
+
+/** Optional parts of the bench that `--skip` can leave out. */
+export const SKIPPABLE = Object.freeze(['sweep', 'transport', 'naive', 'ceiling', 'memory'] as const);
+/** A skippable part. */
+export type Skippable = (typeof SKIPPABLE)[number];
+
+/** The parsed flags. */
+export interface BenchOptions {
+  readonly quick: boolean;
+  readonly models: readonly BenchModel[];
+  readonly protocols: readonly Protocol[];
+  readonly concurrencies: readonly number[];
+  /** @default 1000 (quick: 500) */
+  readonly warmupMs: number;
+  /** @default 2500 (quick: 1500) */
+  readonly durationMs: number;
+  /** Runs of each concurrency-1 cell (median kept), each 40% of `durationMs` long. @default 3 (quick: 1) */
+  readonly c1Repeats: number;
+  /** Rounds of the settings sweep. @default 2 (quick: 1) */
+  readonly sweepRounds: number;
+  /** Fixed server settings from the flags; when set, the sweep is skipped. */
+  readonly fixed?: {
+    readonly workers: number;
+    readonly intraOpThreads: number;
+    readonly maxQueueDelayMicroseconds?: number;
+  };
+  readonly skip: ReadonlySet<Skippable>;
+  /** @default 100 (quick: 20) */
+  readonly memoryCycles: number;
+  /** Intra-op threads of the naive server's sessions. @default the core count */
+  readonly naiveIntraOpThreads: number;
+  /** @default bench/results/latest.md */
+  readonly out: string;
+  readonly verbose: boolean;
+}
+
+function list<T extends string>(raw: string | undefined, allowed: readonly T[], flag: string): T[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const item of items) {
+    if (!allowed.includes(item as T))
+      throw new Error(`${flag}: unknown value "${item}"; expected some of ${allowed.join(', ')}`);
+  }
+  return items as T[];
+}
+
+function positiveInt(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+/** Parses `argv` (without node and the script). */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      protocols: { type: 'string' },
+      concurrency: { type: 'string' },
+      'warmup-ms': { type: 'string' },
+      'duration-ms': { type: 'string' },
+      workers: { type: 'string' },
+      'intra-op-threads': { type: 'string' },
+      'max-queue-delay-us': { type: 'string' },
+      'no-sweep': { type: 'boolean', default: false },
+      skip: { type: 'string' },
+      'memory-cycles': { type: 'string' },
+      'naive-intra-op-threads': { type: 'string' },
+      'c1-repeats': { type: 'string' },
+      'sweep-rounds': { type: 'string' },
+      out: { type: 'string', default: 'bench/results/latest.md' },
+      verbose: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const concurrencies =
+    values.concurrency?.split(',').map((s) => positiveInt(s, '--concurrency') as number) ??
+    (quick ? [1, 64] : [1, 8, 64, 256]);
+  if (concurrencies.some((c) => c < 1)) throw new Error('--concurrency values must be ≥ 1');
+  const workers = positiveInt(values.workers, '--workers');
+  const intra = positiveInt(values['intra-op-threads'], '--intra-op-threads');
+  const delay = positiveInt(values['max-queue-delay-us'], '--max-queue-delay-us');
+  if ((workers === undefined) !== (intra === undefined))
+    throw new Error('--workers and --intra-op-threads go together');
+  const skip = new Set(list(values.skip, SKIPPABLE, '--skip') ?? []);
+  if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
+  return Object.freeze({
+    quick,
+    models: list(values.only, BENCH_MODELS, '--only') ?? [...BENCH_MODELS],
+    protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
+    concurrencies,
+    warmupMs: positiveInt(values['warmup-ms'], '--warmup-ms') ?? (quick ? 500 : 1000),
+    durationMs: positiveInt(values['duration-ms'], '--duration-ms') ?? (quick ? 1500 : 2500),
+    c1Repeats: Math.max(1, positiveInt(values['c1-repeats'], '--c1-repeats') ?? (quick ? 1 : 3)),
+    sweepRounds: Math.max(1, positiveInt(values['sweep-rounds'], '--sweep-rounds') ?? (quick ? 1 : 2)),
+    ...(workers !== undefined &&
+      intra !== undefined && {
+        fixed: { workers, intraOpThreads: intra, ...(delay !== undefined && { maxQueueDelayMicroseconds: delay }) },
+      }),
+    skip,
+    memoryCycles: positiveInt(values['memory-cycles'], '--memory-cycles') ?? (quick ? 20 : 100),
+    naiveIntraOpThreads:
+      positiveInt(values['naive-intra-op-threads'], '--naive-intra-op-threads') ?? availableParallelism(),
+    out: values.out,
+    verbose: values.verbose === true,
+  });
+}

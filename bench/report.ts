@@ -1,0 +1,421 @@
+/**
+ * Formats a bench run as Markdown: the targets with PASS/FAIL, Stratum's throughput and latency
+ * with its ratios to the references, the references themselves, added latency, the settings
+ * sweep, memory and the machine. The same text goes to stdout and bench/results/latest.md.
+ */
+import type { BenchRun, CellResult } from './bench-results.ts';
+import { ceilingAt, ceilingBatch } from './phases/ceilings.ts';
+import { LATENCY_SLACK_MS } from './phases/sweep.ts';
+import type { StratumSettings } from './stratum/stratum-process.ts';
+import type { BenchModel, Protocol } from './workload.ts';
+
+/** The targets the bench reports against. */
+export const TARGETS = Object.freeze({
+  /** cnn and transformer at concurrency 64: fraction of the compute ceiling. */
+  computeFraction: 0.85,
+  /** mlp at concurrency 64: fraction of the transport ceiling (JSON and binary). */
+  transportFraction: 0.85,
+  /** mlp at concurrency 64: multiple of the naive server (JSON and binary). */
+  naiveMultiple: 1.5,
+  /** Added latency at concurrency 1, binary REST (ms). */
+  addedLatencyMs: 0.3,
+  /** RSS growth over the load/unload cycles. */
+  rssGrowth: 0.1,
+  /** Concurrency the throughput targets are read at. */
+  concurrency: 64,
+});
+
+const PROTOCOL_NAMES: Readonly<Record<Protocol, string>> = Object.freeze({
+  json: 'REST JSON',
+  binary: 'REST binary',
+  grpc: 'gRPC',
+});
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const ms = (n: number): string =>
+  !Number.isFinite(n) ? '–' : n < 1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1);
+const pct = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`;
+const times = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}×`);
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? '**PASS**' : '**FAIL**');
+
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly ('l' | 'r')[],
+): string {
+  const sep = header.map((_, i) => ((align?.[i] ?? 'r') === 'l' ? '---' : '---:'));
+  return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+/** Describes server settings as flags and config.json fields. */
+export function describeSettings(s: StratumSettings): string {
+  const parts = [`--workers ${s.workers}`, `--intra-op-threads ${s.intraOpThreads}`];
+  if (s.maxQueueDelayMicroseconds !== undefined) parts.push(`maxQueueDelayMicroseconds ${s.maxQueueDelayMicroseconds}`);
+  if (s.preferredBatchSizes !== undefined) parts.push(`preferredBatchSizes [${s.preferredBatchSizes.join(',')}]`);
+  if (s.maxBatchSize !== undefined) parts.push(`maxBatchSize ${s.maxBatchSize}`);
+  return parts.join(', ');
+}
+
+/** Ratios of one Stratum cell to its references. */
+interface Ratios {
+  readonly compute?: number;
+  /** The compute ceiling at the cell's mean batch. */
+  readonly ceiling?: { readonly batch: number; readonly rowsPerSecond: number };
+  readonly transport?: number;
+  readonly naive?: number;
+}
+
+/** Which cell to find. */
+type CellKey = Pick<CellResult, 'target' | 'model' | 'protocol' | 'concurrency'>;
+
+function finder(run: BenchRun): {
+  cell: (key: CellKey) => CellResult | undefined;
+  ratios: (cell: CellResult) => Ratios;
+} {
+  const cell = (k: CellKey): CellResult | undefined =>
+    run.cells.find(
+      (c) =>
+        c.target === k.target && c.model === k.model && c.protocol === k.protocol && c.concurrency === k.concurrency,
+    );
+  const ratios = (c: CellResult): Ratios => {
+    const batch = ceilingBatch(c);
+    const rows = ceilingAt(run.ceilings, c.model, batch);
+    const ceiling = rows === undefined ? undefined : { batch, rowsPerSecond: rows };
+    const transport = cell({ ...c, target: 'transport' });
+    const naive = cell({ ...c, target: 'naive' });
+    const t = c.load.throughput;
+    return {
+      ...(ceiling !== undefined && { ceiling, compute: t / ceiling.rowsPerSecond }),
+      ...(transport !== undefined && { transport: t / transport.load.throughput }),
+      ...(naive !== undefined && { naive: t / naive.load.throughput }),
+    };
+  };
+  return { cell, ratios };
+}
+
+/** Stratum's cells in table order: model as run, then concurrency, then protocol. */
+function stratumCells(run: BenchRun): CellResult[] {
+  const models = run.cells.map((c) => c.model).filter((m, i, all) => all.indexOf(m) === i);
+  const protocols: readonly Protocol[] = ['json', 'binary', 'grpc'];
+  return run.cells
+    .filter((c) => c.target === 'stratum')
+    .sort(
+      (a, b) =>
+        models.indexOf(a.model) - models.indexOf(b.model) ||
+        a.concurrency - b.concurrency ||
+        protocols.indexOf(a.protocol) - protocols.indexOf(b.protocol),
+    );
+}
+
+function targetsSection(run: BenchRun): string {
+  const { cell, ratios } = finder(run);
+  const c = TARGETS.concurrency;
+  const rows: string[][] = [];
+  for (const model of ['cnn', 'transformer'] as const) {
+    for (const protocol of ['binary', 'grpc', 'json'] as const) {
+      const s = cell({ target: 'stratum', model, protocol, concurrency: c });
+      if (s === undefined) continue;
+      const r = ratios(s);
+      rows.push([
+        `${model} ${PROTOCOL_NAMES[protocol]} c=${c}: ≥ ${pct(TARGETS.computeFraction)} of compute ceiling`,
+        r.ceiling === undefined
+          ? '–'
+          : `${pct(r.compute)} (${int(s.load.throughput)} / ${int(r.ceiling.rowsPerSecond)} rows/s at batch ${r.ceiling.batch.toFixed(1)})`,
+        verdict(r.compute === undefined ? undefined : r.compute >= TARGETS.computeFraction),
+      ]);
+    }
+  }
+  for (const protocol of ['json', 'binary'] as const) {
+    const s = cell({ target: 'stratum', model: 'mlp', protocol, concurrency: c });
+    if (s === undefined) continue;
+    const r = ratios(s);
+    const transport = cell({ target: 'transport', model: 'mlp', protocol, concurrency: c });
+    const naive = cell({ target: 'naive', model: 'mlp', protocol, concurrency: c });
+    rows.push([
+      `mlp ${PROTOCOL_NAMES[protocol]} c=${c}: ≥ ${pct(TARGETS.transportFraction)} of transport ceiling`,
+      transport === undefined
+        ? '–'
+        : `${pct(r.transport)} (${int(s.load.throughput)} / ${int(transport.load.throughput)} req/s)`,
+      verdict(r.transport === undefined ? undefined : r.transport >= TARGETS.transportFraction),
+    ]);
+    rows.push([
+      `mlp ${PROTOCOL_NAMES[protocol]} c=${c}: ≥ ${times(TARGETS.naiveMultiple)} the naive server`,
+      naive === undefined ? '–' : `${times(r.naive)} (${int(s.load.throughput)} / ${int(naive.load.throughput)} req/s)`,
+      verdict(r.naive === undefined ? undefined : r.naive >= TARGETS.naiveMultiple),
+    ]);
+  }
+  for (const model of run.cells.map((x) => x.model).filter((m, i, all) => all.indexOf(m) === i)) {
+    const s = cell({ target: 'stratum', model, protocol: 'binary', concurrency: 1 });
+    const raw = run.batch1LatencyMs[model];
+    if (s === undefined) continue;
+    const added = raw === undefined ? undefined : s.load.latency.p50 - raw;
+    rows.push([
+      `${model} REST binary c=1: added latency ≤ ${TARGETS.addedLatencyMs} ms`,
+      added === undefined ? '–' : `${ms(added)} ms (p50 ${ms(s.load.latency.p50)} − run ${ms(raw as number)})`,
+      verdict(added === undefined ? undefined : added <= TARGETS.addedLatencyMs),
+    ]);
+  }
+  if (run.memory !== undefined) {
+    const growth = run.memory.rssAfter / run.memory.rssBefore - 1;
+    rows.push([
+      `RSS growth over ${run.memory.cycles} unload/load cycles ≤ ${pct(TARGETS.rssGrowth)}`,
+      `${(growth * 100).toFixed(1)}% (${mib(run.memory.rssBefore)} → ${mib(run.memory.rssAfter)} MiB)`,
+      verdict(growth <= TARGETS.rssGrowth),
+    ]);
+  }
+  return `## Targets\n\n${table(['Target', 'Measured', 'Result'], rows, ['l', 'l', 'l'])}`;
+}
+
+function mainSection(run: BenchRun): string {
+  const { ratios } = finder(run);
+  const rows = stratumCells(run).map((c) => {
+    const r = ratios(c);
+    const l = c.load;
+    return [
+      c.model,
+      PROTOCOL_NAMES[c.protocol],
+      String(c.concurrency),
+      int(l.throughput),
+      ms(l.latency.p50),
+      ms(l.latency.p90),
+      ms(l.latency.p99),
+      c.batch === undefined ? '–' : c.batch.meanBatch.toFixed(1),
+      pct(r.compute),
+      pct(r.transport),
+      times(r.naive),
+      `${c.serverCpu.mainPercent.toFixed(0)} / ${c.serverCpu.othersPercent.toFixed(0)}`,
+      l.cpuPercent.toFixed(0),
+      `${c.foreignCpuPercent.toFixed(0)}${c.retries > 0 ? ` (${c.retries} retr.)` : ''}`,
+      String(l.errors),
+    ];
+  });
+  return (
+    `## Stratum: throughput and latency\n\n` +
+    table(
+      [
+        'Model',
+        'Protocol',
+        'Conc.',
+        'req/s',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'Mean batch',
+        'vs compute',
+        'vs transport',
+        'vs naive',
+        'Server CPU % main / other',
+        'Loadgen CPU %',
+        'Foreign CPU %',
+        'Errors',
+      ],
+      rows,
+      ['l', 'l'],
+    ) +
+    '\n\n*vs compute*: Stratum req/s ÷ raw `session.run` rows/s at the mean batch the batcher formed in that cell (same threads and intra-op threads as the server). ' +
+    '*vs transport*: ÷ the same framework answering a canned response of the same size. *vs naive*: ÷ Fastify with one `session.run` per request on the main thread. ' +
+    'CPU % is of one core (the machine has ' +
+    `${run.machine.cores}); *main* is the server's event-loop thread, *other* its session workers, onnxruntime and GC threads; ` +
+    '*foreign*: machine CPU used by neither the server nor the load generator (other processes); a cell with more than 20% is measured again, up to twice.'
+  );
+}
+
+function referencesSection(run: BenchRun): string {
+  const { cell } = finder(run);
+  const rows = stratumCells(run)
+    .map((s) => {
+      const t = cell({ ...s, target: 'transport' });
+      const n = cell({ ...s, target: 'naive' });
+      if (t === undefined && n === undefined) return undefined;
+      return [
+        s.model,
+        PROTOCOL_NAMES[s.protocol],
+        String(s.concurrency),
+        t === undefined ? '–' : int(t.load.throughput),
+        t === undefined ? '–' : ms(t.load.latency.p50),
+        t === undefined ? '–' : ms(t.load.latency.p99),
+        t === undefined ? '–' : `${t.serverCpu.mainPercent.toFixed(0)} / ${t.load.cpuPercent.toFixed(0)}`,
+        n === undefined ? '–' : int(n.load.throughput),
+        n === undefined ? '–' : ms(n.load.latency.p50),
+        n === undefined ? '–' : ms(n.load.latency.p99),
+      ];
+    })
+    .filter((r): r is string[] => r !== undefined);
+  const ceilingRows = run.ceilings.map((e) => [e.model, String(e.batch), int(e.rowsPerSecond), ms(e.meanRunMs)]);
+  let out = '';
+  if (rows.length > 0) {
+    out +=
+      `## References\n\n` +
+      table(
+        [
+          'Model',
+          'Protocol',
+          'Conc.',
+          'Transport req/s',
+          'p50 ms',
+          'p99 ms',
+          'Server / loadgen CPU %',
+          'Naive req/s',
+          'p50 ms',
+          'p99 ms',
+        ],
+        rows,
+        ['l', 'l'],
+      ) +
+      `\n\nNaive server: ${run.naiveIntraOpThreads} intra-op thread(s) per session.`;
+  }
+  if (ceilingRows.length > 0) {
+    out +=
+      `\n\n### Compute ceiling (${run.settings.workers} thread(s) × ${run.settings.intraOpThreads} intra-op thread(s), back-to-back \`session.run\`)\n\n` +
+      table(['Model', 'Batch', 'rows/s', 'Mean run ms'], ceilingRows, ['l']) +
+      '\n\nEach point: the better of two 0.6 s measurements after a 0.2 s warm-up (other load can only lower a ceiling).';
+  }
+  return out;
+}
+
+function latencySection(run: BenchRun): string {
+  const rows: string[][] = [];
+  for (const c of stratumCells(run)) {
+    if (c.concurrency !== 1 || c.protocol === 'json') continue;
+    const raw = run.batch1LatencyMs[c.model];
+    const added = raw === undefined ? undefined : c.load.latency.p50 - raw;
+    rows.push([
+      c.model,
+      PROTOCOL_NAMES[c.protocol],
+      ms(c.load.latency.p50),
+      c.p50Runs === undefined ? '–' : c.p50Runs.map(ms).join(' / '),
+      raw === undefined ? '–' : ms(raw),
+      added === undefined ? '–' : ms(added),
+      c.protocol === 'binary' ? verdict(added === undefined ? undefined : added <= TARGETS.addedLatencyMs) : '(info)',
+    ]);
+  }
+  if (rows.length === 0) return '';
+  return (
+    `## Added latency at concurrency 1\n\n` +
+    table(
+      [
+        'Model',
+        'Protocol',
+        'Stratum p50 ms',
+        'p50 of each run',
+        'Raw batch-1 run ms (mean)',
+        'Added ms',
+        `≤ ${TARGETS.addedLatencyMs} ms`,
+      ],
+      rows,
+      ['l', 'l'],
+    )
+  );
+}
+
+function sweepSection(run: BenchRun): string {
+  if (run.sweep.length === 0) return '';
+  const rows = run.sweep.map((row) => {
+    const fmt = (model: BenchModel): string => {
+      const m = row.at64[model];
+      return m === undefined ? '–' : `${int(m.throughput)} (b ${m.meanBatch.toFixed(1)})`;
+    };
+    const s = row.settings;
+    return [
+      s.label === run.settings.label ? `**${s.label}** (chosen)` : s.label,
+      String(s.workers),
+      String(s.intraOpThreads),
+      String(s.maxQueueDelayMicroseconds ?? '–'),
+      s.preferredBatchSizes?.join(',') ?? '–',
+      fmt('mlp'),
+      fmt('cnn'),
+      ms(row.c1p50),
+      int(row.score),
+      row.eligible ? 'yes' : 'no (c=1 latency)',
+    ];
+  });
+  return (
+    `## Server settings sweep (REST binary)\n\n` +
+    table(
+      [
+        'Config',
+        'Workers',
+        'Intra-op',
+        'Queue delay µs',
+        'Preferred',
+        'mlp c=64 req/s (mean batch)',
+        'cnn c=64 req/s (mean batch)',
+        'c=1 p50 ms',
+        'Score',
+        'Eligible',
+      ],
+      rows,
+      ['l'],
+    ) +
+    `\n\nFigures: means over ${run.sweepRounds} round(s); in each round every configuration gets a fresh server, in turn. Score: geometric mean of the c=64 throughputs. Eligible: c=1 p50 within ${LATENCY_SLACK_MS} ms of the fastest configuration (so a queue delay cannot buy throughput with the latency target). The best eligible score is used for the tables above.`
+  );
+}
+
+function memorySection(run: BenchRun): string {
+  const m = run.memory;
+  if (m === undefined) return '';
+  const trace = m.trace.map((t) => `${t.cycle}: ${mib(t.rss)}`).join(', ');
+  return (
+    `## Memory (RSS of the server process)\n\n` +
+    table(
+      [
+        'Model cycled',
+        'Cycles',
+        'RSS after warm-up MiB',
+        'RSS after cycles MiB',
+        'Growth',
+        'Main V8 heap MiB',
+        'Main external MiB',
+        'Cycle time',
+        'RSS by cycle (MiB)',
+      ],
+      [
+        [
+          m.model,
+          String(m.cycles),
+          mib(m.rssBefore),
+          mib(m.rssAfter),
+          `${((m.rssAfter / m.rssBefore - 1) * 100).toFixed(1)}%`,
+          `${mib(m.heapBefore.heapTotal)} → ${mib(m.heapAfter.heapTotal)}`,
+          `${mib(m.heapBefore.external)} → ${mib(m.heapAfter.external)}`,
+          `${((m.seconds / m.cycles) * 1000).toFixed(0)} ms`,
+          trace,
+        ],
+      ],
+      ['l'],
+    ) +
+    '\n\nRSS after warm-up: the three fixtures loaded, 200 binary requests per model, 1.5 s idle; the same warm-up runs again after the cycles. ' +
+    "Main V8 heap / external: the server main thread only (prom-client process metrics); the rest of RSS is the session workers' heaps and native (onnxruntime) memory."
+  );
+}
+
+/** Renders the whole report. */
+export function renderReport(run: BenchRun): string {
+  const m = run.machine;
+  const head =
+    `# Stratum benchmark\n\n` +
+    table(
+      ['CPU', 'Cores', 'Node', 'onnxruntime-node', 'OS', 'Stratum commit', 'Other load before the run'],
+      [[m.cpu, String(m.cores), m.node, m.ort, m.os, m.revision, `${m.backgroundCpuPercent.toFixed(0)}% CPU`]],
+      ['l', 'r', 'l', 'l', 'l', 'l', 'r'],
+    ) +
+    `\n\nCommand: \`${run.command}\` (${run.elapsedSeconds.toFixed(0)} s). Each cell: ${run.timing.warmupMs} ms warm-up + ${run.timing.durationMs} ms measured, ` +
+    'closed loop, batch-1 requests, load generator in its own process on the same cores. ' +
+    'Concurrency-1 cells run after the other concurrencies of their model, so every server is warm' +
+    (run.timing.c1Repeats > 1 ? `; each is the median-p50 run of ${run.timing.c1Repeats} shorter runs. ` : '. ') +
+    `Server: \`${describeSettings(run.settings)}\` (${run.settings.label}).`;
+  return [
+    head,
+    targetsSection(run),
+    mainSection(run),
+    latencySection(run),
+    referencesSection(run),
+    sweepSection(run),
+    memorySection(run),
+  ]
+    .filter((s) => s !== '')
+    .join('\n\n')
+    .concat('\n');
+}

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: builds the fixture repository, sweeps server settings, then loads Stratum (a
+ * separate process) and its references — transport ceiling, naive server, compute ceiling — from
+ * load-generator processes, checks memory over load/unload cycles, and prints one Markdown report
+ * (also written to bench/results/latest.md). Progress goes to stderr. See bench/options.ts for
+ * the flags. Every child process is stopped on exit, error or signal.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { writeFixtureRepository } from '../src/onnx/fixture-repository.ts';
+import type { BenchRun, CeilingEntry, MemoryResult, SweepRow } from './bench-results.ts';
+import { machineInfo } from './machine-info.ts';
+import { type BenchOptions, parseBenchOptions } from './options.ts';
+import { captureCanned } from './phases/capture-canned.ts';
+import { measureCeilings } from './phases/ceilings.ts';
+import { runMatrix } from './phases/matrix.ts';
+import { runMemoryCheck } from './phases/memory.ts';
+import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phases/sweep.ts';
+import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
+import { createProgress } from './progress.ts';
+import { renderReport } from './report.ts';
+import { startStratum, type StratumSettings } from './stratum/stratum-process.ts';
+import { type BenchModel, type ModelRequests, writeRequests } from './workload.ts';
+
+/** Settings when neither the sweep nor flags choose: the server's defaults on this machine. */
+const FALLBACK_SETTINGS = SWEEP_SETTINGS[0] as StratumSettings;
+/** Other load above this (% of all cores) before the run makes the figures suspect. */
+const BUSY_MACHINE_PERCENT = 15;
+
+const options = parseBenchOptions(process.argv.slice(2));
+const progress = createProgress();
+const group = createProcessGroup({ verbose: options.verbose });
+let workDir: string | undefined;
+
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await group.close();
+    if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress.log(`${signal}: stopping child processes`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+function fixedSettings(fixed: NonNullable<BenchOptions['fixed']>): StratumSettings {
+  const delay = fixed.maxQueueDelayMicroseconds;
+  return { label: `w${fixed.workers}/t${fixed.intraOpThreads}${delay === undefined ? '' : `/d${delay}`}`, ...fixed };
+}
+
+async function main(): Promise<void> {
+  const machine = await machineInfo();
+  progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
+  if (machine.backgroundCpuPercent > BUSY_MACHINE_PERCENT) {
+    progress.log(
+      `warning: the machine was ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run; figures will be noisy`,
+    );
+  }
+  workDir = await mkdtemp(join(tmpdir(), 'stratum-bench-'));
+  const repoDir = join(workDir, 'models');
+  await writeFixtureRepository({ dir: repoDir, only: options.models });
+  await mkdir(join(workDir, 'requests'));
+  const requests = new Map<BenchModel, ModelRequests>();
+  for (const model of options.models) requests.set(model, await writeRequests(join(workDir, 'requests'), model));
+  const timing = { warmupMs: options.warmupMs, durationMs: options.durationMs, c1Repeats: options.c1Repeats };
+
+  let sweep: SweepRow[] = [];
+  let settings: StratumSettings = options.fixed === undefined ? FALLBACK_SETTINGS : fixedSettings(options.fixed);
+  if (!options.skip.has('sweep')) {
+    const candidates = options.quick ? QUICK_SWEEP_SETTINGS : SWEEP_SETTINGS;
+    sweep = await runSweep({
+      group,
+      progress,
+      repoDir,
+      models: options.models,
+      requests,
+      settings: candidates,
+      warmupMs: Math.min(options.warmupMs, 500),
+      durationMs: Math.min(options.durationMs, 2000),
+      rounds: options.sweepRounds,
+    });
+    settings = pickBest(sweep)?.settings ?? settings;
+    progress.log(`sweep: best configuration ${settings.label}`);
+  }
+
+  progress.log(`starting stratum ${settings.label} and the reference servers`);
+  const stratum = await startStratum({ group, repoDir, models: options.models, settings });
+  const cannedPath = join(workDir, 'canned.json');
+  await captureCanned({ server: stratum, requests, path: cannedPath });
+  const transport = options.skip.has('transport')
+    ? undefined
+    : await group.startService<{ httpPort: number; grpcPort: number }>('bench/references/transport-server.ts', [
+        '--canned',
+        cannedPath,
+      ]);
+  const naive = options.skip.has('naive')
+    ? undefined
+    : await group.startService<{ httpPort: number }>('bench/references/naive-server.ts', [
+        '--models',
+        repoDir,
+        '--intra-op-threads',
+        String(options.naiveIntraOpThreads),
+        '--only',
+        options.models.join(','),
+      ]);
+  const cells = await runMatrix({
+    group,
+    progress,
+    servers: {
+      stratum: {
+        target: 'stratum',
+        pid: stratum.pid,
+        httpPort: stratum.httpPort,
+        grpcPort: stratum.grpcPort,
+        metricsUrl: stratum.httpUrl,
+      },
+      ...(transport !== undefined && {
+        transport: {
+          target: 'transport',
+          pid: transport.pid,
+          httpPort: transport.announced.httpPort,
+          grpcPort: transport.announced.grpcPort,
+        },
+      }),
+      ...(naive !== undefined && { naive: { target: 'naive', pid: naive.pid, httpPort: naive.announced.httpPort } }),
+    },
+    requests,
+    models: options.models,
+    protocols: options.protocols,
+    concurrencies: options.concurrencies,
+    ...timing,
+  });
+  await Promise.all([stratum.stop(), transport?.stop(), naive?.stop()]);
+
+  let ceilings: CeilingEntry[] = [];
+  let batch1LatencyMs: BenchRun['batch1LatencyMs'] = {};
+  if (!options.skip.has('ceiling')) {
+    ({ ceilings, batch1LatencyMs } = await measureCeilings({
+      group,
+      progress,
+      repoDir,
+      models: options.models,
+      cells,
+      settings,
+      durationMs: Math.min(options.durationMs, 600),
+    }));
+  }
+  let memory: MemoryResult | undefined;
+  if (!options.skip.has('memory') && options.memoryCycles > 0) {
+    memory = await runMemoryCheck({
+      group,
+      progress,
+      repoDir,
+      models: options.models,
+      requests,
+      settings,
+      cycles: options.memoryCycles,
+    });
+  }
+
+  const run: BenchRun = {
+    machine,
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    timing,
+    settings,
+    naiveIntraOpThreads: options.naiveIntraOpThreads,
+    sweep,
+    sweepRounds: options.sweepRounds,
+    cells,
+    ceilings,
+    batch1LatencyMs,
+    ...(memory !== undefined && { memory }),
+    elapsedSeconds: progress.elapsed(),
+  };
+  const markdown = renderReport(run);
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  await writeFile(out.replace(/\.md$/, '.json'), `${JSON.stringify(run, null, 2)}\n`);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
+main()
+  .catch((error: unknown) => {
+    progress.log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());
