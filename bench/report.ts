@@ -214,7 +214,7 @@ function mainSection(run: BenchRun): string {
       rows,
       ['l', 'l'],
     ) +
-    '\n\n*vs compute*: Stratum req/s ÷ raw `session.run` rows/s at the mean batch the batcher formed in that cell (same threads and intra-op threads as the server). ' +
+    '\n\n*vs compute*: Stratum req/s ÷ raw `session.run` rows/s at the mean batch the batcher formed in that cell, interpolated between the batch sizes measured below (same threads and intra-op threads as the server). ' +
     '*vs transport*: ÷ the same framework answering a canned response of the same size. *vs naive*: ÷ Fastify with one `session.run` per request on the main thread. ' +
     'CPU % is of one core (the machine has ' +
     `${run.machine.cores}); *main* is the server's event-loop thread, *other* its session workers, onnxruntime and GC threads; ` +

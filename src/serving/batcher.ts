@@ -101,6 +101,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
   let queued = 0;
   let running = 0;
   let delayTimer: NodeJS.Timeout | undefined;
+  let delayImmediate: NodeJS.Immediate | undefined;
   // Moving averages of recent batches (rows, and ms from dispatch to completion).
   let recentRows = 0;
   let recentMs = 0;
@@ -270,15 +271,21 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     return { entries: out, rows };
   }
 
+  // Node's timers never fire in under 1 ms, so a shorter wait is re-checked on the next turn of
+  // the event loop instead (schedule() compares against the clock each time).
   function armDelay(ms: number): void {
-    if (delayTimer !== undefined) return;
-    delayTimer = setTimeout(
-      () => {
-        delayTimer = undefined;
+    if (delayTimer !== undefined || delayImmediate !== undefined) return;
+    if (ms < 1) {
+      delayImmediate = setImmediate(() => {
+        delayImmediate = undefined;
         schedule();
-      },
-      Math.max(0, ms),
-    );
+      });
+      return;
+    }
+    delayTimer = setTimeout(() => {
+      delayTimer = undefined;
+      schedule();
+    }, ms);
   }
 
   function dispatch(entries: Entry<T, R>[], rows: number, reason: CutReason): void {
@@ -340,6 +347,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
       if (closedWith !== undefined) return;
       closedWith = error;
       if (delayTimer !== undefined) clearTimeout(delayTimer);
+      if (delayImmediate !== undefined) clearImmediate(delayImmediate);
       for (const q of queues) {
         for (const e of q) {
           if (e.state !== 'queued') continue;

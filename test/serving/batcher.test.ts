@@ -275,3 +275,15 @@ test('adaptive delay: under load a small partial batch waits for more rows; an i
   await h.release();
   await Promise.all([first, held, joined]);
 });
+
+test('a sub-millisecond queue delay is honoured without rounding up to a 1 ms timer', async () => {
+  const h = harness({ maxQueueDelayMicroseconds: 300 });
+  const started = performance.now();
+  const p = submit(h.batcher, 'a');
+  while (h.batches.length === 0) await new Promise((resolve) => setImmediate(resolve));
+  const waited = performance.now() - started;
+  assert.ok(waited >= 0.3, `waited ${waited} ms`);
+  assert.equal(h.batches[0]?.reason, 'queue_delay');
+  await h.release();
+  await p;
+});
