@@ -165,6 +165,11 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       }
     }
     const keep = new Set(wanted.map((v) => v.version));
+    // A wanted version that failed (for instance a model.onnx still being copied in) must not
+    // take the versions it replaces down with it: they keep serving until a later load succeeds.
+    if (failures.length > 0) {
+      for (const [version, ve] of entry.versions) if (ve.state === 'READY') keep.add(version);
+    }
     await Promise.all(
       [...entry.versions.entries()]
         .filter(([version]) => !keep.has(version))

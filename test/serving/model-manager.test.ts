@@ -150,3 +150,22 @@ test('a model is not ready until warmed up, and an unloaded version answers 503 
   );
   assert.equal((await unload).status, 200);
 });
+
+test('a new version that fails to load leaves the version it would replace serving', async (t) => {
+  const server = await startTestServer(t, { fixtures: ['mlp'] });
+  await mkdir(join(server.dir, 'mlp', '2'));
+  await writeFile(join(server.dir, 'mlp', '2', 'model.onnx'), FIXTURES.mlp.build().subarray(0, 1000));
+  const res = await injectJson(server, { method: 'POST', url: '/v2/repository/models/mlp/load' });
+  assert.equal(res.status, 400);
+  assert.match((res.json as { error: string }).error, /version 2/);
+  const served = await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest });
+  assert.equal(served.status, 200);
+  assert.equal((served.json as { model_version: string }).model_version, '1');
+  await writeFile(join(server.dir, 'mlp', '2', 'model.onnx'), FIXTURES.mlp.build());
+  assert.equal((await injectJson(server, { method: 'POST', url: '/v2/repository/models/mlp/load' })).status, 200);
+  const after = await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest });
+  assert.equal((after.json as { model_version: string }).model_version, '2');
+  assert.deepEqual(((await injectJson(server, { url: '/v2/models/mlp' })).json as { versions: string[] }).versions, [
+    '2',
+  ]);
+});
