@@ -54,7 +54,7 @@ export function createServingMetrics(): ServingMetrics {
   });
   const cuts = new Counter({
     name: 'stratum_batch_cut_total',
-    help: 'Why each batch was cut: max_batch_size, preferred_batch_size, queue_delay, instance_free, unbatched.',
+    help: 'Why each batch was cut: max_batch_size, preferred_batch_size, queue_delay, adaptive_delay, instance_free, unbatched.',
     labelNames: ['model', 'version', 'reason'] as const,
     registers: [registry],
   });
