@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
 import { createLatencyRecorder } from './latency-recorder.ts';
-import { measureSelf, openWindow, printResult } from './load-result.ts';
+import { finishRun, measureSelf, openWindow } from './load-result.ts';
 
 const METHOD = '/inference.GRPCInferenceService/ModelInfer';
 const DRAIN_TIMEOUT_MS = 5000;
@@ -106,19 +106,13 @@ async function main(): Promise<void> {
     }
   };
   const users = Array.from({ length: concurrency }, (_, i) => user(clients[i % channels] as grpc.Client));
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, window.end - performance.now())));
-  const usage = self();
-  await Promise.race([Promise.all(users), new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref())]);
-  closeAll();
-  const seconds = (window.end - window.measureStart) / 1000;
-  printResult({
-    completed,
-    errors,
-    ...(firstError !== undefined && { firstError }),
-    seconds,
-    throughput: completed / seconds,
-    latency: latencies.summary(),
-    ...usage,
+  await finishRun({
+    window,
+    self,
+    drained: Promise.all(users),
+    drainMs: DRAIN_TIMEOUT_MS,
+    close: closeAll,
+    tally: () => ({ completed, errors, firstError, latency: latencies.summary() }),
   });
 }
 

@@ -81,3 +81,41 @@ export function measureSelf(window: LoadWindow): () => { cpuPercent: number; elu
 export function printResult(result: LoadResult): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
+
+/** What a closed loop has counted when its window ends. */
+export interface LoadTally {
+  readonly completed: number;
+  readonly errors: number;
+  readonly firstError: string | undefined;
+  readonly latency: LatencySummary;
+}
+
+/**
+ * Ends a closed-loop run the same way for every generator: wait for the window's end, sample the
+ * generator's own CPU, give in-flight requests up to `drainMs` to finish, close, print the result.
+ */
+export async function finishRun(options: {
+  readonly window: LoadWindow;
+  readonly self: () => { cpuPercent: number; elu: number };
+  readonly drained: Promise<unknown>;
+  readonly drainMs: number;
+  readonly close: () => void;
+  readonly tally: () => LoadTally;
+}): Promise<void> {
+  const { window } = options;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, window.end - performance.now())));
+  const usage = options.self();
+  await Promise.race([options.drained, new Promise((resolve) => setTimeout(resolve, options.drainMs).unref())]);
+  options.close();
+  const seconds = (window.end - window.measureStart) / 1000;
+  const { completed, errors, firstError, latency } = options.tally();
+  printResult({
+    completed,
+    errors,
+    ...(firstError !== undefined && { firstError }),
+    seconds,
+    throughput: completed / seconds,
+    latency,
+    ...usage,
+  });
+}

@@ -15,7 +15,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createLatencyRecorder } from './latency-recorder.ts';
-import { measureSelf, openWindow, printResult } from './load-result.ts';
+import { finishRun, measureSelf, openWindow } from './load-result.ts';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 /** A run never outlives its window by more than this, even if responses stop coming. */
@@ -161,19 +161,15 @@ async function main(): Promise<void> {
     finish = resolve;
   });
   for (let i = 0; i < concurrency; i++) send(i);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, window.end - performance.now())));
-  const usage = self();
-  await Promise.race([done, new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref())]);
-  for (const s of sockets) s.destroy();
-  const seconds = (window.end - window.measureStart) / 1000;
-  printResult({
-    completed,
-    errors,
-    ...(firstError !== undefined && { firstError }),
-    seconds,
-    throughput: completed / seconds,
-    latency: latencies.summary(),
-    ...usage,
+  await finishRun({
+    window,
+    self,
+    drained: done,
+    drainMs: DRAIN_TIMEOUT_MS,
+    close: () => {
+      for (const s of sockets) s.destroy();
+    },
+    tally: () => ({ completed, errors, firstError, latency: latencies.summary() }),
   });
 }
 
