@@ -143,7 +143,6 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           config: resolved,
           pool,
           metrics: metrics.forVersion(name, v.version),
-          logger,
           generation: ++generation,
         });
         const previous = ve.handle;

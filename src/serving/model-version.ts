@@ -3,7 +3,6 @@
  * statistics. `infer` is the hot path: validate → queue → stack → run → split.
  */
 import { StratumError } from '../errors/index.ts';
-import type { Logger } from '../logging/logger.ts';
 import type { VersionMetrics } from '../monitor/serving-metrics.ts';
 import type { WireTensor } from '../runtime/messages.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
@@ -24,7 +23,6 @@ export interface LoadModelVersionOptions {
   readonly config: ResolvedModelConfig;
   readonly pool: RuntimePool;
   readonly metrics: VersionMetrics;
-  readonly logger: Logger;
   /** Distinguishes reloads of the same version inside the pool. */
   readonly generation: number;
 }
