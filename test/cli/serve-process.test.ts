@@ -46,10 +46,32 @@ async function waitReady(url: string, ms = 30_000): Promise<void> {
   throw new Error(`${url} never became ready`);
 }
 
+/** Polls /metrics until `count` inference requests are queued or running. */
+async function waitPending(url: string, count: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const pending = text
+      .split('\n')
+      .filter((line) => line.startsWith('stratum_pending_requests{'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    if (pending >= count) return;
+    await sleep(20);
+  }
+  throw new Error(`${count} requests never became pending at ${url}`);
+}
+
 test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stratum-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  await writeModelRepository(dir, { fixtures: ['transformer'], modelConfigs: { transformer: { instances: 1 } } });
+  // A long queue delay holds every request in the batcher, so the signal provably arrives while
+  // all eight are in flight (a fixed sleep raced the connections on a slow CI machine).
+  await writeModelRepository(dir, {
+    fixtures: ['transformer'],
+    modelConfigs: {
+      transformer: { instances: 1, maxBatchSize: 64, dynamicBatching: { maxQueueDelayMicroseconds: 3_000_000 } },
+    },
+  });
   const port = freePortPair();
   const proc = await startProcess(t, [
     'serve',
@@ -67,7 +89,7 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url);
   const body = JSON.stringify({
-    inputs: [{ name: 'tokens', datatype: 'FP32', shape: [4, 64, 128], data: new Array(4 * 64 * 128).fill(0.1) }],
+    inputs: [{ name: 'tokens', datatype: 'FP32', shape: [1, 64, 128], data: new Array(64 * 128).fill(0.1) }],
   });
   const inflight = Array.from({ length: 8 }, () =>
     fetch(`${url}/v2/models/transformer/infer`, {
@@ -76,7 +98,7 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
       headers: { 'content-type': 'application/json' },
     }).then((r) => r.status),
   );
-  await sleep(30);
+  await waitPending(url, 8);
   proc.child.kill('SIGTERM');
   const statuses = await Promise.all(inflight);
   assert.deepEqual(statuses, new Array(8).fill(200), 'every request accepted before the signal was answered');
