@@ -50,6 +50,20 @@ export const ConfigSchema = z
     grpcPort: port.default(8001),
     /** Folder served as the model repository (`<dir>/<model>/<version>/model.onnx`). */
     modelsDir: z.string().min(1).optional(),
+    /**
+     * Metadata store: `sqlite:<path>` (the embedded default) or `postgres://…` (many replicas).
+     * A `?schema=<name>` parameter on a PostgreSQL URL selects (and creates) a schema.
+     */
+    databaseUrl: z
+      .string()
+      .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')
+      .default('sqlite:.stratum/stratum.db'),
+    /** Artifact store: `file:<folder>`. */
+    artifactsUrl: z.string().regex(/^file:/, 'must start with file:').default('file:.stratum/artifacts'),
+    /** Serve the registry's deployments (and the management API). */
+    registry: z.boolean().default(true),
+    /** How often a replica re-reads deployments even without a change notification (ms). */
+    registryPollMs: z.number().int().min(50).max(3_600_000).default(1000),
     /** Poll the model repository for new and removed versions. */
     watch: z.boolean().default(true),
     /** How often the repository is polled (ms). */

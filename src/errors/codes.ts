@@ -67,6 +67,40 @@ export const ERROR_CODES = {
     grpc: 'NOT_FOUND',
     summary: 'The model exists but not the requested version.',
   },
+  ALIAS_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'The model has no alias with that name.' },
+  DEPLOYMENT_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No deployment with that name.' },
+  ARTIFACT_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No artifact with that digest.' },
+  ALREADY_EXISTS: { http: 409, grpc: 'ALREADY_EXISTS', summary: 'A resource with that name already exists.' },
+  IN_USE: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary: 'The resource is still used by an alias or a deployment (they are named in the message).',
+  },
+  SIGNATURE_MISMATCH: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary: "The version's inputs or outputs do not fit the deployment (the differences are listed).",
+  },
+  ROLLOUT_CONFLICT: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary: 'A rollout is already running on the deployment, or none is running to act on.',
+  },
+  PRECONDITION_FAILED: {
+    http: 412,
+    grpc: 'FAILED_PRECONDITION',
+    summary: 'The If-Match ETag is stale: the resource changed since it was read.',
+  },
+  ARTIFACT_CORRUPT: {
+    http: 500,
+    grpc: 'DATA_LOSS',
+    summary: 'A stored artifact no longer matches its sha256 digest.',
+  },
+  STORE_UNAVAILABLE: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: 'The metadata store cannot be reached; retry later.',
+  },
   METHOD_NOT_ALLOWED: {
     http: 405,
     grpc: 'UNIMPLEMENTED',

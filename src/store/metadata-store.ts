@@ -1,0 +1,228 @@
+/**
+ * The metadata store contract: models, immutable versions, aliases with their history, and
+ * deployments with their events. Two engines implement it (SQLite for one machine, PostgreSQL
+ * for many) and one conformance suite runs against both. The contract names no connection or
+ * transaction type: every method is one atomic unit on the engine.
+ */
+import type { Signature } from '../serving/types.ts';
+
+/** A page of results; pass `nextCursor` back as `cursor` for the next page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
+
+/** Paging options shared by every list method. */
+export interface PageOptions {
+  /** @default 50 (at most 1000) */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+/** A registered model. */
+export interface ModelRecord {
+  readonly name: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly updatedAt: number;
+}
+
+/** Where a version came from. Every field optional: a pushed file has no run. */
+export interface Lineage {
+  readonly runId?: string;
+  readonly datasetVersion?: string;
+  readonly parentVersion?: number;
+  readonly source?: string;
+}
+
+/** An immutable model version. */
+export interface VersionRecord {
+  readonly model: string;
+  /** 1, 2, 3… per model, assigned by the store. */
+  readonly version: number;
+  /** sha256 (hex) of the ONNX artifact. */
+  readonly artifactDigest: string;
+  readonly artifactSize: number;
+  readonly signature: Signature;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly tags: readonly string[];
+  readonly description: string;
+  readonly status: 'ready' | 'archived';
+  readonly lineage: Lineage;
+  readonly createdAt: number;
+  readonly createdBy: string;
+}
+
+/** A mutable pointer to a version. `revision` increases by one on every move (it is the ETag). */
+export interface AliasRecord {
+  readonly model: string;
+  readonly alias: string;
+  readonly version: number;
+  readonly revision: number;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** One move of an alias. `from` is null when it was created, `to` null when it was deleted. */
+export interface AliasEvent {
+  readonly id: number;
+  readonly model: string;
+  readonly alias: string;
+  readonly from: number | null;
+  readonly to: number | null;
+  readonly by: string;
+  readonly at: number;
+  readonly reason: string;
+}
+
+/**
+ * A deployment as stored. `spec` and `state` are opaque JSON to the store (the registry owns their
+ * schemas); `versionRefs` lists every version of `model` the deployment uses directly, so that a
+ * version still in use cannot be deleted.
+ */
+export interface DeploymentRecord {
+  readonly name: string;
+  readonly model: string;
+  readonly spec: unknown;
+  readonly state: unknown;
+  readonly versionRefs: readonly number[];
+  readonly aliasRefs: readonly string[];
+  readonly revision: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** Something that happened to a deployment (created, updated, rollout step, rollback…). */
+export interface DeploymentEvent {
+  readonly id: number;
+  readonly deployment: string;
+  readonly kind: string;
+  readonly message: string;
+  readonly detail: unknown;
+  readonly by: string;
+  readonly at: number;
+}
+
+/** A change another replica must react to. */
+export interface StoreChange {
+  readonly kind: 'model' | 'version' | 'alias' | 'deployment';
+  /** Model name (model, version, alias) or deployment name. */
+  readonly name: string;
+}
+
+/** Fields of a new model. */
+export interface NewModel {
+  readonly name: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
+  readonly by: string;
+}
+
+/** Fields of a new version (the store assigns the number and the time). */
+export interface NewVersion {
+  readonly model: string;
+  readonly artifactDigest: string;
+  readonly artifactSize: number;
+  readonly signature: Signature;
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly tags?: readonly string[];
+  readonly description?: string;
+  readonly lineage?: Lineage;
+  readonly by: string;
+}
+
+/** An alias move. */
+export interface AliasMove {
+  readonly model: string;
+  readonly alias: string;
+  readonly version: number;
+  readonly by: string;
+  readonly reason?: string;
+  /** When given, the move happens only if the alias is at this revision (0: must not exist yet). */
+  readonly expectedRevision?: number;
+}
+
+/** A deployment write (create or replace). */
+export interface DeploymentWrite {
+  readonly name: string;
+  readonly model: string;
+  readonly spec: unknown;
+  readonly state: unknown;
+  readonly versionRefs: readonly number[];
+  readonly aliasRefs: readonly string[];
+  readonly by: string;
+  /** When given, the write happens only if the deployment is at this revision. */
+  readonly expectedRevision?: number;
+  /** Recorded in the same transaction as the write. */
+  readonly event?: { readonly kind: string; readonly message: string; readonly detail?: unknown };
+}
+
+/**
+ * The store. Errors are StratumErrors: MODEL_NOT_FOUND, VERSION_NOT_FOUND, ALIAS_NOT_FOUND,
+ * DEPLOYMENT_NOT_FOUND, ALREADY_EXISTS, IN_USE (with the users named in the message and in
+ * `details`), PRECONDITION_FAILED (stale revision), STORE_UNAVAILABLE.
+ */
+export interface MetadataStore {
+  /** `sqlite` or `postgres`. */
+  readonly engine: 'sqlite' | 'postgres';
+
+  createModel(model: NewModel): Promise<ModelRecord>;
+  getModel(name: string): Promise<ModelRecord>;
+  /** Sorted by name. `nameContains` is case-insensitive; `tag` keeps models carrying it. */
+  listModels(options?: PageOptions & { nameContains?: string; tag?: string }): Promise<Page<ModelRecord>>;
+  updateModel(name: string, patch: { description?: string; tags?: readonly string[] }): Promise<ModelRecord>;
+  /** Refuses (IN_USE) while any version remains. */
+  deleteModel(name: string): Promise<void>;
+
+  createVersion(version: NewVersion): Promise<VersionRecord>;
+  getVersion(model: string, version: number): Promise<VersionRecord>;
+  /** Newest first. */
+  listVersions(
+    model: string,
+    options?: PageOptions & { status?: VersionRecord['status']; tag?: string },
+  ): Promise<Page<VersionRecord>>;
+  /** Only status, tags and description may change: the artifact, signature and metrics never do. */
+  updateVersion(
+    model: string,
+    version: number,
+    patch: { status?: VersionRecord['status']; tags?: readonly string[]; description?: string },
+  ): Promise<VersionRecord>;
+  /** Refuses (IN_USE) while an alias points at it or a deployment refers to it. */
+  deleteVersion(model: string, version: number): Promise<void>;
+
+  /** Creates or moves an alias and records the move; the version must exist. */
+  setAlias(move: AliasMove): Promise<AliasRecord>;
+  getAlias(model: string, alias: string): Promise<AliasRecord>;
+  listAliases(model: string): Promise<readonly AliasRecord[]>;
+  /** Refuses (IN_USE) while a deployment routes through it. */
+  deleteAlias(options: { model: string; alias: string; by: string; reason?: string; expectedRevision?: number }): Promise<void>;
+  /** Newest first; every alias of the model when `alias` is omitted. */
+  aliasHistory(options: { model: string; alias?: string } & PageOptions): Promise<Page<AliasEvent>>;
+
+  createDeployment(write: DeploymentWrite): Promise<DeploymentRecord>;
+  getDeployment(name: string): Promise<DeploymentRecord>;
+  listDeployments(options?: PageOptions & { model?: string }): Promise<Page<DeploymentRecord>>;
+  /** Replaces spec, state and refs; bumps the revision. */
+  updateDeployment(write: DeploymentWrite): Promise<DeploymentRecord>;
+  deleteDeployment(options: { name: string; by: string; expectedRevision?: number }): Promise<void>;
+  /** Newest first. */
+  deploymentEvents(options: { deployment: string } & PageOptions): Promise<Page<DeploymentEvent>>;
+  appendDeploymentEvent(event: Omit<DeploymentEvent, 'id' | 'at'>): Promise<DeploymentEvent>;
+
+  /** Every artifact digest a version refers to (for garbage collection). */
+  referencedArtifacts(): Promise<ReadonlySet<string>>;
+
+  /**
+   * Calls `listener` after any change made through any store on the same database, in this
+   * process or another (PostgreSQL: LISTEN/NOTIFY plus a polling safety net; SQLite: polling).
+   * Returns the unsubscribe function.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void;
+
+  /** Idempotent. */
+  close(): Promise<void>;
+}
