@@ -5,7 +5,15 @@
 
 /** Permissions a principal can hold. */
 export type Permission =
-  'public' | 'metrics:read' | 'models:read' | 'models:infer' | 'repository:read' | 'repository:write';
+  | 'public'
+  | 'metrics:read'
+  | 'models:read'
+  | 'models:infer'
+  | 'repository:read'
+  | 'repository:write'
+  | 'registry:read'
+  | 'registry:write'
+  | 'deployments:write';
 
 /** `METHOD url` → permission. */
 export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze({
@@ -25,6 +33,34 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = Object.fr
   'POST /v2/repository/index': 'repository:read',
   'POST /v2/repository/models/:model/load': 'repository:write',
   'POST /v2/repository/models/:model/unload': 'repository:write',
+  'GET /api/v1/openapi.json': 'public',
+  'GET /api/v1/models': 'registry:read',
+  'POST /api/v1/models': 'registry:write',
+  'GET /api/v1/models/:model': 'registry:read',
+  'PATCH /api/v1/models/:model': 'registry:write',
+  'DELETE /api/v1/models/:model': 'registry:write',
+  'GET /api/v1/models/:model/versions': 'registry:read',
+  'POST /api/v1/models/:model/versions': 'registry:write',
+  'GET /api/v1/models/:model/versions/:version': 'registry:read',
+  'PATCH /api/v1/models/:model/versions/:version': 'registry:write',
+  'DELETE /api/v1/models/:model/versions/:version': 'registry:write',
+  'GET /api/v1/models/:model/versions/:version/artifact': 'registry:read',
+  'GET /api/v1/models/:model/aliases': 'registry:read',
+  'GET /api/v1/models/:model/aliases/:alias': 'registry:read',
+  'PUT /api/v1/models/:model/aliases/:alias': 'registry:write',
+  'DELETE /api/v1/models/:model/aliases/:alias': 'registry:write',
+  'GET /api/v1/models/:model/aliases/:alias/history': 'registry:read',
+  'GET /api/v1/models/:model/alias-history': 'registry:read',
+  'POST /api/v1/artifacts/gc': 'registry:write',
+  'GET /api/v1/deployments': 'registry:read',
+  'POST /api/v1/deployments': 'deployments:write',
+  'GET /api/v1/deployments/:name': 'registry:read',
+  'PUT /api/v1/deployments/:name': 'deployments:write',
+  'DELETE /api/v1/deployments/:name': 'deployments:write',
+  'GET /api/v1/deployments/:name/events': 'registry:read',
+  'GET /api/v1/deployments/:name/status': 'registry:read',
+  'POST /api/v1/deployments/:name/rollouts': 'deployments:write',
+  'POST /api/v1/deployments/:name/rollouts/abort': 'deployments:write',
 });
 
 /** What the hook asks. */

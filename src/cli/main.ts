@@ -12,10 +12,14 @@ import { serveUntilSignalled } from './serve.ts';
 const HELP = `stratum — train, register, serve and monitor models
 
 Usage:
-  stratum serve --models <dir> [--host 127.0.0.1] [--http-port 8000] [--grpc-port 8001]
+  stratum serve [--database-url sqlite:.stratum/stratum.db | postgres://…]
+                [--artifacts-url file:.stratum/artifacts] [--no-registry] [--models <dir>]
+                [--host 127.0.0.1] [--http-port 8000] [--grpc-port 8001]
                 [--workers N] [--intra-op-threads N] [--no-watch] [--log-level info]
-      Serve a model repository (<dir>/<model>/<version>/model.onnx) over the Open Inference
-      Protocol v2: REST on --http-port, gRPC on --grpc-port.
+      Serve the registry's deployments (and the management API under /api/v1) and, with
+      --models, a model folder (<dir>/<model>/<version>/model.onnx), over the Open Inference
+      Protocol v2: REST on --http-port, gRPC on --grpc-port. Replicas sharing one PostgreSQL
+      database and artifact folder serve the same deployments.
   stratum demo [--http-port 8000] [--grpc-port 8001] [--once]
       Build the bundled example models, serve them, answer a request over REST and gRPC,
       print curl commands, and serve until Ctrl-C (--once: exit after the check).
@@ -30,6 +34,9 @@ const SERVER_FLAGS = {
   workers: { type: 'string' },
   'intra-op-threads': { type: 'string' },
   'no-watch': { type: 'boolean' },
+  'database-url': { type: 'string' },
+  'artifacts-url': { type: 'string' },
+  'no-registry': { type: 'boolean' },
   'log-level': { type: 'string' },
   once: { type: 'boolean' },
 } as const;
@@ -50,6 +57,9 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
     modelsDir: values['models'],
     logLevel: values['log-level'],
     watch: values['no-watch'] === true ? false : undefined,
+    databaseUrl: values['database-url'],
+    artifactsUrl: values['artifacts-url'],
+    registry: values['no-registry'] === true ? false : undefined,
   };
   if (Object.keys(runtime).length > 0) out['runtime'] = runtime;
   return out as ConfigInput;

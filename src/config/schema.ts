@@ -59,7 +59,10 @@ export const ConfigSchema = z
       .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')
       .default('sqlite:.stratum/stratum.db'),
     /** Artifact store: `file:<folder>`. */
-    artifactsUrl: z.string().regex(/^file:/, 'must start with file:').default('file:.stratum/artifacts'),
+    artifactsUrl: z
+      .string()
+      .regex(/^file:/, 'must start with file:')
+      .default('file:.stratum/artifacts'),
     /** Serve the registry's deployments (and the management API). */
     registry: z.boolean().default(true),
     /** How often a replica re-reads deployments even without a change notification (ms). */

@@ -96,6 +96,11 @@ export const ERROR_CODES = {
     grpc: 'DATA_LOSS',
     summary: 'A stored artifact no longer matches its sha256 digest.',
   },
+  SERVER_UNREACHABLE: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: 'The CLI cannot reach the Stratum server at --url (is `stratum serve` running?).',
+  },
   STORE_UNAVAILABLE: {
     http: 503,
     grpc: 'UNAVAILABLE',

@@ -26,6 +26,10 @@ export interface ServingMetrics {
   forVersion(model: string, version: string): VersionMetrics;
   /** A failure before a model version was resolved (bad JSON, unknown model, …). */
   failure(options: { model: string; protocol: string; reason: string }): void;
+  /** A copy of a request sent to a deployment's shadow version, by outcome. */
+  shadow(options: { deployment: string; version: string; outcome: 'agree' | 'disagree' | 'error' | 'dropped' }): void;
+  /** A rollout event (blue-green switch, canary step, promotion, rollback). */
+  rollout(options: { deployment: string; kind: string }): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
 }
@@ -93,8 +97,26 @@ export function createServingMetrics(): ServingMetrics {
     registers: [registry],
   });
 
+  const shadowRequests = new Counter({
+    name: 'stratum_shadow_requests_total',
+    help: "Requests copied to a deployment's shadow version, by outcome: agree, disagree, error, dropped.",
+    labelNames: ['deployment', 'version', 'outcome'] as const,
+    registers: [registry],
+  });
+  const rollouts = new Counter({
+    name: 'stratum_rollout_events_total',
+    help: 'Rollout events seen by this replica: blue-green, canary-step, canary-promoted, canary-rolled-back.',
+    labelNames: ['deployment', 'kind'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    shadow({ deployment, version, outcome }) {
+      shadowRequests.labels({ deployment, version, outcome }).inc();
+    },
+    rollout({ deployment, kind }) {
+      rollouts.labels({ deployment, kind }).inc();
+    },
     forVersion(model, version) {
       const labels = { model, version };
       const inf = inferences.labels(labels);

@@ -197,7 +197,16 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       const worker = workers?.[instance];
       if (worker === undefined) throw new StratumError('MODEL_NOT_READY', `${key} is not loaded`);
       const transfer: ArrayBuffer[] = [];
-      for (const f of feeds) if (ArrayBuffer.isView(f.data)) transfer.push(f.data.buffer as ArrayBuffer);
+      for (const f of feeds) {
+        if (!ArrayBuffer.isView(f.data)) continue;
+        const buffer = f.data.buffer as ArrayBuffer;
+        // Node drops a message whose transfer list holds a detached buffer without any error, and
+        // the request would wait forever: refuse it here instead.
+        if (buffer.byteLength === 0 && f.dims.every((d) => d > 0)) {
+          throw new StratumError('INTERNAL', `feed "${f.name}" of ${key} has a detached buffer`);
+        }
+        if (!transfer.includes(buffer)) transfer.push(buffer);
+      }
       const response = await send(worker, { op: 'run', id: nextId++, key, feeds, fetches }, transfer);
       return { outputs: response.outputs ?? [], computeNs: response.computeNs ?? 0 };
     },

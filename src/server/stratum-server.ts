@@ -1,6 +1,6 @@
 /**
- * The composition root of `stratum serve`: runtime pool → model manager → inference service →
- * HTTP and gRPC servers, with a single idempotent `close()` that shuts them down in order.
+ * The composition root of `stratum serve`: runtime pool → registry deployments and/or the folder
+ * repository → inference service → HTTP and gRPC servers, with a single idempotent `close()` that shuts them down in order.
  */
 import { createGrpcServer, type GrpcServer } from '../api/grpc/grpc-server.ts';
 import { createHttpServer } from '../api/http/http-server.ts';
@@ -11,8 +11,16 @@ import type { Logger } from '../logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../monitor/serving-metrics.ts';
 import { createRuntimePool } from '../runtime/runtime-pool.ts';
 import { createInferenceService, type InferenceService } from '../serving/inference-service.ts';
+import { folderModelSource } from '../serving/folder-model-source.ts';
 import { createModelManager } from '../serving/model-manager.ts';
 import { STRATUM_VERSION } from '../version.ts';
+import { hostname } from 'node:os';
+import { openArtifactStore } from '../artifacts/open-artifact-store.ts';
+import { createDeploymentSource, type DeploymentSource } from '../deploy/deployment-source.ts';
+import { createRegistry, type Registry } from '../registry/registry.ts';
+import type { ModelSource } from '../serving/model-source.ts';
+import { openMetadataStore } from '../store/open-metadata-store.ts';
+import type { ModelManager } from '../serving/model-manager.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -35,30 +43,39 @@ export interface StratumServer {
   readonly metrics: ServingMetrics;
   /** The Fastify app, for in-process requests (`inject`). */
   readonly http: ReturnType<typeof createHttpServer>;
+  /** The registry (undefined with the registry off). */
+  readonly registry: Registry | undefined;
+  /** This replica's deployments (undefined with the registry off). */
+  readonly deployments: DeploymentSource | undefined;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
 
-/** Starts serving the configured model repository. */
+/** Starts serving the registry's deployments and, with `modelsDir`, a model repository folder. */
 export async function startServer(options: StartServerOptions): Promise<StratumServer> {
   const { config, logger } = options;
-  if (config.modelsDir === undefined) {
-    throw new StratumError('CONFIG_INVALID', 'no model repository: pass --models <dir> or set STRATUM_MODELS_DIR');
+  if (config.modelsDir === undefined && !config.registry) {
+    throw new StratumError(
+      'CONFIG_INVALID',
+      'nothing to serve: pass --models <dir> (or set STRATUM_MODELS_DIR), or turn the registry on',
+    );
   }
   const authorizer = options.authorizer ?? allowAll;
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
   const metrics = createServingMetrics();
-  const manager = createModelManager({ dir: config.modelsDir, config, pool, metrics, logger });
-  const service = createInferenceService({ manager, metrics, version: STRATUM_VERSION });
-  const http = createHttpServer({ service, metrics, config, logger, authorizer });
+  const cleanups: (() => Promise<void>)[] = [];
   let grpc: GrpcServer | undefined;
+  let http: ReturnType<typeof createHttpServer> | undefined;
+  let service: InferenceService | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      service.setReady(false);
-      const results = await Promise.allSettled([http.close(), grpc?.close(config.shutdownGraceMs)]);
-      const more = await Promise.allSettled([manager.close()]);
+      service?.setReady(false);
+      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs)]);
+      // Then the sources (they drain their queues), then the stores, then the workers.
+      const more: PromiseSettledResult<unknown>[] = [];
+      for (const cleanup of cleanups.reverse()) more.push(...(await Promise.allSettled([cleanup()])));
       const last = await Promise.allSettled([pool.close()]);
       for (const r of [...results, ...more, ...last]) {
         if (r.status === 'rejected') logger.warn({ err: r.reason }, 'error during shutdown');
@@ -68,8 +85,54 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   };
 
   try {
-    await manager.loadAll();
-    if (config.watch) manager.watch(config.watchIntervalMs);
+    const sources: ModelSource[] = [];
+    let registry: Registry | undefined;
+    let deployments: DeploymentSource | undefined;
+    if (config.registry) {
+      const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
+      const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      });
+      const opened = createRegistry({ store, artifacts, logger, maxArtifactBytes: config.bodyLimitBytes });
+      registry = opened;
+      cleanups.push(() => opened.close());
+      const source = createDeploymentSource({
+        registry: opened,
+        config,
+        pool,
+        metrics,
+        logger,
+        replicaId: replicaId(),
+      });
+      deployments = source;
+      cleanups.push(() => source.close());
+      await source.start();
+      sources.push(source);
+    }
+    let manager: ModelManager | undefined;
+    if (config.modelsDir !== undefined) {
+      const folder = createModelManager({ dir: config.modelsDir, config, pool, metrics, logger });
+      manager = folder;
+      cleanups.push(() => folder.close());
+      await folder.loadAll();
+      if (config.watch) folder.watch(config.watchIntervalMs);
+      sources.push(folderModelSource(folder));
+    }
+    service = createInferenceService({
+      sources,
+      metrics,
+      version: STRATUM_VERSION,
+      ...(manager !== undefined && { manager }),
+    });
+    http = createHttpServer({
+      service,
+      metrics,
+      config,
+      logger,
+      authorizer,
+      ...(registry !== undefined && deployments !== undefined && { management: { registry, deployments } }),
+    });
     await http.listen({ host: config.host, port: config.httpPort });
     let grpcPort = 0;
     if (options.withoutGrpc !== true) {
@@ -86,9 +149,23 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    return { httpUrl: `http://${host}:${httpPort}`, httpPort, grpcPort, service, metrics, http, close };
+    return {
+      httpUrl: `http://${host}:${httpPort}`,
+      httpPort,
+      grpcPort,
+      service,
+      metrics,
+      http,
+      registry,
+      deployments,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+function replicaId(): string {
+  return `${hostname()}:${process.pid}`;
 }

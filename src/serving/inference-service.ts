@@ -1,10 +1,12 @@
 /**
  * The transport-neutral face of serving: health, metadata, inference and statistics. REST and
- * gRPC both call this, so they share validation, batching, errors and metrics.
+ * gRPC both call this, so they share validation, batching, errors and metrics. Model names are
+ * looked up in the sources in order (the registry's deployments, then the folder repository).
  */
 import { StratumError } from '../errors/index.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { ModelManager } from './model-manager.ts';
+import type { ModelSource, SourceIndexEntry } from './model-source.ts';
 import type { ModelStatistics } from './model-stats.ts';
 import type { InferRequest, InferResponse, TensorSpec } from './types.ts';
 
@@ -29,7 +31,10 @@ export interface ModelMetadata {
 
 /** Options of {@link createInferenceService}. */
 export interface InferenceServiceOptions {
-  readonly manager: ModelManager;
+  /** Looked up in order; the first that has a name serves it. */
+  readonly sources: readonly ModelSource[];
+  /** The folder repository's manager, for the repository extension's load and unload. */
+  readonly manager?: ModelManager;
   readonly metrics: ServingMetrics;
   /** Stratum's version. */
   readonly version: string;
@@ -50,17 +55,29 @@ export interface InferenceService {
     version?: string;
     request: InferRequest;
     protocol: 'rest' | 'grpc';
+    headers?: Readonly<Record<string, string | string[] | undefined>>;
   }): Promise<InferResponse>;
   statistics(name?: string, version?: string): { model_stats: ModelStatistics[] };
-  readonly manager: ModelManager;
+  /** Whether any source serves the name. */
+  has(name: string): boolean;
+  /** Every source's index, sorted by name. */
+  index(): Promise<SourceIndexEntry[]>;
+  /** The folder repository's manager, when serving a folder. */
+  readonly manager: ModelManager | undefined;
 }
 
 /** Creates the service. */
 export function createInferenceService(options: InferenceServiceOptions): InferenceService {
-  const { manager, metrics } = options;
+  const { sources, metrics } = options;
   let ready = false;
+
+  function sourceOf(name: string): ModelSource {
+    for (const source of sources) if (source.has(name)) return source;
+    throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`, { details: { model: name } });
+  }
+
   return {
-    manager,
+    manager: options.manager,
     live: () => true,
     ready: () => ready,
     setReady(value) {
@@ -68,47 +85,39 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     },
     serverMetadata: () => ({ name: 'stratum', version: options.version, extensions: EXTENSIONS }),
     modelMetadata(name, version) {
-      const handle = manager.resolve(name, version);
-      return {
-        name,
-        versions: manager.readyVersions(name).map((v) => v.version),
-        platform: 'onnxruntime_onnx',
-        inputs: handle.signature.inputs,
-        outputs: handle.signature.outputs,
-      };
+      const { versions, signature } = sourceOf(name).metadata(name, version);
+      return { name, versions, platform: 'onnxruntime_onnx', inputs: signature.inputs, outputs: signature.outputs };
     },
     modelReady(name, version) {
-      try {
-        manager.resolve(name, version);
-        return true;
-      } catch (error) {
-        if (error instanceof StratumError && error.code === 'MODEL_NOT_READY') return false;
-        throw error;
-      }
+      return sourceOf(name).ready(name, version);
     },
-    async infer({ model, version, request, protocol }) {
+    async infer({ model, version, request, protocol, headers }) {
       if (!ready)
         throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
           retryAfterSeconds: 1,
         });
-      let handle;
+      let target;
       try {
-        handle = manager.resolve(model, version);
+        target = sourceOf(model).route({
+          name: model,
+          request,
+          ...(version !== undefined && { version }),
+          ...(headers !== undefined && { headers }),
+        });
       } catch (error) {
         metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
         throw error;
       }
-      return handle.infer(request, protocol);
+      return target.infer(request, protocol);
     },
     statistics(name, version) {
-      if (name === undefined) {
-        return {
-          model_stats: manager.modelNames().flatMap((m) => manager.readyVersions(m).map((v) => v.statistics())),
-        };
-      }
-      const versions = version === undefined ? manager.readyVersions(name) : [manager.resolve(name, version)];
-      if (version === undefined && versions.length === 0) manager.resolve(name);
-      return { model_stats: versions.map((v) => v.statistics()) };
+      if (name === undefined) return { model_stats: sources.flatMap((s) => s.statistics()) };
+      return { model_stats: sourceOf(name).statistics(name, version) };
+    },
+    has: (name) => sources.some((s) => s.has(name)),
+    async index() {
+      const rows = (await Promise.all(sources.map((s) => s.index()))).flat();
+      return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
   };
 }

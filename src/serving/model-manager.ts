@@ -68,6 +68,8 @@ export interface ModelManager {
   readyVersions(name: string): ModelVersion[];
   /** Names of the models with at least one version known to the manager. */
   modelNames(): string[];
+  /** Whether the manager has heard of the model (loaded, loading or failed). */
+  knows(name: string): boolean;
   /** Every model in the repository and its versions' states. */
   index(): Promise<IndexEntry[]>;
   /** Starts polling the repository folder. */
@@ -341,6 +343,8 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
         .map((ve) => ve.handle as ModelVersion)
         .sort((a, b) => Number(a.version) - Number(b.version));
     },
+
+    knows: (name) => models.has(name),
 
     modelNames() {
       return [...models.entries()]

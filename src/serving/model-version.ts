@@ -25,6 +25,8 @@ export interface LoadModelVersionOptions {
   readonly metrics: VersionMetrics;
   /** Distinguishes reloads of the same version inside the pool. */
   readonly generation: number;
+  /** Prefix of the pool key, so two sources never share one. @default '' */
+  readonly keyPrefix?: string;
 }
 
 /** A request on its way through the batcher. */
@@ -59,7 +61,7 @@ export interface ModelVersion {
  */
 export async function loadModelVersion(options: LoadModelVersionOptions): Promise<ModelVersion> {
   const { model, version, config, pool, metrics } = options;
-  const key = `${model}:${version}#${options.generation}`;
+  const key = `${options.keyPrefix ?? ''}${model}:${version}#${options.generation}`;
   const target = `model "${model}" version ${version}`;
   const loaded = await pool.load({
     key,

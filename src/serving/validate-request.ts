@@ -71,6 +71,7 @@ export function validateRequest(options: ValidateOptions): ValidatedRequest {
       );
     }
     checkShape(spec, input.shape);
+    checkElementCount(spec.name, input);
     if (spec.datatype === 'BYTES') checkStrings(spec.name, input.data as Uint8Array[]);
     if (batched) {
       const dim0 = input.shape[0] as number;
@@ -126,6 +127,19 @@ function checkShape(spec: TensorSpec, shape: readonly number[]): void {
       'INVALID_INPUT',
       `input "${spec.name}": expected shape [${spec.shape.join(',')}], got [${shape.join(',')}]`,
       { details: { input: spec.name, expected: spec.shape, received: shape } },
+    );
+  }
+}
+
+// The decoders already check this for requests off the wire; a request built in-process (a
+// replayed or copied one) may not have been, and a tensor whose buffer was transferred away is empty.
+function checkElementCount(name: string, input: InferInput): void {
+  let expected = 1;
+  for (const d of input.shape) expected *= d;
+  if (input.data.length !== expected) {
+    throw new StratumError(
+      'INVALID_INPUT',
+      `input "${name}": shape [${input.shape.join(',')}] needs ${expected} elements, got ${input.data.length}`,
     );
   }
 }

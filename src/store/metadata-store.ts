@@ -199,7 +199,13 @@ export interface MetadataStore {
   getAlias(model: string, alias: string): Promise<AliasRecord>;
   listAliases(model: string): Promise<readonly AliasRecord[]>;
   /** Refuses (IN_USE) while a deployment routes through it. */
-  deleteAlias(options: { model: string; alias: string; by: string; reason?: string; expectedRevision?: number }): Promise<void>;
+  deleteAlias(options: {
+    model: string;
+    alias: string;
+    by: string;
+    reason?: string;
+    expectedRevision?: number;
+  }): Promise<void>;
   /** Newest first; every alias of the model when `alias` is omitted. */
   aliasHistory(options: { model: string; alias?: string } & PageOptions): Promise<Page<AliasEvent>>;
 

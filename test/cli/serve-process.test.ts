@@ -85,6 +85,7 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
     '1',
     '--log-level',
     'info',
+    '--no-registry',
   ]);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url);
@@ -108,9 +109,9 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
 });
 
 test('stratum serve reports a bad flag or a missing repository clearly and exits non-zero', async (t) => {
-  const missing = await startProcess(t, ['serve', '--http-port', '0']);
+  const missing = await startProcess(t, ['serve', '--http-port', '0', '--database-url', 'mysql://nowhere']);
   assert.equal(await missing.exited, 1);
-  assert.match(missing.output(), /no model repository: pass --models <dir>/);
+  assert.match(missing.output(), /databaseUrl/);
   const bad = await startProcess(t, ['serve', '--models', '/tmp', '--http-port', 'eighty']);
   assert.equal(await bad.exited, 1);
   assert.match(bad.output(), /httpPort/);
@@ -123,12 +124,16 @@ test('stratum demo --once builds the models, serves them and answers over REST a
   const proc = await startProcess(
     t,
     ['demo', '--once', '--http-port', String(port), '--grpc-port', String(port + 1), '--log-level', 'warn'],
-    { STRATUM_MODELS_DIR: dir },
+    {
+      STRATUM_DATABASE_URL: `sqlite:${join(dir, 'stratum.db')}`,
+      STRATUM_ARTIFACTS_URL: `file:${join(dir, 'artifacts')}`,
+    },
   );
   const code = await proc.exited;
   assert.equal(code, 0, proc.output());
   assert.match(proc.output(), /REST {2}POST \/v2\/models\/mlp\/infer → 200/);
   assert.match(proc.output(), /gRPC {2}ModelInfer\(mlp\) → class \d \(same as REST: true\)/);
   assert.match(proc.output(), /curl -s -X POST/);
-  assert.ok(proc.output().includes(dir), 'the repository went where it was told');
+  assert.ok(proc.output().includes(dir), 'the registry went where it was told');
+  assert.match(proc.output(), /requests during the switch: \d+ sent, 0 failed/);
 });

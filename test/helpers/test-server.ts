@@ -2,10 +2,12 @@
  * Starts a real Stratum server in-process on free ports, over a fresh model repository built from
  * the ONNX fixtures, and registers its teardown with the test.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import pg from 'pg';
 import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { FixtureName } from '../../src/onnx/fixtures.ts';
@@ -42,6 +44,7 @@ export async function startTestServer(t: TestContext, options: TestServerOptions
       watch: false,
       logLevel: 'silent',
       runtime: { workers: 1 },
+      registry: false,
       ...options.overrides,
       modelsDir: dir,
     },
@@ -88,3 +91,70 @@ export async function injectJson(
   }
   return { status: res.statusCode, headers: res.headers, json, raw: res.rawPayload };
 }
+
+/** Options of {@link startRegistryServer}. */
+export interface RegistryServerOptions {
+  /** Metadata store engine. @default 'sqlite' (in a temp folder) */
+  engine?: 'sqlite' | 'postgres';
+  /** Configuration overrides (ports default to 0, logs to silent). */
+  overrides?: ConfigInput;
+  /** Skip gRPC. @default true */
+  withoutGrpc?: boolean;
+}
+
+/** A running server with the registry on, and where its state lives. */
+export interface RegistryServer extends StratumServer {
+  readonly dir: string;
+  readonly databaseUrl: string;
+  readonly artifactsUrl: string;
+}
+
+/**
+ * Starts a server with the registry on and no model folder: SQLite and artifacts in a temp folder,
+ * or a fresh PostgreSQL schema (dropped after the test).
+ */
+export async function startRegistryServer(
+  t: TestContext,
+  options: RegistryServerOptions = {},
+): Promise<RegistryServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-registry-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const databaseUrl = options.engine === 'postgres' ? await freshPostgresUrl(t) : `sqlite:${join(dir, 'stratum.db')}`;
+  const artifactsUrl = `file:${join(dir, 'artifacts')}`;
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      httpPort: 0,
+      grpcPort: 0,
+      logLevel: 'silent',
+      runtime: { workers: 1 },
+      registry: true,
+      databaseUrl,
+      artifactsUrl,
+      registryPollMs: 200,
+      ...options.overrides,
+    },
+  });
+  const logger = createLogger({ level: config.logLevel });
+  const server = await startServer({ config, logger, withoutGrpc: options.withoutGrpc ?? true });
+  t.after(() => server.close());
+  return Object.assign(Object.create(null) as object, server, { dir, databaseUrl, artifactsUrl }) as RegistryServer;
+}
+
+/** A PostgreSQL URL on a schema of its own, dropped when the test ends. */
+export async function freshPostgresUrl(t: TestContext): Promise<string> {
+  const schema = `stratum_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  t.after(async () => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  });
+  return `${POSTGRES_URL}?schema=${schema}`;
+}
+
+/** The test PostgreSQL (trust auth, database test). */
+export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';

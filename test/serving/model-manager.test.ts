@@ -86,7 +86,7 @@ test('a model explicitly unloaded stays unloaded until loaded again, and load re
   await writeFile(join(server.dir, 'mlp', 'config.json'), JSON.stringify({ maxBatchSize: 0 }));
   assert.equal((await injectJson(server, { method: 'POST', url: '/v2/repository/models/mlp/load' })).status, 200);
   assert.equal((await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest })).status, 200);
-  assert.equal(server.service.manager.resolve('mlp').batched, false, 'the new config.json was applied');
+  assert.equal(server.service.manager?.resolve('mlp').batched, false, 'the new config.json was applied');
 });
 
 test('reloading a model with a broken config keeps the old version serving and reports why', async (t) => {

@@ -59,7 +59,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
 
-  function unary<Req, Res>(permission: Permission, body: (request: Req) => Res | Promise<Res>): Handler<Req, Res> {
+  function unary<Req, Res>(
+    permission: Permission,
+    body: (request: Req, metadata: grpc.Metadata) => Res | Promise<Res>,
+  ): Handler<Req, Res> {
     return (call, callback) => {
       const run = async (): Promise<Res> => {
         if (permission !== 'public') {
@@ -72,7 +75,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
             ...(model && { model }),
           });
         }
-        return body(call.request);
+        return body(call.request, call.metadata);
       };
       run().then(
         (result) => callback(null, result),
@@ -95,13 +98,14 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     ModelMetadata: unary<{ name: string; version: string }, unknown>('models:read', (r) =>
       service.modelMetadata(r.name, r.version || undefined),
     ),
-    ModelInfer: unary<GrpcInferRequest, unknown>('models:infer', async (r) => {
+    ModelInfer: unary<GrpcInferRequest, unknown>('models:infer', async (r, metadata) => {
       if (r.model_name === '') throw new StratumError('BAD_REQUEST', 'model_name is required');
       const request = decodeGrpcInferRequest(r, options.maxBytesElementBytes);
       const response = await service.infer({
         model: r.model_name,
         request,
         protocol: 'grpc',
+        headers: metadata.getMap() as Record<string, string>,
         ...(r.model_version !== '' && { version: r.model_version }),
       });
       return encodeGrpcInferResponse(response, r.raw_input_contents.length > 0);

@@ -9,10 +9,12 @@ import { StratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
+import type { ModelManager } from '../../serving/model-manager.ts';
 import { decodeRestInferRequest } from '../../serving/protocol/rest-infer-request.ts';
 import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-response.ts';
 import { type Authorizer, permissionFor } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
+import { type ManagementRoutesOptions, registerManagementRoutes } from './management-routes.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -21,6 +23,8 @@ export interface HttpServerOptions {
   readonly config: Pick<Config, 'bodyLimitBytes' | 'maxBytesElementBytes'>;
   readonly logger: Logger;
   readonly authorizer: Authorizer;
+  /** The registry's management API (`/api/v1`), when the registry is on. */
+  readonly management?: ManagementRoutesOptions;
 }
 
 type ModelParams = { model: string; version?: string };
@@ -116,6 +120,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       model: req.params.model,
       request,
       protocol: 'rest',
+      headers: req.headers,
       ...(req.params.version !== undefined && { version: req.params.version }),
     });
     const encoded = encodeRestInferResponse(response);
@@ -127,21 +132,34 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.post('/v2/models/:model/infer', infer);
   app.post('/v2/models/:model/versions/:version/infer', infer);
 
+  if (options.management !== undefined) registerManagementRoutes(app, options.management);
+
   app.post('/v2/repository/index', async (req) => {
     const ready = parseIndexBody(req.body);
-    const rows = await service.manager.index();
+    const rows = await service.index();
     return ready ? rows.filter((r) => r.state === 'READY') : rows;
   });
   app.post('/v2/repository/models/:model/load', async (req: FastifyRequest<{ Params: ModelParams }>) => {
-    await service.manager.loadModel(req.params.model);
+    await repositoryManager(service, req.params.model).loadModel(req.params.model);
     return {};
   });
   app.post('/v2/repository/models/:model/unload', async (req: FastifyRequest<{ Params: ModelParams }>) => {
-    await service.manager.unloadModel(req.params.model);
+    await repositoryManager(service, req.params.model).unloadModel(req.params.model);
     return {};
   });
 
   return app;
+}
+
+/** The folder manager that may load or unload `model`: deployments are managed through the registry API. */
+function repositoryManager(service: InferenceService, model: string): ModelManager {
+  const manager = service.manager;
+  if (manager !== undefined && (manager.knows(model) || !service.has(model))) return manager;
+  if (!service.has(model)) throw new StratumError('MODEL_NOT_FOUND', `unknown model "${model}"`);
+  throw new StratumError(
+    'UNSUPPORTED',
+    `"${model}" is a deployment managed by the registry: change it through /api/v1/deployments/${model}`,
+  );
 }
 
 function parseIndexBody(body: unknown): boolean {

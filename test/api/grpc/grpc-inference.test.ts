@@ -234,7 +234,7 @@ test('gRPC 64-bit integers keep every digit beyond 2^53', async (t) => {
   const server = await startTestServer(t, { fixtures: ['mlp'] });
   await mkdir(join(server.dir, 'int64_echo', '1'), { recursive: true });
   await writeFile(join(server.dir, 'int64_echo', '1', 'model.onnx'), graph.toBytes());
-  await server.service.manager.loadModel('int64_echo');
+  await server.service.manager?.loadModel('int64_echo');
   const call = connectGrpc(t, server.grpcPort);
   const big = ['9007199254740993', '-9223372036854775808', '9223372036854775807'];
   const ubig = ['18446744073709551615', '9007199254740993', '0'];

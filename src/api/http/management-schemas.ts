@@ -1,0 +1,68 @@
+/**
+ * The request schemas of the management API, shared by the routes (validation) and the OpenAPI
+ * document (so the document cannot drift from what the routes accept).
+ */
+import { z } from 'zod';
+import { ResourceNameSchema, TagSchema, VersionNumberSchema } from '../../registry/names.ts';
+
+export const PageQuery = {
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+};
+
+export const ModelsQuery = z
+  .object({ ...PageQuery, name: z.string().max(128).optional(), tag: TagSchema.optional() })
+  .strict();
+export const VersionsQuery = z
+  .object({ ...PageQuery, status: z.enum(['ready', 'archived']).optional(), tag: TagSchema.optional() })
+  .strict();
+export const DeploymentsQuery = z.object({ ...PageQuery, model: ResourceNameSchema.optional() }).strict();
+export const PageOnlyQuery = z.object(PageQuery).strict();
+
+export const CreateModelBody = z
+  .object({
+    name: ResourceNameSchema,
+    description: z.string().max(4096).default(''),
+    tags: z.array(TagSchema).max(64).default([]),
+  })
+  .strict();
+export const PatchModelBody = z
+  .object({ description: z.string().max(4096).optional(), tags: z.array(TagSchema).max(64).optional() })
+  .strict();
+export const PatchVersionBody = z
+  .object({
+    status: z.enum(['ready', 'archived']).optional(),
+    tags: z.array(TagSchema).max(64).optional(),
+    description: z.string().max(4096).optional(),
+  })
+  .strict();
+export const PushQuery = z
+  .object({
+    description: z.string().max(4096).optional(),
+    modelDescription: z.string().max(4096).optional(),
+    tags: z.string().max(4096).optional(),
+    metrics: z.string().max(65_536).optional(),
+    lineage: z.string().max(65_536).optional(),
+  })
+  .strict();
+export const MetricsSchema = z.record(z.string().min(1).max(128), z.number());
+export const LineageSchema = z
+  .object({
+    runId: z.string().max(256).optional(),
+    datasetVersion: z.string().max(256).optional(),
+    parentVersion: VersionNumberSchema.optional(),
+    source: z.string().max(1024).optional(),
+  })
+  .strict();
+export const AliasBody = z.object({ version: VersionNumberSchema, reason: z.string().max(1024).optional() }).strict();
+export const DeleteReasonBody = z.object({ reason: z.string().max(1024).optional() }).strict();
+export const CreateDeploymentBody = z.object({ name: ResourceNameSchema }).passthrough();
+export const AbortBody = z.object({ reason: z.string().max(1024).default('aborted by request') }).strict();
+export const GcBody = z
+  .object({
+    /** Report what would go, remove nothing. */
+    dryRun: z.boolean().default(false),
+    /** Keep artifacts younger than this (s): an upload whose version is not yet written is one. */
+    graceSeconds: z.number().int().min(0).max(31_536_000).default(600),
+  })
+  .strict();

@@ -1,0 +1,70 @@
+/**
+ * Small helpers of the management API: JSON bodies validated by zod, query parameters, ETags and
+ * the actor a change is recorded under.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { StratumError } from '../../errors/index.ts';
+import { formatIssues } from '../../errors/format-issues.ts';
+
+/** Parses the body as JSON and validates it. */
+export function jsonBody<S extends z.ZodType>(request: FastifyRequest, schema: S): z.infer<S> {
+  const body = request.body;
+  let json: unknown = {};
+  if (Buffer.isBuffer(body) && body.length > 0) {
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new StratumError('INVALID_JSON', `the request body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return validate(schema, json, 'body');
+}
+
+/** Validates a value (a body, a query) and reports every issue with its path. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new StratumError('BAD_REQUEST', `invalid ${where}: ${formatIssues(parsed.error)}`, {
+      details: { issues: parsed.error.issues },
+    });
+  }
+  return parsed.data;
+}
+
+/** A strong ETag for a revision. */
+export function etagOf(revision: number): string {
+  return `"${revision}"`;
+}
+
+/**
+ * The revision an `If-Match` header demands: undefined when absent or `*`; `If-None-Match: *`
+ * demands that the resource does not exist yet (revision 0).
+ * @throws StratumError BAD_REQUEST when the header is not an ETag this API issued.
+ */
+export function expectedRevision(request: FastifyRequest): number | undefined {
+  const noneMatch = request.headers['if-none-match'];
+  if (noneMatch === '*') return 0;
+  const raw = request.headers['if-match'];
+  if (raw === undefined || raw === '*') return undefined;
+  const match = /^(?:W\/)?"?(\d+)"?$/.exec(raw.trim());
+  if (match === null) {
+    throw new StratumError('BAD_REQUEST', `If-Match must be an ETag such as "3" as returned by a GET, got ${raw}`);
+  }
+  return Number(match[1]);
+}
+
+/** Who a change is recorded under (until authentication lands: the `x-stratum-actor` header). */
+export function actorOf(request: FastifyRequest): string {
+  const raw = request.headers['x-stratum-actor'];
+  const actor = Array.isArray(raw) ? raw[0] : raw;
+  return actor !== undefined && actor.length > 0 && actor.length <= 128 ? actor : 'anonymous';
+}
+
+/** Sends a resource with its ETag. */
+export function sendWithEtag(reply: FastifyReply, options: { revision: number; body: unknown; status?: number }) {
+  return reply
+    .code(options.status ?? 200)
+    .header('etag', etagOf(options.revision))
+    .send(options.body);
+}

@@ -1,0 +1,202 @@
+/**
+ * A small client of the management API (`/api/v1`), used by the CLI and the demo. Errors come
+ * back as StratumErrors with the server's code and message, so the CLI prints what the server said.
+ */
+import { ERROR_CODES, type ErrorCode } from '../errors/codes.ts';
+import { StratumError } from '../errors/index.ts';
+import type { Deployment } from '../registry/registry.ts';
+import type { AliasEvent, AliasRecord, DeploymentEvent, ModelRecord, VersionRecord } from '../store/metadata-store.ts';
+
+/** Options of {@link createApiClient}. */
+export interface ApiClientOptions {
+  /** e.g. `http://127.0.0.1:8000` */
+  readonly baseUrl: string;
+  /** Recorded as the author of changes. @default 'cli' */
+  readonly actor?: string;
+}
+
+/** A page of a list endpoint. */
+export interface ApiPage<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+/** A deployment with its ETag. */
+export type DeploymentWithEtag = Deployment & { readonly etag: string };
+
+/** The replica's status of a deployment. */
+export interface DeploymentStatusReply {
+  readonly name: string;
+  readonly revision: number;
+  readonly servedRevision: number | null;
+  readonly converged: boolean;
+  readonly canary: Deployment['state']['canary'] | null;
+  readonly replica: unknown;
+}
+
+/** The client. */
+export interface ApiClient {
+  listModels(query?: Record<string, string>): Promise<ApiPage<ModelRecord>>;
+  getModel(name: string): Promise<ModelRecord>;
+  listVersions(model: string, query?: Record<string, string>): Promise<ApiPage<VersionRecord>>;
+  getVersion(model: string, version: number): Promise<VersionRecord>;
+  pushVersion(options: {
+    model: string;
+    bytes: Uint8Array;
+    description?: string;
+    tags?: readonly string[];
+    metrics?: Record<string, number>;
+  }): Promise<VersionRecord>;
+  listAliases(model: string): Promise<{ items: AliasRecord[] }>;
+  getAlias(model: string, alias: string): Promise<AliasRecord & { etag: string }>;
+  setAlias(options: {
+    model: string;
+    alias: string;
+    version: number;
+    reason?: string;
+    ifMatch?: string;
+  }): Promise<AliasRecord & { etag: string }>;
+  aliasHistory(model: string, alias?: string): Promise<ApiPage<AliasEvent>>;
+  listDeployments(query?: Record<string, string>): Promise<ApiPage<DeploymentWithEtag>>;
+  getDeployment(name: string): Promise<DeploymentWithEtag>;
+  createDeployment(body: Record<string, unknown>): Promise<DeploymentWithEtag>;
+  updateDeployment(options: {
+    name: string;
+    spec: Record<string, unknown>;
+    ifMatch?: string;
+  }): Promise<DeploymentWithEtag>;
+  deleteDeployment(name: string): Promise<void>;
+  rollout(options: { name: string; request: Record<string, unknown> }): Promise<DeploymentWithEtag>;
+  abortRollout(name: string, reason?: string): Promise<DeploymentWithEtag>;
+  deploymentEvents(name: string): Promise<ApiPage<DeploymentEvent>>;
+  deploymentStatus(name: string): Promise<DeploymentStatusReply>;
+  /** Polls until this server serves the deployment's latest revision (and, by default, no canary runs). */
+  waitConverged(
+    name: string,
+    options?: { timeoutMs?: number; untilCanaryEnds?: boolean },
+  ): Promise<DeploymentStatusReply>;
+}
+
+/** Creates a client. */
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const base = options.baseUrl.replace(/\/$/, '');
+  const actor = options.actor ?? 'cli';
+
+  async function call<T>(request: {
+    method: string;
+    path: string;
+    body?: unknown;
+    bytes?: Uint8Array;
+    headers?: Record<string, string>;
+    query?: Record<string, string | undefined>;
+  }): Promise<T> {
+    const url = new URL(`${base}${request.path}`);
+    for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { 'x-stratum-actor': actor, ...request.headers };
+    let body: string | Buffer | undefined;
+    if (request.bytes !== undefined) {
+      headers['content-type'] = 'application/octet-stream';
+      body = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
+    } else if (request.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(request.body);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { method: request.method, headers, ...(body !== undefined && { body }) });
+    } catch (error) {
+      throw new StratumError('SERVER_UNREACHABLE', `cannot reach Stratum at ${base}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text.length === 0 ? {} : JSON.parse(text);
+    } catch {
+      json = { error: text };
+    }
+    if (!response.ok) {
+      const reply = json as { error?: string; code?: string };
+      const code = reply.code !== undefined && reply.code in ERROR_CODES ? (reply.code as ErrorCode) : 'INTERNAL';
+      throw new StratumError(code, reply.error ?? `HTTP ${response.status}`);
+    }
+    const etag = response.headers.get('etag');
+    return (etag !== null && typeof json === 'object' && json !== null ? { ...json, etag } : json) as T;
+  }
+
+  const enc = encodeURIComponent;
+  const client: ApiClient = {
+    listModels: (query) => call({ method: 'GET', path: '/api/v1/models', ...(query && { query }) }),
+    getModel: (name) => call({ method: 'GET', path: `/api/v1/models/${enc(name)}` }),
+    listVersions: (model, query) =>
+      call({ method: 'GET', path: `/api/v1/models/${enc(model)}/versions`, ...(query && { query }) }),
+    getVersion: (model, version) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/versions/${version}` }),
+    pushVersion: ({ model, bytes, description, tags, metrics }) =>
+      call({
+        method: 'POST',
+        path: `/api/v1/models/${enc(model)}/versions`,
+        bytes,
+        query: {
+          description,
+          tags: tags?.join(','),
+          metrics: metrics === undefined ? undefined : JSON.stringify(metrics),
+        },
+      }),
+    listAliases: (model) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases` }),
+    getAlias: (model, alias) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}` }),
+    setAlias: ({ model, alias, version, reason, ifMatch }) =>
+      call({
+        method: 'PUT',
+        path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}`,
+        body: { version, ...(reason !== undefined && { reason }) },
+        ...(ifMatch !== undefined && { headers: { 'if-match': ifMatch } }),
+      }),
+    aliasHistory: (model, alias) =>
+      call({
+        method: 'GET',
+        path:
+          alias === undefined
+            ? `/api/v1/models/${enc(model)}/alias-history`
+            : `/api/v1/models/${enc(model)}/aliases/${enc(alias)}/history`,
+      }),
+    listDeployments: (query) => call({ method: 'GET', path: '/api/v1/deployments', ...(query && { query }) }),
+    getDeployment: (name) => call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}` }),
+    createDeployment: (body) => call({ method: 'POST', path: '/api/v1/deployments', body }),
+    updateDeployment: ({ name, spec, ifMatch }) =>
+      call({
+        method: 'PUT',
+        path: `/api/v1/deployments/${enc(name)}`,
+        body: spec,
+        ...(ifMatch !== undefined && { headers: { 'if-match': ifMatch } }),
+      }),
+    deleteDeployment: (name) => call({ method: 'DELETE', path: `/api/v1/deployments/${enc(name)}` }),
+    rollout: ({ name, request }) =>
+      call({ method: 'POST', path: `/api/v1/deployments/${enc(name)}/rollouts`, body: request }),
+    abortRollout: (name, reason) =>
+      call({
+        method: 'POST',
+        path: `/api/v1/deployments/${enc(name)}/rollouts/abort`,
+        body: reason === undefined ? {} : { reason },
+      }),
+    deploymentEvents: (name) => call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/events` }),
+    deploymentStatus: (name) => call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/status` }),
+    async waitConverged(name, wait = {}) {
+      const deadline = Date.now() + (wait.timeoutMs ?? 60_000);
+      for (;;) {
+        const status = await client.deploymentStatus(name);
+        const canaryDone = wait.untilCanaryEnds !== true || status.canary?.status !== 'running';
+        if (status.converged && canaryDone) return status;
+        if (Date.now() > deadline) {
+          throw new StratumError(
+            'MODEL_NOT_READY',
+            `deployment "${name}" did not converge in time (serving revision ${status.servedRevision}, latest ${status.revision})`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+  return client;
+}

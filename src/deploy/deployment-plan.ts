@@ -1,0 +1,53 @@
+/**
+ * What traffic of a deployment should follow now: its routes with aliases resolved, or the
+ * stable/canary split of a running canary at its current step. Replicas apply it; the status
+ * endpoint compares it with what a replica serves to say whether that replica has converged.
+ */
+import type { Deployment, Registry } from '../registry/registry.ts';
+import type { DeploymentPlan } from './deployment-runtime.ts';
+
+/** Builds the plan of a stored deployment. */
+export async function planOf(
+  registry: Pick<Registry, 'resolveRoutes'>,
+  deployment: Deployment,
+): Promise<DeploymentPlan> {
+  const resolved = await registry.resolveRoutes(deployment);
+  const canary = deployment.state.canary;
+  const running = canary?.status === 'running' ? canary : undefined;
+  const percent = running === undefined ? 0 : (running.policy.steps[running.step] ?? 100);
+  const routes =
+    running === undefined
+      ? resolved.routes
+      : [
+          { version: running.stable, weight: 100 - percent },
+          { version: running.canary, weight: percent },
+        ];
+  return {
+    revision: deployment.revision,
+    routes,
+    serving: deployment.spec.serving,
+    ...(resolved.shadow !== undefined && { shadow: resolved.shadow }),
+    ...(deployment.spec.sticky !== undefined && { sticky: deployment.spec.sticky }),
+    ...(running !== undefined && {
+      canary: {
+        id: running.id,
+        step: running.step,
+        stable: running.stable,
+        canary: running.canary,
+        policy: running.policy,
+      },
+    }),
+  };
+}
+
+/** Whether a replica serving `served` has caught up with `desired`. */
+export function planServes(served: DeploymentPlan | undefined, desired: DeploymentPlan): boolean {
+  if (served === undefined) return false;
+  return (
+    JSON.stringify(served.routes) === JSON.stringify(desired.routes) &&
+    served.shadow?.version === desired.shadow?.version &&
+    JSON.stringify(served.serving) === JSON.stringify(desired.serving) &&
+    served.canary?.id === desired.canary?.id &&
+    served.canary?.step === desired.canary?.step
+  );
+}

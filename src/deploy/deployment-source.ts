@@ -1,0 +1,301 @@
+/**
+ * The registry's deployments as a {@link ModelSource}: keeps this replica's deployment runtimes in
+ * step with the metadata store (on every change notification, and by polling as a safety net)
+ * and drives running canaries from what this replica observes. Replicas share nothing but the
+ * store: a canary decision is a compare-and-set on the deployment's revision, so when two
+ * replicas decide at once exactly one decision lands.
+ */
+import type { Config } from '../config/index.ts';
+import { StratumError } from '../errors/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { ServingMetrics } from '../monitor/serving-metrics.ts';
+import type { Deployment, Registry } from '../registry/registry.ts';
+import type { RuntimePool } from '../runtime/runtime-pool.ts';
+import type { ModelSource, SourceIndexEntry } from '../serving/model-source.ts';
+import { evaluateCanary } from './canary-gates.ts';
+import { planOf } from './deployment-plan.ts';
+import {
+  createDeploymentRuntime,
+  type DeploymentPlan,
+  type DeploymentRuntime,
+  type DeploymentStatus,
+} from './deployment-runtime.ts';
+
+/** Options of {@link createDeploymentSource}. */
+export interface DeploymentSourceOptions {
+  readonly registry: Registry;
+  readonly config: Readonly<Config>;
+  readonly pool: RuntimePool;
+  readonly metrics: ServingMetrics;
+  readonly logger: Logger;
+  /** Names this replica in rollout events. @default 'replica' */
+  readonly replicaId?: string;
+  /** How often running canaries are evaluated (ms). @default 100 */
+  readonly canaryTickMs?: number;
+}
+
+/** The deployments of this replica. */
+export interface DeploymentSource extends ModelSource {
+  /** Reads every deployment and applies the changes (awaits the loads). */
+  sync(): Promise<void>;
+  /** Starts following the store: change notifications, polling, the canary controller. */
+  start(): Promise<void>;
+  /** This replica's view of a deployment. */
+  status(name: string): DeploymentStatus;
+  /** The plan this replica's traffic follows (undefined before the first load). */
+  served(name: string): DeploymentPlan | undefined;
+  close(): Promise<void>;
+}
+
+/** Creates the source. */
+export function createDeploymentSource(options: DeploymentSourceOptions): DeploymentSource {
+  const { registry, config, pool, metrics, logger } = options;
+  const by = `rollout-controller@${options.replicaId ?? 'replica'}`;
+  const runtimes = new Map<string, DeploymentRuntime>();
+  const planKeys = new Map<string, string>();
+  const deciding = new Set<string>();
+  let generation = 0;
+  let syncing: Promise<Promise<void>[]> | undefined;
+  let again = false;
+  let unsubscribe: (() => void) | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let canaryTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  function runtimeFor(deployment: Deployment): DeploymentRuntime {
+    let runtime = runtimes.get(deployment.name);
+    if (runtime === undefined) {
+      const model = deployment.spec.model;
+      runtime = createDeploymentRuntime({
+        name: deployment.name,
+        config,
+        pool,
+        metrics,
+        logger,
+        nextGeneration: () => ++generation,
+        readVersion: async (version) => {
+          const record = await registry.getVersion(model, version);
+          return registry.readArtifact(record.artifactDigest);
+        },
+      });
+      runtimes.set(deployment.name, runtime);
+    }
+    return runtime;
+  }
+
+  async function listAll(): Promise<Deployment[]> {
+    const all: Deployment[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await registry.listDeployments({ limit: 1000, ...(cursor !== undefined && { cursor }) });
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return all;
+  }
+
+  /** Reads the store once and starts applying what changed; returns the loads it started. */
+  async function syncOnce(): Promise<Promise<void>[]> {
+    const deployments = await listAll();
+    const present = new Set(deployments.map((d) => d.name));
+    const loads: Promise<void>[] = [];
+    for (const deployment of deployments) {
+      let plan: DeploymentPlan;
+      try {
+        plan = await planOf(registry, deployment);
+      } catch (error) {
+        logger.error({ deployment: deployment.name, reason: (error as Error).message }, 'cannot plan deployment');
+        continue;
+      }
+      const key = JSON.stringify(plan);
+      if (planKeys.get(deployment.name) === key) continue;
+      planKeys.set(deployment.name, key);
+      const runtime = runtimeFor(deployment);
+      loads.push(
+        runtime.apply(plan).catch((error: unknown) => {
+          planKeys.delete(deployment.name);
+          logger.error(
+            { deployment: deployment.name, revision: plan.revision, reason: (error as Error).message },
+            'deployment plan failed to load; the previous plan keeps serving',
+          );
+        }),
+      );
+    }
+    for (const [name, runtime] of runtimes) {
+      if (present.has(name)) continue;
+      runtimes.delete(name);
+      planKeys.delete(name);
+      loads.push(runtime.close());
+      logger.info({ deployment: name }, 'deployment removed');
+    }
+    return loads;
+  }
+
+  /** Resolves once the store has been read; `loads` settle when the versions are loaded. */
+  function syncStarted(): Promise<Promise<void>[]> {
+    if (closed) return Promise.resolve([]);
+    if (syncing !== undefined) {
+      // A change arrived while a sync was reading: read once more when it ends.
+      again = true;
+      return syncing;
+    }
+    const collected: Promise<void>[] = [];
+    syncing = (async () => {
+      do {
+        again = false;
+        collected.push(...(await syncOnce()));
+      } while (again && !closed);
+      return collected;
+    })().finally(() => {
+      syncing = undefined;
+    });
+    return syncing;
+  }
+
+  async function sync(): Promise<void> {
+    await Promise.all(await syncStarted());
+  }
+
+  function syncInBackground(): void {
+    syncStarted().catch((error: unknown) =>
+      logger.warn({ reason: (error as Error).message }, 'deployment sync failed'),
+    );
+  }
+
+  async function decide(runtime: DeploymentRuntime): Promise<void> {
+    const plan = runtime.active;
+    const canary = plan?.canary;
+    const window = runtime.canaryWindow();
+    if (plan === undefined || canary === undefined || window === undefined) return;
+    const stableNow = window.stable.snapshot();
+    const stableP99Ms =
+      stableNow.requests >= canary.policy.minRequests / 2 ? stableNow.p99Ms : runtime.stableBaselineP99;
+    const decision = evaluateCanary({
+      policy: canary.policy,
+      canary: window.canary.snapshot(),
+      stableP99Ms,
+      now: Date.now(),
+    });
+    if (decision.action === 'wait') return;
+    try {
+      if (decision.action === 'advance') {
+        await registry.advanceCanary({ name: runtime.name, canaryId: canary.id, step: canary.step, by });
+        metrics.rollout({ deployment: runtime.name, kind: 'canary-step' });
+        logger.info({ deployment: runtime.name, step: canary.step, summary: decision.summary }, 'canary step passed');
+      } else {
+        await registry.rollbackCanary({ name: runtime.name, canaryId: canary.id, reason: decision.reason, by });
+        metrics.rollout({ deployment: runtime.name, kind: 'canary-rolled-back' });
+        logger.warn({ deployment: runtime.name, reason: decision.reason }, 'canary rolled back');
+      }
+    } catch (error) {
+      // Another replica moved the rollout first: its decision stands.
+      if (error instanceof StratumError && ['PRECONDITION_FAILED', 'ROLLOUT_CONFLICT'].includes(error.code)) return;
+      throw error;
+    } finally {
+      syncInBackground();
+    }
+  }
+
+  function tickCanaries(): void {
+    for (const runtime of runtimes.values()) {
+      if (runtime.active?.canary === undefined || deciding.has(runtime.name)) continue;
+      deciding.add(runtime.name);
+      decide(runtime)
+        .catch((error: unknown) =>
+          logger.warn({ deployment: runtime.name, reason: (error as Error).message }, 'canary decision failed'),
+        )
+        .finally(() => deciding.delete(runtime.name));
+    }
+  }
+
+  function runtimeOf(name: string): DeploymentRuntime {
+    const runtime = runtimes.get(name);
+    if (runtime === undefined) throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`);
+    return runtime;
+  }
+
+  return {
+    has: (name) => runtimes.has(name),
+    names: () => [...runtimes.keys()].filter((n) => runtimes.get(n)?.active !== undefined).sort(),
+    route: (context) => runtimeOf(context.name).route(context),
+    metadata(name, version) {
+      const runtime = runtimeOf(name);
+      const versions = runtime.versions();
+      let handle;
+      if (version !== undefined) {
+        handle = runtime.handle(Number(version));
+        if (handle === undefined || !/^\d+$/.test(version)) {
+          throw new StratumError(
+            'VERSION_NOT_FOUND',
+            `deployment "${name}" serves no version "${version}"; loaded: [${versions.map((v) => v.version).join(', ')}]`,
+          );
+        }
+      } else {
+        const plan = runtime.active;
+        const primary = plan?.routes.reduce((best, r) => (r.weight > best.weight ? r : best));
+        handle = primary === undefined ? undefined : runtime.handle(primary.version);
+        if (handle === undefined) {
+          throw new StratumError('MODEL_NOT_READY', `deployment "${name}" is loading`, { retryAfterSeconds: 1 });
+        }
+      }
+      return { versions: versions.map((v) => v.version), signature: handle.signature };
+    },
+    ready(name, version) {
+      const runtime = runtimeOf(name);
+      if (version === undefined) return runtime.active !== undefined;
+      if (runtime.handle(Number(version)) !== undefined && /^\d+$/.test(version)) return true;
+      throw new StratumError('VERSION_NOT_FOUND', `deployment "${name}" serves no version "${version}"`);
+    },
+    statistics(name, version) {
+      if (name === undefined) return [...runtimes.values()].flatMap((r) => r.versions().map((v) => v.statistics()));
+      const runtime = runtimeOf(name);
+      const handles =
+        version === undefined ? runtime.versions() : runtime.versions().filter((v) => v.version === version);
+      if (version !== undefined && handles.length === 0) {
+        throw new StratumError('VERSION_NOT_FOUND', `deployment "${name}" serves no version "${version}"`);
+      }
+      return handles.map((v) => v.statistics());
+    },
+    async index() {
+      const rows: SourceIndexEntry[] = [];
+      for (const [name, runtime] of runtimes) {
+        const status = runtime.status();
+        if (status.loadedVersions.length === 0) {
+          rows.push({
+            name,
+            state: status.loading ? 'LOADING' : 'UNAVAILABLE',
+            ...(status.lastError !== undefined && { reason: status.lastError }),
+          });
+        }
+        for (const v of status.loadedVersions) rows.push({ name, version: String(v), state: 'READY' });
+      }
+      return rows;
+    },
+
+    sync,
+    async start() {
+      await sync();
+      unsubscribe = registry.store.onChange((change) => {
+        if (change.kind === 'deployment' || change.kind === 'alias') syncInBackground();
+      });
+      pollTimer = setInterval(syncInBackground, config.registryPollMs);
+      pollTimer.unref();
+      canaryTimer = setInterval(tickCanaries, options.canaryTickMs ?? 100);
+      canaryTimer.unref();
+    },
+    status: (name) => runtimeOf(name).status(),
+    served: (name) => runtimes.get(name)?.active,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      unsubscribe?.();
+      if (pollTimer !== undefined) clearInterval(pollTimer);
+      if (canaryTimer !== undefined) clearInterval(canaryTimer);
+      const started = await syncing?.catch(() => []);
+      await Promise.allSettled(started ?? []);
+      await Promise.allSettled([...runtimes.values()].map((r) => r.close()));
+      runtimes.clear();
+    },
+  };
+}

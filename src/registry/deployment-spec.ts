@@ -1,0 +1,181 @@
+/**
+ * What a deployment is (its spec, written by people) and where its rollout stands (its state,
+ * written by the rollout controller). Both are stored as JSON by the metadata store; these
+ * schemas are the only place their shape is defined.
+ */
+import { z } from 'zod';
+import { ModelConfigSchema } from '../serving/model-config.ts';
+import { AliasNameSchema, ResourceNameSchema, VersionNumberSchema } from './names.ts';
+
+/** A version or an alias, exactly one of them. */
+const TargetFields = {
+  version: VersionNumberSchema.optional(),
+  alias: AliasNameSchema.optional(),
+};
+
+function exactlyOneTarget(value: { version?: number | undefined; alias?: string | undefined }): boolean {
+  return (value.version === undefined) !== (value.alias === undefined);
+}
+
+/** One route: a version (or an alias) and the share of traffic it takes. */
+export const RouteSchema = z
+  .object({ ...TargetFields, weight: z.number().min(0).max(100) })
+  .strict()
+  .refine(exactlyOneTarget, { message: 'a route names exactly one of "version" or "alias"' });
+
+/** A version that receives a copy of the traffic; its answers are compared, never returned. */
+export const ShadowSchema = z
+  .object({
+    ...TargetFields,
+    /** Share of requests copied to the shadow. @default 1 */
+    sampleRate: z.number().gt(0).max(1).default(1),
+  })
+  .strict()
+  .refine(exactlyOneTarget, { message: 'the shadow names exactly one of "version" or "alias"' });
+
+/** Where the A/B key of a request is read from (the first present wins). */
+export const StickySchema = z
+  .object({
+    /** An HTTP header (or gRPC metadata key), e.g. `x-user-id`. */
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/)
+      .transform((h) => h.toLowerCase())
+      .optional(),
+    /** A request parameter, e.g. `user_id`. */
+    parameter: z.string().min(1).max(64).optional(),
+  })
+  .strict()
+  .refine((s) => s.header !== undefined || s.parameter !== undefined, {
+    message: 'sticky needs a "header" or a "parameter"',
+  });
+
+/** Gates a canary must pass at every step, measured on its live traffic. */
+export const GatesSchema = z
+  .object({
+    /** Largest share of failed canary requests. @default 0.05 */
+    maxErrorRate: z.number().min(0).max(1).default(0.05),
+    /** Largest canary p99 as a multiple of the stable version's p99. @default 2 */
+    maxP99Ratio: z.number().min(1).max(1000).default(2),
+    /** Largest absolute canary p99 in ms (optional). */
+    maxP99Ms: z.number().positive().optional(),
+    /** Largest share of compared requests whose outputs disagree with the stable version. @default 0.1 */
+    maxDisagreement: z.number().min(0).max(1).default(0.1),
+  })
+  .strict();
+
+const StepsSchema = z
+  .array(z.number().gt(0).max(100))
+  .min(1)
+  .max(20)
+  .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] ?? 0)), { message: 'steps must increase' })
+  .refine((s) => s[s.length - 1] === 100, { message: 'the last step must be 100' });
+const StepSecondsSchema = z.number().min(0).max(86_400);
+const MinRequestsSchema = z.number().int().min(1).max(10_000_000);
+const CompareRateSchema = z.number().min(0).max(1);
+
+/** How a canary proceeds. */
+export const CanaryPolicySchema = z
+  .object({
+    /** Traffic percentages, increasing, the last one 100. @default [5, 25, 50, 100] */
+    steps: StepsSchema.default([5, 25, 50, 100]),
+    /** Least time at each step before it may advance (s). @default 30 */
+    stepSeconds: StepSecondsSchema.default(30),
+    /** Least canary requests at each step before it may advance, and before a gate may fail it. @default 50 */
+    minRequests: MinRequestsSchema.default(50),
+    /** Share of canary requests also run on the stable version to measure disagreement. @default 0.25 */
+    compareRate: CompareRateSchema.default(0.25),
+    gates: GatesSchema.default(() => GatesSchema.parse({})),
+  })
+  .strict();
+
+/** Per-rollout overrides of a deployment's canary policy: no defaults, so absent fields keep the deployment's. */
+export const CanaryOverridesSchema = z
+  .object({
+    steps: StepsSchema.optional(),
+    stepSeconds: StepSecondsSchema.optional(),
+    minRequests: MinRequestsSchema.optional(),
+    compareRate: CompareRateSchema.optional(),
+    gates: GatesSchema.partial().optional(),
+  })
+  .strict();
+
+/** Serving settings of a deployment: the batching and instance knobs of a model's config.json. */
+export const DeploymentServingSchema = ModelConfigSchema.omit({ versionPolicy: true });
+
+/** The spec of a deployment. */
+export const DeploymentSpecSchema = z
+  .object({
+    /** The registered model whose versions it serves. @default the deployment's name */
+    model: ResourceNameSchema,
+    routes: z
+      .array(RouteSchema)
+      .min(1)
+      .max(16)
+      .superRefine((routes, ctx) => {
+        const total = routes.reduce((sum, r) => sum + r.weight, 0);
+        if (Math.abs(total - 100) > 1e-9) {
+          ctx.addIssue({ code: 'custom', message: `route weights must sum to 100, got ${total}` });
+        }
+        const seen = new Set<string>();
+        for (const r of routes) {
+          const key = r.version !== undefined ? `version ${r.version}` : `alias "${r.alias}"`;
+          if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `${key} is routed twice` });
+          seen.add(key);
+        }
+      }),
+    sticky: StickySchema.optional(),
+    shadow: ShadowSchema.optional(),
+    serving: DeploymentServingSchema.default({}),
+    /** Defaults for canary rollouts on this deployment. */
+    canary: CanaryPolicySchema.default(() => CanaryPolicySchema.parse({})),
+    description: z.string().max(4096).default(''),
+  })
+  .strict();
+
+export type Route = z.infer<typeof RouteSchema>;
+export type DeploymentSpec = z.infer<typeof DeploymentSpecSchema>;
+export type CanaryPolicy = z.infer<typeof CanaryPolicySchema>;
+export type Gates = z.infer<typeof GatesSchema>;
+
+/** A request to start a rollout. */
+export const RolloutRequestSchema = z
+  .object({
+    strategy: z.enum(['blue-green', 'canary']),
+    ...TargetFields,
+    /** Overrides of the deployment's canary policy for this rollout. */
+    canary: CanaryOverridesSchema.optional(),
+    reason: z.string().max(1024).optional(),
+  })
+  .strict()
+  .refine(exactlyOneTarget, { message: 'a rollout names exactly one of "version" or "alias"' });
+
+export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
+
+/** Where a canary stands; kept in the deployment's state. */
+export interface CanaryState {
+  readonly id: string;
+  readonly status: 'running' | 'promoted' | 'rolled_back' | 'aborted';
+  readonly stable: number;
+  readonly canary: number;
+  readonly policy: CanaryPolicy;
+  /** Index into `policy.steps`. */
+  readonly step: number;
+  readonly stepStartedAt: number;
+  readonly startedAt: number;
+  readonly startedBy: string;
+  readonly finishedAt?: number;
+  /** Why it was rolled back or aborted. */
+  readonly reason?: string;
+}
+
+/** The state part of a deployment record. */
+export interface DeploymentState {
+  /** The running canary, or the last one that finished. */
+  readonly canary?: CanaryState;
+}
+
+/** Reads a stored state, tolerating an empty one. */
+export function parseDeploymentState(value: unknown): DeploymentState {
+  return typeof value === 'object' && value !== null ? (value as DeploymentState) : {};
+}
