@@ -82,6 +82,8 @@ export interface DeploymentRuntime {
   /** Loads what `plan` needs, then switches to it. Plans queued behind a running one collapse to the newest. */
   apply(plan: DeploymentPlan): Promise<void>;
   route(context: RouteContext): InferTarget;
+  /** Resolves when no plan is being applied (whatever the outcome). */
+  settled(): Promise<void>;
   /** Ready versions, ascending. */
   versions(): ModelVersion[];
   handle(version: number): ModelVersion | undefined;
@@ -372,6 +374,8 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
       });
       return applying;
     },
+
+    settled: () => (applying === undefined ? Promise.resolve() : applying.catch(() => undefined)),
 
     route(context) {
       const plan = active;

@@ -154,6 +154,8 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
 
   async function sync(): Promise<void> {
     await Promise.all(await syncStarted());
+    // A sync started by a notification may have begun loads this one found already planned.
+    await Promise.all([...runtimes.values()].map((r) => r.settled()));
   }
 
   function syncInBackground(): void {

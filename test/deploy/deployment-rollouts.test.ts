@@ -1,0 +1,267 @@
+/**
+ * Deployments under live traffic (in-process requests, real onnxruntime, SQLite): A/B routing
+ * sticky by key, shadow comparison, blue-green switches without a failed request, and canaries
+ * that are promoted, or rolled back by a gate with the reason recorded.
+ */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FIXTURES } from '../../src/onnx/fixtures.ts';
+import { buildMlp } from '../../src/onnx/fixtures/mlp.ts';
+import { api } from '../helpers/management-api.ts';
+import { type RegistryServer, startRegistryServer } from '../helpers/test-server.ts';
+
+const MLP = FIXTURES.mlp.build();
+const MLP_OTHER = buildMlp({ seed: 7 });
+
+const image = Array.from({ length: 784 }, (_, i) => Math.sin(i * 0.37));
+const request = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: image }] };
+
+async function setup(t: TestContext, versions: Uint8Array[]): Promise<RegistryServer> {
+  const server = await startRegistryServer(t, { overrides: { runtime: { workers: 2 } } });
+  for (const bytes of versions) {
+    const res = await api(server, { url: '/api/v1/models/mlp/versions', body: bytes });
+    assert.equal(res.status, 201);
+  }
+  return server;
+}
+
+async function deploy(server: RegistryServer, body: Record<string, unknown>): Promise<void> {
+  const res = await api(server, { url: '/api/v1/deployments', body: { name: 'mlp', ...body } });
+  assert.equal(res.status, 201, JSON.stringify(res.json));
+  await server.deployments?.sync();
+}
+
+async function infer(server: RegistryServer, headers: Record<string, string> = {}) {
+  return api(server, { url: '/v2/models/mlp/infer', body: request, headers });
+}
+
+/** Sends requests from `concurrency` loops until stopped; records every status and served version. */
+function traffic(server: RegistryServer, concurrency = 4) {
+  let running = true;
+  const statuses: number[] = [];
+  const versions: string[] = [];
+  const errors: string[] = [];
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      const res = await infer(server);
+      statuses.push(res.status);
+      if (res.status === 200) versions.push(res.json.model_version);
+      else errors.push(JSON.stringify(res.json));
+      await sleep(1);
+    }
+  });
+  return {
+    statuses,
+    versions,
+    errors,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function canaryEnd(server: RegistryServer): Promise<{ status: string; reason?: string }> {
+  return waitFor('the canary to end', async () => {
+    const res = await api(server, { url: '/api/v1/deployments/mlp' });
+    const canary = res.json.state.canary as { status: string; reason?: string } | undefined;
+    return canary !== undefined && canary.status !== 'running' ? canary : undefined;
+  });
+}
+
+test('A/B routes are sticky by a header: a user always sees the same version, users split by weight', async (t) => {
+  const server = await setup(t, [MLP, MLP_OTHER]);
+  await deploy(server, {
+    routes: [
+      { version: 1, weight: 50 },
+      { version: 2, weight: 50 },
+    ],
+    sticky: { header: 'x-user-id' },
+  });
+  const seen = new Map<string, Set<string>>();
+  for (let user = 0; user < 40; user++) {
+    for (let i = 0; i < 3; i++) {
+      const res = await infer(server, { 'x-user-id': `user-${user}` });
+      assert.equal(res.status, 200);
+      const versions = seen.get(`user-${user}`) ?? new Set();
+      versions.add(res.json.model_version as string);
+      seen.set(`user-${user}`, versions);
+    }
+  }
+  for (const [user, versions] of seen) assert.equal(versions.size, 1, `${user} saw versions ${[...versions]}`);
+  const perVersion = [...seen.values()].map((v) => [...v][0]);
+  assert.ok(perVersion.includes('1') && perVersion.includes('2'), 'both versions have users');
+  // A request parameter works as the key too when the header is absent.
+  await api(server, {
+    method: 'PUT',
+    url: '/api/v1/deployments/mlp',
+    body: {
+      routes: [
+        { version: 1, weight: 50 },
+        { version: 2, weight: 50 },
+      ],
+      sticky: { header: 'x-user-id', parameter: 'user' },
+    },
+  });
+  await server.deployments?.sync();
+  const byParameter = new Set<string>();
+  for (let i = 0; i < 5; i++) {
+    const res = await api(server, { url: '/v2/models/mlp/infer', body: { ...request, parameters: { user: 'carol' } } });
+    byParameter.add(res.json.model_version as string);
+  }
+  assert.equal(byParameter.size, 1);
+});
+
+test('a shadow version gets a copy of the traffic; its answers are compared and never returned', async (t) => {
+  const server = await setup(t, [MLP, MLP_OTHER]);
+  await deploy(server, { routes: [{ version: 1, weight: 100 }], shadow: { version: 2 } });
+  for (let i = 0; i < 30; i++) {
+    const res = await infer(server);
+    assert.equal(res.status, 200);
+    assert.equal(res.json.model_version, '1', 'the live version answers');
+  }
+  const shadow = await waitFor('the shadow comparisons', async () => {
+    const status = await api(server, { url: '/api/v1/deployments/mlp/status' });
+    const s = status.json.replica.shadow as { copied: number; agreed: number; disagreed: number; failed: number };
+    return s.agreed + s.disagreed + s.failed >= 30 ? s : undefined;
+  });
+  assert.equal(shadow.failed, 0);
+  assert.equal(shadow.disagreed, 30, 'differently trained weights disagree on this input');
+  const metrics = await server.http.inject({ url: '/metrics' });
+  assert.match(metrics.body, /stratum_shadow_requests_total\{deployment="mlp",version="2",outcome="disagree"\} 30/);
+});
+
+test('a blue-green switch under load loads and warms the new version first: no request fails', async (t) => {
+  const server = await setup(t, [MLP, MLP_OTHER]);
+  await deploy(server, { routes: [{ version: 1, weight: 100 }] });
+  const load = traffic(server);
+  await sleep(200);
+  for (const version of [2, 1, 2]) {
+    const res = await api(server, {
+      url: '/api/v1/deployments/mlp/rollouts',
+      body: { strategy: 'blue-green', version },
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    await waitFor('convergence', async () => {
+      const status = await api(server, { url: '/api/v1/deployments/mlp/status' });
+      return status.json.converged === true ? true : undefined;
+    });
+    await sleep(150);
+  }
+  await load.stop();
+  assert.deepEqual(load.errors, [], 'no request failed');
+  assert.ok(load.statuses.length > 50, `traffic kept flowing (${load.statuses.length} requests)`);
+  assert.equal(load.versions[load.versions.length - 1], '2');
+  const events = await api(server, { url: '/api/v1/deployments/mlp/events' });
+  assert.deepEqual(
+    events.json.items.map((e: { kind: string }) => e.kind),
+    ['blue-green', 'blue-green', 'blue-green', 'created'],
+  );
+  assert.match(events.json.items[0].message, /from version 1 to version 2/);
+  assert.deepEqual(server.deployments?.status('mlp').loadedVersions, [2], 'the old version was unloaded');
+});
+
+test('a canary whose outputs agree passes every step and is promoted', async (t) => {
+  // The same weights registered twice: a retrain that changed nothing.
+  const server = await setup(t, [MLP, MLP]);
+  await deploy(server, { routes: [{ version: 1, weight: 100 }] });
+  const load = traffic(server);
+  const res = await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: {
+      strategy: 'canary',
+      version: 2,
+      canary: { steps: [25, 100], stepSeconds: 0.2, minRequests: 20, compareRate: 0.5 },
+    },
+  });
+  assert.equal(res.status, 202, JSON.stringify(res.json));
+  const end = await canaryEnd(server);
+  await load.stop();
+  assert.equal(end.status, 'promoted', end.reason);
+  assert.deepEqual(load.errors, []);
+  assert.ok(load.versions.includes('2') && load.versions.includes('1'), 'both versions served during the canary');
+  const events = await api(server, { url: '/api/v1/deployments/mlp/events' });
+  const kinds = events.json.items.map((e: { kind: string }) => e.kind);
+  assert.deepEqual(kinds, ['canary-promoted', 'canary-step', 'canary-started', 'created']);
+  const deployment = await api(server, { url: '/api/v1/deployments/mlp' });
+  assert.deepEqual(deployment.json.spec.routes, [{ version: 2, weight: 100 }]);
+});
+
+test('a canary that disagrees with the stable version is rolled back automatically, and says why', async (t) => {
+  const server = await setup(t, [MLP, MLP_OTHER]);
+  await deploy(server, { routes: [{ version: 1, weight: 100 }] });
+  const load = traffic(server);
+  await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: {
+      strategy: 'canary',
+      version: 2,
+      canary: { steps: [50, 100], stepSeconds: 5, minRequests: 20, compareRate: 1 },
+    },
+  });
+  const end = await canaryEnd(server);
+  await waitFor('the rollback to be served', async () => {
+    const status = await api(server, { url: '/api/v1/deployments/mlp/status' });
+    return status.json.converged === true ? true : undefined;
+  });
+  await sleep(100);
+  const after = load.versions.length;
+  await sleep(300);
+  await load.stop();
+  assert.equal(end.status, 'rolled_back');
+  assert.match(end.reason ?? '', /outputs disagree with the stable version on 100\.0% of \d+ compared requests/);
+  assert.deepEqual(load.errors, []);
+  assert.ok(
+    load.versions.slice(after).every((v) => v === '1'),
+    'after the rollback every request is served by the stable version',
+  );
+  const events = await api(server, { url: '/api/v1/deployments/mlp/events?limit=1' });
+  assert.equal(events.json.items[0].kind, 'canary-rolled-back');
+  assert.match(events.json.items[0].message, /rolled back: outputs disagree/);
+  const metrics = await server.http.inject({ url: '/metrics' });
+  assert.match(metrics.body, /stratum_rollout_events_total\{deployment="mlp",kind="canary-rolled-back"\} 1/);
+});
+
+test('a canary over its latency gate is rolled back; a running canary can be aborted by hand', async (t) => {
+  const server = await setup(t, [MLP, MLP]);
+  await deploy(server, { routes: [{ version: 1, weight: 100 }] });
+  const load = traffic(server);
+  await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: {
+      strategy: 'canary',
+      version: 2,
+      canary: { steps: [50, 100], stepSeconds: 5, minRequests: 10, compareRate: 0, gates: { maxP99Ms: 0.001 } },
+    },
+  });
+  const end = await canaryEnd(server);
+  assert.equal(end.status, 'rolled_back');
+  assert.match(end.reason ?? '', /p99 .* is above the gate of 0\.00 ms/);
+
+  await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: { strategy: 'canary', version: 2, canary: { steps: [10, 100], stepSeconds: 60 } },
+  });
+  const second = await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: { strategy: 'canary', version: 2 },
+  });
+  assert.equal(second.status, 409, 'one canary at a time');
+  const aborted = await api(server, { url: '/api/v1/deployments/mlp/rollouts/abort', body: { reason: 'wrong build' } });
+  assert.equal(aborted.status, 200);
+  assert.equal(aborted.json.state.canary.status, 'aborted');
+  assert.equal(aborted.json.state.canary.reason, 'wrong build');
+  await load.stop();
+  assert.deepEqual(load.errors, []);
+});
