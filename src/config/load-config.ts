@@ -16,6 +16,7 @@ const ENV_KEYS = {
   STRATUM_DATABASE_URL: ['databaseUrl', 'string'],
   STRATUM_ARTIFACTS_URL: ['artifactsUrl', 'string'],
   STRATUM_REGISTRY: ['registry', 'boolean'],
+  STRATUM_URL: ['apiUrl', 'string'],
   STRATUM_REGISTRY_POLL_MS: ['registryPollMs', 'number'],
   STRATUM_WATCH_INTERVAL_MS: ['watchIntervalMs', 'number'],
   STRATUM_BODY_LIMIT_BYTES: ['bodyLimitBytes', 'number'],

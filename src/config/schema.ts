@@ -63,6 +63,8 @@ export const ConfigSchema = z
       .string()
       .regex(/^file:/, 'must start with file:')
       .default('file:.stratum/artifacts'),
+    /** Where the CLI's management commands reach a server. */
+    apiUrl: z.url().default('http://127.0.0.1:8000'),
     /** Serve the registry's deployments (and the management API). */
     registry: z.boolean().default(true),
     /** How often a replica re-reads deployments even without a change notification (ms). */
