@@ -21,6 +21,8 @@ import {
   type DeploymentStatus,
 } from './deployment-runtime.ts';
 
+const RETRY_FAILED_PLAN_MS = 10_000;
+
 /** Options of {@link createDeploymentSource}. */
 export interface DeploymentSourceOptions {
   readonly registry: Registry;
@@ -53,6 +55,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
   const by = `rollout-controller@${options.replicaId ?? 'replica'}`;
   const runtimes = new Map<string, DeploymentRuntime>();
   const planKeys = new Map<string, string>();
+  const failures = new Map<string, { key: string; at: number }>();
   const deciding = new Set<string>();
   let generation = 0;
   let syncing: Promise<Promise<void>[]> | undefined;
@@ -109,16 +112,25 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
       }
       const key = JSON.stringify(plan);
       if (planKeys.get(deployment.name) === key) continue;
+      // A plan that failed to load is retried when it changes, or after a pause: not on every poll.
+      const failure = failures.get(deployment.name);
+      if (failure?.key === key && Date.now() - failure.at < RETRY_FAILED_PLAN_MS) continue;
       planKeys.set(deployment.name, key);
       const runtime = runtimeFor(deployment);
       loads.push(
-        runtime.apply(plan).catch((error: unknown) => {
-          planKeys.delete(deployment.name);
-          logger.error(
-            { deployment: deployment.name, revision: plan.revision, reason: (error as Error).message },
-            'deployment plan failed to load; the previous plan keeps serving',
-          );
-        }),
+        runtime.apply(plan).then(
+          () => {
+            failures.delete(deployment.name);
+          },
+          (error: unknown) => {
+            planKeys.delete(deployment.name);
+            failures.set(deployment.name, { key, at: Date.now() });
+            logger.error(
+              { deployment: deployment.name, revision: plan.revision, reason: (error as Error).message },
+              'deployment plan failed to load; the previous plan keeps serving',
+            );
+          },
+        ),
       );
     }
     for (const [name, runtime] of runtimes) {

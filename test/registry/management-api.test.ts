@@ -3,6 +3,8 @@
  * metadata store engine. Every rejected request is checked to leave the registry unchanged.
  */
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { buildMlp } from '../../src/onnx/fixtures/mlp.ts';
@@ -334,6 +336,27 @@ function suite(engine: 'sqlite' | 'postgres'): void {
     const unload = await api(server, { url: '/v2/repository/models/digits/unload', body: {} });
     assert.equal(unload.status, 501);
     assert.match(unload.json.error, /\/api\/v1\/deployments\/digits/);
+  });
+
+  test('an artifact corrupted on disk is caught on read: it is never served, and the status says why', async (t) => {
+    const server = await start(t);
+    await push(server, 'mlp', MLP);
+    const version = await api(server, { url: '/api/v1/models/mlp/versions/1' });
+    const digest = version.json.artifactDigest as string;
+    const file = join(artifactsDir(server), 'sha256', digest.slice(0, 2), digest);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 10] = (bytes[bytes.length - 10] as number) ^ 0xff;
+    await writeFile(file, bytes);
+    await api(server, { url: '/api/v1/deployments', body: { name: 'mlp', routes: [{ version: 1, weight: 100 }] } });
+    await server.deployments?.sync();
+    const res = await api(server, { url: '/v2/models/mlp/infer', body: mlpRequest });
+    assert.equal(res.status, 503);
+    assert.match(res.json.error, /loading \(last attempt failed: artifact [0-9a-f]{64} is corrupt/);
+    const download = await server.http.inject({ url: '/api/v1/models/mlp/versions/1/artifact' }).catch((e: Error) => e);
+    assert.ok(
+      download instanceof Error || download.rawPayload.length < bytes.length || download.statusCode >= 500,
+      'a corrupt artifact is never handed out whole',
+    );
   });
 
   test('the OpenAPI document lists exactly the /api/v1 routes, each with a permission', async (t) => {

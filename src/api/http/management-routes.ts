@@ -3,6 +3,7 @@
  * shell over the registry (every rule lives there); this layer parses, validates and shapes JSON,
  * and maps revisions to ETags. The CLI and, later, the dashboard use only this API.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { StratumError } from '../../errors/index.ts';
@@ -168,11 +169,14 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
   });
   app.get('/api/v1/models/:model/versions/:version/artifact', async (req, reply) => {
     const version = await registry.getVersion(param(req, 'model'), versionOf(req));
-    const bytes = await registry.readArtifact(version.artifactDigest);
+    // Streamed: the store verifies the digest as the bytes go out and fails the stream at its
+    // end if they do not match, which aborts the response instead of completing it.
+    const stream = await registry.artifacts.get(version.artifactDigest);
     return reply
       .header('content-type', 'application/octet-stream')
+      .header('content-length', String(stream.size))
       .header('digest', `sha-256=${Buffer.from(version.artifactDigest, 'hex').toString('base64')}`)
-      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      .send(Readable.from(stream));
   });
 
   // Aliases.
