@@ -3,6 +3,8 @@
  * back as StratumErrors with the server's code and message, so the CLI prints what the server said.
  */
 import { ERROR_CODES, type ErrorCode } from '../errors/codes.ts';
+import type { ArtifactInfo } from '../artifacts/artifact-store.ts';
+import type { DeploymentStatus } from '../deploy/deployment-runtime.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Deployment } from '../registry/registry.ts';
 import type { AliasEvent, AliasRecord, DeploymentEvent, ModelRecord, VersionRecord } from '../store/metadata-store.ts';
@@ -29,9 +31,19 @@ export interface DeploymentStatusReply {
   readonly name: string;
   readonly revision: number;
   readonly servedRevision: number | null;
+  /** The routes the deployment should follow now (aliases resolved, canary split applied). */
+  readonly desiredRoutes: readonly { readonly version: number; readonly weight: number }[];
   readonly converged: boolean;
   readonly canary: Deployment['state']['canary'] | null;
-  readonly replica: unknown;
+  /** This replica's runtime view: loaded versions, canary window, shadow comparison. */
+  readonly replica: DeploymentStatus | null;
+}
+
+/** The reply of an artifact garbage collection. */
+export interface GcReply {
+  readonly dryRun: boolean;
+  readonly removed: readonly ArtifactInfo[];
+  readonly freedBytes: number;
 }
 
 /** The client. */
@@ -56,7 +68,7 @@ export interface ApiClient {
     reason?: string;
     ifMatch?: string;
   }): Promise<AliasRecord & { etag: string }>;
-  aliasHistory(model: string, alias?: string): Promise<ApiPage<AliasEvent>>;
+  aliasHistory(model: string, alias?: string, query?: Record<string, string>): Promise<ApiPage<AliasEvent>>;
   listDeployments(query?: Record<string, string>): Promise<ApiPage<DeploymentWithEtag>>;
   getDeployment(name: string): Promise<DeploymentWithEtag>;
   createDeployment(body: Record<string, unknown>): Promise<DeploymentWithEtag>;
@@ -68,8 +80,10 @@ export interface ApiClient {
   deleteDeployment(name: string): Promise<void>;
   rollout(options: { name: string; request: Record<string, unknown> }): Promise<DeploymentWithEtag>;
   abortRollout(name: string, reason?: string): Promise<DeploymentWithEtag>;
-  deploymentEvents(name: string): Promise<ApiPage<DeploymentEvent>>;
+  deploymentEvents(name: string, query?: Record<string, string>): Promise<ApiPage<DeploymentEvent>>;
   deploymentStatus(name: string): Promise<DeploymentStatusReply>;
+  /** Removes artifacts no version refers to (`dryRun`: only report them). */
+  collectGarbage(options?: { dryRun?: boolean; graceSeconds?: number }): Promise<GcReply>;
   /** Polls until this server serves the deployment's latest revision (and, by default, no canary runs). */
   waitConverged(
     name: string,
@@ -153,9 +167,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         body: { version, ...(reason !== undefined && { reason }) },
         ...(ifMatch !== undefined && { headers: { 'if-match': ifMatch } }),
       }),
-    aliasHistory: (model, alias) =>
+    aliasHistory: (model, alias, query) =>
       call({
         method: 'GET',
+        ...(query && { query }),
         path:
           alias === undefined
             ? `/api/v1/models/${enc(model)}/alias-history`
@@ -180,8 +195,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         path: `/api/v1/deployments/${enc(name)}/rollouts/abort`,
         body: reason === undefined ? {} : { reason },
       }),
-    deploymentEvents: (name) => call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/events` }),
+    deploymentEvents: (name, query) =>
+      call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/events`, ...(query && { query }) }),
     deploymentStatus: (name) => call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/status` }),
+    collectGarbage: (gc = {}) => call({ method: 'POST', path: '/api/v1/artifacts/gc', body: gc }),
     async waitConverged(name, wait = {}) {
       const deadline = Date.now() + (wait.timeoutMs ?? 60_000);
       for (;;) {

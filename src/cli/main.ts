@@ -1,13 +1,19 @@
 /**
- * The `stratum` command line: a thin shell over the library. Each command parses its flags,
- * loads the configuration once, and calls the same functions the tests call.
+ * The `stratum` command line: a thin shell over the library. `serve` and `demo` parse their flags,
+ * load the configuration once, and call the same functions the tests call; the registry groups
+ * (`models`, `alias`, `deploy`, `artifacts`, under ./commands) call a running server's
+ * management API, so they share its error codes and messages.
  */
 import { parseArgs } from 'node:util';
-import { type ConfigInput, loadConfig } from '../config/index.ts';
+import type { ConfigInput } from '../config/index.ts';
 import { isStratumError } from '../errors/index.ts';
-import { createLogger, type LogLevel } from '../logging/logger.ts';
-import { runDemo } from './demo.ts';
-import { serveUntilSignalled } from './serve.ts';
+import type { LogLevel } from '../logging/logger.ts';
+import { runAliasCommand } from './commands/alias-command.ts';
+import { runArtifactsCommand } from './commands/artifacts-command.ts';
+import type { CommandRun } from './commands/command-context.ts';
+import { runDeployCommand } from './commands/deploy-command.ts';
+import { runModelsCommand } from './commands/models-command.ts';
+import { CliUsageError, USAGE_EXIT_CODE } from './commands/usage-error.ts';
 
 const HELP = `stratum — train, register, serve and monitor models
 
@@ -23,8 +29,30 @@ Usage:
   stratum demo [--http-port 8000] [--grpc-port 8001] [--once]
       Build the bundled example models, serve them, answer a request over REST and gRPC,
       print curl commands, and serve until Ctrl-C (--once: exit after the check).
+  stratum models push <file.onnx> --name <model> [--description …] [--tag t]… [--metric k=v]… [--alias a]
+  stratum models list [--name substr] [--tag t] [--limit n] | stratum models show <model>
+  stratum alias set <model> <alias> <version> [--reason …] [--if-match <etag>]
+  stratum alias list <model> | stratum alias history <model> [alias]
+  stratum deploy create <name> [--model m] (--version v | --alias a) [--weight w]… [--spec file.json] [--wait]
+  stratum deploy list | show <name> | status <name> | events <name> | delete <name>
+  stratum deploy rollout <name> --strategy blue-green|canary (--version v | --alias a) [--steps 10,50,100]
+                 [--step-seconds s] [--min-requests n] [--reason …] [--wait]
+  stratum deploy abort <name> [--reason …]
+  stratum artifacts gc [--dry-run] [--grace-seconds n]
+      Manage a running server's registry over its management API. Every one takes
+      --url <http://host:port> (default http://127.0.0.1:8000), --json (the server's reply as
+      JSON on stdout) and --actor <name> (recorded as the author, default cli). A rollout --wait
+      exits 0 when switched or promoted, 3 when rolled back. \`stratum <group> help\` for details.
   stratum help
 `;
+
+/** The registry command groups: each a thin shell over the management API. */
+const GROUPS: ReadonlyMap<string, (run: CommandRun) => Promise<number>> = new Map([
+  ['models', runModelsCommand],
+  ['alias', runAliasCommand],
+  ['deploy', runDeployCommand],
+  ['artifacts', runArtifactsCommand],
+]);
 
 const SERVER_FLAGS = {
   models: { type: 'string' },
@@ -71,14 +99,26 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const group = GROUPS.get(command);
+  if (group !== undefined) return group({ argv: rest });
   if (command !== 'serve' && command !== 'demo') {
     process.stderr.write(`stratum: unknown command "${command}"\n\n${HELP}`);
     return 2;
   }
   const { values } = parseArgs({ args: rest, options: SERVER_FLAGS, strict: true, allowPositionals: false });
+  // Loaded on demand: the server's modules take seconds to load, which a registry command that
+  // only talks HTTP should not pay on every run.
+  const [{ loadConfig }, { createLogger }] = await Promise.all([
+    import('../config/index.ts'),
+    import('../logging/logger.ts'),
+  ]);
   const config = loadConfig({ overrides: overridesFrom(values) });
   const logger = createLogger({ level: config.logLevel as LogLevel });
-  if (command === 'serve') return serveUntilSignalled({ config, logger });
+  if (command === 'serve') {
+    const { serveUntilSignalled } = await import('./serve.ts');
+    return serveUntilSignalled({ config, logger });
+  }
+  const { runDemo } = await import('./demo.ts');
   return runDemo({ config, logger, once: values.once === true });
 }
 
@@ -87,6 +127,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof CliUsageError) {
+      process.stderr.write(`stratum: ${error.message}\nusage: ${error.usage}\n`);
+      process.exitCode = USAGE_EXIT_CODE;
+      return;
+    }
     if (isStratumError(error)) process.stderr.write(`stratum: ${error.message}\n`);
     else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`stratum: ${error.message}\n\n${HELP}`);

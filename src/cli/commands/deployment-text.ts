@@ -1,0 +1,75 @@
+/**
+ * How deployments read in the CLI's human output: routes, a canary's progress with its live
+ * window, and a replica's status. Shared by `stratum deploy` and its rollout subcommands.
+ */
+import type { DeploymentStatusReply } from '../api-client.ts';
+import type { CanaryState } from '../../registry/deployment-spec.ts';
+import type { WindowSnapshot } from '../../deploy/window-stats.ts';
+
+/** `version 2 90%, alias production 10%`. */
+export function describeRoutes(
+  routes: readonly { readonly version?: number | undefined; readonly alias?: string | undefined; weight: number }[],
+): string {
+  return routes
+    .map((r) => `${r.version !== undefined ? `version ${r.version}` : `alias ${r.alias}`} ${r.weight}%`)
+    .join(', ');
+}
+
+/** `canary v3 vs v2, step 1/2 (50% of traffic), running`. */
+export function describeCanary(canary: CanaryState): string {
+  const steps = canary.policy.steps;
+  const percent = steps[canary.step] ?? 100;
+  const status =
+    canary.status === 'running'
+      ? 'running'
+      : `${canary.status.replace('_', ' ')}${canary.reason === undefined ? '' : `: ${canary.reason}`}`;
+  return `canary v${canary.canary} vs v${canary.stable}, step ${canary.step + 1}/${steps.length} (${percent}% of traffic), ${status}`;
+}
+
+function describeWindow(w: WindowSnapshot): string {
+  const p99 = w.p99Ms === undefined ? 'n/a' : `${w.p99Ms.toFixed(2)} ms`;
+  const disagreement = w.compared === 0 ? '' : `, disagree ${w.disagreements}/${w.compared}`;
+  return `${w.requests} req, ${w.errors} err, p99 ${p99}${disagreement}`;
+}
+
+/** This replica's live window of the running canary step, when it has one. */
+export function describeCanaryWindow(status: DeploymentStatusReply): string | undefined {
+  const window = status.replica?.canary;
+  if (window === undefined) return undefined;
+  return `canary ${describeWindow(window.canary)} · stable ${describeWindow(window.stable)}`;
+}
+
+/** One progress line of a canary: where it stands and what this replica measured. */
+export function canaryProgress(status: DeploymentStatusReply): string {
+  const canary = status.canary ?? undefined;
+  const head = canary === undefined ? 'no canary' : describeCanary(canary);
+  const window = describeCanaryWindow(status);
+  return window === undefined ? head : `${head} · ${window}`;
+}
+
+/** The human rendering of `stratum deploy status`. */
+export function statusText(status: DeploymentStatusReply): string {
+  const lines: string[] = [];
+  const served = status.servedRevision === null ? 'nothing yet' : `revision ${status.servedRevision}`;
+  lines.push(
+    `deployment ${status.name}: revision ${status.revision}; this replica serves ${served} (${status.converged ? 'converged' : 'not converged'})`,
+  );
+  lines.push(`desired routes: ${describeRoutes(status.desiredRoutes)}`);
+  const replica = status.replica;
+  if (replica !== null) {
+    lines.push(`serving routes: ${describeRoutes(replica.routes)}`);
+    const loaded = replica.loadedVersions.length === 0 ? 'none' : replica.loadedVersions.join(', ');
+    lines.push(`loaded versions: ${loaded}${replica.loading ? ' (loading)' : ''}`);
+    if (replica.lastError !== undefined) lines.push(`last load error: ${replica.lastError}`);
+  }
+  if (status.canary) lines.push(describeCanary(status.canary));
+  const window = describeCanaryWindow(status);
+  if (window !== undefined) lines.push(`  window: ${window}`);
+  const shadow = replica?.shadow;
+  if (shadow?.version !== undefined) {
+    lines.push(
+      `shadow v${shadow.version}: ${shadow.copied} copied, ${shadow.agreed} agreed, ${shadow.disagreed} disagreed, ${shadow.failed} failed, ${shadow.dropped} dropped, max |diff| ${shadow.maxAbsDiff}`,
+    );
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
