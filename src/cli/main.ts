@@ -100,7 +100,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const group = GROUPS.get(command);
-  if (group !== undefined) return group({ argv: rest });
+  if (group !== undefined) {
+    // The configuration module is light (zod and the schema); it supplies STRATUM_URL.
+    const { loadConfig } = await import('../config/load-config.ts');
+    return group({ argv: rest, defaultUrl: loadConfig().apiUrl });
+  }
   if (command !== 'serve' && command !== 'demo') {
     process.stderr.write(`stratum: unknown command "${command}"\n\n${HELP}`);
     return 2;

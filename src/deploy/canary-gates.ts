@@ -15,7 +15,16 @@ export type CanaryDecision =
 /** Sub-millisecond p99 noise must not fail a latency gate. */
 export const P99_SLACK_MS = 1;
 
-/** Evaluates a step. `stableP99Ms` is the stable version's p99 (this step's, or an earlier one's). */
+/**
+ * Latencies a window needs before its p99 is compared with another's: with fewer, the "p99" is
+ * just the slowest request, and one slow request would fail the step.
+ */
+export const MIN_LATENCY_SAMPLES = 50;
+
+/**
+ * Evaluates a step. `stableP99Ms` is the stable version's p99 under routed traffic (this step's,
+ * or an earlier step's when this one routes it too little), undefined when there is none.
+ */
 export function evaluateCanary(options: {
   policy: CanaryPolicy;
   canary: WindowSnapshot;
@@ -36,7 +45,12 @@ export function evaluateCanary(options: {
   if (p99 !== undefined && gates.maxP99Ms !== undefined && p99 > gates.maxP99Ms) {
     return { action: 'rollback', reason: `p99 ${ms(p99)} is above the gate of ${ms(gates.maxP99Ms)}` };
   }
-  if (p99 !== undefined && stableP99Ms !== undefined && p99 > gates.maxP99Ratio * stableP99Ms + P99_SLACK_MS) {
+  if (
+    p99 !== undefined &&
+    stableP99Ms !== undefined &&
+    canary.requests >= MIN_LATENCY_SAMPLES &&
+    p99 > gates.maxP99Ratio * stableP99Ms + P99_SLACK_MS
+  ) {
     return {
       action: 'rollback',
       reason: `p99 ${ms(p99)} is above ${gates.maxP99Ratio}× the stable version's ${ms(stableP99Ms)} (+${P99_SLACK_MS} ms)`,

@@ -18,6 +18,7 @@ import { loadModelVersion, type ModelVersion } from '../serving/model-version.ts
 import type { InferRequest, InferResponse } from '../serving/types.ts';
 import { compareOutputs } from './output-comparison.ts';
 import { keyPosition, pickRoute, type WeightedRoute } from './weighted-router.ts';
+import { MIN_LATENCY_SAMPLES } from './canary-gates.ts';
 import { WindowStats, type WindowSnapshot } from './window-stats.ts';
 
 /** What traffic should follow: built by the deployment source from the stored deployment. */
@@ -206,7 +207,7 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
     if (window?.key === key) return;
     if (window !== undefined && previous?.canary?.id === canary.id) {
       const earlier = window.stable.snapshot();
-      if (earlier.p99Ms !== undefined && earlier.requests >= canary.policy.minRequests / 2) {
+      if (earlier.p99Ms !== undefined && earlier.requests >= MIN_LATENCY_SAMPLES) {
         stableBaselineP99 = earlier.p99Ms;
       }
     } else {
@@ -280,15 +281,12 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
       if (stable !== undefined) {
         // The shadow may need the copy too: the comparison runs on one of its own.
         const request = tasks.shadow ? cloneRequest(copy) : copy;
+        // The copy's latency is not the stable version's: it runs unqueued in the background,
+        // so it would flatter the stable p99 the canary is judged against. A failed copy is not
+        // the canary's fault either: it is only logged.
         inBackground(async () => {
-          const start = performance.now();
-          try {
-            const other = await stable.infer(request, 'compare');
-            win.stable.request(true, performance.now() - start);
-            win.canary.comparison(compareOutputs(other, response).agree);
-          } catch (error) {
-            if (isVersionFault(error)) win.stable.request(false, performance.now() - start);
-          }
+          const other = await stable.infer(request, 'compare');
+          win.canary.comparison(compareOutputs(other, response).agree);
         });
       }
     }

@@ -12,7 +12,7 @@ import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { Deployment, Registry } from '../registry/registry.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import type { ModelSource, SourceIndexEntry } from '../serving/model-source.ts';
-import { evaluateCanary } from './canary-gates.ts';
+import { evaluateCanary, MIN_LATENCY_SAMPLES } from './canary-gates.ts';
 import { planOf } from './deployment-plan.ts';
 import {
   createDeploymentRuntime,
@@ -182,8 +182,8 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
     const window = runtime.canaryWindow();
     if (plan === undefined || canary === undefined || window === undefined) return;
     const stableNow = window.stable.snapshot();
-    const stableP99Ms =
-      stableNow.requests >= canary.policy.minRequests / 2 ? stableNow.p99Ms : runtime.stableBaselineP99;
+    // At the last steps the stable version routes little or nothing: judge against an earlier step.
+    const stableP99Ms = stableNow.requests >= MIN_LATENCY_SAMPLES ? stableNow.p99Ms : runtime.stableBaselineP99;
     const decision = evaluateCanary({
       policy: canary.policy,
       canary: window.canary.snapshot(),

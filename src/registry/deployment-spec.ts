@@ -164,6 +164,8 @@ export interface CanaryState {
   readonly stepStartedAt: number;
   readonly startedAt: number;
   readonly startedBy: string;
+  /** The alias the deployment follows, moved to the canary on promotion. */
+  readonly alias?: string;
   readonly finishedAt?: number;
   /** Why it was rolled back or aborted. */
   readonly reason?: string;

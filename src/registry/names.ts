@@ -24,5 +24,9 @@ export const AliasNameSchema = z
 /** A version number as it appears in a URL or a route. */
 export const VersionNumberSchema = z.number().int().min(1).max(2_147_483_647);
 
-/** A tag on a model or version. */
-export const TagSchema = z.string().min(1).max(64);
+/** A tag on a model or version (no comma: lists of tags travel comma-separated in a query). */
+export const TagSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^,]+$/, 'must not contain a comma');

@@ -283,6 +283,37 @@ export function createRegistry(options: RegistryOptions): Registry {
     return canary;
   }
 
+  async function setAliasChecked(move: {
+    model: string;
+    alias: string;
+    version: number;
+    by: string;
+    reason?: string;
+    expectedRevision?: number;
+  }): Promise<AliasRecord> {
+    checkAlias(move.alias);
+    const target = await store.getVersion(move.model, move.version);
+    // Every deployment that routes through the alias will follow it: it must fit them all.
+    const users = await store.listDeployments({ model: move.model, limit: 1000 });
+    for (const record of users.items) {
+      if (!record.aliasRefs.includes(move.alias)) continue;
+      const deployment = toDeployment(record);
+      await checkSignatures({
+        model: move.model,
+        reference: await currentPrimary(deployment),
+        versions: [target.version],
+        what: `moving alias "${move.alias}" to version ${move.version} (used by deployment "${record.name}")`,
+      });
+    }
+    return store.setAlias(move);
+  }
+
+  /** The alias a deployment follows when all its traffic goes through one alias. */
+  function aliasRouteOf(spec: DeploymentSpec): string | undefined {
+    const only = spec.routes.length === 1 ? spec.routes[0] : undefined;
+    return only?.alias;
+  }
+
   return {
     store,
     artifacts,
@@ -352,23 +383,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     },
     readArtifact: (digest) => artifacts.read(digest),
 
-    async setAlias(move) {
-      checkAlias(move.alias);
-      const target = await store.getVersion(move.model, move.version);
-      // Every deployment that routes through the alias will follow it: it must fit them all.
-      const users = await store.listDeployments({ model: move.model, limit: 1000 });
-      for (const record of users.items) {
-        if (!record.aliasRefs.includes(move.alias)) continue;
-        const deployment = toDeployment(record);
-        await checkSignatures({
-          model: move.model,
-          reference: await currentPrimary(deployment),
-          versions: [target.version],
-          what: `moving alias "${move.alias}" to version ${move.version} (used by deployment "${record.name}")`,
-        });
-      }
-      return store.setAlias(move);
-    },
+    setAlias: (move) => setAliasChecked(move),
     getAlias: (model, alias) => store.getAlias(model, alias),
     listAliases: (model) => store.listAliases(model),
     deleteAlias: (o) => store.deleteAlias(o),
@@ -464,19 +479,33 @@ export function createRegistry(options: RegistryOptions): Registry {
       const revision = expectedRevision ?? current.revision;
       const reason = request.reason ? ` (${request.reason})` : '';
       if (request.strategy === 'blue-green') {
-        const spec: DeploymentSpec = { ...current.spec, routes: [{ version: target, weight: 100 }] };
-        return writeDeployment({
+        const alias = aliasRouteOf(current.spec);
+        const event = {
+          kind: 'blue-green',
+          message: `blue-green switch from version ${stable} to version ${target}${alias ? ` (alias "${alias}" moved)` : ''}${reason}`,
+          detail: { from: stable, to: target, ...(alias !== undefined && { alias }) },
+        };
+        if (alias === undefined) {
+          const spec: DeploymentSpec = { ...current.spec, routes: [{ version: target, weight: 100 }] };
+          return writeDeployment({ name, spec, state: current.state, by, expectedRevision: revision, event });
+        }
+        // A deployment that follows an alias keeps following it: the switch moves the alias.
+        const recorded = await writeDeployment({
           name,
-          spec,
+          spec: current.spec,
           state: current.state,
           by,
           expectedRevision: revision,
-          event: {
-            kind: 'blue-green',
-            message: `blue-green switch from version ${stable} to version ${target}${reason}`,
-            detail: { from: stable, to: target },
-          },
+          event,
         });
+        await setAliasChecked({
+          model: current.spec.model,
+          alias,
+          version: target,
+          by,
+          reason: `blue-green switch on deployment "${name}"${reason}`,
+        });
+        return recorded;
       }
       if (target === stable) {
         throw new StratumError('ROLLOUT_CONFLICT', `version ${target} is already the stable version of "${name}"`);
@@ -498,10 +527,13 @@ export function createRegistry(options: RegistryOptions): Registry {
         stepStartedAt: now,
         startedAt: now,
         startedBy: by,
+        ...(aliasRouteOf(current.spec) !== undefined && { alias: aliasRouteOf(current.spec) as string }),
       };
       return writeDeployment({
         name,
-        spec: { ...current.spec, routes: [{ version: stable, weight: 100 }] },
+        // A deployment that follows an alias keeps following it; promotion moves the alias.
+        spec:
+          canary.alias !== undefined ? current.spec : { ...current.spec, routes: [{ version: stable, weight: 100 }] },
         state: { ...current.state, canary },
         by,
         expectedRevision: revision,
@@ -522,9 +554,23 @@ export function createRegistry(options: RegistryOptions): Registry {
       const last = canary.step >= canary.policy.steps.length - 1;
       if (last) {
         const promoted: CanaryState = { ...canary, status: 'promoted', finishedAt: Date.now() };
+        if (canary.alias !== undefined) {
+          // The alias moves while the canary still runs (its split overrides the routes), so
+          // traffic goes from 100% canary straight to the alias, never back to the stable version.
+          await setAliasChecked({
+            model: current.spec.model,
+            alias: canary.alias,
+            version: canary.canary,
+            by,
+            reason: `canary promoted on deployment "${name}"`,
+          });
+        }
         return writeDeployment({
           name,
-          spec: { ...current.spec, routes: [{ version: canary.canary, weight: 100 }] },
+          spec:
+            canary.alias !== undefined
+              ? current.spec
+              : { ...current.spec, routes: [{ version: canary.canary, weight: 100 }] },
           state: { ...current.state, canary: promoted },
           by,
           expectedRevision: current.revision,
@@ -556,7 +602,10 @@ export function createRegistry(options: RegistryOptions): Registry {
       const ended: CanaryState = { ...canary, status, reason, finishedAt: Date.now() };
       return writeDeployment({
         name,
-        spec: { ...current.spec, routes: [{ version: canary.stable, weight: 100 }] },
+        spec:
+          canary.alias !== undefined
+            ? current.spec
+            : { ...current.spec, routes: [{ version: canary.stable, weight: 100 }] },
         state: { ...current.state, canary: ended },
         by,
         expectedRevision: current.revision,

@@ -265,3 +265,43 @@ test('a canary over its latency gate is rolled back; a running canary can be abo
   await load.stop();
   assert.deepEqual(load.errors, []);
 });
+
+test('a deployment that follows an alias keeps following it: switches and promotions move the alias', async (t) => {
+  const server = await setup(t, [MLP, MLP, MLP]);
+  await api(server, { method: 'PUT', url: '/api/v1/models/mlp/aliases/production', body: { version: 1 } });
+  await deploy(server, { routes: [{ alias: 'production', weight: 100 }] });
+  const switched = await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: { strategy: 'blue-green', version: 2, reason: 'hotfix' },
+  });
+  assert.equal(switched.status, 202);
+  assert.deepEqual(switched.json.spec.routes, [{ alias: 'production', weight: 100 }]);
+  assert.equal((await api(server, { url: '/api/v1/models/mlp/aliases/production' })).json.version, 2);
+  await server.deployments?.sync();
+  assert.equal((await infer(server)).json.model_version, '2');
+
+  const load = traffic(server);
+  await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: { strategy: 'canary', version: 3, canary: { steps: [50, 100], stepSeconds: 0.2, minRequests: 20 } },
+  });
+  const end = await canaryEnd(server);
+  await load.stop();
+  assert.equal(end.status, 'promoted', end.reason);
+  assert.deepEqual(load.errors, []);
+  const alias = await api(server, { url: '/api/v1/models/mlp/aliases/production/history' });
+  assert.deepEqual(
+    alias.json.items.map((e: { from: number; to: number; reason: string }) => [e.from, e.to, e.reason]),
+    [
+      [2, 3, 'canary promoted on deployment "mlp"'],
+      [1, 2, 'blue-green switch on deployment "mlp" (hotfix)'],
+      [null, 1, ''],
+    ],
+  );
+  const deployment = await api(server, { url: '/api/v1/deployments/mlp' });
+  assert.deepEqual(deployment.json.spec.routes, [{ alias: 'production', weight: 100 }]);
+  // Moving the alias by hand still moves the deployment.
+  await api(server, { method: 'PUT', url: '/api/v1/models/mlp/aliases/production', body: { version: 1 } });
+  await server.deployments?.sync();
+  assert.equal((await infer(server)).json.model_version, '1');
+});

@@ -30,7 +30,7 @@ import {
   GcBody,
 } from './management-schemas.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { actorOf, expectedRevision, jsonBody, sendWithEtag, validate } from './request-helpers.ts';
+import { actorOf, expectedRevision, ifMatch, jsonBody, sendWithEtag, validate } from './request-helpers.ts';
 
 /** Options of {@link registerManagementRoutes}. */
 export interface ManagementRoutesOptions {
@@ -191,27 +191,31 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
     const alias = aliasOf(req);
     const body = jsonBody(req, AliasBody);
     const expected = expectedRevision(req);
-    const record = await registry.setAlias({
-      model: param(req, 'model'),
-      alias,
-      version: body.version,
-      by: actorOf(req),
-      ...(body.reason !== undefined && { reason: body.reason }),
-      ...(expected !== undefined && { expectedRevision: expected }),
-    });
+    const record = await ifMatch(expected, () =>
+      registry.setAlias({
+        model: param(req, 'model'),
+        alias,
+        version: body.version,
+        by: actorOf(req),
+        ...(body.reason !== undefined && { reason: body.reason }),
+        ...(expected !== undefined && { expectedRevision: expected }),
+      }),
+    );
     return sendWithEtag(reply, { revision: record.revision, body: record });
   });
   app.delete('/api/v1/models/:model/aliases/:alias', async (req, reply) => {
     const alias = aliasOf(req);
     const { reason } = jsonBody(req, DeleteReasonBody);
     const expected = expectedRevision(req);
-    await registry.deleteAlias({
-      model: param(req, 'model'),
-      alias,
-      by: actorOf(req),
-      ...(reason !== undefined && { reason }),
-      ...(expected !== undefined && { expectedRevision: expected }),
-    });
+    await ifMatch(expected, () =>
+      registry.deleteAlias({
+        model: param(req, 'model'),
+        alias,
+        by: actorOf(req),
+        ...(reason !== undefined && { reason }),
+        ...(expected !== undefined && { expectedRevision: expected }),
+      }),
+    );
     return reply.code(204).send();
   });
   const history = async (req: FastifyRequest) => {
@@ -263,21 +267,25 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
   app.put('/api/v1/deployments/:name', async (req, reply) => {
     const spec = jsonBody(req, z.record(z.string(), z.unknown()));
     const expected = expectedRevision(req);
-    const deployment = await registry.updateDeployment({
-      name: param(req, 'name'),
-      spec: omitKey(spec, 'name'),
-      by: actorOf(req),
-      ...(expected !== undefined && { expectedRevision: expected }),
-    });
+    const deployment = await ifMatch(expected, () =>
+      registry.updateDeployment({
+        name: param(req, 'name'),
+        spec: omitKey(spec, 'name'),
+        by: actorOf(req),
+        ...(expected !== undefined && { expectedRevision: expected }),
+      }),
+    );
     return sendWithEtag(reply, { revision: deployment.revision, body: deploymentJson(deployment) });
   });
   app.delete('/api/v1/deployments/:name', async (req, reply) => {
     const expected = expectedRevision(req);
-    await registry.deleteDeployment({
-      name: param(req, 'name'),
-      by: actorOf(req),
-      ...(expected !== undefined && { expectedRevision: expected }),
-    });
+    await ifMatch(expected, () =>
+      registry.deleteDeployment({
+        name: param(req, 'name'),
+        by: actorOf(req),
+        ...(expected !== undefined && { expectedRevision: expected }),
+      }),
+    );
     return reply.code(204).send();
   });
   app.get('/api/v1/deployments/:name/events', async (req) => {
@@ -311,12 +319,14 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
   app.post('/api/v1/deployments/:name/rollouts', async (req, reply: FastifyReply) => {
     const body = jsonBody(req, z.unknown());
     const expected = expectedRevision(req);
-    const deployment = await registry.startRollout({
-      name: param(req, 'name'),
-      request: body,
-      by: actorOf(req),
-      ...(expected !== undefined && { expectedRevision: expected }),
-    });
+    const deployment = await ifMatch(expected, () =>
+      registry.startRollout({
+        name: param(req, 'name'),
+        request: body,
+        by: actorOf(req),
+        ...(expected !== undefined && { expectedRevision: expected }),
+      }),
+    );
     return sendWithEtag(reply, { revision: deployment.revision, body: deploymentJson(deployment), status: 202 });
   });
   app.post('/api/v1/deployments/:name/rollouts/abort', async (req, reply) => {

@@ -68,3 +68,22 @@ export function sendWithEtag(reply: FastifyReply, options: { revision: number; b
     .header('etag', etagOf(options.revision))
     .send(options.body);
 }
+
+/**
+ * Runs a conditional write; a stale revision is reported in the terms the caller used (the
+ * If-Match ETag), with the store's account of where the resource is now.
+ */
+export async function ifMatch<T>(expected: number | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof StratumError && error.code === 'PRECONDITION_FAILED' && expected !== undefined) {
+      const given = expected === 0 ? 'If-None-Match: *' : `If-Match ${etagOf(expected)}`;
+      throw new StratumError('PRECONDITION_FAILED', `${given} is stale: ${error.message}`, {
+        ...(error.details !== undefined && { details: error.details }),
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

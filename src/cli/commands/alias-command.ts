@@ -5,6 +5,7 @@
 import { isStratumError, StratumError } from '../../errors/index.ts';
 import type { AliasEvent } from '../../store/metadata-store.ts';
 import { COMMON_USAGE, type CommandRun, groupHelp, ioOf, parseCommand, versionNumber } from './command-context.ts';
+import { DEFAULT_URL } from './command-context.ts';
 import { formatTime } from './format-values.ts';
 import { aliasesTable } from './models-command.ts';
 import { formatTable } from './table.ts';
@@ -29,9 +30,9 @@ ${COMMON_USAGE}
 export async function runAliasCommand(run: CommandRun): Promise<number> {
   const [subcommand, ...argv] = run.argv;
   const io = ioOf(run);
-  if (subcommand === 'set') return set({ argv, io });
-  if (subcommand === 'list') return list({ argv, io });
-  if (subcommand === 'history') return history({ argv, io });
+  if (subcommand === 'set') return set({ argv, io, defaultUrl: run.defaultUrl ?? DEFAULT_URL });
+  if (subcommand === 'list') return list({ argv, io, defaultUrl: run.defaultUrl ?? DEFAULT_URL });
+  if (subcommand === 'history') return history({ argv, io, defaultUrl: run.defaultUrl ?? DEFAULT_URL });
   return groupHelp({ run, help: ALIAS_HELP, subcommand });
 }
 

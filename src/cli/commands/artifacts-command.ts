@@ -4,6 +4,7 @@
  * belong to a push whose version is not written yet.
  */
 import { COMMON_USAGE, type CommandRun, groupHelp, ioOf, parseCommand } from './command-context.ts';
+import { DEFAULT_URL } from './command-context.ts';
 import { formatBytes, formatTime, shortDigest } from './format-values.ts';
 import { formatTable } from './table.ts';
 
@@ -20,7 +21,7 @@ ${COMMON_USAGE}
 /** Runs `stratum artifacts …`; resolves with the exit code. */
 export async function runArtifactsCommand(run: CommandRun): Promise<number> {
   const [subcommand, ...argv] = run.argv;
-  if (subcommand === 'gc') return gc({ argv, io: ioOf(run) });
+  if (subcommand === 'gc') return gc({ argv, io: ioOf(run), defaultUrl: run.defaultUrl ?? DEFAULT_URL });
   return groupHelp({ run, help: ARTIFACTS_HELP, subcommand });
 }
 

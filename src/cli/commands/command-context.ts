@@ -20,6 +20,8 @@ export interface CommandRun {
   readonly argv: readonly string[];
   /** @default process.stdout and process.stderr */
   readonly io?: CommandIo;
+  /** The server when `--url` is absent (the `STRATUM_URL` setting). @default DEFAULT_URL */
+  readonly defaultUrl?: string;
 }
 
 /** The server the CLI talks to unless `--url` says otherwise. */
@@ -36,7 +38,7 @@ export const COMMON_FLAGS = {
 } as const;
 
 /** The usage text of the common flags, appended to each group's help. */
-export const COMMON_USAGE = `Common flags: --url <http://host:port> (default ${DEFAULT_URL}), --json (the server's reply as JSON on stdout), --actor <name> (recorded as the author of changes, default ${DEFAULT_ACTOR})`;
+export const COMMON_USAGE = `Common flags: --url <http://host:port> (default STRATUM_URL or ${DEFAULT_URL}), --json (the server's reply as JSON on stdout), --actor <name> (recorded as the author of changes, default ${DEFAULT_ACTOR})`;
 
 type Flags = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly multiple?: boolean }>>;
 
@@ -60,6 +62,8 @@ export interface CommandSpec<F extends Flags, R extends string, O extends string
   /** Names of the positional arguments that may follow them. @default none */
   readonly optional?: readonly O[];
   readonly io: CommandIo;
+  /** The server when `--url` is absent. @default DEFAULT_URL */
+  readonly defaultUrl?: string;
 }
 
 /** A parsed command, ready to run. */
@@ -114,7 +118,10 @@ export function parseCommand<const F extends Flags, const R extends string, cons
     values,
     tokens: tokens ?? [],
     args: args as ParsedCommand<F, R, O>['args'],
-    api: createApiClient({ baseUrl: common.url ?? DEFAULT_URL, actor: common.actor ?? DEFAULT_ACTOR }),
+    api: createApiClient({
+      baseUrl: common.url ?? spec.defaultUrl ?? DEFAULT_URL,
+      actor: common.actor ?? DEFAULT_ACTOR,
+    }),
     json,
     io,
     usage: spec.usage,

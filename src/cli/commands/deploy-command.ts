@@ -14,6 +14,7 @@ import {
   parseCommand,
   versionNumber,
 } from './command-context.ts';
+import { DEFAULT_URL } from './command-context.ts';
 import { describeCanary, describeRoutes, statusText } from './deployment-text.ts';
 import { formatTime } from './format-values.ts';
 import { ROLLOUT_HELP, abortRollout, rollout, waitConverged } from './rollout-command.ts';
@@ -47,7 +48,7 @@ ${ROLLOUT_HELP}${COMMON_USAGE}
 /** Runs `stratum deploy …`; resolves with the exit code. */
 export async function runDeployCommand(run: CommandRun): Promise<number> {
   const [subcommand, ...argv] = run.argv;
-  const sub = { argv, io: ioOf(run) };
+  const sub = { argv, io: ioOf(run), defaultUrl: run.defaultUrl ?? DEFAULT_URL };
   switch (subcommand) {
     case 'create':
       return create(sub);

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import type { ApiClient } from '../api-client.ts';
 import type { AliasRecord, VersionRecord } from '../../store/metadata-store.ts';
 import { COMMON_USAGE, type CommandRun, groupHelp, ioOf, parseCommand } from './command-context.ts';
+import { DEFAULT_URL } from './command-context.ts';
 import { formatBytes, formatMetrics, formatShape, formatTime, shortDigest } from './format-values.ts';
 import { formatTable } from './table.ts';
 
@@ -31,9 +32,9 @@ ${COMMON_USAGE}
 export async function runModelsCommand(run: CommandRun): Promise<number> {
   const [subcommand, ...argv] = run.argv;
   const io = ioOf(run);
-  if (subcommand === 'push') return push({ argv, io });
-  if (subcommand === 'list') return list({ argv, io });
-  if (subcommand === 'show') return show({ argv, io });
+  if (subcommand === 'push') return push({ argv, io, defaultUrl: run.defaultUrl ?? DEFAULT_URL });
+  if (subcommand === 'list') return list({ argv, io, defaultUrl: run.defaultUrl ?? DEFAULT_URL });
+  if (subcommand === 'show') return show({ argv, io, defaultUrl: run.defaultUrl ?? DEFAULT_URL });
   return groupHelp({ run, help: MODELS_HELP, subcommand });
 }
 
