@@ -1,24 +1,29 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
- *     [--no-sweep] [--skip transport,naive,ceiling,memory] [--memory-cycles 100]
+ *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
+ *     [--rollout-swaps 20] [--rollout-cycles 50] [--steady-ms 10000]
  *     [--naive-intra-op-threads N] [--c1-repeats 3] [--sweep-rounds 2] [--out bench/results/latest.md] [--verbose]
+ *
+ * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BENCH_MODELS, type BenchModel, PROTOCOLS, type Protocol } from './workload.ts';
 
 /** Optional parts of the bench that `--skip` can leave out. */
-export const SKIPPABLE = Object.freeze(['sweep', 'transport', 'naive', 'ceiling', 'memory'] as const);
+export const SKIPPABLE = Object.freeze(['sweep', 'transport', 'naive', 'ceiling', 'memory', 'rollouts'] as const);
 /** A skippable part. */
 export type Skippable = (typeof SKIPPABLE)[number];
 
 /** The parsed flags. */
 export interface BenchOptions {
   readonly quick: boolean;
+  /** `--only rollouts`: run the rollouts phase and nothing else. */
+  readonly onlyRollouts: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -39,6 +44,15 @@ export interface BenchOptions {
   readonly skip: ReadonlySet<Skippable>;
   /** @default 100 (quick: 20) */
   readonly memoryCycles: number;
+  /** The rollouts phase (phases/rollouts.ts). */
+  readonly rollouts: {
+    /** Version swaps under load, alternating blue-green and canary. @default 20 (quick: 6) */
+    readonly swaps: number;
+    /** Blue-green load/unload cycles of the memory check. @default 50 (quick: 10) */
+    readonly cycles: number;
+    /** Steady-state window before the first swap (ms). @default 10000 (quick: 5000) */
+    readonly steadyMs: number;
+  };
   /** Intra-op threads of the naive server's sessions. @default the core count */
   readonly naiveIntraOpThreads: number;
   /** @default bench/results/latest.md */
@@ -83,6 +97,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'no-sweep': { type: 'boolean', default: false },
       skip: { type: 'string' },
       'memory-cycles': { type: 'string' },
+      'rollout-swaps': { type: 'string' },
+      'rollout-cycles': { type: 'string' },
+      'steady-ms': { type: 'string' },
       'naive-intra-op-threads': { type: 'string' },
       'c1-repeats': { type: 'string' },
       'sweep-rounds': { type: 'string' },
@@ -103,9 +120,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error('--workers and --intra-op-threads go together');
   const skip = new Set(list(values.skip, SKIPPABLE, '--skip') ?? []);
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
+  const only = list(values.only, [...BENCH_MODELS, 'rollouts'] as const, '--only');
+  const onlyRollouts = only?.includes('rollouts') ?? false;
+  if (onlyRollouts && only?.length !== 1) throw new Error('--only rollouts cannot be combined with models');
+  if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
   return Object.freeze({
     quick,
-    models: list(values.only, BENCH_MODELS, '--only') ?? [...BENCH_MODELS],
+    onlyRollouts,
+    models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,
     warmupMs: positiveInt(values['warmup-ms'], '--warmup-ms') ?? (quick ? 500 : 1000),
@@ -118,6 +140,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       }),
     skip,
     memoryCycles: positiveInt(values['memory-cycles'], '--memory-cycles') ?? (quick ? 20 : 100),
+    rollouts: {
+      swaps: positiveInt(values['rollout-swaps'], '--rollout-swaps') ?? (quick ? 6 : 20),
+      cycles: positiveInt(values['rollout-cycles'], '--rollout-cycles') ?? (quick ? 10 : 50),
+      steadyMs: Math.max(1000, positiveInt(values['steady-ms'], '--steady-ms') ?? (quick ? 5000 : 10_000)),
+    },
     naiveIntraOpThreads:
       positiveInt(values['naive-intra-op-threads'], '--naive-intra-op-threads') ?? availableParallelism(),
     out: values.out,

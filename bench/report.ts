@@ -1,10 +1,12 @@
 /**
  * Formats a bench run as Markdown: the targets with PASS/FAIL, Stratum's throughput and latency
  * with its ratios to the references, the references themselves, added latency, the settings
- * sweep, memory and the machine. The same text goes to stdout and bench/results/latest.md.
+ * sweep, memory, registry rollouts and the machine. The same text goes to stdout and
+ * bench/results/latest.md.
  */
-import type { BenchRun, CellResult } from './bench-results.ts';
+import type { BenchRun, CellResult, RolloutResult, SwapRecord } from './bench-results.ts';
 import { ceilingAt, ceilingBatch } from './phases/ceilings.ts';
+import { MEMORY_WARMUP_REQUESTS, REQUESTS_PER_CYCLE, SETTLE_MS } from './phases/rollouts.ts';
 import { LATENCY_SLACK_MS } from './phases/sweep.ts';
 import type { StratumSettings } from './stratum/stratum-process.ts';
 import type { BenchModel, Protocol } from './workload.ts';
@@ -19,8 +21,12 @@ export const TARGETS = Object.freeze({
   naiveMultiple: 1.5,
   /** Added latency at concurrency 1, binary REST (ms). */
   addedLatencyMs: 0.3,
-  /** RSS growth over the load/unload cycles. */
+  /** RSS growth over the load/unload cycles (folder and registry deployments). */
   rssGrowth: 0.1,
+  /** Failed requests while versions are swapped under load. */
+  swapFailedRequests: 0,
+  /** p99 during swaps as a multiple of the steady-state p99, at the same load. */
+  swapP99Ratio: 1.5,
   /** Concurrency the throughput targets are read at. */
   concurrency: 64,
 });
@@ -165,11 +171,40 @@ function targetsSection(run: BenchRun): string {
       verdict(growth <= TARGETS.rssGrowth),
     ]);
   }
+  if (run.rollouts !== undefined) rows.push(...rolloutTargetRows(run.rollouts));
   return `## Targets\n\n${table(['Target', 'Measured', 'Result'], rows, ['l', 'l', 'l'])}`;
+}
+
+function rolloutTargetRows(r: RolloutResult): string[][] {
+  const ratio = r.during.latency.p99 / r.steady.latency.p99;
+  const what = `${r.swaps.length} swaps under REST binary c=${r.concurrency}`;
+  const rows = [
+    [
+      `Rollouts: failed requests over ${what} = ${TARGETS.swapFailedRequests}`,
+      `${int(r.total.failed)} of ${int(r.total.requests)} (${int(r.during.failed)} during swaps)`,
+      verdict(r.total.failed <= TARGETS.swapFailedRequests),
+    ],
+    [
+      `Rollouts: p99 during swaps ≤ ${times(TARGETS.swapP99Ratio)} steady-state p99`,
+      `${times(ratio)} (${ms(r.during.latency.p99)} / ${ms(r.steady.latency.p99)} ms)`,
+      verdict(Number.isFinite(ratio) ? ratio <= TARGETS.swapP99Ratio : undefined),
+    ],
+  ];
+  const m = r.memory;
+  if (m !== undefined) {
+    const growth = m.rssAfter / m.rssBefore - 1;
+    rows.push([
+      `Rollouts: RSS growth over ${m.cycles} blue-green load/unload cycles ≤ ${pct(TARGETS.rssGrowth)}`,
+      `${(growth * 100).toFixed(1)}% (${mib(m.rssBefore)} → ${mib(m.rssAfter)} MiB)`,
+      verdict(growth <= TARGETS.rssGrowth),
+    ]);
+  }
+  return rows;
 }
 
 function mainSection(run: BenchRun): string {
   const { ratios } = finder(run);
+  if (stratumCells(run).length === 0) return '';
   const rows = stratumCells(run).map((c) => {
     const r = ratios(c);
     const l = c.load;
@@ -391,6 +426,174 @@ function memorySection(run: BenchRun): string {
   );
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function rolloutsSection(run: BenchRun): string {
+  const r = run.rollouts;
+  if (r === undefined) return '';
+  const windowRow = (name: string, w: RolloutResult['steady']): string[] => [
+    name,
+    w.seconds.toFixed(1),
+    int(w.requests),
+    int(w.failed),
+    int(w.throughput),
+    ms(w.latency.p50),
+    ms(w.latency.p90),
+    ms(w.latency.p99),
+    `${ms(w.sliceP99.median)} / ${ms(w.sliceP99.max)}`,
+    ms(w.latency.max),
+    `${w.cpu.mainPercent.toFixed(0)} / ${w.cpu.othersPercent.toFixed(0)}`,
+    w.foreignCpuPercent.toFixed(0),
+  ];
+  const byStrategy = (strategy: SwapRecord['strategy']): string[] => {
+    const swaps = r.swaps.filter((s) => s.strategy === strategy);
+    const times = swaps.map((s) => s.convergeMs);
+    const outcomes = [...new Set(swaps.map((s) => s.outcome))]
+      .map((o) => `${swaps.filter((s) => s.outcome === o).length} ${o}`)
+      .join(', ');
+    return [
+      strategy,
+      String(swaps.length),
+      outcomes || '–',
+      int(median(times)),
+      int(Math.max(...times)),
+      int(swaps.reduce((sum, s) => sum + s.failed, 0)),
+      `${ms(median(swaps.map((s) => s.p99UntilConverged)))} / ${ms(median(swaps.map((s) => s.p99After)))}`,
+      ms(Math.max(...swaps.map((s) => s.p99))),
+    ];
+  };
+  const side = (x: { requests: number; p99Ms: number | undefined }): string =>
+    `${x.p99Ms === undefined ? '–' : ms(x.p99Ms)} (${int(x.requests)})`;
+  const swapRows = r.swaps.map((s) => [
+    String(s.index),
+    s.strategy,
+    `v${s.from} → v${s.to}`,
+    s.outcome +
+      (s.endedAtPercent === undefined || s.outcome === 'promoted' ? '' : ` at ${s.endedAtPercent}%`) +
+      (s.reason === undefined ? '' : `: ${s.reason}`),
+    s.lastWindow === undefined
+      ? '–'
+      : `${s.lastWindow.percent}%: ${side(s.lastWindow.canary)} / ${side(s.lastWindow.stable)}`,
+    int(s.convergeMs),
+    int(s.requests),
+    int(s.failed),
+    `${ms(s.p99)} (${ms(s.p99UntilConverged)} / ${ms(s.p99After)})`,
+    ms(s.max),
+  ]);
+  const failures =
+    r.total.failed === 0
+      ? 'No request failed.'
+      : `Failed requests by status (0: the connection failed): ${r.failures.map((f) => `${f.status === 0 ? 'connection' : `HTTP ${f.status}`} × ${f.count}`).join(', ')}. ` +
+        `Messages: ${Object.entries(r.load.errorKinds ?? {})
+          .map(([message, count]) => `${count} × \`${message.replace(/`/g, "'").replace(/\s+/g, ' ')}\``)
+          .join('; ')}`;
+  const m = r.memory;
+  const memory =
+    m === undefined
+      ? ''
+      : '\n\n' +
+        table(
+          [
+            'Blue-green cycles',
+            'RSS after warm-up MiB',
+            'RSS after cycles MiB',
+            'Growth',
+            'Main V8 heap MiB',
+            'Main external MiB',
+            'Cycle time',
+            'RSS by cycle (MiB)',
+            'Main external by cycle (MiB)',
+            `${m.late.afterMs / 1000} s later: RSS / main external MiB`,
+          ],
+          [
+            [
+              String(m.cycles),
+              mib(m.rssBefore),
+              mib(m.rssAfter),
+              `${((m.rssAfter / m.rssBefore - 1) * 100).toFixed(1)}%`,
+              `${mib(m.heapBefore.heapTotal)} → ${mib(m.heapAfter.heapTotal)}`,
+              `${mib(m.heapBefore.external)} → ${mib(m.heapAfter.external)}`,
+              `${((m.seconds / m.cycles) * 1000).toFixed(0)} ms`,
+              m.trace.map((t) => `${t.cycle}: ${mib(t.rss)}`).join(', '),
+              m.externalTrace.map((bytes) => mib(bytes)).join(', '),
+              `${mib(m.late.rss)} / ${mib(m.late.external)}`,
+            ],
+          ],
+          ['l'],
+        ) +
+        `\n\nMemory: a fresh server, the deployment switched ${m.cycles} times between two versions by blue-green (each switch loads one version and unloads the other), ${REQUESTS_PER_CYCLE} requests after each switch; RSS after ${MEMORY_WARMUP_REQUESTS} requests and ${(SETTLE_MS / 1000).toFixed(1)} s idle, before and after (the target is read there, as in the folder check), and once more ${m.late.afterMs / 1000} s later. ` +
+        "*Main external*: the server main thread's V8 external memory (ArrayBuffers: each load reads the model's bytes there); garbage not yet collected shows in it and in RSS.";
+  return (
+    `## Registry rollouts (issue 3)\n\n` +
+    table(
+      [
+        'Window',
+        'Seconds',
+        'Requests',
+        'Failed',
+        'req/s (200)',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'p99 of 1 s slices ms (median / max)',
+        'max ms',
+        'Server CPU % main / other',
+        'Foreign CPU %',
+      ],
+      [windowRow('steady state', r.steady), windowRow('during swaps', r.during)],
+      ['l'],
+    ) +
+    '\n\n' +
+    table(
+      [
+        'Strategy',
+        'Swaps',
+        'Outcomes',
+        'Median swap ms',
+        'Max swap ms',
+        'Failed',
+        'Median p99 ms until converged / 1 s after',
+        'Worst swap p99 ms',
+      ],
+      [byStrategy('blue-green'), byStrategy('canary')],
+      ['l', 'r', 'l'],
+    ) +
+    '\n\n' +
+    table(
+      [
+        '#',
+        'Strategy',
+        'Versions',
+        'Outcome',
+        'Last canary step: server p99 ms (requests) canary / stable',
+        'Swap ms',
+        'Requests',
+        'Failed',
+        'p99 ms (until converged / 1 s after)',
+        'max ms',
+      ],
+      swapRows,
+      ['r', 'l', 'l', 'l', 'l'],
+    ) +
+    `\n\nOne \`stratum serve\` with the registry on a temporary SQLite store and artifact folder; deployment \`mlp\` over two registered versions of the MLP fixture with identical bytes (so the canary's output comparison agrees). ` +
+    `The REST binary load generator keeps ${r.concurrency} requests in flight for the whole run and records each request's start, latency and status. ` +
+    `*Steady state*: requests inside the window before the first swap. *During swaps*: requests overlapping any swap window, from the rollout request until the replica reported the result served (\`GET …/status\` converged, canary ended) plus ${(r.swapTailMs / 1000).toFixed(0)} s; the next swap starts after that. ` +
+    `Swaps alternate blue-green and a canary with steps [${r.canary.steps.join(', ')}], stepSeconds ${r.canary.stepSeconds}, minRequests ${r.canary.minRequests}, compareRate ${r.canary.compareRate} (default gates). ` +
+    `*Swap ms*: rollout request → converged (polled every 50 ms). Latency columns count 200s only (client-side, HTTP included). ` +
+    '*p99 of 1 s slices*: the p99 of each second of the windows (by request start), so a swap window is compared with steady-state windows as short as it. ' +
+    "*Last canary step*: the replica's canary window at the last status poll before the canary ended (server-side latency: queue + run; the stable side counts routed requests and the compared copies). " +
+    failures +
+    memory
+  );
+}
+
 /** Renders the whole report. */
 export function renderReport(run: BenchRun): string {
   const m = run.machine;
@@ -401,10 +604,13 @@ export function renderReport(run: BenchRun): string {
       [[m.cpu, String(m.cores), m.node, m.ort, m.os, m.revision, `${m.backgroundCpuPercent.toFixed(0)}% CPU`]],
       ['l', 'r', 'l', 'l', 'l', 'l', 'r'],
     ) +
-    `\n\nCommand: \`${run.command}\` (${run.elapsedSeconds.toFixed(0)} s). Each cell: ${run.timing.warmupMs} ms warm-up + ${run.timing.durationMs} ms measured, ` +
-    'closed loop, batch-1 requests, load generator in its own process on the same cores. ' +
-    'Concurrency-1 cells run after the other concurrencies of their model, so every server is warm' +
-    (run.timing.c1Repeats > 1 ? `; each is the median-p50 run of ${run.timing.c1Repeats} shorter runs. ` : '. ') +
+    `\n\nCommand: \`${run.command}\` (${run.elapsedSeconds.toFixed(0)} s). ` +
+    (run.cells.length === 0
+      ? ''
+      : `Each cell: ${run.timing.warmupMs} ms warm-up + ${run.timing.durationMs} ms measured, ` +
+        'closed loop, batch-1 requests, load generator in its own process on the same cores. ' +
+        'Concurrency-1 cells run after the other concurrencies of their model, so every server is warm' +
+        (run.timing.c1Repeats > 1 ? `; each is the median-p50 run of ${run.timing.c1Repeats} shorter runs. ` : '. ')) +
     `Server: \`${describeSettings(run.settings)}\` (${run.settings.label}).`;
   return [
     head,
@@ -414,6 +620,7 @@ export function renderReport(run: BenchRun): string {
     referencesSection(run),
     sweepSection(run),
     memorySection(run),
+    rolloutsSection(run),
   ]
     .filter((s) => s !== '')
     .join('\n\n')

@@ -1,21 +1,23 @@
 /**
  * `npm run bench`: builds the fixture repository, sweeps server settings, then loads Stratum (a
  * separate process) and its references — transport ceiling, naive server, compute ceiling — from
- * load-generator processes, checks memory over load/unload cycles, and prints one Markdown report
- * (also written to bench/results/latest.md). Progress goes to stderr. See bench/options.ts for
- * the flags. Every child process is stopped on exit, error or signal.
+ * load-generator processes, checks memory over load/unload cycles, swaps registry versions under
+ * load, and prints one Markdown report (also written to bench/results/latest.md). Progress goes
+ * to stderr. See bench/options.ts for the flags. Every child process is stopped on exit, error or
+ * signal.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { writeFixtureRepository } from '../src/onnx/fixture-repository.ts';
-import type { BenchRun, CeilingEntry, MemoryResult, SweepRow } from './bench-results.ts';
+import type { BenchRun, CeilingEntry, CellResult, MemoryResult, RolloutResult, SweepRow } from './bench-results.ts';
 import { machineInfo } from './machine-info.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
 import { runMemoryCheck } from './phases/memory.ts';
+import { runRollouts } from './phases/rollouts.ts';
 import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phases/sweep.ts';
 import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
@@ -53,24 +55,27 @@ function fixedSettings(fixed: NonNullable<BenchOptions['fixed']>): StratumSettin
   return { label: `w${fixed.workers}/t${fixed.intraOpThreads}${delay === undefined ? '' : `/d${delay}`}`, ...fixed };
 }
 
-async function main(): Promise<void> {
-  const machine = await machineInfo();
-  progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
-  if (machine.backgroundCpuPercent > BUSY_MACHINE_PERCENT) {
-    progress.log(
-      `warning: the machine was ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run; figures will be noisy`,
-    );
-  }
-  workDir = await mkdtemp(join(tmpdir(), 'stratum-bench-'));
-  const repoDir = join(workDir, 'models');
-  await writeFixtureRepository({ dir: repoDir, only: options.models });
-  await mkdir(join(workDir, 'requests'));
-  const requests = new Map<BenchModel, ModelRequests>();
-  for (const model of options.models) requests.set(model, await writeRequests(join(workDir, 'requests'), model));
-  const timing = { warmupMs: options.warmupMs, durationMs: options.durationMs, c1Repeats: options.c1Repeats };
+/** What the sweep, matrix, ceilings and memory phases measured. */
+interface ServingPhases {
+  readonly sweep: SweepRow[];
+  readonly settings: StratumSettings;
+  readonly cells: CellResult[];
+  readonly ceilings: CeilingEntry[];
+  readonly batch1LatencyMs: BenchRun['batch1LatencyMs'];
+  readonly memory: MemoryResult | undefined;
+}
 
+/** The settings sweep, the matrix against the references, the compute ceilings and the memory check. */
+async function runServingPhases(phase: {
+  workDir: string;
+  repoDir: string;
+  requests: ReadonlyMap<BenchModel, ModelRequests>;
+  timing: BenchRun['timing'];
+  settings: StratumSettings;
+}): Promise<ServingPhases> {
+  const { repoDir, requests, timing } = phase;
   let sweep: SweepRow[] = [];
-  let settings: StratumSettings = options.fixed === undefined ? FALLBACK_SETTINGS : fixedSettings(options.fixed);
+  let settings = phase.settings;
   if (!options.skip.has('sweep')) {
     const candidates = options.quick ? QUICK_SWEEP_SETTINGS : SWEEP_SETTINGS;
     sweep = await runSweep({
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
 
   progress.log(`starting stratum ${settings.label} and the reference servers`);
   const stratum = await startStratum({ group, repoDir, models: options.models, settings });
-  const cannedPath = join(workDir, 'canned.json');
+  const cannedPath = join(phase.workDir, 'canned.json');
   await captureCanned({ server: stratum, requests, path: cannedPath });
   const transport = options.skip.has('transport')
     ? undefined
@@ -162,6 +167,53 @@ async function main(): Promise<void> {
       cycles: options.memoryCycles,
     });
   }
+  return { sweep, settings, cells, ceilings, batch1LatencyMs, memory };
+}
+
+async function main(): Promise<void> {
+  const machine = await machineInfo();
+  progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
+  if (machine.backgroundCpuPercent > BUSY_MACHINE_PERCENT) {
+    progress.log(
+      `warning: the machine was ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run; figures will be noisy`,
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-bench-'));
+  workDir = dir;
+  const repoDir = join(dir, 'models');
+  await writeFixtureRepository({ dir: repoDir, only: options.models });
+  await mkdir(join(dir, 'requests'));
+  const requests = new Map<BenchModel, ModelRequests>();
+  for (const model of options.models) requests.set(model, await writeRequests(join(dir, 'requests'), model));
+  const timing = { warmupMs: options.warmupMs, durationMs: options.durationMs, c1Repeats: options.c1Repeats };
+
+  let sweep: SweepRow[] = [];
+  let settings: StratumSettings = options.fixed === undefined ? FALLBACK_SETTINGS : fixedSettings(options.fixed);
+  let cells: CellResult[] = [];
+  let ceilings: CeilingEntry[] = [];
+  let batch1LatencyMs: BenchRun['batch1LatencyMs'] = {};
+  let memory: MemoryResult | undefined;
+  if (!options.onlyRollouts) {
+    ({ sweep, settings, cells, ceilings, batch1LatencyMs, memory } = await runServingPhases({
+      workDir: dir,
+      repoDir,
+      requests,
+      timing,
+      settings,
+    }));
+  }
+  let rollouts: RolloutResult | undefined;
+  if (!options.skip.has('rollouts') && options.models.includes('mlp')) {
+    progress.log(`rollouts: registry on a temporary store, stratum ${settings.label}`);
+    rollouts = await runRollouts({
+      group,
+      progress,
+      workDir: join(dir, 'rollouts'),
+      request: (requests.get('mlp') as ModelRequests).binary,
+      settings,
+      ...options.rollouts,
+    });
+  }
 
   const run: BenchRun = {
     machine,
@@ -175,6 +227,7 @@ async function main(): Promise<void> {
     ceilings,
     batch1LatencyMs,
     ...(memory !== undefined && { memory }),
+    ...(rollouts !== undefined && { rollouts }),
     elapsedSeconds: progress.elapsed(),
   };
   const markdown = renderReport(run);

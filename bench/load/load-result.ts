@@ -1,6 +1,8 @@
 /**
  * What a load-generator child prints (one JSON line on stdout) and the closed-loop timing both
  * generators share: a warm-up window whose responses are discarded, then a measurement window.
+ * A parent that cannot know the run's length up front (the rollouts phase) gives a long window
+ * and ends it with SIGUSR2.
  */
 import { performance } from 'node:perf_hooks';
 import type { LatencySummary } from './latency-recorder.ts';
@@ -13,6 +15,8 @@ export interface LoadResult {
   readonly errors: number;
   /** First error message seen, if any. */
   readonly firstError?: string;
+  /** Error messages (status and the start of the body) and how often each was seen; at most 20 kinds. */
+  readonly errorKinds?: Readonly<Record<string, number>>;
   /** Length of the measurement window (s). */
   readonly seconds: number;
   /** completed / seconds. */
@@ -28,8 +32,24 @@ export interface LoadResult {
 export interface LoadWindow {
   /** performance.now() at which measuring starts. */
   readonly measureStart: number;
-  /** performance.now() after which no request is sent. */
-  readonly end: number;
+  /** performance.now() after which no request is sent (moved earlier by {@link endOnSignal}). */
+  end: number;
+}
+
+/** The signal that ends an open-ended run's window early. */
+export const END_SIGNAL = 'SIGUSR2';
+
+/**
+ * Ends `window` now when the process receives {@link END_SIGNAL}; resolves then. A parent that
+ * decides how long the load lasts starts the generator with a long window and signals it.
+ */
+export function endOnSignal(window: LoadWindow): Promise<void> {
+  return new Promise((resolve) => {
+    process.once(END_SIGNAL, () => {
+      window.end = Math.min(window.end, performance.now());
+      resolve();
+    });
+  });
 }
 
 /** Starts the window `warmupMs` from now, lasting `durationMs`. */
@@ -87,6 +107,7 @@ export interface LoadTally {
   readonly completed: number;
   readonly errors: number;
   readonly firstError: string | undefined;
+  readonly errorKinds?: Readonly<Record<string, number>>;
   readonly latency: LatencySummary;
 }
 
@@ -96,6 +117,8 @@ export interface LoadTally {
  */
 export async function finishRun(options: {
   readonly window: LoadWindow;
+  /** Settles when the window was ended early ({@link endOnSignal}). */
+  readonly ended?: Promise<unknown>;
   readonly self: () => { cpuPercent: number; elu: number };
   readonly drained: Promise<unknown>;
   readonly drainMs: number;
@@ -103,16 +126,22 @@ export async function finishRun(options: {
   readonly tally: () => LoadTally;
 }): Promise<void> {
   const { window } = options;
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, window.end - performance.now())));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, window.end - performance.now())))),
+    ...(options.ended === undefined ? [] : [options.ended]),
+  ]);
+  clearTimeout(timer);
   const usage = options.self();
   await Promise.race([options.drained, new Promise((resolve) => setTimeout(resolve, options.drainMs).unref())]);
   options.close();
   const seconds = (window.end - window.measureStart) / 1000;
-  const { completed, errors, firstError, latency } = options.tally();
+  const { completed, errors, firstError, errorKinds, latency } = options.tally();
   printResult({
     completed,
     errors,
     ...(firstError !== undefined && { firstError }),
+    ...(errorKinds !== undefined && Object.keys(errorKinds).length > 0 && { errorKinds }),
     seconds,
     throughput: completed / seconds,
     latency,

@@ -8,18 +8,25 @@
  * cycle the server under test does not get, so it must stay cheap (it reports its own CPU).
  *
  *   node --import tsx bench/load/rest-load.ts --port 8000 --path /v2/models/mlp/infer \
- *     --body req.bin [--header-length 140] --concurrency 64 --warmup-ms 1000 --duration-ms 3000
+ *     --body req.bin [--header-length 140] --concurrency 64 --warmup-ms 1000 --duration-ms 3000 \
+ *     [--timeline requests.f64]
+ *
+ * `--timeline` also writes every request (start, latency, status) to a file, for a parent that
+ * splits the run into windows afterwards; SIGUSR2 ends the run early (see load-result.ts).
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createLatencyRecorder } from './latency-recorder.ts';
-import { finishRun, measureSelf, openWindow } from './load-result.ts';
+import { endOnSignal, finishRun, measureSelf, openWindow } from './load-result.ts';
+import { createTimelineRecorder } from './request-timeline.ts';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 /** A run never outlives its window by more than this, even if responses stop coming. */
 const DRAIN_TIMEOUT_MS = 5000;
+/** Distinct error messages counted separately; later kinds only count in `errors`. */
+const MAX_ERROR_KINDS = 20;
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +38,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1' },
     'warmup-ms': { type: 'string', default: '1000' },
     'duration-ms': { type: 'string', default: '3000' },
+    timeline: { type: 'string' },
   },
   strict: true,
 });
@@ -115,46 +123,72 @@ async function validate(): Promise<void> {
 async function main(): Promise<void> {
   await validate();
   const latencies = createLatencyRecorder();
+  const timeline = values.timeline === undefined ? undefined : createTimelineRecorder();
+  const origin = performance.timeOrigin;
   let completed = 0;
   let errors = 0;
   let firstError: string | undefined;
+  const errorKinds: Record<string, number> = {};
   let inFlight = 0;
+  let closing = false;
   let finish: (() => void) | undefined;
   const sockets: Socket[] = [];
   const starts = new Float64Array(concurrency);
+  /** 1 while connection i waits for a response. */
+  const busy = new Uint8Array(concurrency);
+  /** 1 once connection i has failed or was closed by the server. */
+  const dead = new Uint8Array(concurrency);
   const window = openWindow(Number(values['warmup-ms']), Number(values['duration-ms']));
+  const ended = endOnSignal(window);
   const self = measureSelf(window);
 
   const send = (index: number): void => {
     const socket = sockets[index] as Socket;
     inFlight++;
+    busy[index] = 1;
     starts[index] = performance.now();
     socket.write(request);
   };
   const fail = (message: string): void => {
     errors++;
     firstError ??= message;
+    const kind = message.slice(0, 240);
+    if (kind in errorKinds || Object.keys(errorKinds).length < MAX_ERROR_KINDS)
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  };
+  /** A connection that errored or was closed by the server: its request (if any) failed. */
+  const lose = (index: number, message: string): void => {
+    if (closing || dead[index] === 1) return;
+    dead[index] = 1;
+    fail(message);
+    if (busy[index] === 1) {
+      busy[index] = 0;
+      inFlight--;
+      const start = starts[index] as number;
+      timeline?.record({ startMs: origin + start, latencyMs: performance.now() - start, status: 0 });
+    }
+    if (inFlight === 0) finish?.();
   };
   for (let i = 0; i < concurrency; i++) {
     const index = i;
     const socket = await openConnection(
       (response) => {
         const now = performance.now();
+        const start = starts[index] as number;
         inFlight--;
+        busy[index] = 0;
+        timeline?.record({ startMs: origin + start, latencyMs: now - start, status: response.status });
         if (response.status !== 200) fail(`HTTP ${response.status}: ${response.body.toString('utf8', 0, 300)}`);
         else if (now >= window.measureStart && now <= window.end) {
           completed++;
-          latencies.record(now - (starts[index] as number));
+          latencies.record(now - start);
         }
         if (now < window.end) send(index);
         else if (inFlight === 0) finish?.();
       },
-      (error) => {
-        fail(error.message);
-        inFlight = Math.max(0, inFlight - 1);
-        if (inFlight === 0) finish?.();
-      },
+      (error) => lose(index, `connection error: ${error.message}`),
     );
+    socket.once('close', () => lose(index, 'connection closed by the server'));
     sockets.push(socket);
   }
   const done = new Promise<void>((resolve) => {
@@ -163,14 +197,17 @@ async function main(): Promise<void> {
   for (let i = 0; i < concurrency; i++) send(i);
   await finishRun({
     window,
+    ended,
     self,
     drained: done,
     drainMs: DRAIN_TIMEOUT_MS,
     close: () => {
+      closing = true;
       for (const s of sockets) s.destroy();
     },
-    tally: () => ({ completed, errors, firstError, latency: latencies.summary() }),
+    tally: () => ({ completed, errors, firstError, errorKinds, latency: latencies.summary() }),
   });
+  if (timeline !== undefined && values.timeline !== undefined) await timeline.write(values.timeline);
 }
 
 main().catch((error: unknown) => {

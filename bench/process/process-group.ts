@@ -25,6 +25,8 @@ export interface RunJsonOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Called with every complete stdout line before the last (progress events). */
   readonly onLine?: (line: string) => void;
+  /** When aborted, the child gets SIGUSR2: a load generator then ends its window early. */
+  readonly end?: AbortSignal;
 }
 
 /** A group of child processes. */
@@ -96,6 +98,8 @@ export function createProcessGroup(options: { verbose: boolean }): ProcessGroup 
           }
         });
       }
+      const end = (): void => void child.kill('SIGUSR2');
+      run.end?.addEventListener('abort', end, { once: true });
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(() => {
           void stop(child, 1000);
@@ -104,6 +108,7 @@ export function createProcessGroup(options: { verbose: boolean }): ProcessGroup 
         child.once('error', reject);
         child.once('exit', (code, signal) => {
           clearTimeout(timer);
+          run.end?.removeEventListener('abort', end);
           const lines = io.stdout().trim().split('\n');
           const last = lines[lines.length - 1] ?? '';
           if (code !== 0) {

@@ -1,7 +1,8 @@
 /**
  * Starts the Stratum server under test as its own process (`node bin/stratum.js serve …`) on free
  * loopback ports, with the server flags and per-model `config.json` of one configuration, and
- * waits for `/v2/health/ready`.
+ * waits for `/v2/health/ready`. It serves the fixture folder with the registry off (so no
+ * `.stratum/` appears in the repository), or the registry on a temporary store.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,12 +36,22 @@ export interface StratumProcess {
   stop(): Promise<void>;
 }
 
+/** Where the registry keeps its metadata and artifacts. */
+export interface RegistryStores {
+  /** `--database-url`, e.g. `sqlite:/tmp/…/stratum.db` */
+  readonly databaseUrl: string;
+  /** `--artifacts-url`, e.g. `file:/tmp/…/artifacts` */
+  readonly artifactsUrl: string;
+}
+
 /** Options of {@link startStratum}. */
 export interface StartStratumOptions {
   readonly group: ProcessGroup;
-  /** The fixture repository (config.json files are (re)written into it). */
-  readonly repoDir: string;
+  /** The fixture repository (config.json files are (re)written into it); omitted: no `--models`. */
+  readonly repoDir?: string;
   readonly models: readonly BenchModel[];
+  /** Serve the registry from these stores; omitted: `--no-registry`. */
+  readonly registry?: RegistryStores;
   readonly settings: StratumSettings;
   /** @default 90_000 */
   readonly readyTimeoutMs?: number;
@@ -64,15 +75,17 @@ async function writeModelConfigs(
 
 /** Starts the server and waits until it is ready. */
 export async function startStratum(options: StartStratumOptions): Promise<StratumProcess> {
-  const { group, settings } = options;
-  await writeModelConfigs(options.repoDir, options.models, settings);
+  const { group, settings, repoDir, registry } = options;
+  if (repoDir !== undefined) await writeModelConfigs(repoDir, options.models, settings);
   const httpPort = await freePort();
   const grpcPort = await freePort();
   const child = group.spawnNode([
     'bin/stratum.js',
     'serve',
-    '--models',
-    options.repoDir,
+    ...(repoDir === undefined ? [] : ['--models', repoDir]),
+    ...(registry === undefined
+      ? ['--no-registry']
+      : ['--database-url', registry.databaseUrl, '--artifacts-url', registry.artifactsUrl]),
     '--http-port',
     String(httpPort),
     '--grpc-port',

@@ -18,7 +18,6 @@ import { loadModelVersion, type ModelVersion } from '../serving/model-version.ts
 import type { InferRequest, InferResponse } from '../serving/types.ts';
 import { compareOutputs } from './output-comparison.ts';
 import { keyPosition, pickRoute, type WeightedRoute } from './weighted-router.ts';
-import { MIN_LATENCY_SAMPLES } from './canary-gates.ts';
 import { WindowStats, type WindowSnapshot } from './window-stats.ts';
 
 /** What traffic should follow: built by the deployment source from the stored deployment. */
@@ -90,14 +89,14 @@ export interface DeploymentRuntime {
   handle(version: number): ModelVersion | undefined;
   /** The canary window of the active step, if a canary is running. */
   canaryWindow(): { key: string; canary: WindowStats; stable: WindowStats } | undefined;
-  /** The stable version's p99 in an earlier step of the running canary (ms). */
-  readonly stableBaselineP99: number | undefined;
   status(): DeploymentStatus;
   /** Drains and unloads every version. */
   close(): Promise<void>;
 }
 
 const RECENT_REQUESTS = 8;
+/** Times the recorded requests are replayed at once after the one-by-one pass. */
+const WARMUP_ROUNDS = 4;
 /** Once the ring is full, one routed request in this many replaces the oldest recorded one. */
 const RECORD_EVERY = 64;
 const MAX_BACKGROUND = 32;
@@ -115,7 +114,6 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
   let background = 0;
   let routedCount = 0;
   let window: { key: string; canary: WindowStats; stable: WindowStats } | undefined;
-  let stableBaselineP99: number | undefined;
   const shadow: ShadowStats = {
     version: undefined,
     copied: 0,
@@ -148,12 +146,15 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
       generation: options.nextGeneration(),
       keyPrefix: 'deployment/',
     });
-    // Zeros warm the kernels; recent live requests also warm the shapes traffic really has.
+    // Zeros warm the kernels; recent live requests also warm the shapes traffic really has: once
+    // each, then all together a few times over, so that the batch sizes load forms are run too.
     for (const request of recent) {
       await handle.infer(cloneRequest(request), 'warmup').catch((error: unknown) => {
         logger.debug({ deployment: name, version, reason: (error as Error).message }, 'warm-up request failed');
       });
     }
+    const together = Array.from({ length: WARMUP_ROUNDS }, () => recent).flat();
+    await Promise.allSettled(together.map((request) => handle.infer(cloneRequest(request), 'warmup')));
     return handle;
   }
 
@@ -178,10 +179,9 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
       loaded.set(version, { handle, servingKey });
       if (old !== undefined) retired.push(old.handle);
     }
-    const previous = active;
     active = plan;
     lastError = undefined;
-    openWindow(plan, previous);
+    openWindow(plan);
     if (plan.shadow?.version !== shadow.version) resetShadow(plan.shadow?.version);
     for (const [version, entry] of loaded) {
       if (!needed.has(version)) {
@@ -196,23 +196,14 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
     await Promise.allSettled(retired.map((h) => h.unload()));
   }
 
-  function openWindow(plan: DeploymentPlan, previous: DeploymentPlan | undefined): void {
+  function openWindow(plan: DeploymentPlan): void {
     const canary = plan.canary;
     if (canary === undefined) {
       window = undefined;
-      stableBaselineP99 = undefined;
       return;
     }
     const key = `${canary.id}:${canary.step}`;
     if (window?.key === key) return;
-    if (window !== undefined && previous?.canary?.id === canary.id) {
-      const earlier = window.stable.snapshot();
-      if (earlier.p99Ms !== undefined && earlier.requests >= MIN_LATENCY_SAMPLES) {
-        stableBaselineP99 = earlier.p99Ms;
-      }
-    } else {
-      stableBaselineP99 = undefined;
-    }
     window = { key, canary: new WindowStats(), stable: new WindowStats() };
   }
 
@@ -359,9 +350,6 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
     name,
     get active() {
       return active;
-    },
-    get stableBaselineP99() {
-      return stableBaselineP99;
     },
 
     apply(plan) {

@@ -182,8 +182,9 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
     const window = runtime.canaryWindow();
     if (plan === undefined || canary === undefined || window === undefined) return;
     const stableNow = window.stable.snapshot();
-    // At the last steps the stable version routes little or nothing: judge against an earlier step.
-    const stableP99Ms = stableNow.requests >= MIN_LATENCY_SAMPLES ? stableNow.p99Ms : runtime.stableBaselineP99;
+    // The ratio gate needs both versions serving routed traffic side by side; at a step that
+    // routes the stable version too little (the last one), only the absolute gate applies.
+    const stableP99Ms = stableNow.requests >= MIN_LATENCY_SAMPLES ? stableNow.p99Ms : undefined;
     const decision = evaluateCanary({
       policy: canary.policy,
       canary: window.canary.snapshot(),

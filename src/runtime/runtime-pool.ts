@@ -4,6 +4,7 @@
  * can keep every instance busy with one batch at a time.
  */
 import type { Worker } from 'node:worker_threads';
+import { collectGarbage } from './collect-garbage.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { SessionSettings, WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } from './messages.ts';
@@ -217,6 +218,10 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       placements.delete(key);
       sources.delete(key);
       await Promise.all([...new Set(workers)].map((w) => send(w, { op: 'unload', id: nextId++, key })));
+      // The unloaded model's bytes (kept here for worker restarts) and the copies made while
+      // loading its successor are garbage now: free them at once rather than when the heap
+      // next fills (see collect-garbage.ts).
+      collectGarbage();
     },
 
     async restartWorker(index) {

@@ -4,10 +4,9 @@
  * setImmediate), so running it on the main thread would stall every request for the length of a
  * batch. This is the only module that touches onnxruntime.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { collectGarbage } from './collect-garbage.ts';
 import type { WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } from './messages.ts';
 
 if (parentPort === null) throw new Error('session-worker must run in a worker thread');
@@ -17,9 +16,7 @@ const sessions = new Map<string, ort.InferenceSession>();
 // A worker allocates little JavaScript, so its garbage collector rarely runs on its own, and the
 // model bytes each load receives (megabytes of external memory) would stay resident for a long
 // time: measured, RSS grew ~40% over 100 load/unload cycles of the MLP and only ~5% with a
-// collection after each load and unload. `--expose-gc` only exposes `gc` to new contexts.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+// collection after each load and unload (see collect-garbage.ts).
 
 port.on('message', (message: WorkerRequest) => {
   handle(message).then(
