@@ -78,7 +78,12 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
         nextGeneration: () => ++generation,
         readVersion: async (version) => {
           const record = await registry.getVersion(model, version);
-          return registry.readArtifact(record.artifactDigest);
+          // Streamed, so the digest is checked chunk by chunk between turns of the event loop
+          // rather than in one multi-millisecond block while traffic is being served.
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of await registry.artifacts.get(record.artifactDigest)) chunks.push(chunk);
+          const bytes = Buffer.concat(chunks);
+          return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         },
       });
       runtimes.set(deployment.name, runtime);

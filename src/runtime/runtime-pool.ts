@@ -10,6 +10,9 @@ import type { Logger } from '../logging/logger.ts';
 import type { SessionSettings, WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } from './messages.ts';
 import { startTsWorker } from './start-ts-worker.ts';
 
+/** Garbage (ArrayBuffer bytes) allowed to accumulate on the main thread across unloads. */
+const COLLECT_AFTER_EXTERNAL_BYTES = 16 * 1024 * 1024;
+
 /** Options of {@link createRuntimePool}. */
 export interface RuntimePoolOptions {
   /** Number of worker threads. */
@@ -88,6 +91,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
   const placements = new Map<string, number[]>();
   // What each key was loaded with, so a replacement worker can load it again.
   const sources = new Map<string, { bytes: Uint8Array; settings: SessionSettings }>();
+  let externalAfterCollection = process.memoryUsage().arrayBuffers;
   let nextWorker = 0;
 
   const slots: WorkerSlot[] = Array.from({ length: options.workers }, (_, index) => spawn(index));
@@ -174,11 +178,20 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       const hosts = [...new Set(workers)];
       placements.set(request.key, workers);
       try {
-        const responses = await Promise.all(
-          hosts.map((w) =>
-            send(w, { op: 'load', id: nextId++, key: request.key, bytes: request.bytes, settings: request.settings }),
-          ),
-        );
+        // One worker at a time: creating a session occupies its worker for tens of milliseconds,
+        // and the other workers keep running batches of the versions already serving meanwhile.
+        const responses = [];
+        for (const w of hosts) {
+          responses.push(
+            await send(w, {
+              op: 'load',
+              id: nextId++,
+              key: request.key,
+              bytes: request.bytes,
+              settings: request.settings,
+            }),
+          );
+        }
         sources.set(request.key, { bytes: request.bytes, settings: request.settings });
         const first = responses[0];
         return {
@@ -219,9 +232,14 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       sources.delete(key);
       await Promise.all([...new Set(workers)].map((w) => send(w, { op: 'unload', id: nextId++, key })));
       // The unloaded model's bytes (kept here for worker restarts) and the copies made while
-      // loading its successor are garbage now: free them at once rather than when the heap
-      // next fills (see collect-garbage.ts).
-      collectGarbage();
+      // loading its successor are garbage now. V8 lets tens of megabytes of them pile up before
+      // it collects; collecting once they pass a smaller threshold keeps RSS flat without paying
+      // a full collection (a pause of the event loop) on every unload.
+      const external = process.memoryUsage().arrayBuffers;
+      if (external - externalAfterCollection > COLLECT_AFTER_EXTERNAL_BYTES) {
+        collectGarbage();
+        externalAfterCollection = process.memoryUsage().arrayBuffers;
+      }
     },
 
     async restartWorker(index) {
