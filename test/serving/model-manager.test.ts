@@ -136,16 +136,20 @@ test('a model is not ready until warmed up, and an unloaded version answers 503 
   assert.equal(stats?.execution_count, 0, 'warm-up runs are not counted as inferences');
   const data = new Array(64 * 128).fill(0.01);
   const body = { inputs: [{ name: 'tokens', datatype: 'FP32', shape: [1, 64, 128], data }] };
-  const inflight = Array.from({ length: 6 }, () => injectJson(server, { url: '/v2/models/transformer/infer', body }));
+  const inflight = Array.from({ length: 24 }, () => injectJson(server, { url: '/v2/models/transformer/infer', body }));
   const unload = injectJson(server, { method: 'POST', url: '/v2/repository/models/transformer/unload' });
-  await sleep(1);
+  // Ask while the version is draining (a fixed sleep raced the drain on a busy machine).
+  const deadline = Date.now() + 5000;
+  while (!(await server.service.index()).some((r) => r.state === 'UNLOADING') && Date.now() < deadline) {
+    await sleep(0);
+  }
   const during = await injectJson(server, { url: '/v2/models/transformer/versions/1/infer', body });
   assert.equal(during.status, 503);
   assert.match((during.json as { error: string }).error, /UNLOADING|unloading/);
   const results = await Promise.all(inflight);
   assert.deepEqual(
     results.map((r) => r.status),
-    [200, 200, 200, 200, 200, 200],
+    new Array(24).fill(200),
     'in-flight requests finished before the unload',
   );
   assert.equal((await unload).status, 200);
