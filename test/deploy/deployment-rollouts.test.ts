@@ -208,7 +208,7 @@ test('a canary that disagrees with the stable version is rolled back automatical
     body: {
       strategy: 'canary',
       version: 2,
-      canary: { steps: [50, 100], stepSeconds: 5, minRequests: 20, compareRate: 1 },
+      canary: { steps: [50, 100], stepSeconds: 5, minRequests: 20, compareRate: 1, gates: { maxP99Ratio: 1000 } },
     },
   });
   const end = await canaryEnd(server);
