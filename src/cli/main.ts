@@ -123,7 +123,9 @@ async function main(argv: string[]): Promise<number> {
     return serveUntilSignalled({ config, logger });
   }
   const { runDemo } = await import('./demo.ts');
-  return runDemo({ config, logger, once: values.once === true });
+  // The demo narrates what happens; the server's info lines would drown it (ask for debug to see them).
+  const quiet = config.logLevel === 'info' ? createLogger({ level: 'warn' }) : logger;
+  return runDemo({ config, logger: quiet, once: values.once === true });
 }
 
 main(process.argv.slice(2)).then(
