@@ -1,0 +1,253 @@
+/**
+ * Exports a fitted pipeline into an ONNX graph, so a served model takes raw columns (FLOAT and
+ * STRING [N,1]) and computes its own features: no second implementation at serving time, no skew.
+ * Numeric and categorical transforms use standard ops plus ai.onnx.ml `LabelEncoder`; text adds
+ * StringNormalizer (with an explicit C.UTF-8 locale) and com.microsoft `Tokenizer` and `MurmurHash3`.
+ */
+import { attr } from '../onnx/attribute.ts';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { DATA_TYPE } from '../onnx/onnx-proto.ts';
+import type { FittedFeatures, FittedTransform } from './fitted-features.ts';
+import { L2_NORM_FLOOR, NGRAM_HASH_MODULUS, NGRAM_HASH_MULTIPLIER, TOKEN_PATTERN } from './text-hash.ts';
+
+/** Locale of the lowercasing StringNormalizer; unlike the default (en_US.UTF-8) it exists on clean Debian. */
+export const TEXT_LOCALE = 'C.UTF-8';
+
+/** Pads the token matrix; never a token, since {@link TOKEN_PATTERN} matches letters and digits only. */
+const TOKEN_PAD = '#';
+
+/** Opsets of {@link exportFeaturesModel}; a builder that receives text transforms needs `com.microsoft`. */
+export const FEATURE_OPSETS = Object.freeze({ '': 17, 'ai.onnx.ml': 3, 'com.microsoft': 1 });
+
+/** Symbolic batch dimension of the raw inputs and the feature matrix. */
+export const FEATURE_BATCH_DIM = 'batch';
+
+/**
+ * Adds one graph input per raw column of `fitted` (named after the column; FLOAT or STRING, shape
+ * `[batch, 1]`; NaN / `''` mean missing) and the nodes that compute the features. Text transforms
+ * need the builder to import `com.microsoft` (see {@link FEATURE_OPSETS}).
+ *
+ * @returns the name of the FLOAT `[batch, F]` feature tensor (`fitted.output`).
+ * @example
+ * ```ts
+ * const g = new GraphBuilder({ name: 'model' })
+ * const features = addFeatureGraph(g, fitted)
+ * g.addNode({ op: 'Gemm', inputs: [features, 'w', 'b'], outputs: ['y'] })
+ * ```
+ */
+export function addFeatureGraph(builder: GraphBuilder, fitted: FittedFeatures): string {
+  const ops = new FeatureOps(builder);
+  for (const input of fitted.inputs) {
+    builder.addInput({ name: input.column, type: input.type, shape: [FEATURE_BATCH_DIM, 1] });
+  }
+  const pieces = fitted.transforms.flatMap((transform) => ops.transform(transform));
+  return builder.addNode({ op: 'Concat', inputs: pieces, outputs: [fitted.output], attributes: { axis: attr.int(1) } });
+}
+
+/**
+ * A standalone model whose only output is the feature matrix (`fitted.output`, FLOAT `[batch, F]`).
+ *
+ * @returns the `.onnx` bytes.
+ */
+export function exportFeaturesModel(fitted: FittedFeatures): Uint8Array {
+  const builder = new GraphBuilder({
+    name: 'features',
+    opsets: FEATURE_OPSETS,
+    docString: `features: ${fitted.featureNames.join(', ')}`,
+  });
+  const output = addFeatureGraph(builder, fitted);
+  builder.addOutput({ name: output, type: 'FLOAT', shape: [FEATURE_BATCH_DIM, fitted.featureNames.length] });
+  return builder.toBytes();
+}
+
+/** Node-building helpers over one builder; caches IsNaN per column so it is computed once. */
+class FeatureOps {
+  readonly #g: GraphBuilder;
+  readonly #isNaN = new Map<string, string>();
+
+  constructor(builder: GraphBuilder) {
+    this.#g = builder;
+  }
+
+  /** The names of the `[batch, k]` FLOAT tensors the transform contributes, in feature order. */
+  transform(t: FittedTransform): string[] {
+    if (t.transform === 'onehot') return [this.#oneHot(t.column, t.vocabulary)];
+    if (t.transform === 'text') return [this.#text(t)];
+    const x = this.#imputed(t.column, t.fill);
+    switch (t.transform) {
+      case 'standardize':
+        return [this.#op('Div', [this.#op('Sub', [x, this.#float([t.mean])]), this.#float([t.std])])];
+      case 'minmax': {
+        const scaled = this.#op('Div', [this.#op('Sub', [x, this.#float([t.min])]), this.#float([t.scale])]);
+        if (!t.clip) return [scaled];
+        return [this.#op('Clip', [scaled, this.#float([0], []), this.#float([1], [])])];
+      }
+      case 'impute':
+        return t.indicator ? [x, this.#toFloat(this.#isNaNOf(t.column))] : [x];
+      case 'bucketize': {
+        const n = t.boundaries.length;
+        // bucket = number of boundaries b with x >= b, i.e. boundaries[i-1] <= x < boundaries[i]
+        const above = this.#toFloat(this.#op('GreaterOrEqual', [x, this.#float(t.boundaries, [1, n])]));
+        const bucket = this.#g.addNode({
+          op: 'ReduceSum',
+          inputs: [above, this.#int64([1], [1])],
+          attributes: { keepdims: attr.int(1) },
+        });
+        if (t.encoding === 'ordinal') return [bucket];
+        const ids = this.#float(
+          Array.from({ length: n + 1 }, (_, i) => i),
+          [1, n + 1],
+        );
+        return [this.#toFloat(this.#op('Equal', [bucket, ids]))];
+      }
+    }
+  }
+
+  #oneHot(column: string, vocabulary: readonly string[]): string {
+    const k = vocabulary.length;
+    const index = this.#g.addNode({
+      op: 'LabelEncoder',
+      domain: 'ai.onnx.ml',
+      inputs: [column],
+      attributes: {
+        keys_strings: attr.strings(vocabulary),
+        values_int64s: attr.ints(vocabulary.map((_, i) => i)),
+        // unseen and missing ('') categories land in the last, out-of-vocabulary column
+        default_int64: attr.int(k),
+      },
+    });
+    const ids = this.#int64(
+      Array.from({ length: k + 1 }, (_, i) => i),
+      [1, k + 1],
+    );
+    return this.#toFloat(this.#op('Equal', [index, ids]));
+  }
+
+  /** lowercase → tokenize → MurmurHash3 → fold n-grams → bucket counts → × IDF → L2; see text-hash.ts. */
+  #text(t: Extract<FittedTransform, { transform: 'text' }>): string {
+    const g = this.#g;
+    let text = this.#op('Reshape', [t.column, this.#int64([-1], [1])]);
+    if (t.lowercase) {
+      text = g.addNode({
+        op: 'StringNormalizer',
+        inputs: [text],
+        // the default locale, en_US.UTF-8, is missing on minimal machines; C.UTF-8 is built into glibc >= 2.35
+        attributes: { case_change_action: attr.string('LOWER'), locale: attr.string(TEXT_LOCALE) },
+      });
+    }
+    const tokens = g.addNode({
+      op: 'Tokenizer',
+      domain: 'com.microsoft',
+      inputs: [text],
+      attributes: {
+        tokenexp: attr.string(TOKEN_PATTERN),
+        mark: attr.int(0),
+        pad_value: attr.string(TOKEN_PAD),
+        mincharnum: attr.int(1),
+      },
+    });
+    const present = g.addNode({
+      op: 'LabelEncoder',
+      domain: 'ai.onnx.ml',
+      inputs: [tokens],
+      attributes: {
+        keys_strings: attr.strings([TOKEN_PAD]),
+        values_int64s: attr.ints([0]),
+        default_int64: attr.int(1),
+      },
+    });
+    const mask = this.#toFloat(present);
+    const hashes = g.addNode({
+      op: 'Cast',
+      inputs: [
+        g.addNode({
+          op: 'MurmurHash3',
+          domain: 'com.microsoft',
+          inputs: [tokens],
+          attributes: { seed: attr.int(0), positive: attr.int(1) },
+        }),
+      ],
+      attributes: { to: attr.int(DATA_TYPE.INT64) },
+    });
+    const batch = g.addNode({ op: 'Shape', inputs: [t.column], attributes: { end: attr.int(1) } });
+    const shape = g.addNode({
+      op: 'Concat',
+      inputs: [batch, this.#int64([t.buckets], [1])],
+      attributes: { axis: attr.int(0) },
+    });
+    let counts = g.addNode({
+      op: 'ConstantOfShape',
+      inputs: [shape],
+      attributes: { value: attr.tensor({ dims: [1], data: new Float32Array([0]) }) },
+    });
+    const multiplier = this.#int64([NGRAM_HASH_MULTIPLIER], []);
+    const modulus = this.#int64([NGRAM_HASH_MODULUS], []);
+    const buckets = this.#int64([t.buckets], []);
+    for (let n = t.ngramMin; n <= t.ngramMax; n++) {
+      let acc = this.#int64([n * NGRAM_HASH_MULTIPLIER], []);
+      let ngramMask = '';
+      for (let j = 0; j < n; j++) {
+        // the j-th token of every n-gram: columns j … D-n+j
+        const slice = (input: string): string =>
+          this.#op('Slice', [
+            input,
+            this.#int64([j], [1]),
+            this.#int64([j < n - 1 ? j - n + 1 : Number.MAX_SAFE_INTEGER], [1]),
+            this.#int64([1], [1]),
+          ]);
+        const scaled = j === 0 ? acc : this.#op('Mul', [acc, multiplier]);
+        acc = this.#op('Mod', [this.#op('Add', [scaled, slice(hashes)]), modulus]);
+        ngramMask = j === 0 ? slice(mask) : this.#op('Mul', [ngramMask, slice(mask)]);
+      }
+      counts = g.addNode({
+        op: 'ScatterElements',
+        inputs: [counts, this.#op('Mod', [acc, buckets]), ngramMask],
+        attributes: { axis: attr.int(1), reduction: attr.string('add') },
+      });
+    }
+    let weighted = t.idf === null ? counts : this.#op('Mul', [counts, this.#float(t.idf, [1, t.buckets])]);
+    if (t.norm === 'l2') {
+      const squares = g.addNode({
+        op: 'ReduceSum',
+        inputs: [this.#op('Mul', [weighted, weighted]), this.#int64([1], [1])],
+        attributes: { keepdims: attr.int(1) },
+      });
+      const norm = this.#op('Max', [this.#op('Sqrt', [squares]), this.#float([L2_NORM_FLOOR], [])]);
+      weighted = this.#op('Div', [weighted, norm]);
+    }
+    return weighted;
+  }
+
+  #imputed(column: string, fill: number): string {
+    return this.#op('Where', [this.#isNaNOf(column), this.#float([fill]), column]);
+  }
+
+  #isNaNOf(column: string): string {
+    let name = this.#isNaN.get(column);
+    if (name === undefined) {
+      name = this.#op('IsNaN', [column]);
+      this.#isNaN.set(column, name);
+    }
+    return name;
+  }
+
+  #toFloat(input: string): string {
+    return this.#g.addNode({ op: 'Cast', inputs: [input], attributes: { to: attr.int(DATA_TYPE.FLOAT) } });
+  }
+
+  #op(op: string, inputs: readonly string[]): string {
+    return this.#g.addNode({ op, inputs });
+  }
+
+  #float(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    return this.#g.addInitializer({ name: this.#g.freshName('feature_const'), dims, data: Float32Array.from(values) });
+  }
+
+  #int64(values: readonly number[], dims: readonly number[]): string {
+    return this.#g.addInitializer({
+      name: this.#g.freshName('feature_ids'),
+      dims,
+      data: BigInt64Array.from(values, (v) => BigInt(v)),
+    });
+  }
+}

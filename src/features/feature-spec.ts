@@ -1,0 +1,173 @@
+/**
+ * The feature pipeline spec: which raw column each transform reads, how it is fitted, and what the
+ * feature matrix is called. The schema is the type; {@link parseFeatureSpec} turns bad input into a
+ * BAD_REQUEST that names the spec path.
+ */
+import { z } from 'zod';
+import { StratumError } from '../errors/index.ts';
+import { formatIssues } from '../errors/format-issues.ts';
+
+const column = z.string().min(1);
+/** Optional prefix of the transform's feature names. @default the column name */
+const name = z.string().min(1).optional();
+
+/** `(x - mean) / std`; missing values become the fitted mean (so 0). */
+export const StandardizeSpecSchema = z.object({ column, name, transform: z.literal('standardize') }).strict();
+
+/** `(x - min) / (max - min)`; missing values become the fitted mean. */
+export const MinMaxSpecSchema = z
+  .object({
+    column,
+    name,
+    transform: z.literal('minmax'),
+    /** Clip the result to [0, 1], so values outside the training range stay in range. */
+    clip: z.boolean().default(false),
+  })
+  .strict();
+
+/** The raw value with missing values filled in, optionally plus a 0/1 "was missing" feature. */
+export const ImputeSpecSchema = z
+  .object({
+    column,
+    name,
+    transform: z.literal('impute'),
+    /** How the fill value is chosen. */
+    strategy: z.enum(['mean', 'most_frequent', 'constant']).default('mean'),
+    /** The fill value when `strategy` is `'constant'`. */
+    value: z.number().finite().optional(),
+    /** Add a feature that is 1 where the value was missing. */
+    indicator: z.boolean().default(false),
+  })
+  .strict()
+  .refine((spec) => spec.strategy !== 'constant' || spec.value !== undefined, {
+    message: "strategy 'constant' needs a numeric value",
+    path: ['value'],
+  });
+
+/** One feature per kept category plus one out-of-vocabulary feature (unseen, missing or rare values). */
+export const OneHotSpecSchema = z
+  .object({
+    column,
+    name,
+    transform: z.literal('onehot'),
+    /** Keep at most this many categories, the most frequent first. */
+    topK: z.number().int().min(1).max(100_000).default(32),
+    /** Drop categories seen fewer times than this during fitting. */
+    minCount: z.number().int().min(1).default(1),
+  })
+  .strict();
+
+/** The bucket a value falls in, between quantile (or given) boundaries; missing values become the mean. */
+export const BucketizeSpecSchema = z
+  .object({
+    column,
+    name,
+    transform: z.literal('bucketize'),
+    /** Number of equal-frequency buckets to fit; ignored when `boundaries` is given. */
+    buckets: z.number().int().min(2).max(1000).default(10),
+    /** Fixed ascending boundaries; bucket i holds values with `boundaries[i-1] <= x < boundaries[i]`. */
+    boundaries: z.array(z.number().finite()).min(1).optional(),
+    /** `onehot`: one feature per bucket; `ordinal`: a single feature holding the bucket index. */
+    encoding: z.enum(['onehot', 'ordinal']).default('onehot'),
+  })
+  .strict();
+
+/**
+ * Hashed n-gram counts of a text column, optionally lowercased, weighted by inverse document
+ * frequency and L2-normalised; one feature per hash bucket.
+ */
+export const TextSpecSchema = z
+  .object({
+    column,
+    name,
+    transform: z.literal('text'),
+    /** Lowercase before tokenizing (per code point, as onnxruntime's StringNormalizer in C.UTF-8). */
+    lowercase: z.boolean().default(true),
+    /** Smallest and largest n-gram length, e.g. `[1, 2]` for words and word pairs. */
+    ngramRange: z
+      .tuple([z.number().int().min(1).max(4), z.number().int().min(1).max(4)])
+      .default([1, 1])
+      .refine(([min, max]) => min <= max, 'the first length must not exceed the second'),
+    /** Number of hash buckets (features). */
+    buckets: z.number().int().min(2).max(65_536).default(1024),
+    /** `tf`: raw counts; `tfidf`: counts times smoothed IDF, `ln((1 + docs) / (1 + df)) + 1`. */
+    weighting: z.enum(['tf', 'tfidf']).default('tfidf'),
+    /** `l2`: scale each row to unit length (an all-zero row stays zero). */
+    norm: z.enum(['l2', 'none']).default('l2'),
+  })
+  .strict();
+
+/** One transform of a feature pipeline. */
+export const TransformSpecSchema = z.discriminatedUnion('transform', [
+  StandardizeSpecSchema,
+  MinMaxSpecSchema,
+  ImputeSpecSchema,
+  OneHotSpecSchema,
+  BucketizeSpecSchema,
+  TextSpecSchema,
+]);
+
+/** A feature pipeline: transforms in feature order. */
+export const FeatureSpecSchema = z
+  .object({
+    /** Transforms; their features are concatenated in this order. */
+    transforms: z.array(TransformSpecSchema).min(1),
+    /** Name of the FLOAT [N, F] feature tensor in the exported graph. */
+    output: z.string().min(1).default('features'),
+  })
+  .strict();
+
+/** A parsed feature spec (defaults filled in). */
+export type FeatureSpec = z.infer<typeof FeatureSpecSchema>;
+/** A feature spec as written by a user (defaults optional). */
+export type FeatureSpecInput = z.input<typeof FeatureSpecSchema>;
+/** One parsed transform. */
+export type TransformSpec = z.infer<typeof TransformSpecSchema>;
+
+/**
+ * Validates a feature spec.
+ *
+ * @throws StratumError BAD_REQUEST listing every issue with its path, e.g. `transforms[1].transform: …`.
+ * @example
+ * ```ts
+ * const spec = parseFeatureSpec({ transforms: [{ column: 'age', transform: 'standardize' }] })
+ * ```
+ */
+export function parseFeatureSpec(input: unknown): FeatureSpec {
+  const parsed = FeatureSpecSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new StratumError('BAD_REQUEST', `invalid feature spec: ${formatIssues(parsed.error)}`, {
+      details: { issues: parsed.error.issues },
+    });
+  }
+  const spec = parsed.data;
+  const kinds = new Map<string, { kind: 'number' | 'string'; index: number }>();
+  spec.transforms.forEach((transform, index) => {
+    const kind = isStringTransform(transform) ? 'string' : 'number';
+    const seen = kinds.get(transform.column);
+    if (seen !== undefined && seen.kind !== kind) {
+      throw new StratumError(
+        'BAD_REQUEST',
+        `invalid feature spec: transforms[${index}].column: column "${transform.column}" is read as a ${kind} here but as a ${seen.kind} by transforms[${seen.index}]; a column has one type`,
+        { details: { path: ['transforms', index, 'column'], column: transform.column } },
+      );
+    }
+    if (seen === undefined) kinds.set(transform.column, { kind, index });
+    if (transform.transform === 'bucketize' && transform.boundaries !== undefined) {
+      const b = transform.boundaries;
+      if (b.some((value, i) => i > 0 && value <= (b[i - 1] ?? -Infinity))) {
+        throw new StratumError(
+          'BAD_REQUEST',
+          `invalid feature spec: transforms[${index}].boundaries: must be strictly ascending, got [${b.join(', ')}]`,
+          { details: { path: ['transforms', index, 'boundaries'] } },
+        );
+      }
+    }
+  });
+  return spec;
+}
+
+/** True for transforms that read their column as a string (STRING graph input). */
+export function isStringTransform(transform: { readonly transform: string }): boolean {
+  return transform.transform === 'onehot' || transform.transform === 'text';
+}

@@ -1,0 +1,132 @@
+/**
+ * Fitted feature transforms: plain JSON (every number float32-exact, so the TypeScript reference and
+ * the exported ONNX graph compute with identical constants), validated again when read back.
+ */
+import { z } from 'zod';
+import { StratumError } from '../errors/index.ts';
+import { formatIssues } from '../errors/format-issues.ts';
+import { isStringTransform } from './feature-spec.ts';
+
+/** Format tag written into every fitted pipeline. */
+export const FITTED_FEATURES_FORMAT = 'stratum.features/v1';
+
+const column = z.string().min(1);
+const name = z.string().min(1);
+const value = z.number().refine((n) => !Number.isNaN(n), 'must not be NaN');
+
+/** A fitted transform; `name` is the resolved feature-name prefix. */
+export const FittedTransformSchema = z.discriminatedUnion('transform', [
+  z.object({ transform: z.literal('standardize'), column, name, fill: value, mean: value, std: value }).strict(),
+  z
+    .object({ transform: z.literal('minmax'), column, name, fill: value, min: value, scale: value, clip: z.boolean() })
+    .strict(),
+  z.object({ transform: z.literal('impute'), column, name, fill: value, indicator: z.boolean() }).strict(),
+  z.object({ transform: z.literal('onehot'), column, name, vocabulary: z.array(z.string()).min(1) }).strict(),
+  z
+    .object({
+      transform: z.literal('bucketize'),
+      column,
+      name,
+      fill: value,
+      boundaries: z.array(value).min(1),
+      encoding: z.enum(['onehot', 'ordinal']),
+    })
+    .strict(),
+  z
+    .object({
+      transform: z.literal('text'),
+      column,
+      name,
+      lowercase: z.boolean(),
+      ngramMin: z.number().int().min(1),
+      ngramMax: z.number().int().min(1),
+      buckets: z.number().int().min(2),
+      /** Per-bucket IDF weights, or null for raw counts. */
+      idf: z.array(value).nullable(),
+      norm: z.enum(['l2', 'none']),
+    })
+    .strict(),
+]);
+
+/** A raw column the pipeline reads, and the tensor type it arrives as. */
+export const RawInputSchema = z.object({ column, type: z.enum(['FLOAT', 'STRING']) }).strict();
+
+/** A fitted feature pipeline. */
+export const FittedFeaturesSchema = z
+  .object({
+    format: z.literal(FITTED_FEATURES_FORMAT),
+    /** Name of the FLOAT [N, F] feature tensor. */
+    output: z.string().min(1),
+    /** One entry per distinct raw column, in first-use order. */
+    inputs: z.array(RawInputSchema).min(1),
+    transforms: z.array(FittedTransformSchema).min(1),
+    /** One name per feature column, F in all. */
+    featureNames: z.array(z.string()),
+  })
+  .strict();
+
+/** A fitted transform. */
+export type FittedTransform = z.infer<typeof FittedTransformSchema>;
+/** A raw column read by the pipeline. */
+export type RawInput = z.infer<typeof RawInputSchema>;
+/** A fitted, JSON-serializable feature pipeline. */
+export type FittedFeatures = z.infer<typeof FittedFeaturesSchema>;
+
+/** Feature names a fitted transform produces, in order (`age_std`, `city=paris`, `city=<oov>`, …). */
+export function featureNamesOf(transform: FittedTransform): string[] {
+  switch (transform.transform) {
+    case 'standardize':
+      return [`${transform.name}_std`];
+    case 'minmax':
+      return [`${transform.name}_minmax`];
+    case 'impute':
+      return transform.indicator ? [transform.name, `${transform.name}_missing`] : [transform.name];
+    case 'onehot':
+      return [...transform.vocabulary.map((category) => `${transform.name}=${category}`), `${transform.name}=<oov>`];
+    case 'bucketize':
+      return transform.encoding === 'ordinal'
+        ? [`${transform.name}_bucket`]
+        : Array.from({ length: transform.boundaries.length + 1 }, (_, i) => `${transform.name}_bucket${i}`);
+    case 'text':
+      return Array.from({ length: transform.buckets }, (_, i) => `${transform.name}#${i}`);
+  }
+}
+
+/**
+ * Reads a fitted pipeline back (e.g. from `JSON.parse`).
+ *
+ * @throws StratumError BAD_REQUEST naming each invalid path, or when `featureNames` disagrees with the transforms.
+ */
+export function parseFittedFeatures(input: unknown): FittedFeatures {
+  const parsed = FittedFeaturesSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new StratumError('BAD_REQUEST', `invalid fitted features: ${formatIssues(parsed.error)}`, {
+      details: { issues: parsed.error.issues },
+    });
+  }
+  const fitted = parsed.data;
+  const expected = fitted.transforms.flatMap(featureNamesOf);
+  if (expected.length !== fitted.featureNames.length || expected.some((n, i) => n !== fitted.featureNames[i])) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `invalid fitted features: featureNames has ${fitted.featureNames.length} entries that do not match the ${expected.length} features the transforms produce`,
+    );
+  }
+  for (const [index, transform] of fitted.transforms.entries()) {
+    const input = fitted.inputs.find((candidate) => candidate.column === transform.column);
+    const type = isStringTransform(transform) ? 'STRING' : 'FLOAT';
+    if (transform.transform === 'text' && transform.idf !== null && transform.idf.length !== transform.buckets) {
+      throw new StratumError(
+        'BAD_REQUEST',
+        `invalid fitted features: transforms[${index}].idf has ${transform.idf.length} weights for ${transform.buckets} buckets`,
+      );
+    }
+    if (input?.type !== type) {
+      throw new StratumError(
+        'BAD_REQUEST',
+        `invalid fitted features: transforms[${index}] reads column "${transform.column}" as ${type}, but inputs declare ${input?.type ?? 'no such column'}`,
+      );
+    }
+  }
+  return fitted;
+}

@@ -1,0 +1,32 @@
+/** Fitted feature transforms that export into a model's ONNX graph. */
+export {
+  BucketizeSpecSchema,
+  FeatureSpecSchema,
+  ImputeSpecSchema,
+  MinMaxSpecSchema,
+  OneHotSpecSchema,
+  parseFeatureSpec,
+  StandardizeSpecSchema,
+  TextSpecSchema,
+  TransformSpecSchema,
+  isStringTransform,
+} from './feature-spec.ts';
+export type { FeatureSpec, FeatureSpecInput, TransformSpec } from './feature-spec.ts';
+export {
+  FITTED_FEATURES_FORMAT,
+  FittedFeaturesSchema,
+  FittedTransformSchema,
+  featureNamesOf,
+  parseFittedFeatures,
+} from './fitted-features.ts';
+export type { FittedFeatures, FittedTransform, RawInput } from './fitted-features.ts';
+export { fitFeatures } from './fit.ts';
+export type { FeatureRow, FeatureRows } from './fit.ts';
+export { transformBatch, transformRow } from './transform.ts';
+export type { FeatureBatch } from './transform.ts';
+export { toRawColumns } from './raw-columns.ts';
+export type { RawColumn } from './raw-columns.ts';
+export { toRawNumber, toRawString } from './raw-value.ts';
+export type { RawCell } from './raw-value.ts';
+export { addFeatureGraph, exportFeaturesModel, FEATURE_BATCH_DIM, FEATURE_OPSETS, TEXT_LOCALE } from './export-onnx.ts';
+export { lowerCodePoints, murmurHash3, ngramBuckets, textBuckets, tokenize, TOKEN_PATTERN } from './text-hash.ts';

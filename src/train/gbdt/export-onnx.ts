@@ -1,0 +1,151 @@
+/**
+ * Exports a {@link GbdtModel} as an ONNX graph with one ai.onnx.ml tree-ensemble node:
+ * `TreeEnsembleRegressor` for regression (output `variable`, `[N, 1]`) and
+ * `TreeEnsembleClassifier` for binary (LOGISTIC) and multiclass (SOFTMAX) models (outputs
+ * `label`, int64 `[N]`, and `probabilities`, `[N, K]`). Thresholds and leaf values are already
+ * float32, so the graph computes what {@link predictGbdt} computes.
+ */
+import { attr, type AttributeValue } from '../../onnx/attribute.ts';
+import { GraphBuilder } from '../../onnx/graph-builder.ts';
+import type { GbdtModel, GbdtTree } from './gbdt-model.ts';
+
+/** Options for {@link exportGbdtOnnx}. */
+export interface ExportGbdtOnnxOptions {
+  /** Name of the FLOAT `[N, numFeatures]` input. @default 'input' */
+  readonly inputName?: string;
+  /** Graph name. @default 'gbdt' */
+  readonly graphName?: string;
+}
+
+/**
+ * onnxruntime treats a binary classifier whose class weights are all >= 0 as a "probability"
+ * model (scores `[1 − s, s]`, no logistic). A single-leaf tree with this weight rules that out and
+ * changes no float32 score of magnitude above ~1e-23.
+ */
+const NEGATIVE_SENTINEL = -1e-30;
+
+/**
+ * Builds the `.onnx` bytes of a trained ensemble.
+ *
+ * @example
+ * ```ts
+ * const bytes = exportGbdtOnnx(model, { inputName: 'x' })
+ * ```
+ */
+export function exportGbdtOnnx(model: GbdtModel, options: ExportGbdtOnnxOptions = {}): Uint8Array {
+  const inputName = options.inputName ?? 'input';
+  const numOutputs = model.baseScore.length;
+  const trees: GbdtTree[] = [];
+  const outputOf: number[] = [];
+  for (const round of model.trees) {
+    round.forEach((tree, k) => {
+      trees.push(tree);
+      outputOf.push(k);
+    });
+  }
+  if (model.objective === 'binary' && trees.every((tree) => tree.value.every((value) => value >= 0))) {
+    trees.push({ feature: [-1], threshold: [0], left: [-1], right: [-1], value: [NEGATIVE_SENTINEL] });
+    outputOf.push(0);
+  }
+  const nodes = nodeAttributes(trees);
+  const leaves = leafAttributes({ trees, outputOf });
+
+  const graph = new GraphBuilder({ name: options.graphName ?? 'gbdt' });
+  graph.addInput({ name: inputName, type: 'FLOAT', shape: ['N', model.numFeatures] });
+  if (model.objective === 'regression') {
+    graph.addNode({
+      op: 'TreeEnsembleRegressor',
+      domain: 'ai.onnx.ml',
+      inputs: [inputName],
+      outputs: ['variable'],
+      attributes: {
+        ...nodes,
+        target_treeids: attr.ints(leaves.treeIds),
+        target_nodeids: attr.ints(leaves.nodeIds),
+        target_ids: attr.ints(leaves.outputIds),
+        target_weights: attr.floats(leaves.weights),
+        n_targets: attr.int(numOutputs),
+        base_values: attr.floats(model.baseScore),
+        aggregate_function: attr.string('SUM'),
+        post_transform: attr.string('NONE'),
+      },
+    });
+    graph.addOutput({ name: 'variable', type: 'FLOAT', shape: ['N', 1] });
+    return graph.toBytes();
+  }
+  graph.addNode({
+    op: 'TreeEnsembleClassifier',
+    domain: 'ai.onnx.ml',
+    inputs: [inputName],
+    outputs: ['label', 'probabilities'],
+    attributes: {
+      ...nodes,
+      class_treeids: attr.ints(leaves.treeIds),
+      class_nodeids: attr.ints(leaves.nodeIds),
+      class_ids: attr.ints(leaves.outputIds),
+      class_weights: attr.floats(leaves.weights),
+      classlabels_int64s: attr.ints(Array.from({ length: model.numClasses }, (_, k) => k)),
+      base_values: attr.floats(model.baseScore),
+      post_transform: attr.string(model.objective === 'binary' ? 'LOGISTIC' : 'SOFTMAX'),
+    },
+  });
+  graph.addOutput({ name: 'label', type: 'INT64', shape: ['N'] });
+  graph.addOutput({ name: 'probabilities', type: 'FLOAT', shape: ['N', model.numClasses] });
+  return graph.toBytes();
+}
+
+function nodeAttributes(trees: readonly GbdtTree[]): Record<string, AttributeValue> {
+  const treeIds: number[] = [];
+  const nodeIds: number[] = [];
+  const featureIds: number[] = [];
+  const modes: string[] = [];
+  const values: number[] = [];
+  const trueIds: number[] = [];
+  const falseIds: number[] = [];
+  trees.forEach((tree, t) => {
+    tree.feature.forEach((feature, n) => {
+      const leaf = feature < 0;
+      treeIds.push(t);
+      nodeIds.push(n);
+      featureIds.push(leaf ? 0 : feature);
+      modes.push(leaf ? 'LEAF' : 'BRANCH_LEQ');
+      values.push(leaf ? 0 : (tree.threshold[n] as number));
+      trueIds.push(leaf ? 0 : (tree.left[n] as number));
+      falseIds.push(leaf ? 0 : (tree.right[n] as number));
+    });
+  });
+  return {
+    nodes_treeids: attr.ints(treeIds),
+    nodes_nodeids: attr.ints(nodeIds),
+    nodes_featureids: attr.ints(featureIds),
+    nodes_modes: attr.strings(modes),
+    nodes_values: attr.floats(values),
+    nodes_truenodeids: attr.ints(trueIds),
+    nodes_falsenodeids: attr.ints(falseIds),
+  };
+}
+
+function leafAttributes(args: { trees: readonly GbdtTree[]; outputOf: readonly number[] }): {
+  treeIds: number[];
+  nodeIds: number[];
+  outputIds: number[];
+  weights: number[];
+} {
+  const { trees, outputOf } = args;
+  const result = {
+    treeIds: [] as number[],
+    nodeIds: [] as number[],
+    outputIds: [] as number[],
+    weights: [] as number[],
+  };
+  trees.forEach((tree, t) => {
+    tree.feature.forEach((feature, n) => {
+      if (feature >= 0) return;
+      result.treeIds.push(t);
+      result.nodeIds.push(n);
+      result.outputIds.push(outputOf[t] as number);
+      result.weights.push(tree.value[n] as number);
+    });
+  });
+  return result;
+}

@@ -1,0 +1,114 @@
+/**
+ * The convex objectives of linear models and their gradients: squared error (regression), logistic
+ * loss (binary) and softmax cross-entropy (multiclass), plus an L2 penalty on the weights (not the
+ * bias). Parameters live in one Float64Array `θ = [W (F×K row-major), b (K)]` so the optimisers
+ * can treat them as a flat vector.
+ */
+import type { LinearObjective } from './linear-model.ts';
+
+/** A data set in the trainer's layout. */
+export interface LinearData {
+  /** Row-major `N×F`. */
+  readonly features: Float32Array;
+  /** N labels: targets (regression), 0/1 (binary) or class indices (multiclass). */
+  readonly labels: ArrayLike<number>;
+  /** N. */
+  readonly rows: number;
+}
+
+/** Model shape. */
+export interface LinearShape {
+  readonly objective: LinearObjective;
+  readonly numFeatures: number;
+  readonly numOutputs: number;
+}
+
+/** Options for {@link linearObjective}. */
+export interface LinearObjectiveOptions {
+  readonly shape: LinearShape;
+  readonly data: LinearData;
+  /** Parameters `[W, b]`. */
+  readonly theta: Float64Array;
+  /** L2 strength λ; the penalty is `λ/2 · ‖W‖²`. */
+  readonly l2: number;
+  /** Rows to use; all rows when omitted. */
+  readonly rowIndices?: Uint32Array;
+  /** When given, overwritten with the gradient of the penalised objective. */
+  readonly gradient?: Float64Array;
+}
+
+/** Value of {@link linearObjective}. */
+export interface LinearObjectiveValue {
+  /** Mean data loss (MSE, log-loss or cross-entropy), without the penalty. */
+  readonly loss: number;
+  /** `loss + λ/2 · ‖W‖²`, the quantity minimised. */
+  readonly objective: number;
+}
+
+/** Evaluates the mean loss over the chosen rows and, if asked, its gradient. */
+export function linearObjective(options: LinearObjectiveOptions): LinearObjectiveValue {
+  const { shape, data, theta, l2, rowIndices, gradient } = options;
+  const { objective, numFeatures: f, numOutputs: k } = shape;
+  const biasOffset = f * k;
+  const z = new Float64Array(k);
+  const count = rowIndices === undefined ? data.rows : rowIndices.length;
+  gradient?.fill(0);
+  let total = 0;
+  for (let r = 0; r < count; r++) {
+    const row = rowIndices === undefined ? r : (rowIndices[r] as number);
+    const base = row * f;
+    for (let c = 0; c < k; c++) z[c] = theta[biasOffset + c] as number;
+    for (let j = 0; j < f; j++) {
+      const x = data.features[base + j] as number;
+      if (x === 0) continue;
+      for (let c = 0; c < k; c++) z[c] = (z[c] as number) + x * (theta[j * k + c] as number);
+    }
+    const label = data.labels[row] as number;
+    // After this block z holds dLoss/dz for the row.
+    if (objective === 'regression') {
+      const residual = (z[0] as number) - label;
+      total += residual * residual;
+      z[0] = 2 * residual;
+    } else if (objective === 'binary') {
+      const logit = z[0] as number;
+      // log(1 + e^z) − y·z, written so large |z| neither overflows nor loses precision.
+      total += Math.max(logit, 0) + Math.log1p(Math.exp(-Math.abs(logit))) - label * logit;
+      z[0] = sigmoid(logit) - label;
+    } else {
+      let max = -Infinity;
+      for (let c = 0; c < k; c++) max = Math.max(max, z[c] as number);
+      let sum = 0;
+      for (let c = 0; c < k; c++) {
+        const e = Math.exp((z[c] as number) - max);
+        z[c] = e;
+        sum += e;
+      }
+      total -= Math.log((z[label] as number) / sum);
+      for (let c = 0; c < k; c++) z[c] = (z[c] as number) / sum - (c === label ? 1 : 0);
+    }
+    if (gradient === undefined) continue;
+    for (let j = 0; j < f; j++) {
+      const x = data.features[base + j] as number;
+      if (x === 0) continue;
+      for (let c = 0; c < k; c++) gradient[j * k + c] = (gradient[j * k + c] as number) + x * (z[c] as number);
+    }
+    for (let c = 0; c < k; c++) gradient[biasOffset + c] = (gradient[biasOffset + c] as number) + (z[c] as number);
+  }
+  let squaredNorm = 0;
+  for (let i = 0; i < biasOffset; i++) squaredNorm += (theta[i] as number) ** 2;
+  if (gradient !== undefined) {
+    for (let i = 0; i < gradient.length; i++) {
+      const penalty = i < biasOffset ? l2 * (theta[i] as number) : 0;
+      gradient[i] = (gradient[i] as number) / count + penalty;
+    }
+  }
+  const loss = total / count;
+  return { loss, objective: loss + (l2 / 2) * squaredNorm };
+}
+
+/** Logistic function, stable for large |z|. */
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}

@@ -1,0 +1,284 @@
+/**
+ * Trains linear, logistic (binary) and softmax (multiclass) regression: mini-batch Adam or SGD with
+ * seeded shuffling, or full-batch L-BFGS, all with an L2 penalty and optional early stopping on a
+ * validation split. Features are used as given; standardisation belongs to the feature stage.
+ */
+import { StratumError } from '../../errors/index.ts';
+import { minimizeLbfgs } from './lbfgs.ts';
+import { linearObjective, type LinearData, type LinearShape } from './linear-objective.ts';
+import type { LinearModel, LinearObjective } from './linear-model.ts';
+import { seededRandom, shuffleInPlace } from './seeded-random.ts';
+import { checkBothClasses, checkFeatures, checkLabels, checkNumber } from './validate-linear-input.ts';
+
+/** A held-out split used for `validationLoss` and early stopping. */
+export interface LinearValidationSet {
+  /** Row-major `N×numFeatures`. */
+  readonly features: Float32Array;
+  /** One label per row, as for training. */
+  readonly labels: ArrayLike<number>;
+}
+
+/** Optimiser settings. */
+export interface LinearTrainingParams {
+  /** `'adam'` or `'sgd'` (mini-batch), or `'lbfgs'` (full batch; ignores `learningRate` and `batchSize`). */
+  readonly optimizer: 'adam' | 'sgd' | 'lbfgs';
+  /** Step size for Adam and SGD; must be > 0 for every optimiser. */
+  readonly learningRate: number;
+  /** L2 strength λ ≥ 0; the objective adds `λ/2 · ‖W‖²` (the bias is not penalised). */
+  readonly l2: number;
+  /** Passes over the data (Adam/SGD) or iteration budget (L-BFGS); integer ≥ 1. */
+  readonly epochs: number;
+  /** Rows per mini-batch; integer ≥ 1 (the last batch may be smaller). */
+  readonly batchSize: number;
+  /** Seed of the mini-batch order; the same seed and data give the same model. */
+  readonly seed: number;
+  /**
+   * Stop when the monitored loss (validation if given, else training) has not improved for this
+   * many epochs, and return the best epoch's weights. @default no early stopping
+   */
+  readonly earlyStoppingRounds?: number;
+  /** Held-out split evaluated after every epoch. @default none */
+  readonly validation?: LinearValidationSet;
+}
+
+/** One epoch of training. */
+export interface LinearHistoryEntry {
+  /** 1-based epoch (L-BFGS: iteration). */
+  readonly epoch: number;
+  /** Mean training loss without the penalty: MSE, log-loss or cross-entropy. */
+  readonly loss: number;
+  /** Same loss on the validation split, when one was given. */
+  readonly validationLoss?: number;
+}
+
+/** Options for {@link trainLinear}. */
+export interface TrainLinearOptions {
+  /** Row-major `N×numFeatures`, finite values. */
+  readonly features: Float32Array;
+  /** Input width F. */
+  readonly numFeatures: number;
+  /** Targets (regression), 0/1 (binary) or class indices (multiclass). */
+  readonly labels: ArrayLike<number>;
+  /** What to fit. */
+  readonly objective: LinearObjective;
+  /** Number of classes; required for `'multiclass'` (≥ 2), ignored otherwise. */
+  readonly numClasses?: number;
+  /** Optimiser settings. */
+  readonly params: LinearTrainingParams;
+  /** Called after every epoch. */
+  readonly onProgress?: (entry: LinearHistoryEntry) => void;
+}
+
+/** The trained model with its learning curve. */
+export interface TrainLinearResult extends LinearModel {
+  /** One entry per epoch run. */
+  readonly history: LinearHistoryEntry[];
+  /** Epoch whose weights were returned (the last one unless early stopping restored a better one). */
+  readonly bestEpoch: number;
+}
+
+const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+
+/**
+ * Trains a linear model. Deterministic: the same options (including `params.seed`) give the same
+ * weights bit for bit.
+ *
+ * @throws StratumError BAD_REQUEST for a bad parameter, a non-finite feature, or a label that does
+ * not fit the objective, naming the parameter or row.
+ *
+ * @example
+ * ```ts
+ * const model = trainLinear({
+ *   features, numFeatures: 4, labels, objective: 'binary',
+ *   params: { optimizer: 'lbfgs', learningRate: 1, l2: 1e-3, epochs: 100, batchSize: 256, seed: 1 },
+ * })
+ * ```
+ */
+export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
+  const { shape, train, validation } = checkOptions(options);
+  const { params } = options;
+  const size = shape.numFeatures * shape.numOutputs + shape.numOutputs;
+  const history: LinearHistoryEntry[] = [];
+  const stopper = earlyStopper(params.earlyStoppingRounds);
+
+  // Records one epoch; returns true when early stopping says to stop.
+  const endEpoch = (state: { epoch: number; theta: Float64Array; loss?: number }): boolean => {
+    const loss = state.loss ?? linearObjective({ shape, data: train, theta: state.theta, l2: params.l2 }).loss;
+    const entry: LinearHistoryEntry =
+      validation === undefined
+        ? { epoch: state.epoch, loss }
+        : {
+            epoch: state.epoch,
+            loss,
+            validationLoss: linearObjective({ shape, data: validation, theta: state.theta, l2: params.l2 }).loss,
+          };
+    history.push(entry);
+    options.onProgress?.(entry);
+    return stopper.update({ epoch: state.epoch, monitored: entry.validationLoss ?? loss, theta: state.theta });
+  };
+
+  let theta: Float64Array = new Float64Array(size);
+  if (params.optimizer === 'lbfgs') {
+    theta = minimizeLbfgs({
+      initial: theta,
+      maxIterations: params.epochs,
+      evaluate: ({ x, gradient }) =>
+        linearObjective({ shape, data: train, theta: x, l2: params.l2, gradient }).objective,
+      onIteration: ({ iteration, x }) => endEpoch({ epoch: iteration, theta: x }),
+    }).x;
+    // Already optimal at the start (zero gradient): still report one epoch, so history is never empty.
+    if (history.length === 0) endEpoch({ epoch: 1, theta });
+  } else {
+    const random = seededRandom(params.seed);
+    const order = new Uint32Array(train.rows);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    const gradient = new Float64Array(size);
+    const adam = { m: new Float64Array(size), v: new Float64Array(size), step: 0 };
+    for (let epoch = 1; epoch <= params.epochs; epoch++) {
+      shuffleInPlace(order, random);
+      for (let start = 0; start < train.rows; start += params.batchSize) {
+        const rowIndices = order.subarray(start, Math.min(train.rows, start + params.batchSize));
+        linearObjective({ shape, data: train, theta, l2: params.l2, rowIndices, gradient });
+        if (params.optimizer === 'sgd') {
+          for (let i = 0; i < size; i++)
+            theta[i] = (theta[i] as number) - params.learningRate * (gradient[i] as number);
+        } else {
+          adamStep({ theta, gradient, state: adam, learningRate: params.learningRate });
+        }
+      }
+      if (endEpoch({ epoch, theta })) break;
+    }
+  }
+
+  const best = stopper.best();
+  const finalTheta = best?.theta ?? theta;
+  const last = history[history.length - 1];
+  const weights = Float32Array.from(finalTheta.subarray(0, shape.numFeatures * shape.numOutputs));
+  const bias = Float32Array.from(finalTheta.subarray(shape.numFeatures * shape.numOutputs));
+  return {
+    objective: shape.objective,
+    numFeatures: shape.numFeatures,
+    numOutputs: shape.numOutputs,
+    weights,
+    bias,
+    history,
+    bestEpoch: best?.epoch ?? last?.epoch ?? 0,
+  };
+}
+
+function adamStep(options: {
+  theta: Float64Array;
+  gradient: Float64Array;
+  state: { m: Float64Array; v: Float64Array; step: number };
+  learningRate: number;
+}): void {
+  const { theta, gradient, state, learningRate } = options;
+  state.step++;
+  const correction1 = 1 - ADAM.beta1 ** state.step;
+  const correction2 = 1 - ADAM.beta2 ** state.step;
+  for (let i = 0; i < theta.length; i++) {
+    const g = gradient[i] as number;
+    const m = ADAM.beta1 * (state.m[i] as number) + (1 - ADAM.beta1) * g;
+    const v = ADAM.beta2 * (state.v[i] as number) + (1 - ADAM.beta2) * g * g;
+    state.m[i] = m;
+    state.v[i] = v;
+    theta[i] = (theta[i] as number) - (learningRate * (m / correction1)) / (Math.sqrt(v / correction2) + ADAM.epsilon);
+  }
+}
+
+/** Tracks the best monitored loss; without `rounds` it never stops and remembers nothing. */
+function earlyStopper(rounds: number | undefined): {
+  update: (state: { epoch: number; monitored: number; theta: Float64Array }) => boolean;
+  best: () => { epoch: number; theta: Float64Array } | undefined;
+} {
+  let best: { epoch: number; monitored: number; theta: Float64Array } | undefined;
+  return {
+    update: ({ epoch, monitored, theta }) => {
+      if (rounds === undefined) return false;
+      if (best === undefined || monitored < best.monitored) {
+        best = { epoch, monitored, theta: Float64Array.from(theta) };
+        return false;
+      }
+      return epoch - best.epoch >= rounds;
+    },
+    best: () => best,
+  };
+}
+
+function checkOptions(options: TrainLinearOptions): {
+  shape: LinearShape;
+  train: LinearData;
+  validation: LinearData | undefined;
+} {
+  const { params, objective, numFeatures } = options;
+  if (objective !== 'regression' && objective !== 'binary' && objective !== 'multiclass') {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `objective must be 'regression', 'binary' or 'multiclass', got ${String(objective)}`,
+      { details: { parameter: 'objective' } },
+    );
+  }
+  if (params === null || typeof params !== 'object') {
+    throw new StratumError('BAD_REQUEST', 'params must be an object', { details: { parameter: 'params' } });
+  }
+  if (params.optimizer !== 'adam' && params.optimizer !== 'sgd' && params.optimizer !== 'lbfgs') {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `params.optimizer must be 'adam', 'sgd' or 'lbfgs', got ${String(params.optimizer)}`,
+      { details: { parameter: 'params.optimizer' } },
+    );
+  }
+  const positiveInteger = (v: number): boolean => Number.isSafeInteger(v) && v >= 1;
+  checkNumber({ name: 'numFeatures', value: numFeatures, ok: positiveInteger, expected: 'an integer ≥ 1' });
+  checkNumber({
+    name: 'params.learningRate',
+    value: params.learningRate,
+    ok: (v) => Number.isFinite(v) && v > 0,
+    expected: 'a finite number > 0',
+  });
+  checkNumber({
+    name: 'params.l2',
+    value: params.l2,
+    ok: (v) => Number.isFinite(v) && v >= 0,
+    expected: 'a finite number ≥ 0',
+  });
+  checkNumber({ name: 'params.epochs', value: params.epochs, ok: positiveInteger, expected: 'an integer ≥ 1' });
+  checkNumber({ name: 'params.batchSize', value: params.batchSize, ok: positiveInteger, expected: 'an integer ≥ 1' });
+  checkNumber({ name: 'params.seed', value: params.seed, ok: Number.isSafeInteger, expected: 'an integer' });
+  if (params.earlyStoppingRounds !== undefined) {
+    checkNumber({
+      name: 'params.earlyStoppingRounds',
+      value: params.earlyStoppingRounds,
+      ok: positiveInteger,
+      expected: 'an integer ≥ 1',
+    });
+  }
+  let numClasses = 2;
+  if (objective === 'multiclass') {
+    checkNumber({
+      name: 'numClasses',
+      value: options.numClasses as number,
+      ok: (v) => Number.isSafeInteger(v) && v >= 2,
+      expected: "an integer ≥ 2 for objective 'multiclass'",
+    });
+    numClasses = options.numClasses as number;
+  }
+  const target = { objective, numClasses };
+  const rows = checkFeatures({ name: 'features', features: options.features, numFeatures });
+  checkLabels({ name: 'labels', labels: options.labels, rows, target });
+  if (objective === 'binary') checkBothClasses({ name: 'labels', labels: options.labels });
+  const shape: LinearShape = { objective, numFeatures, numOutputs: objective === 'multiclass' ? numClasses : 1 };
+  const train: LinearData = { features: options.features, labels: options.labels, rows };
+  if (params.validation === undefined) return { shape, train, validation: undefined };
+  const validationRows = checkFeatures({
+    name: 'params.validation.features',
+    features: params.validation.features,
+    numFeatures,
+  });
+  checkLabels({ name: 'params.validation.labels', labels: params.validation.labels, rows: validationRows, target });
+  return {
+    shape,
+    train,
+    validation: { features: params.validation.features, labels: params.validation.labels, rows: validationRows },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Checks a training request once, before any work, so a bad parameter or a bad row fails fast as
+ * BAD_REQUEST naming the parameter (`params.learningRate`) or the row (`features: row 7, …`).
+ */
+import { StratumError } from '../../errors/index.ts';
+import type { LinearObjective } from './linear-model.ts';
+
+function bad(message: string, details: Record<string, unknown>): StratumError {
+  return new StratumError('BAD_REQUEST', message, { details });
+}
+
+/** Throws unless `value` is a number satisfying `ok`. */
+export function checkNumber(options: {
+  name: string;
+  value: number;
+  ok: (value: number) => boolean;
+  expected: string;
+}): void {
+  const { name, value, ok, expected } = options;
+  if (typeof value !== 'number' || !ok(value)) {
+    throw bad(`${name} must be ${expected}, got ${String(value)}`, { parameter: name, received: String(value) });
+  }
+}
+
+/** Throws unless `features` is `rows×numFeatures` finite values; returns the row count. */
+export function checkFeatures(options: { name: string; features: Float32Array; numFeatures: number }): number {
+  const { name, features, numFeatures } = options;
+  if (!(features instanceof Float32Array)) {
+    throw bad(`${name} must be a Float32Array (row-major N×F)`, { parameter: name });
+  }
+  const rows = features.length / numFeatures;
+  if (!Number.isInteger(rows) || rows < 1) {
+    throw bad(
+      `${name} must hold N×numFeatures values with N ≥ 1, got ${features.length} values for numFeatures = ${numFeatures}`,
+      { parameter: name, length: features.length, numFeatures },
+    );
+  }
+  for (let i = 0; i < features.length; i++) {
+    const value = features[i] as number;
+    if (!Number.isFinite(value)) {
+      const row = Math.floor(i / numFeatures);
+      const column = i % numFeatures;
+      throw bad(
+        `${name}: row ${row}, feature ${column} is ${value}; features must be finite (impute or drop the row)`,
+        {
+          parameter: name,
+          row,
+          feature: column,
+          value: String(value),
+        },
+      );
+    }
+  }
+  return rows;
+}
+
+/** Throws unless `labels` fit the objective, naming the first bad row. */
+export function checkLabels(options: {
+  name: string;
+  labels: ArrayLike<number>;
+  rows: number;
+  target: { objective: LinearObjective; numClasses: number };
+}): void {
+  const { name, labels, rows } = options;
+  const { objective, numClasses } = options.target;
+  if (labels === null || typeof labels !== 'object' || labels.length !== rows) {
+    throw bad(`${name} must have one label per row (${rows}), got ${String(labels?.length)}`, {
+      parameter: name,
+      rows,
+    });
+  }
+  for (let i = 0; i < rows; i++) {
+    const label = labels[i] as number;
+    const ok =
+      objective === 'regression' ? Number.isFinite(label) : Number.isInteger(label) && label >= 0 && label < numClasses;
+    if (!ok) {
+      const expected = objective === 'regression' ? 'a finite number' : `an integer class in [0, ${numClasses - 1}]`;
+      throw bad(`${name}: row ${i} is ${label}, expected ${expected}`, {
+        parameter: name,
+        row: i,
+        value: String(label),
+      });
+    }
+  }
+}
+
+/** Throws when a classification training set lacks a class the binary objective needs. */
+export function checkBothClasses(options: { name: string; labels: ArrayLike<number> }): void {
+  const { name, labels } = options;
+  const first = labels[0];
+  for (let i = 1; i < labels.length; i++) if (labels[i] !== first) return;
+  throw bad(`${name}: every row has class ${first}; the binary objective needs rows of both classes 0 and 1`, {
+    parameter: name,
+    class: first,
+  });
+}
