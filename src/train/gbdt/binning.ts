@@ -23,7 +23,8 @@ export interface BinEdgesOptions {
 
 /**
  * Computes per-feature quantile bin edges (ascending float32 values, at most `maxBins - 1` each).
- * A feature with fewer distinct values than bins gets one edge between each pair of neighbours.
+ * Every edge lies halfway between two neighbouring distinct training values: one between each
+ * pair when a feature has fewer distinct values than bins, else after each quantile.
  *
  * @example
  * ```ts
@@ -124,15 +125,32 @@ function edgesOfSorted(sorted: Float32Array, maxBins: number): Float32Array {
   } else {
     const n = sorted.length;
     const last = sorted[n - 1] as number;
+    let previous = Number.NEGATIVE_INFINITY;
     for (let k = 1; k < maxBins; k++) {
       const value = sorted[Math.min(n - 1, Math.floor((k * n) / maxBins))] as number;
-      if (value !== last && value !== edges[edges.length - 1]) edges.push(value);
+      if (value === last || value === previous) continue;
+      previous = value;
+      // Halfway to the next distinct value rather than the value itself: a feature that another
+      // engine computes one ulp away (L2-normalised text in onnxruntime) must not change branch.
+      edges.push(midpoint(value, sorted[firstAbove(sorted, value)] as number));
     }
   }
   return Float32Array.from(edges);
 }
 
 /** A float32 in `[a, b)`, so `a` and everything below it fall left and `b` falls right. */
+/** Index of the first element of `sorted` greater than `value` (which must be below its last element). */
+function firstAbove(sorted: Float32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) > value) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 function midpoint(a: number, b: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a;
   const mid = Math.fround(a + (b - a) / 2);

@@ -3,10 +3,11 @@
  * `TreeEnsembleRegressor` for regression (output `variable`, `[N, 1]`) and
  * `TreeEnsembleClassifier` for binary (LOGISTIC) and multiclass (SOFTMAX) models (outputs
  * `label`, int64 `[N]`, and `probabilities`, `[N, K]`). Thresholds and leaf values are already
- * float32, so the graph computes what {@link predictGbdt} computes.
+ * float32, so the graph computes what {@link predictGbdt} computes. {@link addGbdtGraph} appends
+ * the same node to a graph that already computes the features.
  */
 import { attr, type AttributeValue } from '../../onnx/attribute.ts';
-import { GraphBuilder } from '../../onnx/graph-builder.ts';
+import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
 import type { GbdtModel, GbdtTree } from './gbdt-model.ts';
 
 /** Options for {@link exportGbdtOnnx}. */
@@ -24,16 +25,31 @@ export interface ExportGbdtOnnxOptions {
  */
 const NEGATIVE_SENTINEL = -1e-30;
 
+/** Options for {@link addGbdtGraph}. */
+export interface AddGbdtGraphOptions {
+  /** Name of a FLOAT `[N, numFeatures]` value already defined in the builder. */
+  readonly input: string;
+  /** Symbolic batch dimension written in the returned output shapes. @default 'N' */
+  readonly batchDim?: string;
+}
+
 /**
- * Builds the `.onnx` bytes of a trained ensemble.
+ * Appends the ensemble to `builder` (which must import `ai.onnx.ml`, as the default opsets do),
+ * reading `options.input`. Defines `variable` (regression) or `label` and `probabilities`
+ * (classifiers), so these names must be free. Declares no graph output.
  *
+ * @returns the node's outputs, ready for `builder.addOutput`: `variable` FLOAT `[N, 1]`, or
+ *   `label` INT64 `[N]` and `probabilities` FLOAT `[N, K]`.
  * @example
  * ```ts
- * const bytes = exportGbdtOnnx(model, { inputName: 'x' })
+ * const g = new GraphBuilder({ name: 'pipeline', opsets: FEATURE_OPSETS })
+ * const features = addFeatureGraph(g, fitted)
+ * for (const output of addGbdtGraph(g, model, { input: features })) g.addOutput(output)
  * ```
  */
-export function exportGbdtOnnx(model: GbdtModel, options: ExportGbdtOnnxOptions = {}): Uint8Array {
-  const inputName = options.inputName ?? 'input';
+export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: AddGbdtGraphOptions): ValueSpec[] {
+  const { input } = options;
+  const batch = options.batchDim ?? 'N';
   const numOutputs = model.baseScore.length;
   const trees: GbdtTree[] = [];
   const outputOf: number[] = [];
@@ -50,13 +66,11 @@ export function exportGbdtOnnx(model: GbdtModel, options: ExportGbdtOnnxOptions 
   const nodes = nodeAttributes(trees);
   const leaves = leafAttributes({ trees, outputOf });
 
-  const graph = new GraphBuilder({ name: options.graphName ?? 'gbdt' });
-  graph.addInput({ name: inputName, type: 'FLOAT', shape: ['N', model.numFeatures] });
   if (model.objective === 'regression') {
-    graph.addNode({
+    builder.addNode({
       op: 'TreeEnsembleRegressor',
       domain: 'ai.onnx.ml',
-      inputs: [inputName],
+      inputs: [input],
       outputs: ['variable'],
       attributes: {
         ...nodes,
@@ -70,13 +84,12 @@ export function exportGbdtOnnx(model: GbdtModel, options: ExportGbdtOnnxOptions 
         post_transform: attr.string('NONE'),
       },
     });
-    graph.addOutput({ name: 'variable', type: 'FLOAT', shape: ['N', 1] });
-    return graph.toBytes();
+    return [{ name: 'variable', type: 'FLOAT', shape: [batch, 1] }];
   }
-  graph.addNode({
+  builder.addNode({
     op: 'TreeEnsembleClassifier',
     domain: 'ai.onnx.ml',
-    inputs: [inputName],
+    inputs: [input],
     outputs: ['label', 'probabilities'],
     attributes: {
       ...nodes,
@@ -89,8 +102,25 @@ export function exportGbdtOnnx(model: GbdtModel, options: ExportGbdtOnnxOptions 
       post_transform: attr.string(model.objective === 'binary' ? 'LOGISTIC' : 'SOFTMAX'),
     },
   });
-  graph.addOutput({ name: 'label', type: 'INT64', shape: ['N'] });
-  graph.addOutput({ name: 'probabilities', type: 'FLOAT', shape: ['N', model.numClasses] });
+  return [
+    { name: 'label', type: 'INT64', shape: [batch] },
+    { name: 'probabilities', type: 'FLOAT', shape: [batch, model.numClasses] },
+  ];
+}
+
+/**
+ * Builds the `.onnx` bytes of a trained ensemble.
+ *
+ * @example
+ * ```ts
+ * const bytes = exportGbdtOnnx(model, { inputName: 'x' })
+ * ```
+ */
+export function exportGbdtOnnx(model: GbdtModel, options: ExportGbdtOnnxOptions = {}): Uint8Array {
+  const inputName = options.inputName ?? 'input';
+  const graph = new GraphBuilder({ name: options.graphName ?? 'gbdt' });
+  graph.addInput({ name: inputName, type: 'FLOAT', shape: ['N', model.numFeatures] });
+  for (const output of addGbdtGraph(graph, model, { input: inputName })) graph.addOutput(output);
   return graph.toBytes();
 }
 

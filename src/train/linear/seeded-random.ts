@@ -3,17 +3,10 @@
  * machine: mulberry32 uses only 32-bit integer arithmetic, which JS engines evaluate identically.
  */
 
-/** Returns a generator of uniform numbers in [0, 1) for `seed`. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../random/mulberry32.ts';
+
+/** A generator of uniform numbers in [0, 1) for `seed` (the project's one seeded generator). */
+export const seededRandom = mulberry32;
 
 /** Fisher–Yates shuffle of `order` in place, drawing from `random`. */
 export function shuffleInPlace(order: Uint32Array, random: () => number): void {

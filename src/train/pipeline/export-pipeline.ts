@@ -1,0 +1,136 @@
+/**
+ * One ONNX model from raw columns to predictions: the fitted feature graph (src/features) feeding
+ * a trained linear model or tree ensemble, so a deployment takes the columns a client has and no
+ * feature code runs outside the model. {@link predictPipeline} is the TypeScript reference the
+ * exported graph is tested against.
+ */
+import { StratumError } from '../../errors/index.ts';
+import { addFeatureGraph, FEATURE_BATCH_DIM, FEATURE_OPSETS } from '../../features/export-onnx.ts';
+import type { FeatureRow } from '../../features/fit.ts';
+import type { FittedFeatures } from '../../features/fitted-features.ts';
+import { transformBatch } from '../../features/transform.ts';
+import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { addGbdtGraph } from '../gbdt/export-onnx.ts';
+import type { GbdtModel } from '../gbdt/gbdt-model.ts';
+import { predictGbdt } from '../gbdt/predict.ts';
+import { addLinearGraph } from '../linear/export-onnx.ts';
+import type { LinearModel } from '../linear/linear-model.ts';
+import { predictLinear } from '../linear/predict-linear.ts';
+
+/** The trained model behind the features, tagged with its kind. */
+export type PipelineModel =
+  { readonly kind: 'linear'; readonly model: LinearModel } | { readonly kind: 'gbdt'; readonly model: GbdtModel };
+
+/** Options for {@link exportPipelineModel}. */
+export interface ExportPipelineOptions {
+  /** The fitted feature pipeline; its raw columns become the graph inputs. */
+  readonly fitted: FittedFeatures;
+  /** The model trained on `transformBatch(fitted, rows)`; its width must be `fitted.featureNames.length`. */
+  readonly model: PipelineModel;
+  /** Graph name. @default 'pipeline_<kind>_<objective>' */
+  readonly name?: string;
+}
+
+/** Options for {@link predictPipeline}. */
+export interface PredictPipelineOptions {
+  /** The fitted feature pipeline. */
+  readonly fitted: FittedFeatures;
+  /** The trained model. */
+  readonly model: PipelineModel;
+  /** Raw rows, with the cell rules of `transformBatch` (missing cells allowed). */
+  readonly rows: readonly FeatureRow[];
+}
+
+/** What {@link predictPipeline} returns: the exported graph's float output and, for tree classifiers, its labels. */
+export interface PipelinePrediction {
+  /** Name of the matching graph output: `probabilities`, `predictions` (linear) or `variable` (GBDT). */
+  readonly name: string;
+  /** Row-major values or probabilities. */
+  readonly outputs: Float32Array;
+  /** `[rows, width]`. */
+  readonly shape: readonly [number, number];
+  /** Predicted class per row; only for GBDT classifiers (the graph's `label` output). */
+  readonly labels?: Int32Array;
+}
+
+/** Values every model graph defines; a raw column or the feature output with one of these names would clash. */
+const MODEL_VALUE_NAMES: Readonly<Record<PipelineModel['kind'], readonly string[]>> = Object.freeze({
+  linear: ['linear.weight', 'linear.bias', 'logits', 'one', 'p_positive', 'p_negative', 'predictions', 'probabilities'],
+  gbdt: ['variable', 'label', 'probabilities'],
+});
+
+/**
+ * Builds the `.onnx` bytes of features and model in one graph. Inputs: one `[batch, 1]` tensor per
+ * raw column (FLOAT with NaN for missing, STRING with `''` for missing). Outputs: those of
+ * `exportLinearOnnx` / `exportGbdtOnnx` (`probabilities` for classifiers, plus `label` for trees).
+ *
+ * @throws StratumError BAD_REQUEST when the model's width is not the number of features, or a
+ *   raw column or the feature output is named like a value of the model graph.
+ * @example
+ * ```ts
+ * const bytes = exportPipelineModel({ fitted, model: { kind: 'gbdt', model: trained } })
+ * await fetch(`${url}/api/v1/models/churn/versions`, { method: 'POST', body: bytes })
+ * ```
+ */
+export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array {
+  const { fitted, model } = options;
+  checkCompatible(fitted, model);
+  const builder = new GraphBuilder({
+    name: options.name ?? `pipeline_${model.kind}_${model.model.objective}`,
+    // only the domains the nodes use are imported: ai.onnx.ml for trees and one-hot, com.microsoft for text
+    opsets: FEATURE_OPSETS,
+    docString: `features: ${fitted.featureNames.join(', ')}`,
+    metadata: { 'stratum.model': model.kind, 'stratum.objective': model.model.objective },
+  });
+  const features = addFeatureGraph(builder, fitted);
+  const graphOptions = { input: features, batchDim: FEATURE_BATCH_DIM };
+  const outputs: ValueSpec[] =
+    model.kind === 'linear'
+      ? addLinearGraph(builder, model.model, graphOptions)
+      : addGbdtGraph(builder, model.model, graphOptions);
+  for (const output of outputs) builder.addOutput(output);
+  return builder.toBytes();
+}
+
+/**
+ * The TypeScript reference of {@link exportPipelineModel}: `transformBatch` then `predictLinear` or `predictGbdt`.
+ *
+ * @throws StratumError BAD_REQUEST when a cell has the wrong type or the model's width is not the number of features.
+ * @example
+ * ```ts
+ * const { outputs } = predictPipeline({ fitted, model, rows: [{ age: 41, city: 'paris' }] }) // [p0, p1]
+ * ```
+ */
+export function predictPipeline(options: PredictPipelineOptions): PipelinePrediction {
+  const { fitted, model, rows } = options;
+  checkCompatible(fitted, model);
+  const { data } = transformBatch(fitted, rows);
+  if (model.kind === 'linear') {
+    const { values, shape } = predictLinear(model.model, { features: data });
+    return { name: model.model.objective === 'regression' ? 'predictions' : 'probabilities', outputs: values, shape };
+  }
+  const prediction = predictGbdt(model.model, data);
+  const width = model.model.objective === 'regression' ? 1 : model.model.numClasses;
+  const shape = [rows.length, width] as const;
+  if (prediction.labels === undefined) return { name: 'variable', outputs: prediction.outputs, shape };
+  return { name: 'probabilities', outputs: prediction.outputs, shape, labels: prediction.labels };
+}
+
+function checkCompatible(fitted: FittedFeatures, model: PipelineModel): void {
+  const width = fitted.featureNames.length;
+  if (model.model.numFeatures !== width) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `model: expected numFeatures ${width} (the fitted pipeline's features), got ${model.model.numFeatures}; train the model on transformBatch(fitted, rows)`,
+    );
+  }
+  const reserved = MODEL_VALUE_NAMES[model.kind];
+  for (const name of [...fitted.inputs.map((input) => input.column), fitted.output]) {
+    if (reserved.includes(name)) {
+      throw new StratumError(
+        'BAD_REQUEST',
+        `fitted: "${name}" is a value name of the ${model.kind} graph (${reserved.join(', ')}); rename the column or the feature output`,
+      );
+    }
+  }
+}
