@@ -245,6 +245,28 @@ async function checkDeploymentRefs(
   return { versions, aliases };
 }
 
+/** What every deployment write ends with: its reference rows, and its event if it has one. */
+async function finishDeploymentWrite(
+  db: SqlExecutor,
+  options: {
+    write: DeploymentWrite;
+    record: DeploymentRecord;
+    refs: { versions: readonly number[]; aliases: readonly string[] };
+    seq: number;
+  },
+): Promise<void> {
+  const { write, record, refs, seq } = options;
+  await replaceDeploymentRefs(db, record, refs);
+  if (write.event === undefined) return;
+  await insertDeploymentEvent(db, {
+    ...write.event,
+    id: seq,
+    deployment: record.name,
+    by: write.by,
+    at: record.updatedAt,
+  });
+}
+
 async function replaceDeploymentRefs(
   db: SqlExecutor,
   deployment: { name: string; model: string },
@@ -688,16 +710,7 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
           now,
           record.updatedBy,
         ]);
-        await replaceDeploymentRefs(tx, record, refs);
-        if (deployment.event !== undefined) {
-          await insertDeploymentEvent(tx, {
-            ...deployment.event,
-            id: seq,
-            deployment: record.name,
-            by: deployment.by,
-            at: now,
-          });
-        }
+        await finishDeploymentWrite(tx, { write: deployment, record, refs, seq });
         return record;
       }),
 
@@ -762,16 +775,7 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
             record.name,
           ],
         );
-        await replaceDeploymentRefs(tx, record, refs);
-        if (deployment.event !== undefined) {
-          await insertDeploymentEvent(tx, {
-            ...deployment.event,
-            id: seq,
-            deployment: record.name,
-            by: deployment.by,
-            at: now,
-          });
-        }
+        await finishDeploymentWrite(tx, { write: deployment, record, refs, seq });
         return record;
       }),
 
