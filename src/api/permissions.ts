@@ -61,6 +61,12 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = Object.fr
   'GET /api/v1/deployments/:name/status': 'registry:read',
   'POST /api/v1/deployments/:name/rollouts': 'deployments:write',
   'POST /api/v1/deployments/:name/rollouts/abort': 'deployments:write',
+  'GET /api/v1/runs': 'registry:read',
+  'POST /api/v1/runs': 'registry:write',
+  'GET /api/v1/runs/:id': 'registry:read',
+  'POST /api/v1/runs/:id/metrics': 'registry:write',
+  'GET /api/v1/runs/:id/metrics': 'registry:read',
+  'POST /api/v1/runs/:id/finish': 'registry:write',
 });
 
 /** What the hook asks. */

@@ -86,6 +86,11 @@ export const ERROR_CODES = {
     grpc: 'FAILED_PRECONDITION',
     summary: 'A rollout is already running on the deployment, or none is running to act on.',
   },
+  RUN_FINISHED: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary: 'The run has finished (succeeded or failed) and no longer changes.',
+  },
   PRECONDITION_FAILED: {
     http: 412,
     grpc: 'FAILED_PRECONDITION',

@@ -107,10 +107,68 @@ export interface DeploymentEvent {
   readonly at: number;
 }
 
+/** Where a tracked run is: `running` until finished once, as `succeeded` or `failed`. */
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+/** A file a run produced, by content digest. */
+export interface RunArtifact {
+  readonly name: string;
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** A tracked training run. */
+export interface RunRecord {
+  /** Assigned by the store (a UUID). */
+  readonly id: string;
+  readonly name: string;
+  readonly status: RunStatus;
+  /** Opaque JSON object of hyper-parameters. */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly datasetVersion?: string;
+  /** The git commit when there is one. */
+  readonly codeVersion?: string;
+  readonly artifacts: readonly RunArtifact[];
+  /** Why a failed run failed. */
+  readonly error?: string;
+  readonly startedAt: number;
+  readonly finishedAt?: number;
+  readonly createdBy: string;
+  /** Summary metrics, set when the run finishes. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** One value of one metric of a run at one step. */
+export interface RunMetric {
+  readonly run: string;
+  readonly key: string;
+  readonly step: number;
+  readonly value: number;
+  readonly at: number;
+}
+
+/** Fields of a new run (the store assigns the id, the status and the start time). */
+export interface NewRun {
+  readonly name: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly datasetVersion?: string;
+  readonly codeVersion?: string;
+  readonly by: string;
+}
+
+/** How a run ends. */
+export interface RunFinish {
+  readonly id: string;
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly error?: string;
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly artifacts?: readonly RunArtifact[];
+}
+
 /** A change another replica must react to. */
 export interface StoreChange {
-  readonly kind: 'model' | 'version' | 'alias' | 'deployment';
-  /** Model name (model, version, alias) or deployment name. */
+  readonly kind: 'model' | 'version' | 'alias' | 'deployment' | 'run';
+  /** Model name (model, version, alias), deployment name or run id. */
   readonly name: string;
 }
 
@@ -163,7 +221,7 @@ export interface DeploymentWrite {
 
 /**
  * The store. Errors are StratumErrors: MODEL_NOT_FOUND, VERSION_NOT_FOUND, ALIAS_NOT_FOUND,
- * DEPLOYMENT_NOT_FOUND, ALREADY_EXISTS, IN_USE (with the users named in the message and in
+ * DEPLOYMENT_NOT_FOUND, NOT_FOUND (runs), ALREADY_EXISTS, IN_USE (with the users named in the message and in
  * `details`), PRECONDITION_FAILED (stale revision), STORE_UNAVAILABLE.
  */
 export interface MetadataStore {
@@ -218,6 +276,25 @@ export interface MetadataStore {
   /** Newest first. */
   deploymentEvents(options: { deployment: string } & PageOptions): Promise<Page<DeploymentEvent>>;
   appendDeploymentEvent(event: Omit<DeploymentEvent, 'id' | 'at'>): Promise<DeploymentEvent>;
+
+  /** Starts a run (status `running`). */
+  createRun(run: NewRun): Promise<RunRecord>;
+  /** NOT_FOUND (naming the run) when there is no such run. */
+  getRun(id: string): Promise<RunRecord>;
+  /** Newest first. */
+  listRuns(options?: PageOptions & { status?: RunStatus; name?: string }): Promise<Page<RunRecord>>;
+  /**
+   * Records metric values at steps, all or none. Refuses (ALREADY_EXISTS) on a finished run and
+   * on a (key, step) already recorded; BAD_REQUEST on a value that is not finite.
+   */
+  logRunMetrics(
+    runId: string,
+    metrics: readonly { readonly key: string; readonly step: number; readonly value: number }[],
+  ): Promise<readonly RunMetric[]>;
+  /** Ends a running run; refuses (ALREADY_EXISTS) when it has already finished. */
+  finishRun(finish: RunFinish): Promise<RunRecord>;
+  /** Ordered by key, then step; only `key` when given. */
+  runMetrics(runId: string, options?: { key?: string }): Promise<readonly RunMetric[]>;
 
   /** Every artifact digest a version refers to (for garbage collection). */
   referencedArtifacts(): Promise<ReadonlySet<string>>;

@@ -25,6 +25,7 @@ import type {
   VersionRecord,
 } from './metadata-store.ts';
 import { cursorKey, pageLimit, toPage } from './page-cursor.ts';
+import { runMethods } from './run-rows.ts';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.ts';
 import {
   ALIAS_COLUMNS,
@@ -814,6 +815,8 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
         await requireDeployment(tx, event.deployment);
         return insertDeploymentEvent(tx, { ...event, id: seq, at: Date.now() });
       }),
+
+    ...runMethods({ driver, write }),
 
     referencedArtifacts: async () => {
       const rows = await driver.query<{ artifact_digest: string }>('SELECT DISTINCT artifact_digest FROM versions');

@@ -709,6 +709,7 @@ function conformance(name: string, makeEngine: () => Engine): void {
       assert.deepEqual(applied, [
         { version: 1, name: 'registry' },
         { version: 2, name: 'change_feed' },
+        { version: 3, name: 'runs' },
       ]);
       const [first, second] = stores;
       assert.ok(first && second);
@@ -717,7 +718,7 @@ function conformance(name: string, makeEngine: () => Engine): void {
       assert.equal((await second.getModel(model)).name, model);
       const reopened = await openMetadataStore({ url: freshUrl });
       await reopened.close();
-      assert.equal((await driver.query('SELECT version FROM schema_migrations')).length, 2);
+      assert.equal((await driver.query('SELECT version FROM schema_migrations')).length, 3);
     });
 
     test('two processes starting on a fresh database: one migration run, distinct version numbers', async (t) => {
@@ -730,7 +731,7 @@ function conformance(name: string, makeEngine: () => Engine): void {
       assert.deepEqual(numbers, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       const driver = await engine.rawDriver(freshUrl);
       t.after(() => driver.close());
-      assert.equal((await driver.query('SELECT version FROM schema_migrations')).length, 2);
+      assert.equal((await driver.query('SELECT version FROM schema_migrations')).length, 3);
     });
 
     test('close is idempotent and later calls fail with STORE_UNAVAILABLE', async () => {

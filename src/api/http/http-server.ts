@@ -15,6 +15,7 @@ import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-respo
 import { type Authorizer, permissionFor } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { type ManagementRoutesOptions, registerManagementRoutes } from './management-routes.ts';
+import { registerRunRoutes } from './run-routes.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -132,7 +133,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.post('/v2/models/:model/infer', infer);
   app.post('/v2/models/:model/versions/:version/infer', infer);
 
-  if (options.management !== undefined) registerManagementRoutes(app, options.management);
+  if (options.management !== undefined) {
+    registerManagementRoutes(app, options.management);
+    registerRunRoutes(app, { store: options.management.registry.store });
+  }
 
   app.post('/v2/repository/index', async (req) => {
     const ready = parseIndexBody(req.body);

@@ -66,3 +66,49 @@ export const GcBody = z
     graceSeconds: z.number().int().min(0).max(31_536_000).default(600),
   })
   .strict();
+
+// Tracked runs.
+export const RunStatusSchema = z.enum(['running', 'succeeded', 'failed']);
+export const RunsQuery = z
+  .object({ ...PageQuery, status: RunStatusSchema.optional(), name: z.string().min(1).max(256).optional() })
+  .strict();
+export const CreateRunBody = z
+  .object({
+    name: z.string().min(1).max(256),
+    params: z.record(z.string().max(256), z.unknown()).default({}),
+    datasetVersion: z.string().min(1).max(256).optional(),
+    codeVersion: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+export const RunMetricsBody = z
+  .object({
+    metrics: z
+      .array(
+        z
+          .object({
+            key: z.string().min(1).max(128),
+            step: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+            value: z.number().refine(Number.isFinite, 'must be a finite number'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(10_000),
+  })
+  .strict();
+export const RunMetricsQuery = z.object({ key: z.string().min(1).max(128).optional() }).strict();
+export const RunArtifactSchema = z
+  .object({
+    name: z.string().min(1).max(1024),
+    digest: z.string().min(1).max(256),
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  })
+  .strict();
+export const FinishRunBody = z
+  .object({
+    status: z.enum(['succeeded', 'failed']),
+    error: z.string().min(1).max(65_536).optional(),
+    metrics: MetricsSchema.optional(),
+    artifacts: z.array(RunArtifactSchema).max(1000).optional(),
+  })
+  .strict();

@@ -11,6 +11,8 @@ import {
   AbortBody,
   AliasBody,
   CreateModelBody,
+  CreateRunBody,
+  FinishRunBody,
   DeleteReasonBody,
   DeploymentsQuery,
   GcBody,
@@ -21,6 +23,9 @@ import {
   PatchModelBody,
   PatchVersionBody,
   PushQuery,
+  RunMetricsBody,
+  RunMetricsQuery,
+  RunsQuery,
   VersionsQuery,
 } from './management-schemas.ts';
 
@@ -28,7 +33,7 @@ interface Operation {
   readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   readonly path: string;
   readonly summary: string;
-  readonly tag: 'models' | 'versions' | 'aliases' | 'deployments' | 'meta';
+  readonly tag: 'models' | 'versions' | 'aliases' | 'deployments' | 'runs' | 'meta';
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType | 'onnx';
   readonly status: number;
@@ -299,6 +304,59 @@ export const MANAGEMENT_OPERATIONS: readonly Operation[] = Object.freeze([
     status: 200,
     etag: true,
     errors: ['DEPLOYMENT_NOT_FOUND', 'ROLLOUT_CONFLICT'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs',
+    summary: 'List tracked runs, newest first',
+    tag: 'runs',
+    query: RunsQuery,
+    status: 200,
+    errors: COMMON,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/runs',
+    summary: 'Start a run: name, params, dataset and code versions',
+    tag: 'runs',
+    body: CreateRunBody,
+    status: 201,
+    errors: COMMON,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs/{id}',
+    summary: 'Show a run',
+    tag: 'runs',
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/runs/{id}/metrics',
+    summary: 'Log metric values at steps (refused once the run has finished)',
+    tag: 'runs',
+    body: RunMetricsBody,
+    status: 201,
+    errors: [...COMMON, 'NOT_FOUND', 'ALREADY_EXISTS', 'RUN_FINISHED'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs/{id}/metrics',
+    summary: "A run's metric values, by key then step",
+    tag: 'runs',
+    query: RunMetricsQuery,
+    status: 200,
+    errors: ['BAD_REQUEST', 'NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/runs/{id}/finish',
+    summary: 'Finish a run as succeeded or failed (with its error), with summary metrics and artifacts',
+    tag: 'runs',
+    body: FinishRunBody,
+    status: 200,
+    errors: [...COMMON, 'NOT_FOUND', 'ALREADY_EXISTS', 'RUN_FINISHED'],
   },
 ]);
 
