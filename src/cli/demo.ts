@@ -93,7 +93,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`  curl -s ${server.httpUrl}/api/v1/models/mlp/versions`);
     say(`  curl -s ${server.httpUrl}/api/v1/models/mlp/aliases/production/history`);
     say(`  curl -s ${server.httpUrl}/api/v1/deployments/mlp/events`);
-    say(`  stratum deploy rollout mlp --strategy canary --version ${current} --url ${server.httpUrl}`);
+    say(`  npx stratum deploy rollout mlp --strategy canary --version ${current} --wait --url ${server.httpUrl}`);
     say(`  curl -s ${server.httpUrl}/metrics | grep stratum_batch`);
     if (options.once) return failed === 0 ? 0 : 1;
     say('');
