@@ -6,7 +6,8 @@ import type { ModelSource } from './model-source.ts';
 /** Wraps the folder's model manager. */
 export function folderModelSource(manager: ModelManager): ModelSource {
   return {
-    has: (name) => manager.modelNames().includes(name) || manager.knows(name),
+    // Every request asks: a map lookup, not the sorted list of names.
+    has: (name) => manager.knows(name),
     names: () => manager.modelNames(),
     route: ({ name, version }) => manager.resolve(name, version),
     metadata(name, version) {
