@@ -532,8 +532,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       return writeDeployment({
         name,
         // A deployment that follows an alias keeps following it; promotion moves the alias.
-        spec:
-          canary.alias !== undefined ? current.spec : { ...current.spec, routes: [{ version: stable, weight: 100 }] },
+        spec: routedTo(current.spec, { version: stable, alias: canary.alias }),
         state: { ...current.state, canary },
         by,
         expectedRevision: revision,
@@ -567,10 +566,7 @@ export function createRegistry(options: RegistryOptions): Registry {
         }
         return writeDeployment({
           name,
-          spec:
-            canary.alias !== undefined
-              ? current.spec
-              : { ...current.spec, routes: [{ version: canary.canary, weight: 100 }] },
+          spec: routedTo(current.spec, { version: canary.canary, alias: canary.alias }),
           state: { ...current.state, canary: promoted },
           by,
           expectedRevision: current.revision,
@@ -602,10 +598,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       const ended: CanaryState = { ...canary, status, reason, finishedAt: Date.now() };
       return writeDeployment({
         name,
-        spec:
-          canary.alias !== undefined
-            ? current.spec
-            : { ...current.spec, routes: [{ version: canary.stable, weight: 100 }] },
+        spec: routedTo(current.spec, { version: canary.stable, alias: canary.alias }),
         state: { ...current.state, canary: ended },
         by,
         expectedRevision: current.revision,
@@ -621,6 +614,14 @@ export function createRegistry(options: RegistryOptions): Registry {
       await Promise.allSettled([store.close(), artifacts.close()]);
     },
   };
+}
+
+/**
+ * The spec after a rollout settles on `version`: a deployment that follows an alias keeps its
+ * routes (the alias is what moves); any other routes all its traffic to the version.
+ */
+function routedTo(spec: DeploymentSpec, target: { version: number; alias: string | undefined }): DeploymentSpec {
+  return target.alias !== undefined ? spec : { ...spec, routes: [{ version: target.version, weight: 100 }] };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
