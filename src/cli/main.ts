@@ -29,6 +29,11 @@ Usage:
   stratum demo [--http-port 8000] [--grpc-port 8001] [--once]
       Build the bundled example models, serve them, answer a request over REST and gRPC,
       print curl commands, and serve until Ctrl-C (--once: exit after the check).
+  stratum train <spec.yaml|spec.json> [--database-url …] [--artifacts-url …] [--json] [--actor name]
+      Run a training spec in this process: read and check the data, record a run (params,
+      metrics by step, dataset version and profile, code version, artifacts), train, evaluate on
+      the held-out split and, when the spec says so, register the model (features and model as
+      one ONNX graph) with its lineage. Progress on stderr, a summary table on stdout.
   stratum models push <file.onnx> --name <model> [--description …] [--tag t]… [--metric k=v]… [--alias a]
   stratum models list [--name substr] [--tag t] [--limit n] | stratum models show <model>
   stratum alias set <model> <alias> <version> [--reason …] [--if-match <etag>]
@@ -105,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     const { loadConfig } = await import('../config/load-config.ts');
     return group({ argv: rest, defaultUrl: loadConfig().apiUrl });
   }
+  if (command === 'train') return train(rest);
   if (command !== 'serve' && command !== 'demo') {
     process.stderr.write(`stratum: unknown command "${command}"\n\n${HELP}`);
     return 2;
@@ -126,6 +132,37 @@ async function main(argv: string[]): Promise<number> {
   // The demo narrates what happens; the server's info lines would drown it (ask for debug to see them).
   const quiet = config.logLevel === 'info' ? createLogger({ level: 'warn' }) : logger;
   return runDemo({ config, logger: quiet, once: values.once === true });
+}
+
+const TRAIN_FLAGS = {
+  'database-url': { type: 'string' },
+  'artifacts-url': { type: 'string' },
+  'log-level': { type: 'string' },
+  json: { type: 'boolean' },
+  actor: { type: 'string' },
+} as const;
+
+async function train(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: TRAIN_FLAGS, strict: true, allowPositionals: true });
+  const [specPath, ...extra] = positionals;
+  if (specPath === undefined || extra.length > 0) {
+    throw new CliUsageError('expected exactly one training spec file', 'stratum train <spec.yaml|spec.json> [--json]');
+  }
+  const [{ loadConfig }, { createLogger }, { trainFromFile }] = await Promise.all([
+    import('../config/index.ts'),
+    import('../logging/logger.ts'),
+    import('./train.ts'),
+  ]);
+  const config = loadConfig({ overrides: overridesFrom(values) });
+  // Progress and the summary tell the story; the store's info lines would interleave with them.
+  const logger = createLogger({ level: values['log-level'] === undefined ? 'warn' : (config.logLevel as LogLevel) });
+  return trainFromFile({
+    specPath,
+    config,
+    logger,
+    ...(values.json === true && { json: true }),
+    ...(values.actor !== undefined && { actor: values.actor }),
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -165,9 +165,34 @@ export interface RunFinish {
   readonly artifacts?: readonly RunArtifact[];
 }
 
+/** A version of a dataset: the content hash of what a run read, with its profile. Immutable. */
+export interface DatasetVersionRecord {
+  /** The content hash, e.g. `sha256:…`. */
+  readonly version: string;
+  /** What the data is called (the run's dataset name). */
+  readonly name: string;
+  /** Where it was read from (a file path or a query). */
+  readonly source: string;
+  readonly numRows: number;
+  /** Opaque JSON to the store: the profile taken when the version was first recorded. */
+  readonly profile: unknown;
+  readonly createdAt: number;
+  readonly createdBy: string;
+}
+
+/** Fields of a dataset version to record. */
+export interface NewDatasetVersion {
+  readonly version: string;
+  readonly name: string;
+  readonly source: string;
+  readonly numRows: number;
+  readonly profile: unknown;
+  readonly by: string;
+}
+
 /** A change another replica must react to. */
 export interface StoreChange {
-  readonly kind: 'model' | 'version' | 'alias' | 'deployment' | 'run';
+  readonly kind: 'model' | 'version' | 'alias' | 'deployment' | 'run' | 'dataset';
   /** Model name (model, version, alias), deployment name or run id. */
   readonly name: string;
 }
@@ -296,7 +321,17 @@ export interface MetadataStore {
   /** Ordered by key, then step; only `key` when given. */
   runMetrics(runId: string, options?: { key?: string }): Promise<readonly RunMetric[]>;
 
-  /** Every artifact digest a version refers to (for garbage collection). */
+  /**
+   * Records a dataset version; recording one that exists returns the existing record unchanged (the
+   * version is a content hash, so the same version is the same data).
+   */
+  recordDatasetVersion(dataset: NewDatasetVersion): Promise<DatasetVersionRecord>;
+  /** NOT_FOUND (naming the version) when there is no such dataset version. */
+  getDatasetVersion(version: string): Promise<DatasetVersionRecord>;
+  /** Newest first; filtered by name. */
+  listDatasetVersions(options?: PageOptions & { name?: string }): Promise<Page<DatasetVersionRecord>>;
+
+  /** Every artifact digest a version or a run refers to (for garbage collection). */
   referencedArtifacts(): Promise<ReadonlySet<string>>;
 
   /**

@@ -25,6 +25,7 @@ import type {
   VersionRecord,
 } from './metadata-store.ts';
 import { cursorKey, pageLimit, toPage } from './page-cursor.ts';
+import { datasetMethods } from './dataset-rows.ts';
 import { runMethods } from './run-rows.ts';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.ts';
 import {
@@ -817,10 +818,18 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
       }),
 
     ...runMethods({ driver, write }),
+    ...datasetMethods({ driver, write }),
 
     referencedArtifacts: async () => {
       const rows = await driver.query<{ artifact_digest: string }>('SELECT DISTINCT artifact_digest FROM versions');
-      return new Set(rows.map((row) => row.artifact_digest));
+      const referenced = new Set(rows.map((row) => row.artifact_digest));
+      // What runs produced (models, feature specs, checkpoints) is kept as long as the run is.
+      for (const run of await driver.query<{ artifacts: string }>(
+        "SELECT artifacts FROM runs WHERE artifacts <> '[]'",
+      )) {
+        for (const artifact of JSON.parse(run.artifacts) as { digest: string }[]) referenced.add(artifact.digest);
+      }
+      return referenced;
     },
 
     onChange: (listener) => feed.subscribe(listener),

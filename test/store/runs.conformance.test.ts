@@ -217,6 +217,65 @@ function conformance(name: 'sqlite' | 'postgres', makeEngine: () => Engine): voi
       await rejectsWith(store.finishRun({ id, status: 'succeeded' }), 'NOT_FOUND', named);
       await rejectsWith(store.runMetrics(id), 'NOT_FOUND', named);
     });
+
+    test("a run's artifacts count as referenced, so garbage collection keeps them", async () => {
+      const digest = 'ab'.repeat(32);
+      const run = await store.createRun({ name: unique('gc-'), by: 'test' });
+      assert.equal((await store.referencedArtifacts()).has(digest), false);
+      await store.finishRun({ id: run.id, status: 'succeeded', artifacts: [{ name: 'model.onnx', digest, size: 3 }] });
+      assert.equal((await store.referencedArtifacts()).has(digest), true);
+    });
+
+    test('a dataset version is recorded once with its profile, found by hash and listed by name', async () => {
+      const name = unique('data-');
+      const version = `sha256:${randomUUID().replaceAll('-', '')}`;
+      const profile = { rows: 3, columns: { x: { count: 3, mean: 2 } } };
+      const recorded = await store.recordDatasetVersion({
+        version,
+        name,
+        source: 'x.csv',
+        numRows: 3,
+        profile,
+        by: 'me',
+      });
+      assert.deepEqual(recorded.profile, profile);
+      assert.equal(recorded.numRows, 3);
+      // The hash names the content: recording it again changes nothing and returns the first record.
+      const again = await store.recordDatasetVersion({
+        version,
+        name,
+        source: 'y.csv',
+        numRows: 3,
+        profile: {},
+        by: 'other',
+      });
+      assert.deepEqual(again, recorded);
+      assert.deepEqual(await store.getDatasetVersion(version), recorded);
+
+      const second = `sha256:${randomUUID().replaceAll('-', '')}`;
+      await store.recordDatasetVersion({ version: second, name, source: 'x.csv', numRows: 5, profile, by: 'me' });
+      const first = await store.listDatasetVersions({ name, limit: 1 });
+      assert.deepEqual(
+        first.items.map((d) => d.version),
+        [second],
+      );
+      assert.ok(first.nextCursor !== undefined);
+      const rest = await store.listDatasetVersions({ name, limit: 1, cursor: first.nextCursor });
+      assert.deepEqual(
+        rest.items.map((d) => d.version),
+        [version],
+      );
+      await rejectsWith(
+        store.getDatasetVersion('sha256:nope'),
+        'NOT_FOUND',
+        /dataset version "sha256:nope" does not exist/,
+      );
+      await rejectsWith(
+        store.recordDatasetVersion({ version: 'v', name, source: 's', numRows: -1, profile, by: 'me' }),
+        'BAD_REQUEST',
+        /numRows/,
+      );
+    });
   });
 }
 

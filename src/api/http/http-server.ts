@@ -15,6 +15,7 @@ import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-respo
 import { type Authorizer, permissionFor } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { type ManagementRoutesOptions, registerManagementRoutes } from './management-routes.ts';
+import { registerDatasetRoutes } from './dataset-routes.ts';
 import { registerRunRoutes } from './run-routes.ts';
 
 /** Options of {@link createHttpServer}. */
@@ -136,6 +137,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   if (options.management !== undefined) {
     registerManagementRoutes(app, options.management);
     registerRunRoutes(app, { store: options.management.registry.store });
+    registerDatasetRoutes(app, { store: options.management.registry.store });
   }
 
   app.post('/v2/repository/index', async (req) => {

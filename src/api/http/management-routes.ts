@@ -47,7 +47,8 @@ function param(request: FastifyRequest, key: keyof Params): string {
   return (request.params as Params)[key] as string;
 }
 
-function versionOf(request: FastifyRequest): number {
+/** The `:version` path parameter as a positive integer (BAD_REQUEST otherwise). */
+export function versionOf(request: FastifyRequest): number {
   const raw = param(request, 'version');
   const parsed = versionParam.safeParse(raw);
   if (!parsed.success || !/^\d+$/.test(raw)) {

@@ -67,6 +67,9 @@ export const GcBody = z
   })
   .strict();
 
+// Dataset versions.
+export const DatasetVersionsQuery = z.object({ ...PageQuery, name: z.string().min(1).max(256).optional() }).strict();
+
 // Tracked runs.
 export const RunStatusSchema = z.enum(['running', 'succeeded', 'failed']);
 export const RunsQuery = z

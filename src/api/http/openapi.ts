@@ -26,6 +26,7 @@ import {
   RunMetricsBody,
   RunMetricsQuery,
   RunsQuery,
+  DatasetVersionsQuery,
   VersionsQuery,
 } from './management-schemas.ts';
 
@@ -33,7 +34,7 @@ interface Operation {
   readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   readonly path: string;
   readonly summary: string;
-  readonly tag: 'models' | 'versions' | 'aliases' | 'deployments' | 'runs' | 'meta';
+  readonly tag: 'models' | 'versions' | 'aliases' | 'deployments' | 'runs' | 'datasets' | 'meta';
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType | 'onnx';
   readonly status: number;
@@ -304,6 +305,31 @@ export const MANAGEMENT_OPERATIONS: readonly Operation[] = Object.freeze([
     status: 200,
     etag: true,
     errors: ['DEPLOYMENT_NOT_FOUND', 'ROLLOUT_CONFLICT'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/datasets',
+    summary: 'List dataset versions (content hash, source, rows, profile), newest first',
+    tag: 'datasets',
+    query: DatasetVersionsQuery,
+    status: 200,
+    errors: COMMON,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/datasets/{version}',
+    summary: 'Show a dataset version with its profile',
+    tag: 'datasets',
+    status: 200,
+    errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/models/{model}/versions/{version}/profile',
+    summary: "A version's reference profile: the profile of the dataset version it was trained on",
+    tag: 'versions',
+    status: 200,
+    errors: ['BAD_REQUEST', 'MODEL_NOT_FOUND', 'VERSION_NOT_FOUND', 'NOT_FOUND'],
   },
   {
     method: 'get',

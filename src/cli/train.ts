@@ -1,0 +1,155 @@
+/**
+ * `stratum train <spec.yaml|json>`: runs a training spec in this process against the configured
+ * metadata store and artifact folder (the embedded SQLite default, or a shared PostgreSQL), with a
+ * progress line on stderr and a summary table on stdout (`--json`: the result as JSON). A running
+ * server sharing the store sees the new run and version through its change feed.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { openArtifactStore } from '../artifacts/open-artifact-store.ts';
+import type { Config } from '../config/index.ts';
+import { StratumError } from '../errors/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import { createRegistry } from '../registry/registry.ts';
+import { openMetadataStore } from '../store/open-metadata-store.ts';
+import { runTraining, type TrainingEvent, type TrainingResult } from '../train/run/run-training.ts';
+import { parseTrainSpec, type TrainSpec } from '../train/run/train-spec.ts';
+import { createProgressLine, type ProgressLine } from './commands/progress-line.ts';
+import { formatTable } from './commands/table.ts';
+
+/** Options of {@link trainFromFile}. */
+export interface TrainFromFileOptions {
+  readonly specPath: string;
+  readonly config: Readonly<Config>;
+  readonly logger: Logger;
+  /** Recorded as the author. @default 'cli' */
+  readonly actor?: string;
+  /** Print the result as JSON instead of a table. */
+  readonly json?: boolean;
+  readonly stdout?: NodeJS.WritableStream;
+  readonly stderr?: NodeJS.WritableStream;
+}
+
+/** Reads and validates a spec file (YAML or JSON), naming the file in every error. */
+export async function readTrainSpec(path: string): Promise<TrainSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new StratumError('NOT_FOUND', `${path}: cannot read the training spec (${(error as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new StratumError('BAD_REQUEST', `${path}: not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  return parseTrainSpec(raw, `training spec ${path}`);
+}
+
+/** The git commit of the folder, when it is in a repository. */
+export async function gitCommit(folder: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd: folder, timeout: 5000 });
+    return stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the spec at `specPath` and prints the outcome; resolves with the exit code. */
+export async function trainFromFile(options: TrainFromFileOptions): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const specPath = resolve(options.specPath);
+  const spec = await readTrainSpec(specPath);
+  const { config, logger } = options;
+  const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
+  try {
+    const artifacts = await openArtifactStore({ url: config.artifactsUrl });
+    const registry = createRegistry({ store, artifacts, logger, maxArtifactBytes: config.bodyLimitBytes });
+    const progress = createProgressLine(stderr);
+    const codeVersion = await gitCommit(process.cwd());
+    const result = await runTraining(spec, {
+      store,
+      artifacts,
+      registry,
+      by: options.actor ?? 'cli',
+      baseDir: process.cwd(),
+      ...(codeVersion !== undefined && { codeVersion }),
+      onEvent: progressReporter(progress),
+    }).finally(() => progress.done());
+    stdout.write(options.json === true ? `${JSON.stringify(resultJson(result), null, 2)}\n` : summary(result));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function resultJson(result: TrainingResult): unknown {
+  return { run: result.run, metrics: result.metrics, evaluation: result.evaluation, version: result.version };
+}
+
+const BAR_WIDTH = 24;
+
+/** Turns run events into one progress line: rows read, then a bar over the training steps. */
+function progressReporter(progress: ProgressLine): (event: TrainingEvent) => void {
+  const started = Date.now();
+  let trainStarted = 0;
+  let lastTrainLine = 0;
+  return (event) => {
+    switch (event.phase) {
+      case 'read':
+        progress.update(`reading data: ${event.rows.toLocaleString('en-US')} rows`);
+        return;
+      case 'features':
+        progress.update(
+          `features: ${event.numFeatures} from ${event.trainRows.toLocaleString('en-US')} training rows (${event.validationRows.toLocaleString('en-US')} held out)`,
+        );
+        trainStarted = Date.now();
+        return;
+      case 'train': {
+        // A line per step would flood a log; a few per second are plenty on a terminal too.
+        const now = Date.now();
+        if (event.step < event.total && now - lastTrainLine < 250) return;
+        lastTrainLine = now;
+        const done = Math.round((event.step / event.total) * BAR_WIDTH);
+        const elapsed = (Date.now() - trainStarted) / 1000;
+        const eta = event.step === 0 ? 0 : (elapsed / event.step) * (event.total - event.step);
+        const losses = `loss ${event.trainLoss.toFixed(4)}${event.validationLoss === undefined ? '' : `  val ${event.validationLoss.toFixed(4)}`}`;
+        progress.update(
+          `training [${'#'.repeat(done)}${'.'.repeat(BAR_WIDTH - done)}] ${event.step}/${event.total}  ${losses}  ${elapsed.toFixed(1)}s, eta ${eta.toFixed(1)}s`,
+        );
+        return;
+      }
+      case 'evaluate':
+        progress.update('evaluating on the held-out split');
+        return;
+      case 'register':
+        progress.update(`registered ${event.model} version ${event.version} (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+        return;
+      case 'run':
+        return;
+    }
+  };
+}
+
+function summary(result: TrainingResult): string {
+  const { run } = result;
+  const rows: string[][] = [
+    ['run', `${run.name} (${run.id})`],
+    ['status', run.status],
+    ['dataset version', run.datasetVersion ?? ''],
+    ['duration', `${(((run.finishedAt ?? run.startedAt) - run.startedAt) / 1000).toFixed(1)} s`],
+    ...Object.entries(run.metrics).map(([key, value]) => [key, formatMetric(value)]),
+  ];
+  if (result.version !== undefined) rows.push(['registered', `${result.version.model} version ${result.version.version}`]);
+  return formatTable({ columns: ['field', 'value'], rows });
+}
+
+function formatMetric(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(4);
+}

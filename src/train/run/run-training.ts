@@ -1,0 +1,276 @@
+/**
+ * One tracked training run, from a parsed spec to (optionally) a registered model version:
+ * read and check the data (its content hash is the dataset version), profile it, split it, fit the
+ * features on the training split, train, evaluate on the held-out split, export features + model
+ * as one ONNX graph, store the artifacts, register. Everything after the run is created is
+ * recorded: metrics by step, the summary metrics and artifacts, or the error of a failed run. The
+ * version is registered last (its alias after it), so a failure leaves nothing half-registered.
+ */
+import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
+import { profileDataset } from '../../data/profile/index.ts';
+import { StratumError } from '../../errors/index.ts';
+import { fitFeatures } from '../../features/fit.ts';
+import type { FittedFeatures } from '../../features/fitted-features.ts';
+import { transformBatch } from '../../features/transform.ts';
+import { mulberry32 } from '../../random/mulberry32.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { MetadataStore, RunArtifact, RunRecord, VersionRecord } from '../../store/metadata-store.ts';
+import { evaluateClassifier, evaluateRegressor } from '../metrics/evaluate.ts';
+import { exportPipelineModel } from '../pipeline/export-pipeline.ts';
+import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
+import { trainModel, type TrainStep } from './train-model.ts';
+import type { TrainSpec } from './train-spec.ts';
+
+/** What a run reports as it goes (for progress bars and logs). */
+export type TrainingEvent =
+  | { readonly phase: 'read'; readonly rows: number }
+  | { readonly phase: 'run'; readonly runId: string; readonly datasetVersion: string }
+  | { readonly phase: 'features'; readonly numFeatures: number; readonly trainRows: number; readonly validationRows: number }
+  | ({ readonly phase: 'train' } & TrainStep)
+  | { readonly phase: 'evaluate' }
+  | { readonly phase: 'register'; readonly model: string; readonly version: number };
+
+/** Where a run is recorded and its model registered. */
+export interface TrainingContext {
+  readonly store: MetadataStore;
+  readonly artifacts: ArtifactStore;
+  /** Needed only when the spec registers the model. */
+  readonly registry?: Registry;
+  /** Recorded as the author of the run, dataset version and model version. */
+  readonly by: string;
+  /** Folder that relative paths in the spec are resolved against (the CLI uses the working directory, as DuckDB does for paths inside queries). */
+  readonly baseDir: string;
+  /** The git commit of the code, when there is one. */
+  readonly codeVersion?: string;
+  readonly onEvent?: (event: TrainingEvent) => void;
+}
+
+/** The result of a successful run. */
+export interface TrainingResult {
+  readonly run: RunRecord;
+  /** Summary metrics on the held-out split. */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** The full evaluation report (confusion matrix, per class scores, calibration…). */
+  readonly evaluation: unknown;
+  /** The registered version, when the spec registers. */
+  readonly version?: VersionRecord;
+  /** The exported ONNX model. */
+  readonly onnx: Uint8Array;
+  readonly fitted: FittedFeatures;
+}
+
+/** Metric values are written in batches of this many steps (one transaction each). */
+const METRIC_FLUSH_STEPS = 50;
+
+/**
+ * Runs a training spec. Bad data is refused with a BAD_REQUEST naming the file, row and column; once
+ * the run exists, any failure finishes it as `failed` with the error before rethrowing.
+ */
+export async function runTraining(spec: TrainSpec, context: TrainingContext): Promise<TrainingResult> {
+  const { store, by } = context;
+  if (spec.register !== undefined && context.registry === undefined) {
+    throw new StratumError('INTERNAL', 'the spec registers its model but no registry was given');
+  }
+  // A file's version is known before it is read, so a run exists (and records the failure) even
+  // when the file turns out to be bad; a query's version is the hash of what it returned.
+  const knownVersion = await fileSourceVersion(spec.data.source, context.baseDir);
+  let run: RunRecord | undefined;
+  const startRun = async (datasetVersion: string): Promise<RunRecord> => {
+    const created = await store.createRun({
+      name: spec.name,
+      params: { ...spec } as Record<string, unknown>,
+      datasetVersion,
+      by,
+      ...(context.codeVersion !== undefined && { codeVersion: context.codeVersion }),
+    });
+    context.onEvent?.({ phase: 'run', runId: created.id, datasetVersion });
+    return created;
+  };
+  if (knownVersion !== undefined) run = await startRun(knownVersion);
+  try {
+    const data = await readTrainingData({
+      spec,
+      baseDir: context.baseDir,
+      onRows: (rows) => context.onEvent?.({ phase: 'read', rows }),
+    });
+    run ??= await startRun(data.version);
+    return await trainAndRecord({ spec, context, data, run });
+  } catch (error) {
+    if (run !== undefined) {
+      const message = error instanceof Error ? error.message : String(error);
+      await store.finishRun({ id: run.id, status: 'failed', error: message }).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+async function trainAndRecord(args: {
+  spec: TrainSpec;
+  context: TrainingContext;
+  data: TrainingData;
+  run: RunRecord;
+}): Promise<TrainingResult> {
+  const { spec, context, data, run } = args;
+  const { store, by } = context;
+
+  const profile = await profileDataset(withLabels(data, spec.data.label));
+  await store.recordDatasetVersion({
+    version: data.version,
+    name: data.name,
+    source: data.source,
+    numRows: data.rows.length,
+    profile,
+    by,
+  });
+
+  const split = splitRows({ data, fraction: spec.split.validation, seed: spec.split.seed });
+  const fitted = await fitFeatures(spec.features, split.train.rows);
+  const trainMatrix = transformBatch(fitted, split.train.rows);
+  const validationMatrix = transformBatch(fitted, split.validation.rows);
+  const numFeatures = fitted.featureNames.length;
+  context.onEvent?.({
+    phase: 'features',
+    numFeatures,
+    trainRows: split.train.rows.length,
+    validationRows: split.validation.rows.length,
+  });
+
+  const pending: { key: string; step: number; value: number }[] = [];
+  const numClasses = spec.model.objective === 'regression' ? 0 : data.classes.length;
+  const trained = trainModel({
+    model: spec.model,
+    numFeatures,
+    numClasses,
+    train: { features: trainMatrix.data, labels: split.train.labels },
+    validation: { features: validationMatrix.data, labels: split.validation.labels },
+    onStep: (step) => {
+      pending.push({ key: 'train_loss', step: step.step, value: step.trainLoss });
+      if (step.validationLoss !== undefined) {
+        pending.push({ key: 'validation_loss', step: step.step, value: step.validationLoss });
+      }
+      context.onEvent?.({ phase: 'train', ...step });
+    },
+  });
+  while (pending.length > 0) {
+    const batch = pending.splice(0, METRIC_FLUSH_STEPS * 2);
+    await store.logRunMetrics(run.id, batch);
+  }
+
+  context.onEvent?.({ phase: 'evaluate' });
+  const outputs = trained.predict(validationMatrix.data);
+  const evaluation =
+    spec.model.objective === 'regression'
+      ? evaluateRegressor({ targets: split.validation.labels, predictions: outputs })
+      : evaluateClassifier({ labels: split.validation.labels, probabilities: outputs, numClasses });
+  const metrics = summaryMetrics(evaluation);
+  const allMetrics = { ...metrics, steps: trained.steps, best_step: trained.bestStep, train_rows: split.train.rows.length };
+
+  const onnx = exportPipelineModel({ fitted, model: trained.pipelineModel, name: spec.name.replaceAll('-', '_') });
+  const encoder = new TextEncoder();
+  const artifacts: RunArtifact[] = [];
+  for (const [name, bytes] of [
+    ['model.onnx', onnx],
+    ['features.json', encoder.encode(JSON.stringify(fitted))],
+    ['evaluation.json', encoder.encode(JSON.stringify({ classes: data.classes, ...evaluation }))],
+  ] as const) {
+    const stored = await context.artifacts.put(bytes);
+    artifacts.push({ name, digest: stored.digest, size: stored.size });
+  }
+
+  const version = spec.register === undefined ? undefined : await register({ spec, context, run, onnx, metrics, data });
+  const finished = await store.finishRun({ id: run.id, status: 'succeeded', metrics: allMetrics, artifacts });
+  return { run: finished, metrics, evaluation, onnx, fitted, ...(version !== undefined && { version }) };
+}
+
+/** The scalar metrics of a report, named as runs and versions record them. */
+function summaryMetrics(
+  report: ReturnType<typeof evaluateClassifier> | ReturnType<typeof evaluateRegressor>,
+): Record<string, number> {
+  if (report.task === 'regression') return { rmse: report.rmse, mae: report.mae, r2: report.r2 };
+  return {
+    accuracy: report.accuracy,
+    log_loss: report.logLoss,
+    f1_macro: report.macro.f1,
+    precision_macro: report.macro.precision,
+    recall_macro: report.macro.recall,
+    ...(report.rocAuc !== null && { roc_auc: report.rocAuc }),
+    ...(report.prAuc !== null && { pr_auc: report.prAuc }),
+  };
+}
+
+async function register(args: {
+  spec: TrainSpec;
+  context: TrainingContext;
+  run: RunRecord;
+  onnx: Uint8Array;
+  metrics: Record<string, number>;
+  data: TrainingData;
+}): Promise<VersionRecord> {
+  const { spec, context, run, onnx, metrics, data } = args;
+  const registry = context.registry as Registry;
+  const target = spec.register as NonNullable<TrainSpec['register']>;
+  const version = await registry.pushVersion({
+    model: target.model,
+    bytes: onnx,
+    by: context.by,
+    description: target.description ?? `trained by run ${run.id} (${spec.name})`,
+    metrics,
+    lineage: { runId: run.id, datasetVersion: data.version, source: data.source },
+    ...(target.tags !== undefined && { tags: target.tags }),
+  });
+  if (target.alias !== undefined) {
+    try {
+      await registry.setAlias({
+        model: target.model,
+        alias: target.alias,
+        version: version.version,
+        by: context.by,
+        reason: `run ${run.id}`,
+      });
+    } catch (error) {
+      // The version was registered for this alias: without it the run failed, so take it back.
+      await registry.deleteVersion(target.model, version.version).catch(() => undefined);
+      throw error;
+    }
+  }
+  context.onEvent?.({ phase: 'register', model: target.model, version: version.version });
+  return version;
+}
+
+/** The rows with their label put back (as read), so the profile covers the label too. */
+function* withLabels(data: TrainingData, label: string): Generator<TrainingRow> {
+  for (const [i, row] of data.rows.entries()) {
+    const value = data.labels[i] as number;
+    yield { ...row, [label]: data.classes.length === 0 ? value : data.classes[value] };
+  }
+}
+
+interface Split {
+  readonly rows: TrainingRow[];
+  readonly labels: Float32Array;
+}
+
+/** A seeded random split: each row is held out with probability `fraction`. */
+function splitRows(args: { data: TrainingData; fraction: number; seed: number }): { train: Split; validation: Split } {
+  const { data, fraction, seed } = args;
+  const random = mulberry32(seed);
+  const held: boolean[] = data.rows.map(() => random() < fraction);
+  const count = held.filter(Boolean).length;
+  if (count === 0 || count === data.rows.length) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `${data.source}: ${data.rows.length} rows are too few to hold out a validation split of ${fraction} (one side is empty)`,
+    );
+  }
+  const pick = (want: boolean): Split => {
+    const rows: TrainingRow[] = [];
+    const labels = new Float32Array(want ? count : data.rows.length - count);
+    data.rows.forEach((row, i) => {
+      if (held[i] !== want) return;
+      labels[rows.length] = data.labels[i] as number;
+      rows.push(row);
+    });
+    return { rows, labels };
+  };
+  return { train: pick(false), validation: pick(true) };
+}

@@ -1,0 +1,108 @@
+/**
+ * The model step of a training run, one entry per model kind: train on the feature matrix with a
+ * validation split for early stopping, report a loss per step, and predict what the exported graph
+ * would (for the held-out evaluation). Adding a kind is one entry here and one in the spec.
+ */
+import { trainGbdt } from '../gbdt/train-gbdt.ts';
+import { predictGbdt } from '../gbdt/predict.ts';
+import { predictLinear } from '../linear/predict-linear.ts';
+import { trainLinear } from '../linear/train-linear.ts';
+import type { PipelineModel } from '../pipeline/export-pipeline.ts';
+import type { TrainSpec } from './train-spec.ts';
+
+/** A feature matrix with its labels. */
+export interface LabelledMatrix {
+  /** Row-major `N × numFeatures`. */
+  readonly features: Float32Array;
+  readonly labels: Float32Array;
+}
+
+/** One step (epoch or boosting round) of training. */
+export interface TrainStep {
+  /** 1-based. */
+  readonly step: number;
+  /** Steps requested. */
+  readonly total: number;
+  readonly trainLoss: number;
+  readonly validationLoss?: number;
+}
+
+/** Options of {@link trainModel}. */
+export interface TrainModelOptions {
+  readonly model: TrainSpec['model'];
+  readonly numFeatures: number;
+  /** Classes (2 for binary); 0 for regression. */
+  readonly numClasses: number;
+  readonly train: LabelledMatrix;
+  readonly validation: LabelledMatrix;
+  readonly onStep?: (step: TrainStep) => void;
+}
+
+/** A trained model, ready to export and to evaluate. */
+export interface TrainedModel {
+  readonly pipelineModel: PipelineModel;
+  /** Steps run (early stopping may end before the budget). */
+  readonly steps: number;
+  /** The step whose model was kept. */
+  readonly bestStep: number;
+  /** What the exported graph's float output gives: values `N × 1` or probabilities `N × K`. */
+  predict(features: Float32Array): Float32Array;
+}
+
+/** Trains the spec's model. */
+export function trainModel(options: TrainModelOptions): TrainedModel {
+  const { model, numFeatures, train, validation, onStep } = options;
+  if (model.kind === 'gbdt') {
+    const { earlyStoppingRounds, maxLeaves, ...params } = model.params;
+    const trained = trainGbdt({
+      features: train.features,
+      numFeatures,
+      labels: train.labels,
+      objective: model.objective,
+      ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
+      params: {
+        ...params,
+        ...(maxLeaves !== undefined && { maxLeaves }),
+        ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
+        validation,
+      },
+      onProgress: (p) =>
+        onStep?.({
+          step: p.round,
+          total: p.numTrees,
+          trainLoss: p.trainLoss,
+          ...(p.validationLoss !== undefined && { validationLoss: p.validationLoss }),
+        }),
+    });
+    const losses = trained.validationLoss;
+    const best = losses.length === 0 ? trained.roundsTrained : losses.indexOf(Math.min(...losses)) + 1;
+    return {
+      pipelineModel: { kind: 'gbdt', model: trained },
+      steps: Math.max(losses.length, trained.roundsTrained),
+      bestStep: Math.min(best, trained.roundsTrained),
+      predict: (features) => predictGbdt(trained, features).outputs,
+    };
+  }
+  const { earlyStoppingRounds, ...params } = model.params;
+  const trained = trainLinear({
+    features: train.features,
+    numFeatures,
+    labels: train.labels,
+    objective: model.objective,
+    ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
+    params: { ...params, ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }), validation },
+    onProgress: (entry) =>
+      onStep?.({
+        step: entry.epoch,
+        total: params.epochs,
+        trainLoss: entry.loss,
+        ...(entry.validationLoss !== undefined && { validationLoss: entry.validationLoss }),
+      }),
+  });
+  return {
+    pipelineModel: { kind: 'linear', model: trained },
+    steps: trained.history.length,
+    bestStep: trained.bestEpoch,
+    predict: (features) => predictLinear(trained, { features }).values,
+  };
+}
