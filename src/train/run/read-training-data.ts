@@ -54,14 +54,18 @@ function resolvePath(path: string, baseDir: string): string {
 }
 
 function describeSource(source: DataSource, baseDir: string): string {
-  if (source.format === 'sql' || source.format === 'postgres') return `${source.format} query ${JSON.stringify(source.query)}`;
+  if (source.format === 'sql' || source.format === 'postgres')
+    return `${source.format} query ${JSON.stringify(source.query)}`;
   return resolvePath(source.path, baseDir);
 }
 
 async function openSource(source: DataSource, baseDir: string): Promise<Dataset<Record<string, unknown>>> {
   switch (source.format) {
     case 'csv':
-      return csvDataset(resolvePath(source.path, baseDir), source.schema === undefined ? {} : { schema: source.schema });
+      return csvDataset(
+        resolvePath(source.path, baseDir),
+        source.schema === undefined ? {} : { schema: source.schema },
+      );
     case 'jsonl':
       return jsonlDataset(resolvePath(source.path, baseDir));
     case 'parquet':
@@ -117,11 +121,19 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
     const kept: TrainingRow = {};
     for (const column of columns) {
       if (!(column in row)) {
-        throw badRow(at, `no column ${JSON.stringify(column)} (the row has ${Object.keys(row).map((c) => JSON.stringify(c)).join(', ')})`);
+        throw badRow(
+          at,
+          `no column ${JSON.stringify(column)} (the row has ${Object.keys(row)
+            .map((c) => JSON.stringify(c))
+            .join(', ')})`,
+        );
       }
       const value = row[column];
       if (numberColumns.has(column) && typeof value === 'number' && !Number.isFinite(value)) {
-        throw badRow(at, `column ${JSON.stringify(column)}: ${value} is not a feature value (leave the cell empty for a missing value)`);
+        throw badRow(
+          at,
+          `column ${JSON.stringify(column)}: ${value} is not a feature value (leave the cell empty for a missing value)`,
+        );
       }
       kept[column] = value;
     }
@@ -143,7 +155,8 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
     labels,
     classes,
     version: version as string,
-    name: spec.data.name ?? (source.format === 'sql' || source.format === 'postgres' ? spec.name : basename(source.path)),
+    name:
+      spec.data.name ?? (source.format === 'sql' || source.format === 'postgres' ? spec.name : basename(source.path)),
     source: where,
   };
 }
@@ -156,11 +169,10 @@ function compareLabels(a: LabelValue, b: LabelValue): number {
 }
 
 /** Class indices for classifiers (values sorted, or `positive` as class 1), targets for regression. */
-function encodeLabels(args: {
-  values: readonly unknown[];
-  spec: TrainSpec;
-  where: string;
-}): { labels: Float32Array; classes: LabelValue[] } {
+function encodeLabels(args: { values: readonly unknown[]; spec: TrainSpec; where: string }): {
+  labels: Float32Array;
+  classes: LabelValue[];
+} {
   const { values, spec, where } = args;
   const column = JSON.stringify(spec.data.label);
   const labels = new Float32Array(values.length);
@@ -168,7 +180,10 @@ function encodeLabels(args: {
   if (objective === 'regression') {
     values.forEach((value, i) => {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw badRow(`${where}: row ${i + 1}`, `column ${column}: a regression label must be a finite number, got ${JSON.stringify(value)}`);
+        throw badRow(
+          `${where}: row ${i + 1}`,
+          `column ${column}: a regression label must be a finite number, got ${JSON.stringify(value)}`,
+        );
       }
       labels[i] = value;
     });
@@ -176,7 +191,10 @@ function encodeLabels(args: {
   }
   for (const [i, value] of values.entries()) {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw badRow(`${where}: row ${i + 1}`, `column ${column}: a class label must be a string, number or boolean, got ${JSON.stringify(value)}`);
+      throw badRow(
+        `${where}: row ${i + 1}`,
+        `column ${column}: a class label must be a string, number or boolean, got ${JSON.stringify(value)}`,
+      );
     }
   }
   const distinct = [...new Set(values as LabelValue[])].sort(compareLabels);
@@ -191,14 +209,20 @@ function encodeLabels(args: {
     const positive = spec.data.positive;
     if (positive !== undefined) {
       if (!distinct.includes(positive)) {
-        throw new StratumError('BAD_REQUEST', `data.positive: ${JSON.stringify(positive)} never occurs in column ${column} (values: ${distinct.map((d) => JSON.stringify(d)).join(', ')})`);
+        throw new StratumError(
+          'BAD_REQUEST',
+          `data.positive: ${JSON.stringify(positive)} never occurs in column ${column} (values: ${distinct.map((d) => JSON.stringify(d)).join(', ')})`,
+        );
       }
       classes = [distinct.find((d) => d !== positive) as LabelValue, positive];
       if (distinct.length > 2) classes = [`not ${String(positive)}`, positive];
     } else if (distinct.length > 2) {
       throw new StratumError(
         'BAD_REQUEST',
-        `${where}: column ${column}: a binary label has ${distinct.length} values (${distinct.slice(0, 5).map((d) => JSON.stringify(d)).join(', ')}…); set data.positive or use objective multiclass`,
+        `${where}: column ${column}: a binary label has ${distinct.length} values (${distinct
+          .slice(0, 5)
+          .map((d) => JSON.stringify(d))
+          .join(', ')}…); set data.positive or use objective multiclass`,
       );
     }
     const positiveValue = classes[1] as LabelValue;

@@ -16,7 +16,7 @@ import { mulberry32 } from '../../random/mulberry32.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { MetadataStore, RunArtifact, RunRecord, VersionRecord } from '../../store/metadata-store.ts';
 import { evaluateClassifier, evaluateRegressor } from '../metrics/evaluate.ts';
-import { exportPipelineModel } from '../pipeline/export-pipeline.ts';
+import { exportPipelineModel, type PipelineModel } from '../pipeline/export-pipeline.ts';
 import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
 import { trainModel, type TrainStep } from './train-model.ts';
 import type { TrainSpec } from './train-spec.ts';
@@ -25,7 +25,12 @@ import type { TrainSpec } from './train-spec.ts';
 export type TrainingEvent =
   | { readonly phase: 'read'; readonly rows: number }
   | { readonly phase: 'run'; readonly runId: string; readonly datasetVersion: string }
-  | { readonly phase: 'features'; readonly numFeatures: number; readonly trainRows: number; readonly validationRows: number }
+  | {
+      readonly phase: 'features';
+      readonly numFeatures: number;
+      readonly trainRows: number;
+      readonly validationRows: number;
+    }
   | ({ readonly phase: 'train' } & TrainStep)
   | { readonly phase: 'evaluate' }
   | { readonly phase: 'register'; readonly model: string; readonly version: number };
@@ -57,6 +62,8 @@ export interface TrainingResult {
   /** The exported ONNX model. */
   readonly onnx: Uint8Array;
   readonly fitted: FittedFeatures;
+  /** The trained model behind the features. */
+  readonly model: PipelineModel;
 }
 
 /** Metric values are written in batches of this many steps (one transaction each). */
@@ -163,7 +170,12 @@ async function trainAndRecord(args: {
       ? evaluateRegressor({ targets: split.validation.labels, predictions: outputs })
       : evaluateClassifier({ labels: split.validation.labels, probabilities: outputs, numClasses });
   const metrics = summaryMetrics(evaluation);
-  const allMetrics = { ...metrics, steps: trained.steps, best_step: trained.bestStep, train_rows: split.train.rows.length };
+  const allMetrics = {
+    ...metrics,
+    steps: trained.steps,
+    best_step: trained.bestStep,
+    train_rows: split.train.rows.length,
+  };
 
   const onnx = exportPipelineModel({ fitted, model: trained.pipelineModel, name: spec.name.replaceAll('-', '_') });
   const encoder = new TextEncoder();
@@ -179,7 +191,15 @@ async function trainAndRecord(args: {
 
   const version = spec.register === undefined ? undefined : await register({ spec, context, run, onnx, metrics, data });
   const finished = await store.finishRun({ id: run.id, status: 'succeeded', metrics: allMetrics, artifacts });
-  return { run: finished, metrics, evaluation, onnx, fitted, ...(version !== undefined && { version }) };
+  return {
+    run: finished,
+    metrics,
+    evaluation,
+    onnx,
+    fitted,
+    model: trained.pipelineModel,
+    ...(version !== undefined && { version }),
+  };
 }
 
 /** The scalar metrics of a report, named as runs and versions record them. */

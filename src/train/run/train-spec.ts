@@ -81,8 +81,22 @@ export const GbdtParamsSchema = z
   .strict();
 
 const ModelSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('linear'), objective, workers, params: LinearParamsSchema.default(LinearParamsSchema.parse({})) }).strict(),
-  z.object({ kind: z.literal('gbdt'), objective, workers, params: GbdtParamsSchema.default(GbdtParamsSchema.parse({})) }).strict(),
+  z
+    .object({
+      kind: z.literal('linear'),
+      objective,
+      workers,
+      params: LinearParamsSchema.default(LinearParamsSchema.parse({})),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('gbdt'),
+      objective,
+      workers,
+      params: GbdtParamsSchema.default(GbdtParamsSchema.parse({})),
+    })
+    .strict(),
 ]);
 
 const RegisterSchema = z
@@ -135,7 +149,10 @@ export function parseTrainSpec(input: unknown, where = 'training spec'): TrainSp
     parseFeatureSpec(spec.features);
   } catch (error) {
     if (error instanceof StratumError) {
-      throw new StratumError('BAD_REQUEST', `invalid ${where}: features: ${error.message.replace(/^invalid feature spec: /, '')}`);
+      throw new StratumError(
+        'BAD_REQUEST',
+        `invalid ${where}: features: ${error.message.replace(/^invalid feature spec: /, '')}`,
+      );
     }
     throw error;
   }

@@ -1,0 +1,298 @@
+/**
+ * A tracked training run end to end on the embedded store (SQLite + artifact folder): a CSV with
+ * numbers, missing values, categories and text → features → GBDT or logistic regression → run with
+ * metrics by step, dataset version with its profile, artifacts, a registered version with lineage
+ * and an alias, whose ONNX answers raw columns like the TypeScript reference. Then bad input: each
+ * refused with the file, row and column named, recorded as a failed run, nothing registered.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { openArtifactStore } from '../../../src/artifacts/open-artifact-store.ts';
+import type { ArtifactStore } from '../../../src/artifacts/artifact-store.ts';
+import type { DatasetProfile } from '../../../src/data/profile/index.ts';
+import { StratumError } from '../../../src/errors/index.ts';
+import { toRawColumns } from '../../../src/features/raw-columns.ts';
+import { createLogger } from '../../../src/logging/logger.ts';
+import { createRegistry, type Registry } from '../../../src/registry/registry.ts';
+import type { MetadataStore } from '../../../src/store/metadata-store.ts';
+import { openMetadataStore } from '../../../src/store/open-metadata-store.ts';
+import { predictPipeline } from '../../../src/train/pipeline/export-pipeline.ts';
+import { runTraining, type TrainingContext } from '../../../src/train/run/run-training.ts';
+import { parseTrainSpec, type TrainSpecInput } from '../../../src/train/run/train-spec.ts';
+import { tabularRows } from '../pipeline/tabular-data.ts';
+
+const folder = mkdtempSync(join(tmpdir(), 'stratum-run-training-'));
+let store: MetadataStore;
+let artifacts: ArtifactStore;
+let registry: Registry;
+let context: TrainingContext;
+
+const csvCell = (value: unknown): string => {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+};
+
+function writeCsv(name: string, header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const path = join(folder, name);
+  writeFileSync(path, [header.join(','), ...rows.map((row) => row.map(csvCell).join(','))].join('\n') + '\n');
+  return path;
+}
+
+const COLUMNS = ['age', 'income', 'city', 'review', 'label'] as const;
+let dataPath: string;
+
+function spec(overrides: Partial<TrainSpecInput> & { model?: TrainSpecInput['model'] } = {}): TrainSpecInput {
+  return {
+    name: 'reviews',
+    data: { source: { format: 'csv', path: dataPath }, label: 'label' },
+    split: { validation: 0.25, seed: 3 },
+    features: {
+      transforms: [
+        { column: 'age', transform: 'standardize' },
+        { column: 'income', transform: 'impute', indicator: true },
+        { column: 'city', transform: 'onehot', topK: 6 },
+        { column: 'review', transform: 'text', buckets: 64, ngramRange: [1, 2] },
+      ],
+    },
+    model: { kind: 'gbdt', objective: 'binary', params: { numTrees: 20, maxDepth: 3, seed: 1 } },
+    ...overrides,
+  };
+}
+
+async function rejectsWith(promise: Promise<unknown>, pattern: RegExp): Promise<StratumError> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    caught = error;
+    return true;
+  });
+  assert.ok(caught instanceof StratumError, `expected a StratumError, got ${String(caught)}`);
+  assert.equal(caught.code, 'BAD_REQUEST', caught.message);
+  assert.match(caught.message, pattern);
+  return caught;
+}
+
+before(async () => {
+  const { rows, labels } = tabularRows({ count: 1200, seed: 11 });
+  dataPath = writeCsv(
+    'reviews.csv',
+    COLUMNS,
+    rows.map((row, i) => [row['age'], row['income'], row['city'], row['review'], labels[i] === 1 ? 'good' : 'bad']),
+  );
+  store = await openMetadataStore({ url: `sqlite:${join(folder, 'stratum.db')}` });
+  artifacts = await openArtifactStore({ url: `file:${join(folder, 'artifacts')}` });
+  registry = createRegistry({ store, artifacts, logger: createLogger({ level: 'silent' }) });
+  context = { store, artifacts, registry, by: 'test', baseDir: folder, codeVersion: 'abc123' };
+});
+after(async () => {
+  await store.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+describe('a tracked training run', () => {
+  test('records params, metrics by step, dataset version + profile and artifacts, and registers with lineage', async () => {
+    const events: string[] = [];
+    const parsed = parseTrainSpec({ ...spec(), register: { model: 'reviews', alias: 'staging' } });
+    const result = await runTraining(parsed, { ...context, onEvent: (e) => events.push(e.phase) });
+
+    const run = await store.getRun(result.run.id);
+    assert.equal(run.status, 'succeeded');
+    assert.equal(run.codeVersion, 'abc123');
+    assert.deepEqual((run.params as { model: unknown }).model, parsed.model);
+    assert.match(run.datasetVersion ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.ok((run.metrics['roc_auc'] as number) > 0.75, `roc_auc ${run.metrics['roc_auc']}`);
+    assert.equal(run.metrics['steps'], 20);
+    assert.deepEqual(
+      run.artifacts.map((a) => a.name),
+      ['model.onnx', 'features.json', 'evaluation.json'],
+    );
+    const losses = await store.runMetrics(run.id, { key: 'validation_loss' });
+    assert.deepEqual(
+      losses.map((m) => m.step),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.ok(
+      (losses.at(-1)?.value as number) < (losses[0]?.value as number),
+      `validation loss falls: ${losses.map((m) => m.value.toFixed(3)).join(' ')}`,
+    );
+    assert.ok(events.includes('read') && events.includes('train') && events.includes('register'));
+
+    // The dataset version holds the profile of all rows, label included.
+    const dataset = await store.getDatasetVersion(run.datasetVersion as string);
+    assert.equal(dataset.numRows, 1200);
+    const profile = dataset.profile as DatasetProfile;
+    assert.equal(profile.rows, 1200);
+    assert.deepEqual(profile.columns.map((c) => c.name).sort(), ['age', 'city', 'income', 'label', 'review']);
+    const column = (name: string) => profile.columns.find((c) => c.name === name);
+    assert.ok((column('income')?.missing as number) > 0, 'income has missing values');
+    assert.equal(column('label')?.kind, 'categorical');
+
+    // The version: lineage, metrics, alias; its ONNX answers raw columns like the TypeScript reference.
+    const version = result.version;
+    assert.ok(version !== undefined);
+    assert.deepEqual(version.lineage, { runId: run.id, datasetVersion: run.datasetVersion, source: dataPath });
+    assert.equal(version.metrics['roc_auc'], run.metrics['roc_auc']);
+    assert.equal((await registry.getAlias('reviews', 'staging')).version, version.version);
+    const bytes = await registry.readArtifact(version.artifactDigest);
+    const session = await ort.InferenceSession.create(bytes);
+    try {
+      const rows = tabularRows({ count: 50, seed: 99, unseen: true }).rows;
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const column of toRawColumns(result.fitted, rows)) {
+        feeds[column.column] = new ort.Tensor(column.type === 'STRING' ? 'string' : 'float32', column.data, [50, 1]);
+      }
+      const outputs = await session.run(feeds);
+      const expected = predictPipeline({ fitted: result.fitted, model: result.model, rows });
+      const probabilities = outputs['probabilities']?.data as Float32Array;
+      assert.equal(probabilities.length, expected.outputs.length);
+      for (let i = 0; i < probabilities.length; i++) {
+        assert.ok(Math.abs((probabilities[i] as number) - (expected.outputs[i] as number)) <= 1e-5, `output ${i}`);
+      }
+    } finally {
+      await session.release();
+    }
+    // Garbage collection keeps what the run produced.
+    const referenced = await store.referencedArtifacts();
+    for (const artifact of run.artifacts) assert.ok(referenced.has(artifact.digest), artifact.name);
+  });
+
+  test('logistic regression on the same data; the same spec and data give the same metrics', async () => {
+    const linear = spec({
+      model: { kind: 'linear', objective: 'binary', params: { optimizer: 'lbfgs', epochs: 50, l2: 0.001, seed: 2 } },
+    });
+    const first = await runTraining(parseTrainSpec(linear), context);
+    const second = await runTraining(parseTrainSpec(linear), context);
+    assert.ok((first.metrics['accuracy'] as number) > 0.7);
+    assert.deepEqual(first.metrics, second.metrics);
+    assert.equal(first.run.datasetVersion, second.run.datasetVersion);
+    assert.equal(first.version, undefined, 'nothing is registered without a register section');
+  });
+});
+
+describe('bad input is refused before training, recorded as a failed run, and registers nothing', () => {
+  async function failedRuns(name: string): Promise<string[]> {
+    return (await store.listRuns({ name, status: 'failed' })).items.map((r) => r.error ?? '');
+  }
+  async function versionsOf(model: string): Promise<number> {
+    try {
+      return (await registry.listVersions(model)).items.length;
+    } catch {
+      return 0;
+    }
+  }
+
+  test('a ragged CSV row names the file and row', async () => {
+    const path = writeCsv('ragged.csv', COLUMNS, [
+      [30, 1, 'paris', 'great food', 'good'],
+      [31, 2, 'lyon', 'bad', 'bad', 'extra'],
+    ]);
+    const bad = {
+      ...spec(),
+      name: 'ragged',
+      data: { source: { format: 'csv', path }, label: 'label' },
+      register: { model: 'ragged' },
+    } as const;
+    const error = await rejectsWith(
+      runTraining(parseTrainSpec(bad), context),
+      /ragged\.csv: row 2 has 6 fields, the header has 5/,
+    );
+    assert.deepEqual(await failedRuns('ragged'), [error.message]);
+    assert.equal(await versionsOf('ragged'), 0);
+  });
+
+  test('a label with one class, a missing label and an infinite feature name the column and row', async () => {
+    const oneClass = writeCsv('one-class.csv', COLUMNS, [
+      [30, 1, 'paris', 'great', 'good'],
+      [31, 2, 'lyon', 'fine', 'good'],
+    ]);
+    const missing = writeCsv('missing-label.csv', COLUMNS, [
+      [30, 1, 'paris', 'great', 'good'],
+      [31, 2, 'lyon', 'fine', ''],
+    ]);
+    const infinite = writeCsv('infinite.csv', COLUMNS, [
+      [30, 1, 'paris', 'great', 'good'],
+      [31, 2, 'lyon', 'fine', 'bad'],
+      ['Infinity', 2, 'lyon', 'fine', 'bad'],
+    ]);
+    const cases = [
+      {
+        path: oneClass,
+        name: 'one-class',
+        pattern: /one-class\.csv: column "label": the label has one class \("good"\) in all 2 rows/,
+      },
+      {
+        path: missing,
+        name: 'missing-label',
+        pattern: /missing-label\.csv: row 2: column "label": the label is missing/,
+      },
+      {
+        path: infinite,
+        name: 'infinite',
+        pattern: /infinite\.csv: row 3: column "age": Infinity is not a feature value/,
+      },
+    ];
+    for (const c of cases) {
+      const bad = {
+        ...spec(),
+        name: c.name,
+        data: { source: { format: 'csv', path: c.path }, label: 'label' },
+        register: { model: c.name },
+      } as const;
+      const error = await rejectsWith(runTraining(parseTrainSpec(bad), context), c.pattern);
+      assert.deepEqual(await failedRuns(c.name), [error.message]);
+      assert.equal(await versionsOf(c.name), 0);
+    }
+  });
+
+  test('an empty dataset and a missing column are refused', async () => {
+    const empty = writeCsv('empty.csv', COLUMNS, []);
+    const noCity = writeCsv('no-city.csv', ['age', 'income', 'review', 'label'], [[30, 1, 'great', 'good']]);
+    await rejectsWith(
+      runTraining(
+        parseTrainSpec({ ...spec(), name: 'empty', data: { source: { format: 'csv', path: empty }, label: 'label' } }),
+        context,
+      ),
+      /empty\.csv: the dataset is empty/,
+    );
+    await rejectsWith(
+      runTraining(
+        parseTrainSpec({
+          ...spec(),
+          name: 'no-city',
+          data: { source: { format: 'csv', path: noCity }, label: 'label' },
+        }),
+        context,
+      ),
+      /no-city\.csv: row 1: no column "city"/,
+    );
+  });
+
+  test('a spec with unknown keys or out-of-range values names the path, and no run is created', async () => {
+    const before = (await store.listRuns({ limit: 100 })).items.length;
+    assert.throws(
+      () => parseTrainSpec({ ...spec(), modle: {} }),
+      (e: unknown) => e instanceof StratumError && /Unrecognized key.*"modle"/.test(e.message),
+    );
+    assert.throws(
+      () => parseTrainSpec(spec({ model: { kind: 'gbdt', objective: 'binary', params: { maxDepth: 0 } } })),
+      (e: unknown) => e instanceof StratumError && /model\.params\.maxDepth/.test(e.message),
+    );
+    assert.throws(
+      () => parseTrainSpec({ ...spec(), split: { validation: 1.5 } }),
+      (e: unknown) => e instanceof StratumError && /split\.validation/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        parseTrainSpec({
+          ...spec(),
+          features: { transforms: [{ column: 'label', transform: 'standardize' }] },
+        }),
+      (e: unknown) => e instanceof StratumError && /label column "label" cannot also be a feature/.test(e.message),
+    );
+    assert.equal((await store.listRuns({ limit: 100 })).items.length, before);
+  });
+});
