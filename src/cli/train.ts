@@ -129,7 +129,9 @@ function progressReporter(progress: ProgressLine): (event: TrainingEvent) => voi
         progress.update('evaluating on the held-out split');
         return;
       case 'register':
-        progress.update(`registered ${event.model} version ${event.version} (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+        progress.update(
+          `registered ${event.model} version ${event.version} (${((Date.now() - started) / 1000).toFixed(1)} s in all)`,
+        );
         return;
       case 'run':
         return;
@@ -146,7 +148,8 @@ function summary(result: TrainingResult): string {
     ['duration', `${(((run.finishedAt ?? run.startedAt) - run.startedAt) / 1000).toFixed(1)} s`],
     ...Object.entries(run.metrics).map(([key, value]) => [key, formatMetric(value)]),
   ];
-  if (result.version !== undefined) rows.push(['registered', `${result.version.model} version ${result.version.version}`]);
+  if (result.version !== undefined)
+    rows.push(['registered', `${result.version.model} version ${result.version.version}`]);
   return formatTable({ columns: ['field', 'value'], rows });
 }
 

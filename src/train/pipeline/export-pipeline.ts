@@ -1,6 +1,6 @@
 /**
  * One ONNX model from raw columns to predictions: the fitted feature graph (src/features) feeding
- * a trained linear model or tree ensemble, so a deployment takes the columns a client has and no
+ * a trained linear model, tree ensemble or MLP, so a deployment takes the columns a client has and no
  * feature code runs outside the model. {@link predictPipeline} is the TypeScript reference the
  * exported graph is tested against.
  */
@@ -16,10 +16,15 @@ import { predictGbdt } from '../gbdt/predict.ts';
 import { addLinearGraph } from '../linear/export-onnx.ts';
 import type { LinearModel } from '../linear/linear-model.ts';
 import { predictLinear } from '../linear/predict-linear.ts';
+import { addMlpGraph, mlpValueNames } from '../mlp/export-onnx.ts';
+import type { MlpModel } from '../mlp/mlp-model.ts';
+import { predictMlp } from '../mlp/predict-mlp.ts';
 
 /** The trained model behind the features, tagged with its kind. */
 export type PipelineModel =
-  { readonly kind: 'linear'; readonly model: LinearModel } | { readonly kind: 'gbdt'; readonly model: GbdtModel };
+  | { readonly kind: 'linear'; readonly model: LinearModel }
+  | { readonly kind: 'gbdt'; readonly model: GbdtModel }
+  | { readonly kind: 'mlp'; readonly model: MlpModel };
 
 /** Options for {@link exportPipelineModel}. */
 export interface ExportPipelineOptions {
@@ -43,7 +48,7 @@ export interface PredictPipelineOptions {
 
 /** What {@link predictPipeline} returns: the exported graph's float output and, for tree classifiers, its labels. */
 export interface PipelinePrediction {
-  /** Name of the matching graph output: `probabilities`, `predictions` (linear) or `variable` (GBDT). */
+  /** Name of the matching graph output: `probabilities`, `predictions` (linear, MLP) or `variable` (GBDT). */
   readonly name: string;
   /** Row-major values or probabilities. */
   readonly outputs: Float32Array;
@@ -53,16 +58,21 @@ export interface PipelinePrediction {
   readonly labels?: Int32Array;
 }
 
-/** Values every model graph defines; a raw column or the feature output with one of these names would clash. */
-const MODEL_VALUE_NAMES: Readonly<Record<PipelineModel['kind'], readonly string[]>> = Object.freeze({
+/** Values the fixed-shape model graphs define; a raw column or the feature output with one of these names would clash. */
+const MODEL_VALUE_NAMES: Readonly<Record<Exclude<PipelineModel['kind'], 'mlp'>, readonly string[]>> = Object.freeze({
   linear: ['linear.weight', 'linear.bias', 'logits', 'one', 'p_positive', 'p_negative', 'predictions', 'probabilities'],
   gbdt: ['variable', 'label', 'probabilities'],
 });
 
+/** The values `model`'s graph defines (an MLP's depend on its layers). */
+function modelValueNames(model: PipelineModel): readonly string[] {
+  return model.kind === 'mlp' ? mlpValueNames(model.model) : MODEL_VALUE_NAMES[model.kind];
+}
+
 /**
  * Builds the `.onnx` bytes of features and model in one graph. Inputs: one `[batch, 1]` tensor per
  * raw column (FLOAT with NaN for missing, STRING with `''` for missing). Outputs: those of
- * `exportLinearOnnx` / `exportGbdtOnnx` (`probabilities` for classifiers, plus `label` for trees).
+ * `exportLinearOnnx` / `exportGbdtOnnx` / `exportMlpOnnx` (`probabilities` for classifiers, plus `label` for trees).
  *
  * @throws StratumError BAD_REQUEST when the model's width is not the number of features, or a
  *   raw column or the feature output is named like a value of the model graph.
@@ -87,13 +97,15 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
   const outputs: ValueSpec[] =
     model.kind === 'linear'
       ? addLinearGraph(builder, model.model, graphOptions)
-      : addGbdtGraph(builder, model.model, graphOptions);
+      : model.kind === 'mlp'
+        ? addMlpGraph(builder, model.model, graphOptions)
+        : addGbdtGraph(builder, model.model, graphOptions);
   for (const output of outputs) builder.addOutput(output);
   return builder.toBytes();
 }
 
 /**
- * The TypeScript reference of {@link exportPipelineModel}: `transformBatch` then `predictLinear` or `predictGbdt`.
+ * The TypeScript reference of {@link exportPipelineModel}: `transformBatch` then `predictLinear`, `predictGbdt` or `predictMlp`.
  *
  * @throws StratumError BAD_REQUEST when a cell has the wrong type or the model's width is not the number of features.
  * @example
@@ -105,8 +117,11 @@ export function predictPipeline(options: PredictPipelineOptions): PipelinePredic
   const { fitted, model, rows } = options;
   checkCompatible(fitted, model);
   const { data } = transformBatch(fitted, rows);
-  if (model.kind === 'linear') {
-    const { values, shape } = predictLinear(model.model, { features: data });
+  if (model.kind === 'linear' || model.kind === 'mlp') {
+    const { values, shape } =
+      model.kind === 'linear'
+        ? predictLinear(model.model, { features: data })
+        : predictMlp(model.model, { features: data });
     return { name: model.model.objective === 'regression' ? 'predictions' : 'probabilities', outputs: values, shape };
   }
   const prediction = predictGbdt(model.model, data);
@@ -124,7 +139,7 @@ function checkCompatible(fitted: FittedFeatures, model: PipelineModel): void {
       `model: expected numFeatures ${width} (the fitted pipeline's features), got ${model.model.numFeatures}; train the model on transformBatch(fitted, rows)`,
     );
   }
-  const reserved = MODEL_VALUE_NAMES[model.kind];
+  const reserved = modelValueNames(model);
   for (const name of [...fitted.inputs.map((input) => input.column), fitted.output]) {
     if (reserved.includes(name)) {
       throw new StratumError(

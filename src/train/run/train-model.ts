@@ -7,6 +7,8 @@ import { trainGbdt } from '../gbdt/train-gbdt.ts';
 import { predictGbdt } from '../gbdt/predict.ts';
 import { predictLinear } from '../linear/predict-linear.ts';
 import { trainLinear } from '../linear/train-linear.ts';
+import { predictMlp } from '../mlp/predict-mlp.ts';
+import { trainMlp } from '../mlp/train-mlp.ts';
 import type { PipelineModel } from '../pipeline/export-pipeline.ts';
 import type { TrainSpec } from './train-spec.ts';
 
@@ -81,6 +83,30 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
       steps: Math.max(losses.length, trained.roundsTrained),
       bestStep: Math.min(best, trained.roundsTrained),
       predict: (features) => predictGbdt(trained, features).outputs,
+    };
+  }
+  if (model.kind === 'mlp') {
+    const { earlyStoppingRounds, ...params } = model.params;
+    const trained = trainMlp({
+      features: train.features,
+      numFeatures,
+      labels: train.labels,
+      objective: model.objective,
+      ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
+      params: { ...params, ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }), validation },
+      onProgress: (entry) =>
+        onStep?.({
+          step: entry.epoch,
+          total: params.epochs,
+          trainLoss: entry.loss,
+          ...(entry.validationLoss !== undefined && { validationLoss: entry.validationLoss }),
+        }),
+    });
+    return {
+      pipelineModel: { kind: 'mlp', model: trained.model },
+      steps: trained.history.length,
+      bestStep: trained.bestEpoch,
+      predict: (features) => predictMlp(trained.model, { features }).values,
     };
   }
   const { earlyStoppingRounds, ...params } = model.params;

@@ -80,7 +80,24 @@ export const GbdtParamsSchema = z
   })
   .strict();
 
+export const MlpParamsSchema = z
+  .object({
+    hiddenLayers: z.array(z.number().int().min(1).max(4096)).max(16).default([64, 64]),
+    activation: z.enum(['relu', 'tanh']).default('relu'),
+    dropout: z.number().min(0).lt(1).default(0),
+    learningRate: z.number().gt(0).max(10).default(0.001),
+    l2: z.number().min(0).default(0),
+    epochs: z.number().int().min(1).max(100_000).default(20),
+    batchSize: z.number().int().min(1).default(256),
+    seed: z.number().int().default(0),
+    earlyStoppingRounds: z.number().int().min(1).optional(),
+  })
+  .strict();
+
 const ModelSchema = z.discriminatedUnion('kind', [
+  z
+    .object({ kind: z.literal('mlp'), objective, workers, params: MlpParamsSchema.default(MlpParamsSchema.parse({})) })
+    .strict(),
   z
     .object({
       kind: z.literal('linear'),

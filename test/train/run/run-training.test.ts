@@ -173,6 +173,34 @@ describe('a tracked training run', () => {
   });
 });
 
+test('a multilayer perceptron runs through the same steps and registers', async () => {
+  // A network needs inputs on one scale: income is standardised here, not only imputed.
+  const mlp = spec({
+    features: {
+      transforms: [
+        { column: 'age', transform: 'standardize' },
+        { column: 'income', transform: 'standardize' },
+        { column: 'city', transform: 'onehot', topK: 6 },
+        { column: 'review', transform: 'text', buckets: 64, ngramRange: [1, 2] },
+      ],
+    },
+    model: {
+      kind: 'mlp',
+      objective: 'binary',
+      params: { hiddenLayers: [16], epochs: 15, batchSize: 32, learningRate: 0.01, seed: 4 },
+    },
+  });
+  const result = await runTraining(
+    parseTrainSpec({ ...mlp, name: 'reviews-mlp', register: { model: 'reviews-mlp' } }),
+    context,
+  );
+  assert.equal(result.run.status, 'succeeded');
+  assert.equal(result.model.kind, 'mlp');
+  assert.ok((result.metrics['roc_auc'] as number) > 0.75, `roc_auc ${result.metrics['roc_auc']}`);
+  assert.equal((await store.runMetrics(result.run.id, { key: 'train_loss' })).length, 15);
+  assert.equal(result.version?.lineage.runId, result.run.id);
+});
+
 describe('bad input is refused before training, recorded as a failed run, and registers nothing', () => {
   async function failedRuns(name: string): Promise<string[]> {
     return (await store.listRuns({ name, status: 'failed' })).items.map((r) => r.error ?? '');

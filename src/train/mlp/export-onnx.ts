@@ -1,0 +1,139 @@
+/**
+ * Exports a trained MLP as an ONNX graph: one `Gemm` per layer with `Relu` or `Tanh` between
+ * them, then the linear export's head: nothing (regression, output `predictions`), `Sigmoid` and
+ * `Concat(1 − p, p)` (binary, output `probabilities` `[N, 2]`) or `Softmax` (multiclass, output
+ * `probabilities` `[N, K]`), so a served MLP looks exactly like a served linear model. Outputs
+ * match {@link predictMlp} row for row. {@link addMlpGraph} appends the same nodes to a graph that
+ * already computes the features.
+ */
+import { attr } from '../../onnx/attribute.ts';
+import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { checkMlpModel, type MlpModel } from './mlp-model.ts';
+
+/** Options for {@link exportMlpOnnx}. */
+export interface ExportMlpOnnxOptions {
+  /** Name of the `[batch, numFeatures]` float input. @default 'features' */
+  readonly inputName?: string;
+  /** Name of the output. @default 'predictions' (regression) or 'probabilities' (classification) */
+  readonly outputName?: string;
+  /** Graph name. @default 'mlp_<objective>' */
+  readonly graphName?: string;
+}
+
+/** Options for {@link addMlpGraph}. */
+export interface AddMlpGraphOptions {
+  /** Name of a FLOAT `[batch, numFeatures]` value already defined in the builder. */
+  readonly input: string;
+  /** Name of the output. @default 'predictions' (regression) or 'probabilities' (classification) */
+  readonly outputName?: string;
+  /** Symbolic batch dimension written in the returned output shape. @default 'batch' */
+  readonly batchDim?: string;
+}
+
+/**
+ * The names {@link addMlpGraph} defines for `model` with the default output name: every internal
+ * value starts with `mlp.`, plus `predictions` or `probabilities`. A graph the MLP is appended to
+ * must not define any of them.
+ */
+export function mlpValueNames(model: MlpModel): string[] {
+  const names = model.layers.flatMap((_, index) => {
+    const prefix = `mlp.layer${index}`;
+    const hidden = index < model.layers.length - 1;
+    return [
+      `${prefix}.weight`,
+      `${prefix}.bias`,
+      ...(hidden ? [`${prefix}.linear`, `${prefix}.${model.activation}`] : []),
+    ];
+  });
+  if (model.objective === 'regression') return [...names, 'predictions'];
+  const head = model.objective === 'binary' ? ['mlp.one', 'mlp.p_positive', 'mlp.p_negative'] : [];
+  return [...names, 'mlp.logits', ...head, 'probabilities'];
+}
+
+/**
+ * Appends the model to `builder`, reading `options.input`. Defines the values listed by
+ * {@link mlpValueNames} (all `mlp.*` except the output). Declares no graph output: the caller adds
+ * the returned ones it wants.
+ *
+ * @returns the model's outputs (one: the values or the probabilities), ready for `builder.addOutput`.
+ * @throws StratumError BAD_REQUEST when the model's layers do not chain.
+ * @example
+ * ```ts
+ * const g = new GraphBuilder({ name: 'pipeline', opsets: FEATURE_OPSETS })
+ * const features = addFeatureGraph(g, fitted)
+ * for (const output of addMlpGraph(g, model, { input: features })) g.addOutput(output)
+ * ```
+ */
+export function addMlpGraph(builder: GraphBuilder, model: MlpModel, options: AddMlpGraphOptions): ValueSpec[] {
+  checkMlpModel(model);
+  const { objective, layers, activation, numOutputs: k } = model;
+  const outputName = options.outputName ?? (objective === 'regression' ? 'predictions' : 'probabilities');
+  const logits = objective === 'regression' ? outputName : 'mlp.logits';
+  let current = options.input;
+  for (const [index, layer] of layers.entries()) {
+    const prefix = `mlp.layer${index}`;
+    const hidden = index < layers.length - 1;
+    const weights = builder.addInitializer({
+      name: `${prefix}.weight`,
+      dims: [layer.inputSize, layer.outputSize],
+      data: layer.weights,
+    });
+    const bias = builder.addInitializer({ name: `${prefix}.bias`, dims: [layer.outputSize], data: layer.bias });
+    const linear = builder.addNode({
+      op: 'Gemm',
+      inputs: [current, weights, bias],
+      outputs: [hidden ? `${prefix}.linear` : logits],
+    });
+    current = hidden
+      ? builder.addNode({
+          op: activation === 'relu' ? 'Relu' : 'Tanh',
+          inputs: [linear],
+          outputs: [`${prefix}.${activation}`],
+        })
+      : linear;
+  }
+  if (objective === 'binary') {
+    const positive = builder.addNode({ op: 'Sigmoid', inputs: [logits], outputs: ['mlp.p_positive'] });
+    const one = builder.addInitializer({ name: 'mlp.one', dims: [1], data: new Float32Array([1]) });
+    const negative = builder.addNode({ op: 'Sub', inputs: [one, positive], outputs: ['mlp.p_negative'] });
+    builder.addNode({
+      op: 'Concat',
+      inputs: [negative, positive],
+      outputs: [outputName],
+      attributes: { axis: attr.int(1) },
+    });
+  } else if (objective === 'multiclass') {
+    builder.addNode({ op: 'Softmax', inputs: [logits], outputs: [outputName], attributes: { axis: attr.int(1) } });
+  }
+  const width = objective === 'binary' ? 2 : k;
+  return [{ name: outputName, type: 'FLOAT', shape: [options.batchDim ?? 'batch', width] }];
+}
+
+/**
+ * Returns the bytes of an `.onnx` file computing the model; the same model gives the same bytes.
+ *
+ * @throws StratumError BAD_REQUEST when the model's layers do not chain.
+ * @example
+ * ```ts
+ * const bytes = exportMlpOnnx(model, { inputName: 'x' })
+ * const session = await ort.InferenceSession.create(bytes)
+ * ```
+ */
+export function exportMlpOnnx(model: MlpModel, options: ExportMlpOnnxOptions = {}): Uint8Array {
+  const inputName = options.inputName ?? 'features';
+  const graph = new GraphBuilder({
+    name: options.graphName ?? `mlp_${model.objective}`,
+    metadata: {
+      'stratum.objective': model.objective,
+      'stratum.mlp.layers': model.layers.map((layer) => layer.outputSize).join(','),
+      'stratum.mlp.activation': model.activation,
+    },
+  });
+  graph.addInput({ name: inputName, type: 'FLOAT', shape: ['batch', model.numFeatures] });
+  const outputs = addMlpGraph(graph, model, {
+    input: inputName,
+    ...(options.outputName !== undefined && { outputName: options.outputName }),
+  });
+  for (const output of outputs) graph.addOutput(output);
+  return graph.toBytes();
+}
