@@ -1,13 +1,26 @@
 /**
- * Exports a fitted pipeline into an ONNX graph, so a served model takes raw columns (FLOAT and
- * STRING [N,1]) and computes its own features: no second implementation at serving time, no skew.
+ * Exports a fitted pipeline into an ONNX graph, so a served model takes raw columns (FLOAT, DOUBLE
+ * and STRING [N,1]) and computes its own features: no second implementation at serving time, no skew.
  * Numeric and categorical transforms use standard ops plus ai.onnx.ml `LabelEncoder`; text adds
- * StringNormalizer (with an explicit C.UTF-8 locale) and com.microsoft `Tokenizer` and `MurmurHash3`.
+ * StringNormalizer (with an explicit C.UTF-8 locale) and com.microsoft `Tokenizer` and `MurmurHash3`;
+ * hash uses `MurmurHash3` too; dateparts runs Hinnant's civil-from-days with Div/Floor on DOUBLE
+ * (and Gathers cyclical sin/cos from a table).
  */
+import { StratumError } from '../errors/index.ts';
 import { attr } from '../onnx/attribute.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { DATA_TYPE } from '../onnx/onnx-proto.ts';
-import type { FittedFeatures, FittedTransform } from './fitted-features.ts';
+import {
+  CIVIL_EPOCH_SHIFT,
+  CYCLICAL_PERIODS,
+  cyclicalTable,
+  DAYS_PER_ERA,
+  MS_PER_DAY,
+  MS_PER_HOUR,
+  MS_PER_MINUTE,
+  type DatePart,
+} from './date-parts.ts';
+import type { FittedFeatures, FittedTransform, RawInput } from './fitted-features.ts';
 import { L2_NORM_FLOOR, NGRAM_HASH_MODULUS, NGRAM_HASH_MULTIPLIER, TOKEN_PATTERN } from './text-hash.ts';
 
 /** Locale of the lowercasing StringNormalizer; unlike the default (en_US.UTF-8) it exists on clean Debian. */
@@ -16,16 +29,16 @@ export const TEXT_LOCALE = 'C.UTF-8';
 /** Pads the token matrix; never a token, since {@link TOKEN_PATTERN} matches letters and digits only. */
 const TOKEN_PAD = '#';
 
-/** Opsets of {@link exportFeaturesModel}; a builder that receives text transforms needs `com.microsoft`. */
+/** Opsets of {@link exportFeaturesModel}; a builder that receives text or hash transforms needs `com.microsoft`. */
 export const FEATURE_OPSETS = Object.freeze({ '': 17, 'ai.onnx.ml': 3, 'com.microsoft': 1 });
 
 /** Symbolic batch dimension of the raw inputs and the feature matrix. */
 export const FEATURE_BATCH_DIM = 'batch';
 
 /**
- * Adds one graph input per raw column of `fitted` (named after the column; FLOAT or STRING, shape
- * `[batch, 1]`; NaN / `''` mean missing) and the nodes that compute the features. Text transforms
- * need the builder to import `com.microsoft` (see {@link FEATURE_OPSETS}).
+ * Adds one graph input per raw column of `fitted` (named after the column; FLOAT, DOUBLE or STRING,
+ * shape `[batch, 1]`; NaN / `''` mean missing) and the nodes that compute the features. Text and
+ * hash transforms need the builder to import `com.microsoft` (see {@link FEATURE_OPSETS}).
  *
  * @returns the name of the FLOAT `[batch, F]` feature tensor (`fitted.output`).
  * @example
@@ -36,7 +49,7 @@ export const FEATURE_BATCH_DIM = 'batch';
  * ```
  */
 export function addFeatureGraph(builder: GraphBuilder, fitted: FittedFeatures): string {
-  const ops = new FeatureOps(builder);
+  const ops = new FeatureOps(builder, fitted.inputs);
   for (const input of fitted.inputs) {
     builder.addInput({ name: input.column, type: input.type, shape: [FEATURE_BATCH_DIM, 1] });
   }
@@ -60,19 +73,25 @@ export function exportFeaturesModel(fitted: FittedFeatures): Uint8Array {
   return builder.toBytes();
 }
 
-/** Node-building helpers over one builder; caches IsNaN per column so it is computed once. */
+/** Node-building helpers over one builder; caches IsNaN and DOUBLE → FLOAT casts per column. */
 class FeatureOps {
   readonly #g: GraphBuilder;
+  readonly #types: ReadonlyMap<string, RawInput['type']>;
   readonly #isNaN = new Map<string, string>();
+  readonly #asFloat = new Map<string, string>();
+  readonly #doubles = new Map<number, string>();
 
-  constructor(builder: GraphBuilder) {
+  constructor(builder: GraphBuilder, inputs: readonly RawInput[]) {
     this.#g = builder;
+    this.#types = new Map(inputs.map((input) => [input.column, input.type]));
   }
 
   /** The names of the `[batch, k]` FLOAT tensors the transform contributes, in feature order. */
   transform(t: FittedTransform): string[] {
     if (t.transform === 'onehot') return [this.#oneHot(t.column, t.vocabulary)];
     if (t.transform === 'text') return [this.#text(t)];
+    if (t.transform === 'hash') return [this.#hash(t.column, t.buckets)];
+    if (t.transform === 'dateparts') return this.#dateParts(t);
     const x = this.#imputed(t.column, t.fill);
     switch (t.transform) {
       case 'standardize':
@@ -218,14 +237,106 @@ class FeatureOps {
     return weighted;
   }
 
+  /** One-hot of `murmur3(value) mod buckets`, times 0 for a missing value (''); see transform.ts. */
+  #hash(column: string, buckets: number): string {
+    const g = this.#g;
+    const present = g.addNode({
+      op: 'LabelEncoder',
+      domain: 'ai.onnx.ml',
+      inputs: [column],
+      attributes: { keys_strings: attr.strings(['']), values_int64s: attr.ints([0]), default_int64: attr.int(1) },
+    });
+    const hashes = g.addNode({
+      op: 'MurmurHash3',
+      domain: 'com.microsoft',
+      inputs: [column],
+      attributes: { seed: attr.int(0), positive: attr.int(1) },
+    });
+    const int64 = g.addNode({ op: 'Cast', inputs: [hashes], attributes: { to: attr.int(DATA_TYPE.INT64) } });
+    const bucket = this.#op('Mod', [int64, this.#int64([buckets], [])]);
+    const ids = this.#int64(
+      Array.from({ length: buckets }, (_, i) => i),
+      [1, buckets],
+    );
+    return this.#op('Mul', [this.#toFloat(this.#op('Equal', [bucket, ids])), this.#toFloat(present)]);
+  }
+
+  /** Calendar parts of a DOUBLE epoch-ms column, step for step as `datePartsOf` in date-parts.ts. */
+  #dateParts(t: Extract<FittedTransform, { transform: 'dateparts' }>): string[] {
+    const d = (value: number): string => this.#double(value);
+    const floorDiv = (a: string, k: number): string => this.#op('Floor', [this.#op('Div', [a, d(k)])]);
+    const times = (a: string, k: number): string => this.#op('Mul', [a, d(k)]);
+    const plus = (a: string, k: number): string => this.#op('Add', [a, d(k)]);
+    const sub = (a: string, b: string): string => this.#op('Sub', [a, b]);
+    const add = (a: string, b: string): string => this.#op('Add', [a, b]);
+    const toDouble = (input: string): string =>
+      this.#g.addNode({ op: 'Cast', inputs: [input], attributes: { to: attr.int(DATA_TYPE.DOUBLE) } });
+    const mod = (a: string, k: number): string => sub(a, times(floorDiv(a, k), k));
+
+    const filled = this.#op('Where', [this.#op('IsNaN', [t.column]), d(t.fill), t.column]);
+    const ms = this.#op('Floor', [filled]);
+    const days = floorDiv(ms, MS_PER_DAY);
+    const values = new Map<DatePart, string>();
+    const wants = (...parts: DatePart[]): boolean => parts.some((part) => t.parts.includes(part));
+    if (wants('hour', 'minute')) {
+      const msOfDay = sub(ms, times(days, MS_PER_DAY));
+      const hour = floorDiv(msOfDay, MS_PER_HOUR);
+      values.set('hour', hour);
+      values.set('minute', floorDiv(sub(msOfDay, times(hour, MS_PER_HOUR)), MS_PER_MINUTE));
+    }
+    if (wants('dayofweek')) values.set('dayofweek', mod(plus(days, 3), 7));
+    if (wants('year', 'month', 'day', 'dayofyear')) {
+      const z = plus(days, CIVIL_EPOCH_SHIFT);
+      const era = floorDiv(z, DAYS_PER_ERA);
+      const doe = sub(z, times(era, DAYS_PER_ERA));
+      const yoe = floorDiv(sub(add(sub(doe, floorDiv(doe, 1460)), floorDiv(doe, 36_524)), floorDiv(doe, 146_096)), 365);
+      const doy = sub(doe, sub(add(times(yoe, 365), floorDiv(yoe, 4)), floorDiv(yoe, 100)));
+      const mp = floorDiv(plus(times(doy, 5), 2), 153);
+      const janOrFeb = this.#op('GreaterOrEqual', [mp, d(10)]);
+      const year = add(add(yoe, times(era, 400)), toDouble(janOrFeb));
+      values.set('year', year);
+      values.set('month', this.#op('Where', [janOrFeb, plus(mp, -9), plus(mp, 3)]));
+      values.set('day', plus(sub(doy, floorDiv(plus(times(mp, 153), 2), 5)), 1));
+      const divisible = (k: number): string => this.#op('Equal', [mod(year, k), d(0)]);
+      const leap = this.#op('And', [divisible(4), this.#op('Or', [this.#op('Not', [divisible(100)]), divisible(400)])]);
+      values.set('dayofyear', this.#op('Where', [janOrFeb, plus(doy, -305), add(plus(doy, 60), toDouble(leap))]));
+    }
+    return t.parts.flatMap((part) => {
+      const computed = values.get(part);
+      if (computed === undefined) throw new StratumError('INTERNAL', `dateparts: part "${part}" was not computed`);
+      const cycle = t.encoding === 'cyclical' ? CYCLICAL_PERIODS[part] : undefined;
+      if (cycle === undefined) return [this.#toFloat(computed)];
+      const index = this.#g.addNode({
+        op: 'Cast',
+        inputs: [plus(computed, -cycle.start)],
+        attributes: { to: attr.int(DATA_TYPE.INT64) },
+      });
+      const table = cyclicalTable(part);
+      const lookup = (values: readonly number[]): string =>
+        this.#g.addNode({ op: 'Gather', inputs: [this.#float(values), index], attributes: { axis: attr.int(0) } });
+      return [lookup(table.sin), lookup(table.cos)];
+    });
+  }
+
   #imputed(column: string, fill: number): string {
-    return this.#op('Where', [this.#isNaNOf(column), this.#float([fill]), column]);
+    return this.#op('Where', [this.#isNaNOf(column), this.#float([fill]), this.#numeric(column)]);
+  }
+
+  /** The column as FLOAT: the input itself, or one Cast of a DOUBLE (timestamp) input shared by every transform. */
+  #numeric(column: string): string {
+    if (this.#types.get(column) !== 'DOUBLE') return column;
+    let name = this.#asFloat.get(column);
+    if (name === undefined) {
+      name = this.#toFloat(column);
+      this.#asFloat.set(column, name);
+    }
+    return name;
   }
 
   #isNaNOf(column: string): string {
     let name = this.#isNaN.get(column);
     if (name === undefined) {
-      name = this.#op('IsNaN', [column]);
+      name = this.#op('IsNaN', [this.#numeric(column)]);
       this.#isNaN.set(column, name);
     }
     return name;
@@ -241,6 +352,20 @@ class FeatureOps {
 
   #float(values: readonly number[], dims: readonly number[] = [values.length]): string {
     return this.#g.addInitializer({ name: this.#g.freshName('feature_const'), dims, data: Float32Array.from(values) });
+  }
+
+  /** A scalar DOUBLE constant, one initializer per value however often the date arithmetic uses it. */
+  #double(value: number): string {
+    let name = this.#doubles.get(value);
+    if (name === undefined) {
+      name = this.#g.addInitializer({
+        name: this.#g.freshName('feature_const'),
+        dims: [],
+        data: Float64Array.of(value),
+      });
+      this.#doubles.set(value, name);
+    }
+    return name;
   }
 
   #int64(values: readonly number[], dims: readonly number[]): string {

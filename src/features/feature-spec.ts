@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
 import { formatIssues } from '../errors/format-issues.ts';
+import { DATE_PARTS } from './date-parts.ts';
 
 const column = z.string().min(1);
 /** Optional prefix of the transform's feature names. @default the column name */
@@ -31,8 +32,11 @@ export const ImputeSpecSchema = z
     column,
     name,
     transform: z.literal('impute'),
-    /** How the fill value is chosen. */
-    strategy: z.enum(['mean', 'most_frequent', 'constant']).default('mean'),
+    /**
+     * How the fill value is chosen. `median` comes from a KLL sketch (src/data/profile): exact up to
+     * 200 values, else a value whose rank is within about 1 % of the middle (the lower median on ties).
+     */
+    strategy: z.enum(['mean', 'median', 'most_frequent', 'constant']).default('mean'),
     /** The fill value when `strategy` is `'constant'`. */
     value: z.number().finite().optional(),
     /** Add a feature that is 1 where the value was missing. */
@@ -97,6 +101,48 @@ export const TextSpecSchema = z
   })
   .strict();
 
+/**
+ * A string column hashed into `buckets` one-hot features: feature `murmur3(value) mod buckets` is 1
+ * (MurmurHash3 x86 32-bit, seed 0, over UTF-8, as the text transform hashes tokens). Needs no
+ * vocabulary, so unseen values still land in a bucket; a missing value (`''`) gives an all-zero row.
+ */
+export const HashSpecSchema = z
+  .object({
+    column,
+    name,
+    transform: z.literal('hash'),
+    /** Number of buckets (features). */
+    buckets: z.number().int().min(2).max(65_536).default(32),
+  })
+  .strict();
+
+/**
+ * Calendar parts of an epoch-milliseconds column in UTC (the graph reads it as DOUBLE, since float32
+ * cannot hold milliseconds since 1970). A missing timestamp is replaced by the fitted median.
+ */
+export const DatePartsSpecSchema = z
+  .object({
+    column,
+    name,
+    transform: z.literal('dateparts'),
+    /**
+     * Parts in feature order: year, month (1–12), day (1–31), dayofweek (0 = Monday … 6 = Sunday),
+     * hour, minute, dayofyear (1–366).
+     */
+    parts: z
+      .array(z.enum(DATE_PARTS))
+      .min(1)
+      .default(['year', 'month', 'day', 'dayofweek', 'hour'])
+      .refine((parts) => new Set(parts).size === parts.length, 'must not repeat a part'),
+    /**
+     * `ordinal`: one number per part. `cyclical`: month, dayofweek, hour and minute become a
+     * `sin`/`cos` pair of `2π (value - start) / period` (so December sits next to January); year,
+     * day and dayofyear stay ordinal.
+     */
+    encoding: z.enum(['ordinal', 'cyclical']).default('ordinal'),
+  })
+  .strict();
+
 /** One transform of a feature pipeline. */
 export const TransformSpecSchema = z.discriminatedUnion('transform', [
   StandardizeSpecSchema,
@@ -105,6 +151,8 @@ export const TransformSpecSchema = z.discriminatedUnion('transform', [
   OneHotSpecSchema,
   BucketizeSpecSchema,
   TextSpecSchema,
+  HashSpecSchema,
+  DatePartsSpecSchema,
 ]);
 
 /** A feature pipeline: transforms in feature order. */
@@ -169,5 +217,5 @@ export function parseFeatureSpec(input: unknown): FeatureSpec {
 
 /** True for transforms that read their column as a string (STRING graph input). */
 export function isStringTransform(transform: { readonly transform: string }): boolean {
-  return transform.transform === 'onehot' || transform.transform === 'text';
+  return transform.transform === 'onehot' || transform.transform === 'text' || transform.transform === 'hash';
 }

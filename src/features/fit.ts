@@ -1,8 +1,11 @@
 /**
  * Fits a feature spec on training rows in one streaming pass: means and standard deviations
- * (Welford), min/max, most frequent values, category counts, and the values bucketize needs for
- * quantiles. Fitted constants are rounded to float32, the precision the exported graph computes in.
+ * (Welford), min/max, most frequent values, category counts, the values bucketize needs for
+ * quantiles, and KLL sketches for medians (impute, and the fill of missing timestamps). Fitted
+ * constants are rounded to float32, the precision the exported graph computes in (timestamps,
+ * which the graph reads as DOUBLE, to whole milliseconds).
  */
+import { KllSketch } from '../data/profile/kll-sketch.ts';
 import { StratumError } from '../errors/index.ts';
 import { isStringTransform, parseFeatureSpec, type FeatureSpec, type TransformSpec } from './feature-spec.ts';
 import {
@@ -12,7 +15,7 @@ import {
   type FittedTransform,
   type RawInput,
 } from './fitted-features.ts';
-import { toRawNumber, toRawString } from './raw-value.ts';
+import { toRawDouble, toRawNumber, toRawString } from './raw-value.ts';
 import { textBuckets } from './text-hash.ts';
 
 /** A training row: column name → raw cell. */
@@ -31,6 +34,8 @@ interface NumericStats {
   values: number[] | undefined;
   /** Value → count; kept only when an impute transform needs the most frequent value. */
   counts: Map<number, number> | undefined;
+  /** Quantile sketch; kept only when an impute transform needs the median. */
+  sketch: KllSketch | undefined;
 }
 
 /**
@@ -48,14 +53,24 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
   const parsed = parseFeatureSpec(spec);
   const numeric = new Map<string, NumericStats>();
   const categories = new Map<string, Map<string, number>>();
+  /** Non-missing values per hashed column. */
+  const hashed = new Map<string, number>();
+  /** Timestamps (full float64) per dateparts column, for the median fill. */
+  const dates = new Map<string, KllSketch>();
   for (const transform of parsed.transforms) {
     if (isStringTransform(transform)) {
       if (transform.transform === 'onehot') categories.set(transform.column, new Map());
+      if (transform.transform === 'hash') hashed.set(transform.column, 0);
+      continue;
+    }
+    if (transform.transform === 'dateparts') {
+      if (!dates.has(transform.column)) dates.set(transform.column, new KllSketch());
       continue;
     }
     const stats = numeric.get(transform.column) ?? emptyStats();
     if (transform.transform === 'bucketize' && transform.boundaries === undefined) stats.values ??= [];
     if (transform.transform === 'impute' && transform.strategy === 'most_frequent') stats.counts ??= new Map();
+    if (transform.transform === 'impute' && transform.strategy === 'median') stats.sketch ??= new KllSketch();
     numeric.set(transform.column, stats);
   }
 
@@ -80,6 +95,17 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
       const value = toRawString({ column, value: row[column] });
       if (value !== '') counts.set(value, (counts.get(value) ?? 0) + 1);
     }
+    for (const [column, count] of hashed) {
+      if (!Object.hasOwn(row, column)) continue;
+      present.add(column);
+      if (toRawString({ column, value: row[column] }) !== '') hashed.set(column, count + 1);
+    }
+    for (const [column, sketch] of dates) {
+      if (!Object.hasOwn(row, column)) continue;
+      present.add(column);
+      const value = toRawDouble({ column, value: row[column] });
+      if (Number.isFinite(value)) sketch.update(value);
+    }
     for (const [index, stats] of texts) {
       const transform = parsed.transforms[index];
       if (transform?.transform !== 'text' || !Object.hasOwn(row, transform.column)) continue;
@@ -97,7 +123,7 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
         { details: { path: ['transforms', index, 'column'], column: transform.column } },
       );
     }
-    return fitTransform({ transform, index, numeric, categories, texts });
+    return fitTransform({ transform, index, numeric, categories, texts, hashed, dates });
   });
   return {
     format: FITTED_FEATURES_FORMAT,
@@ -109,7 +135,16 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
 }
 
 function emptyStats(): NumericStats {
-  return { count: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity, values: undefined, counts: undefined };
+  return {
+    count: 0,
+    mean: 0,
+    m2: 0,
+    min: Infinity,
+    max: -Infinity,
+    values: undefined,
+    counts: undefined,
+    sketch: undefined,
+  };
 }
 
 function addValue(stats: NumericStats, value: number): void {
@@ -121,6 +156,7 @@ function addValue(stats: NumericStats, value: number): void {
   if (value > stats.max) stats.max = value;
   stats.values?.push(value);
   stats.counts?.set(value, (stats.counts.get(value) ?? 0) + 1);
+  stats.sketch?.update(value);
 }
 
 function rawInputsOf(spec: FeatureSpec): RawInput[] {
@@ -131,6 +167,10 @@ function rawInputsOf(spec: FeatureSpec): RawInput[] {
       column: transform.column,
       type: isStringTransform(transform) ? 'STRING' : 'FLOAT',
     });
+  }
+  // a column any dateparts transform reads arrives as DOUBLE; the other numeric transforms cast it
+  for (const transform of spec.transforms) {
+    if (transform.transform === 'dateparts') inputs.set(transform.column, { column: transform.column, type: 'DOUBLE' });
   }
   return [...inputs.values()];
 }
@@ -161,6 +201,8 @@ interface FitContext {
   readonly numeric: ReadonlyMap<string, NumericStats>;
   readonly categories: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly texts: ReadonlyMap<number, TextStats>;
+  readonly hashed: ReadonlyMap<string, number>;
+  readonly dates: ReadonlyMap<string, KllSketch>;
 }
 
 function fitTransform(context: FitContext): FittedTransform {
@@ -202,6 +244,22 @@ function fitTransform(context: FitContext): FittedTransform {
       norm: transform.norm,
     };
   }
+  if (transform.transform === 'hash') {
+    if ((context.hashed.get(transform.column) ?? 0) === 0) throw noValues(context);
+    return { transform: 'hash', column: transform.column, name, buckets: transform.buckets };
+  }
+  if (transform.transform === 'dateparts') {
+    const sketch = context.dates.get(transform.column);
+    if (sketch === undefined || sketch.count === 0) throw noValues(context);
+    return {
+      transform: 'dateparts',
+      column: transform.column,
+      name,
+      fill: Math.floor(sketch.quantile(0.5)),
+      parts: transform.parts,
+      encoding: transform.encoding,
+    };
+  }
   const stats = context.numeric.get(transform.column);
   if (stats === undefined || stats.count === 0) throw noValues(context);
   const mean = Math.fround(stats.mean);
@@ -228,7 +286,9 @@ function fitTransform(context: FitContext): FittedTransform {
           ? Math.fround(transform.value ?? 0)
           : transform.strategy === 'most_frequent'
             ? mostFrequent(stats.counts ?? new Map())
-            : mean;
+            : transform.strategy === 'median'
+              ? Math.fround(stats.sketch?.quantile(0.5) ?? mean)
+              : mean;
       return { transform: 'impute', column: transform.column, name, fill, indicator: transform.indicator };
     }
     case 'bucketize':

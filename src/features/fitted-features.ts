@@ -1,10 +1,12 @@
 /**
  * Fitted feature transforms: plain JSON (every number float32-exact, so the TypeScript reference and
- * the exported ONNX graph compute with identical constants), validated again when read back.
+ * the exported ONNX graph compute with identical constants; the one exception is the `dateparts`
+ * fill, a whole number of milliseconds the graph holds as DOUBLE), validated again when read back.
  */
 import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
 import { formatIssues } from '../errors/format-issues.ts';
+import { CYCLICAL_PERIODS, DATE_PARTS } from './date-parts.ts';
 import { isStringTransform } from './feature-spec.ts';
 
 /** Format tag written into every fitted pipeline. */
@@ -46,10 +48,26 @@ export const FittedTransformSchema = z.discriminatedUnion('transform', [
       norm: z.enum(['l2', 'none']),
     })
     .strict(),
+  z.object({ transform: z.literal('hash'), column, name, buckets: z.number().int().min(2).max(65_536) }).strict(),
+  z
+    .object({
+      transform: z.literal('dateparts'),
+      column,
+      name,
+      /** Timestamp (ms) used for a missing value: the fitted median, a whole number. */
+      fill: z.number().int(),
+      parts: z.array(z.enum(DATE_PARTS)).min(1),
+      encoding: z.enum(['ordinal', 'cyclical']),
+    })
+    .strict(),
 ]);
 
-/** A raw column the pipeline reads, and the tensor type it arrives as. */
-export const RawInputSchema = z.object({ column, type: z.enum(['FLOAT', 'STRING']) }).strict();
+/**
+ * A raw column the pipeline reads, and the tensor type it arrives as: STRING for categorical and
+ * text columns, DOUBLE for columns a `dateparts` transform reads (epoch milliseconds need more than
+ * float32's 24 bits), FLOAT for the other numeric columns.
+ */
+export const RawInputSchema = z.object({ column, type: z.enum(['FLOAT', 'DOUBLE', 'STRING']) }).strict();
 
 /** A fitted feature pipeline. */
 export const FittedFeaturesSchema = z
@@ -89,6 +107,14 @@ export function featureNamesOf(transform: FittedTransform): string[] {
         : Array.from({ length: transform.boundaries.length + 1 }, (_, i) => `${transform.name}_bucket${i}`);
     case 'text':
       return Array.from({ length: transform.buckets }, (_, i) => `${transform.name}#${i}`);
+    case 'hash':
+      return Array.from({ length: transform.buckets }, (_, i) => `${transform.name}_hash${i}`);
+    case 'dateparts':
+      return transform.parts.flatMap((part) =>
+        transform.encoding === 'cyclical' && CYCLICAL_PERIODS[part] !== undefined
+          ? [`${transform.name}_${part}_sin`, `${transform.name}_${part}_cos`]
+          : [`${transform.name}_${part}`],
+      );
   }
 }
 
@@ -114,19 +140,25 @@ export function parseFittedFeatures(input: unknown): FittedFeatures {
   }
   for (const [index, transform] of fitted.transforms.entries()) {
     const input = fitted.inputs.find((candidate) => candidate.column === transform.column);
-    const type = isStringTransform(transform) ? 'STRING' : 'FLOAT';
+    const allowed = inputTypesOf(transform);
     if (transform.transform === 'text' && transform.idf !== null && transform.idf.length !== transform.buckets) {
       throw new StratumError(
         'BAD_REQUEST',
         `invalid fitted features: transforms[${index}].idf has ${transform.idf.length} weights for ${transform.buckets} buckets`,
       );
     }
-    if (input?.type !== type) {
+    if (input === undefined || !allowed.includes(input.type)) {
       throw new StratumError(
         'BAD_REQUEST',
-        `invalid fitted features: transforms[${index}] reads column "${transform.column}" as ${type}, but inputs declare ${input?.type ?? 'no such column'}`,
+        `invalid fitted features: transforms[${index}] reads column "${transform.column}" as ${allowed.join(' or ')}, but inputs declare ${input?.type ?? 'no such column'}`,
       );
     }
   }
   return fitted;
+}
+
+/** Input types a transform can read its column as (numeric transforms cast a DOUBLE column to FLOAT). */
+function inputTypesOf(transform: FittedTransform): readonly RawInput['type'][] {
+  if (isStringTransform(transform)) return ['STRING'];
+  return transform.transform === 'dateparts' ? ['DOUBLE'] : ['FLOAT', 'DOUBLE'];
 }

@@ -1,7 +1,9 @@
 /** Fitted feature transforms that export into a model's ONNX graph. */
 export {
   BucketizeSpecSchema,
+  DatePartsSpecSchema,
   FeatureSpecSchema,
+  HashSpecSchema,
   ImputeSpecSchema,
   MinMaxSpecSchema,
   OneHotSpecSchema,
@@ -26,7 +28,9 @@ export { transformBatch, transformRow } from './transform.ts';
 export type { FeatureBatch } from './transform.ts';
 export { toRawColumns } from './raw-columns.ts';
 export type { RawColumn } from './raw-columns.ts';
-export { toRawNumber, toRawString } from './raw-value.ts';
+export { toRawDouble, toRawNumber, toRawString } from './raw-value.ts';
 export type { RawCell } from './raw-value.ts';
 export { addFeatureGraph, exportFeaturesModel, FEATURE_BATCH_DIM, FEATURE_OPSETS, TEXT_LOCALE } from './export-onnx.ts';
 export { lowerCodePoints, murmurHash3, ngramBuckets, textBuckets, tokenize, TOKEN_PATTERN } from './text-hash.ts';
+export { CYCLICAL_PERIODS, DATE_PARTS, datePartsOf } from './date-parts.ts';
+export type { DatePart, DateParts } from './date-parts.ts';

@@ -1,7 +1,8 @@
 /**
- * How a raw cell becomes what the exported graph receives: numbers as float32 with NaN for a
- * missing value, strings as UTF-8 with `''` for a missing value. Fitting, the TypeScript reference
- * and the ONNX feeds all go through these two functions, so they cannot disagree.
+ * How a raw cell becomes what the exported graph receives: numbers as float32 (or float64 for
+ * timestamp columns) with NaN for a missing value, strings as UTF-8 with `''` for a missing value.
+ * Fitting, the TypeScript reference and the ONNX feeds all go through these functions, so they
+ * cannot disagree.
  */
 import { StratumError } from '../errors/index.ts';
 
@@ -14,22 +15,34 @@ export interface RawCell {
 }
 
 /**
- * The cell as a float32 value; `null`, `undefined`, `''` and NaN are missing (NaN). Numeric strings
- * (as read from CSV) and booleans are accepted.
+ * The cell as a float32 value; `null`, `undefined`, `''`, NaN and an invalid Date are missing (NaN).
+ * Numeric strings (as read from CSV), booleans and Dates (epoch milliseconds) are accepted.
+ * Equals `Math.fround(toRawDouble(cell))`, which is what the graph's DOUBLE → FLOAT Cast gives.
  *
  * @throws StratumError BAD_REQUEST for anything else, naming the column and the value.
  */
 export function toRawNumber(cell: RawCell): number {
+  return Math.fround(toRawDouble(cell));
+}
+
+/**
+ * The cell as a float64 value, with the rules of {@link toRawNumber}; the feed of a DOUBLE input
+ * (a timestamp column, whose milliseconds float32 would round to minutes).
+ *
+ * @throws StratumError BAD_REQUEST for anything else, naming the column and the value.
+ */
+export function toRawDouble(cell: RawCell): number {
   const { value } = cell;
-  if (typeof value === 'number') return Math.fround(value);
+  if (typeof value === 'number') return value;
   if (value === null || value === undefined) return Number.NaN;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'bigint') return Math.fround(Number(value));
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.getTime();
   if (typeof value === 'string') {
     const trimmed = value.trim();
     if (trimmed === '' || trimmed === 'NaN') return Number.NaN;
     const number = Number(trimmed);
-    if (!Number.isNaN(number)) return Math.fround(number);
+    if (!Number.isNaN(number)) return number;
   }
   throw new StratumError(
     'BAD_REQUEST',

@@ -1,11 +1,14 @@
 /**
  * The TypeScript reference of a fitted pipeline. Every step rounds to float32 exactly where the
- * exported ONNX graph does (after each Sub, Div, …), so the two agree bit for bit on the same input.
+ * exported ONNX graph does (after each Sub, Div, …), so the two agree bit for bit on the same input;
+ * calendar parts are computed in float64 like the graph's DOUBLE ops, and their sin/cos looked up
+ * in the same float32 table.
  */
 import type { FeatureRow } from './fit.ts';
 import type { FittedFeatures, FittedTransform } from './fitted-features.ts';
-import { toRawNumber, toRawString } from './raw-value.ts';
-import { L2_NORM_FLOOR, textBuckets } from './text-hash.ts';
+import { CYCLICAL_PERIODS, cyclicalTable, datePartsOf } from './date-parts.ts';
+import { toRawDouble, toRawNumber, toRawString } from './raw-value.ts';
+import { L2_NORM_FLOOR, murmurHash3, textBuckets } from './text-hash.ts';
 
 /** A batch of feature rows. */
 export interface FeatureBatch {
@@ -65,6 +68,29 @@ function writeTransform({ transform, row, out, offset }: WriteTransform): number
     out.fill(0, offset, offset + transform.vocabulary.length + 1);
     out[offset + (index === -1 ? transform.vocabulary.length : index)] = 1;
     return offset + transform.vocabulary.length + 1;
+  }
+  if (transform.transform === 'hash') {
+    const value = toRawString(cell);
+    out.fill(0, offset, offset + transform.buckets);
+    // a missing value ('') sets no bucket
+    if (value !== '') out[offset + (murmurHash3(value) % transform.buckets)] = 1;
+    return offset + transform.buckets;
+  }
+  if (transform.transform === 'dateparts') {
+    const raw = toRawDouble(cell);
+    const parts = datePartsOf(Number.isNaN(raw) ? transform.fill : raw);
+    let at = offset;
+    for (const part of transform.parts) {
+      const cycle = transform.encoding === 'cyclical' ? CYCLICAL_PERIODS[part] : undefined;
+      if (cycle === undefined) {
+        out[at++] = parts[part];
+        continue;
+      }
+      const table = cyclicalTable(part);
+      out[at++] = table.sin[parts[part] - cycle.start] ?? Number.NaN;
+      out[at++] = table.cos[parts[part] - cycle.start] ?? Number.NaN;
+    }
+    return at;
   }
   const raw = toRawNumber(cell);
   const x = Number.isNaN(raw) ? transform.fill : raw;

@@ -117,7 +117,7 @@ test('fitted JSON that was edited inconsistently is rejected', async () => {
   );
   assert.throws(
     () => parseFittedFeatures({ ...fitted, inputs: [{ column: 'age', type: 'STRING' }] }),
-    badRequest(/reads column "age" as FLOAT, but inputs declare STRING/),
+    badRequest(/reads column "age" as FLOAT or DOUBLE, but inputs declare STRING/),
   );
 });
 

@@ -11,7 +11,9 @@ export function featureFeeds(fitted: FittedFeatures, rows: readonly FeatureRow[]
     feeds[column.column] =
       column.type === 'STRING'
         ? new ort.Tensor('string', column.data, [rows.length, 1])
-        : new ort.Tensor('float32', column.data, [rows.length, 1]);
+        : column.type === 'DOUBLE'
+          ? new ort.Tensor('float64', column.data, [rows.length, 1])
+          : new ort.Tensor('float32', column.data, [rows.length, 1]);
   }
   return feeds;
 }
