@@ -22,6 +22,7 @@ import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phas
 import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
 import { renderReport } from './report.ts';
+import { renderTrainingBench, runTrainingBench } from './training/training-bench.ts';
 import { startStratum, type StratumSettings } from './stratum/stratum-process.ts';
 import { type BenchModel, type ModelRequests, writeRequests } from './workload.ts';
 
@@ -170,6 +171,18 @@ async function runServingPhases(phase: {
   return { sweep, settings, cells, ceilings, batch1LatencyMs, memory };
 }
 
+/** `--only training`: the training comparison alone, its own report. */
+async function trainingOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runTrainingBench({ progress, workDir: join(dir, 'training'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum training benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderTrainingBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -180,6 +193,7 @@ async function main(): Promise<void> {
   }
   const dir = await mkdtemp(join(tmpdir(), 'stratum-bench-'));
   workDir = dir;
+  if (options.onlyTraining) return trainingOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));
@@ -230,7 +244,13 @@ async function main(): Promise<void> {
     ...(rollouts !== undefined && { rollouts }),
     elapsedSeconds: progress.elapsed(),
   };
-  const markdown = renderReport(run);
+  let training = '';
+  if (!options.skip.has('training')) {
+    training = renderTrainingBench(
+      await runTrainingBench({ progress, workDir: join(dir, 'training'), quick: options.quick }),
+    );
+  }
+  const markdown = `${renderReport(run)}\n${training}`;
   process.stdout.write(markdown);
   const out = resolve(REPO_ROOT, options.out);
   await mkdir(dirname(out), { recursive: true });

@@ -1,0 +1,544 @@
+/**
+ * The training benchmark: Stratum's trainers and CSV ingest side by side with peers from Debian's
+ * packages (XGBoost `hist`, scikit-learn, pandas) on the same data, the same split and the same
+ * hyper-parameters, in one run. Node prepares every matrix once and writes it as float32 files the
+ * peer reads; both sides time only the work itself (fit, or read-to-matrix), and one AUC function
+ * (Stratum's) scores both sides' predictions on the same held-out rows.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { sqlDataset } from '../../src/data/duckdb-source.ts';
+import { fitFeatures } from '../../src/features/fit.ts';
+import type { FeatureSpecInput } from '../../src/features/feature-spec.ts';
+import { transformBatch } from '../../src/features/transform.ts';
+import { loadSpamCorpus } from '../../src/examples/spam-corpus.ts';
+import { mulberry32 } from '../../src/random/mulberry32.ts';
+import { predictGbdt } from '../../src/train/gbdt/predict.ts';
+import { trainGbdt, type GbdtParams } from '../../src/train/gbdt/train-gbdt.ts';
+import { predictLinear } from '../../src/train/linear/predict-linear.ts';
+import { trainLinear } from '../../src/train/linear/train-linear.ts';
+import { accuracy, rocAuc } from '../../src/train/metrics/classification-metrics.ts';
+import type { Progress } from '../progress.ts';
+import { readNumericCsvMatrix } from './ingest.ts';
+
+/** Debian's interpreter, which sees python3-sklearn / -xgboost / -pandas (the first `python3` on PATH may not). */
+const PYTHON = '/usr/bin/python3';
+const PEERS = fileURLToPath(new URL('./peers.py', import.meta.url));
+
+/** One comparison. */
+export interface TrainingBenchRow {
+  readonly task: string;
+  readonly what: string;
+  readonly stratum: number;
+  readonly peer: number | undefined;
+  readonly peerName: string;
+  readonly unit: string;
+  /** How the two compare, e.g. `time 1.21×` or `Δ AUC −0.0011`. */
+  readonly comparison: string;
+  readonly target: string;
+  readonly met: boolean | undefined;
+}
+
+/** What the training benchmark measured. */
+export interface TrainingBenchResult {
+  readonly rows: TrainingBenchRow[];
+  readonly notes: string[];
+}
+
+/** Options of {@link runTrainingBench}. */
+export interface TrainingBenchOptions {
+  readonly progress: Progress;
+  readonly workDir: string;
+  /** Smaller data (200k synthetic rows, 500k flights, 200k CSV rows). */
+  readonly quick: boolean;
+}
+
+interface Matrix {
+  readonly features: Float32Array;
+  readonly labels: Float32Array;
+  readonly rows: number;
+}
+
+interface Task {
+  readonly numFeatures: number;
+  readonly train: Matrix;
+  readonly valid: Matrix;
+}
+
+async function runPeer(job: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const child = spawn(PYTHON, [PEERS, JSON.stringify(job)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      OMP_NUM_THREADS: String(job['threads'] ?? 1),
+      OPENBLAS_NUM_THREADS: String(job['threads'] ?? 1),
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0)
+    throw new Error(`peer ${String(job['task'])} failed (${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+}
+
+/** Which peers this machine has; a missing one is skipped with a message. */
+async function peerModules(): Promise<Set<string>> {
+  if (!existsSync(PYTHON)) return new Set();
+  const found = new Set<string>();
+  for (const module of ['xgboost', 'sklearn', 'pandas']) {
+    const child = spawn(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' });
+    if ((await new Promise((resolve) => child.on('close', resolve))) === 0) found.add(module);
+  }
+  return found;
+}
+
+interface TaskFiles {
+  readonly trainFeatures: string;
+  readonly trainLabels: string;
+  readonly validFeatures: string;
+  readonly predictions: string;
+}
+
+async function writeTask(dir: string, task: Task): Promise<TaskFiles> {
+  await mkdir(dir, { recursive: true });
+  const files = {
+    trainFeatures: join(dir, 'train-x.f32'),
+    trainLabels: join(dir, 'train-y.f32'),
+    validFeatures: join(dir, 'valid-x.f32'),
+    predictions: join(dir, 'peer-predictions.f32'),
+  };
+  await writeFile(files.trainFeatures, task.train.features);
+  await writeFile(files.trainLabels, task.train.labels);
+  await writeFile(files.validFeatures, task.valid.features);
+  return files;
+}
+
+async function readFloats(path: string): Promise<Float32Array> {
+  const bytes = await readFile(path);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+function positiveColumn(outputs: Float32Array): Float32Array {
+  const out = new Float32Array(outputs.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = outputs[2 * i + 1] as number;
+  return out;
+}
+
+function accuracyOf(scores: Float32Array, labels: Float32Array): number {
+  return accuracy(
+    labels,
+    Array.from(scores, (p) => (p > 0.5 ? 1 : 0)),
+  );
+}
+
+/** Splits rows 80/20 with a seeded generator. */
+function split(args: { features: Float32Array; labels: Float32Array; numFeatures: number; seed: number }): Task {
+  const { features, labels, numFeatures } = args;
+  const random = mulberry32(args.seed);
+  const rows = labels.length;
+  const held = new Uint8Array(rows);
+  let validRows = 0;
+  for (let i = 0; i < rows; i++) {
+    held[i] = random() < 0.2 ? 1 : 0;
+    validRows += held[i] as number;
+  }
+  const make = (want: number, count: number): Matrix => {
+    const x = new Float32Array(count * numFeatures);
+    const y = new Float32Array(count);
+    let r = 0;
+    for (let i = 0; i < rows; i++) {
+      if (held[i] !== want) continue;
+      x.set(features.subarray(i * numFeatures, (i + 1) * numFeatures), r * numFeatures);
+      y[r++] = labels[i] as number;
+    }
+    return { features: x, labels: y, rows: count };
+  };
+  return { numFeatures, train: make(0, rows - validRows), valid: make(1, validRows) };
+}
+
+/** A synthetic binary task with interactions and noise, so trees have something to find. */
+function syntheticTask(rows: number, numFeatures: number): Task {
+  const random = mulberry32(42);
+  const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
+  const features = new Float32Array(rows * numFeatures);
+  const labels = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const x = features.subarray(r * numFeatures, (r + 1) * numFeatures);
+    for (let f = 0; f < numFeatures; f++) x[f] = normal();
+    const z =
+      (x[0] as number) +
+      0.8 * (x[1] as number) * (x[2] as number) -
+      0.6 * Math.abs(x[3] as number) +
+      0.5 * Math.sin(2 * (x[4] as number)) +
+      0.4 * ((x[5] as number) > 0.5 ? 1 : -1) * (x[6] as number) +
+      0.7 * normal();
+    labels[r] = z > 0 ? 1 : 0;
+  }
+  return split({ features, labels, numFeatures, seed: 7 });
+}
+
+/** The flight-delay task of the bundled example: date parts, distance, airports → delay over 15 minutes. */
+async function flightsTask(limit: number | undefined, progress: Progress): Promise<Task> {
+  const parquet = fileURLToPath(new URL('../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
+  const query = `SELECT date, distance, origin, destination, CASE WHEN delay > 15 THEN 1 ELSE 0 END AS late FROM read_parquet('${parquet}')${limit === undefined ? '' : ` LIMIT ${limit}`}`;
+  const rows: Record<string, unknown>[] = [];
+  const labels: number[] = [];
+  for await (const row of sqlDataset(query)) {
+    labels.push(row['late'] as number);
+    rows.push(row);
+  }
+  progress.log(`training: flights read, ${rows.length.toLocaleString('en-US')} rows`);
+  const spec: FeatureSpecInput = {
+    transforms: [
+      { column: 'date', transform: 'dateparts', parts: ['month', 'dayofweek', 'hour', 'dayofyear'] },
+      { column: 'distance', transform: 'standardize' },
+      { column: 'origin', transform: 'onehot', topK: 30 },
+      { column: 'destination', transform: 'onehot', topK: 30 },
+    ],
+  } as FeatureSpecInput;
+  const fitted = await fitFeatures(spec, rows);
+  const batch = transformBatch(fitted, rows);
+  return split({ features: batch.data, labels: Float32Array.from(labels), numFeatures: batch.dims[1], seed: 7 });
+}
+
+/** The spam task of the bundled example: hashed word and word-pair TF-IDF of the raw e-mail. */
+async function spamTask(): Promise<Task> {
+  const emails = loadSpamCorpus();
+  const fitted = await fitFeatures(
+    {
+      transforms: [
+        { column: 'text', transform: 'text', ngramRange: [1, 2], buckets: 4096, weighting: 'tfidf', norm: 'l2' },
+      ],
+    },
+    emails,
+  );
+  const batch = transformBatch(fitted, emails);
+  const labels = Float32Array.from(emails, (e) => (e.label === 'spam' ? 1 : 0));
+  return split({ features: batch.data, labels, numFeatures: batch.dims[1], seed: 7 });
+}
+
+const GBDT_PARAMS = {
+  numTrees: 100,
+  maxDepth: 6,
+  learningRate: 0.1,
+  lambda: 1,
+  minChildWeight: 1,
+  maxBins: 255,
+} as const;
+
+function timeIt<T>(fn: () => T): { value: T; seconds: number } {
+  const started = performance.now();
+  const value = fn();
+  return { value, seconds: (performance.now() - started) / 1000 };
+}
+
+async function gbdtComparison(args: {
+  name: string;
+  task: Task;
+  dir: string;
+  peers: Set<string>;
+  progress: Progress;
+  rows: TrainingBenchRow[];
+  scaling: boolean;
+}): Promise<void> {
+  const { name, task, dir, peers, progress, rows } = args;
+  const train = (workers: number) =>
+    timeIt(() =>
+      trainGbdt({
+        features: task.train.features,
+        numFeatures: task.numFeatures,
+        labels: task.train.labels,
+        objective: 'binary',
+        params: { ...GBDT_PARAMS, seed: 0, workers } as GbdtParams,
+      }),
+    );
+  const size = `${task.train.rows.toLocaleString('en-US')}×${task.numFeatures}`;
+  progress.log(`training: ${name} GBDT, 2 workers, ${size}`);
+  const ours = train(2);
+  const ourScores = positiveColumn(predictGbdt(ours.value, task.valid.features).outputs);
+  const ourAuc = rocAuc(ourScores, task.valid.labels);
+  if (args.scaling) {
+    progress.log(`training: ${name} GBDT, 1 worker`);
+    const single = train(1);
+    rows.push({
+      task: `${name} GBDT (${size}, 100 trees, depth 6)`,
+      what: 'data-parallel speed-up, 1 → 2 workers',
+      stratum: single.seconds / ours.seconds,
+      peer: undefined,
+      peerName: '',
+      unit: '×',
+      comparison: `${single.seconds.toFixed(2)} s → ${ours.seconds.toFixed(2)} s`,
+      target: 'report',
+      met: undefined,
+    });
+  }
+  if (!peers.has('xgboost')) {
+    rows.push(
+      row({
+        task: name,
+        what: 'GBDT training time',
+        stratum: ours.seconds,
+        unit: 's',
+        peerName: 'XGBoost (missing: apt-get install python3-xgboost)',
+      }),
+    );
+    return;
+  }
+  const files = await writeTask(join(dir, name), task);
+  progress.log(`training: ${name} XGBoost hist, 2 threads`);
+  const peer = await runPeer({
+    task: 'xgboost',
+    ...files,
+    numFeatures: task.numFeatures,
+    threads: 2,
+    params: GBDT_PARAMS,
+  });
+  const peerScores = await readFloats(files.predictions);
+  const peerAuc = rocAuc(peerScores, task.valid.labels);
+  const peerSeconds = peer['seconds'] as number;
+  const peerName = `XGBoost ${String(peer['version'])} hist, 2 threads`;
+  rows.push({
+    task: `${name} (${size})`,
+    what: 'GBDT held-out AUC',
+    stratum: ourAuc,
+    peer: peerAuc,
+    peerName,
+    unit: 'AUC',
+    comparison: `Δ ${(ourAuc - peerAuc).toFixed(4)}`,
+    target: '|Δ| ≤ 0.003',
+    met: Math.abs(ourAuc - peerAuc) <= 0.003,
+  });
+  rows.push({
+    task: `${name} (${size})`,
+    what: 'GBDT training time (2 threads each)',
+    stratum: ours.seconds,
+    peer: peerSeconds,
+    peerName,
+    unit: 's',
+    comparison: `${(ours.seconds / peerSeconds).toFixed(2)}× XGBoost's`,
+    target: '≤ 1.5×',
+    met: ours.seconds / peerSeconds <= 1.5,
+  });
+}
+
+function row(partial: {
+  task: string;
+  what: string;
+  stratum: number;
+  unit: string;
+  peerName: string;
+}): TrainingBenchRow {
+  return { ...partial, peer: undefined, comparison: 'peer skipped', target: '', met: undefined };
+}
+
+async function logisticComparison(args: {
+  task: Task;
+  dir: string;
+  peers: Set<string>;
+  progress: Progress;
+  rows: TrainingBenchRow[];
+}): Promise<void> {
+  const { task, dir, peers, progress, rows } = args;
+  const params = { optimizer: 'lbfgs' as const, learningRate: 1, l2: 1e-4, epochs: 200, batchSize: 256, seed: 0 };
+  const size = `${task.train.rows.toLocaleString('en-US')}×${task.numFeatures}`;
+  progress.log(`training: spam logistic regression (L-BFGS), ${size}`);
+  const ours = timeIt(() =>
+    trainLinear({
+      features: task.train.features,
+      numFeatures: task.numFeatures,
+      labels: task.train.labels,
+      objective: 'binary',
+      params,
+    }),
+  );
+  const ourScores = positiveColumn(predictLinear(ours.value, { features: task.valid.features }).values);
+  const ourAuc = rocAuc(ourScores, task.valid.labels);
+  const ourAccuracy = accuracyOf(ourScores, task.valid.labels);
+  if (!peers.has('sklearn')) {
+    rows.push(
+      row({
+        task: 'spam',
+        what: 'logistic regression time',
+        stratum: ours.seconds,
+        unit: 's',
+        peerName: 'scikit-learn (missing: apt-get install python3-sklearn)',
+      }),
+    );
+    return;
+  }
+  const files = await writeTask(join(dir, 'spam'), task);
+  progress.log('training: spam scikit-learn LogisticRegression (lbfgs)');
+  const peer = await runPeer({ task: 'sklearn-logistic', ...files, numFeatures: task.numFeatures, threads: 2, params });
+  const peerScores = await readFloats(files.predictions);
+  const peerAuc = rocAuc(peerScores, task.valid.labels);
+  const peerAccuracy = accuracyOf(peerScores, task.valid.labels);
+  const peerSeconds = peer['seconds'] as number;
+  const peerName = `scikit-learn ${String(peer['version'])} lbfgs (${String(peer['iterations'])} iterations)`;
+  const name = `spam (${size}, ${ours.value.history.length} iterations)`;
+  rows.push({
+    task: name,
+    what: 'logistic held-out accuracy',
+    stratum: ourAccuracy,
+    peer: peerAccuracy,
+    peerName,
+    unit: '',
+    comparison: `Δ ${(ourAccuracy - peerAccuracy).toFixed(4)}`,
+    target: '|Δ| ≤ 0.005',
+    met: Math.abs(ourAccuracy - peerAccuracy) <= 0.005,
+  });
+  rows.push({
+    task: name,
+    what: 'logistic held-out AUC',
+    stratum: ourAuc,
+    peer: peerAuc,
+    peerName,
+    unit: 'AUC',
+    comparison: `Δ ${(ourAuc - peerAuc).toFixed(4)}`,
+    target: '|Δ| ≤ 0.005',
+    met: Math.abs(ourAuc - peerAuc) <= 0.005,
+  });
+  rows.push({
+    task: name,
+    what: 'logistic training time',
+    stratum: ours.seconds,
+    peer: peerSeconds,
+    peerName,
+    unit: 's',
+    comparison: `${(ours.seconds / peerSeconds).toFixed(2)}× scikit-learn's`,
+    target: '≤ 1×',
+    met: ours.seconds <= peerSeconds,
+  });
+}
+
+/** Writes an `rows × 20` numeric CSV with a header (values with up to 6 decimals). */
+async function writeNumericCsv(path: string, rows: number): Promise<void> {
+  const random = mulberry32(9);
+  const handle = await open(path, 'w');
+  try {
+    await handle.write(`${Array.from({ length: 20 }, (_, i) => `x${i}`).join(',')}\n`);
+    let chunk: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      chunk.push(Array.from({ length: 20 }, () => ((random() - 0.5) * 2000).toFixed(6)).join(','));
+      if (chunk.length === 10_000) {
+        await handle.write(`${chunk.join('\n')}\n`);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await handle.write(`${chunk.join('\n')}\n`);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function ingestComparison(args: {
+  dir: string;
+  rows: number;
+  peers: Set<string>;
+  progress: Progress;
+  out: TrainingBenchRow[];
+}): Promise<void> {
+  const { dir, peers, progress, out } = args;
+  await mkdir(dir, { recursive: true });
+  const csv = join(dir, 'numeric.csv');
+  await writeNumericCsv(csv, args.rows);
+  progress.log(`training: ingest of a ${args.rows.toLocaleString('en-US')}-row numeric CSV`);
+  const started = performance.now();
+  const matrix = await readNumericCsvMatrix(csv);
+  const seconds = (performance.now() - started) / 1000;
+  const ours = matrix.rows / seconds;
+  const what = `${args.rows.toLocaleString('en-US')}×20 numeric CSV → float32 feature batches`;
+  if (!peers.has('pandas')) {
+    out.push(
+      row({
+        task: 'ingest',
+        what,
+        stratum: ours,
+        unit: 'rows/s',
+        peerName: 'pandas (missing: apt-get install python3-pandas)',
+      }),
+    );
+    return;
+  }
+  const peer = await runPeer({ task: 'pandas-csv', csv, threads: 1 });
+  const peerRate = (peer['rows'] as number) / (peer['seconds'] as number);
+  out.push({
+    task: 'ingest',
+    what: `${what} (rows/s)`,
+    stratum: ours,
+    peer: peerRate,
+    peerName: `pandas ${String(peer['version'])} read_csv + to_numpy`,
+    unit: 'rows/s',
+    comparison: `${(ours / peerRate).toFixed(2)}× pandas`,
+    target: '≥ 1×',
+    met: ours >= peerRate,
+  });
+}
+
+/** Runs every comparison the machine can; peers that are missing are skipped with a message. */
+export async function runTrainingBench(options: TrainingBenchOptions): Promise<TrainingBenchResult> {
+  const { progress, workDir, quick } = options;
+  const peers = await peerModules();
+  const notes: string[] = [];
+  for (const module of ['xgboost', 'sklearn', 'pandas']) {
+    if (!peers.has(module)) notes.push(`peer ${module} missing under ${PYTHON}: its comparisons are skipped`);
+  }
+  const rows: TrainingBenchRow[] = [];
+  await ingestComparison({
+    dir: join(workDir, 'ingest'),
+    rows: quick ? 200_000 : 1_000_000,
+    peers,
+    progress,
+    out: rows,
+  });
+  await gbdtComparison({
+    name: 'synthetic',
+    task: syntheticTask(quick ? 200_000 : 1_000_000, 20),
+    dir: workDir,
+    peers,
+    progress,
+    rows,
+    scaling: true,
+  });
+  await gbdtComparison({
+    name: 'flights',
+    task: await flightsTask(quick ? 500_000 : undefined, progress),
+    dir: workDir,
+    peers,
+    progress,
+    rows,
+    scaling: false,
+  });
+  await logisticComparison({ task: await spamTask(), dir: workDir, peers, progress, rows });
+  return { rows, notes };
+}
+
+/** The result as a Markdown section. */
+export function renderTrainingBench(result: TrainingBenchResult): string {
+  const fmt = (value: number | undefined, unit: string): string => {
+    if (value === undefined) return '—';
+    if (unit === 'rows/s') return `${Math.round(value).toLocaleString('en-US')}`;
+    if (unit === 's') return `${value.toFixed(2)} s`;
+    return value.toFixed(4);
+  };
+  const lines = [
+    '## Training (vs XGBoost, scikit-learn, pandas)',
+    '',
+    '| task | measure | Stratum | peer | peer value | comparison | target | met |',
+    '|---|---|---|---|---|---|---|---|',
+    ...result.rows.map(
+      (r) =>
+        `| ${r.task} | ${r.what} | ${fmt(r.stratum, r.unit)} | ${r.peerName} | ${fmt(r.peer, r.unit)} | ${r.comparison} | ${r.target} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`,
+    ),
+    '',
+    ...result.notes.map((n) => `- ${n}`),
+    '',
+  ];
+  return lines.join('\n');
+}
