@@ -50,6 +50,97 @@ export function computeBinEdges(options: BinEdgesOptions): Float32Array[] {
   return edges;
 }
 
+/** Options for {@link binFeatures}. */
+export interface BinFeaturesOptions extends BinEdgesOptions {
+  /** Where to write the row-major bins (e.g. shared memory). @default a new array */
+  readonly output?: Uint8Array;
+}
+
+/**
+ * {@link computeBinEdges} and {@link applyBins} of the same rows in one pass per feature: a radix
+ * sort of each column carries the row ids, so every row's bin follows from walking the sorted
+ * column instead of a binary search per value. Same edges and bins as the two calls.
+ */
+export function binFeatures(options: BinFeaturesOptions): { edges: Float32Array[]; bins: Uint8Array } {
+  const { features, numFeatures } = options;
+  const maxBins = options.maxBins ?? MAX_BINS;
+  if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > MAX_BINS) {
+    throw new StratumError('BAD_REQUEST', `maxBins must be an integer in [2, ${MAX_BINS}], got ${maxBins}`);
+  }
+  checkFeatures({ features, numFeatures, name: 'features' });
+  const numRows = features.length / numFeatures;
+  const bins = options.output ?? new Uint8Array(features.length);
+  const column = new Float32Array(numRows);
+  const sorted = new Float32Array(numRows);
+  const order = new Uint32Array(numRows);
+  const edges: Float32Array[] = [];
+  for (let f = 0; f < numFeatures; f++) {
+    for (let i = 0; i < numRows; i++) column[i] = features[i * numFeatures + f] as number;
+    sortWithOrder({ values: column, sorted, order });
+    const featureEdges = edgesOfSorted(sorted, maxBins);
+    edges.push(featureEdges);
+    let bin = 0;
+    for (let i = 0; i < numRows; i++) {
+      const value = sorted[i] as number;
+      while (bin < featureEdges.length && value > (featureEdges[bin] as number)) bin++;
+      bins[(order[i] as number) * numFeatures + f] = bin;
+    }
+  }
+  return { edges, bins };
+}
+
+/**
+ * LSD radix sort (three 11-bit passes, small enough count tables to stay in cache) of float32
+ * `values` into `sorted`, with `order[i]` the index of `sorted[i]` in `values`; the same order as
+ * `Float32Array.prototype.sort` for values without NaN.
+ */
+function sortWithOrder(args: { values: Float32Array; sorted: Float32Array; order: Uint32Array }): void {
+  const { values, sorted, order } = args;
+  const n = values.length;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  let keys = new Uint32Array(n);
+  let index = new Uint32Array(n);
+  let nextKeys = new Uint32Array(n);
+  let nextIndex = new Uint32Array(n);
+  // Flipping the sign bit of positives and every bit of negatives makes unsigned order numeric order.
+  for (let i = 0; i < n; i++) {
+    const b = bits[i] as number;
+    keys[i] = (b & 0x80000000) !== 0 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    index[i] = i;
+  }
+  const counts = new Uint32Array(2048);
+  for (let shift = 0; shift < 32; shift += 11) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const digit = ((keys[i] as number) >>> shift) & 0x7ff;
+      counts[digit] = (counts[digit] as number) + 1;
+    }
+    prefixSums(counts);
+    for (let i = 0; i < n; i++) {
+      const key = keys[i] as number;
+      const digit = (key >>> shift) & 0x7ff;
+      const at = counts[digit] as number;
+      counts[digit] = at + 1;
+      nextKeys[at] = key;
+      nextIndex[at] = index[i] as number;
+    }
+    [keys, nextKeys] = [nextKeys, keys];
+    [index, nextIndex] = [nextIndex, index];
+  }
+  order.set(index);
+  for (let i = 0; i < n; i++) sorted[i] = values[index[i] as number] as number;
+}
+
+/** Exclusive prefix sums in place. */
+function prefixSums(counts: Uint32Array): void {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const count = counts[i] as number;
+    counts[i] = total;
+    total += count;
+  }
+}
+
 /** Options for {@link applyBins}. */
 export interface ApplyBinsOptions {
   /** Row-major `numRows × numFeatures` matrix. */
@@ -60,10 +151,10 @@ export interface ApplyBinsOptions {
   readonly edges: readonly Float32Array[];
 }
 
-/** Maps every value to its bin index; the result is row-major like the input. */
-export function applyBins(options: ApplyBinsOptions): Uint8Array {
+/** Maps every value to its bin index, row-major like the input; into `output` when given (e.g. shared memory). */
+export function applyBins(options: ApplyBinsOptions & { readonly output?: Uint8Array }): Uint8Array {
   const { features, numFeatures, edges } = options;
-  const bins = new Uint8Array(features.length);
+  const bins = options.output ?? new Uint8Array(features.length);
   for (let f = 0; f < numFeatures; f++) {
     const featureEdges = edges[f] as Float32Array;
     for (let i = f; i < features.length; i += numFeatures) {
@@ -86,7 +177,13 @@ export function checkFeatures(options: { features: Float32Array; numFeatures: nu
       { details: { length: features.length, numFeatures } },
     );
   }
-  const bad = features.findIndex(Number.isNaN);
+  let bad = -1;
+  for (let i = 0; i < features.length; i++) {
+    if (Number.isNaN(features[i])) {
+      bad = i;
+      break;
+    }
+  }
   if (bad >= 0) {
     const row = Math.floor(bad / numFeatures);
     const column = bad % numFeatures;
@@ -111,8 +208,9 @@ function binOf(edges: Float32Array, value: number): number {
 }
 
 function edgesOfSorted(sorted: Float32Array, maxBins: number): Float32Array {
+  // Only whether there are more distinct values than bins matters, so stop counting there.
   const distinct: number[] = [];
-  for (let i = 0; i < sorted.length; i++) {
+  for (let i = 0; i < sorted.length && distinct.length <= maxBins; i++) {
     const value = sorted[i] as number;
     if (i === 0 || value !== sorted[i - 1]) distinct.push(value);
   }

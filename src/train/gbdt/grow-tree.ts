@@ -3,31 +3,21 @@
  * budget, from binned features:
  * per-node histograms of (gradient, hessian, count) per bin, the smaller child built from its
  * rows and the larger one by subtracting it from the parent, and splits scored with the
- * second-order gain `G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)`.
+ * second-order gain `G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)`. The rows themselves live in a
+ * {@link ShardSet}, so the same grower drives one thread or several.
  */
 import type { GbdtTree } from './gbdt-model.ts';
-
-/** Histogram slots per feature; bin indices are bytes. */
-const BIN_STRIDE = 256;
-/** Values per histogram slot: gradient sum, hessian sum, row count. */
-const SLOT = 3;
+import { FEATURE_STRIDE, SLOT } from './row-shard.ts';
+import type { ShardSet } from './shard-set.ts';
 
 /** Options for {@link growTree}. */
 export interface GrowTreeOptions {
-  /** Row-major `N × numFeatures` bin indices. */
-  readonly bins: Uint8Array;
-  /** Columns per row. */
-  readonly numFeatures: number;
+  /** The rows, already holding this tree's gradients and row set. */
+  readonly shards: ShardSet;
   /** Bin edges per feature; feature `f` has `edges[f].length + 1` bins. */
   readonly edges: readonly Float32Array[];
-  /** Gradient per row. */
-  readonly gradients: Float64Array;
-  /** Hessian per row. */
-  readonly hessians: Float64Array;
-  /** Rows to grow on; reordered in place. */
-  readonly rows: Uint32Array;
   /** Features the tree may split on, ascending. */
-  readonly features: readonly number[];
+  readonly features: Int32Array;
   /** Largest depth (a root-only tree has depth 0). */
   readonly maxDepth: number;
   /** Largest number of leaves. */
@@ -38,6 +28,10 @@ export interface GrowTreeOptions {
   readonly lambda: number;
   /** Shrinkage applied to every leaf value. */
   readonly learningRate: number;
+  /** Rows the tree grows on. */
+  readonly numRows: number;
+  /** Reused histogram memory. */
+  readonly pool: HistogramPool;
 }
 
 /** A grown tree plus the bin index of each split, for fast prediction on binned rows. */
@@ -46,6 +40,30 @@ export interface GrownTree {
   readonly tree: GbdtTree;
   /** Split bin per node (`bin <= binThreshold` goes left); `-1` for a leaf. */
   readonly binThreshold: number[];
+}
+
+/** Free histograms (one slot per feature and bin), reused across nodes and trees. */
+export interface HistogramPool {
+  /** A zeroed histogram. */
+  take(): Float64Array;
+  /** Returns a histogram for reuse. */
+  give(histogram: Float64Array): void;
+}
+
+/** A pool of histograms for `numFeatures` features. */
+export function histogramPool(numFeatures: number): HistogramPool {
+  const free: Float64Array[] = [];
+  return {
+    take: () => {
+      const histogram = free.pop();
+      if (histogram === undefined) return new Float64Array(numFeatures * FEATURE_STRIDE);
+      histogram.fill(0);
+      return histogram;
+    },
+    give: (histogram) => {
+      free.push(histogram);
+    },
+  };
 }
 
 interface Split {
@@ -57,12 +75,21 @@ interface Split {
   countLeft: number;
 }
 
+interface Leaf {
+  readonly id: number;
+  readonly count: number;
+  readonly depth: number;
+  readonly histogram: Float64Array;
+  readonly grad: number;
+  readonly hess: number;
+  readonly split: Split | undefined;
+}
+
 /** Grows a tree; see the module comment for the method. */
 export function growTree(options: GrowTreeOptions): GrownTree {
-  const { rows, numFeatures, gradients, hessians, lambda, learningRate } = options;
+  const { shards, features, lambda, learningRate, pool } = options;
   const tree: GbdtTree = { feature: [], threshold: [], left: [], right: [], value: [] };
   const binThreshold: number[] = [];
-  const scratch = new Uint32Array(rows.length);
 
   const addLeaf = (leaf: Omit<Leaf, 'id' | 'split'>): Leaf => {
     const id = tree.feature.length;
@@ -73,22 +100,16 @@ export function growTree(options: GrowTreeOptions): GrownTree {
     tree.value.push(Math.fround((-leaf.grad / (leaf.hess + lambda)) * learningRate));
     binThreshold.push(-1);
     const split = leaf.depth < options.maxDepth ? bestSplit(options, leaf) : undefined;
+    // A leaf that cannot split never needs its histogram again.
+    if (split === undefined) pool.give(leaf.histogram);
     return { ...leaf, id, split };
   };
 
-  const rootHistogram = new Float64Array(numFeatures * BIN_STRIDE * SLOT);
-  buildHistogram({ options, histogram: rootHistogram, start: 0, end: rows.length });
-  let grad = 0;
-  let hess = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as number;
-    grad += gradients[row] as number;
-    hess += hessians[row] as number;
-  }
+  const rootHistogram = pool.take();
+  const [grad, hess] = shards.root({ features, histogram: rootHistogram });
   // Best-first: always split the open leaf with the largest gain (ties: the older leaf), so a
   // leaf budget keeps the most useful splits; without one the tree equals depth-wise growth.
-  // Only leaves that can still split are kept open, so finished leaves release their histograms.
-  const open: Leaf[] = [addLeaf({ start: 0, end: rows.length, depth: 0, histogram: rootHistogram, grad, hess })].filter(
+  const open: Leaf[] = [addLeaf({ count: options.numRows, depth: 0, histogram: rootHistogram, grad, hess })].filter(
     canSplit,
   );
   let numLeaves = 1;
@@ -101,11 +122,10 @@ export function growTree(options: GrowTreeOptions): GrownTree {
     if (pick < 0) break;
     const [leaf] = open.splice(pick, 1);
     if (leaf?.split === undefined) break;
-    open.push(
-      ...splitLeaf({ options, leaf, split: leaf.split, scratch, addLeaf, tree, binThreshold }).filter(canSplit),
-    );
+    open.push(...splitLeaf({ options, leaf, split: leaf.split, addLeaf, tree, binThreshold }).filter(canSplit));
     numLeaves++;
   }
+  for (const leaf of open) pool.give(leaf.histogram);
   return { tree, binThreshold };
 }
 
@@ -113,58 +133,63 @@ function canSplit(leaf: Leaf): boolean {
   return leaf.split !== undefined;
 }
 
-interface Leaf {
-  readonly id: number;
-  readonly start: number;
-  readonly end: number;
-  readonly depth: number;
-  readonly histogram: Float64Array;
-  readonly grad: number;
-  readonly hess: number;
-  readonly split: Split | undefined;
-}
-
 /** Turns `leaf` into a branch and returns its two new leaves. */
 function splitLeaf(args: {
   options: GrowTreeOptions;
   leaf: Leaf;
   split: Split;
-  scratch: Uint32Array;
   addLeaf: (leaf: Omit<Leaf, 'id' | 'split'>) => Leaf;
   tree: GbdtTree;
   binThreshold: number[];
 }): [Leaf, Leaf] {
-  const { options, leaf, split, scratch, addLeaf, tree, binThreshold } = args;
+  const { options, leaf, split, addLeaf, tree, binThreshold } = args;
+  const { features } = options;
   const edges = options.edges[split.feature] as Float32Array;
   tree.feature[leaf.id] = split.feature;
   tree.threshold[leaf.id] = edges[split.bin] as number;
   tree.value[leaf.id] = 0;
   binThreshold[leaf.id] = split.bin;
 
-  const middle = partition({ options, scratch, split, start: leaf.start, end: leaf.end });
+  const leftId = tree.feature.length;
+  const rightId = leftId + 1;
+  const countLeft = split.countLeft;
+  const countRight = leaf.count - countLeft;
   // Build the smaller child's histogram from its rows; the parent's becomes the larger child's.
-  const small = new Float64Array(leaf.histogram.length);
-  const leftIsSmall = middle - leaf.start <= leaf.end - middle;
-  buildHistogram({
-    options,
+  const leftIsSmall = countLeft <= countRight;
+  const depth = leaf.depth + 1;
+  // Children at the depth limit never split, so their histograms would go unused.
+  const skipHistogram = depth >= options.maxDepth;
+  const small = options.pool.take();
+  options.shards.split({
+    split: {
+      node: leaf.id,
+      left: leftId,
+      right: rightId,
+      feature: split.feature,
+      bin: split.bin,
+      buildLeft: leftIsSmall,
+      skipHistogram,
+    },
+    features,
     histogram: small,
-    start: leftIsSmall ? leaf.start : middle,
-    end: leftIsSmall ? middle : leaf.end,
   });
   const large = leaf.histogram;
-  for (let i = 0; i < large.length; i++) large[i] = (large[i] as number) - (small[i] as number);
-  const depth = leaf.depth + 1;
+  if (!skipHistogram) {
+    for (let j = 0; j < features.length; j++) {
+      const start = (features[j] as number) * FEATURE_STRIDE;
+      const end = start + ((options.edges[features[j] as number] as Float32Array).length + 1) * SLOT;
+      for (let i = start; i < end; i++) large[i] = (large[i] as number) - (small[i] as number);
+    }
+  }
   const left = addLeaf({
-    start: leaf.start,
-    end: middle,
+    count: countLeft,
     depth,
     histogram: leftIsSmall ? small : large,
     grad: split.gradLeft,
     hess: split.hessLeft,
   });
   const right = addLeaf({
-    start: middle,
-    end: leaf.end,
+    count: countRight,
     depth,
     histogram: leftIsSmall ? large : small,
     grad: leaf.grad - split.gradLeft,
@@ -175,44 +200,23 @@ function splitLeaf(args: {
   return [left, right];
 }
 
-function buildHistogram(args: { options: GrowTreeOptions; histogram: Float64Array; start: number; end: number }): void {
-  const { options, histogram, start, end } = args;
-  const { bins, numFeatures, gradients, hessians, rows } = options;
-  const features = Int32Array.from(options.features);
-  const numSelected = features.length;
-  // Slot offset of each selected feature's bin 0, so the inner loop is one add per value.
-  const offsets = features.map((f) => f * BIN_STRIDE * SLOT);
-  for (let i = start; i < end; i++) {
-    const row = rows[i] as number;
-    const g = gradients[row] as number;
-    const h = hessians[row] as number;
-    const base = row * numFeatures;
-    for (let j = 0; j < numSelected; j++) {
-      const slot = (offsets[j] as number) + (bins[base + (features[j] as number)] as number) * SLOT;
-      histogram[slot] = (histogram[slot] as number) + g;
-      histogram[slot + 1] = (histogram[slot + 1] as number) + h;
-      histogram[slot + 2] = (histogram[slot + 2] as number) + 1;
-    }
-  }
-}
-
 function bestSplit(
   options: GrowTreeOptions,
-  node: { histogram: Float64Array; grad: number; hess: number; start: number; end: number },
+  node: { histogram: Float64Array; grad: number; hess: number; count: number },
 ): Split | undefined {
-  const { lambda, minChildWeight } = options;
-  const { histogram, grad, hess } = node;
-  const count = node.end - node.start;
+  const { lambda, minChildWeight, features } = options;
+  const { histogram, grad, hess, count } = node;
   if (count < 2) return undefined;
   const parentScore = (grad * grad) / (hess + lambda);
   let best: Split | undefined;
-  for (const f of options.features) {
+  for (let j = 0; j < features.length; j++) {
+    const f = features[j] as number;
     const numBins = (options.edges[f] as Float32Array).length + 1;
     let gradLeft = 0;
     let hessLeft = 0;
     let countLeft = 0;
     for (let b = 0; b + 1 < numBins; b++) {
-      const slot = (f * BIN_STRIDE + b) * SLOT;
+      const slot = f * FEATURE_STRIDE + b * SLOT;
       gradLeft += histogram[slot] as number;
       hessLeft += histogram[slot + 1] as number;
       countLeft += histogram[slot + 2] as number;
@@ -230,25 +234,4 @@ function bestSplit(
     }
   }
   return best;
-}
-
-/** Stable partition of `rows[start, end)` by the split; returns the first right-hand index. */
-function partition(args: {
-  options: GrowTreeOptions;
-  scratch: Uint32Array;
-  split: Split;
-  start: number;
-  end: number;
-}): number {
-  const { options, scratch, split, start, end } = args;
-  const { rows, bins, numFeatures } = options;
-  let left = start;
-  let right = 0;
-  for (let i = start; i < end; i++) {
-    const row = rows[i] as number;
-    if ((bins[row * numFeatures + split.feature] as number) <= split.bin) rows[left++] = row;
-    else scratch[right++] = row;
-  }
-  rows.set(scratch.subarray(0, right), left);
-  return left;
 }

@@ -2,13 +2,24 @@
  * Histogram-based gradient boosting (binary logloss, softmax multiclass, squared-error
  * regression) in the XGBoost style: second-order gradients, depth-wise trees on quantile bins,
  * shrinkage, L2 leaf penalty, min child weight, row and column subsampling and early stopping on a
- * validation set. Single-threaded and deterministic for a seed.
+ * validation set. Deterministic for a seed (and a worker count); optionally data-parallel over
+ * worker threads, with checkpoints to resume an interrupted run exactly.
  */
 import { StratumError } from '../../errors/index.ts';
-import { seededRandom, type SeededRandom } from '../../onnx/fixtures/seeded-random.ts';
-import { applyBins, checkFeatures, computeBinEdges, MAX_BINS } from './binning.ts';
+import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
+import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
+import { startWorkerShards } from '../parallel/gbdt-worker-shards.ts';
+import { applyBins, binFeatures, checkFeatures, MAX_BINS } from './binning.ts';
+import {
+  gbdtFingerprint,
+  readGbdtCheckpoint,
+  writeGbdtCheckpoint,
+  type GbdtCheckpointState,
+} from './gbdt-checkpoint.ts';
 import type { GbdtModel, GbdtObjective, GbdtTree } from './gbdt-model.ts';
-import { growTree } from './grow-tree.ts';
+import { growTree, histogramPool } from './grow-tree.ts';
+import { allocateGbdtBuffers, OBJECTIVE_CODE } from './row-shard.ts';
+import { localShardSet, type ShardSet } from './shard-set.ts';
 
 /** A held-out set for early stopping. */
 export interface GbdtValidationSet {
@@ -48,6 +59,21 @@ export interface GbdtParams {
   readonly earlyStoppingRounds?: number;
   /** Validation set whose loss is tracked each round. @default none */
   readonly validation?: GbdtValidationSet;
+  /**
+   * Threads sharing the work, integer in [1, 64]: the calling thread plus `workers - 1` worker
+   * threads, each on a contiguous shard of the rows. The model is identical for a seed and a
+   * worker count; other worker counts sum histograms in another order, so split gains and leaf
+   * values can differ in the last bits (and rarely a near-tied split can differ). @default 1
+   */
+  readonly workers?: number;
+}
+
+/** Periodic checkpoints of a GBDT run. */
+export interface GbdtCheckpointOptions {
+  /** File written atomically (temporary file + rename) and replaced at every checkpoint. */
+  readonly path: string;
+  /** Write after every this many rounds, integer >= 1. */
+  readonly everyRounds: number;
 }
 
 /** Progress after one boosting round. */
@@ -78,20 +104,30 @@ export interface TrainGbdtOptions {
   readonly params?: GbdtParams;
   /** Called after every round. @default none */
   readonly onProgress?: (progress: GbdtProgress) => void;
+  /** Write checkpoints while training. @default none */
+  readonly checkpoint?: GbdtCheckpointOptions;
+  /**
+   * Continue from a checkpoint file written by a run with the same data and parameters (other
+   * than `numTrees` and `workers`); the result equals the uninterrupted run's.
+   * @throws StratumError BAD_REQUEST when the checkpoint belongs to other data or parameters.
+   */
+  readonly resumeFrom?: string;
 }
 
-type ResolvedParams = Required<Omit<GbdtParams, 'validation' | 'earlyStoppingRounds'>> & {
+/** Parameters with defaults filled in. */
+export type ResolvedGbdtParams = Required<Omit<GbdtParams, 'validation' | 'earlyStoppingRounds'>> & {
   readonly earlyStoppingRounds: number | undefined;
   readonly validation: GbdtValidationSet | undefined;
 };
 
 /**
- * Trains a gradient-boosted tree ensemble.
+ * Trains a gradient-boosted tree ensemble. With `params.workers > 1` it blocks while worker
+ * threads start (a few hundred milliseconds) and terminates them before returning or throwing.
  *
  * @throws StratumError BAD_REQUEST naming the offending option or row.
  * @example
  * ```ts
- * const model = trainGbdt({ features, numFeatures: 20, labels, objective: 'binary', params: { numTrees: 100, seed: 7 } })
+ * const model = trainGbdt({ features, numFeatures: 20, labels, objective: 'binary', params: { numTrees: 100, seed: 7, workers: 2 } })
  * const onnx = exportGbdtOnnx(model, { inputName: 'x' })
  * ```
  */
@@ -116,57 +152,80 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
   } else if (params.earlyStoppingRounds !== undefined) {
     throw new StratumError('BAD_REQUEST', 'earlyStoppingRounds needs params.validation (a held-out set)');
   }
+  if (options.checkpoint !== undefined) {
+    checkCheckpointOptions({
+      path: options.checkpoint.path,
+      every: options.checkpoint.everyRounds,
+      name: 'everyRounds',
+    });
+  }
+  const fingerprint = gbdtFingerprint({ options, params, numClasses });
+  const resumed =
+    options.resumeFrom === undefined ? undefined : readGbdtCheckpoint({ path: options.resumeFrom, fingerprint });
+  if (resumed !== undefined && resumed.round > params.numTrees) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `resumeFrom: the checkpoint has ${resumed.round} rounds, more than params.numTrees (${params.numTrees})`,
+    );
+  }
 
   const numOutputs = objective === 'multiclass' ? numClasses : 1;
-  const edges = computeBinEdges({ features, numFeatures, maxBins: params.maxBins });
-  const bins = applyBins({ features, numFeatures, edges });
-  const baseScore = initialScore({ labels, objective, numOutputs });
-  const scores = filledScores(numRows, baseScore);
-  const validationBins = validation && applyBins({ features: validation.features, numFeatures, edges });
-  const validationScores = validation && filledScores(validation.labels.length, baseScore);
+  const workers = Math.min(params.workers, numRows);
+  const buffers = allocateGbdtBuffers({ numRows, numFeatures, numOutputs, shared: workers > 1 });
+  const maxTreeLeaves = Math.min(params.maxLeaves, 2 ** params.maxDepth, numRows);
+  // Started before binning, so the threads boot while this one bins.
+  const shards: ShardSet =
+    workers > 1 ? startWorkerShards({ buffers, workers, maxLeaves: maxTreeLeaves }) : localShardSet(buffers);
+  try {
+    return boost({ options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves });
+  } finally {
+    void shards.close();
+  }
+}
 
-  const random = seededRandom(params.seed);
-  const gradients = new Float64Array(numRows);
-  const hessians = new Float64Array(numRows);
-  const trees: GbdtTree[][] = [];
-  const validationLoss: number[] = [];
-  let bestRound = -1;
-  let bestLoss = Infinity;
-  let roundsTrained = 0;
-  for (let round = 0; round < params.numTrees; round++) {
-    const sampledRows = sampleRows({ random, numRows, fraction: params.rowSubsample });
-    const roundTrees: GbdtTree[] = [];
-    const roundBins: number[][] = [];
-    const probabilities = objective === 'multiclass' ? softmaxRows({ scores, numOutputs }) : scores;
-    for (let k = 0; k < numOutputs; k++) {
-      computeGradients({ objective, scores: probabilities, labels, numOutputs, output: k, gradients, hessians });
-      const grown = growTree({
-        bins,
-        numFeatures,
-        edges,
-        gradients,
-        hessians,
-        rows: sampledRows.slice(),
-        features: sampleFeatures({ random, numFeatures, fraction: params.colSubsample }),
-        maxDepth: params.maxDepth,
-        maxLeaves: params.maxLeaves,
-        minChildWeight: params.minChildWeight,
-        lambda: params.lambda,
-        learningRate: params.learningRate,
-      });
-      roundTrees.push(grown.tree);
-      roundBins.push(grown.binThreshold);
-    }
-    // Scores are updated after all K trees so every class of a round sees the same softmax.
-    for (let k = 0; k < numOutputs; k++) {
-      const tree = roundTrees[k] as GbdtTree;
-      const binThreshold = roundBins[k] as number[];
-      addTree({ tree, binThreshold, bins, numFeatures, scores, numOutputs, output: k });
+function boost(args: {
+  options: TrainGbdtOptions;
+  params: ResolvedGbdtParams;
+  numClasses: number;
+  shards: ShardSet;
+  resumed: GbdtCheckpointState | undefined;
+  fingerprint: ReturnType<typeof gbdtFingerprint>;
+  maxTreeLeaves: number;
+}): GbdtModel {
+  const { options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves } = args;
+  const { features, numFeatures, labels, objective } = options;
+  const { buffers } = shards;
+  const { numRows, numOutputs, scores } = buffers;
+  const validation = params.validation;
+  const objectiveCode = OBJECTIVE_CODE[objective];
+  const { edges, bins } = binFeatures({ features, numFeatures, maxBins: params.maxBins, output: buffers.bins });
+  buffers.labels.set(labels);
+  const baseScore = initialScore({ labels, objective, numOutputs });
+  fillScores(scores, baseScore);
+  const validationBins = validation && applyBins({ features: validation.features, numFeatures, edges });
+  const validationScores = validation && new Float64Array(validation.labels.length * numOutputs);
+  if (validationScores !== undefined) fillScores(validationScores, baseScore);
+
+  const random: CountingRandom = countingRandom(params.seed, resumed?.randomDraws ?? 0);
+  const trees: GbdtTree[][] = resumed?.trees ?? [];
+  const binThresholds: number[][][] = resumed?.binThresholds ?? [];
+  const validationLoss: number[] = resumed?.validationLoss ?? [];
+  let bestRound = resumed?.bestRound ?? -1;
+  let bestLoss = resumed?.bestLoss ?? Infinity;
+  let roundsTrained = resumed?.round ?? 0;
+  // A resumed run rebuilds its scores by replaying the saved trees, adding the same leaf values
+  // in the same order as the interrupted run did.
+  for (const [round, roundTrees] of trees.entries()) {
+    for (const [k, tree] of roundTrees.entries()) {
+      const binThreshold = binThresholds[round]?.[k] as number[];
+      addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
       if (validationBins !== undefined && validationScores !== undefined) {
+        const rows = validationScores.length / numOutputs;
         addTree({
           tree,
           binThreshold,
           bins: validationBins,
+          numRows: rows,
           numFeatures,
           scores: validationScores,
           numOutputs,
@@ -174,9 +233,67 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
         });
       }
     }
+  }
+
+  const pool = histogramPool(numFeatures);
+  const leafNodes = new Float64Array(maxTreeLeaves);
+  const leafValues = new Float64Array(maxTreeLeaves);
+  for (let round = roundsTrained; round < params.numTrees; round++) {
+    const sampledRows = sampleRows({ random, numRows, fraction: params.rowSubsample });
+    const allRows = sampledRows.length === numRows;
+    if (objective === 'multiclass') softmaxRows({ scores, numOutputs, out: buffers.probabilities });
+    const roundTrees: GbdtTree[] = [];
+    const roundBins: number[][] = [];
+    // Every class of a round sees the softmax of the round's starting scores, so each tree's leaf
+    // values can be added to the scores right away.
+    for (let k = 0; k < numOutputs; k++) {
+      shards.computeGradients({ objective: objectiveCode, output: k });
+      shards.setRows(sampledRows);
+      const treeFeatures = Int32Array.from(sampleFeatures({ random, numFeatures, fraction: params.colSubsample }));
+      const grown = growTree({
+        shards,
+        edges,
+        features: treeFeatures,
+        maxDepth: params.maxDepth,
+        maxLeaves: params.maxLeaves,
+        minChildWeight: params.minChildWeight,
+        lambda: params.lambda,
+        learningRate: params.learningRate,
+        numRows: sampledRows.length,
+        pool,
+      });
+      const { tree, binThreshold } = grown;
+      if (allRows) {
+        let count = 0;
+        for (let node = 0; node < tree.feature.length; node++) {
+          if ((tree.feature[node] as number) >= 0) continue;
+          leafNodes[count] = node;
+          leafValues[count++] = tree.value[node] as number;
+        }
+        shards.addLeaves({ nodes: leafNodes, values: leafValues, count, output: k });
+      } else {
+        addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
+      }
+      if (validationBins !== undefined && validationScores !== undefined) {
+        const rows = validationScores.length / numOutputs;
+        addTree({
+          tree,
+          binThreshold,
+          bins: validationBins,
+          numRows: rows,
+          numFeatures,
+          scores: validationScores,
+          numOutputs,
+          output: k,
+        });
+      }
+      roundTrees.push(tree);
+      roundBins.push(binThreshold);
+    }
     trees.push(roundTrees);
+    binThresholds.push(roundBins);
     roundsTrained = round + 1;
-    const trainLoss = lossOf({ objective, scores, labels, numOutputs });
+    const trainLoss = shards.lossSum(objectiveCode) / numRows;
     let roundValidationLoss: number | undefined;
     if (validation !== undefined && validationScores !== undefined) {
       roundValidationLoss = lossOf({ objective, scores: validationScores, labels: validation.labels, numOutputs });
@@ -197,12 +314,28 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
         break;
       }
     }
+    const { checkpoint } = options;
+    if (checkpoint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
+      writeGbdtCheckpoint({
+        path: checkpoint.path,
+        fingerprint,
+        state: {
+          round: roundsTrained,
+          trees,
+          binThresholds,
+          validationLoss,
+          bestRound,
+          bestLoss,
+          randomDraws: random.draws(),
+        },
+      });
+    }
   }
   return { objective, numFeatures, numClasses, baseScore, trees, roundsTrained, validationLoss };
 }
 
-function resolveParams(params: GbdtParams): ResolvedParams {
-  const resolved: ResolvedParams = {
+function resolveParams(params: GbdtParams): ResolvedGbdtParams {
+  const resolved: ResolvedGbdtParams = {
     numTrees: params.numTrees ?? 100,
     learningRate: params.learningRate ?? 0.1,
     maxDepth: params.maxDepth ?? 6,
@@ -215,6 +348,7 @@ function resolveParams(params: GbdtParams): ResolvedParams {
     maxBins: params.maxBins ?? MAX_BINS,
     earlyStoppingRounds: params.earlyStoppingRounds,
     validation: params.validation,
+    workers: params.workers ?? 1,
   };
   const bad = (name: string, expected: string, value: unknown): StratumError =>
     new StratumError('BAD_REQUEST', `params.${name} must be ${expected}, got ${String(value)}`, {
@@ -240,6 +374,8 @@ function resolveParams(params: GbdtParams): ResolvedParams {
     throw bad('maxBins', `an integer in [2, ${MAX_BINS}]`, resolved.maxBins);
   if (resolved.earlyStoppingRounds !== undefined && !isInt(resolved.earlyStoppingRounds, 1))
     throw bad('earlyStoppingRounds', 'an integer >= 1', resolved.earlyStoppingRounds);
+  if (!isInt(resolved.workers, 1) || resolved.workers > 64)
+    throw bad('workers', 'an integer in [1, 64]', resolved.workers);
   return resolved;
 }
 
@@ -312,22 +448,24 @@ function initialScore(args: { labels: Float32Array; objective: GbdtObjective; nu
   return Array.from(counts, (count) => Math.fround(Math.log(Math.max(count / n, 1e-6))));
 }
 
-function filledScores(numRows: number, baseScore: readonly number[]): Float64Array {
-  const scores = new Float64Array(numRows * baseScore.length);
+function fillScores(scores: Float64Array, baseScore: readonly number[]): void {
   for (let i = 0; i < scores.length; i++) scores[i] = baseScore[i % baseScore.length] as number;
-  return scores;
 }
 
-function sampleRows(args: { random: SeededRandom; numRows: number; fraction: number }): Uint32Array {
+function sampleRows(args: { random: CountingRandom; numRows: number; fraction: number }): Uint32Array {
   const { random, numRows, fraction } = args;
-  const all = (): Uint32Array => Uint32Array.from({ length: numRows }, (_, i) => i);
+  const all = (): Uint32Array => {
+    const rows = new Uint32Array(numRows);
+    for (let i = 0; i < numRows; i++) rows[i] = i;
+    return rows;
+  };
   if (fraction >= 1) return all();
   const picked: number[] = [];
   for (let i = 0; i < numRows; i++) if (random.next() < fraction) picked.push(i);
   return picked.length === 0 ? all() : Uint32Array.from(picked);
 }
 
-function sampleFeatures(args: { random: SeededRandom; numFeatures: number; fraction: number }): number[] {
+function sampleFeatures(args: { random: CountingRandom; numFeatures: number; fraction: number }): number[] {
   const { random, numFeatures, fraction } = args;
   const order = Array.from({ length: numFeatures }, (_, i) => i);
   if (fraction >= 1) return order;
@@ -340,34 +478,6 @@ function sampleFeatures(args: { random: SeededRandom; numFeatures: number; fract
     order[j] = swap;
   }
   return order.slice(0, take).sort((a, b) => a - b);
-}
-
-/** Gradients and hessians of output `output`; for multiclass, `scores` holds probabilities. */
-function computeGradients(args: {
-  objective: GbdtObjective;
-  scores: Float64Array;
-  labels: Float32Array;
-  numOutputs: number;
-  output: number;
-  gradients: Float64Array;
-  hessians: Float64Array;
-}): void {
-  const { objective, scores, labels, numOutputs, output, gradients, hessians } = args;
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i] as number;
-    if (objective === 'regression') {
-      gradients[i] = (scores[i] as number) - y;
-      hessians[i] = 1;
-    } else if (objective === 'binary') {
-      const p = sigmoid(scores[i] as number);
-      gradients[i] = p - y;
-      hessians[i] = Math.max(p * (1 - p), 1e-16);
-    } else {
-      const p = scores[i * numOutputs + output] as number;
-      gradients[i] = p - (y === output ? 1 : 0);
-      hessians[i] = Math.max(p * (1 - p), 1e-16);
-    }
-  }
 }
 
 function lossOf(args: {
@@ -393,17 +503,18 @@ function lossOf(args: {
   return total / labels.length;
 }
 
+/** Adds the tree's leaf value to output `output` of every row of row-major `bins`. */
 function addTree(args: {
   tree: GbdtTree;
   binThreshold: readonly number[];
   bins: Uint8Array;
+  numRows: number;
   numFeatures: number;
   scores: Float64Array;
   numOutputs: number;
   output: number;
 }): void {
-  const { tree, binThreshold, bins, numFeatures, scores, numOutputs, output } = args;
-  const numRows = bins.length / numFeatures;
+  const { tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output } = args;
   for (let i = 0; i < numRows; i++) {
     let node = 0;
     let feature = tree.feature[0] as number;
@@ -431,9 +542,8 @@ function softmaxAt(args: { scores: Float64Array; row: number; numOutputs: number
   return Math.exp((scores[base + output] as number) - max) / sum;
 }
 
-function softmaxRows(args: { scores: Float64Array; numOutputs: number }): Float64Array {
-  const { scores, numOutputs } = args;
-  const probabilities = new Float64Array(scores.length);
+function softmaxRows(args: { scores: Float64Array; numOutputs: number; out: Float64Array }): void {
+  const { scores, numOutputs, out: probabilities } = args;
   for (let base = 0; base < scores.length; base += numOutputs) {
     let max = -Infinity;
     for (let k = 0; k < numOutputs; k++) max = Math.max(max, scores[base + k] as number);
@@ -445,5 +555,4 @@ function softmaxRows(args: { scores: Float64Array; numOutputs: number }): Float6
     }
     for (let k = 0; k < numOutputs; k++) probabilities[base + k] = (probabilities[base + k] as number) / sum;
   }
-  return probabilities;
 }

@@ -47,14 +47,32 @@ export interface LinearObjectiveValue {
 
 /** Evaluates the mean loss over the chosen rows and, if asked, its gradient. */
 export function linearObjective(options: LinearObjectiveOptions): LinearObjectiveValue {
-  const { shape, data, theta, l2, rowIndices, gradient } = options;
-  const { objective, numFeatures: f, numOutputs: k } = shape;
-  const biasOffset = f * k;
-  const z = new Float64Array(k);
+  const { data, rowIndices, gradient } = options;
   const count = rowIndices === undefined ? data.rows : rowIndices.length;
   gradient?.fill(0);
+  const total = accumulateLinearLoss({ ...options, start: 0, end: count });
+  return finishLinearObjective({ ...options, total, count });
+}
+
+/** Options for {@link accumulateLinearLoss}: rows `[start, end)` of `rowIndices` (or of the data). */
+export interface AccumulateOptions extends LinearObjectiveOptions {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The summed (not averaged) data loss over some rows, adding the summed gradient into `gradient`
+ * when given: one shard's share of {@link linearObjective}, which sums the shares in a fixed order
+ * and then finishes with {@link finishLinearObjective}.
+ */
+export function accumulateLinearLoss(options: AccumulateOptions): number {
+  const { shape, data, theta, rowIndices, gradient, start, end } = options;
+  const { objective, numFeatures: f, numOutputs: k } = shape;
+  if (k === 1) return accumulateSingleOutput(options);
+  const biasOffset = f * k;
+  const z = new Float64Array(k);
   let total = 0;
-  for (let r = 0; r < count; r++) {
+  for (let r = start; r < end; r++) {
     const row = rowIndices === undefined ? r : (rowIndices[r] as number);
     const base = row * f;
     for (let c = 0; c < k; c++) z[c] = theta[biasOffset + c] as number;
@@ -94,6 +112,56 @@ export function linearObjective(options: LinearObjectiveOptions): LinearObjectiv
     }
     for (let c = 0; c < k; c++) gradient[biasOffset + c] = (gradient[biasOffset + c] as number) + (z[c] as number);
   }
+  return total;
+}
+
+/**
+ * {@link accumulateLinearLoss} for one output (regression, binary) without the per-output inner
+ * loops; the same operations in the same order, so the same bits.
+ */
+function accumulateSingleOutput(options: AccumulateOptions): number {
+  const { shape, data, theta, rowIndices, gradient, start, end } = options;
+  const { features, labels } = data;
+  const f = shape.numFeatures;
+  const regression = shape.objective === 'regression';
+  const bias = theta[f] as number;
+  let total = 0;
+  let biasGradient = gradient === undefined ? 0 : (gradient[f] as number);
+  for (let r = start; r < end; r++) {
+    const row = rowIndices === undefined ? r : (rowIndices[r] as number);
+    const base = row * f;
+    let z = bias;
+    for (let j = 0; j < f; j++) {
+      const x = features[base + j] as number;
+      if (x !== 0) z += x * (theta[j] as number);
+    }
+    const label = labels[row] as number;
+    let dz: number;
+    if (regression) {
+      const residual = z - label;
+      total += residual * residual;
+      dz = 2 * residual;
+    } else {
+      total += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - label * z;
+      dz = sigmoid(z) - label;
+    }
+    if (gradient === undefined) continue;
+    for (let j = 0; j < f; j++) {
+      const x = features[base + j] as number;
+      if (x !== 0) gradient[j] = (gradient[j] as number) + x * dz;
+    }
+    biasGradient += dz;
+  }
+  if (gradient !== undefined) gradient[f] = biasGradient;
+  return total;
+}
+
+/** Turns summed loss and gradient over `count` rows into {@link linearObjective}'s value: means plus the L2 penalty. */
+export function finishLinearObjective(
+  options: Pick<LinearObjectiveOptions, 'shape' | 'theta' | 'l2' | 'gradient'> & { total: number; count: number },
+): LinearObjectiveValue {
+  const { shape, theta, l2, gradient, total, count } = options;
+  const biasOffset = shape.numFeatures * shape.numOutputs;
   let squaredNorm = 0;
   for (let i = 0; i < biasOffset; i++) squaredNorm += (theta[i] as number) ** 2;
   if (gradient !== undefined) {

@@ -67,6 +67,7 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
         ...(maxLeaves !== undefined && { maxLeaves }),
         ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
         validation,
+        workers: model.workers,
       },
       onProgress: (p) =>
         onStep?.({
@@ -116,7 +117,12 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
     labels: train.labels,
     objective: model.objective,
     ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
-    params: { ...params, ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }), validation },
+    params: {
+      ...params,
+      ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
+      validation,
+      workers: model.workers,
+    },
     onProgress: (entry) =>
       onStep?.({
         step: entry.epoch,

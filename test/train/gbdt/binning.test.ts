@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StratumError } from '../../../src/errors/index.ts';
-import { applyBins, computeBinEdges } from '../../../src/train/gbdt/binning.ts';
+import { applyBins, binFeatures, computeBinEdges } from '../../../src/train/gbdt/binning.ts';
 import { makeDataset } from './synthetic-data.ts';
 
 test('at most maxBins - 1 ascending float32 edges, and bins agree with <= edge', () => {
@@ -53,4 +53,20 @@ test('NaN and bad maxBins are BAD_REQUEST', () => {
     () => computeBinEdges({ features: new Float32Array([1]), numFeatures: 1, maxBins: 1 }),
     isBadRequest(/maxBins/),
   );
+});
+
+test('binFeatures gives the same edges and bins as computeBinEdges + applyBins', () => {
+  const { features, numFeatures } = makeDataset({ kind: 'regression', numRows: 5000, seed: 33 });
+  // Ties, negative zero and a constant column exercise the radix sort's ordering.
+  for (let i = 0; i < features.length; i += numFeatures) {
+    features[i + 1] = Math.round((features[i + 1] as number) * 4) / 4;
+    features[i + 2] = i % 3 === 0 ? -0 : 0;
+    features[i + 3] = 2.5;
+  }
+  for (const maxBins of [2, 16, 255]) {
+    const edges = computeBinEdges({ features, numFeatures, maxBins });
+    const combined = binFeatures({ features, numFeatures, maxBins });
+    assert.deepEqual(combined.edges, edges);
+    assert.deepEqual(combined.bins, applyBins({ features, numFeatures, edges }));
+  }
 });

@@ -1,0 +1,232 @@
+/**
+ * The row-level work of GBDT training on one contiguous shard of the training rows: gradients,
+ * per-node histograms, in-place row partitioning, leaf values into scores and the training loss.
+ * The same code runs on the calling thread (one shard, or shard 0) and in each worker thread
+ * (the other shards), all over the same {@link GbdtBuffers}, which are shared memory when
+ * workers are used. Every shard touches only its own rows, so shards never race.
+ */
+
+/** Histogram slots per feature; bin indices are bytes. */
+export const BIN_STRIDE = 256;
+/** Values per histogram slot: gradient sum, hessian sum, row count. */
+export const SLOT = 3;
+/** Histogram values per feature. */
+export const FEATURE_STRIDE = BIN_STRIDE * SLOT;
+
+/** Objective codes, small integers so they travel in an `Int32Array` command. */
+export const OBJECTIVE_CODE = Object.freeze({ regression: 0, binary: 1, multiclass: 2 } as const);
+
+/** Training data and per-row state, laid out for streaming. */
+export interface GbdtBuffers {
+  /** Training rows N. */
+  readonly numRows: number;
+  /** Features F. */
+  readonly numFeatures: number;
+  /** Outputs K (1, or classes for multiclass). */
+  readonly numOutputs: number;
+  /** Row-major bins: feature `f` of row `r` is `bins[r * numFeatures + f]`. */
+  readonly bins: Uint8Array;
+  /** One label per row. */
+  readonly labels: Float32Array;
+  /** Raw scores, row-major `N × K`. */
+  readonly scores: Float64Array;
+  /** Softmax of the scores at the start of a round, `N × K` (multiclass only; else empty). */
+  readonly probabilities: Float64Array;
+  /** Gradient and hessian of the current tree, interleaved: `[g0, h0, g1, h1, …]`. */
+  readonly gradHess: Float64Array;
+  /** Row ids the current tree grows on; each shard reorders only its own segment. */
+  readonly rows: Uint32Array;
+}
+
+/** A split to apply to a node. */
+export interface ShardSplit {
+  readonly node: number;
+  readonly left: number;
+  readonly right: number;
+  readonly feature: number;
+  /** `bin <= bin` goes left. */
+  readonly bin: number;
+  /** Build the left child's histogram (else the right one's). */
+  readonly buildLeft: boolean;
+  /** Build no histogram (the children are leaves at the depth limit). */
+  readonly skipHistogram: boolean;
+}
+
+/** The work one shard does. */
+export interface RowShard {
+  /** Writes gradients and hessians of output `output` for the shard's rows. */
+  computeGradients(args: { objective: number; output: number }): void;
+  /**
+   * Starts a tree on `rows[start, end)` (the shard's segment) and adds its histogram over
+   * `features` into `histogram` (which must be zero there); returns the gradient and hessian sums.
+   */
+  root(args: { start: number; end: number; features: Int32Array; histogram: Float64Array }): [number, number];
+  /** Partitions the node's rows and adds the chosen child's histogram into `histogram`. */
+  split(args: { split: ShardSplit; features: Int32Array; histogram: Float64Array }): void;
+  /** Adds `values[i]` to output `output` of every row in leaf `nodes[i]`, for the first `count` leaves. */
+  addLeaves(args: { nodes: Float64Array; values: Float64Array; count: number; output: number }): void;
+  /** Sum (not mean) of the training loss over the shard's rows. */
+  lossSum(objective: number): number;
+}
+
+/** Creates the shard owning rows `[lo, hi)` of `buffers`. */
+export function createRowShard(buffers: GbdtBuffers, range: { lo: number; hi: number }): RowShard {
+  const { numFeatures, numOutputs, bins, labels, scores, probabilities, gradHess, rows } = buffers;
+  const { lo, hi } = range;
+  const size = hi - lo;
+  const scratch = new Uint32Array(size);
+  const nodeStart: number[] = [];
+  const nodeEnd: number[] = [];
+  // Row-major bins: a node's rows are scattered, and one row's bins share a cache line, which
+  // measured faster than streaming each feature's column through a gather (3.7 vs 5.1 ns/value).
+  const build = (args: { start: number; end: number; features: Int32Array; histogram: Float64Array }): void => {
+    const { start, end, features, histogram } = args;
+    const numSelected = features.length;
+    if (numSelected === numFeatures) {
+      for (let i = start; i < end; i++) {
+        const row = rows[i] as number;
+        const g = gradHess[2 * row] as number;
+        const h = gradHess[2 * row + 1] as number;
+        const base = row * numFeatures;
+        for (let f = 0; f < numFeatures; f++) {
+          const slot = f * FEATURE_STRIDE + (bins[base + f] as number) * SLOT;
+          histogram[slot] = (histogram[slot] as number) + g;
+          histogram[slot + 1] = (histogram[slot + 1] as number) + h;
+          histogram[slot + 2] = (histogram[slot + 2] as number) + 1;
+        }
+      }
+      return;
+    }
+    for (let i = start; i < end; i++) {
+      const row = rows[i] as number;
+      const g = gradHess[2 * row] as number;
+      const h = gradHess[2 * row + 1] as number;
+      const base = row * numFeatures;
+      for (let j = 0; j < numSelected; j++) {
+        const f = features[j] as number;
+        const slot = f * FEATURE_STRIDE + (bins[base + f] as number) * SLOT;
+        histogram[slot] = (histogram[slot] as number) + g;
+        histogram[slot + 1] = (histogram[slot + 1] as number) + h;
+        histogram[slot + 2] = (histogram[slot + 2] as number) + 1;
+      }
+    }
+  };
+
+  return {
+    computeGradients: ({ objective, output }) => {
+      for (let i = lo; i < hi; i++) {
+        const y = labels[i] as number;
+        if (objective === OBJECTIVE_CODE.regression) {
+          gradHess[2 * i] = (scores[i] as number) - y;
+          gradHess[2 * i + 1] = 1;
+        } else if (objective === OBJECTIVE_CODE.binary) {
+          const p = 1 / (1 + Math.exp(-(scores[i] as number)));
+          gradHess[2 * i] = p - y;
+          gradHess[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
+        } else {
+          const p = probabilities[i * numOutputs + output] as number;
+          gradHess[2 * i] = p - (y === output ? 1 : 0);
+          gradHess[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
+        }
+      }
+    },
+
+    root: ({ start, end, features, histogram }) => {
+      nodeStart.length = 0;
+      nodeEnd.length = 0;
+      nodeStart[0] = start;
+      nodeEnd[0] = end;
+      build({ start, end, features, histogram });
+      let grad = 0;
+      let hess = 0;
+      for (let i = start; i < end; i++) {
+        const row = rows[i] as number;
+        grad += gradHess[2 * row] as number;
+        hess += gradHess[2 * row + 1] as number;
+      }
+      return [grad, hess];
+    },
+
+    split: ({ split, features, histogram }) => {
+      const start = nodeStart[split.node] as number;
+      const end = nodeEnd[split.node] as number;
+      // Stable, so every child keeps its rows in ascending order and sums run in a fixed order.
+      let left = start;
+      let right = 0;
+      for (let i = start; i < end; i++) {
+        const row = rows[i] as number;
+        if ((bins[row * numFeatures + split.feature] as number) <= split.bin) rows[left++] = row;
+        else scratch[right++] = row;
+      }
+      rows.set(scratch.subarray(0, right), left);
+      nodeStart[split.left] = start;
+      nodeEnd[split.left] = left;
+      nodeStart[split.right] = left;
+      nodeEnd[split.right] = end;
+      if (split.skipHistogram) return;
+      if (split.buildLeft) build({ start, end: left, features, histogram });
+      else build({ start: left, end, features, histogram });
+    },
+
+    addLeaves: ({ nodes, values, count, output }) => {
+      for (let leaf = 0; leaf < count; leaf++) {
+        const node = nodes[leaf] as number;
+        const value = values[leaf] as number;
+        const end = nodeEnd[node] as number;
+        for (let i = nodeStart[node] as number; i < end; i++) {
+          const slot = (rows[i] as number) * numOutputs + output;
+          scores[slot] = (scores[slot] as number) + value;
+        }
+      }
+    },
+
+    lossSum: (objective) => {
+      let total = 0;
+      for (let i = lo; i < hi; i++) {
+        const y = labels[i] as number;
+        if (objective === OBJECTIVE_CODE.regression) {
+          const d = (scores[i] as number) - y;
+          total += d * d;
+        } else if (objective === OBJECTIVE_CODE.binary) {
+          const p = 1 / (1 + Math.exp(-(scores[i] as number)));
+          total -= Math.log(Math.max(y === 1 ? p : 1 - p, 1e-15));
+        } else {
+          total -= Math.log(Math.max(softmaxAt({ scores, base: i * numOutputs, numOutputs, output: y }), 1e-15));
+        }
+      }
+      return total;
+    },
+  };
+}
+
+function softmaxAt(args: { scores: Float64Array; base: number; numOutputs: number; output: number }): number {
+  const { scores, base, numOutputs, output } = args;
+  let max = -Infinity;
+  for (let k = 0; k < numOutputs; k++) max = Math.max(max, scores[base + k] as number);
+  let sum = 0;
+  for (let k = 0; k < numOutputs; k++) sum += Math.exp((scores[base + k] as number) - max);
+  return Math.exp((scores[base + output] as number) - max) / sum;
+}
+
+/** Allocates the buffers for `numRows` rows; in shared memory when worker threads will use them. */
+export function allocateGbdtBuffers(options: {
+  numRows: number;
+  numFeatures: number;
+  numOutputs: number;
+  shared: boolean;
+}): GbdtBuffers {
+  const { numRows, numFeatures, numOutputs, shared } = options;
+  const memory = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+    shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  return {
+    numRows,
+    numFeatures,
+    numOutputs,
+    bins: new Uint8Array(memory(numRows * numFeatures)),
+    labels: new Float32Array(memory(numRows * 4)),
+    scores: new Float64Array(memory(numRows * numOutputs * 8)),
+    probabilities: new Float64Array(memory(numOutputs > 1 ? numRows * numOutputs * 8 : 0)),
+    gradHess: new Float64Array(memory(numRows * 16)),
+    rows: new Uint32Array(memory(numRows * 4)),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Data-parallel GBDT on one machine: the rows are cut into `workers` contiguous shards; the
+ * calling thread works on shard 0 and one worker thread on each other shard, all over shared
+ * memory. For every tree node each shard builds the histogram of its own rows, and the calling
+ * thread sums them in shard order, so a model is identical for a seed and a worker count (another
+ * worker count sums in another order and may differ in the last bits). Commands travel through
+ * `Atomics` (see `shard-protocol.ts`), which costs microseconds per node instead of an event-loop
+ * round trip.
+ */
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../runtime/start-ts-worker.ts';
+import { createRowShard, FEATURE_STRIDE, type GbdtBuffers } from '../gbdt/row-shard.ts';
+import type { ShardSet } from '../gbdt/shard-set.ts';
+import { GBDT_OP, type GbdtWorkerData } from './gbdt-shard-commands.ts';
+import { commandChannel, CONTROL, ERROR_BYTES } from './shard-protocol.ts';
+
+/** Options for {@link startWorkerShards}. */
+export interface WorkerShardsOptions {
+  /** Buffers in shared memory (`allocateGbdtBuffers({ shared: true })`). */
+  readonly buffers: GbdtBuffers;
+  /** Shards in all, >= 2: the calling thread plus `workers - 1` worker threads. */
+  readonly workers: number;
+  /** Most leaves a tree can have. */
+  readonly maxLeaves: number;
+  /** How long to wait for the workers to start. @default 60000 */
+  readonly startTimeoutMs?: number;
+}
+
+const WORKER_ENTRY = new URL('./gbdt-shard-worker.ts', import.meta.url);
+
+/**
+ * Starts the worker threads and returns a {@link ShardSet} over them; the first command blocks
+ * until they are ready. Call `close()` when done (also after an error): it stops and terminates
+ * every thread.
+ */
+export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
+  const { buffers, workers, maxLeaves } = options;
+  const numWorkers = workers - 1;
+  const bound = (shard: number): number => Math.floor((shard * buffers.numRows) / workers);
+  const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
+  const histogramSize = buffers.numFeatures * FEATURE_STRIDE;
+  const control = new Int32Array(sab(CONTROL.length * 4));
+  const histograms = new Float64Array(sab(numWorkers * histogramSize * 8));
+  const results = new Float64Array(sab(workers * 2 * 8));
+  const features = new Int32Array(sab(buffers.numFeatures * 4));
+  const segments = new Int32Array(sab(workers * 2 * 4));
+  const leafNodes = new Float64Array(sab(maxLeaves * 8));
+  const leafValues = new Float64Array(sab(maxLeaves * 8));
+  const errorBytes = new Uint8Array(sab(ERROR_BYTES));
+
+  const threads: Worker[] = [];
+  for (let w = 0; w < numWorkers; w++) {
+    const workerData: GbdtWorkerData = {
+      buffers,
+      control,
+      errorBytes,
+      index: w,
+      lo: bound(w + 1),
+      hi: bound(w + 2),
+      histograms,
+      results,
+      features,
+      segments,
+      leafNodes,
+      leafValues,
+    };
+    threads.push(startTsWorker(WORKER_ENTRY, { workerData, name: `stratum-gbdt-shard-${w + 1}` }));
+  }
+  const channel = commandChannel({
+    threads,
+    control,
+    errorBytes,
+    stop: GBDT_OP.stop,
+    label: 'GBDT worker shards',
+    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+  });
+  const { run, close } = channel;
+  const shard0 = createRowShard(buffers, { lo: 0, hi: bound(1) });
+  let numSelected = 0;
+  const addWorkerHistograms = (histogram: Float64Array): void => {
+    for (let w = 0; w < numWorkers; w++) {
+      const base = w * histogramSize;
+      for (let j = 0; j < numSelected; j++) {
+        const start = (features[j] as number) * FEATURE_STRIDE;
+        for (let i = start; i < start + FEATURE_STRIDE; i++) {
+          histogram[i] = (histogram[i] as number) + (histograms[base + i] as number);
+        }
+      }
+    }
+  };
+
+  return {
+    buffers,
+    computeGradients: ({ objective, output }) =>
+      run(GBDT_OP.gradients, [objective, output], () => shard0.computeGradients({ objective, output })),
+    setRows: (rows) => {
+      buffers.rows.set(rows);
+      let start = 0;
+      for (let s = 0; s < workers; s++) {
+        let end = start;
+        const hi = bound(s + 1);
+        while (end < rows.length && (rows[end] as number) < hi) end++;
+        segments[2 * s] = start;
+        segments[2 * s + 1] = end;
+        start = end;
+      }
+    },
+    root: ({ features: selected, histogram }) => {
+      features.set(selected);
+      numSelected = selected.length;
+      let sums: [number, number] = [0, 0];
+      run(GBDT_OP.root, [numSelected], () => {
+        sums = shard0.root({
+          start: segments[0] as number,
+          end: segments[1] as number,
+          features: selected,
+          histogram,
+        });
+      });
+      addWorkerHistograms(histogram);
+      let [grad, hess] = sums;
+      for (let s = 1; s < workers; s++) {
+        grad += results[2 * s] as number;
+        hess += results[2 * s + 1] as number;
+      }
+      return [grad, hess];
+    },
+    split: ({ split, features: selected, histogram }) => {
+      const { node, left, right, feature, bin, buildLeft, skipHistogram } = split;
+      const args = [numSelected, node, left, right, feature, bin, buildLeft ? 1 : 0, skipHistogram ? 1 : 0];
+      run(GBDT_OP.split, args, () => shard0.split({ split, features: selected, histogram }));
+      if (!skipHistogram) addWorkerHistograms(histogram);
+    },
+    addLeaves: ({ nodes, values, count, output }) => {
+      leafNodes.set(nodes.subarray(0, count));
+      leafValues.set(values.subarray(0, count));
+      run(GBDT_OP.addLeaves, [count, output], () => shard0.addLeaves({ nodes, values, count, output }));
+    },
+    lossSum: (objective) => {
+      let total = 0;
+      run(GBDT_OP.loss, [objective], () => {
+        total = shard0.lossSum(objective);
+      });
+      for (let s = 1; s < workers; s++) total += results[2 * s] as number;
+      return total;
+    },
+    close,
+  };
+}
