@@ -1,20 +1,27 @@
 /**
  * `stratum demo`: the README's main job on the embedded default (SQLite and an artifact folder
- * under `.stratum/`). Builds the bundled example models, registers them in the registry, deploys
- * each behind a `production` alias, sends one real inference over REST and one over gRPC, rolls a
- * retrained MLP out blue-green without dropping a request, and prints ready-to-paste curl
- * requests. Serves until Ctrl-C unless `--once`. Running it again reuses what is registered.
+ * under `.stratum/`). Trains the bundled examples with tracked runs and serves them:
+ *  1. spam filter — 6,046 real e-mails → hashed TF-IDF → logistic regression, registered and
+ *     deployed behind `production`, answering raw e-mail text over REST and gRPC; then a GBDT on
+ *     the same features, switched in blue-green while requests keep flowing;
+ *  2. flight delays — flights from vega-datasets' flights-3m.parquet → date parts, airports,
+ *     distance → GBDT, registered, deployed, answering raw flight rows.
+ * Serves until Ctrl-C unless `--once`. Running it again trains new runs and versions.
  */
-import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadInferenceProto } from '../api/grpc/grpc-server.ts';
 import type { Config } from '../config/index.ts';
+import { writeSpamCorpus } from '../examples/spam-corpus.ts';
 import type { Logger } from '../logging/logger.ts';
-import { FIXTURES } from '../onnx/fixtures.ts';
-import { buildMlp } from '../onnx/fixtures/mlp.ts';
 import { startServer } from '../server/stratum-server.ts';
+import { runTraining, type TrainingResult } from '../train/run/run-training.ts';
 import { createApiClient, type ApiClient } from './api-client.ts';
+import { createProgressLine } from './commands/progress-line.ts';
 import { waitForSignal } from './serve.ts';
+import { gitCommit, progressInterval, progressReporter, readTrainSpec } from './train.ts';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -24,13 +31,30 @@ export interface DemoOptions {
   readonly once: boolean;
   /** Where the report goes. @default process.stdout */
   readonly out?: NodeJS.WritableStream;
+  /** Where progress goes. @default process.stderr */
+  readonly err?: NodeJS.WritableStream;
 }
 
-const DEMO_MODELS = ['mlp', 'cnn', 'transformer', 'bytes_echo'] as const;
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+/** Where the spam example's spec reads the corpus (relative to the working directory). */
+const SPAM_DATA = '.stratum/data/spam-assassin.jsonl';
+
+const SPAMMY = `From: "Best Offers" <deals@cheap-meds.biz>
+Subject: URGENT: you have WON a $1,000,000 prize!!!
+
+Dear friend, click here now to claim your FREE money. Limited time offer, act now!
+Remove me from this list: http://cheap-meds.biz/remove`;
+
+const HAMMY = `From: Alice <alice@example.org>
+Subject: Re: notes from Tuesday's meeting
+
+Hi Bob, thanks for the notes. I pushed the fix for the build script; can you review the patch
+before Thursday? The test suite passes on my machine.`;
 
 /** Runs the demo; resolves with the exit code. */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
   const say = (line = ''): void => void out.write(`${line}\n`);
   // The demo serves only the registry: a --models folder would shadow nothing and confuse the story.
   const config = Object.fromEntries(
@@ -40,61 +64,90 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const server = await startServer({ config, logger: options.logger });
   try {
     const api = createApiClient({ baseUrl: server.httpUrl, actor: 'demo' });
-    say("▸ registering the example models (built by Stratum's own ONNX writer) and deploying them");
-    for (const name of DEMO_MODELS) {
-      const bytes = FIXTURES[name].build();
-      const version = await registerOnce(api, { model: name, bytes, description: FIXTURES[name].description });
-      await ensureDeployment(api, { name, version });
-      say(
-        `  ${name.padEnd(12)} v${String(version).padEnd(3)} ${(bytes.length / 1024).toFixed(0).padStart(6)} KiB  → deployment "${name}" (alias production)`,
-      );
-    }
-    for (const name of DEMO_MODELS) await api.waitConverged(name);
-    const rows = (await server.service.index()).filter((r) => r.state === 'READY');
-    say(`  serving: ${rows.map((r) => `${r.name} v${r.version}`).join(', ')}`);
-    say(`  REST ${server.httpUrl}   gRPC ${options.config.host}:${server.grpcPort}`);
+    const codeVersion = await gitCommit(process.cwd());
+    const train = async (spec: string): Promise<TrainingResult> => {
+      const parsed = await readTrainSpec(join(EXAMPLES, spec));
+      const progress = createProgressLine(err);
+      const registry = server.registry;
+      if (registry === undefined) throw new Error('the demo needs the registry');
+      try {
+        return await runTraining(parsed, {
+          store: registry.store,
+          artifacts: registry.artifacts,
+          registry,
+          by: 'demo',
+          baseDir: process.cwd(),
+          ...(codeVersion !== undefined && { codeVersion }),
+          onEvent: progressReporter(progress, progressInterval(err)),
+        });
+      } finally {
+        progress.done();
+      }
+    };
 
-    const image = Array.from({ length: 784 }, (_, i) => Math.round(Math.sin(i) * 1000) / 1000);
-    const first = await inferRest(server.httpUrl, image);
-    say(`▸ REST  POST /v2/models/mlp/infer → ${first.status}: served by version ${first.version}`);
-    say(`  logits ${first.logits.map((v) => v.toFixed(3)).join(' ')}  → class ${argmax(first.logits)}`);
-    const grpcLogits = await inferOverGrpc(`${options.config.host}:${server.grpcPort}`, image);
-    say(
-      `▸ gRPC  ModelInfer(mlp) → class ${argmax(grpcLogits)} (same as REST: ${argmax(grpcLogits) === argmax(first.logits)})`,
-    );
+    say('▸ spam filter: the SpamAssassin corpus (6,046 real e-mails) → hashed TF-IDF → logistic regression');
+    if (!existsSync(SPAM_DATA)) say(`  wrote ${await writeSpamCorpus(SPAM_DATA)} e-mails to ${SPAM_DATA}`);
+    const logistic = await train('spam/logistic.yaml');
+    sayRun(say, logistic);
+    await ensureDeployment(api, 'spam-filter');
+    await api.waitConverged('spam-filter');
+    const spam = await askSpam(server.httpUrl, SPAMMY);
+    const ham = await askSpam(server.httpUrl, HAMMY);
+    say(`  REST  P(spam) of a prize-winning e-mail: ${spam.probability.toFixed(3)} (version ${spam.version})`);
+    say(`  REST  P(spam) of a colleague's e-mail:   ${ham.probability.toFixed(3)}`);
+    const viaGrpc = await askSpamOverGrpc(`${options.config.host}:${server.grpcPort}`, SPAMMY);
+    say(`  gRPC  P(spam) of the prize e-mail:       ${viaGrpc.toFixed(3)}`);
 
-    say('▸ a retrained MLP arrives: register it and switch blue-green while requests keep flowing');
-    const retrained = await registerOnce(api, {
-      model: 'mlp',
-      bytes: buildMlp({ seed: 0x5eed }),
-      description: 'MLP retrained with another seed',
+    say('▸ a GBDT on the same features, switched in blue-green while requests keep flowing');
+    const gbdt = await train('spam/gbdt.yaml');
+    sayRun(say, gbdt);
+    const traffic = keepAsking(server.httpUrl, HAMMY);
+    const from = (await api.getAlias('spam-filter', 'production')).version;
+    const to = gbdt.version?.version as number;
+    await api.setAlias({
+      model: 'spam-filter',
+      alias: 'production',
+      version: to,
+      reason: 'demo: blue-green to the GBDT',
     });
-    const traffic = keepInferring(server.httpUrl, image);
-    const current = (await api.getAlias('mlp', 'production')).version;
-    const target = current === retrained ? await previousVersion(api, retrained) : retrained;
-    await api.setAlias({ model: 'mlp', alias: 'production', version: target, reason: 'demo: blue-green switch' });
-    await api.waitConverged('mlp');
-    const after = await inferRest(server.httpUrl, image);
+    await api.waitConverged('spam-filter');
+    const after = await askSpam(server.httpUrl, SPAMMY);
     const { sent, failed } = await traffic.stop();
-    say(`  alias production: v${current} → v${target}; now served by version ${after.version}`);
+    say(
+      `  alias production: v${from} → v${to}; now served by version ${after.version}, P(spam) ${after.probability.toFixed(3)}`,
+    );
     say(`  requests during the switch: ${sent} sent, ${failed} failed`);
+
+    say('▸ flight delays: 500,000 flights of flights-3m.parquet (DuckDB) → date parts, airports, distance → GBDT');
+    const flights = await train('flights/gbdt-sample.yaml');
+    sayRun(say, flights);
+    await ensureDeployment(api, 'flight-delays');
+    await api.waitConverged('flight-delays');
+    const evening = await askFlight(server.httpUrl, {
+      date: Date.UTC(2001, 11, 21, 18, 30),
+      distance: 733,
+      origin: 'ORD',
+      destination: 'LGA',
+    });
+    const morning = await askFlight(server.httpUrl, {
+      date: Date.UTC(2001, 9, 9, 7, 0),
+      distance: 236,
+      origin: 'SEA',
+      destination: 'PDX',
+    });
+    say(`  P(late > 15 min), ORD→LGA on a Friday before Christmas, 18:30: ${evening.toFixed(3)}`);
+    say(`  P(late > 15 min), SEA→PDX on an October Tuesday, 07:00:      ${morning.toFixed(3)}`);
 
     say('');
     say('Try it yourself:');
-    say(`  curl -s ${server.httpUrl}/v2/models/mlp`);
     say(
-      `  curl -s -X POST ${server.httpUrl}/v2/models/bytes_echo/infer -H 'content-type: application/json' \\\n` +
-        `       -d '{"inputs":[{"name":"text","datatype":"BYTES","shape":[2,1],"data":["hello","stratum"]}]}'`,
+      `  curl -s -X POST ${server.httpUrl}/v2/models/spam-filter/infer -H 'content-type: application/json' \\\n` +
+        `       -d '{"inputs":[{"name":"text","datatype":"BYTES","shape":[1,1],"data":["WIN a FREE prize, click now"]}]}'`,
     );
-    say(
-      `  curl -s -X POST ${server.httpUrl}/v2/models/mlp/infer -H 'content-type: application/json' \\\n` +
-        `       -d "{\\"inputs\\":[{\\"name\\":\\"input\\",\\"datatype\\":\\"FP32\\",\\"shape\\":[1,784],\\"data\\":[$(seq -s, 784 | sed 's/[0-9]*/0.5/g')]}]}"`,
-    );
-    say(`  curl -s ${server.httpUrl}/api/v1/models/mlp/versions`);
-    say(`  curl -s ${server.httpUrl}/api/v1/models/mlp/aliases/production/history`);
-    say(`  curl -s ${server.httpUrl}/api/v1/deployments/mlp/events`);
-    say(`  npx stratum deploy rollout mlp --strategy canary --version ${current} --wait --url ${server.httpUrl}`);
-    say(`  curl -s ${server.httpUrl}/metrics | grep stratum_batch`);
+    say(`  curl -s ${server.httpUrl}/api/v1/runs`);
+    say(`  curl -s ${server.httpUrl}/api/v1/models/spam-filter/versions/${to}/profile`);
+    say(`  curl -s ${server.httpUrl}/api/v1/runs/${flights.run.id}/metrics?key=validation_loss`);
+    say('  npx stratum train examples/flights/gbdt.yaml    # all 3,000,000 flights');
     if (options.once) return failed === 0 ? 0 : 1;
     say('');
     say('Serving until Ctrl-C.');
@@ -104,68 +157,63 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 }
 
-/** Registers `bytes` as a version of `model` unless a version with the same content exists. */
-async function registerOnce(
-  api: ApiClient,
-  options: { model: string; bytes: Uint8Array; description: string },
-): Promise<number> {
-  const digest = createHash('sha256').update(options.bytes).digest('hex');
-  const existing = await api.listVersions(options.model, { limit: '1000' }).catch(() => ({ items: [] }));
-  const same = existing.items.find((v) => v.artifactDigest === digest);
-  if (same !== undefined) return same.version;
-  const pushed = await api.pushVersion({
-    model: options.model,
-    bytes: options.bytes,
-    description: options.description,
-  });
-  return pushed.version;
+function sayRun(say: (line: string) => void, result: TrainingResult): void {
+  const m = result.metrics;
+  const seconds = ((result.run.finishedAt ?? result.run.startedAt) - result.run.startedAt) / 1000;
+  say(
+    `  run ${result.run.id.slice(0, 8)}: accuracy ${(m['accuracy'] ?? 0).toFixed(3)}, ROC-AUC ${(m['roc_auc'] ?? 0).toFixed(3)} on held-out rows, ${seconds.toFixed(1)} s` +
+      (result.version === undefined ? '' : ` → ${result.version.model} version ${result.version.version}`),
+  );
 }
 
-/** Points `production` at the version (first time only) and deploys the model through it. */
-async function ensureDeployment(api: ApiClient, options: { name: string; version: number }): Promise<void> {
-  const aliases = await api.listAliases(options.name);
-  if (!aliases.items.some((a) => a.alias === 'production')) {
-    await api.setAlias({
-      model: options.name,
-      alias: 'production',
-      version: options.version,
-      reason: 'demo: first deployment',
-    });
-  }
-  const deployments = await api.listDeployments({ model: options.name });
-  if (deployments.items.some((d) => d.name === options.name)) return;
-  await api.createDeployment({
-    name: options.name,
-    routes: [{ alias: 'production', weight: 100 }],
-    ...(options.name === 'mlp' && { serving: { maxBatchSize: 64, dynamicBatching: { preferredBatchSizes: [8, 32] } } }),
-  });
+/** Routes the deployment through `production` (created by the run's `register.alias`). */
+async function ensureDeployment(api: ApiClient, name: string): Promise<void> {
+  const deployments = await api.listDeployments({ model: name });
+  if (deployments.items.some((d) => d.name === name)) return;
+  await api.createDeployment({ name, routes: [{ alias: 'production', weight: 100 }] });
 }
 
-async function previousVersion(api: ApiClient, version: number): Promise<number> {
-  const versions = await api.listVersions('mlp', { limit: '1000' });
-  return versions.items.find((v) => v.version !== version)?.version ?? version;
-}
-
-async function inferRest(url: string, image: number[]): Promise<{ status: number; version: string; logits: number[] }> {
-  const body = { id: 'demo-1', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: image }] };
-  const rest = await fetch(`${url}/v2/models/mlp/infer`, {
+async function infer(
+  url: string,
+  model: string,
+  inputs: unknown[],
+): Promise<{ status: number; version: string; probability: number }> {
+  const response = await fetch(`${url}/v2/models/${model}/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    body: JSON.stringify({ inputs, outputs: [{ name: 'probabilities' }] }),
   });
-  const json = (await rest.json()) as { model_version: string; outputs: { data: number[] }[] };
-  return { status: rest.status, version: json.model_version, logits: json.outputs[0]?.data ?? [] };
+  const json = (await response.json()) as { model_version?: string; outputs?: { data: number[] }[]; error?: string };
+  if (response.status !== 200) throw new Error(`${model}: ${response.status} ${json.error ?? ''}`);
+  return { status: response.status, version: json.model_version ?? '', probability: json.outputs?.[0]?.data[1] ?? NaN };
+}
+
+function askSpam(url: string, text: string): Promise<{ status: number; version: string; probability: number }> {
+  return infer(url, 'spam-filter', [{ name: 'text', datatype: 'BYTES', shape: [1, 1], data: [text] }]);
+}
+
+async function askFlight(
+  url: string,
+  flight: { date: number; distance: number; origin: string; destination: string },
+): Promise<number> {
+  const result = await infer(url, 'flight-delays', [
+    { name: 'date', datatype: 'FP64', shape: [1, 1], data: [flight.date] },
+    { name: 'distance', datatype: 'FP32', shape: [1, 1], data: [flight.distance] },
+    { name: 'origin', datatype: 'BYTES', shape: [1, 1], data: [flight.origin] },
+    { name: 'destination', datatype: 'BYTES', shape: [1, 1], data: [flight.destination] },
+  ]);
+  return result.probability;
 }
 
 /** Sends requests back to back (4 at a time) until stopped; counts failures. */
-function keepInferring(url: string, image: number[]): { stop(): Promise<{ sent: number; failed: number }> } {
+function keepAsking(url: string, text: string): { stop(): Promise<{ sent: number; failed: number }> } {
   let running = true;
   let sent = 0;
   let failed = 0;
   const loops = Array.from({ length: 4 }, async () => {
     while (running) {
       sent++;
-      const result = await inferRest(url, image).catch(() => ({ status: 0 }));
+      const result = await askSpam(url, text).catch(() => ({ status: 0 }));
       if (result.status !== 200) failed++;
     }
   });
@@ -178,26 +226,26 @@ function keepInferring(url: string, image: number[]): { stop(): Promise<{ sent: 
   };
 }
 
-function argmax(values: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
-  return best;
-}
-
-function inferOverGrpc(address: string, image: number[]): Promise<number[]> {
+function askSpamOverGrpc(address: string, text: string): Promise<number> {
   const proto = loadInferenceProto();
   const Client = (proto['inference'] as grpc.GrpcObject)['GRPCInferenceService'] as grpc.ServiceClientConstructor;
   const client = new Client(address, grpc.credentials.createInsecure());
-  return new Promise<number[]>((resolvePromise, reject) => {
+  return new Promise<number>((resolvePromise, reject) => {
     (client['ModelInfer'] as grpc.requestCallback<unknown> & ((...args: unknown[]) => void))(
       {
-        model_name: 'mlp',
-        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], contents: { fp32_contents: image } }],
+        model_name: 'spam-filter',
+        inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 1], contents: { bytes_contents: [Buffer.from(text)] } }],
+        outputs: [{ name: 'probabilities' }],
       },
-      (error: grpc.ServiceError | null, response: { outputs: { contents: { fp32_contents: number[] } }[] }) => {
+      (
+        error: grpc.ServiceError | null,
+        response: { raw_output_contents?: Buffer[]; outputs: { contents?: { fp32_contents: number[] } }[] },
+      ) => {
         client.close();
-        if (error) reject(error);
-        else resolvePromise(response.outputs[0]?.contents.fp32_contents ?? []);
+        if (error) return reject(error);
+        const raw = response.raw_output_contents?.[0];
+        if (raw !== undefined && raw.length >= 8) return resolvePromise(raw.readFloatLE(4));
+        resolvePromise(response.outputs[0]?.contents?.fp32_contents[1] ?? NaN);
       },
     );
   });

@@ -80,7 +80,7 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
       by: options.actor ?? 'cli',
       baseDir: process.cwd(),
       ...(codeVersion !== undefined && { codeVersion }),
-      onEvent: progressReporter(progress),
+      onEvent: progressReporter(progress, progressInterval(stderr)),
     }).finally(() => progress.done());
     stdout.write(options.json === true ? `${JSON.stringify(resultJson(result), null, 2)}\n` : summary(result));
     return 0;
@@ -89,22 +89,35 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
   }
 }
 
+/** A terminal redraws one line: 4 updates a second. A log keeps every line: one each 5 seconds. */
+export function progressInterval(stream: NodeJS.WritableStream): number {
+  return (stream as { isTTY?: boolean }).isTTY === true ? 250 : 5000;
+}
+
 function resultJson(result: TrainingResult): unknown {
   return { run: result.run, metrics: result.metrics, evaluation: result.evaluation, version: result.version };
 }
 
 const BAR_WIDTH = 24;
 
-/** Turns run events into one progress line: rows read, then a bar over the training steps. */
-function progressReporter(progress: ProgressLine): (event: TrainingEvent) => void {
+/**
+ * Turns run events into one progress line: rows read, then a bar over the training steps, at most
+ * one line per `intervalMs` (a terminal rewrites the line in place; a log gets each one).
+ */
+export function progressReporter(progress: ProgressLine, intervalMs: number): (event: TrainingEvent) => void {
   const started = Date.now();
   let trainStarted = 0;
   let lastTrainLine = 0;
+  let lastReadLine = 0;
   return (event) => {
     switch (event.phase) {
-      case 'read':
+      case 'read': {
+        const now = Date.now();
+        if (now - lastReadLine < intervalMs) return;
+        lastReadLine = now;
         progress.update(`reading data: ${event.rows.toLocaleString('en-US')} rows`);
         return;
+      }
       case 'features':
         progress.update(
           `features: ${event.numFeatures} from ${event.trainRows.toLocaleString('en-US')} training rows (${event.validationRows.toLocaleString('en-US')} held out)`,
@@ -112,9 +125,8 @@ function progressReporter(progress: ProgressLine): (event: TrainingEvent) => voi
         trainStarted = Date.now();
         return;
       case 'train': {
-        // A line per step would flood a log; a few per second are plenty on a terminal too.
         const now = Date.now();
-        if (event.step < event.total && now - lastTrainLine < 250) return;
+        if (event.step < event.total && now - lastTrainLine < intervalMs) return;
         lastTrainLine = now;
         const done = Math.round((event.step / event.total) * BAR_WIDTH);
         const elapsed = (Date.now() - trainStarted) / 1000;

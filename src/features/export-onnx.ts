@@ -199,7 +199,8 @@ class FeatureOps {
       inputs: [shape],
       attributes: { value: attr.tensor({ dims: [1], data: new Float32Array([0]) }) },
     });
-    const multiplier = this.#int64([NGRAM_HASH_MULTIPLIER], []);
+    // Only n-grams longer than one fold hashes together; an unused initializer makes onnxruntime warn.
+    const multiplier = t.ngramMax > 1 ? this.#int64([NGRAM_HASH_MULTIPLIER], []) : '';
     const modulus = this.#int64([NGRAM_HASH_MODULUS], []);
     const buckets = this.#int64([t.buckets], []);
     for (let n = t.ngramMin; n <= t.ngramMax; n++) {
