@@ -9,6 +9,7 @@ import { diskCache } from './disk-cache.ts';
 import { interleave } from './interleave.ts';
 import { prefetch } from './prefetch.ts';
 import { shuffleBuffer } from './shuffle-buffer.ts';
+import { type WorkerMapOptions, workerMap } from './worker-map.ts';
 
 /** Anything that can be iterated asynchronously, or a dataset. */
 export type DatasetSource<T> = () => AsyncIterable<T> | Iterable<T>;
@@ -97,12 +98,36 @@ export class Dataset<T> implements AsyncIterable<T> {
     return toAsyncIterable(this.#source())[Symbol.asyncIterator]();
   }
 
-  /** Applies `fn` to every element (in order; parallel workers are future work). */
+  /** Applies `fn` to every element, in order (see {@link Dataset.mapInWorkers} for CPU-heavy work). */
   map<U>(fn: (item: T, index: number) => U | Promise<U>): Dataset<U> {
     return this.#derive(async function* (source) {
       let index = 0;
       for await (const item of source) yield await fn(item, index++);
     });
+  }
+
+  /**
+   * Applies a function exported by a module to every element on worker threads, for CPU-heavy
+   * maps. The result is the same, in the same order, as `map` with that function (it receives the
+   * element and its index). Elements and results must be structured-cloneable; at most
+   * `concurrency × 2` chunks are out at once, so a slow consumer slows the reading of the source.
+   * Workers start with each iteration and are terminated when it ends, early or not. An error
+   * thrown by the function is a StratumError naming the module, the export and the element's
+   * index, with the thrown StratumError's code or else INTERNAL.
+   *
+   * @example
+   * ```ts
+   * // parse.ts: export function parseRow(line: string): Row { … }
+   * const rows = lines.mapInWorkers<Row>({ module: new URL('./parse.ts', import.meta.url), export: 'parseRow' });
+   * ```
+   */
+  mapInWorkers<U>(options: WorkerMapOptions): Dataset<U> {
+    const concurrency = options.concurrency ?? 2;
+    const chunkSize = options.chunkSize ?? 64;
+    requireInteger('mapInWorkers concurrency', concurrency, 1);
+    requireInteger('mapInWorkers chunkSize', chunkSize, 1);
+    if (options.export === '') throw badArgument('mapInWorkers export: expected the name of an exported function');
+    return this.#derive((source) => workerMap<U>(source, { ...options, concurrency, chunkSize }));
   }
 
   /** Keeps the elements for which `predicate` is true. */

@@ -1,5 +1,9 @@
-/** Streaming datasets: the `Dataset` API, its sources (arrays, CSV, JSON Lines) and content versions. */
+/**
+ * Streaming datasets: the `Dataset` API, its sources (arrays, CSV, JSON Lines, Parquet and SQL through
+ * DuckDB, Arrow IPC, PostgreSQL), whole-column reads, worker-thread maps and content versions.
+ */
 export { fromArray } from './array-source.ts';
+export { arrowDataset } from './arrow-source.ts';
 export type { CellValue, ColumnSchema, ColumnType, ColumnValue, RowOf } from './column-schema.ts';
 export { csvDataset } from './csv-source.ts';
 export type { CsvDatasetOptions, CsvRow } from './csv-source.ts';
@@ -7,5 +11,12 @@ export { Dataset } from './dataset.ts';
 export type { BatchOptions, CacheOptions, DatasetSource, InterleaveOptions, ShuffleOptions } from './dataset.ts';
 export { datasetVersion } from './dataset-version.ts';
 export type { DatasetVersion, FileVersion } from './dataset-version.ts';
+export { parquetColumns, parquetDataset, sqlColumns, sqlDataset } from './duckdb-source.ts';
+export type { ParquetDatasetOptions, SqlDatasetOptions, SqlParam } from './duckdb-source.ts';
 export { jsonlDataset } from './jsonl-source.ts';
 export type { JsonlDatasetOptions, JsonlRecord } from './jsonl-source.ts';
+export { postgresDataset } from './postgres-source.ts';
+export type { PostgresDatasetOptions, PostgresParam } from './postgres-source.ts';
+export { numberColumn, stringColumn } from './table-row.ts';
+export type { ColumnArray, TableColumns, TableRow, TableValue } from './table-row.ts';
+export type { WorkerMapFunction, WorkerMapOptions } from './worker-map.ts';
