@@ -1,6 +1,6 @@
 /**
  * Streaming datasets: the `Dataset` API, its sources (arrays, CSV, JSON Lines, Parquet and SQL through
- * DuckDB, Arrow IPC, PostgreSQL), whole-column reads, worker-thread maps and content versions.
+ * DuckDB, Arrow IPC, PostgreSQL), whole-column reads, worker-thread maps, content versions and profiles.
  */
 export { fromArray } from './array-source.ts';
 export { arrowDataset } from './arrow-source.ts';
@@ -16,6 +16,8 @@ export type { ParquetDatasetOptions, SqlDatasetOptions, SqlParam } from './duckd
 export { jsonlDataset } from './jsonl-source.ts';
 export type { JsonlDatasetOptions, JsonlRecord } from './jsonl-source.ts';
 export { postgresDataset } from './postgres-source.ts';
+export { formatProfile, mergeProfiles, profileDataset } from './profile/index.ts';
+export type { ColumnProfile, DatasetProfile } from './profile/index.ts';
 export type { PostgresDatasetOptions, PostgresParam } from './postgres-source.ts';
 export { numberColumn, stringColumn } from './table-row.ts';
 export type { ColumnArray, TableColumns, TableRow, TableValue } from './table-row.ts';
