@@ -5,6 +5,8 @@
 export { fromArray } from './array-source.ts';
 export { arrowDataset } from './arrow-source.ts';
 export type { CellValue, ColumnSchema, ColumnType, ColumnValue, RowOf } from './column-schema.ts';
+export { csvMatrixBatches, readCsvMatrix } from './csv-matrix.ts';
+export type { CsvMatrixOptions, FloatBatch } from './csv-matrix.ts';
 export { csvDataset } from './csv-source.ts';
 export type { CsvDatasetOptions, CsvRow } from './csv-source.ts';
 export { Dataset } from './dataset.ts';
