@@ -201,6 +201,62 @@ test('a multilayer perceptron runs through the same steps and registers', async 
   assert.equal(result.version?.lineage.runId, result.run.id);
 });
 
+test('SQL over a file (DuckDB): timestamps become date parts in the graph; the version hashes the rows read', async () => {
+  const start = Date.UTC(2024, 0, 1);
+  const lines = ['when,distance,late'];
+  for (let i = 0; i < 800; i++) {
+    const when = start + i * 3_600_000 * 7;
+    const hour = new Date(when).getUTCHours();
+    const distance = 100 + ((i * 37) % 900);
+    // Late in the evening and on long trips: something date parts and distance can learn.
+    lines.push(
+      `${new Date(when).toISOString().replace('T', ' ').slice(0, 19)},${distance},${hour >= 17 || distance > 800 ? 1 : 0}`,
+    );
+  }
+  const path = join(folder, 'trips.csv');
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  const sql = {
+    ...spec(),
+    name: 'trips',
+    data: { source: { format: 'sql', query: `SELECT * FROM read_csv('${path}')` }, label: 'late' },
+    features: {
+      transforms: [
+        { column: 'when', transform: 'dateparts', parts: ['hour', 'dayofweek'] },
+        { column: 'distance', transform: 'standardize' },
+      ],
+    },
+    register: { model: 'trips' },
+  } as const;
+  const first = await runTraining(parseTrainSpec(sql), context);
+  const second = await runTraining(parseTrainSpec(sql), context);
+  assert.match(first.run.datasetVersion ?? '', /^sha256:[0-9a-f]{64}$/);
+  assert.equal(first.run.datasetVersion, second.run.datasetVersion);
+  assert.ok((first.metrics['accuracy'] as number) > 0.95, `accuracy ${first.metrics['accuracy']}`);
+
+  const session = await ort.InferenceSession.create(first.onnx);
+  try {
+    const when = [Date.UTC(2024, 5, 3, 19, 30), Date.UTC(2024, 5, 4, 8, 0)];
+    const outputs = await session.run({
+      when: new ort.Tensor('float64', Float64Array.from(when), [2, 1]),
+      distance: new ort.Tensor('float32', Float32Array.of(300, 300), [2, 1]),
+    });
+    const expected = predictPipeline({
+      fitted: first.fitted,
+      model: first.model,
+      rows: when.map((w) => ({ when: w, distance: 300 })),
+    });
+    const probabilities = outputs['probabilities']?.data as Float32Array;
+    for (let i = 0; i < 4; i++)
+      assert.ok(Math.abs((probabilities[i] as number) - (expected.outputs[i] as number)) <= 1e-5);
+    assert.ok(
+      (probabilities[1] as number) > 0.5 && (probabilities[3] as number) < 0.5,
+      'evening late, morning on time',
+    );
+  } finally {
+    await session.release();
+  }
+});
+
 describe('bad input is refused before training, recorded as a failed run, and registers nothing', () => {
   async function failedRuns(name: string): Promise<string[]> {
     return (await store.listRuns({ name, status: 'failed' })).items.map((r) => r.error ?? '');
@@ -297,6 +353,26 @@ describe('bad input is refused before training, recorded as a failed run, and re
       ),
       /no-city\.csv: row 1: no column "city"/,
     );
+  });
+
+  test('a wrong type in a declared schema names the file, row and column', async () => {
+    const typed = writeCsv('typed.csv', COLUMNS, [
+      [30, 1, 'paris', 'great', 'good'],
+      ['thirty', 2, 'lyon', 'fine', 'bad'],
+    ]);
+    const schema = { age: 'number', income: 'number', city: 'string', review: 'string', label: 'string' } as const;
+    await rejectsWith(
+      runTraining(
+        parseTrainSpec({
+          ...spec(),
+          name: 'typed',
+          data: { source: { format: 'csv', path: typed, schema }, label: 'label' },
+        }),
+        context,
+      ),
+      /typed\.csv: row 2, column "age": expected a number, got "thirty"/,
+    );
+    assert.equal((await failedRuns('typed')).length, 1);
   });
 
   test('a spec with unknown keys or out-of-range values names the path, and no run is created', async () => {
