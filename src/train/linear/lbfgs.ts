@@ -1,7 +1,8 @@
 /**
  * Full-batch L-BFGS for smooth convex objectives: the two-loop recursion over the last `memory`
  * curvature pairs gives the search direction, and a backtracking line search enforces the Armijo
- * sufficient-decrease condition.
+ * sufficient-decrease condition. The scaled direction makes the unit step acceptable almost
+ * always, so an iteration costs about one evaluation.
  */
 
 /** Evaluates the objective at `x`, writing its gradient into `gradient`. */
@@ -17,8 +18,13 @@ export interface LbfgsOptions {
   readonly maxIterations: number;
   /** Curvature pairs kept. @default 10 */
   readonly memory?: number;
-  /** Stop when the largest gradient component is below this. @default 1e-9 */
-  readonly gradientTolerance?: number;
+  /**
+   * Convergence test, ≥ 0: stop once the largest gradient component is at most
+   * `tolerance · max(1, |f|)`, or an iteration lowers `f` by no more than rounding
+   * (`1e-15 · max(1, |f|)`). `0` turns both off, so only the budget, an exactly zero gradient or
+   * a failed line search stop the run. @default {@link DEFAULT_LBFGS_TOLERANCE}
+   */
+  readonly tolerance?: number;
   /** Called after every accepted step; return `true` to stop. */
   readonly onIteration?: (state: {
     readonly iteration: number;
@@ -34,13 +40,24 @@ export interface LbfgsResult {
   readonly iterations: number;
 }
 
+/**
+ * Default {@link LbfgsOptions.tolerance}: scipy's L-BFGS-B default `pgtol`. On the mean losses of
+ * `trainLinear` it stops where further iterations no longer change held-out predictions' accuracy
+ * or AUC in the fourth decimal (spam and synthetic benchmark tasks).
+ */
+export const DEFAULT_LBFGS_TOLERANCE = 1e-5;
+
 const ARMIJO = 1e-4;
 const MIN_STEP = 1e-20;
 
 /** Minimises `evaluate` from `initial`. */
 export function minimizeLbfgs(options: LbfgsOptions): LbfgsResult {
   const memory = options.memory ?? 10;
-  const tolerance = options.gradientTolerance ?? 1e-9;
+  const tolerance = options.tolerance ?? DEFAULT_LBFGS_TOLERANCE;
+  const converged = (g: Float64Array, f: number): boolean => {
+    const largest = maxAbs(g);
+    return largest === 0 || largest <= tolerance * Math.max(1, Math.abs(f));
+  };
   const n = options.initial.length;
   let x = Float64Array.from(options.initial);
   let gradient = new Float64Array(n);
@@ -49,7 +66,7 @@ export function minimizeLbfgs(options: LbfgsOptions): LbfgsResult {
   const direction = new Float64Array(n);
   const alphas = new Float64Array(memory);
   let iteration = 0;
-  while (iteration < options.maxIterations && maxAbs(gradient) > tolerance) {
+  while (iteration < options.maxIterations && !converged(gradient, value)) {
     twoLoop({ gradient, pairs, out: direction, alphas });
     let slope = dot(gradient, direction);
     if (!(slope < 0)) {
@@ -87,7 +104,7 @@ export function minimizeLbfgs(options: LbfgsOptions): LbfgsResult {
     value = candidateValue;
     iteration++;
     if (options.onIteration?.({ iteration, x, value }) === true) break;
-    if (Math.abs(previous - value) <= 1e-15 * Math.max(1, Math.abs(value))) break;
+    if (tolerance > 0 && Math.abs(previous - value) <= 1e-15 * Math.max(1, Math.abs(value))) break;
   }
   return { x, value, iterations: iteration };
 }

@@ -5,11 +5,17 @@
  * can treat them as a flat vector.
  */
 import type { LinearObjective } from './linear-model.ts';
+import type { SparseRows } from './sparse-rows.ts';
 
 /** A data set in the trainer's layout. */
 export interface LinearData {
-  /** Row-major `N×F`. */
+  /** Row-major `N×F`; not read when `sparse` is given (it may then be empty). */
   readonly features: Float32Array;
+  /**
+   * The same rows in CSR, for mostly-zero features: the loss and gradient then visit only the
+   * non-zeros, in the dense loops' order, so the results are the same bits.
+   */
+  readonly sparse?: SparseRows;
   /** N labels: targets (regression), 0/1 (binary) or class indices (multiclass). */
   readonly labels: ArrayLike<number>;
   /** N. */
@@ -68,6 +74,11 @@ export interface AccumulateOptions extends LinearObjectiveOptions {
 export function accumulateLinearLoss(options: AccumulateOptions): number {
   const { shape, data, theta, rowIndices, gradient, start, end } = options;
   const { objective, numFeatures: f, numOutputs: k } = shape;
+  if (data.sparse !== undefined) {
+    return k === 1
+      ? accumulateSparseSingleOutput(options, data.sparse)
+      : accumulateSparseMultiOutput(options, data.sparse);
+  }
   if (k === 1) return accumulateSingleOutput(options);
   const biasOffset = f * k;
   const z = new Float64Array(k);
@@ -81,29 +92,7 @@ export function accumulateLinearLoss(options: AccumulateOptions): number {
       if (x === 0) continue;
       for (let c = 0; c < k; c++) z[c] = (z[c] as number) + x * (theta[j * k + c] as number);
     }
-    const label = data.labels[row] as number;
-    // After this block z holds dLoss/dz for the row.
-    if (objective === 'regression') {
-      const residual = (z[0] as number) - label;
-      total += residual * residual;
-      z[0] = 2 * residual;
-    } else if (objective === 'binary') {
-      const logit = z[0] as number;
-      // log(1 + e^z) − y·z, written so large |z| neither overflows nor loses precision.
-      total += Math.max(logit, 0) + Math.log1p(Math.exp(-Math.abs(logit))) - label * logit;
-      z[0] = sigmoid(logit) - label;
-    } else {
-      let max = -Infinity;
-      for (let c = 0; c < k; c++) max = Math.max(max, z[c] as number);
-      let sum = 0;
-      for (let c = 0; c < k; c++) {
-        const e = Math.exp((z[c] as number) - max);
-        z[c] = e;
-        sum += e;
-      }
-      total -= Math.log((z[label] as number) / sum);
-      for (let c = 0; c < k; c++) z[c] = (z[c] as number) / sum - (c === label ? 1 : 0);
-    }
+    total += multiOutputRowLoss({ objective, z, label: data.labels[row] as number });
     if (gradient === undefined) continue;
     for (let j = 0; j < f; j++) {
       const x = data.features[base + j] as number;
@@ -136,16 +125,9 @@ function accumulateSingleOutput(options: AccumulateOptions): number {
       if (x !== 0) z += x * (theta[j] as number);
     }
     const label = labels[row] as number;
-    let dz: number;
-    if (regression) {
-      const residual = z - label;
-      total += residual * residual;
-      dz = 2 * residual;
-    } else {
-      total += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - label * z;
-      dz = sigmoid(z) - label;
-    }
+    total += singleOutputLoss(regression, z, label);
     if (gradient === undefined) continue;
+    const dz = singleOutputDerivative(regression, z, label);
     for (let j = 0; j < f; j++) {
       const x = features[base + j] as number;
       if (x !== 0) gradient[j] = (gradient[j] as number) + x * dz;
@@ -154,6 +136,108 @@ function accumulateSingleOutput(options: AccumulateOptions): number {
   }
   if (gradient !== undefined) gradient[f] = biasGradient;
   return total;
+}
+
+/** {@link accumulateLinearLoss} over CSR rows, one output: the dense loop's operations minus the zeros. */
+function accumulateSparseSingleOutput(options: AccumulateOptions, sparse: SparseRows): number {
+  const { shape, data, theta, rowIndices, gradient, start, end } = options;
+  const { offsets, columns, values } = sparse;
+  const { labels } = data;
+  const f = shape.numFeatures;
+  const regression = shape.objective === 'regression';
+  const bias = theta[f] as number;
+  let total = 0;
+  let biasGradient = gradient === undefined ? 0 : (gradient[f] as number);
+  for (let r = start; r < end; r++) {
+    const row = rowIndices === undefined ? r : (rowIndices[r] as number);
+    const first = offsets[row] as number;
+    const last = offsets[row + 1] as number;
+    let z = bias;
+    for (let p = first; p < last; p++) z += (values[p] as number) * (theta[columns[p] as number] as number);
+    const label = labels[row] as number;
+    total += singleOutputLoss(regression, z, label);
+    if (gradient === undefined) continue;
+    const dz = singleOutputDerivative(regression, z, label);
+    for (let p = first; p < last; p++) {
+      const j = columns[p] as number;
+      gradient[j] = (gradient[j] as number) + (values[p] as number) * dz;
+    }
+    biasGradient += dz;
+  }
+  if (gradient !== undefined) gradient[f] = biasGradient;
+  return total;
+}
+
+/** {@link accumulateLinearLoss} over CSR rows, several outputs. */
+function accumulateSparseMultiOutput(options: AccumulateOptions, sparse: SparseRows): number {
+  const { shape, data, theta, rowIndices, gradient, start, end } = options;
+  const { offsets, columns, values } = sparse;
+  const { objective, numFeatures: f, numOutputs: k } = shape;
+  const biasOffset = f * k;
+  const z = new Float64Array(k);
+  let total = 0;
+  for (let r = start; r < end; r++) {
+    const row = rowIndices === undefined ? r : (rowIndices[r] as number);
+    const first = offsets[row] as number;
+    const last = offsets[row + 1] as number;
+    for (let c = 0; c < k; c++) z[c] = theta[biasOffset + c] as number;
+    for (let p = first; p < last; p++) {
+      const x = values[p] as number;
+      const base = (columns[p] as number) * k;
+      for (let c = 0; c < k; c++) z[c] = (z[c] as number) + x * (theta[base + c] as number);
+    }
+    total += multiOutputRowLoss({ objective, z, label: data.labels[row] as number });
+    if (gradient === undefined) continue;
+    for (let p = first; p < last; p++) {
+      const x = values[p] as number;
+      const base = (columns[p] as number) * k;
+      for (let c = 0; c < k; c++) gradient[base + c] = (gradient[base + c] as number) + x * (z[c] as number);
+    }
+    for (let c = 0; c < k; c++) gradient[biasOffset + c] = (gradient[biasOffset + c] as number) + (z[c] as number);
+  }
+  return total;
+}
+
+/** One row's loss for one output at score `z`. */
+function singleOutputLoss(regression: boolean, z: number, label: number): number {
+  if (regression) {
+    const residual = z - label;
+    return residual * residual;
+  }
+  // log(1 + e^z) − y·z, written so large |z| neither overflows nor loses precision.
+  return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - label * z;
+}
+
+/** dLoss/dz of {@link singleOutputLoss}. */
+function singleOutputDerivative(regression: boolean, z: number, label: number): number {
+  return regression ? 2 * (z - label) : sigmoid(z) - label;
+}
+
+/** One row's loss for scores `z` (any output count); overwrites `z` with dLoss/dz. */
+function multiOutputRowLoss(args: { objective: LinearObjective; z: Float64Array; label: number }): number {
+  const { objective, z, label } = args;
+  const k = z.length;
+  if (objective === 'regression') {
+    const residual = (z[0] as number) - label;
+    z[0] = 2 * residual;
+    return residual * residual;
+  }
+  if (objective === 'binary') {
+    const logit = z[0] as number;
+    z[0] = sigmoid(logit) - label;
+    return singleOutputLoss(false, logit, label);
+  }
+  let max = -Infinity;
+  for (let c = 0; c < k; c++) max = Math.max(max, z[c] as number);
+  let sum = 0;
+  for (let c = 0; c < k; c++) {
+    const e = Math.exp((z[c] as number) - max);
+    z[c] = e;
+    sum += e;
+  }
+  const loss = -Math.log((z[label] as number) / sum);
+  for (let c = 0; c < k; c++) z[c] = (z[c] as number) / sum - (c === label ? 1 : 0);
+  return loss;
 }
 
 /** Turns summed loss and gradient over `count` rows into {@link linearObjective}'s value: means plus the L2 penalty. */

@@ -2,6 +2,8 @@
  * Trains linear, logistic (binary) and softmax (multiclass) regression: mini-batch Adam or SGD with
  * seeded shuffling, or full-batch L-BFGS, all with an L2 penalty and optional early stopping on a
  * validation split. Features are used as given; standardisation belongs to the feature stage.
+ * Mostly-zero feature matrices (hashed text, one-hot) are copied once to compressed sparse rows,
+ * and the objective then visits only their non-zeros, with the same results as the dense loops.
  */
 import { StratumError } from '../../errors/index.ts';
 import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
@@ -17,6 +19,7 @@ import {
 import { startLinearShards } from '../parallel/linear-worker-shards.ts';
 import type { LinearModel, LinearObjective } from './linear-model.ts';
 import { seededRandom, shuffleInPlace } from './seeded-random.ts';
+import { sparseIfWorthwhile } from './sparse-rows.ts';
 import { checkBothClasses, checkFeatures, checkLabels, checkNumber } from './validate-linear-input.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
@@ -46,6 +49,16 @@ export interface LinearTrainingParams {
    * many epochs, and return the best epoch's weights. @default no early stopping
    */
   readonly earlyStoppingRounds?: number;
+  /**
+   * L-BFGS convergence tolerance, ≥ 0 (Adam and SGD ignore it): stop before `epochs` iterations
+   * once the largest component of the objective's gradient is at most
+   * `tolerance · max(1, |objective|)`, or an iteration no longer lowers the objective beyond
+   * rounding. The objective is a mean over rows, so the test does not depend on the row count.
+   * The default, scipy's L-BFGS-B default `pgtol`, stops where more iterations no longer move
+   * held-out accuracy or AUC (spam TF-IDF task: 44 iterations instead of 117, identical
+   * predictions' metrics); `0` runs the whole budget. @default 1e-5
+   */
+  readonly tolerance?: number;
   /** Held-out split evaluated after every epoch. @default none */
   readonly validation?: LinearValidationSet;
   /**
@@ -71,7 +84,10 @@ export interface LinearHistoryEntry {
 
 /** Options for {@link trainLinear}. */
 export interface TrainLinearOptions {
-  /** Row-major `N×numFeatures`, finite values. */
+  /**
+   * Row-major `N×numFeatures`, finite values. When fewer than a quarter are non-zero, training
+   * works on a compressed-sparse-rows copy (8 or 6 bytes per non-zero) with the same results, bit for bit.
+   */
   readonly features: Float32Array;
   /** Input width F. */
   readonly numFeatures: number;
@@ -159,12 +175,12 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
   const endEpoch = (state: { epoch: number; theta: Float64Array; loss?: number }): boolean => {
     const loss = state.loss ?? trainObjective({ theta: state.theta, l2: params.l2 }).loss;
     const entry: LinearHistoryEntry =
-      validation === undefined
+      validationData === undefined
         ? { epoch: state.epoch, loss }
         : {
             epoch: state.epoch,
             loss,
-            validationLoss: linearObjective({ shape, data: validation, theta: state.theta, l2: params.l2 }).loss,
+            validationLoss: linearObjective({ shape, data: validationData, theta: state.theta, l2: params.l2 }).loss,
           };
     history.push(entry);
     options.onProgress?.(entry);
@@ -172,10 +188,17 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
   };
 
   const workers = Math.min(params.workers ?? 1, train.rows);
-  const shards = workers > 1 ? startLinearShards({ shape, data: train, workers }) : undefined;
+  // Mostly-zero features (hashed text, one-hot) are summed over their non-zeros only; the
+  // validation split is evaluated once per epoch, so it follows its own density.
+  const trainData = withSparseRows(train, { numFeatures: shape.numFeatures, shared: workers > 1 });
+  const validationData =
+    validation === undefined
+      ? undefined
+      : withSparseRows(validation, { numFeatures: shape.numFeatures, shared: false });
+  const shards = workers > 1 ? startLinearShards({ shape, data: trainData, workers }) : undefined;
   const trainObjective = (
     point: Pick<LinearObjectiveOptions, 'theta' | 'l2' | 'rowIndices' | 'gradient'>,
-  ): LinearObjectiveValue => shards?.evaluate(point) ?? linearObjective({ shape, data: train, ...point });
+  ): LinearObjectiveValue => shards?.evaluate(point) ?? linearObjective({ shape, data: trainData, ...point });
   let theta: Float64Array = new Float64Array(size);
   try {
     if (params.optimizer === 'lbfgs') {
@@ -184,6 +207,7 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
       theta = minimizeLbfgs({
         initial: theta,
         maxIterations: params.epochs,
+        ...(params.tolerance === undefined ? {} : { tolerance: params.tolerance }),
         evaluate: ({ x, gradient }) => {
           const value = trainObjective({ theta: x, l2: params.l2, gradient });
           lastLoss = value.loss;
@@ -248,6 +272,12 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     history,
     bestEpoch: best?.epoch ?? last?.epoch ?? 0,
   };
+}
+
+/** `data` with CSR rows when its features are mostly zeros (the threshold is in `sparse-rows.ts`). */
+function withSparseRows(data: LinearData, options: { numFeatures: number; shared: boolean }): LinearData {
+  const sparse = sparseIfWorthwhile({ features: data.features, ...options });
+  return sparse === undefined ? data : { ...data, sparse };
 }
 
 function adamStep(options: {
@@ -338,6 +368,14 @@ function checkOptions(options: TrainLinearOptions): {
       value: params.workers,
       ok: (v) => Number.isSafeInteger(v) && v >= 1 && v <= 64,
       expected: 'an integer in [1, 64]',
+    });
+  }
+  if (params.tolerance !== undefined) {
+    checkNumber({
+      name: 'params.tolerance',
+      value: params.tolerance,
+      ok: (v) => Number.isFinite(v) && v >= 0,
+      expected: 'a finite number ≥ 0',
     });
   }
   if (params.earlyStoppingRounds !== undefined) {

@@ -15,6 +15,7 @@ import {
   type LinearObjectiveValue,
   type LinearShape,
 } from '../linear/linear-objective.ts';
+import type { SparseRows } from '../linear/sparse-rows.ts';
 import { LINEAR_OP, shardBounds, type LinearWorkerData } from './linear-shard-commands.ts';
 import { commandChannel, CONTROL, ERROR_BYTES } from './shard-protocol.ts';
 
@@ -34,11 +35,9 @@ export function startLinearShards(options: { shape: LinearShape; data: LinearDat
   const numWorkers = workers - 1;
   const size = shape.numFeatures * shape.numOutputs + shape.numOutputs;
   const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
-  const features = new Float32Array(sab(options.data.features.byteLength));
-  features.set(options.data.features);
   const labels = new Float64Array(sab(options.data.rows * 8));
   for (let i = 0; i < options.data.rows; i++) labels[i] = options.data.labels[i] as number;
-  const data: LinearData = { features, labels, rows: options.data.rows };
+  const data: LinearData = { ...sharedFeatures(options.data), labels, rows: options.data.rows };
   const theta = new Float64Array(sab(size * 8));
   const rowIndices = new Uint32Array(sab(options.data.rows * 4));
   const gradients = new Float64Array(sab(numWorkers * size * 8));
@@ -101,4 +100,26 @@ export function startLinearShards(options: { shape: LinearShape; data: LinearDat
     },
     close: () => channel.close(),
   };
+}
+
+/** The features in shared memory: the CSR rows when given (no dense copy needed), else the dense matrix. */
+function sharedFeatures(data: LinearData): Pick<LinearData, 'features' | 'sparse'> {
+  const { sparse } = data;
+  if (sparse === undefined) return { features: shareCopy(data.features) };
+  const shared: SparseRows = {
+    rows: sparse.rows,
+    numFeatures: sparse.numFeatures,
+    offsets: shareCopy(sparse.offsets),
+    columns: shareCopy(sparse.columns),
+    values: shareCopy(sparse.values),
+  };
+  return { features: new Float32Array(0), sparse: shared };
+}
+
+/** `array` itself when it already lives on a SharedArrayBuffer, else a copy on one. */
+function shareCopy<T extends Float32Array | Uint16Array | Uint32Array>(array: T): T {
+  if (array.buffer instanceof SharedArrayBuffer) return array;
+  const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
 }

@@ -61,3 +61,47 @@ export function argmaxRows(values: Float32Array, width: number): Int32Array {
   }
   return out;
 }
+
+/**
+ * Mostly-zero rows like hashed text features: each row has about `density·F` non-zero features
+ * (some negative zeros among the zeros), and the label follows a sparse linear rule.
+ */
+export function sparseData(options: {
+  rows: number;
+  numFeatures: number;
+  density: number;
+  objective: 'regression' | 'binary' | 'multiclass';
+  numClasses?: number;
+  seed: number;
+}): Synthetic {
+  const random = seededRandom(options.seed);
+  const normal = gaussian(random);
+  const f = options.numFeatures;
+  const k = options.objective === 'multiclass' ? (options.numClasses ?? 3) : 1;
+  const truth = Float64Array.from({ length: f * k }, () => 2 * normal());
+  const features = new Float32Array(options.rows * f);
+  const labels = new Float64Array(options.rows);
+  const scores = new Float64Array(k);
+  for (let r = 0; r < options.rows; r++) {
+    scores.fill(0);
+    for (let j = 0; j < f; j++) {
+      const draw = random();
+      if (draw >= options.density) {
+        if (draw > 0.99) features[r * f + j] = -0;
+        continue;
+      }
+      const x = Math.fround(Math.abs(normal()) + 0.1);
+      features[r * f + j] = x;
+      for (let c = 0; c < k; c++) scores[c] = (scores[c] as number) + x * (truth[j * k + c] as number);
+    }
+    const noise = 0.3 * normal();
+    if (options.objective === 'regression') labels[r] = (scores[0] as number) + noise;
+    else if (options.objective === 'binary') labels[r] = (scores[0] as number) + noise > 0 ? 1 : 0;
+    else {
+      let best = 0;
+      for (let c = 1; c < k; c++) if ((scores[c] as number) > (scores[best] as number)) best = c;
+      labels[r] = best;
+    }
+  }
+  return { features, labels, rows: options.rows };
+}
