@@ -110,7 +110,7 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
       predict: (features) => predictMlp(trained.model, { features }).values,
     };
   }
-  const { earlyStoppingRounds, ...params } = model.params;
+  const { earlyStoppingRounds, tolerance, ...params } = model.params;
   const trained = trainLinear({
     features: train.features,
     numFeatures,
@@ -120,6 +120,7 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
     params: {
       ...params,
       ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
+      ...(tolerance !== undefined && { tolerance }),
       validation,
       workers: model.workers,
     },

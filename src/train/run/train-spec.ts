@@ -61,6 +61,8 @@ export const LinearParamsSchema = z
     batchSize: z.number().int().min(1).default(256),
     seed: z.number().int().default(0),
     earlyStoppingRounds: z.number().int().min(1).optional(),
+    /** L-BFGS stops when the largest gradient component is ≤ tolerance × max(1, |loss|); 0 runs every epoch. */
+    tolerance: z.number().min(0).optional(),
   })
   .strict();
 
