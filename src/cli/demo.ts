@@ -18,6 +18,7 @@ import { writeSpamCorpus } from '../examples/spam-corpus.ts';
 import type { Logger } from '../logging/logger.ts';
 import { startServer } from '../server/stratum-server.ts';
 import { runTraining, type TrainingResult } from '../train/run/run-training.ts';
+import type { TrainSpec } from '../train/run/train-spec.ts';
 import { createApiClient, type ApiClient } from './api-client.ts';
 import { createProgressLine } from './commands/progress-line.ts';
 import { waitForSignal } from './serve.ts';
@@ -29,6 +30,8 @@ export interface DemoOptions {
   readonly logger: Logger;
   /** Exit after the self-check instead of serving until a signal. */
   readonly once: boolean;
+  /** Smaller runs (50,000 flights, 20 trees) for a smoke test; the story is the same. */
+  readonly quick?: boolean;
   /** Where the report goes. @default process.stdout */
   readonly out?: NodeJS.WritableStream;
   /** Where progress goes. @default process.stderr */
@@ -66,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const api = createApiClient({ baseUrl: server.httpUrl, actor: 'demo' });
     const codeVersion = await gitCommit(process.cwd());
     const train = async (spec: string): Promise<TrainingResult> => {
-      const parsed = await readTrainSpec(join(EXAMPLES, spec));
+      const parsed = shrink(await readTrainSpec(join(EXAMPLES, spec)), options.quick === true);
       const progress = createProgressLine(err);
       const registry = server.registry;
       if (registry === undefined) throw new Error('the demo needs the registry');
@@ -118,7 +121,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
     say(`  requests during the switch: ${sent} sent, ${failed} failed`);
 
-    say('▸ flight delays: 500,000 flights of flights-3m.parquet (DuckDB) → date parts, airports, distance → GBDT');
+    say(
+      `▸ flight delays: ${options.quick === true ? '50,000' : '500,000'} flights of flights-3m.parquet (DuckDB) → date parts, airports, distance → GBDT`,
+    );
     const flights = await train('flights/gbdt-sample.yaml');
     sayRun(say, flights);
     await ensureDeployment(api, 'flight-delays');
@@ -155,6 +160,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } finally {
     await server.close();
   }
+}
+
+/** In quick mode: at most 50,000 rows and 20 trees. */
+function shrink(spec: TrainSpec, quick: boolean): TrainSpec {
+  if (!quick) return spec;
+  const data = { ...spec.data, limit: Math.min(spec.data.limit ?? Infinity, 50_000) };
+  if (spec.model.kind !== 'gbdt') return { ...spec, data };
+  return { ...spec, data, model: { ...spec.model, params: { ...spec.model.params, numTrees: 20 } } };
 }
 
 function sayRun(say: (line: string) => void, result: TrainingResult): void {

@@ -26,9 +26,11 @@ Usage:
       --models, a model folder (<dir>/<model>/<version>/model.onnx), over the Open Inference
       Protocol v2: REST on --http-port, gRPC on --grpc-port. Replicas sharing one PostgreSQL
       database and artifact folder serve the same deployments.
-  stratum demo [--http-port 8000] [--grpc-port 8001] [--once]
-      Build the bundled example models, serve them, answer a request over REST and gRPC,
-      print curl commands, and serve until Ctrl-C (--once: exit after the check).
+  stratum demo [--http-port 8000] [--grpc-port 8001] [--once] [--quick]
+      Train the bundled examples (spam filter, flight delays) as tracked runs, register and
+      deploy them, answer raw rows over REST and gRPC, switch the spam filter blue-green under
+      traffic, print curl commands, and serve until Ctrl-C (--once: exit after the checks;
+      --quick: 50,000 flights and 20 trees, a smoke test).
   stratum train <spec.yaml|spec.json> [--database-url …] [--artifacts-url …] [--json] [--actor name]
       Run a training spec in this process: read and check the data, record a run (params,
       metrics by step, dataset version and profile, code version, artifacts), train, evaluate on
@@ -72,6 +74,7 @@ const SERVER_FLAGS = {
   'no-registry': { type: 'boolean' },
   'log-level': { type: 'string' },
   once: { type: 'boolean' },
+  quick: { type: 'boolean' },
 } as const;
 
 /** Flags shared by serve and demo, as configuration overrides. */
@@ -131,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
   const { runDemo } = await import('./demo.ts');
   // The demo narrates what happens; the server's info lines would drown it (ask for debug to see them).
   const quiet = config.logLevel === 'info' ? createLogger({ level: 'warn' }) : logger;
-  return runDemo({ config, logger: quiet, once: values.once === true });
+  return runDemo({ config, logger: quiet, once: values.once === true, quick: values.quick === true });
 }
 
 const TRAIN_FLAGS = {

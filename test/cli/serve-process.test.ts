@@ -117,13 +117,13 @@ test('stratum serve reports a bad flag or a missing repository clearly and exits
   assert.match(bad.output(), /httpPort/);
 });
 
-test('stratum demo --once builds the models, serves them and answers over REST and gRPC', async (t) => {
+test('stratum demo --once --quick trains the examples, serves them and answers over REST and gRPC', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stratum-demo-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const port = freePortPair();
   const proc = await startProcess(
     t,
-    ['demo', '--once', '--http-port', String(port), '--grpc-port', String(port + 1), '--log-level', 'warn'],
+    ['demo', '--once', '--quick', '--http-port', String(port), '--grpc-port', String(port + 1), '--log-level', 'warn'],
     {
       STRATUM_DATABASE_URL: `sqlite:${join(dir, 'stratum.db')}`,
       STRATUM_ARTIFACTS_URL: `file:${join(dir, 'artifacts')}`,
@@ -131,8 +131,15 @@ test('stratum demo --once builds the models, serves them and answers over REST a
   );
   const code = await proc.exited;
   assert.equal(code, 0, proc.output());
-  assert.match(proc.output(), /REST {2}POST \/v2\/models\/mlp\/infer → 200/);
-  assert.match(proc.output(), /gRPC {2}ModelInfer\(mlp\) → class \d \(same as REST: true\)/);
+  const output = proc.output();
+  const spam = Number(/REST {2}P\(spam\) of a prize-winning e-mail: ([\d.]+)/.exec(output)?.[1]);
+  const ham = Number(/REST {2}P\(spam\) of a colleague's e-mail: +([\d.]+)/.exec(output)?.[1]);
+  const viaGrpc = Number(/gRPC {2}P\(spam\) of the prize e-mail: +([\d.]+)/.exec(output)?.[1]);
+  assert.ok(spam > 0.5 && ham < 0.5, `spam ${spam}, ham ${ham}\n${output}`);
+  assert.equal(viaGrpc, spam, 'gRPC answers what REST answers');
+  assert.match(output, /spam-filter version 1/);
+  assert.match(output, /flight-delays version 1/);
+  assert.match(output, /P\(late > 15 min\), ORD→LGA .*: 0\.\d+/);
   assert.match(proc.output(), /curl -s -X POST/);
   assert.ok(proc.output().includes(dir), 'the registry went where it was told');
   assert.match(proc.output(), /requests during the switch: \d+ sent, 0 failed/);
