@@ -51,17 +51,39 @@ export interface TrainedModel {
   predict(features: Float32Array): Float32Array;
 }
 
+/** The matrix, labels and class count every trainer takes, from the options. */
+function commonInputs(options: TrainModelOptions) {
+  const { model, numFeatures, train } = options;
+  return {
+    features: train.features,
+    numFeatures,
+    labels: train.labels,
+    objective: model.objective,
+    ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
+  };
+}
+
+/** Reports an epoch of the linear model or the MLP as a step. */
+function epochReporter(
+  onStep: TrainModelOptions['onStep'],
+  total: number,
+): (entry: { epoch: number; loss: number; validationLoss?: number }) => void {
+  return (entry) =>
+    onStep?.({
+      step: entry.epoch,
+      total,
+      trainLoss: entry.loss,
+      ...(entry.validationLoss !== undefined && { validationLoss: entry.validationLoss }),
+    });
+}
+
 /** Trains the spec's model. */
 export function trainModel(options: TrainModelOptions): TrainedModel {
-  const { model, numFeatures, train, validation, onStep } = options;
+  const { model, validation, onStep } = options;
   if (model.kind === 'gbdt') {
     const { earlyStoppingRounds, maxLeaves, ...params } = model.params;
     const trained = trainGbdt({
-      features: train.features,
-      numFeatures,
-      labels: train.labels,
-      objective: model.objective,
-      ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
+      ...commonInputs(options),
       params: {
         ...params,
         ...(maxLeaves !== undefined && { maxLeaves }),
@@ -89,19 +111,9 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
   if (model.kind === 'mlp') {
     const { earlyStoppingRounds, ...params } = model.params;
     const trained = trainMlp({
-      features: train.features,
-      numFeatures,
-      labels: train.labels,
-      objective: model.objective,
-      ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
+      ...commonInputs(options),
       params: { ...params, ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }), validation },
-      onProgress: (entry) =>
-        onStep?.({
-          step: entry.epoch,
-          total: params.epochs,
-          trainLoss: entry.loss,
-          ...(entry.validationLoss !== undefined && { validationLoss: entry.validationLoss }),
-        }),
+      onProgress: epochReporter(onStep, params.epochs),
     });
     return {
       pipelineModel: { kind: 'mlp', model: trained.model },
@@ -112,11 +124,7 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
   }
   const { earlyStoppingRounds, tolerance, ...params } = model.params;
   const trained = trainLinear({
-    features: train.features,
-    numFeatures,
-    labels: train.labels,
-    objective: model.objective,
-    ...(model.objective === 'multiclass' && { numClasses: options.numClasses }),
+    ...commonInputs(options),
     params: {
       ...params,
       ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
@@ -124,13 +132,7 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
       validation,
       workers: model.workers,
     },
-    onProgress: (entry) =>
-      onStep?.({
-        step: entry.epoch,
-        total: params.epochs,
-        trainLoss: entry.loss,
-        ...(entry.validationLoss !== undefined && { validationLoss: entry.validationLoss }),
-      }),
+    onProgress: epochReporter(onStep, params.epochs),
   });
   return {
     pipelineModel: { kind: 'linear', model: trained },
