@@ -1,23 +1,31 @@
 /**
  * The worker threads of the numeric CSV reader: `parse` sends a byte range to the least busy
- * worker and resolves with its response. A crashed worker fails every range still out; `close`
- * terminates the workers (idempotent). Workers are unref'd whenever idle, so an abandoned
- * iteration never keeps the process alive.
+ * worker and resolves with its response. Every request is settled by its worker: by the reply, or,
+ * when the worker exits first (crashed, or terminated by `close`), by a rejection naming the range;
+ * a worker that exits unasked fails the ranges sent afterwards. `close` terminates the workers
+ * (idempotent). A worker keeps the event loop alive while it owes a reply or is being terminated,
+ * and only then: an abandoned iteration never keeps the process alive.
  */
 import type { Worker } from 'node:worker_threads';
 import { StratumError } from '../errors/index.ts';
 import { startTsWorker } from '../runtime/start-ts-worker.ts';
 import type { CsvMatrixWorkerData, RangeRequest, RangeResponse, WorkerMessage } from './csv-matrix-protocol.ts';
 
-interface Slot {
-  readonly worker: Worker;
-  outstanding: number;
-}
-
 interface Call {
+  readonly start: number;
+  readonly end: number;
   readonly resolve: (response: RangeResponse) => void;
   readonly reject: (error: unknown) => void;
-  readonly slot: Slot;
+}
+
+interface Slot {
+  readonly index: number;
+  readonly worker: Worker;
+  /** Requests sent and not answered yet, by seq, oldest first (a worker answers in order). */
+  readonly calls: Map<number, Call>;
+  /** The uncaught error the worker reported, given as the reason when it exits. */
+  crash: Error | undefined;
+  exited: boolean;
 }
 
 /** Options of {@link CsvMatrixPool}. */
@@ -32,7 +40,6 @@ export interface CsvMatrixPoolOptions {
 export class CsvMatrixPool {
   readonly #path: string;
   readonly #slots: Slot[];
-  readonly #calls = new Map<number, Call>();
   #nextSeq = 0;
   #readyWorkers = 0;
   #failure: StratumError | undefined;
@@ -45,22 +52,18 @@ export class CsvMatrixPool {
         name: `stratum-csv-matrix-${index}`,
         workerData: options.data,
       });
-      const slot: Slot = { worker, outstanding: 0 };
+      const slot: Slot = { index, worker, calls: new Map(), crash: undefined, exited: false };
       worker.unref();
       worker.on('message', (message: WorkerMessage) => {
         if (message.kind === 'ready') this.#readyWorkers++;
-        else this.#settle(message);
+        else this.#settle(slot, message);
       });
-      worker.on('error', (error) =>
-        this.#fail(
-          new StratumError('INTERNAL', `${this.#path}: csv worker crashed: ${error.message}`, { cause: error }),
-        ),
-      );
-      worker.on('exit', (code) => {
-        if (this.#closing === undefined) {
-          this.#fail(new StratumError('INTERNAL', `${this.#path}: csv worker exited with code ${code}`));
-        }
+      worker.on('messageerror', (error) => this.#lostReply(slot, error));
+      worker.on('error', (error) => {
+        slot.crash = error;
+        this.#failure ??= this.#workerError(slot, `crashed: ${error.message}`, error);
       });
+      worker.on('exit', (code) => this.#exited(slot, code));
       return slot;
     });
   }
@@ -76,39 +79,87 @@ export class CsvMatrixPool {
    */
   parse(range: Omit<RangeRequest, 'seq' | 'recycled'>, recycled?: ArrayBuffer): Promise<RangeResponse> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const slot = this.#slots.reduce((best, candidate) => (candidate.outstanding < best.outstanding ? candidate : best));
+    const live = this.#slots.filter((candidate) => !candidate.exited);
+    if (this.#closing !== undefined || live.length === 0) {
+      return Promise.reject(
+        new StratumError('INTERNAL', `${this.#path}: bytes [${range.start}, ${range.end}): the csv workers are closed`),
+      );
+    }
+    const slot = live.reduce((best, candidate) => (candidate.calls.size < best.calls.size ? candidate : best));
     const seq = this.#nextSeq++;
     return new Promise((resolve, reject) => {
-      this.#calls.set(seq, { resolve, reject, slot });
-      if (slot.outstanding++ === 0) slot.worker.ref();
+      const call: Call = { start: range.start, end: range.end, resolve, reject };
       const request: RangeRequest = { ...range, seq, recycled };
-      slot.worker.postMessage(request, recycled === undefined ? [] : [recycled]);
+      try {
+        slot.worker.postMessage(request, recycled === undefined ? [] : [recycled]);
+      } catch (error) {
+        reject(this.#rangeError(call, `cannot be sent to csv worker ${slot.index}: ${String(error)}`));
+        return;
+      }
+      slot.calls.set(seq, call);
+      this.#holdLoop(slot);
     });
   }
 
-  #settle(response: RangeResponse): void {
-    const call = this.#calls.get(response.seq);
-    if (call === undefined) return;
-    this.#calls.delete(response.seq);
-    if (--call.slot.outstanding === 0) call.slot.worker.unref();
-    call.resolve(response);
-  }
-
-  #fail(error: StratumError): void {
-    this.#failure ??= error;
-    for (const call of this.#calls.values()) call.reject(this.#failure);
-    this.#calls.clear();
-  }
-
-  /** Terminates the workers; ranges still out are abandoned. */
+  /** Terminates the workers; ranges still out are rejected as their workers exit. */
   close(): Promise<void> {
-    // An unref'd worker does not keep the event loop alive until its termination is confirmed.
     this.#closing ??= Promise.all(
       this.#slots.map((slot) => {
-        slot.worker.ref();
+        this.#holdLoop(slot);
         return slot.worker.terminate();
       }),
     ).then(() => undefined);
     return this.#closing;
+  }
+
+  /**
+   * A worker keeps the event loop alive while it owes a reply (the caller awaits it, and nothing
+   * else may be pending) or is being terminated (`close` awaits its exit); an idle one does not.
+   */
+  #holdLoop(slot: Slot): void {
+    if (this.#closing !== undefined || slot.calls.size > 0) slot.worker.ref();
+    else slot.worker.unref();
+  }
+
+  #settle(slot: Slot, response: RangeResponse): void {
+    const call = slot.calls.get(response.seq);
+    if (call === undefined) return;
+    slot.calls.delete(response.seq);
+    this.#holdLoop(slot);
+    call.resolve(response);
+  }
+
+  /** A reply that could not be deserialized: the worker answers in order, so it was its oldest request's. */
+  #lostReply(slot: Slot, error: Error): void {
+    const oldest = slot.calls.entries().next();
+    if (oldest.done === true) return;
+    const [seq, call] = oldest.value;
+    slot.calls.delete(seq);
+    this.#holdLoop(slot);
+    call.reject(this.#rangeError(call, `the reply of csv worker ${slot.index} could not be read: ${error.message}`));
+  }
+
+  #exited(slot: Slot, code: number): void {
+    slot.exited = true;
+    const reason =
+      this.#closing !== undefined
+        ? 'was terminated (the reader was closed)'
+        : slot.crash !== undefined
+          ? `crashed (${slot.crash.message})`
+          : `exited with code ${code}`;
+    if (this.#closing === undefined) this.#failure ??= this.#workerError(slot, reason, slot.crash);
+    const calls = [...slot.calls.values()];
+    slot.calls.clear();
+    for (const call of calls) call.reject(this.#rangeError(call, `csv worker ${slot.index} ${reason} before replying`));
+  }
+
+  #workerError(slot: Slot, what: string, cause: Error | undefined): StratumError {
+    return new StratumError('INTERNAL', `${this.#path}: csv worker ${slot.index} ${what}`, { cause });
+  }
+
+  #rangeError(call: Call, what: string): StratumError {
+    return new StratumError('INTERNAL', `${this.#path}: bytes [${call.start}, ${call.end}): ${what}`, {
+      details: { file: this.#path, start: call.start, end: call.end },
+    });
   }
 }

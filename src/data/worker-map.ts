@@ -49,14 +49,21 @@ interface ChunkOutcome {
 }
 
 interface Call {
+  /** The index of the chunk's first element, and its element count. */
+  readonly start: number;
+  readonly count: number;
   readonly resolve: (outcome: ChunkOutcome) => void;
   readonly reject: (error: unknown) => void;
-  readonly slot: Slot;
 }
 
 interface Slot {
+  readonly index: number;
   readonly worker: Worker;
-  outstanding: number;
+  /** Chunks sent and not answered yet, by seq, oldest first (a worker answers in order). */
+  readonly calls: Map<number, Call>;
+  /** The uncaught error the worker reported, given as the reason when it exits. */
+  crash: Error | undefined;
+  exited: boolean;
 }
 
 /** The module's `file:` URL, and how messages name the function: `parse.ts#parseRow`. */
@@ -67,11 +74,15 @@ function describeWorkerFunction(options: WorkerMapOptions): { href: string; labe
   return { href, label: `mapInWorkers ${href.slice(href.lastIndexOf('/') + 1)}#${options.export}` };
 }
 
-/** Workers running one module's function; `run` sends a chunk, `close` terminates them (idempotent). */
+/**
+ * Workers running one module's function; `run` sends a chunk, `close` terminates them (idempotent).
+ * Every chunk is settled by its worker: by the reply, or, when the worker exits first (crashed, or
+ * terminated by `close`), by a rejection naming the chunk. A worker keeps the event loop alive
+ * while it owes a reply or is being terminated, and only then.
+ */
 class MapWorkerPool {
   readonly #label: string;
   readonly #slots: Slot[];
-  readonly #calls = new Map<number, Call>();
   #nextSeq = 0;
   #failure: StratumError | undefined;
   #closing: Promise<void> | undefined;
@@ -84,16 +95,17 @@ class MapWorkerPool {
         name: `stratum-map-${index}`,
         workerData: data,
       });
-      const slot: Slot = { worker, outstanding: 0 };
+      const slot: Slot = { index, worker, calls: new Map(), crash: undefined, exited: false };
       worker.unref();
-      worker.on('message', (response: MapResponse) => this.#settle(response));
-      worker.on('error', (error) =>
-        this.#fail(new StratumError('INTERNAL', `${this.#label}: worker crashed: ${error.message}`, { cause: error })),
-      );
-      worker.on('exit', (code) => {
-        if (this.#closing === undefined)
-          this.#fail(new StratumError('INTERNAL', `${this.#label}: worker exited with code ${code}`));
+      worker.on('message', (response: MapResponse) => this.#settle(slot, response));
+      worker.on('messageerror', (error) => this.#lostReply(slot, error));
+      worker.on('error', (error) => {
+        slot.crash = error;
+        this.#failure ??= new StratumError('INTERNAL', `${this.#label}: worker crashed: ${error.message}`, {
+          cause: error,
+        });
       });
+      worker.on('exit', (code) => this.#exited(slot, code));
       return slot;
     });
   }
@@ -101,7 +113,13 @@ class MapWorkerPool {
   /** Maps `items`, element `start` of the dataset first, on the least busy worker. */
   run(items: readonly unknown[], start: number): Promise<ChunkOutcome> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const slot = this.#slots.reduce((best, candidate) => (candidate.outstanding < best.outstanding ? candidate : best));
+    const live = this.#slots.filter((candidate) => !candidate.exited);
+    if (this.#closing !== undefined || live.length === 0) {
+      return Promise.reject(
+        new StratumError('INTERNAL', `${this.#label}: ${chunkName(start, items.length)}: the workers are closed`),
+      );
+    }
+    const slot = live.reduce((best, candidate) => (candidate.calls.size < best.calls.size ? candidate : best));
     const seq = this.#nextSeq++;
     try {
       slot.worker.postMessage({ seq, start, items } satisfies MapRequest);
@@ -115,18 +133,36 @@ class MapWorkerPool {
         ),
       );
     }
-    if (slot.outstanding++ === 0) slot.worker.ref();
-    return new Promise((resolve, reject) => this.#calls.set(seq, { resolve, reject, slot }));
+    return new Promise((resolve, reject) => {
+      slot.calls.set(seq, { start, count: items.length, resolve, reject });
+      this.#holdLoop(slot);
+    });
   }
 
-  #settle(response: MapResponse): void {
-    // After close() nobody waits for results, and unref'ing a terminating worker would let the
-    // process exit before its termination is confirmed.
-    if (this.#closing !== undefined) return;
-    const call = this.#calls.get(response.seq);
+  close(): Promise<void> {
+    this.#closing ??= Promise.all(
+      this.#slots.map((slot) => {
+        this.#holdLoop(slot);
+        return slot.worker.terminate();
+      }),
+    ).then(() => undefined);
+    return this.#closing;
+  }
+
+  /**
+   * A worker keeps the event loop alive while it owes a reply (the caller awaits it, and nothing
+   * else may be pending) or is being terminated (`close` awaits its exit); an idle one does not.
+   */
+  #holdLoop(slot: Slot): void {
+    if (this.#closing !== undefined || slot.calls.size > 0) slot.worker.ref();
+    else slot.worker.unref();
+  }
+
+  #settle(slot: Slot, response: MapResponse): void {
+    const call = slot.calls.get(response.seq);
     if (call === undefined) return;
-    this.#calls.delete(response.seq);
-    if (--call.slot.outstanding === 0) call.slot.worker.unref();
+    slot.calls.delete(response.seq);
+    this.#holdLoop(slot);
     const { results, failure } = response;
     call.resolve({ results, failure: failure === undefined ? undefined : this.#toError(failure) });
   }
@@ -149,23 +185,48 @@ class MapWorkerPool {
     });
   }
 
-  /** A crashed worker fails every chunk still out: the order of results could not be kept. */
-  #fail(error: StratumError): void {
-    this.#failure ??= error;
-    for (const call of this.#calls.values()) call.reject(this.#failure);
-    this.#calls.clear();
+  /** A reply that could not be deserialized: the worker answers in order, so it was its oldest chunk's. */
+  #lostReply(slot: Slot, error: Error): void {
+    const oldest = slot.calls.entries().next();
+    if (oldest.done === true) return;
+    const [seq, call] = oldest.value;
+    slot.calls.delete(seq);
+    this.#holdLoop(slot);
+    call.reject(this.#chunkError(call, `the reply of worker ${slot.index} could not be read: ${error.message}`));
   }
 
-  close(): Promise<void> {
-    // An unref'd worker does not keep the event loop alive until its termination is confirmed.
-    this.#closing ??= Promise.all(
-      this.#slots.map((slot) => {
-        slot.worker.ref();
-        return slot.worker.terminate();
-      }),
-    ).then(() => undefined);
-    return this.#closing;
+  /**
+   * The chunks of a worker gone before replying fail; after an unexpected exit so do the chunks
+   * sent later, since the order of results could not be kept.
+   */
+  #exited(slot: Slot, code: number): void {
+    slot.exited = true;
+    const reason =
+      this.#closing !== undefined
+        ? 'was terminated (the iteration ended)'
+        : slot.crash !== undefined
+          ? `crashed (${slot.crash.message})`
+          : `exited with code ${code}`;
+    if (this.#closing === undefined) {
+      this.#failure ??= new StratumError('INTERNAL', `${this.#label}: worker ${slot.index} ${reason}`, {
+        cause: slot.crash,
+      });
+    }
+    const calls = [...slot.calls.values()];
+    slot.calls.clear();
+    for (const call of calls) call.reject(this.#chunkError(call, `worker ${slot.index} ${reason} before replying`));
   }
+
+  #chunkError(call: Call, what: string): StratumError {
+    return new StratumError('INTERNAL', `${this.#label}: ${chunkName(call.start, call.count)}: ${what}`, {
+      details: { index: call.start, count: call.count },
+    });
+  }
+}
+
+/** How messages name a chunk: its elements' indices. */
+function chunkName(start: number, count: number): string {
+  return count === 1 ? `element ${start}` : `elements ${start} to ${start + count - 1}`;
 }
 
 /**

@@ -2,7 +2,8 @@
  * The numeric CSV reader: the same values as csvDataset (rounded to float32) on files of mixed
  * number shapes, numbers identical to `Math.fround(Number(text))` on 100k generated strings,
  * worker threads giving the same batches as the calling thread (and gone after every ending,
- * counted from /proc/self/status), and every bad-input message.
+ * counted from /proc/self/status), every request to them settled whatever happens to the worker,
+ * and every bad-input message.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ColumnSchema } from '../../src/data/column-schema.ts';
 import { NOT_FAST, scanNumber } from '../../src/data/csv-matrix-number.ts';
+import { CsvMatrixPool } from '../../src/data/csv-matrix-pool.ts';
 import { type FloatBatch, csvMatrixBatches, readCsvMatrix } from '../../src/data/csv-matrix.ts';
 import { csvDataset } from '../../src/data/csv-source.ts';
 import { StratumError } from '../../src/errors/index.ts';
@@ -338,5 +340,65 @@ test('worker threads end when the iteration completes, is left early or fails', 
     readCsvMatrix(broken, options),
     isError('BAD_REQUEST', /row 8001 has 2 fields, the header has 8/),
   );
+  await assertThreadsBackTo(baseline);
+});
+
+test('the worker pool settles every request: replies still coming after close, and workers gone before replying', async () => {
+  const text = numericCsv({ rows: 2000, columns: 8, seed: 6, newline: '\n' });
+  const path = await file('pool.csv', text);
+  const layout = { delimiter: 0x2c, fieldCount: 8, targets: Int32Array.from({ length: 8 }, (_, i) => i), width: 8 };
+  const dataStart = text.indexOf('\n') + 1;
+  const ranges = Array.from({ length: 8 }, (_, i) => ({
+    start: dataStart + i * 1024,
+    end: dataStart + (i + 1) * 1024,
+    aligned: i === 0,
+  }));
+  const baseline = threadCount();
+
+  // One worker given many small ranges: when the first reply is in, the others are queued or on
+  // their way, and arrive after close(). The pool alone keeps the event loop alive here, up to
+  // the workers' exit, which close() resolves with.
+  const pool = new CsvMatrixPool({ size: 1, data: { path, layout } });
+  for (let attempt = 0; attempt < 3000 && !pool.ready; attempt++) await sleep(10);
+  assert.ok(pool.ready, 'the csv worker did not start');
+  const replies = ranges.map((range) => pool.parse(range));
+  for (const reply of replies) reply.catch(() => undefined);
+  assert.equal((await replies[0])?.kind, 'rows');
+  await pool.close();
+  for (const [index, outcome] of (await Promise.allSettled(replies)).entries()) {
+    if (outcome.status === 'rejected') {
+      const { start, end } = ranges[index]!;
+      assert.ok(
+        isError(
+          'INTERNAL',
+          new RegExp(`pool\\.csv: bytes \\[${start}, ${end}\\): csv worker 0 was terminated`),
+        )(outcome.reason),
+        String(outcome.reason),
+      );
+    }
+  }
+  await assert.rejects(
+    pool.parse(ranges[0]!),
+    isError('INTERNAL', /pool\.csv: bytes \[\d+, \d+\): the csv workers are closed/),
+  );
+  await assertThreadsBackTo(baseline);
+
+  // Closed while starting: no worker ever replies, and each request is rejected naming its range.
+  const early = new CsvMatrixPool({ size: 2, data: { path, layout } });
+  const unanswered = ranges.slice(0, 3).map((range) => early.parse(range));
+  for (const reply of unanswered) reply.catch(() => undefined);
+  await early.close();
+  for (const [index, reply] of unanswered.entries()) {
+    const { start, end } = ranges[index]!;
+    await assert.rejects(
+      reply,
+      isError(
+        'INTERNAL',
+        new RegExp(
+          `bytes \\[${start}, ${end}\\): csv worker \\d was terminated \\(the reader was closed\\) before replying`,
+        ),
+      ),
+    );
+  }
   await assertThreadsBackTo(baseline);
 });

@@ -1,10 +1,14 @@
 /**
  * `Dataset.mapInWorkers`: the same elements in the same order as `map`, bounded read-ahead,
- * errors naming the function and the element, and worker threads gone after every ending
- * (counted from /proc/self/status, so a leaked thread fails the test).
+ * errors naming the function and the element (a worker gone without replying included), and
+ * worker threads gone after every ending (counted from /proc/self/status, so a leaked thread
+ * fails the test).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromArray } from '../../src/data/array-source.ts';
@@ -147,4 +151,30 @@ test('workers are terminated when the iteration completes, is left early or fail
   const empty = fromArray<number>([]).mapInWorkers({ module, export: 'describe' })[Symbol.asyncIterator]();
   assert.equal((await empty.next()).done, true);
   assert.equal(threadCount(), baseline);
+});
+
+test('a worker exiting while it holds a chunk fails that chunk, named, after the elements before it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-worker-map-'));
+  try {
+    // A thread's process.exit() ends that thread only: the worker is gone without replying.
+    const path = join(dir, 'exit-at.mjs');
+    await writeFile(path, 'export function exitAt70(item) {\n  if (item === 70) process.exit(3);\n  return item;\n}\n');
+    const baseline = threadCount();
+    const seen: number[] = [];
+    await assert.rejects(
+      fromArray(range(500))
+        .mapInWorkers<number>({ module: path, export: 'exitAt70', concurrency: 1, chunkSize: 16 })
+        .forEach((value) => {
+          seen.push(value);
+        }),
+      isError(
+        'INTERNAL',
+        /^mapInWorkers exit-at\.mjs#exitAt70: elements 64 to 79: worker 0 exited with code 3 before replying$/,
+      ),
+    );
+    assert.deepEqual(seen, range(64));
+    await assertThreadsBackTo(baseline);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
