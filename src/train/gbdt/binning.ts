@@ -50,10 +50,15 @@ export function computeBinEdges(options: BinEdgesOptions): Float32Array[] {
   return edges;
 }
 
+/** Columns {@link binFeatures} gathers per pass over the rows; 16 float32 are a cache line. */
+const BLOCK_COLUMNS = 16;
+
 /** Options for {@link binFeatures}. */
 export interface BinFeaturesOptions extends BinEdgesOptions {
   /** Where to write the row-major bins (e.g. shared memory). @default a new array */
   readonly output?: Uint8Array;
+  /** Writes input row `i`'s bins as output row `outputRow[i]` (a permutation). @default the input order */
+  readonly outputRow?: Uint32Array;
 }
 
 /**
@@ -67,23 +72,55 @@ export function binFeatures(options: BinFeaturesOptions): { edges: Float32Array[
   if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > MAX_BINS) {
     throw new StratumError('BAD_REQUEST', `maxBins must be an integer in [2, ${MAX_BINS}], got ${maxBins}`);
   }
-  checkFeatures({ features, numFeatures, name: 'features' });
+  // NaN is looked for while the columns are gathered, which reads every value anyway.
+  checkShape({ features, numFeatures, name: 'features' });
   const numRows = features.length / numFeatures;
   const bins = options.output ?? new Uint8Array(features.length);
-  const column = new Float32Array(numRows);
+  const { outputRow } = options;
   const sorted = new Float32Array(numRows);
   const order = new Uint32Array(numRows);
   const edges: Float32Array[] = [];
-  for (let f = 0; f < numFeatures; f++) {
-    for (let i = 0; i < numRows; i++) column[i] = features[i * numFeatures + f] as number;
-    sortWithOrder({ values: column, sorted, order });
-    const featureEdges = edgesOfSorted(sorted, maxBins);
-    edges.push(featureEdges);
-    let bin = 0;
+  const table = distinctTable(numRows);
+  // A block of columns at a time: one pass over the rows gathers them and one scatters their bins,
+  // where a pass per column would read every row's cache line once per feature.
+  const width = Math.min(BLOCK_COLUMNS, numFeatures);
+  const columns = new Float32Array(width * numRows);
+  const columnBins = new Uint8Array(width * numRows);
+  for (let first = 0; first < numFeatures; first += width) {
+    const count = Math.min(width, numFeatures - first);
+    let nan = false;
     for (let i = 0; i < numRows; i++) {
-      const value = sorted[i] as number;
-      while (bin < featureEdges.length && value > (featureEdges[bin] as number)) bin++;
-      bins[(order[i] as number) * numFeatures + f] = bin;
+      const base = i * numFeatures + first;
+      for (let j = 0; j < count; j++) {
+        const value = features[base + j] as number;
+        if (Number.isNaN(value)) nan = true;
+        columns[j * numRows + i] = value;
+      }
+    }
+    if (nan) throwOnNaN({ features, numFeatures, name: 'features' });
+    for (let j = 0; j < count; j++) {
+      const column = columns.subarray(j * numRows, (j + 1) * numRows);
+      const out = columnBins.subarray(j * numRows, (j + 1) * numRows);
+      const distinct = fewDistinct({ column, maxBins, table });
+      if (distinct !== undefined) {
+        // One-hot, flag and date-part columns: a hash lookup per value instead of a sort.
+        edges.push(Float32Array.from(midpointEdges(distinct)));
+        binByLookup({ column, table, bins: out });
+        continue;
+      }
+      sortWithOrder({ values: column, sorted, order });
+      const featureEdges = edgesOfSorted(sorted, maxBins);
+      edges.push(featureEdges);
+      let bin = 0;
+      for (let i = 0; i < numRows; i++) {
+        const value = sorted[i] as number;
+        while (bin < featureEdges.length && value > (featureEdges[bin] as number)) bin++;
+        out[order[i] as number] = bin;
+      }
+    }
+    for (let i = 0; i < numRows; i++) {
+      const base = (outputRow === undefined ? i : (outputRow[i] as number)) * numFeatures + first;
+      for (let j = 0; j < count; j++) bins[base + j] = columnBins[j * numRows + i] as number;
     }
   }
   return { edges, bins };
@@ -166,6 +203,12 @@ export function applyBins(options: ApplyBinsOptions & { readonly output?: Uint8A
 
 /** Throws BAD_REQUEST unless `features` is a non-empty `N × numFeatures` matrix without NaN. */
 export function checkFeatures(options: { features: Float32Array; numFeatures: number; name: string }): void {
+  checkShape(options);
+  throwOnNaN(options);
+}
+
+/** Throws BAD_REQUEST unless `features` is a non-empty `N × numFeatures` matrix (values unchecked). */
+export function checkShape(options: { features: Float32Array; numFeatures: number; name: string }): void {
   const { features, numFeatures, name } = options;
   if (!Number.isInteger(numFeatures) || numFeatures < 1) {
     throw new StratumError('BAD_REQUEST', `numFeatures must be an integer >= 1, got ${numFeatures}`);
@@ -177,6 +220,11 @@ export function checkFeatures(options: { features: Float32Array; numFeatures: nu
       { details: { length: features.length, numFeatures } },
     );
   }
+}
+
+/** Throws BAD_REQUEST naming the first NaN of row-major `features`, if any. */
+function throwOnNaN(options: { features: Float32Array; numFeatures: number; name: string }): void {
+  const { features, numFeatures, name } = options;
   let bad = -1;
   for (let i = 0; i < features.length; i++) {
     if (Number.isNaN(features[i])) {
@@ -214,29 +262,103 @@ function edgesOfSorted(sorted: Float32Array, maxBins: number): Float32Array {
     const value = sorted[i] as number;
     if (i === 0 || value !== sorted[i - 1]) distinct.push(value);
   }
+  if (distinct.length <= maxBins) return Float32Array.from(midpointEdges(distinct));
   const edges: number[] = [];
-  if (distinct.length <= maxBins) {
-    // Midpoints (rounded to float32) keep unseen values between two training values balanced.
-    for (let i = 0; i + 1 < distinct.length; i++) {
-      edges.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
-    }
-  } else {
-    const n = sorted.length;
-    const last = sorted[n - 1] as number;
-    let previous = Number.NEGATIVE_INFINITY;
-    for (let k = 1; k < maxBins; k++) {
-      const value = sorted[Math.min(n - 1, Math.floor((k * n) / maxBins))] as number;
-      if (value === last || value === previous) continue;
-      previous = value;
-      // Halfway to the next distinct value rather than the value itself: a feature that another
-      // engine computes one ulp away (L2-normalised text in onnxruntime) must not change branch.
-      edges.push(midpoint(value, sorted[firstAbove(sorted, value)] as number));
-    }
+  const n = sorted.length;
+  const last = sorted[n - 1] as number;
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let k = 1; k < maxBins; k++) {
+    const value = sorted[Math.min(n - 1, Math.floor((k * n) / maxBins))] as number;
+    if (value === last || value === previous) continue;
+    previous = value;
+    // Halfway to the next distinct value rather than the value itself: a feature that another
+    // engine computes one ulp away (L2-normalised text in onnxruntime) must not change branch.
+    edges.push(midpoint(value, sorted[firstAbove(sorted, value)] as number));
   }
   return Float32Array.from(edges);
 }
 
-/** A float32 in `[a, b)`, so `a` and everything below it fall left and `b` falls right. */
+/** One edge between each pair of ascending distinct values. */
+function midpointEdges(distinct: ArrayLike<number>): number[] {
+  const edges: number[] = [];
+  // Midpoints (rounded to float32) keep unseen values between two training values balanced.
+  for (let i = 0; i + 1 < distinct.length; i++) edges.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
+  return edges;
+}
+
+/** Open-addressing set of float32 bit patterns, each with the bin of its value. */
+interface DistinctTable {
+  readonly keys: Uint32Array;
+  readonly bins: Int32Array;
+  /** The slot of each value of the last column, so binning it needs no second lookup. */
+  readonly slots: Uint16Array;
+}
+
+/** Slots of a {@link DistinctTable}: a power of two, at least four per possible distinct value. */
+const TABLE_BITS = 10;
+
+function distinctTable(numRows: number): DistinctTable {
+  return {
+    keys: new Uint32Array(1 << TABLE_BITS),
+    bins: new Int32Array(1 << TABLE_BITS),
+    slots: new Uint16Array(numRows),
+  };
+}
+
+/** The table slot of `bits`, which holds it or is free (`bins` -1). */
+function slotOf(table: DistinctTable, bits: number): number {
+  const mask = (1 << TABLE_BITS) - 1;
+  let slot = Math.imul(bits, 0x9e3779b1) >>> (32 - TABLE_BITS);
+  while (table.bins[slot] !== -1 && table.keys[slot] !== bits) slot = (slot + 1) & mask;
+  return slot;
+}
+
+/**
+ * The ascending distinct values of `column` when there are at most `maxBins` (else `undefined`),
+ * with `table` then mapping each value's bits to its index among them, the value's bin. Zero and
+ * negative zero are one value, represented by negative zero when the column has it, as in a sort.
+ */
+function fewDistinct(args: { column: Float32Array; maxBins: number; table: DistinctTable }): Float32Array | undefined {
+  const { column, maxBins, table } = args;
+  const bits = new Uint32Array(column.buffer, column.byteOffset, column.length);
+  table.bins.fill(-1);
+  let count = 0;
+  let negativeZero = false;
+  for (let i = 0; i < bits.length; i++) {
+    let key = bits[i] as number;
+    if (key === 0x80000000) {
+      key = 0;
+      negativeZero = true;
+    }
+    const slot = slotOf(table, key);
+    table.slots[i] = slot;
+    if (table.bins[slot] !== -1) continue;
+    if (++count > maxBins) return undefined;
+    table.keys[slot] = key;
+    table.bins[slot] = 0;
+  }
+  const values = new Float32Array(count);
+  const keyBits = new Uint32Array(values.buffer);
+  let at = 0;
+  for (let slot = 0; slot < table.keys.length; slot++) {
+    if (table.bins[slot] === -1) continue;
+    const key = table.keys[slot] as number;
+    keyBits[at++] = key === 0 && negativeZero ? 0x80000000 : key;
+  }
+  values.sort();
+  for (let i = 0; i < count; i++) {
+    const key = keyBits[i] === 0x80000000 ? 0 : (keyBits[i] as number);
+    table.bins[slotOf(table, key)] = i;
+  }
+  return values;
+}
+
+/** Writes each value's bin, from the table {@link fewDistinct} filled, into `bins`. */
+function binByLookup(args: { column: Float32Array; table: DistinctTable; bins: Uint8Array }): void {
+  const { column, table, bins } = args;
+  for (let i = 0; i < column.length; i++) bins[i] = table.bins[table.slots[i] as number] as number;
+}
+
 /** Index of the first element of `sorted` greater than `value` (which must be below its last element). */
 function firstAbove(sorted: Float32Array, value: number): number {
   let lo = 0;
@@ -249,6 +371,7 @@ function firstAbove(sorted: Float32Array, value: number): number {
   return lo;
 }
 
+/** A float32 in `[a, b)`, so `a` and everything below it fall left and `b` falls right. */
 function midpoint(a: number, b: number): number {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a;
   const mid = Math.fround(a + (b - a) / 2);

@@ -30,7 +30,8 @@ const KIND = 'gbdt';
 
 /**
  * The fingerprint of a run: objective, shape, every parameter that changes the trees (not
- * `numTrees`, so a run can be extended, nor `workers`) and hashes of the data.
+ * `numTrees`, so a run can be extended, nor `workers` or `sparseThreshold`, which only reorder
+ * sums) and hashes of the data.
  */
 export function gbdtFingerprint(args: {
   options: TrainGbdtOptions;

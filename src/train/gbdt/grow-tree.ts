@@ -50,14 +50,18 @@ export interface HistogramPool {
   give(histogram: Float64Array): void;
 }
 
-/** A pool of histograms for `numFeatures` features. */
-export function histogramPool(numFeatures: number): HistogramPool {
+/** A pool of histograms for features with `numBins[f]` bins each. */
+export function histogramPool(numBins: Int32Array): HistogramPool {
   const free: Float64Array[] = [];
   return {
     take: () => {
       const histogram = free.pop();
-      if (histogram === undefined) return new Float64Array(numFeatures * FEATURE_STRIDE);
-      histogram.fill(0);
+      if (histogram === undefined) return new Float64Array(numBins.length * FEATURE_STRIDE);
+      // Only the bins a feature has are ever written or read; most one-hot features have two of 256.
+      for (let f = 0; f < numBins.length; f++) {
+        const start = f * FEATURE_STRIDE;
+        histogram.fill(0, start, start + (numBins[f] as number) * SLOT);
+      }
       return histogram;
     },
     give: (histogram) => {

@@ -9,6 +9,12 @@ import { createRowShard, type GbdtBuffers, type ShardSplit } from './row-shard.t
 export interface ShardSet {
   /** The buffers every shard works on. */
   readonly buffers: GbdtBuffers;
+  /**
+   * Lays out every shard's bins once `buffers.bins` is filled, before the first tree. `numBins[f]`
+   * is feature `f`'s bin count; features whose most frequent bin holds more than `sparseThreshold`
+   * of a shard's rows are stored sparse in that shard.
+   */
+  prepare(args: { sparseThreshold: number; numBins: Int32Array }): void;
   /** Gradients and hessians of output `output` for every row. */
   computeGradients(args: { objective: number; output: number }): void;
   /** Sets the ascending row ids the next tree grows on. */
@@ -31,6 +37,7 @@ export function localShardSet(buffers: GbdtBuffers): ShardSet {
   let count = buffers.numRows;
   return {
     buffers,
+    prepare: ({ sparseThreshold }) => shard.prepare({ sparseThreshold }),
     computeGradients: (args) => shard.computeGradients(args),
     setRows: (rows) => {
       buffers.rows.set(rows);

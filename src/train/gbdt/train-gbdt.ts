@@ -9,7 +9,7 @@ import { StratumError } from '../../errors/index.ts';
 import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
 import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
 import { startWorkerShards } from '../parallel/gbdt-worker-shards.ts';
-import { applyBins, binFeatures, checkFeatures, MAX_BINS } from './binning.ts';
+import { applyBins, binFeatures, checkFeatures, checkShape, MAX_BINS } from './binning.ts';
 import {
   gbdtFingerprint,
   readGbdtCheckpoint,
@@ -19,7 +19,14 @@ import {
 import type { GbdtModel, GbdtObjective, GbdtTree } from './gbdt-model.ts';
 import { growTree, histogramPool } from './grow-tree.ts';
 import { allocateGbdtBuffers, OBJECTIVE_CODE } from './row-shard.ts';
+import { interleavedRowOrder, positionsOf, reorderRows, type RowOrder } from './row-order.ts';
 import { localShardSet, type ShardSet } from './shard-set.ts';
+
+/**
+ * LightGBM's `sparse_threshold` too: above it a sparse feature costs at most a fifth of a dense one
+ * per row, which outweighs walking the row's entry list.
+ */
+const DEFAULT_SPARSE_THRESHOLD = 0.8;
 
 /** A held-out set for early stopping. */
 export interface GbdtValidationSet {
@@ -66,6 +73,14 @@ export interface GbdtParams {
    * values can differ in the last bits (and rarely a near-tied split can differ). @default 1
    */
   readonly workers?: number;
+  /**
+   * Features whose most frequent bin holds more than this fraction of a shard's rows (one-hot and
+   * text columns, mostly zero) are stored sparse: a histogram then touches only each row's other
+   * bins and fills the frequent bin from the node's totals. In [0, 1]; 1 stores every feature
+   * dense. Like `workers`, it changes only the summation order, so split gains and leaf values can
+   * differ in the last bits (rarely a near-tied split). @default 0.8
+   */
+  readonly sparseThreshold?: number;
 }
 
 /** Periodic checkpoints of a GBDT run. */
@@ -108,7 +123,8 @@ export interface TrainGbdtOptions {
   readonly checkpoint?: GbdtCheckpointOptions;
   /**
    * Continue from a checkpoint file written by a run with the same data and parameters (other
-   * than `numTrees` and `workers`); the result equals the uninterrupted run's.
+   * than `numTrees`, `workers` and `sparseThreshold`); with those unchanged too, the result equals
+   * the uninterrupted run's.
    * @throws StratumError BAD_REQUEST when the checkpoint belongs to other data or parameters.
    */
   readonly resumeFrom?: string;
@@ -134,7 +150,8 @@ export type ResolvedGbdtParams = Required<Omit<GbdtParams, 'validation' | 'early
 export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
   const { features, numFeatures, labels, objective } = options;
   const params = resolveParams(options.params ?? {});
-  checkFeatures({ features, numFeatures, name: 'features' });
+  // binFeatures finds a NaN while it reads the values, so one pass over them is saved here.
+  checkShape({ features, numFeatures, name: 'features' });
   const numRows = features.length / numFeatures;
   const numClasses = resolveNumClasses(options);
   checkLabels({ labels, numRows, objective, numClasses, name: 'labels' });
@@ -159,9 +176,15 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
       name: 'everyRounds',
     });
   }
-  const fingerprint = gbdtFingerprint({ options, params, numClasses });
+  // Hashing the data reads every value, so it is done only when a checkpoint is written or read.
+  const fingerprint =
+    options.checkpoint === undefined && options.resumeFrom === undefined
+      ? undefined
+      : gbdtFingerprint({ options, params, numClasses });
   const resumed =
-    options.resumeFrom === undefined ? undefined : readGbdtCheckpoint({ path: options.resumeFrom, fingerprint });
+    options.resumeFrom === undefined || fingerprint === undefined
+      ? undefined
+      : readGbdtCheckpoint({ path: options.resumeFrom, fingerprint });
   if (resumed !== undefined && resumed.round > params.numTrees) {
     throw new StratumError(
       'BAD_REQUEST',
@@ -177,7 +200,9 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
   const shards: ShardSet =
     workers > 1 ? startWorkerShards({ buffers, workers, maxLeaves: maxTreeLeaves }) : localShardSet(buffers);
   try {
-    return boost({ options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves });
+    // Scores, gradients and bins are all kept in the shards' order; trees do not depend on it.
+    const order = workers > 1 ? interleavedRowOrder(numRows, workers) : undefined;
+    return boost({ options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves, order });
   } finally {
     void shards.close();
   }
@@ -189,17 +214,28 @@ function boost(args: {
   numClasses: number;
   shards: ShardSet;
   resumed: GbdtCheckpointState | undefined;
-  fingerprint: ReturnType<typeof gbdtFingerprint>;
+  fingerprint: ReturnType<typeof gbdtFingerprint> | undefined;
   maxTreeLeaves: number;
+  /** The shards' row order when it is not the input's. */
+  order: RowOrder | undefined;
 }): GbdtModel {
-  const { options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves } = args;
+  const { options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves, order } = args;
   const { features, numFeatures, labels, objective } = options;
   const { buffers } = shards;
   const { numRows, numOutputs, scores } = buffers;
   const validation = params.validation;
   const objectiveCode = OBJECTIVE_CODE[objective];
-  const { edges, bins } = binFeatures({ features, numFeatures, maxBins: params.maxBins, output: buffers.bins });
-  buffers.labels.set(labels);
+  const { edges, bins } = binFeatures({
+    features,
+    numFeatures,
+    maxBins: params.maxBins,
+    output: buffers.bins,
+    ...(order === undefined ? {} : { outputRow: order.position }),
+  });
+  if (order === undefined) buffers.labels.set(labels);
+  else reorderRows({ order, source: labels, target: buffers.labels, width: 1 });
+  const numBins = Int32Array.from(edges, (featureEdges) => featureEdges.length + 1);
+  shards.prepare({ sparseThreshold: params.sparseThreshold, numBins });
   const baseScore = initialScore({ labels, objective, numOutputs });
   fillScores(scores, baseScore);
   const validationBins = validation && applyBins({ features: validation.features, numFeatures, edges });
@@ -235,12 +271,15 @@ function boost(args: {
     }
   }
 
-  const pool = histogramPool(numFeatures);
+  const pool = histogramPool(numBins);
   const leafNodes = new Float64Array(maxTreeLeaves);
   const leafValues = new Float64Array(maxTreeLeaves);
+  const everyRow = new Uint32Array(numRows);
+  for (let i = 0; i < numRows; i++) everyRow[i] = i;
   for (let round = roundsTrained; round < params.numTrees; round++) {
-    const sampledRows = sampleRows({ random, numRows, fraction: params.rowSubsample });
-    const allRows = sampledRows.length === numRows;
+    const inputRows = sampleRows({ random, all: everyRow, fraction: params.rowSubsample });
+    const allRows = inputRows.length === numRows;
+    const sampledRows = order === undefined || allRows ? inputRows : positionsOf(order, inputRows);
     if (objective === 'multiclass') softmaxRows({ scores, numOutputs, out: buffers.probabilities });
     const roundTrees: GbdtTree[] = [];
     const roundBins: number[][] = [];
@@ -293,18 +332,20 @@ function boost(args: {
     trees.push(roundTrees);
     binThresholds.push(roundBins);
     roundsTrained = round + 1;
-    const trainLoss = shards.lossSum(objectiveCode) / numRows;
     let roundValidationLoss: number | undefined;
     if (validation !== undefined && validationScores !== undefined) {
       roundValidationLoss = lossOf({ objective, scores: validationScores, labels: validation.labels, numOutputs });
       validationLoss.push(roundValidationLoss);
     }
-    options.onProgress?.({
-      round: round + 1,
-      numTrees: params.numTrees,
-      trainLoss,
-      ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
-    });
+    // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
+    if (options.onProgress !== undefined) {
+      options.onProgress({
+        round: round + 1,
+        numTrees: params.numTrees,
+        trainLoss: shards.lossSum(objectiveCode) / numRows,
+        ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
+      });
+    }
     if (roundValidationLoss !== undefined && params.earlyStoppingRounds !== undefined) {
       if (roundValidationLoss < bestLoss) {
         bestLoss = roundValidationLoss;
@@ -315,7 +356,7 @@ function boost(args: {
       }
     }
     const { checkpoint } = options;
-    if (checkpoint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
+    if (checkpoint !== undefined && fingerprint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
       writeGbdtCheckpoint({
         path: checkpoint.path,
         fingerprint,
@@ -349,6 +390,7 @@ function resolveParams(params: GbdtParams): ResolvedGbdtParams {
     earlyStoppingRounds: params.earlyStoppingRounds,
     validation: params.validation,
     workers: params.workers ?? 1,
+    sparseThreshold: params.sparseThreshold ?? DEFAULT_SPARSE_THRESHOLD,
   };
   const bad = (name: string, expected: string, value: unknown): StratumError =>
     new StratumError('BAD_REQUEST', `params.${name} must be ${expected}, got ${String(value)}`, {
@@ -376,6 +418,8 @@ function resolveParams(params: GbdtParams): ResolvedGbdtParams {
     throw bad('earlyStoppingRounds', 'an integer >= 1', resolved.earlyStoppingRounds);
   if (!isInt(resolved.workers, 1) || resolved.workers > 64)
     throw bad('workers', 'an integer in [1, 64]', resolved.workers);
+  if (!(resolved.sparseThreshold >= 0 && resolved.sparseThreshold <= 1))
+    throw bad('sparseThreshold', 'in [0, 1]', resolved.sparseThreshold);
   return resolved;
 }
 
@@ -452,17 +496,13 @@ function fillScores(scores: Float64Array, baseScore: readonly number[]): void {
   for (let i = 0; i < scores.length; i++) scores[i] = baseScore[i % baseScore.length] as number;
 }
 
-function sampleRows(args: { random: CountingRandom; numRows: number; fraction: number }): Uint32Array {
-  const { random, numRows, fraction } = args;
-  const all = (): Uint32Array => {
-    const rows = new Uint32Array(numRows);
-    for (let i = 0; i < numRows; i++) rows[i] = i;
-    return rows;
-  };
-  if (fraction >= 1) return all();
+/** The rows of a round, ascending; `all` (every row id) when every row is kept. */
+function sampleRows(args: { random: CountingRandom; all: Uint32Array; fraction: number }): Uint32Array {
+  const { random, all, fraction } = args;
+  if (fraction >= 1) return all;
   const picked: number[] = [];
-  for (let i = 0; i < numRows; i++) if (random.next() < fraction) picked.push(i);
-  return picked.length === 0 ? all() : Uint32Array.from(picked);
+  for (let i = 0; i < all.length; i++) if (random.next() < fraction) picked.push(i);
+  return picked.length === 0 ? all : Uint32Array.from(picked);
 }
 
 function sampleFeatures(args: { random: CountingRandom; numFeatures: number; fraction: number }): number[] {

@@ -2,7 +2,7 @@
  * The GBDT shard commands and their shared memory: what a worker receives at start
  * ({@link GbdtWorkerData}) and how it runs each command on its shard ({@link runShardCommand}).
  */
-import { FEATURE_STRIDE, type GbdtBuffers, type RowShard } from '../gbdt/row-shard.ts';
+import { FEATURE_STRIDE, SLOT, type GbdtBuffers, type RowShard } from '../gbdt/row-shard.ts';
 import { CONTROL } from './shard-protocol.ts';
 
 /** Operation codes. */
@@ -13,7 +13,11 @@ export const GBDT_OP = Object.freeze({
   addLeaves: 4,
   loss: 5,
   stop: 6,
+  prepare: 7,
 } as const);
+
+/** `prepare` carries its sparse threshold as an integer argument, in millionths. */
+export const THRESHOLD_SCALE = 1_000_000;
 
 /** Shared memory of one worker (every array is a view of a SharedArrayBuffer). */
 export interface GbdtWorkerData {
@@ -33,6 +37,8 @@ export interface GbdtWorkerData {
   readonly histograms: Float64Array;
   /** Every shard's reduction results, two numbers per shard. */
   readonly results: Float64Array;
+  /** Bins per feature, written by the caller before `prepare`. */
+  readonly numBins: Int32Array;
   /** The current tree's features (the first `args[…]` of them). */
   readonly features: Int32Array;
   /** Every shard's `[start, end)` segment of `buffers.rows` for the current tree. */
@@ -53,12 +59,16 @@ export function runShardCommand(args: { data: GbdtWorkerData; shard: RowShard; o
     const size = buffers.numFeatures * FEATURE_STRIDE;
     const histogram = data.histograms.subarray(data.index * size, (data.index + 1) * size);
     for (let j = 0; j < features.length; j++) {
-      const start = (features[j] as number) * FEATURE_STRIDE;
-      histogram.fill(0, start, start + FEATURE_STRIDE);
+      const f = features[j] as number;
+      const start = f * FEATURE_STRIDE;
+      histogram.fill(0, start, start + (data.numBins[f] as number) * SLOT);
     }
     return histogram;
   };
   switch (op) {
+    case GBDT_OP.prepare:
+      shard.prepare({ sparseThreshold: arg(0) / THRESHOLD_SCALE });
+      return;
     case GBDT_OP.gradients:
       shard.computeGradients({ objective: arg(0), output: arg(1) });
       return;

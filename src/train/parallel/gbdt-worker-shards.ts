@@ -9,9 +9,9 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../runtime/start-ts-worker.ts';
-import { createRowShard, FEATURE_STRIDE, type GbdtBuffers } from '../gbdt/row-shard.ts';
+import { createRowShard, FEATURE_STRIDE, SLOT, type GbdtBuffers } from '../gbdt/row-shard.ts';
 import type { ShardSet } from '../gbdt/shard-set.ts';
-import { GBDT_OP, type GbdtWorkerData } from './gbdt-shard-commands.ts';
+import { GBDT_OP, THRESHOLD_SCALE, type GbdtWorkerData } from './gbdt-shard-commands.ts';
 import { commandChannel, CONTROL, ERROR_BYTES } from './shard-protocol.ts';
 
 /** Options for {@link startWorkerShards}. */
@@ -43,6 +43,7 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
   const histograms = new Float64Array(sab(numWorkers * histogramSize * 8));
   const results = new Float64Array(sab(workers * 2 * 8));
   const features = new Int32Array(sab(buffers.numFeatures * 4));
+  const numBins = new Int32Array(sab(buffers.numFeatures * 4));
   const segments = new Int32Array(sab(workers * 2 * 4));
   const leafNodes = new Float64Array(sab(maxLeaves * 8));
   const leafValues = new Float64Array(sab(maxLeaves * 8));
@@ -59,6 +60,7 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
       hi: bound(w + 2),
       histograms,
       results,
+      numBins,
       features,
       segments,
       leafNodes,
@@ -81,8 +83,10 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
     for (let w = 0; w < numWorkers; w++) {
       const base = w * histogramSize;
       for (let j = 0; j < numSelected; j++) {
-        const start = (features[j] as number) * FEATURE_STRIDE;
-        for (let i = start; i < start + FEATURE_STRIDE; i++) {
+        const f = features[j] as number;
+        const start = f * FEATURE_STRIDE;
+        const end = start + (numBins[f] as number) * SLOT;
+        for (let i = start; i < end; i++) {
           histogram[i] = (histogram[i] as number) + (histograms[base + i] as number);
         }
       }
@@ -91,15 +95,27 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
 
   return {
     buffers,
+    prepare: ({ sparseThreshold, numBins: bins }) => {
+      numBins.set(bins);
+      // Workers get the threshold as an integer, so this thread rounds it the same way.
+      const scaled = Math.round(sparseThreshold * THRESHOLD_SCALE);
+      run(GBDT_OP.prepare, [scaled], () => shard0.prepare({ sparseThreshold: scaled / THRESHOLD_SCALE }));
+    },
     computeGradients: ({ objective, output }) =>
       run(GBDT_OP.gradients, [objective, output], () => shard0.computeGradients({ objective, output })),
     setRows: (rows) => {
       buffers.rows.set(rows);
       let start = 0;
       for (let s = 0; s < workers; s++) {
+        // The first row at or past the shard's end, by binary search over the ascending rows.
         let end = start;
+        let top = rows.length;
         const hi = bound(s + 1);
-        while (end < rows.length && (rows[end] as number) < hi) end++;
+        while (end < top) {
+          const mid = (end + top) >>> 1;
+          if ((rows[mid] as number) < hi) end = mid + 1;
+          else top = mid;
+        }
         segments[2 * s] = start;
         segments[2 * s + 1] = end;
         start = end;

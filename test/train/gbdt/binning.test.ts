@@ -70,3 +70,18 @@ test('binFeatures gives the same edges and bins as computeBinEdges + applyBins',
     assert.deepEqual(combined.bins, applyBins({ features, numFeatures, edges }));
   }
 });
+
+test('binFeatures with outputRow writes each row where the permutation says', () => {
+  const { features, numFeatures } = makeDataset({ kind: 'regression', numRows: 300, seed: 34 });
+  const plain = binFeatures({ features, numFeatures, maxBins: 32 });
+  const outputRow = Uint32Array.from({ length: 300 }, (_, i) => (i * 7) % 300);
+  const moved = binFeatures({ features, numFeatures, maxBins: 32, outputRow });
+  assert.deepEqual(moved.edges, plain.edges);
+  for (let i = 0; i < 300; i++) {
+    const at = (outputRow[i] as number) * numFeatures;
+    assert.deepEqual(
+      moved.bins.subarray(at, at + numFeatures),
+      plain.bins.subarray(i * numFeatures, (i + 1) * numFeatures),
+    );
+  }
+});

@@ -38,3 +38,53 @@ export function makeDataset(options: MakeDatasetOptions): Dataset {
   }
   return { features, labels, numFeatures };
 }
+
+/** Options for {@link makeOneHotDataset}. */
+export interface MakeOneHotDatasetOptions {
+  readonly numRows: number;
+  readonly seed: number;
+  /** Categories per one-hot block. @default 12 */
+  readonly categories?: number;
+}
+
+/**
+ * A binary task shaped like the flights example: 3 dense features uniform in [-1, 1), then two
+ * one-hot blocks of Zipf-distributed categories (each column mostly 0); the label depends on all of
+ * them plus noise.
+ */
+export function makeOneHotDataset(options: MakeOneHotDatasetOptions): Dataset {
+  const { numRows, seed } = options;
+  const categories = options.categories ?? 12;
+  const numDense = 3;
+  const numFeatures = numDense + 2 * categories;
+  const random = seededRandom(seed);
+  const weights = Array.from({ length: categories }, (_, c) => 1 / (c + 1));
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  const category = (): number => {
+    let u = random.next() * total;
+    for (let c = 0; c < categories; c++) {
+      u -= weights[c] as number;
+      if (u < 0) return c;
+    }
+    return categories - 1;
+  };
+  const features = new Float32Array(numRows * numFeatures);
+  const labels = new Float32Array(numRows);
+  for (let i = 0; i < numRows; i++) {
+    const row = features.subarray(i * numFeatures, (i + 1) * numFeatures);
+    for (let j = 0; j < numDense; j++) row[j] = random.next() * 2 - 1;
+    const origin = category();
+    const destination = category();
+    row[numDense + origin] = 1;
+    row[numDense + categories + destination] = 1;
+    const z =
+      (row[0] as number) +
+      0.5 * (row[1] as number) * (row[2] as number) +
+      (origin % 3 === 0 ? 0.8 : -0.3) +
+      (destination === 1 ? 1 : 0) -
+      0.1 * origin +
+      0.6 * (random.next() - 0.5);
+    labels[i] = z > 0 ? 1 : 0;
+  }
+  return { features, labels, numFeatures };
+}
