@@ -81,12 +81,13 @@ function epochReporter(
 export function trainModel(options: TrainModelOptions): TrainedModel {
   const { model, validation, onStep } = options;
   if (model.kind === 'gbdt') {
-    const { earlyStoppingRounds, maxLeaves, ...params } = model.params;
+    const { earlyStoppingRounds, maxLeaves, sparseThreshold, ...params } = model.params;
     const trained = trainGbdt({
       ...commonInputs(options),
       params: {
         ...params,
         ...(maxLeaves !== undefined && { maxLeaves }),
+        ...(sparseThreshold !== undefined && { sparseThreshold }),
         ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
         validation,
         workers: model.workers,

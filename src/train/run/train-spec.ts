@@ -79,6 +79,8 @@ export const GbdtParamsSchema = z
     seed: z.number().int().default(0),
     maxBins: z.number().int().min(2).max(255).default(255),
     earlyStoppingRounds: z.number().int().min(1).optional(),
+    /** A feature whose most frequent bin holds more than this share of rows gets sparse histograms. */
+    sparseThreshold: z.number().min(0).max(1).optional(),
   })
   .strict();
 
