@@ -56,3 +56,10 @@ export type WorkerResponse =
       readonly computeNs?: number;
     }
   | { readonly id: number; readonly ok: false; readonly message: string; readonly kind: 'load' | 'run' | 'other' };
+
+/**
+ * What a session worker posts once onnxruntime is loaded. Terminating a thread while the native
+ * module is still initialising can abort the whole process (`terminate called after throwing an
+ * instance of 'Napi::Error'`), so the pool waits for this before it terminates a worker.
+ */
+export const WORKER_READY = 'stratum-session-worker-ready';

@@ -7,7 +7,14 @@ import type { Worker } from 'node:worker_threads';
 import { collectGarbage } from './collect-garbage.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { SessionSettings, WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } from './messages.ts';
+import {
+  WORKER_READY,
+  type SessionSettings,
+  type WireTensor,
+  type WireValueMetadata,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './messages.ts';
 import { startTsWorker } from './start-ts-worker.ts';
 
 /** Garbage (ArrayBuffer bytes) allowed to accumulate on the main thread across unloads. */
@@ -81,6 +88,19 @@ interface WorkerSlot {
   pending: Map<number, Pending>;
   /** Settles once a replacement thread has its sessions back. */
   restarted: Promise<void>;
+  /** Settles once the thread has loaded onnxruntime (or exited). */
+  ready: Promise<void>;
+}
+
+/** Longest wait for a starting worker before terminating it anyway. */
+const READY_TIMEOUT_MS = 10_000;
+
+/** Terminates a worker once it is past onnxruntime's initialisation (see WORKER_READY). */
+async function terminateWhenReady(slot: WorkerSlot): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([slot.ready, new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+  return slot.worker.terminate();
 }
 
 /** Starts `workers` session workers. */
@@ -98,8 +118,12 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
 
   function spawn(index: number): WorkerSlot {
     const worker = startTsWorker(url, { name: `stratum-session-${index}` });
-    const slot: WorkerSlot = { worker, pending: new Map(), restarted: Promise.resolve() };
-    worker.on('message', (response: WorkerResponse) => {
+    let markReady = (): void => undefined;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const slot: WorkerSlot = { worker, pending: new Map(), restarted: Promise.resolve(), ready };
+    worker.once('exit', () => markReady());
+    worker.on('message', (response: WorkerResponse | typeof WORKER_READY) => {
+      if (response === WORKER_READY) return markReady();
       const pending = slot.pending.get(response.id);
       if (pending === undefined) return;
       slot.pending.delete(response.id);
@@ -245,14 +269,14 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
     async restartWorker(index) {
       const slot = slots[index];
       if (slot === undefined) throw new StratumError('INTERNAL', `no worker ${index}`);
-      await slot.worker.terminate();
+      await terminateWhenReady(slot);
       await slots[index]?.restarted;
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      const results = await Promise.allSettled(slots.map((s) => s.worker.terminate()));
+      const results = await Promise.allSettled(slots.map((s) => terminateWhenReady(s)));
       for (const s of slots) {
         for (const p of s.pending.values()) p.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
         s.pending.clear();

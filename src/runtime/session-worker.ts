@@ -7,7 +7,13 @@
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { collectGarbage } from './collect-garbage.ts';
-import type { WireTensor, WireValueMetadata, WorkerRequest, WorkerResponse } from './messages.ts';
+import {
+  WORKER_READY,
+  type WireTensor,
+  type WireValueMetadata,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './messages.ts';
 
 if (parentPort === null) throw new Error('session-worker must run in a worker thread');
 const port = parentPort;
@@ -17,6 +23,8 @@ const sessions = new Map<string, ort.InferenceSession>();
 // model bytes each load receives (megabytes of external memory) would stay resident for a long
 // time: measured, RSS grew ~40% over 100 load/unload cycles of the MLP and only ~5% with a
 // collection after each load and unload (see collect-garbage.ts).
+
+port.postMessage(WORKER_READY);
 
 port.on('message', (message: WorkerRequest) => {
   handle(message).then(
