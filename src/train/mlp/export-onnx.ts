@@ -6,9 +6,9 @@
  * match {@link predictMlp} row for row. {@link addMlpGraph} appends the same nodes to a graph that
  * already computes the features.
  */
-import { attr } from '../../onnx/attribute.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
 import { checkMlpModel, type MlpModel } from './mlp-model.ts';
+import { addOutputHead } from '../linear/export-onnx.ts';
 
 /** Options for {@link exportMlpOnnx}. */
 export interface ExportMlpOnnxOptions {
@@ -92,19 +92,7 @@ export function addMlpGraph(builder: GraphBuilder, model: MlpModel, options: Add
         })
       : linear;
   }
-  if (objective === 'binary') {
-    const positive = builder.addNode({ op: 'Sigmoid', inputs: [logits], outputs: ['mlp.p_positive'] });
-    const one = builder.addInitializer({ name: 'mlp.one', dims: [1], data: new Float32Array([1]) });
-    const negative = builder.addNode({ op: 'Sub', inputs: [one, positive], outputs: ['mlp.p_negative'] });
-    builder.addNode({
-      op: 'Concat',
-      inputs: [negative, positive],
-      outputs: [outputName],
-      attributes: { axis: attr.int(1) },
-    });
-  } else if (objective === 'multiclass') {
-    builder.addNode({ op: 'Softmax', inputs: [logits], outputs: [outputName], attributes: { axis: attr.int(1) } });
-  }
+  addOutputHead(builder, { objective, logits, outputName, prefix: 'mlp.' });
   const width = objective === 'binary' ? 2 : k;
   return [{ name: outputName, type: 'FLOAT', shape: [options.batchDim ?? 'batch', width] }];
 }
