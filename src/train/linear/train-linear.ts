@@ -20,7 +20,7 @@ import { startLinearShards } from '../parallel/linear-worker-shards.ts';
 import type { LinearModel, LinearObjective } from './linear-model.ts';
 import { seededRandom, shuffleInPlace } from './seeded-random.ts';
 import { sparseIfWorthwhile } from './sparse-rows.ts';
-import { checkBothClasses, checkFeatures, checkLabels, checkNumber } from './validate-linear-input.ts';
+import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from './validate-linear-input.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
 export interface LinearValidationSet {
@@ -386,20 +386,8 @@ function checkOptions(options: TrainLinearOptions): {
       expected: 'an integer ≥ 1',
     });
   }
-  let numClasses = 2;
-  if (objective === 'multiclass') {
-    checkNumber({
-      name: 'numClasses',
-      value: options.numClasses as number,
-      ok: (v) => Number.isSafeInteger(v) && v >= 2,
-      expected: "an integer ≥ 2 for objective 'multiclass'",
-    });
-    numClasses = options.numClasses as number;
-  }
+  const { numClasses, rows } = checkTrainingInputs(options);
   const target = { objective, numClasses };
-  const rows = checkFeatures({ name: 'features', features: options.features, numFeatures });
-  checkLabels({ name: 'labels', labels: options.labels, rows, target });
-  if (objective === 'binary') checkBothClasses({ name: 'labels', labels: options.labels });
   const shape: LinearShape = { objective, numFeatures, numOutputs: objective === 'multiclass' ? numClasses : 1 };
   const train: LinearData = { features: options.features, labels: options.labels, rows };
   if (params.validation === undefined) return { shape, train, validation: undefined };

@@ -108,3 +108,35 @@ export function checkBothClasses(options: { name: string; labels: ArrayLike<numb
     class: first,
   });
 }
+
+/** The training inputs every gradient trainer checks the same way. */
+export interface TrainingInputs {
+  readonly objective: LinearObjective;
+  /** Required (≥ 2) for `'multiclass'`, ignored otherwise. */
+  readonly numClasses?: number;
+  readonly features: Float32Array;
+  readonly numFeatures: number;
+  readonly labels: ArrayLike<number>;
+}
+
+/**
+ * Checks the class count, the feature matrix and the labels against the objective (a binary label
+ * needs both classes); returns the class count (2 unless multiclass) and the number of rows.
+ */
+export function checkTrainingInputs(inputs: TrainingInputs): { numClasses: number; rows: number } {
+  const { objective, features, numFeatures, labels } = inputs;
+  let numClasses = 2;
+  if (objective === 'multiclass') {
+    checkNumber({
+      name: 'numClasses',
+      value: inputs.numClasses as number,
+      ok: (v) => Number.isSafeInteger(v) && v >= 2,
+      expected: "an integer ≥ 2 for objective 'multiclass'",
+    });
+    numClasses = inputs.numClasses as number;
+  }
+  const rows = checkFeatures({ name: 'features', features, numFeatures });
+  checkLabels({ name: 'labels', labels, rows, target: { objective, numClasses } });
+  if (objective === 'binary') checkBothClasses({ name: 'labels', labels });
+  return { numClasses, rows };
+}

@@ -11,7 +11,7 @@
  */
 import { StratumError } from '../../errors/index.ts';
 import { seededRandom, shuffleInPlace } from '../linear/seeded-random.ts';
-import { checkBothClasses, checkFeatures, checkLabels, checkNumber } from '../linear/validate-linear-input.ts';
+import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from '../linear/validate-linear-input.ts';
 import { adamStep, createAdam } from './adam.ts';
 import { initLayers } from './init-mlp.ts';
 import { headLoss } from './mlp-head.ts';
@@ -292,20 +292,8 @@ function checkOptions(options: TrainMlpOptions): {
       expected: 'an integer ≥ 1',
     });
   }
-  let numClasses = 2;
-  if (objective === 'multiclass') {
-    checkNumber({
-      name: 'numClasses',
-      value: options.numClasses as number,
-      ok: (v) => Number.isSafeInteger(v) && v >= 2,
-      expected: "an integer ≥ 2 for objective 'multiclass'",
-    });
-    numClasses = options.numClasses as number;
-  }
+  const { numClasses, rows } = checkTrainingInputs(options);
   const target = { objective, numClasses };
-  const rows = checkFeatures({ name: 'features', features: options.features, numFeatures });
-  checkLabels({ name: 'labels', labels: options.labels, rows, target });
-  if (objective === 'binary') checkBothClasses({ name: 'labels', labels: options.labels });
   const numOutputs = objective === 'multiclass' ? numClasses : 1;
   const train: MlpData = { features: options.features, labels: options.labels, rows };
   if (params.validation === undefined) return { objective, numOutputs, train, validation: undefined };
