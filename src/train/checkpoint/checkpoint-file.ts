@@ -112,3 +112,21 @@ export function decodeFloat64(text: string): Float64Array {
   new Uint8Array(values.buffer).set(bytes);
   return values;
 }
+
+/** The data part of a run's fingerprint: shape and content hashes of the training and validation sets. */
+export function dataFingerprint(data: {
+  numFeatures: number;
+  features: ArrayLike<number>;
+  labels: ArrayLike<number>;
+  validation: { features: ArrayLike<number>; labels: ArrayLike<number> } | undefined;
+}): Fingerprint {
+  const { validation } = data;
+  return {
+    numFeatures: data.numFeatures,
+    numRows: data.labels.length,
+    features: hashValues(data.features),
+    labels: hashValues(data.labels),
+    validationFeatures: validation === undefined ? null : hashValues(validation.features),
+    validationLabels: validation === undefined ? null : hashValues(validation.labels),
+  };
+}

@@ -4,7 +4,7 @@
  * stored; a resumed run replays the trees, which adds the same values in the same order.
  */
 import { StratumError } from '../../errors/index.ts';
-import { hashValues, readCheckpoint, writeCheckpoint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
+import { dataFingerprint, readCheckpoint, writeCheckpoint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
 import type { GbdtTree } from './gbdt-model.ts';
 import type { ResolvedGbdtParams, TrainGbdtOptions } from './train-gbdt.ts';
 
@@ -41,12 +41,9 @@ export function gbdtFingerprint(args: {
   const { options, params, numClasses } = args;
   const { validation } = params;
   return {
+    ...dataFingerprint({ ...options, validation }),
     objective: options.objective,
     numClasses,
-    numFeatures: options.numFeatures,
-    numRows: options.labels.length,
-    features: hashValues(options.features),
-    labels: hashValues(options.labels),
     learningRate: params.learningRate,
     maxDepth: params.maxDepth,
     maxLeaves: params.maxLeaves,
@@ -57,8 +54,6 @@ export function gbdtFingerprint(args: {
     seed: params.seed,
     maxBins: params.maxBins,
     earlyStoppingRounds: params.earlyStoppingRounds ?? null,
-    validationFeatures: validation === undefined ? null : hashValues(validation.features),
-    validationLabels: validation === undefined ? null : hashValues(validation.labels),
   };
 }
 

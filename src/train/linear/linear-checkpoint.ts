@@ -8,7 +8,7 @@ import { StratumError } from '../../errors/index.ts';
 import {
   decodeFloat64,
   encodeFloat64,
-  hashValues,
+  dataFingerprint,
   readCheckpoint,
   writeCheckpoint,
   type Fingerprint,
@@ -40,20 +40,15 @@ export function linearFingerprint(options: TrainLinearOptions): Fingerprint {
   const { params } = options;
   const validation = params.validation;
   return {
+    ...dataFingerprint({ ...options, validation }),
     objective: options.objective,
     numClasses: options.numClasses ?? null,
-    numFeatures: options.numFeatures,
-    numRows: options.labels.length,
-    features: hashValues(options.features),
-    labels: hashValues(options.labels),
     optimizer: params.optimizer,
     learningRate: params.learningRate,
     l2: params.l2,
     batchSize: params.batchSize,
     seed: params.seed,
     earlyStoppingRounds: params.earlyStoppingRounds ?? null,
-    validationFeatures: validation === undefined ? null : hashValues(validation.features),
-    validationLabels: validation === undefined ? null : hashValues(validation.labels),
   };
 }
 
