@@ -249,25 +249,28 @@ function boost(args: {
   let bestRound = resumed?.bestRound ?? -1;
   let bestLoss = resumed?.bestLoss ?? Infinity;
   let roundsTrained = resumed?.round ?? 0;
+  /** Adds a tree's leaf values to the validation scores (when there is a validation set). */
+  const addToValidation = (tree: GbdtTree, binThreshold: number[], output: number): void => {
+    if (validationBins === undefined || validationScores === undefined) return;
+    const rows = validationScores.length / numOutputs;
+    addTree({
+      tree,
+      binThreshold,
+      bins: validationBins,
+      numRows: rows,
+      numFeatures,
+      scores: validationScores,
+      numOutputs,
+      output,
+    });
+  };
   // A resumed run rebuilds its scores by replaying the saved trees, adding the same leaf values
   // in the same order as the interrupted run did.
   for (const [round, roundTrees] of trees.entries()) {
     for (const [k, tree] of roundTrees.entries()) {
       const binThreshold = binThresholds[round]?.[k] as number[];
       addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
-      if (validationBins !== undefined && validationScores !== undefined) {
-        const rows = validationScores.length / numOutputs;
-        addTree({
-          tree,
-          binThreshold,
-          bins: validationBins,
-          numRows: rows,
-          numFeatures,
-          scores: validationScores,
-          numOutputs,
-          output: k,
-        });
-      }
+      addToValidation(tree, binThreshold, k);
     }
   }
 
@@ -313,19 +316,7 @@ function boost(args: {
       } else {
         addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
       }
-      if (validationBins !== undefined && validationScores !== undefined) {
-        const rows = validationScores.length / numOutputs;
-        addTree({
-          tree,
-          binThreshold,
-          bins: validationBins,
-          numRows: rows,
-          numFeatures,
-          scores: validationScores,
-          numOutputs,
-          output: k,
-        });
-      }
+      addToValidation(tree, binThreshold, k);
       roundTrees.push(tree);
       roundBins.push(binThreshold);
     }
