@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh
 echo "▸ type-check" >&2
 npx --no-install tsc -p tsconfig.json --noEmit
+echo "▸ build (the CLI and its workers run the compiled dist/)" >&2
+npm run --silent build
 echo "▸ lint" >&2
 npm run --silent lint
 echo "▸ tests" >&2

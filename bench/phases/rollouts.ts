@@ -15,7 +15,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ApiClient, createApiClient, type DeploymentStatusReply } from '../../src/cli/api-client.ts';
+import { type ApiClient, createApiClient, type DeploymentStatusReply } from '../../src/client/api-client.ts';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import type { DeploymentStatus } from '../../src/deploy/deployment-runtime.ts';
 import type {

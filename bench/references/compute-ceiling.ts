@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../../src/runtime/start-ts-worker.ts';
+import { startWorker } from '../../src/runtime/start-worker.ts';
 import { cpuBetween, cpuSnapshot } from '../process/proc-stats.ts';
 import type { CeilingRequest, CeilingResponse } from './ceiling-worker.ts';
 
@@ -68,7 +68,7 @@ function ask(worker: Worker, request: CeilingRequest): Promise<CeilingResponse> 
 }
 
 const workers = Array.from({ length: threads }, (_, i) =>
-  startTsWorker(new URL('./ceiling-worker.ts', import.meta.url), { name: `ceiling-${i}` }),
+  startWorker(new URL('./ceiling-worker.ts', import.meta.url), { name: `ceiling-${i}` }),
 );
 try {
   await Promise.all(

@@ -19,7 +19,7 @@ import type { Logger } from '../logging/logger.ts';
 import { startServer } from '../server/stratum-server.ts';
 import { runTraining, type TrainingResult } from '../train/run/run-training.ts';
 import type { TrainSpec } from '../train/run/train-spec.ts';
-import { createApiClient, type ApiClient } from './api-client.ts';
+import { createApiClient, type ApiClient } from '../client/api-client.ts';
 import { createProgressLine } from './commands/progress-line.ts';
 import { waitForSignal } from './serve.ts';
 import { gitCommit, progressInterval, progressReporter, readTrainSpec } from './train.ts';

@@ -8,7 +8,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { StratumError } from '../errors/index.ts';
-import { startTsWorker } from '../runtime/start-ts-worker.ts';
+import { startWorker } from '../runtime/start-worker.ts';
 import type { CsvMatrixWorkerData, RangeRequest, RangeResponse, WorkerMessage } from './csv-matrix-protocol.ts';
 
 interface Call {
@@ -48,7 +48,7 @@ export class CsvMatrixPool {
   constructor(options: CsvMatrixPoolOptions) {
     this.#path = options.data.path;
     this.#slots = Array.from({ length: options.size }, (_, index) => {
-      const worker = startTsWorker(new URL('./csv-matrix-worker.ts', import.meta.url), {
+      const worker = startWorker(new URL('./csv-matrix-worker.ts', import.meta.url), {
         name: `stratum-csv-matrix-${index}`,
         workerData: options.data,
       });

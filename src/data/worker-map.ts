@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { ERROR_CODES, type ErrorCode, StratumError } from '../errors/index.ts';
-import { startTsWorker } from '../runtime/start-ts-worker.ts';
+import { startWorker } from '../runtime/start-worker.ts';
 import type { MapFailure, MapRequest, MapResponse, MapWorkerData } from './map-worker-protocol.ts';
 
 /** A function a module exports for `mapInWorkers`: called with each element and its index. */
@@ -91,7 +91,7 @@ class MapWorkerPool {
     this.#label = options.label;
     const data: MapWorkerData = { module: options.href, exportName: options.exportName };
     this.#slots = Array.from({ length: options.concurrency }, (_, index) => {
-      const worker = startTsWorker(new URL('./map-worker.ts', import.meta.url), {
+      const worker = startWorker(new URL('./map-worker.ts', import.meta.url), {
         name: `stratum-map-${index}`,
         workerData: data,
       });

@@ -15,7 +15,7 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from './messages.ts';
-import { startTsWorker } from './start-ts-worker.ts';
+import { startWorker } from './start-worker.ts';
 
 /** Garbage (ArrayBuffer bytes) allowed to accumulate on the main thread across unloads. */
 const COLLECT_AFTER_EXTERNAL_BYTES = 16 * 1024 * 1024;
@@ -117,7 +117,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
   const slots: WorkerSlot[] = Array.from({ length: options.workers }, (_, index) => spawn(index));
 
   function spawn(index: number): WorkerSlot {
-    const worker = startTsWorker(url, { name: `stratum-session-${index}` });
+    const worker = startWorker(url, { name: `stratum-session-${index}` });
     let markReady = (): void => undefined;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     const slot: WorkerSlot = { worker, pending: new Map(), restarted: Promise.resolve(), ready };

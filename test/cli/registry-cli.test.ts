@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { DeploymentStatusReply, DeploymentWithEtag, GcReply } from '../../src/cli/api-client.ts';
+import type { DeploymentStatusReply, DeploymentWithEtag, GcReply } from '../../src/client/api-client.ts';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { buildMlp } from '../../src/onnx/fixtures/mlp.ts';
 import type { AliasEvent, AliasRecord, DeploymentEvent, VersionRecord } from '../../src/store/metadata-store.ts';

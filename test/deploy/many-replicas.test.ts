@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createApiClient } from '../../src/cli/api-client.ts';
+import { createApiClient } from '../../src/client/api-client.ts';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { buildMlp } from '../../src/onnx/fixtures/mlp.ts';
 import { freshPostgresUrl } from '../helpers/test-server.ts';

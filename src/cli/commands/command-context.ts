@@ -5,7 +5,7 @@
  * so it never mixes with either.
  */
 import { parseArgs } from 'node:util';
-import { createApiClient, type ApiClient } from '../api-client.ts';
+import { createApiClient, type ApiClient } from '../../client/api-client.ts';
 import { CliUsageError } from './usage-error.ts';
 
 /** Where a command writes. */

@@ -3,7 +3,7 @@
  * `rollout|abort`: deployments of registered models over `/api/v1/deployments`.
  */
 import { readFile } from 'node:fs/promises';
-import type { DeploymentWithEtag } from '../api-client.ts';
+import type { DeploymentWithEtag } from '../../client/api-client.ts';
 import type { DeploymentEvent } from '../../store/metadata-store.ts';
 import {
   COMMON_USAGE,

@@ -2,7 +2,7 @@
  * How deployments read in the CLI's human output: routes, a canary's progress with its live
  * window, and a replica's status. Shared by `stratum deploy` and its rollout subcommands.
  */
-import type { DeploymentStatusReply } from '../api-client.ts';
+import type { DeploymentStatusReply } from '../../client/api-client.ts';
 import type { CanaryState } from '../../registry/deployment-spec.ts';
 import type { WindowSnapshot } from '../../deploy/window-stats.ts';
 

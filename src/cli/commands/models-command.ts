@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ApiClient } from '../api-client.ts';
+import type { ApiClient } from '../../client/api-client.ts';
 import type { AliasRecord, VersionRecord } from '../../store/metadata-store.ts';
 import { COMMON_USAGE, type CommandRun, groupHelp, ioOf, parseCommand } from './command-context.ts';
 import { DEFAULT_URL } from './command-context.ts';

@@ -4,7 +4,7 @@
  * tells a script how it ended: 0 switched or promoted, 3 rolled back or aborted.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeploymentStatusReply, DeploymentWithEtag } from '../api-client.ts';
+import type { DeploymentStatusReply, DeploymentWithEtag } from '../../client/api-client.ts';
 import { StratumError } from '../../errors/index.ts';
 import { type CommandRun, type ParsedCommand, parseCommand, versionNumber } from './command-context.ts';
 import { canaryProgress, describeRoutes } from './deployment-text.ts';

@@ -8,7 +8,7 @@
  * round trip.
  */
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../../runtime/start-ts-worker.ts';
+import { startWorker } from '../../runtime/start-worker.ts';
 import { createRowShard, FEATURE_STRIDE, SLOT, type GbdtBuffers } from '../gbdt/row-shard.ts';
 import type { ShardSet } from '../gbdt/shard-set.ts';
 import { GBDT_OP, THRESHOLD_SCALE, type GbdtWorkerData } from './gbdt-shard-commands.ts';
@@ -66,7 +66,7 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
       leafNodes,
       leafValues,
     };
-    threads.push(startTsWorker(WORKER_ENTRY, { workerData, name: `stratum-gbdt-shard-${w + 1}` }));
+    threads.push(startWorker(WORKER_ENTRY, { workerData, name: `stratum-gbdt-shard-${w + 1}` }));
   }
   const channel = commandChannel({
     threads,

@@ -6,7 +6,7 @@
  * another count may differ in the last bits). The optimiser step stays on the calling thread.
  */
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../../runtime/start-ts-worker.ts';
+import { startWorker } from '../../runtime/start-worker.ts';
 import {
   accumulateLinearLoss,
   finishLinearObjective,
@@ -58,7 +58,7 @@ export function startLinearShards(options: { shape: LinearShape; data: LinearDat
       index: w,
       workers,
     };
-    threads.push(startTsWorker(WORKER_ENTRY, { workerData, name: `stratum-linear-shard-${w + 1}` }));
+    threads.push(startWorker(WORKER_ENTRY, { workerData, name: `stratum-linear-shard-${w + 1}` }));
   }
   const channel = commandChannel({ threads, control, errorBytes, stop: LINEAR_OP.stop, label: 'linear worker shards' });
 

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { StratumError } from '../../../src/errors/index.ts';
-import { startTsWorker } from '../../../src/runtime/start-ts-worker.ts';
+import { startWorker } from '../../../src/runtime/start-worker.ts';
 import { commandChannel, CONTROL, ERROR_BYTES } from '../../../src/train/parallel/shard-protocol.ts';
 
 function startWorkers(count: number): {
@@ -22,7 +22,7 @@ function startWorkers(count: number): {
   const results = new Int32Array(new SharedArrayBuffer(4));
   const entry = new URL('./failing-shard-worker.ts', import.meta.url);
   const threads = Array.from({ length: count }, () =>
-    startTsWorker(entry, { workerData: { control, errorBytes, results } }),
+    startWorker(entry, { workerData: { control, errorBytes, results } }),
   );
   const exits = threads.map((thread) => once(thread, 'exit'));
   const channel = commandChannel({ threads, control, errorBytes, stop: 9, label: 'test workers' });
