@@ -22,6 +22,7 @@ import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phas
 import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
 import { renderReport } from './report.ts';
+import { renderStartupBench, runStartupBench } from './startup/startup-bench.ts';
 import { renderTrainingBench, runTrainingBench } from './training/training-bench.ts';
 import { startStratum, type StratumSettings } from './stratum/stratum-process.ts';
 import { type BenchModel, type ModelRequests, writeRequests } from './workload.ts';
@@ -183,6 +184,18 @@ async function trainingOnly(dir: string, machine: Awaited<ReturnType<typeof mach
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
 }
 
+/** `--only startup`: the start-up comparison alone, its own report. */
+async function startupOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const rows = await runStartupBench({ progress, workDir: join(dir, 'startup'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum start-up benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderStartupBench(rows)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -194,6 +207,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'stratum-bench-'));
   workDir = dir;
   if (options.onlyTraining) return trainingOnly(dir, machine);
+  if (options.onlyStartup) return startupOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));
@@ -250,7 +264,13 @@ async function main(): Promise<void> {
       await runTrainingBench({ progress, workDir: join(dir, 'training'), quick: options.quick }),
     );
   }
-  const markdown = `${renderReport(run)}\n${training}`;
+  let startup = '';
+  if (!options.skip.has('startup')) {
+    startup = renderStartupBench(
+      await runStartupBench({ progress, workDir: join(dir, 'startup'), quick: options.quick }),
+    );
+  }
+  const markdown = `${renderReport(run)}\n${training}\n${startup}`;
   process.stdout.write(markdown);
   const out = resolve(REPO_ROOT, options.out);
   await mkdir(dirname(out), { recursive: true });

@@ -10,7 +10,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadInferenceProto } from '../api/grpc/grpc-server.ts';
 import type { Config } from '../config/index.ts';
@@ -69,7 +70,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const api = createApiClient({ baseUrl: server.httpUrl, actor: 'demo' });
     const codeVersion = await gitCommit(process.cwd());
     const train = async (spec: string): Promise<TrainingResult> => {
-      const parsed = shrink(await readTrainSpec(join(EXAMPLES, spec)), options.quick === true);
+      const parsed = shrink(withBundledData(await readTrainSpec(join(EXAMPLES, spec))), options.quick === true);
       const progress = createProgressLine(err);
       const registry = server.registry;
       if (registry === undefined) throw new Error('the demo needs the registry');
@@ -163,6 +164,22 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 }
 
 /** In quick mode: at most 50,000 rows and 20 trees. */
+/** Where the example specs expect the `vega-datasets` package (relative to a checkout's root). */
+const VEGA_IN_SPECS = 'node_modules/vega-datasets/';
+
+/**
+ * Points an example's query at the `vega-datasets` package Stratum itself resolves, so the demo
+ * runs from any working directory (an installed package's dependencies need not sit under it).
+ */
+function withBundledData(spec: TrainSpec): TrainSpec {
+  const source = spec.data.source;
+  if (source.format !== 'sql' || !source.query.includes(VEGA_IN_SPECS)) return spec;
+  // The package's `exports` hide package.json; its entry is build/index.js.
+  const vega = dirname(dirname(createRequire(import.meta.url).resolve('vega-datasets')));
+  const query = source.query.replaceAll(VEGA_IN_SPECS, `${vega.replaceAll("'", "''")}/`);
+  return { ...spec, data: { ...spec.data, source: { ...source, query } } };
+}
+
 function shrink(spec: TrainSpec, quick: boolean): TrainSpec {
   if (!quick) return spec;
   const data = { ...spec.data, limit: Math.min(spec.data.limit ?? Infinity, 50_000) };
