@@ -64,9 +64,16 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Plain Node scripts that run without the TypeScript toolchain (the CLI shim, install and build steps).
-    files: ['bin/**/*.js', 'scripts/**/*.js', 'scripts/**/*.cjs'],
+    files: ['bin/**/*.js', 'scripts/**/*.js', 'scripts/**/*.cjs', 'bench/**/*.js'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        require: 'readonly',
+        __dirname: 'readonly',
+        URL: 'readonly',
+        performance: 'readonly',
+      },
     },
   },
   {
