@@ -28,6 +28,9 @@ const ENV_KEYS = {
   STRATUM_INTER_OP_THREADS: ['runtime.interOpThreads', 'number'],
 } as const;
 
+/** Every environment variable Stratum reads its configuration from. */
+export const CONFIG_ENV_VARS: readonly string[] = Object.freeze(Object.keys(ENV_KEYS));
+
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
   /** Environment to read `STRATUM_*` variables from. @default process.env */

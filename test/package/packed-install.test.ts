@@ -297,7 +297,7 @@ test(
     const fruitBody = (await fruit.json()) as { outputs: { name: string; data: unknown[] }[] };
     assert.equal(fruit.status, 200, JSON.stringify(fruitBody));
     // `label` is the class index: 1 is the positive class (`yes`).
-  assert.deepEqual(fruitBody.outputs.find((o) => o.name === 'label')?.data, [1, 0]);
+    assert.deepEqual(fruitBody.outputs.find((o) => o.name === 'label')?.data, [1, 0]);
 
     // The folder model answers exactly what onnxruntime computes on the same input.
     const mlp = FIXTURES.mlp;
