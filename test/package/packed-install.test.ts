@@ -234,6 +234,17 @@ test(
       'type-checking the entry points',
     );
 
+    // The README's main job, from the installed package (the examples and their data travel with
+    // it), in a folder of its own so its store stays apart from the one below.
+    await mkdir(join(app, 'demo'));
+    const demo = await run(
+      process.execPath,
+      [join(modules, '.bin/stratum'), 'demo', '--once', '--quick', '--http-port', '0', '--grpc-port', '0'],
+      { cwd: join(app, 'demo') },
+    );
+    assertSucceeded(demo, 'stratum demo --once --quick');
+    assert.match(demo.stdout, /requests during the switch: \d+ sent, 0 failed/);
+
     // Training with data-parallel worker threads: compiled workers, from the installed package.
     const random = seededRandom(11);
     const csv = ['size,colour,label'];
