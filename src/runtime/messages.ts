@@ -42,7 +42,15 @@ export type WorkerRequest =
       readonly feeds: readonly WireTensor[];
       readonly fetches: readonly string[];
     }
-  | { readonly op: 'unload'; readonly id: number; readonly key: string };
+  | { readonly op: 'unload'; readonly id: number; readonly key: string }
+  /**
+   * Finish the requests already received, release every session, then end the thread: the pool
+   * closes workers this way rather than with `terminate()`, which stops a thread wherever it is —
+   * possibly inside onnxruntime's native code or its finalizers, where a failing N-API call
+   * aborts the whole process (`terminate called after throwing an instance of 'Napi::Error'`, seen
+   * at a test's teardown).
+   */
+  | { readonly op: 'close' };
 
 /** Worker → main thread. */
 export type WorkerResponse =

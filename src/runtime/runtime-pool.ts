@@ -95,6 +95,25 @@ interface WorkerSlot {
 /** Longest wait for a starting worker before terminating it anyway. */
 const READY_TIMEOUT_MS = 10_000;
 
+/** Longest wait for a closing worker to finish its requests and end before terminating it. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
+/**
+ * Ends a worker the safe way: it finishes the requests it has, releases its sessions and exits by
+ * itself (see the `close` request); `terminate()` only if it does not within CLOSE_TIMEOUT_MS.
+ */
+async function closeWorker(slot: WorkerSlot): Promise<void> {
+  if (slot.worker.threadId === -1) return; // already exited
+  const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)));
+  await Promise.race([slot.ready, gaveUp]);
+  slot.worker.postMessage({ op: 'close' } satisfies WorkerRequest);
+  const outcome = await Promise.race([exited, gaveUp]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') await slot.worker.terminate();
+}
+
 /** Terminates a worker once it is past onnxruntime's initialisation (see WORKER_READY). */
 async function terminateWhenReady(slot: WorkerSlot): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
@@ -176,7 +195,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
 
   function send(
     workerIndex: number,
-    message: WorkerRequest,
+    message: Exclude<WorkerRequest, { op: 'close' }>,
     transfer: ArrayBuffer[] = [],
   ): Promise<WorkerResponse & { ok: true }> {
     if (closed) return Promise.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
@@ -276,7 +295,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
     async close() {
       if (closed) return;
       closed = true;
-      const results = await Promise.allSettled(slots.map((s) => terminateWhenReady(s)));
+      const results = await Promise.allSettled(slots.map((s) => closeWorker(s)));
       for (const s of slots) {
         for (const p of s.pending.values()) p.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
         s.pending.clear();

@@ -26,8 +26,15 @@ const sessions = new Map<string, ort.InferenceSession>();
 
 port.postMessage(WORKER_READY);
 
+/** Requests received and not yet answered: a close waits for them. */
+const inFlight = new Set<Promise<void>>();
+
 port.on('message', (message: WorkerRequest) => {
-  handle(message).then(
+  if (message.op === 'close') {
+    void close();
+    return;
+  }
+  const answered = handle(message).then(
     ({ response, transfer }) => port.postMessage(response, transfer),
     (error: unknown) => {
       const kind = message.op === 'load' ? 'load' : message.op === 'run' ? 'run' : 'other';
@@ -35,9 +42,22 @@ port.on('message', (message: WorkerRequest) => {
       port.postMessage({ id: message.id, ok: false, message: text, kind } satisfies WorkerResponse);
     },
   );
+  inFlight.add(answered);
+  void answered.finally(() => inFlight.delete(answered));
 });
 
-async function handle(message: WorkerRequest): Promise<{ response: WorkerResponse; transfer: ArrayBuffer[] }> {
+/** Answers what was received, releases every session while the thread is whole, then lets it end. */
+async function close(): Promise<void> {
+  await Promise.allSettled([...inFlight]);
+  for (const session of sessions.values()) await session.release().catch(() => undefined);
+  sessions.clear();
+  // With the port closed nothing keeps the thread's event loop alive: it exits with code 0.
+  port.close();
+}
+
+async function handle(
+  message: Exclude<WorkerRequest, { op: 'close' }>,
+): Promise<{ response: WorkerResponse; transfer: ArrayBuffer[] }> {
   switch (message.op) {
     case 'load': {
       const previous = sessions.get(message.key);
