@@ -71,9 +71,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     closing = true;
     done();
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', async (_request, reply, payload) => {
     if (closing) reply.header('connection', 'close');
-    done(null, payload);
+    return payload;
   });
 
   app.setErrorHandler((error, _request, reply) => sendError(reply, normaliseHttpError(error, config), logger));
