@@ -1,49 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { servingUrl, startCli } from '../helpers/cli-process.ts';
 import { writeModelRepository } from '../helpers/test-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/stratum.js', import.meta.url));
-
-async function startProcess(
-  t: TestContext,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return { child, output: () => output, exited };
-}
-
-/**
- * The HTTP address a `serve` started with `--http-port 0 --log-level info` says it serves on: the
- * operating system picks a free port, so tests (and other runs on the same machine) never collide.
- */
-async function servingUrl(proc: { child: ChildProcess; output: () => string }): Promise<string> {
-  return waitFor('the server to log "stratum is serving"', () => {
-    if (proc.child.exitCode !== null)
-      throw new Error(`the server exited with ${proc.child.exitCode}: ${proc.output()}`);
-    const line = proc
-      .output()
-      .split('\n')
-      .find((l) => l.includes('"stratum is serving"'));
-    return line === undefined ? undefined : (JSON.parse(line) as { http: string }).http;
-  });
-}
 
 /** Polls /metrics until `count` inference requests are queued or running. */
 async function waitPending(url: string, count: number): Promise<void> {
@@ -68,7 +30,7 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
       transformer: { instances: 1, maxBatchSize: 64, dynamicBatching: { maxQueueDelayMicroseconds: 3_000_000 } },
     },
   });
-  const proc = await startProcess(t, [
+  const proc = startCli(t, [
     'serve',
     '--models',
     dir,
@@ -113,10 +75,10 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
 });
 
 test('stratum serve reports a bad flag or a missing repository clearly and exits non-zero', async (t) => {
-  const missing = await startProcess(t, ['serve', '--http-port', '0', '--database-url', 'mysql://nowhere']);
+  const missing = startCli(t, ['serve', '--http-port', '0', '--database-url', 'mysql://nowhere']);
   assert.equal(await missing.exited, 1);
   assert.match(missing.output(), /databaseUrl/);
-  const bad = await startProcess(t, ['serve', '--models', '/tmp', '--http-port', 'eighty']);
+  const bad = startCli(t, ['serve', '--models', '/tmp', '--http-port', 'eighty']);
   assert.equal(await bad.exited, 1);
   assert.match(bad.output(), /httpPort/);
 });
@@ -124,7 +86,7 @@ test('stratum serve reports a bad flag or a missing repository clearly and exits
 test('stratum demo --once --quick trains the examples, serves them and answers over REST and gRPC', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stratum-demo-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const proc = await startProcess(
+  const proc = startCli(
     t,
     ['demo', '--once', '--quick', '--http-port', '0', '--grpc-port', '0', '--log-level', 'warn'],
     {
