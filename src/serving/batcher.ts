@@ -39,7 +39,7 @@ export interface BatchItem<T> {
   readonly rows: number;
   /** Only items with equal keys share a batch (their non-batch dimensions agree). */
   readonly shapeKey: string;
-  /** When it was queued (ms, performance.now()). */
+  /** When it was queued (ms, on the batcher's clock: `performance.now()` unless one was given). */
   readonly queuedAt: number;
 }
 
@@ -58,6 +58,12 @@ export interface BatcherOptions<T, R> {
   readonly settings: BatcherSettings;
   /** Runs a batch; resolves with one result per item, in order. */
   readonly execute: (batch: Batch<T>) => Promise<readonly R[]>;
+  /**
+   * The monotonic clock (ms) queue delays, timeouts and batch times are measured with. Tests
+   * give a fake one, advanced together with fake timers, so that a delay is exact, not a race.
+   * @default performance.now
+   */
+  readonly now?: () => number;
 }
 
 /** What {@link Batcher.submit} takes. */
@@ -94,6 +100,7 @@ interface Entry<T, R> extends BatchItem<T> {
 /** Creates a batcher. */
 export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R> {
   const { settings, name } = options;
+  const now = options.now ?? (() => performance.now());
   const queues: Entry<T, R>[][] = Array.from({ length: settings.priorityLevels }, () => []);
   const heads: number[] = new Array<number>(settings.priorityLevels).fill(0);
   const free: number[] = Array.from({ length: settings.instances }, (_, i) => settings.instances - 1 - i);
@@ -143,7 +150,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
         payload: submitted.payload,
         rows: submitted.rows,
         shapeKey: submitted.shapeKey,
-        queuedAt: performance.now(),
+        queuedAt: now(),
         state: 'queued',
         timer: undefined,
         resolve,
@@ -166,7 +173,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     entry.reject(
       new StratumError(
         'QUEUE_TIMEOUT',
-        `the request's timeout of ${timeoutUs} µs expired after ${Math.round((performance.now() - entry.queuedAt) * 1000)} µs in the queue of ${name}`,
+        `the request's timeout of ${timeoutUs} µs expired after ${Math.round((now() - entry.queuedAt) * 1000)} µs in the queue of ${name}`,
       ),
     );
     notifyDrained();
@@ -228,7 +235,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
         continue;
       }
       if (delayMs > 0) {
-        const waited = performance.now() - first.queuedAt;
+        const waited = now() - first.queuedAt;
         if (waited < delayMs) {
           armDelay(delayMs - waited);
           return;
@@ -240,7 +247,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
         // Under load, a free instance that took the first arrival at once would run a batch of
         // one while the others run full ones, and the batches would fragment. Waiting a fraction
         // of a batch's time lets the rows that are arriving join it.
-        const waited = performance.now() - first.queuedAt;
+        const waited = now() - first.queuedAt;
         const hold = recentMs / 2;
         if (waited < hold) {
           armDelay(hold - waited);
@@ -296,7 +303,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     }
     queued -= entries.length;
     running++;
-    const started = performance.now();
+    const started = now();
     let execution: Promise<readonly R[]>;
     try {
       execution = options.execute({ items: entries, rows, instance, reason });
@@ -314,7 +321,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
       )
       .finally(() => {
         recentRows = recentRows === 0 ? rows : recentRows * 0.8 + rows * 0.2;
-        const ms = performance.now() - started;
+        const ms = now() - started;
         recentMs = recentMs === 0 ? ms : recentMs * 0.8 + ms * 0.2;
         running--;
         free.push(instance);

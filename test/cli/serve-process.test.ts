@@ -1,64 +1,22 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type TestContext, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { servingUrl, startCli } from '../helpers/cli-process.ts';
 import { writeModelRepository } from '../helpers/test-server.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/stratum.js', import.meta.url));
-
-function freePortPair(): number {
-  return 20_000 + Math.floor(Math.random() * 20_000);
-}
-
-async function startProcess(
-  t: TestContext,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return { child, output: () => output, exited };
-}
-
-async function waitReady(url: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/v2/health/ready`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} never became ready`);
-}
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** Polls /metrics until `count` inference requests are queued or running. */
-async function waitPending(url: string, count: number, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+async function waitPending(url: string, count: number): Promise<void> {
+  await waitFor(`${count} requests to be pending at ${url}`, async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     const pending = text
       .split('\n')
       .filter((line) => line.startsWith('stratum_pending_requests{'))
       .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-    if (pending >= count) return;
-    await sleep(20);
-  }
-  throw new Error(`${count} requests never became pending at ${url}`);
+    return pending >= count;
+  });
 }
 
 test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async (t) => {
@@ -72,23 +30,21 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
       transformer: { instances: 1, maxBatchSize: 64, dynamicBatching: { maxQueueDelayMicroseconds: 3_000_000 } },
     },
   });
-  const port = freePortPair();
-  const proc = await startProcess(t, [
+  const proc = startCli(t, [
     'serve',
     '--models',
     dir,
     '--http-port',
-    String(port),
+    '0',
     '--grpc-port',
-    String(port + 1),
+    '0',
     '--workers',
     '1',
     '--log-level',
     'info',
     '--no-registry',
   ]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(url);
+  const url = await servingUrl(proc);
   const body = JSON.stringify({
     inputs: [{ name: 'tokens', datatype: 'FP32', shape: [1, 64, 128], data: new Array(64 * 128).fill(0.1) }],
   });
@@ -97,22 +53,32 @@ test('stratum serve finishes in-flight requests on SIGTERM, then exits 0', async
       method: 'POST',
       body,
       headers: { 'content-type': 'application/json' },
-    }).then((r) => r.status),
+    }).then((r) => ({ status: r.status, connection: r.headers.get('connection') })),
   );
   await waitPending(url, 8);
   proc.child.kill('SIGTERM');
-  const statuses = await Promise.all(inflight);
-  assert.deepEqual(statuses, new Array(8).fill(200), 'every request accepted before the signal was answered');
+  const replies = await Promise.all(inflight);
+  assert.deepEqual(
+    replies.map((r) => r.status),
+    new Array(8).fill(200),
+    'every request accepted before the signal was answered',
+  );
+  // Otherwise the clients' keep-alive would hold the shutdown open for up to 65 s.
+  assert.deepEqual(
+    replies.map((r) => r.connection),
+    new Array(8).fill('close'),
+    'replies sent while shutting down close their connection',
+  );
   assert.equal(await proc.exited, 0);
   assert.match(proc.output(), /shutting down/);
   assert.match(proc.output(), /stopped/);
 });
 
 test('stratum serve reports a bad flag or a missing repository clearly and exits non-zero', async (t) => {
-  const missing = await startProcess(t, ['serve', '--http-port', '0', '--database-url', 'mysql://nowhere']);
+  const missing = startCli(t, ['serve', '--http-port', '0', '--database-url', 'mysql://nowhere']);
   assert.equal(await missing.exited, 1);
   assert.match(missing.output(), /databaseUrl/);
-  const bad = await startProcess(t, ['serve', '--models', '/tmp', '--http-port', 'eighty']);
+  const bad = startCli(t, ['serve', '--models', '/tmp', '--http-port', 'eighty']);
   assert.equal(await bad.exited, 1);
   assert.match(bad.output(), /httpPort/);
 });
@@ -120,10 +86,9 @@ test('stratum serve reports a bad flag or a missing repository clearly and exits
 test('stratum demo --once --quick trains the examples, serves them and answers over REST and gRPC', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stratum-demo-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const port = freePortPair();
-  const proc = await startProcess(
+  const proc = startCli(
     t,
-    ['demo', '--once', '--quick', '--http-port', String(port), '--grpc-port', String(port + 1), '--log-level', 'warn'],
+    ['demo', '--once', '--quick', '--http-port', '0', '--grpc-port', '0', '--log-level', 'warn'],
     {
       STRATUM_DATABASE_URL: `sqlite:${join(dir, 'stratum.db')}`,
       STRATUM_ARTIFACTS_URL: `file:${join(dir, 'artifacts')}`,

@@ -10,6 +10,7 @@ import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { buildMlp } from '../../src/onnx/fixtures/mlp.ts';
 import { api } from '../helpers/management-api.ts';
 import { type RegistryServer, startRegistryServer } from '../helpers/test-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const MLP = FIXTURES.mlp.build();
 const MLP_OTHER = buildMlp({ seed: 7 });
@@ -36,25 +37,49 @@ async function infer(server: RegistryServer, headers: Record<string, string> = {
   return api(server, { url: '/v2/models/mlp/infer', body: request, headers });
 }
 
-/** Sends requests from `concurrency` loops until stopped; records every status and served version. */
+/** A reply to the background traffic, and the phase of the test it was sent in. */
+interface TrafficReply {
+  readonly phase: number;
+  readonly status: number;
+  readonly version: string | undefined;
+}
+
+/**
+ * Sends requests from `concurrency` loops until stopped; records every status and served version.
+ * `mark()` starts a new phase, so that a test can look at exactly the requests sent after a state
+ * it observed (a switch converged), whatever was still in flight from before.
+ */
 function traffic(server: RegistryServer, concurrency = 4) {
   let running = true;
-  const statuses: number[] = [];
-  const versions: string[] = [];
+  let phase = 0;
+  const replies: TrafficReply[] = [];
   const errors: string[] = [];
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
+      const sentIn = phase;
       const res = await infer(server);
-      statuses.push(res.status);
-      if (res.status === 200) versions.push(res.json.model_version);
-      else errors.push(JSON.stringify(res.json));
+      replies.push({ phase: sentIn, status: res.status, version: res.json.model_version });
+      if (res.status !== 200) errors.push(JSON.stringify(res.json));
       await sleep(1);
     }
   });
   return {
-    statuses,
-    versions,
     errors,
+    /** Versions that answered, in the order of the replies. */
+    get versions(): string[] {
+      return replies.filter((r) => r.status === 200).map((r) => r.version as string);
+    },
+    /** Starts a new phase; requests sent from now on belong to it. */
+    mark(): number {
+      return ++phase;
+    },
+    /** Waits for `count` replies to requests sent in `since` or a later phase, and returns them. */
+    async repliesSince(since: number, count: number): Promise<TrafficReply[]> {
+      return waitFor(`${count} replies to requests sent in phase ${since}`, () => {
+        const after = replies.filter((r) => r.phase >= since);
+        return after.length >= count ? after : undefined;
+      });
+    },
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -62,14 +87,12 @@ function traffic(server: RegistryServer, concurrency = 4) {
   };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** Resolves once this replica serves the deployment's desired plan. */
+async function converged(server: RegistryServer): Promise<void> {
+  await waitFor('convergence', async () => {
+    const status = await api(server, { url: '/api/v1/deployments/mlp/status' });
+    return status.json.converged === true;
+  });
 }
 
 async function canaryEnd(server: RegistryServer): Promise<{ status: string; reason?: string }> {
@@ -146,23 +169,25 @@ test('a blue-green switch under load loads and warms the new version first: no r
   const server = await setup(t, [MLP, MLP_OTHER]);
   await deploy(server, { routes: [{ version: 1, weight: 100 }] });
   const load = traffic(server);
-  await sleep(200);
+  await load.repliesSince(0, 20);
   for (const version of [2, 1, 2]) {
     const res = await api(server, {
       url: '/api/v1/deployments/mlp/rollouts',
       body: { strategy: 'blue-green', version },
     });
     assert.equal(res.status, 202, JSON.stringify(res.json));
-    await waitFor('convergence', async () => {
-      const status = await api(server, { url: '/api/v1/deployments/mlp/status' });
-      return status.json.converged === true ? true : undefined;
-    });
-    await sleep(150);
+    await converged(server);
+    // Requests still in flight from before may be answered by the old version; every request
+    // sent once the switch has converged is answered by the new one.
+    const after = await load.repliesSince(load.mark(), 20);
+    assert.deepEqual(
+      after.filter((r) => r.version !== String(version)),
+      [],
+      `every request sent after the switch to version ${version} converged is served by it`,
+    );
   }
   await load.stop();
   assert.deepEqual(load.errors, [], 'no request failed');
-  assert.ok(load.statuses.length > 50, `traffic kept flowing (${load.statuses.length} requests)`);
-  assert.equal(load.versions[load.versions.length - 1], '2');
   const events = await api(server, { url: '/api/v1/deployments/mlp/events' });
   assert.deepEqual(
     events.json.items.map((e: { kind: string }) => e.kind),
@@ -212,20 +237,16 @@ test('a canary that disagrees with the stable version is rolled back automatical
     },
   });
   const end = await canaryEnd(server);
-  await waitFor('the rollback to be served', async () => {
-    const status = await api(server, { url: '/api/v1/deployments/mlp/status' });
-    return status.json.converged === true ? true : undefined;
-  });
-  await sleep(100);
-  const after = load.versions.length;
-  await sleep(300);
+  await converged(server);
+  const after = await load.repliesSince(load.mark(), 20);
   await load.stop();
   assert.equal(end.status, 'rolled_back');
   assert.match(end.reason ?? '', /outputs disagree with the stable version on 100\.0% of \d+ compared requests/);
   assert.deepEqual(load.errors, []);
-  assert.ok(
-    load.versions.slice(after).every((v) => v === '1'),
-    'after the rollback every request is served by the stable version',
+  assert.deepEqual(
+    after.filter((r) => r.version !== '1'),
+    [],
+    'every request sent once the rollback is served is answered by the stable version',
   );
   const events = await api(server, { url: '/api/v1/deployments/mlp/events?limit=1' });
   assert.equal(events.json.items[0].kind, 'canary-rolled-back');

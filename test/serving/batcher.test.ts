@@ -1,6 +1,11 @@
+/**
+ * The dynamic batcher with a recording executor. Tests of delays run on fake timers and a fake
+ * clock (node:test's mock timers), so "not before 200 ms, then at once" is exact: a busy machine
+ * that oversleeps a real timer can neither fail nor falsely pass them.
+ */
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { test } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { test, type TestContext } from 'node:test';
 import { type Batch, type BatcherSettings, createBatcher } from '../../src/serving/batcher.ts';
 import { StratumError } from '../../src/errors/index.ts';
 
@@ -17,8 +22,11 @@ const BASE: BatcherSettings = {
   instances: 1,
 };
 
-/** A batcher whose executor records batches and finishes each when `release()` is called. */
-function harness(settings: Partial<BatcherSettings> = {}) {
+/**
+ * A batcher whose executor records batches and finishes the oldest running one when `release()`
+ * is called. `now` replaces the batcher's clock (see {@link fakeTime}).
+ */
+function harness(settings: Partial<BatcherSettings> = {}, now?: () => number) {
   const batches: Batch<string>[] = [];
   const gates: (() => void)[] = [];
   const batcher = createBatcher<string, string>({
@@ -29,13 +37,32 @@ function harness(settings: Partial<BatcherSettings> = {}) {
       await new Promise<void>((resolve) => gates.push(resolve));
       return batch.items.map((i) => `done:${i.payload}`);
     },
+    ...(now !== undefined && { now }),
   });
+  // A batch is dispatched synchronously, and a finished one settles (and the next is cut) in
+  // microtasks: one turn of the event loop later, everything that follows from a release is done.
   const release = async (): Promise<void> => {
-    while (gates.length === 0) await sleep(1);
-    (gates.shift() as () => void)();
-    await sleep(0);
+    const gate = gates.shift();
+    assert.ok(gate !== undefined, 'no batch is running');
+    gate();
+    await nextTurn();
   };
   return { batcher, batches, release };
+}
+
+/**
+ * Fake timers and a fake clock for this test: time stands still until `advance(ms)` moves it and
+ * fires the timers that are due. Returns the clock to give the batcher.
+ */
+function fakeTime(t: TestContext): { now: () => number; advance: (ms: number) => Promise<void> } {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  return {
+    now: () => Date.now(),
+    async advance(ms) {
+      t.mock.timers.tick(ms);
+      await nextTurn();
+    },
+  };
 }
 
 const submit = (
@@ -80,18 +107,18 @@ test('batches never exceed maxBatchSize rows, and a full batch is cut for that r
   assert.equal(h.batches[1]?.reason, 'max_batch_size');
 });
 
-test('maxQueueDelay holds a partial batch until the oldest request has waited that long', async () => {
-  // Generous margins: a loaded CI machine can oversleep a short timer by tens of milliseconds.
-  const h = harness({ maxQueueDelayMicroseconds: 200_000 });
-  const started = performance.now();
+test('maxQueueDelay holds a partial batch until the oldest request has waited that long', async (t) => {
+  const time = fakeTime(t);
+  const h = harness({ maxQueueDelayMicroseconds: 200_000 }, time.now);
   const all = [submit(h.batcher, 'a'), submit(h.batcher, 'b')];
-  await sleep(5);
+  await time.advance(150);
   all.push(submit(h.batcher, 'c'));
-  assert.equal(h.batches.length, 0, 'nothing is cut before the delay');
-  while (h.batches.length === 0) await sleep(2);
-  assert.ok(performance.now() - started >= 199, 'the delay was respected');
+  await time.advance(49);
+  assert.equal(h.batches.length, 0, 'nothing is cut before the oldest request has waited 200 ms');
+  await time.advance(1);
+  assert.equal(h.batches.length, 1, 'the batch is cut once it has');
   assert.equal(h.batches[0]?.reason, 'queue_delay');
-  assert.equal(h.batches[0]?.rows, 3);
+  assert.equal(h.batches[0]?.rows, 3, 'a request that came later joined it');
   await h.release();
   await Promise.all(all);
 });
@@ -232,7 +259,7 @@ test('drain waits for queued and running work; close rejects what is still queue
   const drain = h.batcher.drain().then(() => {
     drained = true;
   });
-  await sleep(5);
+  await nextTurn();
   assert.equal(drained, false);
   await h.release();
   await h.release();
@@ -249,25 +276,26 @@ test('drain waits for queued and running work; close rejects what is still queue
   assert.equal(await busy, 'done:busy');
 });
 
-test('adaptive delay: under load a small partial batch waits for more rows; an idle model never waits', async () => {
-  const h = harness({ instances: 2, adaptiveQueueDelay: true });
-  // One batch of 8 rows that takes ~200 ms sets the recent batch size and time (long, so that a
-  // loaded machine's timer lag stays well inside the ~100 ms hold).
+test('adaptive delay: under load a small partial batch waits for more rows; an idle model never waits', async (t) => {
+  const time = fakeTime(t);
+  const h = harness({ instances: 2, adaptiveQueueDelay: true }, time.now);
+  // One batch of 8 rows that takes 200 ms sets the recent batch size and time.
   const big = submit(h.batcher, 'big', { rows: 8 });
-  await sleep(200);
+  await time.advance(200);
   await h.release();
   await big;
   // Idle: a lone request runs at once.
   const first = submit(h.batcher, 'first');
   assert.equal(h.batches.length, 2);
   assert.equal(h.batches[1]?.reason, 'instance_free');
-  // Under load (the other instance is busy): a lone request is held...
+  // Under load (the other instance is busy): a lone request is held for half a batch time...
   const held = submit(h.batcher, 'held');
-  await sleep(5);
+  await time.advance(99);
   assert.equal(h.batches.length, 2, 'the small batch waits while another instance runs');
-  // ...and joined by what arrives meanwhile, then cut once it has waited half a batch time.
+  // ...joined by what arrives meanwhile, and cut once it has waited that long.
   const joined = submit(h.batcher, 'joined');
-  while (h.batches.length < 3) await sleep(1);
+  await time.advance(1);
+  assert.equal(h.batches.length, 3, 'cut after half the recent batch time');
   assert.equal(h.batches[2]?.reason, 'adaptive_delay');
   assert.deepEqual(
     h.batches[2]?.items.map((i) => i.payload),

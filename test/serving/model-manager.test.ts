@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import type { StratumServer } from '../../src/server/stratum-server.ts';
 import { injectJson, startTestServer } from '../helpers/test-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const mlpRequest = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: new Array(784).fill(0.5) }] };
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function index(
   server: StratumServer,
@@ -76,7 +68,15 @@ test('a model explicitly unloaded stays unloaded until loaded again, and load re
   const unloaded = await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest });
   assert.equal(unloaded.status, 503);
   assert.match((unloaded.json as { error: string }).error, /no ready version/);
-  await sleep(300);
+  // Proof that the watcher has looked at the repository since the unload: it loads a model that
+  // appears afterwards. Models are visited in name order within one poll, so by the time the
+  // later-named one is ready, the same poll has passed over "mlp".
+  await mkdir(join(server.dir, 'zz_probe', '1'), { recursive: true });
+  await writeFile(join(server.dir, 'zz_probe', '1', 'model.onnx'), FIXTURES.fixed_batch.build());
+  await waitFor(
+    'the watcher to load zz_probe',
+    async () => (await injectJson(server, { url: '/v2/models/zz_probe/ready' })).status === 200,
+  );
   assert.equal(
     (await index(server)).find((r) => r.name === 'mlp')?.state,
     'UNAVAILABLE',
@@ -128,21 +128,31 @@ test('the version policy selects which versions are served', async (t) => {
 });
 
 test('a model is not ready until warmed up, and an unloaded version answers 503 while draining', async (t) => {
+  // A long queue delay and a batch larger than the 24 requests hold them all in the queue, so the
+  // drain provably lasts until the question below has been answered (when the requests ran at
+  // once, the drain could finish before the question on a busy machine).
   const server = await startTestServer(t, {
     fixtures: ['transformer'],
-    modelConfigs: { transformer: { instances: 1, warmup: { batchSizes: [1, 8] } } },
+    modelConfigs: {
+      transformer: {
+        instances: 1,
+        maxBatchSize: 32,
+        dynamicBatching: { maxQueueDelayMicroseconds: 5_000_000 },
+        warmup: { batchSizes: [1, 8] },
+      },
+    },
   });
   const stats = server.service.statistics('transformer').model_stats[0];
   assert.equal(stats?.execution_count, 0, 'warm-up runs are not counted as inferences');
   const data = new Array(64 * 128).fill(0.01);
   const body = { inputs: [{ name: 'tokens', datatype: 'FP32', shape: [1, 64, 128], data }] };
   const inflight = Array.from({ length: 24 }, () => injectJson(server, { url: '/v2/models/transformer/infer', body }));
+  const version = server.service.manager?.resolve('transformer');
+  await waitFor('the 24 requests to be queued', () => version?.load === 24);
   const unload = injectJson(server, { method: 'POST', url: '/v2/repository/models/transformer/unload' });
-  // Ask while the version is draining (a fixed sleep raced the drain on a busy machine).
-  const deadline = Date.now() + 5000;
-  while (!(await server.service.index()).some((r) => r.state === 'UNLOADING') && Date.now() < deadline) {
-    await sleep(0);
-  }
+  await waitFor('the version to be draining', async () =>
+    (await server.service.index()).some((r) => r.state === 'UNLOADING'),
+  );
   const during = await injectJson(server, { url: '/v2/models/transformer/versions/1/infer', body });
   assert.equal(during.status, 503);
   assert.match((during.json as { error: string }).error, /UNLOADING|unloading/);

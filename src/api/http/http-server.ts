@@ -62,6 +62,20 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     await authorizer({ permission, headers: request.headers, ...(model !== undefined && { model }) });
   });
 
+  // Fastify's close drops the connections that are idle when it starts; a connection whose
+  // request was still running would stay open after its reply, for the client's keep-alive (up
+  // to keepAliveTimeout, 65 s), and the shutdown would wait for it. Replies sent while closing
+  // therefore end their connection.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.setErrorHandler((error, _request, reply) => sendError(reply, normaliseHttpError(error, config), logger));
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new StratumError('NOT_FOUND', `no route ${request.method} ${request.url}`), logger),

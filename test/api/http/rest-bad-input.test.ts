@@ -338,8 +338,14 @@ test('bad requests get 4xx with a message naming what was wrong', async (t) => {
       JSON.stringify({ warmup: { batchSizes: [1, 2, 4, 8, 16, 32, 64, 1, 2, 4, 8, 16, 32, 64] } }),
     );
     const loading = injectJson(server, { url: '/v2/repository/models/slow_types/load', body: {} });
+    // Asks on every turn of the event loop until the load has finished (a fixed number of
+    // turns could all pass before the load even started on a busy machine).
+    let finished = false;
+    const loaded = loading.finally(() => {
+      finished = true;
+    });
     const seen: Reply[] = [];
-    for (let i = 0; i < 2000; i++) {
+    while (!finished) {
       const res = await injectJson(server, { url: '/v2/models/slow_types/ready' });
       if (res.status === 400) {
         seen.push(
@@ -352,7 +358,7 @@ test('bad requests get 4xx with a message naming what was wrong', async (t) => {
       if (res.status === 200) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    assert.equal((await loading).status, 200);
+    assert.equal((await loaded).status, 200);
     const notReady = seen.find((r) => r.status === 503);
     assert.ok(notReady, `saw ${seen.map((r) => r.status).join(',')}`);
     assertError(notReady, { code: 'MODEL_NOT_READY', includes: ['model "slow_types" is loading'] });
@@ -421,9 +427,15 @@ test('size limits answer 413', async (t) => {
 });
 
 test('overload answers 503', async (t) => {
+  // The transformer holds what it is sent for 2 s (the 65 rows below stay under its batch size),
+  // so a request with a 1 µs timeout provably expires in the queue: it no longer depends on the
+  // busy requests still running when it arrives.
   const server = await startTestServer(t, {
     fixtures: ['mlp', 'transformer'],
-    modelConfigs: { mlp: { dynamicBatching: { maxQueueSize: 1 }, instances: 1 }, transformer: { instances: 1 } },
+    modelConfigs: {
+      mlp: { dynamicBatching: { maxQueueSize: 1 }, instances: 1 },
+      transformer: { instances: 1, maxBatchSize: 128, dynamicBatching: { maxQueueDelayMicroseconds: 2_000_000 } },
+    },
     overrides: { runtime: { workers: 1 } },
     withoutGrpc: true,
   });
