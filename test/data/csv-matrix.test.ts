@@ -19,6 +19,8 @@ import { type FloatBatch, csvMatrixBatches, readCsvMatrix } from '../../src/data
 import { csvDataset } from '../../src/data/csv-source.ts';
 import { StratumError } from '../../src/errors/index.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
+import { BASELINE_THREADS, osThreads, threadsEnded } from '../helpers/os-threads.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 let dir = '';
 before(async () => {
@@ -99,17 +101,6 @@ function concat(batches: readonly FloatBatch[]): Float32Array {
     offset += batch.data.length;
   }
   return out;
-}
-
-function threadCount(): number {
-  const match = /^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  assert.ok(match !== null, 'no thread count in /proc/self/status');
-  return Number(match[1]);
-}
-
-async function assertThreadsBackTo(expected: number): Promise<void> {
-  for (let attempt = 0; attempt < 100 && threadCount() > expected; attempt++) await sleep(20);
-  assert.equal(threadCount(), expected, 'worker threads were left running');
 }
 
 /** A numeric CSV without quotes: `rows` rows of `columns` columns of many number shapes, some empty. */
@@ -321,26 +312,26 @@ test('workers give the same batches as the calling thread, quotes or not, and th
 test('worker threads end when the iteration completes, is left early or fails', async () => {
   const path = await file('threads.csv', numericCsv({ rows: 8000, columns: 8, seed: 5, newline: '\n' }));
   const options = { workers: 2, batchRows: 100, workerRangeBytes: 16_384, parseWhileStarting: false };
-  const baseline = threadCount();
+  await threadsEnded();
 
   const iterator = csvMatrixBatches(path, options)[Symbol.asyncIterator]();
   assert.equal((await iterator.next()).value?.rows, 100);
-  assert.ok(threadCount() > baseline, 'the workers should be running mid-iteration');
+  assert.ok(osThreads() > BASELINE_THREADS, 'the workers should be running mid-iteration');
   await iterator.return?.();
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
   for await (const batch of csvMatrixBatches(path, options)) if (batch.rows > 0) break;
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
   assert.equal((await readCsvMatrix(path, options)).rows, 8000);
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
   const broken = await file('threads-broken.csv', `${readFileSync(path, 'utf8')}1,2\n`);
   await assert.rejects(
     readCsvMatrix(broken, options),
     isError('BAD_REQUEST', /row 8001 has 2 fields, the header has 8/),
   );
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 });
 
 test('the worker pool settles every request: replies still coming after close, and workers gone before replying', async () => {
@@ -353,14 +344,13 @@ test('the worker pool settles every request: replies still coming after close, a
     end: dataStart + (i + 1) * 1024,
     aligned: i === 0,
   }));
-  const baseline = threadCount();
+  await threadsEnded();
 
   // One worker given many small ranges: when the first reply is in, the others are queued or on
   // their way, and arrive after close(). The pool alone keeps the event loop alive here, up to
   // the workers' exit, which close() resolves with.
   const pool = new CsvMatrixPool({ size: 1, data: { path, layout } });
-  for (let attempt = 0; attempt < 3000 && !pool.ready; attempt++) await sleep(10);
-  assert.ok(pool.ready, 'the csv worker did not start');
+  await waitFor('the csv worker to start', () => pool.ready);
   const replies = ranges.map((range) => pool.parse(range));
   for (const reply of replies) reply.catch(() => undefined);
   assert.equal((await replies[0])?.kind, 'rows');
@@ -381,7 +371,7 @@ test('the worker pool settles every request: replies still coming after close, a
     pool.parse(ranges[0]!),
     isError('INTERNAL', /pool\.csv: bytes \[\d+, \d+\): the csv workers are closed/),
   );
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
   // Closed while starting: no worker ever replies, and each request is rejected naming its range.
   const early = new CsvMatrixPool({ size: 2, data: { path, layout } });
@@ -400,5 +390,5 @@ test('the worker pool settles every request: replies still coming after close, a
       ),
     );
   }
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 });

@@ -5,15 +5,14 @@
  * fails the test).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fromArray } from '../../src/data/array-source.ts';
 import { Dataset } from '../../src/data/dataset.ts';
 import { StratumError } from '../../src/errors/index.ts';
+import { BASELINE_THREADS, osThreads, threadsEnded } from '../helpers/os-threads.ts';
 import * as functions from './map-functions.ts';
 
 const module = new URL('./map-functions.ts', import.meta.url);
@@ -28,18 +27,6 @@ function isError(code: string, ...patterns: RegExp[]): (error: unknown) => boole
     for (const pattern of patterns) assert.match(error.message, pattern);
     return true;
   };
-}
-
-function threadCount(): number {
-  const match = /^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  assert.ok(match !== null, 'no thread count in /proc/self/status');
-  return Number(match[1]);
-}
-
-/** Waits (bounded) until the process is back to `expected` threads. */
-async function assertThreadsBackTo(expected: number): Promise<void> {
-  for (let attempt = 0; attempt < 100 && threadCount() > expected; attempt++) await sleep(20);
-  assert.equal(threadCount(), expected, 'worker threads were left running');
 }
 
 test('equals the sequential map on thousands of elements, whatever the concurrency and chunk size', async () => {
@@ -130,27 +117,29 @@ test('an error names the module, the export and the element, after the elements 
 });
 
 test('workers are terminated when the iteration completes, is left early or fails; none start for nothing', async () => {
-  const baseline = threadCount();
+  await threadsEnded();
   await fromArray(range(3000)).mapInWorkers({ module, export: 'describe', concurrency: 3 }).toArray();
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
   const mapped = fromArray(range(3000)).mapInWorkers({ module, export: 'describe', concurrency: 3 });
   const iterator = mapped[Symbol.asyncIterator]();
   await iterator.next();
-  assert.ok(threadCount() > baseline, 'the workers should be running mid-iteration');
+  assert.ok(osThreads() > BASELINE_THREADS, 'the workers should be running mid-iteration');
   await iterator.return?.();
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
   assert.equal((await fromArray(range(3000)).mapInWorkers({ module, export: 'describe' }).take(3).toArray()).length, 3);
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
   await assert.rejects(fromArray(range(3000)).mapInWorkers({ module, export: 'failAt1234' }).toArray());
-  await assertThreadsBackTo(baseline);
+  await threadsEnded();
 
-  // Threads start with the first chunk: an empty source starts none.
+  // Threads start with the first chunk: an empty source starts none (a worker's thread exists
+  // from its construction on, so one started would be counted here).
+  const idle = osThreads();
   const empty = fromArray<number>([]).mapInWorkers({ module, export: 'describe' })[Symbol.asyncIterator]();
   assert.equal((await empty.next()).done, true);
-  assert.equal(threadCount(), baseline);
+  assert.equal(osThreads(), idle);
 });
 
 test('a worker exiting while it holds a chunk fails that chunk, named, after the elements before it', async () => {
@@ -159,7 +148,7 @@ test('a worker exiting while it holds a chunk fails that chunk, named, after the
     // A thread's process.exit() ends that thread only: the worker is gone without replying.
     const path = join(dir, 'exit-at.mjs');
     await writeFile(path, 'export function exitAt70(item) {\n  if (item === 70) process.exit(3);\n  return item;\n}\n');
-    const baseline = threadCount();
+    await threadsEnded();
     const seen: number[] = [];
     await assert.rejects(
       fromArray(range(500))
@@ -173,7 +162,7 @@ test('a worker exiting while it holds a chunk fails that chunk, named, after the
       ),
     );
     assert.deepEqual(seen, range(64));
-    await assertThreadsBackTo(baseline);
+    await threadsEnded();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -3,10 +3,10 @@
  * the same quality as one thread, every objective, and no thread left behind.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { predictGbdt } from '../../../src/train/gbdt/predict.ts';
 import { trainGbdt, type TrainGbdtOptions } from '../../../src/train/gbdt/train-gbdt.ts';
+import { BASELINE_THREADS, osThreads, threadsEnded } from '../../helpers/os-threads.ts';
 import { makeDataset } from './synthetic-data.ts';
 
 function accuracy(predicted: Int32Array | undefined, labels: Float32Array): number {
@@ -16,30 +16,6 @@ function accuracy(predicted: Int32Array | undefined, labels: Float32Array): numb
     if (predicted[i] === label) correct++;
   });
   return correct / labels.length;
-}
-
-/** OS threads of this process (Linux); worker threads are unref'd, so Node's resource list misses them. */
-function osThreads(): number {
-  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** terminate() completes asynchronously: waits up to 3 s for the thread count to fall to `target`. */
-async function settled(target: number): Promise<void> {
-  for (let i = 0; i < 150 && osThreads() > target; i++) await sleep(20);
-}
-
-/** The thread count once it has not changed for 200 ms (earlier tests' threads may still be ending). */
-async function steadyThreads(): Promise<number> {
-  let count = osThreads();
-  for (let i = 0; i < 30; i++) {
-    await sleep(200);
-    const next = osThreads();
-    if (next === count) return count;
-    count = next;
-  }
-  return count;
 }
 
 describe('workers: 2', () => {
@@ -86,12 +62,12 @@ describe('workers: 2', () => {
   });
 
   test('worker threads end after training and after a failed training', async () => {
-    const before = await steadyThreads();
+    // The threads of the trainings above end first (waited for, not guessed from a quiet spell).
+    await threadsEnded();
     let during = 0;
     trainGbdt({ ...options, onProgress: () => (during = osThreads()) });
-    assert.ok(during > before, `threads before ${before}, during ${during}`);
-    await settled(before);
-    assert.equal(osThreads(), before);
+    assert.ok(during > BASELINE_THREADS, `threads before ${BASELINE_THREADS}, during ${during}`);
+    await threadsEnded();
     assert.throws(() =>
       trainGbdt({
         ...options,
@@ -100,8 +76,7 @@ describe('workers: 2', () => {
         },
       }),
     );
-    await settled(before);
-    assert.equal(osThreads(), before);
+    await threadsEnded();
   });
 
   test('params.workers out of range is a BAD_REQUEST', () => {
