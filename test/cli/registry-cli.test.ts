@@ -15,6 +15,7 @@ import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { buildMlp } from '../../src/onnx/fixtures/mlp.ts';
 import type { AliasEvent, AliasRecord, DeploymentEvent, VersionRecord } from '../../src/store/metadata-store.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/stratum.js', import.meta.url));
 
@@ -24,17 +25,23 @@ interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `stratum …args` to completion. */
-function runCli(args: readonly string[]): Promise<CliResult> {
+/** Starts `stratum …args`: what it has written to stderr so far, and its result once it exits. */
+function startCli(args: readonly string[]): { stderr: () => string; result: Promise<CliResult> } {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { stderr: () => stderr, result };
+}
+
+/** Runs `stratum …args` to completion. */
+function runCli(args: readonly string[]): Promise<CliResult> {
+  return startCli(args).result;
 }
 
 /** Parses a `--json` reply, failing with the whole output when it is not JSON. */
@@ -246,10 +253,28 @@ test('stratum models / alias / deploy / artifacts over the management API', asyn
   ];
 
   await t.test('deploy rollout canary --wait: a canary that agrees is promoted (exit 0)', async () => {
+    const rollout = startCli([
+      'deploy',
+      'rollout',
+      'mlp',
+      '--strategy',
+      'canary',
+      '--version',
+      '2',
+      ...canaryFlags,
+      '--url',
+      url,
+    ]);
+    // Without traffic a step cannot pass (--min-requests), so the first step, with this
+    // replica's live window, is shown before any request is sent: with traffic already flowing,
+    // a busy machine could finish the step between two of the CLI's polls.
+    await waitFor('the CLI to show the first step live', () =>
+      /step 1\/2 \(50% of traffic\), running · canary \d+ req/.test(rollout.stderr()),
+    );
     const traffic = keepInferring({ url, name: 'mlp', concurrency: 4 });
     let result: CliResult;
     try {
-      result = await cli('deploy', 'rollout', 'mlp', '--strategy', 'canary', '--version', '2', ...canaryFlags);
+      result = await rollout.result;
     } finally {
       const { failed } = await traffic.stop();
       assert.equal(failed, 0, 'no request failed during the canary');
