@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { postgresDataset } from '../../src/data/postgres-source.ts';
 import { parseTimestamp } from '../../src/data/postgres-values.ts';
 import { StratumError } from '../../src/errors/index.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `stratum_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
@@ -43,14 +43,12 @@ function isError(code: string, ...patterns: RegExp[]): (error: unknown) => boole
   };
 }
 
-/** Waits (bounded) until the server no longer has backend `pid`: its connection was closed. */
+/** Waits until the server no longer has backend `pid`: its connection was closed. */
 async function assertDisconnected(pid: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  await waitFor(`backend ${pid} to disconnect`, async () => {
     const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid]);
-    if ((rows[0] as { n: number }).n === 0) return;
-    await sleep(50);
-  }
-  assert.fail(`backend ${pid} is still connected`);
+    return (rows[0] as { n: number }).n === 0;
+  });
 }
 
 test('rows of a table: numbers, text, booleans, nulls; dates and timestamps as epoch ms (UTC)', async () => {
