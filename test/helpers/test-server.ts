@@ -24,6 +24,8 @@ export interface TestServerOptions {
   overrides?: ConfigInput;
   /** Skip gRPC. @default false */
   withoutGrpc?: boolean;
+  /** Writes more models into the repository folder before the server starts. */
+  repository?: (dir: string) => Promise<void>;
 }
 
 /** A running test server and its repository folder. */
@@ -36,6 +38,7 @@ export async function startTestServer(t: TestContext, options: TestServerOptions
   const dir = await mkdtemp(join(tmpdir(), 'stratum-test-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeModelRepository(dir, options);
+  await options.repository?.(dir);
   const config = loadConfig({
     env: {},
     overrides: {
