@@ -26,6 +26,8 @@ export interface TestServerOptions {
   withoutGrpc?: boolean;
   /** Writes more models into the repository folder before the server starts. */
   repository?: (dir: string) => Promise<void>;
+  /** Where log lines go (set `overrides.logLevel` too: the default is silent). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /** A running test server and its repository folder. */
@@ -52,7 +54,10 @@ export async function startTestServer(t: TestContext, options: TestServerOptions
       modelsDir: dir,
     },
   });
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    ...(options.logDestination !== undefined && { destination: options.logDestination }),
+  });
   const server = await startServer({ config, logger, withoutGrpc: options.withoutGrpc ?? false });
   t.after(() => server.close());
   return Object.assign(Object.create(null) as object, server, { dir }) as TestServer;

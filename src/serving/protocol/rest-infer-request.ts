@@ -37,12 +37,12 @@ const OutputHeader = z.object({
   parameters: ParametersSchema.optional(),
 });
 
-// `inputs` may be empty: a model with no inputs (a graph of constants) is called with `[]`. Whether
-// the inputs fit the model is the signature's business (validateRequest), not the envelope's.
+// `inputs` may be empty or left out: a model with no inputs (a graph of constants) is called with
+// `[]` or `{}`. Whether the inputs fit the model is the signature's business (validateRequest).
 const RequestHeader = z.object({
   id: z.string().optional(),
   parameters: ParametersSchema.optional(),
-  inputs: z.array(InputHeader),
+  inputs: z.array(InputHeader).default([]),
   outputs: z.array(OutputHeader).optional(),
 });
 

@@ -57,8 +57,8 @@ test('bad requests get 4xx with a message naming what was wrong', async (t) => {
 
   await t.test('a body that is not a request object is 400 naming the problem', async () => {
     assertError(await injectJson(server, { url: MLP, body: {} }), {
-      code: 'BAD_REQUEST',
-      includes: ['invalid inference request', 'inputs'],
+      code: 'INVALID_INPUT',
+      includes: ['missing input "input"'],
     });
     // An empty list is a valid envelope (a model without inputs takes it); this model needs one.
     assertError(await injectJson(server, { url: MLP, body: { inputs: [] } }), {
@@ -90,7 +90,7 @@ test('bad requests get 4xx with a message naming what was wrong', async (t) => {
     });
     assertError(await injectJson(server, { url: MLP, body: mlpInput({ datatype: 7 }) }), {
       code: 'BAD_REQUEST',
-      includes: ['input "input": datatype must be a datatype name such as "FP32", got number 7'],
+      includes: ['input "input": datatype must be a datatype name such as "FP32", got 7'],
     });
     assertError(
       await injectJson(server, { url: MLP, body: { ...mlpRequest(), outputs: [{ name: 'logits', parameters: 3 }] } }),
@@ -101,7 +101,8 @@ test('bad requests get 4xx with a message naming what was wrong', async (t) => {
     );
     assertError(await injectJson(server, { url: MLP, body: mlpInput({ name: '' }) }), {
       code: 'BAD_REQUEST',
-      includes: ['inputs[0].name', 'non-empty'],
+      // No name to give: the input is named by its position.
+      includes: ['inputs[0]: name must be a non-empty string'],
     });
     assertError(await injectJson(server, { url: MLP, body: { ...mlpRequest(), parameters: { nested: { a: 1 } } } }), {
       code: 'BAD_REQUEST',
