@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeModel, decodeTensor, type ValueInfoProto } from '../../src/onnx/onnx-proto.ts';
+import { DATA_TYPE, decodeModel, decodeTensor, type ValueInfoProto } from '../../src/onnx/onnx-proto.ts';
 import { readTensorProto, type TensorContents } from '../../src/onnx/read-tensor-proto.ts';
 import { DATATYPE_NAMES, DATATYPES, type Datatype, type TensorValues } from '../../src/tensor/datatypes.ts';
 
@@ -148,7 +148,10 @@ function notCarried(value: ValueInfoProto): string | undefined {
   if (type?.optional_type !== undefined) return 'an optional';
   const elem = type?.tensor_type?.elem_type;
   if (elem === undefined) return 'of no declared type';
-  if (!DATATYPE_BY_ONNX.has(elem)) return `of ONNX element type ${elem}, which the inference protocol cannot carry`;
+  if (!DATATYPE_BY_ONNX.has(elem)) {
+    const name = Object.entries(DATA_TYPE).find(([, value]) => value === elem)?.[0] ?? String(elem);
+    return `of element type ${name}, which the protocol has no datatype for`;
+  }
   return undefined;
 }
 
