@@ -16,6 +16,7 @@ import { type ModelConfig, resolveModelConfig } from '../serving/model-config.ts
 import type { InferTarget, RouteContext } from '../serving/model-source.ts';
 import { loadModelVersion, type ModelVersion } from '../serving/model-version.ts';
 import type { InferRequest, InferResponse } from '../serving/types.ts';
+import type { WarmupReport, WarmupRequests } from '../serving/warmup.ts';
 import { compareOutputs } from './output-comparison.ts';
 import { keyPosition, pickRoute, type WeightedRoute } from './weighted-router.ts';
 import { WindowStats, type WindowSnapshot } from './window-stats.ts';
@@ -55,6 +56,8 @@ export interface DeploymentStatus {
   readonly revision: number | undefined;
   readonly routes: readonly WeightedRoute[];
   readonly loadedVersions: readonly number[];
+  /** What each loaded version's warm-up ran, by version; a failed warm-up does not stop it serving. */
+  readonly warmup: Readonly<Record<string, WarmupReport>>;
   readonly loading: boolean;
   readonly lastError?: string;
   readonly canary?: { readonly key: string; readonly canary: WindowSnapshot; readonly stable: WindowSnapshot };
@@ -70,6 +73,11 @@ export interface DeploymentRuntimeOptions {
   readonly logger: Logger;
   /** The verified ONNX bytes of a version of the deployment's model. */
   readonly readVersion: (version: number) => Promise<Uint8Array>;
+  /**
+   * Sample requests stored with a version (the rows a training run registered it with), which
+   * warm it up instead of synthetic inputs; undefined when it has none.
+   */
+  readonly readSamples?: (version: number) => Promise<readonly InferRequest[] | undefined>;
   /** A number unique in this process, for pool keys. */
   readonly nextGeneration: () => number;
 }
@@ -134,8 +142,22 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
     return out;
   }
 
+  async function readSamples(version: number): Promise<WarmupRequests | undefined> {
+    try {
+      const requests = await options.readSamples?.(version);
+      return requests === undefined || requests.length === 0 ? undefined : { source: 'samples', requests };
+    } catch (error) {
+      logger.warn(
+        { deployment: name, version, reason: (error as Error).message },
+        "cannot read the version's sample rows; warming up with synthetic inputs",
+      );
+      return undefined;
+    }
+  }
+
   async function load(version: number, plan: DeploymentPlan): Promise<ModelVersion> {
     const bytes = await options.readVersion(version);
+    const samples = await readSamples(version);
     const handle = await loadModelVersion({
       model: name,
       version: String(version),
@@ -145,7 +167,11 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
       metrics: metrics.forVersion(name, String(version)),
       generation: options.nextGeneration(),
       keyPrefix: 'deployment/',
+      ...(samples !== undefined && { warmupRequests: samples }),
     });
+    if (handle.warmup.failures > 0) {
+      logger.warn({ deployment: name, version, warmup: handle.warmup }, 'warm-up failed; the version serves anyway');
+    }
     // Zeros warm the kernels; recent live requests also warm the shapes traffic really has: once
     // each, then all together a few times over, so that the batch sizes load forms are run too.
     for (const request of recent) {
@@ -406,6 +432,7 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
         revision: active?.revision,
         routes: active?.routes ?? [],
         loadedVersions: [...loaded.keys()].sort((a, b) => a - b),
+        warmup: Object.fromEntries([...loaded].map(([version, entry]) => [String(version), entry.handle.warmup])),
         loading: applying !== undefined,
         ...(lastError !== undefined && { lastError }),
         ...(window !== undefined && {

@@ -12,6 +12,8 @@ import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { Deployment, Registry } from '../registry/registry.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import type { ModelSource, SourceIndexEntry } from '../serving/model-source.ts';
+import { warmupFailure } from '../serving/warmup.ts';
+import { parseWarmupRequests } from '../serving/warmup-requests.ts';
 import { evaluateCanary, MIN_LATENCY_SAMPLES } from './canary-gates.ts';
 import { planOf } from './deployment-plan.ts';
 import {
@@ -84,6 +86,15 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
           for await (const chunk of await registry.artifacts.get(record.artifactDigest)) chunks.push(chunk);
           const bytes = Buffer.concat(chunks);
           return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        },
+        readSamples: async (version) => {
+          const digest = (await registry.getVersion(model, version)).lineage.samples;
+          if (digest === undefined) return undefined;
+          return parseWarmupRequests({
+            text: Buffer.from(await registry.readArtifact(digest)).toString('utf8'),
+            origin: `the sample rows of model "${model}" version ${version}`,
+            maxBytesElement: config.maxBytesElementBytes,
+          });
         },
       });
       runtimes.set(deployment.name, runtime);
@@ -287,7 +298,17 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
             ...(status.lastError !== undefined && { reason: status.lastError }),
           });
         }
-        for (const v of status.loadedVersions) rows.push({ name, version: String(v), state: 'READY' });
+        for (const v of status.loadedVersions) {
+          const warmup = status.warmup[String(v)];
+          const failure = warmup === undefined ? undefined : warmupFailure(warmup);
+          rows.push({
+            name,
+            version: String(v),
+            state: 'READY',
+            ...(failure !== undefined && { reason: failure }),
+            ...(warmup !== undefined && { warmup }),
+          });
+        }
       }
       return rows;
     },

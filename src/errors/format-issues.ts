@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 
 /** `inputs[0].shape[1]: expected number, received string; id: …` */
-export function formatIssues(error: z.ZodError): string {
+export function formatIssues(error: Pick<z.ZodError, 'issues'>): string {
   return error.issues
     .map((issue) => {
       const path = issue.path

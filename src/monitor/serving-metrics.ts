@@ -18,6 +18,8 @@ export interface VersionMetrics {
   queued(seconds: number): void;
   batch(options: { size: number; reason: CutReason; computeSeconds: number }): void;
   pending(delta: number): void;
+  /** A finished warm-up: its runs counted by source and outcome. */
+  warmup(report: { readonly source: string; readonly runs: number; readonly failures: number }): void;
 }
 
 /** The serving metrics. */
@@ -97,6 +99,13 @@ export function createServingMetrics(): ServingMetrics {
     registers: [registry],
   });
 
+  const warmupRuns = new Counter({
+    name: 'stratum_warmup_runs_total',
+    help: 'Warm-up runs before a version takes traffic, by source (zeros, random, requests, samples) and outcome (ok, failed). A version whose warm-up failed is served anyway.',
+    labelNames: ['model', 'version', 'source', 'outcome'] as const,
+    registers: [registry],
+  });
+
   const shadowRequests = new Counter({
     name: 'stratum_shadow_requests_total',
     help: "Requests copied to a deployment's shadow version, by outcome: agree, disagree, error, dropped.",
@@ -163,6 +172,11 @@ export function createServingMetrics(): ServingMetrics {
         },
         pending(delta) {
           pend.inc(delta);
+        },
+        warmup({ source, runs, failures }) {
+          if (runs === 0) return;
+          warmupRuns.labels({ model, version, source, outcome: 'ok' }).inc(runs - failures);
+          if (failures > 0) warmupRuns.labels({ model, version, source, outcome: 'failed' }).inc(failures);
         },
       };
     },

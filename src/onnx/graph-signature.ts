@@ -26,11 +26,12 @@ type Role = 'input' | 'output';
  * Reads the inputs and outputs an ONNX model declares, as onnxruntime would report them: graph
  * inputs that are also initializers are left out (older exporters list every weight as an
  * input; onnxruntime treats those as overridable constants, not inputs), and symbolic or unknown
- * dimensions become -1. A value with no shape at all gets `[]`, as onnxruntime reports it.
+ * dimensions become -1. A value with no shape at all gets `[]`, as onnxruntime reports it. A graph
+ * without inputs (only constants) has an empty input list: it is served, called with `inputs: []`.
  *
  * @param bytes the content of a `.onnx` file; only parsed, never executed.
  * @throws StratumError INVALID_MODEL when the bytes are not an ONNX model (the message carries
- *   the parser's reason), when the graph has no inputs or no outputs, or when an input or output
+ *   the parser's reason), when the graph has no outputs, or when an input or output
  *   is not a tensor or has an element type the inference protocol cannot carry (the message
  *   names the tensor).
  * @example
@@ -43,9 +44,6 @@ export function signatureFromGraph(bytes: Uint8Array): Signature {
   const { graph } = decode(bytes);
   const constants = new Set(graph.initializer.map((tensor) => tensor.name));
   const inputs = graph.input.filter((value) => value.name === undefined || !constants.has(value.name));
-  if (inputs.length === 0) {
-    throw new StratumError('INVALID_MODEL', 'the model has no graph inputs; Stratum serves models that take inputs');
-  }
   if (graph.output.length === 0) throw new StratumError('INVALID_MODEL', 'the model has no graph outputs');
   return {
     inputs: inputs.map((value, index) => toSpec(value, { role: 'input', index })),

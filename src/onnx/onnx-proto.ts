@@ -361,13 +361,15 @@ export interface ModelProto {
 /** A decoded model: the fields the ONNX spec says MUST be present are known to be there. */
 export type DecodedModel = ModelProto & { readonly ir_version: number; readonly graph: GraphProto };
 
-const MODEL_TYPE = loadModelType();
+const ROOT = loadSchema();
+const MODEL_TYPE = ROOT.lookupType('onnx.ModelProto');
+const TENSOR_TYPE = ROOT.lookupType('onnx.TensorProto');
 
-function loadModelType(): protobuf.Type {
+function loadSchema(): protobuf.Root {
   const { root } = protobuf.parse(ONNX_SCHEMA, { keepCase: true });
   // protobufjs resolves `[packed = true]` lazily; encoding before resolution writes unpacked.
   root.resolveAll();
-  return root.lookupType('onnx.ModelProto');
+  return root;
 }
 
 /**
@@ -414,4 +416,33 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
     throw new OnnxDecodeError({ reason: 'ModelProto.graph is missing' });
   }
   return model as DecodedModel;
+}
+
+/**
+ * A `TensorProto` read from its own file (the ONNX test data's `input_0.pb`). 64-bit integer
+ * fields stay decimal strings here, so values beyond 2^53 keep every digit.
+ */
+export type DecodedTensorProto = Omit<TensorProto, 'int64_data' | 'uint64_data'> & {
+  readonly int64_data: readonly string[];
+  readonly uint64_data: readonly string[];
+};
+
+/**
+ * Parses the bytes of a serialised `TensorProto` (one `.pb` file of the ONNX backend test data).
+ * Byte fields are views into `bytes`.
+ *
+ * @throws {OnnxDecodeError} when the bytes are not protobuf.
+ * @example
+ * ```ts
+ * const tensor = decodeTensor(await readFile('test_data_set_0/input_0.pb'))
+ * ```
+ */
+export function decodeTensor(bytes: Uint8Array): DecodedTensorProto {
+  try {
+    const message = TENSOR_TYPE.decode(bytes);
+    const tensor = TENSOR_TYPE.toObject(message, { longs: String, arrays: true }) as DecodedTensorProto;
+    return { ...tensor, dims: tensor.dims.map(Number) };
+  } catch (err) {
+    throw new OnnxDecodeError({ reason: err instanceof Error ? err.message : String(err), cause: err });
+  }
 }

@@ -4,7 +4,7 @@
  * schemas are the only place their shape is defined.
  */
 import { z } from 'zod';
-import { ModelConfigSchema } from '../serving/model-config.ts';
+import { ModelConfigSchema, SyntheticWarmupSchema } from '../serving/model-config.ts';
 import { AliasNameSchema, ResourceNameSchema, VersionNumberSchema } from './names.ts';
 
 /** A version or an alias, exactly one of them. */
@@ -101,7 +101,9 @@ export const CanaryOverridesSchema = z
   .strict();
 
 /** Serving settings of a deployment: the batching and instance knobs of a model's config.json. */
-export const DeploymentServingSchema = ModelConfigSchema.omit({ versionPolicy: true });
+export const DeploymentServingSchema = ModelConfigSchema.omit({ versionPolicy: true, warmup: true }).extend({
+  warmup: z.union([z.boolean(), SyntheticWarmupSchema]).optional(),
+});
 
 /** The spec of a deployment. */
 export const DeploymentSpecSchema = z

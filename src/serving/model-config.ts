@@ -9,6 +9,52 @@ import { formatIssues } from '../errors/format-issues.ts';
 
 const positive = z.number().int().min(1);
 
+/** What synthetic warm-up inputs hold: zeros, or uniform random values in `[min, max]`. */
+export const WarmupDataSchema = z.union([
+  z.literal('zeros'),
+  z
+    .object({
+      random: z
+        .object({
+          min: z.number(),
+          max: z.number(),
+          /** Seed of the generator, so a warm-up is the same on every replica. @default 1 */
+          seed: z.number().int().min(0).max(0xffffffff).optional(),
+        })
+        .strict()
+        .refine((r) => r.min <= r.max, { message: 'min must not be greater than max' }),
+    })
+    .strict(),
+]);
+
+/** The warm-up settings a deployment may declare (no files: a deployment has no model folder). */
+export const SyntheticWarmupSchema = z
+  .object({
+    /** Batch sizes of the synthetic warm-up. @default [1, ...preferredBatchSizes] */
+    batchSizes: z.array(positive).max(64).optional(),
+    /** @default 'zeros' */
+    data: WarmupDataSchema.optional(),
+  })
+  .strict();
+
+/** `config.json`'s `warmup`: off, on (zeros), synthetic settings, or a file of sample requests. */
+export const WarmupSchema = z.union([
+  z.boolean(),
+  SyntheticWarmupSchema.extend({
+    /**
+     * A JSON file in the model's folder holding one OIP inference request body or an array of
+     * them (JSON data only), run instead of synthetic inputs.
+     */
+    requests: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), {
+        message: 'must be a path inside the model folder (relative, without "..")',
+      })
+      .optional(),
+  }).strict(),
+]);
+
 /** The schema of `config.json`. */
 export const ModelConfigSchema = z
   .object({
@@ -31,7 +77,11 @@ export const ModelConfigSchema = z
     instances: z.number().int().min(1).max(64).optional(),
     intraOpThreads: z.number().int().min(1).max(256).optional(),
     interOpThreads: z.number().int().min(1).max(256).optional(),
-    warmup: z.union([z.boolean(), z.object({ batchSizes: z.array(positive).max(64) }).strict()]).optional(),
+    /**
+     * Runs before a version takes traffic. A failed warm-up is recorded (log, metric, repository
+     * index) and the version is served anyway. @default true (zeros)
+     */
+    warmup: WarmupSchema.optional(),
     versionPolicy: z
       .union([
         z.object({ latest: positive }).strict(),
@@ -44,6 +94,15 @@ export const ModelConfigSchema = z
 
 /** The parsed `config.json`. */
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** What a version is warmed up with before it takes traffic. */
+export interface ResolvedWarmup {
+  /** Batch sizes of the synthetic warm-up; empty means no synthetic warm-up. */
+  readonly batchSizes: readonly number[];
+  readonly data: z.infer<typeof WarmupDataSchema>;
+  /** File of sample requests, relative to the model folder (repository models only). */
+  readonly requests?: string;
+}
 
 /** Everything a model version is loaded with, defaults filled in. */
 export interface ResolvedModelConfig {
@@ -58,8 +117,7 @@ export interface ResolvedModelConfig {
   readonly instances: number;
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
-  /** Batch sizes warmed up before ready; empty means no warm-up. */
-  readonly warmupBatchSizes: readonly number[];
+  readonly warmup: ResolvedWarmup;
   readonly versionPolicy: NonNullable<ModelConfig['versionPolicy']>;
 }
 
@@ -90,9 +148,13 @@ export function resolveModelConfig(
   const preferred = [...new Set(b.preferredBatchSizes ?? [])]
     .filter((s) => s <= Math.max(1, maxBatchSize))
     .sort((x, y) => x - y);
-  const warmup = config.warmup ?? true;
-  const warmupBatchSizes =
-    warmup === false ? [] : warmup === true ? [...new Set([1, ...preferred])] : [...warmup.batchSizes];
+  const declared = config.warmup ?? true;
+  const settings = typeof declared === 'boolean' ? {} : declared;
+  const warmup: ResolvedWarmup = {
+    batchSizes: declared === false ? [] : [...(settings.batchSizes ?? new Set([1, ...preferred]))],
+    data: settings.data ?? 'zeros',
+    ...(settings.requests !== undefined && { requests: settings.requests }),
+  };
   return {
     maxBatchSize,
     maxQueueDelayMicroseconds: b.maxQueueDelayMicroseconds ?? defaults.batching.maxQueueDelayMicroseconds,
@@ -105,7 +167,7 @@ export function resolveModelConfig(
     instances: config.instances ?? defaults.runtime.workers,
     intraOpThreads: config.intraOpThreads ?? defaults.runtime.intraOpThreads,
     interOpThreads: config.interOpThreads ?? defaults.runtime.interOpThreads,
-    warmupBatchSizes,
+    warmup,
     versionPolicy: config.versionPolicy ?? { latest: 1 },
   };
 }

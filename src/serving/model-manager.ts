@@ -4,6 +4,7 @@
  * loaded and warmed before it takes traffic; the one it replaces is drained, then unloaded.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -12,6 +13,8 @@ import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import { resolveModelConfig } from './model-config.ts';
 import { listRepositoryModels, readRepositoryModel, selectVersions } from './model-repository.ts';
 import { loadModelVersion, type ModelVersion } from './model-version.ts';
+import { type WarmupReport, type WarmupRequests, warmupFailure } from './warmup.ts';
+import { parseWarmupRequests } from './warmup-requests.ts';
 
 /** A version's state, named as in the repository extension. */
 export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
@@ -22,6 +25,8 @@ export interface IndexEntry {
   readonly version?: string;
   readonly state: VersionState;
   readonly reason?: string;
+  /** What the warm-up of a ready version ran (a failed one is also in `reason`). */
+  readonly warmup?: WarmupReport;
 }
 
 interface VersionEntry {
@@ -122,6 +127,13 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     }
     entry.fingerprint = fingerprint(repo.configStamp, repo.versions);
     const resolved = resolveModelConfig(repo.config, config);
+    let warmupRequests: WarmupRequests | undefined;
+    try {
+      warmupRequests = await readDeclaredWarmup(name, resolved.warmup.requests);
+    } catch (error) {
+      entry.reason = (error as Error).message;
+      throw error;
+    }
     const wanted = selectVersions(repo.versions, resolved.versionPolicy);
     if (wanted.length === 0) {
       entry.reason = `no version folder of "${name}" matching its version policy holds a model.onnx`;
@@ -146,12 +158,19 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           pool,
           metrics: metrics.forVersion(name, v.version),
           generation: ++generation,
+          ...(warmupRequests !== undefined && { warmupRequests }),
         });
         const previous = ve.handle;
         ve.handle = handle;
         ve.state = 'READY';
-        ve.reason = '';
+        ve.reason = warmupFailure(handle.warmup) ?? '';
         ve.stamp = v.stamp;
+        if (handle.warmup.failures > 0) {
+          logger.warn(
+            { model: name, version: v.version, warmup: handle.warmup },
+            'warm-up failed; the version serves anyway',
+          );
+        }
         logger.info({ model: name, version: v.version, batched: handle.batched }, 'model version ready');
         if (previous !== undefined)
           void previous.unload().catch((err: unknown) => logger.warn({ err }, 'unload failed'));
@@ -180,6 +199,23 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     if (failures.length > 0) {
       throw new StratumError('INVALID_MODEL', `model "${name}" failed to load: ${entry.reason}`);
     }
+  }
+
+  /** The sample requests a model's config.json declares, read and decoded. */
+  async function readDeclaredWarmup(name: string, file: string | undefined): Promise<WarmupRequests | undefined> {
+    if (file === undefined) return undefined;
+    const origin = `${name}/${file}`;
+    let text: string;
+    try {
+      text = await readFile(join(dir, name, file), 'utf8');
+    } catch (error) {
+      throw new StratumError(
+        'INVALID_MODEL',
+        `${origin}: cannot read the warm-up requests that config.json declares: ${(error as Error).message}`,
+      );
+    }
+    const requests = parseWarmupRequests({ text, origin, maxBytesElement: config.maxBytesElementBytes });
+    return { source: 'requests', requests };
   }
 
   async function retire(name: string, version: string, ve: VersionEntry): Promise<void> {
@@ -364,7 +400,13 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           continue;
         }
         for (const [version, ve] of [...entry.versions.entries()].sort(([a], [b]) => Number(a) - Number(b))) {
-          rows.push({ name, version, state: ve.state, ...(ve.reason ? { reason: ve.reason } : {}) });
+          rows.push({
+            name,
+            version,
+            state: ve.state,
+            ...(ve.reason ? { reason: ve.reason } : {}),
+            ...(ve.state === 'READY' && ve.handle !== undefined && { warmup: ve.handle.warmup }),
+          });
         }
       }
       return rows;

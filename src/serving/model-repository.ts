@@ -62,6 +62,12 @@ export async function readRepositoryModel(dir: string, name: string): Promise<Re
   if (configStat?.isFile()) {
     configStamp = `${configStat.mtimeMs}:${configStat.size}`;
     config = parseModelConfig(await readFile(configFile, 'utf8'), `${name}/config.json`);
+    // A changed warm-up file changes the model as much as a changed config.json does.
+    const requests = typeof config.warmup === 'object' ? config.warmup.requests : undefined;
+    if (requests !== undefined) {
+      const s = await stat(join(modelDir, requests)).catch(() => undefined);
+      configStamp += s === undefined ? '|missing' : `|${s.mtimeMs}:${s.size}`;
+    }
   }
   const versions: RepositoryVersion[] = [];
   for (const e of entries) {

@@ -5,6 +5,7 @@
  */
 import type { ModelStatistics } from './model-stats.ts';
 import type { InferRequest, InferResponse, Signature } from './types.ts';
+import type { WarmupReport } from './warmup.ts';
 
 /** What a request was routed to. */
 export interface InferTarget {
@@ -28,6 +29,8 @@ export interface SourceIndexEntry {
   readonly version?: string;
   readonly state: 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
   readonly reason?: string;
+  /** What the warm-up of a ready version ran (a failed one is also in `reason`). */
+  readonly warmup?: WarmupReport;
 }
 
 /** A set of served models. */

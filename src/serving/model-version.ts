@@ -4,9 +4,8 @@
  */
 import { StratumError } from '../errors/index.ts';
 import type { VersionMetrics } from '../monitor/serving-metrics.ts';
-import type { WireTensor } from '../runtime/messages.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
-import { datatypeFromOrt, DATATYPES, elementCount } from '../tensor/datatypes.ts';
+import { datatypeFromOrt } from '../tensor/datatypes.ts';
 import { type Batch, type Batcher, createBatcher } from './batcher.ts';
 import { splitOutput, stackInputs, toTensorValues } from './batch-tensors.ts';
 import type { ResolvedModelConfig } from './model-config.ts';
@@ -14,6 +13,7 @@ import { ModelStats } from './model-stats.ts';
 import { hasDynamicBatchDimension, signatureFromMetadata } from './signature.ts';
 import type { InferOutput, InferRequest, InferResponse, Signature } from './types.ts';
 import { type ValidatedRequest, validateRequest } from './validate-request.ts';
+import { runWarmup, type WarmupReport, type WarmupRequests } from './warmup.ts';
 
 /** Options of {@link loadModelVersion}. */
 export interface LoadModelVersionOptions {
@@ -27,6 +27,8 @@ export interface LoadModelVersionOptions {
   readonly generation: number;
   /** Prefix of the pool key, so two sources never share one. @default '' */
   readonly keyPrefix?: string;
+  /** Sample requests to warm up with instead of the configured synthetic inputs. */
+  readonly warmupRequests?: WarmupRequests;
 }
 
 /** A request on its way through the batcher. */
@@ -43,6 +45,8 @@ export interface ModelVersion {
   /** Whether requests are stacked into batches. */
   readonly batched: boolean;
   readonly config: ResolvedModelConfig;
+  /** What the warm-up ran and, when it failed, why (the version serves either way). */
+  readonly warmup: WarmupReport;
   /**
    * Runs an inference.
    * @throws StratumError for invalid input, a full queue, an expired timeout or a closed version.
@@ -56,8 +60,9 @@ export interface ModelVersion {
 }
 
 /**
- * Loads a model version into the pool, reads its signature and warms every instance up.
- * @throws StratumError INVALID_MODEL when onnxruntime rejects the model or the warm-up fails.
+ * Loads a model version into the pool, reads its signature and warms every instance up. A failed
+ * warm-up is recorded in `warmup` (and counted in the metrics), not thrown: the version serves.
+ * @throws StratumError INVALID_MODEL when onnxruntime rejects the model or its signature cannot be served.
  */
 export async function loadModelVersion(options: LoadModelVersionOptions): Promise<ModelVersion> {
   const { model, version, config, pool, metrics } = options;
@@ -72,15 +77,22 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
   let signature: Signature;
   try {
     signature = signatureFromMetadata(loaded.inputs, loaded.outputs);
-    await warmUp({ key, pool, signature, config, instances: loaded.instances, batched: isBatched(signature, config) });
   } catch (error) {
     await pool.unload(key).catch(() => undefined);
-    if (error instanceof StratumError && error.code === 'INVALID_MODEL') throw error;
-    throw new StratumError('INVALID_MODEL', `${target} failed its warm-up run: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw error;
   }
   const batched = isBatched(signature, config);
+  const warmup = await runWarmup({
+    key,
+    pool,
+    signature,
+    instances: loaded.instances,
+    batched,
+    settings: config.warmup,
+    target,
+    ...(options.warmupRequests !== undefined && { requests: options.warmupRequests }),
+  });
+  metrics.warmup(warmup);
   const stats = new ModelStats(model, version);
   const outputTypes = new Map(signature.outputs.map((o) => [o.name, o.datatype]));
 
@@ -163,6 +175,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
     signature,
     batched,
     config,
+    warmup,
     get load() {
       return inFlight;
     },
@@ -216,34 +229,4 @@ function unionOfOutputs(payloads: readonly Pending[]): string[] {
   const names = new Set(first);
   for (const p of payloads) for (const o of p.validated.outputs) names.add(o.name);
   return [...names];
-}
-
-/** Runs zeros through every instance at each warm-up batch size. */
-async function warmUp(options: {
-  key: string;
-  pool: RuntimePool;
-  signature: Signature;
-  config: ResolvedModelConfig;
-  instances: number;
-  batched: boolean;
-}): Promise<void> {
-  const { key, pool, signature, config, instances, batched } = options;
-  const sizes = config.warmupBatchSizes.length === 0 ? [] : batched ? config.warmupBatchSizes : [1];
-  const fetches = signature.outputs.map((o) => o.name);
-  for (const size of sizes) {
-    for (let instance = 0; instance < instances; instance++) {
-      const feeds: WireTensor[] = signature.inputs.map((spec) => {
-        const dims = spec.shape.map((d, i) => (d === -1 ? (i === 0 && batched ? size : 1) : d));
-        const n = elementCount(dims);
-        const Ctor = DATATYPES[spec.datatype].array;
-        return {
-          name: spec.name,
-          type: DATATYPES[spec.datatype].ort,
-          dims,
-          data: Ctor === null ? new Array<string>(n).fill('') : new Ctor(n),
-        };
-      });
-      await pool.run({ key, instance, feeds, fetches });
-    }
-  }
 }

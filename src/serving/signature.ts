@@ -33,8 +33,11 @@ function toSpec(meta: WireValueMetadata, role: 'input' | 'output'): TensorSpec {
   return { name: meta.name, datatype, shape };
 }
 
-/** True when every input and output has a dynamic first dimension, so requests can be stacked. */
+/**
+ * True when the model has inputs and every input and output has a dynamic first dimension, so
+ * requests can be stacked. A model without inputs has no rows to stack: each call runs alone.
+ */
 export function hasDynamicBatchDimension(signature: Signature): boolean {
   const all = [...signature.inputs, ...signature.outputs];
-  return all.length > 0 && all.every((t) => t.shape.length > 0 && t.shape[0] === -1);
+  return signature.inputs.length > 0 && all.every((t) => t.shape.length > 0 && t.shape[0] === -1);
 }

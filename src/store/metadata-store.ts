@@ -36,6 +36,11 @@ export interface Lineage {
   readonly datasetVersion?: string;
   readonly parentVersion?: number;
   readonly source?: string;
+  /**
+   * Digest of an artifact holding sample input rows as an inference request (OIP JSON), which
+   * warm the version up when it is loaded. A training run stores a few rows of its data.
+   */
+  readonly samples?: string;
 }
 
 /** An immutable model version. */

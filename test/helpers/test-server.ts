@@ -24,6 +24,10 @@ export interface TestServerOptions {
   overrides?: ConfigInput;
   /** Skip gRPC. @default false */
   withoutGrpc?: boolean;
+  /** Writes more models into the repository folder before the server starts. */
+  repository?: (dir: string) => Promise<void>;
+  /** Where log lines go (set `overrides.logLevel` too: the default is silent). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /** A running test server and its repository folder. */
@@ -36,6 +40,7 @@ export async function startTestServer(t: TestContext, options: TestServerOptions
   const dir = await mkdtemp(join(tmpdir(), 'stratum-test-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeModelRepository(dir, options);
+  await options.repository?.(dir);
   const config = loadConfig({
     env: {},
     overrides: {
@@ -49,7 +54,10 @@ export async function startTestServer(t: TestContext, options: TestServerOptions
       modelsDir: dir,
     },
   });
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    ...(options.logDestination !== undefined && { destination: options.logDestination }),
+  });
   const server = await startServer({ config, logger, withoutGrpc: options.withoutGrpc ?? false });
   t.after(() => server.close());
   return Object.assign(Object.create(null) as object, server, { dir }) as TestServer;

@@ -52,6 +52,11 @@ export const LineageSchema = z
     datasetVersion: z.string().max(256).optional(),
     parentVersion: VersionNumberSchema.optional(),
     source: z.string().max(1024).optional(),
+    /** Digest of an artifact of sample requests that warm the version up. */
+    samples: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be a sha256 digest (64 lower-case hex digits)')
+      .optional(),
   })
   .strict();
 export const AliasBody = z.object({ version: VersionNumberSchema, reason: z.string().max(1024).optional() }).strict();

@@ -105,8 +105,6 @@ export function fromGrpcParameters(params: Record<string, GrpcParameter> | undef
  * @throws StratumError INVALID_INPUT / BAD_REQUEST / INVALID_PARAMETER.
  */
 export function decodeGrpcInferRequest(message: GrpcInferRequest, maxBytesElement: number): InferRequest {
-  if (message.inputs.length === 0)
-    throw new StratumError('BAD_REQUEST', 'invalid inference request: inputs: must list at least one input');
   const raw = message.raw_input_contents;
   if (raw.length > 0 && raw.length !== message.inputs.length) {
     throw new StratumError(

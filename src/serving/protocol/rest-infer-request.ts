@@ -13,18 +13,21 @@ import { decodeJsonTensor, describe } from './tensor-json.ts';
 const ParameterValue = z.union([z.string(), z.number(), z.boolean()]);
 const ParametersSchema = z.record(z.string(), ParameterValue);
 
+const MAX_DIMENSION = 2 ** 31 - 1;
+
 const InputHeader = z.object({
   name: z.string().min(1, 'must be a non-empty string'),
-  datatype: z.string(),
+  datatype: z.string({ error: 'must be a datatype name such as "FP32"' }),
   shape: z
     .array(
       z
-        .number()
-        .int()
-        .min(0)
-        .max(2 ** 31 - 1),
+        .number({ error: 'must be an integer' })
+        .int('must be an integer')
+        .min(0, 'must be ≥ 0')
+        .max(MAX_DIMENSION, `must be at most ${MAX_DIMENSION}`),
+      { error: 'must be an array of dimensions' },
     )
-    .max(32),
+    .max(32, 'may have at most 32 dimensions'),
   parameters: ParametersSchema.optional(),
   data: z.unknown().optional(),
 });
@@ -34,10 +37,12 @@ const OutputHeader = z.object({
   parameters: ParametersSchema.optional(),
 });
 
+// `inputs` may be empty or left out: a model with no inputs (a graph of constants) is called with
+// `[]` or `{}`. Whether the inputs fit the model is the signature's business (validateRequest).
 const RequestHeader = z.object({
   id: z.string().optional(),
   parameters: ParametersSchema.optional(),
-  inputs: z.array(InputHeader).min(1, 'must list at least one input'),
+  inputs: z.array(InputHeader).default([]),
   outputs: z.array(OutputHeader).optional(),
 });
 
@@ -144,11 +149,51 @@ function parseHeader(bytes: Buffer): RequestHeader {
   }
   const parsed = RequestHeader.safeParse(json);
   if (!parsed.success) {
-    throw new StratumError('BAD_REQUEST', `invalid inference request: ${formatIssues(parsed.error)}`, {
+    throw new StratumError('BAD_REQUEST', `invalid inference request: ${formatRequestIssues(parsed.error, json)}`, {
       details: { issues: parsed.error.issues },
     });
   }
   return parsed.data;
+}
+
+/**
+ * Formats the envelope's issues, naming an input or output by its name rather than its position
+ * (`input "x": shape[0] must be ≥ 0, got -1`); one without a usable name keeps its position.
+ */
+function formatRequestIssues(error: z.ZodError, json: unknown): string {
+  return error.issues
+    .map((issue) => {
+      const [head, index, ...rest] = issue.path;
+      if ((head !== 'inputs' && head !== 'outputs') || typeof index !== 'number')
+        return formatIssues({ issues: [issue] });
+      const entry = (json as Record<string, unknown[]>)[head]?.[index];
+      const name = typeof entry === 'object' && entry !== null ? (entry as { name?: unknown }).name : undefined;
+      const who =
+        typeof name === 'string' && name !== ''
+          ? `${head === 'inputs' ? 'input' : 'output'} ${JSON.stringify(name)}`
+          : `${head}[${index}]`;
+      const field = rest
+        .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+        .join('');
+      if (field === '') return `${who}: ${issue.message}`;
+      if (!/^(must|may) /.test(issue.message)) return `${who}: ${field}: ${issue.message}`;
+      const value = valueAt(entry, rest);
+      const got =
+        value === undefined || typeof value === 'object'
+          ? ''
+          : `, got ${typeof value === 'number' ? String(value) : describe(value)}`;
+      return `${who}: ${field} ${issue.message}${got}`;
+    })
+    .join('; ');
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
 }
 
 function buildRequest(header: RequestHeader, inputs: InferInput[]): InferRequest {

@@ -18,6 +18,7 @@ import type { MetadataStore, RunArtifact, RunRecord, VersionRecord } from '../..
 import { evaluateClassifier, evaluateRegressor } from '../metrics/evaluate.ts';
 import { exportPipelineModel, type PipelineModel } from '../pipeline/export-pipeline.ts';
 import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
+import { sampleRequest } from './sample-request.ts';
 import { trainModel, type TrainStep } from './train-model.ts';
 import type { TrainSpec } from './train-spec.ts';
 
@@ -180,16 +181,24 @@ async function trainAndRecord(args: {
   const onnx = exportPipelineModel({ fitted, model: trained.pipelineModel, name: spec.name.replaceAll('-', '_') });
   const encoder = new TextEncoder();
   const artifacts: RunArtifact[] = [];
+  // A few real held-out rows as an inference request: the registered version is warmed up with
+  // them when a deployment loads it.
+  const samples = sampleRequest(fitted, split.validation.rows);
   for (const [name, bytes] of [
     ['model.onnx', onnx],
     ['features.json', encoder.encode(JSON.stringify(fitted))],
     ['evaluation.json', encoder.encode(JSON.stringify({ classes: data.classes, ...evaluation }))],
+    ...(samples === undefined ? [] : ([['samples.json', encoder.encode(JSON.stringify(samples))]] as const)),
   ] as const) {
     const stored = await context.artifacts.put(bytes);
     artifacts.push({ name, digest: stored.digest, size: stored.size });
   }
+  const samplesDigest = artifacts.find((a) => a.name === 'samples.json')?.digest;
 
-  const version = spec.register === undefined ? undefined : await register({ spec, context, run, onnx, metrics, data });
+  const version =
+    spec.register === undefined
+      ? undefined
+      : await register({ spec, context, run, onnx, metrics, data, samples: samplesDigest });
   const finished = await store.finishRun({ id: run.id, status: 'succeeded', metrics: allMetrics, artifacts });
   return {
     run: finished,
@@ -225,8 +234,10 @@ async function register(args: {
   onnx: Uint8Array;
   metrics: Record<string, number>;
   data: TrainingData;
+  /** Digest of the sample rows artifact, if any. */
+  samples: string | undefined;
 }): Promise<VersionRecord> {
-  const { spec, context, run, onnx, metrics, data } = args;
+  const { spec, context, run, onnx, metrics, data, samples } = args;
   const registry = context.registry as Registry;
   const target = spec.register as NonNullable<TrainSpec['register']>;
   const version = await registry.pushVersion({
@@ -235,7 +246,12 @@ async function register(args: {
     by: context.by,
     description: target.description ?? `trained by run ${run.id} (${spec.name})`,
     metrics,
-    lineage: { runId: run.id, datasetVersion: data.version, source: data.source },
+    lineage: {
+      runId: run.id,
+      datasetVersion: data.version,
+      source: data.source,
+      ...(samples !== undefined && { samples }),
+    },
     ...(target.tags !== undefined && { tags: target.tags }),
   });
   if (target.alias !== undefined) {

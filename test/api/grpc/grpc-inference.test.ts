@@ -172,7 +172,7 @@ test('gRPC errors carry the right status code and a message naming the problem',
       grpc.status.INVALID_ARGUMENT,
       /needs 3136 bytes/,
     ],
-    [{ model_name: 'mlp', inputs: [] }, grpc.status.INVALID_ARGUMENT, /at least one input/],
+    [{ model_name: 'mlp', inputs: [] }, grpc.status.INVALID_ARGUMENT, /missing input "input"/],
     [
       { model_name: 'mlp', inputs: [{ name: 'input', datatype: 'FP16', shape: [1, 784], contents: {} }] },
       grpc.status.UNIMPLEMENTED,

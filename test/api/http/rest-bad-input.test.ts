@@ -57,12 +57,13 @@ test('bad requests get 4xx with a message naming what was wrong', async (t) => {
 
   await t.test('a body that is not a request object is 400 naming the problem', async () => {
     assertError(await injectJson(server, { url: MLP, body: {} }), {
-      code: 'BAD_REQUEST',
-      includes: ['invalid inference request', 'inputs'],
+      code: 'INVALID_INPUT',
+      includes: ['missing input "input"'],
     });
+    // An empty list is a valid envelope (a model without inputs takes it); this model needs one.
     assertError(await injectJson(server, { url: MLP, body: { inputs: [] } }), {
-      code: 'BAD_REQUEST',
-      includes: ['inputs', 'at least one input'],
+      code: 'INVALID_INPUT',
+      includes: ['missing input "input"', '"input" FP32 [-1,784]'],
     });
     assertError(await injectJson(server, { url: MLP, body: { inputs: {} } }), {
       code: 'BAD_REQUEST',
@@ -77,15 +78,31 @@ test('bad requests get 4xx with a message naming what was wrong', async (t) => {
     });
     assertError(await injectJson(server, { url: MLP, body: mlpInput({ shape: [2, '784'] }) }), {
       code: 'BAD_REQUEST',
-      includes: ['inputs[0].shape[1]'],
+      includes: ['input "input": shape[1] must be an integer, got string "784"'],
     });
     assertError(await injectJson(server, { url: MLP, body: mlpInput({ shape: [2, -784] }) }), {
       code: 'BAD_REQUEST',
-      includes: ['inputs[0].shape[1]'],
+      includes: ['input "input": shape[1] must be ≥ 0, got -784'],
     });
+    assertError(await injectJson(server, { url: MLP, body: mlpInput({ shape: [2, 1.5] }) }), {
+      code: 'BAD_REQUEST',
+      includes: ['input "input": shape[1] must be an integer, got 1.5'],
+    });
+    assertError(await injectJson(server, { url: MLP, body: mlpInput({ datatype: 7 }) }), {
+      code: 'BAD_REQUEST',
+      includes: ['input "input": datatype must be a datatype name such as "FP32", got 7'],
+    });
+    assertError(
+      await injectJson(server, { url: MLP, body: { ...mlpRequest(), outputs: [{ name: 'logits', parameters: 3 }] } }),
+      {
+        code: 'BAD_REQUEST',
+        includes: ['output "logits": parameters'],
+      },
+    );
     assertError(await injectJson(server, { url: MLP, body: mlpInput({ name: '' }) }), {
       code: 'BAD_REQUEST',
-      includes: ['inputs[0].name', 'non-empty'],
+      // No name to give: the input is named by its position.
+      includes: ['inputs[0]: name must be a non-empty string'],
     });
     assertError(await injectJson(server, { url: MLP, body: { ...mlpRequest(), parameters: { nested: { a: 1 } } } }), {
       code: 'BAD_REQUEST',

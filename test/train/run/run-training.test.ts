@@ -108,7 +108,7 @@ describe('a tracked training run', () => {
     assert.equal(run.metrics['steps'], 20);
     assert.deepEqual(
       run.artifacts.map((a) => a.name),
-      ['model.onnx', 'features.json', 'evaluation.json'],
+      ['model.onnx', 'features.json', 'evaluation.json', 'samples.json'],
     );
     const losses = await store.runMetrics(run.id, { key: 'validation_loss' });
     assert.deepEqual(
@@ -134,7 +134,22 @@ describe('a tracked training run', () => {
     // The version: lineage, metrics, alias; its ONNX answers raw columns like the TypeScript reference.
     const version = result.version;
     assert.ok(version !== undefined);
-    assert.deepEqual(version.lineage, { runId: run.id, datasetVersion: run.datasetVersion, source: dataPath });
+    const samplesArtifact = run.artifacts.find((a) => a.name === 'samples.json');
+    assert.deepEqual(version.lineage, {
+      runId: run.id,
+      datasetVersion: run.datasetVersion,
+      source: dataPath,
+      samples: samplesArtifact?.digest,
+    });
+    // The sample rows are real held-out rows as an inference request for the raw columns.
+    const samples = JSON.parse(Buffer.from(await registry.readArtifact(samplesArtifact?.digest ?? '')).toString()) as {
+      inputs: { name: string; datatype: string; shape: number[]; data: unknown[] }[];
+    };
+    assert.deepEqual(
+      samples.inputs.map((i) => [i.name, i.datatype, i.shape]),
+      result.fitted.inputs.map((i) => [i.column, i.type === 'STRING' ? 'BYTES' : 'FP32', [8, 1]]),
+    );
+    assert.ok(samples.inputs.every((i) => i.data.every((v) => typeof v === 'string' || Number.isFinite(v))));
     assert.equal(version.metrics['roc_auc'], run.metrics['roc_auc']);
     assert.equal((await registry.getAlias('reviews', 'staging')).version, version.version);
     const bytes = await registry.readArtifact(version.artifactDigest);
