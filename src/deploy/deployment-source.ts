@@ -305,8 +305,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
             name,
             version: String(v),
             state: 'READY',
-            ...(failure !== undefined && { reason: failure }),
-            ...(warmup !== undefined && { warmup }),
+            ...(failure !== undefined && { reason: failure, warmup }),
           });
         }
       }

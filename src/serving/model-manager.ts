@@ -25,7 +25,7 @@ export interface IndexEntry {
   readonly version?: string;
   readonly state: VersionState;
   readonly reason?: string;
-  /** What the warm-up of a ready version ran (a failed one is also in `reason`). */
+  /** The warm-up of a ready version, when it failed (also summarised in `reason`). */
   readonly warmup?: WarmupReport;
 }
 
@@ -405,7 +405,9 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
             version,
             state: ve.state,
             ...(ve.reason ? { reason: ve.reason } : {}),
-            ...(ve.state === 'READY' && ve.handle !== undefined && { warmup: ve.handle.warmup }),
+            ...(ve.state === 'READY' &&
+              ve.handle !== undefined &&
+              ve.handle.warmup.failures > 0 && { warmup: ve.handle.warmup }),
           });
         }
       }

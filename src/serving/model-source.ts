@@ -29,7 +29,7 @@ export interface SourceIndexEntry {
   readonly version?: string;
   readonly state: 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
   readonly reason?: string;
-  /** What the warm-up of a ready version ran (a failed one is also in `reason`). */
+  /** The warm-up of a ready version, when it failed (also summarised in `reason`). */
   readonly warmup?: WarmupReport;
 }
 

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import { attr } from '../../src/onnx/attribute.ts';
 import { GraphBuilder } from '../../src/onnx/graph-builder.ts';
+import { DATA_TYPE } from '../../src/onnx/onnx-proto.ts';
 import { runTraining } from '../../src/train/run/run-training.ts';
 import { parseTrainSpec } from '../../src/train/run/train-spec.ts';
 import { api } from '../helpers/management-api.ts';
@@ -111,10 +113,39 @@ test('declared warm-up inputs are what runs: random values in a range, or a file
     const row = await indexRow(server, 'divide');
     assert.equal(row?.state, 'READY');
     assert.equal(row?.reason, undefined);
-    assert.deepEqual(row?.warmup, { source: 'random', runs: 2, failures: 0 });
+    assert.equal(row?.warmup, undefined, 'the index details a warm-up only when it failed');
     const metrics = await server.metrics.render();
     assert.equal(warmupMetric(metrics, 'model="divide",version="1",source="random",outcome="ok"'), 2);
     assert.equal(warmupMetric(metrics, 'model="divide",version="1",source="zeros",outcome="failed"'), undefined);
+  });
+
+  await t.test('random strings are decimal numbers: a model that parses strings warms up', async (t) => {
+    const graph = new GraphBuilder({ name: 'parse' });
+    graph.addInput({ name: 'text', type: 'STRING', shape: ['batch', 2] });
+    graph.addNode({ op: 'Cast', inputs: ['text'], outputs: ['y'], attributes: { to: attr.int(DATA_TYPE.FLOAT) } });
+    graph.addOutput({ name: 'y', type: 'FLOAT', shape: ['batch', 2] });
+    const writeParse = (config: object) => async (dir: string) => {
+      await mkdir(join(dir, 'parse', '1'), { recursive: true });
+      await writeFile(join(dir, 'parse', '1', 'model.onnx'), graph.toBytes());
+      await writeFile(join(dir, 'parse', 'config.json'), JSON.stringify(config));
+    };
+    const zeros = await startTestServer(t, { fixtures: [], repository: writeParse({ warmup: true }) });
+    assert.match((await indexRow(zeros, 'parse'))?.reason ?? '', /warm-up with zeros failed/);
+    const random = await startTestServer(t, {
+      fixtures: ['all_types'],
+      repository: writeParse({ warmup: { data: { random: { min: -100, max: 100 } } } }),
+      modelConfigs: { all_types: { warmup: { batchSizes: [1, 3], data: { random: { min: -3, max: 300 } } } } },
+    });
+    assert.deepEqual(await indexRow(random, 'parse'), { name: 'parse', version: '1', state: 'READY' });
+    // Every datatype (FP16, 64-bit integers, BOOL, BYTES, …) gets random values that onnxruntime takes.
+    assert.deepEqual(await indexRow(random, 'all_types'), { name: 'all_types', version: '1', state: 'READY' });
+    const metrics = await random.metrics.render();
+    assert.equal(warmupMetric(metrics, 'model="all_types",version="1",source="random",outcome="ok"'), 2);
+    const res = await injectJson(random, {
+      url: '/v2/models/parse/infer',
+      body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 2], data: ['2.5', '-1e3'] }] },
+    });
+    assert.deepEqual((res.json as { outputs: { data: number[] }[] }).outputs[0]?.data, [2.5, -1000]);
   });
 
   await t.test(
@@ -130,7 +161,7 @@ test('declared warm-up inputs are what runs: random values in a range, or a file
         }),
       });
       const row = await indexRow(server, 'divide');
-      assert.deepEqual(row?.warmup, { source: 'requests', runs: 4, failures: 0 });
+      assert.deepEqual(row, { name: 'divide', version: '1', state: 'READY' });
       const metrics = await server.metrics.render();
       assert.equal(warmupMetric(metrics, 'model="divide",version="1",source="requests",outcome="ok"'), 4);
 
@@ -247,5 +278,5 @@ test('a version registered by a training run is warmed up with the sample rows s
   const metrics = await server.metrics.render();
   assert.equal(warmupMetric(metrics, 'model="reviews",version="1",source="samples",outcome="ok"'), 1);
   const row = (await server.service.index()).find((r) => r.name === 'reviews');
-  assert.deepEqual(row?.warmup, { source: 'samples', runs: 1, failures: 0 });
+  assert.deepEqual(row, { name: 'reviews', version: '1', state: 'READY' });
 });

@@ -5,6 +5,7 @@
 import type { DeploymentStatusReply } from '../../client/api-client.ts';
 import type { CanaryState } from '../../registry/deployment-spec.ts';
 import type { WindowSnapshot } from '../../deploy/window-stats.ts';
+import { warmupFailure } from '../../serving/warmup.ts';
 
 /** `version 2 90%, alias production 10%`. */
 export function describeRoutes(
@@ -60,6 +61,11 @@ export function statusText(status: DeploymentStatusReply): string {
     lines.push(`serving routes: ${describeRoutes(replica.routes)}`);
     const loaded = replica.loadedVersions.length === 0 ? 'none' : replica.loadedVersions.join(', ');
     lines.push(`loaded versions: ${loaded}${replica.loading ? ' (loading)' : ''}`);
+    for (const version of replica.loadedVersions) {
+      const warmup = replica.warmup[String(version)];
+      const failure = warmup === undefined ? undefined : warmupFailure(warmup);
+      if (failure !== undefined) lines.push(`version ${version}: ${failure}`);
+    }
     if (replica.lastError !== undefined) lines.push(`last load error: ${replica.lastError}`);
   }
   if (status.canary) lines.push(describeCanary(status.canary));
