@@ -428,6 +428,19 @@ export type DecodedTensorProto = Omit<TensorProto, 'int64_data' | 'uint64_data'>
 };
 
 /**
+ * Serialises one `TensorProto` on its own (the layout of the ONNX test data's `.pb` files).
+ * 64-bit integer fields may be numbers or decimal strings.
+ *
+ * @example
+ * ```ts
+ * await writeFile('input_0.pb', encodeTensor(createTensorProto({ name: 'x', dims: [2], data: new Float32Array([1, 2]) })))
+ * ```
+ */
+export function encodeTensor(tensor: TensorProto | DecodedTensorProto): Uint8Array {
+  return new Uint8Array(TENSOR_TYPE.encode(TENSOR_TYPE.fromObject(tensor)).finish());
+}
+
+/**
  * Parses the bytes of a serialised `TensorProto` (one `.pb` file of the ONNX backend test data).
  * Byte fields are views into `bytes`.
  *
