@@ -8,7 +8,7 @@
 import { StratumError } from '../../errors/index.ts';
 import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
 import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
-import { startWorkerShards } from '../parallel/gbdt-worker-shards.ts';
+import { startWorkerShards } from './gbdt-worker-shards.ts';
 import { applyBins, binFeatures, checkFeatures, checkShape, MAX_BINS } from './binning.ts';
 import {
   gbdtFingerprint,

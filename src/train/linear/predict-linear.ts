@@ -5,7 +5,7 @@
  */
 import { sigmoid } from './linear-objective.ts';
 import type { LinearModel } from './linear-model.ts';
-import { checkFeatures } from './validate-linear-input.ts';
+import { checkFeatures } from '../common/check-training-inputs.ts';
 
 /** Options for {@link predictLinear}. */
 export interface PredictLinearOptions {

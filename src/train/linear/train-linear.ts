@@ -16,11 +16,11 @@ import {
   type LinearObjectiveValue,
   type LinearShape,
 } from './linear-objective.ts';
-import { startLinearShards } from '../parallel/linear-worker-shards.ts';
+import { startLinearShards } from './linear-worker-shards.ts';
 import type { LinearModel, LinearObjective } from './linear-model.ts';
-import { seededRandom, shuffleInPlace } from './seeded-random.ts';
+import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
 import { sparseIfWorthwhile } from './sparse-rows.ts';
-import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from './validate-linear-input.ts';
+import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from '../common/check-training-inputs.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
 export interface LinearValidationSet {

@@ -10,8 +10,8 @@
  * `fit` shuffles with `Math.random`) and needs no 287 MB dependency.
  */
 import { StratumError } from '../../errors/index.ts';
-import { seededRandom, shuffleInPlace } from '../linear/seeded-random.ts';
-import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from '../linear/validate-linear-input.ts';
+import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
+import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from '../common/check-training-inputs.ts';
 import { adamStep, createAdam } from './adam.ts';
 import { initLayers } from './init-mlp.ts';
 import { headLoss } from './mlp-head.ts';

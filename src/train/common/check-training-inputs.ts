@@ -3,7 +3,7 @@
  * BAD_REQUEST naming the parameter (`params.learningRate`) or the row (`features: row 7, …`).
  */
 import { StratumError } from '../../errors/index.ts';
-import type { LinearObjective } from './linear-model.ts';
+import type { LinearObjective } from '../linear/linear-model.ts';
 
 function bad(message: string, details: Record<string, unknown>): StratumError {
   return new StratumError('BAD_REQUEST', message, { details });
