@@ -9,7 +9,8 @@ import { StratumError } from '../../errors/index.ts';
 import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
 import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
 import { startWorkerShards } from './gbdt-worker-shards.ts';
-import { applyBins, binFeatures, checkFeatures, checkShape, MAX_BINS } from './binning.ts';
+import { parseOption, workers as workersParam } from '../common/param-schema.ts';
+import { applyBins, binFeatures, checkFeatures, checkShape } from './binning.ts';
 import {
   gbdtFingerprint,
   readGbdtCheckpoint,
@@ -17,16 +18,11 @@ import {
   type GbdtCheckpointState,
 } from './gbdt-checkpoint.ts';
 import type { GbdtModel, GbdtObjective, GbdtTree } from './gbdt-model.ts';
+import { gbdtParams, type GbdtParamsInput, type GbdtParamsOutput } from './gbdt-params.ts';
 import { growTree, histogramPool } from './grow-tree.ts';
 import { allocateGbdtBuffers, OBJECTIVE_CODE } from './row-shard.ts';
 import { interleavedRowOrder, positionsOf, reorderRows, type RowOrder } from './row-order.ts';
 import { localShardSet, type ShardSet } from './shard-set.ts';
-
-/**
- * LightGBM's `sparse_threshold` too: above it a sparse feature costs at most a fifth of a dense one
- * per row, which outweighs walking the row's entry list.
- */
-const DEFAULT_SPARSE_THRESHOLD = 0.8;
 
 /** A held-out set for early stopping. */
 export interface GbdtValidationSet {
@@ -36,34 +32,8 @@ export interface GbdtValidationSet {
   readonly labels: Float32Array;
 }
 
-/** Boosting hyper-parameters; every field has a default. */
-export interface GbdtParams {
-  /** Boosting rounds (trees per output). @default 100 */
-  readonly numTrees?: number;
-  /** Shrinkage applied to each tree, > 0. @default 0.1 */
-  readonly learningRate?: number;
-  /** Largest tree depth, >= 1. @default 6 */
-  readonly maxDepth?: number;
-  /**
-   * Largest number of leaves per tree, >= 2. Trees grow best-first (largest gain first), so a
-   * leaf budget below `2 ** maxDepth` keeps the most useful splits, as LightGBM's `num_leaves`.
-   * @default 2 ** maxDepth
-   */
-  readonly maxLeaves?: number;
-  /** Smallest hessian sum a child may have, >= 0. @default 1 */
-  readonly minChildWeight?: number;
-  /** L2 penalty on leaf values, >= 0. @default 1 */
-  readonly lambda?: number;
-  /** Fraction of rows sampled per round, in (0, 1]. @default 1 */
-  readonly rowSubsample?: number;
-  /** Fraction of features sampled per tree, in (0, 1]. @default 1 */
-  readonly colSubsample?: number;
-  /** Seed of the subsampling generator. @default 0 */
-  readonly seed?: number;
-  /** Bins per feature, 2 to 255. @default 255 */
-  readonly maxBins?: number;
-  /** Stop when the validation loss has not improved for this many rounds (needs `validation`). @default never */
-  readonly earlyStoppingRounds?: number;
+/** Boosting hyper-parameters: {@link gbdtParams} (every field optional, with its default) plus how to run. */
+export interface GbdtParams extends GbdtParamsInput {
   /** Validation set whose loss is tracked each round. @default none */
   readonly validation?: GbdtValidationSet;
   /**
@@ -73,14 +43,6 @@ export interface GbdtParams {
    * values can differ in the last bits (and rarely a near-tied split can differ). @default 1
    */
   readonly workers?: number;
-  /**
-   * Features whose most frequent bin holds more than this fraction of a shard's rows (one-hot and
-   * text columns, mostly zero) are stored sparse: a histogram then touches only each row's other
-   * bins and fills the frequent bin from the node's totals. In [0, 1]; 1 stores every feature
-   * dense. Like `workers`, it changes only the summation order, so split gains and leaf values can
-   * differ in the last bits (rarely a near-tied split). @default 0.8
-   */
-  readonly sparseThreshold?: number;
 }
 
 /** Periodic checkpoints of a GBDT run. */
@@ -130,11 +92,15 @@ export interface TrainGbdtOptions {
   readonly resumeFrom?: string;
 }
 
-/** Parameters with defaults filled in. */
-export type ResolvedGbdtParams = Required<Omit<GbdtParams, 'validation' | 'earlyStoppingRounds'>> & {
-  readonly earlyStoppingRounds: number | undefined;
+/** Parameters with defaults filled in (`maxLeaves` too: `2 ** maxDepth` unless given). */
+export type ResolvedGbdtParams = GbdtParamsOutput & {
+  readonly maxLeaves: number;
+  readonly workers: number;
   readonly validation: GbdtValidationSet | undefined;
 };
+
+/** What {@link trainGbdt} parses `options.params` (without `validation`) with. */
+const optionParams = gbdtParams.extend({ workers: workersParam });
 
 /**
  * Trains a gradient-boosted tree ensemble. With `params.workers > 1` it blocks while worker
@@ -367,51 +333,9 @@ function boost(args: {
 }
 
 function resolveParams(params: GbdtParams): ResolvedGbdtParams {
-  const resolved: ResolvedGbdtParams = {
-    numTrees: params.numTrees ?? 100,
-    learningRate: params.learningRate ?? 0.1,
-    maxDepth: params.maxDepth ?? 6,
-    maxLeaves: params.maxLeaves ?? 2 ** (params.maxDepth ?? 6),
-    minChildWeight: params.minChildWeight ?? 1,
-    lambda: params.lambda ?? 1,
-    rowSubsample: params.rowSubsample ?? 1,
-    colSubsample: params.colSubsample ?? 1,
-    seed: params.seed ?? 0,
-    maxBins: params.maxBins ?? MAX_BINS,
-    earlyStoppingRounds: params.earlyStoppingRounds,
-    validation: params.validation,
-    workers: params.workers ?? 1,
-    sparseThreshold: params.sparseThreshold ?? DEFAULT_SPARSE_THRESHOLD,
-  };
-  const bad = (name: string, expected: string, value: unknown): StratumError =>
-    new StratumError('BAD_REQUEST', `params.${name} must be ${expected}, got ${String(value)}`, {
-      details: { parameter: name, value: String(value) },
-    });
-  const isInt = (value: number, min: number): boolean => Number.isInteger(value) && value >= min;
-  if (!isInt(resolved.numTrees, 1)) throw bad('numTrees', 'an integer >= 1', resolved.numTrees);
-  if (!(resolved.learningRate > 0 && Number.isFinite(resolved.learningRate)))
-    throw bad('learningRate', 'a finite number > 0', resolved.learningRate);
-  if (!isInt(resolved.maxDepth, 1) || resolved.maxDepth > 30)
-    throw bad('maxDepth', 'an integer in [1, 30]', resolved.maxDepth);
-  if (!isInt(resolved.maxLeaves, 2)) throw bad('maxLeaves', 'an integer >= 2', resolved.maxLeaves);
-  if (!(resolved.minChildWeight >= 0 && Number.isFinite(resolved.minChildWeight)))
-    throw bad('minChildWeight', 'a finite number >= 0', resolved.minChildWeight);
-  if (!(resolved.lambda >= 0 && Number.isFinite(resolved.lambda)))
-    throw bad('lambda', 'a finite number >= 0', resolved.lambda);
-  if (!(resolved.rowSubsample > 0 && resolved.rowSubsample <= 1))
-    throw bad('rowSubsample', 'in (0, 1]', resolved.rowSubsample);
-  if (!(resolved.colSubsample > 0 && resolved.colSubsample <= 1))
-    throw bad('colSubsample', 'in (0, 1]', resolved.colSubsample);
-  if (!Number.isSafeInteger(resolved.seed)) throw bad('seed', 'a safe integer', resolved.seed);
-  if (!isInt(resolved.maxBins, 2) || resolved.maxBins > MAX_BINS)
-    throw bad('maxBins', `an integer in [2, ${MAX_BINS}]`, resolved.maxBins);
-  if (resolved.earlyStoppingRounds !== undefined && !isInt(resolved.earlyStoppingRounds, 1))
-    throw bad('earlyStoppingRounds', 'an integer >= 1', resolved.earlyStoppingRounds);
-  if (!isInt(resolved.workers, 1) || resolved.workers > 64)
-    throw bad('workers', 'an integer in [1, 64]', resolved.workers);
-  if (!(resolved.sparseThreshold >= 0 && resolved.sparseThreshold <= 1))
-    throw bad('sparseThreshold', 'in [0, 1]', resolved.sparseThreshold);
-  return resolved;
+  const { validation, ...rest } = params;
+  const parsed = parseOption({ schema: optionParams, input: rest, name: 'params' });
+  return { ...parsed, maxLeaves: parsed.maxLeaves ?? 2 ** parsed.maxDepth, validation };
 }
 
 function resolveNumClasses(options: TrainGbdtOptions): number {

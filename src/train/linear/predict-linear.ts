@@ -3,7 +3,7 @@
  * graph produces: values `[N]` (regression), probabilities `[N, 2]` (binary: `1 − p, p`) or
  * probabilities `[N, K]` (multiclass softmax).
  */
-import { sigmoid } from './linear-objective.ts';
+import { sigmoid } from '../common/sigmoid.ts';
 import type { LinearModel } from './linear-model.ts';
 import { checkFeatures } from '../common/check-training-inputs.ts';
 

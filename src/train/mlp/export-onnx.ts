@@ -7,8 +7,8 @@
  * already computes the features.
  */
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { addOutputHead } from '../common/output-head.ts';
 import { checkMlpModel, type MlpModel } from './mlp-model.ts';
-import { addOutputHead } from '../linear/export-onnx.ts';
 
 /** Options for {@link exportMlpOnnx}. */
 export interface ExportMlpOnnxOptions {
