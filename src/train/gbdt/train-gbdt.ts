@@ -7,6 +7,7 @@
  */
 import { StratumError } from '../../errors/index.ts';
 import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
+import { earlyStopper } from '../common/early-stopper.ts';
 import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
 import { startWorkerShards } from './gbdt-worker-shards.ts';
 import { parseOption, workers as workersParam } from '../common/param-schema.ts';
@@ -174,6 +175,33 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
   }
 }
 
+/** The training data in the shards' layout, the starting scores and the validation split's bins. */
+interface BoostingData {
+  readonly edges: Float32Array[];
+  /** Row-major bins of the training rows, in the shards' order. */
+  readonly bins: Uint8Array;
+  readonly numBins: Int32Array;
+  readonly baseScore: number[];
+  readonly validation: { bins: Uint8Array; scores: Float64Array; labels: Float32Array } | undefined;
+}
+
+/** What every round reuses. */
+interface RoundContext {
+  readonly options: TrainGbdtOptions;
+  readonly params: ResolvedGbdtParams;
+  readonly shards: ShardSet;
+  readonly data: BoostingData;
+  /** The shards' row order when it is not the input's. */
+  readonly order: RowOrder | undefined;
+  readonly random: CountingRandom;
+  readonly pool: ReturnType<typeof histogramPool>;
+  /** Every row id, the sample of a round without row subsampling. */
+  readonly everyRow: Uint32Array;
+  /** Scratch for a tree's leaves, `maxTreeLeaves` long. */
+  readonly leafNodes: Float64Array;
+  readonly leafValues: Float64Array;
+}
+
 function boost(args: {
   options: TrainGbdtOptions;
   params: ResolvedGbdtParams;
@@ -186,11 +214,100 @@ function boost(args: {
   order: RowOrder | undefined;
 }): GbdtModel {
   const { options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves, order } = args;
+  const { numFeatures, objective } = options;
+  const { numRows, numOutputs, scores } = shards.buffers;
+  const objectiveCode = OBJECTIVE_CODE[objective];
+  const data = loadData({ options, params, shards, order });
+  const { bins, validation } = data;
+
+  const random: CountingRandom = countingRandom(params.seed, resumed?.randomDraws ?? 0);
+  const trees: GbdtTree[][] = resumed?.trees ?? [];
+  const binThresholds: number[][][] = resumed?.binThresholds ?? [];
+  const validationLoss: number[] = resumed?.validationLoss ?? [];
+  const stopper = earlyStopper<object>({
+    rounds: params.earlyStoppingRounds,
+    initial: { epoch: resumed?.bestRound ?? -1, monitored: resumed?.bestLoss ?? Infinity },
+  });
+  let roundsTrained = resumed?.round ?? 0;
+  // A resumed run rebuilds its scores by replaying the saved trees, adding the same leaf values
+  // in the same order as the interrupted run did.
+  for (const [round, roundTrees] of trees.entries()) {
+    for (const [k, tree] of roundTrees.entries()) {
+      const binThreshold = binThresholds[round]?.[k] as number[];
+      addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
+      addToValidation({ data, tree, binThreshold, output: k, numFeatures });
+    }
+  }
+
+  const everyRow = new Uint32Array(numRows);
+  for (let i = 0; i < numRows; i++) everyRow[i] = i;
+  const context: RoundContext = {
+    options,
+    params,
+    shards,
+    data,
+    order,
+    random,
+    pool: histogramPool(data.numBins),
+    everyRow,
+    leafNodes: new Float64Array(maxTreeLeaves),
+    leafValues: new Float64Array(maxTreeLeaves),
+  };
+  for (let round = roundsTrained; round < params.numTrees; round++) {
+    const grown = growRound(context);
+    trees.push(grown.trees);
+    binThresholds.push(grown.binThresholds);
+    roundsTrained = round + 1;
+    const roundValidationLoss =
+      validation && lossOf({ objective, scores: validation.scores, labels: validation.labels, numOutputs });
+    if (roundValidationLoss !== undefined) validationLoss.push(roundValidationLoss);
+    // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
+    if (options.onProgress !== undefined) {
+      options.onProgress({
+        round: round + 1,
+        numTrees: params.numTrees,
+        trainLoss: shards.lossSum(objectiveCode) / numRows,
+        ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
+      });
+    }
+    if (
+      roundValidationLoss !== undefined &&
+      stopper.update({ epoch: round, monitored: roundValidationLoss, keep: () => ({}) })
+    ) {
+      trees.length = (stopper.best()?.epoch ?? -1) + 1;
+      break;
+    }
+    const { checkpoint } = options;
+    if (checkpoint !== undefined && fingerprint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
+      const best = stopper.best();
+      writeGbdtCheckpoint({
+        path: checkpoint.path,
+        fingerprint,
+        state: {
+          round: roundsTrained,
+          trees,
+          binThresholds,
+          validationLoss,
+          bestRound: best?.epoch ?? -1,
+          bestLoss: best?.monitored ?? Infinity,
+          randomDraws: random.draws(),
+        },
+      });
+    }
+  }
+  return { objective, numFeatures, numClasses, baseScore: data.baseScore, trees, roundsTrained, validationLoss };
+}
+
+/** Bins the features into the shards' buffers, copies the labels, and starts every score at the base score. */
+function loadData(args: {
+  options: TrainGbdtOptions;
+  params: ResolvedGbdtParams;
+  shards: ShardSet;
+  order: RowOrder | undefined;
+}): BoostingData {
+  const { options, params, shards, order } = args;
   const { features, numFeatures, labels, objective } = options;
   const { buffers } = shards;
-  const { numRows, numOutputs, scores } = buffers;
-  const validation = params.validation;
-  const objectiveCode = OBJECTIVE_CODE[objective];
   const { edges, bins } = binFeatures({
     features,
     numFeatures,
@@ -202,134 +319,91 @@ function boost(args: {
   else reorderRows({ order, source: labels, target: buffers.labels, width: 1 });
   const numBins = Int32Array.from(edges, (featureEdges) => featureEdges.length + 1);
   shards.prepare({ sparseThreshold: params.sparseThreshold, numBins });
-  const baseScore = initialScore({ labels, objective, numOutputs });
-  fillScores(scores, baseScore);
-  const validationBins = validation && applyBins({ features: validation.features, numFeatures, edges });
-  const validationScores = validation && new Float64Array(validation.labels.length * numOutputs);
-  if (validationScores !== undefined) fillScores(validationScores, baseScore);
-
-  const random: CountingRandom = countingRandom(params.seed, resumed?.randomDraws ?? 0);
-  const trees: GbdtTree[][] = resumed?.trees ?? [];
-  const binThresholds: number[][][] = resumed?.binThresholds ?? [];
-  const validationLoss: number[] = resumed?.validationLoss ?? [];
-  let bestRound = resumed?.bestRound ?? -1;
-  let bestLoss = resumed?.bestLoss ?? Infinity;
-  let roundsTrained = resumed?.round ?? 0;
-  /** Adds a tree's leaf values to the validation scores (when there is a validation set). */
-  const addToValidation = (tree: GbdtTree, binThreshold: number[], output: number): void => {
-    if (validationBins === undefined || validationScores === undefined) return;
-    const rows = validationScores.length / numOutputs;
-    addTree({
-      tree,
-      binThreshold,
-      bins: validationBins,
-      numRows: rows,
-      numFeatures,
-      scores: validationScores,
-      numOutputs,
-      output,
-    });
+  const baseScore = initialScore({ labels, objective, numOutputs: buffers.numOutputs });
+  fillScores(buffers.scores, baseScore);
+  const held = params.validation;
+  if (held === undefined) return { edges, bins, numBins, baseScore, validation: undefined };
+  const validation = {
+    bins: applyBins({ features: held.features, numFeatures, edges }),
+    scores: new Float64Array(held.labels.length * buffers.numOutputs),
+    labels: held.labels,
   };
-  // A resumed run rebuilds its scores by replaying the saved trees, adding the same leaf values
-  // in the same order as the interrupted run did.
-  for (const [round, roundTrees] of trees.entries()) {
-    for (const [k, tree] of roundTrees.entries()) {
-      const binThreshold = binThresholds[round]?.[k] as number[];
-      addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
-      addToValidation(tree, binThreshold, k);
-    }
-  }
+  fillScores(validation.scores, baseScore);
+  return { edges, bins, numBins, baseScore, validation };
+}
 
-  const pool = histogramPool(numBins);
-  const leafNodes = new Float64Array(maxTreeLeaves);
-  const leafValues = new Float64Array(maxTreeLeaves);
-  const everyRow = new Uint32Array(numRows);
-  for (let i = 0; i < numRows; i++) everyRow[i] = i;
-  for (let round = roundsTrained; round < params.numTrees; round++) {
-    const inputRows = sampleRows({ random, all: everyRow, fraction: params.rowSubsample });
-    const allRows = inputRows.length === numRows;
-    const sampledRows = order === undefined || allRows ? inputRows : positionsOf(order, inputRows);
-    if (objective === 'multiclass') softmaxRows({ scores, numOutputs, out: buffers.probabilities });
-    const roundTrees: GbdtTree[] = [];
-    const roundBins: number[][] = [];
-    // Every class of a round sees the softmax of the round's starting scores, so each tree's leaf
-    // values can be added to the scores right away.
-    for (let k = 0; k < numOutputs; k++) {
-      shards.computeGradients({ objective: objectiveCode, output: k });
-      shards.setRows(sampledRows);
-      const treeFeatures = Int32Array.from(sampleFeatures({ random, numFeatures, fraction: params.colSubsample }));
-      const grown = growTree({
-        shards,
-        edges,
-        features: treeFeatures,
-        maxDepth: params.maxDepth,
-        maxLeaves: params.maxLeaves,
-        minChildWeight: params.minChildWeight,
-        lambda: params.lambda,
-        learningRate: params.learningRate,
-        numRows: sampledRows.length,
-        pool,
-      });
-      const { tree, binThreshold } = grown;
-      if (allRows) {
-        let count = 0;
-        for (let node = 0; node < tree.feature.length; node++) {
-          if ((tree.feature[node] as number) >= 0) continue;
-          leafNodes[count] = node;
-          leafValues[count++] = tree.value[node] as number;
-        }
-        shards.addLeaves({ nodes: leafNodes, values: leafValues, count, output: k });
-      } else {
-        addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
+/**
+ * Samples the round's rows, then for each output computes the gradients, samples the tree's
+ * features, grows the tree and adds its leaf values to the training and validation scores.
+ */
+function growRound(context: RoundContext): { trees: GbdtTree[]; binThresholds: number[][] } {
+  const { options, params, shards, data, order, random, leafNodes, leafValues } = context;
+  const { numFeatures, objective } = options;
+  const { buffers } = shards;
+  const { numRows, numOutputs, scores } = buffers;
+  const inputRows = sampleRows({ random, all: context.everyRow, fraction: params.rowSubsample });
+  const allRows = inputRows.length === numRows;
+  const sampledRows = order === undefined || allRows ? inputRows : positionsOf(order, inputRows);
+  if (objective === 'multiclass') softmaxRows({ scores, numOutputs, out: buffers.probabilities });
+  const trees: GbdtTree[] = [];
+  const binThresholds: number[][] = [];
+  // Every class of a round sees the softmax of the round's starting scores, so each tree's leaf
+  // values can be added to the scores right away.
+  for (let k = 0; k < numOutputs; k++) {
+    shards.computeGradients({ objective: OBJECTIVE_CODE[objective], output: k });
+    shards.setRows(sampledRows);
+    const treeFeatures = Int32Array.from(sampleFeatures({ random, numFeatures, fraction: params.colSubsample }));
+    const { tree, binThreshold } = growTree({
+      shards,
+      edges: data.edges,
+      features: treeFeatures,
+      maxDepth: params.maxDepth,
+      maxLeaves: params.maxLeaves,
+      minChildWeight: params.minChildWeight,
+      lambda: params.lambda,
+      learningRate: params.learningRate,
+      numRows: sampledRows.length,
+      pool: context.pool,
+    });
+    if (allRows) {
+      let count = 0;
+      for (let node = 0; node < tree.feature.length; node++) {
+        if ((tree.feature[node] as number) >= 0) continue;
+        leafNodes[count] = node;
+        leafValues[count++] = tree.value[node] as number;
       }
-      addToValidation(tree, binThreshold, k);
-      roundTrees.push(tree);
-      roundBins.push(binThreshold);
+      shards.addLeaves({ nodes: leafNodes, values: leafValues, count, output: k });
+    } else {
+      addTree({ tree, binThreshold, bins: data.bins, numRows, numFeatures, scores, numOutputs, output: k });
     }
-    trees.push(roundTrees);
-    binThresholds.push(roundBins);
-    roundsTrained = round + 1;
-    let roundValidationLoss: number | undefined;
-    if (validation !== undefined && validationScores !== undefined) {
-      roundValidationLoss = lossOf({ objective, scores: validationScores, labels: validation.labels, numOutputs });
-      validationLoss.push(roundValidationLoss);
-    }
-    // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
-    if (options.onProgress !== undefined) {
-      options.onProgress({
-        round: round + 1,
-        numTrees: params.numTrees,
-        trainLoss: shards.lossSum(objectiveCode) / numRows,
-        ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
-      });
-    }
-    if (roundValidationLoss !== undefined && params.earlyStoppingRounds !== undefined) {
-      if (roundValidationLoss < bestLoss) {
-        bestLoss = roundValidationLoss;
-        bestRound = round;
-      } else if (round - bestRound >= params.earlyStoppingRounds) {
-        trees.length = bestRound + 1;
-        break;
-      }
-    }
-    const { checkpoint } = options;
-    if (checkpoint !== undefined && fingerprint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
-      writeGbdtCheckpoint({
-        path: checkpoint.path,
-        fingerprint,
-        state: {
-          round: roundsTrained,
-          trees,
-          binThresholds,
-          validationLoss,
-          bestRound,
-          bestLoss,
-          randomDraws: random.draws(),
-        },
-      });
-    }
+    addToValidation({ data, tree, binThreshold, output: k, numFeatures });
+    trees.push(tree);
+    binThresholds.push(binThreshold);
   }
-  return { objective, numFeatures, numClasses, baseScore, trees, roundsTrained, validationLoss };
+  return { trees, binThresholds };
+}
+
+/** Adds a tree's leaf values to the validation scores (when there is a validation set). */
+function addToValidation(args: {
+  data: BoostingData;
+  tree: GbdtTree;
+  binThreshold: readonly number[];
+  output: number;
+  numFeatures: number;
+}): void {
+  const { validation } = args.data;
+  if (validation === undefined) return;
+  const numOutputs = args.data.baseScore.length;
+  addTree({
+    tree: args.tree,
+    binThreshold: args.binThreshold,
+    bins: validation.bins,
+    numRows: validation.scores.length / numOutputs,
+    numFeatures: args.numFeatures,
+    scores: validation.scores,
+    numOutputs,
+    output: args.output,
+  });
 }
 
 function resolveParams(params: GbdtParams): ResolvedGbdtParams {

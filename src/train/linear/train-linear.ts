@@ -6,9 +6,14 @@
  * and the objective then visits only their non-zeros, with the same results as the dense loops.
  */
 import { StratumError } from '../../errors/index.ts';
-import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
-import { linearFingerprint, readLinearCheckpoint, writeLinearCheckpoint } from './linear-checkpoint.ts';
+import { checkCheckpointOptions, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
+import {
+  linearFingerprint,
+  readLinearCheckpoint,
+  writeLinearCheckpoint,
+  type LinearCheckpointState,
+} from './linear-checkpoint.ts';
 import {
   linearObjective,
   type LinearData,
@@ -195,41 +200,19 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
       // Already optimal at the start (zero gradient): still report one epoch, so history is never empty.
       if (history.length === 0) endEpoch({ epoch: 1, theta });
     } else {
-      const random = seededRandom(params.seed);
-      const order = new Uint32Array(train.rows);
-      for (let i = 0; i < order.length; i++) order[i] = i;
-      const gradient = new Float64Array(size);
-      const adam = {
-        m: resumed?.m ?? new Float64Array(size),
-        v: resumed?.v ?? new Float64Array(size),
-        step: resumed?.step ?? 0,
-      };
-      const firstEpoch = (resumed?.epoch ?? 0) + 1;
-      if (resumed !== undefined) theta = resumed.theta;
-      // Replaying the finished epochs' shuffles restores the batch order and the generator.
-      for (let epoch = 1; epoch < firstEpoch; epoch++) shuffleInPlace(order, random);
-      for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
-        shuffleInPlace(order, random);
-        for (let start = 0; start < train.rows; start += params.batchSize) {
-          const rowIndices = order.subarray(start, Math.min(train.rows, start + params.batchSize));
-          trainObjective({ theta, l2: params.l2, rowIndices, gradient });
-          if (params.optimizer === 'sgd') {
-            for (let i = 0; i < size; i++)
-              theta[i] = (theta[i] as number) - params.learningRate * (gradient[i] as number);
-          } else {
-            adamStep({ theta, gradient, state: adam, learningRate: params.learningRate });
-          }
-        }
-        if (endEpoch({ epoch, theta })) break;
-        const { checkpoint } = options;
-        if (checkpoint !== undefined && epoch % checkpoint.everyEpochs === 0) {
-          writeLinearCheckpoint({
-            path: checkpoint.path,
-            fingerprint,
-            state: { epoch, theta, m: adam.m, v: adam.v, step: adam.step, history, best: stopper.best() },
-          });
-        }
-      }
+      theta = runMiniBatches({
+        params,
+        rows: train.rows,
+        size,
+        resumed,
+        evaluate: trainObjective,
+        endEpoch,
+        checkpoint: options.checkpoint && {
+          ...options.checkpoint,
+          fingerprint,
+          state: () => ({ history, best: stopper.best() }),
+        },
+      });
     }
   } finally {
     void shards?.close();
@@ -249,6 +232,67 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     history,
     bestEpoch: best?.epoch ?? last?.epoch ?? 0,
   };
+}
+
+/**
+ * Adam or SGD over seeded mini-batches from `resumed` (or zeros) until `params.epochs` or early
+ * stopping; returns the last weights.
+ */
+function runMiniBatches(args: {
+  params: LinearParams;
+  rows: number;
+  /** Weights and biases in all. */
+  size: number;
+  resumed: LinearCheckpointState | undefined;
+  /** The training objective and gradient at a point, over some rows. */
+  evaluate: (point: Pick<LinearObjectiveOptions, 'theta' | 'l2' | 'rowIndices' | 'gradient'>) => LinearObjectiveValue;
+  /** Records an epoch; true when early stopping says to stop. */
+  endEpoch: (state: { epoch: number; theta: Float64Array }) => boolean;
+  checkpoint:
+    | {
+        path: string;
+        everyEpochs: number;
+        fingerprint: Fingerprint;
+        state: () => Pick<LinearCheckpointState, 'history' | 'best'>;
+      }
+    | undefined;
+}): Float64Array {
+  const { params, rows, resumed, evaluate, checkpoint } = args;
+  const random = seededRandom(params.seed);
+  const order = new Uint32Array(rows);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const theta = resumed?.theta ?? new Float64Array(args.size);
+  const size = theta.length;
+  const gradient = new Float64Array(size);
+  const adam = {
+    m: resumed?.m ?? new Float64Array(size),
+    v: resumed?.v ?? new Float64Array(size),
+    step: resumed?.step ?? 0,
+  };
+  const firstEpoch = (resumed?.epoch ?? 0) + 1;
+  // Replaying the finished epochs' shuffles restores the batch order and the generator.
+  for (let epoch = 1; epoch < firstEpoch; epoch++) shuffleInPlace(order, random);
+  for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
+    shuffleInPlace(order, random);
+    for (let start = 0; start < rows; start += params.batchSize) {
+      const rowIndices = order.subarray(start, Math.min(rows, start + params.batchSize));
+      evaluate({ theta, l2: params.l2, rowIndices, gradient });
+      if (params.optimizer === 'sgd') {
+        for (let i = 0; i < size; i++) theta[i] = (theta[i] as number) - params.learningRate * (gradient[i] as number);
+      } else {
+        adamStep({ theta, gradient, state: adam, learningRate: params.learningRate });
+      }
+    }
+    if (args.endEpoch({ epoch, theta })) break;
+    if (checkpoint !== undefined && epoch % checkpoint.everyEpochs === 0) {
+      writeLinearCheckpoint({
+        path: checkpoint.path,
+        fingerprint: checkpoint.fingerprint,
+        state: { epoch, theta, m: adam.m, v: adam.v, step: adam.step, ...checkpoint.state() },
+      });
+    }
+  }
+  return theta;
 }
 
 /** `data` with CSR rows when its features are mostly zeros (the threshold is in `sparse-rows.ts`). */
