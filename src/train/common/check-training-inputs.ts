@@ -119,14 +119,18 @@ export interface ValidationSplit {
   readonly labels: ArrayLike<number>;
 }
 
-/** The training inputs every gradient trainer checks the same way. */
+/** The training data every gradient trainer takes and checks the same way. */
 export interface TrainingInputs {
-  readonly objective: TrainingObjective;
-  /** Required (≥ 2) for `'multiclass'`, ignored otherwise. */
-  readonly numClasses?: number;
+  /** Row-major `N×numFeatures`, finite values. */
   readonly features: Float32Array;
+  /** Input width F. */
   readonly numFeatures: number;
+  /** Targets (regression), 0/1 (binary) or class indices (multiclass). */
   readonly labels: ArrayLike<number>;
+  /** What to fit. */
+  readonly objective: TrainingObjective;
+  /** Number of classes; required for `'multiclass'` (≥ 2), ignored otherwise. */
+  readonly numClasses?: number;
 }
 
 /** Rows with their labels and their count. */

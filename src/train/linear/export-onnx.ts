@@ -5,7 +5,7 @@
  * {@link addLinearGraph} appends the same nodes to a graph that already computes the features.
  */
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
-import { addOutputHead } from '../common/output-head.ts';
+import { addOutputHead, defaultOutputName } from '../common/output-head.ts';
 import type { LinearModel } from './linear-model.ts';
 
 /** Options for {@link exportLinearOnnx}. */
@@ -44,14 +44,13 @@ export interface AddLinearGraphOptions {
 export function addLinearGraph(builder: GraphBuilder, model: LinearModel, options: AddLinearGraphOptions): ValueSpec[] {
   const { objective, numFeatures: f, numOutputs: k } = model;
   const { input } = options;
-  const outputName = options.outputName ?? (objective === 'regression' ? 'predictions' : 'probabilities');
+  const outputName = options.outputName ?? defaultOutputName(objective);
   const weights = builder.addInitializer({ name: 'linear.weight', dims: [f, k], data: model.weights });
   const bias = builder.addInitializer({ name: 'linear.bias', dims: [k], data: model.bias });
   const logits = objective === 'regression' ? outputName : 'logits';
   builder.addNode({ op: 'Gemm', inputs: [input, weights, bias], outputs: [logits] });
-  addOutputHead(builder, { objective, logits, outputName });
-  const width = objective === 'binary' ? 2 : k;
-  return [{ name: outputName, type: 'FLOAT', shape: [options.batchDim ?? 'batch', width] }];
+  const batchDim = options.batchDim ?? 'batch';
+  return addOutputHead(builder, { objective, logits, outputName, numOutputs: k, batchDim });
 }
 
 /**

@@ -22,8 +22,8 @@ import {
   type LinearShape,
 } from './linear-objective.ts';
 import { startLinearShards } from './linear-worker-shards.ts';
-import type { LinearModel, LinearObjective } from './linear-model.ts';
-import { checkTrainingData, type ValidationSplit } from '../common/check-training-inputs.ts';
+import type { LinearModel } from './linear-model.ts';
+import { checkTrainingData, type TrainingInputs, type ValidationSplit } from '../common/check-training-inputs.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
 import { parseOption, workers as workersParam } from '../common/param-schema.ts';
 import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
@@ -59,20 +59,12 @@ export interface LinearHistoryEntry {
 }
 
 /** Options for {@link trainLinear}. */
-export interface TrainLinearOptions {
+export interface TrainLinearOptions extends TrainingInputs {
   /**
    * Row-major `N×numFeatures`, finite values. When fewer than a quarter are non-zero, training
    * works on a compressed-sparse-rows copy (8 or 6 bytes per non-zero) with the same results, bit for bit.
    */
   readonly features: Float32Array;
-  /** Input width F. */
-  readonly numFeatures: number;
-  /** Targets (regression), 0/1 (binary) or class indices (multiclass). */
-  readonly labels: ArrayLike<number>;
-  /** What to fit. */
-  readonly objective: LinearObjective;
-  /** Number of classes; required for `'multiclass'` (≥ 2), ignored otherwise. */
-  readonly numClasses?: number;
   /** Optimiser settings. @default every parameter's default */
   readonly params?: LinearTrainingParams;
   /** Called after every epoch. */

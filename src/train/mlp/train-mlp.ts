@@ -9,7 +9,12 @@
  * backend and 2.8 s with its cpu backend; it is also bit-for-bit deterministic for a seed (tfjs'
  * `fit` shuffles with `Math.random`) and needs no 287 MB dependency.
  */
-import { checkTrainingData, type TrainingData, type ValidationSplit } from '../common/check-training-inputs.ts';
+import {
+  checkTrainingData,
+  type TrainingData,
+  type TrainingInputs,
+  type ValidationSplit,
+} from '../common/check-training-inputs.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
 import { parseOption } from '../common/param-schema.ts';
 import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
@@ -43,17 +48,7 @@ export interface MlpHistoryEntry {
 }
 
 /** Options for {@link trainMlp}. */
-export interface TrainMlpOptions {
-  /** Row-major `N×numFeatures`, finite values. */
-  readonly features: Float32Array;
-  /** Input width F. */
-  readonly numFeatures: number;
-  /** Targets (regression), 0/1 (binary) or class indices (multiclass). */
-  readonly labels: ArrayLike<number>;
-  /** What to fit. */
-  readonly objective: MlpObjective;
-  /** Number of classes; required for `'multiclass'` (≥ 2), ignored otherwise. */
-  readonly numClasses?: number;
+export interface TrainMlpOptions extends TrainingInputs {
   /** Network shape and optimiser settings. @default every parameter's default */
   readonly params?: MlpTrainingParams;
   /** Called after every epoch. */
