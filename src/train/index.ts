@@ -2,8 +2,12 @@
  * The trainers: linear/logistic/softmax regression, the multilayer perceptron and gradient-boosted
  * trees on float32 feature matrices, their predictions, their ONNX exports (alone or behind the
  * fitted features as one pipeline graph), held-out evaluation, and tracked runs from a training spec.
+ * Each trainer's parameters are one zod schema (`linearParams`, `mlpParams`, `gbdtParams`) with their
+ * ranges and defaults, read by the spec and by the trainer alike.
  */
 export { trainLinear } from './linear/train-linear.ts';
+export { linearParams } from './linear/linear-params.ts';
+export type { LinearParams, LinearParamsInput } from './linear/linear-params.ts';
 export type {
   LinearHistoryEntry,
   LinearTrainingParams,
@@ -18,6 +22,8 @@ export { exportLinearOnnx } from './linear/export-onnx.ts';
 export type { ExportLinearOnnxOptions } from './linear/export-onnx.ts';
 
 export { trainMlp } from './mlp/train-mlp.ts';
+export { mlpParams } from './mlp/mlp-params.ts';
+export type { MlpParams, MlpParamsInput } from './mlp/mlp-params.ts';
 export type {
   MlpHistoryEntry,
   MlpTrainingParams,
@@ -32,6 +38,8 @@ export { exportMlpOnnx } from './mlp/export-onnx.ts';
 export type { ExportMlpOnnxOptions } from './mlp/export-onnx.ts';
 
 export { trainGbdt } from './gbdt/train-gbdt.ts';
+export { gbdtParams } from './gbdt/gbdt-params.ts';
+export type { GbdtParamsInput, GbdtParamsOutput } from './gbdt/gbdt-params.ts';
 export type {
   GbdtCheckpointOptions,
   GbdtParams,

@@ -2,9 +2,10 @@
  * The trained gradient-boosted tree ensemble as plain JSON-friendly data: what the trainer
  * returns, what the TypeScript predictor reads and what the ONNX exporter writes out.
  */
+import type { TrainingObjective } from '../common/objective.ts';
 
 /** The loss a model was trained for. */
-export type GbdtObjective = 'binary' | 'multiclass' | 'regression';
+export type GbdtObjective = TrainingObjective;
 
 /**
  * One binary decision tree in parallel arrays; node 0 is the root and a node's children always

@@ -1,7 +1,7 @@
 /**
  * The contract between the tree grower and the rows: a set of {@link RowShard}s that together hold
  * every training row, run as one. {@link localShardSet} is one shard on the calling thread;
- * `src/train/parallel/gbdt-worker-shards.ts` spreads the rows over worker threads.
+ * `src/train/gbdt/gbdt-worker-shards.ts` spreads the rows over worker threads.
  */
 import { createRowShard, type GbdtBuffers, type ShardSplit } from './row-shard.ts';
 

@@ -7,9 +7,11 @@
  */
 import { StratumError } from '../../errors/index.ts';
 import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
+import { earlyStopper } from '../common/early-stopper.ts';
 import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
-import { startWorkerShards } from '../parallel/gbdt-worker-shards.ts';
-import { applyBins, binFeatures, checkFeatures, checkShape, MAX_BINS } from './binning.ts';
+import { startWorkerShards } from './gbdt-worker-shards.ts';
+import { parseOption, workers as workersParam } from '../common/param-schema.ts';
+import { applyBins, binFeatures, checkFeatures, checkShape } from './binning.ts';
 import {
   gbdtFingerprint,
   readGbdtCheckpoint,
@@ -17,16 +19,11 @@ import {
   type GbdtCheckpointState,
 } from './gbdt-checkpoint.ts';
 import type { GbdtModel, GbdtObjective, GbdtTree } from './gbdt-model.ts';
+import { gbdtParams, type GbdtParamsInput, type GbdtParamsOutput } from './gbdt-params.ts';
 import { growTree, histogramPool } from './grow-tree.ts';
 import { allocateGbdtBuffers, OBJECTIVE_CODE } from './row-shard.ts';
 import { interleavedRowOrder, positionsOf, reorderRows, type RowOrder } from './row-order.ts';
 import { localShardSet, type ShardSet } from './shard-set.ts';
-
-/**
- * LightGBM's `sparse_threshold` too: above it a sparse feature costs at most a fifth of a dense one
- * per row, which outweighs walking the row's entry list.
- */
-const DEFAULT_SPARSE_THRESHOLD = 0.8;
 
 /** A held-out set for early stopping. */
 export interface GbdtValidationSet {
@@ -36,34 +33,8 @@ export interface GbdtValidationSet {
   readonly labels: Float32Array;
 }
 
-/** Boosting hyper-parameters; every field has a default. */
-export interface GbdtParams {
-  /** Boosting rounds (trees per output). @default 100 */
-  readonly numTrees?: number;
-  /** Shrinkage applied to each tree, > 0. @default 0.1 */
-  readonly learningRate?: number;
-  /** Largest tree depth, >= 1. @default 6 */
-  readonly maxDepth?: number;
-  /**
-   * Largest number of leaves per tree, >= 2. Trees grow best-first (largest gain first), so a
-   * leaf budget below `2 ** maxDepth` keeps the most useful splits, as LightGBM's `num_leaves`.
-   * @default 2 ** maxDepth
-   */
-  readonly maxLeaves?: number;
-  /** Smallest hessian sum a child may have, >= 0. @default 1 */
-  readonly minChildWeight?: number;
-  /** L2 penalty on leaf values, >= 0. @default 1 */
-  readonly lambda?: number;
-  /** Fraction of rows sampled per round, in (0, 1]. @default 1 */
-  readonly rowSubsample?: number;
-  /** Fraction of features sampled per tree, in (0, 1]. @default 1 */
-  readonly colSubsample?: number;
-  /** Seed of the subsampling generator. @default 0 */
-  readonly seed?: number;
-  /** Bins per feature, 2 to 255. @default 255 */
-  readonly maxBins?: number;
-  /** Stop when the validation loss has not improved for this many rounds (needs `validation`). @default never */
-  readonly earlyStoppingRounds?: number;
+/** Boosting hyper-parameters: {@link gbdtParams} (every field optional, with its default) plus how to run. */
+export interface GbdtParams extends GbdtParamsInput {
   /** Validation set whose loss is tracked each round. @default none */
   readonly validation?: GbdtValidationSet;
   /**
@@ -73,14 +44,6 @@ export interface GbdtParams {
    * values can differ in the last bits (and rarely a near-tied split can differ). @default 1
    */
   readonly workers?: number;
-  /**
-   * Features whose most frequent bin holds more than this fraction of a shard's rows (one-hot and
-   * text columns, mostly zero) are stored sparse: a histogram then touches only each row's other
-   * bins and fills the frequent bin from the node's totals. In [0, 1]; 1 stores every feature
-   * dense. Like `workers`, it changes only the summation order, so split gains and leaf values can
-   * differ in the last bits (rarely a near-tied split). @default 0.8
-   */
-  readonly sparseThreshold?: number;
 }
 
 /** Periodic checkpoints of a GBDT run. */
@@ -130,11 +93,15 @@ export interface TrainGbdtOptions {
   readonly resumeFrom?: string;
 }
 
-/** Parameters with defaults filled in. */
-export type ResolvedGbdtParams = Required<Omit<GbdtParams, 'validation' | 'earlyStoppingRounds'>> & {
-  readonly earlyStoppingRounds: number | undefined;
+/** Parameters with defaults filled in (`maxLeaves` too: `2 ** maxDepth` unless given). */
+export type ResolvedGbdtParams = GbdtParamsOutput & {
+  readonly maxLeaves: number;
+  readonly workers: number;
   readonly validation: GbdtValidationSet | undefined;
 };
+
+/** What {@link trainGbdt} parses `options.params` (without `validation`) with. */
+const optionParams = gbdtParams.extend({ workers: workersParam });
 
 /**
  * Trains a gradient-boosted tree ensemble. With `params.workers > 1` it blocks while worker
@@ -208,6 +175,33 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
   }
 }
 
+/** The training data in the shards' layout, the starting scores and the validation split's bins. */
+interface BoostingData {
+  readonly edges: Float32Array[];
+  /** Row-major bins of the training rows, in the shards' order. */
+  readonly bins: Uint8Array;
+  readonly numBins: Int32Array;
+  readonly baseScore: number[];
+  readonly validation: { bins: Uint8Array; scores: Float64Array; labels: Float32Array } | undefined;
+}
+
+/** What every round reuses. */
+interface RoundContext {
+  readonly options: TrainGbdtOptions;
+  readonly params: ResolvedGbdtParams;
+  readonly shards: ShardSet;
+  readonly data: BoostingData;
+  /** The shards' row order when it is not the input's. */
+  readonly order: RowOrder | undefined;
+  readonly random: CountingRandom;
+  readonly pool: ReturnType<typeof histogramPool>;
+  /** Every row id, the sample of a round without row subsampling. */
+  readonly everyRow: Uint32Array;
+  /** Scratch for a tree's leaves, `maxTreeLeaves` long. */
+  readonly leafNodes: Float64Array;
+  readonly leafValues: Float64Array;
+}
+
 function boost(args: {
   options: TrainGbdtOptions;
   params: ResolvedGbdtParams;
@@ -220,11 +214,100 @@ function boost(args: {
   order: RowOrder | undefined;
 }): GbdtModel {
   const { options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves, order } = args;
+  const { numFeatures, objective } = options;
+  const { numRows, numOutputs, scores } = shards.buffers;
+  const objectiveCode = OBJECTIVE_CODE[objective];
+  const data = loadData({ options, params, shards, order });
+  const { bins, validation } = data;
+
+  const random: CountingRandom = countingRandom(params.seed, resumed?.randomDraws ?? 0);
+  const trees: GbdtTree[][] = resumed?.trees ?? [];
+  const binThresholds: number[][][] = resumed?.binThresholds ?? [];
+  const validationLoss: number[] = resumed?.validationLoss ?? [];
+  const stopper = earlyStopper<object>({
+    rounds: params.earlyStoppingRounds,
+    initial: { epoch: resumed?.bestRound ?? -1, monitored: resumed?.bestLoss ?? Infinity },
+  });
+  let roundsTrained = resumed?.round ?? 0;
+  // A resumed run rebuilds its scores by replaying the saved trees, adding the same leaf values
+  // in the same order as the interrupted run did.
+  for (const [round, roundTrees] of trees.entries()) {
+    for (const [k, tree] of roundTrees.entries()) {
+      const binThreshold = binThresholds[round]?.[k] as number[];
+      addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
+      addToValidation({ data, tree, binThreshold, output: k, numFeatures });
+    }
+  }
+
+  const everyRow = new Uint32Array(numRows);
+  for (let i = 0; i < numRows; i++) everyRow[i] = i;
+  const context: RoundContext = {
+    options,
+    params,
+    shards,
+    data,
+    order,
+    random,
+    pool: histogramPool(data.numBins),
+    everyRow,
+    leafNodes: new Float64Array(maxTreeLeaves),
+    leafValues: new Float64Array(maxTreeLeaves),
+  };
+  for (let round = roundsTrained; round < params.numTrees; round++) {
+    const grown = growRound(context);
+    trees.push(grown.trees);
+    binThresholds.push(grown.binThresholds);
+    roundsTrained = round + 1;
+    const roundValidationLoss =
+      validation && lossOf({ objective, scores: validation.scores, labels: validation.labels, numOutputs });
+    if (roundValidationLoss !== undefined) validationLoss.push(roundValidationLoss);
+    // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
+    if (options.onProgress !== undefined) {
+      options.onProgress({
+        round: round + 1,
+        numTrees: params.numTrees,
+        trainLoss: shards.lossSum(objectiveCode) / numRows,
+        ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
+      });
+    }
+    if (
+      roundValidationLoss !== undefined &&
+      stopper.update({ epoch: round, monitored: roundValidationLoss, keep: () => ({}) })
+    ) {
+      trees.length = (stopper.best()?.epoch ?? -1) + 1;
+      break;
+    }
+    const { checkpoint } = options;
+    if (checkpoint !== undefined && fingerprint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
+      const best = stopper.best();
+      writeGbdtCheckpoint({
+        path: checkpoint.path,
+        fingerprint,
+        state: {
+          round: roundsTrained,
+          trees,
+          binThresholds,
+          validationLoss,
+          bestRound: best?.epoch ?? -1,
+          bestLoss: best?.monitored ?? Infinity,
+          randomDraws: random.draws(),
+        },
+      });
+    }
+  }
+  return { objective, numFeatures, numClasses, baseScore: data.baseScore, trees, roundsTrained, validationLoss };
+}
+
+/** Bins the features into the shards' buffers, copies the labels, and starts every score at the base score. */
+function loadData(args: {
+  options: TrainGbdtOptions;
+  params: ResolvedGbdtParams;
+  shards: ShardSet;
+  order: RowOrder | undefined;
+}): BoostingData {
+  const { options, params, shards, order } = args;
   const { features, numFeatures, labels, objective } = options;
   const { buffers } = shards;
-  const { numRows, numOutputs, scores } = buffers;
-  const validation = params.validation;
-  const objectiveCode = OBJECTIVE_CODE[objective];
   const { edges, bins } = binFeatures({
     features,
     numFeatures,
@@ -236,182 +319,97 @@ function boost(args: {
   else reorderRows({ order, source: labels, target: buffers.labels, width: 1 });
   const numBins = Int32Array.from(edges, (featureEdges) => featureEdges.length + 1);
   shards.prepare({ sparseThreshold: params.sparseThreshold, numBins });
-  const baseScore = initialScore({ labels, objective, numOutputs });
-  fillScores(scores, baseScore);
-  const validationBins = validation && applyBins({ features: validation.features, numFeatures, edges });
-  const validationScores = validation && new Float64Array(validation.labels.length * numOutputs);
-  if (validationScores !== undefined) fillScores(validationScores, baseScore);
-
-  const random: CountingRandom = countingRandom(params.seed, resumed?.randomDraws ?? 0);
-  const trees: GbdtTree[][] = resumed?.trees ?? [];
-  const binThresholds: number[][][] = resumed?.binThresholds ?? [];
-  const validationLoss: number[] = resumed?.validationLoss ?? [];
-  let bestRound = resumed?.bestRound ?? -1;
-  let bestLoss = resumed?.bestLoss ?? Infinity;
-  let roundsTrained = resumed?.round ?? 0;
-  /** Adds a tree's leaf values to the validation scores (when there is a validation set). */
-  const addToValidation = (tree: GbdtTree, binThreshold: number[], output: number): void => {
-    if (validationBins === undefined || validationScores === undefined) return;
-    const rows = validationScores.length / numOutputs;
-    addTree({
-      tree,
-      binThreshold,
-      bins: validationBins,
-      numRows: rows,
-      numFeatures,
-      scores: validationScores,
-      numOutputs,
-      output,
-    });
+  const baseScore = initialScore({ labels, objective, numOutputs: buffers.numOutputs });
+  fillScores(buffers.scores, baseScore);
+  const held = params.validation;
+  if (held === undefined) return { edges, bins, numBins, baseScore, validation: undefined };
+  const validation = {
+    bins: applyBins({ features: held.features, numFeatures, edges }),
+    scores: new Float64Array(held.labels.length * buffers.numOutputs),
+    labels: held.labels,
   };
-  // A resumed run rebuilds its scores by replaying the saved trees, adding the same leaf values
-  // in the same order as the interrupted run did.
-  for (const [round, roundTrees] of trees.entries()) {
-    for (const [k, tree] of roundTrees.entries()) {
-      const binThreshold = binThresholds[round]?.[k] as number[];
-      addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
-      addToValidation(tree, binThreshold, k);
-    }
-  }
+  fillScores(validation.scores, baseScore);
+  return { edges, bins, numBins, baseScore, validation };
+}
 
-  const pool = histogramPool(numBins);
-  const leafNodes = new Float64Array(maxTreeLeaves);
-  const leafValues = new Float64Array(maxTreeLeaves);
-  const everyRow = new Uint32Array(numRows);
-  for (let i = 0; i < numRows; i++) everyRow[i] = i;
-  for (let round = roundsTrained; round < params.numTrees; round++) {
-    const inputRows = sampleRows({ random, all: everyRow, fraction: params.rowSubsample });
-    const allRows = inputRows.length === numRows;
-    const sampledRows = order === undefined || allRows ? inputRows : positionsOf(order, inputRows);
-    if (objective === 'multiclass') softmaxRows({ scores, numOutputs, out: buffers.probabilities });
-    const roundTrees: GbdtTree[] = [];
-    const roundBins: number[][] = [];
-    // Every class of a round sees the softmax of the round's starting scores, so each tree's leaf
-    // values can be added to the scores right away.
-    for (let k = 0; k < numOutputs; k++) {
-      shards.computeGradients({ objective: objectiveCode, output: k });
-      shards.setRows(sampledRows);
-      const treeFeatures = Int32Array.from(sampleFeatures({ random, numFeatures, fraction: params.colSubsample }));
-      const grown = growTree({
-        shards,
-        edges,
-        features: treeFeatures,
-        maxDepth: params.maxDepth,
-        maxLeaves: params.maxLeaves,
-        minChildWeight: params.minChildWeight,
-        lambda: params.lambda,
-        learningRate: params.learningRate,
-        numRows: sampledRows.length,
-        pool,
-      });
-      const { tree, binThreshold } = grown;
-      if (allRows) {
-        let count = 0;
-        for (let node = 0; node < tree.feature.length; node++) {
-          if ((tree.feature[node] as number) >= 0) continue;
-          leafNodes[count] = node;
-          leafValues[count++] = tree.value[node] as number;
-        }
-        shards.addLeaves({ nodes: leafNodes, values: leafValues, count, output: k });
-      } else {
-        addTree({ tree, binThreshold, bins, numRows, numFeatures, scores, numOutputs, output: k });
+/**
+ * Samples the round's rows, then for each output computes the gradients, samples the tree's
+ * features, grows the tree and adds its leaf values to the training and validation scores.
+ */
+function growRound(context: RoundContext): { trees: GbdtTree[]; binThresholds: number[][] } {
+  const { options, params, shards, data, order, random, leafNodes, leafValues } = context;
+  const { numFeatures, objective } = options;
+  const { buffers } = shards;
+  const { numRows, numOutputs, scores } = buffers;
+  const inputRows = sampleRows({ random, all: context.everyRow, fraction: params.rowSubsample });
+  const allRows = inputRows.length === numRows;
+  const sampledRows = order === undefined || allRows ? inputRows : positionsOf(order, inputRows);
+  if (objective === 'multiclass') softmaxRows({ scores, numOutputs, out: buffers.probabilities });
+  const trees: GbdtTree[] = [];
+  const binThresholds: number[][] = [];
+  // Every class of a round sees the softmax of the round's starting scores, so each tree's leaf
+  // values can be added to the scores right away.
+  for (let k = 0; k < numOutputs; k++) {
+    shards.computeGradients({ objective: OBJECTIVE_CODE[objective], output: k });
+    shards.setRows(sampledRows);
+    const treeFeatures = Int32Array.from(sampleFeatures({ random, numFeatures, fraction: params.colSubsample }));
+    const { tree, binThreshold } = growTree({
+      shards,
+      edges: data.edges,
+      features: treeFeatures,
+      maxDepth: params.maxDepth,
+      maxLeaves: params.maxLeaves,
+      minChildWeight: params.minChildWeight,
+      lambda: params.lambda,
+      learningRate: params.learningRate,
+      numRows: sampledRows.length,
+      pool: context.pool,
+    });
+    if (allRows) {
+      let count = 0;
+      for (let node = 0; node < tree.feature.length; node++) {
+        if ((tree.feature[node] as number) >= 0) continue;
+        leafNodes[count] = node;
+        leafValues[count++] = tree.value[node] as number;
       }
-      addToValidation(tree, binThreshold, k);
-      roundTrees.push(tree);
-      roundBins.push(binThreshold);
+      shards.addLeaves({ nodes: leafNodes, values: leafValues, count, output: k });
+    } else {
+      addTree({ tree, binThreshold, bins: data.bins, numRows, numFeatures, scores, numOutputs, output: k });
     }
-    trees.push(roundTrees);
-    binThresholds.push(roundBins);
-    roundsTrained = round + 1;
-    let roundValidationLoss: number | undefined;
-    if (validation !== undefined && validationScores !== undefined) {
-      roundValidationLoss = lossOf({ objective, scores: validationScores, labels: validation.labels, numOutputs });
-      validationLoss.push(roundValidationLoss);
-    }
-    // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
-    if (options.onProgress !== undefined) {
-      options.onProgress({
-        round: round + 1,
-        numTrees: params.numTrees,
-        trainLoss: shards.lossSum(objectiveCode) / numRows,
-        ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
-      });
-    }
-    if (roundValidationLoss !== undefined && params.earlyStoppingRounds !== undefined) {
-      if (roundValidationLoss < bestLoss) {
-        bestLoss = roundValidationLoss;
-        bestRound = round;
-      } else if (round - bestRound >= params.earlyStoppingRounds) {
-        trees.length = bestRound + 1;
-        break;
-      }
-    }
-    const { checkpoint } = options;
-    if (checkpoint !== undefined && fingerprint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
-      writeGbdtCheckpoint({
-        path: checkpoint.path,
-        fingerprint,
-        state: {
-          round: roundsTrained,
-          trees,
-          binThresholds,
-          validationLoss,
-          bestRound,
-          bestLoss,
-          randomDraws: random.draws(),
-        },
-      });
-    }
+    addToValidation({ data, tree, binThreshold, output: k, numFeatures });
+    trees.push(tree);
+    binThresholds.push(binThreshold);
   }
-  return { objective, numFeatures, numClasses, baseScore, trees, roundsTrained, validationLoss };
+  return { trees, binThresholds };
+}
+
+/** Adds a tree's leaf values to the validation scores (when there is a validation set). */
+function addToValidation(args: {
+  data: BoostingData;
+  tree: GbdtTree;
+  binThreshold: readonly number[];
+  output: number;
+  numFeatures: number;
+}): void {
+  const { validation } = args.data;
+  if (validation === undefined) return;
+  const numOutputs = args.data.baseScore.length;
+  addTree({
+    tree: args.tree,
+    binThreshold: args.binThreshold,
+    bins: validation.bins,
+    numRows: validation.scores.length / numOutputs,
+    numFeatures: args.numFeatures,
+    scores: validation.scores,
+    numOutputs,
+    output: args.output,
+  });
 }
 
 function resolveParams(params: GbdtParams): ResolvedGbdtParams {
-  const resolved: ResolvedGbdtParams = {
-    numTrees: params.numTrees ?? 100,
-    learningRate: params.learningRate ?? 0.1,
-    maxDepth: params.maxDepth ?? 6,
-    maxLeaves: params.maxLeaves ?? 2 ** (params.maxDepth ?? 6),
-    minChildWeight: params.minChildWeight ?? 1,
-    lambda: params.lambda ?? 1,
-    rowSubsample: params.rowSubsample ?? 1,
-    colSubsample: params.colSubsample ?? 1,
-    seed: params.seed ?? 0,
-    maxBins: params.maxBins ?? MAX_BINS,
-    earlyStoppingRounds: params.earlyStoppingRounds,
-    validation: params.validation,
-    workers: params.workers ?? 1,
-    sparseThreshold: params.sparseThreshold ?? DEFAULT_SPARSE_THRESHOLD,
-  };
-  const bad = (name: string, expected: string, value: unknown): StratumError =>
-    new StratumError('BAD_REQUEST', `params.${name} must be ${expected}, got ${String(value)}`, {
-      details: { parameter: name, value: String(value) },
-    });
-  const isInt = (value: number, min: number): boolean => Number.isInteger(value) && value >= min;
-  if (!isInt(resolved.numTrees, 1)) throw bad('numTrees', 'an integer >= 1', resolved.numTrees);
-  if (!(resolved.learningRate > 0 && Number.isFinite(resolved.learningRate)))
-    throw bad('learningRate', 'a finite number > 0', resolved.learningRate);
-  if (!isInt(resolved.maxDepth, 1) || resolved.maxDepth > 30)
-    throw bad('maxDepth', 'an integer in [1, 30]', resolved.maxDepth);
-  if (!isInt(resolved.maxLeaves, 2)) throw bad('maxLeaves', 'an integer >= 2', resolved.maxLeaves);
-  if (!(resolved.minChildWeight >= 0 && Number.isFinite(resolved.minChildWeight)))
-    throw bad('minChildWeight', 'a finite number >= 0', resolved.minChildWeight);
-  if (!(resolved.lambda >= 0 && Number.isFinite(resolved.lambda)))
-    throw bad('lambda', 'a finite number >= 0', resolved.lambda);
-  if (!(resolved.rowSubsample > 0 && resolved.rowSubsample <= 1))
-    throw bad('rowSubsample', 'in (0, 1]', resolved.rowSubsample);
-  if (!(resolved.colSubsample > 0 && resolved.colSubsample <= 1))
-    throw bad('colSubsample', 'in (0, 1]', resolved.colSubsample);
-  if (!Number.isSafeInteger(resolved.seed)) throw bad('seed', 'a safe integer', resolved.seed);
-  if (!isInt(resolved.maxBins, 2) || resolved.maxBins > MAX_BINS)
-    throw bad('maxBins', `an integer in [2, ${MAX_BINS}]`, resolved.maxBins);
-  if (resolved.earlyStoppingRounds !== undefined && !isInt(resolved.earlyStoppingRounds, 1))
-    throw bad('earlyStoppingRounds', 'an integer >= 1', resolved.earlyStoppingRounds);
-  if (!isInt(resolved.workers, 1) || resolved.workers > 64)
-    throw bad('workers', 'an integer in [1, 64]', resolved.workers);
-  if (!(resolved.sparseThreshold >= 0 && resolved.sparseThreshold <= 1))
-    throw bad('sparseThreshold', 'in [0, 1]', resolved.sparseThreshold);
-  return resolved;
+  const { validation, ...rest } = params;
+  const parsed = parseOption({ schema: optionParams, input: rest, name: 'params' });
+  return { ...parsed, maxLeaves: parsed.maxLeaves ?? 2 ** parsed.maxDepth, validation };
 }
 
 function resolveNumClasses(options: TrainGbdtOptions): number {

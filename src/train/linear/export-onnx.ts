@@ -4,8 +4,8 @@
  * classifier's) or `Softmax` (multiclass). Outputs match {@link predictLinear} row for row.
  * {@link addLinearGraph} appends the same nodes to a graph that already computes the features.
  */
-import { attr } from '../../onnx/attribute.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { addOutputHead, defaultOutputName } from '../common/output-head.ts';
 import type { LinearModel } from './linear-model.ts';
 
 /** Options for {@link exportLinearOnnx}. */
@@ -44,41 +44,13 @@ export interface AddLinearGraphOptions {
 export function addLinearGraph(builder: GraphBuilder, model: LinearModel, options: AddLinearGraphOptions): ValueSpec[] {
   const { objective, numFeatures: f, numOutputs: k } = model;
   const { input } = options;
-  const outputName = options.outputName ?? (objective === 'regression' ? 'predictions' : 'probabilities');
+  const outputName = options.outputName ?? defaultOutputName(objective);
   const weights = builder.addInitializer({ name: 'linear.weight', dims: [f, k], data: model.weights });
   const bias = builder.addInitializer({ name: 'linear.bias', dims: [k], data: model.bias });
   const logits = objective === 'regression' ? outputName : 'logits';
   builder.addNode({ op: 'Gemm', inputs: [input, weights, bias], outputs: [logits] });
-  addOutputHead(builder, { objective, logits, outputName });
-  const width = objective === 'binary' ? 2 : k;
-  return [{ name: outputName, type: 'FLOAT', shape: [options.batchDim ?? 'batch', width] }];
-}
-
-/**
- * Turns `logits` into the model's float output: nothing for regression (the logits are the
- * output), `(1 − p, p)` with `p = sigmoid(logits)` for binary, softmax for multiclass. Shared by
- * every model with a linear last layer, so a served classifier looks the same whatever trained it.
- * `prefix` keeps the head's value names apart from the rest of the graph.
- */
-export function addOutputHead(
-  builder: GraphBuilder,
-  head: { objective: LinearModel['objective']; logits: string; outputName: string; prefix?: string },
-): void {
-  const { objective, logits, outputName } = head;
-  const prefix = head.prefix ?? '';
-  if (objective === 'binary') {
-    const positive = builder.addNode({ op: 'Sigmoid', inputs: [logits], outputs: [`${prefix}p_positive`] });
-    const one = builder.addInitializer({ name: `${prefix}one`, dims: [1], data: new Float32Array([1]) });
-    const negative = builder.addNode({ op: 'Sub', inputs: [one, positive], outputs: [`${prefix}p_negative`] });
-    builder.addNode({
-      op: 'Concat',
-      inputs: [negative, positive],
-      outputs: [outputName],
-      attributes: { axis: attr.int(1) },
-    });
-  } else if (objective === 'multiclass') {
-    builder.addNode({ op: 'Softmax', inputs: [logits], outputs: [outputName], attributes: { axis: attr.int(1) } });
-  }
+  const batchDim = options.batchDim ?? 'batch';
+  return addOutputHead(builder, { objective, logits, outputName, numOutputs: k, batchDim });
 }
 
 /**

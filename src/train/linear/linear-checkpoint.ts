@@ -13,6 +13,7 @@ import {
   writeCheckpoint,
   type Fingerprint,
 } from '../checkpoint/checkpoint-file.ts';
+import type { LinearParams } from './linear-params.ts';
 import type { LinearHistoryEntry, TrainLinearOptions } from './train-linear.ts';
 
 /** The state of a mini-batch run after an epoch. */
@@ -36,9 +37,9 @@ export interface LinearCheckpointState {
 const KIND = 'linear';
 
 /** The fingerprint of a run: objective, shape, parameters that change the weights (not `epochs`, `workers`) and data hashes. */
-export function linearFingerprint(options: TrainLinearOptions): Fingerprint {
-  const { params } = options;
-  const validation = params.validation;
+export function linearFingerprint(args: { options: TrainLinearOptions; params: LinearParams }): Fingerprint {
+  const { options, params } = args;
+  const validation = options.params?.validation;
   return {
     ...dataFingerprint({ ...options, validation }),
     objective: options.objective,

@@ -2,9 +2,10 @@
  * The trained linear model as data: what `trainLinear` returns and what prediction and ONNX export
  * read. Weights are stored `[numFeatures, numOutputs]` row-major, the layout `Gemm` takes as `B`.
  */
+import type { TrainingObjective } from '../common/objective.ts';
 
 /** What the model predicts. */
-export type LinearObjective = 'regression' | 'binary' | 'multiclass';
+export type LinearObjective = TrainingObjective;
 
 /** A trained linear, logistic or softmax regression model. */
 export interface LinearModel {

@@ -4,6 +4,7 @@
  * bias). Parameters live in one Float64Array `θ = [W (F×K row-major), b (K)]` so the optimisers
  * can treat them as a flat vector.
  */
+import { sigmoid } from '../common/sigmoid.ts';
 import type { LinearObjective } from './linear-model.ts';
 import type { SparseRows } from './sparse-rows.ts';
 
@@ -256,11 +257,4 @@ export function finishLinearObjective(
   }
   const loss = total / count;
   return { loss, objective: loss + (l2 / 2) * squaredNorm };
-}
-
-/** Logistic function, stable for large |z|. */
-export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
 }

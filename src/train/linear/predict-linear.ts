@@ -3,9 +3,9 @@
  * graph produces: values `[N]` (regression), probabilities `[N, 2]` (binary: `1 − p, p`) or
  * probabilities `[N, K]` (multiclass softmax).
  */
-import { sigmoid } from './linear-objective.ts';
+import { sigmoid } from '../common/sigmoid.ts';
 import type { LinearModel } from './linear-model.ts';
-import { checkFeatures } from './validate-linear-input.ts';
+import { checkFeatures } from '../common/check-training-inputs.ts';
 
 /** Options for {@link predictLinear}. */
 export interface PredictLinearOptions {

@@ -6,9 +6,14 @@
  * and the objective then visits only their non-zeros, with the same results as the dense loops.
  */
 import { StratumError } from '../../errors/index.ts';
-import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
-import { linearFingerprint, readLinearCheckpoint, writeLinearCheckpoint } from './linear-checkpoint.ts';
+import { checkCheckpointOptions, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
+import {
+  linearFingerprint,
+  readLinearCheckpoint,
+  writeLinearCheckpoint,
+  type LinearCheckpointState,
+} from './linear-checkpoint.ts';
 import {
   linearObjective,
   type LinearData,
@@ -16,49 +21,20 @@ import {
   type LinearObjectiveValue,
   type LinearShape,
 } from './linear-objective.ts';
-import { startLinearShards } from '../parallel/linear-worker-shards.ts';
-import type { LinearModel, LinearObjective } from './linear-model.ts';
-import { seededRandom, shuffleInPlace } from './seeded-random.ts';
+import { startLinearShards } from './linear-worker-shards.ts';
+import type { LinearModel } from './linear-model.ts';
+import { checkTrainingData, type TrainingInputs, type ValidationSplit } from '../common/check-training-inputs.ts';
+import { earlyStopper } from '../common/early-stopper.ts';
+import { parseOption, workers as workersParam } from '../common/param-schema.ts';
+import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
+import { linearParams, type LinearParams, type LinearParamsInput } from './linear-params.ts';
 import { sparseIfWorthwhile } from './sparse-rows.ts';
-import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from './validate-linear-input.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
-export interface LinearValidationSet {
-  /** Row-major `N×numFeatures`. */
-  readonly features: Float32Array;
-  /** One label per row, as for training. */
-  readonly labels: ArrayLike<number>;
-}
+export type LinearValidationSet = ValidationSplit;
 
-/** Optimiser settings. */
-export interface LinearTrainingParams {
-  /** `'adam'` or `'sgd'` (mini-batch), or `'lbfgs'` (full batch; ignores `learningRate` and `batchSize`). */
-  readonly optimizer: 'adam' | 'sgd' | 'lbfgs';
-  /** Step size for Adam and SGD; must be > 0 for every optimiser. */
-  readonly learningRate: number;
-  /** L2 strength λ ≥ 0; the objective adds `λ/2 · ‖W‖²` (the bias is not penalised). */
-  readonly l2: number;
-  /** Passes over the data (Adam/SGD) or iteration budget (L-BFGS); integer ≥ 1. */
-  readonly epochs: number;
-  /** Rows per mini-batch; integer ≥ 1 (the last batch may be smaller). */
-  readonly batchSize: number;
-  /** Seed of the mini-batch order; the same seed and data give the same model. */
-  readonly seed: number;
-  /**
-   * Stop when the monitored loss (validation if given, else training) has not improved for this
-   * many epochs, and return the best epoch's weights. @default no early stopping
-   */
-  readonly earlyStoppingRounds?: number;
-  /**
-   * L-BFGS convergence tolerance, ≥ 0 (Adam and SGD ignore it): stop before `epochs` iterations
-   * once the largest component of the objective's gradient is at most
-   * `tolerance · max(1, |objective|)`, or an iteration no longer lowers the objective beyond
-   * rounding. The objective is a mean over rows, so the test does not depend on the row count.
-   * The default, scipy's L-BFGS-B default `pgtol`, stops where more iterations no longer move
-   * held-out accuracy or AUC (spam TF-IDF task: 44 iterations instead of 117, identical
-   * predictions' metrics); `0` runs the whole budget. @default 1e-5
-   */
-  readonly tolerance?: number;
+/** Optimiser settings: {@link linearParams} (each field optional, with its default) plus how to run. */
+export interface LinearTrainingParams extends LinearParamsInput {
   /** Held-out split evaluated after every epoch. @default none */
   readonly validation?: LinearValidationSet;
   /**
@@ -83,22 +59,14 @@ export interface LinearHistoryEntry {
 }
 
 /** Options for {@link trainLinear}. */
-export interface TrainLinearOptions {
+export interface TrainLinearOptions extends TrainingInputs {
   /**
    * Row-major `N×numFeatures`, finite values. When fewer than a quarter are non-zero, training
    * works on a compressed-sparse-rows copy (8 or 6 bytes per non-zero) with the same results, bit for bit.
    */
   readonly features: Float32Array;
-  /** Input width F. */
-  readonly numFeatures: number;
-  /** Targets (regression), 0/1 (binary) or class indices (multiclass). */
-  readonly labels: ArrayLike<number>;
-  /** What to fit. */
-  readonly objective: LinearObjective;
-  /** Number of classes; required for `'multiclass'` (≥ 2), ignored otherwise. */
-  readonly numClasses?: number;
-  /** Optimiser settings. */
-  readonly params: LinearTrainingParams;
+  /** Optimiser settings. @default every parameter's default */
+  readonly params?: LinearTrainingParams;
   /** Called after every epoch. */
   readonly onProgress?: (entry: LinearHistoryEntry) => void;
   /**
@@ -124,6 +92,9 @@ export interface TrainLinearResult extends LinearModel {
 
 const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
 
+/** What {@link trainLinear} parses `options.params` (without `validation`) with. */
+const optionParams = linearParams.extend({ workers: workersParam });
+
 /**
  * Trains a linear model. Deterministic: the same options (including `params.seed`) give the same
  * weights bit for bit.
@@ -140,8 +111,7 @@ const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
  * ```
  */
 export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
-  const { shape, train, validation } = checkOptions(options);
-  const { params } = options;
+  const { shape, train, validation, params } = checkOptions(options);
   const size = shape.numFeatures * shape.numOutputs + shape.numOutputs;
   const history: LinearHistoryEntry[] = [];
   const miniBatch = params.optimizer !== 'lbfgs';
@@ -158,7 +128,7 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
       name: 'everyEpochs',
     });
   }
-  const fingerprint = linearFingerprint(options);
+  const fingerprint = linearFingerprint({ options, params });
   const resumed =
     options.resumeFrom === undefined
       ? undefined
@@ -170,7 +140,7 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     );
   }
   if (resumed !== undefined) history.push(...resumed.history);
-  const stopper = earlyStopper(params.earlyStoppingRounds, resumed?.best);
+  const stopper = earlyStopper<{ theta: Float64Array }>({ rounds: params.earlyStoppingRounds, initial: resumed?.best });
   // Records one epoch; returns true when early stopping says to stop.
   const endEpoch = (state: { epoch: number; theta: Float64Array; loss?: number }): boolean => {
     const loss = state.loss ?? trainObjective({ theta: state.theta, l2: params.l2 }).loss;
@@ -184,10 +154,14 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
           };
     history.push(entry);
     options.onProgress?.(entry);
-    return stopper.update({ epoch: state.epoch, monitored: entry.validationLoss ?? loss, theta: state.theta });
+    return stopper.update({
+      epoch: state.epoch,
+      monitored: entry.validationLoss ?? loss,
+      keep: () => ({ theta: Float64Array.from(state.theta) }),
+    });
   };
 
-  const workers = Math.min(params.workers ?? 1, train.rows);
+  const workers = Math.min(params.workers, train.rows);
   // Mostly-zero features (hashed text, one-hot) are summed over their non-zeros only; the
   // validation split is evaluated once per epoch, so it follows its own density.
   const trainData = withSparseRows(train, { numFeatures: shape.numFeatures, shared: workers > 1 });
@@ -207,7 +181,7 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
       theta = minimizeLbfgs({
         initial: theta,
         maxIterations: params.epochs,
-        ...(params.tolerance === undefined ? {} : { tolerance: params.tolerance }),
+        tolerance: params.tolerance,
         evaluate: ({ x, gradient }) => {
           const value = trainObjective({ theta: x, l2: params.l2, gradient });
           lastLoss = value.loss;
@@ -218,41 +192,19 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
       // Already optimal at the start (zero gradient): still report one epoch, so history is never empty.
       if (history.length === 0) endEpoch({ epoch: 1, theta });
     } else {
-      const random = seededRandom(params.seed);
-      const order = new Uint32Array(train.rows);
-      for (let i = 0; i < order.length; i++) order[i] = i;
-      const gradient = new Float64Array(size);
-      const adam = {
-        m: resumed?.m ?? new Float64Array(size),
-        v: resumed?.v ?? new Float64Array(size),
-        step: resumed?.step ?? 0,
-      };
-      const firstEpoch = (resumed?.epoch ?? 0) + 1;
-      if (resumed !== undefined) theta = resumed.theta;
-      // Replaying the finished epochs' shuffles restores the batch order and the generator.
-      for (let epoch = 1; epoch < firstEpoch; epoch++) shuffleInPlace(order, random);
-      for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
-        shuffleInPlace(order, random);
-        for (let start = 0; start < train.rows; start += params.batchSize) {
-          const rowIndices = order.subarray(start, Math.min(train.rows, start + params.batchSize));
-          trainObjective({ theta, l2: params.l2, rowIndices, gradient });
-          if (params.optimizer === 'sgd') {
-            for (let i = 0; i < size; i++)
-              theta[i] = (theta[i] as number) - params.learningRate * (gradient[i] as number);
-          } else {
-            adamStep({ theta, gradient, state: adam, learningRate: params.learningRate });
-          }
-        }
-        if (endEpoch({ epoch, theta })) break;
-        const { checkpoint } = options;
-        if (checkpoint !== undefined && epoch % checkpoint.everyEpochs === 0) {
-          writeLinearCheckpoint({
-            path: checkpoint.path,
-            fingerprint,
-            state: { epoch, theta, m: adam.m, v: adam.v, step: adam.step, history, best: stopper.best() },
-          });
-        }
-      }
+      theta = runMiniBatches({
+        params,
+        rows: train.rows,
+        size,
+        resumed,
+        evaluate: trainObjective,
+        endEpoch,
+        checkpoint: options.checkpoint && {
+          ...options.checkpoint,
+          fingerprint,
+          state: () => ({ history, best: stopper.best() }),
+        },
+      });
     }
   } finally {
     void shards?.close();
@@ -272,6 +224,67 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     history,
     bestEpoch: best?.epoch ?? last?.epoch ?? 0,
   };
+}
+
+/**
+ * Adam or SGD over seeded mini-batches from `resumed` (or zeros) until `params.epochs` or early
+ * stopping; returns the last weights.
+ */
+function runMiniBatches(args: {
+  params: LinearParams;
+  rows: number;
+  /** Weights and biases in all. */
+  size: number;
+  resumed: LinearCheckpointState | undefined;
+  /** The training objective and gradient at a point, over some rows. */
+  evaluate: (point: Pick<LinearObjectiveOptions, 'theta' | 'l2' | 'rowIndices' | 'gradient'>) => LinearObjectiveValue;
+  /** Records an epoch; true when early stopping says to stop. */
+  endEpoch: (state: { epoch: number; theta: Float64Array }) => boolean;
+  checkpoint:
+    | {
+        path: string;
+        everyEpochs: number;
+        fingerprint: Fingerprint;
+        state: () => Pick<LinearCheckpointState, 'history' | 'best'>;
+      }
+    | undefined;
+}): Float64Array {
+  const { params, rows, resumed, evaluate, checkpoint } = args;
+  const random = seededRandom(params.seed);
+  const order = new Uint32Array(rows);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const theta = resumed?.theta ?? new Float64Array(args.size);
+  const size = theta.length;
+  const gradient = new Float64Array(size);
+  const adam = {
+    m: resumed?.m ?? new Float64Array(size),
+    v: resumed?.v ?? new Float64Array(size),
+    step: resumed?.step ?? 0,
+  };
+  const firstEpoch = (resumed?.epoch ?? 0) + 1;
+  // Replaying the finished epochs' shuffles restores the batch order and the generator.
+  for (let epoch = 1; epoch < firstEpoch; epoch++) shuffleInPlace(order, random);
+  for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
+    shuffleInPlace(order, random);
+    for (let start = 0; start < rows; start += params.batchSize) {
+      const rowIndices = order.subarray(start, Math.min(rows, start + params.batchSize));
+      evaluate({ theta, l2: params.l2, rowIndices, gradient });
+      if (params.optimizer === 'sgd') {
+        for (let i = 0; i < size; i++) theta[i] = (theta[i] as number) - params.learningRate * (gradient[i] as number);
+      } else {
+        adamStep({ theta, gradient, state: adam, learningRate: params.learningRate });
+      }
+    }
+    if (args.endEpoch({ epoch, theta })) break;
+    if (checkpoint !== undefined && epoch % checkpoint.everyEpochs === 0) {
+      writeLinearCheckpoint({
+        path: checkpoint.path,
+        fingerprint: checkpoint.fingerprint,
+        state: { epoch, theta, m: adam.m, v: adam.v, step: adam.step, ...checkpoint.state() },
+      });
+    }
+  }
+  return theta;
 }
 
 /** `data` with CSR rows when its features are mostly zeros (the threshold is in `sparse-rows.ts`). */
@@ -300,106 +313,17 @@ function adamStep(options: {
   }
 }
 
-/** Tracks the best monitored loss; without `rounds` it never stops and remembers nothing. */
-function earlyStopper(
-  rounds: number | undefined,
-  initial: { epoch: number; monitored: number; theta: Float64Array } | undefined,
-): {
-  update: (state: { epoch: number; monitored: number; theta: Float64Array }) => boolean;
-  best: () => { epoch: number; monitored: number; theta: Float64Array } | undefined;
-} {
-  let best = initial;
-  return {
-    update: ({ epoch, monitored, theta }) => {
-      if (rounds === undefined) return false;
-      if (best === undefined || monitored < best.monitored) {
-        best = { epoch, monitored, theta: Float64Array.from(theta) };
-        return false;
-      }
-      return epoch - best.epoch >= rounds;
-    },
-    best: () => best,
-  };
-}
-
+/** Parses the parameters and checks the data, before any work. */
 function checkOptions(options: TrainLinearOptions): {
   shape: LinearShape;
   train: LinearData;
   validation: LinearData | undefined;
+  params: LinearParams & { workers: number };
 } {
-  const { params, objective, numFeatures } = options;
-  if (objective !== 'regression' && objective !== 'binary' && objective !== 'multiclass') {
-    throw new StratumError(
-      'BAD_REQUEST',
-      `objective must be 'regression', 'binary' or 'multiclass', got ${String(objective)}`,
-      { details: { parameter: 'objective' } },
-    );
-  }
-  if (params === null || typeof params !== 'object') {
-    throw new StratumError('BAD_REQUEST', 'params must be an object', { details: { parameter: 'params' } });
-  }
-  if (params.optimizer !== 'adam' && params.optimizer !== 'sgd' && params.optimizer !== 'lbfgs') {
-    throw new StratumError(
-      'BAD_REQUEST',
-      `params.optimizer must be 'adam', 'sgd' or 'lbfgs', got ${String(params.optimizer)}`,
-      { details: { parameter: 'params.optimizer' } },
-    );
-  }
-  const positiveInteger = (v: number): boolean => Number.isSafeInteger(v) && v >= 1;
-  checkNumber({ name: 'numFeatures', value: numFeatures, ok: positiveInteger, expected: 'an integer ≥ 1' });
-  checkNumber({
-    name: 'params.learningRate',
-    value: params.learningRate,
-    ok: (v) => Number.isFinite(v) && v > 0,
-    expected: 'a finite number > 0',
-  });
-  checkNumber({
-    name: 'params.l2',
-    value: params.l2,
-    ok: (v) => Number.isFinite(v) && v >= 0,
-    expected: 'a finite number ≥ 0',
-  });
-  checkNumber({ name: 'params.epochs', value: params.epochs, ok: positiveInteger, expected: 'an integer ≥ 1' });
-  checkNumber({ name: 'params.batchSize', value: params.batchSize, ok: positiveInteger, expected: 'an integer ≥ 1' });
-  checkNumber({ name: 'params.seed', value: params.seed, ok: Number.isSafeInteger, expected: 'an integer' });
-  if (params.workers !== undefined) {
-    checkNumber({
-      name: 'params.workers',
-      value: params.workers,
-      ok: (v) => Number.isSafeInteger(v) && v >= 1 && v <= 64,
-      expected: 'an integer in [1, 64]',
-    });
-  }
-  if (params.tolerance !== undefined) {
-    checkNumber({
-      name: 'params.tolerance',
-      value: params.tolerance,
-      ok: (v) => Number.isFinite(v) && v >= 0,
-      expected: 'a finite number ≥ 0',
-    });
-  }
-  if (params.earlyStoppingRounds !== undefined) {
-    checkNumber({
-      name: 'params.earlyStoppingRounds',
-      value: params.earlyStoppingRounds,
-      ok: positiveInteger,
-      expected: 'an integer ≥ 1',
-    });
-  }
-  const { numClasses, rows } = checkTrainingInputs(options);
-  const target = { objective, numClasses };
-  const shape: LinearShape = { objective, numFeatures, numOutputs: objective === 'multiclass' ? numClasses : 1 };
-  const train: LinearData = { features: options.features, labels: options.labels, rows };
-  if (params.validation === undefined) return { shape, train, validation: undefined };
-  const validationRows = checkFeatures({
-    name: 'params.validation.features',
-    features: params.validation.features,
-    numFeatures,
-  });
-  checkLabels({ name: 'params.validation.labels', labels: params.validation.labels, rows: validationRows, target });
-  return {
-    shape,
-    train,
-    validation: { features: params.validation.features, labels: params.validation.labels, rows: validationRows },
-  };
+  const { validation, ...rest } = options.params ?? {};
+  const params = parseOption({ schema: optionParams, input: rest, name: 'params' });
+  const checked = checkTrainingData({ ...options, ...(validation !== undefined && { validation }) });
+  const { objective, numFeatures } = options;
+  const shape: LinearShape = { objective, numFeatures, numOutputs: checked.numOutputs };
+  return { shape, train: checked.train, validation: checked.validation, params };
 }

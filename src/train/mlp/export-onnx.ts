@@ -7,8 +7,8 @@
  * already computes the features.
  */
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { addOutputHead, defaultOutputName } from '../common/output-head.ts';
 import { checkMlpModel, type MlpModel } from './mlp-model.ts';
-import { addOutputHead } from '../linear/export-onnx.ts';
 
 /** Options for {@link exportMlpOnnx}. */
 export interface ExportMlpOnnxOptions {
@@ -67,7 +67,7 @@ export function mlpValueNames(model: MlpModel): string[] {
 export function addMlpGraph(builder: GraphBuilder, model: MlpModel, options: AddMlpGraphOptions): ValueSpec[] {
   checkMlpModel(model);
   const { objective, layers, activation, numOutputs: k } = model;
-  const outputName = options.outputName ?? (objective === 'regression' ? 'predictions' : 'probabilities');
+  const outputName = options.outputName ?? defaultOutputName(objective);
   const logits = objective === 'regression' ? outputName : 'mlp.logits';
   let current = options.input;
   for (const [index, layer] of layers.entries()) {
@@ -92,9 +92,8 @@ export function addMlpGraph(builder: GraphBuilder, model: MlpModel, options: Add
         })
       : linear;
   }
-  addOutputHead(builder, { objective, logits, outputName, prefix: 'mlp.' });
-  const width = objective === 'binary' ? 2 : k;
-  return [{ name: outputName, type: 'FLOAT', shape: [options.batchDim ?? 'batch', width] }];
+  const batchDim = options.batchDim ?? 'batch';
+  return addOutputHead(builder, { objective, logits, outputName, numOutputs: k, prefix: 'mlp.', batchDim });
 }
 
 /**

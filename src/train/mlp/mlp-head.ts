@@ -3,7 +3,7 @@
  * sigmoid + log-loss (binary) or softmax + cross-entropy (multiclass), the same losses and output
  * layouts as the linear models (binary outputs `[1 − p, p]`).
  */
-import { sigmoid } from '../linear/linear-objective.ts';
+import { sigmoid } from '../common/sigmoid.ts';
 import type { MlpObjective } from './mlp-model.ts';
 
 /** Options for {@link headLoss}. */

@@ -4,9 +4,10 @@
  * `Gemm` takes as `B`, like the linear model's.
  */
 import { StratumError } from '../../errors/index.ts';
+import type { TrainingObjective } from '../common/objective.ts';
 
 /** What the model predicts; the head after the last layer is identity, sigmoid or softmax. */
-export type MlpObjective = 'regression' | 'binary' | 'multiclass';
+export type MlpObjective = TrainingObjective;
 
 /** Non-linearity after every hidden layer. */
 export type MlpActivation = 'relu' | 'tanh';

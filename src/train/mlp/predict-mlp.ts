@@ -3,7 +3,7 @@
  * values `[N, 1]` (regression), probabilities `[N, 2]` (binary: `1 − p, p`) or `[N, K]`
  * (multiclass softmax). Dropout is a training-time operation and plays no part here.
  */
-import { checkFeatures } from '../linear/validate-linear-input.ts';
+import { checkFeatures } from '../common/check-training-inputs.ts';
 import { headOutputs } from './mlp-head.ts';
 import { checkMlpModel, type MlpModel } from './mlp-model.ts';
 import { createWorkspace, forward } from './mlp-network.ts';

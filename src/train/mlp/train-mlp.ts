@@ -9,46 +9,27 @@
  * backend and 2.8 s with its cpu backend; it is also bit-for-bit deterministic for a seed (tfjs'
  * `fit` shuffles with `Math.random`) and needs no 287 MB dependency.
  */
-import { StratumError } from '../../errors/index.ts';
-import { seededRandom, shuffleInPlace } from '../linear/seeded-random.ts';
-import { checkFeatures, checkLabels, checkNumber, checkTrainingInputs } from '../linear/validate-linear-input.ts';
+import {
+  checkTrainingData,
+  type TrainingData,
+  type TrainingInputs,
+  type ValidationSplit,
+} from '../common/check-training-inputs.ts';
+import { earlyStopper } from '../common/early-stopper.ts';
+import { parseOption } from '../common/param-schema.ts';
+import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
 import { adamStep, createAdam } from './adam.ts';
 import { initLayers } from './init-mlp.ts';
 import { headLoss } from './mlp-head.ts';
 import type { MlpActivation, MlpLayer, MlpModel, MlpObjective } from './mlp-model.ts';
+import { mlpParams, type MlpParams, type MlpParamsInput } from './mlp-params.ts';
 import { backward, createGradients, createWorkspace, forward, type MlpWorkspace } from './mlp-network.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
-export interface MlpValidationSet {
-  /** Row-major `N×numFeatures`. */
-  readonly features: Float32Array;
-  /** One label per row, as for training. */
-  readonly labels: ArrayLike<number>;
-}
+export type MlpValidationSet = ValidationSplit;
 
-/** Network shape and optimiser settings. */
-export interface MlpTrainingParams {
-  /** Width of each hidden layer, input side first; integers ≥ 1. `[]` gives a linear model trained by Adam. */
-  readonly hiddenLayers: readonly number[];
-  /** Non-linearity after every hidden layer. @default 'relu' */
-  readonly activation?: MlpActivation;
-  /** Probability of dropping each hidden unit during training, in [0, 1). @default 0 */
-  readonly dropout?: number;
-  /** Adam step size, > 0. */
-  readonly learningRate: number;
-  /** L2 strength λ ≥ 0; the objective adds `λ/2 · ‖W‖²` over every layer's weights (not biases). */
-  readonly l2: number;
-  /** Passes over the data; integer ≥ 1. */
-  readonly epochs: number;
-  /** Rows per mini-batch; integer ≥ 1 (the last batch may be smaller). */
-  readonly batchSize: number;
-  /** Seed of the initial weights, the mini-batch order and the dropout masks; the same seed and data give the same model. */
-  readonly seed: number;
-  /**
-   * Stop when the monitored loss (validation if given, else training) has not improved for this
-   * many epochs, and return the best epoch's weights. @default no early stopping
-   */
-  readonly earlyStoppingRounds?: number;
+/** Network shape and optimiser settings: {@link mlpParams} (each field optional, with its default) plus a validation split. */
+export interface MlpTrainingParams extends MlpParamsInput {
   /** Held-out split evaluated after every epoch. @default none */
   readonly validation?: MlpValidationSet;
 }
@@ -67,19 +48,9 @@ export interface MlpHistoryEntry {
 }
 
 /** Options for {@link trainMlp}. */
-export interface TrainMlpOptions {
-  /** Row-major `N×numFeatures`, finite values. */
-  readonly features: Float32Array;
-  /** Input width F. */
-  readonly numFeatures: number;
-  /** Targets (regression), 0/1 (binary) or class indices (multiclass). */
-  readonly labels: ArrayLike<number>;
-  /** What to fit. */
-  readonly objective: MlpObjective;
-  /** Number of classes; required for `'multiclass'` (≥ 2), ignored otherwise. */
-  readonly numClasses?: number;
-  /** Network shape and optimiser settings. */
-  readonly params: MlpTrainingParams;
+export interface TrainMlpOptions extends TrainingInputs {
+  /** Network shape and optimiser settings. @default every parameter's default */
+  readonly params?: MlpTrainingParams;
   /** Called after every epoch. */
   readonly onProgress?: (entry: MlpHistoryEntry) => void;
 }
@@ -95,11 +66,7 @@ export interface TrainMlpResult {
 }
 
 /** A data set in the trainer's layout. */
-interface MlpData {
-  readonly features: Float32Array;
-  readonly labels: ArrayLike<number>;
-  readonly rows: number;
-}
+type MlpData = TrainingData;
 
 /** Rows per forward pass when evaluating a whole split; bounds the workspace, not the result. */
 const EVAL_CHUNK = 1024;
@@ -120,10 +87,9 @@ const EVAL_CHUNK = 1024;
  * ```
  */
 export function trainMlp(options: TrainMlpOptions): TrainMlpResult {
-  const { objective, numOutputs, train, validation } = checkOptions(options);
-  const { params, numFeatures } = options;
-  const activation = params.activation ?? 'relu';
-  const dropoutRate = params.dropout ?? 0;
+  const { objective, numOutputs, train, validation, params } = checkOptions(options);
+  const { numFeatures } = options;
+  const { activation, dropout: dropoutRate } = params;
   // Independent streams, so that e.g. turning dropout on does not change the initial weights or the row order.
   const streams = seededRandom(params.seed);
   const nextSeed = (): number => Math.floor(streams() * 2 ** 32);
@@ -148,7 +114,7 @@ export function trainMlp(options: TrainMlpOptions): TrainMlpResult {
       : createWorkspace({ layers, capacity: Math.min(EVAL_CHUNK, validation.rows), dropout: false });
 
   const history: MlpHistoryEntry[] = [];
-  let best: { epoch: number; monitored: number; layers: MlpLayer[] } | undefined;
+  const stopper = earlyStopper<{ layers: MlpLayer[] }>({ rounds: params.earlyStoppingRounds });
   for (let epoch = 1; epoch <= params.epochs; epoch++) {
     shuffleInPlace(order, orderRandom);
     let total = 0;
@@ -177,14 +143,10 @@ export function trainMlp(options: TrainMlpOptions): TrainMlpResult {
           };
     history.push(entry);
     options.onProgress?.(entry);
-    if (params.earlyStoppingRounds === undefined) continue;
-    const monitored = entry.validationLoss ?? loss;
-    if (best === undefined || monitored < best.monitored) {
-      best = { epoch, monitored, layers: layers.map(copyLayer) };
-    } else if (epoch - best.epoch >= params.earlyStoppingRounds) {
-      break;
-    }
+    const keep = (): { layers: MlpLayer[] } => ({ layers: layers.map(copyLayer) });
+    if (stopper.update({ epoch, monitored: entry.validationLoss ?? loss, keep })) break;
   }
+  const best = stopper.best();
   const last = history[history.length - 1];
   return {
     model: { objective, numFeatures, numOutputs, activation, layers: best?.layers ?? layers },
@@ -220,93 +182,22 @@ function meanLoss(options: {
   return total / data.rows;
 }
 
+/** Parses the parameters and checks the data, before any work. */
 function checkOptions(options: TrainMlpOptions): {
   objective: MlpObjective;
   numOutputs: number;
   train: MlpData;
   validation: MlpData | undefined;
+  params: MlpParams;
 } {
-  const { params, objective, numFeatures } = options;
-  if (objective !== 'regression' && objective !== 'binary' && objective !== 'multiclass') {
-    throw new StratumError(
-      'BAD_REQUEST',
-      `objective must be 'regression', 'binary' or 'multiclass', got ${String(objective)}`,
-      { details: { parameter: 'objective' } },
-    );
-  }
-  if (params === null || typeof params !== 'object') {
-    throw new StratumError('BAD_REQUEST', 'params must be an object', { details: { parameter: 'params' } });
-  }
-  const positiveInteger = (v: number): boolean => Number.isSafeInteger(v) && v >= 1;
-  checkNumber({ name: 'numFeatures', value: numFeatures, ok: positiveInteger, expected: 'an integer ≥ 1' });
-  if (!Array.isArray(params.hiddenLayers)) {
-    throw new StratumError(
-      'BAD_REQUEST',
-      `params.hiddenLayers must be an array of layer widths (e.g. [64, 32]), got ${String(params.hiddenLayers)}`,
-      { details: { parameter: 'params.hiddenLayers' } },
-    );
-  }
-  params.hiddenLayers.forEach((width, index) =>
-    checkNumber({
-      name: `params.hiddenLayers[${index}]`,
-      value: width,
-      ok: positiveInteger,
-      expected: 'an integer ≥ 1',
-    }),
-  );
-  if (params.activation !== undefined && params.activation !== 'relu' && params.activation !== 'tanh') {
-    throw new StratumError(
-      'BAD_REQUEST',
-      `params.activation must be 'relu' or 'tanh', got ${String(params.activation)}`,
-      { details: { parameter: 'params.activation' } },
-    );
-  }
-  if (params.dropout !== undefined) {
-    checkNumber({
-      name: 'params.dropout',
-      value: params.dropout,
-      ok: (v) => v >= 0 && v < 1,
-      expected: 'a number in [0, 1)',
-    });
-  }
-  checkNumber({
-    name: 'params.learningRate',
-    value: params.learningRate,
-    ok: (v) => Number.isFinite(v) && v > 0,
-    expected: 'a finite number > 0',
-  });
-  checkNumber({
-    name: 'params.l2',
-    value: params.l2,
-    ok: (v) => Number.isFinite(v) && v >= 0,
-    expected: 'a finite number ≥ 0',
-  });
-  checkNumber({ name: 'params.epochs', value: params.epochs, ok: positiveInteger, expected: 'an integer ≥ 1' });
-  checkNumber({ name: 'params.batchSize', value: params.batchSize, ok: positiveInteger, expected: 'an integer ≥ 1' });
-  checkNumber({ name: 'params.seed', value: params.seed, ok: Number.isSafeInteger, expected: 'an integer' });
-  if (params.earlyStoppingRounds !== undefined) {
-    checkNumber({
-      name: 'params.earlyStoppingRounds',
-      value: params.earlyStoppingRounds,
-      ok: positiveInteger,
-      expected: 'an integer ≥ 1',
-    });
-  }
-  const { numClasses, rows } = checkTrainingInputs(options);
-  const target = { objective, numClasses };
-  const numOutputs = objective === 'multiclass' ? numClasses : 1;
-  const train: MlpData = { features: options.features, labels: options.labels, rows };
-  if (params.validation === undefined) return { objective, numOutputs, train, validation: undefined };
-  const validationRows = checkFeatures({
-    name: 'params.validation.features',
-    features: params.validation.features,
-    numFeatures,
-  });
-  checkLabels({ name: 'params.validation.labels', labels: params.validation.labels, rows: validationRows, target });
+  const { validation, ...rest } = options.params ?? {};
+  const params = parseOption({ schema: mlpParams, input: rest, name: 'params' });
+  const checked = checkTrainingData({ ...options, ...(validation !== undefined && { validation }) });
   return {
-    objective,
-    numOutputs,
-    train,
-    validation: { features: params.validation.features, labels: params.validation.labels, rows: validationRows },
+    objective: options.objective,
+    numOutputs: checked.numOutputs,
+    train: checked.train,
+    validation: checked.validation,
+    params,
   };
 }

@@ -81,17 +81,9 @@ function epochReporter(
 export function trainModel(options: TrainModelOptions): TrainedModel {
   const { model, validation, onStep } = options;
   if (model.kind === 'gbdt') {
-    const { earlyStoppingRounds, maxLeaves, sparseThreshold, ...params } = model.params;
     const trained = trainGbdt({
       ...commonInputs(options),
-      params: {
-        ...params,
-        ...(maxLeaves !== undefined && { maxLeaves }),
-        ...(sparseThreshold !== undefined && { sparseThreshold }),
-        ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
-        validation,
-        workers: model.workers,
-      },
+      params: { ...model.params, validation, workers: model.workers },
       onProgress: (p) =>
         onStep?.({
           step: p.round,
@@ -110,11 +102,10 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
     };
   }
   if (model.kind === 'mlp') {
-    const { earlyStoppingRounds, ...params } = model.params;
     const trained = trainMlp({
       ...commonInputs(options),
-      params: { ...params, ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }), validation },
-      onProgress: epochReporter(onStep, params.epochs),
+      params: { ...model.params, validation },
+      onProgress: epochReporter(onStep, model.params.epochs),
     });
     return {
       pipelineModel: { kind: 'mlp', model: trained.model },
@@ -123,17 +114,10 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
       predict: (features) => predictMlp(trained.model, { features }).values,
     };
   }
-  const { earlyStoppingRounds, tolerance, ...params } = model.params;
   const trained = trainLinear({
     ...commonInputs(options),
-    params: {
-      ...params,
-      ...(earlyStoppingRounds !== undefined && { earlyStoppingRounds }),
-      ...(tolerance !== undefined && { tolerance }),
-      validation,
-      workers: model.workers,
-    },
-    onProgress: epochReporter(onStep, params.epochs),
+    params: { ...model.params, validation, workers: model.workers },
+    onProgress: epochReporter(onStep, model.params.epochs),
   });
   return {
     pipelineModel: { kind: 'linear', model: trained },

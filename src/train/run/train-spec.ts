@@ -9,6 +9,11 @@ import { StratumError } from '../../errors/index.ts';
 import { formatIssues } from '../../errors/format-issues.ts';
 import { FeatureSpecSchema, parseFeatureSpec } from '../../features/feature-spec.ts';
 import { AliasNameSchema, ResourceNameSchema } from '../../registry/names.ts';
+import { trainingObjective } from '../common/objective.ts';
+import { workers } from '../common/param-schema.ts';
+import { gbdtParams } from '../gbdt/gbdt-params.ts';
+import { linearParams } from '../linear/linear-params.ts';
+import { mlpParams } from '../mlp/mlp-params.ts';
 
 const path = z.string().min(1);
 const columnTypes = z.record(z.string().min(1), z.enum(['number', 'string', 'boolean']));
@@ -48,76 +53,16 @@ const SplitSchema = z
   })
   .strict();
 
-const objective = z.enum(['regression', 'binary', 'multiclass']);
-/** Worker threads for data-parallel training. */
-const workers = z.number().int().min(1).max(64).default(1);
-
-export const LinearParamsSchema = z
-  .object({
-    optimizer: z.enum(['adam', 'sgd', 'lbfgs']).default('adam'),
-    learningRate: z.number().gt(0).max(100).default(0.01),
-    l2: z.number().min(0).default(0),
-    epochs: z.number().int().min(1).max(100_000).default(20),
-    batchSize: z.number().int().min(1).default(256),
-    seed: z.number().int().default(0),
-    earlyStoppingRounds: z.number().int().min(1).optional(),
-    /** L-BFGS stops when the largest gradient component is ≤ tolerance × max(1, |loss|); 0 runs every epoch. */
-    tolerance: z.number().min(0).optional(),
-  })
-  .strict();
-
-export const GbdtParamsSchema = z
-  .object({
-    numTrees: z.number().int().min(1).max(100_000).default(100),
-    learningRate: z.number().gt(0).max(1).default(0.1),
-    maxDepth: z.number().int().min(1).max(30).default(6),
-    maxLeaves: z.number().int().min(2).optional(),
-    minChildWeight: z.number().min(0).default(1),
-    lambda: z.number().min(0).default(1),
-    rowSubsample: z.number().gt(0).max(1).default(1),
-    colSubsample: z.number().gt(0).max(1).default(1),
-    seed: z.number().int().default(0),
-    maxBins: z.number().int().min(2).max(255).default(255),
-    earlyStoppingRounds: z.number().int().min(1).optional(),
-    /** A feature whose most frequent bin holds more than this share of rows gets sparse histograms. */
-    sparseThreshold: z.number().min(0).max(1).optional(),
-  })
-  .strict();
-
-export const MlpParamsSchema = z
-  .object({
-    hiddenLayers: z.array(z.number().int().min(1).max(4096)).max(16).default([64, 64]),
-    activation: z.enum(['relu', 'tanh']).default('relu'),
-    dropout: z.number().min(0).lt(1).default(0),
-    learningRate: z.number().gt(0).max(10).default(0.001),
-    l2: z.number().min(0).default(0),
-    epochs: z.number().int().min(1).max(100_000).default(20),
-    batchSize: z.number().int().min(1).default(256),
-    seed: z.number().int().default(0),
-    earlyStoppingRounds: z.number().int().min(1).optional(),
-  })
-  .strict();
-
+/** Each model kind with its trainer's parameter schema; a model's omitted parameters take their defaults. */
 const ModelSchema = z.discriminatedUnion('kind', [
-  z
-    .object({ kind: z.literal('mlp'), objective, workers, params: MlpParamsSchema.default(MlpParamsSchema.parse({})) })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('linear'),
-      objective,
-      workers,
-      params: LinearParamsSchema.default(LinearParamsSchema.parse({})),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('gbdt'),
-      objective,
-      workers,
-      params: GbdtParamsSchema.default(GbdtParamsSchema.parse({})),
-    })
-    .strict(),
+  z.strictObject({ kind: z.literal('mlp'), objective: trainingObjective, workers, params: mlpParams.prefault({}) }),
+  z.strictObject({
+    kind: z.literal('linear'),
+    objective: trainingObjective,
+    workers,
+    params: linearParams.prefault({}),
+  }),
+  z.strictObject({ kind: z.literal('gbdt'), objective: trainingObjective, workers, params: gbdtParams.prefault({}) }),
 ]);
 
 const RegisterSchema = z

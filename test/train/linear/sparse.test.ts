@@ -20,7 +20,7 @@ import {
   toSparseRows,
 } from '../../../src/train/linear/sparse-rows.ts';
 import { trainLinear, type TrainLinearOptions } from '../../../src/train/linear/train-linear.ts';
-import { startLinearShards } from '../../../src/train/parallel/linear-worker-shards.ts';
+import { startLinearShards } from '../../../src/train/linear/linear-worker-shards.ts';
 import { sparseData } from './synthetic-data.ts';
 
 const F = 40;

@@ -1,5 +1,5 @@
 /** Seeded synthetic data sets for the linear-model tests (Gaussian noise via Box–Muller). */
-import { seededRandom } from '../../../src/train/linear/seeded-random.ts';
+import { seededRandom } from '../../../src/train/common/seeded-random.ts';
 
 /** A data set in the trainer's layout. */
 export interface Synthetic {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { seededRandom } from '../../../src/train/linear/seeded-random.ts';
+import { seededRandom } from '../../../src/train/common/seeded-random.ts';
 import { initLayers } from '../../../src/train/mlp/init-mlp.ts';
 import { matmul } from '../../../src/train/mlp/matmul.ts';
 import { headLoss } from '../../../src/train/mlp/mlp-head.ts';

@@ -1,5 +1,5 @@
 /** Seeded two-class problems no linear model can solve: XOR quadrants and two interleaved moons. */
-import { seededRandom } from '../../../src/train/linear/seeded-random.ts';
+import { seededRandom } from '../../../src/train/common/seeded-random.ts';
 
 /** A data set in the trainer's layout. */
 export interface Labelled {

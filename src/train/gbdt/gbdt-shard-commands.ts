@@ -2,8 +2,8 @@
  * The GBDT shard commands and their shared memory: what a worker receives at start
  * ({@link GbdtWorkerData}) and how it runs each command on its shard ({@link runShardCommand}).
  */
-import { FEATURE_STRIDE, SLOT, type GbdtBuffers, type RowShard } from '../gbdt/row-shard.ts';
-import { CONTROL } from './shard-protocol.ts';
+import { FEATURE_STRIDE, SLOT, type GbdtBuffers, type RowShard } from './row-shard.ts';
+import { CONTROL } from '../parallel/shard-protocol.ts';
 
 /** Operation codes. */
 export const GBDT_OP = Object.freeze({

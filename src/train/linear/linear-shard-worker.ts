@@ -3,9 +3,9 @@
  * gradient over its share of the rows (see `linear-worker-shards.ts`) into its own slot.
  */
 import { workerData } from 'node:worker_threads';
-import { accumulateLinearLoss } from '../linear/linear-objective.ts';
+import { accumulateLinearLoss } from './linear-objective.ts';
 import { LINEAR_OP, shardBounds, type LinearWorkerData } from './linear-shard-commands.ts';
-import { CONTROL, serveCommands, signalExit } from './shard-protocol.ts';
+import { CONTROL, serveCommands, signalExit } from '../parallel/shard-protocol.ts';
 
 const data = workerData as LinearWorkerData;
 const { control, shape, theta } = data;

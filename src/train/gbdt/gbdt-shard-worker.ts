@@ -3,9 +3,9 @@
  * `src/train/gbdt/row-shard.ts`) and runs the caller's commands on it until told to stop.
  */
 import { workerData } from 'node:worker_threads';
-import { createRowShard } from '../gbdt/row-shard.ts';
+import { createRowShard } from './row-shard.ts';
 import { runShardCommand, type GbdtWorkerData, GBDT_OP } from './gbdt-shard-commands.ts';
-import { serveCommands, signalExit } from './shard-protocol.ts';
+import { serveCommands, signalExit } from '../parallel/shard-protocol.ts';
 
 const data = workerData as GbdtWorkerData;
 const { control } = data;

@@ -1,9 +1,11 @@
 /**
- * Checks a training request once, before any work, so a bad parameter or a bad row fails fast as
- * BAD_REQUEST naming the parameter (`params.learningRate`) or the row (`features: row 7, …`).
+ * Checks the data of a training request once, before any work, so a bad row fails fast as
+ * BAD_REQUEST naming the row (`features: row 7, …`) or the parameter (`numClasses`). Parameters
+ * are checked by each trainer's schema (`param-schema.ts`).
  */
 import { StratumError } from '../../errors/index.ts';
-import type { LinearObjective } from './linear-model.ts';
+import { trainingObjective, type TrainingObjective } from './objective.ts';
+import { parseOption } from './param-schema.ts';
 
 function bad(message: string, details: Record<string, unknown>): StratumError {
   return new StratumError('BAD_REQUEST', message, { details });
@@ -73,7 +75,7 @@ export function checkLabels(options: {
   name: string;
   labels: ArrayLike<number>;
   rows: number;
-  target: { objective: LinearObjective; numClasses: number };
+  target: { objective: TrainingObjective; numClasses: number };
 }): void {
   const { name, labels, rows } = options;
   const { objective, numClasses } = options.target;
@@ -109,14 +111,80 @@ export function checkBothClasses(options: { name: string; labels: ArrayLike<numb
   });
 }
 
-/** The training inputs every gradient trainer checks the same way. */
-export interface TrainingInputs {
-  readonly objective: LinearObjective;
-  /** Required (≥ 2) for `'multiclass'`, ignored otherwise. */
-  readonly numClasses?: number;
+/** A held-out split: features and labels laid out like the training ones. */
+export interface ValidationSplit {
+  /** Row-major `N×numFeatures`. */
   readonly features: Float32Array;
-  readonly numFeatures: number;
+  /** One label per row, as for training. */
   readonly labels: ArrayLike<number>;
+}
+
+/** The training data every gradient trainer takes and checks the same way. */
+export interface TrainingInputs {
+  /** Row-major `N×numFeatures`, finite values. */
+  readonly features: Float32Array;
+  /** Input width F. */
+  readonly numFeatures: number;
+  /** Targets (regression), 0/1 (binary) or class indices (multiclass). */
+  readonly labels: ArrayLike<number>;
+  /** What to fit. */
+  readonly objective: TrainingObjective;
+  /** Number of classes; required for `'multiclass'` (≥ 2), ignored otherwise. */
+  readonly numClasses?: number;
+}
+
+/** Rows with their labels and their count. */
+export interface TrainingData {
+  readonly features: Float32Array;
+  readonly labels: ArrayLike<number>;
+  readonly rows: number;
+}
+
+/** What {@link checkTrainingData} found. */
+export interface CheckedTrainingData {
+  /** Classes: 2 unless multiclass. */
+  readonly numClasses: number;
+  /** Model outputs: the class count for multiclass, else 1. */
+  readonly numOutputs: number;
+  readonly train: TrainingData;
+  readonly validation: TrainingData | undefined;
+}
+
+/**
+ * Checks the objective, the input width, the class count, the feature matrix and the labels (a
+ * binary label needs both classes), and the validation split (`params.validation.*`) when given.
+ */
+export function checkTrainingData(inputs: TrainingInputs & { validation?: ValidationSplit }): CheckedTrainingData {
+  const objective = parseOption({ schema: trainingObjective, input: inputs.objective, name: 'objective' });
+  const { numFeatures } = inputs;
+  checkNumber({
+    name: 'numFeatures',
+    value: numFeatures,
+    ok: (v) => Number.isSafeInteger(v) && v >= 1,
+    expected: 'an integer ≥ 1',
+  });
+  const { numClasses, rows } = checkTrainingInputs(inputs);
+  const numOutputs = objective === 'multiclass' ? numClasses : 1;
+  const train: TrainingData = { features: inputs.features, labels: inputs.labels, rows };
+  const { validation } = inputs;
+  if (validation === undefined) return { numClasses, numOutputs, train, validation: undefined };
+  const validationRows = checkFeatures({
+    name: 'params.validation.features',
+    features: validation.features,
+    numFeatures,
+  });
+  checkLabels({
+    name: 'params.validation.labels',
+    labels: validation.labels,
+    rows: validationRows,
+    target: { objective, numClasses },
+  });
+  return {
+    numClasses,
+    numOutputs,
+    train,
+    validation: { features: validation.features, labels: validation.labels, rows: validationRows },
+  };
 }
 
 /**

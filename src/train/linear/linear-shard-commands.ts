@@ -1,5 +1,5 @@
 /** The shared memory and commands of data-parallel linear training. */
-import type { LinearData, LinearShape } from '../linear/linear-objective.ts';
+import type { LinearData, LinearShape } from './linear-objective.ts';
 
 /** Operation codes. */
 export const LINEAR_OP = Object.freeze({ fullBatch: 1, rowIndices: 2, stop: 3 } as const);

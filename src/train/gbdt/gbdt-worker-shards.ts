@@ -9,10 +9,10 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/start-worker.ts';
-import { createRowShard, FEATURE_STRIDE, SLOT, type GbdtBuffers } from '../gbdt/row-shard.ts';
-import type { ShardSet } from '../gbdt/shard-set.ts';
+import { createRowShard, FEATURE_STRIDE, SLOT, type GbdtBuffers } from './row-shard.ts';
+import type { ShardSet } from './shard-set.ts';
 import { GBDT_OP, THRESHOLD_SCALE, type GbdtWorkerData } from './gbdt-shard-commands.ts';
-import { commandChannel, CONTROL, ERROR_BYTES } from './shard-protocol.ts';
+import { commandChannel, CONTROL, ERROR_BYTES } from '../parallel/shard-protocol.ts';
 
 /** Options for {@link startWorkerShards}. */
 export interface WorkerShardsOptions {

@@ -14,10 +14,10 @@ import {
   type LinearObjectiveOptions,
   type LinearObjectiveValue,
   type LinearShape,
-} from '../linear/linear-objective.ts';
-import type { SparseRows } from '../linear/sparse-rows.ts';
+} from './linear-objective.ts';
+import type { SparseRows } from './sparse-rows.ts';
 import { LINEAR_OP, shardBounds, type LinearWorkerData } from './linear-shard-commands.ts';
-import { commandChannel, CONTROL, ERROR_BYTES } from './shard-protocol.ts';
+import { commandChannel, CONTROL, ERROR_BYTES } from '../parallel/shard-protocol.ts';
 
 /** A data-parallel replacement for `linearObjective` over one data set. */
 export interface LinearShards {

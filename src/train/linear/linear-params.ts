@@ -1,0 +1,35 @@
+/**
+ * The linear trainer's parameters, their ranges and defaults: one schema read by the training spec
+ * (`model.params` of a `linear` model) and by {@link trainLinear} when it is called directly.
+ */
+import { z } from 'zod';
+import { gradientParams } from '../common/gradient-params.ts';
+import { choice, real } from '../common/param-schema.ts';
+import { DEFAULT_LBFGS_TOLERANCE } from './lbfgs.ts';
+
+/**
+ * Parameters of linear, logistic and softmax regression.
+ *
+ * @example
+ * ```ts
+ * linearParams.parse({ optimizer: 'lbfgs', l2: 1e-3 }) // every other field takes its default
+ * ```
+ */
+export const linearParams = z.strictObject({
+  optimizer: choice(['adam', 'sgd', 'lbfgs'])
+    .default('adam')
+    .describe("'adam' or 'sgd' (mini-batch), or 'lbfgs' (full batch; ignores learningRate and batchSize)"),
+  learningRate: real({ gt: 0, cap: 100 }).default(0.01).describe('Step size of Adam and SGD'),
+  ...gradientParams,
+  epochs: gradientParams.epochs.describe('Passes over the data (Adam, SGD) or iteration budget (L-BFGS)'),
+  tolerance: real({ min: 0 })
+    .default(DEFAULT_LBFGS_TOLERANCE)
+    .describe(
+      'L-BFGS stops once the largest gradient component is at most tolerance · max(1, |objective|); 0 runs every iteration (Adam and SGD ignore it)',
+    ),
+});
+
+/** Linear parameters as written (every field optional). */
+export type LinearParamsInput = z.input<typeof linearParams>;
+/** Linear parameters with their defaults filled in. */
+export type LinearParams = z.output<typeof linearParams>;
