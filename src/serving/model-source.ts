@@ -3,8 +3,9 @@
  * registry's deployments. Each source routes a request to one loaded version; a deployment may
  * pick the version per request (weights, A/B key) and watch what it answers.
  */
+import type { Signature } from '../tensor/signature.ts';
 import type { ModelStatistics } from './model-stats.ts';
-import type { InferRequest, InferResponse, Signature } from './types.ts';
+import type { InferRequest, InferResponse } from './types.ts';
 import type { WarmupReport } from './warmup.ts';
 
 /** What a request was routed to. */
