@@ -15,13 +15,8 @@ import type { ModelSource, SourceIndexEntry } from '../serving/model-source.ts';
 import { warmupFailure } from '../serving/warmup.ts';
 import { parseWarmupRequests } from '../serving/warmup-requests.ts';
 import { evaluateCanary, MIN_LATENCY_SAMPLES } from './canary-gates.ts';
-import { planOf } from './deployment-plan.ts';
-import {
-  createDeploymentRuntime,
-  type DeploymentPlan,
-  type DeploymentRuntime,
-  type DeploymentStatus,
-} from './deployment-runtime.ts';
+import { type DeploymentPlan, planOf } from './deployment-plan.ts';
+import { createDeploymentRuntime, type DeploymentRuntime, type DeploymentStatus } from './deployment-runtime.ts';
 
 const RETRY_FAILED_PLAN_MS = 10_000;
 
