@@ -3,8 +3,27 @@
  * stable/canary split of a running canary at its current step. Replicas apply it; the status
  * endpoint compares it with what a replica serves to say whether that replica has converged.
  */
+import type { CanaryPolicy } from '../registry/deployment-spec.ts';
 import type { Deployment, Registry } from '../registry/registry.ts';
-import type { DeploymentPlan } from './deployment-runtime.ts';
+import type { ModelConfig } from '../serving/model-config.ts';
+import type { WeightedRoute } from './weighted-router.ts';
+
+/** What traffic should follow: built by the deployment source from the stored deployment. */
+export interface DeploymentPlan {
+  readonly revision: number;
+  readonly routes: readonly WeightedRoute[];
+  readonly shadow?: { readonly version: number; readonly sampleRate: number };
+  readonly sticky?: { readonly header?: string | undefined; readonly parameter?: string | undefined };
+  readonly canary?: {
+    readonly id: string;
+    readonly step: number;
+    readonly stable: number;
+    readonly canary: number;
+    readonly policy: CanaryPolicy;
+  };
+  /** Batching and instance settings of every version. */
+  readonly serving: ModelConfig;
+}
 
 /** Builds the plan of a stored deployment. */
 export async function planOf(
@@ -50,4 +69,15 @@ export function planServes(served: DeploymentPlan | undefined, desired: Deployme
     served.canary?.id === desired.canary?.id &&
     served.canary?.step === desired.canary?.step
   );
+}
+
+/** Every version a plan needs loaded: its routes, its shadow, both sides of its canary. */
+export function plannedVersions(plan: DeploymentPlan): Set<number> {
+  const out = new Set(plan.routes.map((r) => r.version));
+  if (plan.shadow) out.add(plan.shadow.version);
+  if (plan.canary) {
+    out.add(plan.canary.stable);
+    out.add(plan.canary.canary);
+  }
+  return out;
 }

@@ -1,9 +1,7 @@
 /**
  * The registry's deployments as a {@link ModelSource}: keeps this replica's deployment runtimes in
  * step with the metadata store (on every change notification, and by polling as a safety net)
- * and drives running canaries from what this replica observes. Replicas share nothing but the
- * store: a canary decision is a compare-and-set on the deployment's revision, so when two
- * replicas decide at once exactly one decision lands.
+ * and runs the canary controller (`canary-controller.ts`) on a timer over them.
  */
 import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
@@ -12,14 +10,16 @@ import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { Deployment, Registry } from '../registry/registry.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import type { ModelSource, SourceIndexEntry } from '../serving/model-source.ts';
+import type { ModelStatistics } from '../serving/model-stats.ts';
+import type { Signature } from '../tensor/signature.ts';
 import { warmupFailure } from '../serving/warmup.ts';
 import { parseWarmupRequests } from '../serving/warmup-requests.ts';
-import { evaluateCanary, MIN_LATENCY_SAMPLES } from './canary-gates.ts';
-import { planOf } from './deployment-plan.ts';
+import { createCanaryController } from './canary-controller.ts';
+import { type DeploymentPlan, planOf } from './deployment-plan.ts';
 import {
   createDeploymentRuntime,
-  type DeploymentPlan,
   type DeploymentRuntime,
+  type DeploymentRuntimeOptions,
   type DeploymentStatus,
 } from './deployment-runtime.ts';
 
@@ -58,7 +58,6 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
   const runtimes = new Map<string, DeploymentRuntime>();
   const planKeys = new Map<string, string>();
   const failures = new Map<string, { key: string; at: number }>();
-  const deciding = new Set<string>();
   let generation = 0;
   let syncing: Promise<Promise<void>[]> | undefined;
   let again = false;
@@ -66,6 +65,14 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
   let pollTimer: NodeJS.Timeout | undefined;
   let canaryTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  const canaries = createCanaryController({
+    registry,
+    metrics,
+    logger,
+    by,
+    runtimes: () => runtimes.values(),
+    afterDecision: syncInBackground,
+  });
 
   function runtimeFor(deployment: Deployment): DeploymentRuntime {
     let runtime = runtimes.get(deployment.name);
@@ -78,44 +85,16 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
         metrics,
         logger,
         nextGeneration: () => ++generation,
-        readVersion: async (version) => {
-          const record = await registry.getVersion(model, version);
-          // Streamed, so the digest is checked chunk by chunk between turns of the event loop
-          // rather than in one multi-millisecond block while traffic is being served.
-          const chunks: Uint8Array[] = [];
-          for await (const chunk of await registry.artifacts.get(record.artifactDigest)) chunks.push(chunk);
-          const bytes = Buffer.concat(chunks);
-          return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        },
-        readSamples: async (version) => {
-          const digest = (await registry.getVersion(model, version)).lineage.samples;
-          if (digest === undefined) return undefined;
-          return parseWarmupRequests({
-            text: Buffer.from(await registry.readArtifact(digest)).toString('utf8'),
-            origin: `the sample rows of model "${model}" version ${version}`,
-            maxBytesElement: config.maxBytesElementBytes,
-          });
-        },
+        ...versionReaders({ registry, model, config }),
       });
       runtimes.set(deployment.name, runtime);
     }
     return runtime;
   }
 
-  async function listAll(): Promise<Deployment[]> {
-    const all: Deployment[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await registry.listDeployments({ limit: 1000, ...(cursor !== undefined && { cursor }) });
-      all.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
-    return all;
-  }
-
   /** Reads the store once and starts applying what changed; returns the loads it started. */
   async function syncOnce(): Promise<Promise<void>[]> {
-    const deployments = await listAll();
+    const deployments = await listDeployments(registry);
     const present = new Set(deployments.map((d) => d.name));
     const loads: Promise<void>[] = [];
     for (const deployment of deployments) {
@@ -192,53 +171,6 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
     );
   }
 
-  async function decide(runtime: DeploymentRuntime): Promise<void> {
-    const plan = runtime.active;
-    const canary = plan?.canary;
-    const window = runtime.canaryWindow();
-    if (plan === undefined || canary === undefined || window === undefined) return;
-    const stableNow = window.stable.snapshot();
-    // The ratio gate needs both versions serving routed traffic side by side; at a step that
-    // routes the stable version too little (the last one), only the absolute gate applies.
-    const stableP99Ms = stableNow.requests >= MIN_LATENCY_SAMPLES ? stableNow.p99Ms : undefined;
-    const decision = evaluateCanary({
-      policy: canary.policy,
-      canary: window.canary.snapshot(),
-      stableP99Ms,
-      now: Date.now(),
-    });
-    if (decision.action === 'wait') return;
-    try {
-      if (decision.action === 'advance') {
-        await registry.advanceCanary({ name: runtime.name, canaryId: canary.id, step: canary.step, by });
-        metrics.rollout({ deployment: runtime.name, kind: 'canary-step' });
-        logger.info({ deployment: runtime.name, step: canary.step, summary: decision.summary }, 'canary step passed');
-      } else {
-        await registry.rollbackCanary({ name: runtime.name, canaryId: canary.id, reason: decision.reason, by });
-        metrics.rollout({ deployment: runtime.name, kind: 'canary-rolled-back' });
-        logger.warn({ deployment: runtime.name, reason: decision.reason }, 'canary rolled back');
-      }
-    } catch (error) {
-      // Another replica moved the rollout first: its decision stands.
-      if (error instanceof StratumError && ['PRECONDITION_FAILED', 'ROLLOUT_CONFLICT'].includes(error.code)) return;
-      throw error;
-    } finally {
-      syncInBackground();
-    }
-  }
-
-  function tickCanaries(): void {
-    for (const runtime of runtimes.values()) {
-      if (runtime.active?.canary === undefined || deciding.has(runtime.name)) continue;
-      deciding.add(runtime.name);
-      decide(runtime)
-        .catch((error: unknown) =>
-          logger.warn({ deployment: runtime.name, reason: (error as Error).message }, 'canary decision failed'),
-        )
-        .finally(() => deciding.delete(runtime.name));
-    }
-  }
-
   function runtimeOf(name: string): DeploymentRuntime {
     const runtime = runtimes.get(name);
     if (runtime === undefined) throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`);
@@ -249,28 +181,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
     has: (name) => runtimes.has(name),
     names: () => [...runtimes.keys()].filter((n) => runtimes.get(n)?.active !== undefined).sort(),
     route: (context) => runtimeOf(context.name).route(context),
-    metadata(name, version) {
-      const runtime = runtimeOf(name);
-      const versions = runtime.versions();
-      let handle;
-      if (version !== undefined) {
-        handle = runtime.handle(Number(version));
-        if (handle === undefined || !/^\d+$/.test(version)) {
-          throw new StratumError(
-            'VERSION_NOT_FOUND',
-            `deployment "${name}" serves no version "${version}"; loaded: [${versions.map((v) => v.version).join(', ')}]`,
-          );
-        }
-      } else {
-        const plan = runtime.active;
-        const primary = plan?.routes.reduce((best, r) => (r.weight > best.weight ? r : best));
-        handle = primary === undefined ? undefined : runtime.handle(primary.version);
-        if (handle === undefined) {
-          throw new StratumError('MODEL_NOT_READY', `deployment "${name}" is loading`, { retryAfterSeconds: 1 });
-        }
-      }
-      return { versions: versions.map((v) => v.version), signature: handle.signature };
-    },
+    metadata: (name, version) => metadataOf({ name, runtime: runtimeOf(name), version }),
     ready(name, version) {
       const runtime = runtimeOf(name);
       if (version === undefined) return runtime.active !== undefined;
@@ -279,37 +190,10 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
     },
     statistics(name, version) {
       if (name === undefined) return [...runtimes.values()].flatMap((r) => r.versions().map((v) => v.statistics()));
-      const runtime = runtimeOf(name);
-      const handles =
-        version === undefined ? runtime.versions() : runtime.versions().filter((v) => v.version === version);
-      if (version !== undefined && handles.length === 0) {
-        throw new StratumError('VERSION_NOT_FOUND', `deployment "${name}" serves no version "${version}"`);
-      }
-      return handles.map((v) => v.statistics());
+      return statisticsOf({ name, runtime: runtimeOf(name), version });
     },
     async index() {
-      const rows: SourceIndexEntry[] = [];
-      for (const [name, runtime] of runtimes) {
-        const status = runtime.status();
-        if (status.loadedVersions.length === 0) {
-          rows.push({
-            name,
-            state: status.loading ? 'LOADING' : 'UNAVAILABLE',
-            ...(status.lastError !== undefined && { reason: status.lastError }),
-          });
-        }
-        for (const v of status.loadedVersions) {
-          const warmup = status.warmup[String(v)];
-          const failure = warmup === undefined ? undefined : warmupFailure(warmup);
-          rows.push({
-            name,
-            version: String(v),
-            state: 'READY',
-            ...(failure !== undefined && { reason: failure, warmup }),
-          });
-        }
-      }
-      return rows;
+      return [...runtimes].flatMap(([name, runtime]) => indexRows(name, runtime.status()));
     },
 
     sync,
@@ -320,7 +204,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
       });
       pollTimer = setInterval(syncInBackground, config.registryPollMs);
       pollTimer.unref();
-      canaryTimer = setInterval(tickCanaries, options.canaryTickMs ?? 100);
+      canaryTimer = setInterval(() => canaries.tick(), options.canaryTickMs ?? 100);
       canaryTimer.unref();
     },
     status: (name) => runtimeOf(name).status(),
@@ -338,4 +222,109 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
       runtimes.clear();
     },
   };
+}
+
+/** How a deployment's runtime reads the versions of its model from the registry. */
+function versionReaders(options: {
+  registry: Registry;
+  model: string;
+  config: Readonly<Config>;
+}): Pick<DeploymentRuntimeOptions, 'readVersion' | 'readSamples'> {
+  const { registry, model, config } = options;
+  return {
+    readVersion: async (version) => {
+      const record = await registry.getVersion(model, version);
+      // Streamed, so the digest is checked chunk by chunk between turns of the event loop
+      // rather than in one multi-millisecond block while traffic is being served.
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of await registry.artifacts.get(record.artifactDigest)) chunks.push(chunk);
+      const bytes = Buffer.concat(chunks);
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+    readSamples: async (version) => {
+      const digest = (await registry.getVersion(model, version)).lineage.samples;
+      if (digest === undefined) return undefined;
+      return parseWarmupRequests({
+        text: Buffer.from(await registry.readArtifact(digest)).toString('utf8'),
+        origin: `the sample rows of model "${model}" version ${version}`,
+        maxBytesElement: config.maxBytesElementBytes,
+      });
+    },
+  };
+}
+
+/** The metadata of a deployment: its loaded versions, and the signature of `version` or of its primary route. */
+function metadataOf(options: { name: string; runtime: DeploymentRuntime; version: string | undefined }): {
+  versions: string[];
+  signature: Signature;
+} {
+  const { name, runtime, version } = options;
+  const versions = runtime.versions();
+  let handle;
+  if (version !== undefined) {
+    handle = runtime.handle(Number(version));
+    if (handle === undefined || !/^\d+$/.test(version)) {
+      throw new StratumError(
+        'VERSION_NOT_FOUND',
+        `deployment "${name}" serves no version "${version}"; loaded: [${versions.map((v) => v.version).join(', ')}]`,
+      );
+    }
+  } else {
+    const plan = runtime.active;
+    const primary = plan?.routes.reduce((best, r) => (r.weight > best.weight ? r : best));
+    handle = primary === undefined ? undefined : runtime.handle(primary.version);
+    if (handle === undefined) {
+      throw new StratumError('MODEL_NOT_READY', `deployment "${name}" is loading`, { retryAfterSeconds: 1 });
+    }
+  }
+  return { versions: versions.map((v) => v.version), signature: handle.signature };
+}
+
+/** A deployment's rows of the repository index, from this replica's status. */
+function indexRows(name: string, status: DeploymentStatus): SourceIndexEntry[] {
+  const rows: SourceIndexEntry[] = [];
+  if (status.loadedVersions.length === 0) {
+    rows.push({
+      name,
+      state: status.loading ? 'LOADING' : 'UNAVAILABLE',
+      ...(status.lastError !== undefined && { reason: status.lastError }),
+    });
+  }
+  for (const v of status.loadedVersions) {
+    const warmup = status.warmup[String(v)];
+    const failure = warmup === undefined ? undefined : warmupFailure(warmup);
+    rows.push({
+      name,
+      version: String(v),
+      state: 'READY',
+      ...(failure !== undefined && { reason: failure, warmup }),
+    });
+  }
+  return rows;
+}
+
+/** Every deployment in the store, page by page. */
+async function listDeployments(registry: Registry): Promise<Deployment[]> {
+  const all: Deployment[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await registry.listDeployments({ limit: 1000, ...(cursor !== undefined && { cursor }) });
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return all;
+}
+
+/** The statistics of a deployment's loaded versions, or of one of them. */
+function statisticsOf(options: {
+  name: string;
+  runtime: DeploymentRuntime;
+  version: string | undefined;
+}): ModelStatistics[] {
+  const { name, runtime, version } = options;
+  const handles = version === undefined ? runtime.versions() : runtime.versions().filter((v) => v.version === version);
+  if (version !== undefined && handles.length === 0) {
+    throw new StratumError('VERSION_NOT_FOUND', `deployment "${name}" serves no version "${version}"`);
+  }
+  return handles.map((v) => v.statistics());
 }

@@ -5,7 +5,7 @@
  * the same bytes (`signatureFromMetadata`); a test holds the two together on every fixture.
  */
 import { StratumError } from '../errors/index.ts';
-import type { Signature, TensorSpec } from '../serving/types.ts';
+import type { Signature, TensorSpec } from '../tensor/signature.ts';
 import { DATATYPE_NAMES, DATATYPES, type Datatype } from '../tensor/datatypes.ts';
 import { OnnxDecodeError } from './onnx-decode-error.ts';
 import { DATA_TYPE, decodeModel, type DecodedModel, type ValueInfoProto } from './onnx-proto.ts';

@@ -10,7 +10,7 @@ import { StratumError } from '../errors/index.ts';
 import { formatIssues } from '../errors/format-issues.ts';
 import type { Logger } from '../logging/logger.ts';
 import { signatureFromGraph } from '../onnx/graph-signature.ts';
-import type { Signature } from '../serving/types.ts';
+import type { Signature } from '../tensor/signature.ts';
 import type {
   AliasEvent,
   AliasRecord,

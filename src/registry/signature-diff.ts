@@ -2,7 +2,7 @@
  * Compares two signatures the way a deployment needs: every input the serving version takes must
  * be fed by what callers already send, and every output they read must still be there.
  */
-import type { Signature, TensorSpec } from '../serving/types.ts';
+import type { Signature, TensorSpec } from '../tensor/signature.ts';
 
 /**
  * The differences that stop `candidate` from replacing `current` behind one endpoint, as

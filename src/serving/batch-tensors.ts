@@ -4,7 +4,8 @@
  */
 import type { WireTensor } from '../runtime/messages.ts';
 import { DATATYPES, type Datatype, type NumericArray, type TensorValues } from '../tensor/datatypes.ts';
-import type { InferInput, TensorSpec } from './types.ts';
+import type { TensorSpec } from '../tensor/signature.ts';
+import type { InferInput } from './types.ts';
 
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();

@@ -5,10 +5,11 @@
  */
 import { StratumError } from '../errors/index.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
+import type { TensorSpec } from '../tensor/signature.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { ModelSource, SourceIndexEntry } from './model-source.ts';
 import type { ModelStatistics } from './model-stats.ts';
-import type { InferRequest, InferResponse, TensorSpec } from './types.ts';
+import type { InferRequest, InferResponse } from './types.ts';
 
 /** The extensions this server implements, as listed by `GET /v2`. */
 export const EXTENSIONS = Object.freeze(['binary_tensor_data', 'model_repository', 'statistics']);

@@ -1,7 +1,8 @@
 /**
  * Keeps the served model versions in step with the model repository: loads, reloads and unloads
- * on request (the repository extension) or when the folder changes (polling). A new version is
- * loaded and warmed before it takes traffic; the one it replaces is drained, then unloaded.
+ * on request (the repository extension) or when the folder changes (polling). Each model's versions
+ * are a version table (`version-table.ts`): a new version is loaded and warmed before it takes
+ * traffic; the one it replaces is drained, then unloaded.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,32 +13,14 @@ import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import { resolveModelConfig } from './model-config.ts';
 import { listRepositoryModels, readRepositoryModel, selectVersions } from './model-repository.ts';
-import { loadModelVersion, type ModelVersion } from './model-version.ts';
-import { type WarmupReport, type WarmupRequests, warmupFailure } from './warmup.ts';
+import type { SourceIndexEntry } from './model-source.ts';
+import type { ModelVersion } from './model-version.ts';
+import { createVersionTable, type VersionContents, type VersionTable } from './version-table.ts';
+import type { WarmupRequests } from './warmup.ts';
 import { parseWarmupRequests } from './warmup-requests.ts';
 
-/** A version's state, named as in the repository extension. */
-export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
-
-/** One row of the repository index. */
-export interface IndexEntry {
-  readonly name: string;
-  readonly version?: string;
-  readonly state: VersionState;
-  readonly reason?: string;
-  /** The warm-up of a ready version, when it failed (also summarised in `reason`). */
-  readonly warmup?: WarmupReport;
-}
-
-interface VersionEntry {
-  state: VersionState;
-  reason: string;
-  stamp: string;
-  handle: ModelVersion | undefined;
-}
-
 interface ModelEntry {
-  readonly versions: Map<string, VersionEntry>;
+  readonly versions: VersionTable<string>;
   configStamp: string;
   /** Unloaded through the API: the watcher leaves it alone until it is loaded again. */
   pinnedUnloaded: boolean;
@@ -76,7 +59,7 @@ export interface ModelManager {
   /** Whether the manager has heard of the model (loaded, loading or failed). */
   knows(name: string): boolean;
   /** Every model in the repository and its versions' states. */
-  index(): Promise<IndexEntry[]>;
+  index(): Promise<SourceIndexEntry[]>;
   /** Starts polling the repository folder. */
   watch(intervalMs: number): void;
   close(): Promise<void>;
@@ -95,7 +78,14 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     let entry = models.get(name);
     if (entry === undefined) {
       entry = {
-        versions: new Map(),
+        versions: createVersionTable<string>({
+          model: name,
+          pool,
+          metrics,
+          logger,
+          logFields: { model: name },
+          nextGeneration: () => ++generation,
+        }),
         configStamp: '',
         pinnedUnloaded: false,
         fingerprint: '',
@@ -117,132 +107,14 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
 
   async function doLoad(name: string): Promise<void> {
     if (closed) throw new StratumError('SHUTTING_DOWN', 'the server is shutting down');
-    const entry = entryFor(name);
-    let repo;
-    try {
-      repo = await readRepositoryModel(dir, name);
-    } catch (error) {
-      entry.reason = (error as Error).message;
-      throw error;
-    }
-    entry.fingerprint = fingerprint(repo.configStamp, repo.versions);
-    const resolved = resolveModelConfig(repo.config, config);
-    let warmupRequests: WarmupRequests | undefined;
-    try {
-      warmupRequests = await readDeclaredWarmup(name, resolved.warmup.requests);
-    } catch (error) {
-      entry.reason = (error as Error).message;
-      throw error;
-    }
-    const wanted = selectVersions(repo.versions, resolved.versionPolicy);
-    if (wanted.length === 0) {
-      entry.reason = `no version folder of "${name}" matching its version policy holds a model.onnx`;
-      throw new StratumError('INVALID_MODEL', entry.reason);
-    }
-    const configChanged = repo.configStamp !== entry.configStamp;
-    entry.configStamp = repo.configStamp;
-    const failures: string[] = [];
-    for (const v of wanted) {
-      const existing = entry.versions.get(v.version);
-      if (existing?.state === 'READY' && existing.stamp === v.stamp && !configChanged) continue;
-      const ve: VersionEntry = existing ?? { state: 'LOADING', reason: '', stamp: v.stamp, handle: undefined };
-      if (existing === undefined || existing.state !== 'READY') ve.state = 'LOADING';
-      entry.versions.set(v.version, ve);
-      try {
-        const bytes = await readFile(v.file);
-        const handle = await loadModelVersion({
-          model: name,
-          version: v.version,
-          bytes,
-          config: resolved,
-          pool,
-          metrics: metrics.forVersion(name, v.version),
-          generation: ++generation,
-          ...(warmupRequests !== undefined && { warmupRequests }),
-        });
-        const previous = ve.handle;
-        ve.handle = handle;
-        ve.state = 'READY';
-        ve.reason = warmupFailure(handle.warmup) ?? '';
-        ve.stamp = v.stamp;
-        if (handle.warmup.failures > 0) {
-          logger.warn(
-            { model: name, version: v.version, warmup: handle.warmup },
-            'warm-up failed; the version serves anyway',
-          );
-        }
-        logger.info({ model: name, version: v.version, batched: handle.batched }, 'model version ready');
-        if (previous !== undefined)
-          void previous.unload().catch((err: unknown) => logger.warn({ err }, 'unload failed'));
-      } catch (error) {
-        const reason = (error as Error).message;
-        failures.push(`version ${v.version}: ${reason}`);
-        if (ve.handle === undefined) {
-          ve.state = 'UNAVAILABLE';
-          ve.reason = reason;
-        }
-        logger.error({ model: name, version: v.version, reason }, 'model version failed to load');
-      }
-    }
-    const keep = new Set(wanted.map((v) => v.version));
-    // A wanted version that failed (for instance a model.onnx still being copied in) must not
-    // take the versions it replaces down with it: they keep serving until a later load succeeds.
-    if (failures.length > 0) {
-      for (const [version, ve] of entry.versions) if (ve.state === 'READY') keep.add(version);
-    }
-    await Promise.all(
-      [...entry.versions.entries()]
-        .filter(([version]) => !keep.has(version))
-        .map(([version, ve]) => retire(name, version, ve)),
-    );
-    entry.reason = failures.join('; ');
-    if (failures.length > 0) {
-      throw new StratumError('INVALID_MODEL', `model "${name}" failed to load: ${entry.reason}`);
-    }
-  }
-
-  /** The sample requests a model's config.json declares, read and decoded. */
-  async function readDeclaredWarmup(name: string, file: string | undefined): Promise<WarmupRequests | undefined> {
-    if (file === undefined) return undefined;
-    const origin = `${name}/${file}`;
-    let text: string;
-    try {
-      text = await readFile(join(dir, name, file), 'utf8');
-    } catch (error) {
-      throw new StratumError(
-        'INVALID_MODEL',
-        `${origin}: cannot read the warm-up requests that config.json declares: ${(error as Error).message}`,
-      );
-    }
-    const requests = parseWarmupRequests({ text, origin, maxBytesElement: config.maxBytesElementBytes });
-    return { source: 'requests', requests };
-  }
-
-  async function retire(name: string, version: string, ve: VersionEntry): Promise<void> {
-    const entry = models.get(name);
-    if (ve.handle === undefined) {
-      entry?.versions.delete(version);
-      return;
-    }
-    ve.state = 'UNLOADING';
-    try {
-      await ve.handle.unload();
-    } finally {
-      ve.handle = undefined;
-      entry?.versions.delete(version);
-      logger.info({ model: name, version }, 'model version unloaded');
-    }
+    await loadFromRepository({ dir, config, name, entry: entryFor(name) });
   }
 
   async function doUnload(name: string): Promise<void> {
     const entry = models.get(name);
     if (entry === undefined) return;
-    await Promise.all([...entry.versions.entries()].map(([version, ve]) => retire(name, version, ve)));
+    await Promise.all([...entry.versions.slots.keys()].map((version) => entry.versions.retire(version)));
     entry.reason = 'unloaded';
-  }
-
-  function fingerprint(configStamp: string, versions: readonly { version: string; stamp: string }[]): string {
-    return `${configStamp}|${versions.map((v) => `${v.version}@${v.stamp}`).join(',')}`;
   }
 
   async function poll(): Promise<void> {
@@ -271,7 +143,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       );
     }
     for (const [name, entry] of models) {
-      if (!present.has(name) && entry.versions.size > 0) {
+      if (!present.has(name) && entry.versions.slots.size > 0) {
         await serialized(name, () => doUnload(name));
         models.delete(name);
       }
@@ -297,7 +169,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
           const entry = models.get(name);
           if (
             entry !== undefined &&
-            entry.versions.size === 0 &&
+            entry.versions.slots.size === 0 &&
             error instanceof StratumError &&
             error.code === 'MODEL_NOT_FOUND'
           ) {
@@ -316,75 +188,13 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       });
     },
 
-    resolve(name, version) {
-      const entry = models.get(name);
-      if (entry === undefined || (entry.versions.size === 0 && entry.reason === '')) {
-        throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`, { details: { model: name } });
-      }
-      if (version !== undefined) {
-        const ve = entry.versions.get(version);
-        if (ve === undefined && entry.versions.size === 0) {
-          throw new StratumError(
-            'MODEL_NOT_READY',
-            `model "${name}" has no ready version${entry.reason ? ` (${entry.reason})` : ''}`,
-            {
-              retryAfterSeconds: 1,
-            },
-          );
-        }
-        if (ve === undefined) {
-          const known = [...entry.versions.keys()];
-          throw new StratumError(
-            'VERSION_NOT_FOUND',
-            `model "${name}" has no version "${version}"; available: [${known.join(', ')}]`,
-            { details: { model: name, version } },
-          );
-        }
-        if (ve.state !== 'READY' || ve.handle === undefined) {
-          throw new StratumError(
-            'MODEL_NOT_READY',
-            `model "${name}" version ${version} is ${ve.state}${ve.reason ? `: ${ve.reason}` : ''}`,
-            {
-              retryAfterSeconds: 1,
-            },
-          );
-        }
-        return ve.handle;
-      }
-      let best: ModelVersion | undefined;
-      for (const ve of entry.versions.values()) {
-        if (
-          ve.state === 'READY' &&
-          ve.handle !== undefined &&
-          (best === undefined || Number(ve.handle.version) > Number(best.version))
-        ) {
-          best = ve.handle;
-        }
-      }
-      if (best === undefined) {
-        const states = [...entry.versions.values()].map((v) => v.state);
-        const why = states.includes('LOADING')
-          ? 'is loading'
-          : `has no ready version${entry.reason ? ` (${entry.reason})` : ''}`;
-        throw new StratumError('MODEL_NOT_READY', `model "${name}" ${why}`, { retryAfterSeconds: 1 });
-      }
-      return best;
-    },
-
-    readyVersions(name) {
-      const entry = models.get(name);
-      if (entry === undefined) return [];
-      return [...entry.versions.values()]
-        .filter((ve) => ve.state === 'READY' && ve.handle !== undefined)
-        .map((ve) => ve.handle as ModelVersion)
-        .sort((a, b) => Number(a.version) - Number(b.version));
-    },
-
+    resolve: (name, version) => resolveVersion({ name, entry: models.get(name), version }),
+    readyVersions: (name) => models.get(name)?.versions.readyVersions() ?? [],
     knows: (name) => models.has(name),
 
     modelNames() {
       return [...models.entries()]
-        .filter(([, e]) => e.versions.size > 0)
+        .filter(([, e]) => e.versions.slots.size > 0)
         .map(([name]) => name)
         .sort();
     },
@@ -392,26 +202,7 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
     async index() {
       const names = new Set(await listRepositoryModels(dir).catch(() => [] as string[]));
       for (const name of models.keys()) names.add(name);
-      const rows: IndexEntry[] = [];
-      for (const name of [...names].sort()) {
-        const entry = models.get(name);
-        if (entry === undefined || entry.versions.size === 0) {
-          rows.push({ name, state: 'UNAVAILABLE', ...(entry?.reason ? { reason: entry.reason } : {}) });
-          continue;
-        }
-        for (const [version, ve] of [...entry.versions.entries()].sort(([a], [b]) => Number(a) - Number(b))) {
-          rows.push({
-            name,
-            version,
-            state: ve.state,
-            ...(ve.reason ? { reason: ve.reason } : {}),
-            ...(ve.state === 'READY' &&
-              ve.handle !== undefined &&
-              ve.handle.warmup.failures > 0 && { warmup: ve.handle.warmup }),
-          });
-        }
-      }
-      return rows;
+      return [...names].sort().flatMap((name) => indexRows(name, models.get(name)));
     },
 
     watch(intervalMs) {
@@ -433,4 +224,184 @@ export function createModelManager(options: ModelManagerOptions): ModelManager {
       await Promise.allSettled([...models.keys()].map((name) => serialized(name, () => doUnload(name))));
     },
   };
+}
+
+/**
+ * Reads a model's folder and brings its versions in step: the versions its policy selects are
+ * loaded (or reloaded when their file or the config changed), the others retired.
+ * @throws StratumError when the folder, its config.json or a selected version cannot be loaded.
+ */
+async function loadFromRepository(options: {
+  dir: string;
+  config: Readonly<Config>;
+  name: string;
+  entry: ModelEntry;
+}): Promise<void> {
+  const { dir, config, name, entry } = options;
+  let repo;
+  try {
+    repo = await readRepositoryModel(dir, name);
+  } catch (error) {
+    entry.reason = (error as Error).message;
+    throw error;
+  }
+  entry.fingerprint = fingerprint(repo.configStamp, repo.versions);
+  const resolved = resolveModelConfig(repo.config, config);
+  let warmupRequests: WarmupRequests | undefined;
+  try {
+    warmupRequests = await readDeclaredWarmup({
+      dir,
+      name,
+      file: resolved.warmup.requests,
+      maxBytesElement: config.maxBytesElementBytes,
+    });
+  } catch (error) {
+    entry.reason = (error as Error).message;
+    throw error;
+  }
+  const wanted = selectVersions(repo.versions, resolved.versionPolicy);
+  if (wanted.length === 0) {
+    entry.reason = `no version folder of "${name}" matching its version policy holds a model.onnx`;
+    throw new StratumError('INVALID_MODEL', entry.reason);
+  }
+  const configChanged = repo.configStamp !== entry.configStamp;
+  entry.configStamp = repo.configStamp;
+  const failures: string[] = [];
+  for (const v of wanted) {
+    if (!configChanged && entry.versions.isCurrent(v.version, v.stamp)) continue;
+    const read = async (): Promise<VersionContents> => ({
+      bytes: await readFile(v.file),
+      config: resolved,
+      ...(warmupRequests !== undefined && { warmupRequests }),
+    });
+    // Versions are independent: each swaps in once warm, and the handle it replaces drains in
+    // the background while the next version loads.
+    await entry.versions.replace([{ key: v.version, stamp: v.stamp, read }]).catch((error: unknown) => {
+      failures.push(`version ${v.version}: ${(error as Error).message}`);
+    });
+  }
+  const keep = new Set(wanted.map((v) => v.version));
+  // A wanted version that failed (for instance a model.onnx still being copied in) must not
+  // take the versions it replaces down with it: they keep serving until a later load succeeds.
+  if (failures.length > 0) {
+    for (const [version, slot] of entry.versions.slots) if (slot.state === 'READY') keep.add(version);
+  }
+  await Promise.all(
+    [...entry.versions.slots.keys()]
+      .filter((version) => !keep.has(version))
+      .map((version) => entry.versions.retire(version)),
+  );
+  entry.reason = failures.join('; ');
+  if (failures.length > 0) {
+    throw new StratumError('INVALID_MODEL', `model "${name}" failed to load: ${entry.reason}`);
+  }
+}
+
+function fingerprint(configStamp: string, versions: readonly { version: string; stamp: string }[]): string {
+  return `${configStamp}|${versions.map((v) => `${v.version}@${v.stamp}`).join(',')}`;
+}
+
+/** The sample requests a model's config.json declares, read and decoded. */
+async function readDeclaredWarmup(options: {
+  dir: string;
+  name: string;
+  file: string | undefined;
+  maxBytesElement: number;
+}): Promise<WarmupRequests | undefined> {
+  const { dir, name, file } = options;
+  if (file === undefined) return undefined;
+  const origin = `${name}/${file}`;
+  let text: string;
+  try {
+    text = await readFile(join(dir, name, file), 'utf8');
+  } catch (error) {
+    throw new StratumError(
+      'INVALID_MODEL',
+      `${origin}: cannot read the warm-up requests that config.json declares: ${(error as Error).message}`,
+    );
+  }
+  const requests = parseWarmupRequests({ text, origin, maxBytesElement: options.maxBytesElement });
+  return { source: 'requests', requests };
+}
+
+/**
+ * The ready version of a model to serve: the one asked for, else the highest.
+ * @throws StratumError MODEL_NOT_FOUND, VERSION_NOT_FOUND or MODEL_NOT_READY.
+ */
+function resolveVersion(options: {
+  name: string;
+  entry: ModelEntry | undefined;
+  version: string | undefined;
+}): ModelVersion {
+  const { name, entry, version } = options;
+  if (entry === undefined || (entry.versions.slots.size === 0 && entry.reason === '')) {
+    throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`, { details: { model: name } });
+  }
+  const slots = entry.versions.slots;
+  if (version !== undefined) {
+    const slot = slots.get(version);
+    if (slot === undefined && slots.size === 0) {
+      throw new StratumError(
+        'MODEL_NOT_READY',
+        `model "${name}" has no ready version${entry.reason ? ` (${entry.reason})` : ''}`,
+        {
+          retryAfterSeconds: 1,
+        },
+      );
+    }
+    if (slot === undefined) {
+      const known = [...slots.keys()];
+      throw new StratumError(
+        'VERSION_NOT_FOUND',
+        `model "${name}" has no version "${version}"; available: [${known.join(', ')}]`,
+        { details: { model: name, version } },
+      );
+    }
+    if (slot.state !== 'READY' || slot.handle === undefined) {
+      throw new StratumError(
+        'MODEL_NOT_READY',
+        `model "${name}" version ${version} is ${slot.state}${slot.reason ? `: ${slot.reason}` : ''}`,
+        {
+          retryAfterSeconds: 1,
+        },
+      );
+    }
+    return slot.handle;
+  }
+  let best: ModelVersion | undefined;
+  for (const slot of slots.values()) {
+    if (
+      slot.state === 'READY' &&
+      slot.handle !== undefined &&
+      (best === undefined || Number(slot.handle.version) > Number(best.version))
+    ) {
+      best = slot.handle;
+    }
+  }
+  if (best === undefined) {
+    const states = [...slots.values()].map((v) => v.state);
+    const why = states.includes('LOADING')
+      ? 'is loading'
+      : `has no ready version${entry.reason ? ` (${entry.reason})` : ''}`;
+    throw new StratumError('MODEL_NOT_READY', `model "${name}" ${why}`, { retryAfterSeconds: 1 });
+  }
+  return best;
+}
+
+/** A model's rows of the repository index. */
+function indexRows(name: string, entry: ModelEntry | undefined): SourceIndexEntry[] {
+  if (entry === undefined || entry.versions.slots.size === 0) {
+    return [{ name, state: 'UNAVAILABLE', ...(entry?.reason ? { reason: entry.reason } : {}) }];
+  }
+  return [...entry.versions.slots.entries()]
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([version, slot]) => ({
+      name,
+      version,
+      state: slot.state,
+      ...(slot.reason ? { reason: slot.reason } : {}),
+      ...(slot.state === 'READY' &&
+        slot.handle !== undefined &&
+        slot.handle.warmup.failures > 0 && { warmup: slot.handle.warmup }),
+    }));
 }

@@ -3,8 +3,10 @@
  * registry's deployments. Each source routes a request to one loaded version; a deployment may
  * pick the version per request (weights, A/B key) and watch what it answers.
  */
+import type { Signature } from '../tensor/signature.ts';
 import type { ModelStatistics } from './model-stats.ts';
-import type { InferRequest, InferResponse, Signature } from './types.ts';
+import type { InferRequest, InferResponse } from './types.ts';
+import type { VersionState } from './version-table.ts';
 import type { WarmupReport } from './warmup.ts';
 
 /** What a request was routed to. */
@@ -27,7 +29,7 @@ export interface RouteContext {
 export interface SourceIndexEntry {
   readonly name: string;
   readonly version?: string;
-  readonly state: 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
+  readonly state: VersionState;
   readonly reason?: string;
   /** The warm-up of a ready version, when it failed (also summarised in `reason`). */
   readonly warmup?: WarmupReport;

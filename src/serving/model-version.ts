@@ -6,12 +6,13 @@ import { StratumError } from '../errors/index.ts';
 import type { VersionMetrics } from '../monitor/serving-metrics.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import { datatypeFromOrt } from '../tensor/datatypes.ts';
+import type { Signature } from '../tensor/signature.ts';
 import { type Batch, type Batcher, createBatcher } from './batcher.ts';
 import { splitOutput, stackInputs, toTensorValues } from './batch-tensors.ts';
 import type { ResolvedModelConfig } from './model-config.ts';
 import { ModelStats } from './model-stats.ts';
 import { hasDynamicBatchDimension, signatureFromMetadata } from './signature.ts';
-import type { InferOutput, InferRequest, InferResponse, Signature } from './types.ts';
+import type { InferOutput, InferRequest, InferResponse } from './types.ts';
 import { type ValidatedRequest, validateRequest } from './validate-request.ts';
 import { runWarmup, type WarmupReport, type WarmupRequests } from './warmup.ts';
 

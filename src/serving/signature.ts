@@ -2,7 +2,7 @@
 import { StratumError } from '../errors/index.ts';
 import type { WireValueMetadata } from '../runtime/messages.ts';
 import { datatypeFromOrt } from '../tensor/datatypes.ts';
-import type { Signature, TensorSpec } from './types.ts';
+import type { Signature, TensorSpec } from '../tensor/signature.ts';
 
 /**
  * Builds the signature; symbolic or unknown dimensions become -1.

@@ -54,16 +54,3 @@ export interface InferResponse {
   readonly parameters?: Parameters;
   readonly outputs: readonly InferOutput[];
 }
-
-/** A tensor in a model's signature; -1 marks a dynamic dimension. */
-export interface TensorSpec {
-  readonly name: string;
-  readonly datatype: Datatype;
-  readonly shape: readonly number[];
-}
-
-/** A model version's inputs and outputs. */
-export interface Signature {
-  readonly inputs: readonly TensorSpec[];
-  readonly outputs: readonly TensorSpec[];
-}

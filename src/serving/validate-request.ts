@@ -4,7 +4,8 @@
  * input and say what was expected and what was received.
  */
 import { StratumError } from '../errors/index.ts';
-import type { InferInput, InferRequest, Signature, TensorSpec } from './types.ts';
+import type { Signature, TensorSpec } from '../tensor/signature.ts';
+import type { InferInput, InferRequest } from './types.ts';
 
 /** A request that fits the signature. */
 export interface ValidatedRequest {

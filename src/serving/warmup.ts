@@ -13,7 +13,8 @@ import type { WireTensor } from '../runtime/messages.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import { DATATYPES, type Datatype, elementCount, INT_RANGES, type NumericArray } from '../tensor/datatypes.ts';
 import type { ResolvedWarmup } from './model-config.ts';
-import type { InferInput, InferRequest, Signature, TensorSpec } from './types.ts';
+import type { Signature, TensorSpec } from '../tensor/signature.ts';
+import type { InferInput, InferRequest } from './types.ts';
 import { validateRequest } from './validate-request.ts';
 
 /** Where warm-up inputs came from. */

@@ -4,7 +4,7 @@
  * for many) and one conformance suite runs against both. The contract names no connection or
  * transaction type: every method is one atomic unit on the engine.
  */
-import type { Signature } from '../serving/types.ts';
+import type { Signature } from '../tensor/signature.ts';
 
 /** A page of results; pass `nextCursor` back as `cursor` for the next page. */
 export interface Page<T> {

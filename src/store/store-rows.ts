@@ -2,7 +2,7 @@
  * The store's tables as rows, and their mapping to the contract's records. Column lists live here
  * beside the row types so that a SELECT and its mapper cannot drift apart.
  */
-import type { Signature } from '../serving/types.ts';
+import type { Signature } from '../tensor/signature.ts';
 import type {
   AliasEvent,
   AliasRecord,

@@ -15,7 +15,7 @@ import { OnnxDecodeError } from '../../src/onnx/onnx-decode-error.ts';
 import { DATA_TYPE, decodeModel, encodeModel, type ModelProto, type TypeProto } from '../../src/onnx/onnx-proto.ts';
 import type { WireValueMetadata } from '../../src/runtime/messages.ts';
 import { signatureFromMetadata } from '../../src/serving/signature.ts';
-import type { Signature } from '../../src/serving/types.ts';
+import type { Signature } from '../../src/tensor/signature.ts';
 
 /** What serving would record for these bytes: onnxruntime's metadata, as session-worker ships it. */
 async function ortSignature(bytes: Uint8Array): Promise<Signature> {
