@@ -3,7 +3,6 @@
  * children are bound once per model version so the hot path only increments.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { CutReason } from '../serving/batcher.ts';
 
 /** Seconds buckets from 50 µs to 10 s. */
 const LATENCY_BUCKETS = [
@@ -16,7 +15,8 @@ export interface VersionMetrics {
   success(protocol: string, seconds: number): void;
   failure(protocol: string, reason: string): void;
   queued(seconds: number): void;
-  batch(options: { size: number; reason: CutReason; computeSeconds: number }): void;
+  /** `reason` is the batcher's CutReason, kept a plain label here so monitoring does not import serving. */
+  batch(options: { size: number; reason: string; computeSeconds: number }): void;
   pending(delta: number): void;
   /** A finished warm-up: its runs counted by source and outcome. */
   warmup(report: { readonly source: string; readonly runs: number; readonly failures: number }): void;
@@ -134,7 +134,7 @@ export function createServingMetrics(): ServingMetrics {
       const queue = queueDuration.labels(labels);
       const compute = computeDuration.labels(labels);
       const pend = pending.labels(labels);
-      const cutBy = new Map<CutReason, Counter.Internal>();
+      const cutBy = new Map<string, Counter.Internal>();
       const ok = new Map<
         string,
         { counter: Counter.Internal; latency: Histogram.Internal<'model' | 'version' | 'protocol'> }

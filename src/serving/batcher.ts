@@ -5,6 +5,7 @@
  * every instance is busy, requests accumulate, so batches grow exactly when the load does.
  */
 import { StratumError } from '../errors/index.ts';
+import { type Gathered, PriorityQueues, type QueueEntry, takeRows } from './batch-queue.ts';
 
 /** Why a batch was cut. */
 export type CutReason =
@@ -101,10 +102,8 @@ interface Entry<T, R> extends BatchItem<T> {
 export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R> {
   const { settings, name } = options;
   const now = options.now ?? (() => performance.now());
-  const queues: Entry<T, R>[][] = Array.from({ length: settings.priorityLevels }, () => []);
-  const heads: number[] = new Array<number>(settings.priorityLevels).fill(0);
+  const queues = new PriorityQueues<Entry<T, R>>(settings.priorityLevels);
   const free: number[] = Array.from({ length: settings.instances }, (_, i) => settings.instances - 1 - i);
-  const delayMs = settings.maxQueueDelayMicroseconds / 1000;
   let queued = 0;
   let running = 0;
   let delayTimer: NodeJS.Timeout | undefined;
@@ -118,33 +117,8 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
   function submit(submitted: SubmitOptions<T>): Promise<R> {
     if (closedWith !== undefined) return Promise.reject(closedWith);
     const priority = submitted.priority ?? settings.defaultPriority;
-    if (!Number.isInteger(priority) || priority < 1 || priority > settings.priorityLevels) {
-      return Promise.reject(
-        new StratumError(
-          'INVALID_PARAMETER',
-          `parameter "priority" must be an integer from 1 (highest) to ${settings.priorityLevels} for ${name}, got ${priority}`,
-        ),
-      );
-    }
-    if (settings.batching && submitted.rows > settings.maxBatchSize) {
-      return Promise.reject(
-        new StratumError(
-          'INVALID_INPUT',
-          `the request carries a batch of ${submitted.rows} rows; ${name} accepts at most ${settings.maxBatchSize} (maxBatchSize)`,
-        ),
-      );
-    }
-    if (queued >= settings.maxQueueSize) {
-      return Promise.reject(
-        new StratumError(
-          'QUEUE_FULL',
-          `the queue of ${name} is full (${settings.maxQueueSize} requests); retry later`,
-          {
-            retryAfterSeconds: 1,
-          },
-        ),
-      );
-    }
+    const refused = refusal({ settings, name, queued }, { rows: submitted.rows, priority });
+    if (refused !== undefined) return Promise.reject(refused);
     return new Promise<R>((resolve, reject) => {
       const entry: Entry<T, R> = {
         payload: submitted.payload,
@@ -160,7 +134,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
       if (timeoutUs > 0) {
         entry.timer = setTimeout(() => expire(entry, timeoutUs), Math.max(1, Math.round(timeoutUs / 1000)));
       }
-      (queues[priority - 1] as Entry<T, R>[]).push(entry);
+      queues.push(priority, entry);
       queued++;
       schedule();
     });
@@ -179,103 +153,20 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     notifyDrained();
   }
 
-  /** The first queued entry of the highest non-empty priority. */
-  function head(): Entry<T, R> | undefined {
-    for (let p = 0; p < queues.length; p++) {
-      const q = queues[p] as Entry<T, R>[];
-      let h = heads[p] as number;
-      while (h < q.length && (q[h] as Entry<T, R>).state !== 'queued') h++;
-      heads[p] = h;
-      if (h > 1024 && h * 2 > q.length) {
-        q.splice(0, h);
-        heads[p] = 0;
-        h = 0;
-      }
-      if (h < q.length) return q[h];
-    }
-    return undefined;
-  }
-
-  /** Up to maxBatchSize rows of entries compatible with `first`, in priority then arrival order. */
-  function gather(first: Entry<T, R>, limit: number): { entries: Entry<T, R>[]; rows: number } {
-    const entries: Entry<T, R>[] = [];
-    let rows = 0;
-    let scanned = 0;
-    for (let p = 0; p < queues.length && rows < limit; p++) {
-      const q = queues[p] as Entry<T, R>[];
-      for (let i = heads[p] as number; i < q.length && rows < limit && scanned < limit * 4; i++) {
-        const e = q[i] as Entry<T, R>;
-        if (e.state !== 'queued') continue;
-        scanned++;
-        if (e.shapeKey !== first.shapeKey || rows + e.rows > limit) continue;
-        entries.push(e);
-        rows += e.rows;
-      }
-    }
-    return { entries, rows };
-  }
-
   function schedule(): void {
     while (free.length > 0 && queued > 0) {
-      const first = head();
+      const first = queues.head();
       if (first === undefined) return;
-      if (!settings.batching) {
-        dispatch([first], first.rows, 'unbatched');
-        continue;
+      const load = { running, recentRows, recentMs, waitedMs: now() - first.queuedAt };
+      const cut = settings.batching
+        ? nextCut(settings, queues.gather(first, settings.maxBatchSize), load)
+        : { entries: [first], rows: first.rows, reason: 'unbatched' as const };
+      if ('waitMs' in cut) {
+        armDelay(cut.waitMs);
+        return;
       }
-      const { entries, rows } = gather(first, settings.maxBatchSize);
-      if (rows >= settings.maxBatchSize) {
-        dispatch(entries, rows, 'max_batch_size');
-        continue;
-      }
-      const preferred = largestPreferred(rows);
-      if (preferred !== undefined) {
-        const cut = takeRows(entries, preferred);
-        dispatch(cut.entries, cut.rows, 'preferred_batch_size');
-        continue;
-      }
-      if (delayMs > 0) {
-        const waited = now() - first.queuedAt;
-        if (waited < delayMs) {
-          armDelay(delayMs - waited);
-          return;
-        }
-        dispatch(entries, rows, 'queue_delay');
-        continue;
-      }
-      if (settings.adaptiveQueueDelay && running > 0 && rows < recentRows) {
-        // Under load, a free instance that took the first arrival at once would run a batch of
-        // one while the others run full ones, and the batches would fragment. Waiting a fraction
-        // of a batch's time lets the rows that are arriving join it.
-        const waited = now() - first.queuedAt;
-        const hold = recentMs / 2;
-        if (waited < hold) {
-          armDelay(hold - waited);
-          return;
-        }
-        dispatch(entries, rows, 'adaptive_delay');
-        continue;
-      }
-      dispatch(entries, rows, 'instance_free');
+      dispatch(cut.entries, cut.rows, cut.reason);
     }
-  }
-
-  function largestPreferred(rows: number): number | undefined {
-    let best: number | undefined;
-    for (const size of settings.preferredBatchSizes) if (size <= rows) best = size;
-    return best;
-  }
-
-  function takeRows(entries: Entry<T, R>[], target: number): { entries: Entry<T, R>[]; rows: number } {
-    const out: Entry<T, R>[] = [];
-    let rows = 0;
-    for (const e of entries) {
-      if (rows + e.rows > target) continue;
-      out.push(e);
-      rows += e.rows;
-      if (rows === target) break;
-    }
-    return { entries: out, rows };
   }
 
   // Node's timers never fire in under 1 ms, so a shorter wait is re-checked on the next turn of
@@ -355,17 +246,75 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
       closedWith = error;
       if (delayTimer !== undefined) clearTimeout(delayTimer);
       if (delayImmediate !== undefined) clearImmediate(delayImmediate);
-      for (const q of queues) {
-        for (const e of q) {
-          if (e.state !== 'queued') continue;
-          e.state = 'expired';
-          if (e.timer !== undefined) clearTimeout(e.timer);
-          e.reject(error);
-        }
-        q.length = 0;
-      }
+      queues.clear((e) => {
+        e.state = 'expired';
+        if (e.timer !== undefined) clearTimeout(e.timer);
+        e.reject(error);
+      });
       queued = 0;
       notifyDrained();
     },
   };
+}
+
+/** Why a request cannot be queued, or undefined when it can. */
+function refusal(
+  batcher: { readonly settings: BatcherSettings; readonly name: string; readonly queued: number },
+  request: { readonly rows: number; readonly priority: number },
+): StratumError | undefined {
+  const { settings, name } = batcher;
+  const { priority, rows } = request;
+  if (!Number.isInteger(priority) || priority < 1 || priority > settings.priorityLevels) {
+    return new StratumError(
+      'INVALID_PARAMETER',
+      `parameter "priority" must be an integer from 1 (highest) to ${settings.priorityLevels} for ${name}, got ${priority}`,
+    );
+  }
+  if (settings.batching && rows > settings.maxBatchSize) {
+    return new StratumError(
+      'INVALID_INPUT',
+      `the request carries a batch of ${rows} rows; ${name} accepts at most ${settings.maxBatchSize} (maxBatchSize)`,
+    );
+  }
+  if (batcher.queued >= settings.maxQueueSize) {
+    return new StratumError(
+      'QUEUE_FULL',
+      `the queue of ${name} is full (${settings.maxQueueSize} requests); retry later`,
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
+  return undefined;
+}
+
+/** The largest preferred batch size that `rows` fills. */
+function largestPreferred(preferredBatchSizes: readonly number[], rows: number): number | undefined {
+  let best: number | undefined;
+  for (const size of preferredBatchSizes) if (size <= rows) best = size;
+  return best;
+}
+
+/** The batch to cut now from what is gathered, or how long to wait for more rows. */
+function nextCut<E extends QueueEntry>(
+  settings: BatcherSettings,
+  gathered: Gathered<E>,
+  load: { readonly running: number; readonly recentRows: number; readonly recentMs: number; readonly waitedMs: number },
+): (Gathered<E> & { readonly reason: CutReason }) | { readonly waitMs: number } {
+  const { entries, rows } = gathered;
+  if (rows >= settings.maxBatchSize) return { entries, rows, reason: 'max_batch_size' };
+  const preferred = largestPreferred(settings.preferredBatchSizes, rows);
+  if (preferred !== undefined) return { ...takeRows(entries, preferred), reason: 'preferred_batch_size' };
+  const delayMs = settings.maxQueueDelayMicroseconds / 1000;
+  if (delayMs > 0) {
+    return load.waitedMs < delayMs ? { waitMs: delayMs - load.waitedMs } : { entries, rows, reason: 'queue_delay' };
+  }
+  if (settings.adaptiveQueueDelay && load.running > 0 && rows < load.recentRows) {
+    // Under load, a free instance that took the first arrival at once would run a batch of
+    // one while the others run full ones, and the batches would fragment. Waiting a fraction
+    // of a batch's time lets the rows that are arriving join it.
+    const holdMs = load.recentMs / 2;
+    return load.waitedMs < holdMs ? { waitMs: holdMs - load.waitedMs } : { entries, rows, reason: 'adaptive_delay' };
+  }
+  return { entries, rows, reason: 'instance_free' };
 }
