@@ -4,10 +4,11 @@
  */
 import { StratumError } from '../errors/index.ts';
 import type { DatasetVersionRecord, MetadataStore } from './metadata-store.ts';
-import { cursorKey, pageLimit, toPage } from './page-cursor.ts';
-import type { StoreWrite } from './run-rows.ts';
-import type { SqlExecutor, SqlValue } from './sql-driver.ts';
-import { toJson } from './store-rows.ts';
+import { pageRequest } from './page-cursor.ts';
+import { selectPage } from './select-page.ts';
+import type { SqlExecutor } from './sql-driver.ts';
+import { quote } from './store-errors.ts';
+import { type RowMethodsOptions, toJson } from './store-rows.ts';
 
 /** A `dataset_versions` row. */
 interface DatasetVersionRow {
@@ -34,8 +35,6 @@ function toDatasetVersion(row: DatasetVersionRow): DatasetVersionRecord {
   };
 }
 
-const quote = (text: string): string => JSON.stringify(text);
-
 async function findDatasetVersion(db: SqlExecutor, version: string): Promise<DatasetVersionRow | undefined> {
   const [row] = await db.query<DatasetVersionRow>(`SELECT ${COLUMNS} FROM dataset_versions WHERE version = ?`, [
     version,
@@ -46,7 +45,7 @@ async function findDatasetVersion(db: SqlExecutor, version: string): Promise<Dat
 type DatasetMethods = Pick<MetadataStore, 'recordDatasetVersion' | 'getDatasetVersion' | 'listDatasetVersions'>;
 
 /** The dataset-version methods of the SQL store. */
-export function datasetMethods(options: { driver: SqlExecutor; write: StoreWrite }): DatasetMethods {
+export function datasetMethods(options: RowMethodsOptions): DatasetMethods {
   const { driver, write } = options;
   return {
     recordDatasetVersion: async (dataset) => {
@@ -94,26 +93,14 @@ export function datasetMethods(options: { driver: SqlExecutor; write: StoreWrite
       return toDatasetVersion(row);
     },
 
-    listDatasetVersions: async (options) => {
-      const limit = pageLimit(options);
-      const before = cursorKey(options, 'number');
-      const conditions: string[] = [];
-      const params: SqlValue[] = [];
-      if (before !== undefined) {
-        conditions.push('seq < ?');
-        params.push(before);
-      }
-      if (options?.name !== undefined) {
-        conditions.push('name = ?');
-        params.push(options.name);
-      }
-      const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
-      const rows = await driver.query<DatasetVersionRow>(
-        `SELECT ${COLUMNS} FROM dataset_versions ${where} ORDER BY seq DESC LIMIT ?`,
-        [...params, limit + 1],
-      );
-      const page = toPage(rows, { limit, map: (row: DatasetVersionRow) => row, key: (row) => row.seq });
-      return { ...page, items: page.items.map(toDatasetVersion) };
-    },
+    listDatasetVersions: async (options) =>
+      selectPage(driver, {
+        columns: COLUMNS,
+        from: 'dataset_versions',
+        filters: [{ sql: 'name = ?', value: options?.name }],
+        orderBy: { column: 'seq', descending: true, key: (row: DatasetVersionRow) => row.seq },
+        page: pageRequest(options, 'number'),
+        map: toDatasetVersion,
+      }),
   };
 }

@@ -223,25 +223,28 @@ export interface NewVersion {
   readonly by: string;
 }
 
-/** An alias move. */
-export interface AliasMove {
+/** An alias delete; recorded in the alias's history like a move. */
+export interface AliasDeletion {
   readonly model: string;
   readonly alias: string;
-  readonly version: number;
   readonly by: string;
   readonly reason?: string;
+  /** When given, the delete happens only if the alias is at this revision. */
+  readonly expectedRevision?: number;
+}
+
+/** An alias move. */
+export interface AliasMove extends AliasDeletion {
+  readonly version: number;
   /** When given, the move happens only if the alias is at this revision (0: must not exist yet). */
   readonly expectedRevision?: number;
 }
 
 /** A deployment write (create or replace). */
-export interface DeploymentWrite {
-  readonly name: string;
-  readonly model: string;
-  readonly spec: unknown;
-  readonly state: unknown;
-  readonly versionRefs: readonly number[];
-  readonly aliasRefs: readonly string[];
+export interface DeploymentWrite extends Pick<
+  DeploymentRecord,
+  'name' | 'model' | 'spec' | 'state' | 'versionRefs' | 'aliasRefs'
+> {
   readonly by: string;
   /** When given, the write happens only if the deployment is at this revision. */
   readonly expectedRevision?: number;
@@ -287,13 +290,7 @@ export interface MetadataStore {
   getAlias(model: string, alias: string): Promise<AliasRecord>;
   listAliases(model: string): Promise<readonly AliasRecord[]>;
   /** Refuses (IN_USE) while a deployment routes through it. */
-  deleteAlias(options: {
-    model: string;
-    alias: string;
-    by: string;
-    reason?: string;
-    expectedRevision?: number;
-  }): Promise<void>;
+  deleteAlias(deletion: AliasDeletion): Promise<void>;
   /** Newest first; every alias of the model when `alias` is omitted. */
   aliasHistory(options: { model: string; alias?: string } & PageOptions): Promise<Page<AliasEvent>>;
 

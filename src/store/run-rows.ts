@@ -4,10 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StratumError } from '../errors/index.ts';
-import type { MetadataStore, RunArtifact, RunMetric, RunRecord, RunStatus, StoreChange } from './metadata-store.ts';
-import { cursorKey, pageLimit, toPage } from './page-cursor.ts';
-import type { SqlExecutor, SqlValue } from './sql-driver.ts';
-import { toJson } from './store-rows.ts';
+import type { MetadataStore, RunArtifact, RunMetric, RunRecord, RunStatus } from './metadata-store.ts';
+import { pageRequest } from './page-cursor.ts';
+import { selectPage } from './select-page.ts';
+import type { SqlExecutor } from './sql-driver.ts';
+import { quote } from './store-errors.ts';
+import { type RowMethodsOptions, toJson } from './store-rows.ts';
 
 /** A `runs` row. */
 export interface RunRow {
@@ -60,8 +62,6 @@ export function toRun(row: RunRow): RunRecord {
 export function toRunMetric(row: RunMetricRow): RunMetric {
   return { run: row.run, key: row.metric_key, step: row.step, value: Number(row.value), at: row.created_at };
 }
-
-const quote = (text: string): string => JSON.stringify(text);
 
 function runNotFound(id: string): StratumError {
   return new StratumError('NOT_FOUND', `run ${quote(id)} does not exist`, { details: { run: id } });
@@ -122,16 +122,13 @@ function checkMetricPoints(metrics: readonly { key: string; step: number; value:
   });
 }
 
-/** The store's `write`: one transaction that records `change`. */
-export type StoreWrite = <T>(change: StoreChange, fn: (tx: SqlExecutor, seq: number) => Promise<T>) => Promise<T>;
-
 type RunMethods = Pick<
   MetadataStore,
   'createRun' | 'getRun' | 'listRuns' | 'logRunMetrics' | 'finishRun' | 'runMetrics'
 >;
 
 /** The run methods of the SQL store. */
-export function runMethods(options: { driver: SqlExecutor; write: StoreWrite }): RunMethods {
+export function runMethods(options: RowMethodsOptions): RunMethods {
   const { driver, write } = options;
   return {
     createRun: async (run) => {
@@ -172,33 +169,22 @@ export function runMethods(options: { driver: SqlExecutor; write: StoreWrite }):
     getRun: async (id) => toRun(await requireRun(driver, id)),
 
     listRuns: async (options) => {
-      const limit = pageLimit(options);
-      const before = cursorKey(options, 'number');
+      const page = pageRequest(options, 'number');
       const status = options?.status;
       if (status !== undefined && !['running', 'succeeded', 'failed'].includes(status)) {
         throw badRequest(`status must be "running", "succeeded" or "failed", got ${quote(status)}`);
       }
-      const conditions: string[] = [];
-      const params: SqlValue[] = [];
-      if (before !== undefined) {
-        conditions.push('seq < ?');
-        params.push(before);
-      }
-      if (status !== undefined) {
-        conditions.push('status = ?');
-        params.push(status);
-      }
-      if (options?.name !== undefined) {
-        conditions.push('name = ?');
-        params.push(options.name);
-      }
-      const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
-      const rows = await driver.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY seq DESC LIMIT ?`, [
-        ...params,
-        limit + 1,
-      ]);
-      const page = toPage(rows, { limit, map: (row: RunRow) => row, key: (row) => row.seq });
-      return { ...page, items: page.items.map(toRun) };
+      return selectPage(driver, {
+        columns: RUN_COLUMNS,
+        from: 'runs',
+        filters: [
+          { sql: 'status = ?', value: status },
+          { sql: 'name = ?', value: options?.name },
+        ],
+        orderBy: { column: 'seq', descending: true, key: (row: RunRow) => row.seq },
+        page,
+        map: toRun,
+      });
     },
 
     logRunMetrics: async (runId, metrics) => {

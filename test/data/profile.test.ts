@@ -17,6 +17,10 @@ import {
   type DatasetProfile,
 } from '../../src/data/profile/index.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
+import { assertClose } from '../helpers/assert-close.ts';
+
+// |actual − expected| ≤ 1e-9·max(1, |expected|).
+const TOLERANCE = { atol: 1e-9, rtol: 1e-9, combine: 'max' } as const;
 
 const RANK_ERROR_BOUND = 0.01;
 
@@ -56,14 +60,6 @@ function exactRank(sorted: Float64Array, value: number): number {
   return lo / sorted.length;
 }
 
-function assertClose(actual: number | null | undefined, expected: number, message: string): void {
-  assert.ok(typeof actual === 'number', `${message}: got ${actual}`);
-  assert.ok(
-    Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)),
-    `${message}: ${actual} vs ${expected}`,
-  );
-}
-
 test('small data: exact counts, moments, quantiles, histogram, categories and kinds', async () => {
   const rows = [
     { x: 1, city: 'paris', ok: true, mixed: 1, when: new Date(Date.UTC(2024, 1, 29)) },
@@ -92,8 +88,8 @@ test('small data: exact counts, moments, quantiles, histogram, categories and ki
   assert.equal(n.count, 10);
   assert.equal(n.min, 1);
   assert.equal(n.max, 10);
-  assertClose(n.mean, 5.5, 'mean');
-  assertClose(n.std, Math.sqrt(8.25), 'population std');
+  assertClose(n.mean, 5.5, { ...TOLERANCE, label: 'mean' });
+  assertClose(n.std, Math.sqrt(8.25), { ...TOLERANCE, label: 'population std' });
   // the quantile is the smallest value whose rank reaches q·n
   assert.deepEqual(n.quantiles, { p1: 1, p5: 1, p25: 3, p50: 5, p75: 8, p95: 10, p99: 10 });
   assert.equal(n.histogram?.counts.length, 20);
@@ -203,8 +199,8 @@ test('mergeProfiles(a, b) equals profileDataset(a ∪ b): counts exact, moments 
     assert.equal(a.count, e.count);
     assert.equal(a.min, e.min);
     assert.equal(a.max, e.max);
-    assertClose(a.mean, e.mean ?? Number.NaN, `${expected.name} mean`);
-    assertClose(a.std, e.std ?? Number.NaN, `${expected.name} std`);
+    assertClose(a.mean, e.mean ?? Number.NaN, { ...TOLERANCE, label: `${expected.name} mean` });
+    assertClose(a.std, e.std ?? Number.NaN, { ...TOLERANCE, label: `${expected.name} std` });
     const sorted = Float64Array.from(
       all.flatMap((row) => {
         const v = row[expected.name];

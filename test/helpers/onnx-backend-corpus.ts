@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { DATA_TYPE, decodeModel, decodeTensor, type ValueInfoProto } from '../../src/onnx/onnx-proto.ts';
 import { readTensorProto, type TensorContents } from '../../src/onnx/read-tensor-proto.ts';
 import { DATATYPE_NAMES, DATATYPES, type Datatype, type TensorValues } from '../../src/tensor/datatypes.ts';
+import { isClose, type Tolerance } from './assert-close.ts';
 
 /** Where `libonnx-testdata` installs the corpus (`/usr/include/onnx/backend/test/data` links here). */
 export const CORPUS_DIR = '/usr/share/libonnx-testdata/data';
@@ -219,7 +220,7 @@ function toOrtTensor(t: CorpusTensor): ort.Tensor {
 }
 
 /** The ONNX backend runner's default tolerance: |a − e| ≤ atol + rtol·|e|, NaN equal to NaN. */
-export const CORPUS_TOLERANCE = Object.freeze({ rtol: 1e-3, atol: 1e-7 });
+export const CORPUS_TOLERANCE: Tolerance = Object.freeze({ rtol: 1e-3, atol: 1e-7 });
 
 /**
  * Compares one output with the expected tensor: shapes equal; floats within
@@ -239,7 +240,6 @@ export function compareTensor(options: {
   if (a.length !== e.length) return `${a.length} elements, expected ${e.length}`;
   const float = expected.datatype === 'FP32' || expected.datatype === 'FP64' || expected.datatype === 'FP16';
   const decode = expected.datatype === 'FP16' ? (v: unknown) => halfToNumber(Number(v)) : (v: unknown) => v;
-  const { rtol, atol } = CORPUS_TOLERANCE;
   for (let i = 0; i < e.length; i++) {
     const x = decode(a[i]);
     const y = decode(e[i]);
@@ -248,7 +248,7 @@ export function compareTensor(options: {
       const yn = Number(y);
       if (Number.isNaN(xn) && Number.isNaN(yn)) continue;
       if (xn === yn) continue;
-      if (Math.abs(xn - yn) <= atol + rtol * Math.abs(yn)) continue;
+      if (isClose(xn, yn, CORPUS_TOLERANCE)) continue;
       return `element ${i} is ${xn}, expected ${yn}`;
     }
     if (plain(x) !== plain(y)) return `element ${i} is ${String(x)}, expected ${String(y)}`;

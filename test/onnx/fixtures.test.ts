@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { FIXTURE_NAMES, FIXTURES } from '../../src/onnx/fixtures.ts';
 import { BYTES_ECHO_VOCABULARY } from '../../src/onnx/fixtures/bytes-echo.ts';
-import { assertClose, concatRows, concreteShape, halfToNumber, ORT_TYPE, randomFeeds, sliceRows } from './ort-feeds.ts';
+import { assertClose } from '../helpers/assert-close.ts';
+import { concatRows, concreteShape, halfToNumber, ORT_TYPE, randomFeeds, sliceRows } from './ort-feeds.ts';
 
 const TOLERANCE = { rtol: 1e-5, atol: 1e-5 };
 const BATCH = 4;

@@ -1,6 +1,6 @@
 /**
- * Test helpers for running fixtures in onnxruntime: random feeds for a signature, row slicing,
- * and a tolerance comparison for batched-versus-unbatched outputs.
+ * Test helpers for running fixtures in onnxruntime: random feeds for a signature and row slicing
+ * for batched-versus-unbatched outputs (compared with `../helpers/assert-close.ts`).
  */
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
@@ -101,32 +101,6 @@ export function concatRows(tensors: readonly ort.Tensor[]): { data: unknown[]; d
   assert.ok(first);
   const data = tensors.flatMap((tensor) => Array.from(tensor.data as ArrayLike<unknown>));
   return { data, dims: [tensors.reduce((rows, tensor) => rows + (tensor.dims[0] ?? 0), 0), ...first.dims.slice(1)] };
-}
-
-/** Tolerances for {@link assertClose}: |actual − expected| ≤ atol + rtol·|expected|. */
-export interface Tolerance {
-  readonly rtol: number;
-  readonly atol: number;
-}
-
-/** Asserts element-wise closeness (numbers), or equality (bigints, strings, booleans). */
-export function assertClose(
-  actual: ArrayLike<unknown>,
-  expected: ArrayLike<unknown>,
-  options: Tolerance & { label: string },
-): void {
-  assert.equal(actual.length, expected.length, `${options.label}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (typeof a === 'number' && typeof e === 'number') {
-      const limit = options.atol + options.rtol * Math.abs(e);
-      if (!(Math.abs(a - e) <= limit))
-        assert.fail(`${options.label}[${i}]: ${a} vs ${e} differs by more than ${limit}`);
-    } else {
-      assert.equal(a, e, `${options.label}[${i}]`);
-    }
-  }
 }
 
 /** Decodes IEEE half-precision bits, to check FP16 outputs are finite. */

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { formatIssues } from '../../errors/format-issues.ts';
 import { StratumError } from '../../errors/index.ts';
 import { DATATYPE_NAMES, isDatatype, type TensorValues } from '../../tensor/datatypes.ts';
+import { withoutUndefined } from '../../util/without-undefined.ts';
 import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../types.ts';
 import { decodeBinaryTensor } from './tensor-binary.ts';
 import { decodeJsonTensor, describe } from './tensor-json.ts';
@@ -129,7 +130,7 @@ export function decodeRestInferRequest(source: RestInferBody): InferRequest {
         maxBytesElement: source.maxBytesElement,
       });
     }
-    return withOptional({ name: input.name, datatype, shape: input.shape, data }, 'parameters', input.parameters);
+    return withoutUndefined({ name: input.name, datatype, shape: input.shape, data, parameters: input.parameters });
   });
   if (offset !== body.length) {
     throw new StratumError(
@@ -254,12 +255,4 @@ export function readTimeout(params: Parameters | undefined): number | undefined 
     );
   }
   return timeout;
-}
-
-function withOptional<T extends object, K extends string, V>(
-  base: T,
-  key: K,
-  value: V | undefined,
-): T & Partial<Record<K, V>> {
-  return value === undefined ? base : { ...base, [key]: value };
 }

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { ERROR_CODES, type ErrorCode } from '../../../src/errors/codes.ts';
 import { FIXTURES, type FixtureName } from '../../../src/onnx/fixtures.ts';
 import type { StratumServer } from '../../../src/server/stratum-server.ts';
+import type { Tolerance } from '../../helpers/assert-close.ts';
 import { injectJson } from '../../helpers/test-server.ts';
 
 /** What {@link injectJson} resolves to. */
@@ -94,23 +95,8 @@ export async function referenceRun(
   return out;
 }
 
-/** Absolute and relative tolerance of {@link assertClose}. */
-export const TOLERANCE = 1e-5;
-
-/** Asserts |a − e| ≤ TOLERANCE·(1 + |e|) element-wise for numbers; equality for everything else. */
-export function assertClose(actual: readonly unknown[], expected: readonly unknown[], label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (typeof a === 'number' && typeof e === 'number') {
-      const limit = TOLERANCE + TOLERANCE * Math.abs(e);
-      if (!(Math.abs(a - e) <= limit)) assert.fail(`${label}[${i}]: ${a} vs ${e} differs by more than ${limit}`);
-    } else {
-      assert.equal(a, e, `${label}[${i}]`);
-    }
-  }
-}
+/** How close a served output must be to onnxruntime run directly (for `assertClose`). */
+export const TOLERANCE: Tolerance = Object.freeze({ atol: 1e-5, rtol: 1e-5 });
 
 /** A request body in the binary tensor extension: JSON header, then the blobs in order. */
 export function binaryBody(

@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import type * as ort from 'onnxruntime-node';
 import type { FixtureName } from '../../../src/onnx/fixtures.ts';
 import { seededRandom } from '../../../src/onnx/fixtures/seeded-random.ts';
+import { assertClose } from '../../helpers/assert-close.ts';
 import { injectJson, startTestServer } from '../../helpers/test-server.ts';
 import {
-  assertClose,
   assertError,
   encodeBytesElements,
   type InferReply,
@@ -20,6 +20,7 @@ import {
   parseBinaryReply,
   type Reply,
   referenceRun,
+  TOLERANCE,
   view,
 } from './http-test-kit.ts';
 
@@ -156,7 +157,7 @@ test('batched results equal unbatched onnxruntime results', async (t) => {
         for (const [name, ref] of Object.entries(expected)) {
           const actual = got.get(name);
           assert.deepEqual(actual?.shape, [...ref.dims], `request ${i} ${name} shape`);
-          assertClose(actual.data, normalise(ref.data), `request ${i} ${name}`);
+          assertClose(actual.data, normalise(ref.data), { ...TOLERANCE, label: `request ${i} ${name}` });
         }
       }
       const after = await modelStats(server, model);
@@ -188,7 +189,7 @@ test('batched results equal unbatched onnxruntime results', async (t) => {
       });
       const y = (res.json as InferReply).outputs[0];
       assert.deepEqual(y?.shape, [1, 2]);
-      assertClose(y.data ?? [], expected['y']?.data ?? [], `fixed_batch ${i}`);
+      assertClose(y.data ?? [], expected['y']?.data ?? [], { ...TOLERANCE, label: `fixed_batch ${i}` });
     }
     const after = await modelStats(server, 'fixed_batch');
     assert.equal(after.execution_count - before.execution_count, inputs.length);

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose } from '../../helpers/assert-close.ts';
 import { injectJson, startTestServer } from '../../helpers/test-server.ts';
 import {
-  assertClose,
   assertError,
   assertServesMlp,
   decodeBytesElements,
@@ -18,6 +18,7 @@ import {
   mlpRows,
   parseBinaryReply,
   referenceRun,
+  TOLERANCE,
   view,
 } from './http-test-kit.ts';
 
@@ -61,7 +62,7 @@ test('binary tensor extension', async (t) => {
       Array.from(logits),
       jsonLogits.map((v) => Math.fround(v)),
     );
-    assertClose(Array.from(logits), reference['logits']?.data ?? [], 'logits');
+    assertClose(Array.from(logits), reference['logits']?.data ?? [], { ...TOLERANCE, label: 'logits' });
   });
 
   await t.test('binary input with a JSON response', async () => {
@@ -121,15 +122,14 @@ test('binary tensor extension', async (t) => {
       b: { type: 'int32', data: Int32Array.from(b), dims: [2, 4] },
     });
     assert.deepEqual([...blobs.keys()], ['sum', 'mask']);
-    assertClose(
-      Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)),
-      expected['sum']?.data ?? [],
-      'sum',
-    );
+    assertClose(Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)), expected['sum']?.data ?? [], {
+      ...TOLERANCE,
+      label: 'sum',
+    });
     assert.deepEqual(Array.from(blobs.get('mask') ?? []), expected['mask']?.data.map(Number));
     const prod = json.outputs.find((o) => o.name === 'prod');
     assert.equal(prod?.parameters, undefined);
-    assertClose(prod?.data ?? [], expected['prod']?.data ?? [], 'prod');
+    assertClose(prod?.data ?? [], expected['prod']?.data ?? [], { ...TOLERANCE, label: 'prod' });
   });
 
   await t.test('JSON and binary inputs mix in one request', async () => {
@@ -172,16 +172,14 @@ test('binary tensor extension', async (t) => {
         a: { type: 'float32', data: a, dims: [2, 4] },
         b: { type: 'int32', data: b, dims: [2, 4] },
       });
-      assertClose(
-        Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)),
-        expected['sum']?.data ?? [],
-        'sum',
-      );
-      assertClose(
-        Array.from(view(blobs.get('prod') ?? Buffer.alloc(0), Float64Array)),
-        expected['prod']?.data ?? [],
-        'prod',
-      );
+      assertClose(Array.from(view(blobs.get('sum') ?? Buffer.alloc(0), Float32Array)), expected['sum']?.data ?? [], {
+        ...TOLERANCE,
+        label: 'sum',
+      });
+      assertClose(Array.from(view(blobs.get('prod') ?? Buffer.alloc(0), Float64Array)), expected['prod']?.data ?? [], {
+        ...TOLERANCE,
+        label: 'prod',
+      });
       assert.deepEqual(Array.from(blobs.get('mask') ?? []), expected['mask']?.data.map(Number));
     });
   }

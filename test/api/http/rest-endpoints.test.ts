@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertClose } from '../../helpers/assert-close.ts';
 import { injectJson, startTestServer } from '../../helpers/test-server.ts';
 import {
-  assertClose,
   assertError,
   assertServesMlp,
   type InferReply,
@@ -15,6 +15,7 @@ import {
   mlpRows,
   modelStats,
   referenceRun,
+  TOLERANCE,
 } from './http-test-kit.ts';
 
 test('REST endpoints', async (t) => {
@@ -117,7 +118,7 @@ test('REST endpoints', async (t) => {
     const expected = await referenceRun('mlp', {
       input: { type: 'float32', data: Float32Array.from(data), dims: [2, 784] },
     });
-    assertClose(out.data ?? [], expected['logits']?.data ?? [], 'logits');
+    assertClose(out.data ?? [], expected['logits']?.data ?? [], { ...TOLERANCE, label: 'logits' });
   });
 
   await t.test('a response without an id in the request carries no id', async () => {
@@ -163,7 +164,7 @@ test('REST endpoints', async (t) => {
       outs.map((o) => o.name),
       ['sum'],
     );
-    assertClose(outs[0]?.data ?? [], expected['sum']?.data ?? [], 'sum');
+    assertClose(outs[0]?.data ?? [], expected['sum']?.data ?? [], { ...TOLERANCE, label: 'sum' });
 
     const two = await injectJson(server, {
       url: '/v2/models/multi_io/infer',
@@ -174,7 +175,7 @@ test('REST endpoints', async (t) => {
     assert.deepEqual([...byName.keys()], ['mask', 'prod']);
     assert.deepEqual(byName.get('mask')?.data, expected['mask']?.data.map(Boolean));
     assert.equal(byName.get('prod')?.datatype, 'FP64');
-    assertClose(byName.get('prod')?.data ?? [], expected['prod']?.data ?? [], 'prod');
+    assertClose(byName.get('prod')?.data ?? [], expected['prod']?.data ?? [], { ...TOLERANCE, label: 'prod' });
 
     const all = await injectJson(server, { url: '/v2/models/multi_io/infer', body: { inputs } });
     assert.deepEqual(

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StratumError } from '../../../src/errors/index.ts';
 import { trainLinear, type TrainLinearOptions } from '../../../src/train/linear/train-linear.ts';
+import { assertClose } from '../../helpers/assert-close.ts';
 import { BASELINE_THREADS, osThreads, threadsEnded } from '../../helpers/os-threads.ts';
 import { blobs } from './synthetic-data.ts';
 
@@ -25,11 +26,6 @@ const base: TrainLinearOptions = {
   params: { optimizer: 'lbfgs', learningRate: 1, l2: 1e-3, epochs: 30, batchSize: 256, seed: 2, workers: 2 },
 };
 
-function assertClose(a: Float32Array, b: Float32Array, tolerance: number): void {
-  assert.equal(a.length, b.length);
-  a.forEach((value, i) => assert.ok(Math.abs(value - (b[i] as number)) <= tolerance, `[${i}] ${value} vs ${b[i]}`));
-}
-
 for (const optimizer of ['lbfgs', 'adam'] as const) {
   test(`${optimizer}: identical for a seed with 2 workers, and equal to 1 worker within tolerance`, () => {
     const options = { ...base, params: { ...base.params, optimizer, learningRate: optimizer === 'adam' ? 0.05 : 1 } };
@@ -38,8 +34,8 @@ for (const optimizer of ['lbfgs', 'adam'] as const) {
     assert.deepEqual(a.weights, b.weights);
     assert.deepEqual(a.history, b.history);
     const single = trainLinear({ ...options, params: { ...options.params, workers: 1 } });
-    assertClose(a.weights, single.weights, 1e-4);
-    assertClose(a.bias, single.bias, 1e-4);
+    assertClose(a.weights, single.weights, { atol: 1e-4 });
+    assertClose(a.bias, single.bias, { atol: 1e-4 });
     const lastLoss = (model: typeof a): number => model.history[model.history.length - 1]?.loss ?? NaN;
     assert.ok(Math.abs(lastLoss(a) - lastLoss(single)) < 1e-6, `${lastLoss(a)} vs ${lastLoss(single)}`);
   });

@@ -14,10 +14,10 @@ import {
   precisionRecallF1,
   rocAuc,
 } from '../../../src/train/metrics/classification-metrics.ts';
+import { assertClose } from '../../helpers/assert-close.ts';
 
-function close(actual: number, expected: number, message?: string): void {
-  assert.ok(Math.abs(actual - expected) <= 1e-12, `${message ?? ''} expected ${expected}, got ${actual}`);
-}
+// Hand-computed values: only float rounding may differ.
+const TOLERANCE = { atol: 1e-12 };
 
 function isBadRequest(pattern: RegExp): (error: unknown) => boolean {
   return (error) => error instanceof StratumError && error.code === 'BAD_REQUEST' && pattern.test(error.message);
@@ -39,8 +39,8 @@ function pairwiseAuc(scores: readonly number[], labels: readonly number[]): numb
 }
 
 test('accuracy counts exact matches', () => {
-  close(accuracy([0, 1, 1, 2], [0, 1, 0, 2]), 3 / 4);
-  close(accuracy([1], [1]), 1);
+  assertClose(accuracy([0, 1, 1, 2], [0, 1, 0, 2]), 3 / 4, TOLERANCE);
+  assertClose(accuracy([1], [1]), 1, TOLERANCE);
 });
 
 test('confusion matrix puts true classes on rows', () => {
@@ -63,20 +63,20 @@ test('precision, recall and F1 per class with macro and weighted averages', () =
   expected.forEach((e, c) => {
     const got = report.perClass[c];
     assert.ok(got);
-    close(got.precision, e.precision, `precision ${c}`);
-    close(got.recall, e.recall, `recall ${c}`);
-    close(got.f1, e.f1, `f1 ${c}`);
+    assertClose(got.precision, e.precision, { ...TOLERANCE, label: `precision ${c}` });
+    assertClose(got.recall, e.recall, { ...TOLERANCE, label: `recall ${c}` });
+    assertClose(got.f1, e.f1, { ...TOLERANCE, label: `f1 ${c}` });
     assert.equal(got.support, 2);
   });
-  close(report.macro.precision, (1 / 2 + 2 / 3 + 1) / 3);
-  close(report.macro.recall, (1 / 2 + 1 + 1 / 2) / 3);
-  close(report.macro.f1, (1 / 2 + 0.8 + 2 / 3) / 3);
+  assertClose(report.macro.precision, (1 / 2 + 2 / 3 + 1) / 3, TOLERANCE);
+  assertClose(report.macro.recall, (1 / 2 + 1 + 1 / 2) / 3, TOLERANCE);
+  assertClose(report.macro.f1, (1 / 2 + 0.8 + 2 / 3) / 3, TOLERANCE);
 
   // Unequal support: class 0 has 3 rows, class 1 has 1.
   const weighted = precisionRecallF1([0, 0, 0, 1], [0, 0, 1, 1], { numClasses: 2 }).weighted;
-  close(weighted.precision, 0.75 * 1 + 0.25 * 0.5);
-  close(weighted.recall, 0.75 * (2 / 3) + 0.25 * 1);
-  close(weighted.f1, 0.75 * 0.8 + 0.25 * (2 / 3));
+  assertClose(weighted.precision, 0.75 * 1 + 0.25 * 0.5, TOLERANCE);
+  assertClose(weighted.recall, 0.75 * (2 / 3) + 0.25 * 1, TOLERANCE);
+  assertClose(weighted.f1, 0.75 * 0.8 + 0.25 * (2 / 3), TOLERANCE);
 });
 
 test('a class never predicted has precision 0 and F1 0', () => {
@@ -85,24 +85,24 @@ test('a class never predicted has precision 0 and F1 0', () => {
 });
 
 test('log-loss: binary column, N×K matrix and clipping', () => {
-  close(logLoss([1, 0], [0.9, 0.2]), -(Math.log(0.9) + Math.log(0.8)) / 2);
-  close(logLoss([1, 0], [0.1, 0.9, 0.8, 0.2]), -(Math.log(0.9) + Math.log(0.8)) / 2);
-  close(logLoss([2, 0], [0.2, 0.3, 0.5, 0.6, 0.3, 0.1]), -(Math.log(0.5) + Math.log(0.6)) / 2);
-  close(logLoss([1], [0]), -Math.log(1e-15));
-  close(logLoss([1], [0], { epsilon: 1e-3 }), -Math.log(1e-3));
+  assertClose(logLoss([1, 0], [0.9, 0.2]), -(Math.log(0.9) + Math.log(0.8)) / 2, TOLERANCE);
+  assertClose(logLoss([1, 0], [0.1, 0.9, 0.8, 0.2]), -(Math.log(0.9) + Math.log(0.8)) / 2, TOLERANCE);
+  assertClose(logLoss([2, 0], [0.2, 0.3, 0.5, 0.6, 0.3, 0.1]), -(Math.log(0.5) + Math.log(0.6)) / 2, TOLERANCE);
+  assertClose(logLoss([1], [0]), -Math.log(1e-15), TOLERANCE);
+  assertClose(logLoss([1], [0], { epsilon: 1e-3 }), -Math.log(1e-3), TOLERANCE);
 });
 
 test('ROC-AUC on the textbook example and with ties', () => {
   // Pairs (pos, neg): 0.35>0.1, 0.35<0.4, 0.8>0.1, 0.8>0.4 → 3 of 4.
-  close(rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.75);
+  assertClose(rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.75, TOLERANCE);
   // Positive 0.5 ties negative 0.5 (one half), beats 0.2; 0.9 beats both → 3.5 of 4.
-  close(rocAuc([0.2, 0.5, 0.5, 0.9], [0, 0, 1, 1]), 0.875);
-  close(rocAuc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]), 0.5);
+  assertClose(rocAuc([0.2, 0.5, 0.5, 0.9], [0, 0, 1, 1]), 0.875, TOLERANCE);
+  assertClose(rocAuc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]), 0.5, TOLERANCE);
 });
 
 test('ROC-AUC of perfect and inverted classifiers', () => {
-  close(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1);
-  close(rocAuc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]), 0);
+  assertClose(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1, TOLERANCE);
+  assertClose(rocAuc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]), 0, TOLERANCE);
 });
 
 test('ROC-AUC equals the pairwise count on random scores with many ties', () => {
@@ -116,19 +116,19 @@ test('ROC-AUC equals the pairwise count on random scores with many ties', () => 
     const labels = scores.map((s) => (random() < 0.3 + 0.4 * s ? 1 : 0));
     labels[0] = 0;
     labels[1] = 1;
-    close(rocAuc(scores, labels), pairwiseAuc(scores, labels), `trial ${trial}`);
+    assertClose(rocAuc(scores, labels), pairwiseAuc(scores, labels), { ...TOLERANCE, label: `trial ${trial}` });
   }
 });
 
 test('PR-AUC is average precision over distinct thresholds', () => {
   // Descending: 0.8 (pos) P=1 R=.5; 0.4 (neg); 0.35 (pos) P=2/3 R=1 → .5·1 + .5·2/3.
-  close(prAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.5 + 0.5 * (2 / 3));
+  assertClose(prAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.5 + 0.5 * (2 / 3), TOLERANCE);
   // Tie group {0.5: neg, pos} enters at once: P = 2/3 at R = 1.
-  close(prAuc([0.2, 0.5, 0.5, 0.9], [0, 0, 1, 1]), 0.5 + 0.5 * (2 / 3));
-  close(prAuc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]), 0.5);
-  close(prAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1);
+  assertClose(prAuc([0.2, 0.5, 0.5, 0.9], [0, 0, 1, 1]), 0.5 + 0.5 * (2 / 3), TOLERANCE);
+  assertClose(prAuc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]), 0.5, TOLERANCE);
+  assertClose(prAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1, TOLERANCE);
   // Inverted: positives enter at ranks 3 and 4 → .5·(1/3) + .5·(2/4).
-  close(prAuc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]), 0.5 / 3 + 0.25);
+  assertClose(prAuc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]), 0.5 / 3 + 0.25, TOLERANCE);
 });
 
 test('AUCs reject a single class', () => {
@@ -140,13 +140,13 @@ test('calibration curve bins probabilities', () => {
   const bins = calibrationCurve([0.05, 0.15, 0.12, 0.95, 1], [0, 0, 1, 1, 1], { bins: 10 });
   assert.equal(bins.length, 10);
   assert.equal(bins[0]?.count, 1);
-  close(bins[0]?.meanPredicted ?? NaN, 0.05);
+  assertClose(bins[0]?.meanPredicted ?? NaN, 0.05, TOLERANCE);
   assert.equal(bins[0]?.fractionPositive, 0);
   assert.equal(bins[1]?.count, 2);
-  close(bins[1]?.meanPredicted ?? NaN, (0.15 + 0.12) / 2);
-  close(bins[1]?.fractionPositive ?? NaN, 0.5);
+  assertClose(bins[1]?.meanPredicted ?? NaN, (0.15 + 0.12) / 2, TOLERANCE);
+  assertClose(bins[1]?.fractionPositive ?? NaN, 0.5, TOLERANCE);
   assert.equal(bins[9]?.count, 2, 'p = 1 falls in the last bin');
-  close(bins[9]?.meanPredicted ?? NaN, 0.975);
+  assertClose(bins[9]?.meanPredicted ?? NaN, 0.975, TOLERANCE);
   assert.equal(bins[9]?.fractionPositive, 1);
   assert.deepEqual(bins[5], { lower: 0.5, upper: 0.6, count: 0, meanPredicted: null, fractionPositive: null });
 });

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluateClassifier, evaluateRegressor } from '../../../src/train/metrics/evaluate.ts';
+import { assertClose } from '../../helpers/assert-close.ts';
 
-function close(actual: number | null | undefined, expected: number): void {
-  assert.ok(typeof actual === 'number' && Math.abs(actual - expected) <= 1e-12, `expected ${expected}, got ${actual}`);
-}
+// Hand-computed values: only float rounding may differ.
+const TOLERANCE = { atol: 1e-12 };
 
 test('binary report', () => {
   // P(class 1) per row: .1 .4 .35 .8 → predicted 0 0 0 1 for labels 0 0 1 1.
@@ -17,16 +17,16 @@ test('binary report', () => {
     calibrationBins: 5,
   });
   assert.equal(report.count, 4);
-  close(report.accuracy, 3 / 4);
+  assertClose(report.accuracy, 3 / 4, TOLERANCE);
   assert.deepEqual(report.confusionMatrix, [
     [2, 0],
     [1, 1],
   ]);
-  close(report.perClass[1]?.precision, 1);
-  close(report.perClass[1]?.recall, 0.5);
-  close(report.rocAuc, 0.75);
-  close(report.prAuc, 0.5 + 0.5 * (2 / 3));
-  close(report.logLoss, -(Math.log(0.9) + Math.log(0.6) + Math.log(0.35) + Math.log(0.8)) / 4);
+  assertClose(report.perClass[1]?.precision, 1, TOLERANCE);
+  assertClose(report.perClass[1]?.recall, 0.5, TOLERANCE);
+  assertClose(report.rocAuc, 0.75, TOLERANCE);
+  assertClose(report.prAuc, 0.5 + 0.5 * (2 / 3), TOLERANCE);
+  assertClose(report.logLoss, -(Math.log(0.9) + Math.log(0.6) + Math.log(0.35) + Math.log(0.8)) / 4, TOLERANCE);
   assert.equal(report.calibration?.length, 5);
   assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
 });
@@ -38,10 +38,10 @@ test('multiclass report averages one-vs-rest AUCs', () => {
     probabilities: [0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.2, 0.7],
     numClasses: 3,
   });
-  close(report.accuracy, 1);
-  close(report.rocAuc, 1);
-  close(report.prAuc, 1);
-  close(report.macro.f1, 1);
+  assertClose(report.accuracy, 1, TOLERANCE);
+  assertClose(report.rocAuc, 1, TOLERANCE);
+  assertClose(report.prAuc, 1, TOLERANCE);
+  assertClose(report.macro.f1, 1, TOLERANCE);
   assert.equal(report.calibration, null);
   assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
 });
@@ -50,7 +50,7 @@ test('AUC is null when the split has one class', () => {
   const report = evaluateClassifier({ labels: [1, 1], probabilities: [0.2, 0.8, 0.4, 0.6], numClasses: 2 });
   assert.equal(report.rocAuc, null);
   assert.equal(report.prAuc, null);
-  close(report.accuracy, 1);
+  assertClose(report.accuracy, 1, TOLERANCE);
 });
 
 test('regression report', () => {
