@@ -13,7 +13,8 @@ export interface CsvMatrixWorkerData {
  * first record starts after the first line break at or after `start - 1`.
  */
 export interface RangeRequest {
-  readonly seq: number;
+  /** The pool's number for the request, echoed by the response. */
+  readonly id: number;
   readonly start: number;
   readonly end: number;
   readonly aligned: boolean;
@@ -29,16 +30,16 @@ export interface RangeRequest {
  */
 export type RangeResponse =
   | {
-      readonly seq: number;
+      readonly id: number;
       readonly kind: 'rows';
       /** The file offset of the range's first record. */
       readonly start: number;
       readonly data: Float32Array;
       readonly rows: number;
     }
-  | { readonly seq: number; readonly kind: 'quoted'; readonly start: number }
-  | { readonly seq: number; readonly kind: 'failure'; readonly failure: MatrixFailure }
-  | { readonly seq: number; readonly kind: 'error'; readonly message: string };
+  | { readonly id: number; readonly kind: 'quoted'; readonly start: number }
+  | { readonly id: number; readonly kind: 'failure'; readonly failure: MatrixFailure }
+  | { readonly id: number; readonly kind: 'error'; readonly message: string };
 
-/** What a worker posts: `ready` once (its modules are loaded), then one response per request. */
-export type WorkerMessage = RangeResponse | { readonly kind: 'ready' };
+/** What a worker posts once its modules are loaded, before any response. */
+export const CSV_MATRIX_WORKER_READY = 'stratum-csv-matrix-worker-ready';

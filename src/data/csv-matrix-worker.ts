@@ -5,7 +5,12 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CsvMatrixWorkerData, RangeRequest, RangeResponse, WorkerMessage } from './csv-matrix-protocol.ts';
+import {
+  CSV_MATRIX_WORKER_READY,
+  type CsvMatrixWorkerData,
+  type RangeRequest,
+  type RangeResponse,
+} from './csv-matrix-protocol.ts';
 import { type MatrixSink, parseRecords } from './csv-matrix-records.ts';
 
 const QUOTE = 0x22;
@@ -101,19 +106,19 @@ function readRange(fd: number, request: RangeRequest): { bytes: Buffer; start: n
 }
 
 function parseRange(request: RangeRequest): { response: RangeResponse; transfer: ArrayBuffer[] } {
-  const { seq } = request;
+  const { id } = request;
   const fd = openSync(path, 'r');
   try {
     const range = readRange(fd, request);
     if (range === undefined) {
       return {
-        response: { seq, kind: 'rows', start: request.start, data: new Float32Array(0), rows: 0 },
+        response: { id, kind: 'rows', start: request.start, data: new Float32Array(0), rows: 0 },
         transfer: [],
       };
     }
     const { bytes, start, offset } = range;
     if (bytes.indexOf(QUOTE, start) !== -1)
-      return { response: { seq, kind: 'quoted', start: offset + start }, transfer: [] };
+      return { response: { id, kind: 'quoted', start: offset + start }, transfer: [] };
     // Every record ends at a line break or at the end of the file: an upper bound on the rows.
     const capacity = countBreaks(bytes, start) + 1;
     const sink: MatrixSink = {
@@ -126,10 +131,10 @@ function parseRange(request: RangeRequest): { response: RangeResponse; transfer:
     };
     const result = parseRecords({ bytes, start, end: bytes.length, row: 0 }, layout, sink);
     if (result.failure !== undefined)
-      return { response: { seq, kind: 'failure', failure: result.failure }, transfer: [] };
+      return { response: { id, kind: 'failure', failure: result.failure }, transfer: [] };
     const buffer = sink.data.buffer as ArrayBuffer;
     return {
-      response: { seq, kind: 'rows', start: offset + start, data: sink.data, rows: result.rows },
+      response: { id, kind: 'rows', start: offset + start, data: sink.data, rows: result.rows },
       transfer: [buffer],
     };
   } finally {
@@ -143,8 +148,8 @@ port.on('message', (request: RangeRequest) => {
   try {
     reply = parseRange(request);
   } catch (error) {
-    reply = { response: { seq: request.seq, kind: 'error', message: String(error) }, transfer: [] };
+    reply = { response: { id: request.id, kind: 'error', message: String(error) }, transfer: [] };
   }
   port.postMessage(reply.response, reply.transfer);
 });
-port.postMessage({ kind: 'ready' } satisfies WorkerMessage);
+port.postMessage(CSV_MATRIX_WORKER_READY);

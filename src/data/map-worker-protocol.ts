@@ -10,7 +10,8 @@ export interface MapWorkerData {
 
 /** A chunk of consecutive elements, the first being element `start` of the dataset. */
 export interface MapRequest {
-  readonly seq: number;
+  /** The pool's number for the request, echoed by the reply. */
+  readonly id: number;
   readonly start: number;
   readonly items: readonly unknown[];
 }
@@ -33,7 +34,7 @@ export interface MapFailure {
 
 /** A chunk's results in order; after a failure, the results of the elements before it. */
 export interface MapResponse {
-  readonly seq: number;
+  readonly id: number;
   readonly results: readonly unknown[];
   readonly failure?: MapFailure;
 }

@@ -40,17 +40,17 @@ async function run(request: MapRequest): Promise<MapResponse> {
   try {
     fn = await loaded;
   } catch (error) {
-    return { seq: request.seq, results: [], failure: describe(error, 'load', request.start) };
+    return { id: request.id, results: [], failure: describe(error, 'load', request.start) };
   }
   const results: unknown[] = [];
   for (let offset = 0; offset < request.items.length; offset++) {
     try {
       results.push(await fn(request.items[offset], request.start + offset));
     } catch (error) {
-      return { seq: request.seq, results, failure: describe(error, 'call', request.start + offset) };
+      return { id: request.id, results, failure: describe(error, 'call', request.start + offset) };
     }
   }
-  return { seq: request.seq, results };
+  return { id: request.id, results };
 }
 
 // Chunks run one after another, so a worker holds at most one chunk's results at a time.
@@ -63,7 +63,7 @@ port.on('message', (request: MapRequest) => {
     } catch (error) {
       // A result that cannot be cloned (a function, a class instance with private state, …).
       port.postMessage({
-        seq: request.seq,
+        id: request.id,
         results: [],
         failure: describe(error, 'send', request.start),
       } satisfies MapResponse);

@@ -9,9 +9,14 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Worker } from 'node:worker_threads';
 import { ERROR_CODES, type ErrorCode, StratumError } from '../errors/index.ts';
-import { startWorker } from '../runtime/start-worker.ts';
+import {
+  createWorkerPool,
+  describeEnd,
+  describeLoss,
+  type LossWords,
+  type WorkerPool,
+} from '../runtime/worker-pool.ts';
 import type { MapFailure, MapRequest, MapResponse, MapWorkerData } from './map-worker-protocol.ts';
 
 /** A function a module exports for `mapInWorkers`: called with each element and its index. */
@@ -48,24 +53,6 @@ interface ChunkOutcome {
   readonly failure: StratumError | undefined;
 }
 
-interface Call {
-  /** The index of the chunk's first element, and its element count. */
-  readonly start: number;
-  readonly count: number;
-  readonly resolve: (outcome: ChunkOutcome) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface Slot {
-  readonly index: number;
-  readonly worker: Worker;
-  /** Chunks sent and not answered yet, by seq, oldest first (a worker answers in order). */
-  readonly calls: Map<number, Call>;
-  /** The uncaught error the worker reported, given as the reason when it exits. */
-  crash: Error | undefined;
-  exited: boolean;
-}
-
 /** The module's `file:` URL, and how messages name the function: `parse.ts#parseRow`. */
 function describeWorkerFunction(options: WorkerMapOptions): { href: string; label: string } {
   const { module } = options;
@@ -74,97 +61,62 @@ function describeWorkerFunction(options: WorkerMapOptions): { href: string; labe
   return { href, label: `mapInWorkers ${href.slice(href.lastIndexOf('/') + 1)}#${options.export}` };
 }
 
+/** How error messages name the workers and why they were terminated. */
+const WORDS: LossWords = { worker: 'worker', closedBecause: 'the iteration ended' };
+
 /**
- * Workers running one module's function; `run` sends a chunk, `close` terminates them (idempotent).
- * Every chunk is settled by its worker: by the reply, or, when the worker exits first (crashed, or
- * terminated by `close`), by a rejection naming the chunk. A worker keeps the event loop alive
- * while it owes a reply or is being terminated, and only then.
+ * Workers running one module's function, on the shared worker pool: `run` sends a chunk to the
+ * least busy worker, `close` terminates them (idempotent). Every chunk is settled by its worker:
+ * by the reply, or, when the worker exits first (crashed, or terminated by `close`), by a
+ * rejection naming the chunk. A worker keeps the event loop alive while it owes a reply or is
+ * being terminated, and only then. After a worker ends unasked, later chunks fail too, since the
+ * order of results could not be kept.
  */
 class MapWorkerPool {
   readonly #label: string;
-  readonly #slots: Slot[];
-  #nextSeq = 0;
+  readonly #pool: WorkerPool<MapRequest, MapResponse>;
   #failure: StratumError | undefined;
-  #closing: Promise<void> | undefined;
 
   constructor(options: { href: string; label: string; exportName: string; concurrency: number }) {
-    this.#label = options.label;
+    const label = options.label;
+    this.#label = label;
     const data: MapWorkerData = { module: options.href, exportName: options.exportName };
-    this.#slots = Array.from({ length: options.concurrency }, (_, index) => {
-      const worker = startWorker(new URL('./map-worker.ts', import.meta.url), {
-        name: `stratum-map-${index}`,
-        workerData: data,
-      });
-      const slot: Slot = { index, worker, calls: new Map(), crash: undefined, exited: false };
-      worker.unref();
-      worker.on('message', (response: MapResponse) => this.#settle(slot, response));
-      worker.on('messageerror', (error) => this.#lostReply(slot, error));
-      worker.on('error', (error) => {
-        slot.crash = error;
-        this.#failure ??= new StratumError('INTERNAL', `${this.#label}: worker crashed: ${error.message}`, {
-          cause: error,
+    this.#pool = createWorkerPool({
+      entry: new URL('./map-worker.ts', import.meta.url),
+      size: options.concurrency,
+      name: 'stratum-map',
+      workerData: () => data,
+      keepAlive: 'while-busy',
+      lostError: (request, loss) => {
+        if (loss.kind === 'unsendable') {
+          const reason = loss.error instanceof Error ? loss.error.message : String(loss.error);
+          return new StratumError(
+            'BAD_REQUEST',
+            `${label}: the elements from index ${request.start} cannot be sent to a worker (they must be structured-cloneable): ${reason}`,
+            { cause: loss.error, details: { index: request.start } },
+          );
+        }
+        const chunk = chunkName(request.start, request.items.length);
+        return new StratumError('INTERNAL', `${label}: ${chunk}: ${describeLoss(loss, WORDS)}`, {
+          details: { index: request.start, count: request.items.length },
         });
-      });
-      worker.on('exit', (code) => this.#exited(slot, code));
-      return slot;
+      },
+      onExit: (end) => {
+        if (end.closing) return;
+        this.#failure ??= new StratumError('INTERNAL', `${label}: ${describeEnd(end, WORDS)}`, { cause: end.crash });
+      },
     });
   }
 
   /** Maps `items`, element `start` of the dataset first, on the least busy worker. */
-  run(items: readonly unknown[], start: number): Promise<ChunkOutcome> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const live = this.#slots.filter((candidate) => !candidate.exited);
-    if (this.#closing !== undefined || live.length === 0) {
-      return Promise.reject(
-        new StratumError('INTERNAL', `${this.#label}: ${chunkName(start, items.length)}: the workers are closed`),
-      );
-    }
-    const slot = live.reduce((best, candidate) => (candidate.calls.size < best.calls.size ? candidate : best));
-    const seq = this.#nextSeq++;
-    try {
-      slot.worker.postMessage({ seq, start, items } satisfies MapRequest);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return Promise.reject(
-        new StratumError(
-          'BAD_REQUEST',
-          `${this.#label}: the elements from index ${start} cannot be sent to a worker (they must be structured-cloneable): ${reason}`,
-          { cause: error, details: { index: start } },
-        ),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      slot.calls.set(seq, { start, count: items.length, resolve, reject });
-      this.#holdLoop(slot);
-    });
+  async run(items: readonly unknown[], start: number): Promise<ChunkOutcome> {
+    if (this.#failure !== undefined) throw this.#failure;
+    const { results, failure } = await this.#pool.request('least-busy', { id: this.#pool.nextId(), start, items });
+    return { results, failure: failure === undefined ? undefined : this.#toError(failure) };
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.all(
-      this.#slots.map((slot) => {
-        this.#holdLoop(slot);
-        return slot.worker.terminate();
-      }),
-    ).then(() => undefined);
-    return this.#closing;
-  }
-
-  /**
-   * A worker keeps the event loop alive while it owes a reply (the caller awaits it, and nothing
-   * else may be pending) or is being terminated (`close` awaits its exit); an idle one does not.
-   */
-  #holdLoop(slot: Slot): void {
-    if (this.#closing !== undefined || slot.calls.size > 0) slot.worker.ref();
-    else slot.worker.unref();
-  }
-
-  #settle(slot: Slot, response: MapResponse): void {
-    const call = slot.calls.get(response.seq);
-    if (call === undefined) return;
-    slot.calls.delete(response.seq);
-    this.#holdLoop(slot);
-    const { results, failure } = response;
-    call.resolve({ results, failure: failure === undefined ? undefined : this.#toError(failure) });
+    return this.#pool.close();
   }
 
   #toError(failure: MapFailure): StratumError {
@@ -182,44 +134,6 @@ class MapWorkerPool {
           : 'INTERNAL';
     return new StratumError(code, `${this.#label}: ${where}: ${failure.message}`, {
       details: { index: failure.index, error: failure.name, stack: failure.stack },
-    });
-  }
-
-  /** A reply that could not be deserialized: the worker answers in order, so it was its oldest chunk's. */
-  #lostReply(slot: Slot, error: Error): void {
-    const oldest = slot.calls.entries().next();
-    if (oldest.done === true) return;
-    const [seq, call] = oldest.value;
-    slot.calls.delete(seq);
-    this.#holdLoop(slot);
-    call.reject(this.#chunkError(call, `the reply of worker ${slot.index} could not be read: ${error.message}`));
-  }
-
-  /**
-   * The chunks of a worker gone before replying fail; after an unexpected exit so do the chunks
-   * sent later, since the order of results could not be kept.
-   */
-  #exited(slot: Slot, code: number): void {
-    slot.exited = true;
-    const reason =
-      this.#closing !== undefined
-        ? 'was terminated (the iteration ended)'
-        : slot.crash !== undefined
-          ? `crashed (${slot.crash.message})`
-          : `exited with code ${code}`;
-    if (this.#closing === undefined) {
-      this.#failure ??= new StratumError('INTERNAL', `${this.#label}: worker ${slot.index} ${reason}`, {
-        cause: slot.crash,
-      });
-    }
-    const calls = [...slot.calls.values()];
-    slot.calls.clear();
-    for (const call of calls) call.reject(this.#chunkError(call, `worker ${slot.index} ${reason} before replying`));
-  }
-
-  #chunkError(call: Call, what: string): StratumError {
-    return new StratumError('INTERNAL', `${this.#label}: ${chunkName(call.start, call.count)}: ${what}`, {
-      details: { index: call.start, count: call.count },
     });
   }
 }

@@ -52,6 +52,9 @@ export type WorkerRequest =
    */
   | { readonly op: 'close' };
 
+/** The requests the worker answers (all but `close`). */
+export type SessionRequest = Exclude<WorkerRequest, { op: 'close' }>;
+
 /** Worker → main thread. */
 export type WorkerResponse =
   | {

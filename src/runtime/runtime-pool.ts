@@ -3,7 +3,6 @@
  * `instances` sessions spread over the workers; a run names the instance it wants, so the batcher
  * can keep every instance busy with one batch at a time.
  */
-import type { Worker } from 'node:worker_threads';
 import { collectGarbage } from './collect-garbage.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -12,10 +11,11 @@ import {
   type SessionSettings,
   type WireTensor,
   type WireValueMetadata,
+  type SessionRequest,
   type WorkerRequest,
   type WorkerResponse,
 } from './messages.ts';
-import { startWorker } from './start-worker.ts';
+import { createWorkerPool, type WorkerLoss, type WorkerPool } from './worker-pool.ts';
 
 /** Garbage (ArrayBuffer bytes) allowed to accumulate on the main thread across unloads. */
 const COLLECT_AFTER_EXTERNAL_BYTES = 16 * 1024 * 1024;
@@ -78,100 +78,72 @@ export interface RuntimePool {
   close(): Promise<void>;
 }
 
-interface Pending {
-  resolve: (response: WorkerResponse & { ok: true }) => void;
-  reject: (error: Error) => void;
+/** A successful reply; a failed one is turned into an error by {@link replyError}. */
+type OkResponse = WorkerResponse & { ok: true };
+
+/** How a worker's failure reply is raised: a model onnxruntime rejects is the caller's fault. */
+function replyError(response: WorkerResponse & { ok: false }): StratumError {
+  return response.kind === 'load'
+    ? new StratumError('INVALID_MODEL', `onnxruntime could not load the model: ${response.message}`)
+    : new StratumError('INTERNAL', `inference failed: ${response.message}`);
 }
 
-interface WorkerSlot {
-  worker: Worker;
-  pending: Map<number, Pending>;
-  /** Settles once a replacement thread has its sessions back. */
-  restarted: Promise<void>;
-  /** Settles once the thread has loaded onnxruntime (or exited). */
-  ready: Promise<void>;
+/** Why a request got no reply, as the runtime reports it. */
+function lostError(request: SessionRequest, loss: WorkerLoss): StratumError {
+  switch (loss.kind) {
+    case 'closed':
+      return new StratumError('SHUTTING_DOWN', 'the runtime is closed');
+    case 'ended':
+      return loss.closing
+        ? new StratumError('SHUTTING_DOWN', 'the runtime is closed')
+        : new StratumError('INTERNAL', 'runtime worker failed', {
+            cause: loss.crash ?? new Error(`worker exited with code ${loss.code}`),
+          });
+    case 'detached': {
+      const feed = request.op === 'run' ? request.feeds.find(isDetachedView) : undefined;
+      return new StratumError('INTERNAL', `feed "${feed?.name ?? '?'}" of ${request.key} has a detached buffer`);
+    }
+    case 'unreadable':
+    case 'unsendable':
+      return new StratumError('INTERNAL', 'runtime worker failed', { cause: loss.error });
+  }
 }
 
-/** Longest wait for a starting worker before terminating it anyway. */
-const READY_TIMEOUT_MS = 10_000;
-
-/** Longest wait for a closing worker to finish its requests and end before terminating it. */
-const CLOSE_TIMEOUT_MS = 30_000;
-
-/**
- * Ends a worker the safe way: it finishes the requests it has, releases its sessions and exits by
- * itself (see the `close` request); `terminate()` only if it does not within CLOSE_TIMEOUT_MS.
- */
-async function closeWorker(slot: WorkerSlot): Promise<void> {
-  if (slot.worker.threadId === -1) return; // already exited
-  const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)));
-  await Promise.race([slot.ready, gaveUp]);
-  slot.worker.postMessage({ op: 'close' } satisfies WorkerRequest);
-  const outcome = await Promise.race([exited, gaveUp]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') await slot.worker.terminate();
-}
-
-/** Terminates a worker once it is past onnxruntime's initialisation (see WORKER_READY). */
-async function terminateWhenReady(slot: WorkerSlot): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([slot.ready, new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS)))]);
-  clearTimeout(timer);
-  return slot.worker.terminate();
+/** A tensor whose data is a view of a detached buffer (an empty tensor's may be empty too). */
+function isDetachedView(tensor: WireTensor): boolean {
+  return ArrayBuffer.isView(tensor.data) && tensor.data.buffer.byteLength === 0 && tensor.dims.every((d) => d > 0);
 }
 
 /** Starts `workers` session workers. */
 export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
-  const url = new URL('./session-worker.ts', import.meta.url);
-  let nextId = 1;
-  let closed = false;
   const placements = new Map<string, number[]>();
   // What each key was loaded with, so a replacement worker can load it again.
   const sources = new Map<string, { bytes: Uint8Array; settings: SessionSettings }>();
   let externalAfterCollection = process.memoryUsage().arrayBuffers;
   let nextWorker = 0;
+  /** Per worker: settles once a replacement thread has its sessions back. */
+  const restarted: Promise<void>[] = Array.from({ length: options.workers }, () => Promise.resolve());
 
-  const slots: WorkerSlot[] = Array.from({ length: options.workers }, (_, index) => spawn(index));
-
-  function spawn(index: number): WorkerSlot {
-    const worker = startWorker(url, { name: `stratum-session-${index}` });
-    let markReady = (): void => undefined;
-    const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const slot: WorkerSlot = { worker, pending: new Map(), restarted: Promise.resolve(), ready };
-    worker.once('exit', () => markReady());
-    worker.on('message', (response: WorkerResponse | typeof WORKER_READY) => {
-      if (response === WORKER_READY) return markReady();
-      const pending = slot.pending.get(response.id);
-      if (pending === undefined) return;
-      slot.pending.delete(response.id);
-      if (response.ok) pending.resolve(response);
-      else if (response.kind === 'load') {
-        pending.reject(new StratumError('INVALID_MODEL', `onnxruntime could not load the model: ${response.message}`));
-      } else {
-        pending.reject(new StratumError('INTERNAL', `inference failed: ${response.message}`));
-      }
-    });
-    const fail = (error: Error): void => {
-      for (const p of slot.pending.values())
-        p.reject(new StratumError('INTERNAL', 'runtime worker failed', { cause: error }));
-      slot.pending.clear();
-    };
-    worker.on('error', (error) => {
-      options.logger.error({ err: error, worker: index }, 'runtime worker crashed');
-      fail(error);
-    });
-    worker.on('exit', (code) => {
-      if (closed) return;
-      options.logger.error({ worker: index, code }, 'runtime worker exited; starting a replacement');
-      fail(new Error(`worker exited with code ${code}`));
-      const replacement = spawn(index);
-      slots[index] = replacement;
-      replacement.restarted = reloadSessions(index);
-    });
-    return slot;
-  }
+  const pool: WorkerPool<SessionRequest, WorkerResponse> = createWorkerPool({
+    entry: new URL('./session-worker.ts', import.meta.url),
+    size: options.workers,
+    name: 'stratum-session',
+    // The server's listening socket holds the process anyway; a pool used alone holds it until closed.
+    keepAlive: 'always',
+    // A load and a run answer in the order they finish, not the order they came.
+    repliesInOrder: false,
+    readySignal: WORKER_READY,
+    shutdown: { message: { op: 'close' } satisfies WorkerRequest, readyTimeoutMs: 10_000, graceMs: 30_000 },
+    lostError,
+    onExit: (end) => {
+      if (end.crash !== undefined)
+        options.logger.error({ err: end.crash, worker: end.worker }, 'runtime worker crashed');
+      if (end.closing) return;
+      options.logger.error({ worker: end.worker, code: end.code }, 'runtime worker exited; starting a replacement');
+      pool.replace(end.worker);
+      restarted[end.worker] = reloadSessions(end.worker);
+    },
+  });
 
   // Every load is posted at once, before any run can be, so the worker (which handles messages in
   // order) has the sessions back before it sees a request for them.
@@ -181,7 +153,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       const source = sources.get(key);
       if (source === undefined || !workers.includes(index)) continue;
       loads.push(
-        send(index, { op: 'load', id: nextId++, key, bytes: source.bytes, settings: source.settings }).catch(
+        send(index, { op: 'load', id: pool.nextId(), key, bytes: source.bytes, settings: source.settings }).catch(
           (error: unknown) =>
             options.logger.error(
               { err: error, key, worker: index },
@@ -193,29 +165,21 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
     await Promise.all(loads);
   }
 
-  function send(
-    workerIndex: number,
-    message: Exclude<WorkerRequest, { op: 'close' }>,
-    transfer: ArrayBuffer[] = [],
-  ): Promise<WorkerResponse & { ok: true }> {
-    if (closed) return Promise.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
-    const slot = slots[workerIndex];
-    if (slot === undefined) return Promise.reject(new StratumError('INTERNAL', `no worker ${workerIndex}`));
-    return new Promise((resolve, reject) => {
-      slot.pending.set(message.id, { resolve, reject });
-      slot.worker.postMessage(message, transfer);
-    });
+  async function send(workerIndex: number, message: SessionRequest): Promise<OkResponse> {
+    const response = await pool.request(workerIndex, message);
+    if (!response.ok) throw replyError(response);
+    return response;
   }
 
   return {
-    size: slots.length,
+    size: pool.size,
 
     async load(request) {
       if (placements.has(request.key)) throw new StratumError('INTERNAL', `${request.key} is already loaded`);
       const workers: number[] = [];
       for (let i = 0; i < request.instances; i++) {
         workers.push(nextWorker);
-        nextWorker = (nextWorker + 1) % slots.length;
+        nextWorker = (nextWorker + 1) % pool.size;
       }
       // One session per worker that hosts an instance; instances on the same worker share it.
       const hosts = [...new Set(workers)];
@@ -228,7 +192,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
           responses.push(
             await send(w, {
               op: 'load',
-              id: nextId++,
+              id: pool.nextId(),
               key: request.key,
               bytes: request.bytes,
               settings: request.settings,
@@ -256,15 +220,13 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       const transfer: ArrayBuffer[] = [];
       for (const f of feeds) {
         if (!ArrayBuffer.isView(f.data)) continue;
+        // A detached buffer (a feed already sent) is refused by the pool; see `lostError`.
         const buffer = f.data.buffer as ArrayBuffer;
-        // Node drops a message whose transfer list holds a detached buffer without any error, and
-        // the request would wait forever: refuse it here instead.
-        if (buffer.byteLength === 0 && f.dims.every((d) => d > 0)) {
-          throw new StratumError('INTERNAL', `feed "${f.name}" of ${key} has a detached buffer`);
-        }
         if (!transfer.includes(buffer)) transfer.push(buffer);
       }
-      const response = await send(worker, { op: 'run', id: nextId++, key, feeds, fetches }, transfer);
+      // The hot path: the pool's promise is awaited directly, with no wrapper of its own.
+      const response = await pool.request(worker, { op: 'run', id: pool.nextId(), key, feeds, fetches }, transfer);
+      if (!response.ok) throw replyError(response);
       return { outputs: response.outputs ?? [], computeNs: response.computeNs ?? 0 };
     },
 
@@ -273,7 +235,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       if (workers === undefined) return;
       placements.delete(key);
       sources.delete(key);
-      await Promise.all([...new Set(workers)].map((w) => send(w, { op: 'unload', id: nextId++, key })));
+      await Promise.all([...new Set(workers)].map((w) => send(w, { op: 'unload', id: pool.nextId(), key })));
       // The unloaded model's bytes (kept here for worker restarts) and the copies made while
       // loading its successor are garbage now. V8 lets tens of megabytes of them pile up before
       // it collects; collecting once they pass a smaller threshold keeps RSS flat without paying
@@ -286,22 +248,18 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
     },
 
     async restartWorker(index) {
-      const slot = slots[index];
-      if (slot === undefined) throw new StratumError('INTERNAL', `no worker ${index}`);
-      await terminateWhenReady(slot);
-      await slots[index]?.restarted;
+      if (!(index >= 0 && index < pool.size)) throw new StratumError('INTERNAL', `no worker ${index}`);
+      // After onnxruntime has loaded in it (see WORKER_READY); its exit starts the replacement.
+      await pool.terminate(index);
+      await restarted[index];
     },
 
     async close() {
-      if (closed) return;
-      closed = true;
-      const results = await Promise.allSettled(slots.map((s) => closeWorker(s)));
-      for (const s of slots) {
-        for (const p of s.pending.values()) p.reject(new StratumError('SHUTTING_DOWN', 'the runtime is closed'));
-        s.pending.clear();
-      }
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) options.logger.warn({ err: failed.reason }, 'a runtime worker did not terminate cleanly');
+      // Each worker finishes its requests, releases its sessions and ends by itself (see the
+      // `close` request); it is terminated only if it does not within the grace period.
+      await pool
+        .close()
+        .catch((error: unknown) => options.logger.warn({ err: error }, 'a runtime worker did not terminate cleanly'));
     },
   };
 }

@@ -10,6 +10,7 @@ import { collectGarbage } from './collect-garbage.ts';
 import {
   WORKER_READY,
   type WireTensor,
+  type SessionRequest,
   type WireValueMetadata,
   type WorkerRequest,
   type WorkerResponse,
@@ -55,9 +56,7 @@ async function close(): Promise<void> {
   port.close();
 }
 
-async function handle(
-  message: Exclude<WorkerRequest, { op: 'close' }>,
-): Promise<{ response: WorkerResponse; transfer: ArrayBuffer[] }> {
+async function handle(message: SessionRequest): Promise<{ response: WorkerResponse; transfer: ArrayBuffer[] }> {
   switch (message.op) {
     case 'load': {
       const previous = sessions.get(message.key);

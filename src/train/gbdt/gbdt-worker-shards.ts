@@ -7,8 +7,6 @@
  * `Atomics` (see `shard-protocol.ts`), which costs microseconds per node instead of an event-loop
  * round trip.
  */
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../runtime/start-worker.ts';
 import { createRowShard, FEATURE_STRIDE, SLOT, type GbdtBuffers } from './row-shard.ts';
 import type { ShardSet } from './shard-set.ts';
 import { GBDT_OP, THRESHOLD_SCALE, type GbdtWorkerData } from './gbdt-shard-commands.ts';
@@ -49,27 +47,24 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
   const leafValues = new Float64Array(sab(maxLeaves * 8));
   const errorBytes = new Uint8Array(sab(ERROR_BYTES));
 
-  const threads: Worker[] = [];
-  for (let w = 0; w < numWorkers; w++) {
-    const workerData: GbdtWorkerData = {
-      buffers,
-      control,
-      errorBytes,
-      index: w,
-      lo: bound(w + 1),
-      hi: bound(w + 2),
-      histograms,
-      results,
-      numBins,
-      features,
-      segments,
-      leafNodes,
-      leafValues,
-    };
-    threads.push(startWorker(WORKER_ENTRY, { workerData, name: `stratum-gbdt-shard-${w + 1}` }));
-  }
+  // Worker w owns shard w + 1: the calling thread works on shard 0.
+  const workerData = (w: number): GbdtWorkerData => ({
+    buffers,
+    control,
+    errorBytes,
+    index: w,
+    lo: bound(w + 1),
+    hi: bound(w + 2),
+    histograms,
+    results,
+    numBins,
+    features,
+    segments,
+    leafNodes,
+    leafValues,
+  });
   const channel = commandChannel({
-    threads,
+    workers: { entry: WORKER_ENTRY, size: numWorkers, name: 'stratum-gbdt-shard-worker', workerData },
     control,
     errorBytes,
     stop: GBDT_OP.stop,

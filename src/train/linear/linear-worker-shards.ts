@@ -5,8 +5,6 @@
  * share order (an all-reduce with a fixed order, so results are identical for a worker count;
  * another count may differ in the last bits). The optimiser step stays on the calling thread.
  */
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../runtime/start-worker.ts';
 import {
   accumulateLinearLoss,
   finishLinearObjective,
@@ -44,23 +42,26 @@ export function startLinearShards(options: { shape: LinearShape; data: LinearDat
   const totals = new Float64Array(sab(numWorkers * 8));
   const control = new Int32Array(sab(CONTROL.length * 4));
   const errorBytes = new Uint8Array(sab(ERROR_BYTES));
-  const threads: Worker[] = [];
-  for (let w = 0; w < numWorkers; w++) {
-    const workerData: LinearWorkerData = {
-      shape,
-      data,
-      theta,
-      rowIndices,
-      gradients,
-      totals,
-      control,
-      errorBytes,
-      index: w,
-      workers,
-    };
-    threads.push(startWorker(WORKER_ENTRY, { workerData, name: `stratum-linear-shard-${w + 1}` }));
-  }
-  const channel = commandChannel({ threads, control, errorBytes, stop: LINEAR_OP.stop, label: 'linear worker shards' });
+  // Worker w sums share w + 1: the calling thread sums share 0.
+  const workerData = (w: number): LinearWorkerData => ({
+    shape,
+    data,
+    theta,
+    rowIndices,
+    gradients,
+    totals,
+    control,
+    errorBytes,
+    index: w,
+    workers,
+  });
+  const channel = commandChannel({
+    workers: { entry: WORKER_ENTRY, size: numWorkers, name: 'stratum-linear-shard-worker', workerData },
+    control,
+    errorBytes,
+    stop: LINEAR_OP.stop,
+    label: 'linear worker shards',
+  });
 
   return {
     evaluate: ({ theta: point, l2, rowIndices: indices, gradient }) => {

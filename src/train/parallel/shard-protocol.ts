@@ -6,8 +6,8 @@
  * frequent (one per tree split), so they avoid `postMessage` and its event-loop round trip.
  */
 import process from 'node:process';
-import type { Worker } from 'node:worker_threads';
 import { StratumError } from '../../errors/index.ts';
+import { createWorkerPool, type WorkerPoolOptions } from '../../runtime/worker-pool.ts';
 
 /** Control word indices. */
 export const CONTROL = Object.freeze({
@@ -102,7 +102,7 @@ export function waitForCount(args: {
   }
 }
 
-/** The caller's side of the channel over a set of started worker threads. */
+/** The caller's side of the channel over the worker threads it started. */
 export interface CommandChannel {
   /**
    * Runs `op` with integer `args` on every worker while `local` runs on this thread, and returns
@@ -114,10 +114,13 @@ export interface CommandChannel {
   close(): Promise<void>;
 }
 
+/** The worker threads a channel starts, on the shared worker pool. */
+export type CommandWorkers = Pick<WorkerPoolOptions<never>, 'entry' | 'size' | 'name' | 'workerData' | 'onExit'>;
+
 /** Options for {@link commandChannel}. */
 export interface CommandChannelOptions {
-  /** The workers, each running {@link serveCommands} over `control`. */
-  readonly threads: readonly Worker[];
+  /** The workers to start, each running {@link serveCommands} over `control`. */
+  readonly workers: CommandWorkers;
   /** Control words shared with the workers (`CONTROL.length` of them). */
   readonly control: Int32Array;
   /** Error bytes shared with the workers. */
@@ -130,14 +133,14 @@ export interface CommandChannelOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** Wraps started worker threads in a {@link CommandChannel}. */
+/** Starts the worker threads and wraps them in a {@link CommandChannel}. */
 export function commandChannel(options: CommandChannelOptions): CommandChannel {
-  const { threads, control, errorBytes, stop, label } = options;
-  for (const thread of threads) {
-    // Never keep the process alive, and never let a late 'error' event become an uncaught one.
-    thread.unref();
-    thread.on('error', () => {});
-  }
+  const { control, errorBytes, stop, label } = options;
+  // No message ever crosses: commands go through `control`. The threads never keep the process
+  // alive (this thread blocks on them in Atomics.wait instead), and the pool listens for their
+  // 'error' events, so a late one never becomes an uncaught exception.
+  const pool = createWorkerPool({ ...options.workers, keepAlive: 'never' });
+  const size = options.workers.size;
   let closed: Promise<void> | undefined;
   let ready = false;
   const close = (): Promise<void> => {
@@ -145,7 +148,7 @@ export function commandChannel(options: CommandChannelOptions): CommandChannel {
       Atomics.store(control, CONTROL.op, stop);
       Atomics.add(control, CONTROL.generation, 1);
       Atomics.notify(control, CONTROL.generation);
-      closed = Promise.all(threads.map((thread) => thread.terminate())).then(() => undefined);
+      closed = pool.close();
     }
     return closed;
   };
@@ -158,7 +161,7 @@ export function commandChannel(options: CommandChannelOptions): CommandChannel {
     // Waiting for start-up only at the first command lets the caller prepare data meanwhile.
     if (!ready) {
       const timeoutMs = options.startTimeoutMs ?? 60_000;
-      const started = waitForCount({ control, index: CONTROL.ready, target: threads.length, timeoutMs });
+      const started = waitForCount({ control, index: CONTROL.ready, target: size, timeoutMs });
       if (started !== 'reached') fail(`threads did not start (${started})`);
       ready = true;
     }
@@ -173,7 +176,7 @@ export function commandChannel(options: CommandChannelOptions): CommandChannel {
     } catch (error) {
       localError = error;
     }
-    const outcome = waitForCount({ control, index: CONTROL.done, target: threads.length });
+    const outcome = waitForCount({ control, index: CONTROL.done, target: size });
     if (outcome !== 'reached') fail('a worker thread exited during the command');
     if (Atomics.load(control, CONTROL.failed) !== 0) {
       fail(`a worker thread failed: ${readError(errorBytes)?.message ?? 'unknown error'}`);

@@ -4,15 +4,11 @@
  * ends after close().
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { test } from 'node:test';
-import type { Worker } from 'node:worker_threads';
 import { StratumError } from '../../../src/errors/index.ts';
-import { startWorker } from '../../../src/runtime/start-worker.ts';
 import { commandChannel, CONTROL, ERROR_BYTES } from '../../../src/train/parallel/shard-protocol.ts';
 
 function startWorkers(count: number): {
-  threads: Worker[];
   exits: Promise<unknown>[];
   results: Int32Array;
   channel: ReturnType<typeof commandChannel>;
@@ -21,12 +17,22 @@ function startWorkers(count: number): {
   const errorBytes = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
   const results = new Int32Array(new SharedArrayBuffer(4));
   const entry = new URL('./failing-shard-worker.ts', import.meta.url);
-  const threads = Array.from({ length: count }, () =>
-    startWorker(entry, { workerData: { control, errorBytes, results } }),
-  );
-  const exits = threads.map((thread) => once(thread, 'exit'));
-  const channel = commandChannel({ threads, control, errorBytes, stop: 9, label: 'test workers' });
-  return { threads, exits, results, channel };
+  const exited: (() => void)[] = [];
+  const exits = Array.from({ length: count }, (_, i) => new Promise<void>((resolve) => (exited[i] = resolve)));
+  const channel = commandChannel({
+    workers: {
+      entry,
+      size: count,
+      name: 'test-shard',
+      workerData: () => ({ control, errorBytes, results }),
+      onExit: (end) => exited[end.worker]?.(),
+    },
+    control,
+    errorBytes,
+    stop: 9,
+    label: 'test workers',
+  });
+  return { exits, results, channel };
 }
 
 const isInternal =
