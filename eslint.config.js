@@ -90,6 +90,9 @@ const LAYERS = {
   ],
 };
 
+/** Dependency-free helpers every folder may use. */
+const SHARED = ['util'];
+
 const ONNXRUNTIME_ONLY_IN_WORKER = {
   name: 'onnxruntime-node',
   message: 'Only src/runtime/session-worker.ts touches onnxruntime.',
@@ -98,6 +101,7 @@ const ONNXRUNTIME_ONLY_IN_WORKER = {
 /** One no-restricted-imports entry per folder: the folders it does not list are forbidden. */
 function layerRules() {
   const folders = Object.keys(LAYERS);
+  const mayImport = (folder) => [...SHARED, ...LAYERS[folder]];
   folders.forEach((folder, rank) => {
     for (const dependency of LAYERS[folder]) {
       const dependencyRank = folders.indexOf(dependency);
@@ -113,9 +117,9 @@ function layerRules() {
       patterns: [
         {
           group: folders
-            .filter((other) => other !== folder && !LAYERS[folder].includes(other))
+            .filter((other) => other !== folder && !mayImport(folder).includes(other))
             .map((other) => `**/${other}/**`),
-          message: `src/${folder} may import only ${LAYERS[folder].join(', ') || 'nothing else in src'} (the layer table in eslint.config.js).`,
+          message: `src/${folder} may import only ${mayImport(folder).join(', ') || 'nothing else in src'} (the layer table in eslint.config.js).`,
         },
       ],
     },

@@ -119,7 +119,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
   const placements = new Map<string, number[]>();
   // What each key was loaded with, so a replacement worker can load it again.
   const sources = new Map<string, { bytes: Uint8Array; settings: SessionSettings }>();
-  let externalAfterCollection = process.memoryUsage().arrayBuffers;
+  const collectUnloadedBytes = collectorOfUnloadedBytes();
   let nextWorker = 0;
   /** Per worker: settles once a replacement thread has its sessions back. */
   const restarted: Promise<void>[] = Array.from({ length: options.workers }, () => Promise.resolve());
@@ -217,13 +217,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       const workers = placements.get(key);
       const worker = workers?.[instance];
       if (worker === undefined) throw new StratumError('MODEL_NOT_READY', `${key} is not loaded`);
-      const transfer: ArrayBuffer[] = [];
-      for (const f of feeds) {
-        if (!ArrayBuffer.isView(f.data)) continue;
-        // A detached buffer (a feed already sent) is refused by the pool; see `lostError`.
-        const buffer = f.data.buffer as ArrayBuffer;
-        if (!transfer.includes(buffer)) transfer.push(buffer);
-      }
+      const transfer = transferListOf(feeds);
       // The hot path: the pool's promise is awaited directly, with no wrapper of its own.
       const response = await pool.request(worker, { op: 'run', id: pool.nextId(), key, feeds, fetches }, transfer);
       if (!response.ok) throw replyError(response);
@@ -236,15 +230,7 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       placements.delete(key);
       sources.delete(key);
       await Promise.all([...new Set(workers)].map((w) => send(w, { op: 'unload', id: pool.nextId(), key })));
-      // The unloaded model's bytes (kept here for worker restarts) and the copies made while
-      // loading its successor are garbage now. V8 lets tens of megabytes of them pile up before
-      // it collects; collecting once they pass a smaller threshold keeps RSS flat without paying
-      // a full collection (a pause of the event loop) on every unload.
-      const external = process.memoryUsage().arrayBuffers;
-      if (external - externalAfterCollection > COLLECT_AFTER_EXTERNAL_BYTES) {
-        collectGarbage();
-        externalAfterCollection = process.memoryUsage().arrayBuffers;
-      }
+      collectUnloadedBytes();
     },
 
     async restartWorker(index) {
@@ -261,5 +247,32 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
         .close()
         .catch((error: unknown) => options.logger.warn({ err: error }, 'a runtime worker did not terminate cleanly'));
     },
+  };
+}
+
+/** The distinct buffers of the feeds, to move to the worker rather than copy. */
+function transferListOf(feeds: readonly { readonly data: unknown }[]): ArrayBuffer[] {
+  const transfer: ArrayBuffer[] = [];
+  for (const f of feeds) {
+    if (!ArrayBuffer.isView(f.data)) continue;
+    // A detached buffer (a feed already sent) is refused by the pool; see `lostError`.
+    const buffer = f.data.buffer as ArrayBuffer;
+    if (!transfer.includes(buffer)) transfer.push(buffer);
+  }
+  return transfer;
+}
+
+/**
+ * After an unload: the unloaded model's bytes (kept for worker restarts) and the copies made while
+ * loading its successor are garbage now. V8 lets tens of megabytes of them pile up before it
+ * collects; collecting once they pass a smaller threshold keeps RSS flat without paying a full
+ * collection (a pause of the event loop) on every unload.
+ */
+function collectorOfUnloadedBytes(): () => void {
+  let afterCollection = process.memoryUsage().arrayBuffers;
+  return () => {
+    if (process.memoryUsage().arrayBuffers - afterCollection <= COLLECT_AFTER_EXTERNAL_BYTES) return;
+    collectGarbage();
+    afterCollection = process.memoryUsage().arrayBuffers;
   };
 }
