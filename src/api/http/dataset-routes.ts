@@ -4,15 +4,14 @@
  * which monitoring compares live traffic with.
  */
 import type { FastifyInstance } from 'fastify';
-import { StratumError } from '../../errors/index.ts';
-import type { MetadataStore } from '../../store/metadata-store.ts';
+import type { Tracking } from '../../registry/tracking.ts';
 import { versionOf } from './management-routes.ts';
 import { DatasetVersionsQuery } from './management-schemas.ts';
 import { validate } from './request-helpers.ts';
 
 /** Options of {@link registerDatasetRoutes}. */
 export interface DatasetRoutesOptions {
-  readonly store: MetadataStore;
+  readonly store: Tracking;
 }
 
 /** Registers the dataset routes on the app. */
@@ -31,16 +30,7 @@ export function registerDatasetRoutes(app: FastifyInstance, options: DatasetRout
   app.get('/api/v1/datasets/:version', async (req) =>
     store.getDatasetVersion((req.params as { version: string }).version),
   );
-  app.get('/api/v1/models/:model/versions/:version/profile', async (req) => {
-    const version = await store.getVersion((req.params as { model: string }).model, versionOf(req));
-    const datasetVersion = version.lineage.datasetVersion;
-    if (datasetVersion === undefined) {
-      throw new StratumError(
-        'NOT_FOUND',
-        `version ${version.version} of model ${JSON.stringify(version.model)} has no reference profile: its lineage names no dataset version`,
-      );
-    }
-    const dataset = await store.getDatasetVersion(datasetVersion);
-    return { model: version.model, version: version.version, datasetVersion, profile: dataset.profile };
-  });
+  app.get('/api/v1/models/:model/versions/:version/profile', async (req) =>
+    store.referenceProfile((req.params as { model: string }).model, versionOf(req)),
+  );
 }

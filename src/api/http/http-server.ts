@@ -150,8 +150,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   if (options.management !== undefined) {
     registerManagementRoutes(app, options.management);
-    registerRunRoutes(app, { store: options.management.registry.store });
-    registerDatasetRoutes(app, { store: options.management.registry.store });
+    registerRunRoutes(app, { store: options.management.registry });
+    registerDatasetRoutes(app, { store: options.management.registry });
   }
 
   app.post('/v2/repository/index', async (req) => {

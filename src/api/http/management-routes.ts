@@ -105,7 +105,7 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
   });
   app.post('/api/v1/models', async (req, reply) => {
     const body = jsonBody(req, CreateModelBody);
-    const model = await registry.store.createModel({ ...body, by: actorOf(req) });
+    const model = await registry.createModel({ ...body, by: actorOf(req) });
     return reply.code(201).send(model);
   });
   app.get('/api/v1/models/:model', async (req) => registry.getModel(param(req, 'model')));
@@ -162,7 +162,7 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
   );
   app.patch('/api/v1/models/:model/versions/:version', async (req) => {
     const body = jsonBody(req, PatchVersionBody);
-    return registry.store.updateVersion(param(req, 'model'), versionOf(req), stripUndefined(body));
+    return registry.updateVersion(param(req, 'model'), versionOf(req), stripUndefined(body));
   });
   app.delete('/api/v1/models/:model/versions/:version', async (req, reply) => {
     await registry.deleteVersion(param(req, 'model'), versionOf(req));
@@ -172,7 +172,7 @@ export function registerManagementRoutes(app: FastifyInstance, options: Manageme
     const version = await registry.getVersion(param(req, 'model'), versionOf(req));
     // Streamed: the store verifies the digest as the bytes go out and fails the stream at its
     // end if they do not match, which aborts the response instead of completing it.
-    const stream = await registry.artifacts.get(version.artifactDigest);
+    const stream = await registry.openArtifact(version.artifactDigest);
     return reply
       .header('content-type', 'application/octet-stream')
       .header('content-length', String(stream.size))

@@ -3,13 +3,13 @@
  * failed (with its error). A thin shell over the metadata store, which holds every rule.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { MetadataStore } from '../../store/metadata-store.ts';
+import type { Tracking } from '../../registry/tracking.ts';
 import { CreateRunBody, FinishRunBody, RunMetricsBody, RunMetricsQuery, RunsQuery } from './management-schemas.ts';
 import { actorOf, jsonBody, validate } from './request-helpers.ts';
 
 /** Options of {@link registerRunRoutes}. */
 export interface RunRoutesOptions {
-  readonly store: MetadataStore;
+  readonly store: Tracking;
 }
 
 function runId(request: FastifyRequest): string {
