@@ -9,13 +9,10 @@
 import type { ArtifactStore, ArtifactStream, CollectGarbageResult } from '../artifacts/artifact-store.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { signatureFromGraph } from '../onnx/graph-signature.ts';
-import type { Signature } from '../serving/types.ts';
 import type {
   AliasEvent,
   AliasRecord,
   DeploymentEvent,
-  Lineage,
   MetadataStore,
   ModelRecord,
   NewModel,
@@ -24,13 +21,21 @@ import type {
   StoreChange,
   VersionRecord,
 } from '../store/metadata-store.ts';
-import { createDeploymentRules, type Deployment, describeRoutes, type ResolvedRoutes } from './deployment-rules.ts';
+import {
+  createDeploymentRules,
+  type Deployment,
+  type DeploymentRules,
+  describeRoutes,
+  type ResolvedRoutes,
+} from './deployment-rules.ts';
 import { ResourceNameSchema } from './names.ts';
+import { type PushVersion, pushVersion } from './push-version.ts';
 import { createRollouts, type Rollouts } from './rollouts.ts';
 import { createTracking, type Tracking } from './tracking.ts';
 
 export type { Deployment, ResolvedRoutes } from './deployment-rules.ts';
 export type { ReferenceProfile } from './tracking.ts';
+export type { PushVersion } from './push-version.ts';
 
 /** Options of {@link createRegistry}. */
 export interface RegistryOptions {
@@ -39,20 +44,6 @@ export interface RegistryOptions {
   readonly logger: Logger;
   /** Largest model file accepted (bytes). @default 1 GiB */
   readonly maxArtifactBytes?: number;
-}
-
-/** A new version to register. */
-export interface PushVersion {
-  readonly model: string;
-  /** The ONNX file. */
-  readonly bytes: Uint8Array;
-  readonly by: string;
-  readonly description?: string;
-  readonly tags?: readonly string[];
-  readonly metrics?: Readonly<Record<string, number>>;
-  readonly lineage?: Lineage;
-  /** Description of the model when this push creates it. */
-  readonly modelDescription?: string;
 }
 
 /** The registry service. */
@@ -129,47 +120,6 @@ export function createRegistry(options: RegistryOptions): Registry {
   const maxBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
   const rules = createDeploymentRules(store);
 
-  async function pushVersion(push: PushVersion): Promise<VersionRecord> {
-    checkName(push.model, 'model name');
-    if (push.bytes.length > maxBytes) {
-      throw new StratumError(
-        'BODY_TOO_LARGE',
-        `the model file is ${push.bytes.length} bytes; the limit is ${maxBytes}`,
-      );
-    }
-    // Parse before storing anything: a file that is not a model leaves no trace.
-    const signature: Signature = signatureFromGraph(push.bytes);
-    // If writing the version fails, the artifact stays for garbage collection: a concurrent push
-    // of the same bytes may be about to refer to it.
-    const artifact = await artifacts.put(push.bytes, { maxBytes });
-    await store.getModel(push.model).catch(async (error: unknown) => {
-      if (!(error instanceof StratumError) || error.code !== 'MODEL_NOT_FOUND') throw error;
-      await store
-        .createModel({
-          name: push.model,
-          by: push.by,
-          ...(push.modelDescription !== undefined && { description: push.modelDescription }),
-        })
-        .catch((e: unknown) => {
-          // Two first pushes of the same model at once: the other one created it.
-          if (!(e instanceof StratumError) || e.code !== 'ALREADY_EXISTS') throw e;
-        });
-    });
-    const version = await store.createVersion({
-      model: push.model,
-      artifactDigest: artifact.digest,
-      artifactSize: artifact.size,
-      signature,
-      by: push.by,
-      ...(push.description !== undefined && { description: push.description }),
-      ...(push.tags !== undefined && { tags: push.tags }),
-      ...(push.metrics !== undefined && { metrics: push.metrics }),
-      ...(push.lineage !== undefined && { lineage: push.lineage }),
-    });
-    logger.info({ model: push.model, version: version.version, digest: artifact.digest }, 'version registered');
-    return version;
-  }
-
   async function collectGarbage(options: { graceMs?: number; dryRun?: boolean } = {}) {
     const referenced = await store.referencedArtifacts();
     const result = await artifacts.collectGarbage({
@@ -184,61 +134,6 @@ export function createRegistry(options: RegistryOptions): Registry {
     return result;
   }
 
-  async function createDeployment({ name, spec: raw, by }: { name: string; spec: unknown; by: string }) {
-    checkName(name, 'deployment name');
-    const spec = rules.parseSpec(name, raw);
-    await store.getModel(spec.model);
-    const resolved = await rules.resolveSpec(spec);
-    const primary = resolved.routes.reduce((best, r) => (r.weight > best.weight ? r : best));
-    await rules.checkSignatures({
-      model: spec.model,
-      reference: primary.version,
-      versions: [...resolved.routes.map((r) => r.version), ...(resolved.shadow ? [resolved.shadow.version] : [])],
-      what: `deployment "${name}"`,
-    });
-    return rules.write({
-      name,
-      spec,
-      state: {},
-      by,
-      create: true,
-      event: { kind: 'created', message: `created with ${describeRoutes(resolved)}`, detail: { spec } },
-    });
-  }
-
-  async function updateDeployment(options: { name: string; spec: unknown; by: string; expectedRevision?: number }) {
-    const { name, by, expectedRevision } = options;
-    const current = await rules.read(name);
-    const spec = rules.parseSpec(name, options.spec);
-    if (spec.model !== current.spec.model) {
-      throw new StratumError(
-        'BAD_REQUEST',
-        `deployment "${name}" serves model "${current.spec.model}"; it cannot switch to "${spec.model}" (create a new deployment)`,
-      );
-    }
-    if (current.state.canary?.status === 'running') {
-      throw new StratumError(
-        'ROLLOUT_CONFLICT',
-        `deployment "${name}" has a canary running (${current.state.canary.stable} → ${current.state.canary.canary}); abort it first`,
-      );
-    }
-    const resolved = await rules.resolveSpec(spec);
-    await rules.checkSignatures({
-      model: spec.model,
-      reference: await rules.currentPrimary(current),
-      versions: [...resolved.routes.map((r) => r.version), ...(resolved.shadow ? [resolved.shadow.version] : [])],
-      what: `deployment "${name}"`,
-    });
-    return rules.write({
-      name,
-      spec,
-      state: current.state,
-      by,
-      ...(expectedRevision !== undefined && { expectedRevision }),
-      event: { kind: 'updated', message: `routes now ${describeRoutes(resolved)}`, detail: { spec } },
-    });
-  }
-
   return {
     ...createRollouts(rules),
     ...createTracking(store),
@@ -247,7 +142,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       checkName(model.name, 'model name');
       return store.createModel(model);
     },
-    pushVersion,
+    pushVersion: (push) => pushVersion({ store, artifacts, logger, maxBytes }, push),
     getModel: (name) => store.getModel(name),
     listModels: (o) => store.listModels(o),
     updateModel: (name, patch) => store.updateModel(name, patch),
@@ -269,13 +164,13 @@ export function createRegistry(options: RegistryOptions): Registry {
     deleteAlias: (o) => store.deleteAlias(o),
     aliasHistory: (o) => store.aliasHistory(o),
 
-    createDeployment,
+    createDeployment: (request) => createDeployment({ store, rules }, request),
     getDeployment: (name) => rules.read(name),
     async listDeployments(o) {
       const page = await store.listDeployments(o);
       return { ...page, items: page.items.map(rules.toDeployment) };
     },
-    updateDeployment,
+    updateDeployment: (request) => updateDeployment({ store, rules }, request),
     deleteDeployment: (o) => store.deleteDeployment(o),
     deploymentEvents: (o) => store.deploymentEvents(o),
     resolveRoutes: (deployment) => rules.resolveSpec(deployment.spec),
@@ -284,6 +179,74 @@ export function createRegistry(options: RegistryOptions): Registry {
       await Promise.allSettled([store.close(), artifacts.close()]);
     },
   };
+}
+
+interface Deps {
+  readonly store: MetadataStore;
+  readonly rules: DeploymentRules;
+}
+
+/** Creates a deployment whose versions all fit the signature of the one serving most traffic. */
+async function createDeployment(
+  { store, rules }: Deps,
+  { name, spec: raw, by }: { name: string; spec: unknown; by: string },
+): Promise<Deployment> {
+  checkName(name, 'deployment name');
+  const spec = rules.parseSpec(name, raw);
+  await store.getModel(spec.model);
+  const resolved = await rules.resolveSpec(spec);
+  const primary = resolved.routes.reduce((best, r) => (r.weight > best.weight ? r : best));
+  await rules.checkSignatures({
+    model: spec.model,
+    reference: primary.version,
+    versions: [...resolved.routes.map((r) => r.version), ...(resolved.shadow ? [resolved.shadow.version] : [])],
+    what: `deployment "${name}"`,
+  });
+  return rules.write({
+    name,
+    spec,
+    state: {},
+    by,
+    create: true,
+    event: { kind: 'created', message: `created with ${describeRoutes(resolved)}`, detail: { spec } },
+  });
+}
+
+/** Replaces a deployment's spec: same model, no running canary, every version fitting the one it serves now. */
+async function updateDeployment(
+  { rules }: Deps,
+  options: { name: string; spec: unknown; by: string; expectedRevision?: number },
+): Promise<Deployment> {
+  const { name, by, expectedRevision } = options;
+  const current = await rules.read(name);
+  const spec = rules.parseSpec(name, options.spec);
+  if (spec.model !== current.spec.model) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `deployment "${name}" serves model "${current.spec.model}"; it cannot switch to "${spec.model}" (create a new deployment)`,
+    );
+  }
+  if (current.state.canary?.status === 'running') {
+    throw new StratumError(
+      'ROLLOUT_CONFLICT',
+      `deployment "${name}" has a canary running (${current.state.canary.stable} → ${current.state.canary.canary}); abort it first`,
+    );
+  }
+  const resolved = await rules.resolveSpec(spec);
+  await rules.checkSignatures({
+    model: spec.model,
+    reference: await rules.currentPrimary(current),
+    versions: [...resolved.routes.map((r) => r.version), ...(resolved.shadow ? [resolved.shadow.version] : [])],
+    what: `deployment "${name}"`,
+  });
+  return rules.write({
+    name,
+    spec,
+    state: current.state,
+    by,
+    ...(expectedRevision !== undefined && { expectedRevision }),
+    event: { kind: 'updated', message: `routes now ${describeRoutes(resolved)}`, detail: { spec } },
+  });
 }
 
 function checkName(value: string, what: string): void {
