@@ -24,6 +24,7 @@ import { createApiClient, type ApiClient } from '../client/api-client.ts';
 import { createProgressLine } from './commands/progress-line.ts';
 import { waitForSignal } from './serve.ts';
 import { gitCommit, progressInterval, progressReporter, readTrainSpec } from './train.ts';
+import { openTrainingStores } from './training-stores.ts';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -66,19 +67,22 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   ) as unknown as Config;
   say(`▸ starting Stratum (metadata ${config.databaseUrl}, artifacts ${config.artifactsUrl})`);
   const server = await startServer({ config, logger: options.logger });
+  // The demo trains as `stratum train` does, on the stores the server serves from.
+  const stores = await openTrainingStores({ config, logger: options.logger }).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
   try {
     const api = createApiClient({ baseUrl: server.httpUrl, actor: 'demo' });
     const codeVersion = await gitCommit(process.cwd());
     const train = async (spec: string): Promise<TrainingResult> => {
       const parsed = shrink(withBundledData(await readTrainSpec(join(EXAMPLES, spec))), options.quick === true);
       const progress = createProgressLine(err);
-      const registry = server.registry;
-      if (registry === undefined) throw new Error('the demo needs the registry');
       try {
         return await runTraining(parsed, {
-          store: registry.store,
-          artifacts: registry.artifacts,
-          registry,
+          store: stores.store,
+          artifacts: stores.artifacts,
+          registry: stores.registry,
           by: 'demo',
           baseDir: process.cwd(),
           ...(codeVersion !== undefined && { codeVersion }),
@@ -159,6 +163,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say('Serving until Ctrl-C.');
     return await waitForSignal(server, options.logger);
   } finally {
+    await stores.close();
     await server.close();
   }
 }

@@ -9,16 +9,14 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { openArtifactStore } from '../artifacts/open-artifact-store.ts';
 import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { createRegistry } from '../registry/registry.ts';
-import { openMetadataStore } from '../store/open-metadata-store.ts';
 import { runTraining, type TrainingEvent, type TrainingResult } from '../train/run/run-training.ts';
 import { parseTrainSpec, type TrainSpec } from '../train/run/train-spec.ts';
 import { createProgressLine, type ProgressLine } from './commands/progress-line.ts';
 import { formatTable } from './commands/table.ts';
+import { openTrainingStores } from './training-stores.ts';
 
 /** Options of {@link trainFromFile}. */
 export interface TrainFromFileOptions {
@@ -67,16 +65,14 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
   const specPath = resolve(options.specPath);
   const spec = await readTrainSpec(specPath);
   const { config, logger } = options;
-  const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
+  const stores = await openTrainingStores({ config, logger });
   try {
-    const artifacts = await openArtifactStore({ url: config.artifactsUrl });
-    const registry = createRegistry({ store, artifacts, logger, maxArtifactBytes: config.bodyLimitBytes });
     const progress = createProgressLine(stderr);
     const codeVersion = await gitCommit(process.cwd());
     const result = await runTraining(spec, {
-      store,
-      artifacts,
-      registry,
+      store: stores.store,
+      artifacts: stores.artifacts,
+      registry: stores.registry,
       by: options.actor ?? 'cli',
       baseDir: process.cwd(),
       ...(codeVersion !== undefined && { codeVersion }),
@@ -85,7 +81,7 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
     stdout.write(options.json === true ? `${JSON.stringify(resultJson(result), null, 2)}\n` : summary(result));
     return 0;
   } finally {
-    await store.close();
+    await stores.close();
   }
 }
 

@@ -199,7 +199,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
     sync,
     async start() {
       await sync();
-      unsubscribe = registry.store.onChange((change) => {
+      unsubscribe = registry.onChange((change) => {
         if (change.kind === 'deployment' || change.kind === 'alias') syncInBackground();
       });
       pollTimer = setInterval(syncInBackground, config.registryPollMs);
@@ -237,7 +237,7 @@ function versionReaders(options: {
       // Streamed, so the digest is checked chunk by chunk between turns of the event loop
       // rather than in one multi-millisecond block while traffic is being served.
       const chunks: Uint8Array[] = [];
-      for await (const chunk of await registry.artifacts.get(record.artifactDigest)) chunks.push(chunk);
+      for await (const chunk of await registry.openArtifact(record.artifactDigest)) chunks.push(chunk);
       const bytes = Buffer.concat(chunks);
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },

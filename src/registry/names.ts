@@ -13,13 +13,13 @@ export const ResourceNameSchema = z
     'must be 1–128 characters: letters, digits, "_", "." or "-", starting with a letter or digit',
   );
 
+/** What an alias name looks like. */
+export const ALIAS_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
 /** An alias name such as `production`. */
 export const AliasNameSchema = z
   .string()
-  .regex(
-    /^[A-Za-z][A-Za-z0-9_-]{0,63}$/,
-    'must be 1–64 characters: letters, digits, "_" or "-", starting with a letter',
-  );
+  .regex(ALIAS_NAME_PATTERN, 'must be 1–64 characters: letters, digits, "_" or "-", starting with a letter');
 
 /** A version number as it appears in a URL or a route. */
 export const VersionNumberSchema = z.number().int().min(1).max(2_147_483_647);

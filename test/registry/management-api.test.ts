@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { buildMlp } from '../../src/onnx/fixtures/mlp.ts';
-import { ROUTE_PERMISSIONS } from '../../src/api/permissions.ts';
-import { MANAGEMENT_OPERATIONS } from '../../src/api/http/openapi.ts';
+import { MANAGEMENT_ROUTES as MANAGEMENT_OPERATIONS, ROUTE_PERMISSIONS } from '../../src/api/http/route-table.ts';
 import { api, registrySnapshot } from '../helpers/management-api.ts';
 import { type RegistryServer, startRegistryServer } from '../helpers/test-server.ts';
 

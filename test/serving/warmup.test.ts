@@ -14,6 +14,8 @@ import { test } from 'node:test';
 import { attr } from '../../src/onnx/attribute.ts';
 import { GraphBuilder } from '../../src/onnx/graph-builder.ts';
 import { DATA_TYPE } from '../../src/onnx/onnx-proto.ts';
+import { openTrainingStores } from '../../src/cli/training-stores.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { runTraining } from '../../src/train/run/run-training.ts';
 import { parseTrainSpec } from '../../src/train/run/train-spec.ts';
 import { api } from '../helpers/management-api.ts';
@@ -231,7 +233,6 @@ test('a bad warm-up declaration is refused, naming the file and the field', asyn
 
 test('a version registered by a training run is warmed up with the sample rows stored with it', async (t) => {
   const server = await startRegistryServer(t);
-  const registry = server.registry ?? assert.fail('the registry is off');
   const { rows, labels } = tabularRows({ count: 300, seed: 4 });
   const csv = ['age,income,city,label']
     .concat(
@@ -257,10 +258,21 @@ test('a version registered by a training run is warmed up with the sample rows s
     model: { kind: 'gbdt', objective: 'binary', params: { numTrees: 5, maxDepth: 2, seed: 1 } },
     register: { model: 'reviews' },
   });
+  // Trained as `stratum train` does: on stores of its own over the server's database and folder.
+  const stores = await openTrainingStores({
+    config: {
+      databaseUrl: server.databaseUrl,
+      artifactsUrl: server.artifactsUrl,
+      registryPollMs: 200,
+      bodyLimitBytes: 1 << 30,
+    },
+    logger: createLogger({ level: 'silent' }),
+  });
+  t.after(() => stores.close());
   const trained = await runTraining(spec, {
-    store: registry.store,
-    artifacts: registry.artifacts,
-    registry,
+    store: stores.store,
+    artifacts: stores.artifacts,
+    registry: stores.registry,
     by: 'test',
     baseDir: server.dir,
   });

@@ -5,15 +5,11 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { StratumError, toStratumError } from '../../errors/index.ts';
+import { toStratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
-import {
-  decodeGrpcInferRequest,
-  encodeGrpcInferResponse,
-  type GrpcInferRequest,
-} from '../../serving/protocol/grpc-infer.ts';
-import type { Authorizer, Permission } from '../permissions.ts';
+import type { Authorizer } from '../permissions.ts';
+import { GRPC_METHODS, type GrpcContext, type GrpcMethod } from './grpc-methods.ts';
 
 const PROTO_PATH = fileURLToPath(new URL('./grpc_predict_v2.proto', import.meta.url));
 
@@ -59,23 +55,21 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
 
-  function unary<Req, Res>(
-    permission: Permission,
-    body: (request: Req, metadata: grpc.Metadata) => Res | Promise<Res>,
-  ): Handler<Req, Res> {
+  const context: GrpcContext = { service, maxBytesElementBytes: options.maxBytesElementBytes };
+  function unary(method: GrpcMethod): Handler<unknown, unknown> {
     return (call, callback) => {
-      const run = async (): Promise<Res> => {
-        if (permission !== 'public') {
+      const run = async (): Promise<unknown> => {
+        if (method.permission !== 'public') {
           const model =
             (call.request as { name?: string; model_name?: string }).model_name ??
             (call.request as { name?: string }).name;
           await authorizer({
-            permission,
+            permission: method.permission,
             headers: call.metadata.getMap() as Record<string, string>,
             ...(model && { model }),
           });
         }
-        return body(call.request, call.metadata);
+        return method.handle(call.request as never, call.metadata, context);
       };
       run().then(
         (result) => callback(null, result),
@@ -88,29 +82,16 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     };
   }
 
-  server.addService(definition.service, {
-    ServerLive: unary('public', () => ({ live: service.live() })),
-    ServerReady: unary('public', () => ({ ready: service.ready() })),
-    ModelReady: unary<{ name: string; version: string }, unknown>('models:read', (r) => ({
-      ready: service.modelReady(r.name, r.version || undefined),
-    })),
-    ServerMetadata: unary('public', () => service.serverMetadata()),
-    ModelMetadata: unary<{ name: string; version: string }, unknown>('models:read', (r) =>
-      service.modelMetadata(r.name, r.version || undefined),
-    ),
-    ModelInfer: unary<GrpcInferRequest, unknown>('models:infer', async (r, metadata) => {
-      if (r.model_name === '') throw new StratumError('BAD_REQUEST', 'model_name is required');
-      const request = decodeGrpcInferRequest(r, options.maxBytesElementBytes);
-      const response = await service.infer({
-        model: r.model_name,
-        request,
-        protocol: 'grpc',
-        headers: metadata.getMap() as Record<string, string>,
-        ...(r.model_version !== '' && { version: r.model_version }),
-      });
-      return encodeGrpcInferResponse(response, r.raw_input_contents.length > 0);
-    }),
-  });
+  // Every method of the service needs a declaration (and so a permission): one missing would
+  // answer UNIMPLEMENTED at best, so it fails here, at start-up.
+  const declared = new Map(GRPC_METHODS.map((m) => [m.name, m]));
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const name of Object.keys(definition.service)) {
+    const method = declared.get(name);
+    if (method === undefined) throw new Error(`gRPC method ${name} has no entry in GRPC_METHODS`);
+    handlers[name] = unary(method);
+  }
+  server.addService(definition.service, handlers);
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,46 +1,53 @@
 /**
  * Dataset versions under `/api/v1/datasets` (content hash, source, row count, profile) and the
  * reference profile of a model version: the profile of the dataset version its lineage names,
- * which monitoring compares live traffic with.
+ * which monitoring compares live traffic with. One declaration per route (see `route.ts`).
  */
-import type { FastifyInstance } from 'fastify';
-import { StratumError } from '../../errors/index.ts';
-import type { MetadataStore } from '../../store/metadata-store.ts';
-import { versionOf } from './management-routes.ts';
-import { DatasetVersionsQuery } from './management-schemas.ts';
-import { validate } from './request-helpers.ts';
+import { DatasetParams, DatasetVersionsQuery, ModelVersionParams } from './management-schemas.ts';
+import { page } from './request-helpers.ts';
+import { type HttpRoute, routeFactory } from './route.ts';
+import type { ManagementContext } from './route-context.ts';
 
-/** Options of {@link registerDatasetRoutes}. */
-export interface DatasetRoutesOptions {
-  readonly store: MetadataStore;
-}
+const route = routeFactory<ManagementContext>();
 
-/** Registers the dataset routes on the app. */
-export function registerDatasetRoutes(app: FastifyInstance, options: DatasetRoutesOptions): void {
-  const { store } = options;
-
-  app.get('/api/v1/datasets', async (req) => {
-    const q = validate(DatasetVersionsQuery, req.query, 'query');
-    const page = await store.listDatasetVersions({
-      ...(q.limit !== undefined && { limit: q.limit }),
-      ...(q.cursor !== undefined && { cursor: q.cursor }),
-      ...(q.name !== undefined && { name: q.name }),
-    });
-    return { items: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
-  });
-  app.get('/api/v1/datasets/:version', async (req) =>
-    store.getDatasetVersion((req.params as { version: string }).version),
-  );
-  app.get('/api/v1/models/:model/versions/:version/profile', async (req) => {
-    const version = await store.getVersion((req.params as { model: string }).model, versionOf(req));
-    const datasetVersion = version.lineage.datasetVersion;
-    if (datasetVersion === undefined) {
-      throw new StratumError(
-        'NOT_FOUND',
-        `version ${version.version} of model ${JSON.stringify(version.model)} has no reference profile: its lineage names no dataset version`,
-      );
-    }
-    const dataset = await store.getDatasetVersion(datasetVersion);
-    return { model: version.model, version: version.version, datasetVersion, profile: dataset.profile };
-  });
-}
+/** The routes of dataset versions and reference profiles. */
+export const DATASET_ROUTES: readonly HttpRoute<ManagementContext>[] = [
+  route({
+    method: 'GET',
+    path: '/api/v1/datasets',
+    permission: 'registry:read',
+    summary: 'List dataset versions (content hash, source, rows, profile), newest first',
+    tags: ['datasets'],
+    query: DatasetVersionsQuery,
+    errors: ['BAD_REQUEST', 'INVALID_JSON', 'STORE_UNAVAILABLE'],
+    handler: async ({ query: q }, { registry }) =>
+      page(
+        await registry.listDatasetVersions({
+          ...(q.limit !== undefined && { limit: q.limit }),
+          ...(q.cursor !== undefined && { cursor: q.cursor }),
+          ...(q.name !== undefined && { name: q.name }),
+        }),
+        (d) => d,
+      ),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/datasets/:version',
+    permission: 'registry:read',
+    summary: 'Show a dataset version with its profile',
+    tags: ['datasets'],
+    params: DatasetParams,
+    errors: ['NOT_FOUND'],
+    handler: ({ params }, { registry }) => registry.getDatasetVersion(params.version),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/models/:model/versions/:version/profile',
+    permission: 'registry:read',
+    summary: "A version's reference profile: the profile of the dataset version it was trained on",
+    tags: ['versions'],
+    params: ModelVersionParams,
+    errors: ['BAD_REQUEST', 'MODEL_NOT_FOUND', 'VERSION_NOT_FOUND', 'NOT_FOUND'],
+    handler: ({ params }, { registry }) => registry.referenceProfile(params.model, params.version),
+  }),
+];

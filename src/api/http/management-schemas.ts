@@ -1,9 +1,51 @@
 /**
- * The request schemas of the management API, shared by the routes (validation) and the OpenAPI
- * document (so the document cannot drift from what the routes accept).
+ * The request schemas of the HTTP routes: each route declares its path parameters, query and body
+ * with these, and the OpenAPI document is generated from the same declarations (so the document
+ * cannot drift from what the routes accept).
  */
 import { z } from 'zod';
-import { ResourceNameSchema, TagSchema, VersionNumberSchema } from '../../registry/names.ts';
+import { DeploymentSpecSchema, RolloutRequestSchema } from '../../registry/deployment-spec.ts';
+import {
+  ALIAS_NAME_PATTERN,
+  AliasNameSchema,
+  ResourceNameSchema,
+  TagSchema,
+  VersionNumberSchema,
+} from '../../registry/names.ts';
+import { documentedAs } from './route.ts';
+
+// Path parameters. Each reports its own message, naming the parameter and the value received.
+
+/** `:version` of the management API: a positive integer. */
+export const VersionParam = z
+  .string()
+  .transform((raw, ctx) => {
+    const parsed = VersionNumberSchema.safeParse(Number(raw));
+    if (!parsed.success || !/^\d+$/.test(raw)) {
+      ctx.addIssue({ code: 'custom', message: `version must be a positive integer, got "${raw}"` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  })
+  .meta({ type: 'integer', minimum: 1 } as Record<string, unknown>);
+/** `:alias`: an alias name. */
+export const AliasParam = z
+  .string()
+  .superRefine((raw, ctx) => {
+    const parsed = AliasNameSchema.safeParse(raw);
+    if (!parsed.success) ctx.addIssue({ code: 'custom', message: `alias "${raw}" ${parsed.error.issues[0]?.message}` });
+  })
+  .meta({ pattern: ALIAS_NAME_PATTERN.source });
+
+export const ModelParams = z.object({ model: z.string() });
+export const ModelVersionParams = z.object({ model: z.string(), version: VersionParam });
+export const ModelAliasParams = z.object({ model: z.string(), alias: AliasParam });
+export const DeploymentParams = z.object({ name: z.string() });
+export const RunParams = z.object({ id: z.string() });
+export const DatasetParams = z.object({ version: z.string() });
+/** The inference protocol's `:version` is any string (the model source decides what it names). */
+export const OipModelParams = z.object({ model: z.string() });
+export const OipVersionParams = z.object({ model: z.string(), version: z.string() });
 
 export const PageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -61,7 +103,17 @@ export const LineageSchema = z
   .strict();
 export const AliasBody = z.object({ version: VersionNumberSchema, reason: z.string().max(1024).optional() }).strict();
 export const DeleteReasonBody = z.object({ reason: z.string().max(1024).optional() }).strict();
-export const CreateDeploymentBody = z.object({ name: ResourceNameSchema }).passthrough();
+// The registry parses deployment specs and rollout requests itself (its messages name the
+// deployment); the route only checks the outline, and the document shows what the registry accepts.
+export const CreateDeploymentBody = documentedAs(
+  z.object({ name: ResourceNameSchema }).passthrough(),
+  DeploymentSpecSchema.extend({ name: z.string() }).partial({ model: true }),
+);
+export const UpdateDeploymentBody = documentedAs(
+  z.record(z.string(), z.unknown()),
+  DeploymentSpecSchema.partial({ model: true }),
+);
+export const RolloutBody = documentedAs(z.unknown(), RolloutRequestSchema);
 export const AbortBody = z.object({ reason: z.string().max(1024).default('aborted by request') }).strict();
 export const GcBody = z
   .object({
@@ -71,6 +123,11 @@ export const GcBody = z
     graceSeconds: z.number().int().min(0).max(31_536_000).default(600),
   })
   .strict();
+export const GcReply = z.object({
+  dryRun: z.boolean(),
+  removed: z.array(z.object({ digest: z.string(), size: z.number(), storedAt: z.number() })),
+  freedBytes: z.number(),
+});
 
 // Dataset versions.
 export const DatasetVersionsQuery = z.object({ ...PageQuery, name: z.string().min(1).max(256).optional() }).strict();

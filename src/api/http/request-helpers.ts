@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { StratumError } from '../../errors/index.ts';
 import { formatIssues } from '../../errors/format-issues.ts';
+import type { Page } from '../../store/metadata-store.ts';
 
 /** Parses the body as JSON and validates it. */
 export function jsonBody<S extends z.ZodType>(request: FastifyRequest, schema: S): z.infer<S> {
@@ -86,4 +87,9 @@ export async function ifMatch<T>(expected: number | undefined, write: () => Prom
     }
     throw error;
   }
+}
+
+/** A store page as the API shows it: `{ items, nextCursor? }`. */
+export function page<T, U>(result: Page<T>, map: (item: T) => U): { items: U[]; nextCursor?: string } {
+  return { items: result.items.map(map), ...(result.nextCursor !== undefined && { nextCursor: result.nextCursor }) };
 }

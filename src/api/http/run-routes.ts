@@ -1,64 +1,116 @@
 /**
  * Tracked runs under `/api/v1/runs`: start a run, log metrics by step, finish it as succeeded or
- * failed (with its error). A thin shell over the metadata store, which holds every rule.
+ * failed (with its error). A thin shell over the registry's run methods; the rules (a finished run
+ * never changes) are the store's. One declaration per route (see `route.ts`).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { MetadataStore } from '../../store/metadata-store.ts';
-import { CreateRunBody, FinishRunBody, RunMetricsBody, RunMetricsQuery, RunsQuery } from './management-schemas.ts';
-import { actorOf, jsonBody, validate } from './request-helpers.ts';
+import {
+  CreateRunBody,
+  FinishRunBody,
+  RunMetricsBody,
+  RunMetricsQuery,
+  RunParams,
+  RunsQuery,
+} from './management-schemas.ts';
+import { actorOf, page } from './request-helpers.ts';
+import { type HttpRoute, routeFactory } from './route.ts';
+import type { ManagementContext } from './route-context.ts';
 
-/** Options of {@link registerRunRoutes}. */
-export interface RunRoutesOptions {
-  readonly store: MetadataStore;
-}
+const route = routeFactory<ManagementContext>();
 
-function runId(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
-}
+const COMMON = ['BAD_REQUEST', 'INVALID_JSON', 'STORE_UNAVAILABLE'] as const;
 
-/** Registers the `/api/v1/runs` routes on the app. */
-export function registerRunRoutes(app: FastifyInstance, options: RunRoutesOptions): void {
-  const { store } = options;
-
-  app.post('/api/v1/runs', async (req, reply) => {
-    const body = jsonBody(req, CreateRunBody);
-    const run = await store.createRun({
-      name: body.name,
-      params: body.params,
-      by: actorOf(req),
-      ...(body.datasetVersion !== undefined && { datasetVersion: body.datasetVersion }),
-      ...(body.codeVersion !== undefined && { codeVersion: body.codeVersion }),
-    });
-    return reply.code(201).send(run);
-  });
-  app.get('/api/v1/runs', async (req) => {
-    const q = validate(RunsQuery, req.query, 'query');
-    const page = await store.listRuns({
-      ...(q.limit !== undefined && { limit: q.limit }),
-      ...(q.cursor !== undefined && { cursor: q.cursor }),
-      ...(q.status !== undefined && { status: q.status }),
-      ...(q.name !== undefined && { name: q.name }),
-    });
-    return { items: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
-  });
-  app.get('/api/v1/runs/:id', async (req) => store.getRun(runId(req)));
-  app.post('/api/v1/runs/:id/metrics', async (req, reply) => {
-    const body = jsonBody(req, RunMetricsBody);
-    const metrics = await store.logRunMetrics(runId(req), body.metrics);
-    return reply.code(201).send({ items: metrics });
-  });
-  app.get('/api/v1/runs/:id/metrics', async (req) => {
-    const q = validate(RunMetricsQuery, req.query, 'query');
-    return { items: await store.runMetrics(runId(req), q.key === undefined ? {} : { key: q.key }) };
-  });
-  app.post('/api/v1/runs/:id/finish', async (req) => {
-    const body = jsonBody(req, FinishRunBody);
-    return store.finishRun({
-      id: runId(req),
-      status: body.status,
-      ...(body.error !== undefined && { error: body.error }),
-      ...(body.metrics !== undefined && { metrics: body.metrics }),
-      ...(body.artifacts !== undefined && { artifacts: body.artifacts }),
-    });
-  });
-}
+/** The routes of tracked runs. */
+export const RUN_ROUTES: readonly HttpRoute<ManagementContext>[] = [
+  route({
+    method: 'GET',
+    path: '/api/v1/runs',
+    permission: 'registry:read',
+    summary: 'List tracked runs, newest first',
+    tags: ['runs'],
+    query: RunsQuery,
+    errors: COMMON,
+    handler: async ({ query: q }, { registry }) =>
+      page(
+        await registry.listRuns({
+          ...(q.limit !== undefined && { limit: q.limit }),
+          ...(q.cursor !== undefined && { cursor: q.cursor }),
+          ...(q.status !== undefined && { status: q.status }),
+          ...(q.name !== undefined && { name: q.name }),
+        }),
+        (r) => r,
+      ),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/runs',
+    permission: 'registry:write',
+    summary: 'Start a run: name, params, dataset and code versions',
+    tags: ['runs'],
+    body: CreateRunBody,
+    status: 201,
+    errors: COMMON,
+    handler: ({ body, request }, { registry }) =>
+      registry.createRun({
+        name: body.name,
+        params: body.params,
+        by: actorOf(request),
+        ...(body.datasetVersion !== undefined && { datasetVersion: body.datasetVersion }),
+        ...(body.codeVersion !== undefined && { codeVersion: body.codeVersion }),
+      }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/runs/:id',
+    permission: 'registry:read',
+    summary: 'Show a run',
+    tags: ['runs'],
+    params: RunParams,
+    errors: ['NOT_FOUND'],
+    handler: ({ params }, { registry }) => registry.getRun(params.id),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/runs/:id/metrics',
+    permission: 'registry:write',
+    summary: 'Log metric values at steps (refused once the run has finished)',
+    tags: ['runs'],
+    params: RunParams,
+    body: RunMetricsBody,
+    status: 201,
+    errors: [...COMMON, 'NOT_FOUND', 'ALREADY_EXISTS', 'RUN_FINISHED'],
+    handler: async ({ params, body }, { registry }) => ({
+      items: await registry.logRunMetrics(params.id, body.metrics),
+    }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/runs/:id/metrics',
+    permission: 'registry:read',
+    summary: "A run's metric values, by key then step",
+    tags: ['runs'],
+    params: RunParams,
+    query: RunMetricsQuery,
+    errors: ['BAD_REQUEST', 'NOT_FOUND'],
+    handler: async ({ params, query: q }, { registry }) => ({
+      items: await registry.runMetrics(params.id, q.key === undefined ? {} : { key: q.key }),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/runs/:id/finish',
+    permission: 'registry:write',
+    summary: 'Finish a run as succeeded or failed (with its error), with summary metrics and artifacts',
+    tags: ['runs'],
+    params: RunParams,
+    body: FinishRunBody,
+    errors: [...COMMON, 'NOT_FOUND', 'ALREADY_EXISTS', 'RUN_FINISHED'],
+    handler: ({ params, body }, { registry }) =>
+      registry.finishRun({
+        id: params.id,
+        status: body.status,
+        ...(body.error !== undefined && { error: body.error }),
+        ...(body.metrics !== undefined && { metrics: body.metrics }),
+        ...(body.artifacts !== undefined && { artifacts: body.artifacts }),
+      }),
+  }),
+];

@@ -1,0 +1,75 @@
+/**
+ * Every method of `inference.GRPCInferenceService`, declared once: its name, the permission it
+ * needs and its handler. The gRPC server registers exactly these (and refuses to start when the
+ * service has a method this list lacks); the permission table is derived from the same list.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { StratumError } from '../../errors/index.ts';
+import type { InferenceService } from '../../serving/inference-service.ts';
+import {
+  decodeGrpcInferRequest,
+  encodeGrpcInferResponse,
+  type GrpcInferRequest,
+} from '../../serving/protocol/grpc-infer.ts';
+import type { Permission } from '../permissions.ts';
+
+/** What the handlers call. */
+export interface GrpcContext {
+  readonly service: InferenceService;
+  readonly maxBytesElementBytes: number;
+}
+
+/** One unary method. */
+export interface GrpcMethod {
+  /** The method's name in the service (`ModelInfer`). */
+  readonly name: string;
+  readonly permission: Permission;
+  readonly handle: (request: never, metadata: grpc.Metadata, context: GrpcContext) => unknown;
+}
+
+function method<Req>(declared: {
+  name: string;
+  permission: Permission;
+  handle: (request: Req, metadata: grpc.Metadata, context: GrpcContext) => unknown;
+}): GrpcMethod {
+  return Object.freeze(declared) as GrpcMethod;
+}
+
+type ModelRequest = { name: string; version: string };
+
+/** Every method of the service. */
+export const GRPC_METHODS: readonly GrpcMethod[] = Object.freeze([
+  method({ name: 'ServerLive', permission: 'public', handle: (_r, _m, { service }) => ({ live: service.live() }) }),
+  method({ name: 'ServerReady', permission: 'public', handle: (_r, _m, { service }) => ({ ready: service.ready() }) }),
+  method<ModelRequest>({
+    name: 'ModelReady',
+    permission: 'models:read',
+    handle: (r, _m, { service }) => ({ ready: service.modelReady(r.name, r.version || undefined) }),
+  }),
+  method({ name: 'ServerMetadata', permission: 'public', handle: (_r, _m, { service }) => service.serverMetadata() }),
+  method<ModelRequest>({
+    name: 'ModelMetadata',
+    permission: 'models:read',
+    handle: (r, _m, { service }) => service.modelMetadata(r.name, r.version || undefined),
+  }),
+  method<GrpcInferRequest>({
+    name: 'ModelInfer',
+    permission: 'models:infer',
+    handle: async (r, metadata, { service, maxBytesElementBytes }) => {
+      if (r.model_name === '') throw new StratumError('BAD_REQUEST', 'model_name is required');
+      const request = decodeGrpcInferRequest(r, maxBytesElementBytes);
+      const response = await service.infer({
+        model: r.model_name,
+        request,
+        protocol: 'grpc',
+        headers: metadata.getMap() as Record<string, string>,
+        ...(r.model_version !== '' && { version: r.model_version }),
+      });
+      return encodeGrpcInferResponse(response, r.raw_input_contents.length > 0);
+    },
+  }),
+]);
+
+/** The permission table of the gRPC methods, one row per method. */
+export const GRPC_METHOD_PERMISSIONS: readonly { readonly method: string; readonly permission: Permission }[] =
+  Object.freeze(GRPC_METHODS.map(({ name, permission }) => Object.freeze({ method: name, permission })));

@@ -1,0 +1,23 @@
+/**
+ * What route handlers call: the serving routes (`/v2`, `/metrics`) the inference service, the
+ * management routes (`/api/v1`) the registry and this replica's deployments.
+ */
+import type { Config } from '../../config/index.ts';
+import type { DeploymentSource } from '../../deploy/deployment-source.ts';
+import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { InferenceService } from '../../serving/inference-service.ts';
+
+/** The context of the serving routes. */
+export interface ServingContext {
+  readonly service: InferenceService;
+  readonly metrics: ServingMetrics;
+  readonly config: Pick<Config, 'maxBytesElementBytes'>;
+}
+
+/** The context of the management routes. */
+export interface ManagementContext {
+  readonly registry: Registry;
+  /** This replica's deployments, for the status endpoint. */
+  readonly deployments: DeploymentSource;
+}

@@ -1,0 +1,257 @@
+/**
+ * The REST face of the Open Inference Protocol v2: health, metadata, inference (JSON and the
+ * binary tensor extension), the model repository and statistics extensions, and Prometheus
+ * metrics. One declaration per route (see `route.ts`).
+ */
+import type { FastifyReply } from 'fastify';
+import { StratumError } from '../../errors/index.ts';
+import type { InferenceService } from '../../serving/inference-service.ts';
+import type { ModelManager } from '../../serving/model-manager.ts';
+import { decodeRestInferRequest } from '../../serving/protocol/rest-infer-request.ts';
+import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-response.ts';
+import { OipModelParams, OipVersionParams } from './management-schemas.ts';
+import { type HttpRoute, type RouteInput, routeFactory } from './route.ts';
+import type { ServingContext } from './route-context.ts';
+
+const route = routeFactory<ServingContext>();
+
+type ModelParams = { model: string; version?: string };
+
+const metadata = ({ params }: { params: ModelParams }, { service }: ServingContext) =>
+  service.modelMetadata(params.model, params.version);
+
+const ready = ({ params, reply }: { params: ModelParams; reply: FastifyReply }, { service }: ServingContext) => {
+  const ok = service.modelReady(params.model, params.version);
+  return reply.code(ok ? 200 : 400).send({ name: params.model, ready: ok });
+};
+
+const stats = ({ params }: { params: ModelParams }, { service }: ServingContext) =>
+  service.statistics(params.model, params.version);
+
+async function infer(
+  { params, body, request, reply }: RouteInput<ModelParams, undefined, Buffer | undefined>,
+  { service, config }: ServingContext,
+) {
+  if (body === undefined || body.length === 0) {
+    throw new StratumError('BAD_REQUEST', 'the inference request has no body; send JSON with an "inputs" array');
+  }
+  const rawLength = request.headers['inference-header-content-length'];
+  let headerLength: number | undefined;
+  if (rawLength !== undefined) {
+    headerLength = Number(rawLength);
+    if (!Number.isInteger(headerLength) || headerLength < 0) {
+      throw new StratumError(
+        'BAD_REQUEST',
+        `Inference-Header-Content-Length must be a non-negative integer, got "${String(rawLength)}"`,
+      );
+    }
+  }
+  const decoded = decodeRestInferRequest({
+    body,
+    maxBytesElement: config.maxBytesElementBytes,
+    ...(headerLength !== undefined && { headerLength }),
+  });
+  const response = await service.infer({
+    model: params.model,
+    request: decoded,
+    protocol: 'rest',
+    headers: request.headers,
+    ...(params.version !== undefined && { version: params.version }),
+  });
+  const encoded = encodeRestInferResponse(response);
+  reply.header('content-type', encoded.contentType);
+  if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
+  return reply.send(encoded.body);
+}
+
+const INFER_BODY = {
+  raw: 'application/json',
+  description: 'The inference request; with the binary tensor extension, raw tensor bytes follow the JSON',
+};
+
+/** Every route of the inference protocol, metrics and health. */
+export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
+  route({
+    method: 'GET',
+    path: '/v2/health/live',
+    permission: 'public',
+    summary: 'Whether the server is live',
+    tags: ['health'],
+    handler: ({ reply }, { service }) => reply.code(service.live() ? 200 : 400).send({ live: service.live() }),
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/health/ready',
+    permission: 'public',
+    summary: 'Whether the server is ready to serve',
+    tags: ['health'],
+    handler: ({ reply }, { service }) => reply.code(service.ready() ? 200 : 400).send({ ready: service.ready() }),
+  }),
+  route({
+    method: 'GET',
+    path: '/v2',
+    permission: 'public',
+    summary: 'Server metadata: name, version, extensions',
+    tags: ['health'],
+    handler: (_input, { service }) => service.serverMetadata(),
+  }),
+  route({
+    method: 'GET',
+    path: '/metrics',
+    permission: 'metrics:read',
+    summary: 'Prometheus metrics',
+    tags: ['health'],
+    handler: ({ reply }, { metrics }) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.render();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/models/stats',
+    permission: 'models:read',
+    summary: 'Statistics of every model',
+    tags: ['inference'],
+    handler: (_input, { service }) => service.statistics(),
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/models/:model',
+    permission: 'models:read',
+    summary: 'Model metadata',
+    tags: ['inference'],
+    params: OipModelParams,
+    handler: metadata,
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/models/:model/versions/:version',
+    permission: 'models:read',
+    summary: 'Model version metadata',
+    tags: ['inference'],
+    params: OipVersionParams,
+    handler: metadata,
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/models/:model/ready',
+    permission: 'models:read',
+    summary: 'Whether a model is ready',
+    tags: ['inference'],
+    params: OipModelParams,
+    handler: ready,
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/models/:model/versions/:version/ready',
+    permission: 'models:read',
+    summary: 'Whether a model version is ready',
+    tags: ['inference'],
+    params: OipVersionParams,
+    handler: ready,
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/models/:model/stats',
+    permission: 'models:read',
+    summary: 'Statistics of a model',
+    tags: ['inference'],
+    params: OipModelParams,
+    handler: stats,
+  }),
+  route({
+    method: 'GET',
+    path: '/v2/models/:model/versions/:version/stats',
+    permission: 'models:read',
+    summary: 'Statistics of a model version',
+    tags: ['inference'],
+    params: OipVersionParams,
+    handler: stats,
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/models/:model/infer',
+    permission: 'models:infer',
+    summary: 'Run an inference request',
+    tags: ['inference'],
+    params: OipModelParams,
+    body: INFER_BODY,
+    handler: infer,
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/models/:model/versions/:version/infer',
+    permission: 'models:infer',
+    summary: 'Run an inference request on a model version',
+    tags: ['inference'],
+    params: OipVersionParams,
+    body: INFER_BODY,
+    handler: infer,
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/repository/index',
+    permission: 'repository:read',
+    summary: 'The models of the repository and their state ({"ready": true}: only the ready ones)',
+    tags: ['repository'],
+    body: { raw: 'application/json' },
+    handler: async ({ body }, { service }) => {
+      const onlyReady = parseIndexBody(body);
+      const rows = await service.index();
+      return onlyReady ? rows.filter((r) => r.state === 'READY') : rows;
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/repository/models/:model/load',
+    permission: 'repository:write',
+    summary: 'Load a model of the repository folder',
+    tags: ['repository'],
+    params: OipModelParams,
+    handler: async ({ params }, { service }) => {
+      await repositoryManager(service, params.model).loadModel(params.model);
+      return {};
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/repository/models/:model/unload',
+    permission: 'repository:write',
+    summary: 'Unload a model of the repository folder',
+    tags: ['repository'],
+    params: OipModelParams,
+    handler: async ({ params }, { service }) => {
+      await repositoryManager(service, params.model).unloadModel(params.model);
+      return {};
+    },
+  }),
+];
+
+/** The folder manager that may load or unload `model`: deployments are managed through the registry API. */
+function repositoryManager(service: InferenceService, model: string): ModelManager {
+  const manager = service.manager;
+  if (manager !== undefined && (manager.knows(model) || !service.has(model))) return manager;
+  if (!service.has(model)) throw new StratumError('MODEL_NOT_FOUND', `unknown model "${model}"`);
+  throw new StratumError(
+    'UNSUPPORTED',
+    `"${model}" is a deployment managed by the registry: change it through /api/v1/deployments/${model}`,
+  );
+}
+
+function parseIndexBody(body: Buffer | undefined): boolean {
+  if (body === undefined || body.length === 0) return false;
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new StratumError('INVALID_JSON', `the request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new StratumError('BAD_REQUEST', 'the repository index request must be a JSON object such as {"ready": true}');
+  }
+  const ready = (json as { ready?: unknown }).ready;
+  if (ready !== undefined && typeof ready !== 'boolean') {
+    throw new StratumError('BAD_REQUEST', `"ready" must be true or false, got ${JSON.stringify(ready)}`);
+  }
+  return ready === true;
+}
