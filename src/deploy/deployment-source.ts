@@ -56,8 +56,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
   const { registry, config, pool, metrics, logger } = options;
   const by = `rollout-controller@${options.replicaId ?? 'replica'}`;
   const runtimes = new Map<string, DeploymentRuntime>();
-  const planKeys = new Map<string, string>();
-  const failures = new Map<string, { key: string; at: number }>();
+  const plans = createPlanLedger();
   let generation = 0;
   let syncing: Promise<Promise<void>[]> | undefined;
   let again = false;
@@ -106,20 +105,13 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
         continue;
       }
       const key = JSON.stringify(plan);
-      if (planKeys.get(deployment.name) === key) continue;
-      // A plan that failed to load is retried when it changes, or after a pause: not on every poll.
-      const failure = failures.get(deployment.name);
-      if (failure?.key === key && Date.now() - failure.at < RETRY_FAILED_PLAN_MS) continue;
-      planKeys.set(deployment.name, key);
+      if (!plans.begin(deployment.name, key)) continue;
       const runtime = runtimeFor(deployment);
       loads.push(
         runtime.apply(plan).then(
-          () => {
-            failures.delete(deployment.name);
-          },
+          () => plans.succeeded(deployment.name),
           (error: unknown) => {
-            planKeys.delete(deployment.name);
-            failures.set(deployment.name, { key, at: Date.now() });
+            plans.failed(deployment.name, key);
             logger.error(
               { deployment: deployment.name, revision: plan.revision, reason: (error as Error).message },
               'deployment plan failed to load; the previous plan keeps serving',
@@ -131,7 +123,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
     for (const [name, runtime] of runtimes) {
       if (present.has(name)) continue;
       runtimes.delete(name);
-      planKeys.delete(name);
+      plans.forget(name);
       loads.push(runtime.close());
       logger.info({ deployment: name }, 'deployment removed');
     }
@@ -327,4 +319,34 @@ function statisticsOf(options: {
     throw new StratumError('VERSION_NOT_FOUND', `deployment "${name}" serves no version "${version}"`);
   }
   return handles.map((v) => v.statistics());
+}
+
+/**
+ * The plan each deployment was last given, and the plans that failed to load: a failed plan is
+ * retried when it changes, or after a pause, not on every poll.
+ */
+function createPlanLedger(): {
+  /** Whether to apply the plan with this key now; if so, it is recorded as the deployment's plan. */
+  begin(name: string, key: string): boolean;
+  succeeded(name: string): void;
+  failed(name: string, key: string): void;
+  forget(name: string): void;
+} {
+  const keys = new Map<string, string>();
+  const failures = new Map<string, { key: string; at: number }>();
+  return {
+    begin(name, key) {
+      if (keys.get(name) === key) return false;
+      const failure = failures.get(name);
+      if (failure?.key === key && Date.now() - failure.at < RETRY_FAILED_PLAN_MS) return false;
+      keys.set(name, key);
+      return true;
+    },
+    succeeded: (name) => failures.delete(name),
+    failed(name, key) {
+      keys.delete(name);
+      failures.set(name, { key, at: Date.now() });
+    },
+    forget: (name) => keys.delete(name),
+  };
 }

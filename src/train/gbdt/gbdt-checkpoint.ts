@@ -1,12 +1,11 @@
 /**
- * What a GBDT checkpoint holds and how a run is fingerprinted: the trees so far (with their split
+ * What a GBDT checkpoint holds: the trees so far (with their split
  * bins), the generator position, the round and the early-stopping bookkeeping. Scores are not
  * stored; a resumed run replays the trees, which adds the same values in the same order.
  */
 import { StratumError } from '../../errors/index.ts';
-import { dataFingerprint, readCheckpoint, writeCheckpoint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
+import { readCheckpoint, writeCheckpoint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
 import type { GbdtTree } from './gbdt-model.ts';
-import type { ResolvedGbdtParams, TrainGbdtOptions } from './train-gbdt.ts';
 
 /** The state of a GBDT run after a round. */
 export interface GbdtCheckpointState {
@@ -27,35 +26,6 @@ export interface GbdtCheckpointState {
 }
 
 const KIND = 'gbdt';
-
-/**
- * The fingerprint of a run: objective, shape, every parameter that changes the trees (not
- * `numTrees`, so a run can be extended, nor `workers` or `sparseThreshold`, which only reorder
- * sums) and hashes of the data.
- */
-export function gbdtFingerprint(args: {
-  options: TrainGbdtOptions;
-  params: ResolvedGbdtParams;
-  numClasses: number;
-}): Fingerprint {
-  const { options, params, numClasses } = args;
-  const { validation } = params;
-  return {
-    ...dataFingerprint({ ...options, validation }),
-    objective: options.objective,
-    numClasses,
-    learningRate: params.learningRate,
-    maxDepth: params.maxDepth,
-    maxLeaves: params.maxLeaves,
-    minChildWeight: params.minChildWeight,
-    lambda: params.lambda,
-    rowSubsample: params.rowSubsample,
-    colSubsample: params.colSubsample,
-    seed: params.seed,
-    maxBins: params.maxBins,
-    earlyStoppingRounds: params.earlyStoppingRounds ?? null,
-  };
-}
 
 /** Writes `state` atomically to `path`. */
 export function writeGbdtCheckpoint(args: {

@@ -6,18 +6,13 @@
  * worker threads, with checkpoints to resume an interrupted run exactly.
  */
 import { StratumError } from '../../errors/index.ts';
-import { checkCheckpointOptions } from '../checkpoint/checkpoint-file.ts';
+import { checkCheckpointOptions, dataFingerprint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
 import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
 import { startWorkerShards } from './gbdt-worker-shards.ts';
 import { parseOption, workers as workersParam } from '../common/param-schema.ts';
 import { applyBins, binFeatures, checkFeatures, checkShape } from './binning.ts';
-import {
-  gbdtFingerprint,
-  readGbdtCheckpoint,
-  writeGbdtCheckpoint,
-  type GbdtCheckpointState,
-} from './gbdt-checkpoint.ts';
+import { readGbdtCheckpoint, writeGbdtCheckpoint, type GbdtCheckpointState } from './gbdt-checkpoint.ts';
 import type { GbdtModel, GbdtObjective, GbdtTree } from './gbdt-model.ts';
 import { gbdtParams, type GbdtParamsInput, type GbdtParamsOutput } from './gbdt-params.ts';
 import { growTree, histogramPool } from './grow-tree.ts';
@@ -208,7 +203,7 @@ function boost(args: {
   numClasses: number;
   shards: ShardSet;
   resumed: GbdtCheckpointState | undefined;
-  fingerprint: ReturnType<typeof gbdtFingerprint> | undefined;
+  fingerprint: Fingerprint | undefined;
   maxTreeLeaves: number;
   /** The shards' row order when it is not the input's. */
   order: RowOrder | undefined;
@@ -584,4 +579,33 @@ function softmaxRows(args: { scores: Float64Array; numOutputs: number; out: Floa
     }
     for (let k = 0; k < numOutputs; k++) probabilities[base + k] = (probabilities[base + k] as number) / sum;
   }
+}
+
+/**
+ * The fingerprint of a run: objective, shape, every parameter that changes the trees (not
+ * `numTrees`, so a run can be extended, nor `workers` or `sparseThreshold`, which only reorder
+ * sums) and hashes of the data.
+ */
+export function gbdtFingerprint(args: {
+  options: TrainGbdtOptions;
+  params: ResolvedGbdtParams;
+  numClasses: number;
+}): Fingerprint {
+  const { options, params, numClasses } = args;
+  const { validation } = params;
+  return {
+    ...dataFingerprint({ ...options, validation }),
+    objective: options.objective,
+    numClasses,
+    learningRate: params.learningRate,
+    maxDepth: params.maxDepth,
+    maxLeaves: params.maxLeaves,
+    minChildWeight: params.minChildWeight,
+    lambda: params.lambda,
+    rowSubsample: params.rowSubsample,
+    colSubsample: params.colSubsample,
+    seed: params.seed,
+    maxBins: params.maxBins,
+    earlyStoppingRounds: params.earlyStoppingRounds ?? null,
+  };
 }

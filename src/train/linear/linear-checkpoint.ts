@@ -8,13 +8,11 @@ import { StratumError } from '../../errors/index.ts';
 import {
   decodeFloat64,
   encodeFloat64,
-  dataFingerprint,
   readCheckpoint,
   writeCheckpoint,
   type Fingerprint,
 } from '../checkpoint/checkpoint-file.ts';
-import type { LinearParams } from './linear-params.ts';
-import type { LinearHistoryEntry, TrainLinearOptions } from './train-linear.ts';
+import type { LinearHistoryEntry } from './linear-model.ts';
 
 /** The state of a mini-batch run after an epoch. */
 export interface LinearCheckpointState {
@@ -35,23 +33,6 @@ export interface LinearCheckpointState {
 }
 
 const KIND = 'linear';
-
-/** The fingerprint of a run: objective, shape, parameters that change the weights (not `epochs`, `workers`) and data hashes. */
-export function linearFingerprint(args: { options: TrainLinearOptions; params: LinearParams }): Fingerprint {
-  const { options, params } = args;
-  const validation = options.params?.validation;
-  return {
-    ...dataFingerprint({ ...options, validation }),
-    objective: options.objective,
-    numClasses: options.numClasses ?? null,
-    optimizer: params.optimizer,
-    learningRate: params.learningRate,
-    l2: params.l2,
-    batchSize: params.batchSize,
-    seed: params.seed,
-    earlyStoppingRounds: params.earlyStoppingRounds ?? null,
-  };
-}
 
 /** Writes `state` atomically to `path`. */
 export function writeLinearCheckpoint(args: {

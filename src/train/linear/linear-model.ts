@@ -20,3 +20,13 @@ export interface LinearModel {
   /** Bias, length K. */
   readonly bias: Float32Array;
 }
+
+/** One epoch of training. */
+export interface LinearHistoryEntry {
+  /** 1-based epoch (L-BFGS: iteration). */
+  readonly epoch: number;
+  /** Mean training loss without the penalty: MSE, log-loss or cross-entropy. */
+  readonly loss: number;
+  /** Same loss on the validation split, when one was given. */
+  readonly validationLoss?: number;
+}

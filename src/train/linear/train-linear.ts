@@ -7,13 +7,8 @@
  */
 import { StratumError } from '../../errors/index.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
-import { checkCheckpointOptions, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
-import {
-  linearFingerprint,
-  readLinearCheckpoint,
-  writeLinearCheckpoint,
-  type LinearCheckpointState,
-} from './linear-checkpoint.ts';
+import { checkCheckpointOptions, dataFingerprint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
+import { readLinearCheckpoint, writeLinearCheckpoint, type LinearCheckpointState } from './linear-checkpoint.ts';
 import {
   linearObjective,
   type LinearData,
@@ -22,7 +17,9 @@ import {
   type LinearShape,
 } from './linear-objective.ts';
 import { startLinearShards } from './linear-worker-shards.ts';
-import type { LinearModel } from './linear-model.ts';
+import type { LinearHistoryEntry, LinearModel } from './linear-model.ts';
+
+export type { LinearHistoryEntry } from './linear-model.ts';
 import { checkTrainingData, type TrainingInputs, type ValidationSplit } from '../common/check-training-inputs.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
 import { parseOption, workers as workersParam } from '../common/param-schema.ts';
@@ -46,16 +43,6 @@ export interface LinearTrainingParams extends LinearParamsInput {
    * batch). @default 1
    */
   readonly workers?: number;
-}
-
-/** One epoch of training. */
-export interface LinearHistoryEntry {
-  /** 1-based epoch (L-BFGS: iteration). */
-  readonly epoch: number;
-  /** Mean training loss without the penalty: MSE, log-loss or cross-entropy. */
-  readonly loss: number;
-  /** Same loss on the validation split, when one was given. */
-  readonly validationLoss?: number;
 }
 
 /** Options for {@link trainLinear}. */
@@ -326,4 +313,21 @@ function checkOptions(options: TrainLinearOptions): {
   const { objective, numFeatures } = options;
   const shape: LinearShape = { objective, numFeatures, numOutputs: checked.numOutputs };
   return { shape, train: checked.train, validation: checked.validation, params };
+}
+
+/** The fingerprint of a run: objective, shape, parameters that change the weights (not `epochs`, `workers`) and data hashes. */
+export function linearFingerprint(args: { options: TrainLinearOptions; params: LinearParams }): Fingerprint {
+  const { options, params } = args;
+  const validation = options.params?.validation;
+  return {
+    ...dataFingerprint({ ...options, validation }),
+    objective: options.objective,
+    numClasses: options.numClasses ?? null,
+    optimizer: params.optimizer,
+    learningRate: params.learningRate,
+    l2: params.l2,
+    batchSize: params.batchSize,
+    seed: params.seed,
+    earlyStoppingRounds: params.earlyStoppingRounds ?? null,
+  };
 }
