@@ -4,10 +4,10 @@
  * 64-bit integers become numbers (refused beyond ±2^53), dates and timestamps epoch milliseconds,
  * dictionary-encoded columns their decoded values.
  */
-import { type FileHandle, open } from 'node:fs/promises';
 import { DataType, type Field, RecordBatchReader, type Vector } from 'apache-arrow';
 import { StratumError } from '../errors/index.ts';
 import { Dataset } from './dataset.ts';
+import { openFile } from './file-stream.ts';
 import { type TableRow, type TableValue, type ValueOrigin, safeNumber } from './table-row.ts';
 
 type Convert = (value: unknown) => TableValue;
@@ -26,16 +26,6 @@ const identity: Convert = (value) => value as TableValue;
  */
 export function arrowDataset(path: string): Dataset<TableRow> {
   return new Dataset(() => readArrow(path));
-}
-
-async function openFile(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new StratumError('NOT_FOUND', `${path}: no such file`, { cause: error });
-    throw new StratumError('BAD_REQUEST', `${path}: cannot be read (${code ?? String(error)})`, { cause: error });
-  }
 }
 
 function unreadable(path: string, error: unknown): StratumError {

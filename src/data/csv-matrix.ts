@@ -12,7 +12,7 @@
  * Starting a worker under tsx costs about 0.4 s of CPU, so workers only pay off on large files
  * with spare cores; the calling thread parses until they are up.
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { StratumError } from '../errors/index.ts';
 import { typeMismatch } from './column-schema.ts';
 import { readCsvHeader } from './csv-matrix-header.ts';
@@ -22,6 +22,7 @@ import { type MatrixFailure, type MatrixLayout, parseRecords } from './csv-matri
 import { MatrixAccumulator, type ReadProgress } from './csv-matrix-accumulator.ts';
 import { BatchSink, type RowSink } from './csv-matrix-sink.ts';
 import { Dataset } from './dataset.ts';
+import { openFile } from './file-stream.ts';
 
 /** Rows of a numeric CSV as one row-major float32 array. */
 export interface FloatBatch {
@@ -323,16 +324,6 @@ async function* readInWorkers(
     }
   } finally {
     await pool.close();
-  }
-}
-
-async function openFile(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new StratumError('NOT_FOUND', `${path}: no such file`, { cause: error });
-    throw new StratumError('BAD_REQUEST', `${path}: cannot be read (${code ?? String(error)})`, { cause: error });
   }
 }
 

@@ -1,9 +1,10 @@
 /**
- * Opens a file for streaming, waiting until it is open so that a missing or unreadable file fails
- * with a message naming it, before any parsing starts.
+ * Opens a file for streaming or for positioned reads, waiting until it is open so that a missing or
+ * unreadable file fails with a message naming it, before any parsing starts.
  */
 import { once } from 'node:events';
 import { createReadStream, type ReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { StratumError } from '../errors/index.ts';
 
 /** Options of {@link openTextStream}. */
@@ -23,8 +24,21 @@ export async function openTextStream(path: string, options: OpenTextStreamOption
     return stream;
   } catch (error) {
     stream.destroy();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new StratumError('NOT_FOUND', `${path}: no such file`, { cause: error });
-    throw new StratumError('BAD_REQUEST', `${path}: cannot be read (${code ?? String(error)})`, { cause: error });
+    throw openError(path, error);
   }
+}
+
+/** Opens `path` for reading; NOT_FOUND when it does not exist, BAD_REQUEST when it cannot be read. */
+export async function openFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    throw openError(path, error);
+  }
+}
+
+function openError(path: string, error: unknown): StratumError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new StratumError('NOT_FOUND', `${path}: no such file`, { cause: error });
+  return new StratumError('BAD_REQUEST', `${path}: cannot be read (${code ?? String(error)})`, { cause: error });
 }

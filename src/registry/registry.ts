@@ -10,8 +10,6 @@ import type { ArtifactStore, ArtifactStream, CollectGarbageResult } from '../art
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type {
-  AliasEvent,
-  AliasRecord,
   DeploymentEvent,
   MetadataStore,
   ModelRecord,
@@ -46,27 +44,29 @@ export interface RegistryOptions {
   readonly maxArtifactBytes?: number;
 }
 
+/** What the registry serves from the store as it is: reads, and the writes no other rule guards. */
+type StoreMethods = Pick<
+  MetadataStore,
+  | 'getModel'
+  | 'listModels'
+  | 'updateModel'
+  | 'deleteModel'
+  | 'getVersion'
+  | 'listVersions'
+  | 'updateVersion'
+  | 'deleteVersion'
+  | 'setAlias'
+  | 'getAlias'
+  | 'listAliases'
+  | 'deleteAlias'
+  | 'aliasHistory'
+>;
+
 /** The registry service. */
-export interface Registry extends Rollouts, Tracking {
+export interface Registry extends Rollouts, Tracking, StoreMethods {
   /** Creates a model without versions (ALREADY_EXISTS when it exists). */
   createModel(model: NewModel): Promise<ModelRecord>;
   pushVersion(push: PushVersion): Promise<VersionRecord>;
-  getModel(name: string): Promise<ModelRecord>;
-  listModels(options?: PageOptions & { nameContains?: string; tag?: string }): Promise<Page<ModelRecord>>;
-  updateModel(name: string, patch: { description?: string; tags?: readonly string[] }): Promise<ModelRecord>;
-  deleteModel(name: string): Promise<void>;
-  getVersion(model: string, version: number): Promise<VersionRecord>;
-  listVersions(
-    model: string,
-    options?: PageOptions & { status?: VersionRecord['status']; tag?: string },
-  ): Promise<Page<VersionRecord>>;
-  /** Changes what may change of a version: status, tags, description (never its artifact, signature, metrics). */
-  updateVersion(
-    model: string,
-    version: number,
-    patch: { status?: VersionRecord['status']; tags?: readonly string[]; description?: string },
-  ): Promise<VersionRecord>;
-  deleteVersion(model: string, version: number): Promise<void>;
   /** Removes artifacts no version refers to (older than the grace period). */
   collectGarbage(options?: { graceMs?: number; dryRun?: boolean }): Promise<CollectGarbageResult>;
   /** The verified bytes of an artifact (a version's ONNX file, its sample rows). */
@@ -75,25 +75,6 @@ export interface Registry extends Rollouts, Tracking {
   openArtifact(digest: string): Promise<ArtifactStream>;
   /** Calls `listener` after any change to the metadata, from any replica; returns the unsubscribe function. */
   onChange(listener: (change: StoreChange) => void): () => void;
-
-  setAlias(move: {
-    model: string;
-    alias: string;
-    version: number;
-    by: string;
-    reason?: string;
-    expectedRevision?: number;
-  }): Promise<AliasRecord>;
-  getAlias(model: string, alias: string): Promise<AliasRecord>;
-  listAliases(model: string): Promise<readonly AliasRecord[]>;
-  deleteAlias(options: {
-    model: string;
-    alias: string;
-    by: string;
-    reason?: string;
-    expectedRevision?: number;
-  }): Promise<void>;
-  aliasHistory(options: { model: string; alias?: string } & PageOptions): Promise<Page<AliasEvent>>;
 
   createDeployment(options: { name: string; spec: unknown; by: string }): Promise<Deployment>;
   getDeployment(name: string): Promise<Deployment>;

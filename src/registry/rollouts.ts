@@ -129,18 +129,19 @@ async function rollbackCanary(
   });
 }
 
+/** A rollout about to happen: from the deployment's stable version to `target`. */
+interface RolloutStep {
+  current: Deployment;
+  stable: number;
+  target: number;
+  by: string;
+  revision: number;
+  /** Appended to event messages (e.g. ` (reason: …)`), or empty. */
+  reason: string;
+}
+
 /** A blue-green switch: all traffic to `target` now (through the alias, when the deployment follows one). */
-async function switchBlueGreen(
-  rules: DeploymentRules,
-  options: {
-    current: Deployment;
-    stable: number;
-    target: number;
-    by: string;
-    revision: number;
-    reason: string;
-  },
-): Promise<Deployment> {
+async function switchBlueGreen(rules: DeploymentRules, options: RolloutStep): Promise<Deployment> {
   const { current, stable, target, by, revision, reason } = options;
   const name = current.name;
   const alias = aliasRouteOf(current.spec);
@@ -175,15 +176,7 @@ async function switchBlueGreen(
 /** Starts a canary of `target` against the stable version, at its first step. */
 async function startCanary(
   rules: DeploymentRules,
-  options: {
-    current: Deployment;
-    request: RolloutRequest;
-    stable: number;
-    target: number;
-    by: string;
-    revision: number;
-    reason: string;
-  },
+  options: RolloutStep & { request: RolloutRequest },
 ): Promise<Deployment> {
   const { current, request, stable, target, by, revision, reason } = options;
   if (target === stable) {

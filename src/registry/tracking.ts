@@ -4,17 +4,7 @@
  * version — the profile of the dataset version its lineage names — is joined here.
  */
 import { StratumError } from '../errors/index.ts';
-import type {
-  DatasetVersionRecord,
-  MetadataStore,
-  NewRun,
-  Page,
-  PageOptions,
-  RunFinish,
-  RunMetric,
-  RunRecord,
-  RunStatus,
-} from '../store/metadata-store.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
 
 /** A version's reference profile. */
 export interface ReferenceProfile {
@@ -24,27 +14,18 @@ export interface ReferenceProfile {
   readonly profile: unknown;
 }
 
-/** Runs and dataset versions. */
-export interface Tracking {
-  /** Starts a run (status `running`). */
-  createRun(run: NewRun): Promise<RunRecord>;
-  /** NOT_FOUND (naming the run) when there is no such run. */
-  getRun(id: string): Promise<RunRecord>;
-  /** Newest first. */
-  listRuns(options?: PageOptions & { status?: RunStatus; name?: string }): Promise<Page<RunRecord>>;
-  /** Records metric values at steps, all or none (refused on a finished run). */
-  logRunMetrics(
-    runId: string,
-    metrics: readonly { readonly key: string; readonly step: number; readonly value: number }[],
-  ): Promise<readonly RunMetric[]>;
-  /** Ordered by key, then step; only `key` when given. */
-  runMetrics(runId: string, options?: { key?: string }): Promise<readonly RunMetric[]>;
-  /** Ends a running run. */
-  finishRun(finish: RunFinish): Promise<RunRecord>;
-  /** Newest first; filtered by name. */
-  listDatasetVersions(options?: PageOptions & { name?: string }): Promise<Page<DatasetVersionRecord>>;
-  /** NOT_FOUND (naming the version) when there is no such dataset version. */
-  getDatasetVersion(version: string): Promise<DatasetVersionRecord>;
+/** Runs and dataset versions: the store's methods, and the reference profile joined here. */
+export interface Tracking extends Pick<
+  MetadataStore,
+  | 'createRun'
+  | 'getRun'
+  | 'listRuns'
+  | 'logRunMetrics'
+  | 'runMetrics'
+  | 'finishRun'
+  | 'listDatasetVersions'
+  | 'getDatasetVersion'
+> {
   /** NOT_FOUND when the version's lineage names no dataset version. */
   referenceProfile(model: string, version: number): Promise<ReferenceProfile>;
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { BatchingDefaults, RuntimeConfig } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import { formatIssues } from '../errors/format-issues.ts';
+import type { BatcherSettings } from './batcher.ts';
 
 const positive = z.number().int().min(1);
 
@@ -105,16 +106,7 @@ export interface ResolvedWarmup {
 }
 
 /** Everything a model version is loaded with, defaults filled in. */
-export interface ResolvedModelConfig {
-  readonly maxBatchSize: number;
-  readonly maxQueueDelayMicroseconds: number;
-  readonly preferredBatchSizes: readonly number[];
-  readonly maxQueueSize: number;
-  readonly priorityLevels: number;
-  readonly defaultPriority: number;
-  readonly defaultTimeoutMicroseconds: number;
-  readonly adaptiveQueueDelay: boolean;
-  readonly instances: number;
+export interface ResolvedModelConfig extends Omit<BatcherSettings, 'batching'> {
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
   readonly warmup: ResolvedWarmup;
