@@ -149,6 +149,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`  P(late > 15 min), SEA→PDX on an October Tuesday, 07:00:      ${morning.toFixed(3)}`);
 
     say('');
+    if (options.once) {
+      // The server stops with this process: commands aimed at it would only fail.
+      say('Done (--once): the server stops now. `npx stratum demo` keeps it serving and prints commands to try.');
+      return failed === 0 ? 0 : 1;
+    }
     say('Try it yourself:');
     say(
       `  curl -s -X POST ${server.httpUrl}/v2/models/spam-filter/infer -H 'content-type: application/json' \\\n` +
@@ -158,7 +163,6 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`  curl -s ${server.httpUrl}/api/v1/models/spam-filter/versions/${to}/profile`);
     say(`  curl -s ${server.httpUrl}/api/v1/runs/${flights.run.id}/metrics?key=validation_loss`);
     say('  npx stratum train examples/flights/gbdt.yaml    # all 3,000,000 flights');
-    if (options.once) return failed === 0 ? 0 : 1;
     say('');
     say('Serving until Ctrl-C.');
     return await waitForSignal(server, options.logger);
