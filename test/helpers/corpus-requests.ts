@@ -5,6 +5,7 @@
  * answers with the expected outputs.
  */
 import type { StratumServer } from '../../src/server/stratum-server.ts';
+import { CONTENTS_FIELD } from '../../src/serving/protocol/grpc-infer.ts';
 import { DATATYPES, type Datatype } from '../../src/tensor/datatypes.ts';
 import { compareTensor, type CorpusDataSet, type CorpusTensor } from './onnx-backend-corpus.ts';
 import type { GrpcCall } from './grpc-client.ts';
@@ -135,25 +136,16 @@ interface GrpcOutput {
   contents?: GrpcContents | null;
 }
 
-const CONTENTS_FIELD: Readonly<Record<Datatype, string>> = Object.freeze({
-  BOOL: 'bool_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  FP16: '',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-});
+/** The typed contents field of a datatype; FP16 has none, so such data sets go as raw contents. */
+function contentsField(datatype: Datatype): string {
+  const field = CONTENTS_FIELD[datatype];
+  if (field === null) throw new Error(`${datatype} has no typed gRPC contents field`);
+  return field;
+}
 
 function typedContents(tensor: CorpusTensor): GrpcContents {
   const { datatype, values } = tensor;
-  const field = CONTENTS_FIELD[datatype];
+  const field = contentsField(datatype);
   if (datatype === 'BOOL') return { [field]: Array.from(values as Uint8Array, (v) => v !== 0) };
   if (datatype === 'INT64' || datatype === 'UINT64') return { [field]: Array.from(values as BigInt64Array, String) };
   if (datatype === 'BYTES') return { [field]: (values as readonly string[]).map((s) => Buffer.from(s, 'utf8')) };
@@ -196,7 +188,7 @@ export async function inferOverGrpc(options: {
       byName.set(out.name, { shape, values: fromBinary({ datatype: out.datatype, bytes }) });
       return;
     }
-    const field = CONTENTS_FIELD[out.datatype];
+    const field = contentsField(out.datatype);
     const values = out.contents?.[field] ?? [];
     byName.set(out.name, {
       shape,

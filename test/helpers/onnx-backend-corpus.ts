@@ -13,6 +13,7 @@ import { DATA_TYPE, decodeModel, decodeTensor, type ValueInfoProto } from '../..
 import { readTensorProto, type TensorContents } from '../../src/onnx/read-tensor-proto.ts';
 import { DATATYPE_NAMES, DATATYPES, type Datatype, type TensorValues } from '../../src/tensor/datatypes.ts';
 import { isClose, type Tolerance } from './assert-close.ts';
+import { halfToNumber } from '../onnx/ort-feeds.ts';
 
 /** Where `libonnx-testdata` installs the corpus (`/usr/include/onnx/backend/test/data` links here). */
 export const CORPUS_DIR = '/usr/share/libonnx-testdata/data';
@@ -260,14 +261,4 @@ export function compareTensor(options: {
 // numbers (JSON) or decimal strings (gRPC).
 function plain(value: unknown): string {
   return typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
-}
-
-/** Decodes IEEE half-precision bits. */
-export function halfToNumber(bits: number): number {
-  const exponent = (bits >> 10) & 0x1f;
-  const mantissa = bits & 0x3ff;
-  const sign = bits & 0x8000 ? -1 : 1;
-  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
-  if (exponent === 0) return sign * 2 ** -14 * (mantissa / 1024);
-  return sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
 }

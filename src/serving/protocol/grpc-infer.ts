@@ -55,8 +55,8 @@ export interface GrpcInferRequest {
   raw_input_contents: Uint8Array[];
 }
 
-/** Which typed contents field carries each datatype. */
-const CONTENTS_FIELD: Readonly<Record<Datatype, keyof GrpcContents | null>> = Object.freeze({
+/** Which typed contents field carries each datatype (FP16 has none: raw contents only). */
+export const CONTENTS_FIELD: Readonly<Record<Datatype, keyof GrpcContents | null>> = Object.freeze({
   BOOL: 'bool_contents',
   UINT8: 'uint_contents',
   UINT16: 'uint_contents',
