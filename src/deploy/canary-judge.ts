@@ -114,12 +114,12 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
       return { action: 'rollback', reason: `${findings} (${label}, ${times}; ${describeSamples(evidence)})`, evidence };
     }
     if (streak > 0) {
-      const findings = gates.breached.map(gateFinding).join('; ');
-      const message = `${label} check ${checks}: breach ${streak} of ${policy.consecutiveBreaches} — ${findings}; ${describeSamples(evidence)}`;
+      const names = gates.breached.map((g) => g.gate).join(', ');
+      const message = `${label} check ${checks}: breach ${streak} of ${policy.consecutiveBreaches} (${names})`;
       return { action: 'wait', event: { kind: 'canary-check', message, evidence } };
     }
     if (hadStreak) {
-      const message = `${label} check ${checks}: passed, the breach is cleared; ${describeSamples(evidence)}`;
+      const message = `${label} check ${checks}: passed, the breach is cleared`;
       return { action: 'wait', event: { kind: 'canary-check', message, evidence } };
     }
     return undefined;
@@ -152,7 +152,7 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
       if (lasted && last !== undefined && streak === 0 && last.gates.complete) {
         return {
           action: 'advance',
-          summary: `${label} passed ${checks} check${checks === 1 ? '' : 's'}, no gate breached; ${describeSamples(last.evidence)}`,
+          summary: `${label} passed ${checks} check${checks === 1 ? '' : 's'}`,
           evidence: last.evidence,
         };
       }

@@ -143,7 +143,7 @@ test('twenty canaries 5 ms slower are all rolled back at their first step, on co
     // The first breach was recorded before the second confirmed it.
     const breach = outcome.decisions.find((d) => d.action === 'wait' && d.event !== undefined);
     assert.ok(breach?.action === 'wait' && breach.event !== undefined);
-    assert.match(breach.event.message, /check 1: breach 1 of 2 — latency/);
+    assert.match(breach.event.message, /check 1: breach 1 of 2 \(latency\)/);
   }
 });
 
