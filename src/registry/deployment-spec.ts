@@ -50,6 +50,16 @@ export const StickySchema = z
     message: 'sticky needs a "header" or a "parameter"',
   });
 
+/** The range of each gate's value (the policy adds the defaults; per-rollout overrides have none). */
+const GateRanges = {
+  maxErrorRate: z.number().min(0).max(1),
+  minErrorRateIncrease: z.number().min(0).max(1),
+  minLatencyShiftMs: z.number().min(0).max(600_000),
+  minLatencyShiftRatio: z.number().min(0).max(1000),
+  maxP99Ms: z.number().positive(),
+  maxDisagreement: z.number().min(0).max(1),
+};
+
 /**
  * The gates a canary must pass at every step, judged on the live traffic of the step (see
  * `docs/ARCHITECTURE.md`, "Canary"). A gate is breached only on evidence: a one-sided test
@@ -62,31 +72,31 @@ const GateFields = z
      * Largest share of failed canary requests: breached when the canary's error rate is above it
      * with the policy's confidence (exact binomial test). @default 0.05
      */
-    maxErrorRate: z.number().min(0).max(1).default(0.05),
+    maxErrorRate: GateRanges.maxErrorRate.default(0.05),
     /**
      * Error rate the canary may add to the stable version's (absolute, 0.01 = 1 percentage
      * point): breached when the canary's rate is significantly higher (Fisher's exact test, or
      * the two-proportion z-test with many errors) and higher by more than this. @default 0.01
      */
-    minErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+    minErrorRateIncrease: GateRanges.minErrorRateIncrease.default(0.01),
     /**
      * Latency the canary may add to the stable version's (ms): breached when the canary is
      * significantly slower (one-sided Mann–Whitney U test) and its Hodges–Lehmann shift is over
      * both this and `minLatencyShiftRatio` of the stable median. @default 1
      */
-    minLatencyShiftMs: z.number().min(0).max(600_000).default(1),
+    minLatencyShiftMs: GateRanges.minLatencyShiftMs.default(1),
     /** The same shift relative to the stable version's median latency (0.1 = 10%). @default 0.1 */
-    minLatencyShiftRatio: z.number().min(0).max(1000).default(0.1),
+    minLatencyShiftRatio: GateRanges.minLatencyShiftRatio.default(0.1),
     /**
      * Largest canary p99 in ms (optional): breached when significantly more than 1% of the
      * canary's requests are slower than this (exact binomial test).
      */
-    maxP99Ms: z.number().positive().optional(),
+    maxP99Ms: GateRanges.maxP99Ms.optional(),
     /**
      * Largest share of compared requests whose outputs disagree with the stable version:
      * breached when the disagreement is above it with the policy's confidence. @default 0.1
      */
-    maxDisagreement: z.number().min(0).max(1).default(0.1),
+    maxDisagreement: GateRanges.maxDisagreement.default(0.1),
   })
   .strict();
 
@@ -158,7 +168,22 @@ export const CanaryOverridesSchema = z
     consecutiveBreaches: ConsecutiveBreachesSchema.optional(),
     maxWaitSeconds: MaxWaitSecondsSchema.optional(),
     compareRate: CompareRateSchema.optional(),
-    gates: z.preprocess(withoutRetiredGates, GateFields.partial()).optional(),
+    // Without defaults (zod's `partial()` would keep them): an absent gate keeps the deployment's.
+    gates: z
+      .preprocess(
+        withoutRetiredGates,
+        z
+          .object({
+            maxErrorRate: GateRanges.maxErrorRate.optional(),
+            minErrorRateIncrease: GateRanges.minErrorRateIncrease.optional(),
+            minLatencyShiftMs: GateRanges.minLatencyShiftMs.optional(),
+            minLatencyShiftRatio: GateRanges.minLatencyShiftRatio.optional(),
+            maxP99Ms: GateRanges.maxP99Ms.optional(),
+            maxDisagreement: GateRanges.maxDisagreement.optional(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 

@@ -8,7 +8,7 @@ import type { GateEvidence } from '../../src/deploy/canary-evidence.ts';
 import { checkGates, minimumComparisons } from '../../src/deploy/canary-gates.ts';
 import type { WindowSample } from '../../src/deploy/window-stats.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
-import { CanaryPolicySchema } from '../../src/registry/deployment-spec.ts';
+import { CanaryOverridesSchema, CanaryPolicySchema } from '../../src/registry/deployment-spec.ts';
 
 const policy = CanaryPolicySchema.parse({ minRequests: 100, compareRate: 0.5 });
 
@@ -172,4 +172,11 @@ test('specs stored with the retired maxP99Ratio gate still parse, without it', (
   assert.equal(parsed.consecutiveBreaches, 2);
   assert.equal(parsed.minRequests, 100);
   assert.equal(parsed.confidence, 0.99);
+});
+
+test('a per-rollout override of one gate leaves the others to the deployment (no defaults in overrides)', () => {
+  assert.deepEqual(CanaryOverridesSchema.parse({ gates: { maxErrorRate: 0.2, maxP99Ratio: 3 } }), {
+    gates: { maxErrorRate: 0.2 },
+  });
+  assert.equal(CanaryOverridesSchema.safeParse({ gates: { maxErrorRat: 0.2 } }).success, false, 'typos are refused');
 });
