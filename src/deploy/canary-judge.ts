@@ -157,15 +157,6 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
         };
       }
       const limitSeconds = Math.max(policy.stepSeconds, policy.maxWaitSeconds);
-      if (elapsed >= limitSeconds * 1000) {
-        const evidence =
-          last?.evidence ?? evidenceOf({ canary: canary.sample(), stable: stable.sample(), gates: undefined });
-        return {
-          action: 'abort',
-          reason: `${label} could not be judged within ${limitSeconds} s (maxWaitSeconds): ${lacking(canary, stable)}`,
-          evidence: { ...evidence, verdict: 'waiting' },
-        };
-      }
       // Halfway to the limit, one event says what the step lacks: before the abort, not at once.
       if (lasted && !waitingRecorded && elapsed >= (limitSeconds * 1000) / 2) {
         waitingRecorded = true;
@@ -178,6 +169,16 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
             message: `${label} waiting for traffic: ${lacking(canary, stable)}; aborted if still so at ${limitSeconds} s`,
             evidence: { ...evidence, verdict: 'waiting' },
           },
+        };
+      }
+      // The notice above always comes first, at an earlier tick.
+      if (elapsed >= limitSeconds * 1000) {
+        const evidence =
+          last?.evidence ?? evidenceOf({ canary: canary.sample(), stable: stable.sample(), gates: undefined });
+        return {
+          action: 'abort',
+          reason: `${label} could not be judged within ${limitSeconds} s (maxWaitSeconds): ${lacking(canary, stable)}`,
+          evidence: { ...evidence, verdict: 'waiting' },
         };
       }
       return { action: 'wait' };

@@ -306,6 +306,35 @@ test('a canary that answers the same, only slower, is rolled back on the latency
   assert.match(text, /\n {4}error rate: canary 0\.0% vs stable 0\.0% .* — pass/);
 });
 
+test('a canary step without the traffic to judge it waits, says so, and is aborted at maxWaitSeconds', async (t) => {
+  const server = await setup(t, [MLP, MLP]);
+  await deploy(server, { routes: [{ version: 1, weight: 100 }] });
+  // No traffic at all: no check is ever due, so the step can neither pass nor fail.
+  await api(server, {
+    url: '/api/v1/deployments/mlp/rollouts',
+    body: { strategy: 'canary', version: 2, canary: { steps: [50, 100], stepSeconds: 0.2, maxWaitSeconds: 0.6 } },
+  });
+  const end = await canaryEnd(server);
+  assert.equal(end.status, 'aborted');
+  assert.match(
+    end.reason ?? '',
+    /^step 1\/2 \(50%\) could not be judged within 0\.6 s \(maxWaitSeconds\): canary 0 of 100 requests, stable 0 of 100 for a check$/,
+  );
+  const events = await api(server, { url: '/api/v1/deployments/mlp/events' });
+  const items = events.json.items as { kind: string; message: string; detail: { evidence?: unknown } }[];
+  assert.deepEqual(
+    items.map((e) => e.kind),
+    ['canary-aborted', 'canary-waiting', 'canary-started', 'created'],
+  );
+  assert.match(items[1]?.message ?? '', /step 1\/2 \(50%\) waiting for traffic: canary 0 of 100 requests/);
+  const evidence = CanaryEvidenceSchema.parse(items[0]?.detail.evidence);
+  assert.equal(evidence.verdict, 'waiting');
+  assert.equal(evidence.check, 0);
+  assert.deepEqual(evidence.gates, []);
+  const metrics = await server.http.inject({ url: '/metrics' });
+  assert.match(metrics.body, /stratum_rollout_events_total\{deployment="mlp",kind="canary-aborted"\} 1/);
+});
+
 test('a canary over its latency gate is rolled back; a running canary can be aborted by hand', async (t) => {
   const server = await setup(t, [MLP, MLP]);
   await deploy(server, { routes: [{ version: 1, weight: 100 }] });
