@@ -125,6 +125,11 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
     return undefined;
   }
 
+  /** The stable version's sample, at a step that routes it traffic. */
+  function sideOf(stable: JudgedWindow): WindowSample | undefined {
+    return comparative ? stable.sample() : undefined;
+  }
+
   /** What the step still lacks to be judged, in words. */
   function lacking(canary: JudgedWindow, stable: JudgedWindow): string {
     if (streak > 0) return `a breach (${streak} of ${policy.consecutiveBreaches}) is neither confirmed nor cleared`;
@@ -144,7 +149,7 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
       const comparisonsIn =
         last !== undefined && streak === 0 && waitsOnlyForComparisons(last) && canary.compared >= needed;
       if (countsDue || comparisonsIn) {
-        const decision = check(canary.sample(), comparative ? stable.sample() : undefined);
+        const decision = check(canary.sample(), sideOf(stable));
         if (decision !== undefined) return decision;
       }
       const elapsed = now - startedAt;
@@ -161,7 +166,7 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
       if (lasted && !waitingRecorded && elapsed >= (limitSeconds * 1000) / 2) {
         waitingRecorded = true;
         const evidence =
-          last?.evidence ?? evidenceOf({ canary: canary.sample(), stable: stable.sample(), gates: undefined });
+          last?.evidence ?? evidenceOf({ canary: canary.sample(), stable: sideOf(stable), gates: undefined });
         return {
           action: 'wait',
           event: {
@@ -174,7 +179,7 @@ export function createStepJudge(options: StepJudgeOptions): StepJudge {
       // The notice above always comes first, at an earlier tick.
       if (elapsed >= limitSeconds * 1000) {
         const evidence =
-          last?.evidence ?? evidenceOf({ canary: canary.sample(), stable: stable.sample(), gates: undefined });
+          last?.evidence ?? evidenceOf({ canary: canary.sample(), stable: sideOf(stable), gates: undefined });
         return {
           action: 'abort',
           reason: `${label} could not be judged within ${limitSeconds} s (maxWaitSeconds): ${lacking(canary, stable)}`,
