@@ -196,7 +196,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
       });
       pollTimer = setInterval(syncInBackground, config.registryPollMs);
       pollTimer.unref();
-      canaryTimer = setInterval(() => canaries.tick(), options.canaryTickMs ?? 100);
+      canaryTimer = setInterval(() => void canaries.tick(), options.canaryTickMs ?? 100);
       canaryTimer.unref();
     },
     status: (name) => runtimeOf(name).status(),

@@ -50,19 +50,69 @@ export const StickySchema = z
     message: 'sticky needs a "header" or a "parameter"',
   });
 
-/** Gates a canary must pass at every step, measured on its live traffic. */
-export const GatesSchema = z
+/** The range of each gate's value (the policy adds the defaults; per-rollout overrides have none). */
+const GateRanges = {
+  maxErrorRate: z.number().min(0).max(1),
+  minErrorRateIncrease: z.number().min(0).max(1),
+  minLatencyShiftMs: z.number().min(0).max(600_000),
+  minLatencyShiftRatio: z.number().min(0).max(1000),
+  maxP99Ms: z.number().positive(),
+  maxDisagreement: z.number().min(0).max(1),
+};
+
+/**
+ * The gates a canary must pass at every step, judged on the live traffic of the step (see
+ * `docs/ARCHITECTURE.md`, "Canary"). A gate is breached only on evidence: a one-sided test
+ * significant at the policy's `confidence` and, for the comparisons with the stable version, an
+ * effect larger than the declared minimum.
+ */
+const GateFields = z
   .object({
-    /** Largest share of failed canary requests. @default 0.05 */
-    maxErrorRate: z.number().min(0).max(1).default(0.05),
-    /** Largest canary p99 as a multiple of the stable version's p99. @default 2 */
-    maxP99Ratio: z.number().min(1).max(1000).default(2),
-    /** Largest absolute canary p99 in ms (optional). */
-    maxP99Ms: z.number().positive().optional(),
-    /** Largest share of compared requests whose outputs disagree with the stable version. @default 0.1 */
-    maxDisagreement: z.number().min(0).max(1).default(0.1),
+    /**
+     * Largest share of failed canary requests: breached when the canary's error rate is above it
+     * with the policy's confidence (exact binomial test). @default 0.05
+     */
+    maxErrorRate: GateRanges.maxErrorRate.default(0.05),
+    /**
+     * Error rate the canary may add to the stable version's (absolute, 0.01 = 1 percentage
+     * point): breached when the canary's rate is significantly higher (Fisher's exact test, or
+     * the two-proportion z-test with many errors) and higher by more than this. @default 0.01
+     */
+    minErrorRateIncrease: GateRanges.minErrorRateIncrease.default(0.01),
+    /**
+     * Latency the canary may add to the stable version's (ms): breached when the canary is
+     * significantly slower (one-sided Mann–Whitney U test) and its Hodges–Lehmann shift is over
+     * both this and `minLatencyShiftRatio` of the stable median. @default 1
+     */
+    minLatencyShiftMs: GateRanges.minLatencyShiftMs.default(1),
+    /** The same shift relative to the stable version's median latency (0.1 = 10%). @default 0.1 */
+    minLatencyShiftRatio: GateRanges.minLatencyShiftRatio.default(0.1),
+    /**
+     * Largest canary p99 in ms (optional): breached when significantly more than 1% of the
+     * canary's requests are slower than this (exact binomial test).
+     */
+    maxP99Ms: GateRanges.maxP99Ms.optional(),
+    /**
+     * Largest share of compared requests whose outputs disagree with the stable version:
+     * breached when the disagreement is above it with the policy's confidence. @default 0.1
+     */
+    maxDisagreement: GateRanges.maxDisagreement.default(0.1),
   })
   .strict();
+
+/**
+ * `maxP99Ratio` was a gate until issue 9 (a ratio of two p99s, one slow request deciding it);
+ * specs stored before, and scripts still sending it, parse with it dropped.
+ */
+function withoutRetiredGates(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('maxP99Ratio' in value)) return value;
+  const rest: Record<string, unknown> = { ...value };
+  delete rest['maxP99Ratio'];
+  return rest;
+}
+
+/** Gates a canary must pass at every step, measured on its live traffic. */
+export const GatesSchema = z.preprocess(withoutRetiredGates, GateFields);
 
 const StepsSchema = z
   .array(z.number().gt(0).max(100))
@@ -73,6 +123,12 @@ const StepsSchema = z
 const StepSecondsSchema = z.number().min(0).max(86_400);
 const MinRequestsSchema = z.number().int().min(1).max(10_000_000);
 const CompareRateSchema = z.number().min(0).max(1);
+const ConfidenceSchema = z.number().min(0.5).max(0.999999);
+const ConsecutiveBreachesSchema = z.number().int().min(1).max(100);
+const MaxWaitSecondsSchema = z
+  .number()
+  .min(0)
+  .max(7 * 86_400);
 
 /** How a canary proceeds. */
 export const CanaryPolicySchema = z
@@ -81,8 +137,21 @@ export const CanaryPolicySchema = z
     steps: StepsSchema.default([5, 25, 50, 100]),
     /** Least time at each step before it may advance (s). @default 30 */
     stepSeconds: StepSecondsSchema.default(30),
-    /** Least canary requests at each step before it may advance, and before a gate may fail it. @default 50 */
-    minRequests: MinRequestsSchema.default(50),
+    /**
+     * Requests each version needs in a step before its gates are checked, and again between two
+     * checks (at the last step, the canary alone: the stable version gets no routed traffic).
+     * @default 100
+     */
+    minRequests: MinRequestsSchema.default(100),
+    /** Confidence of every gate's test: a breach needs a one-sided p-value under 1 − confidence. @default 0.99 */
+    confidence: ConfidenceSchema.default(0.99),
+    /** Checks in a row that must breach before the canary is rolled back. @default 2 */
+    consecutiveBreaches: ConsecutiveBreachesSchema.default(2),
+    /**
+     * Longest a step waits for enough traffic to be judged (s, counted from the step's start and
+     * at least `stepSeconds`); then the canary is aborted, never advanced on a guess. @default 600
+     */
+    maxWaitSeconds: MaxWaitSecondsSchema.default(600),
     /** Share of canary requests also run on the stable version to measure disagreement. @default 0.25 */
     compareRate: CompareRateSchema.default(0.25),
     gates: GatesSchema.default(() => GatesSchema.parse({})),
@@ -95,8 +164,26 @@ export const CanaryOverridesSchema = z
     steps: StepsSchema.optional(),
     stepSeconds: StepSecondsSchema.optional(),
     minRequests: MinRequestsSchema.optional(),
+    confidence: ConfidenceSchema.optional(),
+    consecutiveBreaches: ConsecutiveBreachesSchema.optional(),
+    maxWaitSeconds: MaxWaitSecondsSchema.optional(),
     compareRate: CompareRateSchema.optional(),
-    gates: GatesSchema.partial().optional(),
+    // Without defaults (zod's `partial()` would keep them): an absent gate keeps the deployment's.
+    gates: z
+      .preprocess(
+        withoutRetiredGates,
+        z
+          .object({
+            maxErrorRate: GateRanges.maxErrorRate.optional(),
+            minErrorRateIncrease: GateRanges.minErrorRateIncrease.optional(),
+            minLatencyShiftMs: GateRanges.minLatencyShiftMs.optional(),
+            minLatencyShiftRatio: GateRanges.minLatencyShiftRatio.optional(),
+            maxP99Ms: GateRanges.maxP99Ms.optional(),
+            maxDisagreement: GateRanges.maxDisagreement.optional(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 
@@ -179,7 +266,14 @@ export interface DeploymentState {
   readonly canary?: CanaryState;
 }
 
-/** Reads a stored state, tolerating an empty one. */
+/**
+ * Reads a stored state, tolerating an empty one. A canary's policy is parsed again, so that a
+ * canary stored before a policy field existed runs with that field's default.
+ */
 export function parseDeploymentState(value: unknown): DeploymentState {
-  return typeof value === 'object' && value !== null ? (value as DeploymentState) : {};
+  if (typeof value !== 'object' || value === null) return {};
+  const state = value as DeploymentState;
+  const policy = CanaryPolicySchema.safeParse(state.canary?.policy);
+  if (state.canary === undefined || !policy.success) return state;
+  return { ...state, canary: { ...state.canary, policy: policy.data } };
 }

@@ -60,6 +60,7 @@ type StoreMethods = Pick<
   | 'listAliases'
   | 'deleteAlias'
   | 'aliasHistory'
+  | 'appendDeploymentEvent'
 >;
 
 /** The registry service. */
@@ -154,6 +155,8 @@ export function createRegistry(options: RegistryOptions): Registry {
     updateDeployment: (request) => updateDeployment({ store, rules }, request),
     deleteDeployment: (o) => store.deleteDeployment(o),
     deploymentEvents: (o) => store.deploymentEvents(o),
+    // The rollout controller's checks: events with no change of spec or state.
+    appendDeploymentEvent: (event) => store.appendDeploymentEvent(event),
     resolveRoutes: (deployment) => rules.resolveSpec(deployment.spec),
 
     async close() {

@@ -22,8 +22,18 @@ import { withoutUndefined } from '../util/without-undefined.ts';
 export interface Rollouts {
   /** Starts a blue-green switch (immediate) or a canary (driven by the rollout controller). */
   startRollout(options: { name: string; request: unknown; by: string; expectedRevision?: number }): Promise<Deployment>;
-  /** Moves a running canary to its next step, or promotes it after the last one. */
-  advanceCanary(options: { name: string; canaryId: string; step: number; by: string }): Promise<Deployment>;
+  /**
+   * Moves a running canary to its next step, or promotes it after the last one. `summary` and
+   * `evidence` (what the step's checks found) go into the event.
+   */
+  advanceCanary(options: {
+    name: string;
+    canaryId: string;
+    step: number;
+    by: string;
+    summary?: string;
+    evidence?: unknown;
+  }): Promise<Deployment>;
   /** Ends a running canary and sends all traffic back to the stable version. */
   rollbackCanary(options: {
     name: string;
@@ -31,6 +41,8 @@ export interface Rollouts {
     reason: string;
     by: string;
     status?: 'rolled_back' | 'aborted';
+    /** What the checks found (recorded in the event's detail). */
+    evidence?: unknown;
   }): Promise<Deployment>;
 }
 
@@ -84,14 +96,15 @@ async function startRollout(
 /** Moves a running canary on (see {@link Rollouts.advanceCanary}). */
 async function advanceCanary(
   rules: DeploymentRules,
-  { name, canaryId, step, by }: Parameters<Rollouts['advanceCanary']>[0],
+  { name, canaryId, step, by, summary, evidence }: Parameters<Rollouts['advanceCanary']>[0],
 ): Promise<Deployment> {
   const current = await rules.read(name);
   const canary = runningCanary(current, canaryId);
   if (canary.step !== step) {
     throw new StratumError('PRECONDITION_FAILED', `canary ${canaryId} on "${name}" is no longer at step ${step}`);
   }
-  if (canary.step >= canary.policy.steps.length - 1) return promote(rules, { current, canary, by });
+  const passed = { summary, evidence };
+  if (canary.step >= canary.policy.steps.length - 1) return promote(rules, { current, canary, by, passed });
   const next: CanaryState = { ...canary, step: canary.step + 1, stepStartedAt: Date.now() };
   return rules.write({
     name,
@@ -101,8 +114,8 @@ async function advanceCanary(
     expectedRevision: current.revision,
     event: {
       kind: 'canary-step',
-      message: `canary version ${canary.canary} advanced to ${canary.policy.steps[next.step]}% of traffic`,
-      detail: { step: next.step, percent: canary.policy.steps[next.step] },
+      message: `canary version ${canary.canary} advanced to ${canary.policy.steps[next.step]}% of traffic${summary === undefined ? '' : ` (${summary})`}`,
+      detail: { step: next.step, percent: canary.policy.steps[next.step], ...(evidence !== undefined && { evidence }) },
     },
   });
 }
@@ -110,7 +123,7 @@ async function advanceCanary(
 /** Ends a running canary (see {@link Rollouts.rollbackCanary}). */
 async function rollbackCanary(
   rules: DeploymentRules,
-  { name, canaryId, reason, by, status = 'rolled_back' }: Parameters<Rollouts['rollbackCanary']>[0],
+  { name, canaryId, reason, by, status = 'rolled_back', evidence }: Parameters<Rollouts['rollbackCanary']>[0],
 ): Promise<Deployment> {
   const current = await rules.read(name);
   const canary = runningCanary(current, canaryId);
@@ -124,7 +137,7 @@ async function rollbackCanary(
     event: {
       kind: status === 'aborted' ? 'canary-aborted' : 'canary-rolled-back',
       message: `canary version ${canary.canary} ${status === 'aborted' ? 'aborted' : 'rolled back'}: ${reason}; all traffic on version ${canary.stable}`,
-      detail: { canary: ended },
+      detail: { canary: ended, ...(evidence !== undefined && { evidence }) },
     },
   });
 }
@@ -220,8 +233,14 @@ async function startCanary(
 /** Ends a canary that passed its last step: its version becomes the stable one. */
 async function promote(
   rules: DeploymentRules,
-  { current, canary, by }: { current: Deployment; canary: CanaryState; by: string },
+  options: {
+    current: Deployment;
+    canary: CanaryState;
+    by: string;
+    passed: { summary: string | undefined; evidence: unknown };
+  },
 ): Promise<Deployment> {
+  const { current, canary, by, passed } = options;
   const promoted: CanaryState = { ...canary, status: 'promoted', finishedAt: Date.now() };
   if (canary.alias !== undefined) {
     // The alias moves while the canary still runs (its split overrides the routes), so
@@ -242,8 +261,8 @@ async function promote(
     expectedRevision: current.revision,
     event: {
       kind: 'canary-promoted',
-      message: `canary version ${canary.canary} passed every step and is now stable (was ${canary.stable})`,
-      detail: { canary: promoted },
+      message: `canary version ${canary.canary} passed every step and is now stable (was ${canary.stable})${passed.summary === undefined ? '' : `; ${passed.summary}`}`,
+      detail: { canary: promoted, ...(passed.evidence !== undefined && { evidence: passed.evidence }) },
     },
   });
 }

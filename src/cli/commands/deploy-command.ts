@@ -15,7 +15,7 @@ import {
   versionNumber,
 } from './command-context.ts';
 import { DEFAULT_URL } from './command-context.ts';
-import { describeCanary, describeRoutes, statusText } from './deployment-text.ts';
+import { describeCanary, describeEvent, describeRoutes, statusText } from './deployment-text.ts';
 import { formatTime } from './format-values.ts';
 import { ROLLOUT_HELP, abortRollout, rollout, waitConverged } from './rollout-command.ts';
 import { formatTable } from './table.ts';
@@ -237,7 +237,7 @@ async function events(run: Required<CommandRun>): Promise<number> {
 function eventsTable(items: readonly DeploymentEvent[]): string {
   return formatTable({
     columns: ['when', 'kind', 'by', 'message'],
-    rows: items.map((e) => [formatTime(e.at), e.kind, e.by, e.message]),
+    rows: items.map((e) => [formatTime(e.at), e.kind, e.by, describeEvent(e)]),
     empty: '(no events)',
   });
 }

@@ -1,11 +1,19 @@
 /**
  * How deployments read in the CLI's human output: routes, a canary's progress with its live
- * window, and a replica's status. Shared by `stratum deploy` and its rollout subcommands.
+ * window, a replica's status, and the evidence of canary checks in the events. Shared by
+ * `stratum deploy` and its rollout subcommands.
  */
 import type { DeploymentStatusReply } from '../../client/api-client.ts';
+import {
+  type CanaryEvidence,
+  CanaryEvidenceSchema,
+  describeGate,
+  describeSamples,
+} from '../../deploy/canary-evidence.ts';
 import type { CanaryState } from '../../registry/deployment-spec.ts';
 import type { WindowSnapshot } from '../../deploy/window-stats.ts';
 import { warmupFailure } from '../../serving/warmup.ts';
+import type { DeploymentEvent } from '../../store/metadata-store.ts';
 
 /** `version 2 90%, alias production 10%`. */
 export function describeRoutes(
@@ -29,8 +37,28 @@ export function describeCanary(canary: CanaryState): string {
 
 function describeWindow(w: WindowSnapshot): string {
   const p99 = w.p99Ms === undefined ? 'n/a' : `${w.p99Ms.toFixed(2)} ms`;
+  const median = w.medianMs === undefined ? '' : `, median ${w.medianMs.toFixed(2)} ms`;
   const disagreement = w.compared === 0 ? '' : `, disagree ${w.disagreements}/${w.compared}`;
-  return `${w.requests} req, ${w.errors} err, p99 ${p99}${disagreement}`;
+  return `${w.requests} req, ${w.errors} err, p99 ${p99}${median}${disagreement}`;
+}
+
+/**
+ * The message column of `stratum deploy events`: the event's message and, for a canary check or
+ * decision, its evidence under it — the samples, then each gate's test and verdict, one a line.
+ */
+export function describeEvent(event: Pick<DeploymentEvent, 'message' | 'detail'>): string {
+  const evidence = evidenceOf(event.detail);
+  if (evidence === undefined) return event.message;
+  const streak = evidence.breaches === 0 ? '' : `, breach ${evidence.breaches} of ${evidence.of}`;
+  const head = `${describeSamples(evidence)}; check ${evidence.check}${streak}, confidence ${evidence.confidence}`;
+  return [event.message, head, ...evidence.gates.map(describeGate)].join('\n    ');
+}
+
+/** The evidence an event's detail carries, if it carries one this CLI can read. */
+function evidenceOf(detail: unknown): CanaryEvidence | undefined {
+  if (typeof detail !== 'object' || detail === null || !('evidence' in detail)) return undefined;
+  const parsed = CanaryEvidenceSchema.safeParse(detail.evidence);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** This replica's live window of the running canary step, when it has one. */
