@@ -10,9 +10,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadInferenceProto } from '../api/grpc/grpc-server.ts';
 import type { Config } from '../config/index.ts';
 import { writeSpamCorpus } from '../examples/spam-corpus.ts';
@@ -22,6 +20,7 @@ import { runTraining, type TrainingResult } from '../train/run/run-training.ts';
 import type { TrainSpec } from '../train/run/train-spec.ts';
 import { createApiClient, type ApiClient } from '../client/api-client.ts';
 import { createProgressLine } from './commands/progress-line.ts';
+import { EXAMPLES_DIR as EXAMPLES, exampleTrainCommand, VEGA_IN_SPECS, vegaDatasetsDir } from './example-command.ts';
 import { waitForSignal } from './serve.ts';
 import { gitCommit, progressInterval, progressReporter, readTrainSpec } from './train.ts';
 import { openTrainingStores } from './training-stores.ts';
@@ -40,7 +39,6 @@ export interface DemoOptions {
   readonly err?: NodeJS.WritableStream;
 }
 
-const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 /** Where the spam example's spec reads the corpus (relative to the working directory). */
 const SPAM_DATA = '.stratum/data/spam-assassin.jsonl';
 
@@ -162,7 +160,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`  curl -s ${server.httpUrl}/api/v1/runs`);
     say(`  curl -s ${server.httpUrl}/api/v1/models/spam-filter/versions/${to}/profile`);
     say(`  curl -s ${server.httpUrl}/api/v1/runs/${flights.run.id}/metrics?key=validation_loss`);
-    say('  npx stratum train examples/flights/gbdt.yaml    # all 3,000,000 flights');
+    // A path and a folder that exist from here, in a checkout or an installed package alike.
+    say(`  ${exampleTrainCommand({ spec: join(EXAMPLES, 'flights/gbdt.yaml') })}    # all 3,000,000 flights`);
     say('');
     say('Serving until Ctrl-C.');
     return await waitForSignal(server, options.logger);
@@ -173,9 +172,6 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 }
 
 /** In quick mode: at most 50,000 rows and 20 trees. */
-/** Where the example specs expect the `vega-datasets` package (relative to a checkout's root). */
-const VEGA_IN_SPECS = 'node_modules/vega-datasets/';
-
 /**
  * Points an example's query at the `vega-datasets` package Stratum itself resolves, so the demo
  * runs from any working directory (an installed package's dependencies need not sit under it).
@@ -183,8 +179,7 @@ const VEGA_IN_SPECS = 'node_modules/vega-datasets/';
 function withBundledData(spec: TrainSpec): TrainSpec {
   const source = spec.data.source;
   if (source.format !== 'sql' || !source.query.includes(VEGA_IN_SPECS)) return spec;
-  // The package's `exports` hide package.json; its entry is build/index.js.
-  const vega = dirname(dirname(createRequire(import.meta.url).resolve('vega-datasets')));
+  const vega = vegaDatasetsDir();
   const query = source.query.replaceAll(VEGA_IN_SPECS, `${vega.replaceAll("'", "''")}/`);
   return { ...spec, data: { ...spec.data, source: { ...source, query } } };
 }

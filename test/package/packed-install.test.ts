@@ -2,8 +2,10 @@
  * The package as a user gets it: `npm pack`, then a plain `npm install --omit=dev` of the tarball
  * into an empty folder, outside the checkout (so neither its .npmrc nor its node_modules help), with
  * none of the checkout's npm or onnxruntime settings in the environment. There the installed CLI
- * trains with worker threads, registers, serves and answers, and the public entry points import and
- * type-check. This is the only proof that the package works without the checkout.
+ * trains with worker threads, registers, serves and answers (and serves its API reference), the
+ * public entry points import and type-check, and every dependency the install resolved supports
+ * the Node versions the package promises. This is the only proof that the package works without
+ * the checkout.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -19,6 +21,7 @@ import { stringify } from 'yaml';
 import { FIXTURES } from '../../src/onnx/fixtures.ts';
 import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
 import { seededRandom } from '../../src/onnx/fixtures/seeded-random.ts';
+import { describeConflicts, productionEngineConflicts } from '../helpers/dependency-engines.ts';
 import { connectGrpc } from '../helpers/grpc-client.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -201,6 +204,9 @@ test(
     assertSucceeded(installed, 'npm install of the tarball');
     const modules = join(app, 'node_modules');
     assert.ok(!existsSync(join(modules, 'tsx')) && !existsSync(join(modules, 'typescript')), 'no dev dependencies');
+    // What a fresh install resolves (not the checkout's lock) stays within the promised Node range.
+    const conflicts = await productionEngineConflicts({ root: join(modules, 'stratum') });
+    assert.deepEqual(conflicts, [], `installed dependencies that need another Node:\n${describeConflicts(conflicts)}`);
     const ortBin = join(modules, 'onnxruntime-node/bin/napi-v6', `${process.platform}/${process.arch}`);
     assert.ok(statSync(join(ortBin, 'onnxruntime_binding.node')).size > 0, 'the CPU binding came with the package');
     if (`${process.platform}/${process.arch}` === 'linux/x64') {
@@ -289,6 +295,12 @@ test(
     await writeFixtureRepository({ dir: models, only: ['mlp'] });
     const server = await serveInstalled(t, app, ['--models', models]);
     await waitReady(server.httpUrl);
+    // The API reference, with swagger-ui's assets from the installed package.
+    const docs = await fetch(`${server.httpUrl}/docs`);
+    assert.equal(docs.status, 200);
+    const bundle = /src="([^"]*swagger-ui-bundle\.js)"/.exec(await docs.text())?.[1];
+    assert.ok(bundle !== undefined, 'the page loads the swagger-ui bundle');
+    assert.equal((await fetch(new URL(bundle, server.httpUrl))).status, 200, `${bundle} is served`);
     const deployed = await fetch(`${server.httpUrl}/api/v1/deployments`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

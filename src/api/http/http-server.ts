@@ -1,8 +1,11 @@
 /**
- * The HTTP server on Fastify: the routes of the route table (the inference protocol, metrics and,
- * with the registry on, the management API), one permission hook, error replies, and a shutdown
- * that ends the connections of replies sent while closing.
+ * The HTTP server on Fastify: the routes of the route table (the inference protocol, metrics, the
+ * OpenAPI document and, with the registry on, the management API), the API reference at `/docs`,
+ * one permission hook, error replies, and a shutdown that ends the connections of replies sent
+ * while closing.
  */
+import fastifySwagger, { type StaticDocumentSpec } from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import { StratumError } from '../../errors/index.ts';
@@ -13,7 +16,13 @@ import type { Authorizer, Permission } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { registerRoutes } from './route.ts';
 import type { ManagementContext } from './route-context.ts';
-import { MANAGEMENT_ROUTES, SERVING_ROUTES } from './route-table.ts';
+import {
+  API_REFERENCE_PREFIX,
+  MANAGEMENT_ROUTES,
+  openApiDocument,
+  REFERENCE_ROUTES,
+  SERVING_ROUTES,
+} from './route-table.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -42,10 +51,15 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   // Routes come from the route table, each with its permission; anything registered another way
-  // has none and would be served unguarded, so it fails here, at start-up.
+  // has none and would be served unguarded, so it fails here, at start-up. The one exception is
+  // the API reference: @fastify/swagger-ui registers its pages and assets without route config,
+  // in its own context under /docs, and they are public like the document they render.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.every((m) => m === 'HEAD' || m === 'OPTIONS')) return;
+    if (permissionOf(route.config) === undefined && isApiReference(route)) {
+      route.config = { ...route.config, permission: 'public' } as NonNullable<typeof route.config>;
+    }
     if (permissionOf(route.config) === undefined) {
       throw new Error(`route ${methods.join(',')} ${route.url} has no permission: declare it in the route table`);
     }
@@ -76,12 +90,30 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     sendError(reply, new StratumError('NOT_FOUND', `no route ${request.method} ${request.url}`), logger),
   );
 
-  registerRoutes(app, { routes: SERVING_ROUTES, context: { service, metrics, config } });
-  if (options.management !== undefined) {
-    registerRoutes(app, { routes: MANAGEMENT_ROUTES, context: options.management });
-  }
+  const document = openApiDocument({ management: options.management !== undefined });
+  // Registered as a plugin, like the reference below: Fastify adds them at start-up, after every
+  // hook above (and any onRoute hook a caller adds before then) is in place.
+  app.register(async (scope) => {
+    registerRoutes(scope, { routes: SERVING_ROUTES, context: { service, metrics, config } });
+    registerRoutes(scope, { routes: REFERENCE_ROUTES, context: { document } });
+    if (options.management !== undefined) {
+      registerRoutes(scope, { routes: MANAGEMENT_ROUTES, context: options.management });
+    }
+  });
+  // The reference renders the generated document (static mode: nothing is derived from Fastify's
+  // own route schemas); swagger-ui's assets are served from the package, never from a CDN, and its
+  // validator badge (which would send the document to validator.swagger.io) is off by default.
+  // (Its types know OpenAPI 2 and 3.0 documents; the plugin serves any object as it is.)
+  const specification = { document: document as unknown as StaticDocumentSpec['document'] };
+  app.register(fastifySwagger, { mode: 'static', specification });
+  app.register(fastifySwaggerUi, { routePrefix: API_REFERENCE_PREFIX, theme: { title: 'Stratum API reference' } });
 
   return app;
+}
+
+/** Whether a route is one of the API reference's, registered by @fastify/swagger-ui in its own context. */
+function isApiReference(route: { readonly prefix: string }): boolean {
+  return route.prefix === API_REFERENCE_PREFIX || route.prefix.startsWith(`${API_REFERENCE_PREFIX}/`);
 }
 
 function permissionOf(config: unknown): Permission | undefined {

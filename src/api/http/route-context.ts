@@ -1,6 +1,7 @@
 /**
  * What route handlers call: the serving routes (`/v2`, `/metrics`) the inference service, the
- * management routes (`/api/v1`) the registry and this replica's deployments.
+ * management routes (`/api/v1`) the registry and this replica's deployments, the reference route
+ * the server's OpenAPI document.
  */
 import type { Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
@@ -20,4 +21,10 @@ export interface ManagementContext {
   readonly registry: Registry;
   /** This replica's deployments, for the status endpoint. */
   readonly deployments: DeploymentSource;
+}
+
+/** The context of the reference route. */
+export interface ReferenceContext {
+  /** The OpenAPI document of the routes this server registers. */
+  readonly document: Readonly<Record<string, unknown>>;
 }

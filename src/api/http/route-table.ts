@@ -1,8 +1,9 @@
 /**
  * Every HTTP route, in one list built from the route modules, and what is derived from it: the
  * permission table (enumerable: `{ method, path, permission }` per route) and the OpenAPI document
- * of the management API. The server registers exactly these routes; a route registered any other
- * way has no permission and fails at start-up.
+ * of the routes a server registers. The server registers exactly these routes, plus the API
+ * reference at `/docs` (`@fastify/swagger-ui`, public like the document it renders); a route
+ * registered any other way has no permission and fails at start-up.
  */
 import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
@@ -10,24 +11,14 @@ import { ALIAS_ROUTES, MODEL_ROUTES, VERSION_ROUTES } from './model-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { Permission } from '../permissions.ts';
 import { type HttpMethod, type HttpRoute, type RouteInfo, routeFactory } from './route.ts';
-import type { ManagementContext } from './route-context.ts';
+import type { ManagementContext, ReferenceContext } from './route-context.ts';
 import { RUN_ROUTES } from './run-routes.ts';
 import { SERVING_ROUTES } from './serving-routes.ts';
 
 export { SERVING_ROUTES } from './serving-routes.ts';
 
-let document: Record<string, unknown> | undefined;
-
-/** The management API (`/api/v1`), registered when the registry is on; the OpenAPI document describes exactly these. */
+/** The management API (`/api/v1`), registered when the registry is on. */
 export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object.freeze([
-  routeFactory<ManagementContext>()({
-    method: 'GET',
-    path: '/api/v1/openapi.json',
-    permission: 'public',
-    summary: 'This document',
-    tags: ['meta'],
-    handler: () => (document ??= buildOpenApiDocument({ routes: MANAGEMENT_ROUTES })),
-  }),
   ...MODEL_ROUTES,
   ...VERSION_ROUTES,
   ...ALIAS_ROUTES,
@@ -36,8 +27,52 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...RUN_ROUTES,
 ]);
 
+/** The OpenAPI document, always registered: it describes whichever routes the server serves. */
+export const REFERENCE_ROUTES: readonly HttpRoute<ReferenceContext>[] = Object.freeze([
+  routeFactory<ReferenceContext>()({
+    method: 'GET',
+    path: '/api/v1/openapi.json',
+    permission: 'public',
+    summary: 'This document (rendered at /docs)',
+    tags: ['reference'],
+    handler: (_input, { document }) => document,
+  }),
+]);
+
+/** Where the API reference (`@fastify/swagger-ui`) is served; its routes are public, like the document. */
+export const API_REFERENCE_PREFIX = '/docs';
+
 /** Every HTTP route the server can register. */
-export const HTTP_ROUTES: readonly RouteInfo[] = Object.freeze([...SERVING_ROUTES, ...MANAGEMENT_ROUTES]);
+export const HTTP_ROUTES: readonly RouteInfo[] = Object.freeze([
+  ...SERVING_ROUTES,
+  ...REFERENCE_ROUTES,
+  ...MANAGEMENT_ROUTES,
+]);
+
+const SERVED: Readonly<Record<'withRegistry' | 'alone', readonly RouteInfo[]>> = Object.freeze({
+  withRegistry: HTTP_ROUTES,
+  alone: Object.freeze([...SERVING_ROUTES, ...REFERENCE_ROUTES]),
+});
+
+/** The routes a server registers: the serving routes and the document, and with the registry the management API. */
+export function servedRoutes(options: { readonly management: boolean }): readonly RouteInfo[] {
+  return options.management ? SERVED.withRegistry : SERVED.alone;
+}
+
+// Built at most once per route set (z.toJSONSchema over every schema takes tens of milliseconds)
+// and shared by every server of the process: a pure function of constant declarations.
+const DOCUMENTS = new WeakMap<readonly RouteInfo[], Readonly<Record<string, unknown>>>();
+
+/** The OpenAPI document of the routes a server with (or without) the registry registers. */
+export function openApiDocument(options: { readonly management: boolean }): Readonly<Record<string, unknown>> {
+  const routes = servedRoutes(options);
+  let document = DOCUMENTS.get(routes);
+  if (document === undefined) {
+    document = buildOpenApiDocument({ routes });
+    DOCUMENTS.set(routes, document);
+  }
+  return document;
+}
 
 /** One row of the permission table. */
 export interface RoutePermission {

@@ -15,24 +15,34 @@ import { jsonBody, validate } from './request-helpers.ts';
 /** The methods routes use (Fastify adds HEAD to every GET). */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** The groups the OpenAPI document files operations under. */
+/** The groups the OpenAPI document files operations under (each described in `openapi.ts`). */
 export type RouteTag =
+  | 'health'
+  | 'inference'
+  | 'repository'
+  | 'statistics'
+  | 'metrics'
+  | 'reference'
   | 'models'
   | 'versions'
   | 'aliases'
   | 'deployments'
   | 'runs'
   | 'datasets'
-  | 'meta'
-  | 'health'
-  | 'inference'
-  | 'repository';
+  | 'meta';
 
 /** A body read as bytes and handed to the handler as they came (the handler parses it). */
 export interface RawBody {
   /** The media type, for the documentation. */
   readonly raw: string;
   readonly description?: string;
+  /**
+   * What the bytes hold, for the documentation only: the handler's own reader checks them (the
+   * inference path parses its body once, with its own messages), so nothing is validated here.
+   */
+  readonly schema?: z.ZodType;
+  /** The body may be left out. @default false */
+  readonly optional?: boolean;
 }
 
 type BodySpec = z.ZodType | RawBody;
@@ -70,6 +80,12 @@ export interface RouteInfo {
   readonly etag?: boolean;
   /** The error codes the route answers with, for the documentation. @default [] */
   readonly errors?: readonly ErrorCode[];
+  /**
+   * The route speaks the Open Inference Protocol's binary tensor data extension: the request and
+   * the reply may be a JSON header followed by raw tensor bytes, the header's length in
+   * `Inference-Header-Content-Length`. For the documentation. @default false
+   */
+  readonly binaryTensors?: boolean;
 }
 
 /** A declared route whose handler needs a context `Ctx` (the services it calls). */

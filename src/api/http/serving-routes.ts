@@ -9,6 +9,18 @@ import type { InferenceService } from '../../serving/inference-service.ts';
 import type { ModelManager } from '../../serving/model-manager.ts';
 import { decodeRestInferRequest } from '../../serving/protocol/rest-infer-request.ts';
 import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-response.ts';
+import {
+  InferReply,
+  InferRequestBody,
+  LiveReply,
+  ModelMetadataReply,
+  ModelReadyReply,
+  ReadyReply,
+  RepositoryIndexBody,
+  RepositoryIndexReply,
+  ServerMetadataReply,
+  StatisticsReply,
+} from './inference-schemas.ts';
 import { OipModelParams, OipVersionParams } from './management-schemas.ts';
 import { type HttpRoute, type RouteInput, routeFactory } from './route.ts';
 import type { ServingContext } from './route-context.ts';
@@ -67,7 +79,22 @@ async function infer(
 const INFER_BODY = {
   raw: 'application/json',
   description: 'The inference request; with the binary tensor extension, raw tensor bytes follow the JSON',
+  schema: InferRequestBody,
 };
+
+const UNKNOWN_MODEL = ['MODEL_NOT_FOUND', 'VERSION_NOT_FOUND'] as const;
+const INFER_ERRORS = [
+  'BAD_REQUEST',
+  'INVALID_JSON',
+  'INVALID_INPUT',
+  'INVALID_PARAMETER',
+  ...UNKNOWN_MODEL,
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED',
+  'MODEL_NOT_READY',
+  'QUEUE_FULL',
+  'QUEUE_TIMEOUT',
+] as const;
 
 /** Every route of the inference protocol, metrics and health. */
 export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
@@ -77,6 +104,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     permission: 'public',
     summary: 'Whether the server is live',
     tags: ['health'],
+    reply: LiveReply,
     handler: ({ reply }, { service }) => reply.code(service.live() ? 200 : 400).send({ live: service.live() }),
   }),
   route({
@@ -85,6 +113,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     permission: 'public',
     summary: 'Whether the server is ready to serve',
     tags: ['health'],
+    reply: ReadyReply,
     handler: ({ reply }, { service }) => reply.code(service.ready() ? 200 : 400).send({ ready: service.ready() }),
   }),
   route({
@@ -93,14 +122,15 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     permission: 'public',
     summary: 'Server metadata: name, version, extensions',
     tags: ['health'],
+    reply: ServerMetadataReply,
     handler: (_input, { service }) => service.serverMetadata(),
   }),
   route({
     method: 'GET',
     path: '/metrics',
     permission: 'metrics:read',
-    summary: 'Prometheus metrics',
-    tags: ['health'],
+    summary: 'Prometheus metrics (text exposition format)',
+    tags: ['metrics'],
     handler: ({ reply }, { metrics }) => {
       reply.header('content-type', metrics.registry.contentType);
       return metrics.render();
@@ -111,7 +141,8 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     path: '/v2/models/stats',
     permission: 'models:read',
     summary: 'Statistics of every model',
-    tags: ['inference'],
+    tags: ['statistics'],
+    reply: StatisticsReply,
     handler: (_input, { service }) => service.statistics(),
   }),
   route({
@@ -121,6 +152,8 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     summary: 'Model metadata',
     tags: ['inference'],
     params: OipModelParams,
+    reply: ModelMetadataReply,
+    errors: UNKNOWN_MODEL,
     handler: metadata,
   }),
   route({
@@ -130,24 +163,30 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     summary: 'Model version metadata',
     tags: ['inference'],
     params: OipVersionParams,
+    reply: ModelMetadataReply,
+    errors: UNKNOWN_MODEL,
     handler: metadata,
   }),
   route({
     method: 'GET',
     path: '/v2/models/:model/ready',
     permission: 'models:read',
-    summary: 'Whether a model is ready',
+    summary: 'Whether a model is ready (400 when not)',
     tags: ['inference'],
     params: OipModelParams,
+    reply: ModelReadyReply,
+    errors: UNKNOWN_MODEL,
     handler: ready,
   }),
   route({
     method: 'GET',
     path: '/v2/models/:model/versions/:version/ready',
     permission: 'models:read',
-    summary: 'Whether a model version is ready',
+    summary: 'Whether a model version is ready (400 when not)',
     tags: ['inference'],
     params: OipVersionParams,
+    reply: ModelReadyReply,
+    errors: UNKNOWN_MODEL,
     handler: ready,
   }),
   route({
@@ -155,8 +194,10 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     path: '/v2/models/:model/stats',
     permission: 'models:read',
     summary: 'Statistics of a model',
-    tags: ['inference'],
+    tags: ['statistics'],
     params: OipModelParams,
+    reply: StatisticsReply,
+    errors: UNKNOWN_MODEL,
     handler: stats,
   }),
   route({
@@ -164,8 +205,10 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     path: '/v2/models/:model/versions/:version/stats',
     permission: 'models:read',
     summary: 'Statistics of a model version',
-    tags: ['inference'],
+    tags: ['statistics'],
     params: OipVersionParams,
+    reply: StatisticsReply,
+    errors: UNKNOWN_MODEL,
     handler: stats,
   }),
   route({
@@ -176,6 +219,9 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     tags: ['inference'],
     params: OipModelParams,
     body: INFER_BODY,
+    reply: InferReply,
+    errors: INFER_ERRORS,
+    binaryTensors: true,
     handler: infer,
   }),
   route({
@@ -186,6 +232,9 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     tags: ['inference'],
     params: OipVersionParams,
     body: INFER_BODY,
+    reply: InferReply,
+    errors: INFER_ERRORS,
+    binaryTensors: true,
     handler: infer,
   }),
   route({
@@ -194,7 +243,9 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     permission: 'repository:read',
     summary: 'The models of the repository and their state ({"ready": true}: only the ready ones)',
     tags: ['repository'],
-    body: { raw: 'application/json' },
+    body: { raw: 'application/json', schema: RepositoryIndexBody, optional: true },
+    reply: RepositoryIndexReply,
+    errors: ['BAD_REQUEST', 'INVALID_JSON'],
     handler: async ({ body }, { service }) => {
       const onlyReady = parseIndexBody(body);
       const rows = await service.index();
@@ -208,6 +259,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     summary: 'Load a model of the repository folder',
     tags: ['repository'],
     params: OipModelParams,
+    errors: ['MODEL_NOT_FOUND', 'INVALID_MODEL', 'UNSUPPORTED'],
     handler: async ({ params }, { service }) => {
       await repositoryManager(service, params.model).loadModel(params.model);
       return {};
@@ -220,6 +272,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     summary: 'Unload a model of the repository folder',
     tags: ['repository'],
     params: OipModelParams,
+    errors: ['MODEL_NOT_FOUND', 'UNSUPPORTED'],
     handler: async ({ params }, { service }) => {
       await repositoryManager(service, params.model).unloadModel(params.model);
       return {};

@@ -16,7 +16,8 @@ const ParametersSchema = z.record(z.string(), ParameterValue);
 
 const MAX_DIMENSION = 2 ** 31 - 1;
 
-const InputHeader = z.object({
+/** One entry of `inputs`, as the decoder checks it (the API reference documents it from this). */
+export const InputHeader = z.object({
   name: z.string().min(1, 'must be a non-empty string'),
   datatype: z.string({ error: 'must be a datatype name such as "FP32"' }),
   shape: z
@@ -33,14 +34,16 @@ const InputHeader = z.object({
   data: z.unknown().optional(),
 });
 
-const OutputHeader = z.object({
+/** One entry of `outputs`, as the decoder checks it. */
+export const OutputHeader = z.object({
   name: z.string().min(1, 'must be a non-empty string'),
   parameters: ParametersSchema.optional(),
 });
 
 // `inputs` may be empty or left out: a model with no inputs (a graph of constants) is called with
 // `[]` or `{}`. Whether the inputs fit the model is the signature's business (validateRequest).
-const RequestHeader = z.object({
+/** The request's JSON (the whole body, or the binary extension's header), as the decoder checks it. */
+export const RequestHeader = z.object({
   id: z.string().optional(),
   parameters: ParametersSchema.optional(),
   inputs: z.array(InputHeader).default([]),

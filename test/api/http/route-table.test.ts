@@ -13,6 +13,7 @@ import type { ManagementContext } from '../../../src/api/http/route-context.ts';
 import {
   HTTP_ROUTES,
   MANAGEMENT_ROUTES,
+  REFERENCE_ROUTES,
   ROUTE_PERMISSIONS,
   ROUTE_TABLE,
   SERVING_ROUTES,
@@ -53,7 +54,7 @@ function urlOf(path: string): string {
 test('the table has one row per route, and the server registers every one of them', async (t) => {
   assert.equal(ROUTE_TABLE.length, HTTP_ROUTES.length);
   assert.equal(Object.keys(ROUTE_PERMISSIONS).length, ROUTE_TABLE.length, 'no route is declared twice');
-  assert.equal(HTTP_ROUTES.length, SERVING_ROUTES.length + MANAGEMENT_ROUTES.length);
+  assert.equal(HTTP_ROUTES.length, SERVING_ROUTES.length + REFERENCE_ROUTES.length + MANAGEMENT_ROUTES.length);
   const app = server({ asked: [], management: true });
   t.after(() => app.close());
   await app.ready();
@@ -88,7 +89,7 @@ test('every route asks the authorizer for the permission its row names (public o
   }
 });
 
-test('without the registry, no management route is served', async (t) => {
+test('without the registry, no management route is served, and the document says so', async (t) => {
   const app = server({ asked: [], management: false });
   t.after(() => app.close());
   await app.ready();
@@ -96,7 +97,24 @@ test('without the registry, no management route is served', async (t) => {
     assert.equal(app.hasRoute({ method: route.method, url: route.path }), false, `${route.method} ${route.path}`);
   }
   const res = await app.inject({ url: '/api/v1/openapi.json' });
-  assert.equal(res.statusCode, 404);
+  assert.equal(res.statusCode, 200);
+  const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
+  assert.deepEqual(
+    paths.filter((p) => p.startsWith('/api/v1/')),
+    ['/api/v1/openapi.json'],
+  );
+  assert.ok(paths.includes('/v2/models/{model}/infer'));
+});
+
+test('the API reference at /docs is public, like the document it renders', async (t) => {
+  const asked: AuthorizationRequest[] = [];
+  const app = server({ asked, management: true });
+  t.after(() => app.close());
+  for (const url of ['/docs', '/docs/', '/docs/json', '/docs/static/swagger-ui.css']) {
+    const res = await app.inject({ url });
+    assert.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 200)}`);
+  }
+  assert.deepEqual(asked, [], 'no permission was asked for');
 });
 
 test('a route registered outside the table has no permission, and the server refuses to start', async (t) => {
