@@ -66,6 +66,8 @@ export interface ApiClient {
     alias: string;
     version: number;
     reason?: string;
+    /** Move even where the signature does not fit the deployments' clients (needs `reason`). */
+    force?: boolean;
     ifMatch?: string;
   }): Promise<AliasRecord & { etag: string }>;
   aliasHistory(model: string, alias?: string, query?: Record<string, string>): Promise<ApiPage<AliasEvent>>;
@@ -160,11 +162,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }),
     listAliases: (model) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases` }),
     getAlias: (model, alias) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}` }),
-    setAlias: ({ model, alias, version, reason, ifMatch }) =>
+    setAlias: ({ model, alias, version, reason, force, ifMatch }) =>
       call({
         method: 'PUT',
         path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}`,
-        body: { version, ...(reason !== undefined && { reason }) },
+        body: { version, ...(reason !== undefined && { reason }), ...(force === true && { force }) },
         ...(ifMatch !== undefined && { headers: { 'if-match': ifMatch } }),
       }),
     aliasHistory: (model, alias, query) =>

@@ -101,7 +101,14 @@ export const LineageSchema = z
       .optional(),
   })
   .strict();
-export const AliasBody = z.object({ version: VersionNumberSchema, reason: z.string().max(1024).optional() }).strict();
+export const AliasBody = z
+  .object({
+    version: VersionNumberSchema,
+    reason: z.string().max(1024).optional(),
+    /** Move even where the signature does not fit a deployment's clients; needs a `reason` (recorded). */
+    force: z.boolean().optional(),
+  })
+  .strict();
 export const DeleteReasonBody = z.object({ reason: z.string().max(1024).optional() }).strict();
 // The registry parses deployment specs and rollout requests itself (its messages name the
 // deployment); the route only checks the outline, and the document shows what the registry accepts.
@@ -111,7 +118,12 @@ export const CreateDeploymentBody = documentedAs(
 );
 export const UpdateDeploymentBody = documentedAs(
   z.record(z.string(), z.unknown()),
-  DeploymentSpecSchema.partial({ model: true }),
+  DeploymentSpecSchema.partial({ model: true }).extend({
+    /** Apply even where a routed version does not fit the deployment's clients; needs `reason`. */
+    force: z.boolean().optional(),
+    /** Why (recorded in the deployment's events). */
+    reason: z.string().max(1024).optional(),
+  }),
 );
 export const RolloutBody = documentedAs(z.unknown(), RolloutRequestSchema);
 export const AbortBody = z.object({ reason: z.string().max(1024).default('aborted by request') }).strict();

@@ -270,6 +270,7 @@ export const ALIAS_ROUTES: readonly HttpRoute<ManagementContext>[] = [
           version: body.version,
           by: actorOf(request),
           ...(body.reason !== undefined && { reason: body.reason }),
+          ...(body.force !== undefined && { force: body.force }),
           ...(expected !== undefined && { expectedRevision: expected }),
         }),
       );
