@@ -182,6 +182,8 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
         servedRevision: replica?.revision ?? null,
         desiredRoutes: desired.routes,
         converged: planServes(deployments.served(name), desired),
+        // What moves must keep working: the input and output names clients have used.
+        clientUsage: await registry.clientUsage(name),
         canary: deployment.state.canary ?? null,
         replica: replica ?? null,
       };

@@ -85,6 +85,12 @@ export const PushQuery = z
     tags: z.string().max(4096).optional(),
     metrics: z.string().max(65_536).optional(),
     lineage: z.string().max(65_536).optional(),
+    /** Point this alias at the new version in the same write (refused like an alias move: no version is left behind). */
+    alias: AliasNameSchema.optional(),
+    /** Why the alias moves (recorded in its history). */
+    reason: z.string().max(1024).optional(),
+    /** Move the alias even where the signature does not fit a deployment's clients; needs `reason`. */
+    force: z.enum(['true', 'false']).optional(),
   })
   .strict();
 export const MetricsSchema = z.record(z.string().min(1).max(128), z.number());
