@@ -2,9 +2,11 @@
  * The versions that have served a deployment, read from its history: rolling back to one of them
  * is always allowed, whatever its signature, so a user who moved a deployment somewhere bad always
  * has a way back. A version counts when it took routed traffic: a route of the deployment (as
- * created, updated, switched or promoted), the stable side of a canary, or the version an alias it
- * routes through pointed at while it did. A canary that was rolled back and a shadow never count:
- * they did not answer the deployment's clients for good.
+ * created, updated, switched or promoted), the stable side of a canary, or a version an alias it
+ * routes through now pointed at since the deployment was created (the alias history does not say
+ * when the deployment started following it, so this may count a little more, never less). A canary
+ * that was rolled back and a shadow never count: they did not answer the deployment's clients for
+ * good.
  */
 import type { AliasEvent, DeploymentEvent, MetadataStore, Page, PageOptions } from '../store/metadata-store.ts';
 import type { DeploymentSpec } from './deployment-spec.ts';

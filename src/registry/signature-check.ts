@@ -60,6 +60,10 @@ export interface SignatureCheck {
 
 const NOTHING_LET_THROUGH: FitOutcome = Object.freeze({ rollbacks: [], forced: [] });
 
+/** How the 409 of a move says which option to use (a new deployment has no history and no override). */
+const FORCE_HINT =
+  ' To move anyway, pass --force with --reason "…" (API: "force": true, "reason": "…"); a version that served the deployment before can always be rolled back to.';
+
 /**
  * Refuses `force` without a reason (BAD_REQUEST): an override is recorded, and a record without a
  * why is no record.
@@ -104,7 +108,7 @@ export function createSignatureCheck(
       if (override?.force === true) return { rollbacks, forced: problems };
       throw new StratumError(
         'SIGNATURE_MISMATCH',
-        `${options.what}: the signature does not fit — ${problems.join(' | ')}. ${basisOf({ deployment, needs, reference: reference.version })} To move anyway, pass --force with --reason "…" (API: "force": true, "reason": "…"); a version that served the deployment before can always be rolled back to.`,
+        `${options.what}: the signature does not fit — ${problems.join(' | ')}. ${basisOf({ deployment, needs, reference: reference.version })}${deployment === undefined ? '' : FORCE_HINT}`,
         {
           details: {
             differences: problems,
