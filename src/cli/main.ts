@@ -32,18 +32,21 @@ Usage:
       traffic, print curl commands, and serve until Ctrl-C (--once: exit after the checks;
       --quick: 50,000 flights and 20 trees, a smoke test).
   stratum train <spec.yaml|spec.json> [--database-url …] [--artifacts-url …] [--json] [--actor name]
+                [--force --reason …]
       Run a training spec in this process: read and check the data, record a run (params,
       metrics by step, dataset version and profile, code version, artifacts), train, evaluate on
       the held-out split and, when the spec says so, register the model (features and model as
-      one ONNX graph) with its lineage. Progress on stderr, a summary table on stdout.
+      one ONNX graph) with its lineage. Progress on stderr, a summary table on stdout. A spec
+      whose alias its deployments could not follow is refused before training; --force moves it
+      anyway (the reason is recorded).
   stratum models push <file.onnx> --name <model> [--description …] [--tag t]… [--metric k=v]… [--alias a]
   stratum models list [--name substr] [--tag t] [--limit n] | stratum models show <model>
-  stratum alias set <model> <alias> <version> [--reason …] [--if-match <etag>]
+  stratum alias set <model> <alias> <version> [--reason …] [--force] [--if-match <etag>]
   stratum alias list <model> | stratum alias history <model> [alias]
   stratum deploy create <name> [--model m] (--version v | --alias a) [--weight w]… [--spec file.json] [--wait]
   stratum deploy list | show <name> | status <name> | events <name> | delete <name>
   stratum deploy rollout <name> --strategy blue-green|canary (--version v | --alias a) [--steps 10,50,100]
-                 [--step-seconds s] [--min-requests n] [--reason …] [--wait]
+                 [--step-seconds s] [--min-requests n] [--reason …] [--force] [--wait]
   stratum deploy abort <name> [--reason …]
   stratum artifacts gc [--dry-run] [--grace-seconds n]
       Manage a running server's registry over its management API. Every one takes
@@ -143,6 +146,8 @@ const TRAIN_FLAGS = {
   'log-level': { type: 'string' },
   json: { type: 'boolean' },
   actor: { type: 'string' },
+  force: { type: 'boolean' },
+  reason: { type: 'string' },
 } as const;
 
 async function train(argv: string[]): Promise<number> {
@@ -150,6 +155,10 @@ async function train(argv: string[]): Promise<number> {
   const [specPath, ...extra] = positionals;
   if (specPath === undefined || extra.length > 0) {
     throw new CliUsageError('expected exactly one training spec file', 'stratum train <spec.yaml|spec.json> [--json]');
+  }
+  const force = values.force === true;
+  if (force !== (values.reason !== undefined) || (force && (values.reason ?? '').trim() === '')) {
+    throw new CliUsageError('--force and --reason <why> go together', 'stratum train <spec> --force --reason <why>');
   }
   const [{ loadConfig }, { createLogger }, { trainFromFile }] = await Promise.all([
     import('../config/index.ts'),
@@ -165,6 +174,7 @@ async function train(argv: string[]): Promise<number> {
     logger,
     ...(values.json === true && { json: true }),
     ...(values.actor !== undefined && { actor: values.actor }),
+    ...(force && { force: { reason: values.reason as string } }),
   });
 }
 

@@ -27,6 +27,8 @@ export interface TrainFromFileOptions {
   readonly actor?: string;
   /** Print the result as JSON instead of a table. */
   readonly json?: boolean;
+  /** Move the spec's alias even where its deployments' clients could not use the new version. */
+  readonly force?: { readonly reason: string };
   readonly stdout?: NodeJS.WritableStream;
   readonly stderr?: NodeJS.WritableStream;
 }
@@ -76,6 +78,7 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
       by: options.actor ?? 'cli',
       baseDir: process.cwd(),
       ...(codeVersion !== undefined && { codeVersion }),
+      ...(options.force !== undefined && { force: options.force }),
       onEvent: progressReporter(progress, progressInterval(stderr)),
     }).finally(() => progress.done());
     stdout.write(options.json === true ? `${JSON.stringify(resultJson(result), null, 2)}\n` : summary(result));

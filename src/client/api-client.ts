@@ -7,7 +7,14 @@ import type { ArtifactInfo } from '../artifacts/artifact-store.ts';
 import type { DeploymentStatus } from '../deploy/deployment-runtime.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Deployment } from '../registry/registry.ts';
-import type { AliasEvent, AliasRecord, DeploymentEvent, ModelRecord, VersionRecord } from '../store/metadata-store.ts';
+import type {
+  AliasEvent,
+  AliasRecord,
+  ClientUsage,
+  DeploymentEvent,
+  ModelRecord,
+  VersionRecord,
+} from '../store/metadata-store.ts';
 
 /** Options of {@link createApiClient}. */
 export interface ApiClientOptions {
@@ -34,6 +41,8 @@ export interface DeploymentStatusReply {
   /** The routes the deployment should follow now (aliases resolved, canary split applied). */
   readonly desiredRoutes: readonly { readonly version: number; readonly weight: number }[];
   readonly converged: boolean;
+  /** The input names clients have sent and the output names they have read (what a move must keep). */
+  readonly clientUsage: ClientUsage;
   readonly canary: Deployment['state']['canary'] | null;
   /** This replica's runtime view: loaded versions, canary window, shadow comparison. */
   readonly replica: DeploymentStatus | null;
@@ -58,6 +67,8 @@ export interface ApiClient {
     description?: string;
     tags?: readonly string[];
     metrics?: Record<string, number>;
+    /** Point this alias at the new version in the same write: refused, no version is left behind. */
+    alias?: { name: string; reason?: string; force?: boolean };
   }): Promise<VersionRecord>;
   listAliases(model: string): Promise<{ items: AliasRecord[] }>;
   getAlias(model: string, alias: string): Promise<AliasRecord & { etag: string }>;
@@ -66,6 +77,8 @@ export interface ApiClient {
     alias: string;
     version: number;
     reason?: string;
+    /** Move even where the signature does not fit the deployments' clients (needs `reason`). */
+    force?: boolean;
     ifMatch?: string;
   }): Promise<AliasRecord & { etag: string }>;
   aliasHistory(model: string, alias?: string, query?: Record<string, string>): Promise<ApiPage<AliasEvent>>;
@@ -147,7 +160,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     listVersions: (model, query) =>
       call({ method: 'GET', path: `/api/v1/models/${enc(model)}/versions`, ...(query && { query }) }),
     getVersion: (model, version) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/versions/${version}` }),
-    pushVersion: ({ model, bytes, description, tags, metrics }) =>
+    pushVersion: ({ model, bytes, description, tags, metrics, alias }) =>
       call({
         method: 'POST',
         path: `/api/v1/models/${enc(model)}/versions`,
@@ -156,15 +169,18 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
           description,
           tags: tags?.join(','),
           metrics: metrics === undefined ? undefined : JSON.stringify(metrics),
+          alias: alias?.name,
+          reason: alias?.reason,
+          force: alias?.force === true ? 'true' : undefined,
         },
       }),
     listAliases: (model) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases` }),
     getAlias: (model, alias) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}` }),
-    setAlias: ({ model, alias, version, reason, ifMatch }) =>
+    setAlias: ({ model, alias, version, reason, force, ifMatch }) =>
       call({
         method: 'PUT',
         path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}`,
-        body: { version, ...(reason !== undefined && { reason }) },
+        body: { version, ...(reason !== undefined && { reason }), ...(force === true && { force }) },
         ...(ifMatch !== undefined && { headers: { 'if-match': ifMatch } }),
       }),
     aliasHistory: (model, alias, query) =>

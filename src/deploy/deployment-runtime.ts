@@ -1,12 +1,14 @@
 /**
- * One deployment on this replica, wired from three parts: the plan applier (`plan-applier.ts`:
+ * One deployment on this replica, wired from four parts: the plan applier (`plan-applier.ts`:
  * the versions it has loaded and the plan traffic follows), the router (`deployment-router.ts`:
- * which version answers a request) and the side traffic (`side-traffic.ts`: canary windows,
- * shadow comparisons, recent requests recorded for warm-up).
+ * which version answers a request), the side traffic (`side-traffic.ts`: canary windows,
+ * shadow comparisons, recent requests recorded for warm-up) and the client usage recorder
+ * (`client-usage-recorder.ts`: the input and output names clients use, which moves must keep).
  */
 import type { RouteContext, InferTarget } from '../serving/model-source.ts';
 import type { ModelVersion } from '../serving/model-version.ts';
 import type { WarmupReport } from '../serving/warmup.ts';
+import { createClientUsageRecorder, type NewClientUsage } from './client-usage-recorder.ts';
 import type { DeploymentPlan } from './deployment-plan.ts';
 import { routeRequest } from './deployment-router.ts';
 import { createPlanApplier, type PlanApplierOptions } from './plan-applier.ts';
@@ -29,7 +31,10 @@ export interface DeploymentStatus {
 }
 
 /** Options of {@link createDeploymentRuntime}: those of the plan applier but its hooks. */
-export type DeploymentRuntimeOptions = Omit<PlanApplierOptions, 'afterWarmup' | 'onSwap'>;
+export type DeploymentRuntimeOptions = Omit<PlanApplierOptions, 'afterWarmup' | 'onSwap'> & {
+  /** Persists input and output names clients use for the first time. @default not recorded */
+  readonly recordUsage?: (usage: NewClientUsage) => Promise<void>;
+};
 
 /** A deployment on this replica. */
 export interface DeploymentRuntime {
@@ -60,6 +65,11 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
     logger: options.logger,
     ready: (version) => applier.ready(version),
   });
+  const usage = createClientUsageRecorder({
+    name,
+    logger: options.logger,
+    record: options.recordUsage ?? (() => Promise.resolve()),
+  });
   const applier = createPlanApplier({
     ...options,
     // Zeros warm the kernels; recent live requests also warm the shapes traffic really has.
@@ -74,7 +84,7 @@ export function createDeploymentRuntime(options: DeploymentRuntimeOptions): Depl
     },
     apply: (plan) => applier.apply(plan),
     settled: () => applier.settled(),
-    route: (context) => side.target(routeRequest(context, { name, applier })),
+    route: (context) => usage.watch(side.target(routeRequest(context, { name, applier }))),
     versions: () => applier.versions(),
     handle: (version) => applier.ready(version),
     canaryWindow: () => side.window(),

@@ -84,7 +84,7 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
         metrics,
         logger,
         nextGeneration: () => ++generation,
-        ...versionReaders({ registry, model, config }),
+        ...registryHooks({ registry, deployment: deployment.name, model, config }),
       });
       runtimes.set(deployment.name, runtime);
     }
@@ -216,14 +216,16 @@ export function createDeploymentSource(options: DeploymentSourceOptions): Deploy
   };
 }
 
-/** How a deployment's runtime reads the versions of its model from the registry. */
-function versionReaders(options: {
+/** How a deployment's runtime reads the versions of its model from the registry, and records what its clients use. */
+function registryHooks(options: {
   registry: Registry;
+  deployment: string;
   model: string;
   config: Readonly<Config>;
-}): Pick<DeploymentRuntimeOptions, 'readVersion' | 'readSamples'> {
+}): Pick<DeploymentRuntimeOptions, 'readVersion' | 'readSamples' | 'recordUsage'> {
   const { registry, model, config } = options;
   return {
+    recordUsage: (usage) => registry.recordClientUsage({ deployment: options.deployment, ...usage }),
     readVersion: async (version) => {
       const record = await registry.getVersion(model, version);
       // Streamed, so the digest is checked chunk by chunk between turns of the event loop
@@ -245,10 +247,11 @@ function versionReaders(options: {
   };
 }
 
-/** The metadata of a deployment: its loaded versions, and the signature of `version` or of its primary route. */
+/** The metadata of a deployment: its loaded versions, and the signature (and classes) of `version` or of its primary route. */
 function metadataOf(options: { name: string; runtime: DeploymentRuntime; version: string | undefined }): {
   versions: string[];
   signature: Signature;
+  classes?: string;
 } {
   const { name, runtime, version } = options;
   const versions = runtime.versions();
@@ -269,7 +272,11 @@ function metadataOf(options: { name: string; runtime: DeploymentRuntime; version
       throw new StratumError('MODEL_NOT_READY', `deployment "${name}" is loading`, { retryAfterSeconds: 1 });
     }
   }
-  return { versions: versions.map((v) => v.version), signature: handle.signature };
+  return {
+    versions: versions.map((v) => v.version),
+    signature: handle.signature,
+    ...(handle.classes !== undefined && { classes: handle.classes }),
+  };
 }
 
 /** A deployment's rows of the repository index, from this replica's status. */

@@ -159,7 +159,12 @@ function addValue(stats: NumericStats, value: number): void {
   stats.sketch?.update(value);
 }
 
-function rawInputsOf(spec: FeatureSpec): RawInput[] {
+/**
+ * The raw columns a feature spec reads, as the exported graph takes them: STRING for the string
+ * transforms, DOUBLE for a column any dateparts transform reads, else FLOAT. Known from the spec
+ * alone, before any data is read.
+ */
+export function rawInputsOf(spec: FeatureSpec): RawInput[] {
   const inputs = new Map<string, RawInput>();
   for (const transform of spec.transforms) {
     if (inputs.has(transform.column)) continue;

@@ -1,31 +1,32 @@
 /**
  * The rules a deployment write obeys, shared by the registry's deployment methods and the rollout
- * state machine: a spec is parsed and its targets resolved, every version it serves must fit the
- * signature of the version it serves now, an alias may only move where its deployments can follow,
- * and a write records the version and alias references the store's IN_USE checks need.
+ * state machine: a spec is parsed and its targets resolved, every version it serves must fit what
+ * its clients use (`signature-check.ts`: rollbacks to a version it served before and forced moves
+ * pass), an alias may only move where its deployments can follow (and each of them records the
+ * move in its events), and a write records the version and alias references the store's IN_USE
+ * checks need.
  */
 import { StratumError } from '../errors/index.ts';
 import { formatIssues } from '../errors/format-issues.ts';
-import type { AliasMove, AliasRecord, DeploymentRecord, MetadataStore } from '../store/metadata-store.ts';
+import type { DeploymentRecord, MetadataStore } from '../store/metadata-store.ts';
 import {
+  type Deployment,
   type DeploymentSpec,
   DeploymentSpecSchema,
   type DeploymentState,
   parseDeploymentState,
 } from './deployment-spec.ts';
-import { AliasNameSchema } from './names.ts';
-import { signatureDifferences } from './signature-diff.ts';
+import { type AliasMoves, createAliasMoves } from './alias-moves.ts';
+import {
+  type Candidate,
+  type CheckOptions,
+  checkOverride,
+  createSignatureCheck,
+  type FitOutcome,
+} from './signature-check.ts';
 
-/** A deployment as the API shows it. */
-export interface Deployment {
-  readonly name: string;
-  readonly spec: DeploymentSpec;
-  readonly state: DeploymentState;
-  readonly revision: number;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly updatedBy: string;
-}
+export type { AliasMoveCheck, CheckedAliasMove } from './alias-moves.ts';
+export type { Deployment } from './deployment-spec.ts';
 
 /** A version, alias or stable target of a deployment, resolved to a number. */
 export interface ResolvedRoutes {
@@ -45,8 +46,8 @@ export interface DeploymentWriteRequest {
   readonly create?: boolean;
 }
 
-/** The shared rules (see the module comment). */
-export interface DeploymentRules {
+/** The shared rules (see the module comment), alias moves among them (`alias-moves.ts`). */
+export interface DeploymentRules extends AliasMoves {
   /** Reads a deployment (DEPLOYMENT_NOT_FOUND when absent). */
   read(name: string): Promise<Deployment>;
   toDeployment(record: DeploymentRecord): Deployment;
@@ -55,18 +56,15 @@ export interface DeploymentRules {
   /** A version or alias target of `model` as a version number. */
   resolveTarget(model: string, target: { version?: number | undefined; alias?: string | undefined }): Promise<number>;
   resolveSpec(spec: DeploymentSpec): Promise<ResolvedRoutes>;
-  /** Refuses (SIGNATURE_MISMATCH) when any of `versions` does not fit `reference`'s signature. */
-  checkSignatures(options: {
-    model: string;
-    reference: number;
-    versions: Iterable<number>;
-    what: string;
-  }): Promise<void>;
+  /**
+   * Refuses (SIGNATURE_MISMATCH) when a candidate does not fit what the deployment's clients use
+   * (or, for a deployment being created, `reference`'s signature), unless it served the deployment
+   * before or the override forces it. BAD_REQUEST for `force` without a reason.
+   */
+  checkFit(options: Omit<CheckOptions, 'candidates'> & { versions: Iterable<number> }): Promise<FitOutcome>;
   /** The version that serves most of a deployment's traffic now (a running canary's stable one). */
   currentPrimary(deployment: Deployment): Promise<number>;
   write(request: DeploymentWriteRequest): Promise<Deployment>;
-  /** Moves an alias, refused when a deployment routing through it would then serve a misfit. */
-  setAlias(move: AliasMove): Promise<AliasRecord>;
 }
 
 /** Creates the rules over a metadata store. */
@@ -99,27 +97,16 @@ export function createDeploymentRules(store: MetadataStore): DeploymentRules {
     };
   }
 
-  async function checkSignatures(options: {
-    model: string;
-    reference: number;
-    versions: Iterable<number>;
-    what: string;
-  }) {
-    const reference = await store.getVersion(options.model, options.reference);
-    const problems: string[] = [];
-    for (const v of new Set(options.versions)) {
-      if (v === options.reference) continue;
-      const candidate = await store.getVersion(options.model, v);
-      const diff = signatureDifferences(reference.signature, candidate.signature);
-      if (diff.length > 0) problems.push(`version ${v} vs version ${options.reference}: ${diff.join('; ')}`);
+  const signatures = createSignatureCheck(store);
+
+  async function checkFit(options: Omit<CheckOptions, 'candidates'> & { versions: Iterable<number> }) {
+    checkOverride(options.override, options.what);
+    const candidates: Candidate[] = [];
+    for (const version of new Set(options.versions)) {
+      if (version === options.reference) continue;
+      candidates.push({ version, signature: (await store.getVersion(options.model, version)).signature });
     }
-    if (problems.length > 0) {
-      throw new StratumError(
-        'SIGNATURE_MISMATCH',
-        `${options.what}: the signature does not fit — ${problems.join(' | ')}`,
-        { details: { differences: problems } },
-      );
-    }
+    return signatures.check({ ...options, candidates });
   }
 
   async function currentPrimary(deployment: Deployment): Promise<number> {
@@ -135,8 +122,9 @@ export function createDeploymentRules(store: MetadataStore): DeploymentRules {
     parseSpec,
     resolveTarget,
     resolveSpec,
-    checkSignatures,
+    checkFit,
     currentPrimary,
+    ...createAliasMoves({ store, signatures, toDeployment, currentPrimary }),
 
     async write(request) {
       const refs = refsOf(request.spec, request.state);
@@ -153,26 +141,6 @@ export function createDeploymentRules(store: MetadataStore): DeploymentRules {
       };
       const record = request.create ? await store.createDeployment(write) : await store.updateDeployment(write);
       return toDeployment(record);
-    },
-
-    async setAlias(move) {
-      const parsed = AliasNameSchema.safeParse(move.alias);
-      if (!parsed.success) {
-        throw new StratumError('BAD_REQUEST', `alias "${move.alias}" ${parsed.error.issues[0]?.message}`);
-      }
-      const target = await store.getVersion(move.model, move.version);
-      // Every deployment that routes through the alias will follow it: it must fit them all.
-      const users = await store.listDeployments({ model: move.model, limit: 1000 });
-      for (const record of users.items) {
-        if (!record.aliasRefs.includes(move.alias)) continue;
-        await checkSignatures({
-          model: move.model,
-          reference: await currentPrimary(toDeployment(record)),
-          versions: [target.version],
-          what: `moving alias "${move.alias}" to version ${move.version} (used by deployment "${record.name}")`,
-        });
-      }
-      return store.setAlias(move);
     },
   };
 }

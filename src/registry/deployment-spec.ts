@@ -235,9 +235,15 @@ export const RolloutRequestSchema = z
     /** Overrides of the deployment's canary policy for this rollout. */
     canary: CanaryOverridesSchema.optional(),
     reason: z.string().max(1024).optional(),
+    /** Roll out even where the signature does not fit what the deployment's clients use (needs `reason`). */
+    force: z.boolean().optional(),
   })
   .strict()
-  .refine(exactlyOneTarget, { message: 'a rollout names exactly one of "version" or "alias"' });
+  .refine(exactlyOneTarget, { message: 'a rollout names exactly one of "version" or "alias"' })
+  .refine((r) => r.force !== true || (r.reason ?? '').trim() !== '', {
+    message: '"force": true needs a non-empty "reason" (it is recorded with the move)',
+    path: ['reason'],
+  });
 
 export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
 
@@ -258,12 +264,25 @@ export interface CanaryState {
   readonly finishedAt?: number;
   /** Why it was rolled back or aborted. */
   readonly reason?: string;
+  /** Why the canary was forced past the signature check, when it was; its promotion is forced too. */
+  readonly forcedReason?: string;
 }
 
 /** The state part of a deployment record. */
 export interface DeploymentState {
   /** The running canary, or the last one that finished. */
   readonly canary?: CanaryState;
+}
+
+/** A deployment as the API shows it. */
+export interface Deployment {
+  readonly name: string;
+  readonly spec: DeploymentSpec;
+  readonly state: DeploymentState;
+  readonly revision: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
 }
 
 /**

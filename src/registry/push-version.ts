@@ -1,14 +1,18 @@
 /**
  * Registering a version: the one write of the registry that touches both stores (the artifact
- * first, then the version row that refers to it).
+ * first, then the version row that refers to it). A version registered behind an alias is checked
+ * like any alias move first, and written together with the move: a refused move leaves no version
+ * and uses no version number.
  */
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { signatureFromGraph } from '../onnx/graph-signature.ts';
+import { readModelMetadata } from '../onnx/model-metadata.ts';
 import type { Signature } from '../tensor/signature.ts';
 import type { Lineage, MetadataStore, VersionRecord } from '../store/metadata-store.ts';
-import { ResourceNameSchema } from './names.ts';
+import type { DeploymentRules } from './deployment-rules.ts';
+import { AliasNameSchema, ResourceNameSchema } from './names.ts';
 
 /** A new version to register. */
 export interface PushVersion {
@@ -22,6 +26,11 @@ export interface PushVersion {
   readonly lineage?: Lineage;
   /** Description of the model when this push creates it. */
   readonly modelDescription?: string;
+  /**
+   * Point this alias at the new version in the same write, after the checks of an alias move
+   * (`force` with a `reason` lets a misfit through, as `setAlias` does).
+   */
+  readonly alias?: { readonly name: string; readonly reason?: string; readonly force?: boolean };
 }
 
 /** What a push writes to. */
@@ -31,6 +40,8 @@ export interface PushDeps {
   readonly logger: Logger;
   /** Largest model file accepted (bytes). */
   readonly maxBytes: number;
+  /** The alias checks. */
+  readonly rules: Pick<DeploymentRules, 'checkAliasMove' | 'recordAliasMove'>;
 }
 
 /**
@@ -39,16 +50,32 @@ export interface PushDeps {
  * first push.
  */
 export async function pushVersion(deps: PushDeps, push: PushVersion): Promise<VersionRecord> {
-  const { store, artifacts, logger, maxBytes } = deps;
+  const { store, artifacts, logger, maxBytes, rules } = deps;
   const name = ResourceNameSchema.safeParse(push.model);
   if (!name.success) {
     throw new StratumError('BAD_REQUEST', `model name "${push.model}" ${name.error.issues[0]?.message}`);
+  }
+  const alias = push.alias;
+  if (alias !== undefined) {
+    const parsed = AliasNameSchema.safeParse(alias.name);
+    if (!parsed.success)
+      throw new StratumError('BAD_REQUEST', `alias "${alias.name}" ${parsed.error.issues[0]?.message}`);
   }
   if (push.bytes.length > maxBytes) {
     throw new StratumError('BODY_TOO_LARGE', `the model file is ${push.bytes.length} bytes; the limit is ${maxBytes}`);
   }
   // Parse before storing anything: a file that is not a model leaves no trace.
   const signature: Signature = signatureFromGraph(push.bytes);
+  const metadata = readModelMetadata(push.bytes);
+  const check =
+    alias === undefined
+      ? undefined
+      : await rules.checkAliasMove({
+          model: push.model,
+          alias: alias.name,
+          candidate: { signature },
+          override: { force: alias.force, reason: alias.reason },
+        });
   // If writing the version fails, the artifact stays for garbage collection: a concurrent push
   // of the same bytes may be about to refer to it.
   const artifact = await artifacts.put(push.bytes, { maxBytes });
@@ -70,12 +97,36 @@ export async function pushVersion(deps: PushDeps, push: PushVersion): Promise<Ve
     artifactDigest: artifact.digest,
     artifactSize: artifact.size,
     signature,
+    metadata,
     by: push.by,
     ...(push.description !== undefined && { description: push.description }),
     ...(push.tags !== undefined && { tags: push.tags }),
     ...(push.metrics !== undefined && { metrics: push.metrics }),
     ...(push.lineage !== undefined && { lineage: push.lineage }),
+    ...(alias !== undefined &&
+      check !== undefined && {
+        // Checked at this revision: if the alias moved since, nothing is written (PRECONDITION_FAILED).
+        alias: {
+          name: alias.name,
+          forced: check.forced,
+          expectedRevision: check.revision,
+          ...(alias.reason !== undefined && { reason: alias.reason }),
+        },
+      }),
   });
   logger.info({ model: push.model, version: version.version, digest: artifact.digest }, 'version registered');
+  if (alias !== undefined && check !== undefined) {
+    await rules.recordAliasMove({
+      move: {
+        model: push.model,
+        alias: alias.name,
+        version: version.version,
+        by: push.by,
+        ...(alias.reason !== undefined && { reason: alias.reason }),
+        ...(alias.force !== undefined && { force: alias.force }),
+      },
+      check,
+    });
+  }
   return version;
 }

@@ -10,6 +10,8 @@ import type { ArtifactStore, ArtifactStream, CollectGarbageResult } from '../art
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type {
+  AliasRecord,
+  ClientUsage,
   DeploymentEvent,
   MetadataStore,
   ModelRecord,
@@ -19,7 +21,10 @@ import type {
   StoreChange,
   VersionRecord,
 } from '../store/metadata-store.ts';
+import type { Signature } from '../tensor/signature.ts';
 import {
+  type AliasMoveCheck,
+  type CheckedAliasMove,
   createDeploymentRules,
   type Deployment,
   type DeploymentRules,
@@ -29,9 +34,10 @@ import {
 import { ResourceNameSchema } from './names.ts';
 import { type PushVersion, pushVersion } from './push-version.ts';
 import { createRollouts, type Rollouts } from './rollouts.ts';
+import { describeOutcome, outcomeDetail } from './signature-check.ts';
 import { createTracking, type Tracking } from './tracking.ts';
 
-export type { Deployment, ResolvedRoutes } from './deployment-rules.ts';
+export type { AliasMoveCheck, CheckedAliasMove, Deployment, ResolvedRoutes } from './deployment-rules.ts';
 export type { ReferenceProfile } from './tracking.ts';
 export type { PushVersion } from './push-version.ts';
 
@@ -55,7 +61,6 @@ type StoreMethods = Pick<
   | 'listVersions'
   | 'updateVersion'
   | 'deleteVersion'
-  | 'setAlias'
   | 'getAlias'
   | 'listAliases'
   | 'deleteAlias'
@@ -67,7 +72,33 @@ type StoreMethods = Pick<
 export interface Registry extends Rollouts, Tracking, StoreMethods {
   /** Creates a model without versions (ALREADY_EXISTS when it exists). */
   createModel(model: NewModel): Promise<ModelRecord>;
+  /**
+   * Registers a version; with `alias`, moves it there in the same write, after the checks of
+   * {@link Registry.setAlias} (a refused move registers nothing and uses no version number).
+   */
   pushVersion(push: PushVersion): Promise<VersionRecord>;
+  /**
+   * Creates or moves an alias. Refused (SIGNATURE_MISMATCH) when a deployment routing through it
+   * would then serve a version its clients cannot use, unless that version served the deployment
+   * before, or `force` is set with a `reason` (recorded in the alias history and the deployments'
+   * events).
+   */
+  setAlias(move: CheckedAliasMove): Promise<AliasRecord>;
+  /**
+   * Runs the checks moving `alias` to a version of `signature` would run, moving nothing: what
+   * `stratum train` asks before it trains a model registered behind an alias.
+   */
+  checkAliasMove(options: {
+    model: string;
+    alias: string;
+    signature: Signature;
+    force?: boolean;
+    reason?: string;
+  }): Promise<AliasMoveCheck>;
+  /** Adds input names a deployment's clients send and output names they read (idempotent). */
+  recordClientUsage(usage: { deployment: string } & Partial<ClientUsage>): Promise<void>;
+  /** What a deployment's clients have used so far. */
+  clientUsage(deployment: string): Promise<ClientUsage>;
   /** Removes artifacts no version refers to (older than the grace period). */
   collectGarbage(options?: { graceMs?: number; dryRun?: boolean }): Promise<CollectGarbageResult>;
   /** The verified bytes of an artifact (a version's ONNX file, its sample rows). */
@@ -80,11 +111,14 @@ export interface Registry extends Rollouts, Tracking, StoreMethods {
   createDeployment(options: { name: string; spec: unknown; by: string }): Promise<Deployment>;
   getDeployment(name: string): Promise<Deployment>;
   listDeployments(options?: PageOptions & { model?: string }): Promise<Page<Deployment>>;
+  /** Replaces a deployment's spec; `force` (with `reason`) lets a version that does not fit through. */
   updateDeployment(options: {
     name: string;
     spec: unknown;
     by: string;
     expectedRevision?: number;
+    force?: boolean;
+    reason?: string;
   }): Promise<Deployment>;
   deleteDeployment(options: { name: string; by: string; expectedRevision?: number }): Promise<void>;
   deploymentEvents(options: { deployment: string } & PageOptions): Promise<Page<DeploymentEvent>>;
@@ -124,7 +158,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       checkName(model.name, 'model name');
       return store.createModel(model);
     },
-    pushVersion: (push) => pushVersion({ store, artifacts, logger, maxBytes }, push),
+    pushVersion: (push) => pushVersion({ store, artifacts, logger, maxBytes, rules }, push),
     getModel: (name) => store.getModel(name),
     listModels: (o) => store.listModels(o),
     updateModel: (name, patch) => store.updateModel(name, patch),
@@ -141,6 +175,10 @@ export function createRegistry(options: RegistryOptions): Registry {
     onChange: (listener) => store.onChange(listener),
 
     setAlias: (move) => rules.setAlias(move),
+    checkAliasMove: ({ model, alias, signature, force, reason }) =>
+      rules.checkAliasMove({ model, alias, candidate: { signature }, override: { force, reason } }),
+    recordClientUsage: (usage) => store.recordClientUsage(usage),
+    clientUsage: (deployment) => store.clientUsage(deployment),
     getAlias: (model, alias) => store.getAlias(model, alias),
     listAliases: (model) => store.listAliases(model),
     deleteAlias: (o) => store.deleteAlias(o),
@@ -180,7 +218,8 @@ async function createDeployment(
   await store.getModel(spec.model);
   const resolved = await rules.resolveSpec(spec);
   const primary = resolved.routes.reduce((best, r) => (r.weight > best.weight ? r : best));
-  await rules.checkSignatures({
+  // A new deployment has no clients yet: its versions must fit the one serving most of it.
+  await rules.checkFit({
     model: spec.model,
     reference: primary.version,
     versions: [...resolved.routes.map((r) => r.version), ...(resolved.shadow ? [resolved.shadow.version] : [])],
@@ -192,16 +231,21 @@ async function createDeployment(
     state: {},
     by,
     create: true,
-    event: { kind: 'created', message: `created with ${describeRoutes(resolved)}`, detail: { spec } },
+    event: {
+      kind: 'created',
+      message: `created with ${describeRoutes(resolved)}`,
+      detail: { spec, routes: resolved.routes },
+    },
   });
 }
 
-/** Replaces a deployment's spec: same model, no running canary, every version fitting the one it serves now. */
+/** Replaces a deployment's spec: same model, no running canary, every version fitting what its clients use. */
 async function updateDeployment(
   { rules }: Deps,
-  options: { name: string; spec: unknown; by: string; expectedRevision?: number },
+  options: Parameters<Registry['updateDeployment']>[0],
 ): Promise<Deployment> {
   const { name, by, expectedRevision } = options;
+  const override = { force: options.force, reason: options.reason };
   const current = await rules.read(name);
   const spec = rules.parseSpec(name, options.spec);
   if (spec.model !== current.spec.model) {
@@ -217,11 +261,13 @@ async function updateDeployment(
     );
   }
   const resolved = await rules.resolveSpec(spec);
-  await rules.checkSignatures({
+  const outcome = await rules.checkFit({
     model: spec.model,
     reference: await rules.currentPrimary(current),
     versions: [...resolved.routes.map((r) => r.version), ...(resolved.shadow ? [resolved.shadow.version] : [])],
-    what: `deployment "${name}"`,
+    deployment: current,
+    what: `updating deployment "${name}"`,
+    override,
   });
   return rules.write({
     name,
@@ -229,7 +275,11 @@ async function updateDeployment(
     state: current.state,
     by,
     ...(expectedRevision !== undefined && { expectedRevision }),
-    event: { kind: 'updated', message: `routes now ${describeRoutes(resolved)}`, detail: { spec } },
+    event: {
+      kind: 'updated',
+      message: `routes now ${describeRoutes(resolved)}${describeOutcome(outcome, override)}`,
+      detail: { spec, routes: resolved.routes, ...outcomeDetail(outcome, override) },
+    },
   });
 }
 

@@ -16,6 +16,7 @@ import {
   RolloutRequestSchema,
 } from './deployment-spec.ts';
 import type { Deployment, DeploymentRules } from './deployment-rules.ts';
+import { describeOutcome, type FitOutcome, type Override, outcomeDetail } from './signature-check.ts';
 import { withoutUndefined } from '../util/without-undefined.ts';
 
 /** Starts, advances and ends rollouts. */
@@ -76,11 +77,14 @@ async function startRollout(
   }
   const target = await rules.resolveTarget(current.spec.model, request);
   const stable = await rules.currentPrimary(current);
-  await rules.checkSignatures({
+  const override: Override = { force: request.force, reason: request.reason };
+  const outcome = await rules.checkFit({
     model: current.spec.model,
     reference: stable,
     versions: [target],
+    deployment: current,
     what: `rollout of version ${target} on "${name}"`,
+    override,
   });
   const step = {
     current,
@@ -88,7 +92,9 @@ async function startRollout(
     target,
     by,
     revision: expectedRevision ?? current.revision,
-    reason: request.reason ? ` (${request.reason})` : '',
+    reason: (request.reason ? ` (${request.reason})` : '') + describeOutcome(outcome, override),
+    override,
+    outcome,
   };
   return request.strategy === 'blue-green' ? switchBlueGreen(rules, step) : startCanary(rules, { ...step, request });
 }
@@ -151,17 +157,25 @@ interface RolloutStep {
   revision: number;
   /** Appended to event messages (e.g. ` (reason: …)`), or empty. */
   reason: string;
+  override: Override;
+  /** What the signature check let through (recorded in the event). */
+  outcome: FitOutcome;
 }
 
 /** A blue-green switch: all traffic to `target` now (through the alias, when the deployment follows one). */
 async function switchBlueGreen(rules: DeploymentRules, options: RolloutStep): Promise<Deployment> {
-  const { current, stable, target, by, revision, reason } = options;
+  const { current, stable, target, by, revision, reason, override, outcome } = options;
   const name = current.name;
   const alias = aliasRouteOf(current.spec);
   const event = {
     kind: 'blue-green',
     message: `blue-green switch from version ${stable} to version ${target}${alias ? ` (alias "${alias}" moved)` : ''}${reason}`,
-    detail: { from: stable, to: target, ...(alias !== undefined && { alias }) },
+    detail: {
+      from: stable,
+      to: target,
+      ...(alias !== undefined && { alias }),
+      ...outcomeDetail(outcome, override),
+    },
   };
   if (alias === undefined) {
     const spec: DeploymentSpec = { ...current.spec, routes: [{ version: target, weight: 100 }] };
@@ -181,7 +195,9 @@ async function switchBlueGreen(rules: DeploymentRules, options: RolloutStep): Pr
     alias,
     version: target,
     by,
-    reason: `blue-green switch on deployment "${name}"${reason}`,
+    reason: `blue-green switch on deployment "${name}"${override.reason ? ` (${override.reason})` : ''}`,
+    ...(override.force === true && { force: true }),
+    via: name,
   });
   return recorded;
 }
@@ -191,7 +207,7 @@ async function startCanary(
   rules: DeploymentRules,
   options: RolloutStep & { request: RolloutRequest },
 ): Promise<Deployment> {
-  const { current, request, stable, target, by, revision, reason } = options;
+  const { current, request, stable, target, by, revision, reason, override, outcome } = options;
   if (target === stable) {
     throw new StratumError('ROLLOUT_CONFLICT', `version ${target} is already the stable version of "${current.name}"`);
   }
@@ -214,6 +230,7 @@ async function startCanary(
     startedAt: now,
     startedBy: by,
     ...(alias !== undefined && { alias }),
+    ...(outcome.forced.length > 0 && { forcedReason: override.reason ?? '' }),
   };
   return rules.write({
     name: current.name,
@@ -225,7 +242,7 @@ async function startCanary(
     event: {
       kind: 'canary-started',
       message: `canary of version ${target} against version ${stable}: steps ${policy.steps.join('% → ')}%${reason}`,
-      detail: { canary },
+      detail: { canary, ...outcomeDetail(outcome, override) },
     },
   });
 }
@@ -250,7 +267,10 @@ async function promote(
       alias: canary.alias,
       version: canary.canary,
       by,
-      reason: `canary promoted on deployment "${current.name}"`,
+      reason: `canary promoted on deployment "${current.name}"${canary.forcedReason === undefined ? '' : ` (forced at its start: ${canary.forcedReason})`}`,
+      // A canary forced past the signature check at its start is promoted the same way.
+      ...(canary.forcedReason !== undefined && { force: true }),
+      via: current.name,
     });
   }
   return rules.write({

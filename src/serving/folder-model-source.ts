@@ -12,7 +12,11 @@ export function folderModelSource(manager: ModelManager): ModelSource {
     route: ({ name, version }) => manager.resolve(name, version),
     metadata(name, version) {
       const handle = manager.resolve(name, version);
-      return { versions: manager.readyVersions(name).map((v) => v.version), signature: handle.signature };
+      return {
+        versions: manager.readyVersions(name).map((v) => v.version),
+        signature: handle.signature,
+        ...(handle.classes !== undefined && { classes: handle.classes }),
+      };
     },
     ready(name, version) {
       try {

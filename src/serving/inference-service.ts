@@ -28,6 +28,12 @@ export interface ModelMetadata {
   readonly platform: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /**
+   * The optional `parameters` object (as MLServer's metadata reply carries it): `classes`, a
+   * classifier's class names as a JSON array string — entry k names label k and column k of the
+   * probabilities (a parameter value is a string, number or boolean).
+   */
+  readonly parameters?: { readonly classes: string };
 }
 
 /** Options of {@link createInferenceService}. */
@@ -86,8 +92,15 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     },
     serverMetadata: () => ({ name: 'stratum', version: options.version, extensions: EXTENSIONS }),
     modelMetadata(name, version) {
-      const { versions, signature } = sourceOf(name).metadata(name, version);
-      return { name, versions, platform: 'onnxruntime_onnx', inputs: signature.inputs, outputs: signature.outputs };
+      const { versions, signature, classes } = sourceOf(name).metadata(name, version);
+      return {
+        name,
+        versions,
+        platform: 'onnxruntime_onnx',
+        inputs: signature.inputs,
+        outputs: signature.outputs,
+        ...(classes !== undefined && { parameters: { classes } }),
+      };
     },
     modelReady(name, version) {
       return sourceOf(name).ready(name, version);

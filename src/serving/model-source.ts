@@ -46,8 +46,11 @@ export interface ModelSource {
    * @throws StratumError MODEL_NOT_FOUND, VERSION_NOT_FOUND or MODEL_NOT_READY.
    */
   route(context: RouteContext): InferTarget;
-  /** Ready version numbers (ascending) and the signature of `version` (default: the primary one). */
-  metadata(name: string, version?: string): { versions: string[]; signature: Signature };
+  /**
+   * Ready version numbers (ascending), and the signature and class names (a JSON array, when the
+   * model declares them) of `version` (default: the primary one).
+   */
+  metadata(name: string, version?: string): { versions: string[]; signature: Signature; classes?: string };
   /** @throws StratumError MODEL_NOT_FOUND / VERSION_NOT_FOUND when unknown. */
   ready(name: string, version?: string): boolean;
   statistics(name?: string, version?: string): ModelStatistics[];

@@ -5,6 +5,7 @@
 import { StratumError } from '../errors/index.ts';
 import type { VersionMetrics } from '../monitor/serving-metrics.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
+import { CLASSES_METADATA_KEY, readModelMetadata } from '../onnx/model-metadata.ts';
 import { datatypeFromOrt } from '../tensor/datatypes.ts';
 import type { Signature } from '../tensor/signature.ts';
 import { type Batch, type Batcher, createBatcher } from './batcher.ts';
@@ -43,6 +44,11 @@ export interface ModelVersion {
   readonly model: string;
   readonly version: string;
   readonly signature: Signature;
+  /**
+   * A classifier's class names as its model's metadata declares them (`stratum.classes`, a JSON
+   * array: entry k names label k and column k of the probabilities), when it does.
+   */
+  readonly classes?: string;
   /** Whether requests are stacked into batches. */
   readonly batched: boolean;
   readonly config: ResolvedModelConfig;
@@ -69,19 +75,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
   const { model, version, config, pool, metrics } = options;
   const key = `${options.keyPrefix ?? ''}${model}:${version}#${options.generation}`;
   const target = `model "${model}" version ${version}`;
-  const loaded = await pool.load({
-    key,
-    bytes: options.bytes,
-    instances: config.instances,
-    settings: { intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads },
-  });
-  let signature: Signature;
-  try {
-    signature = signatureFromMetadata(loaded.inputs, loaded.outputs);
-  } catch (error) {
-    await pool.unload(key).catch(() => undefined);
-    throw error;
-  }
+  const { loaded, signature } = await loadSessions(options, key);
   const batched = isBatched(signature, config);
   const warmup = await runWarmup({
     key,
@@ -174,6 +168,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
     model,
     version,
     signature,
+    ...classesOf(options.bytes),
     batched,
     config,
     warmup,
@@ -220,6 +215,26 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
   };
 }
 
+/** Loads the model's sessions into the pool and reads its signature (unloading it again when it cannot be served). */
+async function loadSessions(
+  options: LoadModelVersionOptions,
+  key: string,
+): Promise<{ loaded: Awaited<ReturnType<RuntimePool['load']>>; signature: Signature }> {
+  const { config, pool } = options;
+  const loaded = await pool.load({
+    key,
+    bytes: options.bytes,
+    instances: config.instances,
+    settings: { intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads },
+  });
+  try {
+    return { loaded, signature: signatureFromMetadata(loaded.inputs, loaded.outputs) };
+  } catch (error) {
+    await pool.unload(key).catch(() => undefined);
+    throw error;
+  }
+}
+
 function isBatched(signature: Signature, config: ResolvedModelConfig): boolean {
   return config.maxBatchSize > 1 && hasDynamicBatchDimension(signature);
 }
@@ -230,4 +245,17 @@ function unionOfOutputs(payloads: readonly Pending[]): string[] {
   const names = new Set(first);
   for (const p of payloads) for (const o of p.validated.outputs) names.add(o.name);
   return [...names];
+}
+
+/**
+ * The class names the model's metadata declares, as a field of the version. onnxruntime has
+ * accepted the bytes by now; metadata that cannot be read only means there are none to show.
+ */
+function classesOf(bytes: Uint8Array): { classes?: string } {
+  try {
+    const classes = readModelMetadata(bytes)[CLASSES_METADATA_KEY];
+    return classes === undefined ? {} : { classes };
+  } catch {
+    return {};
+  }
 }

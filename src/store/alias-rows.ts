@@ -2,41 +2,26 @@
  * Aliases on SQL: the `aliases` rows, their history in `alias_events`, the mapping to the
  * contract's records, and the store methods, on the same `write` (one transaction, one change
  * record) as the rest of the store. Every move or delete records one event whose id is the write's
- * change number.
+ * change number; the move itself is `alias-move.ts`, shared with a version registered together
+ * with its alias.
  */
 import { StratumError } from '../errors/index.ts';
 import type { AliasEvent, AliasMove, AliasRecord, MetadataStore } from './metadata-store.ts';
+import {
+  ALIAS_COLUMNS,
+  ALIAS_EVENT_COLUMNS,
+  type AliasEventRow,
+  type AliasRow,
+  aliasRow,
+  insertAliasEvent,
+  moveAlias,
+} from './alias-move.ts';
 import { requireModel } from './model-rows.ts';
 import { pageRequest } from './page-cursor.ts';
 import { selectPage } from './select-page.ts';
-import type { SqlExecutor } from './sql-driver.ts';
 import { checkRevision, inUse, quote } from './store-errors.ts';
 import type { RowMethodsOptions } from './store-rows.ts';
 import { requireVersion } from './version-rows.ts';
-
-/** An `aliases` row. */
-interface AliasRow {
-  readonly model: string;
-  readonly alias: string;
-  readonly version: number;
-  readonly revision: number;
-  readonly updated_at: number;
-  readonly updated_by: string;
-}
-const ALIAS_COLUMNS = 'model, alias, version, revision, updated_at, updated_by';
-
-/** An `alias_events` row. */
-interface AliasEventRow {
-  readonly id: number;
-  readonly model: string;
-  readonly alias: string;
-  readonly from_version: number | null;
-  readonly to_version: number | null;
-  readonly actor: string;
-  readonly created_at: number;
-  readonly reason: string;
-}
-const ALIAS_EVENT_COLUMNS = 'id, model, alias, from_version, to_version, actor, created_at, reason';
 
 /** Maps an `aliases` row. */
 function toAlias(row: AliasRow): AliasRecord {
@@ -61,6 +46,7 @@ function toAliasEvent(row: AliasEventRow): AliasEvent {
     by: row.actor,
     at: row.created_at,
     reason: row.reason,
+    forced: row.forced === 1,
   };
 }
 
@@ -68,31 +54,6 @@ function aliasNotFound(model: string, alias: string): StratumError {
   return new StratumError('ALIAS_NOT_FOUND', `model ${quote(model)} has no alias ${quote(alias)}`, {
     details: { model, alias },
   });
-}
-
-async function aliasRow(db: SqlExecutor, key: { model: string; alias: string }): Promise<AliasRow | undefined> {
-  const [row] = await db.query<AliasRow>(`SELECT ${ALIAS_COLUMNS} FROM aliases WHERE model = ? AND alias = ?`, [
-    key.model,
-    key.alias,
-  ]);
-  return row;
-}
-
-/** Records one move of an alias; its id is the write's change number (see `StoreWrite`). */
-async function insertAliasEvent(db: SqlExecutor, event: AliasEventRow): Promise<void> {
-  await db.execute(
-    'INSERT INTO alias_events (id, model, alias, from_version, to_version, actor, created_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    [
-      event.id,
-      event.model,
-      event.alias,
-      event.from_version,
-      event.to_version,
-      event.actor,
-      event.created_at,
-      event.reason,
-    ],
-  );
 }
 
 type AliasMethods = Pick<MetadataStore, 'setAlias' | 'getAlias' | 'listAliases' | 'deleteAlias' | 'aliasHistory'>;
@@ -104,41 +65,7 @@ export function aliasMethods(options: RowMethodsOptions): AliasMethods {
     setAlias: (move: AliasMove) =>
       write({ kind: 'alias', name: move.model }, async (tx, seq) => {
         await requireVersion(tx, { model: move.model, version: move.version });
-        const current = await aliasRow(tx, move);
-        checkRevision(`alias ${quote(move.alias)} of ${quote(move.model)}`, {
-          expected: move.expectedRevision,
-          actual: current?.revision ?? 0,
-        });
-        const record: AliasRecord = {
-          model: move.model,
-          alias: move.alias,
-          version: move.version,
-          revision: (current?.revision ?? 0) + 1,
-          updatedAt: Date.now(),
-          updatedBy: move.by,
-        };
-        if (current === undefined) {
-          await tx.execute(
-            'INSERT INTO aliases (model, alias, version, revision, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)',
-            [record.model, record.alias, record.version, record.revision, record.updatedAt, record.updatedBy],
-          );
-        } else {
-          await tx.execute(
-            'UPDATE aliases SET version = ?, revision = ?, updated_at = ?, updated_by = ? WHERE model = ? AND alias = ?',
-            [record.version, record.revision, record.updatedAt, record.updatedBy, record.model, record.alias],
-          );
-        }
-        await insertAliasEvent(tx, {
-          id: seq,
-          model: move.model,
-          alias: move.alias,
-          from_version: current?.version ?? null,
-          to_version: move.version,
-          actor: move.by,
-          created_at: record.updatedAt,
-          reason: move.reason ?? '',
-        });
-        return record;
+        return moveAlias(tx, { seq, move });
       }),
 
     getAlias: async (model, alias) => {
@@ -185,6 +112,7 @@ export function aliasMethods(options: RowMethodsOptions): AliasMethods {
           actor: deletion.by,
           created_at: Date.now(),
           reason: deletion.reason ?? '',
+          forced: 0,
         });
       }),
 

@@ -75,7 +75,8 @@ async function deploymentRow(db: SqlExecutor, name: string): Promise<DeploymentR
   return row;
 }
 
-async function requireDeployment(db: SqlExecutor, name: string): Promise<DeploymentRecord> {
+/** The deployment; DEPLOYMENT_NOT_FOUND when it does not exist. */
+export async function requireDeployment(db: SqlExecutor, name: string): Promise<DeploymentRecord> {
   const row = await deploymentRow(db, name);
   if (row === undefined) {
     throw new StratumError('DEPLOYMENT_NOT_FOUND', `deployment ${quote(name)} does not exist`, {
@@ -279,8 +280,10 @@ export function deploymentMethods(options: RowMethodsOptions): DeploymentMethods
           expected: deletion.expectedRevision,
           actual: current.revision,
         });
-        // The events go with the deployment, so that a new deployment of the same name starts clean.
+        // The events and the clients' usage go with the deployment, so that a new deployment of the
+        // same name starts clean.
         await tx.execute('DELETE FROM deployment_events WHERE deployment = ?', [deletion.name]);
+        await tx.execute('DELETE FROM deployment_usage WHERE deployment = ?', [deletion.name]);
         await replaceDeploymentRefs(tx, current, { versions: [], aliases: [] });
         await tx.execute('DELETE FROM deployments WHERE name = ?', [deletion.name]);
       }),

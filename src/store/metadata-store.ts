@@ -52,6 +52,11 @@ export interface VersionRecord {
   readonly artifactDigest: string;
   readonly artifactSize: number;
   readonly signature: Signature;
+  /**
+   * The ONNX model's `metadata_props` (e.g. `stratum.classes`, a classifier's class names as a JSON
+   * array); `{}` when it declares none.
+   */
+  readonly metadata: Readonly<Record<string, string>>;
   readonly metrics: Readonly<Record<string, number>>;
   readonly tags: readonly string[];
   readonly description: string;
@@ -81,6 +86,8 @@ export interface AliasEvent {
   readonly by: string;
   readonly at: number;
   readonly reason: string;
+  /** Whether the move was forced past a signature check (see `AliasMove.forced`). */
+  readonly forced: boolean;
 }
 
 /**
@@ -216,11 +223,24 @@ export interface NewVersion {
   readonly artifactDigest: string;
   readonly artifactSize: number;
   readonly signature: Signature;
+  /** The ONNX model's metadata. @default {} */
+  readonly metadata?: Readonly<Record<string, string>>;
   readonly metrics?: Readonly<Record<string, number>>;
   readonly tags?: readonly string[];
   readonly description?: string;
   readonly lineage?: Lineage;
   readonly by: string;
+  /**
+   * An alias to point at the new version in the same transaction: if the move is refused (a stale
+   * `expectedRevision`), no version is written and no version number is used up.
+   */
+  readonly alias?: {
+    readonly name: string;
+    readonly reason?: string;
+    readonly forced?: boolean;
+    /** The alias's revision the caller checked the move against (0: must not exist yet). */
+    readonly expectedRevision?: number;
+  };
 }
 
 /** An alias delete; recorded in the alias's history like a move. */
@@ -238,6 +258,17 @@ export interface AliasMove extends AliasDeletion {
   readonly version: number;
   /** When given, the move happens only if the alias is at this revision (0: must not exist yet). */
   readonly expectedRevision?: number;
+  /** Recorded in the history: the move was forced past a signature check (the registry's rule). @default false */
+  readonly forced?: boolean;
+}
+
+/**
+ * What a deployment's clients use: the input names they send and the output names they read
+ * (requested by name, or received because the request named none). Names only, in name order.
+ */
+export interface ClientUsage {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
 }
 
 /** A deployment write (create or replace). */
@@ -303,6 +334,14 @@ export interface MetadataStore {
   /** Newest first. */
   deploymentEvents(options: { deployment: string } & PageOptions): Promise<Page<DeploymentEvent>>;
   appendDeploymentEvent(event: Omit<DeploymentEvent, 'id' | 'at'>): Promise<DeploymentEvent>;
+  /**
+   * Adds names to what a deployment's clients use; names already recorded are left as they are.
+   * Not a change other replicas react to: it is not announced on the change feed. Refuses
+   * (DEPLOYMENT_NOT_FOUND) when the deployment does not exist; its usage goes when it is deleted.
+   */
+  recordClientUsage(usage: { readonly deployment: string } & Partial<ClientUsage>): Promise<void>;
+  /** What a deployment's clients have used so far (empty lists before any traffic). */
+  clientUsage(deployment: string): Promise<ClientUsage>;
 
   /** Starts a run (status `running`). */
   createRun(run: NewRun): Promise<RunRecord>;

@@ -8,7 +8,8 @@
  *
  * This module owns that `write`, the change feed and `close()`; each aggregate's rows and methods
  * live in their own module (`model-rows.ts`, `version-rows.ts`, `alias-rows.ts`,
- * `deployment-rows.ts`, `run-rows.ts`, `dataset-rows.ts`), all written against the same `write`.
+ * `deployment-rows.ts`, `run-rows.ts`, `dataset-rows.ts`, `usage-rows.ts`), all written against the
+ * same `write` (but the clients' usage, which is not a change anyone reacts to).
  */
 import type { Logger } from '../logging/logger.ts';
 import { aliasMethods } from './alias-rows.ts';
@@ -22,6 +23,7 @@ import { modelMethods } from './model-rows.ts';
 import { runMethods } from './run-rows.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import type { RowMethodsOptions, StoreWrite } from './store-rows.ts';
+import { usageMethods } from './usage-rows.ts';
 import { versionMethods } from './version-rows.ts';
 
 /** Options of {@link createSqlMetadataStore}. */
@@ -74,6 +76,7 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
     ...deploymentMethods(backend),
     ...runMethods(backend),
     ...datasetMethods(backend),
+    ...usageMethods(backend),
 
     referencedArtifacts: async () => {
       const rows = await driver.query<{ artifact_digest: string }>('SELECT DISTINCT artifact_digest FROM versions');

@@ -2,11 +2,13 @@
  * Model versions on SQL: the `versions` rows and their tags, the mapping to the contract's
  * records, and the store methods, on the same `write` (one transaction, one change record) as the
  * rest of the store. Numbers come from the model's own counter, so a deleted number is never
- * handed out again. The alias and deployment modules look versions up through
- * {@link requireVersion}.
+ * handed out again; the number is taken in the transaction that writes the version (and its alias,
+ * when one is moved with it), so a refused registration uses none up. The alias and deployment
+ * modules look versions up through {@link requireVersion}.
  */
 import type { Signature } from '../tensor/signature.ts';
 import { StratumError } from '../errors/index.ts';
+import { moveAlias } from './alias-move.ts';
 import type { Lineage, MetadataStore, NewVersion, VersionRecord } from './metadata-store.ts';
 import { modelNotFound, replaceTags, requireModel } from './model-rows.ts';
 import { pageRequest } from './page-cursor.ts';
@@ -22,6 +24,7 @@ interface VersionRow {
   readonly artifact_digest: string;
   readonly artifact_size: number;
   readonly signature: string;
+  readonly metadata: string;
   readonly metrics: string;
   readonly tags: string;
   readonly description: string;
@@ -31,7 +34,7 @@ interface VersionRow {
   readonly created_by: string;
 }
 const VERSION_COLUMNS =
-  'model, version, artifact_digest, artifact_size, signature, metrics, tags, description, status, lineage, created_at, created_by';
+  'model, version, artifact_digest, artifact_size, signature, metadata, metrics, tags, description, status, lineage, created_at, created_by';
 
 /** Maps a `versions` row. */
 function toVersion(row: VersionRow): VersionRecord {
@@ -41,6 +44,7 @@ function toVersion(row: VersionRow): VersionRecord {
     artifactDigest: row.artifact_digest,
     artifactSize: row.artifact_size,
     signature: fromJson<Signature>(row.signature),
+    metadata: fromJson<Record<string, string>>(row.metadata),
     metrics: fromJson<Record<string, number>>(row.metrics),
     tags: fromJson<string[]>(row.tags),
     description: row.description,
@@ -94,7 +98,9 @@ export function versionMethods(options: RowMethodsOptions): VersionMethods {
   return {
     createVersion: async (version: NewVersion) => {
       checkNewVersion(version);
-      return write({ kind: 'version', name: version.model }, async (tx) => {
+      // A version registered with its alias is announced as an alias change: deployments follow it.
+      const change = { kind: version.alias === undefined ? 'version' : 'alias', name: version.model } as const;
+      return write(change, async (tx, seq) => {
         // A per-model counter rather than MAX(version) + 1, so a deleted number is never handed out again.
         const [counter] = await tx.query<{ last_version: number }>(
           'UPDATE models SET last_version = last_version + 1 WHERE name = ? RETURNING last_version',
@@ -107,6 +113,7 @@ export function versionMethods(options: RowMethodsOptions): VersionMethods {
           artifactDigest: version.artifactDigest,
           artifactSize: version.artifactSize,
           signature: version.signature,
+          metadata: { ...version.metadata },
           metrics: { ...version.metrics },
           tags: unique(version.tags ?? []),
           description: version.description ?? '',
@@ -115,12 +122,13 @@ export function versionMethods(options: RowMethodsOptions): VersionMethods {
           createdAt: Date.now(),
           createdBy: version.by,
         };
-        await tx.execute(`INSERT INTO versions (${VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        await tx.execute(`INSERT INTO versions (${VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
           record.model,
           record.version,
           record.artifactDigest,
           record.artifactSize,
           toJson(record.signature),
+          toJson(record.metadata),
           toJson(record.metrics),
           toJson(record.tags),
           record.description,
@@ -130,6 +138,22 @@ export function versionMethods(options: RowMethodsOptions): VersionMethods {
           record.createdBy,
         ]);
         await replaceTags(tx, { table: 'version_tags', key: [record.model, record.version], tags: record.tags });
+        const alias = version.alias;
+        if (alias !== undefined) {
+          // In the same transaction: a refused move takes the version and its number back with it.
+          await moveAlias(tx, {
+            seq,
+            move: {
+              model: record.model,
+              alias: alias.name,
+              version: record.version,
+              by: version.by,
+              ...(alias.reason !== undefined && { reason: alias.reason }),
+              ...(alias.forced !== undefined && { forced: alias.forced }),
+              ...(alias.expectedRevision !== undefined && { expectedRevision: alias.expectedRevision }),
+            },
+          });
+        }
         return record;
       });
     },

@@ -326,6 +326,80 @@ function conformance(name: string, makeEngine: () => Engine): void {
       assert.equal((await store.listVersions(model)).items.length, 10);
     });
 
+    test('a version registered with its alias is one write: a refused move leaves no version and no gap', async () => {
+      const model = await modelWithVersions(0);
+      const heard = nextChange(store, { match: (change) => change.name === model && change.kind === 'alias' });
+      const metadata = { 'stratum.classes': '["ham","spam"]', 'stratum.model': 'linear' };
+      const v1 = await store.createVersion(
+        newVersion(model, { metadata, alias: { name: 'production', reason: 'run 1', expectedRevision: 0 } }),
+      );
+      assert.equal(v1.version, 1);
+      assert.deepEqual(v1.metadata, metadata);
+      assert.deepEqual((await store.getVersion(model, 1)).metadata, metadata);
+      assert.deepEqual(
+        await heard,
+        { kind: 'alias', name: model },
+        'announced as an alias move: deployments follow it',
+      );
+      assert.equal((await store.getAlias(model, 'production')).version, 1);
+
+      const v2 = await store.createVersion(
+        newVersion(model, { alias: { name: 'production', reason: 'new outputs', forced: true, expectedRevision: 1 } }),
+      );
+      assert.equal(v2.version, 2);
+      assert.deepEqual(v2.metadata, {}, 'a model without metadata gets {}');
+      // The alias moved meanwhile (stale revision): neither the version nor the move is written.
+      await rejectsWith(
+        store.createVersion(newVersion(model, { alias: { name: 'production', expectedRevision: 1 } })),
+        'PRECONDITION_FAILED',
+      );
+      assert.deepEqual(
+        (await store.listVersions(model)).items.map((version) => version.version),
+        [2, 1],
+      );
+      assert.equal((await store.createVersion(newVersion(model))).version, 3, 'no number was used up');
+      const history = await store.aliasHistory({ model, alias: 'production' });
+      assert.deepEqual(
+        history.items.map((event) => [event.from, event.to, event.reason, event.forced]),
+        [
+          [1, 2, 'new outputs', true],
+          [null, 1, 'run 1', false],
+        ],
+      );
+      const moved = await store.setAlias({ model, alias: 'production', version: 3, by: 'bob', forced: true });
+      assert.equal(moved.version, 3);
+      const [latest] = (await store.aliasHistory({ model, alias: 'production', limit: 1 })).items;
+      assert.equal(latest?.forced, true);
+    });
+
+    test('client usage: each name recorded once, read back sorted, gone with its deployment', async () => {
+      const model = await modelWithVersions(1);
+      const name = unique('dep');
+      const deployment = { name, model, spec: {}, state: {}, versionRefs: [1], aliasRefs: [], by: 'alice' };
+      await store.createDeployment(deployment);
+      assert.deepEqual(await store.clientUsage(name), { inputs: [], outputs: [] });
+      await store.recordClientUsage({ deployment: name, inputs: ['text'], outputs: ['probabilities'] });
+      // Replicas recording the same names at once all succeed; new names are added.
+      await Promise.all([
+        store.recordClientUsage({ deployment: name, inputs: ['text'], outputs: ['label', 'probabilities'] }),
+        store.recordClientUsage({ deployment: name, inputs: ['Subject', 'text'] }),
+        store.recordClientUsage({ deployment: name, outputs: ['label'] }),
+      ]);
+      assert.deepEqual(await store.clientUsage(name), {
+        inputs: ['Subject', 'text'],
+        outputs: ['label', 'probabilities'],
+      });
+      await rejectsWith(
+        store.recordClientUsage({ deployment: unique('nodep'), inputs: ['x'] }),
+        'DEPLOYMENT_NOT_FOUND',
+      );
+      await rejectsWith(store.clientUsage(unique('nodep')), 'DEPLOYMENT_NOT_FOUND');
+
+      await store.deleteDeployment({ name, by: 'alice' });
+      await store.createDeployment(deployment);
+      assert.deepEqual(await store.clientUsage(name), { inputs: [], outputs: [] }, 'a new deployment starts clean');
+    });
+
     test('aliases: create, move with compare-and-set, history, delete', async () => {
       const model = await modelWithVersions(3);
       const created = await store.setAlias({

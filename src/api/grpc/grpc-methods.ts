@@ -50,7 +50,11 @@ export const GRPC_METHODS: readonly GrpcMethod[] = Object.freeze([
   method<ModelRequest>({
     name: 'ModelMetadata',
     permission: 'models:read',
-    handle: (r, _m, { service }) => service.modelMetadata(r.name, r.version || undefined),
+    handle: (r, _m, { service }) => {
+      const { parameters, ...metadata } = service.modelMetadata(r.name, r.version || undefined);
+      if (parameters === undefined) return metadata;
+      return { ...metadata, parameters: { classes: { string_param: parameters.classes } } };
+    },
   }),
   method<GrpcInferRequest>({
     name: 'ModelInfer',

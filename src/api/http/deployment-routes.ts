@@ -96,13 +96,27 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     errors: [...COMMON, 'DEPLOYMENT_NOT_FOUND', 'PRECONDITION_FAILED', 'SIGNATURE_MISMATCH', 'ROLLOUT_CONFLICT'],
     handler: async ({ params, body, request, reply }, { registry }) => {
       const expected = expectedRevision(request);
-      const spec = Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'name'));
+      const { force, reason } = body;
+      const spec = Object.fromEntries(
+        Object.entries(body).filter(([key]) => key !== 'name' && key !== 'force' && key !== 'reason'),
+      );
+      if (force !== undefined && typeof force !== 'boolean') {
+        throw new StratumError(
+          'BAD_REQUEST',
+          `invalid body: force must be true or false, got ${JSON.stringify(force)}`,
+        );
+      }
+      if (reason !== undefined && typeof reason !== 'string') {
+        throw new StratumError('BAD_REQUEST', `invalid body: reason must be a string, got ${JSON.stringify(reason)}`);
+      }
       const deployment = await ifMatch(expected, () =>
         registry.updateDeployment({
           name: params.name,
           spec,
           by: actorOf(request),
           ...(expected !== undefined && { expectedRevision: expected }),
+          ...(force !== undefined && { force }),
+          ...(reason !== undefined && { reason }),
         }),
       );
       return sendWithEtag(reply, { revision: deployment.revision, body: deploymentJson(deployment) });
@@ -168,6 +182,8 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
         servedRevision: replica?.revision ?? null,
         desiredRoutes: desired.routes,
         converged: planServes(deployments.served(name), desired),
+        // What moves must keep working: the input and output names clients have used.
+        clientUsage: await registry.clientUsage(name),
         canary: deployment.state.canary ?? null,
         replica: replica ?? null,
       };

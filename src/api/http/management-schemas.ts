@@ -85,6 +85,12 @@ export const PushQuery = z
     tags: z.string().max(4096).optional(),
     metrics: z.string().max(65_536).optional(),
     lineage: z.string().max(65_536).optional(),
+    /** Point this alias at the new version in the same write (refused like an alias move: no version is left behind). */
+    alias: AliasNameSchema.optional(),
+    /** Why the alias moves (recorded in its history). */
+    reason: z.string().max(1024).optional(),
+    /** Move the alias even where the signature does not fit a deployment's clients; needs `reason`. */
+    force: z.enum(['true', 'false']).optional(),
   })
   .strict();
 export const MetricsSchema = z.record(z.string().min(1).max(128), z.number());
@@ -101,7 +107,14 @@ export const LineageSchema = z
       .optional(),
   })
   .strict();
-export const AliasBody = z.object({ version: VersionNumberSchema, reason: z.string().max(1024).optional() }).strict();
+export const AliasBody = z
+  .object({
+    version: VersionNumberSchema,
+    reason: z.string().max(1024).optional(),
+    /** Move even where the signature does not fit a deployment's clients; needs a `reason` (recorded). */
+    force: z.boolean().optional(),
+  })
+  .strict();
 export const DeleteReasonBody = z.object({ reason: z.string().max(1024).optional() }).strict();
 // The registry parses deployment specs and rollout requests itself (its messages name the
 // deployment); the route only checks the outline, and the document shows what the registry accepts.
@@ -111,7 +124,12 @@ export const CreateDeploymentBody = documentedAs(
 );
 export const UpdateDeploymentBody = documentedAs(
   z.record(z.string(), z.unknown()),
-  DeploymentSpecSchema.partial({ model: true }),
+  DeploymentSpecSchema.partial({ model: true }).extend({
+    /** Apply even where a routed version does not fit the deployment's clients; needs `reason`. */
+    force: z.boolean().optional(),
+    /** Why (recorded in the deployment's events). */
+    reason: z.string().max(1024).optional(),
+  }),
 );
 export const RolloutBody = documentedAs(z.unknown(), RolloutRequestSchema);
 export const AbortBody = z.object({ reason: z.string().max(1024).default('aborted by request') }).strict();

@@ -132,7 +132,7 @@ export const VERSION_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     query: PushQuery,
     body: { raw: 'application/octet-stream', description: 'The ONNX model file' },
     status: 201,
-    errors: [...COMMON, 'INVALID_MODEL', 'BODY_TOO_LARGE'],
+    errors: [...COMMON, 'INVALID_MODEL', 'BODY_TOO_LARGE', 'SIGNATURE_MISMATCH', 'PRECONDITION_FAILED'],
     handler: ({ params, query: q, body, request }, { registry }) => {
       if (body === undefined || body.length === 0) {
         throw new StratumError(
@@ -153,6 +153,13 @@ export const VERSION_ROUTES: readonly HttpRoute<ManagementContext>[] = [
         ...(tags !== undefined && { tags }),
         ...(metrics !== undefined && { metrics }),
         ...(lineage !== undefined && { lineage: withoutUndefined(lineage) }),
+        ...(q.alias !== undefined && {
+          alias: {
+            name: q.alias,
+            ...(q.reason !== undefined && { reason: q.reason }),
+            ...(q.force === 'true' && { force: true }),
+          },
+        }),
       });
     },
   }),
@@ -270,6 +277,7 @@ export const ALIAS_ROUTES: readonly HttpRoute<ManagementContext>[] = [
           version: body.version,
           by: actorOf(request),
           ...(body.reason !== undefined && { reason: body.reason }),
+          ...(body.force !== undefined && { force: body.force }),
           ...(expected !== undefined && { expectedRevision: expected }),
         }),
       );

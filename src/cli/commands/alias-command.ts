@@ -10,7 +10,7 @@ import { formatTime } from './format-values.ts';
 import { aliasesTable } from './models-command.ts';
 import { formatTable } from './table.ts';
 
-const SET_USAGE = 'stratum alias set <model> <alias> <version> [--reason <text>] [--if-match <etag>]';
+const SET_USAGE = 'stratum alias set <model> <alias> <version> [--reason <text>] [--force] [--if-match <etag>]';
 const LIST_USAGE = 'stratum alias list <model>';
 const HISTORY_USAGE = 'stratum alias history <model> [alias] [--limit <n>] [--cursor <c>]';
 
@@ -18,7 +18,11 @@ const HISTORY_USAGE = 'stratum alias history <model> [alias] [--limit <n>] [--cu
 export const ALIAS_HELP = `Usage:
   ${SET_USAGE}
       Point the alias at the version (creating it if needed). Every deployment routing through
-      the alias follows it. --if-match refuses the move unless the alias is still at that ETag.
+      the alias follows it, so the move is refused when a deployment's clients could not use the
+      version (an input they send or an output they read would be missing or change); a version
+      that served the deployment before is always allowed. --force moves it anyway (needs
+      --reason, recorded in the alias history and the deployment's events). --if-match refuses
+      the move unless the alias is still at that ETag.
   ${LIST_USAGE}
       The model's aliases with their versions and ETags.
   ${HISTORY_USAGE}
@@ -40,12 +44,13 @@ async function set(run: Required<CommandRun>): Promise<number> {
   const cmd = parseCommand({
     ...run,
     usage: SET_USAGE,
-    flags: { reason: { type: 'string' }, 'if-match': { type: 'string' } },
+    flags: { reason: { type: 'string' }, force: { type: 'boolean' }, 'if-match': { type: 'string' } },
     required: ['model', 'alias', 'version'],
   });
   const { model, alias } = cmd.args;
   const version = versionNumber(cmd, { what: '<version>', raw: cmd.args.version });
-  const { reason } = cmd.values;
+  const { reason, force } = cmd.values;
+  if (force === true && (reason ?? '').trim() === '') throw cmd.usageError('--force needs --reason <why>');
   const ifMatch = cmd.values['if-match'];
   let record;
   try {
@@ -54,6 +59,7 @@ async function set(run: Required<CommandRun>): Promise<number> {
       alias,
       version,
       ...(reason !== undefined && { reason }),
+      ...(force === true && { force }),
       ...(ifMatch !== undefined && { ifMatch }),
     });
   } catch (error) {

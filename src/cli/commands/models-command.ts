@@ -75,17 +75,10 @@ async function push(run: Required<CommandRun>): Promise<number> {
     ...(description !== undefined && { description }),
     ...(tag !== undefined && { tags: tag }),
     ...(metric !== undefined && { metrics }),
+    // Registered with its alias in one write: a refused move leaves no version behind.
+    ...(alias !== undefined && { alias: { name: alias, reason: 'pushed with --alias' } }),
   });
-  const moved =
-    alias === undefined
-      ? undefined
-      : await cmd.api
-          .setAlias({ model: name, alias, version: version.version, reason: `pushed version ${version.version}` })
-          .catch((error: unknown) => {
-            // The version exists now whatever happens to the alias: say so before the server's reason.
-            cmd.note(`stratum: registered ${name} version ${version.version}, but alias ${alias} was not moved`);
-            throw error;
-          });
+  const moved = alias === undefined ? undefined : await cmd.api.getAlias(name, alias);
   cmd.print(moved === undefined ? version : { ...version, alias: moved }, () => {
     const lines = [
       `registered ${version.model} version ${version.version} (sha256 ${shortDigest(version.artifactDigest)}, ${formatBytes(version.artifactSize)})\n`,

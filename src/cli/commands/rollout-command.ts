@@ -11,14 +11,16 @@ import { canaryProgress, describeRoutes } from './deployment-text.ts';
 import { createProgressLine } from './progress-line.ts';
 
 const ROLLOUT_USAGE =
-  'stratum deploy rollout <name> --strategy blue-green|canary (--version <v> | --alias <a>) [--steps 10,50,100] [--step-seconds <s>] [--min-requests <n>] [--compare-rate <r>] [--max-error-rate <r>] [--max-p99-ratio <x>] [--max-disagreement <r>] [--reason <text>] [--wait [--timeout <s>]]';
+  'stratum deploy rollout <name> --strategy blue-green|canary (--version <v> | --alias <a>) [--steps 10,50,100] [--step-seconds <s>] [--min-requests <n>] [--compare-rate <r>] [--max-error-rate <r>] [--max-p99-ratio <x>] [--max-disagreement <r>] [--reason <text>] [--force] [--wait [--timeout <s>]]';
 const ABORT_USAGE = 'stratum deploy abort <name> [--reason <text>]';
 
 /** The rollout part of `stratum deploy`'s help. */
 export const ROLLOUT_HELP = `  ${ROLLOUT_USAGE}
       Switch all traffic at once (blue-green) or step by step behind gates (canary; the flags
-      override the deployment's canary policy). --wait follows it on stderr; exit code 0 when
-      switched or promoted, 3 when rolled back or aborted.
+      override the deployment's canary policy). Refused when the version does not fit what the
+      deployment's clients use, unless it served the deployment before; --force rolls it out
+      anyway (needs --reason). --wait follows it on stderr; exit code 0 when switched or
+      promoted, 3 when rolled back or aborted.
   ${ABORT_USAGE}
       Stop a running canary and send all traffic back to the stable version.
 `;
@@ -41,6 +43,7 @@ const ROLLOUT_FLAGS = {
   'max-p99-ratio': { type: 'string' },
   'max-disagreement': { type: 'string' },
   reason: { type: 'string' },
+  force: { type: 'boolean' },
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
 } as const;
@@ -68,6 +71,8 @@ export async function rollout(run: Required<CommandRun>): Promise<number> {
   }
   if ((version === undefined) === (alias === undefined))
     throw cmd.usageError('give exactly one of --version or --alias');
+  const force = cmd.values.force === true;
+  if (force && (reason ?? '').trim() === '') throw cmd.usageError('--force needs --reason <why>');
   const canary = canaryOverrides(cmd);
   if (strategy === 'blue-green' && Object.keys(canary).length > 0) {
     throw cmd.usageError(
@@ -85,6 +90,7 @@ export async function rollout(run: Required<CommandRun>): Promise<number> {
       ...(alias !== undefined && { alias }),
       ...(Object.keys(canary).length > 0 && { canary }),
       ...(reason !== undefined && { reason }),
+      ...(force && { force }),
     },
   });
   if (cmd.values.wait !== true) {

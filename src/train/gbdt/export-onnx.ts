@@ -1,13 +1,16 @@
 /**
  * Exports a {@link GbdtModel} as an ONNX graph with one ai.onnx.ml tree-ensemble node:
- * `TreeEnsembleRegressor` for regression (output `variable`, `[N, 1]`) and
+ * `TreeEnsembleRegressor` for regression (output `variable`, `[N, 1]`, or the name the caller
+ * gives: the pipeline calls it `predictions` like the other trainers) and
  * `TreeEnsembleClassifier` for binary (LOGISTIC) and multiclass (SOFTMAX) models (outputs
- * `label`, int64 `[N]`, and `probabilities`, `[N, K]`). Thresholds and leaf values are already
- * float32, so the graph computes what {@link predictGbdt} computes. {@link addGbdtGraph} appends
- * the same node to a graph that already computes the features.
+ * `label`, int64 `[N]`, and `probabilities`, `[N, K]`: the shared classifier outputs of
+ * `common/output-head.ts`). Thresholds and leaf values are already float32, so the graph computes
+ * what {@link predictGbdt} computes. {@link addGbdtGraph} appends the same node to a graph that
+ * already computes the features.
  */
 import { attr, type AttributeValue } from '../../onnx/attribute.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { LABEL_OUTPUT, modelOutputSpecs, PROBABILITIES_OUTPUT } from '../common/output-head.ts';
 import type { GbdtModel, GbdtTree } from './gbdt-model.ts';
 
 /** Options for {@link exportGbdtOnnx}. */
@@ -31,12 +34,14 @@ export interface AddGbdtGraphOptions {
   readonly input: string;
   /** Symbolic batch dimension written in the returned output shapes. @default 'N' */
   readonly batchDim?: string;
+  /** Name of a regressor's output. @default 'variable' */
+  readonly regressionOutput?: string;
 }
 
 /**
  * Appends the ensemble to `builder` (which must import `ai.onnx.ml`, as the default opsets do),
- * reading `options.input`. Defines `variable` (regression) or `label` and `probabilities`
- * (classifiers), so these names must be free. Declares no graph output.
+ * reading `options.input`. Defines `variable` (or `options.regressionOutput`; regression) or
+ * `label` and `probabilities` (classifiers), so these names must be free. Declares no graph output.
  *
  * @returns the node's outputs, ready for `builder.addOutput`: `variable` FLOAT `[N, 1]`, or
  *   `label` INT64 `[N]` and `probabilities` FLOAT `[N, K]`.
@@ -66,12 +71,18 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
   const nodes = nodeAttributes(trees);
   const leaves = leafAttributes({ trees, outputOf });
 
+  const outputs = modelOutputSpecs({
+    objective: model.objective,
+    numClasses: model.numClasses,
+    batchDim: batch,
+    outputName: model.objective === 'regression' ? (options.regressionOutput ?? 'variable') : PROBABILITIES_OUTPUT,
+  });
   if (model.objective === 'regression') {
     builder.addNode({
       op: 'TreeEnsembleRegressor',
       domain: 'ai.onnx.ml',
       inputs: [input],
-      outputs: ['variable'],
+      outputs: outputs.map((o) => o.name),
       attributes: {
         ...nodes,
         target_treeids: attr.ints(leaves.treeIds),
@@ -84,13 +95,13 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
         post_transform: attr.string('NONE'),
       },
     });
-    return [{ name: 'variable', type: 'FLOAT', shape: [batch, 1] }];
+    return outputs;
   }
   builder.addNode({
     op: 'TreeEnsembleClassifier',
     domain: 'ai.onnx.ml',
     inputs: [input],
-    outputs: ['label', 'probabilities'],
+    outputs: [LABEL_OUTPUT, PROBABILITIES_OUTPUT],
     attributes: {
       ...nodes,
       class_treeids: attr.ints(leaves.treeIds),
@@ -102,10 +113,7 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
       post_transform: attr.string(model.objective === 'binary' ? 'LOGISTIC' : 'SOFTMAX'),
     },
   });
-  return [
-    { name: 'label', type: 'INT64', shape: [batch] },
-    { name: 'probabilities', type: 'FLOAT', shape: [batch, model.numClasses] },
-  ];
+  return outputs;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Exports a trained linear model as an ONNX graph: `Gemm(x, W, b)` followed by nothing
- * (regression), `Sigmoid` and `Concat(1 − p, p)` (binary, so the output is `[N, 2]` like every
- * classifier's) or `Softmax` (multiclass). Outputs match {@link predictLinear} row for row.
- * {@link addLinearGraph} appends the same nodes to a graph that already computes the features.
+ * (regression), or the shared classifier head (`common/output-head.ts`: `label` and
+ * `probabilities`, `[N, 2]` for binary, like every classifier's). Outputs match
+ * {@link predictLinear} row for row. {@link addLinearGraph} appends the same nodes to a graph
+ * that already computes the features.
  */
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
 import { addOutputHead, defaultOutputName } from '../common/output-head.ts';
@@ -12,7 +13,7 @@ import type { LinearModel } from './linear-model.ts';
 export interface ExportLinearOnnxOptions {
   /** Name of the `[batch, numFeatures]` float input. @default 'features' */
   readonly inputName?: string;
-  /** Name of the output. @default 'predictions' (regression) or 'probabilities' (classification) */
+  /** Name of the float output. @default 'predictions' (regression) or 'probabilities' (classification) */
   readonly outputName?: string;
   /** Graph name. @default 'linear_<objective>' */
   readonly graphName?: string;
@@ -22,7 +23,7 @@ export interface ExportLinearOnnxOptions {
 export interface AddLinearGraphOptions {
   /** Name of a FLOAT `[batch, numFeatures]` value already defined in the builder. */
   readonly input: string;
-  /** Name of the output. @default 'predictions' (regression) or 'probabilities' (classification) */
+  /** Name of the float output. @default 'predictions' (regression) or 'probabilities' (classification) */
   readonly outputName?: string;
   /** Symbolic batch dimension written in the returned output shape. @default 'batch' */
   readonly batchDim?: string;
@@ -30,10 +31,11 @@ export interface AddLinearGraphOptions {
 
 /**
  * Appends the model to `builder`, reading `options.input`. Defines the values `linear.weight`,
- * `linear.bias`, `logits`, and for binary models `one`, `p_positive` and `p_negative`, so these
- * names must be free. Declares no graph output: the caller adds the returned ones it wants.
+ * `linear.bias`, `logits`, for classifiers `label`, and for binary models `one`, `p_positive` and
+ * `p_negative`, so these names must be free. Declares no graph output: the caller adds the
+ * returned ones it wants.
  *
- * @returns the model's outputs (one: the values or the probabilities), ready for `builder.addOutput`.
+ * @returns the model's outputs (`predictions`, or `label` and `probabilities`), ready for `builder.addOutput`.
  * @example
  * ```ts
  * const g = new GraphBuilder({ name: 'pipeline', opsets: FEATURE_OPSETS })

@@ -1,20 +1,26 @@
 /**
  * Exports a trained MLP as an ONNX graph: one `Gemm` per layer with `Relu` or `Tanh` between
- * them, then the linear export's head: nothing (regression, output `predictions`), `Sigmoid` and
- * `Concat(1 − p, p)` (binary, output `probabilities` `[N, 2]`) or `Softmax` (multiclass, output
- * `probabilities` `[N, K]`), so a served MLP looks exactly like a served linear model. Outputs
- * match {@link predictMlp} row for row. {@link addMlpGraph} appends the same nodes to a graph that
+ * them, then the shared head (`common/output-head.ts`): nothing (regression, output
+ * `predictions`), or `label` and `probabilities` (`[N, 2]` for binary, `[N, K]` for multiclass),
+ * so a served MLP looks exactly like a served linear model or tree ensemble. Outputs match
+ * {@link predictMlp} row for row. {@link addMlpGraph} appends the same nodes to a graph that
  * already computes the features.
  */
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
-import { addOutputHead, defaultOutputName } from '../common/output-head.ts';
+import {
+  addOutputHead,
+  defaultOutputName,
+  LABEL_OUTPUT,
+  PREDICTIONS_OUTPUT,
+  PROBABILITIES_OUTPUT,
+} from '../common/output-head.ts';
 import { checkMlpModel, type MlpModel } from './mlp-model.ts';
 
 /** Options for {@link exportMlpOnnx}. */
 export interface ExportMlpOnnxOptions {
   /** Name of the `[batch, numFeatures]` float input. @default 'features' */
   readonly inputName?: string;
-  /** Name of the output. @default 'predictions' (regression) or 'probabilities' (classification) */
+  /** Name of the float output. @default 'predictions' (regression) or 'probabilities' (classification) */
   readonly outputName?: string;
   /** Graph name. @default 'mlp_<objective>' */
   readonly graphName?: string;
@@ -24,7 +30,7 @@ export interface ExportMlpOnnxOptions {
 export interface AddMlpGraphOptions {
   /** Name of a FLOAT `[batch, numFeatures]` value already defined in the builder. */
   readonly input: string;
-  /** Name of the output. @default 'predictions' (regression) or 'probabilities' (classification) */
+  /** Name of the float output. @default 'predictions' (regression) or 'probabilities' (classification) */
   readonly outputName?: string;
   /** Symbolic batch dimension written in the returned output shape. @default 'batch' */
   readonly batchDim?: string;
@@ -32,8 +38,8 @@ export interface AddMlpGraphOptions {
 
 /**
  * The names {@link addMlpGraph} defines for `model` with the default output name: every internal
- * value starts with `mlp.`, plus `predictions` or `probabilities`. A graph the MLP is appended to
- * must not define any of them.
+ * value starts with `mlp.`, plus `predictions`, or `label` and `probabilities`. A graph the MLP is
+ * appended to must not define any of them.
  */
 export function mlpValueNames(model: MlpModel): string[] {
   const names = model.layers.flatMap((_, index) => {
@@ -45,9 +51,9 @@ export function mlpValueNames(model: MlpModel): string[] {
       ...(hidden ? [`${prefix}.linear`, `${prefix}.${model.activation}`] : []),
     ];
   });
-  if (model.objective === 'regression') return [...names, 'predictions'];
+  if (model.objective === 'regression') return [...names, PREDICTIONS_OUTPUT];
   const head = model.objective === 'binary' ? ['mlp.one', 'mlp.p_positive', 'mlp.p_negative'] : [];
-  return [...names, 'mlp.logits', ...head, 'probabilities'];
+  return [...names, 'mlp.logits', ...head, LABEL_OUTPUT, PROBABILITIES_OUTPUT];
 }
 
 /**
@@ -55,7 +61,7 @@ export function mlpValueNames(model: MlpModel): string[] {
  * {@link mlpValueNames} (all `mlp.*` except the output). Declares no graph output: the caller adds
  * the returned ones it wants.
  *
- * @returns the model's outputs (one: the values or the probabilities), ready for `builder.addOutput`.
+ * @returns the model's outputs (`predictions`, or `label` and `probabilities`), ready for `builder.addOutput`.
  * @throws StratumError BAD_REQUEST when the model's layers do not chain.
  * @example
  * ```ts

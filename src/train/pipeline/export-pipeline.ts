@@ -1,8 +1,10 @@
 /**
  * One ONNX model from raw columns to predictions: the fitted feature graph (src/features) feeding
  * a trained linear model, tree ensemble or MLP, so a deployment takes the columns a client has and no
- * feature code runs outside the model. {@link predictPipeline} is the TypeScript reference the
- * exported graph is tested against.
+ * feature code runs outside the model. Whatever the algorithm, the outputs are the same
+ * (`common/output-head.ts`): `label` and `probabilities` for classifiers, `predictions` for
+ * regression, with the class names in the model's metadata. {@link predictPipeline} is the
+ * TypeScript reference the exported graph is tested against.
  */
 import { StratumError } from '../../errors/index.ts';
 import { addFeatureGraph, FEATURE_BATCH_DIM, FEATURE_OPSETS } from '../../features/export-onnx.ts';
@@ -10,6 +12,8 @@ import type { FeatureRow } from '../../features/fit.ts';
 import type { FittedFeatures } from '../../features/fitted-features.ts';
 import { transformBatch } from '../../features/transform.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { CLASSES_METADATA_KEY } from '../../onnx/model-metadata.ts';
+import { LABEL_OUTPUT, PREDICTIONS_OUTPUT, PROBABILITIES_OUTPUT } from '../common/output-head.ts';
 import { addGbdtGraph } from '../gbdt/export-onnx.ts';
 import type { GbdtModel } from '../gbdt/gbdt-model.ts';
 import { predictGbdt } from '../gbdt/predict.ts';
@@ -34,6 +38,11 @@ export interface ExportPipelineOptions {
   readonly model: PipelineModel;
   /** Graph name. @default 'pipeline_<kind>_<objective>' */
   readonly name?: string;
+  /**
+   * A classifier's class names (entry k names label k and column k of the probabilities), written
+   * to the model's metadata under `stratum.classes` as a JSON array. @default none
+   */
+  readonly classes?: readonly (string | number | boolean)[];
 }
 
 /** Options for {@link predictPipeline}. */
@@ -46,22 +55,32 @@ export interface PredictPipelineOptions {
   readonly rows: readonly FeatureRow[];
 }
 
-/** What {@link predictPipeline} returns: the exported graph's float output and, for tree classifiers, its labels. */
+/** What {@link predictPipeline} returns: the exported graph's float output and, for classifiers, its labels. */
 export interface PipelinePrediction {
-  /** Name of the matching graph output: `probabilities`, `predictions` (linear, MLP) or `variable` (GBDT). */
+  /** Name of the matching graph output: `probabilities` (classifiers) or `predictions` (regression). */
   readonly name: string;
   /** Row-major values or probabilities. */
   readonly outputs: Float32Array;
   /** `[rows, width]`. */
   readonly shape: readonly [number, number];
-  /** Predicted class per row; only for GBDT classifiers (the graph's `label` output). */
+  /** Predicted class per row (the graph's `label` output); only for classifiers. */
   readonly labels?: Int32Array;
 }
 
 /** Values the fixed-shape model graphs define; a raw column or the feature output with one of these names would clash. */
 const MODEL_VALUE_NAMES: Readonly<Record<Exclude<PipelineModel['kind'], 'mlp'>, readonly string[]>> = Object.freeze({
-  linear: ['linear.weight', 'linear.bias', 'logits', 'one', 'p_positive', 'p_negative', 'predictions', 'probabilities'],
-  gbdt: ['variable', 'label', 'probabilities'],
+  linear: [
+    'linear.weight',
+    'linear.bias',
+    'logits',
+    'one',
+    'p_positive',
+    'p_negative',
+    PREDICTIONS_OUTPUT,
+    LABEL_OUTPUT,
+    PROBABILITIES_OUTPUT,
+  ],
+  gbdt: [PREDICTIONS_OUTPUT, LABEL_OUTPUT, PROBABILITIES_OUTPUT],
 });
 
 /** The values `model`'s graph defines (an MLP's depend on its layers). */
@@ -71,11 +90,13 @@ function modelValueNames(model: PipelineModel): readonly string[] {
 
 /**
  * Builds the `.onnx` bytes of features and model in one graph. Inputs: one `[batch, 1]` tensor per
- * raw column (FLOAT with NaN for missing, STRING with `''` for missing). Outputs: those of
- * `exportLinearOnnx` / `exportGbdtOnnx` / `exportMlpOnnx` (`probabilities` for classifiers, plus `label` for trees).
+ * raw column (FLOAT with NaN for missing, STRING with `''` for missing). Outputs, whatever the
+ * algorithm: `label` (INT64 `[batch]`) and `probabilities` (FLOAT `[batch, K]`) for classifiers,
+ * `predictions` (FLOAT `[batch, 1]`) for regression.
  *
- * @throws StratumError BAD_REQUEST when the model's width is not the number of features, or a
- *   raw column or the feature output is named like a value of the model graph.
+ * @throws StratumError BAD_REQUEST when the model's width is not the number of features, a raw
+ *   column or the feature output is named like a value of the model graph, or `classes` does not
+ *   have one name per class.
  * @example
  * ```ts
  * const bytes = exportPipelineModel({ fitted, model: { kind: 'gbdt', model: trained } })
@@ -85,12 +106,17 @@ function modelValueNames(model: PipelineModel): readonly string[] {
 export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array {
   const { fitted, model } = options;
   checkCompatible(fitted, model);
+  if (options.classes !== undefined) checkClasses(model, options.classes);
   const builder = new GraphBuilder({
     name: options.name ?? `pipeline_${model.kind}_${model.model.objective}`,
     // only the domains the nodes use are imported: ai.onnx.ml for trees and one-hot, com.microsoft for text
     opsets: FEATURE_OPSETS,
     docString: `features: ${fitted.featureNames.join(', ')}`,
-    metadata: { 'stratum.model': model.kind, 'stratum.objective': model.model.objective },
+    metadata: {
+      'stratum.model': model.kind,
+      'stratum.objective': model.model.objective,
+      ...(options.classes !== undefined && { [CLASSES_METADATA_KEY]: JSON.stringify(options.classes) }),
+    },
   });
   const features = addFeatureGraph(builder, fitted);
   const graphOptions = { input: features, batchDim: FEATURE_BATCH_DIM };
@@ -99,7 +125,7 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
       ? addLinearGraph(builder, model.model, graphOptions)
       : model.kind === 'mlp'
         ? addMlpGraph(builder, model.model, graphOptions)
-        : addGbdtGraph(builder, model.model, graphOptions);
+        : addGbdtGraph(builder, model.model, { ...graphOptions, regressionOutput: PREDICTIONS_OUTPUT });
   for (const output of outputs) builder.addOutput(output);
   return builder.toBytes();
 }
@@ -122,13 +148,39 @@ export function predictPipeline(options: PredictPipelineOptions): PipelinePredic
       model.kind === 'linear'
         ? predictLinear(model.model, { features: data })
         : predictMlp(model.model, { features: data });
-    return { name: model.model.objective === 'regression' ? 'predictions' : 'probabilities', outputs: values, shape };
+    if (model.model.objective === 'regression') return { name: PREDICTIONS_OUTPUT, outputs: values, shape };
+    return { name: PROBABILITIES_OUTPUT, outputs: values, shape, labels: argMaxRows(values, shape[1]) };
   }
   const prediction = predictGbdt(model.model, data);
   const width = model.model.objective === 'regression' ? 1 : model.model.numClasses;
   const shape = [rows.length, width] as const;
-  if (prediction.labels === undefined) return { name: 'variable', outputs: prediction.outputs, shape };
-  return { name: 'probabilities', outputs: prediction.outputs, shape, labels: prediction.labels };
+  if (prediction.labels === undefined) return { name: PREDICTIONS_OUTPUT, outputs: prediction.outputs, shape };
+  return { name: PROBABILITIES_OUTPUT, outputs: prediction.outputs, shape, labels: prediction.labels };
+}
+
+/** The index of each row's largest value, the first on a tie (as ONNX `ArgMax` decides). */
+function argMaxRows(values: Float32Array, width: number): Int32Array {
+  const labels = new Int32Array(values.length / width);
+  for (let row = 0; row < labels.length; row++) {
+    let best = 0;
+    for (let k = 1; k < width; k++) {
+      if ((values[row * width + k] as number) > (values[row * width + best] as number)) best = k;
+    }
+    labels[row] = best;
+  }
+  return labels;
+}
+
+function checkClasses(model: PipelineModel, classes: readonly unknown[]): void {
+  const { objective } = model.model;
+  const width = model.kind === 'gbdt' ? model.model.numClasses : model.model.numOutputs;
+  const expected = objective === 'regression' ? 0 : objective === 'binary' ? 2 : width;
+  if (classes.length !== expected) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `classes: a ${objective} model needs ${expected} class names (one per column of its probabilities), got ${classes.length}`,
+    );
+  }
 }
 
 function checkCompatible(fitted: FittedFeatures, model: PipelineModel): void {

@@ -3,8 +3,12 @@
  * read and check the data (its content hash is the dataset version), profile it, split it, fit the
  * features on the training split, train, evaluate on the held-out split, export features + model
  * as one ONNX graph, store the artifacts, register. Everything after the run is created is
- * recorded: metrics by step, the summary metrics and artifacts, or the error of a failed run. The
- * version is registered last (its alias after it), so a failure leaves nothing half-registered.
+ * recorded: metrics by step, the summary metrics and artifacts, or the error of a failed run. A
+ * registration behind an alias is checked first, against the signature the spec implies
+ * (`expected-signature.ts`), before the run starts or any data is read: a move the alias's
+ * deployments would refuse fails in a moment, not after training. The version is registered last,
+ * with its alias in the same write, so a failure leaves nothing half-registered and uses up no
+ * version number.
  */
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
 import { profileDataset } from '../../data/profile/index.ts';
@@ -18,6 +22,7 @@ import type { MetadataStore, RunArtifact, RunRecord, VersionRecord } from '../..
 import { evaluateClassifier, evaluateRegressor } from '../metrics/evaluate.ts';
 import { exportPipelineModel, type PipelineModel } from '../pipeline/export-pipeline.ts';
 import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
+import { expectedSignature } from './expected-signature.ts';
 import { sampleRequest } from './sample-request.ts';
 import { trainModel, type TrainStep } from './train-model.ts';
 import type { TrainSpec } from './train-spec.ts';
@@ -48,6 +53,11 @@ export interface TrainingContext {
   readonly baseDir: string;
   /** The git commit of the code, when there is one. */
   readonly codeVersion?: string;
+  /**
+   * Move the spec's alias even where the new version does not fit what its deployments' clients
+   * use; the reason is recorded in the alias history and the deployments' events.
+   */
+  readonly force?: { readonly reason: string };
   readonly onEvent?: (event: TrainingEvent) => void;
 }
 
@@ -79,6 +89,7 @@ export async function runTraining(spec: TrainSpec, context: TrainingContext): Pr
   if (spec.register !== undefined && context.registry === undefined) {
     throw new StratumError('INTERNAL', 'the spec registers its model but no registry was given');
   }
+  await checkRegistration(spec, context);
   // A file's version is known before it is read, so a run exists (and records the failure) even
   // when the file turns out to be bad; a query's version is the hash of what it returned.
   const knownVersion = await fileSourceVersion(spec.data.source, context.baseDir);
@@ -178,7 +189,12 @@ async function trainAndRecord(args: {
     train_rows: split.train.rows.length,
   };
 
-  const onnx = exportPipelineModel({ fitted, model: trained.pipelineModel, name: spec.name.replaceAll('-', '_') });
+  const onnx = exportPipelineModel({
+    fitted,
+    model: trained.pipelineModel,
+    name: spec.name.replaceAll('-', '_'),
+    ...(numClasses > 0 && { classes: data.classes }),
+  });
   const encoder = new TextEncoder();
   const artifacts: RunArtifact[] = [];
   // A few real held-out rows as an inference request: the registered version is warmed up with
@@ -227,6 +243,21 @@ function summaryMetrics(
   };
 }
 
+/**
+ * Refuses (SIGNATURE_MISMATCH, as the move itself would) a registration whose alias the
+ * deployments following it could not take, before anything is read or trained.
+ */
+async function checkRegistration(spec: TrainSpec, context: TrainingContext): Promise<void> {
+  const target = spec.register;
+  if (target?.alias === undefined || context.registry === undefined) return;
+  await context.registry.checkAliasMove({
+    model: target.model,
+    alias: target.alias,
+    signature: expectedSignature(spec),
+    ...(context.force !== undefined && { force: true, reason: context.force.reason }),
+  });
+}
+
 async function register(args: {
   spec: TrainSpec;
   context: TrainingContext;
@@ -240,6 +271,8 @@ async function register(args: {
   const { spec, context, run, onnx, metrics, data, samples } = args;
   const registry = context.registry as Registry;
   const target = spec.register as NonNullable<TrainSpec['register']>;
+  const force = context.force;
+  // The alias moves in the same write as the version: refused, it leaves no version behind.
   const version = await registry.pushVersion({
     model: target.model,
     bytes: onnx,
@@ -253,22 +286,14 @@ async function register(args: {
       ...(samples !== undefined && { samples }),
     },
     ...(target.tags !== undefined && { tags: target.tags }),
+    ...(target.alias !== undefined && {
+      alias: {
+        name: target.alias,
+        reason: force === undefined ? `run ${run.id}` : `${force.reason} (run ${run.id})`,
+        ...(force !== undefined && { force: true }),
+      },
+    }),
   });
-  if (target.alias !== undefined) {
-    try {
-      await registry.setAlias({
-        model: target.model,
-        alias: target.alias,
-        version: version.version,
-        by: context.by,
-        reason: `run ${run.id}`,
-      });
-    } catch (error) {
-      // The version was registered for this alias: without it the run failed, so take it back.
-      await registry.deleteVersion(target.model, version.version).catch(() => undefined);
-      throw error;
-    }
-  }
   context.onEvent?.({ phase: 'register', model: target.model, version: version.version });
   return version;
 }

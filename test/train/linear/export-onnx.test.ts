@@ -90,7 +90,8 @@ for (const { name, model: makeModel, features, width } of cases) {
     t.after(() => session.release());
     assert.deepEqual(session.inputNames, ['x']);
     const outputName = name === 'regression' ? 'predictions' : 'probabilities';
-    assert.deepEqual(session.outputNames, [outputName]);
+    // Every classifier answers the same two outputs, whatever trained it.
+    assert.deepEqual(session.outputNames, name === 'regression' ? [outputName] : ['label', outputName]);
 
     const f = model.numFeatures;
     const expected = predictLinear(model, { features });
@@ -108,6 +109,15 @@ for (const { name, model: makeModel, features, width } of cases) {
         for (let c = 0; c < width; c++) sum += expected.values[r * width + c] ?? 0;
         assert.ok(Math.abs(sum - 1) < 1e-6, `row ${r} probabilities sum to ${sum}`);
       }
+      const label = results['label'];
+      assert.ok(label);
+      assert.equal(label.type, 'int64');
+      assert.deepEqual(label.dims, [ROWS]);
+      const probabilities = output.data as Float32Array;
+      (label.data as BigInt64Array).forEach((value, r) => {
+        const row = [...probabilities.subarray(r * width, (r + 1) * width)];
+        assert.equal(Number(value), row.indexOf(Math.max(...row)), `row ${r}: the label is the most probable class`);
+      });
     }
 
     // Batch 1 equals the corresponding row of the batched run.

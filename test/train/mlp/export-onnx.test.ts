@@ -58,7 +58,11 @@ for (const objective of ['regression', 'binary', 'multiclass'] as const) {
       assert.deepEqual(Buffer.from(bytes), Buffer.from(exportMlpOnnx(model, { inputName: 'x' })), 'deterministic');
       const ops = decodeModel(bytes).graph.node.map((node) => node.op_type);
       const hidden = activation === 'relu' ? 'Relu' : 'Tanh';
-      const head = { regression: [], binary: ['Sigmoid', 'Sub', 'Concat'], multiclass: ['Softmax'] }[objective];
+      const head = {
+        regression: [],
+        binary: ['Sigmoid', 'Sub', 'Concat', 'ArgMax'],
+        multiclass: ['Softmax', 'ArgMax'],
+      }[objective];
       assert.deepEqual(
         ops,
         ['Gemm', hidden, 'Gemm', hidden, 'Gemm', hidden, 'Gemm', ...head],
@@ -72,7 +76,7 @@ for (const objective of ['regression', 'binary', 'multiclass'] as const) {
       t.after(() => session.release());
       assert.deepEqual(session.inputNames, ['x']);
       const outputName = objective === 'regression' ? 'predictions' : 'probabilities';
-      assert.deepEqual(session.outputNames, [outputName]);
+      assert.deepEqual(session.outputNames, objective === 'regression' ? [outputName] : ['label', outputName]);
 
       // Fresh rows from a wider distribution than training, so saturated and dead units are exercised too.
       const features = linearData({ rows: ROWS, weights: [0, 0, 0], bias: 0, noise: 0, seed: 22 }).features.map(

@@ -1,7 +1,7 @@
 /**
- * Parity: one ONNX graph from raw columns to probabilities (features + logistic regression or
- * GBDT) run by onnxruntime-node agrees with predictPipeline within 1e-5 on held-out rows with
- * missing numbers, unseen categories and text, at batch 1 and batch > 1; the models learn.
+ * Parity: one ONNX graph from raw columns to probabilities and labels (features + logistic
+ * regression or GBDT) run by onnxruntime-node agrees with predictPipeline within 1e-5 on held-out
+ * rows with missing numbers, unseen categories and text, at batch 1 and batch > 1; the models learn.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -78,15 +78,15 @@ for (const kind of ['linear', 'gbdt'] as const) {
       t.diagnostic(`${kind}: ${EVAL_ROWS} rows, max |onnx − ts| ${diff}, held-out accuracy ${acc.toFixed(3)}`);
       assert.ok(diff <= TOLERANCE, `max |onnx − ts| ${diff} > ${TOLERANCE}`);
       assert.ok(acc > 0.75, `held-out accuracy ${acc} is not well above chance`);
-      if (kind === 'gbdt') {
-        assert.ok(reference.labels);
-        const labels = Array.from(results.label?.data as BigInt64Array, Number);
-        labels.forEach((label, i) => {
-          const p = reference.outputs[2 * i + 1] as number;
-          // labels may differ only where the probabilities tie within float32 noise
-          if (label !== reference.labels?.[i]) assert.ok(Math.abs(p - 0.5) < 1e-5, `row ${i}: label ${label}, p ${p}`);
-        });
-      }
+      // Every classifier answers a label, whatever trained it.
+      assert.ok(reference.labels);
+      const labels = Array.from(results.label?.data as BigInt64Array, Number);
+      assert.equal(labels.length, EVAL_ROWS);
+      labels.forEach((label, i) => {
+        const p = reference.outputs[2 * i + 1] as number;
+        // labels may differ only where the probabilities tie within float32 noise
+        if (label !== reference.labels?.[i]) assert.ok(Math.abs(p - 0.5) < 1e-5, `row ${i}: label ${label}, p ${p}`);
+      });
     });
 
     test('batch 1 equals the same rows in a batch', async (t) => {

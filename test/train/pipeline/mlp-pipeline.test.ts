@@ -64,7 +64,7 @@ test('onnxruntime on raw columns matches predictPipeline within 1e-5 on 2,000 he
   const session = await ort.InferenceSession.create(bytes);
   t.after(() => session.release());
   assert.deepEqual([...session.inputNames].sort(), fitted.inputs.map((input) => input.column).sort());
-  assert.deepEqual(session.outputNames, ['probabilities'], 'named like the linear pipeline');
+  assert.deepEqual(session.outputNames, ['label', 'probabilities'], 'named like the linear and tree pipelines');
   const { metadata_props: metadata } = decodeModel(bytes);
   assert.deepEqual(
     metadata.filter((entry) => entry.key === 'stratum.model').map((entry) => entry.value),

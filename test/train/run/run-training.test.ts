@@ -415,3 +415,59 @@ describe('bad input is refused before training, recorded as a failed run, and re
     assert.equal((await store.listRuns({ limit: 100 })).items.length, before);
   });
 });
+
+describe('a registration behind an alias its deployments could not follow', () => {
+  test('is refused before the data is read or a run is created; forced, it registers and records why', async () => {
+    const first = await runTraining(
+      parseTrainSpec({ ...spec(), name: 'gated', register: { model: 'gated', alias: 'live' } }),
+      context,
+    );
+    assert.equal(first.version?.version, 1);
+    assert.deepEqual(
+      JSON.parse(first.version?.metadata['stratum.classes'] ?? 'null'),
+      ['bad', 'good'],
+      'the class names are in the version metadata',
+    );
+    await registry.createDeployment({ name: 'gated', spec: { routes: [{ alias: 'live', weight: 100 }] }, by: 'test' });
+
+    // Without the review text the model takes other inputs than the deployment's clients send.
+    const withoutText = (path: string) =>
+      parseTrainSpec({
+        ...spec(),
+        name: 'gated-no-text',
+        data: { source: { format: 'csv', path }, label: 'label' },
+        features: {
+          transforms: [
+            { column: 'age', transform: 'standardize' },
+            { column: 'city', transform: 'onehot' },
+          ],
+        },
+        register: { model: 'gated', alias: 'live' },
+      });
+    let caught: unknown;
+    // The data file does not exist: the refusal comes before anything reads it.
+    await assert.rejects(runTraining(withoutText(join(folder, 'not-there.csv')), context), (error: unknown) => {
+      caught = error;
+      return true;
+    });
+    assert.ok(caught instanceof StratumError);
+    assert.equal(caught.code, 'SIGNATURE_MISMATCH', caught.message);
+    assert.match(caught.message, /moving alias "live" to a new version \(used by deployment "gated"\)/);
+    assert.match(caught.message, /input "income" is missing .*input "review" is missing/);
+    assert.equal((await store.listRuns({ name: 'gated-no-text' })).items.length, 0, 'no run was started');
+    assert.equal((await registry.listVersions('gated')).items.length, 1);
+
+    const forced = await runTraining(withoutText(dataPath), {
+      ...context,
+      force: { reason: 'clients stop sending text' },
+    });
+    assert.equal(forced.version?.version, 2, 'no version number was used up by the refusal');
+    assert.equal((await registry.getAlias('gated', 'live')).version, 2);
+    const [move] = (await registry.aliasHistory({ model: 'gated', alias: 'live', limit: 1 })).items;
+    assert.equal(move?.forced, true);
+    assert.equal(move?.reason, `clients stop sending text (run ${forced.run.id})`);
+    const [event] = (await registry.deploymentEvents({ deployment: 'gated', limit: 1 })).items;
+    assert.equal(event?.kind, 'alias-moved');
+    assert.match(event?.message ?? '', /forced past the signature check: clients stop sending text/);
+  });
+});
