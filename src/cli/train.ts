@@ -27,6 +27,11 @@ export interface TrainFromFileOptions {
   readonly actor?: string;
   /** Print the result as JSON instead of a table. */
   readonly json?: boolean;
+  /**
+   * Register even when the version's signature differs from the one its alias points at
+   * (`--force`; the registry's signature check decides what it allows).
+   */
+  readonly force?: boolean;
   readonly stdout?: NodeJS.WritableStream;
   readonly stderr?: NodeJS.WritableStream;
 }

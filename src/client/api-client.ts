@@ -7,7 +7,16 @@ import type { ArtifactInfo } from '../artifacts/artifact-store.ts';
 import type { DeploymentStatus } from '../deploy/deployment-runtime.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Deployment } from '../registry/registry.ts';
-import type { AliasEvent, AliasRecord, DeploymentEvent, ModelRecord, VersionRecord } from '../store/metadata-store.ts';
+import type {
+  AliasEvent,
+  AliasRecord,
+  DatasetVersionRecord,
+  DeploymentEvent,
+  ModelRecord,
+  RunMetric,
+  RunRecord,
+  VersionRecord,
+} from '../store/metadata-store.ts';
 
 /** Options of {@link createApiClient}. */
 export interface ApiClientOptions {
@@ -67,6 +76,8 @@ export interface ApiClient {
     version: number;
     reason?: string;
     ifMatch?: string;
+    /** Move it even when the version's signature differs from the one the alias served. */
+    force?: boolean;
   }): Promise<AliasRecord & { etag: string }>;
   aliasHistory(model: string, alias?: string, query?: Record<string, string>): Promise<ApiPage<AliasEvent>>;
   listDeployments(query?: Record<string, string>): Promise<ApiPage<DeploymentWithEtag>>;
@@ -82,6 +93,15 @@ export interface ApiClient {
   abortRollout(name: string, reason?: string): Promise<DeploymentWithEtag>;
   deploymentEvents(name: string, query?: Record<string, string>): Promise<ApiPage<DeploymentEvent>>;
   deploymentStatus(name: string): Promise<DeploymentStatusReply>;
+  /** Tracked runs, newest first (`name`, `status`, `limit`, `cursor`). */
+  listRuns(query?: Record<string, string>): Promise<ApiPage<RunRecord>>;
+  getRun(id: string): Promise<RunRecord>;
+  /** A run's metric values by key then step (`key` for one metric). */
+  runMetrics(id: string, query?: Record<string, string>): Promise<{ items: RunMetric[] }>;
+  /** Dataset versions, newest first (`name`, `limit`, `cursor`). */
+  listDatasets(query?: Record<string, string>): Promise<ApiPage<DatasetVersionRecord>>;
+  /** A dataset version (`sha256:…`) with its profile. */
+  getDataset(version: string): Promise<DatasetVersionRecord>;
   /** Removes artifacts no version refers to (`dryRun`: only report them). */
   collectGarbage(options?: { dryRun?: boolean; graceSeconds?: number }): Promise<GcReply>;
   /** Polls until this server serves the deployment's latest revision (and, by default, no canary runs). */
@@ -160,11 +180,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }),
     listAliases: (model) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases` }),
     getAlias: (model, alias) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}` }),
-    setAlias: ({ model, alias, version, reason, ifMatch }) =>
+    setAlias: ({ model, alias, version, reason, ifMatch, force }) =>
       call({
         method: 'PUT',
         path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}`,
-        body: { version, ...(reason !== undefined && { reason }) },
+        body: { version, ...(reason !== undefined && { reason }), ...(force === true && { force: true }) },
         ...(ifMatch !== undefined && { headers: { 'if-match': ifMatch } }),
       }),
     aliasHistory: (model, alias, query) =>
@@ -198,6 +218,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     deploymentEvents: (name, query) =>
       call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/events`, ...(query && { query }) }),
     deploymentStatus: (name) => call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/status` }),
+    listRuns: (query) => call({ method: 'GET', path: '/api/v1/runs', ...(query && { query }) }),
+    getRun: (id) => call({ method: 'GET', path: `/api/v1/runs/${enc(id)}` }),
+    runMetrics: (id, query) =>
+      call({ method: 'GET', path: `/api/v1/runs/${enc(id)}/metrics`, ...(query && { query }) }),
+    listDatasets: (query) => call({ method: 'GET', path: '/api/v1/datasets', ...(query && { query }) }),
+    getDataset: (version) => call({ method: 'GET', path: `/api/v1/datasets/${enc(version)}` }),
     collectGarbage: (gc = {}) => call({ method: 'POST', path: '/api/v1/artifacts/gc', body: gc }),
     async waitConverged(name, wait = {}) {
       const deadline = Date.now() + (wait.timeoutMs ?? 60_000);
