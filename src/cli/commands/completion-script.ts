@@ -96,7 +96,9 @@ ${subcommands.map((line) => `    ${line}`).join('\n')}
           cmdpath="\${COMP_WORDS[1]} \${COMP_WORDS[2]}"
         fi;;
       help)
-        if [[ $COMP_CWORD -eq 2 ]]; then
+        if [[ $cur == -* ]]; then
+          cmdpath=help
+        elif [[ $COMP_CWORD -eq 2 ]]; then
           words=${quote(entries.map((e) => e.name).join(' '))}
         elif [[ $COMP_CWORD -eq 3 ]]; then
           case "\${COMP_WORDS[2]}" in
@@ -184,7 +186,9 @@ ${subcommands.join('\n')}
       fi
       cmdpath="\${words[2]} \${words[3]}";;
     help)
-      if (( CURRENT == 3 )); then
+      if [[ $cur == -* ]]; then
+        cmdpath=help
+      elif (( CURRENT == 3 )); then
         cands=(${top})
         _describe 'command' cands
       elif (( CURRENT == 4 )); then
@@ -193,7 +197,7 @@ ${subcommands.join('\n')}
         esac
         _describe 'subcommand' cands
       fi
-      return;;
+      [[ $cmdpath == help ]] || return;;
     *) cmdpath=\${words[2]};;
   esac
   case $cmdpath in

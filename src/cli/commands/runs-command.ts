@@ -210,8 +210,12 @@ const compare = defineCommand({
     const rows = compareRuns(runs, steps).filter((row) => row.differs || cmd.values.differences !== true);
     cmd.print({ runs, rows }, () =>
       formatTable({
-        columns: ['', 'field', ...runs.map((r) => `${r.id.slice(0, 8)}`)],
+        // Ids are values: their case is kept.
+        columns: ['', 'FIELD', ...runs.map((r) => r.id.slice(0, 8))],
+        keepHeaderCase: true,
         rows: rows.map((row) => [row.differs ? '*' : '', row.field, ...row.values]),
+        // Long values (a dataset's hash, a list of transforms) are cut; --json has them whole.
+        maxCellWidth: 40,
         empty: '(no differences)',
       }),
     );
