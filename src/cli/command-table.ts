@@ -92,7 +92,7 @@ export function selectCommand(argv: readonly string[]): Selection | UnknownWord 
         first,
         entries.map((e) => e.name),
       )}`,
-      help: 'stratum --help',
+      help: MAIN_USAGE,
     };
   }
   if (!('commands' in entry))
@@ -111,6 +111,9 @@ export function selectCommand(argv: readonly string[]): Selection | UnknownWord 
   }
   return { kind: 'command', command, path: `stratum ${entry.name} ${command.name}`, rest };
 }
+
+/** The usage line of `stratum` itself. */
+export const MAIN_USAGE = 'stratum <command> [arguments] [options] (stratum --help lists the commands)';
 
 /** `stratum deploy <create|list|…> [arguments] [options]`. */
 export function groupUsage(group: CommandGroup): string {

@@ -6,7 +6,7 @@
  * its error codes and messages. Every failure is reported once, by `report-error.ts`.
  */
 import { STRATUM_VERSION } from '../version.ts';
-import { COMMAND_SECTIONS, groupUsage, type Selection, selectCommand } from './command-table.ts';
+import { COMMAND_SECTIONS, groupUsage, MAIN_USAGE, type Selection, selectCommand } from './command-table.ts';
 import { parseCommand, wantsHelp } from './commands/command-context.ts';
 import type { CommandIo } from './commands/command-spec.ts';
 import { commandHelp, groupHelp, loadSettingDocs, mainHelp } from './commands/help-text.ts';
@@ -47,6 +47,16 @@ async function run(
   return selection.command.run(cmd);
 }
 
+/** The `STRATUM_LOG_LEVEL` setting, or undefined when the configuration itself is what failed. */
+async function configuredLogLevel(): Promise<string | undefined> {
+  try {
+    const { loadConfig } = await import('../config/load-config.ts');
+    return loadConfig().logLevel;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What the raw arguments say about reporting — `--json`, and the log level (`--log-level`, else
  * `STRATUM_LOG_LEVEL`) — read without the command's parser, which may be what failed.
@@ -57,14 +67,7 @@ async function reportMode(argv: readonly string[]): Promise<{ json: boolean; deb
   const levels = args.flatMap((a, i) =>
     a === '--log-level' ? [args[i + 1] ?? ''] : a.startsWith('--log-level=') ? [a.slice(12)] : [],
   );
-  const level =
-    levels[levels.length - 1] ??
-    (await import('../config/load-config.ts')
-      .then(
-        ({ loadConfig }) => loadConfig().logLevel,
-        () => undefined,
-      )
-      .catch(() => undefined));
+  const level = levels[levels.length - 1] ?? (await configuredLogLevel());
   return { json: args.includes('--json'), debug: level === 'debug' || level === 'trace' };
 }
 
@@ -79,11 +82,7 @@ async function main(argv: readonly string[], io: CommandIo): Promise<number> {
         return 0;
       }
       const known = argv.length === 0 || argv[0] === '--help' || argv[0] === '-h';
-      if (!known)
-        throw new CliUsageError(
-          `unknown option ${argv[0]}`,
-          'stratum <command> [arguments] [options] (stratum --help lists the commands)',
-        );
+      if (!known) throw new CliUsageError(`unknown option ${argv[0]}`, MAIN_USAGE);
       io.stdout.write(mainHelp(COMMAND_SECTIONS));
       return 0;
     }

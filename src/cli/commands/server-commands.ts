@@ -130,6 +130,8 @@ const DEMO_OPTIONS = {
   ...PORT_OPTIONS,
   ...STORE_OPTIONS,
   ...GLOBAL_OPTIONS,
+  // The demo narrates what happens; the server's info lines would drown it.
+  'log-level': { ...GLOBAL_OPTIONS['log-level'], default: 'warn' },
 } as const satisfies OptionsSpec;
 
 /** `stratum demo`. */

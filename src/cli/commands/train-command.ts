@@ -21,6 +21,8 @@ const TRAIN_OPTIONS = {
     description: 'who the run and the version are recorded under',
   },
   ...GLOBAL_OPTIONS,
+  // Progress and the summary tell the story; the store's info lines would interleave with them.
+  'log-level': { ...GLOBAL_OPTIONS['log-level'], default: 'warn' },
 } as const satisfies OptionsSpec;
 
 /** `stratum train`. */
@@ -39,7 +41,6 @@ export const trainCommand = defineCommand({
       import('../train.ts'),
     ]);
     const config = loadConfig({ overrides: settingOverrides(TRAIN_OPTIONS, cmd.values) });
-    // Progress and the summary tell the story; the store's info lines would interleave with them.
     const level = cmd.values['log-level'] === undefined ? 'warn' : (config.logLevel as LogLevel);
     return trainFromFile({
       specPath: cmd.args.spec,
