@@ -58,6 +58,25 @@ const PORT_OPTIONS = {
   },
 } as const satisfies OptionsSpec;
 
+/** The inference runtime's threads. */
+const RUNTIME_OPTIONS = {
+  workers: {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    setting: 'runtime.workers',
+    default: 'the number of cores',
+    description: 'worker threads running model sessions',
+  },
+  'intra-op-threads': {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    setting: 'runtime.intraOpThreads',
+    description: 'onnxruntime threads per session',
+  },
+} as const satisfies OptionsSpec;
+
 const SERVE_OPTIONS = {
   ...STORE_OPTIONS,
   'no-registry': {
@@ -80,21 +99,7 @@ const SERVE_OPTIONS = {
     description: 'do not poll the --models folder for new and removed versions',
   },
   ...PORT_OPTIONS,
-  workers: {
-    type: 'string',
-    value: 'n',
-    number: { integer: true, min: 1 },
-    setting: 'runtime.workers',
-    default: 'the number of cores',
-    description: 'worker threads running model sessions',
-  },
-  'intra-op-threads': {
-    type: 'string',
-    value: 'n',
-    number: { integer: true, min: 1 },
-    setting: 'runtime.intraOpThreads',
-    description: 'onnxruntime threads per session',
-  },
+  ...RUNTIME_OPTIONS,
   ...GLOBAL_OPTIONS,
 } as const satisfies OptionsSpec;
 
@@ -128,6 +133,7 @@ const DEMO_OPTIONS = {
   once: { type: 'boolean', description: 'exit after the checks instead of serving until Ctrl-C' },
   quick: { type: 'boolean', description: 'a smoke test: 50,000 flights and 20 trees' },
   ...PORT_OPTIONS,
+  ...RUNTIME_OPTIONS,
   ...STORE_OPTIONS,
   ...GLOBAL_OPTIONS,
   // The demo narrates what happens; the server's info lines would drown it.
