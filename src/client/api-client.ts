@@ -11,8 +11,11 @@ import type {
   AliasEvent,
   AliasRecord,
   ClientUsage,
+  DatasetVersionRecord,
   DeploymentEvent,
   ModelRecord,
+  RunMetric,
+  RunRecord,
   VersionRecord,
 } from '../store/metadata-store.ts';
 
@@ -95,6 +98,15 @@ export interface ApiClient {
   abortRollout(name: string, reason?: string): Promise<DeploymentWithEtag>;
   deploymentEvents(name: string, query?: Record<string, string>): Promise<ApiPage<DeploymentEvent>>;
   deploymentStatus(name: string): Promise<DeploymentStatusReply>;
+  /** Tracked runs, newest first (`name`, `status`, `limit`, `cursor`). */
+  listRuns(query?: Record<string, string>): Promise<ApiPage<RunRecord>>;
+  getRun(id: string): Promise<RunRecord>;
+  /** A run's metric values by key then step (`key` for one metric). */
+  runMetrics(id: string, query?: Record<string, string>): Promise<{ items: RunMetric[] }>;
+  /** Dataset versions, newest first (`name`, `limit`, `cursor`). */
+  listDatasets(query?: Record<string, string>): Promise<ApiPage<DatasetVersionRecord>>;
+  /** A dataset version (`sha256:…`) with its profile. */
+  getDataset(version: string): Promise<DatasetVersionRecord>;
   /** Removes artifacts no version refers to (`dryRun`: only report them). */
   collectGarbage(options?: { dryRun?: boolean; graceSeconds?: number }): Promise<GcReply>;
   /** Polls until this server serves the deployment's latest revision (and, by default, no canary runs). */
@@ -176,11 +188,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }),
     listAliases: (model) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases` }),
     getAlias: (model, alias) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}` }),
-    setAlias: ({ model, alias, version, reason, force, ifMatch }) =>
+    setAlias: ({ model, alias, version, reason, ifMatch, force }) =>
       call({
         method: 'PUT',
         path: `/api/v1/models/${enc(model)}/aliases/${enc(alias)}`,
-        body: { version, ...(reason !== undefined && { reason }), ...(force === true && { force }) },
+        body: { version, ...(reason !== undefined && { reason }), ...(force === true && { force: true }) },
         ...(ifMatch !== undefined && { headers: { 'if-match': ifMatch } }),
       }),
     aliasHistory: (model, alias, query) =>
@@ -214,6 +226,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     deploymentEvents: (name, query) =>
       call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/events`, ...(query && { query }) }),
     deploymentStatus: (name) => call({ method: 'GET', path: `/api/v1/deployments/${enc(name)}/status` }),
+    listRuns: (query) => call({ method: 'GET', path: '/api/v1/runs', ...(query && { query }) }),
+    getRun: (id) => call({ method: 'GET', path: `/api/v1/runs/${enc(id)}` }),
+    runMetrics: (id, query) =>
+      call({ method: 'GET', path: `/api/v1/runs/${enc(id)}/metrics`, ...(query && { query }) }),
+    listDatasets: (query) => call({ method: 'GET', path: '/api/v1/datasets', ...(query && { query }) }),
+    getDataset: (version) => call({ method: 'GET', path: `/api/v1/datasets/${enc(version)}` }),
     collectGarbage: (gc = {}) => call({ method: 'POST', path: '/api/v1/artifacts/gc', body: gc }),
     async waitConverged(name, wait = {}) {
       const deadline = Date.now() + (wait.timeoutMs ?? 60_000);

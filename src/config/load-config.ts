@@ -31,6 +31,11 @@ const ENV_KEYS = {
 /** Every environment variable Stratum reads its configuration from. */
 export const CONFIG_ENV_VARS: readonly string[] = Object.freeze(Object.keys(ENV_KEYS));
 
+/** The environment variable of each setting, by the setting's path (`httpPort` → `STRATUM_HTTP_PORT`). */
+export const SETTING_ENV_VARS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(ENV_KEYS).map(([name, [path]]) => [path, name])),
+);
+
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
   /** Environment to read `STRATUM_*` variables from. @default process.env */

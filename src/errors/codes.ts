@@ -162,6 +162,11 @@ export const ERROR_CODES = {
     grpc: 'INTERNAL',
     summary: 'The configuration is invalid (raised at start-up, never at request time).',
   },
+  PORT_IN_USE: {
+    http: 500,
+    grpc: 'INTERNAL',
+    summary: 'Another process listens on the HTTP or gRPC port the server was given (raised at start-up).',
+  },
 } as const satisfies Record<string, { http: number; grpc: GrpcStatusName; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,8 +1,12 @@
 /**
- * A leveled, structured (JSON lines) logger. Backed by pino, which Fastify shares, so server and
- * library logs go through one sink with one format.
+ * A leveled, structured logger. Backed by pino, which Fastify shares, so server and library logs go
+ * through one sink with one format: JSON lines for machines (a pipe, a file, a log collector), and
+ * readable, coloured lines (pino-pretty) when the lines go to a terminal, as users of pino expect.
+ * pino-pretty is loaded only for a terminal: a server writing JSON never loads it.
  */
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
+import type PinoPretty from 'pino-pretty';
 
 /** Log levels, most verbose first. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -29,11 +33,39 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
   /** Where lines go. @default standard error */
   destination?: NodeJS.WritableStream;
+  /**
+   * Readable lines (time, level, message, then the fields) instead of JSON lines.
+   * @default true when the destination is a terminal (standard error's `isTTY`)
+   */
+  pretty?: boolean;
 }
 
-/** Creates a JSON-lines logger. */
+/** True when lines written to `destination` (standard error when absent) reach a terminal. */
+export function isTerminal(destination: NodeJS.WritableStream | undefined): boolean {
+  return ((destination ?? process.stderr) as { isTTY?: boolean }).isTTY === true;
+}
+
+/** A pino-pretty stream writing to `destination` (file descriptor 2 when absent). */
+function prettyStream(destination: NodeJS.WritableStream | undefined): NodeJS.WritableStream {
+  // A synchronous require keeps createLogger synchronous; pino-pretty is CommonJS.
+  const build = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return build({
+    destination: destination ?? 2,
+    // Lines already written survive an exit right after them (a failed start, a second Ctrl-C).
+    sync: true,
+    colorize: isTerminal(destination),
+    translateTime: 'SYS:HH:MM:ss.l',
+    // The fields of a line on the line itself; an error's stack still gets lines of its own.
+    singleLine: true,
+  });
+}
+
+/** Creates a logger: JSON lines, or readable lines on a terminal (see {@link LoggerOptions.pretty}). */
 export function createLogger(options: LoggerOptions = {}): Logger & pino.Logger {
-  const dest = options.destination ?? pino.destination({ dest: 2, sync: false });
+  const pretty = options.pretty ?? isTerminal(options.destination);
+  const dest = pretty
+    ? prettyStream(options.destination)
+    : (options.destination ?? pino.destination({ dest: 2, sync: false }));
   return pino(
     {
       level: options.level ?? 'info',

@@ -133,7 +133,9 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       authorizer,
       ...(registry !== undefined && deployments !== undefined && { management: { registry, deployments } }),
     });
-    await http.listen({ host: config.host, port: config.httpPort });
+    await http
+      .listen({ host: config.host, port: config.httpPort })
+      .catch((error: unknown) => rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }));
     let grpcPort = 0;
     if (options.withoutGrpc !== true) {
       grpc = createGrpcServer({
@@ -143,7 +145,11 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
       });
-      grpcPort = await grpc.listen(config.host, config.grpcPort);
+      grpcPort = await grpc
+        .listen(config.host, config.grpcPort)
+        .catch((error: unknown) =>
+          rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
+        );
     }
     service.setReady(true);
     const address = http.server.address();
@@ -164,6 +170,22 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     await close();
     throw error;
   }
+}
+
+/**
+ * A port another process holds is a start-up mistake to name, not a crash: PORT_IN_USE with the
+ * port and the setting that changes it (the CLI names its flag). Fastify rejects with Node's
+ * EADDRINUSE error; grpc-js only says so in its message.
+ */
+function rethrowBusy(error: unknown, listener: { port: number; protocol: 'HTTP' | 'gRPC'; setting: string }): never {
+  const busy =
+    (error as { code?: unknown } | null)?.code === 'EADDRINUSE' ||
+    (error instanceof Error && error.message.includes('EADDRINUSE'));
+  if (!busy) throw error;
+  throw new StratumError('PORT_IN_USE', `port ${listener.port} is in use (${listener.protocol})`, {
+    details: { port: listener.port, protocol: listener.protocol, setting: listener.setting },
+    cause: error,
+  });
 }
 
 function replicaId(): string {

@@ -181,13 +181,13 @@ test('stratum models / alias / deploy / artifacts over the management API', asyn
       ['mlp'],
     );
     const shown = ok(await cli('models', 'show', 'mlp')).stdout;
-    const rows = shown.split('\n').filter((l) => /^ +\d+ {2}\d{4}-/.test(l));
     assert.deepEqual(
-      rows.map((l) => Number(l.trim().split(' ')[0])),
+      [...shown.matchAll(/^version (\d+) {2}ready {2}\d{4}-/gm)].map((m) => Number(m[1])),
       [3, 2, 1],
       'versions newest first',
     );
-    assert.match(shown, /^ +1 .*[0-9a-f]{12}… +2\.6 MiB +ready +mnist +auc=0\.93$/m);
+    assert.match(shown, /^version 3 .* by trainer {2}sha256 [0-9a-f]{12}… {2}2\.6 MiB\n {2}description {2}seed 7\n/m);
+    assert.match(shown, /^version 1 .*\n {2}tags {5}mnist\n {2}metrics {2}auc=0\.93\n/m);
     assert.match(shown, /^production +1 +"1" /m);
   });
 
@@ -281,6 +281,13 @@ test('stratum models / alias / deploy / artifacts over the management API', asyn
     assert.match(result.stdout, /canary version 2 promoted/);
     assert.match(result.stderr, /canary v2 vs v1, step 1\/2 \(50% of traffic\), running/, 'progress on stderr');
     assert.match(result.stderr, /canary \d+ req, \d+ err, p99 /, 'the live window is shown');
+    // stderr is a pipe here: one line per change of stage (not per poll), no carriage returns,
+    // and the verdict last.
+    assert.ok(!result.stderr.includes('\r'), 'no carriage returns off a terminal');
+    const lines = result.stderr.split('\n').filter((l) => l.startsWith('canary v2 vs v1'));
+    const measured = lines.filter((l) => l.includes(' · canary ')).map((l) => l.split(' · ')[0]);
+    assert.deepEqual(measured, [...new Set(measured)], `one line per stage:\n${lines.join('\n')}`);
+    assert.match(lines.at(-1) ?? '', /, promoted$/);
     assert.deepEqual(await infer({ url, name: 'mlp' }), { status: 200, version: '2' });
   });
 
@@ -343,10 +350,10 @@ test('stratum models / alias / deploy / artifacts over the management API', asyn
   await t.test('usage mistakes: unknown command, unknown flag, missing argument', async () => {
     const unknown = await runCli(['modles', 'list']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown command "modles"/);
+    assert.match(unknown.stderr, /unknown command "modles"; did you mean "models"\?/);
     const flag = await cli('deploy', 'list', '--bogus');
-    assert.equal(flag.code, 1);
-    assert.match(flag.stderr, /Unknown option '--bogus'/);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /^stratum: unknown option --bogus\nusage: stratum deploy list \[options\]\n$/);
     const missing = await cli('deploy', 'rollout', '--strategy', 'canary', '--version', '2');
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /stratum: missing <name>\nusage: stratum deploy rollout <name> --strategy/);

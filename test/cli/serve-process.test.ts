@@ -78,9 +78,18 @@ test('stratum serve reports a bad flag or a missing repository clearly and exits
   const missing = startCli(t, ['serve', '--http-port', '0', '--database-url', 'mysql://nowhere']);
   assert.equal(await missing.exited, 1);
   assert.match(missing.output(), /databaseUrl/);
+  // A flag's value is checked against its declaration before any configuration is read: the
+  // message names the flag, and a usage mistake exits 2.
   const bad = startCli(t, ['serve', '--models', '/tmp', '--http-port', 'eighty']);
-  assert.equal(await bad.exited, 1);
-  assert.match(bad.output(), /httpPort/);
+  assert.equal(await bad.exited, 2);
+  assert.match(
+    bad.output(),
+    /^stratum: --http-port must be an integer, got "eighty"\nusage: stratum serve \[options\]\n$/,
+  );
+  // A value the flag allows but the setting does not is the configuration's to refuse, by its path.
+  const outOfRange = startCli(t, ['serve', '--models', '/tmp', '--http-port', '70000']);
+  assert.equal(await outOfRange.exited, 1);
+  assert.match(outOfRange.output(), /httpPort/);
 });
 
 test('stratum demo --once --quick trains the examples, serves them and answers over REST and gRPC', async (t) => {

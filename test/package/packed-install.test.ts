@@ -361,5 +361,36 @@ test(
     }
     server.child.kill('SIGTERM');
     assert.equal(await new Promise((resolve) => server.child.once('exit', resolve)), 0);
+
+    // On a terminal the installed CLI logs readable lines: pino-pretty came with the package.
+    await prettyOnTerminal(t, { app, args: ['serve', '--no-registry', '--models', models] });
   },
 );
+
+/** Runs the installed `stratum …args` on a pseudo-terminal (util-linux `script`) until it logs that it serves. */
+async function prettyOnTerminal(t: TestContext, options: { app: string; args: readonly string[] }): Promise<void> {
+  const bin = join(options.app, 'node_modules/.bin/stratum');
+  const command = [process.execPath, bin, ...options.args, '--http-port', '0', '--grpc-port', '0']
+    .map((a) => `'${a}'`)
+    .join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd: options.app,
+    env: userEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  for (;;) {
+    if (output.includes('stratum is serving')) break;
+    if (child.exitCode !== null) assert.fail(`stratum serve on a terminal exited with ${child.exitCode}: ${output}`);
+    await sleep(100);
+  }
+  const line = output.split(/\r?\n/).find((l) => l.includes('stratum is serving')) ?? '';
+  const plain = line.replaceAll(new RegExp(String.raw`\x1b\[[0-9;]*m`, 'g'), '');
+  assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: stratum is serving \{"http":/, 'a readable line, not JSON');
+}

@@ -76,6 +76,16 @@ export function canaryProgress(status: DeploymentStatusReply): string {
   return window === undefined ? head : `${head} · ${window}`;
 }
 
+/**
+ * What a canary's progress line is about, without its counters: its status, its step, and whether
+ * this replica measures it yet. A new stage is a new line in a log.
+ */
+export function canaryStage(status: DeploymentStatusReply): string {
+  const canary = status.canary ?? undefined;
+  if (canary === undefined) return 'none';
+  return `${canary.id} ${canary.status} ${canary.step} ${status.replica?.canary === undefined ? 'waiting' : 'measured'}`;
+}
+
 /** The human rendering of `stratum deploy status`. */
 export function statusText(status: DeploymentStatusReply): string {
   const lines: string[] = [];

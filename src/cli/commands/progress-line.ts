@@ -1,12 +1,17 @@
 /**
- * One line of progress on stderr. On a terminal it is rewritten in place; otherwise (a log, a
- * pipe, a test) each distinct line is printed once, so a long wait does not flood the output.
+ * One line of progress on stderr. On a terminal it is rewritten in place on every update;
+ * otherwise (a log, a pipe, a CI job) a line is printed only when what it reports changes — its
+ * `key` — and never with a carriage return, so a long wait leaves one line per change.
  */
 
 /** A progress line; see {@link createProgressLine}. */
 export interface ProgressLine {
-  /** Shows `line` (ignored when it equals the current one). */
-  update(line: string): void;
+  /**
+   * Shows `line`. On a terminal it replaces the current line when it differs; elsewhere it is
+   * printed when `key` differs from the last printed line's key.
+   * @param key what the line reports, without the figures that change on every update. @default line
+   */
+  update(line: string, key?: string): void;
   /** Ends the line, leaving the last text visible. Idempotent. */
   done(): void;
 }
@@ -15,15 +20,20 @@ export interface ProgressLine {
 export function createProgressLine(stream: NodeJS.WritableStream): ProgressLine {
   const tty = (stream as { isTTY?: boolean }).isTTY === true;
   let current: string | undefined;
+  let printedKey: string | undefined;
   let open = false;
   return {
-    update(line) {
-      if (line === current) return;
-      current = line;
+    update(line, key = line) {
       if (tty) {
+        if (line === current) return;
+        current = line;
         stream.write(`\r\x1b[K${line}`);
         open = true;
-      } else stream.write(`${line}\n`);
+        return;
+      }
+      if (key === printedKey) return;
+      printedKey = key;
+      stream.write(`${line}\n`);
     },
     done() {
       if (!open) return;

@@ -6,24 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentStatusReply, DeploymentWithEtag } from '../../client/api-client.ts';
 import { StratumError } from '../../errors/index.ts';
-import { type CommandRun, type ParsedCommand, parseCommand, versionNumber } from './command-context.ts';
-import { canaryProgress, describeRoutes } from './deployment-text.ts';
+import { versionNumber } from './command-context.ts';
+import { type AnyParsedCommand, API_OPTIONS, defineCommand, type ParsedCommand } from './command-spec.ts';
+import { canaryProgress, canaryStage, describeRoutes } from './deployment-text.ts';
 import { createProgressLine } from './progress-line.ts';
-
-const ROLLOUT_USAGE =
-  'stratum deploy rollout <name> --strategy blue-green|canary (--version <v> | --alias <a>) [--steps 10,50,100] [--step-seconds <s>] [--min-requests <n>] [--compare-rate <r>] [--max-error-rate <r>] [--max-p99-ratio <x>] [--max-disagreement <r>] [--reason <text>] [--force] [--wait [--timeout <s>]]';
-const ABORT_USAGE = 'stratum deploy abort <name> [--reason <text>]';
-
-/** The rollout part of `stratum deploy`'s help. */
-export const ROLLOUT_HELP = `  ${ROLLOUT_USAGE}
-      Switch all traffic at once (blue-green) or step by step behind gates (canary; the flags
-      override the deployment's canary policy). Refused when the version does not fit what the
-      deployment's clients use, unless it served the deployment before; --force rolls it out
-      anyway (needs --reason). --wait follows it on stderr; exit code 0 when switched or
-      promoted, 3 when rolled back or aborted.
-  ${ABORT_USAGE}
-      Stop a running canary and send all traffic back to the stable version.
-`;
 
 /** How often `--wait` asks the server for the deployment's status (ms). */
 const POLL_MS = 250;
@@ -31,21 +17,78 @@ const POLL_MS = 250;
 /** Exit code of a rollout that ended with the stable version still serving. */
 export const ROLLED_BACK_EXIT_CODE = 3;
 
-const ROLLOUT_FLAGS = {
-  strategy: { type: 'string' },
-  version: { type: 'string' },
-  alias: { type: 'string' },
-  steps: { type: 'string' },
-  'step-seconds': { type: 'string' },
-  'min-requests': { type: 'string' },
-  'compare-rate': { type: 'string' },
-  'max-error-rate': { type: 'string' },
-  'max-p99-ratio': { type: 'string' },
-  'max-disagreement': { type: 'string' },
-  reason: { type: 'string' },
-  force: { type: 'boolean' },
-  wait: { type: 'boolean' },
-  timeout: { type: 'string' },
+const ratio = (description: string) => ({ type: 'string', value: 'r', number: { min: 0 }, description }) as const;
+
+const ROLLOUT_OPTIONS = {
+  strategy: {
+    type: 'string',
+    required: true,
+    choices: ['blue-green', 'canary'],
+    description: 'blue-green switches all traffic at once; canary moves it step by step behind gates',
+  },
+  version: { type: 'string', value: 'v', description: 'the version to roll out (or --alias)' },
+  alias: { type: 'string', value: 'a', description: 'roll out the version this alias points at (or --version)' },
+  steps: {
+    type: 'string',
+    value: '10,50,100',
+    default: "the deployment's policy",
+    description: 'canary: the share of traffic at each step, in percent',
+  },
+  'step-seconds': { type: 'string', value: 's', number: { min: 0 }, description: 'canary: how long each step lasts' },
+  'min-requests': {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    description: 'canary: requests a step needs before it is judged',
+  },
+  'compare-rate': ratio('canary: the share of canary requests also run on the stable version to compare outputs'),
+  'max-error-rate': ratio('canary gate: roll back above this error rate'),
+  confidence: {
+    type: 'string',
+    value: 'c',
+    number: { min: 0.5 },
+    default: '0.99',
+    description: "canary: confidence of every gate's test (a breach needs p < 1 - c)",
+  },
+  'consecutive-breaches': {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    default: '2',
+    description: 'canary: checks in a row that must breach before it rolls back',
+  },
+  'max-wait-seconds': {
+    type: 'string',
+    value: 's',
+    number: { min: 0 },
+    default: '600',
+    description: 'canary: how long a step waits for enough traffic before the canary is aborted',
+  },
+  'min-latency-shift-ms': {
+    type: 'string',
+    value: 'ms',
+    number: { min: 0 },
+    default: '1',
+    description: 'canary gate: the least median latency shift (ms) that counts as slower',
+  },
+  'max-disagreement': ratio('canary gate: roll back above this share of outputs that disagree with the stable version'),
+  reason: { type: 'string', value: 'text', description: 'why, recorded with the rollout' },
+  force: {
+    type: 'boolean',
+    description: "roll out even if the version's inputs or outputs differ from the version being served",
+  },
+  wait: {
+    type: 'boolean',
+    description:
+      'follow it until it ends (exit 0 switched or promoted, 3 rolled back); on a terminal one live line, otherwise one line per change',
+  },
+  timeout: {
+    type: 'string',
+    value: 's',
+    number: { min: 0 },
+    description: 'with --wait: give up waiting after this long',
+  },
+  ...API_OPTIONS,
 } as const;
 
 const CANARY_FLAGS = [
@@ -54,32 +97,43 @@ const CANARY_FLAGS = [
   'min-requests',
   'compare-rate',
   'max-error-rate',
-  'max-p99-ratio',
   'max-disagreement',
+  'confidence',
+  'consecutive-breaches',
+  'max-wait-seconds',
+  'min-latency-shift-ms',
 ] as const;
 
-type RolloutCommand = ParsedCommand<typeof ROLLOUT_FLAGS, 'name', never>;
+type RolloutCommand = ParsedCommand<typeof ROLLOUT_OPTIONS, readonly [{ name: 'name'; description: string }]>;
 
-/** Runs `stratum deploy rollout <name> …`. */
-export async function rollout(run: Required<CommandRun>): Promise<number> {
-  const cmd = parseCommand({ ...run, usage: ROLLOUT_USAGE, flags: ROLLOUT_FLAGS, required: ['name'] });
-  const { strategy, version, alias, reason } = cmd.values;
-  if (strategy !== 'blue-green' && strategy !== 'canary') {
-    throw cmd.usageError(
-      `--strategy must be blue-green or canary, got ${strategy === undefined ? 'nothing' : `"${strategy}"`}`,
-    );
-  }
+/** `stratum deploy rollout <name> …`. */
+export const rolloutCommand = defineCommand({
+  name: 'rollout',
+  summary: 'Switch a deployment to a version: blue-green at once, or a canary step by step',
+  description:
+    "Switch all traffic at once (blue-green: the new version is loaded and warmed before it takes traffic) or step by step behind gates judged on evidence: its latency (Mann-Whitney U), error rate and disagreement with the stable version (canary; the flags override the deployment's canary policy; a gate breached on --consecutive-breaches checks in a row rolls back). Refused when the version does not fit what the deployment's clients use, unless it served the deployment before; --force rolls it out anyway (needs --reason). --wait follows it on stderr; exit code 0 when switched or promoted, 3 when rolled back or aborted.",
+  args: [{ name: 'name', description: 'the deployment' }],
+  options: ROLLOUT_OPTIONS,
+  usage: ['stratum deploy rollout <name> --strategy <blue-green|canary> (--version <v> | --alias <a>) [options]'],
+  examples: [
+    'stratum deploy rollout digits --strategy blue-green --version 3 --wait',
+    'stratum deploy rollout digits --strategy canary --version 2 --steps 5,25,50,100 --wait',
+  ],
+  run: rollout,
+});
+
+async function rollout(cmd: RolloutCommand): Promise<number> {
+  const { strategy, version, alias, reason, force } = cmd.values;
   if ((version === undefined) === (alias === undefined))
     throw cmd.usageError('give exactly one of --version or --alias');
-  const force = cmd.values.force === true;
-  if (force && (reason ?? '').trim() === '') throw cmd.usageError('--force needs --reason <why>');
+  if (force === true && (reason ?? '').trim() === '') throw cmd.usageError('--force needs --reason <why>');
   const canary = canaryOverrides(cmd);
   if (strategy === 'blue-green' && Object.keys(canary).length > 0) {
     throw cmd.usageError(
       `--${CANARY_FLAGS.filter((f) => cmd.values[f] !== undefined).join(', --')} apply to canaries only`,
     );
   }
-  const timeout = cmd.number('timeout', { min: 0 });
+  const timeout = cmd.number('timeout');
   if (timeout !== undefined && cmd.values.wait !== true) throw cmd.usageError('--timeout applies to --wait');
   const name = cmd.args.name;
   const started = await cmd.api.rollout({
@@ -90,7 +144,7 @@ export async function rollout(run: Required<CommandRun>): Promise<number> {
       ...(alias !== undefined && { alias }),
       ...(Object.keys(canary).length > 0 && { canary }),
       ...(reason !== undefined && { reason }),
-      ...(force && { force }),
+      ...(force === true && { force: true }),
     },
   });
   if (cmd.values.wait !== true) {
@@ -122,19 +176,22 @@ function canaryOverrides(cmd: RolloutCommand): Record<string, unknown> {
       throw cmd.usageError(`--steps must be percentages like 10,50,100, got "${raw}"`);
     return step;
   });
-  const stepSeconds = cmd.number('step-seconds', { min: 0 });
-  const minRequests = cmd.number('min-requests', { integer: true, min: 1 });
-  const compareRate = cmd.number('compare-rate', { min: 0 });
+  const stepSeconds = cmd.number('step-seconds');
+  const minRequests = cmd.number('min-requests');
+  const compareRate = cmd.number('compare-rate');
   const gates = {
-    ...optional('maxErrorRate', cmd.number('max-error-rate', { min: 0 })),
-    ...optional('maxP99Ratio', cmd.number('max-p99-ratio', { min: 0 })),
-    ...optional('maxDisagreement', cmd.number('max-disagreement', { min: 0 })),
+    ...optional('maxErrorRate', cmd.number('max-error-rate')),
+    ...optional('minLatencyShiftMs', cmd.number('min-latency-shift-ms')),
+    ...optional('maxDisagreement', cmd.number('max-disagreement')),
   };
   return {
     ...optional('steps', steps),
     ...optional('stepSeconds', stepSeconds),
     ...optional('minRequests', minRequests),
     ...optional('compareRate', compareRate),
+    ...optional('confidence', cmd.number('confidence')),
+    ...optional('consecutiveBreaches', cmd.number('consecutive-breaches')),
+    ...optional('maxWaitSeconds', cmd.number('max-wait-seconds')),
     ...(Object.keys(gates).length > 0 && { gates }),
   };
 }
@@ -164,7 +221,7 @@ function endedText(status: DeploymentStatusReply, strategy: 'blue-green' | 'cana
 
 /** Polls until this server serves `revision` (or a later one) of the deployment. */
 export async function waitConverged(options: {
-  cmd: Pick<ParsedCommand<never, string, string>, 'api' | 'io'>;
+  cmd: Pick<AnyParsedCommand, 'api' | 'io'>;
   name: string;
   revision: number;
   deadline?: number | undefined;
@@ -204,10 +261,12 @@ async function followCanary(options: {
       if (!canary || canary.id !== id) {
         throw new StratumError('ROLLOUT_CONFLICT', `the canary on "${name}" was replaced by another rollout`);
       }
+      // Off a terminal a line is printed per change of stage, not per poll (the counters move on
+      // every poll); the verdict is the last line.
+      progress.update(canaryProgress(status), canaryStage(status));
       if (canary.status !== 'running' && status.converged) {
         return { status, code: canary.status === 'promoted' ? 0 : ROLLED_BACK_EXIT_CODE };
       }
-      progress.update(canaryProgress(status));
       await pause({ name, deadline: options.deadline });
     }
   } finally {
@@ -225,16 +284,22 @@ async function pause(options: { name: string; deadline: number | undefined }): P
   await sleep(POLL_MS);
 }
 
-/** Runs `stratum deploy abort <name>`. */
-export async function abortRollout(run: Required<CommandRun>): Promise<number> {
-  const cmd = parseCommand({ ...run, usage: ABORT_USAGE, flags: { reason: { type: 'string' } }, required: ['name'] });
-  const reason = cmd.values.reason;
-  const deployment = await cmd.api.abortRollout(cmd.args.name, reason);
-  cmd.print(deployment, () => {
-    const canary = deployment.state.canary;
-    return canary === undefined
-      ? `aborted the canary on ${deployment.name}\n`
-      : `aborted the canary of version ${canary.canary} on ${deployment.name}: ${canary.reason ?? ''}; all traffic on version ${canary.stable}\n`;
-  });
-  return 0;
-}
+/** `stratum deploy abort <name>`. */
+export const abortCommand = defineCommand({
+  name: 'abort',
+  summary: 'Stop a running canary and send all traffic back to the stable version',
+  args: [{ name: 'name', description: 'the deployment' }],
+  options: { reason: { type: 'string', value: 'text', description: 'why, recorded with the abort' }, ...API_OPTIONS },
+  examples: ['stratum deploy abort digits --reason "latency looks wrong"'],
+  async run(cmd) {
+    const reason = cmd.values.reason;
+    const deployment = await cmd.api.abortRollout(cmd.args.name, reason);
+    cmd.print(deployment, () => {
+      const canary = deployment.state.canary;
+      return canary === undefined
+        ? `aborted the canary on ${deployment.name}\n`
+        : `aborted the canary of version ${canary.canary} on ${deployment.name}: ${canary.reason ?? ''}; all traffic on version ${canary.stable}\n`;
+    });
+    return 0;
+  },
+});

@@ -13,6 +13,15 @@ export interface TableInput {
   readonly alignRight?: readonly string[];
   /** Printed instead of a header alone when there are no rows. @default '(none)' */
   readonly empty?: string;
+  /** Print the headers as given instead of upper-cased (when they are values, like ids). @default false */
+  readonly keepHeaderCase?: boolean;
+  /** Cut cells longer than this with `…` (a table of long values stays readable). @default no limit */
+  readonly maxCellWidth?: number;
+}
+
+/** `text` cut to `width` characters, the last one `…`. */
+export function truncate(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
 /**
@@ -21,9 +30,11 @@ export interface TableInput {
  */
 export function formatTable(table: TableInput): string {
   if (table.rows.length === 0) return `${table.empty ?? '(none)'}\n`;
-  const header = table.columns.map((c) => c.toUpperCase());
+  const header = table.keepHeaderCase === true ? table.columns : table.columns.map((c) => c.toUpperCase());
   const right = new Set(table.alignRight ?? []);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)));
+  const max = table.maxCellWidth;
+  const rows = max === undefined ? table.rows : table.rows.map((r) => r.map((cell) => truncate(cell, max)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     table.columns
       .map((column, i) => {
@@ -35,5 +46,5 @@ export function formatTable(table: TableInput): string {
       })
       .join('  ')
       .trimEnd();
-  return [line(header), ...table.rows.map(line)].map((l) => `${l}\n`).join('');
+  return [line(header), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }
