@@ -64,7 +64,7 @@ test('the commands the issue names answer --help, -h and `stratum help …` alik
   assert.match(rollout, /--strategy <blue-green\|canary> +blue-green switches .*\(required\)/);
   assert.match(rollout, /--force +roll out even if/);
   assert.match(await unwrapped(['alias', 'set']), /--force +move it even if/);
-  assert.match(await unwrapped(['train']), /--force +register even if/);
+  assert.match(await unwrapped(['train']), /--force +move the spec's alias even where/);
 });
 
 test('the top-level help lists every command; each group lists its commands', async () => {
