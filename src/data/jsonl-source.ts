@@ -96,11 +96,7 @@ async function* readJsonl(path: string, options: JsonlDatasetOptions): AsyncGene
         }
         const value = convertJson(object[column], type);
         if (value === undefined) {
-          throw typeMismatch(
-            { label: path, position: `line ${lineNumber}`, column },
-            describeType(type),
-            object[column],
-          );
+          throw typeMismatch({ label: path, line: lineNumber, column }, describeType(type), object[column]);
         }
         row[column] = value;
       }
