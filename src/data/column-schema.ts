@@ -26,6 +26,13 @@ export type RowOf<S extends ColumnSchema> = { -readonly [K in keyof S]: ColumnVa
 /** Any cell of a row read from a file. */
 export type CellValue = number | string | boolean | Date | null;
 
+/** A row with the line of the file it starts on (`csvDatasetWithLines`, `jsonlDatasetWithLines`). */
+export interface LineRow<T> {
+  readonly row: T;
+  /** The 1-based line of the file the row starts on. */
+  readonly line: number;
+}
+
 const COLUMN_TYPES: ReadonlySet<string> = new Set<ColumnType>(['number', 'string', 'boolean', 'date']);
 
 /** Checks that every type in `schema` is known; `label` names the file in the message. */

@@ -11,6 +11,7 @@ import {
   type CellValue,
   type ColumnSchema,
   type ColumnType,
+  type LineRow,
   type RowOf,
   convertText,
   describeType,
@@ -24,13 +25,6 @@ import { openTextStream } from './file-stream.ts';
 
 /** A row of a CSV read without a declared schema. */
 export type CsvRow = Record<string, CellValue>;
-
-/** A row with the line of the file it starts on (see {@link csvDatasetWithLines}). */
-export interface LineRow<T> {
-  readonly row: T;
-  /** The 1-based line of the file the row starts on. */
-  readonly line: number;
-}
 
 /** Options of {@link csvDataset}. */
 export interface CsvDatasetOptions {

@@ -31,12 +31,14 @@ export interface AddGbdtGraphOptions {
   readonly input: string;
   /** Symbolic batch dimension written in the returned output shapes. @default 'N' */
   readonly batchDim?: string;
+  /** Put before the output names (`variable`, `label`, `probabilities`), for a caller that post-processes them. @default '' */
+  readonly outputPrefix?: string;
 }
 
 /**
  * Appends the ensemble to `builder` (which must import `ai.onnx.ml`, as the default opsets do),
  * reading `options.input`. Defines `variable` (regression) or `label` and `probabilities`
- * (classifiers), so these names must be free. Declares no graph output.
+ * (classifiers), after `outputPrefix`, so these names must be free. Declares no graph output.
  *
  * @returns the node's outputs, ready for `builder.addOutput`: `variable` FLOAT `[N, 1]`, or
  *   `label` INT64 `[N]` and `probabilities` FLOAT `[N, K]`.
@@ -50,6 +52,7 @@ export interface AddGbdtGraphOptions {
 export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: AddGbdtGraphOptions): ValueSpec[] {
   const { input } = options;
   const batch = options.batchDim ?? 'N';
+  const prefix = options.outputPrefix ?? '';
   const numOutputs = model.baseScore.length;
   const trees: GbdtTree[] = [];
   const outputOf: number[] = [];
@@ -71,7 +74,7 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
       op: 'TreeEnsembleRegressor',
       domain: 'ai.onnx.ml',
       inputs: [input],
-      outputs: ['variable'],
+      outputs: [`${prefix}variable`],
       attributes: {
         ...nodes,
         target_treeids: attr.ints(leaves.treeIds),
@@ -84,13 +87,13 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
         post_transform: attr.string('NONE'),
       },
     });
-    return [{ name: 'variable', type: 'FLOAT', shape: [batch, 1] }];
+    return [{ name: `${prefix}variable`, type: 'FLOAT', shape: [batch, 1] }];
   }
   builder.addNode({
     op: 'TreeEnsembleClassifier',
     domain: 'ai.onnx.ml',
     inputs: [input],
-    outputs: ['label', 'probabilities'],
+    outputs: [`${prefix}label`, `${prefix}probabilities`],
     attributes: {
       ...nodes,
       class_treeids: attr.ints(leaves.treeIds),
@@ -103,8 +106,8 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
     },
   });
   return [
-    { name: 'label', type: 'INT64', shape: [batch] },
-    { name: 'probabilities', type: 'FLOAT', shape: [batch, model.numClasses] },
+    { name: `${prefix}label`, type: 'INT64', shape: [batch] },
+    { name: `${prefix}probabilities`, type: 'FLOAT', shape: [batch, model.numClasses] },
   ];
 }
 

@@ -3,13 +3,19 @@
  * a trained linear model, tree ensemble or MLP, so a deployment takes the columns a client has and no
  * feature code runs outside the model. {@link predictPipeline} is the TypeScript reference the
  * exported graph is tested against.
+ *
+ * A row missing a value the pipeline does not fill (a column with `missing: error`) gets no
+ * prediction: NaN float outputs (JSON null) and label -1, whatever the model would make of its
+ * NaN features (a tree routes NaN down one branch; a ReLU turns it into 0).
  */
 import { StratumError } from '../../errors/index.ts';
-import { addFeatureGraph, FEATURE_BATCH_DIM, FEATURE_OPSETS } from '../../features/export-onnx.ts';
+import { addFeatureGraph, addUnfilledRows, FEATURE_BATCH_DIM, FEATURE_OPSETS } from '../../features/export-onnx.ts';
 import type { FeatureRow } from '../../features/fit.ts';
-import type { FittedFeatures } from '../../features/fitted-features.ts';
+import { type FittedFeatures, unfilledColumns } from '../../features/fitted-features.ts';
+import { toRawDouble } from '../../features/raw-value.ts';
 import { transformBatch } from '../../features/transform.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
+import { defaultOutputName } from '../common/output-head.ts';
 import { addGbdtGraph } from '../gbdt/export-onnx.ts';
 import type { GbdtModel } from '../gbdt/gbdt-model.ts';
 import { predictGbdt } from '../gbdt/predict.ts';
@@ -58,6 +64,12 @@ export interface PipelinePrediction {
   readonly labels?: Int32Array;
 }
 
+/** Put before the model's output names when the pipeline post-processes them (rows without a prediction). */
+const RAW_OUTPUT_PREFIX = 'model_raw.';
+
+/** The label a GBDT classifier gives a row without a prediction. */
+const NO_LABEL = -1;
+
 /** Values the fixed-shape model graphs define; a raw column or the feature output with one of these names would clash. */
 const MODEL_VALUE_NAMES: Readonly<Record<Exclude<PipelineModel['kind'], 'mlp'>, readonly string[]>> = Object.freeze({
   linear: ['linear.weight', 'linear.bias', 'logits', 'one', 'p_positive', 'p_negative', 'predictions', 'probabilities'],
@@ -93,15 +105,52 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
     metadata: { 'stratum.model': model.kind, 'stratum.objective': model.model.objective },
   });
   const features = addFeatureGraph(builder, fitted);
+  const unfilled = addUnfilledRows(builder, fitted);
+  const prefix = unfilled === undefined ? '' : RAW_OUTPUT_PREFIX;
   const graphOptions = { input: features, batchDim: FEATURE_BATCH_DIM };
+  const named = { ...graphOptions, outputName: `${prefix}${defaultOutputName(model.model.objective)}` };
   const outputs: ValueSpec[] =
     model.kind === 'linear'
-      ? addLinearGraph(builder, model.model, graphOptions)
+      ? addLinearGraph(builder, model.model, named)
       : model.kind === 'mlp'
-        ? addMlpGraph(builder, model.model, graphOptions)
-        : addGbdtGraph(builder, model.model, graphOptions);
-  for (const output of outputs) builder.addOutput(output);
+        ? addMlpGraph(builder, model.model, named)
+        : addGbdtGraph(builder, model.model, { ...graphOptions, outputPrefix: prefix });
+  for (const output of outputs) {
+    builder.addOutput(unfilled === undefined ? output : withoutPrediction(builder, { output, unfilled }));
+  }
   return builder.toBytes();
+}
+
+/**
+ * The output under its own name (without {@link RAW_OUTPUT_PREFIX}), NaN (float) or
+ * {@link NO_LABEL} (the INT64 label) in the rows where `unfilled` (BOOL `[batch, 1]`) is true.
+ */
+function withoutPrediction(builder: GraphBuilder, args: { output: ValueSpec; unfilled: string }): ValueSpec {
+  const { output, unfilled } = args;
+  const name = output.name.slice(RAW_OUTPUT_PREFIX.length);
+  if (output.type === 'INT64') {
+    // The label is [batch], the mask [batch, 1].
+    const axes = builder.addInitializer({
+      name: builder.freshName('unfilled_axes'),
+      dims: [1],
+      data: BigInt64Array.of(1n),
+    });
+    const rows = builder.addNode({ op: 'Squeeze', inputs: [unfilled, axes] });
+    const none = builder.addInitializer({
+      name: builder.freshName('no_label'),
+      dims: [],
+      data: BigInt64Array.of(BigInt(NO_LABEL)),
+    });
+    builder.addNode({ op: 'Where', inputs: [rows, none, output.name], outputs: [name] });
+  } else {
+    const nan = builder.addInitializer({
+      name: builder.freshName('no_prediction'),
+      dims: [],
+      data: Float32Array.of(NaN),
+    });
+    builder.addNode({ op: 'Where', inputs: [unfilled, nan, output.name], outputs: [name] });
+  }
+  return { ...output, name };
 }
 
 /**
@@ -116,17 +165,34 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
 export function predictPipeline(options: PredictPipelineOptions): PipelinePrediction {
   const { fitted, model, rows } = options;
   checkCompatible(fitted, model);
-  const { data } = transformBatch(fitted, rows);
+  const { data, dims } = transformBatch(fitted, rows);
+  const unfilled = unfilledColumns(fitted);
+  const without = rows.flatMap((row, r) =>
+    unfilled.some((column) => Number.isNaN(toRawDouble({ column, value: row[column] }))) ? [r] : [],
+  );
+  // The model refuses NaN features: the rows without a prediction are predicted from zeros, then dropped.
+  for (const r of without) data.fill(0, r * dims[1], (r + 1) * dims[1]);
+  const prediction = predictModel(model, { features: data, rows: rows.length });
+  const width = prediction.shape[1];
+  for (const r of without) {
+    prediction.outputs.fill(Number.NaN, r * width, (r + 1) * width);
+    if (prediction.labels !== undefined) prediction.labels[r] = NO_LABEL;
+  }
+  return prediction;
+}
+
+function predictModel(model: PipelineModel, batch: { features: Float32Array; rows: number }): PipelinePrediction {
+  const { features: data, rows } = batch;
   if (model.kind === 'linear' || model.kind === 'mlp') {
     const { values, shape } =
       model.kind === 'linear'
         ? predictLinear(model.model, { features: data })
         : predictMlp(model.model, { features: data });
-    return { name: model.model.objective === 'regression' ? 'predictions' : 'probabilities', outputs: values, shape };
+    return { name: defaultOutputName(model.model.objective), outputs: values, shape };
   }
   const prediction = predictGbdt(model.model, data);
   const width = model.model.objective === 'regression' ? 1 : model.model.numClasses;
-  const shape = [rows.length, width] as const;
+  const shape = [rows, width] as const;
   if (prediction.labels === undefined) return { name: 'variable', outputs: prediction.outputs, shape };
   return { name: 'probabilities', outputs: prediction.outputs, shape, labels: prediction.labels };
 }
