@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
-import { formatIssues } from '../errors/format-issues.ts';
+import { formatIssues, specErrorMap } from '../errors/format-issues.ts';
 import { DATE_PARTS } from './date-parts.ts';
 
 const column = z.string().min(1);
@@ -233,7 +233,7 @@ export type TransformSpec = z.infer<typeof TransformSpecSchema>;
  * ```
  */
 export function parseFeatureSpec(input: unknown): FeatureSpec {
-  const parsed = FeatureSpecSchema.safeParse(input);
+  const parsed = FeatureSpecSchema.safeParse(input, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid feature spec: ${formatIssues(parsed.error)}`, {
       details: { issues: parsed.error.issues },

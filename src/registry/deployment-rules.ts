@@ -5,7 +5,7 @@
  * and a write records the version and alias references the store's IN_USE checks need.
  */
 import { StratumError } from '../errors/index.ts';
-import { formatIssues } from '../errors/format-issues.ts';
+import { formatIssues, specErrorMap } from '../errors/format-issues.ts';
 import type { AliasMove, AliasRecord, DeploymentRecord, MetadataStore } from '../store/metadata-store.ts';
 import {
   type DeploymentSpec,
@@ -180,7 +180,7 @@ export function createDeploymentRules(store: MetadataStore): DeploymentRules {
 function parseSpec(name: string, raw: unknown): DeploymentSpec {
   const withModel =
     typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !('model' in raw) ? { ...raw, model: name } : raw;
-  const parsed = DeploymentSpecSchema.safeParse(withModel);
+  const parsed = DeploymentSpecSchema.safeParse(withModel, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid deployment spec for "${name}": ${formatIssues(parsed.error)}`, {
       details: { issues: parsed.error.issues },

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { StratumError } from '../../errors/index.ts';
-import { formatIssues } from '../../errors/format-issues.ts';
+import { formatIssues, specErrorMap } from '../../errors/format-issues.ts';
 import { FeatureSpecSchema, isStringTransform, parseFeatureSpec } from '../../features/feature-spec.ts';
 import { AliasNameSchema, ResourceNameSchema } from '../../registry/names.ts';
 import { trainingObjective } from '../common/objective.ts';
@@ -103,7 +103,7 @@ export type DataSource = z.infer<typeof DataSourceSchema>;
  * @throws StratumError BAD_REQUEST listing every issue with its path, e.g. `model.params.maxDepth: …`.
  */
 export function parseTrainSpec(input: unknown, where = 'training spec'): TrainSpec {
-  const parsed = TrainSpecSchema.safeParse(input);
+  const parsed = TrainSpecSchema.safeParse(input, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid ${where}: ${formatIssues(parsed.error)}`, {
       details: { issues: parsed.error.issues },
