@@ -440,7 +440,11 @@ describe('bad input is refused before training, recorded as a failed run, and re
     const before = (await store.listRuns({ limit: 100 })).items.length;
     assert.throws(
       () => parseTrainSpec({ ...spec(), modle: {} }),
-      (e: unknown) => e instanceof StratumError && /\(top level\): unknown key "modle" \(known keys: name, data, split, features, model, register\)/.test(e.message),
+      (e: unknown) =>
+        e instanceof StratumError &&
+        /\(top level\): unknown key "modle" \(known keys: name, data, split, features, model, register\)/.test(
+          e.message,
+        ),
     );
     assert.throws(
       () => parseTrainSpec(spec({ model: { kind: 'gbdt', objective: 'binary', params: { maxDepth: 0 } } })),
