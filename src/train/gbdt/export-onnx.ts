@@ -31,14 +31,12 @@ export interface AddGbdtGraphOptions {
   readonly input: string;
   /** Symbolic batch dimension written in the returned output shapes. @default 'N' */
   readonly batchDim?: string;
-  /** Put before the output names (`variable`, `label`, `probabilities`), for a caller that post-processes them. @default '' */
-  readonly outputPrefix?: string;
 }
 
 /**
  * Appends the ensemble to `builder` (which must import `ai.onnx.ml`, as the default opsets do),
  * reading `options.input`. Defines `variable` (regression) or `label` and `probabilities`
- * (classifiers), after `outputPrefix`, so these names must be free. Declares no graph output.
+ * (classifiers), so these names must be free. Declares no graph output.
  *
  * @returns the node's outputs, ready for `builder.addOutput`: `variable` FLOAT `[N, 1]`, or
  *   `label` INT64 `[N]` and `probabilities` FLOAT `[N, K]`.
@@ -52,7 +50,6 @@ export interface AddGbdtGraphOptions {
 export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: AddGbdtGraphOptions): ValueSpec[] {
   const { input } = options;
   const batch = options.batchDim ?? 'N';
-  const prefix = options.outputPrefix ?? '';
   const numOutputs = model.baseScore.length;
   const trees: GbdtTree[] = [];
   const outputOf: number[] = [];
@@ -74,7 +71,7 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
       op: 'TreeEnsembleRegressor',
       domain: 'ai.onnx.ml',
       inputs: [input],
-      outputs: [`${prefix}variable`],
+      outputs: ['variable'],
       attributes: {
         ...nodes,
         target_treeids: attr.ints(leaves.treeIds),
@@ -87,13 +84,13 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
         post_transform: attr.string('NONE'),
       },
     });
-    return [{ name: `${prefix}variable`, type: 'FLOAT', shape: [batch, 1] }];
+    return [{ name: 'variable', type: 'FLOAT', shape: [batch, 1] }];
   }
   builder.addNode({
     op: 'TreeEnsembleClassifier',
     domain: 'ai.onnx.ml',
     inputs: [input],
-    outputs: [`${prefix}label`, `${prefix}probabilities`],
+    outputs: ['label', 'probabilities'],
     attributes: {
       ...nodes,
       class_treeids: attr.ints(leaves.treeIds),
@@ -106,8 +103,8 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
     },
   });
   return [
-    { name: `${prefix}label`, type: 'INT64', shape: [batch] },
-    { name: `${prefix}probabilities`, type: 'FLOAT', shape: [batch, model.numClasses] },
+    { name: 'label', type: 'INT64', shape: [batch] },
+    { name: 'probabilities', type: 'FLOAT', shape: [batch, model.numClasses] },
   ];
 }
 

@@ -15,7 +15,6 @@ import { type FittedFeatures, unfilledColumns } from '../../features/fitted-feat
 import { toRawDouble } from '../../features/raw-value.ts';
 import { transformBatch } from '../../features/transform.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
-import { defaultOutputName } from '../common/output-head.ts';
 import { addGbdtGraph } from '../gbdt/export-onnx.ts';
 import type { GbdtModel } from '../gbdt/gbdt-model.ts';
 import { predictGbdt } from '../gbdt/predict.ts';
@@ -64,10 +63,7 @@ export interface PipelinePrediction {
   readonly labels?: Int32Array;
 }
 
-/** Put before the model's output names when the pipeline post-processes them (rows without a prediction). */
-const RAW_OUTPUT_PREFIX = 'model_raw.';
-
-/** The label a GBDT classifier gives a row without a prediction. */
+/** The label a classifier gives a row without a prediction. */
 const NO_LABEL = -1;
 
 /** Values the fixed-shape model graphs define; a raw column or the feature output with one of these names would clash. */
@@ -105,29 +101,28 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
     metadata: { 'stratum.model': model.kind, 'stratum.objective': model.model.objective },
   });
   const features = addFeatureGraph(builder, fitted);
-  const unfilled = addUnfilledRows(builder, fitted);
-  const prefix = unfilled === undefined ? '' : RAW_OUTPUT_PREFIX;
   const graphOptions = { input: features, batchDim: FEATURE_BATCH_DIM };
-  const named = { ...graphOptions, outputName: `${prefix}${defaultOutputName(model.model.objective)}` };
   const outputs: ValueSpec[] =
     model.kind === 'linear'
-      ? addLinearGraph(builder, model.model, named)
+      ? addLinearGraph(builder, model.model, graphOptions)
       : model.kind === 'mlp'
-        ? addMlpGraph(builder, model.model, named)
-        : addGbdtGraph(builder, model.model, { ...graphOptions, outputPrefix: prefix });
+        ? addMlpGraph(builder, model.model, graphOptions)
+        : addGbdtGraph(builder, model.model, graphOptions);
+  const unfilled = addUnfilledRows(builder, fitted);
   for (const output of outputs) {
-    builder.addOutput(unfilled === undefined ? output : withoutPrediction(builder, { output, unfilled }));
+    if (unfilled !== undefined) withoutPrediction(builder, { output, unfilled });
+    builder.addOutput(output);
   }
   return builder.toBytes();
 }
 
 /**
- * The output under its own name (without {@link RAW_OUTPUT_PREFIX}), NaN (float) or
- * {@link NO_LABEL} (the INT64 label) in the rows where `unfilled` (BOOL `[batch, 1]`) is true.
+ * Rewrites `output` (computed by the model under its final name) to be NaN (a float output) or
+ * {@link NO_LABEL} (an INT64 label) in the rows where `unfilled` (BOOL `[batch, 1]`) is true.
  */
-function withoutPrediction(builder: GraphBuilder, args: { output: ValueSpec; unfilled: string }): ValueSpec {
+function withoutPrediction(builder: GraphBuilder, args: { output: ValueSpec; unfilled: string }): void {
   const { output, unfilled } = args;
-  const name = output.name.slice(RAW_OUTPUT_PREFIX.length);
+  const computed = builder.renameValue(output.name, builder.freshName(`${output.name}_computed`));
   if (output.type === 'INT64') {
     // The label is [batch], the mask [batch, 1].
     const axes = builder.addInitializer({
@@ -141,16 +136,15 @@ function withoutPrediction(builder: GraphBuilder, args: { output: ValueSpec; unf
       dims: [],
       data: BigInt64Array.of(BigInt(NO_LABEL)),
     });
-    builder.addNode({ op: 'Where', inputs: [rows, none, output.name], outputs: [name] });
+    builder.addNode({ op: 'Where', inputs: [rows, none, computed], outputs: [output.name] });
   } else {
     const nan = builder.addInitializer({
       name: builder.freshName('no_prediction'),
       dims: [],
       data: Float32Array.of(NaN),
     });
-    builder.addNode({ op: 'Where', inputs: [unfilled, nan, output.name], outputs: [name] });
+    builder.addNode({ op: 'Where', inputs: [unfilled, nan, computed], outputs: [output.name] });
   }
-  return { ...output, name };
 }
 
 /**
@@ -163,36 +157,41 @@ function withoutPrediction(builder: GraphBuilder, args: { output: ValueSpec; unf
  * ```
  */
 export function predictPipeline(options: PredictPipelineOptions): PipelinePrediction {
-  const { fitted, model, rows } = options;
-  checkCompatible(fitted, model);
-  const { data, dims } = transformBatch(fitted, rows);
-  const unfilled = unfilledColumns(fitted);
-  const without = rows.flatMap((row, r) =>
-    unfilled.some((column) => Number.isNaN(toRawDouble({ column, value: row[column] }))) ? [r] : [],
-  );
-  // The model refuses NaN features: the rows without a prediction are predicted from zeros, then dropped.
-  for (const r of without) data.fill(0, r * dims[1], (r + 1) * dims[1]);
-  const prediction = predictModel(model, { features: data, rows: rows.length });
+  const unfilled = unfilledColumns(options.fitted);
+  const missing = (row: FeatureRow): boolean =>
+    unfilled.some((column) => Number.isNaN(toRawDouble({ column, value: row[column] })));
+  if (!options.rows.some(missing)) return predictRows(options);
+  // The models refuse NaN features: a row without a prediction is predicted with 0 for its missing
+  // values, and its outputs are dropped.
+  const zeros = Object.fromEntries(unfilled.map((column) => [column, 0]));
+  const prediction = predictRows({
+    ...options,
+    rows: options.rows.map((row) => (missing(row) ? { ...row, ...zeros } : row)),
+  });
   const width = prediction.shape[1];
-  for (const r of without) {
+  options.rows.forEach((row, r) => {
+    if (!missing(row)) return;
     prediction.outputs.fill(Number.NaN, r * width, (r + 1) * width);
     if (prediction.labels !== undefined) prediction.labels[r] = NO_LABEL;
-  }
+  });
   return prediction;
 }
 
-function predictModel(model: PipelineModel, batch: { features: Float32Array; rows: number }): PipelinePrediction {
-  const { features: data, rows } = batch;
+/** {@link predictPipeline} of rows that all have the values the pipeline needs. */
+function predictRows(options: PredictPipelineOptions): PipelinePrediction {
+  const { fitted, model, rows } = options;
+  checkCompatible(fitted, model);
+  const { data } = transformBatch(fitted, rows);
   if (model.kind === 'linear' || model.kind === 'mlp') {
     const { values, shape } =
       model.kind === 'linear'
         ? predictLinear(model.model, { features: data })
         : predictMlp(model.model, { features: data });
-    return { name: defaultOutputName(model.model.objective), outputs: values, shape };
+    return { name: model.model.objective === 'regression' ? 'predictions' : 'probabilities', outputs: values, shape };
   }
   const prediction = predictGbdt(model.model, data);
   const width = model.model.objective === 'regression' ? 1 : model.model.numClasses;
-  const shape = [rows, width] as const;
+  const shape = [rows.length, width] as const;
   if (prediction.labels === undefined) return { name: 'variable', outputs: prediction.outputs, shape };
   return { name: 'probabilities', outputs: prediction.outputs, shape, labels: prediction.labels };
 }
