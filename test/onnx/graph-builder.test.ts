@@ -90,7 +90,7 @@ test('renameValue moves a computed value to a new name in its node and its reade
   graph.addOutput({ name: 'y', type: 'FLOAT', shape: ['n', 1] });
   graph.addOutput({ name: 'z', type: 'FLOAT', shape: ['n', 1] });
   assert.deepEqual(
-    graph.toModel().graph.node.map((node) => [node.name, node.input, node.output]),
+    graph.toModel().graph?.node.map((node) => [node.name, node.input, node.output]),
     [
       ['y_computed', ['x'], ['y_computed']],
       ['z', ['y_computed'], ['z']],
