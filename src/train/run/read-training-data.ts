@@ -201,7 +201,9 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
         );
       }
       const value = row[column];
-      if (numberColumns.has(column)) checkNumber({ label: where, ...position, column, value }, rules);
+      // A finite number is the common case: nothing to check, nothing to allocate.
+      const finite = typeof value === 'number' && Number.isFinite(value);
+      if (!finite && numberColumns.has(column)) checkNumber({ label: where, ...position, column, value }, rules);
       kept[column] = value;
     }
     if (isMissing(kept[label])) throw badRow(at, `column ${JSON.stringify(label)}: the label is missing`);
