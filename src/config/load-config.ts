@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
+import { specErrorMap } from '../errors/format-issues.ts';
 import { type Config, type ConfigInput, ConfigSchema } from './schema.ts';
 
 /** Where each environment variable goes in the configuration. */
@@ -52,7 +53,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const fromEnv = readEnv(options.env ?? process.env);
   const merged = deepMerge(fromEnv, (options.overrides ?? {}) as Record<string, unknown>);
-  const parsed = ConfigSchema.safeParse(merged);
+  const parsed = ConfigSchema.safeParse(merged, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('CONFIG_INVALID', `invalid configuration:\n${z.prettifyError(parsed.error)}`, {
       details: { issues: parsed.error.issues },

@@ -1,7 +1,7 @@
 /**
  * Column schemas shared by the file sources: the declared type of each column, the row type it
  * implies (the schema is the type), and the conversion of raw text with errors that name the file,
- * the row and the column.
+ * the line (or row) and the column.
  */
 import { StratumError } from '../errors/index.ts';
 
@@ -26,6 +26,13 @@ export type RowOf<S extends ColumnSchema> = { -readonly [K in keyof S]: ColumnVa
 /** Any cell of a row read from a file. */
 export type CellValue = number | string | boolean | Date | null;
 
+/** A row with the line of the file it starts on (`csvDatasetWithLines`, `jsonlDatasetWithLines`). */
+export interface LineRow<T> {
+  readonly row: T;
+  /** The 1-based line of the file the row starts on. */
+  readonly line: number;
+}
+
 const COLUMN_TYPES: ReadonlySet<string> = new Set<ColumnType>(['number', 'string', 'boolean', 'date']);
 
 /** Checks that every type in `schema` is known; `label` names the file in the message. */
@@ -43,14 +50,47 @@ export function validateSchema(schema: ColumnSchema, label: string): void {
   }
 }
 
-/** Where a value came from, for error messages: `data.csv: row 9, column "delay"`. */
+/**
+ * Where a value came from, for error messages: `data.csv: line 9, column 2 "delay"`. Files are
+ * numbered by line as an editor shows them (the header is line 1, every line counts); sources
+ * without lines (tables, queries) by row from 1.
+ */
 export interface CellLocation {
   /** The file, as the caller named it. */
   readonly label: string;
-  /** `row 9` or `line 12`. */
-  readonly position: string;
+  /** The 1-based line of the file the record starts on. */
+  readonly line?: number;
+  /** The 1-based row, for sources without lines; ignored when `line` is given. */
+  readonly row?: number;
   /** The column name. */
   readonly column: string;
+  /** The column's 1-based position in the record, when the source has positions (CSV). */
+  readonly columnNumber?: number;
+}
+
+/** `column 3 "age"`, or `column "age"` without a position. */
+export function describeColumn(name: string, columnNumber?: number): string {
+  return columnNumber === undefined
+    ? `column ${JSON.stringify(name)}`
+    : `column ${columnNumber} ${JSON.stringify(name)}`;
+}
+
+/** `data.csv: line 9, column 2 "delay"`: the start of every message about one cell. */
+export function describeCell(location: CellLocation): string {
+  const { label, line, row, column, columnNumber } = location;
+  const position = line !== undefined ? `line ${line}, ` : row !== undefined ? `row ${row}, ` : '';
+  return `${label}: ${position}${describeColumn(column, columnNumber)}`;
+}
+
+/** The `details` of an error about one cell: file, line or row, column and its position. */
+export function cellDetails(location: CellLocation): Record<string, string | number> {
+  const { label, line, row, column, columnNumber } = location;
+  return {
+    file: label,
+    ...(line !== undefined ? { line } : row !== undefined ? { row } : {}),
+    column,
+    ...(columnNumber !== undefined && { columnNumber }),
+  };
 }
 
 /** Shortens a received value for a message. */
@@ -62,11 +102,10 @@ export function describeReceived(value: unknown): string {
 
 /** The error for a value that does not have its column's type. */
 export function typeMismatch(location: CellLocation, expected: string, received: unknown): StratumError {
-  const { label, position, column } = location;
   return new StratumError(
     'BAD_REQUEST',
-    `${label}: ${position}, column "${column}": expected ${expected}, got ${describeReceived(received)}`,
-    { details: { file: label, position, column, expected } },
+    `${describeCell(location)}: expected ${expected}, got ${describeReceived(received)}`,
+    { details: { ...cellDetails(location), expected } },
   );
 }
 

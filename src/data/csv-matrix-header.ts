@@ -53,7 +53,12 @@ export async function readCsvHeader(
   if (start >= bytes.length)
     throw new StratumError('BAD_REQUEST', `${path}: the file is empty (expected a header row)`);
   const stop = end === -1 ? bytes.length : end;
-  const parser = new CsvParser({ label: path, delimiter, describeRecord: () => 'the header' });
+  // Blank lines before the header count in the line numbers of its errors.
+  let firstLine = 1;
+  for (let i = 0; i < start; i++) {
+    if (bytes[i] === CR || (bytes[i] === LF && bytes[i - 1] !== CR)) firstLine++;
+  }
+  const parser = new CsvParser({ label: path, delimiter, firstLine });
   const names = [...parser.push(bytes.toString('utf8', start, stop)), ...parser.end()][0] ?? [];
   const seen = new Set<string>();
   for (const name of names) {

@@ -26,7 +26,7 @@ export interface RangeRequest {
  * The range's rows (the first `rows` rows of `data`, transferred); or `quoted`: the range holds a
  * quote, so a quoted field may span lines and cutting at line breaks may be wrong, and the main
  * thread reads on from `start` (where the range's first record begins) itself; or a record's
- * failure (rows counted from the range's first record); or an unexpected error (reading the file).
+ * failure (the record's file offset); or an unexpected error (reading the file).
  */
 export type RangeResponse =
   | {

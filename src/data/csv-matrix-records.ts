@@ -5,8 +5,8 @@
  * them, blank lines are skipped, a field may be quoted) except that a quoted field may not span
  * lines: a record then always ends at the first line break, which lets the caller cut the input at
  * line breaks and parse pieces independently (in chunks, or in worker threads). Failures are
- * returned as data with the record's number, so a worker can send them back and the main thread
- * can number rows across the whole file.
+ * returned as data with the file offset of the record, so a worker can send them back and the
+ * main thread can name the record's line in the file.
  */
 import { parseNumber } from './column-schema.ts';
 import { NOT_FAST, type ScanTarget, scanNumber } from './csv-matrix-number.ts';
@@ -27,12 +27,12 @@ export interface MatrixLayout {
   readonly width: number;
 }
 
-/** Why a record could not be read; `row` counts records from 1 within the parsed input. */
+/** Why a record could not be read; `at` is the file offset where the record starts. */
 export type MatrixFailure =
-  | { readonly kind: 'fields'; readonly row: number; readonly fields: number }
-  | { readonly kind: 'value'; readonly row: number; readonly field: number; readonly text: string }
-  | { readonly kind: 'multiline'; readonly row: number; readonly field: number }
-  | { readonly kind: 'after-quote'; readonly row: number; readonly field: number; readonly text: string };
+  | { readonly kind: 'fields'; readonly at: number; readonly fields: number }
+  | { readonly kind: 'value'; readonly at: number; readonly field: number; readonly text: string }
+  | { readonly kind: 'multiline'; readonly at: number; readonly field: number }
+  | { readonly kind: 'after-quote'; readonly at: number; readonly field: number; readonly text: string };
 
 /** Where rows are written: `rows` of `capacity` are filled in `data`; `grow()` makes room. */
 export interface MatrixSink {
@@ -48,8 +48,8 @@ export interface RecordInput {
   readonly bytes: Buffer;
   readonly start: number;
   readonly end: number;
-  /** Records before this input, so failures count from `row + 1`. */
-  readonly row: number;
+  /** The file offset of `bytes[0]`, so that failures give file offsets. */
+  readonly offset: number;
 }
 
 /** How many records were read, and the failure that stopped the reading, if any. */
@@ -114,14 +114,15 @@ export function parseRecords(input: RecordInput, layout: MatrixLayout, sink: Mat
   const bounds = { end, delimiter };
   const target: ScanTarget = { bytes, out: sink.data, index: 0 };
   const last = fieldCount - 1;
-  let row = input.row;
+  let rows = 0;
   let i = input.start;
 
   /** A record's failure, unless its field count is wrong, which csv-source.ts reports first. */
   const fail = (recordStart: number, failure: MatrixFailure): RecordResult => {
     const fields = countFields(bytes, recordStart, bounds);
-    const reported = fields !== -1 && fields !== fieldCount ? { kind: 'fields' as const, row, fields } : failure;
-    return { rows: row - input.row - 1, failure: reported };
+    const at = input.offset + recordStart;
+    const reported = fields !== -1 && fields !== fieldCount ? { kind: 'fields' as const, at, fields } : failure;
+    return { rows, failure: reported };
   };
 
   while (i < end) {
@@ -136,16 +137,16 @@ export function parseRecords(input: RecordInput, layout: MatrixLayout, sink: Mat
     const data = target.out;
     const base = sink.rows * width;
     const recordStart = i;
-    row++;
+    const at = input.offset + i;
     for (let field = 0; ; field++) {
       const column = targets[field]!;
       const c = i < end ? bytes[i]! : LF;
       if (c === QUOTE) {
         const close = closingQuote(bytes, i, end);
-        if (close === -1) return fail(recordStart, { kind: 'multiline', row, field });
+        if (close === -1) return fail(recordStart, { kind: 'multiline', at, field });
         const after = close + 1;
         if (after < end && bytes[after] !== delimiter && !isBreak(bytes[after]!)) {
-          return fail(recordStart, { kind: 'after-quote', row, field, text: bytes.toString('utf8', after, after + 1) });
+          return fail(recordStart, { kind: 'after-quote', at, field, text: bytes.toString('utf8', after, after + 1) });
         }
         if (column >= 0) {
           const index = base + column;
@@ -154,7 +155,7 @@ export function parseRecords(input: RecordInput, layout: MatrixLayout, sink: Mat
           else if (scanNumber(target, i + 1, close) !== close) {
             const text = bytes.toString('utf8', i + 1, close).replaceAll('""', '"');
             const value = parseNumber(text);
-            if (value === undefined) return fail(recordStart, { kind: 'value', row, field, text });
+            if (value === undefined) return fail(recordStart, { kind: 'value', at, field, text });
             data[index] = value;
           }
         }
@@ -174,7 +175,7 @@ export function parseRecords(input: RecordInput, layout: MatrixLayout, sink: Mat
           const fieldEnd = unquotedEnd(bytes, i, bounds);
           const text = bytes.toString('utf8', i, fieldEnd);
           const value = parseNumber(text);
-          if (value === undefined) return fail(recordStart, { kind: 'value', row, field, text });
+          if (value === undefined) return fail(recordStart, { kind: 'value', at, field, text });
           data[index] = value;
           i = fieldEnd;
         }
@@ -183,13 +184,14 @@ export function parseRecords(input: RecordInput, layout: MatrixLayout, sink: Mat
       if (i < end && bytes[i] === delimiter) {
         i++;
         if (field === last)
-          return fail(recordStart, { kind: 'fields', row, fields: countFields(bytes, recordStart, bounds) });
+          return fail(recordStart, { kind: 'fields', at, fields: countFields(bytes, recordStart, bounds) });
         continue;
       }
-      if (field !== last) return fail(recordStart, { kind: 'fields', row, fields: field + 1 });
+      if (field !== last) return fail(recordStart, { kind: 'fields', at, fields: field + 1 });
       break;
     }
     sink.rows++;
+    rows++;
   }
-  return { rows: row - input.row, failure: undefined };
+  return { rows, failure: undefined };
 }

@@ -129,7 +129,7 @@ function parseRange(request: RangeRequest): { response: RangeResponse; transfer:
         throw new Error('csv-matrix-worker: more records than line breaks');
       },
     };
-    const result = parseRecords({ bytes, start, end: bytes.length, row: 0 }, layout, sink);
+    const result = parseRecords({ bytes, start, end: bytes.length, offset }, layout, sink);
     if (result.failure !== undefined)
       return { response: { id, kind: 'failure', failure: result.failure }, transfer: [] };
     const buffer = sink.data.buffer as ArrayBuffer;

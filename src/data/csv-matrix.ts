@@ -3,7 +3,7 @@
  * row-major Float32Arrays, with no object per row and no string per field (csvDataset builds
  * both, which costs most of its time). Values are those csvDataset reads (`Number()` on the
  * field's text, rounded to float32), an empty field is NaN (missing), and errors name the file,
- * the row (data rows from 1) and the column as csvDataset's do. Unlike csvDataset, a quoted field
+ * the line and the column as csvDataset's do. Unlike csvDataset, a quoted field
  * may not span lines (an error) and every selected column must be numeric.
  *
  * With `workers > 1` the file is cut into byte ranges at line breaks, parsed on worker threads and
@@ -14,7 +14,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { StratumError } from '../errors/index.ts';
-import { typeMismatch } from './column-schema.ts';
+import { cellDetails, describeCell, typeMismatch } from './column-schema.ts';
 import { readCsvHeader } from './csv-matrix-header.ts';
 import { CsvMatrixPool } from './csv-matrix-pool.ts';
 import type { RangeResponse } from './csv-matrix-protocol.ts';
@@ -23,6 +23,7 @@ import { MatrixAccumulator, type ReadProgress } from './csv-matrix-accumulator.t
 import { BatchSink, type RowSink } from './csv-matrix-sink.ts';
 import { Dataset } from './dataset.ts';
 import { openFile } from './file-stream.ts';
+import { lineNumberAt } from './line-number.ts';
 
 /** Rows of a numeric CSV as one row-major float32 array. */
 export interface FloatBatch {
@@ -163,29 +164,24 @@ function planLayout(
   };
 }
 
-/** The error for a record's failure; `rowsBefore` counts the data rows before the failure's input. */
-function failureError(context: ReadContext, failure: MatrixFailure, rowsBefore: number): StratumError {
+/** The error for a record's failure, naming the record's line in the file (read again up to it). */
+async function failureError(context: ReadContext, failure: MatrixFailure): Promise<StratumError> {
   const { path, names } = context;
-  const row = rowsBefore + failure.row;
+  const line = await lineNumberAt(context.file, failure.at);
   if (failure.kind === 'fields') {
     return new StratumError(
       'BAD_REQUEST',
-      `${path}: row ${row} has ${failure.fields} fields, the header has ${names.length}`,
-      {
-        details: { file: path, row, fields: failure.fields, expected: names.length },
-      },
+      `${path}: line ${line} has ${failure.fields} fields, the header has ${names.length}`,
+      { details: { file: path, line, fields: failure.fields, expected: names.length } },
     );
   }
-  const column = names[failure.field] ?? `#${failure.field + 1}`;
-  if (failure.kind === 'value')
-    return typeMismatch({ label: path, position: `row ${row}`, column }, 'a number', failure.text);
+  const location = { label: path, line, column: names[failure.field] ?? '', columnNumber: failure.field + 1 };
+  if (failure.kind === 'value') return typeMismatch(location, 'a number', failure.text);
   const problem =
     failure.kind === 'multiline'
       ? 'a quoted field is not closed on its line (the numeric reader does not take line breaks in quotes; csvDataset does)'
       : `unexpected ${JSON.stringify(failure.text)} after a closing quote (a quote inside a quoted field is written "")`;
-  return new StratumError('BAD_REQUEST', `${path}: row ${row}, column "${column}": ${problem}`, {
-    details: { file: path, row, column },
-  });
+  return new StratumError('BAD_REQUEST', `${describeCell(location)}: ${problem}`, { details: cellDetails(location) });
 }
 
 function toBatch(context: ReadContext, data: Float32Array): FloatBatch {
@@ -206,9 +202,9 @@ async function readInto(
   return bytesRead;
 }
 
-function parseInto(context: ReadContext, input: { bytes: Buffer; end: number }): void {
-  const result = parseRecords({ ...input, start: 0, row: context.rows }, context.layout, context.sink);
-  if (result.failure !== undefined) throw failureError(context, result.failure, 0);
+async function parseInto(context: ReadContext, input: { bytes: Buffer; end: number; offset: number }): Promise<void> {
+  const result = parseRecords({ ...input, start: 0 }, context.layout, context.sink);
+  if (result.failure !== undefined) throw await failureError(context, result.failure);
   context.rows += result.rows;
 }
 
@@ -241,7 +237,7 @@ async function* readOnThread(context: ReadContext, read: ThreadRead): AsyncGener
     for (;;) {
       const count = await pending;
       if (count === 0) {
-        if (carried > 0) parseInto(context, { bytes: current, end: carried });
+        if (carried > 0) await parseInto(context, { bytes: current, end: carried, offset: bufferStart });
         return undefined;
       }
       position += count;
@@ -257,7 +253,7 @@ async function* readOnThread(context: ReadContext, read: ThreadRead): AsyncGener
       pending.catch(() => undefined);
       context.progress.bytesBefore = bufferStart - context.dataStart;
       context.progress.rowsBefore = context.rows;
-      if (end > 0) parseInto(context, { bytes: current, end });
+      if (end > 0) await parseInto(context, { bytes: current, end, offset: bufferStart });
       [current, spare] = [spare, current];
       carried = rest;
       bufferStart += end;
@@ -310,7 +306,7 @@ async function* readInWorkers(
           yield* readOnThread(context, { position: response.start });
           return;
         case 'failure':
-          throw failureError(context, response.failure, context.rows);
+          throw await failureError(context, response.failure);
         case 'error':
           throw new StratumError('INTERNAL', `${context.path}: a csv worker failed: ${response.message}`);
         case 'rows':

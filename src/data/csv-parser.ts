@@ -1,10 +1,15 @@
 /**
  * An incremental RFC 4180 parser: text arrives in chunks of any size (a record, a quoted field or a
- * CRLF may span chunks) and complete records come out. Quoted fields may hold delimiters, newlines
- * and doubled quotes (`""` → `"`). Lenient where RFC 4180 is silent in practice: LF and lone CR
- * also end records, a quote inside an unquoted field is kept as text, and empty lines are skipped.
+ * CRLF may span chunks) and complete records come out, each with the line of the file it starts
+ * on. Quoted fields may hold delimiters, newlines and doubled quotes (`""` → `"`). Lenient where
+ * RFC 4180 is silent in practice: LF and lone CR also end records, a quote inside an unquoted field
+ * is kept as text, and empty lines are skipped.
+ *
+ * Lines are counted as an editor numbers them: from 1, every LF, CRLF or lone CR ends one, inside
+ * quoted fields and on blank lines too, so an error's line is the line a person opens the file at.
  */
 import { StratumError } from '../errors/index.ts';
+import { describeColumn } from './column-schema.ts';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -25,23 +30,39 @@ export interface CsvParserOptions {
   /** Names the input in error messages (the file path). */
   readonly label: string;
   /**
-   * Names a record in error messages from its 0-based index.
-   * @default (index) => `record ${index + 1}`
+   * The column names error messages give beside a field's number: `'first-record'` takes them from
+   * the first record (the header), as soon as it is read.
+   * @default none: fields are named by their number alone
    */
-  readonly describeRecord?: (index: number) => string;
+  readonly columnNames?: readonly string[] | 'first-record';
+  /**
+   * The line of the file the first chunk starts on, when the text given is not the whole file.
+   * @default 1
+   */
+  readonly firstLine?: number;
 }
 
 /** Parses CSV text pushed in chunks into records (arrays of raw field strings). */
 export class CsvParser {
   readonly #delimiter: number;
   readonly #label: string;
-  readonly #describeRecord: (index: number) => string;
+  #columnNames: readonly string[] | 'first-record';
   #state = FIELD_START;
   #field = '';
   #record: string[] = [];
   #quoted = false;
   #skipLf = false;
   #records = 0;
+  /** The line the parser is on. */
+  #line = 1;
+  /** The line the record being read starts on. */
+  #recordLine = 1;
+  /** The line the quoted field being read opens on. */
+  #quoteLine = 1;
+  /** Whether the last character read inside a quoted field was a CR (a CRLF there is one line break). */
+  #afterCr = false;
+  /** Start lines of the records the last `push` or `end` returned. */
+  #lines: number[] = [];
 
   constructor(options: CsvParserOptions) {
     const delimiter = options.delimiter ?? ',';
@@ -53,7 +74,9 @@ export class CsvParser {
     }
     this.#delimiter = delimiter.charCodeAt(0);
     this.#label = options.label;
-    this.#describeRecord = options.describeRecord ?? ((index) => `record ${index + 1}`);
+    this.#columnNames = options.columnNames ?? [];
+    this.#line = options.firstLine ?? 1;
+    this.#recordLine = this.#line;
   }
 
   /** How many records have been completed so far (empty lines not counted). */
@@ -61,9 +84,18 @@ export class CsvParser {
     return this.#records;
   }
 
-  /** Consumes `chunk` and returns the records it completed. */
+  /**
+   * The 1-based line of the file each record returned by the last {@link push} or {@link end}
+   * starts on, in the same order (the header, when there is one, is usually line 1).
+   */
+  get lines(): readonly number[] {
+    return this.#lines;
+  }
+
+  /** Consumes `chunk` and returns the records it completed (their lines in {@link lines}). */
   push(chunk: string): string[][] {
     const out: string[][] = [];
+    this.#lines = [];
     const n = chunk.length;
     const delimiter = this.#delimiter;
     let i = 0;
@@ -75,11 +107,10 @@ export class CsvParser {
     while (i < n) {
       if (this.#state === QUOTED) {
         const close = chunk.indexOf('"', i);
-        if (close === -1) {
-          this.#field += chunk.slice(i);
-          return out;
-        }
-        this.#field += chunk.slice(i, close);
+        const stop = close === -1 ? n : close;
+        this.#countLines(chunk, i, stop);
+        this.#field += chunk.slice(i, stop);
+        if (close === -1) return out;
         this.#state = QUOTE_IN_QUOTED;
         i = close + 1;
         continue;
@@ -89,19 +120,23 @@ export class CsvParser {
         if (c === QUOTE) {
           this.#field += '"';
           this.#state = QUOTED;
+          this.#afterCr = false;
           i++;
           continue;
         }
         if (c !== delimiter && c !== LF && c !== CR) {
           throw new StratumError(
             'BAD_REQUEST',
-            `${this.#label}: ${this.#describeRecord(this.#records)}: unexpected ${JSON.stringify(chunk[i])} after a closing quote (a quote inside a quoted field is written "")`,
+            `${this.#label}: line ${this.#line}, ${this.#describeField()}: unexpected ${JSON.stringify(chunk[i])} after a closing quote (a quote inside a quoted field is written "")`,
+            { details: { file: this.#label, line: this.#line, columnNumber: this.#record.length + 1 } },
           );
         }
       } else {
         if (this.#state === FIELD_START && c === QUOTE) {
           this.#state = QUOTED;
           this.#quoted = true;
+          this.#quoteLine = this.#line;
+          this.#afterCr = false;
           i++;
           continue;
         }
@@ -132,6 +167,8 @@ export class CsvParser {
         }
       }
       this.#endRecord(out);
+      this.#line++;
+      this.#recordLine = this.#line;
     }
     return out;
   }
@@ -139,10 +176,12 @@ export class CsvParser {
   /** Signals the end of input and returns the last record, if the text did not end with a newline. */
   end(): string[][] {
     const out: string[][] = [];
+    this.#lines = [];
     if (this.#state === QUOTED) {
       throw new StratumError(
         'BAD_REQUEST',
-        `${this.#label}: ${this.#describeRecord(this.#records)}: a quoted field is not closed before the end of the file`,
+        `${this.#label}: line ${this.#quoteLine}, ${this.#describeField()}: a quoted field opened on this line is not closed before the end of the file`,
+        { details: { file: this.#label, line: this.#quoteLine, columnNumber: this.#record.length + 1 } },
       );
     }
     if (this.#state !== FIELD_START || this.#record.length > 0) {
@@ -154,6 +193,37 @@ export class CsvParser {
     return out;
   }
 
+  /** The field being read, for messages: `column 3 "age"`. */
+  #describeField(): string {
+    const index = this.#record.length;
+    const names = this.#columnNames;
+    const name = names === 'first-record' ? undefined : names[index];
+    return name === undefined ? `column ${index + 1}` : describeColumn(name, index + 1);
+  }
+
+  /** Counts the line breaks in `text[from, to)`, quoted text the parser is consuming. */
+  #countLines(text: string, from: number, to: number): void {
+    if (to <= from) return;
+    const lf = text.indexOf('\n', from);
+    const cr = text.indexOf('\r', from);
+    const first = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+    if (first === -1 || first >= to) {
+      this.#afterCr = false;
+      return;
+    }
+    // Only from the first break on is every character looked at; a CRLF counts once, even across chunks.
+    let afterCr = first === from && this.#afterCr;
+    let line = this.#line;
+    for (let k = first; k < to; k++) {
+      const c = text.charCodeAt(k);
+      if (c === CR) line++;
+      else if (c === LF && !afterCr) line++;
+      afterCr = c === CR;
+    }
+    this.#line = line;
+    this.#afterCr = afterCr;
+  }
+
   #endRecord(out: string[][]): void {
     const record = this.#record;
     this.#record = [];
@@ -161,6 +231,8 @@ export class CsvParser {
     this.#quoted = false;
     if (blank) return;
     this.#records++;
+    if (this.#columnNames === 'first-record') this.#columnNames = record;
     out.push(record);
+    this.#lines.push(this.#recordLine);
   }
 }

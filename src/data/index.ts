@@ -4,10 +4,10 @@
  */
 export { fromArray } from './array-source.ts';
 export { arrowDataset } from './arrow-source.ts';
-export type { CellValue, ColumnSchema, ColumnType, ColumnValue, RowOf } from './column-schema.ts';
+export type { CellValue, ColumnSchema, ColumnType, ColumnValue, LineRow, RowOf } from './column-schema.ts';
 export { csvMatrixBatches, readCsvMatrix } from './csv-matrix.ts';
 export type { CsvMatrixOptions, FloatBatch } from './csv-matrix.ts';
-export { csvDataset } from './csv-source.ts';
+export { csvDataset, csvDatasetWithLines } from './csv-source.ts';
 export type { CsvDatasetOptions, CsvRow } from './csv-source.ts';
 export { Dataset } from './dataset.ts';
 export type { BatchOptions, CacheOptions, DatasetSource, InterleaveOptions, ShuffleOptions } from './dataset.ts';
@@ -15,7 +15,7 @@ export { datasetVersion } from './dataset-version.ts';
 export type { DatasetVersion, FileVersion } from './dataset-version.ts';
 export { parquetColumns, parquetDataset, sqlColumns, sqlDataset } from './duckdb-source.ts';
 export type { ParquetDatasetOptions, SqlDatasetOptions, SqlParam } from './duckdb-source.ts';
-export { jsonlDataset } from './jsonl-source.ts';
+export { jsonlDataset, jsonlDatasetWithLines } from './jsonl-source.ts';
 export type { JsonlDatasetOptions, JsonlRecord } from './jsonl-source.ts';
 export { postgresDataset } from './postgres-source.ts';
 export { formatProfile, mergeProfiles, profileDataset } from './profile/index.ts';

@@ -9,6 +9,7 @@ import { StratumError } from '../errors/index.ts';
 import {
   type CellValue,
   type ColumnSchema,
+  type LineRow,
   type RowOf,
   convertJson,
   describeReceived,
@@ -46,10 +47,24 @@ export function jsonlDataset<const S extends ColumnSchema>(
 export function jsonlDataset(path: string, options?: JsonlDatasetOptions): Dataset<JsonlRecord>;
 export function jsonlDataset(path: string, options: JsonlDatasetOptions = {}): Dataset<JsonlRecord> {
   if (options.schema !== undefined) validateSchema(options.schema, path);
-  return new Dataset(() => readJsonl(path, options));
+  return new Dataset(() => readJsonl({ path, options, emit: (row) => row }));
 }
 
-async function* readJsonl(path: string, options: JsonlDatasetOptions): AsyncGenerator<JsonlRecord> {
+/**
+ * {@link jsonlDataset}, each object with its line in the file, for callers that check the rows
+ * further and name the line in their own messages (the training reader does).
+ */
+export function jsonlDatasetWithLines(path: string, options: JsonlDatasetOptions = {}): Dataset<LineRow<JsonlRecord>> {
+  if (options.schema !== undefined) validateSchema(options.schema, path);
+  return new Dataset(() => readJsonl({ path, options, emit: (row, line) => ({ row, line }) }));
+}
+
+async function* readJsonl<T>(read: {
+  path: string;
+  options: JsonlDatasetOptions;
+  emit: (row: JsonlRecord, line: number) => T;
+}): AsyncGenerator<T> {
+  const { path, options, emit } = read;
   const stream = await openTextStream(path);
   const { onProgress } = options;
   if (onProgress !== undefined) stream.on('data', () => onProgress(stream.bytesRead));
@@ -82,7 +97,7 @@ async function* readJsonl(path: string, options: JsonlDatasetOptions): AsyncGene
       records++;
       const object = parsed as JsonlRecord;
       if (schema === undefined) {
-        yield object;
+        yield emit(object, lineNumber);
         continue;
       }
       const row: Record<string, CellValue> = {};
@@ -96,15 +111,11 @@ async function* readJsonl(path: string, options: JsonlDatasetOptions): AsyncGene
         }
         const value = convertJson(object[column], type);
         if (value === undefined) {
-          throw typeMismatch(
-            { label: path, position: `line ${lineNumber}`, column },
-            describeType(type),
-            object[column],
-          );
+          throw typeMismatch({ label: path, line: lineNumber, column }, describeType(type), object[column]);
         }
         row[column] = value;
       }
-      yield row;
+      yield emit(row, lineNumber);
     }
     if (records === 0) throw new StratumError('BAD_REQUEST', `${path}: the dataset is empty (no JSON objects)`);
   } finally {

@@ -4,4 +4,4 @@ export type { ErrorCode, GrpcStatusName } from './codes.ts';
 export { isStratumError, StratumError, toStratumError } from './stratum-error.ts';
 export type { StratumErrorOptions } from './stratum-error.ts';
 export { renderErrorsMarkdown } from './errors-doc.ts';
-export { formatIssues } from './format-issues.ts';
+export { formatIssues, specErrorMap } from './format-issues.ts';

@@ -4,7 +4,8 @@
  * Numeric and categorical transforms use standard ops plus ai.onnx.ml `LabelEncoder`; text adds
  * StringNormalizer (with an explicit C.UTF-8 locale) and com.microsoft `Tokenizer` and `MurmurHash3`;
  * hash uses `MurmurHash3` too; dateparts runs Hinnant's civil-from-days with Div/Floor on DOUBLE
- * (and Gathers cyclical sin/cos from a table).
+ * (and Gathers cyclical sin/cos from a table). A missing value (NaN) is filled as the trainer
+ * filled it; in a column no transform fills (`missing: error`) it makes the row's features NaN.
  */
 import { StratumError } from '../errors/index.ts';
 import { attr } from '../onnx/attribute.ts';
@@ -20,7 +21,7 @@ import {
   MS_PER_MINUTE,
   type DatePart,
 } from './date-parts.ts';
-import type { FittedFeatures, FittedTransform, RawInput } from './fitted-features.ts';
+import { type FittedFeatures, type FittedTransform, type RawInput, unfilledColumns } from './fitted-features.ts';
 import { L2_NORM_FLOOR, NGRAM_HASH_MODULUS, NGRAM_HASH_MULTIPLIER, TOKEN_PATTERN } from './text-hash.ts';
 
 /** Locale of the lowercasing StringNormalizer; unlike the default (en_US.UTF-8) it exists on clean Debian. */
@@ -37,8 +38,9 @@ export const FEATURE_BATCH_DIM = 'batch';
 
 /**
  * Adds one graph input per raw column of `fitted` (named after the column; FLOAT, DOUBLE or STRING,
- * shape `[batch, 1]`; NaN / `''` mean missing) and the nodes that compute the features. Text and
- * hash transforms need the builder to import `com.microsoft` (see {@link FEATURE_OPSETS}).
+ * shape `[batch, 1]`; NaN / `''` mean missing) and the nodes that compute the features: a row
+ * missing a value no transform fills gets NaN for every feature. Text and hash transforms need the
+ * builder to import `com.microsoft` (see {@link FEATURE_OPSETS}).
  *
  * @returns the name of the FLOAT `[batch, F]` feature tensor (`fitted.output`).
  * @example
@@ -54,7 +56,38 @@ export function addFeatureGraph(builder: GraphBuilder, fitted: FittedFeatures): 
     builder.addInput({ name: input.column, type: input.type, shape: [FEATURE_BATCH_DIM, 1] });
   }
   const pieces = fitted.transforms.flatMap((transform) => ops.transform(transform));
-  return builder.addNode({ op: 'Concat', inputs: pieces, outputs: [fitted.output], attributes: { axis: attr.int(1) } });
+  const unfilled = addUnfilledRows(builder, fitted);
+  if (unfilled === undefined) {
+    return builder.addNode({
+      op: 'Concat',
+      inputs: pieces,
+      outputs: [fitted.output],
+      attributes: { axis: attr.int(1) },
+    });
+  }
+  const features = builder.addNode({ op: 'Concat', inputs: pieces, attributes: { axis: attr.int(1) } });
+  const nan = builder.addInitializer({ name: builder.freshName('feature_nan'), dims: [], data: Float32Array.of(NaN) });
+  // Where, not Add(features, NaN or 0): adding 0 would turn a -0 feature into +0.
+  return builder.addNode({ op: 'Where', inputs: [unfilled, nan, features], outputs: [fitted.output] });
+}
+
+/**
+ * Adds the BOOL `[batch, 1]` value that is true where a row misses (NaN) a value of a column no
+ * transform fills (`missing: error`, see `unfilledColumns`); undefined when every missing value is
+ * filled. The raw inputs must be declared already (as {@link addFeatureGraph} does).
+ *
+ * @example
+ * ```ts
+ * const unfilled = addUnfilledRows(g, fitted) // e.g. to give such rows NaN outputs after the model
+ * ```
+ */
+export function addUnfilledRows(builder: GraphBuilder, fitted: FittedFeatures): string | undefined {
+  let any: string | undefined;
+  for (const column of unfilledColumns(fitted)) {
+    const missing = builder.addNode({ op: 'IsNaN', inputs: [column] });
+    any = any === undefined ? missing : builder.addNode({ op: 'Or', inputs: [any, missing] });
+  }
+  return any;
 }
 
 /**
@@ -274,7 +307,8 @@ class FeatureOps {
       this.#g.addNode({ op: 'Cast', inputs: [input], attributes: { to: attr.int(DATA_TYPE.DOUBLE) } });
     const mod = (a: string, k: number): string => sub(a, times(floorDiv(a, k), k));
 
-    const filled = this.#op('Where', [this.#op('IsNaN', [t.column]), d(t.fill), t.column]);
+    // Without a fill (missing: error) time 0 stands in, so no Cast or Gather sees NaN; the row is NaN in the end.
+    const filled = this.#op('Where', [this.#op('IsNaN', [t.column]), d(t.fill ?? 0), t.column]);
     const ms = this.#op('Floor', [filled]);
     const days = floorDiv(ms, MS_PER_DAY);
     const values = new Map<DatePart, string>();
@@ -319,8 +353,9 @@ class FeatureOps {
     });
   }
 
-  #imputed(column: string, fill: number): string {
-    return this.#op('Where', [this.#isNaNOf(column), this.#float([fill]), this.#numeric(column)]);
+  /** The column with missing values filled; without a fill (missing: error) 0 stands in, and the row is NaN in the end. */
+  #imputed(column: string, fill: number | null): string {
+    return this.#op('Where', [this.#isNaNOf(column), this.#float([fill ?? 0]), this.#numeric(column)]);
   }
 
   /** The column as FLOAT: the input itself, or one Cast of a DOUBLE (timestamp) input shared by every transform. */

@@ -1,21 +1,65 @@
 /**
- * The feature pipeline spec: which raw column each transform reads, how it is fitted, and what the
- * feature matrix is called. The schema is the type; {@link parseFeatureSpec} turns bad input into a
- * BAD_REQUEST that names the spec path.
+ * The feature pipeline spec: which raw column each transform reads, how it is fitted, what it does
+ * with a missing value, and what the feature matrix is called. The schema is the type;
+ * {@link parseFeatureSpec} turns bad input into a BAD_REQUEST that names the spec path.
+ *
+ * A numeric transform fills a missing value (an empty cell, null, NaN) only when its spec says how
+ * (`missing: mean | median | constant`); by default (`missing: error`) a missing value in the
+ * training data is an error naming the row and the spec key to set, and a served row missing it
+ * gets no prediction (NaN outputs), never a value made up in its place.
  */
 import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
-import { formatIssues } from '../errors/format-issues.ts';
+import { formatIssues, specErrorMap } from '../errors/format-issues.ts';
 import { DATE_PARTS } from './date-parts.ts';
 
 const column = z.string().min(1);
 /** Optional prefix of the transform's feature names. @default the column name */
 const name = z.string().min(1).optional();
 
-/** `(x - mean) / std`; missing values become the fitted mean (so 0). */
-export const StandardizeSpecSchema = z.object({ column, name, transform: z.literal('standardize') }).strict();
+/** How a numeric transform treats a missing value; see {@link MISSING_POLICIES}. */
+export const MissingPolicySchema = z.enum(['error', 'mean', 'median', 'constant']);
 
-/** `(x - min) / (max - min)`; missing values become the fitted mean. */
+/** What each `missing` policy does, for docs and messages. */
+export const MISSING_POLICIES: Readonly<Record<z.infer<typeof MissingPolicySchema>, string>> = Object.freeze({
+  error: 'a missing value in the training data is an error naming its row; a served row missing it gets NaN outputs',
+  mean: 'filled with the mean of the training values',
+  median: 'filled with the median of the training values (KLL sketch, exact up to 200 values)',
+  constant: 'filled with `fillValue`',
+});
+
+/** The `missing` and `fillValue` keys every numeric transform but `impute` shares. */
+const missingKeys = {
+  /**
+   * What a missing value (an empty cell, null, NaN) becomes: an error (the default: nothing is
+   * filled in silently), or the fitted mean or median, or `fillValue`.
+   */
+  missing: MissingPolicySchema.default('error'),
+  /** The value a missing one becomes with `missing: constant`. */
+  fillValue: z.number().finite().optional(),
+};
+
+/** `missing: constant` needs a `fillValue`, and a `fillValue` is only read with it. */
+function checkFillValue(spec: { missing: string; fillValue?: number | undefined }, context: z.RefinementCtx): void {
+  if (spec.missing === 'constant' && spec.fillValue === undefined) {
+    context.addIssue({ code: 'custom', message: 'missing: constant needs a numeric fillValue', path: ['fillValue'] });
+  }
+  if (spec.missing !== 'constant' && spec.fillValue !== undefined) {
+    context.addIssue({
+      code: 'custom',
+      message: `fillValue is only used with missing: constant (missing is ${spec.missing})`,
+      path: ['fillValue'],
+    });
+  }
+}
+
+/** `(x - mean) / std`. */
+export const StandardizeSpecSchema = z
+  .object({ column, name, transform: z.literal('standardize'), ...missingKeys })
+  .strict()
+  .superRefine(checkFillValue);
+
+/** `(x - min) / (max - min)`. */
 export const MinMaxSpecSchema = z
   .object({
     column,
@@ -23,8 +67,10 @@ export const MinMaxSpecSchema = z
     transform: z.literal('minmax'),
     /** Clip the result to [0, 1], so values outside the training range stay in range. */
     clip: z.boolean().default(false),
+    ...missingKeys,
   })
-  .strict();
+  .strict()
+  .superRefine(checkFillValue);
 
 /** The raw value with missing values filled in, optionally plus a 0/1 "was missing" feature. */
 export const ImputeSpecSchema = z
@@ -61,7 +107,7 @@ export const OneHotSpecSchema = z
   })
   .strict();
 
-/** The bucket a value falls in, between quantile (or given) boundaries; missing values become the mean. */
+/** The bucket a value falls in, between quantile (or given) boundaries. */
 export const BucketizeSpecSchema = z
   .object({
     column,
@@ -73,8 +119,10 @@ export const BucketizeSpecSchema = z
     boundaries: z.array(z.number().finite()).min(1).optional(),
     /** `onehot`: one feature per bucket; `ordinal`: a single feature holding the bucket index. */
     encoding: z.enum(['onehot', 'ordinal']).default('onehot'),
+    ...missingKeys,
   })
-  .strict();
+  .strict()
+  .superRefine(checkFillValue);
 
 /**
  * Hashed n-gram counts of a text column, optionally lowercased, weighted by inverse document
@@ -118,7 +166,8 @@ export const HashSpecSchema = z
 
 /**
  * Calendar parts of an epoch-milliseconds column in UTC (the graph reads it as DOUBLE, since float32
- * cannot hold milliseconds since 1970). A missing timestamp is replaced by the fitted median.
+ * cannot hold milliseconds since 1970). `missing: mean | median` fill a missing timestamp with the
+ * fitted one (a whole millisecond), `constant` with `fillValue` (epoch milliseconds).
  */
 export const DatePartsSpecSchema = z
   .object({
@@ -140,8 +189,10 @@ export const DatePartsSpecSchema = z
      * day and dayofyear stay ordinal.
      */
     encoding: z.enum(['ordinal', 'cyclical']).default('ordinal'),
+    ...missingKeys,
   })
-  .strict();
+  .strict()
+  .superRefine(checkFillValue);
 
 /** One transform of a feature pipeline. */
 export const TransformSpecSchema = z.discriminatedUnion('transform', [
@@ -182,7 +233,7 @@ export type TransformSpec = z.infer<typeof TransformSpecSchema>;
  * ```
  */
 export function parseFeatureSpec(input: unknown): FeatureSpec {
-  const parsed = FeatureSpecSchema.safeParse(input);
+  const parsed = FeatureSpecSchema.safeParse(input, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid feature spec: ${formatIssues(parsed.error)}`, {
       details: { issues: parsed.error.issues },
@@ -218,4 +269,18 @@ export function parseFeatureSpec(input: unknown): FeatureSpec {
 /** True for transforms that read their column as a string (STRING graph input). */
 export function isStringTransform(transform: { readonly transform: string }): boolean {
   return transform.transform === 'onehot' || transform.transform === 'text' || transform.transform === 'hash';
+}
+
+/**
+ * The columns whose missing values no transform may fill (a transform reading them has
+ * `missing: error`), each with the index of the first such transform, for messages.
+ */
+export function columnsRequiringValues(spec: Pick<FeatureSpec, 'transforms'>): Map<string, number> {
+  const required = new Map<string, number>();
+  spec.transforms.forEach((transform, index) => {
+    if ('missing' in transform && transform.missing === 'error' && !required.has(transform.column)) {
+      required.set(transform.column, index);
+    }
+  });
+  return required;
 }

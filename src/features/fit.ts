@@ -1,13 +1,20 @@
 /**
  * Fits a feature spec on training rows in one streaming pass: means and standard deviations
  * (Welford), min/max, most frequent values, category counts, the values bucketize needs for
- * quantiles, and KLL sketches for medians (impute, and the fill of missing timestamps). Fitted
+ * quantiles, and KLL sketches for medians (impute, and `missing: median`). A missing value in a
+ * column some transform reads with `missing: error` stops the fit, naming the row. Fitted
  * constants are rounded to float32, the precision the exported graph computes in (timestamps,
  * which the graph reads as DOUBLE, to whole milliseconds).
  */
 import { KllSketch } from '../data/profile/kll-sketch.ts';
 import { StratumError } from '../errors/index.ts';
-import { isStringTransform, parseFeatureSpec, type FeatureSpec, type TransformSpec } from './feature-spec.ts';
+import {
+  columnsRequiringValues,
+  isStringTransform,
+  parseFeatureSpec,
+  type FeatureSpec,
+  type TransformSpec,
+} from './feature-spec.ts';
 import {
   FITTED_FEATURES_FORMAT,
   featureNamesOf,
@@ -34,7 +41,14 @@ interface NumericStats {
   values: number[] | undefined;
   /** Value → count; kept only when an impute transform needs the most frequent value. */
   counts: Map<number, number> | undefined;
-  /** Quantile sketch; kept only when an impute transform needs the median. */
+  /** Quantile sketch; kept only when a transform needs the median. */
+  sketch: KllSketch | undefined;
+}
+
+/** Timestamps of a dateparts column: their mean and, when a transform fills with it, their median. */
+interface DateStats {
+  count: number;
+  mean: number;
   sketch: KllSketch | undefined;
 }
 
@@ -42,7 +56,8 @@ interface NumericStats {
  * Fits `spec` (validated with {@link parseFeatureSpec}) on `rows`.
  *
  * @throws StratumError BAD_REQUEST for an invalid spec, an empty data set, a column no row has
- *   (`transforms[2].column: column "x" …`), a column with no non-missing values, or a cell of the wrong type.
+ *   (`transforms[2].column: column "x" …`), a column with no non-missing values, a missing value
+ *   where a transform has `missing: error` (naming the row), or a cell of the wrong type.
  * @example
  * ```ts
  * const fitted = await fitFeatures({ transforms: [{ column: 'age', transform: 'standardize' }] }, rows)
@@ -55,22 +70,29 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
   const categories = new Map<string, Map<string, number>>();
   /** Non-missing values per hashed column. */
   const hashed = new Map<string, number>();
-  /** Timestamps (full float64) per dateparts column, for the median fill. */
-  const dates = new Map<string, KllSketch>();
+  /** Timestamps (full float64) per dateparts column, for the fill of missing ones. */
+  const dates = new Map<string, DateStats>();
+  const required = columnsRequiringValues(parsed);
   for (const transform of parsed.transforms) {
     if (isStringTransform(transform)) {
       if (transform.transform === 'onehot') categories.set(transform.column, new Map());
       if (transform.transform === 'hash') hashed.set(transform.column, 0);
       continue;
     }
+    const median =
+      transform.transform === 'impute'
+        ? transform.strategy === 'median'
+        : 'missing' in transform && transform.missing === 'median';
     if (transform.transform === 'dateparts') {
-      if (!dates.has(transform.column)) dates.set(transform.column, new KllSketch());
+      const stats = dates.get(transform.column) ?? { count: 0, mean: 0, sketch: undefined };
+      if (median) stats.sketch ??= new KllSketch();
+      dates.set(transform.column, stats);
       continue;
     }
     const stats = numeric.get(transform.column) ?? emptyStats();
     if (transform.transform === 'bucketize' && transform.boundaries === undefined) stats.values ??= [];
     if (transform.transform === 'impute' && transform.strategy === 'most_frequent') stats.counts ??= new Map();
-    if (transform.transform === 'impute' && transform.strategy === 'median') stats.sketch ??= new KllSketch();
+    if (median) stats.sketch ??= new KllSketch();
     numeric.set(transform.column, stats);
   }
 
@@ -80,14 +102,16 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
   });
 
   const present = new Set<string>();
+  /** The first row missing a value (NaN, null, or no such key) of each column in `required`. */
+  const missingAt = new Map<string, number>();
   let rowCount = 0;
   for await (const row of rows) {
     rowCount++;
     for (const [column, stats] of numeric) {
-      if (!Object.hasOwn(row, column)) continue;
-      present.add(column);
-      const value = toRawNumber({ column, value: row[column] });
+      const value = Object.hasOwn(row, column) ? toRawNumber({ column, value: row[column] }) : Number.NaN;
+      if (Object.hasOwn(row, column)) present.add(column);
       if (Number.isFinite(value)) addValue(stats, value);
+      else if (Number.isNaN(value) && required.has(column) && !missingAt.has(column)) missingAt.set(column, rowCount);
     }
     for (const [column, counts] of categories) {
       if (!Object.hasOwn(row, column)) continue;
@@ -100,11 +124,16 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
       present.add(column);
       if (toRawString({ column, value: row[column] }) !== '') hashed.set(column, count + 1);
     }
-    for (const [column, sketch] of dates) {
-      if (!Object.hasOwn(row, column)) continue;
-      present.add(column);
-      const value = toRawDouble({ column, value: row[column] });
-      if (Number.isFinite(value)) sketch.update(value);
+    for (const [column, stats] of dates) {
+      const value = Object.hasOwn(row, column) ? toRawDouble({ column, value: row[column] }) : Number.NaN;
+      if (Object.hasOwn(row, column)) present.add(column);
+      if (Number.isFinite(value)) {
+        stats.count++;
+        stats.mean += (value - stats.mean) / stats.count;
+        stats.sketch?.update(value);
+      } else if (Number.isNaN(value) && required.has(column) && !missingAt.has(column)) {
+        missingAt.set(column, rowCount);
+      }
     }
     for (const [index, stats] of texts) {
       const transform = parsed.transforms[index];
@@ -115,7 +144,7 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
   }
   if (rowCount === 0) throw new StratumError('BAD_REQUEST', 'cannot fit features on an empty data set (0 rows)');
 
-  const transforms = parsed.transforms.map((transform, index) => {
+  parsed.transforms.forEach((transform, index) => {
     if (!present.has(transform.column)) {
       throw new StratumError(
         'BAD_REQUEST',
@@ -123,8 +152,12 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
         { details: { path: ['transforms', index, 'column'], column: transform.column } },
       );
     }
-    return fitTransform({ transform, index, numeric, categories, texts, hashed, dates });
   });
+  // Only now, so that a misspelt column is named as such rather than as missing in row 1.
+  for (const [column, row] of missingAt) throw missingValue({ index: required.get(column) ?? 0, column, row });
+  const transforms = parsed.transforms.map((transform, index) =>
+    fitTransform({ transform, index, numeric, categories, texts, hashed, dates }),
+  );
   return {
     format: FITTED_FEATURES_FORMAT,
     output: parsed.output,
@@ -132,6 +165,16 @@ export async function fitFeatures(spec: unknown, rows: FeatureRows): Promise<Fit
     transforms,
     featureNames: transforms.flatMap(featureNamesOf),
   };
+}
+
+/** The error for a missing value in a column transform `index` reads with `missing: error`. */
+function missingValue(options: { index: number; column: string; row: number }): StratumError {
+  const { index, column, row } = options;
+  return new StratumError(
+    'BAD_REQUEST',
+    `transforms[${index}].missing: column "${column}" has no value in training row ${row}, and a missing value is an error (missing: error, the default); set missing to mean, median or constant (with fillValue) to fill missing values`,
+    { details: { path: ['transforms', index, 'missing'], column, row } },
+  );
 }
 
 function emptyStats(): NumericStats {
@@ -207,7 +250,24 @@ interface FitContext {
   readonly categories: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly texts: ReadonlyMap<number, TextStats>;
   readonly hashed: ReadonlyMap<string, number>;
-  readonly dates: ReadonlyMap<string, KllSketch>;
+  readonly dates: ReadonlyMap<string, DateStats>;
+}
+
+type MissingSpec = Extract<TransformSpec, { missing: string }>;
+
+/** The fitted fill of a missing value: null for `missing: error`, else float32 (whole ms for timestamps). */
+function fillOf(transform: MissingSpec, stats: { mean: number; sketch: KllSketch | undefined }): number | null {
+  const round = transform.transform === 'dateparts' ? Math.floor : Math.fround;
+  switch (transform.missing) {
+    case 'error':
+      return null;
+    case 'mean':
+      return round(stats.mean);
+    case 'median':
+      return round(stats.sketch?.quantile(0.5) ?? stats.mean);
+    case 'constant':
+      return round(transform.fillValue ?? 0);
+  }
 }
 
 function fitTransform(context: FitContext): FittedTransform {
@@ -254,13 +314,13 @@ function fitTransform(context: FitContext): FittedTransform {
     return { transform: 'hash', column: transform.column, name, buckets: transform.buckets };
   }
   if (transform.transform === 'dateparts') {
-    const sketch = context.dates.get(transform.column);
-    if (sketch === undefined || sketch.count === 0) throw noValues(context);
+    const stats = context.dates.get(transform.column);
+    if (stats === undefined || stats.count === 0) throw noValues(context);
     return {
       transform: 'dateparts',
       column: transform.column,
       name,
-      fill: Math.floor(sketch.quantile(0.5)),
+      fill: fillOf(transform, stats),
       parts: transform.parts,
       encoding: transform.encoding,
     };
@@ -271,7 +331,8 @@ function fitTransform(context: FitContext): FittedTransform {
   switch (transform.transform) {
     case 'standardize': {
       const std = Math.fround(Math.sqrt(stats.m2 / stats.count));
-      return { transform: 'standardize', column: transform.column, name, fill: mean, mean, std: std > 0 ? std : 1 };
+      const fill = fillOf(transform, stats);
+      return { transform: 'standardize', column: transform.column, name, fill, mean, std: std > 0 ? std : 1 };
     }
     case 'minmax': {
       const scale = Math.fround(stats.max - stats.min);
@@ -279,7 +340,7 @@ function fitTransform(context: FitContext): FittedTransform {
         transform: 'minmax',
         column: transform.column,
         name,
-        fill: mean,
+        fill: fillOf(transform, stats),
         min: Math.fround(stats.min),
         scale: scale > 0 ? scale : 1,
         clip: transform.clip,
@@ -301,7 +362,7 @@ function fitTransform(context: FitContext): FittedTransform {
         transform: 'bucketize',
         column: transform.column,
         name,
-        fill: mean,
+        fill: fillOf(transform, stats),
         boundaries: transform.boundaries?.map(Math.fround) ?? quantiles(stats.values ?? [], transform.buckets),
         encoding: transform.encoding,
       };

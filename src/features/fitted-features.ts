@@ -9,6 +9,15 @@ import { formatIssues } from '../errors/format-issues.ts';
 import { CYCLICAL_PERIODS, DATE_PARTS } from './date-parts.ts';
 import { isStringTransform } from './feature-spec.ts';
 
+/**
+ * The value a missing one becomes, or null when a missing value is an error (`missing: error`):
+ * the transform has nothing to fill in, and a row missing the value gets NaN features.
+ */
+const fill = z
+  .number()
+  .refine((n) => !Number.isNaN(n), 'must not be NaN')
+  .nullable();
+
 /** Format tag written into every fitted pipeline. */
 export const FITTED_FEATURES_FORMAT = 'stratum.features/v1';
 
@@ -18,9 +27,9 @@ const value = z.number().refine((n) => !Number.isNaN(n), 'must not be NaN');
 
 /** A fitted transform; `name` is the resolved feature-name prefix. */
 export const FittedTransformSchema = z.discriminatedUnion('transform', [
-  z.object({ transform: z.literal('standardize'), column, name, fill: value, mean: value, std: value }).strict(),
+  z.object({ transform: z.literal('standardize'), column, name, fill, mean: value, std: value }).strict(),
   z
-    .object({ transform: z.literal('minmax'), column, name, fill: value, min: value, scale: value, clip: z.boolean() })
+    .object({ transform: z.literal('minmax'), column, name, fill, min: value, scale: value, clip: z.boolean() })
     .strict(),
   z.object({ transform: z.literal('impute'), column, name, fill: value, indicator: z.boolean() }).strict(),
   z.object({ transform: z.literal('onehot'), column, name, vocabulary: z.array(z.string()).min(1) }).strict(),
@@ -29,7 +38,7 @@ export const FittedTransformSchema = z.discriminatedUnion('transform', [
       transform: z.literal('bucketize'),
       column,
       name,
-      fill: value,
+      fill,
       boundaries: z.array(value).min(1),
       encoding: z.enum(['onehot', 'ordinal']),
     })
@@ -54,8 +63,8 @@ export const FittedTransformSchema = z.discriminatedUnion('transform', [
       transform: z.literal('dateparts'),
       column,
       name,
-      /** Timestamp (ms) used for a missing value: the fitted median, a whole number. */
-      fill: z.number().int(),
+      /** Timestamp (ms) used for a missing value, a whole number; null when a missing value is an error. */
+      fill: z.number().int().nullable(),
       parts: z.array(z.enum(DATE_PARTS)).min(1),
       encoding: z.enum(['ordinal', 'cyclical']),
     })
@@ -161,4 +170,15 @@ export function parseFittedFeatures(input: unknown): FittedFeatures {
 function inputTypesOf(transform: FittedTransform): readonly RawInput['type'][] {
   if (isStringTransform(transform)) return ['STRING'];
   return transform.transform === 'dateparts' ? ['DOUBLE'] : ['FLOAT', 'DOUBLE'];
+}
+
+/**
+ * The raw columns whose missing values the pipeline does not fill (a transform's `fill` is null,
+ * from `missing: error`): a row missing one of them gets NaN for every feature.
+ */
+export function unfilledColumns(fitted: Pick<FittedFeatures, 'transforms'>): string[] {
+  const columns = new Set<string>();
+  for (const transform of fitted.transforms)
+    if ('fill' in transform && transform.fill === null) columns.add(transform.column);
+  return [...columns];
 }

@@ -5,7 +5,9 @@ export {
   FeatureSpecSchema,
   HashSpecSchema,
   ImputeSpecSchema,
+  MISSING_POLICIES,
   MinMaxSpecSchema,
+  MissingPolicySchema,
   OneHotSpecSchema,
   parseFeatureSpec,
   StandardizeSpecSchema,
@@ -20,6 +22,7 @@ export {
   FittedTransformSchema,
   featureNamesOf,
   parseFittedFeatures,
+  unfilledColumns,
 } from './fitted-features.ts';
 export type { FittedFeatures, FittedTransform, RawInput } from './fitted-features.ts';
 export { fitFeatures } from './fit.ts';
@@ -28,9 +31,16 @@ export { transformBatch, transformRow } from './transform.ts';
 export type { FeatureBatch } from './transform.ts';
 export { toRawColumns } from './raw-columns.ts';
 export type { RawColumn } from './raw-columns.ts';
-export { toRawDouble, toRawNumber, toRawString } from './raw-value.ts';
+export { rawDoubleOf, toRawDouble, toRawNumber, toRawString } from './raw-value.ts';
 export type { RawCell } from './raw-value.ts';
-export { addFeatureGraph, exportFeaturesModel, FEATURE_BATCH_DIM, FEATURE_OPSETS, TEXT_LOCALE } from './export-onnx.ts';
+export {
+  addFeatureGraph,
+  addUnfilledRows,
+  exportFeaturesModel,
+  FEATURE_BATCH_DIM,
+  FEATURE_OPSETS,
+  TEXT_LOCALE,
+} from './export-onnx.ts';
 export { lowerCodePoints, murmurHash3, ngramBuckets, textBuckets, tokenize, TOKEN_PATTERN } from './text-hash.ts';
 export { CYCLICAL_PERIODS, DATE_PARTS, datePartsOf } from './date-parts.ts';
 export type { DatePart, DateParts } from './date-parts.ts';

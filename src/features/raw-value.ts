@@ -32,7 +32,21 @@ export function toRawNumber(cell: RawCell): number {
  * @throws StratumError BAD_REQUEST for anything else, naming the column and the value.
  */
 export function toRawDouble(cell: RawCell): number {
+  const number = rawDoubleOf(cell.value);
+  if (number !== undefined) return number;
   const { value } = cell;
+  throw new StratumError(
+    'BAD_REQUEST',
+    `column "${cell.column}": expected a number (or null for missing), got ${describe(value)}`,
+    { details: { column: cell.column } },
+  );
+}
+
+/**
+ * `value` as {@link toRawDouble} reads it (NaN for a missing value), or undefined when it is not a
+ * number, for callers that word the error themselves.
+ */
+export function rawDoubleOf(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
   if (value === null || value === undefined) return Number.NaN;
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -44,11 +58,7 @@ export function toRawDouble(cell: RawCell): number {
     const number = Number(trimmed);
     if (!Number.isNaN(number)) return number;
   }
-  throw new StratumError(
-    'BAD_REQUEST',
-    `column "${cell.column}": expected a number (or null for missing), got ${describe(value)}`,
-    { details: { column: cell.column } },
-  );
+  return undefined;
 }
 
 /**

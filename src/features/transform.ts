@@ -2,10 +2,11 @@
  * The TypeScript reference of a fitted pipeline. Every step rounds to float32 exactly where the
  * exported ONNX graph does (after each Sub, Div, …), so the two agree bit for bit on the same input;
  * calendar parts are computed in float64 like the graph's DOUBLE ops, and their sin/cos looked up
- * in the same float32 table.
+ * in the same float32 table. A row missing a value no transform fills (`missing: error`) gets NaN
+ * for every feature, as the graph gives it.
  */
 import type { FeatureRow } from './fit.ts';
-import type { FittedFeatures, FittedTransform } from './fitted-features.ts';
+import { type FittedFeatures, type FittedTransform, unfilledColumns } from './fitted-features.ts';
 import { CYCLICAL_PERIODS, cyclicalTable, datePartsOf } from './date-parts.ts';
 import { toRawDouble, toRawNumber, toRawString } from './raw-value.ts';
 import { L2_NORM_FLOOR, murmurHash3, textBuckets } from './text-hash.ts';
@@ -21,7 +22,8 @@ export interface FeatureBatch {
 /**
  * Transforms one raw row into its features (`fitted.featureNames.length` of them).
  *
- * @throws StratumError BAD_REQUEST when a cell has the wrong type. Missing columns count as missing values.
+ * @throws StratumError BAD_REQUEST when a cell has the wrong type. Missing columns count as missing
+ *   values; a row missing a value of a column no transform fills gets NaN features.
  * @example
  * ```ts
  * const features = transformRow(fitted, { age: 41, city: 'paris' })
@@ -29,7 +31,7 @@ export interface FeatureBatch {
  */
 export function transformRow(fitted: FittedFeatures, row: FeatureRow): Float32Array {
   const out = new Float32Array(fitted.featureNames.length);
-  writeRow({ fitted, row, out });
+  writeRow({ fitted, unfilled: unfilledColumns(fitted), row, out });
   return out;
 }
 
@@ -37,19 +39,28 @@ export function transformRow(fitted: FittedFeatures, row: FeatureRow): Float32Ar
 export function transformBatch(fitted: FittedFeatures, rows: readonly FeatureRow[]): FeatureBatch {
   const width = fitted.featureNames.length;
   const data = new Float32Array(rows.length * width);
-  rows.forEach((row, i) => writeRow({ fitted, row, out: data.subarray(i * width, (i + 1) * width) }));
+  const unfilled = unfilledColumns(fitted);
+  rows.forEach((row, i) => writeRow({ fitted, unfilled, row, out: data.subarray(i * width, (i + 1) * width) }));
   return { data, dims: [rows.length, width] };
 }
 
 interface WriteRow {
   readonly fitted: FittedFeatures;
+  /** {@link unfilledColumns} of `fitted`. */
+  readonly unfilled: readonly string[];
   readonly row: FeatureRow;
   readonly out: Float32Array;
 }
 
-function writeRow({ fitted, row, out }: WriteRow): void {
+function writeRow({ fitted, unfilled, row, out }: WriteRow): void {
   let offset = 0;
   for (const transform of fitted.transforms) offset = writeTransform({ transform, row, out, offset });
+  for (const column of unfilled) {
+    if (Number.isNaN(toRawDouble({ column, value: row[column] }))) {
+      out.fill(Number.NaN);
+      return;
+    }
+  }
 }
 
 interface WriteTransform {
@@ -78,7 +89,8 @@ function writeTransform({ transform, row, out, offset }: WriteTransform): number
   }
   if (transform.transform === 'dateparts') {
     const raw = toRawDouble(cell);
-    const parts = datePartsOf(Number.isNaN(raw) ? transform.fill : raw);
+    // Without a fill (missing: error) the parts of time 0 stand in; the row is NaN in the end.
+    const parts = datePartsOf(Number.isNaN(raw) ? (transform.fill ?? 0) : raw);
     let at = offset;
     for (const part of transform.parts) {
       const cycle = transform.encoding === 'cyclical' ? CYCLICAL_PERIODS[part] : undefined;
@@ -93,7 +105,8 @@ function writeTransform({ transform, row, out, offset }: WriteTransform): number
     return at;
   }
   const raw = toRawNumber(cell);
-  const x = Number.isNaN(raw) ? transform.fill : raw;
+  // Without a fill (missing: error) 0 stands in; the row is NaN in the end (see writeRow).
+  const x = Number.isNaN(raw) ? (transform.fill ?? 0) : raw;
   const f = Math.fround;
   switch (transform.transform) {
     case 'standardize':

@@ -160,6 +160,25 @@ export class GraphBuilder {
     return first;
   }
 
+  /**
+   * Renames `from`, a value a node computes, to `to` (a new name), in that node and in every node
+   * that reads it; for a caller that post-processes what another part of the graph computed under
+   * its final name (`Where(mask, NaN, y)` written back as `y`). Returns `to`.
+   */
+  renameValue(from: string, to: string): string {
+    const node = this.#nodes.find((candidate) => candidate.output.includes(from));
+    if (node === undefined) throw new Error(`renameValue: "${from}" is not computed by any node`);
+    if (this.#outputs.some((output) => output.name === from)) {
+      throw new Error(`renameValue: "${from}" is already a graph output`);
+    }
+    this.#define(to);
+    this.#defined.delete(from);
+    node.output = node.output.map((name) => (name === from ? to : name));
+    if (node.name === from) node.name = to;
+    for (const reader of this.#nodes) reader.input = reader.input.map((name) => (name === from ? to : name));
+    return to;
+  }
+
   /** Declares an already-defined value as a graph output; returns its name. */
   addOutput(spec: ValueSpec): string {
     if (!this.#defined.has(spec.name)) throw new Error(`output "${spec.name}" is not produced by any node or input`);

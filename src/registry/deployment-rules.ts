@@ -7,7 +7,7 @@
  * checks need.
  */
 import { StratumError } from '../errors/index.ts';
-import { formatIssues } from '../errors/format-issues.ts';
+import { formatIssues, specErrorMap } from '../errors/format-issues.ts';
 import type { DeploymentRecord, MetadataStore } from '../store/metadata-store.ts';
 import {
   type Deployment,
@@ -148,7 +148,7 @@ export function createDeploymentRules(store: MetadataStore): DeploymentRules {
 function parseSpec(name: string, raw: unknown): DeploymentSpec {
   const withModel =
     typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !('model' in raw) ? { ...raw, model: name } : raw;
-  const parsed = DeploymentSpecSchema.safeParse(withModel);
+  const parsed = DeploymentSpecSchema.safeParse(withModel, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid deployment spec for "${name}": ${formatIssues(parsed.error)}`, {
       details: { issues: parsed.error.issues },

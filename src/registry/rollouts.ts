@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StratumError } from '../errors/index.ts';
-import { formatIssues } from '../errors/format-issues.ts';
+import { formatIssues, specErrorMap } from '../errors/format-issues.ts';
 import {
   CanaryPolicySchema,
   type CanaryState,
@@ -61,7 +61,7 @@ async function startRollout(
   rules: DeploymentRules,
   { name, request: raw, by, expectedRevision }: Parameters<Rollouts['startRollout']>[0],
 ): Promise<Deployment> {
-  const parsed = RolloutRequestSchema.safeParse(raw);
+  const parsed = RolloutRequestSchema.safeParse(raw, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid rollout for "${name}": ${formatIssues(parsed.error)}`, {
       details: { issues: parsed.error.issues },

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { BatchingDefaults, RuntimeConfig } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
-import { formatIssues } from '../errors/format-issues.ts';
+import { formatIssues, specErrorMap } from '../errors/format-issues.ts';
 import type { BatcherSettings } from './batcher.ts';
 
 const positive = z.number().int().min(1);
@@ -124,7 +124,7 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
   } catch (error) {
     throw new StratumError('INVALID_MODEL', `${file}: not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = ModelConfigSchema.safeParse(json);
+  const parsed = ModelConfigSchema.safeParse(json, { error: specErrorMap });
   if (!parsed.success) throw new StratumError('INVALID_MODEL', `${file}: ${formatIssues(parsed.error)}`);
   return parsed.data;
 }

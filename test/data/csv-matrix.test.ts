@@ -195,7 +195,7 @@ test('a final line without a newline, lone CR line ends, another delimiter and s
   );
 });
 
-test('every bad input is a BAD_REQUEST naming the file, the row and the column, as csvDataset says it', async () => {
+test('every bad input is a BAD_REQUEST naming the file, the line and the column, as csvDataset says it', async () => {
   await assert.rejects(readCsvMatrix(join(dir, 'absent.csv')), isError('NOT_FOUND', /absent\.csv: no such file/));
   const empty = await file('empty.csv', '\n\n');
   await assert.rejects(
@@ -212,15 +212,15 @@ test('every bad input is a BAD_REQUEST naming the file, the row and the column, 
 
   const schema: ColumnSchema = { a: 'number', b: 'number', c: 'number', d: 'number', e: 'number' };
   for (const [name, text, pattern] of [
-    ['long.csv', 'a,b,c,d,e\n1,2,3,4,5\n1,2,3,4,5,6\n', /long\.csv: row 2 has 6 fields, the header has 5$/],
-    ['short.csv', 'a,b,c,d,e\n1,2,3,4,5\n1,2,3,4,5\n1,2\n', /short\.csv: row 3 has 2 fields, the header has 5$/],
+    ['long.csv', 'a,b,c,d,e\n1,2,3,4,5\n1,2,3,4,5,6\n', /long\.csv: line 3 has 6 fields, the header has 5$/],
+    ['short.csv', 'a,b,c,d,e\n1,2,3,4,5\n1,2,3,4,5\n1,2\n', /short\.csv: line 4 has 2 fields, the header has 5$/],
     [
       'text.csv',
       'a,b,c,d,e\r\n1,2,3,4,5\r\n\r\n1,abc,3,4,5\r\n',
-      /text\.csv: row 2, column "b": expected a number, got "abc"$/,
+      /text\.csv: line 4, column 2 "b": expected a number, got "abc"$/,
     ],
-    ['quoted.csv', 'a,b,c,d,e\n1,2,3,4,"five"\n', /quoted\.csv: row 1, column "e": expected a number, got "five"$/],
-    ['ragged-text.csv', 'a,b,c,d,e\n1,x,3\n', /ragged-text\.csv: row 1 has 3 fields, the header has 5$/],
+    ['quoted.csv', 'a,b,c,d,e\n1,2,3,4,"five"\n', /quoted\.csv: line 2, column 5 "e": expected a number, got "five"$/],
+    ['ragged-text.csv', 'a,b,c,d,e\n1,x,3\n', /ragged-text\.csv: line 2 has 3 fields, the header has 5$/],
   ] as const) {
     const path = await file(name, text);
     const message = await messageOf(readCsvMatrix(path));
@@ -229,20 +229,41 @@ test('every bad input is a BAD_REQUEST naming the file, the row and the column, 
     assert.equal(message, await messageOf(csvDataset(path, { schema }).toArray()));
   }
 
+  // The header's quoted name spans lines 1-2, a blank line and CRLF rows follow: the bad record
+  // is on line 6 whatever the error, and both readers say so in the same words.
+  const head = 'a,"b\nbee",c\r\n1,2,3\r\n\r\n4,5,6\r\n';
+  for (const [name, last, pattern] of [
+    ['lines-value.csv', '7,x,9\n', /lines-value\.csv: line 6, column 2 "b\\nbee": expected a number, got "x"$/],
+    ['lines-ragged.csv', '7,8\n', /lines-ragged\.csv: line 6 has 2 fields, the header has 3$/],
+    ['lines-quote.csv', '7,8,"9"!\n', /lines-quote\.csv: line 6, column 3 "c": unexpected "!" after a closing quote/],
+  ] as const) {
+    const path = await file(name, head + last);
+    const message = await messageOf(readCsvMatrix(path));
+    assert.match(message, pattern);
+    assert.equal(
+      message,
+      await messageOf(csvDataset(path, { schema: { a: 'number', 'b\nbee': 'number', c: 'number' } }).toArray()),
+    );
+  }
+  await assert.rejects(
+    readCsvMatrix(await file('lines-open.csv', `${head}7,8,"9\n`)),
+    isError('BAD_REQUEST', /lines-open\.csv: line 6, column 3 "c": a quoted field is not closed on its line/),
+  );
+
   const multiline = await file('multiline.csv', 'a,b\n1,2\n3,"4\n5"\n');
   await assert.rejects(
     readCsvMatrix(multiline),
-    isError('BAD_REQUEST', /multiline\.csv: row 2, column "b": a quoted field is not closed on its line/),
+    isError('BAD_REQUEST', /multiline\.csv: line 3, column 2 "b": a quoted field is not closed on its line/),
   );
   const afterQuote = await file('after-quote.csv', 'a,b\n"1"x,2\n');
   await assert.rejects(
     readCsvMatrix(afterQuote),
-    isError('BAD_REQUEST', /after-quote\.csv: row 1, column "a": unexpected "x" after a closing quote/),
+    isError('BAD_REQUEST', /after-quote\.csv: line 2, column 1 "a": unexpected "x" after a closing quote/),
   );
   const infinite = await file('inf.csv', 'a\n1\ninf\n');
   await assert.rejects(
     readCsvMatrix(infinite),
-    isError('BAD_REQUEST', /row 2, column "a": expected a number, got "inf"/),
+    isError('BAD_REQUEST', /line 3, column 1 "a": expected a number, got "inf"/),
   );
 
   const ok = await file('ok.csv', 'a,b\n1,2\n');
@@ -300,13 +321,21 @@ test('workers give the same batches as the calling thread, quotes or not, and th
     'quoted, workers 2',
   );
 
-  // An error far into the file names the same row from a worker.
-  lines[4500] = lines[4500]!.replace(/,[^,]*$/, ',oops');
-  const broken = await file('broken.csv', lines.join('\n'));
+  // An error far into the file names the same line from a worker: the header's quoted name spans
+  // two lines and blank lines come before the bad one, all counted.
+  const clean = numericCsv({ rows: 6000, columns: 8, seed: 4, newline: '\n' }).split('\n');
+  clean[0] = clean[0]!.replace('x0', '"x\n0"');
+  clean[4500] = clean[4500]!.replace(/,[^,]*$/, ',oops');
+  clean.splice(2000, 0, '', '\r');
+  const broken = await file('broken.csv', clean.join('\n'));
   const expected = await messageOf(readCsvMatrix(broken));
-  assert.match(expected, /broken\.csv: row 4500, column "x7": expected a number, got "oops"/);
+  assert.match(expected, /broken\.csv: line 4504, column 8 "x7": expected a number, got "oops"/);
   const inWorkers = { workers: 2, workerRangeBytes: 16_384, parseWhileStarting: false };
   assert.equal(await messageOf(readCsvMatrix(broken, inWorkers)), expected);
+  assert.equal(
+    await messageOf(csvDataset(broken).toArray()),
+    expected.replace('a number', 'a number (inferred from the first 1000 rows)'),
+  );
 });
 
 test('worker threads end when the iteration completes, is left early or fails', async () => {
@@ -329,7 +358,7 @@ test('worker threads end when the iteration completes, is left early or fails', 
   const broken = await file('threads-broken.csv', `${readFileSync(path, 'utf8')}1,2\n`);
   await assert.rejects(
     readCsvMatrix(broken, options),
-    isError('BAD_REQUEST', /row 8001 has 2 fields, the header has 8/),
+    isError('BAD_REQUEST', /line 8002 has 2 fields, the header has 8/),
   );
   await threadsEnded();
 });

@@ -1,6 +1,6 @@
 /**
- * The incremental RFC 4180 parser: quoting, escaped quotes, CRLF, newlines inside quotes, and the
- * same records whatever the chunk boundaries.
+ * The incremental RFC 4180 parser: quoting, escaped quotes, CRLF, newlines inside quotes, the
+ * same records and the same line numbers whatever the chunk boundaries.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -76,11 +76,39 @@ test('a quote inside an unquoted field is kept as text; other delimiters work', 
   ]);
 });
 
-test('malformed quoting fails with the file and record', () => {
+test('each record starts on the line an editor shows, whatever the chunks: quoted line breaks, CRLF, CR and blank lines count', () => {
+  const text = 'h1,h2\r\n"a\r\nb",1\n\n\r\n"x\ry\nz",2\r3,"""\n"""\n4,5';
+  const expected = [1, 2, 6, 9, 11];
+  const linesOf = (chunkSize: number): number[] => {
+    const parser = new CsvParser({ label: 'data.csv' });
+    const lines: number[] = [];
+    for (let i = 0; i < text.length; i += chunkSize) {
+      parser.push(text.slice(i, i + chunkSize));
+      lines.push(...parser.lines);
+    }
+    parser.end();
+    lines.push(...parser.lines);
+    return lines;
+  };
+  for (const size of [1, 2, 3, 5, text.length]) assert.deepEqual(linesOf(size), expected, `chunks of ${size}`);
+  assert.deepEqual(parse(text).length, expected.length);
+  const parser = new CsvParser({ label: 'part.csv', firstLine: 40 });
+  parser.push('a\n\nb\n');
+  assert.deepEqual(parser.lines, [40, 42]);
+});
+
+test('malformed quoting fails with the file, the line and the column', () => {
   const bad = (pattern: RegExp) => (error: unknown) =>
     error instanceof StratumError && error.code === 'BAD_REQUEST' && pattern.test(error.message);
-  assert.throws(() => parse('a,b\n"unclosed,1\n'), bad(/^data\.csv: record 2: a quoted field is not closed/));
-  assert.throws(() => parse('a\n"x"y\n'), bad(/^data\.csv: record 2: unexpected "y" after a closing quote/));
+  assert.throws(
+    () => parse('a,b\n"two\nlines",1\n2,"unclosed\n3\n'),
+    bad(/^data\.csv: line 4, column 2: a quoted field opened on this line is not closed before the end of the file$/),
+  );
+  assert.throws(() => parse('a\n"x\ny"z\n'), bad(/^data\.csv: line 3, column 1: unexpected "z" after a closing quote/));
+  const named = new CsvParser({ label: 'named.csv', columnNames: 'first-record' });
+  assert.throws(() => named.push('id,note\n1,"ok"!\n'), bad(/^named\.csv: line 2, column 2 "note": unexpected "!"/));
+  const given = new CsvParser({ label: 'given.csv', columnNames: ['n'] });
+  assert.throws(() => given.push('"1"2\n'), bad(/^given\.csv: line 1, column 1 "n": unexpected "2"/));
   assert.throws(() => new CsvParser({ label: 'x', delimiter: ',,' }), bad(/delimiter/));
   assert.throws(() => new CsvParser({ label: 'x', delimiter: '"' }), bad(/delimiter/));
 });

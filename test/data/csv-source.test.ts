@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { csvDataset } from '../../src/data/csv-source.ts';
+import { csvDataset, csvDatasetWithLines } from '../../src/data/csv-source.ts';
 import { StratumError } from '../../src/errors/index.ts';
 
 let dir = '';
@@ -58,14 +58,73 @@ test('without a schema, types are inferred: number when every non-empty value pa
   ]);
 });
 
-test('a value after the inference window that breaks the inferred type names the row and column', async () => {
+test('a value after the inference window that breaks the inferred type names the line and column', async () => {
   const path = await file('late.csv', 'x\n1\n2\n3\nfour\n');
   await assert.rejects(
     csvDataset(path, { inferRows: 2 }).toArray(),
     isError(
       'BAD_REQUEST',
-      /late\.csv: row 4, column "x": expected a number \(inferred from the first 2 rows\), got "four"$/,
+      /late\.csv: line 5, column 1 "x": expected a number \(inferred from the first 2 rows\), got "four"$/,
     ),
+  );
+});
+
+test('every error names the file, the line in the file and the column, counting the lines of quoted fields, blank lines and CRLF', async () => {
+  // Lines 1-2 the header (a quoted name spans two lines), 3-5 a row whose note spans three lines,
+  // 6 blank, 7 a CRLF row; the bad cell or record is on line 8.
+  const head = 'id,"the\nnote",age\r\n1,"a\nb\nc",41\n\n2,x,42\r\n';
+  const cases: [string, string, Record<string, 'number' | 'string'> | undefined, RegExp][] = [
+    ['type.csv', '3,y,thirty\n', undefined, /type\.csv: line 8, column 3 "age": expected a number \(inferred/],
+    [
+      'declared.csv',
+      '3,y,thirty\n',
+      { id: 'number', age: 'number' },
+      /line 8, column 3 "age": expected a number, got "thirty"$/,
+    ],
+    ['ragged.csv', '3,y\n', undefined, /ragged\.csv: line 8 has 2 fields, the header has 3$/],
+    ['quote.csv', '3,y,"43"z\n', undefined, /quote\.csv: line 8, column 3 "age": unexpected "z" after a closing quote/],
+    [
+      'open.csv',
+      '3,y,"43\n',
+      undefined,
+      /open\.csv: line 8, column 3 "age": a quoted field opened on this line is not closed/,
+    ],
+  ];
+  for (const [name, last, schema, pattern] of cases) {
+    const path = await file(name, head + last);
+    await assert.rejects(
+      csvDataset(path, { ...(schema === undefined ? {} : { schema }), inferRows: 1 }).toArray(),
+      isError('BAD_REQUEST', pattern),
+      name,
+    );
+  }
+  const typed = await file('typed-lines.csv', `${head}3,y,thirty\n`);
+  await assert.rejects(
+    csvDataset(typed, { types: { age: 'number' } }).toArray(),
+    (error: unknown) =>
+      isError('BAD_REQUEST', /line 8, column 3 "age": expected a number, got "thirty"$/)(error) &&
+      JSON.stringify((error as StratumError).details) ===
+        JSON.stringify({ file: typed, line: 8, column: 'age', columnNumber: 3, expected: 'a number' }),
+  );
+});
+
+test('types fixes some columns and infers the others; csvDatasetWithLines gives each row its line', async () => {
+  const path = await file('types.csv', 'id,code,note\n1,007,"two\nlines"\n\n2,,x\n');
+  assert.deepEqual(await csvDataset(path, { types: { code: 'string' } }).toArray(), [
+    { id: 1, code: '007', note: 'two\nlines' },
+    { id: 2, code: null, note: 'x' },
+  ]);
+  assert.deepEqual(await csvDatasetWithLines(path, { types: { id: 'number' } }).toArray(), [
+    { row: { id: 1, code: 7, note: 'two\nlines' }, line: 2 },
+    { row: { id: 2, code: null, note: 'x' }, line: 5 },
+  ]);
+  assert.throws(
+    () => csvDataset(path, { schema: { id: 'number' }, types: { id: 'number' } }),
+    isError('BAD_REQUEST', /types: not allowed with a schema/),
+  );
+  await assert.rejects(
+    csvDataset(path, { types: { age: 'number' } }).toArray(),
+    isError('BAD_REQUEST', /types\.csv: column "age" is declared in the types but missing from the header/),
   );
 });
 
@@ -81,12 +140,12 @@ test('header: false names columns column1…, an array names them; delimiter opt
   ]);
 });
 
-test('a ragged row: "data.csv: row 17 has 4 fields, the header has 5"', async () => {
+test('a ragged row: "data.csv: line 18 has 4 fields, the header has 5"', async () => {
   const good = Array.from({ length: 16 }, (_, i) => `${i},b,c,d,e`).join('\n');
   const path = await file('data.csv', `a,b,c,d,e\n${good}\n16,b,c,d\n`);
   await assert.rejects(
     csvDataset(path).toArray(),
-    isError('BAD_REQUEST', /data\.csv: row 17 has 4 fields, the header has 5$/),
+    isError('BAD_REQUEST', /data\.csv: line 18 has 4 fields, the header has 5$/),
   );
   // Rows before the bad one are delivered first (streaming).
   assert.equal(await csvDataset(path).take(16).count(), 16);
@@ -103,22 +162,22 @@ test('a declared column missing from the header is named', async () => {
   );
 });
 
-test('a wrong type in a declared schema: "data.csv: row 9, column "delay": expected a number, got "abc""', async () => {
+test('a wrong type in a declared schema: "data.csv: line 10, column 2 "delay": expected a number, got "abc""', async () => {
   const rows = Array.from({ length: 8 }, (_, i) => `F${i},${i}`).join('\n');
   const path = await file('typed.csv', `flight,delay\n${rows}\nF8,abc\n`);
   await assert.rejects(
     csvDataset(path, { schema: { flight: 'string', delay: 'number' } }).toArray(),
-    isError('BAD_REQUEST', /typed\.csv: row 9, column "delay": expected a number, got "abc"$/),
+    isError('BAD_REQUEST', /typed\.csv: line 10, column 2 "delay": expected a number, got "abc"$/),
   );
   const dates = await file('dates.csv', 'day\nyesterday\n');
   await assert.rejects(
     csvDataset(dates, { schema: { day: 'date' } }).toArray(),
-    isError('BAD_REQUEST', /dates\.csv: row 1, column "day": expected a date \(ISO 8601\), got "yesterday"/),
+    isError('BAD_REQUEST', /dates\.csv: line 2, column 1 "day": expected a date \(ISO 8601\), got "yesterday"/),
   );
   const flags = await file('flags.csv', 'ok\ntrue\nmaybe\n');
   await assert.rejects(
     csvDataset(flags, { schema: { ok: 'boolean' } }).toArray(),
-    isError('BAD_REQUEST', /flags\.csv: row 2, column "ok": expected a boolean/),
+    isError('BAD_REQUEST', /flags\.csv: line 3, column 1 "ok": expected a boolean/),
   );
   const blank = await file('blank.csv', 'n\n" "\n');
   await assert.rejects(csvDataset(blank, { schema: { n: 'number' } }).toArray(), isError('BAD_REQUEST', /got " "/));
@@ -152,7 +211,7 @@ test('other bad input: unknown file, duplicate header, bad quoting, bad options'
   const quotes = await file('quotes.csv', 'a\nok\n"open\n');
   await assert.rejects(
     csvDataset(quotes).toArray(),
-    isError('BAD_REQUEST', /quotes\.csv: row 2: a quoted field is not closed/),
+    isError('BAD_REQUEST', /quotes\.csv: line 3, column 1 "a": a quoted field opened on this line is not closed/),
   );
   assert.throws(
     () => csvDataset(dup, { schema: { a: 'integer' as 'number' } }),

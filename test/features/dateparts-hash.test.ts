@@ -84,6 +84,7 @@ const SPEC: FeatureSpecInput = {
       column: 'when',
       transform: 'dateparts',
       parts: ['year', 'month', 'day', 'dayofweek', 'hour', 'minute', 'dayofyear'],
+      missing: 'median',
     },
     {
       column: 'when',
@@ -91,6 +92,7 @@ const SPEC: FeatureSpecInput = {
       name: 'when_cyc',
       parts: ['month', 'dayofweek', 'hour', 'minute', 'year'],
       encoding: 'cyclical',
+      missing: 'mean',
     },
     // the same DOUBLE column read by a float transform: the graph casts it once
     { column: 'when', transform: 'impute', name: 'when_raw', strategy: 'median', indicator: true },
@@ -292,9 +294,24 @@ test('the spec stays strict: repeated or unknown parts, unknown keys, bad ranges
     badRequest(/transforms\[1\]\.column: column "c" is read as a number here but as a string by transforms\[0\]/),
   );
   await assert.rejects(
-    fitFeatures(spec({ column: 't', transform: 'dateparts' }), [{ t: null }]),
+    fitFeatures(spec({ column: 't', transform: 'dateparts', missing: 'median' }), [{ t: null }]),
     badRequest(/transforms\[0\]\.column: column "t" has no non-missing values/),
   );
+  await assert.rejects(
+    fitFeatures(spec({ column: 't', transform: 'dateparts' }), [{ t: 0 }, { t: null }]),
+    badRequest(/transforms\[0\]\.missing: column "t" has no value in training row 2/),
+  );
+  const constant = await fitFeatures(
+    spec({
+      column: 't',
+      transform: 'dateparts',
+      parts: ['year'],
+      missing: 'constant',
+      fillValue: Date.UTC(1999, 5, 1),
+    }),
+    [{ t: 0 }, { t: null }],
+  );
+  assert.deepEqual(Array.from(transformRow(constant, { t: null })), [1999]);
   await assert.rejects(
     fitFeatures(spec({ column: 't', transform: 'dateparts' }), [{ t: { at: 1 } }]),
     badRequest(/column "t": expected a number/),

@@ -1,7 +1,8 @@
 /**
  * Parity: the TypeScript reference (transformBatch) and the exported ONNX graph run by
- * onnxruntime-node agree on thousands of rows with missing values and unseen categories, per
- * transform, at batch 1 and batch > 1, and after a JSON round trip of the fitted pipeline.
+ * onnxruntime-node agree on thousands of rows with missing values (filled by each `missing`
+ * policy) and unseen categories, per transform, at batch 1 and batch > 1, and after a JSON round
+ * trip of the fitted pipeline; a row missing a value no transform fills is NaN in both.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -21,13 +22,20 @@ const EVAL_ROWS = 4000;
 
 const SPEC: FeatureSpecInput = {
   transforms: [
-    { column: 'age', transform: 'standardize' },
-    { column: 'age', transform: 'bucketize', buckets: 8 },
+    { column: 'age', transform: 'standardize', missing: 'mean' },
+    { column: 'age', transform: 'bucketize', buckets: 8, missing: 'median' },
     { column: 'age', transform: 'impute', name: 'age_filled', indicator: true },
-    { column: 'income', transform: 'minmax', clip: true },
-    { column: 'income', transform: 'minmax', name: 'income_unclipped' },
-    { column: 'income', transform: 'standardize' },
-    { column: 'income', transform: 'bucketize', boundaries: [1e3, 1e4, 5e4], encoding: 'ordinal' },
+    { column: 'income', transform: 'minmax', clip: true, missing: 'median' },
+    { column: 'income', transform: 'minmax', name: 'income_unclipped', missing: 'mean' },
+    { column: 'income', transform: 'standardize', missing: 'constant', fillValue: 12_345 },
+    {
+      column: 'income',
+      transform: 'bucketize',
+      boundaries: [1e3, 1e4, 5e4],
+      encoding: 'ordinal',
+      missing: 'constant',
+      fillValue: 20_000,
+    },
     { column: 'score', transform: 'impute', strategy: 'most_frequent' },
     { column: 'score', transform: 'impute', strategy: 'constant', value: -1, name: 'score_const' },
     { column: 'city', transform: 'onehot', topK: 8 },
@@ -134,7 +142,7 @@ test('a model can be appended after the feature graph (raw columns in, predictio
   const fitted = await fitFeatures(
     {
       transforms: [
-        { column: 'age', transform: 'standardize' },
+        { column: 'age', transform: 'standardize', missing: 'mean' },
         { column: 'city', transform: 'onehot', topK: 3 },
       ],
     },
@@ -160,4 +168,50 @@ test('a model can be appended after the feature graph (raw columns in, predictio
     for (let j = 0; j < width; j++) expected += (data[i * width + j] ?? 0) * (weights[j] ?? 0);
     assert.ok(Math.abs((y[i] ?? Number.NaN) - expected) <= 1e-4, `row ${i}: ${y[i]} vs ${expected}`);
   }
+});
+
+test('missing: error leaves nothing to fill: a row missing the value gets NaN features in the graph and the reference', async (t) => {
+  const spec: FeatureSpecInput = {
+    transforms: [
+      { column: 'age', transform: 'bucketize', buckets: 4 },
+      { column: 'age', transform: 'impute', name: 'age_filled' },
+      { column: 'income', transform: 'standardize', missing: 'mean' },
+      { column: 'city', transform: 'onehot', topK: 3 },
+    ],
+  };
+  const complete = syntheticRows({ count: 500, seed: 8 }).filter(
+    (row) => row.age !== null && !Number.isNaN(Number(row.age)),
+  );
+  const fitted = await fitFeatures(spec, complete);
+  const fills = fitted.transforms.map((transform) => ('fill' in transform ? transform.fill : 'none'));
+  assert.equal(fills[0], null, 'bucketize has no fill: missing: error is the default');
+  assert.equal(typeof fills[1], 'number');
+  assert.equal(typeof fills[2], 'number');
+  const session = await ort.InferenceSession.create(exportFeaturesModel(fitted));
+  t.after(() => session.release());
+  const rows = [
+    { age: 41, income: null, city: 'paris' },
+    { age: null, income: 30_000, city: 'paris' },
+    { age: Number.NaN, income: null, city: null },
+    { age: 12, income: 5000, city: 'atlantis' },
+  ];
+  const onnx = await runFeatures({ session, fitted, rows });
+  const reference = transformBatch(fitted, rows);
+  const width = fitted.featureNames.length;
+  for (const [i, row] of rows.entries()) {
+    const graphRow = Array.from(onnx.data.subarray(i * width, (i + 1) * width));
+    const referenceRow = Array.from(reference.data.subarray(i * width, (i + 1) * width));
+    assert.deepEqual(graphRow, referenceRow, `row ${i}`);
+    const missingAge = row.age === null || Number.isNaN(row.age);
+    assert.equal(graphRow.every(Number.isNaN), missingAge, `row ${i}: NaN features exactly when age is missing`);
+    assert.equal(graphRow.some(Number.isNaN), missingAge, `row ${i}`);
+  }
+  await assert.rejects(
+    fitFeatures(spec, syntheticRows({ count: 500, seed: 8 })),
+    (error: unknown) =>
+      error instanceof Error &&
+      /^transforms\[0\]\.missing: column "age" has no value in training row \d+, and a missing value is an error \(missing: error, the default\); set missing to mean, median or constant/.test(
+        error.message,
+      ),
+  );
 });

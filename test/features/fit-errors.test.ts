@@ -31,7 +31,7 @@ test('a column no training row has is named with its spec path', async () => {
     fitFeatures(
       {
         transforms: [
-          { column: 'age', transform: 'standardize' },
+          { column: 'age', transform: 'standardize', missing: 'mean' },
           { column: 'agee', transform: 'minmax' },
         ],
       },
@@ -50,7 +50,7 @@ test('an unknown transform is rejected by the schema with its path', async () =>
 
 test('a column with no non-missing values cannot be fitted', async () => {
   await assert.rejects(
-    fitFeatures({ transforms: [{ column: 'empty', transform: 'standardize' }] }, ROWS),
+    fitFeatures({ transforms: [{ column: 'empty', transform: 'standardize', missing: 'mean' }] }, ROWS),
     badRequest(/transforms\[0\]\.column: column "empty" has no non-missing values/),
   );
   await assert.rejects(
@@ -105,8 +105,55 @@ test('empty data, cells of the wrong type, and a too-high minCount', async () =>
   );
 });
 
+test('a missing value is filled only as the spec says: missing: error (the default) names the transform, the column and the row', async () => {
+  await assert.rejects(
+    fitFeatures({ transforms: [{ column: 'age', transform: 'minmax' }] }, ROWS),
+    badRequest(
+      /^transforms\[0\]\.missing: column "age" has no value in training row 3, and a missing value is an error \(missing: error, the default\); set missing to mean, median or constant \(with fillValue\) to fill missing values$/,
+    ),
+  );
+  // An impute transform on the same column fills its own feature only: the other still refuses.
+  await assert.rejects(
+    fitFeatures(
+      {
+        transforms: [
+          { column: 'age', transform: 'impute' },
+          { column: 'age', transform: 'bucketize', boundaries: [35] },
+        ],
+      },
+      ROWS,
+    ),
+    badRequest(/^transforms\[1\]\.missing: column "age" has no value in training row 3/),
+  );
+  const fills = async (missing: Record<string, unknown>): Promise<unknown> => {
+    const fitted = await fitFeatures({ transforms: [{ column: 'age', transform: 'standardize', ...missing }] }, [
+      ...ROWS,
+      { age: 80 },
+    ]);
+    return fitted.transforms[0]?.transform === 'standardize' ? fitted.transforms[0].fill : undefined;
+  };
+  assert.equal(await fills({ missing: 'mean' }), 50);
+  assert.equal(await fills({ missing: 'median' }), 40);
+  assert.equal(await fills({ missing: 'constant', fillValue: -1 }), -1);
+  assert.throws(
+    () => parseFeatureSpec({ transforms: [{ column: 'age', transform: 'standardize', missing: 'constant' }] }),
+    badRequest(/transforms\[0\]\.fillValue: missing: constant needs a numeric fillValue/),
+  );
+  assert.throws(
+    () => parseFeatureSpec({ transforms: [{ column: 'age', transform: 'minmax', fillValue: 3 }] }),
+    badRequest(/transforms\[0\]\.fillValue: fillValue is only used with missing: constant \(missing is error\)/),
+  );
+  assert.throws(
+    () => parseFeatureSpec({ transforms: [{ column: 'age', transform: 'minmax', missing: 'zero' }] }),
+    badRequest(/transforms\[0\]\.missing/),
+  );
+});
+
 test('fitted JSON that was edited inconsistently is rejected', async () => {
-  const fitted = await fitFeatures({ transforms: [{ column: 'age', transform: 'standardize' }] }, ROWS);
+  const fitted = await fitFeatures(
+    { transforms: [{ column: 'age', transform: 'standardize', missing: 'mean' }] },
+    ROWS,
+  );
   assert.throws(
     () => parseFittedFeatures({ ...fitted, transforms: [{ ...fitted.transforms[0], mean: 'x' }] }),
     badRequest(/invalid fitted features: transforms\[0\]/),

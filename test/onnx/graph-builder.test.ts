@@ -79,6 +79,34 @@ test('rejects malformed graphs where they are written', () => {
   assert.throws(() => attr.int(0.5), RangeError);
 });
 
+test('renameValue moves a computed value to a new name in its node and its readers, so a step can take its place', async (t) => {
+  const graph = new GraphBuilder();
+  graph.addInput({ name: 'x', type: 'FLOAT', shape: ['n', 1] });
+  graph.addNode({ op: 'Relu', inputs: ['x'], outputs: ['y'] });
+  graph.addNode({ op: 'Neg', inputs: ['y'], outputs: ['z'] });
+  assert.equal(graph.renameValue('y', 'y_computed'), 'y_computed');
+  // `y` is free again: it is now the doubled value, read by nothing before it.
+  graph.addNode({ op: 'Add', inputs: ['y_computed', 'y_computed'], outputs: ['y'] });
+  graph.addOutput({ name: 'y', type: 'FLOAT', shape: ['n', 1] });
+  graph.addOutput({ name: 'z', type: 'FLOAT', shape: ['n', 1] });
+  assert.deepEqual(
+    graph.toModel().graph?.node.map((node) => [node.name, node.input, node.output]),
+    [
+      ['y_computed', ['x'], ['y_computed']],
+      ['z', ['y_computed'], ['z']],
+      ['y', ['y_computed', 'y_computed'], ['y']],
+    ],
+  );
+  const session = await ort.InferenceSession.create(graph.toBytes());
+  t.after(() => session.release());
+  const { y, z } = await session.run({ x: new ort.Tensor('float32', Float32Array.of(-1, 2), [2, 1]) });
+  assert.deepEqual(Array.from(y?.data as Float32Array), [0, 4]);
+  assert.deepEqual(Array.from(z?.data as Float32Array), [-0, -2]);
+  assert.throws(() => graph.renameValue('x', 'x2'), /"x" is not computed by any node/);
+  assert.throws(() => graph.renameValue('z', 'z2'), /"z" is already a graph output/);
+  assert.throws(() => graph.renameValue('y_computed', 'z'), /defined twice/);
+});
+
 test('tensors: raw_data is little-endian, type inference and checks', () => {
   const tensor = createTensorProto({ name: 't', dims: [2], data: new Int32Array([1, -2]) });
   assert.equal(tensor.data_type, 6);

@@ -96,7 +96,7 @@ test('reloading a model with a broken config keeps the old version serving and r
   assert.equal(res.status, 400);
   assert.match(
     (res.json as { error: string }).error,
-    /mlp\/config\.json: maxBatchSize: .*; \(body\): Unrecognized key: "colour"|mlp\/config\.json: .*maxBatchSize/,
+    /mlp\/config\.json: maxBatchSize: .*; \(top level\): unknown key "colour" \(known keys: .*\)$/,
   );
   assert.equal((await injectJson(server, { url: '/v2/models/mlp/infer', body: mlpRequest })).status, 200);
 });

@@ -250,7 +250,7 @@ test('a version registered by a training run is warmed up with the sample rows s
     split: { validation: 0.25, seed: 3 },
     features: {
       transforms: [
-        { column: 'age', transform: 'standardize' },
+        { column: 'age', transform: 'standardize', missing: 'mean' },
         { column: 'income', transform: 'impute' },
         { column: 'city', transform: 'onehot', topK: 4 },
       ],

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { StratumError } from '../../errors/index.ts';
+import { specErrorMap } from '../../errors/format-issues.ts';
 
 /** An admissible numeric range. */
 export interface NumberRange {
@@ -80,7 +81,7 @@ export function describeRange(range: NumberRange, kind: 'integer' | 'number' | '
  * ```
  */
 export function parseOption<S extends z.ZodType>(args: { schema: S; input: unknown; name: string }): z.output<S> {
-  const parsed = args.schema.safeParse(args.input);
+  const parsed = args.schema.safeParse(args.input, { error: specErrorMap });
   if (parsed.success) return parsed.data;
   const { issues } = parsed.error;
   const paths = issues.map((issue) => pathOf(args.name, issue.path));

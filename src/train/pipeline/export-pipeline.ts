@@ -5,11 +5,16 @@
  * (`common/output-head.ts`): `label` and `probabilities` for classifiers, `predictions` for
  * regression, with the class names in the model's metadata. {@link predictPipeline} is the
  * TypeScript reference the exported graph is tested against.
+ *
+ * A row missing a value the pipeline does not fill (a column with `missing: error`) gets no
+ * prediction: NaN float outputs (JSON null) and label -1, whatever the model would make of its
+ * NaN features (a tree routes NaN down one branch; a ReLU turns it into 0).
  */
 import { StratumError } from '../../errors/index.ts';
-import { addFeatureGraph, FEATURE_BATCH_DIM, FEATURE_OPSETS } from '../../features/export-onnx.ts';
+import { addFeatureGraph, addUnfilledRows, FEATURE_BATCH_DIM, FEATURE_OPSETS } from '../../features/export-onnx.ts';
 import type { FeatureRow } from '../../features/fit.ts';
-import type { FittedFeatures } from '../../features/fitted-features.ts';
+import { type FittedFeatures, unfilledColumns } from '../../features/fitted-features.ts';
+import { toRawDouble } from '../../features/raw-value.ts';
 import { transformBatch } from '../../features/transform.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
 import { CLASSES_METADATA_KEY } from '../../onnx/model-metadata.ts';
@@ -66,6 +71,9 @@ export interface PipelinePrediction {
   /** Predicted class per row (the graph's `label` output); only for classifiers. */
   readonly labels?: Int32Array;
 }
+
+/** The label a classifier gives a row without a prediction. */
+const NO_LABEL = -1;
 
 /** Values the fixed-shape model graphs define; a raw column or the feature output with one of these names would clash. */
 const MODEL_VALUE_NAMES: Readonly<Record<Exclude<PipelineModel['kind'], 'mlp'>, readonly string[]>> = Object.freeze({
@@ -126,8 +134,43 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
       : model.kind === 'mlp'
         ? addMlpGraph(builder, model.model, graphOptions)
         : addGbdtGraph(builder, model.model, { ...graphOptions, regressionOutput: PREDICTIONS_OUTPUT });
-  for (const output of outputs) builder.addOutput(output);
+  const unfilled = addUnfilledRows(builder, fitted);
+  for (const output of outputs) {
+    if (unfilled !== undefined) withoutPrediction(builder, { output, unfilled });
+    builder.addOutput(output);
+  }
   return builder.toBytes();
+}
+
+/**
+ * Rewrites `output` (computed by the model under its final name) to be NaN (a float output) or
+ * {@link NO_LABEL} (an INT64 label) in the rows where `unfilled` (BOOL `[batch, 1]`) is true.
+ */
+function withoutPrediction(builder: GraphBuilder, args: { output: ValueSpec; unfilled: string }): void {
+  const { output, unfilled } = args;
+  const computed = builder.renameValue(output.name, builder.freshName(`${output.name}_computed`));
+  if (output.type === 'INT64') {
+    // The label is [batch], the mask [batch, 1].
+    const axes = builder.addInitializer({
+      name: builder.freshName('unfilled_axes'),
+      dims: [1],
+      data: BigInt64Array.of(1n),
+    });
+    const rows = builder.addNode({ op: 'Squeeze', inputs: [unfilled, axes] });
+    const none = builder.addInitializer({
+      name: builder.freshName('no_label'),
+      dims: [],
+      data: BigInt64Array.of(BigInt(NO_LABEL)),
+    });
+    builder.addNode({ op: 'Where', inputs: [rows, none, computed], outputs: [output.name] });
+  } else {
+    const nan = builder.addInitializer({
+      name: builder.freshName('no_prediction'),
+      dims: [],
+      data: Float32Array.of(NaN),
+    });
+    builder.addNode({ op: 'Where', inputs: [unfilled, nan, computed], outputs: [output.name] });
+  }
 }
 
 /**
@@ -140,6 +183,28 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
  * ```
  */
 export function predictPipeline(options: PredictPipelineOptions): PipelinePrediction {
+  const unfilled = unfilledColumns(options.fitted);
+  const missing = (row: FeatureRow): boolean =>
+    unfilled.some((column) => Number.isNaN(toRawDouble({ column, value: row[column] })));
+  if (!options.rows.some(missing)) return predictRows(options);
+  // The models refuse NaN features: a row without a prediction is predicted with 0 for its missing
+  // values, and its outputs are dropped.
+  const zeros = Object.fromEntries(unfilled.map((column) => [column, 0]));
+  const prediction = predictRows({
+    ...options,
+    rows: options.rows.map((row) => (missing(row) ? { ...row, ...zeros } : row)),
+  });
+  const width = prediction.shape[1];
+  options.rows.forEach((row, r) => {
+    if (!missing(row)) return;
+    prediction.outputs.fill(Number.NaN, r * width, (r + 1) * width);
+    if (prediction.labels !== undefined) prediction.labels[r] = NO_LABEL;
+  });
+  return prediction;
+}
+
+/** {@link predictPipeline} of rows that all have the values the pipeline needs. */
+function predictRows(options: PredictPipelineOptions): PipelinePrediction {
   const { fitted, model, rows } = options;
   checkCompatible(fitted, model);
   const { data } = transformBatch(fitted, rows);

@@ -1,18 +1,29 @@
 /**
  * Reads the rows a training spec names into memory, keeping only the columns the features and the
- * label use, and checks them before any training starts: no rows, missing labels, NaN or infinite
- * feature values, a classifier's label with one class. Errors name the source, the row (1-based, in
- * source order) and the column.
+ * label use, and checks them before any training starts: no rows, missing labels, a numeric
+ * feature that is not a number, NaN or infinite, a missing value where the spec says
+ * `missing: error`, a classifier's label with one class. Errors name the source, the position
+ * (the line of the file for CSV and JSON Lines, the 1-based row for tables and queries) and the
+ * column. A CSV's numeric feature columns are read as numbers, not inferred.
  */
 import { createHash } from 'node:crypto';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { csvDataset } from '../../data/csv-source.ts';
+import {
+  type CellLocation,
+  type ColumnSchema,
+  type LineRow,
+  cellDetails,
+  describeCell,
+  typeMismatch,
+} from '../../data/column-schema.ts';
+import { csvDatasetWithLines } from '../../data/csv-source.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { datasetVersion } from '../../data/dataset-version.ts';
 import { parquetDataset, sqlDataset } from '../../data/duckdb-source.ts';
-import { jsonlDataset } from '../../data/jsonl-source.ts';
+import { jsonlDatasetWithLines } from '../../data/jsonl-source.ts';
 import { StratumError } from '../../errors/index.ts';
-import { isStringTransform } from '../../features/feature-spec.ts';
+import { columnsRequiringValues, isStringTransform } from '../../features/feature-spec.ts';
+import { rawDoubleOf } from '../../features/raw-value.ts';
 import type { DataSource, TrainSpec } from './train-spec.ts';
 
 /** A row as read, with only the columns training uses. */
@@ -59,29 +70,47 @@ function describeSource(source: DataSource, baseDir: string): string {
   return resolvePath(source.path, baseDir);
 }
 
-async function openSource(source: DataSource, baseDir: string): Promise<Dataset<Record<string, unknown>>> {
+type SourceRow = Record<string, unknown>;
+
+/** The source's rows; `lines`: each comes as a {@link LineRow} (files with lines), else bare. */
+type OpenedSource =
+  | { readonly lines: true; readonly rows: Dataset<LineRow<SourceRow>> }
+  | { readonly lines: false; readonly rows: Dataset<SourceRow> };
+
+/**
+ * Opens the spec's source. A CSV's numeric feature columns (`numbers`) are read as numbers, so a
+ * cell that is not one is refused with its line rather than turning the column into text.
+ */
+async function openSource(
+  source: DataSource,
+  options: { baseDir: string; numbers: ColumnSchema },
+): Promise<OpenedSource> {
+  const { baseDir, numbers } = options;
   switch (source.format) {
-    case 'csv':
-      return csvDataset(
-        resolvePath(source.path, baseDir),
-        source.schema === undefined ? {} : { schema: source.schema },
-      );
+    case 'csv': {
+      const path = resolvePath(source.path, baseDir);
+      const types = source.schema === undefined ? { types: numbers } : { schema: { ...numbers, ...source.schema } };
+      return { lines: true, rows: csvDatasetWithLines(path, types) };
+    }
     case 'jsonl':
-      return jsonlDataset(resolvePath(source.path, baseDir));
+      return { lines: true, rows: jsonlDatasetWithLines(resolvePath(source.path, baseDir)) };
     case 'parquet':
-      return parquetDataset(
-        resolvePath(source.path, baseDir),
-        source.columns === undefined ? {} : { columns: source.columns },
-      );
+      return {
+        lines: false,
+        rows: parquetDataset(
+          resolvePath(source.path, baseDir),
+          source.columns === undefined ? {} : { columns: source.columns },
+        ),
+      };
     case 'arrow': {
       const { arrowDataset } = await import('../../data/arrow-source.ts');
-      return arrowDataset(resolvePath(source.path, baseDir));
+      return { lines: false, rows: arrowDataset(resolvePath(source.path, baseDir)) };
     }
     case 'sql':
-      return sqlDataset(source.query);
+      return { lines: false, rows: sqlDataset(source.query) };
     case 'postgres': {
       const { postgresDataset } = await import('../../data/postgres-source.ts');
-      return postgresDataset({ url: source.url, sql: source.query });
+      return { lines: false, rows: postgresDataset({ url: source.url, sql: source.query }) };
     }
   }
 }
@@ -91,6 +120,32 @@ function badRow(where: string, message: string): StratumError {
 }
 
 const isMissing = (value: unknown): boolean => value === null || value === undefined || value === '';
+
+/** What {@link checkNumber} needs to know about the spec. */
+interface NumberRules {
+  /** Columns whose missing values are refused → the index of the transform that refuses them. */
+  readonly required: ReadonlyMap<string, number>;
+  /** Transform kind by index, for messages. */
+  readonly kinds: readonly string[];
+}
+
+/** Checks a numeric feature cell: a number (or missing, where the spec fills it), finite. */
+function checkNumber(cell: CellLocation & { value: unknown }, rules: NumberRules): void {
+  const { value, ...location } = cell;
+  const number = rawDoubleOf(value);
+  if (number === undefined) throw typeMismatch(location, 'a number', value);
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw badRow(describeCell(location), `${value} is not a feature value (leave the cell empty for a missing value)`);
+  }
+  if (!Number.isNaN(number)) return;
+  const index = rules.required.get(location.column);
+  if (index === undefined) return;
+  throw new StratumError(
+    'BAD_REQUEST',
+    `${describeCell(location)}: the value is missing, and features.transforms[${index}] (${rules.kinds[index]}) refuses missing values (missing: error, the default); set its missing to mean, median or constant (with fillValue) to fill them, or fill the cell`,
+    { details: { ...cellDetails(location), path: ['features', 'transforms', index, 'missing'] } },
+  );
+}
 
 /**
  * Reads and checks the training rows.
@@ -104,20 +159,37 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
   const where = describeSource(source, baseDir);
   const numberColumns = new Set<string>();
   const stringColumns = new Set<string>();
+  const dateColumns = new Set<string>();
   for (const transform of spec.features.transforms) {
     (isStringTransform(transform) ? stringColumns : numberColumns).add(transform.column);
+    if (transform.transform === 'dateparts') dateColumns.add(transform.column);
   }
   const columns = [...new Set([...numberColumns, ...stringColumns, label])];
+  const rules: NumberRules = {
+    required: columnsRequiringValues(spec.features),
+    kinds: spec.features.transforms.map((t) => t.transform),
+  };
+  // Timestamps in a CSV may be written as dates; the other numeric columns, and a regression's
+  // label, are read as numbers.
+  const numbers: Record<string, 'number'> = Object.fromEntries(
+    [...numberColumns].filter((column) => !dateColumns.has(column)).map((column) => [column, 'number' as const]),
+  );
+  if (spec.model.objective === 'regression') numbers[label] = 'number';
   // Queries have no file to hash: their version is the hash of the rows they returned.
   const hash = source.format === 'sql' || source.format === 'postgres' ? createHash('sha256') : undefined;
 
-  const dataset = await openSource(source, baseDir);
+  const opened = await openSource(source, { baseDir, numbers });
   const rows: TrainingRow[] = [];
   const rawLabels: unknown[] = [];
+  /** The line of each row, for sources with lines. */
+  const lines: number[] = [];
   const limit = spec.data.limit ?? Infinity;
-  for await (const row of dataset) {
+  for await (const item of opened.rows) {
     if (rows.length >= limit) break;
-    const at = `${where}: row ${rows.length + 1}`;
+    const row = opened.lines ? (item as LineRow<SourceRow>).row : (item as SourceRow);
+    const position = opened.lines ? { line: (item as LineRow<SourceRow>).line } : { row: rows.length + 1 };
+    if (position.line !== undefined) lines.push(position.line);
+    const at = `${where}: ${position.line === undefined ? `row ${position.row}` : `line ${position.line}`}`;
     const kept: TrainingRow = {};
     for (const column of columns) {
       if (!(column in row)) {
@@ -129,12 +201,9 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
         );
       }
       const value = row[column];
-      if (numberColumns.has(column) && typeof value === 'number' && !Number.isFinite(value)) {
-        throw badRow(
-          at,
-          `column ${JSON.stringify(column)}: ${value} is not a feature value (leave the cell empty for a missing value)`,
-        );
-      }
+      // A finite number is the common case: nothing to check, nothing to allocate.
+      const finite = typeof value === 'number' && Number.isFinite(value);
+      if (!finite && numberColumns.has(column)) checkNumber({ label: where, ...position, column, value }, rules);
       kept[column] = value;
     }
     if (isMissing(kept[label])) throw badRow(at, `column ${JSON.stringify(label)}: the label is missing`);
@@ -148,7 +217,8 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
   if (rows.length === 0) throw new StratumError('BAD_REQUEST', `${where}: the dataset is empty (no rows)`);
   options.onRows?.(rows.length);
 
-  const { labels, classes } = encodeLabels({ values: rawLabels, spec, where });
+  const positionOf = (i: number): string => (lines.length > 0 ? `line ${lines[i]}` : `row ${i + 1}`);
+  const { labels, classes } = encodeLabels({ values: rawLabels, spec, where, positionOf });
   const version = hash === undefined ? await fileSourceVersion(source, baseDir) : `sha256:${hash.digest('hex')}`;
   return {
     rows,
@@ -169,11 +239,17 @@ function compareLabels(a: LabelValue, b: LabelValue): number {
 }
 
 /** Class indices for classifiers (values sorted, or `positive` as class 1), targets for regression. */
-function encodeLabels(args: { values: readonly unknown[]; spec: TrainSpec; where: string }): {
+function encodeLabels(args: {
+  values: readonly unknown[];
+  spec: TrainSpec;
+  where: string;
+  /** `line 7` or `row 7` for the i-th row. */
+  positionOf: (i: number) => string;
+}): {
   labels: Float32Array;
   classes: LabelValue[];
 } {
-  const { values, spec, where } = args;
+  const { values, spec, where, positionOf } = args;
   const column = JSON.stringify(spec.data.label);
   const labels = new Float32Array(values.length);
   const objective = spec.model.objective;
@@ -181,7 +257,7 @@ function encodeLabels(args: { values: readonly unknown[]; spec: TrainSpec; where
     values.forEach((value, i) => {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         throw badRow(
-          `${where}: row ${i + 1}`,
+          `${where}: ${positionOf(i)}`,
           `column ${column}: a regression label must be a finite number, got ${JSON.stringify(value)}`,
         );
       }
@@ -192,7 +268,7 @@ function encodeLabels(args: { values: readonly unknown[]; spec: TrainSpec; where
   for (const [i, value] of values.entries()) {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw badRow(
-        `${where}: row ${i + 1}`,
+        `${where}: ${positionOf(i)}`,
         `column ${column}: a class label must be a string, number or boolean, got ${JSON.stringify(value)}`,
       );
     }

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { StratumError } from '../../errors/index.ts';
-import { formatIssues } from '../../errors/format-issues.ts';
-import { FeatureSpecSchema, parseFeatureSpec } from '../../features/feature-spec.ts';
+import { formatIssues, specErrorMap } from '../../errors/format-issues.ts';
+import { FeatureSpecSchema, isStringTransform, parseFeatureSpec } from '../../features/feature-spec.ts';
 import { AliasNameSchema, ResourceNameSchema } from '../../registry/names.ts';
 import { trainingObjective } from '../common/objective.ts';
 import { workers } from '../common/param-schema.ts';
@@ -103,7 +103,7 @@ export type DataSource = z.infer<typeof DataSourceSchema>;
  * @throws StratumError BAD_REQUEST listing every issue with its path, e.g. `model.params.maxDepth: …`.
  */
 export function parseTrainSpec(input: unknown, where = 'training spec'): TrainSpec {
-  const parsed = TrainSpecSchema.safeParse(input);
+  const parsed = TrainSpecSchema.safeParse(input, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid ${where}: ${formatIssues(parsed.error)}`, {
       details: { issues: parsed.error.issues },
@@ -128,5 +128,19 @@ export function parseTrainSpec(input: unknown, where = 'training spec'): TrainSp
       `invalid ${where}: features: the label column ${JSON.stringify(spec.data.label)} cannot also be a feature`,
     );
   }
+  checkDeclaredTypes(spec, where);
   return spec;
+}
+
+/** A CSV schema may not declare as text a column a numeric transform reads. */
+function checkDeclaredTypes(spec: TrainSpec, where: string): void {
+  const { source } = spec.data;
+  if (source.format !== 'csv' || source.schema === undefined) return;
+  for (const [index, transform] of spec.features.transforms.entries()) {
+    if (isStringTransform(transform) || source.schema[transform.column] !== 'string') continue;
+    throw new StratumError(
+      'BAD_REQUEST',
+      `invalid ${where}: data.source.schema.${transform.column}: declared "string", but features.transforms[${index}] (${transform.transform}) reads column ${JSON.stringify(transform.column)} as a number; declare it "number"`,
+    );
+  }
 }

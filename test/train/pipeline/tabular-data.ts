@@ -24,9 +24,9 @@ const WORDS: Readonly<Record<string, number>> = {
 /** The feature spec the tests fit: every raw column, with missing values and unseen categories handled in the graph. */
 export const PIPELINE_SPEC: FeatureSpecInput = {
   transforms: [
-    { column: 'age', transform: 'standardize' },
+    { column: 'age', transform: 'standardize', missing: 'mean' },
     { column: 'age', transform: 'impute', name: 'age_filled', indicator: true },
-    { column: 'income', transform: 'standardize' },
+    { column: 'income', transform: 'standardize', missing: 'median' },
     { column: 'city', transform: 'onehot', topK: 6 },
     { column: 'review', transform: 'text', buckets: 64, ngramRange: [1, 2] },
   ],

@@ -3,7 +3,7 @@
  * numbers, missing values, categories and text → features → GBDT or logistic regression → run with
  * metrics by step, dataset version with its profile, artifacts, a registered version with lineage
  * and an alias, whose ONNX answers raw columns like the TypeScript reference. Then bad input: each
- * refused with the file, row and column named, recorded as a failed run, nothing registered.
+ * refused with the file, line (or row) and column named, recorded as a failed run, nothing registered.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ function spec(overrides: Partial<TrainSpecInput> & { model?: TrainSpecInput['mod
     split: { validation: 0.25, seed: 3 },
     features: {
       transforms: [
-        { column: 'age', transform: 'standardize' },
+        { column: 'age', transform: 'standardize', missing: 'mean' },
         { column: 'income', transform: 'impute', indicator: true },
         { column: 'city', transform: 'onehot', topK: 6 },
         { column: 'review', transform: 'text', buckets: 64, ngramRange: [1, 2] },
@@ -193,8 +193,8 @@ test('a multilayer perceptron runs through the same steps and registers', async 
   const mlp = spec({
     features: {
       transforms: [
-        { column: 'age', transform: 'standardize' },
-        { column: 'income', transform: 'standardize' },
+        { column: 'age', transform: 'standardize', missing: 'mean' },
+        { column: 'income', transform: 'standardize', missing: 'mean' },
         { column: 'city', transform: 'onehot', topK: 6 },
         { column: 'review', transform: 'text', buckets: 64, ngramRange: [1, 2] },
       ],
@@ -284,7 +284,7 @@ describe('bad input is refused before training, recorded as a failed run, and re
     }
   }
 
-  test('a ragged CSV row names the file and row', async () => {
+  test('a ragged CSV row names the file and line', async () => {
     const path = writeCsv('ragged.csv', COLUMNS, [
       [30, 1, 'paris', 'great food', 'good'],
       [31, 2, 'lyon', 'bad', 'bad', 'extra'],
@@ -297,7 +297,7 @@ describe('bad input is refused before training, recorded as a failed run, and re
     } as const;
     const error = await rejectsWith(
       runTraining(parseTrainSpec(bad), context),
-      /ragged\.csv: row 2 has 6 fields, the header has 5/,
+      /ragged\.csv: line 3 has 6 fields, the header has 5/,
     );
     assert.deepEqual(await failedRuns('ragged'), [error.message]);
     assert.equal(await versionsOf('ragged'), 0);
@@ -326,12 +326,12 @@ describe('bad input is refused before training, recorded as a failed run, and re
       {
         path: missing,
         name: 'missing-label',
-        pattern: /missing-label\.csv: row 2: column "label": the label is missing/,
+        pattern: /missing-label\.csv: line 3: column "label": the label is missing/,
       },
       {
         path: infinite,
         name: 'infinite',
-        pattern: /infinite\.csv: row 3: column "age": Infinity is not a feature value/,
+        pattern: /infinite\.csv: line 4, column "age": Infinity is not a feature value/,
       },
     ];
     for (const c of cases) {
@@ -366,11 +366,11 @@ describe('bad input is refused before training, recorded as a failed run, and re
         }),
         context,
       ),
-      /no-city\.csv: row 1: no column "city"/,
+      /no-city\.csv: line 2: no column "city"/,
     );
   });
 
-  test('a wrong type in a declared schema names the file, row and column', async () => {
+  test('a wrong type in a declared schema names the file, line and column', async () => {
     const typed = writeCsv('typed.csv', COLUMNS, [
       [30, 1, 'paris', 'great', 'good'],
       ['thirty', 2, 'lyon', 'fine', 'bad'],
@@ -385,16 +385,66 @@ describe('bad input is refused before training, recorded as a failed run, and re
         }),
         context,
       ),
-      /typed\.csv: row 2, column "age": expected a number, got "thirty"/,
+      /typed\.csv: line 3, column 1 "age": expected a number, got "thirty"/,
     );
     assert.equal((await failedRuns('typed')).length, 1);
+  });
+
+  test('a number column with text or an empty cell names the file, the line and the column, without a schema', async () => {
+    // The review on line 2 spans two lines and line 4 is blank, so the last row is on line 45.
+    const rowsText = Array.from(
+      { length: 40 },
+      (_, i) => `${20 + i},${i},${i % 2 === 0 ? 'paris' : 'lyon'},ok,${i % 3 === 0 ? 'good' : 'bad'}`,
+    );
+    const head = 'age,income,city,review,label\n30,1,paris,"great\nfood",good\n\n';
+    const path = join(folder, 'people.csv');
+    const run = (name: string, last: string, age: Record<string, unknown> = {}) => {
+      writeFileSync(path, `${head}${rowsText.join('\n')}\n${last}\n`);
+      const base = spec();
+      // The default: no `missing` key on the standardized age.
+      const transforms = [{ column: 'age', transform: 'standardize', ...age }, ...base.features.transforms.slice(1)];
+      return runTraining(
+        parseTrainSpec({
+          ...base,
+          name,
+          data: { source: { format: 'csv', path }, label: 'label' },
+          features: { transforms } as TrainSpecInput['features'],
+        }),
+        context,
+      );
+    };
+    await rejectsWith(
+      run('text-age', 'thirty,4,rome,ok,bad'),
+      /people\.csv: line 45, column 1 "age": expected a number, got "thirty"$/,
+    );
+    const missing = await rejectsWith(
+      run('empty-age', ',3,rome,ok,good'),
+      /people\.csv: line 45, column "age": the value is missing, and features\.transforms\[0\] \(standardize\) refuses missing values \(missing: error, the default\); set its missing to mean, median or constant \(with fillValue\) to fill them, or fill the cell$/,
+    );
+    assert.deepEqual(missing.details, {
+      file: path,
+      line: 45,
+      column: 'age',
+      path: ['features', 'transforms', 0, 'missing'],
+    });
+    assert.equal((await failedRuns('empty-age')).length, 1);
+    // Declared, the empty cell is filled with the given value, and the model sees it filled.
+    const filled = await run('filled-age', ',3,rome,ok,good', { missing: 'constant', fillValue: 99 });
+    assert.equal(filled.run.status, 'succeeded');
+    const age = filled.fitted.transforms[0];
+    assert.ok(age?.transform === 'standardize');
+    assert.equal(age.fill, 99);
   });
 
   test('a spec with unknown keys or out-of-range values names the path, and no run is created', async () => {
     const before = (await store.listRuns({ limit: 100 })).items.length;
     assert.throws(
       () => parseTrainSpec({ ...spec(), modle: {} }),
-      (e: unknown) => e instanceof StratumError && /Unrecognized key.*"modle"/.test(e.message),
+      (e: unknown) =>
+        e instanceof StratumError &&
+        /\(top level\): unknown key "modle" \(known keys: name, data, split, features, model, register\)/.test(
+          e.message,
+        ),
     );
     assert.throws(
       () => parseTrainSpec(spec({ model: { kind: 'gbdt', objective: 'binary', params: { maxDepth: 0 } } })),
