@@ -488,7 +488,7 @@ describe('a registration behind an alias its deployments could not follow', () =
         data: { source: { format: 'csv', path }, label: 'label' },
         features: {
           transforms: [
-            { column: 'age', transform: 'standardize' },
+            { column: 'age', transform: 'standardize', missing: 'mean' },
             { column: 'city', transform: 'onehot' },
           ],
         },
