@@ -14,6 +14,7 @@ import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { runTraining, type TrainingEvent, type TrainingResult } from '../train/run/run-training.ts';
 import { parseTrainSpec, type TrainSpec } from '../train/run/train-spec.ts';
+import { baselineMeaning, metricWithBaseline, modelMetricKeys } from './baseline-text.ts';
 import { createProgressLine, type ProgressLine } from './commands/progress-line.ts';
 import { formatTable } from './commands/table.ts';
 import { openTrainingStores } from './training-stores.ts';
@@ -94,7 +95,13 @@ export function progressInterval(stream: NodeJS.WritableStream): number {
 }
 
 function resultJson(result: TrainingResult): unknown {
-  return { run: result.run, metrics: result.metrics, evaluation: result.evaluation, version: result.version };
+  return {
+    run: result.run,
+    metrics: result.metrics,
+    baseline: result.baseline,
+    evaluation: result.evaluation,
+    version: result.version,
+  };
 }
 
 const BAR_WIDTH = 24;
@@ -157,13 +164,11 @@ function summary(result: TrainingResult): string {
     ['status', run.status],
     ['dataset version', run.datasetVersion ?? ''],
     ['duration', `${(((run.finishedAt ?? run.startedAt) - run.startedAt) / 1000).toFixed(1)} s`],
-    ...Object.entries(run.metrics).map(([key, value]) => [key, formatMetric(value)]),
+    ...modelMetricKeys(run.metrics).map((key) => [key, metricWithBaseline({ metrics: run.metrics, key, digits: 4 })]),
   ];
+  const meaning = baselineMeaning(run.metrics);
+  if (meaning !== undefined) rows.push(['baseline', `${meaning}, on the same held-out rows`]);
   if (result.version !== undefined)
     rows.push(['registered', `${result.version.model} version ${result.version.version}`]);
   return formatTable({ columns: ['field', 'value'], rows });
-}
-
-function formatMetric(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(4);
 }

@@ -69,6 +69,14 @@ export type {
   RegressorReport,
 } from './metrics/evaluate.ts';
 
+export { classifierBaseline, regressorBaseline } from './metrics/baseline.ts';
+export type {
+  ClassifierBaseline,
+  ClassifierBaselineOptions,
+  RegressorBaseline,
+  RegressorBaselineOptions,
+} from './metrics/baseline.ts';
+
 export { runTraining } from './run/run-training.ts';
 export type { TrainingContext, TrainingEvent, TrainingResult } from './run/run-training.ts';
 export { parseTrainSpec, TrainSpecSchema } from './run/train-spec.ts';

@@ -114,6 +114,21 @@ test('stratum demo --once --quick trains the examples, serves them and answers o
   assert.match(output, /spam-filter version 1/);
   assert.match(output, /flight-delays version 1/);
   assert.match(output, /P\(late > 15 min\), ORD→LGA .*: 0\.\d+/);
+  // Each run's held-out scores sit beside the majority-class baseline's, which the output explains.
+  const heldOut = [
+    ...output.matchAll(
+      /^ {4}held out: accuracy ([\d.]+) \(baseline ([\d.]+)\), balanced accuracy ([\d.]+) \(baseline ([\d.]+)\), macro F1 ([\d.]+) \(baseline ([\d.]+)\), ROC-AUC ([\d.]+) \(baseline ([\d.]+)\)$/gm,
+    ),
+  ].map((match) => match.slice(1).map(Number));
+  assert.equal(heldOut.length, 3, `one line per run (spam ×2, flights)\n${output}`);
+  assert.match(output, /\(baseline: always answering the training rows' most frequent class\)/);
+  for (const [, accuracyBaseline, balanced, balancedBaseline, , , , aucBaseline] of heldOut) {
+    assert.ok((accuracyBaseline as number) > 0.5, 'the majority class is the larger one');
+    assert.equal(balancedBaseline, 0.5);
+    assert.equal(aucBaseline, 0.5);
+    // Even the quick flights model (20 trees on 50,000 rows) clearly beats always answering "on time".
+    assert.ok((balanced as number) > 0.6, `balanced accuracy ${balanced}\n${output}`);
+  }
   // The server stops with --once, so no commands aimed at it are suggested.
   assert.doesNotMatch(output, /curl -s/);
   assert.match(output, /Done \(--once\): the server stops now/);

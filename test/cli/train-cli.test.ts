@@ -65,11 +65,25 @@ test('stratum train records a run a running server shows, with the dataset profi
   assert.match(human.stderr, /training \[#+\] 10\/10/);
   assert.match(human.stdout, /^status\s+succeeded$/m);
   assert.match(human.stdout, /^registered\s+cli-reviews version 1$/m);
+  // Every held-out metric sits beside the majority-class baseline's, and the table says what that is.
+  assert.match(human.stdout, /^accuracy\s+0\.\d{4} \(baseline 0\.\d{4}\)$/m);
+  assert.match(human.stdout, /^balanced_accuracy\s+0\.\d{4} \(baseline 0\.5000\)$/m);
+  assert.match(human.stdout, /^f1_macro\s+0\.\d{4} \(baseline 0\.\d{4}\)$/m);
+  assert.match(human.stdout, /^roc_auc\s+0\.\d{4} \(baseline 0\.5000\)$/m);
+  assert.match(human.stdout, /^steps\s+10$/m);
+  assert.doesNotMatch(human.stdout, /^baseline\./m);
+  assert.match(human.stdout, /^baseline\s+always answering the training rows' most frequent class/m);
 
   const json = await runCli(['train', specPath, '--json', '--actor', 'ci'], env);
   assert.equal(json.code, 0, json.stderr);
-  const result = JSON.parse(json.stdout) as { run: RunRecord; version: { version: number } };
+  const result = JSON.parse(json.stdout) as {
+    run: RunRecord;
+    version: { version: number };
+    baseline: Record<string, number>;
+  };
   assert.equal(result.run.createdBy, 'ci');
+  assert.equal(result.baseline['roc_auc'], 0.5);
+  assert.equal(result.run.metrics['baseline.accuracy'], result.baseline['accuracy']);
   assert.equal(result.version.version, 2);
 
   const runs = await api(server, { url: '/api/v1/runs?name=cli-reviews' });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { fraction, integer, real } from '../common/param-schema.ts';
+import { classWeight } from '../common/class-weight.ts';
 import { MAX_BINS } from './binning.ts';
 
 /**
@@ -34,6 +35,7 @@ export const gbdtParams = z.strictObject({
     .describe(
       'Stop when the validation loss has not improved for this many rounds (needs a validation set); unset: never',
     ),
+  classWeight: classWeight.optional(),
   sparseThreshold: fraction({ min: 0 })
     .default(0.8)
     .describe(

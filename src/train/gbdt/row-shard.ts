@@ -29,6 +29,11 @@ export interface GbdtBuffers {
   readonly bins: Uint8Array;
   /** One label per row. */
   readonly labels: Float32Array;
+  /**
+   * Weight of each class in the loss, indexed by label (classifiers with class weights); empty when
+   * every row weighs 1.
+   */
+  readonly classWeights: Float64Array;
   /** Raw scores, row-major `N × K`. */
   readonly scores: Float64Array;
   /** Softmax of the scores at the start of a round, `N × K` (multiclass only; else empty). */
@@ -72,13 +77,14 @@ export interface RowShard {
   split(args: { split: ShardSplit; features: Int32Array; histogram: Float64Array }): void;
   /** Adds `values[i]` to output `output` of every row in leaf `nodes[i]`, for the first `count` leaves. */
   addLeaves(args: { nodes: Float64Array; values: Float64Array; count: number; output: number }): void;
-  /** Sum (not mean) of the training loss over the shard's rows. */
+  /** Sum (not mean) of the training loss over the shard's rows, each row times its class weight. */
   lossSum(objective: number): number;
 }
 
 /** Creates the shard owning rows `[lo, hi)` of `buffers`. */
 export function createRowShard(buffers: GbdtBuffers, range: { lo: number; hi: number }): RowShard {
-  const { numFeatures, numOutputs, bins, labels, scores, probabilities, gradHess, rows } = buffers;
+  const { numFeatures, numOutputs, bins, labels, classWeights, scores, probabilities, gradHess, rows } = buffers;
+  const weighted = classWeights.length > 0;
   const { lo, hi } = range;
   const size = hi - lo;
   const scratch = new Uint32Array(size);
@@ -107,14 +113,18 @@ export function createRowShard(buffers: GbdtBuffers, range: { lo: number; hi: nu
         if (objective === OBJECTIVE_CODE.regression) {
           gradHess[2 * i] = (scores[i] as number) - y;
           gradHess[2 * i + 1] = 1;
-        } else if (objective === OBJECTIVE_CODE.binary) {
+          continue;
+        }
+        // A row of weight w counts as w rows: its loss, hence its gradient and hessian, scale by w.
+        const w = weighted ? (classWeights[y] as number) : 1;
+        if (objective === OBJECTIVE_CODE.binary) {
           const p = 1 / (1 + Math.exp(-(scores[i] as number)));
-          gradHess[2 * i] = p - y;
-          gradHess[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
+          gradHess[2 * i] = w * (p - y);
+          gradHess[2 * i + 1] = w * Math.max(p * (1 - p), 1e-16);
         } else {
           const p = probabilities[i * numOutputs + output] as number;
-          gradHess[2 * i] = p - (y === output ? 1 : 0);
-          gradHess[2 * i + 1] = Math.max(p * (1 - p), 1e-16);
+          gradHess[2 * i] = w * (p - (y === output ? 1 : 0));
+          gradHess[2 * i + 1] = w * Math.max(p * (1 - p), 1e-16);
         }
       }
     },
@@ -171,9 +181,10 @@ export function createRowShard(buffers: GbdtBuffers, range: { lo: number; hi: nu
           total += d * d;
         } else if (objective === OBJECTIVE_CODE.binary) {
           const p = 1 / (1 + Math.exp(-(scores[i] as number)));
-          total -= Math.log(Math.max(y === 1 ? p : 1 - p, 1e-15));
+          total -= (weighted ? (classWeights[y] as number) : 1) * Math.log(Math.max(y === 1 ? p : 1 - p, 1e-15));
         } else {
-          total -= Math.log(Math.max(softmaxAt({ scores, base: i * numOutputs, numOutputs, output: y }), 1e-15));
+          const p = softmaxAt({ scores, base: i * numOutputs, numOutputs, output: y });
+          total -= (weighted ? (classWeights[y] as number) : 1) * Math.log(Math.max(p, 1e-15));
         }
       }
       return total;
@@ -196,19 +207,25 @@ export function allocateGbdtBuffers(options: {
   numFeatures: number;
   numOutputs: number;
   shared: boolean;
+  /** One weight per class, copied into the buffers. @default none (every row weighs 1) */
+  classWeights?: Float64Array | undefined;
 }): GbdtBuffers {
   const { numRows, numFeatures, numOutputs, shared } = options;
+  const weights = options.classWeights ?? new Float64Array(0);
   const memory = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
     shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  return {
+  const buffers: GbdtBuffers = {
     numRows,
     numFeatures,
     numOutputs,
     bins: new Uint8Array(memory(numRows * numFeatures)),
     labels: new Float32Array(memory(numRows * 4)),
+    classWeights: new Float64Array(memory(weights.byteLength)),
     scores: new Float64Array(memory(numRows * numOutputs * 8)),
     probabilities: new Float64Array(memory(numOutputs > 1 ? numRows * numOutputs * 8 : 0)),
     gradHess: new Float64Array(memory(numRows * 16)),
     rows: new Uint32Array(memory(numRows * 4)),
   };
+  buffers.classWeights.set(weights);
+  return buffers;
 }

@@ -7,6 +7,7 @@
  */
 import { StratumError } from '../../errors/index.ts';
 import { checkCheckpointOptions, dataFingerprint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
+import { resolveClassWeights } from '../common/class-weight.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
 import { countingRandom, type CountingRandom } from '../checkpoint/counting-random.ts';
 import { startWorkerShards } from './gbdt-worker-shards.ts';
@@ -117,6 +118,15 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
   const numRows = features.length / numFeatures;
   const numClasses = resolveNumClasses(options);
   checkLabels({ labels, numRows, objective, numClasses, name: 'labels' });
+  if (objective === 'regression' && params.classWeight !== undefined) {
+    throw new StratumError('BAD_REQUEST', 'params.classWeight applies to classifiers, not to the regression objective');
+  }
+  const classWeights = resolveClassWeights({
+    weight: params.classWeight,
+    labels,
+    numClasses,
+    name: 'params.classWeight',
+  });
   const validation = params.validation;
   if (validation !== undefined) {
     checkFeatures({ features: validation.features, numFeatures, name: 'validation.features' });
@@ -156,7 +166,7 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
 
   const numOutputs = objective === 'multiclass' ? numClasses : 1;
   const workers = Math.min(params.workers, numRows);
-  const buffers = allocateGbdtBuffers({ numRows, numFeatures, numOutputs, shared: workers > 1 });
+  const buffers = allocateGbdtBuffers({ numRows, numFeatures, numOutputs, shared: workers > 1, classWeights });
   const maxTreeLeaves = Math.min(params.maxLeaves, 2 ** params.maxDepth, numRows);
   // Started before binning, so the threads boot while this one bins.
   const shards: ShardSet =
@@ -210,9 +220,10 @@ function boost(args: {
 }): GbdtModel {
   const { options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves, order } = args;
   const { numFeatures, objective } = options;
-  const { numRows, numOutputs, scores } = shards.buffers;
+  const { numRows, numOutputs, scores, classWeights } = shards.buffers;
   const objectiveCode = OBJECTIVE_CODE[objective];
   const data = loadData({ options, params, shards, order });
+  const trainingWeight = totalWeight({ labels: options.labels, classWeights });
   const { bins, validation } = data;
 
   const random: CountingRandom = countingRandom(params.seed, resumed?.randomDraws ?? 0);
@@ -254,14 +265,15 @@ function boost(args: {
     binThresholds.push(grown.binThresholds);
     roundsTrained = round + 1;
     const roundValidationLoss =
-      validation && lossOf({ objective, scores: validation.scores, labels: validation.labels, numOutputs });
+      validation &&
+      lossOf({ objective, scores: validation.scores, labels: validation.labels, numOutputs, classWeights });
     if (roundValidationLoss !== undefined) validationLoss.push(roundValidationLoss);
     // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
     if (options.onProgress !== undefined) {
       options.onProgress({
         round: round + 1,
         numTrees: params.numTrees,
-        trainLoss: shards.lossSum(objectiveCode) / numRows,
+        trainLoss: shards.lossSum(objectiveCode) / trainingWeight,
         ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
       });
     }
@@ -314,7 +326,12 @@ function loadData(args: {
   else reorderRows({ order, source: labels, target: buffers.labels, width: 1 });
   const numBins = Int32Array.from(edges, (featureEdges) => featureEdges.length + 1);
   shards.prepare({ sparseThreshold: params.sparseThreshold, numBins });
-  const baseScore = initialScore({ labels, objective, numOutputs: buffers.numOutputs });
+  const baseScore = initialScore({
+    labels,
+    objective,
+    numOutputs: buffers.numOutputs,
+    classWeights: buffers.classWeights,
+  });
   fillScores(buffers.scores, baseScore);
   const held = params.validation;
   if (held === undefined) return { edges, bins, numBins, baseScore, validation: undefined };
@@ -463,17 +480,36 @@ function checkLabels(args: {
   }
 }
 
-function initialScore(args: { labels: Float32Array; objective: GbdtObjective; numOutputs: number }): number[] {
-  const { labels, objective, numOutputs } = args;
+/**
+ * The raw score minimising the loss before any tree: the mean, or the log-odds / log-frequencies
+ * of the classes counted with their weights (with balanced weights every class starts equal).
+ */
+function initialScore(args: {
+  labels: Float32Array;
+  objective: GbdtObjective;
+  numOutputs: number;
+  classWeights: Float64Array;
+}): number[] {
+  const { labels, objective, numOutputs, classWeights } = args;
   const n = labels.length;
   if (objective === 'regression') return [Math.fround(labels.reduce((sum, y) => sum + y, 0) / n)];
+  const weights = new Float64Array(Math.max(numOutputs, 2));
+  for (const label of labels) weights[label] = (weights[label] as number) + (classWeights[label] ?? 1);
+  const total = totalWeight({ labels, classWeights });
   if (objective === 'binary') {
-    const p = Math.min(1 - 1e-6, Math.max(1e-6, labels.reduce((sum, y) => sum + y, 0) / n));
+    const p = Math.min(1 - 1e-6, Math.max(1e-6, (weights[1] as number) / total));
     return [Math.fround(Math.log(p / (1 - p)))];
   }
-  const counts = new Float64Array(numOutputs);
-  for (const label of labels) counts[label] = (counts[label] as number) + 1;
-  return Array.from(counts, (count) => Math.fround(Math.log(Math.max(count / n, 1e-6))));
+  return Array.from(weights, (weight) => Math.fround(Math.log(Math.max(weight / total, 1e-6))));
+}
+
+/** The rows' summed weights: the row count without class weights. */
+function totalWeight(args: { labels: Float32Array; classWeights: Float64Array }): number {
+  const { labels, classWeights } = args;
+  if (classWeights.length === 0) return labels.length;
+  let total = 0;
+  for (const label of labels) total += classWeights[label] as number;
+  return total;
 }
 
 function fillScores(scores: Float64Array, baseScore: readonly number[]): void {
@@ -504,13 +540,15 @@ function sampleFeatures(args: { random: CountingRandom; numFeatures: number; fra
   return order.slice(0, take).sort((a, b) => a - b);
 }
 
+/** The mean loss, each row counted with its class weight (the loss the trees minimise). */
 function lossOf(args: {
   objective: GbdtObjective;
   scores: Float64Array;
   labels: Float32Array;
   numOutputs: number;
+  classWeights: Float64Array;
 }): number {
-  const { objective, scores, labels, numOutputs } = args;
+  const { objective, scores, labels, numOutputs, classWeights } = args;
   let total = 0;
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i] as number;
@@ -519,12 +557,12 @@ function lossOf(args: {
       total += d * d;
     } else if (objective === 'binary') {
       const p = sigmoid(scores[i] as number);
-      total -= Math.log(Math.max(y === 1 ? p : 1 - p, 1e-15));
+      total -= (classWeights[y] ?? 1) * Math.log(Math.max(y === 1 ? p : 1 - p, 1e-15));
     } else {
-      total -= Math.log(Math.max(softmaxAt({ scores, row: i, numOutputs, output: y }), 1e-15));
+      total -= (classWeights[y] ?? 1) * Math.log(Math.max(softmaxAt({ scores, row: i, numOutputs, output: y }), 1e-15));
     }
   }
-  return total / labels.length;
+  return total / totalWeight({ labels, classWeights });
 }
 
 /** Adds the tree's leaf value to output `output` of every row of row-major `bins`. */
@@ -607,5 +645,7 @@ export function gbdtFingerprint(args: {
     seed: params.seed,
     maxBins: params.maxBins,
     earlyStoppingRounds: params.earlyStoppingRounds ?? null,
+    // Unset leaves the fingerprint as it was before class weights existed.
+    ...(params.classWeight !== undefined && { classWeight: String(params.classWeight) }),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Classification metrics on a held-out split: accuracy, per-class precision/recall/F1, confusion
- * matrix, log-loss, ROC-AUC, PR-AUC (average precision) and a calibration curve. Labels are
+ * Classification metrics on a held-out split: accuracy, balanced accuracy, per-class
+ * precision/recall/F1, confusion matrix, log-loss, ROC-AUC, PR-AUC (average precision) and a calibration curve. Labels are
  * integer classes `0..numClasses-1`; scores and probabilities are plain numbers, no tensors.
  */
 import { StratumError } from '../../errors/index.ts';
@@ -76,6 +76,33 @@ export function accuracy(labels: ArrayLike<number>, predicted: ArrayLike<number>
   let correct = 0;
   for (let i = 0; i < n; i++) if (labels[i] === predicted[i]) correct++;
   return correct / n;
+}
+
+/**
+ * Mean recall over the classes present in `labels` (scikit-learn's `balanced_accuracy_score`): on
+ * imbalanced data it tells a model from one that always answers the majority class, which scores
+ * `1 / classes present` whatever the imbalance.
+ *
+ * @example
+ * ```ts
+ * balancedAccuracy([0, 0, 0, 1], [0, 0, 0, 0], { numClasses: 2 }) // (1 + 0) / 2
+ * ```
+ */
+export function balancedAccuracy(
+  labels: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  options: ClassCountOptions,
+): number {
+  const matrix = confusionMatrix(labels, predicted, options);
+  let present = 0;
+  let recalls = 0;
+  for (const [c, row] of matrix.entries()) {
+    const support = row.reduce((sum, count) => sum + count, 0);
+    if (support === 0) continue;
+    present++;
+    recalls += (row[c] as number) / support;
+  }
+  return recalls / present;
 }
 
 /**

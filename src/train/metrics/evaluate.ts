@@ -5,6 +5,7 @@
 import { StratumError } from '../../errors/index.ts';
 import {
   accuracy,
+  balancedAccuracy,
   calibrationCurve,
   confusionMatrix,
   logLoss,
@@ -36,6 +37,8 @@ export interface ClassifierReport {
   readonly count: number;
   readonly numClasses: number;
   readonly accuracy: number;
+  /** Mean recall over the classes present in the labels (0.5 for a binary model that always answers one class). */
+  readonly balancedAccuracy: number;
   readonly logLoss: number;
   readonly perClass: readonly ClassScores[];
   readonly macro: PrecisionRecallF1;
@@ -120,6 +123,7 @@ export function evaluateClassifier(options: EvaluateClassifierOptions): Classifi
     count: n,
     numClasses,
     accuracy: accuracy(labels, predicted),
+    balancedAccuracy: balancedAccuracy(labels, predicted, { numClasses }),
     logLoss: logLoss(labels, probabilities),
     perClass: prf.perClass,
     macro: prf.macro,

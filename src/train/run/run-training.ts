@@ -19,6 +19,7 @@ import { transformBatch } from '../../features/transform.ts';
 import { mulberry32 } from '../../random/mulberry32.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { MetadataStore, RunArtifact, RunRecord, VersionRecord } from '../../store/metadata-store.ts';
+import { classifierBaseline, regressorBaseline } from '../metrics/baseline.ts';
 import { evaluateClassifier, evaluateRegressor } from '../metrics/evaluate.ts';
 import { exportPipelineModel, type PipelineModel } from '../pipeline/export-pipeline.ts';
 import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
@@ -66,6 +67,11 @@ export interface TrainingResult {
   readonly run: RunRecord;
   /** Summary metrics on the held-out split. */
   readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * The same metrics of the baseline on the same rows (the training split's majority class for a
+   * classifier, its mean for a regressor); the run records them as `baseline.<metric>`.
+   */
+  readonly baseline: Readonly<Record<string, number>>;
   /** The full evaluation report (confusion matrix, per class scores, calibration…). */
   readonly evaluation: unknown;
   /** The registered version, when the spec registers. */
@@ -76,6 +82,9 @@ export interface TrainingResult {
   /** The trained model behind the features. */
   readonly model: PipelineModel;
 }
+
+/** A run records its baseline's value of metric `m` as `baseline.m`. */
+export const BASELINE_PREFIX = 'baseline.';
 
 /** Metric values are written in batches of this many steps (one transaction each). */
 const METRIC_FLUSH_STEPS = 50;
@@ -177,13 +186,22 @@ async function trainAndRecord(args: {
 
   context.onEvent?.({ phase: 'evaluate' });
   const outputs = trained.predict(validationMatrix.data);
-  const evaluation =
+  const held = split.validation.labels;
+  const [evaluation, baselineReport] =
     spec.model.objective === 'regression'
-      ? evaluateRegressor({ targets: split.validation.labels, predictions: outputs })
-      : evaluateClassifier({ labels: split.validation.labels, probabilities: outputs, numClasses });
+      ? [
+          evaluateRegressor({ targets: held, predictions: outputs }),
+          regressorBaseline({ trainingTargets: split.train.labels, targets: held }),
+        ]
+      : [
+          evaluateClassifier({ labels: held, probabilities: outputs, numClasses }),
+          classifierBaseline({ trainingLabels: split.train.labels, labels: held, numClasses }),
+        ];
   const metrics = summaryMetrics(evaluation);
+  const baseline = summaryMetrics(baselineReport);
   const allMetrics = {
     ...metrics,
+    ...Object.fromEntries(Object.entries(baseline).map(([key, value]) => [`${BASELINE_PREFIX}${key}`, value])),
     steps: trained.steps,
     best_step: trained.bestStep,
     train_rows: split.train.rows.length,
@@ -203,7 +221,10 @@ async function trainAndRecord(args: {
   for (const [name, bytes] of [
     ['model.onnx', onnx],
     ['features.json', encoder.encode(JSON.stringify(fitted))],
-    ['evaluation.json', encoder.encode(JSON.stringify({ classes: data.classes, ...evaluation }))],
+    [
+      'evaluation.json',
+      encoder.encode(JSON.stringify({ classes: data.classes, ...evaluation, baseline: baselineReport })),
+    ],
     ...(samples === undefined ? [] : ([['samples.json', encoder.encode(JSON.stringify(samples))]] as const)),
   ] as const) {
     const stored = await context.artifacts.put(bytes);
@@ -219,6 +240,7 @@ async function trainAndRecord(args: {
   return {
     run: finished,
     metrics,
+    baseline,
     evaluation,
     onnx,
     fitted,
@@ -234,6 +256,7 @@ function summaryMetrics(
   if (report.task === 'regression') return { rmse: report.rmse, mae: report.mae, r2: report.r2 };
   return {
     accuracy: report.accuracy,
+    balanced_accuracy: report.balancedAccuracy,
     log_loss: report.logLoss,
     f1_macro: report.macro.f1,
     precision_macro: report.macro.precision,

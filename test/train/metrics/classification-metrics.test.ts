@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { StratumError } from '../../../src/errors/index.ts';
 import {
   accuracy,
+  balancedAccuracy,
   calibrationCurve,
   confusionMatrix,
   logLoss,
@@ -157,4 +158,13 @@ test('bad inputs are BAD_REQUEST naming what was wrong', () => {
   assert.throws(() => rocAuc([0.1, NaN], [0, 1]), isBadRequest(/scores: row 1 is NaN/));
   assert.throws(() => logLoss([0, 1], [0.5, 0.5, 0.5]), isBadRequest(/N×K/));
   assert.throws(() => calibrationCurve([0.5, 1.5], [0, 1]), isBadRequest(/row 1 is 1.5/));
+});
+
+test('balanced accuracy is the mean recall over the classes present', () => {
+  // Recalls: class 0 3/4, class 1 1/2; class 2 has no true rows and is left out (scikit-learn).
+  const labels = [0, 0, 0, 0, 1, 1];
+  const predicted = [0, 0, 0, 1, 1, 2];
+  assertClose(balancedAccuracy(labels, predicted, { numClasses: 3 }), (3 / 4 + 1 / 2) / 2, TOLERANCE);
+  // Always answering the majority class scores 1 / classes present, whatever the imbalance.
+  assertClose(balancedAccuracy([0, 0, 0, 0, 0, 0, 0, 1], new Array(8).fill(0), { numClasses: 2 }), 0.5, TOLERANCE);
 });

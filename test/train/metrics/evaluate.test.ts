@@ -18,6 +18,8 @@ test('binary report', () => {
   });
   assert.equal(report.count, 4);
   assertClose(report.accuracy, 3 / 4, TOLERANCE);
+  // Recalls 2/2 and 1/2.
+  assertClose(report.balancedAccuracy, 3 / 4, TOLERANCE);
   assert.deepEqual(report.confusionMatrix, [
     [2, 0],
     [1, 1],

@@ -20,6 +20,7 @@ import { createLogger } from '../../../src/logging/logger.ts';
 import { createRegistry, type Registry } from '../../../src/registry/registry.ts';
 import type { MetadataStore } from '../../../src/store/metadata-store.ts';
 import { openMetadataStore } from '../../../src/store/open-metadata-store.ts';
+import { mulberry32 } from '../../../src/random/mulberry32.ts';
 import { predictPipeline } from '../../../src/train/pipeline/export-pipeline.ts';
 import { runTraining, type TrainingContext } from '../../../src/train/run/run-training.ts';
 import { parseTrainSpec, type TrainSpecInput } from '../../../src/train/run/train-spec.ts';
@@ -185,6 +186,72 @@ describe('a tracked training run', () => {
     assert.deepEqual(first.metrics, second.metrics);
     assert.equal(first.run.datasetVersion, second.run.datasetVersion);
     assert.equal(first.version, undefined, 'nothing is registered without a register section');
+  });
+});
+
+describe('the baseline beside every metric', () => {
+  test("a classifier's: the training rows' majority class, scored on the held-out rows", async () => {
+    const result = await runTraining(parseTrainSpec(spec({ name: 'reviews-baseline' })), context);
+    const { run } = result;
+    assert.deepEqual(Object.keys(result.baseline), Object.keys(result.metrics));
+    for (const [key, value] of Object.entries(result.baseline)) assert.equal(run.metrics[`baseline.${key}`], value);
+    const digest = run.artifacts.find((a) => a.name === 'evaluation.json')?.digest ?? '';
+    const evaluation = JSON.parse(Buffer.from(await registry.readArtifact(digest)).toString()) as {
+      classes: string[];
+      count: number;
+      confusionMatrix: number[][];
+      baseline: { majorityClass: number; classFrequencies: number[]; confusionMatrix: number[][] };
+    };
+    // Held-out rows per class, from the model's confusion matrix; training rows per class, from the
+    // frequencies the baseline recorded: together they are every row of the file.
+    const heldOut = evaluation.confusionMatrix.map((row) => row.reduce((sum, n) => sum + n, 0));
+    const trainRows = run.metrics['train_rows'] as number;
+    const training = evaluation.baseline.classFrequencies.map((f) => Math.round(f * trainRows));
+    const { labels } = tabularRows({ count: 1200, seed: 11 });
+    const good = labels.reduce((sum, y) => sum + y, 0);
+    const goodClass = evaluation.classes.indexOf('good');
+    assert.equal((training[goodClass] as number) + (heldOut[goodClass] as number), good);
+    assert.equal((training[1 - goodClass] as number) + (heldOut[1 - goodClass] as number), 1200 - good);
+    const majority = (training[0] as number) >= (training[1] as number) ? 0 : 1;
+    assert.equal(evaluation.baseline.majorityClass, majority);
+    assert.deepEqual(
+      evaluation.baseline.confusionMatrix,
+      heldOut.map((n) => (majority === 0 ? [n, 0] : [0, n])),
+    );
+    assert.equal(result.baseline['accuracy'], (heldOut[majority] as number) / evaluation.count);
+    assert.equal(result.baseline['balanced_accuracy'], 0.5);
+    assert.equal(result.baseline['recall_macro'], 0.5);
+    assert.equal(result.baseline['roc_auc'], 0.5);
+    assert.ok(
+      (result.metrics['balanced_accuracy'] as number) > 0.7,
+      `balanced accuracy ${result.metrics['balanced_accuracy']}`,
+    );
+  });
+
+  test("a regressor's: the training rows' mean", async () => {
+    const next = mulberry32(17);
+    const rows = Array.from({ length: 400 }, () => {
+      const x = next() * 4 - 2;
+      return [x, 3 * x + (next() - 0.5)];
+    });
+    const path = writeCsv('line.csv', ['x', 'y'], rows);
+    const result = await runTraining(
+      parseTrainSpec({
+        name: 'line',
+        data: { source: { format: 'csv', path }, label: 'y' },
+        split: { validation: 0.25, seed: 5 },
+        features: { transforms: [{ column: 'x', transform: 'standardize' }] },
+        model: { kind: 'gbdt', objective: 'regression', params: { numTrees: 30, maxDepth: 3 } },
+      }),
+      context,
+    );
+    assert.deepEqual(Object.keys(result.baseline), ['rmse', 'mae', 'r2']);
+    assert.equal(result.run.metrics['baseline.rmse'], result.baseline['rmse']);
+    // y spans about ±6: the mean predictor is off by about its standard deviation (≈ 3.5), the model by far less.
+    assert.ok((result.baseline['rmse'] as number) > 3, `baseline RMSE ${result.baseline['rmse']}`);
+    assert.ok((result.metrics['rmse'] as number) < 1, `model RMSE ${result.metrics['rmse']}`);
+    const r2 = result.baseline['r2'] as number;
+    assert.ok(r2 <= 0 && r2 > -0.05, `the training mean's R² is about 0, at most 0: ${r2}`);
   });
 });
 
