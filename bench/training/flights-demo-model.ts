@@ -24,8 +24,14 @@ type GbdtModel = Extract<TrainSpec['model'], { kind: 'gbdt' }>;
 
 /** The demo spec's features until this benchmark's work. */
 const BEFORE_FEATURES: Transforms = [
-  { column: 'date', transform: 'dateparts', parts: ['month', 'dayofweek', 'hour', 'dayofyear'], encoding: 'ordinal' },
-  { column: 'distance', transform: 'standardize' },
+  {
+    column: 'date',
+    transform: 'dateparts',
+    parts: ['month', 'dayofweek', 'hour', 'dayofyear'],
+    encoding: 'ordinal',
+    missing: 'error',
+  },
+  { column: 'distance', transform: 'standardize', missing: 'error' },
   { column: 'origin', transform: 'onehot', topK: 30, minCount: 1 },
   { column: 'destination', transform: 'onehot', topK: 30, minCount: 1 },
 ];
@@ -37,14 +43,18 @@ const WIDE_FEATURES: Transforms = [
     transform: 'dateparts',
     parts: ['month', 'dayofweek', 'hour', 'minute', 'dayofyear'],
     encoding: 'ordinal',
+    missing: 'error',
   },
-  { column: 'distance', transform: 'standardize' },
+  { column: 'distance', transform: 'standardize', missing: 'error' },
   { column: 'origin', transform: 'onehot', topK: 400, minCount: 20 },
   { column: 'destination', transform: 'onehot', topK: 400, minCount: 20 },
 ];
 
 /** The features before, plus the departure time itself as a number. */
-const TIME_FEATURES: Transforms = [...BEFORE_FEATURES, { column: 'date', name: 'time', transform: 'standardize' }];
+const TIME_FEATURES: Transforms = [
+  ...BEFORE_FEATURES,
+  { column: 'date', name: 'time', transform: 'standardize', missing: 'error' },
+];
 
 /** The calendar date as month and day of month (each fits the bins exactly, unlike day of year). */
 const DAY_FEATURES: Transforms = [
@@ -53,6 +63,7 @@ const DAY_FEATURES: Transforms = [
     transform: 'dateparts',
     parts: ['month', 'day', 'dayofweek', 'hour', 'dayofyear'],
     encoding: 'ordinal',
+    missing: 'error',
   },
   ...BEFORE_FEATURES.slice(1),
 ];

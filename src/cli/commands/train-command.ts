@@ -36,9 +36,9 @@ export const trainCommand = defineCommand({
   args: [{ name: 'spec', description: 'the training spec, .yaml or .json', file: true }],
   options: TRAIN_OPTIONS,
   examples: [
-    'stratum train examples/flights/gbdt.yaml',
+    'stratum train flights.yaml',
     'stratum train my-spec.yaml --json --actor ci',
-    'stratum train examples/spam/logistic.yaml --force --reason "clients moved to the new outputs"',
+    'stratum train spam.yaml --force --reason "clients moved to the new outputs"',
   ],
   async run(cmd) {
     const { force, reason } = cmd.values;
