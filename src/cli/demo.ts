@@ -161,7 +161,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       `  curl -s -X POST ${server.httpUrl}/v2/models/spam-filter/infer -H 'content-type: application/json' \\\n` +
         `       -d '{"inputs":[{"name":"text","datatype":"BYTES","shape":[1,1],"data":["WIN a FREE prize, click now"]}]}'`,
     );
-    say(`  curl -s ${server.httpUrl}/api/v1/runs`);
+    say('  npx stratum runs list                      # the tracked runs (stratum --help: every command)');
+    say(`  ${server.httpUrl}/docs in a browser: the API reference`);
     say(`  curl -s ${server.httpUrl}/api/v1/models/spam-filter/versions/${to}/profile`);
     say(`  curl -s ${server.httpUrl}/api/v1/runs/${flights.run.id}/metrics?key=validation_loss`);
     // A path and a folder that exist from here, in a checkout or an installed package alike.
