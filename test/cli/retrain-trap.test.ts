@@ -8,36 +8,15 @@
  * contiguous and the way back to version 1 is open.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { tabularRows } from '../train/pipeline/tabular-data.ts';
 import { api } from '../helpers/management-api.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/stratum.js', import.meta.url));
-
-function runCli(
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCli } from '../helpers/run-cli.ts';
 
 function ok(result: { code: number | null; stdout: string; stderr: string }): string {
   assert.equal(result.code, 0, `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);

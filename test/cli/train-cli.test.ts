@@ -4,37 +4,16 @@
  * the new version's reference profile over REST. A bad spec exits 1 naming the file and the path.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { DatasetProfile } from '../../src/data/profile/index.ts';
 import type { RunRecord } from '../../src/store/metadata-store.ts';
 import { tabularRows } from '../train/pipeline/tabular-data.ts';
 import { api } from '../helpers/management-api.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/stratum.js', import.meta.url));
-
-function runCli(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCli } from '../helpers/run-cli.ts';
 
 test('stratum train records a run a running server shows, with the dataset profile and the version lineage', async (t) => {
   const server = await startRegistryServer(t);

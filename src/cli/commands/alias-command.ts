@@ -5,7 +5,7 @@
 import { isStratumError, StratumError } from '../../errors/index.ts';
 import type { AliasEvent } from '../../store/metadata-store.ts';
 import { versionNumber } from './command-context.ts';
-import { API_OPTIONS, type CommandGroup, defineCommand } from './command-spec.ts';
+import { API_OPTIONS, PAGE_OPTIONS, type CommandGroup, defineCommand } from './command-spec.ts';
 import { formatTime } from './format-values.ts';
 import { aliasesTable } from './models-command.ts';
 import { formatTable } from './table.ts';
@@ -89,8 +89,7 @@ const history = defineCommand({
     { name: 'alias', description: 'only this alias', optional: true },
   ],
   options: {
-    limit: { type: 'string', value: 'n', number: { integer: true, min: 1 }, description: 'at most this many' },
-    cursor: { type: 'string', value: 'c', description: 'the next page (printed after a full page)' },
+    ...PAGE_OPTIONS,
     ...API_OPTIONS,
   },
   examples: ['stratum alias history digits production'],

@@ -188,6 +188,12 @@ export const DEFAULT_URL = 'http://127.0.0.1:8000';
 /** Who changes are recorded under unless `--actor` says otherwise. */
 export const DEFAULT_ACTOR = 'cli';
 
+/** The options of a command that lists a page of records. */
+export const PAGE_OPTIONS = {
+  limit: { type: 'string', value: 'n', number: { integer: true, min: 1 }, description: 'at most this many' },
+  cursor: { type: 'string', value: 'c', description: 'the next page (printed after a full page)' },
+} as const satisfies OptionsSpec;
+
 /** The flags of every command that talks to a running server's management API. */
 export const API_OPTIONS = {
   url: {

@@ -5,7 +5,7 @@
  * newest version of that name).
  */
 import type { DatasetVersionRecord } from '../../store/metadata-store.ts';
-import { API_OPTIONS, type AnyParsedCommand, type CommandGroup, defineCommand } from './command-spec.ts';
+import { API_OPTIONS, PAGE_OPTIONS, type AnyParsedCommand, type CommandGroup, defineCommand } from './command-spec.ts';
 import { formatTime } from './format-values.ts';
 import { resolvePrefix } from './resolve-prefix.ts';
 import { formatTable } from './table.ts';
@@ -23,14 +23,7 @@ const list = defineCommand({
   args: [],
   options: {
     name: { type: 'string', value: 'name', description: 'only the versions of this dataset' },
-    limit: {
-      type: 'string',
-      value: 'n',
-      number: { integer: true, min: 1 },
-      default: '50',
-      description: 'at most this many',
-    },
-    cursor: { type: 'string', value: 'c', description: 'the next page (printed after a full page)' },
+    ...PAGE_OPTIONS,
     ...API_OPTIONS,
   },
   examples: ['stratum datasets list', 'stratum datasets list --name spam-assassin.jsonl --json'],

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { DeploymentWithEtag } from '../../client/api-client.ts';
 import type { DeploymentEvent } from '../../store/metadata-store.ts';
 import { versionNumber } from './command-context.ts';
-import { API_OPTIONS, type CommandGroup, defineCommand, type ParsedCommand } from './command-spec.ts';
+import { API_OPTIONS, PAGE_OPTIONS, type CommandGroup, defineCommand, type ParsedCommand } from './command-spec.ts';
 import { describeCanary, describeEvent, describeRoutes, statusText } from './deployment-text.ts';
 import { formatTime } from './format-values.ts';
 import { abortCommand, rolloutCommand, waitConverged } from './rollout-command.ts';
@@ -154,8 +154,7 @@ const list = defineCommand({
   args: [],
   options: {
     model: { type: 'string', value: 'm', description: 'only deployments of this model' },
-    limit: { type: 'string', value: 'n', number: { integer: true, min: 1 }, description: 'at most this many' },
-    cursor: { type: 'string', value: 'c', description: 'the next page (printed after a full page)' },
+    ...PAGE_OPTIONS,
     ...API_OPTIONS,
   },
   examples: ['stratum deploy list', 'stratum deploy list --model digits --json'],
@@ -229,8 +228,7 @@ const events = defineCommand({
   summary: 'What happened to a deployment, newest first',
   args: [{ name: 'name', description: 'the deployment' }],
   options: {
-    limit: { type: 'string', value: 'n', number: { integer: true, min: 1 }, description: 'at most this many' },
-    cursor: { type: 'string', value: 'c', description: 'the next page (printed after a full page)' },
+    ...PAGE_OPTIONS,
     ...API_OPTIONS,
   },
   examples: ['stratum deploy events digits --limit 20'],

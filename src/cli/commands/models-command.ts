@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { AliasRecord, RunRecord, VersionRecord } from '../../store/metadata-store.ts';
-import { API_OPTIONS, type CommandGroup, defineCommand } from './command-spec.ts';
+import { API_OPTIONS, PAGE_OPTIONS, type CommandGroup, defineCommand } from './command-spec.ts';
 import { formatBytes, formatMetrics, formatShape, formatTime, shortDigest } from './format-values.ts';
 import { formatTable } from './table.ts';
 
@@ -81,8 +81,7 @@ const list = defineCommand({
   options: {
     name: { type: 'string', value: 'substring', description: 'only models whose name contains this' },
     tag: { type: 'string', value: 'tag', description: 'only models with this tag' },
-    limit: { type: 'string', value: 'n', number: { integer: true, min: 1 }, description: 'at most this many' },
-    cursor: { type: 'string', value: 'c', description: 'the next page (printed after a full page)' },
+    ...PAGE_OPTIONS,
     ...API_OPTIONS,
   },
   examples: ['stratum models list', 'stratum models list --tag mnist --json'],

@@ -5,7 +5,7 @@
  */
 import type { ApiClient } from '../../client/api-client.ts';
 import type { RunMetric, RunRecord } from '../../store/metadata-store.ts';
-import { API_OPTIONS, type AnyParsedCommand, type CommandGroup, defineCommand } from './command-spec.ts';
+import { API_OPTIONS, PAGE_OPTIONS, type AnyParsedCommand, type CommandGroup, defineCommand } from './command-spec.ts';
 import { formatBytes, formatDuration, formatMetrics, formatNumber, formatTime, shortDigest } from './format-values.ts';
 import { resolvePrefix } from './resolve-prefix.ts';
 import { formatTable } from './table.ts';
@@ -48,14 +48,7 @@ const list = defineCommand({
       description: "only the runs of this experiment (the training spec's name)",
     },
     status: { type: 'string', choices: ['running', 'succeeded', 'failed'], description: 'only runs in this state' },
-    limit: {
-      type: 'string',
-      value: 'n',
-      number: { integer: true, min: 1 },
-      default: '50',
-      description: 'at most this many',
-    },
-    cursor: { type: 'string', value: 'c', description: 'the next page (printed after a full page)' },
+    ...PAGE_OPTIONS,
     ...API_OPTIONS,
   },
   examples: ['stratum runs list', 'stratum runs list --experiment spam-logistic --limit 5'],
