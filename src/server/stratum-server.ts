@@ -21,6 +21,7 @@ import { createRegistry, type Registry } from '../registry/registry.ts';
 import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
+import { probePort } from './port-probe.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -85,6 +86,15 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   };
 
   try {
+    // A taken port is found before the models load, not after.
+    await probePort(config.host, config.httpPort).catch((error: unknown) =>
+      rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }),
+    );
+    if (options.withoutGrpc !== true) {
+      await probePort(config.host, config.grpcPort).catch((error: unknown) =>
+        rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
+      );
+    }
     const sources: ModelSource[] = [];
     let registry: Registry | undefined;
     let deployments: DeploymentSource | undefined;

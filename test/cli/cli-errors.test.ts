@@ -14,6 +14,7 @@ import { reportError } from '../../src/cli/report-error.ts';
 import { StratumError } from '../../src/errors/index.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
+import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
 
 /** A port another process (this one) listens on, for as long as the test runs. */
 async function busyPort(t: TestContext): Promise<number> {
@@ -57,6 +58,15 @@ test('a busy port is one line naming the port and the flag that changes it (serv
   // The environment's port is named by the same flag.
   const fromEnv = await runCli(['serve', '--grpc-port', '0'], { ...store, STRATUM_HTTP_PORT: String(port) });
   assert.equal(fromEnv.stderr, `stratum: port ${port} is in use (HTTP); pick another with --http-port\n`);
+  // With models to load (their "model version ready" lines are info), the port is found taken
+  // before any loads: still exactly the one line.
+  const models = join(dir, 'models');
+  await writeFixtureRepository({ dir: models, only: ['mlp'] });
+  const withModels = await runCli(['serve', '--no-registry', '--models', models, '--grpc-port', '0'], {
+    STRATUM_HTTP_PORT: String(port),
+  });
+  assert.equal(withModels.code, 1, withModels.stderr);
+  assert.equal(withModels.stderr, `stratum: port ${port} is in use (HTTP); pick another with --http-port\n`);
 });
 
 test('an unexpected error is one line with a hint; --log-level debug prints its stack trace', async (t) => {
