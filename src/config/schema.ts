@@ -63,6 +63,14 @@ export const ConfigSchema = z
       .string()
       .regex(/^file:/, 'must start with file:')
       .default('file:.stratum/artifacts'),
+    /**
+     * Job queue: `embedded` (a durable queue in the SQLite metadata database; one machine) or
+     * `redis://host:port` (BullMQ on Redis; many replicas and workers).
+     */
+    queueUrl: z
+      .string()
+      .regex(/^(embedded$|rediss?:\/\/)/, 'must be embedded or start with redis://')
+      .default('embedded'),
     /** Where the CLI's management commands reach a server. */
     apiUrl: z.url().default('http://127.0.0.1:8000'),
     /** Serve the registry's deployments (and the management API). */

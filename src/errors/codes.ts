@@ -91,6 +91,13 @@ export const ERROR_CODES = {
     grpc: 'FAILED_PRECONDITION',
     summary: 'The run has finished (succeeded or failed) and no longer changes.',
   },
+  JOB_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No job with that id.' },
+  JOB_FINISHED: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary:
+      'The job has finished (completed, failed or cancelled) and cannot be cancelled; or it has not, and cannot be retried.',
+  },
   PRECONDITION_FAILED: {
     http: 412,
     grpc: 'FAILED_PRECONDITION',
@@ -110,6 +117,22 @@ export const ERROR_CODES = {
     http: 503,
     grpc: 'UNAVAILABLE',
     summary: 'The metadata store cannot be reached; retry later.',
+  },
+  QUEUE_UNAVAILABLE: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary:
+      'The job queue (the embedded database or Redis) cannot be reached; submitted jobs are kept and resume when it is back.',
+  },
+  JOB_TIMEOUT: {
+    http: 504,
+    grpc: 'DEADLINE_EXCEEDED',
+    summary: 'A job ran longer than its timeout and was stopped (it is retried while attempts remain).',
+  },
+  JOB_CANCELLED: {
+    http: 409,
+    grpc: 'CANCELLED',
+    summary: 'The job was cancelled before it finished; it left no partial output.',
   },
   METHOD_NOT_ALLOWED: {
     http: 405,
