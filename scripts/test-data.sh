@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Installs the data the tests read from Debian packages when it is missing: the ONNX backend test
-# corpus (libonnx-testdata: one folder per operator test with model.onnx and TensorProto inputs and
-# outputs), served by test/api/onnx-backend-corpus.test.ts. Idempotent: nothing runs when present.
-# The test itself fails with a clear message if the data is still missing after this.
+# Installs what the tests need from Debian packages when it is missing. Idempotent: nothing runs
+# when present. A test whose tool is still missing after this fails with a clear message.
+# - libonnx-testdata: the ONNX backend test corpus (one folder per operator test with model.onnx
+#   and TensorProto inputs and outputs), served by test/api/onnx-backend-corpus.test.ts;
+# - nginx: the load balancer in front of two replicas in the cluster test (test/cluster/).
 set -u
 
-CORPUS=/usr/share/libonnx-testdata/data/node
-
-if [ ! -d "$CORPUS" ]; then
-  echo "test-data: installing libonnx-testdata (the ONNX backend test models)" >&2
+install_packages() {
+  echo "test-data: installing $*" >&2
   if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libonnx-testdata >&2
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; }; } >&2
   elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libonnx-testdata >&2
+    { sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" ||
+      { sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; }; } >&2
   else
-    echo "test-data: not root and no sudo: install libonnx-testdata yourself (apt-get install libonnx-testdata)" >&2
+    echo "test-data: not root and no sudo: install $* yourself (apt-get install $*)" >&2
   fi
+}
+
+missing=()
+CORPUS=/usr/share/libonnx-testdata/data/node
+[ -d "$CORPUS" ] || missing+=(libonnx-testdata)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ "${#missing[@]}" -gt 0 ]; then
+  install_packages "${missing[@]}"
   [ -d "$CORPUS" ] || echo "test-data: $CORPUS is still missing; the ONNX backend corpus test will fail" >&2
+  [ -x /usr/sbin/nginx ] || echo "test-data: nginx is still missing; the cluster test will fail" >&2
 fi
 exit 0
