@@ -39,6 +39,19 @@ export const RuntimeConfigSchema = z
   })
   .strict();
 
+/** Settings of the processes that run queued jobs. */
+export const JobsConfigSchema = z
+  .object({
+    /** Jobs a `stratum worker` runs at once. */
+    workerConcurrency: z.number().int().min(1).max(256).default(1),
+    /**
+     * Jobs the in-process worker of `stratum serve` runs at once, on the embedded queue (one
+     * process runs everything); 0 turns it off. With Redis, `stratum worker` processes run jobs.
+     */
+    serveConcurrency: z.number().int().min(0).max(256).default(1),
+  })
+  .strict();
+
 /** The whole configuration. */
 export const ConfigSchema = z
   .object({
@@ -101,6 +114,7 @@ export const ConfigSchema = z
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(30_000),
     runtime: RuntimeConfigSchema.default(() => RuntimeConfigSchema.parse({})),
     batching: BatchingDefaultsSchema.default(() => BatchingDefaultsSchema.parse({})),
+    jobs: JobsConfigSchema.default(() => JobsConfigSchema.parse({})),
   })
   .strict();
 

@@ -28,8 +28,18 @@ export const JobOptionsSchema = z.strictObject({
       jitter: z.number().min(0).max(1).optional(),
     })
     .optional(),
-  timeoutMs: z.number().int().min(1).max(7 * 86_400_000).optional(),
-  delayMs: z.number().int().min(0).max(30 * 86_400_000).optional(),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400_000)
+    .optional(),
+  delayMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .optional(),
   idempotencyKey: z.string().min(1).max(256).optional(),
   parentId: z.string().min(1).max(128).optional(),
 });

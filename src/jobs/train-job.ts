@@ -73,9 +73,7 @@ function resultOf(run: RunRecord, version: VersionRecord | undefined, reused: bo
 
 /** Turns training events into job progress (throttled) and tells the main thread the run's id. */
 export function progressPoster(
-  post: (
-    message: { type: 'progress'; progress: JobProgress } | { type: 'started'; runId: string },
-  ) => void,
+  post: (message: { type: 'progress'; progress: JobProgress } | { type: 'started'; runId: string }) => void,
 ): (event: TrainingEvent) => void {
   let last = 0;
   let lastPhase = '';

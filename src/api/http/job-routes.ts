@@ -1,0 +1,118 @@
+/**
+ * Jobs under `/api/v1/jobs`: submit (validated against the kinds table before anything is queued),
+ * list, show, cancel, retry, and follow a job's progress as server-sent events. A thin shell over
+ * the queue and `submitJob`; one declaration per route (see `route.ts`).
+ */
+import { z } from 'zod';
+import { JOB_KIND_NAMES } from '../../jobs/job-kinds.ts';
+import { JobSubmissionSchema, submitJob } from '../../jobs/submit-job.ts';
+import { PageQuery } from './management-schemas.ts';
+import { streamJobEvents } from './job-events-stream.ts';
+import { actorOf, page } from './request-helpers.ts';
+import { documentedAs, type HttpRoute, routeFactory } from './route.ts';
+import type { ManagementContext } from './route-context.ts';
+
+const route = routeFactory<ManagementContext>();
+
+const JobParams = z.object({ id: z.string().min(1).max(128) });
+const JobStateSchema = z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled']);
+const JobsQuery = z
+  .object({
+    ...PageQuery,
+    state: JobStateSchema.optional(),
+    kind: z.enum(JOB_KIND_NAMES as [string, ...string[]]).optional(),
+    parent: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+
+/** Checked by `submitJob` (its messages name the path inside the payload); documented as the submission. */
+const SubmissionBody = documentedAs(z.unknown(), JobSubmissionSchema);
+
+const COMMON = ['BAD_REQUEST', 'INVALID_JSON', 'QUEUE_UNAVAILABLE'] as const;
+
+/** The routes of jobs. */
+export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/jobs',
+    permission: 'jobs:write',
+    summary: 'Submit a job: its kind, its payload (checked against the kind) and queue options',
+    tags: ['jobs'],
+    body: SubmissionBody,
+    status: 201,
+    errors: [...COMMON, 'BODY_TOO_LARGE'],
+    handler: async ({ body, request, reply }, { queue }) => {
+      const job = await submitJob(queue, body, { by: actorOf(request) });
+      reply.header('location', `/api/v1/jobs/${encodeURIComponent(job.id)}`);
+      return job;
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/jobs',
+    permission: 'jobs:read',
+    summary: 'List jobs, newest first (by state, kind or parent)',
+    tags: ['jobs'],
+    query: JobsQuery,
+    errors: COMMON,
+    handler: async ({ query: q }, { queue }) =>
+      page(
+        await queue.list({
+          ...(q.limit !== undefined && { limit: q.limit }),
+          ...(q.cursor !== undefined && { cursor: q.cursor }),
+          ...(q.state !== undefined && { state: q.state }),
+          ...(q.kind !== undefined && { kind: q.kind }),
+          ...(q.parent !== undefined && { parentId: q.parent }),
+        }),
+        (j) => j,
+      ),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/jobs/:id',
+    permission: 'jobs:read',
+    summary: 'Show a job: its state, progress, result or error',
+    tags: ['jobs'],
+    params: JobParams,
+    errors: ['JOB_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
+    handler: ({ params }, { queue }) => queue.get(params.id),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/jobs/:id/cancel',
+    permission: 'jobs:write',
+    summary: 'Cancel a job (a running one stops within seconds and leaves no partial output)',
+    tags: ['jobs'],
+    params: JobParams,
+    errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
+    handler: ({ params }, { queue }) => queue.cancel(params.id),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/jobs/:id/retry',
+    permission: 'jobs:write',
+    summary: 'Run a failed or cancelled job again, its attempts reset',
+    tags: ['jobs'],
+    params: JobParams,
+    errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
+    handler: ({ params }, { queue }) => queue.retry(params.id),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/jobs/:id/events',
+    permission: 'jobs:read',
+    summary:
+      "A job's progress and state changes as server-sent events: its state first, then each change, until it finishes",
+    tags: ['jobs'],
+    params: JobParams,
+    errors: ['JOB_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
+    handler: ({ params, request, reply }, context) =>
+      streamJobEvents({
+        jobId: params.id,
+        request,
+        reply,
+        queue: context.queue,
+        ...(context.shutdown !== undefined && { shutdown: context.shutdown }),
+      }),
+  }),
+];
