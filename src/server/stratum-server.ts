@@ -149,8 +149,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       logger,
       authorizer,
       ...(registry !== undefined &&
-        deployments !== undefined &&
-        queue !== undefined && { management: { registry, deployments, queue } }),
+        deployments !== undefined && { management: { registry, deployments, ...(queue !== undefined && { queue }) } }),
     });
     await http
       .listen({ host: config.host, port: config.httpPort })
@@ -202,8 +201,15 @@ async function openQueueAndWorker(options: {
   logger: Logger;
   registry: Registry;
   cleanups: (() => Promise<void>)[];
-}): Promise<JobQueue> {
+}): Promise<JobQueue | undefined> {
   const { config, logger, cleanups } = options;
+  if (config.queueUrl === 'embedded' && !config.databaseUrl.startsWith('sqlite:')) {
+    logger.warn(
+      { databaseUrl: config.databaseUrl },
+      'no job queue: the embedded queue needs the SQLite database; set STRATUM_QUEUE_URL=redis://… for jobs',
+    );
+    return undefined;
+  }
   const queue = await openJobQueue({ queueUrl: config.queueUrl, databaseUrl: config.databaseUrl, logger });
   cleanups.push(() => queue.close());
   if (config.queueUrl === 'embedded' && config.jobs.serveConcurrency > 0) {

@@ -4,6 +4,8 @@
  * the queue and `submitJob`; one declaration per route (see `route.ts`).
  */
 import { z } from 'zod';
+import { StratumError } from '../../errors/index.ts';
+import type { JobQueue } from '../../queue/job-queue.ts';
 import { JOB_KIND_NAMES } from '../../jobs/job-kinds.ts';
 import { JobSubmissionSchema, submitJob } from '../../jobs/submit-job.ts';
 import { PageQuery } from './management-schemas.ts';
@@ -13,6 +15,15 @@ import { documentedAs, type HttpRoute, routeFactory } from './route.ts';
 import type { ManagementContext } from './route-context.ts';
 
 const route = routeFactory<ManagementContext>();
+
+/** The queue, or QUEUE_UNAVAILABLE saying how to configure one. */
+function queueOf(context: ManagementContext): JobQueue {
+  if (context.queue !== undefined) return context.queue;
+  throw new StratumError(
+    'QUEUE_UNAVAILABLE',
+    'this server has no job queue: with a PostgreSQL database, set STRATUM_QUEUE_URL=redis://host:6379',
+  );
+}
 
 const JobParams = z.object({ id: z.string().min(1).max(128) });
 const JobStateSchema = z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled']);
@@ -41,8 +52,8 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: SubmissionBody,
     status: 201,
     errors: [...COMMON, 'BODY_TOO_LARGE'],
-    handler: async ({ body, request, reply }, { queue }) => {
-      const job = await submitJob(queue, body, { by: actorOf(request) });
+    handler: async ({ body, request, reply }, context) => {
+      const job = await submitJob(queueOf(context), body, { by: actorOf(request) });
       reply.header('location', `/api/v1/jobs/${encodeURIComponent(job.id)}`);
       return job;
     },
@@ -55,9 +66,9 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     query: JobsQuery,
     errors: COMMON,
-    handler: async ({ query: q }, { queue }) =>
+    handler: async ({ query: q }, context) =>
       page(
-        await queue.list({
+        await queueOf(context).list({
           ...(q.limit !== undefined && { limit: q.limit }),
           ...(q.cursor !== undefined && { cursor: q.cursor }),
           ...(q.state !== undefined && { state: q.state }),
@@ -75,7 +86,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
-    handler: ({ params }, { queue }) => queue.get(params.id),
+    handler: ({ params }, context) => queueOf(context).get(params.id),
   }),
   route({
     method: 'POST',
@@ -85,7 +96,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
-    handler: ({ params }, { queue }) => queue.cancel(params.id),
+    handler: ({ params }, context) => queueOf(context).cancel(params.id),
   }),
   route({
     method: 'POST',
@@ -95,7 +106,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
-    handler: ({ params }, { queue }) => queue.retry(params.id),
+    handler: ({ params }, context) => queueOf(context).retry(params.id),
   }),
   route({
     method: 'GET',
@@ -111,7 +122,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
         jobId: params.id,
         request,
         reply,
-        queue: context.queue,
+        queue: queueOf(context),
         ...(context.shutdown !== undefined && { shutdown: context.shutdown }),
       }),
   }),

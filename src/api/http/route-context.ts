@@ -22,8 +22,11 @@ export interface ManagementContext {
   readonly registry: Registry;
   /** This replica's deployments, for the status endpoint. */
   readonly deployments: DeploymentSource;
-  /** The job queue the job routes submit to and read. */
-  readonly queue: JobQueue;
+  /**
+   * The job queue the job routes submit to and read; absent when none is configured (the embedded
+   * queue cannot run on PostgreSQL): the job routes then answer QUEUE_UNAVAILABLE.
+   */
+  readonly queue?: JobQueue;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
 }
