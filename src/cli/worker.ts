@@ -26,7 +26,7 @@ export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promis
     },
   );
   const concurrency = config.jobs.workerConcurrency;
-  const worker = startJobWorker({ queue, config, store, logger, concurrency });
+  const worker = startJobWorker({ queue, config, store, logger, concurrency, lockMs: config.jobs.lockMs });
   logger.info({ engine: queue.engine, kinds: worker.kinds, concurrency }, 'stratum worker is running');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (received: NodeJS.Signals): void => {

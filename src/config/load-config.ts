@@ -30,6 +30,7 @@ const ENV_KEYS = {
   STRATUM_INTER_OP_THREADS: ['runtime.interOpThreads', 'number'],
   STRATUM_WORKER_CONCURRENCY: ['jobs.workerConcurrency', 'number'],
   STRATUM_SERVE_JOB_CONCURRENCY: ['jobs.serveConcurrency', 'number'],
+  STRATUM_JOB_LOCK_MS: ['jobs.lockMs', 'number'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

@@ -49,6 +49,11 @@ export const JobsConfigSchema = z
      * process runs everything); 0 turns it off. With Redis, `stratum worker` processes run jobs.
      */
     serveConcurrency: z.number().int().min(0).max(256).default(1),
+    /**
+     * How long a worker's hold on a job lasts without renewal (ms): a worker that dies loses its
+     * jobs to another after at most this long. Renewed well within it while the worker lives.
+     */
+    lockMs: z.number().int().min(500).max(3_600_000).default(30_000),
   })
   .strict();
 

@@ -17,6 +17,8 @@ export interface StartJobWorkerOptions {
   readonly logger: Logger;
   /** Jobs run at once. @default 1 */
   readonly concurrency?: number;
+  /** How long a hold on a job lasts without renewal (ms). @default the queue's (30000) */
+  readonly lockMs?: number;
   /** Names the worker in the jobs it holds. @default `host:pid` (the queue's default) */
   readonly name?: string;
   /** More handlers, by kind (kinds built elsewhere). */
@@ -64,6 +66,7 @@ export function startJobWorker(options: StartJobWorkerOptions): RunningJobWorker
     kinds,
     concurrency: options.concurrency ?? 1,
     ...(options.name !== undefined && { name: options.name }),
+    ...(options.lockMs !== undefined && { lockMs: options.lockMs }),
   });
   logger.info({ kinds, concurrency: options.concurrency ?? 1 }, 'worker consuming jobs');
   return { kinds, close: (graceMs) => worker.close(graceMs) };

@@ -10,6 +10,7 @@ import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { RunRecord, VersionRecord } from '../store/metadata-store.ts';
 import { runTraining, type TrainingEvent } from '../train/run/run-training.ts';
 import type { JobProgress } from '../queue/job-queue.ts';
+import { parseTrainSpec } from '../train/run/train-spec.ts';
 import type { JobPayload } from './job-kinds.ts';
 import type { ThreadHandler } from './thread-handlers.ts';
 import { findPriorTraining } from './train-once.ts';
@@ -31,7 +32,8 @@ const PROGRESS_EVERY_MS = 500;
 /** Runs a `train` job's payload in this (worker) thread. */
 export const trainInThread: ThreadHandler = async (input, { post, logger }) => {
   const payload = input.payload as JobPayload<'train'>;
-  const { spec } = payload;
+  // Checked at submission; parsed again here so that defaults are filled in whoever queued it.
+  const spec = parseTrainSpec(payload.spec, `job ${input.jobId}: payload.spec`);
   const { stores } = input;
   const store = await openMetadataStore({ url: stores.databaseUrl, pollMs: stores.registryPollMs, logger });
   try {

@@ -54,7 +54,9 @@ async function versionOfRuns(
     } while (cursor !== undefined);
   } catch (error) {
     // No such model yet: nothing was registered.
-    if (error instanceof StratumError && error.code === 'NOT_FOUND') return undefined;
+    if (error instanceof StratumError && (error.code === 'MODEL_NOT_FOUND' || error.code === 'NOT_FOUND')) {
+      return undefined;
+    }
     throw error;
   }
   return undefined;

@@ -219,6 +219,7 @@ async function openQueueAndWorker(options: {
       store: options.registry,
       logger: logger.child({ component: 'worker' }),
       concurrency: config.jobs.serveConcurrency,
+      lockMs: config.jobs.lockMs,
     });
     cleanups.push(() => worker.close(config.shutdownGraceMs));
   }
