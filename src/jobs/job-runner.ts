@@ -5,7 +5,7 @@
 import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { JobHandler, JobQueue, JobWorker } from '../queue/job-queue.ts';
+import type { JobHandler, JobObserver, JobQueue, JobWorker } from '../queue/job-queue.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { createJobHandlers } from './job-handlers.ts';
 
@@ -21,6 +21,8 @@ export interface StartJobWorkerOptions {
   readonly lockMs?: number;
   /** Names the worker in the jobs it holds. @default `host:pid` (the queue's default) */
   readonly name?: string;
+  /** Hears of attempts, for the queue's metrics. @default none */
+  readonly observer?: JobObserver;
   /** More handlers, by kind (kinds built elsewhere). */
   readonly extraHandlers?: Readonly<Record<string, JobHandler>>;
 }
@@ -67,6 +69,7 @@ export function startJobWorker(options: StartJobWorkerOptions): RunningJobWorker
     concurrency: options.concurrency ?? 1,
     ...(options.name !== undefined && { name: options.name }),
     ...(options.lockMs !== undefined && { lockMs: options.lockMs }),
+    ...(options.observer !== undefined && { observer: options.observer }),
   });
   logger.info({ kinds, concurrency: options.concurrency ?? 1 }, 'worker consuming jobs');
   return { kinds, close: (graceMs) => worker.close(graceMs) };

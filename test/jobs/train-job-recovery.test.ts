@@ -10,7 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { startJobWorker } from '../../src/jobs/job-runner.ts';
 import { submitJob } from '../../src/jobs/submit-job.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { runInThread } from '../../src/jobs/thread-job.ts';
 import type { JobRecord } from '../../src/queue/job-queue.ts';
 import { openJobQueue } from '../../src/queue/open-job-queue.ts';
@@ -103,4 +105,33 @@ test('a train job that already registered returns its run and version when it ru
   assert.deepEqual(again.version, first.version);
   assert.equal((await store.listVersions('once-only')).items.length, 1);
   assert.equal((await store.listRuns({ name: 'once-only' })).items.length, 1);
+});
+
+test('a cancelled train job stops its training thread and leaves its run failed, saying so', async (t) => {
+  const { dir, databaseUrl, artifactsUrl, queue, store } = await setUp(t);
+  const spec = await writeTrainingData(dir, { name: 'cancel-me', numTrees: 5000, count: 3000 });
+  const config = {
+    databaseUrl,
+    artifactsUrl,
+    registryPollMs: 1000,
+    bodyLimitBytes: 1 << 26,
+    logLevel: 'silent' as const,
+  };
+  const worker = startJobWorker({ queue, config, store, logger: createLogger({ level: 'silent' }) });
+  t.after(() => worker.close(0));
+  const job = await submitJob(queue, { kind: 'train', payload: { spec, baseDir: dir } });
+  await waitFor('training to start', async () => {
+    const record = await queue.get(job.id);
+    return (record.progress?.data as { phase?: string } | undefined)?.phase === 'train';
+  });
+  await queue.cancel(job.id);
+  await waitFor('the job to be cancelled', async () => (await queue.get(job.id)).state === 'cancelled');
+  const runs = await waitFor('the run to be finished', async () => {
+    const items = (await store.listRuns({ name: 'cancel-me' })).items;
+    return items.every((r) => r.status !== 'running') ? items : undefined;
+  });
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0]?.status, 'failed');
+  assert.match(runs[0]?.error ?? '', /stopped/);
+  await assert.rejects(store.listVersions('cancel-me'));
 });
