@@ -6,8 +6,10 @@ import { ERROR_CODES, type ErrorCode } from '../errors/codes.ts';
 import type { ArtifactInfo } from '../artifacts/artifact-store.ts';
 import type { DeploymentStatus } from '../deploy/deployment-runtime.ts';
 import { StratumError } from '../errors/index.ts';
-import type { JobEvent, JobRecord } from '../queue/job-queue.ts';
-import { followJobEvents } from './job-events.ts';
+import type { JobRecord } from '../queue/job-queue.ts';
+import { followJobEvents, type JobUpdate } from './job-events.ts';
+
+export type { JobUpdate } from './job-events.ts';
 import type { Deployment } from '../registry/registry.ts';
 import type {
   AliasEvent,
@@ -129,10 +131,6 @@ export interface ApiClient {
     options?: { timeoutMs?: number; untilCanaryEnds?: boolean },
   ): Promise<DeploymentStatusReply>;
 }
-
-/** What {@link ApiClient.followJob} reports: the job's record, or one of its events. */
-export type JobUpdate =
-  { readonly type: 'state'; readonly record: JobRecord } | { readonly type: 'event'; readonly event: JobEvent };
 
 /** Creates a client. */
 export function createApiClient(options: ApiClientOptions): ApiClient {

@@ -6,7 +6,10 @@
  */
 import { StratumError } from '../errors/index.ts';
 import { FINISHED_STATES, type JobEvent, type JobRecord } from '../queue/job-queue.ts';
-import type { JobUpdate } from './api-client.ts';
+
+/** What {@link followJobEvents} reports: the job's record, or one of its events. */
+export type JobUpdate =
+  { readonly type: 'state'; readonly record: JobRecord } | { readonly type: 'event'; readonly event: JobEvent };
 
 /** Options of {@link followJobEvents}. */
 export interface FollowJobOptions {

@@ -8,6 +8,7 @@
  */
 import { StratumError } from '../errors/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { ActiveJob, JobProgress } from '../queue/job-queue.ts';
 import { startWorker } from '../runtime/start-worker.ts';
 
@@ -37,6 +38,15 @@ export type ThreadMessage =
   | { readonly type: 'started'; readonly runId: string }
   | { readonly type: 'done'; readonly result: unknown }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly details?: unknown };
+
+/** What a thread handler may use besides its input. */
+export interface ThreadHandlerContext {
+  readonly post: (message: ThreadMessage) => void;
+  readonly logger: Logger;
+}
+
+/** A kind's work inside its thread (`thread-handlers.ts` lists them). */
+export type ThreadHandler = (input: ThreadJobInput, context: ThreadHandlerContext) => Promise<unknown>;
 
 /** Options of {@link runInThread}. */
 export interface RunInThreadOptions {

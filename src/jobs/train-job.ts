@@ -12,7 +12,7 @@ import { runTraining, type TrainingEvent } from '../train/run/run-training.ts';
 import type { JobProgress } from '../queue/job-queue.ts';
 import { parseTrainSpec } from '../train/run/train-spec.ts';
 import type { JobPayload } from './job-kinds.ts';
-import type { ThreadHandler } from './thread-handlers.ts';
+import type { ThreadHandler } from './thread-job.ts';
 import { findPriorTraining } from './train-once.ts';
 
 /** The result of a `train` job. */

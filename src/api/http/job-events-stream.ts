@@ -26,11 +26,11 @@ export async function streamJobEvents(options: JobEventsStreamOptions): Promise<
   const { jobId, reply, queue } = options;
   // Subscribe before reading the record, so no event falls between the two; they wait in order.
   const pending: JobEvent[] = [];
-  let deliver: ((event: JobEvent) => void) | undefined;
+  const sink: { deliver?: (event: JobEvent) => void } = {};
   const unsubscribe = queue.onEvent((event) => {
     if (event.jobId !== jobId) return;
-    if (deliver === undefined) pending.push(event);
-    else deliver(event);
+    if (sink.deliver === undefined) pending.push(event);
+    else sink.deliver(event);
   });
   let first: JobRecord;
   try {
@@ -69,7 +69,7 @@ export async function streamJobEvents(options: JobEventsStreamOptions): Promise<
   sendState(first);
   // Events are handled one after another: each state change re-reads the record, in order.
   let chain: Promise<void> = Promise.resolve();
-  deliver = (event) => {
+  const deliver = (event: JobEvent): void => {
     chain = chain
       .then(async () => {
         if (ended) return;
@@ -80,5 +80,6 @@ export async function streamJobEvents(options: JobEventsStreamOptions): Promise<
       .catch(() => end());
   };
   for (const event of pending.splice(0)) deliver(event);
+  sink.deliver = deliver;
   return reply;
 }
