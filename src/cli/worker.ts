@@ -19,12 +19,15 @@ export interface RunWorkerOptions {
 export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promise<number> {
   const { config, logger } = options;
   const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
-  const queue = await openJobQueue({ queueUrl: config.queueUrl, databaseUrl: config.databaseUrl, logger }).catch(
-    async (error: unknown) => {
-      await store.close();
-      throw error;
-    },
-  );
+  const queue = await openJobQueue({
+    queueUrl: config.queueUrl,
+    databaseUrl: config.databaseUrl,
+    name: config.jobs.queueName,
+    logger,
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const concurrency = config.jobs.workerConcurrency;
   const worker = startJobWorker({ queue, config, store, logger, concurrency, lockMs: config.jobs.lockMs });
   logger.info({ engine: queue.engine, kinds: worker.kinds, concurrency }, 'stratum worker is running');

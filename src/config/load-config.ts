@@ -31,6 +31,7 @@ const ENV_KEYS = {
   STRATUM_WORKER_CONCURRENCY: ['jobs.workerConcurrency', 'number'],
   STRATUM_SERVE_JOB_CONCURRENCY: ['jobs.serveConcurrency', 'number'],
   STRATUM_JOB_LOCK_MS: ['jobs.lockMs', 'number'],
+  STRATUM_QUEUE_NAME: ['jobs.queueName', 'string'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

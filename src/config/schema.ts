@@ -54,6 +54,11 @@ export const JobsConfigSchema = z
      * jobs to another after at most this long. Renewed well within it while the worker lives.
      */
     lockMs: z.number().int().min(500).max(3_600_000).default(30_000),
+    /** The queue's name: servers and workers sharing a database or a Redis use the same one. */
+    queueName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'letters, digits, _ . - (up to 128)')
+      .default('default'),
   })
   .strict();
 

@@ -210,7 +210,12 @@ async function openQueueAndWorker(options: {
     );
     return undefined;
   }
-  const queue = await openJobQueue({ queueUrl: config.queueUrl, databaseUrl: config.databaseUrl, logger });
+  const queue = await openJobQueue({
+    queueUrl: config.queueUrl,
+    databaseUrl: config.databaseUrl,
+    name: config.jobs.queueName,
+    logger,
+  });
   cleanups.push(() => queue.close());
   if (config.queueUrl === 'embedded' && config.jobs.serveConcurrency > 0) {
     const worker = startJobWorker({
