@@ -22,6 +22,8 @@ import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
 import { probePort } from './port-probe.ts';
+import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
+import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -31,6 +33,11 @@ export interface StartServerOptions {
   readonly authorizer?: Authorizer;
   /** Skip the gRPC server (e.g. for REST-only tests). @default false */
   readonly withoutGrpc?: boolean;
+  /**
+   * The job queue: `infer_async` queues into it and this replica consumes its `infer-async` and
+   * `callback` jobs. The caller owns it (closes it after the server). Absent: no asynchronous inference.
+   */
+  readonly queue?: JobQueue;
 }
 
 /** A running server. */
@@ -68,12 +75,16 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   let grpc: GrpcServer | undefined;
   let http: ReturnType<typeof createHttpServer> | undefined;
   let service: InferenceService | undefined;
+  let asyncWorker: JobWorker | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // The job worker stops taking jobs first and finishes the running ones while the service
+      // still accepts them; they end before the sources drain their batchers below.
+      const workerClosed = asyncWorker?.close(config.shutdownGraceMs);
       service?.setReady(false);
-      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs)]);
+      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs), workerClosed]);
       // Then the sources (they drain their queues), then the stores, then the workers.
       const more: PromiseSettledResult<unknown>[] = [];
       for (const cleanup of cleanups.reverse()) more.push(...(await Promise.allSettled([cleanup()])));
@@ -135,12 +146,14 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       version: STRATUM_VERSION,
       ...(manager !== undefined && { manager }),
     });
+    const queue = options.queue;
     http = createHttpServer({
       service,
       metrics,
       config,
       logger,
       authorizer,
+      ...(queue !== undefined && { asyncInference: { queue, settings: config.asyncInference } }),
       ...(registry !== undefined && deployments !== undefined && { management: { registry, deployments } }),
     });
     await http
@@ -162,6 +175,15 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         );
     }
     service.setReady(true);
+    if (queue !== undefined) {
+      asyncWorker = startAsyncInferenceWorker({
+        queue,
+        service,
+        logger,
+        settings: config.asyncInference,
+        maxBytesElementBytes: config.maxBytesElementBytes,
+      });
+    }
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
