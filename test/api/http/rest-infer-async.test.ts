@@ -109,7 +109,7 @@ test('infer_async: a binary-extension body runs like its JSON twin; a version ro
       parameters: { binary_data_output: true },
       inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 784], parameters: { binary_data_size: 2 * 784 * 4 } }],
     },
-    blobs: [Float32Array.from(rows)],
+    blobs: [new Uint8Array(Float32Array.from(rows).buffer)],
   });
   assert.equal(binary.status, 202, binary.raw.toString('utf8').slice(0, 300));
   const job = await waitForJob(queue, (binary.json as { id: string }).id, (j) => j.state === 'completed');
