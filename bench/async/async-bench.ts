@@ -96,7 +96,7 @@ export async function runAsyncBench(options: AsyncBenchOptions): Promise<AsyncBe
         const before = (await queue.counts()).completed;
         const [onlineResult, asyncResult] = await Promise.all([
           run(onlineArgs),
-          run(loadArgs('/v2/models/mlp/infer_async', { path: asyncBody }, 1)),
+          run([...loadArgs('/v2/models/mlp/infer_async', { path: asyncBody }, 1), '--expect-status', '202']),
         ]);
         const jobsCompleted = (await queue.counts()).completed - before;
         windows.push({ withAsync, online: onlineResult, submitted: asyncResult.completed, jobsCompleted });
