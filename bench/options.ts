@@ -38,6 +38,8 @@ export interface BenchOptions {
   readonly onlyTraining: boolean;
   /** `--only startup`: run the start-up comparison and nothing else. */
   readonly onlyStartup: boolean;
+  /** `--only async`: online p99 with and without concurrent asynchronous inference (bench/async), alone. */
+  readonly onlyAsync: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -134,7 +136,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error('--workers and --intra-op-threads go together');
   const skip = new Set(list(values.skip, SKIPPABLE, '--skip') ?? []);
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
-  const only = list(values.only, [...BENCH_MODELS, 'rollouts', 'training', 'startup'] as const, '--only');
+  const only = list(values.only, [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async'] as const, '--only');
+  const onlyAsync = only?.includes('async') ?? false;
+  if (onlyAsync && only?.length !== 1) throw new Error('--only async cannot be combined with anything else');
   const onlyRollouts = only?.includes('rollouts') ?? false;
   const onlyTraining = only?.includes('training') ?? false;
   if (onlyRollouts && only?.length !== 1) throw new Error('--only rollouts cannot be combined with models');
@@ -149,6 +153,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyRollouts,
     onlyTraining,
     onlyStartup,
+    onlyAsync,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { writeFixtureRepository } from '../src/onnx/fixture-repository.ts';
 import type { BenchRun, CeilingEntry, CellResult, MemoryResult, RolloutResult, SweepRow } from './bench-results.ts';
+import { renderAsyncBench, runAsyncBench } from './async/async-bench.ts';
 import { machineInfo } from './machine-info.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
 import { captureCanned } from './phases/capture-canned.ts';
@@ -184,6 +185,18 @@ async function trainingOnly(dir: string, machine: Awaited<ReturnType<typeof mach
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
 }
 
+/** `--only async`: online p99 with and without concurrent asynchronous inference, its own report. */
+async function asyncOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runAsyncBench({ group, progress, workDir: join(dir, 'async'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum asynchronous inference benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderAsyncBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 /** `--only startup`: the start-up comparison alone, its own report. */
 async function startupOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
   const rows = await runStartupBench({ progress, workDir: join(dir, 'startup'), quick: options.quick });
@@ -208,6 +221,7 @@ async function main(): Promise<void> {
   workDir = dir;
   if (options.onlyTraining) return trainingOnly(dir, machine);
   if (options.onlyStartup) return startupOnly(dir, machine);
+  if (options.onlyAsync) return asyncOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

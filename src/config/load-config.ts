@@ -17,6 +17,7 @@ const ENV_KEYS = {
   STRATUM_DATABASE_URL: ['databaseUrl', 'string'],
   STRATUM_ARTIFACTS_URL: ['artifactsUrl', 'string'],
   STRATUM_QUEUE_URL: ['queueUrl', 'string'],
+  STRATUM_CALLBACK_SECRET: ['asyncInference.callbackSecret', 'string'],
   STRATUM_REGISTRY: ['registry', 'boolean'],
   STRATUM_URL: ['apiUrl', 'string'],
   STRATUM_REGISTRY_POLL_MS: ['registryPollMs', 'number'],

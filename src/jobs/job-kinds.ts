@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { TrainSpecSchema, parseTrainSpec } from '../train/run/train-spec.ts';
+import { CallbackPayloadSchema } from './callback-handler.ts';
+import { InferAsyncPayloadSchema } from './infer-async-payload.ts';
 
 /** One kind: its payload schema and how it runs. */
 export interface JobKind {
@@ -83,10 +85,15 @@ export const JOB_KINDS = {
     summary: 'Inference over a file or a query to an output file, chunked and resumable.',
   },
   'infer-async': {
-    payload: PLACEHOLDER,
+    payload: InferAsyncPayloadSchema,
     cpuHeavy: false,
-    owner: 'i11-batch',
-    summary: 'One inference request answered later (POST /v2/models/{m}/infer_async).',
+    summary:
+      'One inference request answered later (POST /v2/models/{m}/infer_async), run by a serving replica at background priority.',
+  },
+  callback: {
+    payload: CallbackPayloadSchema,
+    cpuHeavy: false,
+    summary: "Delivers a finished job's result to its callback URL (an HMAC-signed POST, retried).",
   },
   tune: {
     payload: PLACEHOLDER,

@@ -22,9 +22,10 @@ import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
 import { probePort } from './port-probe.ts';
-import type { JobQueue } from '../queue/job-queue.ts';
+import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { startJobWorker } from '../jobs/job-runner.ts';
+import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -34,6 +35,12 @@ export interface StartServerOptions {
   readonly authorizer?: Authorizer;
   /** Skip the gRPC server (e.g. for REST-only tests). @default false */
   readonly withoutGrpc?: boolean;
+  /**
+   * The job queue (the caller owns it and closes it after the server). Absent: the server opens
+   * the configured one (`queueUrl`) with the registry. `infer_async` queues into it and this
+   * replica consumes its `infer-async` and `callback` jobs; the management API serves its jobs.
+   */
+  readonly queue?: JobQueue;
 }
 
 /** A running server. */
@@ -73,12 +80,16 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   let grpc: GrpcServer | undefined;
   let http: ReturnType<typeof createHttpServer> | undefined;
   let service: InferenceService | undefined;
+  let asyncWorker: JobWorker | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // The job worker stops taking jobs first and finishes the running ones while the service
+      // still accepts them; they end before the sources drain their batchers below.
+      const workerClosed = asyncWorker?.close(config.shutdownGraceMs);
       service?.setReady(false);
-      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs)]);
+      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs), workerClosed]);
       // Then the sources (they drain their queues), then the stores, then the workers.
       const more: PromiseSettledResult<unknown>[] = [];
       for (const cleanup of cleanups.reverse()) more.push(...(await Promise.allSettled([cleanup()])));
@@ -103,7 +114,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const sources: ModelSource[] = [];
     let registry: Registry | undefined;
     let deployments: DeploymentSource | undefined;
-    let queue: JobQueue | undefined;
+    let queue: JobQueue | undefined = options.queue;
     if (config.registry) {
       const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
       const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
@@ -125,7 +136,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       cleanups.push(() => source.close());
       await source.start();
       sources.push(source);
-      queue = await openQueueAndWorker({ config, logger, registry: opened, cleanups });
+      queue = await openQueueAndWorker({ config, logger, registry: opened, cleanups, given: options.queue });
     }
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
@@ -148,6 +159,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
+      ...(queue !== undefined && { asyncInference: { queue, settings: config.asyncInference } }),
       ...(registry !== undefined &&
         deployments !== undefined && { management: { registry, deployments, ...(queue !== undefined && { queue }) } }),
     });
@@ -170,6 +182,15 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         );
     }
     service.setReady(true);
+    if (queue !== undefined) {
+      asyncWorker = startAsyncInferenceWorker({
+        queue,
+        service,
+        logger,
+        settings: config.asyncInference,
+        maxBytesElementBytes: config.maxBytesElementBytes,
+      });
+    }
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -201,23 +222,29 @@ async function openQueueAndWorker(options: {
   logger: Logger;
   registry: Registry;
   cleanups: (() => Promise<void>)[];
+  /** A queue the caller opened (and closes). */
+  given: JobQueue | undefined;
 }): Promise<JobQueue | undefined> {
   const { config, logger, cleanups } = options;
-  if (config.queueUrl === 'embedded' && !config.databaseUrl.startsWith('sqlite:')) {
+  if (options.given === undefined && config.queueUrl === 'embedded' && !config.databaseUrl.startsWith('sqlite:')) {
     logger.warn(
       { databaseUrl: config.databaseUrl },
       'no job queue: the embedded queue needs the SQLite database; set STRATUM_QUEUE_URL=redis://… for jobs',
     );
     return undefined;
   }
-  const queue = await openJobQueue({
-    queueUrl: config.queueUrl,
-    databaseUrl: config.databaseUrl,
-    name: config.jobs.queueName,
-    logger,
-  });
-  cleanups.push(() => queue.close());
-  if (config.queueUrl === 'embedded' && config.jobs.serveConcurrency > 0) {
+  let queue = options.given;
+  if (queue === undefined) {
+    const opened = await openJobQueue({
+      queueUrl: config.queueUrl,
+      databaseUrl: config.databaseUrl,
+      name: config.jobs.queueName,
+      logger,
+    });
+    cleanups.push(() => opened.close());
+    queue = opened;
+  }
+  if (queue.engine === 'sqlite' && config.jobs.serveConcurrency > 0) {
     const worker = startJobWorker({
       queue,
       config,

@@ -15,7 +15,7 @@ import type { InferenceService } from '../../serving/inference-service.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { registerRoutes } from './route.ts';
-import type { ManagementContext } from './route-context.ts';
+import type { AsyncInferenceContext, ManagementContext } from './route-context.ts';
 import {
   API_REFERENCE_PREFIX,
   MANAGEMENT_ROUTES,
@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   readonly authorizer: Authorizer;
   /** The registry's management API (`/api/v1`), when the registry is on. */
   readonly management?: ManagementContext;
+  /** Asynchronous inference (`infer_async`), when the server has a job queue. */
+  readonly asyncInference?: AsyncInferenceContext;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -97,7 +99,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // Registered as a plugin, like the reference below: Fastify adds them at start-up, after every
   // hook above (and any onRoute hook a caller adds before then) is in place.
   app.register(async (scope) => {
-    registerRoutes(scope, { routes: SERVING_ROUTES, context: { service, metrics, config } });
+    const asyncInference = options.asyncInference;
+    const serving = { service, metrics, config, ...(asyncInference !== undefined && { asyncInference }) };
+    registerRoutes(scope, { routes: SERVING_ROUTES, context: serving });
     registerRoutes(scope, { routes: REFERENCE_ROUTES, context: { document } });
     if (options.management !== undefined) {
       registerRoutes(scope, {

@@ -3,7 +3,7 @@
  * management routes (`/api/v1`) the registry and this replica's deployments, the reference route
  * the server's OpenAPI document.
  */
-import type { Config } from '../../config/index.ts';
+import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
@@ -15,6 +15,14 @@ export interface ServingContext {
   readonly service: InferenceService;
   readonly metrics: ServingMetrics;
   readonly config: Pick<Config, 'maxBytesElementBytes'>;
+  /** Asynchronous inference (`infer_async`): where its jobs are queued. Absent: the routes answer 501. */
+  readonly asyncInference?: AsyncInferenceContext;
+}
+
+/** What `infer_async` needs. */
+export interface AsyncInferenceContext {
+  readonly queue: Pick<JobQueue, 'submit'>;
+  readonly settings: AsyncInferenceConfig;
 }
 
 /** The context of the management routes. */
