@@ -1,7 +1,7 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only queue] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -9,7 +9,7 @@
  *     [--naive-intra-op-threads N] [--c1-repeats 3] [--sweep-rounds 2] [--out bench/results/latest.md] [--verbose]
  *
  * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
- * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone.
+ * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,8 @@ export interface BenchOptions {
   readonly onlyStartup: boolean;
   /** `--only async`: online p99 with and without concurrent asynchronous inference (bench/async), alone. */
   readonly onlyAsync: boolean;
+  /** `--only queue`: the job queue comparison (bench/queue) alone. */
+  readonly onlyQueue: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -136,7 +138,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error('--workers and --intra-op-threads go together');
   const skip = new Set(list(values.skip, SKIPPABLE, '--skip') ?? []);
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
-  const only = list(values.only, [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async'] as const, '--only');
+  const only = list(
+    values.only,
+    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue'] as const,
+    '--only',
+  );
   const onlyAsync = only?.includes('async') ?? false;
   if (onlyAsync && only?.length !== 1) throw new Error('--only async cannot be combined with anything else');
   const onlyRollouts = only?.includes('rollouts') ?? false;
@@ -147,6 +153,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyStartup = only?.includes('startup') ?? false;
   if (onlyStartup && only?.length !== 1) throw new Error('--only startup cannot be combined with anything else');
   if (onlyStartup && skip.has('startup')) throw new Error('--only startup and --skip startup contradict');
+  const onlyQueue = only?.includes('queue') ?? false;
+  if (onlyQueue && only?.length !== 1) throw new Error('--only queue cannot be combined with anything else');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
   return Object.freeze({
     quick,
@@ -154,6 +162,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyTraining,
     onlyStartup,
     onlyAsync,
+    onlyQueue,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -22,6 +22,7 @@ import { runRollouts } from './phases/rollouts.ts';
 import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phases/sweep.ts';
 import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
+import { renderQueueBench, runQueueBench } from './queue/queue-bench.ts';
 import { renderReport } from './report.ts';
 import { renderStartupBench, runStartupBench } from './startup/startup-bench.ts';
 import { renderTrainingBench, runTrainingBench } from './training/training-bench.ts';
@@ -209,6 +210,18 @@ async function startupOnly(dir: string, machine: Awaited<ReturnType<typeof machi
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
 }
 
+/** `--only queue`: the job queue comparison alone, its own report. */
+async function queueOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runQueueBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum job queue benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderQueueBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -222,6 +235,7 @@ async function main(): Promise<void> {
   if (options.onlyTraining) return trainingOnly(dir, machine);
   if (options.onlyStartup) return startupOnly(dir, machine);
   if (options.onlyAsync) return asyncOnly(dir, machine);
+  if (options.onlyQueue) return queueOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -13,13 +13,16 @@ export interface TranslateOptions {
   readonly deliver: (event: JobEvent) => void;
   /** Reads a job (for the attempt number of `active`). */
   readonly getJob: (id: string) => Promise<BullmqJob | undefined>;
+  /** Whether anyone listens: `active` costs a read of the job, skipped when no one does. */
+  readonly listening: () => boolean;
 }
 
 /** Wires BullMQ's events to `deliver`. */
 export function translateQueueEvents(options: TranslateOptions): void {
-  const { events, deliver, getJob } = options;
+  const { events, deliver, getJob, listening } = options;
   events.on('added', ({ jobId, name }) => deliver({ type: 'added', jobId, kind: name }));
   events.on('active', ({ jobId }) => {
+    if (!listening()) return;
     getJob(jobId).then(
       (job) => deliver({ type: 'active', jobId, attempt: job?.attemptsStarted ?? 1 }),
       () => deliver({ type: 'active', jobId, attempt: 1 }),

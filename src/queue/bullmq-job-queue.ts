@@ -112,7 +112,12 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
     throw unavailable(error);
   }
   const context: BullmqQueueContext = { queue, client, producer, cancelledKey, cancelChannel };
-  translateQueueEvents({ events, deliver, getJob: (id) => queue.getJob(id) as Promise<BullmqJob | undefined> });
+  translateQueueEvents({
+    events,
+    deliver,
+    getJob: (id) => queue.getJob(id) as Promise<BullmqJob | undefined>,
+    listening: () => listeners.size > 0,
+  });
 
   function work(options: WorkOptions): JobWorker {
     if (closing !== undefined) throw new StratumError('QUEUE_UNAVAILABLE', `job queue "${name}" is closed`);
