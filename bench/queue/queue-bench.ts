@@ -187,7 +187,7 @@ export function renderQueueBench(result: QueueBenchResult): string {
     ),
     '',
     'Target: Stratum on BullMQ ≥ 0.8× raw BullMQ (drain). Submit rates are single-process, 50 in flight.',
-    '`stratum-sqlite` syncs every commit (the default); `stratum-sqlite-normal` runs with `synchronous: normal`.',
+    '`stratum-sqlite` syncs every commit (`synchronous: full`); `stratum-sqlite-normal` is the default (`synchronous: normal`).',
     '',
   ].join('\n');
 }

@@ -25,9 +25,10 @@ export interface OpenJobQueueOptions {
   /** Embedded engine: the cross-process polling period (ms). @default 250 */
   readonly pollMs?: number;
   /**
-   * Embedded engine: `full` syncs every commit to disk (no job lost even on power loss); `normal`
-   * syncs at WAL checkpoints only (no job lost when a process dies; the last commits can be lost
-   * when the machine does), about 10× faster on small commits here. @default 'full'
+   * Embedded engine: `normal` syncs at WAL checkpoints only (no job lost when a process dies; the
+   * last commits can be lost when the machine does), the SQLite driver's setting for every
+   * connection; `full` syncs every commit to disk (nothing lost even on power loss), ≈ 10–50×
+   * slower on small commits here, each one stalling the event loop. @default 'normal'
    */
   readonly synchronous?: 'full' | 'normal';
 }
@@ -65,7 +66,7 @@ export async function openJobQueue(options: OpenJobQueueOptions): Promise<JobQue
   try {
     await migrate({ driver, ...(logger === undefined ? {} : { logger }) });
     // Per connection: the queue's own connection, not the metadata store's.
-    if (options.synchronous === 'normal') await driver.executeScript('PRAGMA synchronous = NORMAL');
+    if (options.synchronous === 'full') await driver.executeScript('PRAGMA synchronous = FULL');
     return createSqlJobQueue({
       driver,
       ownsDriver: true,
