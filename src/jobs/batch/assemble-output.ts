@@ -4,9 +4,8 @@
  * the errors file the same way, then the parts folder removed. CSV and JSON Lines parts are
  * concatenated; a Parquet output is written by DuckDB from the CSV parts with the columns' types.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import type { BatchPlan } from './batch-plan.ts';
 import { type BatchSpec, errorsPath, outputFormat, partsDir } from './batch-spec.ts';
 import { duckDbError, withDuckDb } from './duckdb-input.ts';
@@ -29,7 +28,12 @@ export async function assembleOutput(options: AssembleOptions): Promise<void> {
   try {
     const format = outputFormat(spec.output);
     if (format === 'parquet') await writeParquet({ parts, columns, target: temporary });
-    else await concatenate({ files: parts, target: temporary, head: format === 'csv' ? csvHeader(columns.map((c) => c.name)) : '' });
+    else
+      await concatenate({
+        files: parts,
+        target: temporary,
+        head: format === 'csv' ? csvHeader(columns.map((c) => c.name)) : '',
+      });
     if (spec.onBadRow === 'skip') await writeErrors(spec, plan);
     await rename(temporary, spec.output);
   } finally {
@@ -64,16 +68,15 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function concatenate(options: { files: readonly string[]; target: string; head: string }): Promise<void> {
-  const out = createWriteStream(options.target);
+  const out = await open(options.target, 'w');
   try {
-    if (options.head !== '') out.write(options.head);
-    for (const file of options.files) await pipeline(createReadStream(file), out, { end: false });
-    await new Promise<void>((resolve, reject) => {
-      out.once('error', reject);
-      out.end(resolve);
-    });
+    if (options.head !== '') await out.write(options.head);
+    for (const file of options.files) {
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await out.write(chunk as Buffer);
+    }
+    await out.sync();
   } finally {
-    out.destroy();
+    await out.close();
   }
 }
 

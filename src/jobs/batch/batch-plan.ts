@@ -93,7 +93,8 @@ export async function readPlan(dir: string): Promise<BatchPlan | undefined> {
 
 /** The spec's fields that shape the parts, and the input file's size and time. */
 async function fingerprintOf(spec: BatchSpec): Promise<string> {
-  const { errors: _errors, onBadRow: _onBadRow, ...shaping } = spec;
+  // Where skipped rows are reported does not shape the parts; everything else does.
+  const shaping = { ...spec, errors: undefined };
   let file: { size: number; mtimeMs: number } | undefined;
   if ('path' in spec.input) {
     try {
@@ -106,9 +107,7 @@ async function fingerprintOf(spec: BatchSpec): Promise<string> {
       });
     }
   }
-  return createHash('sha256')
-    .update(JSON.stringify({ shaping, file }))
-    .digest('hex');
+  return createHash('sha256').update(JSON.stringify({ shaping, file })).digest('hex');
 }
 
 async function planSource(options: {

@@ -8,7 +8,6 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { formatIssues, StratumError } from '../../errors/index.ts';
 
-
 /** Rows per chunk (the unit of checkpointing and of distribution over workers). @default 10,000 */
 export const DEFAULT_CHUNK_ROWS = 10_000;
 /** Rows per `session.run` inside a chunk. @default 1,024 */

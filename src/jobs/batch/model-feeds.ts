@@ -98,6 +98,7 @@ export interface BuiltFeeds {
 export function buildFeeds(plan: FeedsPlan, records: readonly (readonly unknown[])[]): BuiltFeeds {
   const n = records.length;
   const arrays = plan.feeds.map((feed) => allocate(feed, n));
+  const setters = plan.feeds.map((feed, f) => setterOf(feed.type, arrays[f] as FeedArray));
   const kept: number[] = [];
   const rejected = new Map<number, string>();
   let at = 0;
@@ -105,11 +106,11 @@ export function buildFeeds(plan: FeedsPlan, records: readonly (readonly unknown[
     const record = records[r] as readonly unknown[];
     for (let f = 0; f < plan.feeds.length; f++) {
       const feed = plan.feeds[f] as FeedPlan;
-      const array = arrays[f] as FeedArray;
+      const set = setters[f] as Setter;
       const width = feed.columns.length;
       for (let c = 0; c < width; c++) {
         const column = feed.columns[c] as number;
-        const reason = put(feed.type, array, at * width + c, record[column]);
+        const reason = set(at * width + c, record[column]);
         if (reason !== undefined) {
           rejected.set(r, `column "${plan.columns[column] as string}": ${reason}`);
           continue rows;
@@ -149,29 +150,38 @@ function allocate(feed: FeedPlan, rows: number): FeedArray {
   }
 }
 
-/** Writes `value` at `index`; returns why it cannot, or undefined. */
-function put(type: FeedType, array: FeedArray, index: number, value: unknown): string | undefined {
+/** Writes a value at an index of the feed's array; returns why it cannot, or undefined. */
+type Setter = (index: number, value: unknown) => string | undefined;
+
+function setterOf(type: FeedType, array: FeedArray): Setter {
   if (type === 'string') {
-    if (typeof value === 'string') (array as string[])[index] = value;
-    else if (value === null || value === undefined) (array as string[])[index] = '';
-    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-      (array as string[])[index] = String(value);
-    } else return `expected a string, got ${describe(value)}`;
-    return undefined;
+    const strings = array as string[];
+    return (index, value) => {
+      if (typeof value === 'string') strings[index] = value;
+      else if (value === null || value === undefined) strings[index] = '';
+      else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+        strings[index] = String(value);
+      } else return `expected a string, got ${describe(value)}`;
+      return undefined;
+    };
   }
-  const number = rawDoubleOf(value);
-  if (number === undefined) return `expected a number, got ${describe(value)}`;
-  if (type === 'float32' || type === 'float64') {
-    (array as Float32Array)[index] = number;
+  const numbers = array as Float32Array;
+  const integers = type === 'int32' || type === 'int64' || type === 'bool';
+  return (index, value) => {
+    const number = typeof value === 'number' ? value : rawDoubleOf(value);
+    if (number === undefined) return `expected a number, got ${describe(value)}`;
+    if (!integers) {
+      numbers[index] = number;
+      return undefined;
+    }
+    if (!Number.isInteger(number)) return `expected an integer, got ${describe(value)}`;
+    if (type === 'int64') (array as BigInt64Array)[index] = BigInt(number);
+    else numbers[index] = number;
     return undefined;
-  }
-  if (!Number.isInteger(number)) return `expected an integer, got ${describe(value)}`;
-  if (type === 'int64') (array as BigInt64Array)[index] = BigInt(number);
-  else (array as Int32Array)[index] = number;
-  return undefined;
+  };
 }
 
 function describe(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
