@@ -120,7 +120,10 @@ async function coordinate(deps: BatchHandlerDeps, job: ActiveJob): Promise<unkno
     signal.throwIfAborted();
     return await finishBatch({ spec, plan, columns, resumedChunks: plan.chunks.length - jobs.size });
   } catch (error) {
-    if (signal.aborted) await stopChunks(deps.queue, { job, spec, cancelled: isCancel(signal.reason) });
+    // A worker shutting down leaves the chunks running: the batch job comes back and finds them.
+    if (signal.aborted && !isShutdown(signal.reason)) {
+      await stopChunks(deps.queue, { job, spec, cancelled: isCancel(signal.reason) });
+    }
     throw signal.aborted ? (signal.reason ?? error) : error;
   }
 }
@@ -194,6 +197,10 @@ async function stopChunks(
 
 function invert(ids: ReadonlyMap<string, number>): Map<number, string> {
   return new Map([...ids].map(([id, index]) => [index, id]));
+}
+
+function isShutdown(reason: unknown): boolean {
+  return isStratumError(reason) && reason.code === 'SHUTTING_DOWN';
 }
 
 function isCancel(reason: unknown): boolean {

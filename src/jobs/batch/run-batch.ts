@@ -49,7 +49,7 @@ export interface RunBatchOptions {
   /** Needed when the spec names a registry model. */
   readonly registry?: Registry;
   readonly signal?: AbortSignal | undefined;
-  /** Chunks run at once. @default the runtime's worker count */
+  /** Chunks run at once. @default twice the runtime's worker count (one batch queued per worker while another runs) */
   readonly concurrency?: number;
   readonly onProgress?: (progress: BatchProgress) => void;
   /**
@@ -142,7 +142,7 @@ async function runChunks(
       }
     }
   };
-  const lanes = Math.max(1, Math.min(options.concurrency ?? options.runtime.size, todo.length));
+  const lanes = Math.max(1, Math.min(options.concurrency ?? options.runtime.size * 2, todo.length));
   await Promise.all(Array.from({ length: lanes }, lane));
   signal?.throwIfAborted();
   if (firstError !== undefined) throw firstError;
