@@ -79,8 +79,9 @@ export async function* readParquetRange(options: {
     let result;
     try {
       result = await connection.stream(
+        // No ORDER BY: DuckDB keeps the file's order (preserve_insertion_order), and sorting doubled the cost.
         `select ${projection} from read_parquet($1, file_row_number = true)
-         where file_row_number >= $2 and file_row_number < $3 order by file_row_number`,
+         where file_row_number >= $2 and file_row_number < $3`,
         [options.path, options.from, options.to] as DuckDBValue[],
       );
     } catch (error) {
