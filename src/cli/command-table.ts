@@ -16,6 +16,8 @@ import { RUNS_GROUP } from './commands/runs-command.ts';
 import { demoCommand, serveCommand } from './commands/server-commands.ts';
 import { didYouMean } from './commands/suggest.ts';
 import { trainCommand } from './commands/train-command.ts';
+import { workerCommand } from './commands/worker-command.ts';
+import { JOBS_GROUP } from './commands/jobs-command.ts';
 
 const completion = defineCommand({
   name: 'completion',
@@ -53,10 +55,10 @@ const help = defineCommand({
 
 /** The top-level help's sections: every command and group, in order. */
 export const COMMAND_SECTIONS: readonly HelpSection[] = [
-  { title: 'Run in this process', entries: [serveCommand, demoCommand, trainCommand, batchCommand] },
+  { title: 'Run in this process', entries: [serveCommand, workerCommand, demoCommand, trainCommand, batchCommand] },
   {
     title: 'Talk to a running server',
-    entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, ARTIFACTS_GROUP],
+    entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, JOBS_GROUP, ARTIFACTS_GROUP],
   },
   { title: 'Shell', entries: [completion, help] },
 ];

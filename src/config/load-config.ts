@@ -28,6 +28,10 @@ const ENV_KEYS = {
   STRATUM_RUNTIME_WORKERS: ['runtime.workers', 'number'],
   STRATUM_INTRA_OP_THREADS: ['runtime.intraOpThreads', 'number'],
   STRATUM_INTER_OP_THREADS: ['runtime.interOpThreads', 'number'],
+  STRATUM_WORKER_CONCURRENCY: ['jobs.workerConcurrency', 'number'],
+  STRATUM_SERVE_JOB_CONCURRENCY: ['jobs.serveConcurrency', 'number'],
+  STRATUM_JOB_LOCK_MS: ['jobs.lockMs', 'number'],
+  STRATUM_QUEUE_NAME: ['jobs.queueName', 'string'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

@@ -39,6 +39,29 @@ export const RuntimeConfigSchema = z
   })
   .strict();
 
+/** Settings of the processes that run queued jobs. */
+export const JobsConfigSchema = z
+  .object({
+    /** Jobs a `stratum worker` runs at once. */
+    workerConcurrency: z.number().int().min(1).max(256).default(1),
+    /**
+     * Jobs the in-process worker of `stratum serve` runs at once, on the embedded queue (one
+     * process runs everything); 0 turns it off. With Redis, `stratum worker` processes run jobs.
+     */
+    serveConcurrency: z.number().int().min(0).max(256).default(1),
+    /**
+     * How long a worker's hold on a job lasts without renewal (ms): a worker that dies loses its
+     * jobs to another after at most this long. Renewed well within it while the worker lives.
+     */
+    lockMs: z.number().int().min(500).max(3_600_000).default(30_000),
+    /** The queue's name: servers and workers sharing a database or a Redis use the same one. */
+    queueName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'letters, digits, _ . - (up to 128)')
+      .default('default'),
+  })
+  .strict();
+
 /** The whole configuration. */
 export const ConfigSchema = z
   .object({
@@ -101,6 +124,7 @@ export const ConfigSchema = z
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(30_000),
     runtime: RuntimeConfigSchema.default(() => RuntimeConfigSchema.parse({})),
     batching: BatchingDefaultsSchema.default(() => BatchingDefaultsSchema.parse({})),
+    jobs: JobsConfigSchema.default(() => JobsConfigSchema.parse({})),
   })
   .strict();
 

@@ -22,6 +22,9 @@ import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
 import { probePort } from './port-probe.ts';
+import type { JobQueue } from '../queue/job-queue.ts';
+import { openJobQueue } from '../queue/open-job-queue.ts';
+import { startJobWorker } from '../jobs/job-runner.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -48,6 +51,8 @@ export interface StratumServer {
   readonly registry: Registry | undefined;
   /** This replica's deployments (undefined with the registry off). */
   readonly deployments: DeploymentSource | undefined;
+  /** The job queue of the management API (undefined with the registry off). */
+  readonly queue: JobQueue | undefined;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
@@ -98,6 +103,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const sources: ModelSource[] = [];
     let registry: Registry | undefined;
     let deployments: DeploymentSource | undefined;
+    let queue: JobQueue | undefined;
     if (config.registry) {
       const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
       const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
@@ -119,6 +125,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       cleanups.push(() => source.close());
       await source.start();
       sources.push(source);
+      queue = await openQueueAndWorker({ config, logger, registry: opened, cleanups });
     }
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
@@ -141,7 +148,8 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
-      ...(registry !== undefined && deployments !== undefined && { management: { registry, deployments } }),
+      ...(registry !== undefined &&
+        deployments !== undefined && { management: { registry, deployments, ...(queue !== undefined && { queue }) } }),
     });
     await http
       .listen({ host: config.host, port: config.httpPort })
@@ -174,12 +182,53 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       http,
       registry,
       deployments,
+      queue,
       close,
     };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/**
+ * Opens the job queue and, on the embedded queue, the in-process worker (one process runs
+ * everything; with Redis, `stratum worker` processes do). Their cleanups close the worker first:
+ * running jobs get the grace period, then go back to the queue.
+ */
+async function openQueueAndWorker(options: {
+  config: Readonly<Config>;
+  logger: Logger;
+  registry: Registry;
+  cleanups: (() => Promise<void>)[];
+}): Promise<JobQueue | undefined> {
+  const { config, logger, cleanups } = options;
+  if (config.queueUrl === 'embedded' && !config.databaseUrl.startsWith('sqlite:')) {
+    logger.warn(
+      { databaseUrl: config.databaseUrl },
+      'no job queue: the embedded queue needs the SQLite database; set STRATUM_QUEUE_URL=redis://… for jobs',
+    );
+    return undefined;
+  }
+  const queue = await openJobQueue({
+    queueUrl: config.queueUrl,
+    databaseUrl: config.databaseUrl,
+    name: config.jobs.queueName,
+    logger,
+  });
+  cleanups.push(() => queue.close());
+  if (config.queueUrl === 'embedded' && config.jobs.serveConcurrency > 0) {
+    const worker = startJobWorker({
+      queue,
+      config,
+      store: options.registry,
+      logger: logger.child({ component: 'worker' }),
+      concurrency: config.jobs.serveConcurrency,
+      lockMs: config.jobs.lockMs,
+    });
+    cleanups.push(() => worker.close(config.shutdownGraceMs));
+  }
+  return queue;
 }
 
 /**

@@ -76,8 +76,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // to keepAliveTimeout, 65 s), and the shutdown would wait for it. Replies sent while closing
   // therefore end their connection.
   let closing = false;
+  const shutdown = new AbortController();
   app.addHook('preClose', (done) => {
     closing = true;
+    // Event streams never end by themselves: they end now, or the close would wait for them.
+    shutdown.abort();
     done();
   });
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -97,7 +100,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     registerRoutes(scope, { routes: SERVING_ROUTES, context: { service, metrics, config } });
     registerRoutes(scope, { routes: REFERENCE_ROUTES, context: { document } });
     if (options.management !== undefined) {
-      registerRoutes(scope, { routes: MANAGEMENT_ROUTES, context: options.management });
+      registerRoutes(scope, {
+        routes: MANAGEMENT_ROUTES,
+        context: { ...options.management, shutdown: shutdown.signal },
+      });
     }
   });
   // The reference renders the generated document (static mode: nothing is derived from Fastify's

@@ -40,6 +40,10 @@ const TAGS: Readonly<Record<RouteTag, { readonly group: (typeof TAG_GROUPS)[numb
     deployments: { group: 'Management API (/api/v1)', description: 'Served endpoints, routes and rollouts' },
     runs: { group: 'Management API (/api/v1)', description: 'Tracked training runs and their metrics' },
     datasets: { group: 'Management API (/api/v1)', description: 'Dataset versions and profiles' },
+    jobs: {
+      group: 'Management API (/api/v1)',
+      description: 'Queued work (training, batch inference, tuning): submit, follow, cancel, retry',
+    },
     meta: { group: 'Management API (/api/v1)', description: 'Housekeeping' },
   };
 

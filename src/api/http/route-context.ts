@@ -6,6 +6,7 @@
 import type { Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 
@@ -21,6 +22,13 @@ export interface ManagementContext {
   readonly registry: Registry;
   /** This replica's deployments, for the status endpoint. */
   readonly deployments: DeploymentSource;
+  /**
+   * The job queue the job routes submit to and read; absent when none is configured (the embedded
+   * queue cannot run on PostgreSQL): the job routes then answer QUEUE_UNAVAILABLE.
+   */
+  readonly queue?: JobQueue;
+  /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
+  readonly shutdown?: AbortSignal;
 }
 
 /** The context of the reference route. */

@@ -29,6 +29,7 @@ export type RouteTag =
   | 'deployments'
   | 'runs'
   | 'datasets'
+  | 'jobs'
   | 'meta';
 
 /** A body read as bytes and handed to the handler as they came (the handler parses it). */
