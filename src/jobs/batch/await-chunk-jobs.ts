@@ -23,9 +23,16 @@ export interface AwaitChunkJobsOptions {
    * @default 'completed'
    */
   readonly until?: 'completed' | 'finished';
+  /**
+   * A chunk whose part exists counts as done whatever its job's state (the coordinator may have
+   * run it itself). @default none
+   */
+  readonly partDone?: (chunk: number) => Promise<boolean>;
+  /** Receives a function that makes the wait look again at once (after a chunk ran here). */
+  readonly onWake?: (wake: () => void) => void;
 }
 
-/** Resolves when every job completed; rejects with the first failed chunk's error or the abort reason. */
+/** Resolves when every job completed (or its part exists); rejects with the first failed chunk's error or the abort reason. */
 export async function awaitChunkJobs(options: AwaitChunkJobsOptions): Promise<void> {
   const { queue, signal } = options;
   const pending = new Map<string, number>([...options.jobs].map(([chunk, id]) => [id, chunk]));
@@ -35,6 +42,7 @@ export async function awaitChunkJobs(options: AwaitChunkJobsOptions): Promise<vo
   });
   const onAbort = (): void => wake?.();
   signal.addEventListener('abort', onAbort);
+  options.onWake?.(() => wake?.());
   try {
     while (pending.size > 0) {
       const woken = new Promise<void>((resolve) => {
@@ -44,7 +52,7 @@ export async function awaitChunkJobs(options: AwaitChunkJobsOptions): Promise<vo
       for (const [id, chunk] of [...pending]) {
         signal.throwIfAborted();
         const record = await queue.get(id);
-        if (record.state === 'completed') {
+        if (record.state === 'completed' || (options.partDone !== undefined && (await options.partDone(chunk)))) {
           pending.delete(id);
           await options.onCompleted(chunk, record);
         } else if (record.state === 'failed' || record.state === 'cancelled') {

@@ -6,7 +6,7 @@
  * part file, or does nothing when the part exists: its effect happens once however often it runs.
  * A cancelled batch cancels its chunks and leaves no output and no parts.
  */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { isStratumError, StratumError } from '../../errors/index.ts';
 import { type ActiveJob, FINISHED_STATES, type JobHandler, type JobQueue } from '../../queue/job-queue.ts';
@@ -19,7 +19,7 @@ import { openBatchSession } from './batch-session.ts';
 import { type BatchSpec, batchSpecSchema, parseBatchSpec, partsDir } from './batch-spec.ts';
 import { finishBatch } from './run-batch.ts';
 import { isChunkDone, runChunk } from './run-chunk.ts';
-import { createSessionCache } from './session-cache.ts';
+import { createSessionCache, type SessionCache } from './session-cache.ts';
 
 /** The job kinds this module handles. */
 export const BATCH_INFER_KIND = 'batch-infer';
@@ -66,13 +66,15 @@ export function createBatchHandlers(deps: BatchHandlerDeps): BatchHandlers {
   const cache = createSessionCache({ runtime: deps.runtime, registry: deps.registry });
   return {
     handlers: {
-      [BATCH_INFER_KIND]: (job) => coordinate(deps, job),
+      [BATCH_INFER_KIND]: (job) => coordinate({ deps, cache, job }),
       [BATCH_CHUNK_KIND]: async (job) => {
         const payload = batchChunkPayloadSchema.parse(job.record.payload);
         const spec = parseBatchSpec(payload.spec);
         const plan = await readPlan(partsDir(spec));
         const chunk = plan?.chunks[payload.chunk];
         if (plan === undefined || chunk === undefined) {
+          // The batch finished without this job (its coordinator ran the chunk): nothing to do.
+          if (await exists(spec.output)) return { index: payload.chunk, skipped: true };
           throw new StratumError(
             'PRECONDITION_FAILED',
             `batch ${payload.batchId}: no plan with chunk ${payload.chunk}`,
@@ -91,7 +93,8 @@ export function createBatchHandlers(deps: BatchHandlerDeps): BatchHandlers {
   };
 }
 
-async function coordinate(deps: BatchHandlerDeps, job: ActiveJob): Promise<unknown> {
+async function coordinate(options: { deps: BatchHandlerDeps; cache: SessionCache; job: ActiveJob }): Promise<unknown> {
+  const { deps, cache, job } = options;
   const spec = parseBatchSpec(job.record.payload);
   const { signal } = job;
   try {
@@ -107,17 +110,37 @@ async function coordinate(deps: BatchHandlerDeps, job: ActiveJob): Promise<unkno
         data: { chunks: plan.chunks.length, chunksDone, rows: plan.rows, rowsDone },
       });
     await report();
-    await awaitChunkJobs({
+    const helping = new AbortController();
+    let wake: () => void = () => undefined;
+    const helper = helpWithChunks({
       queue: deps.queue,
+      cache,
+      spec,
+      plan,
       jobs,
-      signal,
-      onCompleted: async (chunk) => {
-        chunksDone++;
-        rowsDone += plan.chunks[chunk]?.rows ?? 0;
-        await report();
-      },
+      signal: AbortSignal.any([signal, helping.signal]),
+      onDone: () => wake(),
     });
+    try {
+      await awaitChunkJobs({
+        queue: deps.queue,
+        jobs,
+        signal,
+        partDone: (chunk) => isChunkDone({ spec, index: chunk }),
+        onWake: (w) => (wake = w),
+        onCompleted: async (chunk) => {
+          chunksDone++;
+          rowsDone += plan.chunks[chunk]?.rows ?? 0;
+          await report();
+        },
+      });
+    } finally {
+      helping.abort();
+      await helper;
+    }
     signal.throwIfAborted();
+    // Chunk jobs the coordinator made unnecessary stop before the parts are assembled and removed.
+    await stopChunks(deps.queue, { job, spec, cancelled: false });
     return await finishBatch({ spec, plan, columns, resumedChunks: plan.chunks.length - jobs.size });
   } catch (error) {
     // A worker shutting down leaves the chunks running: the batch job comes back and finds them.
@@ -125,6 +148,41 @@ async function coordinate(deps: BatchHandlerDeps, job: ActiveJob): Promise<unkno
       await stopChunks(deps.queue, { job, spec, cancelled: isCancel(signal.reason) });
     }
     throw signal.aborted ? (signal.reason ?? error) : error;
+  }
+}
+
+/**
+ * While it waits, the coordinator runs chunks no worker has taken yet, from the last one back (the
+ * workers take them from the first): a worker running batches alone, with one slot, still
+ * finishes them, and no slot idles. A chunk job that comes to a chunk already done does nothing.
+ */
+async function helpWithChunks(options: {
+  queue: JobQueue;
+  cache: SessionCache;
+  spec: BatchSpec;
+  plan: BatchPlan;
+  jobs: ReadonlyMap<number, string>;
+  signal: AbortSignal;
+  onDone: () => void;
+}): Promise<void> {
+  const { spec, plan, signal } = options;
+  const chunks = [...options.jobs].sort((a, b) => b[0] - a[0]);
+  for (const [index, id] of chunks) {
+    if (signal.aborted) return;
+    if (await isChunkDone({ spec, index })) continue;
+    const record = await options.queue.get(id).catch(() => undefined);
+    const chunk = plan.chunks[index];
+    if (record?.state !== 'waiting' || chunk === undefined) continue;
+    const borrowed = await options.cache.borrow({ spec, plan });
+    try {
+      await runChunk({ spec, plan, chunk, session: borrowed.session, signal });
+      options.onDone();
+    } catch {
+      // Aborted, or failed here: the chunk's own job runs it (and reports its failure).
+      if (signal.aborted) return;
+    } finally {
+      borrowed.release();
+    }
   }
 }
 
@@ -161,8 +219,9 @@ async function submitChunks(
 }
 
 /**
- * Cancels the batch's unfinished chunks and waits until they have stopped (each removes its
- * temporary file); a cancelled batch then loses its parts too.
+ * Cancels the batch's unfinished chunk jobs (after a cancel, or chunks the coordinator ran itself)
+ * and waits until they have stopped (each removes its temporary file); a cancelled batch then
+ * loses its parts too.
  */
 async function stopChunks(
   queue: JobQueue,
@@ -183,20 +242,25 @@ async function stopChunks(
     }
     cursor = page.nextCursor;
   } while (cursor !== undefined);
-  if (options.cancelled) {
-    await awaitChunkJobs({
-      queue,
-      jobs: invert(unfinished),
-      signal: new AbortController().signal,
-      onCompleted: () => undefined,
-      until: 'finished',
-    });
-    await rm(partsDir(options.spec), { recursive: true, force: true });
-  }
+  await awaitChunkJobs({
+    queue,
+    jobs: invert(unfinished),
+    signal: new AbortController().signal,
+    onCompleted: () => undefined,
+    until: 'finished',
+  });
+  if (options.cancelled) await rm(partsDir(options.spec), { recursive: true, force: true });
 }
 
 function invert(ids: ReadonlyMap<string, number>): Map<number, string> {
   return new Map([...ids].map(([id, index]) => [index, id]));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function isShutdown(reason: unknown): boolean {

@@ -22,12 +22,12 @@ const logger = createLogger({ level: 'silent' });
 /** Two workers, each its own queue connection, runtime pool and handlers, as two processes would have. */
 async function startWorkers(
   t: TestContext,
-  options: { databaseUrl: string; name: string; ranChunks: string[] },
+  options: { databaseUrl: string; name: string; ranChunks: string[]; workers?: number; concurrency?: number },
 ): Promise<JobQueue> {
   const { databaseUrl, name } = options;
   const submitter = await openJobQueue({ queueUrl: 'embedded', databaseUrl, name, pollMs: 50 });
   t.after(() => submitter.close());
-  for (let w = 0; w < 2; w++) {
+  for (let w = 0; w < (options.workers ?? 2); w++) {
     const queue = await openJobQueue({ queueUrl: 'embedded', databaseUrl, name, pollMs: 50 });
     const runtime = createRuntimePool({ workers: 1, logger });
     const batch = createBatchHandlers({ queue, runtime });
@@ -35,7 +35,7 @@ async function startWorkers(
       if (job.record.kind === 'batch-chunk') options.ranChunks.push(`worker-${w}`);
       return batch.handlers[job.record.kind as 'batch-infer'](job);
     };
-    const worker = queue.work({ handler, concurrency: 2, name: `worker-${w}` });
+    const worker = queue.work({ handler, concurrency: options.concurrency ?? 2, name: `worker-${w}` });
     t.after(async () => {
       await worker.close();
       await batch.close();
@@ -46,7 +46,7 @@ async function startWorkers(
   return submitter;
 }
 
-async function setUp(t: TestContext, rows: number) {
+async function setUp(t: TestContext, rows: number, layout: { workers?: number; concurrency?: number } = {}) {
   const dir = await tempDir(t);
   const model = await trainFixtureModel();
   const modelPath = join(dir, 'model.onnx');
@@ -58,6 +58,7 @@ async function setUp(t: TestContext, rows: number) {
     databaseUrl: `sqlite:${join(dir, 'stratum.db')}`,
     name: `batch-${process.pid}-${rows}`,
     ranChunks,
+    ...layout,
   });
   return { dir, model, modelPath, data, input, queue, ranChunks };
 }
@@ -69,7 +70,9 @@ test('a batch-infer job spreads its chunks over two workers and assembles the ou
     kind: 'batch-infer',
     payload: { model: modelPath, input: { path: input }, output, chunkRows: 250, passThrough: ['id'] },
   });
+  const started = performance.now();
   const done = await waitForJob(queue, job.id, (r) => r.state === 'completed' || r.state === 'failed');
+  t.diagnostic(`batch job took ${Math.round(performance.now() - started)} ms`);
   assert.equal(done.state, 'completed', JSON.stringify(done.error));
   assert.deepEqual(done.result, {
     output,
@@ -82,7 +85,11 @@ test('a batch-infer job spreads its chunks over two workers and assembles the ou
   });
   const children = await queue.list({ parentId: job.id, limit: 100 });
   assert.equal(children.items.length, 12, 'one chunk job per chunk');
-  assert.ok(children.items.every((c) => c.state === 'completed' && c.kind === 'batch-chunk'));
+  // A chunk the coordinator ran itself while its job waited is cancelled; the others completed.
+  assert.ok(
+    children.items.every((c) => c.kind === 'batch-chunk' && (c.state === 'completed' || c.state === 'cancelled')),
+    JSON.stringify(children.items.map((c) => c.state)),
+  );
   const perWorker = ranChunks.reduce<Record<string, number>>((n, w) => ({ ...n, [w]: (n[w] ?? 0) + 1 }), {});
   t.diagnostic(`chunk attempts per worker: ${JSON.stringify(perWorker)}`);
   const written = (await readFile(output, 'utf8'))
@@ -133,4 +140,27 @@ test('a mapping the model cannot take fails the batch job at once, with no chunk
   assert.equal(failed.error?.code, 'BAD_REQUEST');
   assert.match(failed.error?.message ?? '', /no input "nope"/);
   assert.equal((await queue.list({ parentId: job.id })).items.length, 0);
+});
+
+test('one worker with one slot finishes a batch: the coordinator runs the chunks no one took', async (t) => {
+  const { dir, input, modelPath, data, queue } = await setUp(t, 1_000, { workers: 1, concurrency: 1 });
+  const output = join(dir, 'out.csv');
+  const job = await queue.submit({
+    kind: 'batch-infer',
+    payload: { model: modelPath, input: { path: input }, output, chunkRows: 200, passThrough: ['id'] },
+  });
+  const done = await waitForJob(queue, job.id, (r) => r.state === 'completed' || r.state === 'failed');
+  assert.equal(done.state, 'completed', JSON.stringify(done.error));
+  const ids = (await readFile(output, 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',')[0]);
+  assert.deepEqual(
+    ids,
+    data.map((r) => r.id),
+  );
+  const children = await queue.list({ parentId: job.id, limit: 100 });
+  assert.equal(children.items.length, 5);
+  assert.ok(children.items.every((c) => c.state === 'cancelled' || c.state === 'completed'));
 });
