@@ -45,9 +45,9 @@ export async function batchFromFlags(options: BatchCommandOptions): Promise<numb
       ...(stores !== undefined && { registry: stores.registry }),
       signal: interrupt.signal,
       onAbort: 'keep',
-      onProgress: progressReporter((line, key) => progress.update(line, key), progressInterval(stderr)),
+      onProgress: batchProgressReporter((line, key) => progress.update(line, key), progressInterval(stderr)),
     }).finally(() => progress.done());
-    stdout.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : summary(result));
+    stdout.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : batchSummary(result));
     return 0;
   } catch (error) {
     if (!interrupt.signal.aborted) throw error;
@@ -61,7 +61,7 @@ export async function batchFromFlags(options: BatchCommandOptions): Promise<numb
 }
 
 /** Progress as a bar over the rows, at most one line per `intervalMs` (and at the end). */
-function progressReporter(
+export function batchProgressReporter(
   update: (line: string, key: string) => void,
   intervalMs: number,
 ): (progress: BatchProgress) => void {
@@ -83,7 +83,8 @@ function progressReporter(
   };
 }
 
-function summary(result: BatchResult): string {
+/** What a finished batch did, in a line or two. */
+export function batchSummary(result: BatchResult): string {
   const lines = [
     `wrote ${result.output}: ${result.written.toLocaleString('en-US')} rows from ${result.model}` +
       ` (${result.chunks} chunks${result.resumedChunks > 0 ? `, ${result.resumedChunks} resumed` : ''})`,

@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../monitor/serving-metrics.ts';
-import { createRuntimePool } from '../runtime/runtime-pool.ts';
+import { createRuntimePool, type RuntimePool } from '../runtime/runtime-pool.ts';
 import { createInferenceService, type InferenceService } from '../serving/inference-service.ts';
 import { folderModelSource } from '../serving/folder-model-source.ts';
 import { createModelManager } from '../serving/model-manager.ts';
@@ -25,6 +25,7 @@ import { probePort } from './port-probe.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { startJobWorker } from '../jobs/job-runner.ts';
+import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -125,7 +126,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       cleanups.push(() => source.close());
       await source.start();
       sources.push(source);
-      queue = await openQueueAndWorker({ config, logger, registry: opened, cleanups });
+      queue = await openQueueAndWorker({ config, logger, registry: opened, runtime: pool, cleanups });
     }
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
@@ -200,6 +201,8 @@ async function openQueueAndWorker(options: {
   config: Readonly<Config>;
   logger: Logger;
   registry: Registry;
+  /** The serving pool: batch jobs of the in-process worker run their models in it too. */
+  runtime: RuntimePool;
   cleanups: (() => Promise<void>)[];
 }): Promise<JobQueue | undefined> {
   const { config, logger, cleanups } = options;
@@ -218,6 +221,7 @@ async function openQueueAndWorker(options: {
   });
   cleanups.push(() => queue.close());
   if (config.queueUrl === 'embedded' && config.jobs.serveConcurrency > 0) {
+    const batch = createBatchHandlers({ queue, runtime: options.runtime, registry: options.registry });
     const worker = startJobWorker({
       queue,
       config,
@@ -225,8 +229,12 @@ async function openQueueAndWorker(options: {
       logger: logger.child({ component: 'worker' }),
       concurrency: config.jobs.serveConcurrency,
       lockMs: config.jobs.lockMs,
+      extraHandlers: batch.handlers,
     });
-    cleanups.push(() => worker.close(config.shutdownGraceMs));
+    cleanups.push(async () => {
+      await worker.close(config.shutdownGraceMs);
+      await batch.close();
+    });
   }
   return queue;
 }

@@ -8,7 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sqlDataset } from '../../src/data/duckdb-source.ts';
+import { createApiClient } from '../../src/client/api-client.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { startRegistryServer } from '../helpers/test-server.ts';
 import { csvText, inputRows, tempDir, trainFixtureModel, writeInput } from '../jobs/batch/batch-fixture.ts';
 
 test('stratum batch writes a Parquet file from a CSV, prints progress lines and a JSON result', async (t) => {
@@ -76,4 +78,40 @@ test('stratum batch refuses both or neither of --input and --sql', async () => {
   assert.match(both.stderr, /exactly one of --input <file> and --sql <query>/);
   const neither = await runCli(['batch', '--model', 'm.onnx', '--output', 'o.csv']);
   assert.equal(neither.code, 2);
+});
+
+test('stratum batch --queue --wait runs the batch as a job on the server and prints the summary', async (t) => {
+  const server = await startRegistryServer(t, { overrides: { shutdownGraceMs: 1000 } });
+  const model = join(server.dir, 'model.onnx');
+  await writeFile(model, await trainFixtureModel());
+  const rows = inputRows(900);
+  const input = await writeInput(server.dir, 'in.csv', csvText(rows));
+  const output = join(server.dir, 'scored.jsonl');
+  const url = ['--url', server.httpUrl];
+  const args = ['batch', '--model', model, '--input', input, '--output', output, '--chunk-rows', '300'];
+  const waited = await runCli([...args, '--pass-through', 'id', '--queue', '--wait', ...url]);
+  assert.equal(waited.code, 0, waited.stderr);
+  assert.match(waited.stderr, /submitted batch-infer job \S+/);
+  assert.match(waited.stdout, /wrote .*scored\.jsonl: 900 rows from .*model\.onnx \(3 chunks\)/);
+  const written = await sqlDataset("select id from read_json($1, format = 'newline_delimited')", {
+    params: [output],
+  }).toArray();
+  assert.deepEqual(
+    written.map((r) => r.id),
+    rows.map((r) => r.id),
+  );
+
+  // Submitted over the API as is, a relative path is refused at submission, naming the field.
+  const api = createApiClient({ baseUrl: server.httpUrl });
+  await assert.rejects(
+    api.submitJob({ kind: 'batch-infer', payload: { model, input: { path: 'in.csv' }, output } }),
+    /payload\.input\.path: "in\.csv" must be an absolute path/,
+  );
+  await assert.rejects(
+    api.submitJob({ kind: 'batch-infer', payload: { model, input: { path: input }, output, chunkSize: 3 } }),
+    /payload: .*chunkSize/,
+  );
+  const bad = await runCli([...args, '--wait', ...url]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--wait goes with --queue/);
 });

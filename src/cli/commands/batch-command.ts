@@ -1,10 +1,11 @@
 /**
  * `stratum batch`: batch inference over a CSV, JSON Lines or Parquet file, or a SQL query DuckDB
  * runs, to a CSV, JSON Lines or Parquet file — chunked, checkpointed and resumable. Runs in this
- * process (the work is in `../batch.ts`, loaded only when the command runs).
+ * process (the work is in `../batch.ts`, loaded only when the command runs), or with `--queue` as
+ * a job on a server's workers (`../batch-queue.ts`).
  */
 import type { LogLevel } from '../../logging/logger.ts';
-import { defineCommand, GLOBAL_OPTIONS, type OptionsSpec } from './command-spec.ts';
+import { API_OPTIONS, defineCommand, GLOBAL_OPTIONS, type OptionsSpec } from './command-spec.ts';
 import { STORE_OPTIONS } from './server-commands.ts';
 import { settingOverrides } from './setting-overrides.ts';
 
@@ -80,6 +81,16 @@ const BATCH_OPTIONS = {
     default: 'the number of cores',
     description: 'worker threads running the model; chunks run this many at once',
   },
+  queue: {
+    type: 'boolean',
+    description:
+      'submit the batch as a batch-infer job to the server at --url (its workers run the chunks) and print its id',
+  },
+  wait: {
+    type: 'boolean',
+    description: 'with --queue: follow the job to its end, with its progress, and print the summary',
+  },
+  url: { ...API_OPTIONS.url, description: 'with --queue: the Stratum server to submit to' },
   json: { type: 'boolean', description: 'print the result as JSON on stdout' },
   ...STORE_OPTIONS,
   ...GLOBAL_OPTIONS,
@@ -91,7 +102,7 @@ export const batchCommand = defineCommand({
   name: 'batch',
   summary: 'Batch inference over a file or a SQL query, chunked and resumable',
   description:
-    'Run a model over every row of a CSV, JSON Lines or Parquet file, or of a SQL query DuckDB runs, and write its outputs (a classifier: the class name and one probability column per class) to a CSV, JSON Lines or Parquet file. The input is split into chunks; each finished chunk is kept in <output>.parts/, so a run that crashed or was interrupted resumes at its first unfinished chunk when run again, with no row missing or repeated. The output appears only when complete. Progress on stderr.',
+    'Run a model over every row of a CSV, JSON Lines or Parquet file, or of a SQL query DuckDB runs, and write its outputs (a classifier: the class name and one probability column per class) to a CSV, JSON Lines or Parquet file. The input is split into chunks; each finished chunk is kept in <output>.parts/, so a run that crashed or was interrupted resumes at its first unfinished chunk when run again, with no row missing or repeated. The output appears only when complete. Progress on stderr. With --queue the batch is a job on the server at --url: its chunks run on every worker (paths are made absolute; the workers must see the same files).',
   args: [],
   options: BATCH_OPTIONS,
   usage: ['stratum batch --model <model> (--input <file> | --sql <query>) --output <file> [options]'],
@@ -99,6 +110,7 @@ export const batchCommand = defineCommand({
     'stratum batch --model flight-delays@production --input flights.parquet --output delays.parquet',
     'stratum batch --model model.onnx --input rows.csv --output scores.csv --pass-through id --on-bad-row skip',
     'stratum batch --model churn:3 --sql "select * from read_csv(\'customers.csv\') where active" --output churn.jsonl',
+    'stratum batch --model churn@production --input customers.parquet --output churn.parquet --queue --wait',
   ],
   async run(cmd) {
     const { values } = cmd;
@@ -127,6 +139,18 @@ export const batchCommand = defineCommand({
       ...(values.outputs !== undefined && { outputs: values.outputs }),
       ...(Object.keys(inputs).length > 0 && { inputs }),
     };
+    if (values.wait === true && values.queue !== true) throw cmd.usageError('--wait goes with --queue');
+    if (values.queue === true) {
+      const { submitBatchJob } = await import('../batch-queue.ts');
+      return submitBatchJob({
+        spec,
+        api: cmd.api,
+        wait: values.wait === true,
+        json: cmd.json,
+        stdout: cmd.io.stdout,
+        stderr: cmd.io.stderr,
+      });
+    }
     const [{ loadConfig }, { createLogger }, { batchFromFlags }] = await Promise.all([
       import('../../config/index.ts'),
       import('../../logging/logger.ts'),

@@ -7,7 +7,7 @@
  * A cancelled batch cancels its chunks and leaves no output and no parts.
  */
 import { rm, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { isStratumError, StratumError } from '../../errors/index.ts';
 import { type ActiveJob, FINISHED_STATES, type JobHandler, type JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -16,7 +16,7 @@ import { awaitChunkJobs } from './await-chunk-jobs.ts';
 import { type BatchPlan, planBatch, readPlan } from './batch-plan.ts';
 import { loadPlannedModel } from './batch-model.ts';
 import { openBatchSession } from './batch-session.ts';
-import { type BatchSpec, batchSpecSchema, parseBatchSpec, partsDir } from './batch-spec.ts';
+import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, parseBatchSpec, partsDir } from './batch-spec.ts';
 import { finishBatch } from './run-batch.ts';
 import { isChunkDone, runChunk } from './run-chunk.ts';
 import { createSessionCache, type SessionCache } from './session-cache.ts';
@@ -24,14 +24,6 @@ import { createSessionCache, type SessionCache } from './session-cache.ts';
 /** The job kinds this module handles. */
 export const BATCH_INFER_KIND = 'batch-infer';
 export const BATCH_CHUNK_KIND = 'batch-chunk';
-
-/** The payload of a `batch-chunk` job. */
-export const batchChunkPayloadSchema = z.strictObject({
-  /** The `batch-infer` job the chunk belongs to. */
-  batchId: z.string().min(1),
-  spec: batchSpecSchema,
-  chunk: z.int().min(0),
-});
 
 /** What the handlers need. */
 export interface BatchHandlerDeps {
@@ -270,3 +262,5 @@ function isShutdown(reason: unknown): boolean {
 function isCancel(reason: unknown): boolean {
   return isStratumError(reason) && reason.code === 'JOB_CANCELLED';
 }
+
+export { batchChunkPayloadSchema } from './batch-spec.ts';

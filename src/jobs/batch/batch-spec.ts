@@ -4,7 +4,7 @@
  * output file and how to treat bad rows. The schema is the type; the CLI, the job payload and the
  * library function all parse through it, so a mistake is refused before any work starts.
  */
-import { extname } from 'node:path';
+import { extname, isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { formatIssues, StratumError } from '../../errors/index.ts';
 
@@ -67,6 +67,42 @@ export const batchSpecSchema = z.strictObject({
 export type BatchSpecInput = z.input<typeof batchSpecSchema>;
 /** A checked batch spec, defaults applied. */
 export type BatchSpec = z.output<typeof batchSpecSchema>;
+
+/** The payload of a `batch-chunk` job: the batch job it belongs to, its spec and the chunk's index. */
+export const batchChunkPayloadSchema = z.strictObject({
+  batchId: z.string().min(1),
+  spec: batchSpecSchema,
+  chunk: z.int().min(0),
+});
+
+/**
+ * The checks of a `batch-infer` job's spec beyond its schema, at submission: the formats the file
+ * names say, and absolute paths — a worker runs in another folder, maybe on another machine.
+ * Throws BAD_REQUEST `invalid <where>.<field>: …`.
+ */
+export function checkBatchJobSpec(spec: BatchSpec, where: string): void {
+  const relative = (field: string, path: string): StratumError =>
+    new StratumError(
+      'BAD_REQUEST',
+      `invalid ${where}.${field}: "${path}" must be an absolute path (a worker runs elsewhere)`,
+      {
+        details: { path: [...where.split('.'), ...field.split('.')] },
+      },
+    );
+  const paths: [string, string | undefined][] = [
+    ['output', spec.output],
+    ['errors', spec.errors],
+    ['input.path', 'path' in spec.input ? spec.input.path : undefined],
+    ['model', /\.onnx$/i.test(spec.model) || spec.model.includes('/') ? spec.model : undefined],
+  ];
+  for (const [field, path] of paths) if (path !== undefined && !isAbsolute(path)) throw relative(field, path);
+  try {
+    outputFormat(spec.output);
+    if ('path' in spec.input) inputFormat(spec.input);
+  } catch (error) {
+    throw new StratumError('BAD_REQUEST', `invalid ${where}: ${(error as Error).message.replace(/^batch spec: /, '')}`);
+  }
+}
 
 /** Parses a batch spec; BAD_REQUEST with every issue and its path otherwise. */
 export function parseBatchSpec(input: unknown): BatchSpec {
