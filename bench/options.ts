@@ -1,7 +1,7 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only queue] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -9,7 +9,8 @@
  *     [--naive-intra-op-threads N] [--c1-repeats 3] [--sweep-rounds 2] [--out bench/results/latest.md] [--verbose]
  *
  * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
- * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone.
+ * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone;
+ * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -42,6 +43,8 @@ export interface BenchOptions {
   readonly onlyAsync: boolean;
   /** `--only queue`: the job queue comparison (bench/queue) alone. */
   readonly onlyQueue: boolean;
+  /** `--only batch`: run the batch-inference benchmark and nothing else. */
+  readonly onlyBatch: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -140,7 +143,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
   const only = list(
     values.only,
-    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue'] as const,
+    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch'] as const,
     '--only',
   );
   const onlyAsync = only?.includes('async') ?? false;
@@ -155,6 +158,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (onlyStartup && skip.has('startup')) throw new Error('--only startup and --skip startup contradict');
   const onlyQueue = only?.includes('queue') ?? false;
   if (onlyQueue && only?.length !== 1) throw new Error('--only queue cannot be combined with anything else');
+  const onlyBatch = only?.includes('batch') ?? false;
+  if (onlyBatch && only?.length !== 1) throw new Error('--only batch cannot be combined with anything else');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
   return Object.freeze({
     quick,
@@ -163,6 +168,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyStartup,
     onlyAsync,
     onlyQueue,
+    onlyBatch,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -24,6 +24,7 @@ import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
 import { renderQueueBench, runQueueBench } from './queue/queue-bench.ts';
 import { renderReport } from './report.ts';
+import { renderBatchBench, runBatchBench } from './batch/batch-bench.ts';
 import { renderStartupBench, runStartupBench } from './startup/startup-bench.ts';
 import { renderTrainingBench, runTrainingBench } from './training/training-bench.ts';
 import { startStratum, type StratumSettings } from './stratum/stratum-process.ts';
@@ -222,6 +223,18 @@ async function queueOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Prom
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
 }
 
+/** `--only batch`: batch inference against the raw session.run ceiling, its own report. */
+async function batchOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runBatchBench({ progress, workDir: join(dir, 'batch'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum batch-inference benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderBatchBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -236,6 +249,7 @@ async function main(): Promise<void> {
   if (options.onlyStartup) return startupOnly(dir, machine);
   if (options.onlyAsync) return asyncOnly(dir, machine);
   if (options.onlyQueue) return queueOnly(machine);
+  if (options.onlyBatch) return batchOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

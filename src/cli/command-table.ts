@@ -5,6 +5,7 @@
  */
 import { ALIAS_GROUP } from './commands/alias-command.ts';
 import { ARTIFACTS_GROUP } from './commands/artifacts-command.ts';
+import { batchCommand } from './commands/batch-command.ts';
 import { type Command, type CommandGroup, defineCommand, GLOBAL_OPTIONS } from './commands/command-spec.ts';
 import { COMPLETION_SHELLS, completionScript } from './commands/completion-script.ts';
 import { DATASETS_GROUP } from './commands/datasets-command.ts';
@@ -54,7 +55,7 @@ const help = defineCommand({
 
 /** The top-level help's sections: every command and group, in order. */
 export const COMMAND_SECTIONS: readonly HelpSection[] = [
-  { title: 'Run in this process', entries: [serveCommand, workerCommand, demoCommand, trainCommand] },
+  { title: 'Run in this process', entries: [serveCommand, workerCommand, demoCommand, trainCommand, batchCommand] },
   {
     title: 'Talk to a running server',
     entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, JOBS_GROUP, ARTIFACTS_GROUP],

@@ -8,6 +8,10 @@ import { startJobWorker } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
+import type { JobHandler, JobQueue } from '../queue/job-queue.ts';
+import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
+import { createRuntimePool } from '../runtime/runtime-pool.ts';
+import { openTrainingStores } from './training-stores.ts';
 
 /** Options of {@link runWorkerUntilSignalled}. */
 export interface RunWorkerOptions {
@@ -29,7 +33,20 @@ export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promis
     throw error;
   });
   const concurrency = config.jobs.workerConcurrency;
-  const worker = startJobWorker({ queue, config, store, logger, concurrency, lockMs: config.jobs.lockMs });
+  // Batch jobs run their model in a runtime pool of this process and read registry models.
+  const batch = await openBatchHandlers({ config, logger, queue }).catch(async (error: unknown) => {
+    await Promise.allSettled([queue.close(), store.close()]);
+    throw error;
+  });
+  const worker = startJobWorker({
+    queue,
+    config,
+    store,
+    logger,
+    concurrency,
+    lockMs: config.jobs.lockMs,
+    extraHandlers: batch.handlers,
+  });
   logger.info({ engine: queue.engine, kinds: worker.kinds, concurrency }, 'stratum worker is running');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (received: NodeJS.Signals): void => {
@@ -49,9 +66,29 @@ export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promis
   });
   logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: running jobs get the grace period');
   const results = await Promise.allSettled([worker.close(config.shutdownGraceMs)]);
+  results.push(...(await Promise.allSettled([batch.close()])));
   results.push(...(await Promise.allSettled([queue.close()])), ...(await Promise.allSettled([store.close()])));
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   for (const r of failed) logger.error({ err: r.reason }, 'error while stopping');
   logger.info({}, 'stopped');
   return failed.length === 0 ? 0 : 1;
+}
+
+/** The batch handlers, their runtime pool and registry, and one `close()` for all of them. */
+async function openBatchHandlers(options: {
+  config: Readonly<Config>;
+  logger: Logger;
+  queue: JobQueue;
+}): Promise<{ handlers: Readonly<Record<string, JobHandler>>; close(): Promise<void> }> {
+  const { config, logger } = options;
+  const stores = await openTrainingStores({ config, logger });
+  const runtime = createRuntimePool({ workers: config.runtime.workers, logger });
+  const batch = createBatchHandlers({ queue: options.queue, runtime, registry: stores.registry });
+  return {
+    handlers: batch.handlers,
+    async close() {
+      await batch.close();
+      await Promise.allSettled([runtime.close(), stores.close()]);
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { TrainSpecSchema, parseTrainSpec } from '../train/run/train-spec.ts';
 import { CallbackPayloadSchema } from './callback-handler.ts';
 import { InferAsyncPayloadSchema } from './infer-async-payload.ts';
+import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, checkBatchJobSpec } from './batch/batch-spec.ts';
 
 /** One kind: its payload schema and how it runs. */
 export interface JobKind {
@@ -79,10 +80,17 @@ export const JOB_KINDS = {
     summary: 'Scores a registered version on a dataset.',
   },
   'batch-infer': {
-    payload: PLACEHOLDER,
+    payload: batchSpecSchema,
+    check: (payload: BatchSpec, where: string) => checkBatchJobSpec(payload, where),
+    // The model runs in the runtime pool's threads; the handler reads, converts and writes.
     cpuHeavy: false,
-    owner: 'i11-batch',
-    summary: 'Inference over a file or a query to an output file, chunked and resumable.',
+    summary:
+      'Inference over a file or a query to an output file, chunked and resumable; its chunks run as batch-chunk jobs on every worker.',
+  },
+  'batch-chunk': {
+    payload: batchChunkPayloadSchema,
+    cpuHeavy: false,
+    summary: "One chunk of a batch-infer job: writes the chunk's part file, once.",
   },
   'infer-async': {
     payload: InferAsyncPayloadSchema,

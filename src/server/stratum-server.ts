@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../monitor/serving-metrics.ts';
-import { createRuntimePool } from '../runtime/runtime-pool.ts';
+import { createRuntimePool, type RuntimePool } from '../runtime/runtime-pool.ts';
 import { createInferenceService, type InferenceService } from '../serving/inference-service.ts';
 import { folderModelSource } from '../serving/folder-model-source.ts';
 import { createModelManager } from '../serving/model-manager.ts';
@@ -24,8 +24,10 @@ import type { ModelManager } from '../serving/model-manager.ts';
 import { probePort } from './port-probe.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
+import { registerQueueMetrics } from '../queue/queue-metrics.ts';
 import { startJobWorker } from '../jobs/job-runner.ts';
 import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
+import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -136,7 +138,15 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       cleanups.push(() => source.close());
       await source.start();
       sources.push(source);
-      queue = await openQueueAndWorker({ config, logger, registry: opened, cleanups, given: options.queue });
+      queue = await openQueueAndWorker({
+        config,
+        logger,
+        registry: opened,
+        runtime: pool,
+        metrics,
+        cleanups,
+        given: options.queue,
+      });
     }
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
@@ -221,6 +231,10 @@ async function openQueueAndWorker(options: {
   config: Readonly<Config>;
   logger: Logger;
   registry: Registry;
+  /** The serving pool: batch jobs of the in-process worker run their models in it too. */
+  runtime: RuntimePool;
+  /** The queue's depth and job times go on this server's /metrics. */
+  metrics: ServingMetrics;
   cleanups: (() => Promise<void>)[];
   /** A queue the caller opened (and closes). */
   given: JobQueue | undefined;
@@ -244,7 +258,9 @@ async function openQueueAndWorker(options: {
     cleanups.push(() => opened.close());
     queue = opened;
   }
+  const observer = registerQueueMetrics({ registry: options.metrics.registry, queue, logger });
   if (queue.engine === 'sqlite' && config.jobs.serveConcurrency > 0) {
+    const batch = createBatchHandlers({ queue, runtime: options.runtime, registry: options.registry });
     const worker = startJobWorker({
       queue,
       config,
@@ -252,8 +268,13 @@ async function openQueueAndWorker(options: {
       logger: logger.child({ component: 'worker' }),
       concurrency: config.jobs.serveConcurrency,
       lockMs: config.jobs.lockMs,
+      extraHandlers: batch.handlers,
+      observer,
     });
-    cleanups.push(() => worker.close(config.shutdownGraceMs));
+    cleanups.push(async () => {
+      await worker.close(config.shutdownGraceMs);
+      await batch.close();
+    });
   }
   return queue;
 }
