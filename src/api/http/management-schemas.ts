@@ -100,6 +100,8 @@ export const LineageSchema = z
     datasetVersion: z.string().max(256).optional(),
     parentVersion: VersionNumberSchema.optional(),
     source: z.string().max(1024).optional(),
+    /** The tuning experiment whose best trial the version is. */
+    experiment: z.string().max(256).optional(),
     /** Digest of an artifact of sample requests that warm the version up. */
     samples: z
       .string()
