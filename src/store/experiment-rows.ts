@@ -6,14 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StratumError } from '../errors/index.ts';
-import type {
-  ExperimentRecord,
-  ExperimentStatus,
-  MetadataStore,
-  RungResult,
-  TrialRecord,
-  TrialStatus,
-} from './metadata-store.ts';
+import type { ExperimentRecord, ExperimentStatus, MetadataStore, TrialRecord, TrialStatus } from './metadata-store.ts';
 import { pageRequest } from './page-cursor.ts';
 import { selectPage } from './select-page.ts';
 import type { SqlExecutor, SqlValue } from './sql-driver.ts';
@@ -127,19 +120,16 @@ function checkFinite(name: string, value: number | undefined): void {
 
 type ExperimentMethods = Pick<
   MetadataStore,
-  | 'createExperiment'
-  | 'getExperiment'
-  | 'listExperiments'
-  | 'finishExperiment'
-  | 'addTrial'
-  | 'updateTrial'
-  | 'listTrials'
-  | 'recordRung'
-  | 'rungResults'
+  'createExperiment' | 'getExperiment' | 'listExperiments' | 'finishExperiment'
 >;
+type TrialMethods = Pick<MetadataStore, 'addTrial' | 'updateTrial' | 'listTrials' | 'recordRung' | 'rungResults'>;
 
-/** The experiment methods of the SQL store. */
-export function experimentMethods(options: RowMethodsOptions): ExperimentMethods {
+/** The experiment, trial and rung methods of the SQL store. */
+export function experimentMethods(options: RowMethodsOptions): ExperimentMethods & TrialMethods {
+  return { ...experimentRecordMethods(options), ...trialMethods(options) };
+}
+
+function experimentRecordMethods(options: RowMethodsOptions): ExperimentMethods {
   const { driver, write } = options;
   return {
     createExperiment: async (experiment) => {
@@ -224,7 +214,12 @@ export function experimentMethods(options: RowMethodsOptions): ExperimentMethods
         return toExperiment(await requireExperiment(tx, finish.id));
       });
     },
+  };
+}
 
+function trialMethods(options: RowMethodsOptions): TrialMethods {
+  const { driver, write } = options;
+  return {
     addTrial: async (trial) => {
       if (!Number.isSafeInteger(trial.number) || trial.number < 0) {
         throw badRequest(`a trial number is a whole number from 0, got ${trial.number}`);
@@ -242,22 +237,19 @@ export function experimentMethods(options: RowMethodsOptions): ExperimentMethods
             { details: { experiment: trial.experiment, number: trial.number } },
           );
         }
-        await tx.execute(
-          `INSERT INTO experiment_trials (${TRIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            trial.experiment,
-            trial.number,
-            'running',
-            toJson(trial.params),
-            null,
-            trial.jobId ?? null,
-            null,
-            null,
-            null,
-            Date.now(),
-            null,
-          ],
-        );
+        await tx.execute(`INSERT INTO experiment_trials (${TRIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+          trial.experiment,
+          trial.number,
+          'running',
+          toJson(trial.params),
+          null,
+          trial.jobId ?? null,
+          null,
+          null,
+          null,
+          Date.now(),
+          null,
+        ]);
         return toTrial(await requireTrial(tx, trial.experiment, trial.number));
       });
     },

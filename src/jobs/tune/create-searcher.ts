@@ -15,4 +15,3 @@ export function createSearcher(args: { space: SearchSpace; spec: SearcherSpec })
   }
   return randomSearcher({ space, seed: spec.seed });
 }
-

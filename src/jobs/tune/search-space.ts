@@ -13,7 +13,9 @@ import { linearParams } from '../../train/linear/linear-params.ts';
 import { mlpParams } from '../../train/mlp/mlp-params.ts';
 import type { TrainSpec } from '../../train/run/train-spec.ts';
 
-const pair = z.tuple([z.number(), z.number()]).refine(([a, b]) => a < b, { error: 'needs [low, high] with low < high' });
+const pair = z
+  .tuple([z.number(), z.number()])
+  .refine(([a, b]) => a < b, { error: 'needs [low, high] with low < high' });
 const intPair = z
   .tuple([z.number().int(), z.number().int()])
   .refine(([a, b]) => a < b, { error: 'needs [low, high] with low < high' });
@@ -35,7 +37,10 @@ export type Distribution = z.infer<typeof DistributionSchema>;
 
 /** Parameter path → distribution, as written under `space:`. */
 export const SearchSpaceSchema = z
-  .record(z.string().regex(/^[A-Za-z][\w.]*$/, { error: 'must be a parameter path like model.params.maxDepth' }), DistributionSchema)
+  .record(
+    z.string().regex(/^[A-Za-z][\w.]*$/, { error: 'must be a parameter path like model.params.maxDepth' }),
+    DistributionSchema,
+  )
   .refine((space) => Object.keys(space).length > 0, { error: 'needs at least one parameter' });
 
 /** A parsed search space. */
@@ -93,7 +98,8 @@ function checkDistribution(args: { path: string; distribution: Distribution; fie
   const accepts = (value: unknown): boolean => field.safeParse(value).success;
   if ('choice' in distribution) {
     distribution.choice.forEach((value, i) => {
-      if (!accepts(value)) refuse(`${path}.choice[${i}]`, `${JSON.stringify(value)} is not a value the trainer accepts`);
+      if (!accepts(value))
+        refuse(`${path}.choice[${i}]`, `${JSON.stringify(value)} is not a value the trainer accepts`);
     });
     return;
   }
@@ -101,7 +107,8 @@ function checkDistribution(args: { path: string; distribution: Distribution; fie
   if (json.type !== 'number' && json.type !== 'integer') {
     refuse(path, `${kind} needs a numeric parameter; use choice for this one`);
   }
-  if (kind !== 'int' && json.type === 'integer') refuse(path, `the parameter is an integer; use int: [${low}, ${high}]`);
+  if (kind !== 'int' && json.type === 'integer')
+    refuse(path, `the parameter is an integer; use int: [${low}, ${high}]`);
   if (!accepts(low) || !accepts(high)) {
     const range = {
       ...(json.minimum !== undefined && { min: json.minimum }),

@@ -61,7 +61,10 @@ export function queueLauncher(options: QueueLauncherOptions): TrialLauncher {
       });
       const finished = await jobFinished(queue, job.id);
       if (finished.state !== 'completed') {
-        throw new StratumError('INTERNAL', `trial job ${job.id} ended ${finished.state}: ${finished.error?.message ?? ''}`);
+        throw new StratumError(
+          'INTERNAL',
+          `trial job ${job.id} ended ${finished.state}: ${finished.error?.message ?? ''}`,
+        );
       }
     },
   };
@@ -72,17 +75,20 @@ export function jobFinished(queue: Pick<JobQueue, 'get' | 'onEvent'>, id: string
   return new Promise((resolve, reject) => {
     let done = false;
     const check = (): void => {
-      queue.get(id).then((record) => {
-        if (done || !FINISHED_STATES.includes(record.state)) return;
-        done = true;
-        unsubscribe();
-        resolve(record);
-      }, (error: unknown) => {
-        if (done) return;
-        done = true;
-        unsubscribe();
-        reject(error as Error);
-      });
+      queue.get(id).then(
+        (record) => {
+          if (done || !FINISHED_STATES.includes(record.state)) return;
+          done = true;
+          unsubscribe();
+          resolve(record);
+        },
+        (error: unknown) => {
+          if (done) return;
+          done = true;
+          unsubscribe();
+          reject(error as Error);
+        },
+      );
     };
     const unsubscribe = queue.onEvent((event) => {
       if (event.jobId !== id) return;

@@ -74,7 +74,10 @@ export interface AshaSpec {
 }
 
 /** A parsed tuning spec: the training spec parsed and inline, metric, mode and scheduler resolved. */
-export interface TuneSpec extends Omit<z.infer<typeof TuneSpecShape>, 'train' | 'name' | 'metric' | 'mode' | 'scheduler'> {
+export interface TuneSpec extends Omit<
+  z.infer<typeof TuneSpecShape>,
+  'train' | 'name' | 'metric' | 'mode' | 'scheduler'
+> {
   readonly name: string;
   readonly train: TrainSpec;
   readonly metric: string;
@@ -96,7 +99,11 @@ const REGRESSOR_METRICS = ['rmse', 'mae', 'r2'];
 const LOWER_IS_BETTER = new Set(['log_loss', 'rmse', 'mae']);
 
 function invalid(where: string, message: string, path?: string): StratumError {
-  return new StratumError('BAD_REQUEST', `invalid ${where}: ${message}`, path === undefined ? {} : { details: { path } });
+  return new StratumError(
+    'BAD_REQUEST',
+    `invalid ${where}: ${message}`,
+    path === undefined ? {} : { details: { path } },
+  );
 }
 
 /** Options of {@link parseTuneSpec}. */
@@ -150,7 +157,10 @@ function resolveTuneSpec(args: { raw: z.infer<typeof TuneSpecShape>; train: Trai
   try {
     checkSearchSpace(raw.space, train.model);
   } catch (error) {
-    if (error instanceof StratumError) throw invalid(where, error.message.replace(/^invalid tuning spec: /, ''));
+    if (error instanceof StratumError) {
+      const { path } = (error.details ?? {}) as { path?: string };
+      throw invalid(where, error.message.replace(/^invalid tuning spec: /, ''), path);
+    }
     throw error;
   }
   const objective = train.model.objective;
@@ -191,8 +201,7 @@ function resolveAsha(asha: z.infer<typeof AshaSchema>, train: TrainSpec, where: 
 
 /** Trials never register: only the experiment's best does, under the tuning spec's `register`. */
 function withoutRegister(train: TrainSpec): TrainSpec {
-  const { register: _register, ...rest } = train;
-  return rest;
+  return Object.fromEntries(Object.entries(train).filter(([key]) => key !== 'register')) as TrainSpec;
 }
 
 async function readTrainSpecFile(path: string): Promise<TrainSpec> {

@@ -271,12 +271,13 @@ function boost(args: {
     // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
     let stopAsked = false;
     if (options.onProgress !== undefined) {
-      stopAsked = options.onProgress({
-        round: round + 1,
-        numTrees: params.numTrees,
-        trainLoss: shards.lossSum(objectiveCode) / trainingWeight,
-        ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
-      }) === true;
+      stopAsked =
+        options.onProgress({
+          round: round + 1,
+          numTrees: params.numTrees,
+          trainLoss: shards.lossSum(objectiveCode) / trainingWeight,
+          ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
+        }) === true;
     }
     if (
       roundValidationLoss !== undefined &&

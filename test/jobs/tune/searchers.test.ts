@@ -137,7 +137,10 @@ describe('TPE', () => {
   test('beats random search on a synthetic objective: median best over 9 seeds, 40 trials each', () => {
     const seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9];
     const tpe = seeds.map((seed) =>
-      bestAfter(createSearcher({ space: SPACE, spec: { type: 'tpe', seed, points: 3, startupTrials: 10, candidates: 24 } }), 40),
+      bestAfter(
+        createSearcher({ space: SPACE, spec: { type: 'tpe', seed, points: 3, startupTrials: 10, candidates: 24 } }),
+        40,
+      ),
     );
     const random = seeds.map((seed) => bestAfter(randomSearcher({ space: SPACE, seed }), 40));
     assert.ok(median(tpe) < median(random), `TPE median ${median(tpe)} vs random ${median(random)}`);
