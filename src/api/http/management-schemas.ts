@@ -154,6 +154,10 @@ export const DatasetVersionsQuery = z.object({ ...PageQuery, name: z.string().mi
 
 // Tracked runs.
 export const RunStatusSchema = z.enum(['running', 'succeeded', 'failed']);
+export const ExperimentsQuery = z
+  .object({ ...PageQuery, status: z.enum(['running', 'succeeded', 'failed', 'cancelled']).optional() })
+  .strict();
+export const ExperimentParams = z.object({ id: z.string().min(1).max(256) });
 export const RunsQuery = z
   .object({ ...PageQuery, status: RunStatusSchema.optional(), name: z.string().min(1).max(256).optional() })
   .strict();
