@@ -15,6 +15,7 @@ import { RUNS_GROUP } from './commands/runs-command.ts';
 import { demoCommand, serveCommand } from './commands/server-commands.ts';
 import { didYouMean } from './commands/suggest.ts';
 import { trainCommand } from './commands/train-command.ts';
+import { tuneCommand } from './commands/tune-command.ts';
 
 const completion = defineCommand({
   name: 'completion',
@@ -52,7 +53,7 @@ const help = defineCommand({
 
 /** The top-level help's sections: every command and group, in order. */
 export const COMMAND_SECTIONS: readonly HelpSection[] = [
-  { title: 'Run in this process', entries: [serveCommand, demoCommand, trainCommand] },
+  { title: 'Run in this process', entries: [serveCommand, demoCommand, trainCommand, tuneCommand] },
   {
     title: 'Talk to a running server',
     entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, ARTIFACTS_GROUP],

@@ -7,6 +7,7 @@
 import { StratumError } from '../../errors/index.ts';
 import { FINISHED_STATES, type JobQueue, type JobRecord } from '../../queue/job-queue.ts';
 import type { ExperimentRecord, TrialRecord } from '../../store/metadata-store.ts';
+import type { TrainingEvent } from '../../train/run/run-training.ts';
 import { runTrial, type TrialContext } from './run-trial.ts';
 import type { TrialLauncher } from './run-experiment.ts';
 import type { TrialPayload } from './tune-payloads.ts';
@@ -15,14 +16,29 @@ import type { TrialPayload } from './tune-payloads.ts';
  * Runs trials here. The trainers are synchronous, so trials in one process take turns on its
  * thread whatever `maxConcurrentTrials` says; parallel trials need workers (`--queue`).
  */
-export function inProcessLauncher(args: { experimentId: string; context: TrialContext }): TrialLauncher {
-  const { experimentId, context } = args;
+export function inProcessLauncher(args: {
+  experimentId: string;
+  context: TrialContext;
+  /** Told of every training event of every trial (a live table shows the step). */
+  onEvent?: (number: number, event: TrainingEvent) => void;
+}): TrialLauncher {
+  const { experimentId, context, onEvent } = args;
   let experiment: ExperimentRecord | undefined;
   return {
     launch: async (trial) => {
       experiment ??= await context.store.getExperiment(experimentId);
+      const trialContext: TrialContext =
+        onEvent === undefined
+          ? context
+          : {
+              ...context,
+              onEvent: (event) => {
+                context.onEvent?.(event);
+                onEvent(trial.number, event);
+              },
+            };
       // runTrial records a failure on the trial itself; the coordinator only needs to know it ended.
-      await runTrial({ experiment, number: trial.number, context }).catch(() => undefined);
+      await runTrial({ experiment, number: trial.number, context: trialContext }).catch(() => undefined);
     },
   };
 }
