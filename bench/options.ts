@@ -1,7 +1,7 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only tuning] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -9,7 +9,8 @@
  *     [--naive-intra-op-threads N] [--c1-repeats 3] [--sweep-rounds 2] [--out bench/results/latest.md] [--verbose]
  *
  * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
- * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone.
+ * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone;
+ * `--only tuning` the tuning benchmark (bench/tuning) alone.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -38,6 +39,8 @@ export interface BenchOptions {
   readonly onlyTraining: boolean;
   /** `--only startup`: run the start-up comparison and nothing else. */
   readonly onlyStartup: boolean;
+  /** `--only tuning`: run the tuning benchmark and nothing else. */
+  readonly onlyTuning: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -134,7 +137,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error('--workers and --intra-op-threads go together');
   const skip = new Set(list(values.skip, SKIPPABLE, '--skip') ?? []);
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
-  const only = list(values.only, [...BENCH_MODELS, 'rollouts', 'training', 'startup'] as const, '--only');
+  const only = list(values.only, [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'tuning'] as const, '--only');
   const onlyRollouts = only?.includes('rollouts') ?? false;
   const onlyTraining = only?.includes('training') ?? false;
   if (onlyRollouts && only?.length !== 1) throw new Error('--only rollouts cannot be combined with models');
@@ -144,11 +147,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (onlyStartup && only?.length !== 1) throw new Error('--only startup cannot be combined with anything else');
   if (onlyStartup && skip.has('startup')) throw new Error('--only startup and --skip startup contradict');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
+  const onlyTuning = only?.includes('tuning') ?? false;
+  if (onlyTuning && only?.length !== 1) throw new Error('--only tuning cannot be combined with anything else');
   return Object.freeze({
     quick,
     onlyRollouts,
     onlyTraining,
     onlyStartup,
+    onlyTuning,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,
