@@ -51,6 +51,8 @@ export interface BudgetRow {
   readonly trials: number;
   /** Trees trained in all. */
   readonly resource: number;
+  /** Wall time of those trials (one at a time: the sum of their durations). */
+  readonly seconds: number;
   readonly bestRmse: number;
 }
 
@@ -266,6 +268,7 @@ function budgetRow(what: string, trials: readonly TrialRecord[]): BudgetRow {
     what,
     trials: trials.length,
     resource: trials.reduce((sum, t) => sum + (t.resource ?? 0), 0),
+    seconds: trials.reduce((sum, t) => sum + ((t.finishedAt ?? t.createdAt) - t.createdAt), 0) / 1000,
     bestRmse: Math.min(...trials.map((t) => t.value ?? Infinity)),
   };
 }
@@ -283,9 +286,11 @@ export function renderTuningBench(result: TuningBenchResult): string {
         `| ${r.workers} | ${r.trials} | ${r.seconds.toFixed(1)} | ${Math.round(r.trialsPerHour).toLocaleString('en-US')} | ${(r.trialsPerHour / base).toFixed(2)}× |`,
     ),
     '',
-    '| equal budget | trials | trees trained | best held-out RMSE |',
-    '| --- | ---: | ---: | ---: |',
-    ...result.budget.map((r) => `| ${r.what} | ${r.trials} | ${r.resource} | ${r.bestRmse.toFixed(4)} |`),
+    '| equal budget | trials | trees trained | trial seconds | best held-out RMSE |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...result.budget.map(
+      (r) => `| ${r.what} | ${r.trials} | ${r.resource} | ${r.seconds.toFixed(1)} | ${r.bestRmse.toFixed(4)} |`,
+    ),
     '',
   ];
   return lines.join('\n');

@@ -50,7 +50,7 @@ export function trialJobKey(experimentId: string, number: number): string {
 
 /** Options of {@link queueLauncher}. */
 export interface QueueLauncherOptions {
-  readonly queue: Pick<JobQueue, 'submit' | 'get' | 'onEvent'>;
+  readonly queue: Pick<JobQueue, 'submit' | 'get' | 'onEvent' | 'cancel'>;
   readonly experimentId: string;
   /** Folder the trials resolve relative data paths against. */
   readonly baseDir: string;
@@ -59,6 +59,8 @@ export interface QueueLauncherOptions {
   readonly by: string;
   /** Attempts per trial job. @default 2 */
   readonly attempts?: number;
+  /** Cancels the trial jobs still queued or running (the tune job was cancelled). */
+  readonly signal?: AbortSignal;
 }
 
 /** Submits each trial as a `trial` job and resolves when the job has finished. */
@@ -75,7 +77,12 @@ export function queueLauncher(options: QueueLauncherOptions): TrialLauncher {
         by: options.by,
         ...(options.parentId !== undefined && { parentId: options.parentId }),
       });
-      const finished = await jobFinished(queue, job.id);
+      const cancel = (): void => void queue.cancel(job.id).catch(() => undefined);
+      if (options.signal?.aborted === true) cancel();
+      options.signal?.addEventListener('abort', cancel, { once: true });
+      const finished = await jobFinished(queue, job.id).finally(() =>
+        options.signal?.removeEventListener('abort', cancel),
+      );
       if (finished.state !== 'completed') {
         throw new StratumError(
           'INTERNAL',

@@ -21,7 +21,7 @@ export interface TuneJobContext {
   /** Needed by experiments that register their best model. */
   readonly registry?: Registry;
   /** Where a tune job submits its trials. */
-  readonly queue: Pick<JobQueue, 'submit' | 'get' | 'onEvent'>;
+  readonly queue: Pick<JobQueue, 'submit' | 'get' | 'onEvent' | 'cancel'>;
 }
 
 /** A trial as a tune job's progress shows it. */
@@ -60,6 +60,7 @@ async function runTuneJob(job: ActiveJob, context: TuneJobContext): Promise<unkn
       baseDir: payload.baseDir,
       parentId: record.id,
       by: record.by,
+      signal: job.signal,
     }),
     by: record.by,
     jobId: record.id,

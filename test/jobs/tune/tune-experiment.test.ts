@@ -17,6 +17,7 @@ import { openArtifactStore } from '../../../src/artifacts/open-artifact-store.ts
 import { rungMilestones } from '../../../src/jobs/tune/asha.ts';
 import { runExperiment } from '../../../src/jobs/tune/run-experiment.ts';
 import { inProcessLauncher, jobFinished, trialJobKey } from '../../../src/jobs/tune/trial-launchers.ts';
+import { trialInThread } from '../../../src/jobs/tune/trial-in-thread.ts';
 import { tuneJobHandlers } from '../../../src/jobs/tune/tune-jobs.ts';
 import { parseInlineTuneSpec } from '../../../src/jobs/tune/tune-spec.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
@@ -178,6 +179,49 @@ describe('an experiment on the embedded queue', () => {
       registered: { model: 'queued-best', version: 1 },
       trials: 5,
     });
+  });
+
+  test('trials run with stores of their own (as in a job thread); a cancelled tune job cancels its trials', async (t) => {
+    const handlers = tuneJobHandlers({ store, artifacts, registry, queue });
+    let trialsRun = 0;
+    const worker = queue.work({
+      concurrency: 2,
+      handler: (job) => {
+        if (job.record.kind === 'tune') return handlers.tune(job);
+        trialsRun += 1;
+        return trialInThread({ payload: job.record.payload, by: job.record.by, stores: { databaseUrl, artifactsUrl } });
+      },
+    });
+    t.after(() => worker.close());
+    const spec = parseInlineTuneSpec(
+      tuneSpecInput(dataPath, { name: 'cancelled-tune', trials: 50, scheduler: 'none', register: { model: 'never' } }),
+    );
+    const job = await queue.submit({ kind: 'tune', payload: { spec, baseDir: folder }, attempts: 1 });
+    // Cancel once two trials have finished.
+    await new Promise<void>((resolve) => {
+      let finishedTrials = 0;
+      const unsubscribe = queue.onEvent((event) => {
+        if (event.type !== 'completed' || event.jobId === job.id) return;
+        if (++finishedTrials === 2) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+    await queue.cancel(job.id);
+    const finished = await jobFinished(queue, job.id);
+    assert.equal(finished.state, 'cancelled');
+    const experiment = await store.getExperiment(job.id);
+    assert.equal(experiment.status, 'cancelled');
+    const trials = await store.listTrials(job.id);
+    assert.ok(trials.length >= 2 && trials.length < 50, `${trials.length} trials`);
+    assert.ok(trials.filter((tr) => tr.status === 'completed').length >= 2);
+    // No trial job is left queued or running, and none ran that the experiment does not know.
+    const children = await queue.list({ parentId: job.id, limit: 100 });
+    for (const child of children.items) assert.ok(['completed', 'cancelled'].includes(child.state), child.state);
+    assert.ok(trialsRun <= trials.length);
+    assert.ok(experiment.bestTrial !== undefined);
+    assert.equal(experiment.registered, undefined, 'a cancelled experiment registers nothing');
   });
 
   test('a coordinator killed mid-experiment is recovered by the queue and resumes without duplicates', async (t) => {
