@@ -1,7 +1,7 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -10,7 +10,8 @@
  *
  * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
  * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone;
- * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone.
+ * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone;
+ * `--only tuning` the tuning benchmark (bench/tuning) alone.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -45,6 +46,8 @@ export interface BenchOptions {
   readonly onlyQueue: boolean;
   /** `--only batch`: run the batch-inference benchmark and nothing else. */
   readonly onlyBatch: boolean;
+  /** `--only tuning`: run the tuning benchmark and nothing else. */
+  readonly onlyTuning: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -143,7 +146,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
   const only = list(
     values.only,
-    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch'] as const,
+    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch', 'tuning'] as const,
     '--only',
   );
   const onlyAsync = only?.includes('async') ?? false;
@@ -161,6 +164,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyBatch = only?.includes('batch') ?? false;
   if (onlyBatch && only?.length !== 1) throw new Error('--only batch cannot be combined with anything else');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
+  const onlyTuning = only?.includes('tuning') ?? false;
+  if (onlyTuning && only?.length !== 1) throw new Error('--only tuning cannot be combined with anything else');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -169,6 +174,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyAsync,
     onlyQueue,
     onlyBatch,
+    onlyTuning,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -27,6 +27,7 @@ import { renderReport } from './report.ts';
 import { renderBatchBench, runBatchBench } from './batch/batch-bench.ts';
 import { renderStartupBench, runStartupBench } from './startup/startup-bench.ts';
 import { renderTrainingBench, runTrainingBench } from './training/training-bench.ts';
+import { renderTuningBench, runTuningBench } from './tuning/tuning-bench.ts';
 import { startStratum, type StratumSettings } from './stratum/stratum-process.ts';
 import { type BenchModel, type ModelRequests, writeRequests } from './workload.ts';
 
@@ -235,6 +236,20 @@ async function batchOnly(dir: string, machine: Awaited<ReturnType<typeof machine
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
 }
 
+/** `--only tuning`: the tuning benchmark alone, its own report. */
+async function tuningOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const workDir = join(dir, 'tuning');
+  await mkdir(workDir, { recursive: true });
+  const result = await runTuningBench({ progress, group, workDir, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum tuning benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderTuningBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -250,6 +265,7 @@ async function main(): Promise<void> {
   if (options.onlyAsync) return asyncOnly(dir, machine);
   if (options.onlyQueue) return queueOnly(machine);
   if (options.onlyBatch) return batchOnly(dir, machine);
+  if (options.onlyTuning) return tuningOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -18,6 +18,7 @@ import { didYouMean } from './commands/suggest.ts';
 import { trainCommand } from './commands/train-command.ts';
 import { workerCommand } from './commands/worker-command.ts';
 import { JOBS_GROUP } from './commands/jobs-command.ts';
+import { tuneCommand } from './commands/tune-command.ts';
 
 const completion = defineCommand({
   name: 'completion',
@@ -55,7 +56,10 @@ const help = defineCommand({
 
 /** The top-level help's sections: every command and group, in order. */
 export const COMMAND_SECTIONS: readonly HelpSection[] = [
-  { title: 'Run in this process', entries: [serveCommand, workerCommand, demoCommand, trainCommand, batchCommand] },
+  {
+    title: 'Run in this process',
+    entries: [serveCommand, workerCommand, demoCommand, trainCommand, tuneCommand, batchCommand],
+  },
   {
     title: 'Talk to a running server',
     entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, JOBS_GROUP, ARTIFACTS_GROUP],

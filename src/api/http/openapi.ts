@@ -39,6 +39,10 @@ const TAGS: Readonly<Record<RouteTag, { readonly group: (typeof TAG_GROUPS)[numb
     aliases: { group: 'Management API (/api/v1)', description: 'Named pointers to versions, moved with If-Match' },
     deployments: { group: 'Management API (/api/v1)', description: 'Served endpoints, routes and rollouts' },
     runs: { group: 'Management API (/api/v1)', description: 'Tracked training runs and their metrics' },
+    experiments: {
+      group: 'Management API (/api/v1)',
+      description: 'Hyper-parameter tuning experiments, their trials and rung results',
+    },
     datasets: { group: 'Management API (/api/v1)', description: 'Dataset versions and profiles' },
     jobs: {
       group: 'Management API (/api/v1)',

@@ -28,6 +28,7 @@ export type RouteTag =
   | 'aliases'
   | 'deployments'
   | 'runs'
+  | 'experiments'
   | 'datasets'
   | 'jobs'
   | 'meta';

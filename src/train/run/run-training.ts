@@ -65,6 +65,12 @@ export interface TrainingContext {
    */
   readonly jobId?: string;
   readonly onEvent?: (event: TrainingEvent) => void;
+  /**
+   * Asked after every training step (with the step's losses); `true` ends training there, and the
+   * run goes on to evaluate and record the model as it is — how a tuner's scheduler stops a trial
+   * early. Synchronous, as the trainers are. @default never stops
+   */
+  readonly stopAfter?: (step: TrainStep) => boolean;
 }
 
 /** The result of a successful run. */
@@ -188,6 +194,7 @@ async function trainAndRecord(args: {
         pending.push({ key: 'validation_loss', step: step.step, value: step.validationLoss });
       }
       context.onEvent?.({ phase: 'train', ...step });
+      return context.stopAfter?.(step) === true;
     },
   });
   while (pending.length > 0) {

@@ -37,7 +37,8 @@ export interface TrainModelOptions {
   readonly numClasses: number;
   readonly train: LabelledMatrix;
   readonly validation: LabelledMatrix;
-  readonly onStep?: (step: TrainStep) => void;
+  /** Called after every step; returning `true` (exactly) stops training there (a tuner's early stop). */
+  readonly onStep?: (step: TrainStep) => unknown;
 }
 
 /** A trained model, ready to export and to evaluate. */
@@ -67,7 +68,7 @@ function commonInputs(options: TrainModelOptions) {
 function epochReporter(
   onStep: TrainModelOptions['onStep'],
   total: number,
-): (entry: { epoch: number; loss: number; validationLoss?: number }) => void {
+): (entry: { epoch: number; loss: number; validationLoss?: number }) => unknown {
   return (entry) =>
     onStep?.({
       step: entry.epoch,
