@@ -5,10 +5,14 @@
  * parts; a mapping that does not fit fails the batch job without queueing chunks.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { sqlDataset } from '../../../src/data/duckdb-source.ts';
 import { createBatchHandlers } from '../../../src/jobs/batch/batch-handlers.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import type { JobHandler, JobQueue } from '../../../src/queue/job-queue.ts';
@@ -22,13 +26,21 @@ const logger = createLogger({ level: 'silent' });
 /** Two workers, each its own queue connection, runtime pool and handlers, as two processes would have. */
 async function startWorkers(
   t: TestContext,
-  options: { databaseUrl: string; name: string; ranChunks: string[]; workers?: number; concurrency?: number },
+  options: {
+    databaseUrl: string;
+    name: string;
+    ranChunks: string[];
+    workers?: number;
+    concurrency?: number;
+    queueUrl?: string;
+  },
 ): Promise<JobQueue> {
   const { databaseUrl, name } = options;
-  const submitter = await openJobQueue({ queueUrl: 'embedded', databaseUrl, name, pollMs: 50 });
+  const queueUrl = options.queueUrl ?? 'embedded';
+  const submitter = await openJobQueue({ queueUrl, databaseUrl, name, pollMs: 50 });
   t.after(() => submitter.close());
   for (let w = 0; w < (options.workers ?? 2); w++) {
-    const queue = await openJobQueue({ queueUrl: 'embedded', databaseUrl, name, pollMs: 50 });
+    const queue = await openJobQueue({ queueUrl, databaseUrl, name, pollMs: 50 });
     const runtime = createRuntimePool({ workers: 1, logger });
     const batch = createBatchHandlers({ queue, runtime });
     const handler: JobHandler = (job) => {
@@ -46,7 +58,11 @@ async function startWorkers(
   return submitter;
 }
 
-async function setUp(t: TestContext, rows: number, layout: { workers?: number; concurrency?: number } = {}) {
+async function setUp(
+  t: TestContext,
+  rows: number,
+  layout: { workers?: number; concurrency?: number; queueUrl?: string; name?: string } = {},
+) {
   const dir = await tempDir(t);
   const model = await trainFixtureModel();
   const modelPath = join(dir, 'model.onnx');
@@ -56,7 +72,7 @@ async function setUp(t: TestContext, rows: number, layout: { workers?: number; c
   const ranChunks: string[] = [];
   const queue = await startWorkers(t, {
     databaseUrl: `sqlite:${join(dir, 'stratum.db')}`,
-    name: `batch-${process.pid}-${rows}`,
+    name: layout.name ?? `batch-${process.pid}-${rows}`,
     ranChunks,
     ...layout,
   });
@@ -163,4 +179,32 @@ test('one worker with one slot finishes a batch: the coordinator runs the chunks
   const children = await queue.list({ parentId: job.id, limit: 100 });
   assert.equal(children.items.length, 5);
   assert.ok(children.items.every((c) => c.state === 'cancelled' || c.state === 'completed'));
+});
+
+test('bullmq: the same fan-out on Redis, one output row per input row', async (t) => {
+  const queueUrl = 'redis://127.0.0.1:6379';
+  const name = `test-batch-${randomUUID()}`;
+  t.after(async () => {
+    const queue = new Queue(name, { connection: { url: queueUrl }, prefix: 'stratum' });
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    const redis = new Redis(queueUrl);
+    await redis.del(`stratum:${name}:stratum:cancelled`);
+    await redis.quit();
+  });
+  const { dir, input, modelPath, data, queue, ranChunks } = await setUp(t, 1_500, { queueUrl, name });
+  assert.equal(queue.engine, 'bullmq');
+  const output = join(dir, 'out.parquet');
+  const job = await queue.submit({
+    kind: 'batch-infer',
+    payload: { model: modelPath, input: { path: input }, output, chunkRows: 250, passThrough: ['id'] },
+  });
+  const done = await waitForJob(queue, job.id, (r) => r.state === 'completed' || r.state === 'failed');
+  assert.equal(done.state, 'completed', JSON.stringify(done.error));
+  t.diagnostic(`chunk attempts: ${ranChunks.length} for 6 chunks`);
+  const written = await sqlDataset('select id from read_parquet($1)', { params: [output] }).toArray();
+  assert.deepEqual(
+    written.map((r) => r.id),
+    data.map((r) => r.id),
+  );
 });
