@@ -134,6 +134,12 @@ export const ERROR_CODES = {
     grpc: 'CANCELLED',
     summary: 'The job was cancelled before it finished; it left no partial output.',
   },
+  COLLECTIVE_FAILED: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary:
+      'A rank of a distributed training run died, stopped answering or failed, or Redis (which carries the exchange) could not be reached; the run failed on every rank and registered nothing.',
+  },
   METHOD_NOT_ALLOWED: {
     http: 405,
     grpc: 'UNIMPLEMENTED',
