@@ -22,6 +22,38 @@ const TRAIN_OPTIONS = {
     default: DEFAULT_ACTOR,
     description: 'who the run and the version are recorded under',
   },
+  processes: {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    default: '1',
+    description:
+      'train a gbdt spec in n processes on this machine, each on its shard of the rows, histograms summed through Redis (--collective); the model equals the one of n worker threads',
+  },
+  'world-size': {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    description: 'across machines: the number of ranks; run the same spec once per rank (with --rank and --group)',
+  },
+  rank: {
+    type: 'string',
+    value: 'r',
+    number: { integer: true, min: 0 },
+    description:
+      "across machines: this process's rank, 0 … world size − 1; rank 0 records the run and registers the model",
+  },
+  group: {
+    type: 'string',
+    value: 'id',
+    description: 'across machines: names the run, the same on every rank and new for every run',
+  },
+  collective: {
+    type: 'string',
+    value: 'url',
+    default: "the queue's Redis, else redis://127.0.0.1:6379",
+    description: 'the Redis every rank reaches, which carries the histograms',
+  },
   ...GLOBAL_OPTIONS,
   // Progress and the summary tell the story; the store's info lines would interleave with them.
   'log-level': { ...GLOBAL_OPTIONS['log-level'], default: 'warn' },
@@ -39,17 +71,21 @@ export const trainCommand = defineCommand({
     'stratum train flights.yaml',
     'stratum train my-spec.yaml --json --actor ci',
     'stratum train spam.yaml --force --reason "clients moved to the new outputs"',
+    'stratum train flights.yaml --processes 2',
+    'stratum train flights.yaml --world-size 2 --rank 1 --group flights-0412 --collective redis://10.0.0.5:6379',
   ],
   async run(cmd) {
     const { force, reason } = cmd.values;
     if (force === true && (reason ?? '').trim() === '') throw cmd.usageError('--force needs --reason <why>');
     if (force !== true && reason !== undefined) throw cmd.usageError('--reason goes with --force');
-    const [{ loadConfig }, { createLogger }, { trainFromFile }] = await Promise.all([
+    const [{ loadConfig }, { createLogger }, { trainFromFile }, { distributionOf }] = await Promise.all([
       import('../../config/index.ts'),
       import('../../logging/logger.ts'),
       import('../train.ts'),
+      import('../train-distributed.ts'),
     ]);
     const config = loadConfig({ overrides: settingOverrides(TRAIN_OPTIONS, cmd.values) });
+    const distribution = distributionOf({ flags: cmd.values, config, usageError: cmd.usageError });
     const level = cmd.values['log-level'] === undefined ? 'warn' : (config.logLevel as LogLevel);
     return trainFromFile({
       specPath: cmd.args.spec,
@@ -58,6 +94,7 @@ export const trainCommand = defineCommand({
       ...(cmd.values.json === true && { json: true }),
       ...(cmd.values.actor !== undefined && { actor: cmd.values.actor }),
       ...(force === true && { force: { reason: reason as string } }),
+      ...(distribution !== undefined && { distribution }),
     });
   },
 });
