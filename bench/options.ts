@@ -38,6 +38,8 @@ export interface BenchOptions {
   readonly onlyTraining: boolean;
   /** `--only startup`: run the start-up comparison and nothing else. */
   readonly onlyStartup: boolean;
+  /** `--only distributed`: GBDT on 1 vs 2 processes through Redis, and nothing else. */
+  readonly onlyDistributed: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -134,7 +136,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     throw new Error('--workers and --intra-op-threads go together');
   const skip = new Set(list(values.skip, SKIPPABLE, '--skip') ?? []);
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
-  const only = list(values.only, [...BENCH_MODELS, 'rollouts', 'training', 'startup'] as const, '--only');
+  const only = list(
+    values.only,
+    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'distributed'] as const,
+    '--only',
+  );
   const onlyRollouts = only?.includes('rollouts') ?? false;
   const onlyTraining = only?.includes('training') ?? false;
   if (onlyRollouts && only?.length !== 1) throw new Error('--only rollouts cannot be combined with models');
@@ -143,12 +149,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyStartup = only?.includes('startup') ?? false;
   if (onlyStartup && only?.length !== 1) throw new Error('--only startup cannot be combined with anything else');
   if (onlyStartup && skip.has('startup')) throw new Error('--only startup and --skip startup contradict');
+  const onlyDistributed = only?.includes('distributed') ?? false;
+  if (onlyDistributed && only?.length !== 1)
+    throw new Error('--only distributed cannot be combined with anything else');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
   return Object.freeze({
     quick,
     onlyRollouts,
     onlyTraining,
     onlyStartup,
+    onlyDistributed,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -181,7 +181,9 @@ export async function openRedisCollective(options: RedisCollectiveOptions): Prom
     operation(async () => {
       const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
       const peers = Array.from({ length: worldSize }, (_, r) => r).filter((r) => r !== rank);
-      await Promise.all(peers.map((to) => send(to, bytes)));
+      // Reads start while the sends are in flight (on the other connection): one round trip, not two.
+      const sent = Promise.all(peers.map((to) => send(to, bytes)));
+      sent.catch(() => undefined);
       const sum = new Float64Array(values.length);
       const part = new Float64Array(values.length);
       const partBytes = new Uint8Array(part.buffer);
@@ -198,6 +200,7 @@ export async function openRedisCollective(options: RedisCollectiveOptions): Prom
         // Every rank adds in rank order from zero, so every rank gets the same bits.
         for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (term[i] as number);
       }
+      await sent;
       return sum;
     });
 

@@ -13,6 +13,15 @@ import type { CollectiveReply, CollectiveRequest, CollectiveThreadData } from '.
 import type { CollectiveStats, RedisCollectiveOptions } from './redis-collective.ts';
 import { CONTROL, waitForCount } from './shard-protocol.ts';
 
+/** {@link CollectiveStats} plus the training thread's side. */
+export interface SyncCollectiveStats extends CollectiveStats {
+  /**
+   * Milliseconds the training thread spent blocked in operations (joining included): Redis
+   * round trips and transfers, and waiting for slower ranks to arrive.
+   */
+  readonly blockedMs: number;
+}
+
 /** One rank's blocking handle on its group; call the operations in the same order on every rank. */
 export interface SyncCollective {
   readonly rank: number;
@@ -25,8 +34,8 @@ export interface SyncCollective {
   /** Rank `root`'s bytes on every rank. @default root 0 */
   broadcast(bytes: Uint8Array | undefined, root?: number): Uint8Array;
   barrier(): void;
-  /** Bytes and messages this rank exchanged so far. */
-  stats(): CollectiveStats;
+  /** Bytes and messages this rank exchanged so far, and how long this thread was blocked in operations. */
+  stats(): SyncCollectiveStats;
   /**
    * Leaves the group and ends the thread; with `error`, the other ranks fail with it. Idempotent.
    */
@@ -56,6 +65,7 @@ export function startSyncCollective(options: RedisCollectiveOptions): SyncCollec
     crash = error;
   });
   let started = false;
+  let blockedMs = 0;
   let closed: Promise<void> | undefined;
   const label = `distributed training group "${options.group}", rank ${options.rank}`;
 
@@ -80,9 +90,11 @@ export function startSyncCollective(options: RedisCollectiveOptions): SyncCollec
       started = true;
       take();
     }
+    const begun = performance.now();
     Atomics.store(control, CONTROL.done, 0);
     worker.postMessage(request);
     awaitFlag(CONTROL.done);
+    if (request.op !== 'stats') blockedMs += performance.now() - begun;
     return take();
   };
 
@@ -96,7 +108,7 @@ export function startSyncCollective(options: RedisCollectiveOptions): SyncCollec
     },
     broadcast: (bytes, root = 0) => call({ op: 'broadcast', bytes, root }) as Uint8Array,
     barrier: () => void call({ op: 'barrier' }),
-    stats: () => call({ op: 'stats' }) as CollectiveStats,
+    stats: () => ({ ...(call({ op: 'stats' }) as CollectiveStats), blockedMs }),
     close: (error) => {
       closed ??= (async () => {
         const exited = once(worker, 'exit');
