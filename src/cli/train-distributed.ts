@@ -98,14 +98,24 @@ export async function reapPeers(children: readonly ChildProcess[], graceMs = 30_
   );
 }
 
-/** Opens this rank's collective. */
-export function openCollective(distribution: Distribution): SyncCollective {
-  return startSyncCollective({
+/**
+ * Opens this rank's collective and waits until it has connected and claimed its rank, so an
+ * unreachable Redis or a taken rank fails before any data is read or any run is recorded.
+ */
+export async function openCollective(distribution: Distribution): Promise<SyncCollective> {
+  const collective = startSyncCollective({
     url: distribution.url,
     group: distribution.group,
     rank: distribution.rank,
     worldSize: distribution.worldSize,
   });
+  try {
+    collective.stats();
+    return collective;
+  } catch (error) {
+    await collective.close();
+    throw error;
+  }
 }
 
 /** What a run exchanged, for the summary: bytes every rank sent, per boosting round. */
@@ -145,7 +155,7 @@ export async function runPeerRank(args: {
   if (spec.model.kind !== 'gbdt') {
     throw new StratumError('BAD_REQUEST', `distributed training trains gbdt models, not ${spec.model.kind}`);
   }
-  const collective = openCollective(distribution);
+  const collective = await openCollective(distribution);
   try {
     const result = await trainAsRank(spec, { baseDir: process.cwd(), collective });
     const exchange = exchangeSummary({ collective, rounds: result.steps });

@@ -88,9 +88,10 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
   if (distribution !== undefined && distribution.rank > 0) {
     return runPeerRank({ spec, distribution, logger, json: options.json === true, stdout });
   }
-  // Rank 0 of several processes: the peers start first, so they read the data while this one does.
+  // Rank 0 of several processes: its peers start once Redis is known to answer, and read the data
+  // while this one does.
+  const collective = distribution === undefined ? undefined : await openCollective(distribution);
   const peers = distribution?.spawnPeers === true ? spawnPeers({ distribution, specPath }) : [];
-  const collective = distribution === undefined ? undefined : openCollective(distribution);
   try {
     const code = await trainAndReport({ ...options, spec, stdout, stderr, collective });
     await collective?.close();

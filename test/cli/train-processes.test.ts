@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -118,4 +118,38 @@ test('a rank killed mid-training fails rank 0 naming it, and nothing is register
     ['failed'],
   );
   assert.deepEqual((await store.listModels()).items, []);
+});
+
+test('distribution flags that do not fit together, and an unreachable Redis, fail before any run', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-dist-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const env = {
+    STRATUM_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
+    STRATUM_ARTIFACTS_URL: `file:${join(dir, 'artifacts')}`,
+  };
+  const specPath = await specIn(dir, { kind: 'gbdt', objective: 'binary', params: { numTrees: 2 } }, 100);
+  const usage = await Promise.all([
+    runCli(['train', specPath, '--processes', '2', '--rank', '1'], env),
+    runCli(['train', specPath, '--world-size', '2', '--rank', '0'], env),
+    runCli(['train', specPath, '--world-size', '2', '--rank', '2', '--group', 'g'], env),
+  ]);
+  assert.deepEqual(
+    usage.map((r) => r.code),
+    [2, 2, 2],
+  );
+  assert.match(usage[0]?.stderr ?? '', /--processes starts its own ranks/);
+  assert.match(usage[1]?.stderr ?? '', /needs --world-size, --rank and --group together/);
+  assert.match(usage[2]?.stderr ?? '', /--rank must be below --world-size \(2\), got 2/);
+  const mlpDir = join(dir, 'mlp');
+  await mkdir(mlpDir);
+  const mlpSpec = await specIn(mlpDir, { kind: 'mlp', objective: 'binary' }, 100);
+  const mlp = await runCli(['train', mlpSpec, '--processes', '2'], env);
+  assert.equal(mlp.code, 1);
+  assert.match(mlp.stderr, /training across processes trains gbdt models, not mlp/);
+  const unreachable = await runCli(['train', specPath, '--processes', '2', '--collective', 'redis://127.0.0.1:1'], env);
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+  const store = await openMetadataStore({ url: env.STRATUM_DATABASE_URL });
+  t.after(() => store.close());
+  assert.deepEqual((await store.listRuns()).items, []);
 });
