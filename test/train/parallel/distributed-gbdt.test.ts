@@ -98,6 +98,38 @@ describe('GBDT across processes over Redis', () => {
     assert.deepEqual(await keysOf(group), []);
   });
 
+  test('3 processes train the model of 3 threads: multiclass with validation and early stopping', async () => {
+    const multiclass = {
+      ...params,
+      numTrees: 40,
+      rowSubsample: 1,
+      learningRate: 0.5,
+      earlyStoppingRounds: 2,
+    };
+    const { ranks } = await runGroup({
+      url: URL_,
+      worldSize: 3,
+      numRows: 1500,
+      seed: 51,
+      kind: 'multiclass',
+      validationRows: 300,
+      params: multiclass,
+    });
+    const outcomes = ranks.map(outcome);
+    for (const o of outcomes) assert.ok(o.result, ranks.map((r) => r.lines.join('\n')).join('\n---\n'));
+    const data = makeDataset({ kind: 'multiclass', numRows: 1500, seed: 51 });
+    const validation = makeDataset({ kind: 'multiclass', numRows: 300, seed: 51 + 1000 });
+    const threads = trainGbdt({
+      ...data,
+      objective: 'multiclass',
+      numClasses: 3,
+      params: { ...multiclass, validation, workers: 3 },
+    });
+    for (const o of outcomes) assert.equal(JSON.stringify(o.result?.model), JSON.stringify(threads));
+    // Early stopping decided the same on every rank (it stopped before the budget here).
+    assert.ok(threads.trees.length < 40, `trees ${threads.trees.length}`);
+  });
+
   test('a killed rank fails the other, naming it, and leaves no keys behind', async () => {
     const group = `test-${randomUUID()}`;
     const common = { url: URL_, group, worldSize: 2, numRows: 20_000, seed: SEED, heartbeatMs: 200 };

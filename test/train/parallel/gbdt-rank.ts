@@ -17,12 +17,21 @@ export interface RankArgs {
   readonly numRows: number;
   readonly seed: number;
   readonly params: GbdtParams;
+  /** @default 'binary' */
+  readonly kind?: 'binary' | 'multiclass' | 'regression';
+  /** Rows of a seeded validation set (for early stopping), if any. */
+  readonly validationRows?: number;
   /** Heartbeat period. */
   readonly heartbeatMs?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as RankArgs;
-const data = makeDataset({ kind: 'binary', numRows: args.numRows, seed: args.seed });
+const kind = args.kind ?? 'binary';
+const data = makeDataset({ kind, numRows: args.numRows, seed: args.seed });
+const validation =
+  args.validationRows === undefined
+    ? undefined
+    : makeDataset({ kind, numRows: args.validationRows, seed: args.seed + 1000 });
 const collective = startSyncCollective({
   url: args.url,
   group: args.group,
@@ -33,8 +42,9 @@ const collective = startSyncCollective({
 try {
   const model = trainGbdt({
     ...data,
-    objective: 'binary',
-    params: args.params,
+    objective: kind,
+    ...(kind === 'multiclass' && { numClasses: 3 }),
+    params: { ...args.params, ...(validation !== undefined && { validation }) },
     collective,
     onProgress: (p) => process.stdout.write(`round ${p.round}\n`),
   });
