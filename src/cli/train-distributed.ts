@@ -129,7 +129,8 @@ export function exchangeSummary(args: { collective: SyncCollective; rounds: numb
   const { collective, rounds } = args;
   const stats = collective.stats();
   // Every rank sends each peer a buffer of the same size at every operation, so the world sends
-  // worldSize times what this rank sent.
+  // worldSize times what this rank sent (give or take the start's fingerprint, a few hundred bytes
+  // that rank 0 alone broadcasts).
   const world = stats.bytesSent * collective.worldSize;
   return {
     worldSize: collective.worldSize,
