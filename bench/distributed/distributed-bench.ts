@@ -24,6 +24,8 @@ export interface DistributedBenchOptions {
 interface RankOutput {
   readonly rank: number;
   readonly trainMs: number;
+  /** CPU time of the whole process (every thread) while training. */
+  readonly cpuMs: number;
   readonly stats?: {
     bytesSent: number;
     bytesReceived: number;
@@ -45,6 +47,8 @@ export interface DistributedRow {
   readonly bytesPerTree: number;
   /** Collective operations per tree (allreduces of a node's histogram, plus the loss). */
   readonly operationsPerTree: number;
+  /** Per round: the CPU time of the busiest rank (ms). */
+  readonly cpuMs: number[];
   /** Per round: the training time each rank spent blocked in the exchange, the largest of the ranks (ms). */
   readonly blockedMs: number[];
 }
@@ -100,6 +104,7 @@ export async function runDistributedBench(options: DistributedBenchOptions): Pro
     trainMs: [],
     bytesPerTree: 0,
     operationsPerTree: 0,
+    cpuMs: [],
     blockedMs: [],
   }));
   const loadBefore = loadavg()[0] as number;
@@ -115,6 +120,7 @@ export async function runDistributedBench(options: DistributedBenchOptions): Pro
       const row = rows[i] as DistributedRow;
       // The run ends when its slowest rank does.
       row.trainMs.push(Math.max(...outputs.map((o) => o.trainMs)));
+      row.cpuMs.push(Math.max(...outputs.map((o) => o.cpuMs)));
       if (config.processes > 1) {
         row.blockedMs.push(Math.max(...outputs.map((o) => (o.stats?.blockedMs ?? 0) - (o.stats?.blockedBefore ?? 0))));
       }
@@ -155,11 +161,11 @@ export function renderDistributedBench(result: DistributedBenchResult): string {
     '',
     `Binary GBDT, ${result.numRows.toLocaleString('en-US')} rows × ${result.numFeatures} features, ${result.numTrees} trees of depth ${result.maxDepth}; training time only (every rank generates the table and joins first). Median of ${result.rows[0]?.trainMs.length ?? 0} rounds; configurations alternate within a round. Load average (1 min) ${result.load[0].toFixed(2)} before, ${result.load[1].toFixed(2)} after.`,
     '',
-    '| configuration | training time (median) | runs (s) | speed-up vs 1 process | bytes sent per tree (all ranks) | collective operations per tree | blocked in the exchange (median, slowest rank) |',
-    '|---|---|---|---|---|---|---|',
+    '| configuration | training time (median) | runs (s) | speed-up vs 1 process | bytes sent per tree (all ranks) | collective operations per tree | blocked in the exchange (median, slowest rank) | CPU time of the busiest process (median) |',
+    '|---|---|---|---|---|---|---|---|',
     ...result.rows.map((r) => {
       const t = median(r.trainMs);
-      return `| ${r.label} | ${(t / 1000).toFixed(2)} s | ${r.trainMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} | ${(base / t).toFixed(2)}× | ${kib(r.bytesPerTree)} | ${r.operationsPerTree === 0 ? '—' : r.operationsPerTree.toFixed(1)} | ${r.blockedMs.length === 0 ? '—' : `${(median(r.blockedMs) / 1000).toFixed(2)} s`} |`;
+      return `| ${r.label} | ${(t / 1000).toFixed(2)} s | ${r.trainMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} | ${(base / t).toFixed(2)}× | ${kib(r.bytesPerTree)} | ${r.operationsPerTree === 0 ? '—' : r.operationsPerTree.toFixed(1)} | ${r.blockedMs.length === 0 ? '—' : `${(median(r.blockedMs) / 1000).toFixed(2)} s`} | ${(median(r.cpuMs) / 1000).toFixed(2)} s |`;
     }),
     '',
     `The exchange alone (2 processes, allreduces of ${result.exchangeOnlyDoubles.toLocaleString('en-US')} Float64 values — one full histogram — and no training): ${result.exchangeOnlyMsPerOperation.toFixed(2)} ms per operation.`,

@@ -43,6 +43,7 @@ try {
   collective?.join();
   const blockedBefore = collective?.stats().blockedMs ?? 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   if (args.exchangeOnly !== undefined && collective !== undefined) {
     const values = new Float64Array(args.exchangeOnly.doubles).fill(args.rank);
     for (let i = 0; i < args.exchangeOnly.operations; i++) collective.allreduceSum(values);
@@ -56,9 +57,12 @@ try {
       ...(collective !== undefined && { collective }),
     });
   const trainMs = performance.now() - started;
+  // Every thread of the process: the trainer, worker threads, the collective's thread.
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const stats = collective === undefined ? undefined : { ...collective.stats(), blockedBefore };
   await collective?.close();
-  process.stdout.write(`${JSON.stringify({ rank: args.rank, trainMs, stats })}\n`);
+  process.stdout.write(`${JSON.stringify({ rank: args.rank, trainMs, cpuMs, stats })}\n`);
 } catch (error) {
   await collective?.close(error);
   throw error;
