@@ -64,7 +64,7 @@ export const trainCommand = defineCommand({
   name: 'train',
   summary: 'Run a training spec: read, check, train, evaluate, register, as a tracked run',
   description:
-    'Run a training spec (YAML or JSON) in this process: read and check the data, record a run (params, metrics by step, dataset version and profile, code version, artifacts), train, evaluate on the held-out split and, when the spec says so, register the model (features and model as one ONNX graph) with its lineage. Progress on stderr (one line per change off a terminal), a summary table on stdout. A server sharing the stores sees the run and the version at once.',
+    'Run a training spec (YAML or JSON) in this process (a gbdt spec also across processes or machines: --processes, --world-size): read and check the data, record a run (params, metrics by step, dataset version and profile, code version, artifacts), train, evaluate on the held-out split and, when the spec says so, register the model (features and model as one ONNX graph) with its lineage. Progress on stderr (one line per change off a terminal), a summary table on stdout. A server sharing the stores sees the run and the version at once.',
   args: [{ name: 'spec', description: 'the training spec, .yaml or .json', file: true }],
   options: TRAIN_OPTIONS,
   examples: [

@@ -132,7 +132,7 @@ describe('GBDT across processes over Redis', () => {
 
   test('a killed rank fails the other, naming it, and leaves no keys behind', async () => {
     const group = `test-${randomUUID()}`;
-    const common = { url: URL_, group, worldSize: 2, numRows: 20_000, seed: SEED, heartbeatMs: 200 };
+    const common = { url: URL_, group, worldSize: 2, numRows: 20_000, seed: SEED, heartbeatMs: 500 };
     const slow = { ...params, numTrees: 100_000, maxDepth: 6, rowSubsample: 1, colSubsample: 1 };
     const ranks = [0, 1].map((rank) => startRank({ ...common, rank, params: slow }));
     const [zero, one] = ranks as [Rank, Rank];
