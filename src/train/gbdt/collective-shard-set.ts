@@ -36,31 +36,39 @@ export function collectiveShardSet(options: CollectiveShardSetOptions): ShardSet
   let segment = { start: 0, end: 0 };
   let scratch = new Float64Array(0);
 
-  /** Sums `histogram` over the ranks (the selected features' bins) with the node's `[grad, hess]`. */
+  /**
+   * Sums `histograms` over the ranks in one operation (the selected features' bins of each) with
+   * `[grad, hess]`, and returns the summed pair.
+   */
   const reduce = (args: {
-    histogram: Float64Array;
+    histograms: readonly Float64Array[];
     features: Int32Array;
     sums: [number, number];
   }): [number, number] => {
-    const { histogram, features, sums } = args;
-    let size = 2;
-    for (const f of features) size += (numBins[f] as number) * SLOT;
+    const { histograms, features, sums } = args;
+    let width = 0;
+    for (const f of features) width += (numBins[f] as number) * SLOT;
+    const size = width * histograms.length + 2;
     if (scratch.length !== size) scratch = new Float64Array(size);
     let at = 0;
-    for (const f of features) {
-      const start = f * FEATURE_STRIDE;
-      const end = start + (numBins[f] as number) * SLOT;
-      scratch.set(histogram.subarray(start, end), at);
-      at += end - start;
+    for (const histogram of histograms) {
+      for (const f of features) {
+        const start = f * FEATURE_STRIDE;
+        const end = start + (numBins[f] as number) * SLOT;
+        scratch.set(histogram.subarray(start, end), at);
+        at += end - start;
+      }
     }
     scratch[at] = sums[0];
     scratch[at + 1] = sums[1];
     collective.allreduceSum(scratch);
     at = 0;
-    for (const f of features) {
-      const length = (numBins[f] as number) * SLOT;
-      histogram.set(scratch.subarray(at, at + length), f * FEATURE_STRIDE);
-      at += length;
+    for (const histogram of histograms) {
+      for (const f of features) {
+        const length = (numBins[f] as number) * SLOT;
+        histogram.set(scratch.subarray(at, at + length), f * FEATURE_STRIDE);
+        at += length;
+      }
     }
     return [scratch[at] as number, scratch[at + 1] as number];
   };
@@ -79,11 +87,16 @@ export function collectiveShardSet(options: CollectiveShardSetOptions): ShardSet
     },
     root: ({ features, histogram }) => {
       const sums = shard.root({ ...segment, features, histogram });
-      return reduce({ histogram, features, sums });
+      return reduce({ histograms: [histogram], features, sums });
     },
     split: (args) => {
       shard.split(args);
-      if (!args.split.skipHistogram) reduce({ histogram: args.histogram, features: args.features, sums: [0, 0] });
+      if (!args.split.skipHistogram) reduce({ histograms: [args.histogram], features: args.features, sums: [0, 0] });
+    },
+    splitMany: ({ splits, features }) => {
+      for (const { split, histogram } of splits) shard.split({ split, features, histogram });
+      const built = splits.filter((s) => !s.split.skipHistogram).map((s) => s.histogram);
+      if (built.length > 0) reduce({ histograms: built, features, sums: [0, 0] });
     },
     addLeaves: (args) => shard.addLeaves(args),
     lossSum: (objective) => {

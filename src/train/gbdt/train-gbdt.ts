@@ -16,7 +16,8 @@ import { applyBins, binFeatures, checkFeatures, checkShape } from './binning.ts'
 import { readGbdtCheckpoint, writeGbdtCheckpoint, type GbdtCheckpointState } from './gbdt-checkpoint.ts';
 import type { GbdtModel, GbdtObjective, GbdtTree } from './gbdt-model.ts';
 import { gbdtParams, type GbdtParamsInput, type GbdtParamsOutput } from './gbdt-params.ts';
-import { growTree, histogramPool } from './grow-tree.ts';
+import { growTree, histogramPool, type GrowTreeOptions } from './grow-tree.ts';
+import { canBatch, growTreeBatched } from './grow-tree-batched.ts';
 import { allocateGbdtBuffers, OBJECTIVE_CODE } from './row-shard.ts';
 import { interleavedRowOrder, positionsOf, reorderRows, type RowOrder } from './row-order.ts';
 import { localShardSet, type ShardSet } from './shard-set.ts';
@@ -415,7 +416,7 @@ function growRound(context: RoundContext): { trees: GbdtTree[]; binThresholds: n
     shards.computeGradients({ objective: OBJECTIVE_CODE[objective], output: k });
     shards.setRows(sampledRows);
     const treeFeatures = Int32Array.from(sampleFeatures({ random, numFeatures, fraction: params.colSubsample }));
-    const { tree, binThreshold } = growTree({
+    const growOptions: GrowTreeOptions = {
       shards,
       edges: data.edges,
       features: treeFeatures,
@@ -426,12 +427,16 @@ function growRound(context: RoundContext): { trees: GbdtTree[]; binThresholds: n
       learningRate: params.learningRate,
       numRows: sampledRows.length,
       pool: context.pool,
-    });
+    };
+    // Shards that pay a round trip per summed histogram grow one batch per depth, same tree.
+    const batched = canBatch(growOptions) ? growTreeBatched(growOptions) : undefined;
+    const { tree, binThreshold } = batched ?? growTree(growOptions);
+    const shardNode = batched?.shardNode;
     if (allRows) {
       let count = 0;
       for (let node = 0; node < tree.feature.length; node++) {
         if ((tree.feature[node] as number) >= 0) continue;
-        leafNodes[count] = node;
+        leafNodes[count] = shardNode === undefined ? node : (shardNode[node] as number);
         leafValues[count++] = tree.value[node] as number;
       }
       shards.addLeaves({ nodes: leafNodes, values: leafValues, count, output: k });

@@ -160,20 +160,29 @@ describe('GBDT across processes over Redis', () => {
     await redis.del(...(left.length > 0 ? left : ['none']));
   });
 
-  test('two groups at once do not mix', async () => {
-    const base = { url: URL_, worldSize: 2, numRows: 2000, params: { ...params, numTrees: 6 } };
-    const [first, second] = await Promise.all([runGroup({ ...base, seed: 41 }), runGroup({ ...base, seed: 42 })]);
-    for (const [run, seed] of [
-      [first, 41],
-      [second, 42],
+  test('two groups at once do not mix (one grows in batches, one under a leaf budget split by split)', async () => {
+    const base = { url: URL_, worldSize: 2, numRows: 2000 };
+    const batched = { ...params, numTrees: 6, rowSubsample: 1 };
+    const budget = { ...batched, maxDepth: 5, maxLeaves: 7 };
+    const [first, second] = await Promise.all([
+      runGroup({ ...base, seed: 41, params: batched }),
+      runGroup({ ...base, seed: 42, params: budget }),
+    ]);
+    for (const [run, seed, runParams] of [
+      [first, 41, batched],
+      [second, 42, budget],
     ] as const) {
       const [zero, one] = run.ranks.map(outcome);
       assert.ok(zero?.result && one?.result, run.ranks.map((r) => r.lines.join('\n')).join('\n---\n'));
       const data = makeDataset({ kind: 'binary', numRows: 2000, seed });
-      const threads = trainGbdt({ ...data, objective: 'binary', params: { ...base.params, workers: 2 } });
+      const threads = trainGbdt({ ...data, objective: 'binary', params: { ...runParams, workers: 2 } });
       assert.equal(JSON.stringify(zero.result.model), JSON.stringify(threads));
       assert.deepEqual(one.result.model, zero.result.model);
     }
+    // Batches: one exchange per depth (4) plus the loss, per tree; the budget: one per split.
+    const perTree = (run: typeof first): number => (outcome(run.ranks[0] as Rank).result?.stats.operations ?? 0) / 6;
+    assert.ok(perTree(first) <= 5 + 1 / 6, `batched: ${perTree(first)} operations per tree`);
+    assert.ok(perTree(second) > 5, `budget: ${perTree(second)} operations per tree`);
   });
 
   test('ranks with other data fail, rank 0 with the reason of rank 1', async () => {
