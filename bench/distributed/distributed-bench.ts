@@ -60,8 +60,10 @@ export interface DistributedBenchResult {
   readonly numTrees: number;
   readonly maxDepth: number;
   readonly rows: DistributedRow[];
-  /** Allreduces of one histogram's size between 2 processes with no training: ms per operation. */
+  /** The 2-process run's allreduces (count and mean size) alone, no training: ms per operation. */
   readonly exchangeOnlyMsPerOperation: number;
+  /** Operations of that probe. */
+  readonly exchangeOnlyOperations: number;
   /** Values (Float64) per operation of that probe. */
   readonly exchangeOnlyDoubles: number;
   /** 1-minute load average before and after the phase. */
@@ -132,9 +134,10 @@ export async function runDistributedBench(options: DistributedBenchOptions): Pro
       };
     }
   }
-  // The exchange alone: as many allreduces of a full histogram as the training did, nothing else.
-  const doubles = shape.numFeatures * 256 * 3 + 2;
-  const operations = Math.round((rows[1]?.operationsPerTree ?? 32) * shape.numTrees);
+  // The exchange alone: as many allreduces, of the same mean size, as the 2-process training did.
+  const distributed = rows[1] as DistributedRow;
+  const operations = Math.max(1, Math.round(distributed.operationsPerTree * shape.numTrees));
+  const doubles = Math.max(1, Math.round(((distributed.bytesPerTree / 2) * shape.numTrees) / operations / 8));
   progress.log(`distributed: the exchange alone, ${operations} allreduces of ${doubles} values`);
   const group = `bench-${randomUUID()}`;
   const probe = await Promise.all(
@@ -147,6 +150,7 @@ export async function runDistributedBench(options: DistributedBenchOptions): Pro
     ...shape,
     rows,
     exchangeOnlyMsPerOperation,
+    exchangeOnlyOperations: operations,
     exchangeOnlyDoubles: doubles,
     load: [loadBefore, loadavg()[0] as number],
   };
@@ -168,7 +172,7 @@ export function renderDistributedBench(result: DistributedBenchResult): string {
       return `| ${r.label} | ${(t / 1000).toFixed(2)} s | ${r.trainMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} | ${(base / t).toFixed(2)}× | ${kib(r.bytesPerTree)} | ${r.operationsPerTree === 0 ? '—' : r.operationsPerTree.toFixed(1)} | ${r.blockedMs.length === 0 ? '—' : `${(median(r.blockedMs) / 1000).toFixed(2)} s`} | ${(median(r.cpuMs) / 1000).toFixed(2)} s |`;
     }),
     '',
-    `The exchange alone (2 processes, allreduces of ${result.exchangeOnlyDoubles.toLocaleString('en-US')} Float64 values — one full histogram — and no training): ${result.exchangeOnlyMsPerOperation.toFixed(2)} ms per operation.`,
+    `The exchange alone (2 processes, the training's ${result.exchangeOnlyOperations} allreduces at their mean size, ${result.exchangeOnlyDoubles.toLocaleString('en-US')} Float64 values, no training): ${result.exchangeOnlyMsPerOperation.toFixed(2)} ms per operation, ${((result.exchangeOnlyMsPerOperation * result.exchangeOnlyOperations) / 1000).toFixed(2)} s in all.`,
     '',
   ].join('\n');
 }
