@@ -48,6 +48,8 @@ export interface BenchOptions {
   readonly onlyBatch: boolean;
   /** `--only tuning`: run the tuning benchmark and nothing else. */
   readonly onlyTuning: boolean;
+  /** `--only distributed`: GBDT on 1 vs 2 processes through Redis, and nothing else. */
+  readonly onlyDistributed: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -146,7 +148,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
   const only = list(
     values.only,
-    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch', 'tuning'] as const,
+    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch', 'tuning', 'distributed'] as const,
     '--only',
   );
   const onlyAsync = only?.includes('async') ?? false;
@@ -163,6 +165,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (onlyQueue && only?.length !== 1) throw new Error('--only queue cannot be combined with anything else');
   const onlyBatch = only?.includes('batch') ?? false;
   if (onlyBatch && only?.length !== 1) throw new Error('--only batch cannot be combined with anything else');
+  const onlyDistributed = only?.includes('distributed') ?? false;
+  if (onlyDistributed && only?.length !== 1)
+    throw new Error('--only distributed cannot be combined with anything else');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
   const onlyTuning = only?.includes('tuning') ?? false;
   if (onlyTuning && only?.length !== 1) throw new Error('--only tuning cannot be combined with anything else');
@@ -175,6 +180,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyQueue,
     onlyBatch,
     onlyTuning,
+    onlyDistributed,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -28,6 +28,7 @@ import { renderBatchBench, runBatchBench } from './batch/batch-bench.ts';
 import { renderStartupBench, runStartupBench } from './startup/startup-bench.ts';
 import { renderTrainingBench, runTrainingBench } from './training/training-bench.ts';
 import { renderTuningBench, runTuningBench } from './tuning/tuning-bench.ts';
+import { renderDistributedBench, runDistributedBench } from './distributed/distributed-bench.ts';
 import { startStratum, type StratumSettings } from './stratum/stratum-process.ts';
 import { type BenchModel, type ModelRequests, writeRequests } from './workload.ts';
 
@@ -200,6 +201,18 @@ async function asyncOnly(dir: string, machine: Awaited<ReturnType<typeof machine
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
 }
 
+/** `--only distributed`: GBDT on 1 vs 2 processes through Redis, its own report. */
+async function distributedOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runDistributedBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum distributed training benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderDistributedBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 /** `--only startup`: the start-up comparison alone, its own report. */
 async function startupOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
   const rows = await runStartupBench({ progress, workDir: join(dir, 'startup'), quick: options.quick });
@@ -266,6 +279,7 @@ async function main(): Promise<void> {
   if (options.onlyQueue) return queueOnly(machine);
   if (options.onlyBatch) return batchOnly(dir, machine);
   if (options.onlyTuning) return tuningOnly(dir, machine);
+  if (options.onlyDistributed) return distributedOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

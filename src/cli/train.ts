@@ -18,6 +18,15 @@ import { baselineMeaning, metricWithBaseline, modelMetricKeys } from './baseline
 import { createProgressLine, type ProgressLine } from './commands/progress-line.ts';
 import { formatTable } from './commands/table.ts';
 import { openTrainingStores } from './training-stores.ts';
+import {
+  exchangeSummary,
+  openCollective,
+  reapPeers,
+  runPeerRank,
+  spawnPeers,
+  type Distribution,
+} from './train-distributed.ts';
+import type { SyncCollective } from '../train/parallel/sync-collective.ts';
 
 /** Options of {@link trainFromFile}. */
 export interface TrainFromFileOptions {
@@ -32,6 +41,8 @@ export interface TrainFromFileOptions {
   readonly force?: { readonly reason: string };
   readonly stdout?: NodeJS.WritableStream;
   readonly stderr?: NodeJS.WritableStream;
+  /** Train as one rank of several processes (`train-distributed.ts`). @default this process alone */
+  readonly distribution?: Distribution;
 }
 
 /** Reads and validates a spec file (YAML or JSON), naming the file in every error. */
@@ -67,7 +78,42 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
   const stderr = options.stderr ?? process.stderr;
   const specPath = resolve(options.specPath);
   const spec = await readTrainSpec(specPath);
-  const { config, logger } = options;
+  const { logger, distribution } = options;
+  if (distribution !== undefined && spec.model.kind !== 'gbdt') {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `${specPath}: training across processes trains gbdt models, not ${spec.model.kind} (leave out --processes / --world-size)`,
+    );
+  }
+  if (distribution !== undefined && distribution.rank > 0) {
+    return runPeerRank({ spec, distribution, logger, json: options.json === true, stdout });
+  }
+  // Rank 0 of several processes: its peers start once Redis is known to answer, and read the data
+  // while this one does.
+  const collective = distribution === undefined ? undefined : await openCollective(distribution);
+  const peers = distribution?.spawnPeers === true ? spawnPeers({ distribution, specPath }) : [];
+  try {
+    const code = await trainAndReport({ ...options, spec, stdout, stderr, collective });
+    await collective?.close();
+    const failed = (await reapPeers(peers)).findIndex((exit) => exit !== 0);
+    if (failed >= 0) logger.warn({ rank: failed + 1 }, 'a rank exited with an error after training');
+    return code;
+  } catch (error) {
+    await collective?.close(error);
+    await reapPeers(peers);
+    throw error;
+  }
+}
+
+async function trainAndReport(
+  options: TrainFromFileOptions & {
+    spec: TrainSpec;
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+    collective: SyncCollective | undefined;
+  },
+): Promise<number> {
+  const { config, logger, spec, stdout, stderr, collective } = options;
   const stores = await openTrainingStores({ config, logger });
   try {
     const progress = createProgressLine(stderr);
@@ -80,9 +126,18 @@ export async function trainFromFile(options: TrainFromFileOptions): Promise<numb
       baseDir: process.cwd(),
       ...(codeVersion !== undefined && { codeVersion }),
       ...(options.force !== undefined && { force: options.force }),
+      ...(collective !== undefined && { collective }),
       onEvent: progressReporter(progress, progressInterval(stderr)),
     }).finally(() => progress.done());
-    stdout.write(options.json === true ? `${JSON.stringify(resultJson(result), null, 2)}\n` : summary(result));
+    const exchange =
+      collective === undefined
+        ? undefined
+        : exchangeSummary({ collective, rounds: Number(result.run.metrics.steps ?? 0) });
+    stdout.write(
+      options.json === true
+        ? `${JSON.stringify({ ...(resultJson(result) as object), ...(exchange !== undefined && { distributed: exchange }) }, null, 2)}\n`
+        : summary(result, exchange),
+    );
     return 0;
   } finally {
     await stores.close();
@@ -158,7 +213,10 @@ export function progressReporter(progress: ProgressLine, intervalMs: number): (e
 }
 
 /** The summary table of a finished run (inline, or a `train` job's, read back over the API). */
-export function summary(result: Pick<TrainingResult, 'run' | 'version'>): string {
+export function summary(
+  result: Pick<TrainingResult, 'run' | 'version'>,
+  exchange?: ReturnType<typeof exchangeSummary>,
+): string {
   const { run } = result;
   const rows: string[][] = [
     ['run', `${run.name} (${run.id})`],
@@ -169,6 +227,12 @@ export function summary(result: Pick<TrainingResult, 'run' | 'version'>): string
   ];
   const meaning = baselineMeaning(run.metrics);
   if (meaning !== undefined) rows.push(['baseline', `${meaning}, on the same held-out rows`]);
+  if (exchange !== undefined) {
+    rows.push([
+      'processes',
+      `${exchange.worldSize} (group ${exchange.group}), ${(exchange.bytesPerRound / 1024).toFixed(1)} KiB exchanged per round`,
+    ]);
+  }
   if (result.version !== undefined)
     rows.push(['registered', `${result.version.model} version ${result.version.version}`]);
   return formatTable({ columns: ['field', 'value'], rows });

@@ -145,6 +145,12 @@ export const ERROR_CODES = {
     grpc: 'FAILED_PRECONDITION',
     summary: "An asynchronous inference's callback URL answered with a 3xx or 4xx other than 429; not retried.",
   },
+  COLLECTIVE_FAILED: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary:
+      'A rank of a distributed training run died, stopped answering or failed, or Redis (which carries the exchange) could not be reached; the run failed on every rank and registered nothing.',
+  },
   METHOD_NOT_ALLOWED: {
     http: 405,
     grpc: 'UNIMPLEMENTED',

@@ -31,6 +31,38 @@ const TRAIN_OPTIONS = {
     default: DEFAULT_ACTOR,
     description: 'who the run and the version are recorded under',
   },
+  processes: {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    default: '1',
+    description:
+      'train a gbdt spec in n processes on this machine, each on its shard of the rows, histograms summed through Redis (--collective); the model equals the one of n worker threads',
+  },
+  'world-size': {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 1 },
+    description: 'across machines: the number of ranks; run the same spec once per rank (with --rank and --group)',
+  },
+  rank: {
+    type: 'string',
+    value: 'r',
+    number: { integer: true, min: 0 },
+    description:
+      "across machines: this process's rank, 0 … world size − 1; rank 0 records the run and registers the model",
+  },
+  group: {
+    type: 'string',
+    value: 'id',
+    description: 'across machines: names the run, the same on every rank and new for every run',
+  },
+  collective: {
+    type: 'string',
+    value: 'url',
+    default: "the queue's Redis, else redis://127.0.0.1:6379",
+    description: 'the Redis every rank reaches, which carries the histograms',
+  },
   ...GLOBAL_OPTIONS,
   // Progress and the summary tell the story; the store's info lines would interleave with them.
   'log-level': { ...GLOBAL_OPTIONS['log-level'], default: 'warn' },
@@ -41,7 +73,7 @@ export const trainCommand = defineCommand({
   name: 'train',
   summary: 'Run a training spec: read, check, train, evaluate, register, as a tracked run',
   description:
-    'Run a training spec (YAML or JSON) in this process: read and check the data, record a run (params, metrics by step, dataset version and profile, code version, artifacts), train, evaluate on the held-out split and, when the spec says so, register the model (features and model as one ONNX graph) with its lineage. Progress on stderr (one line per change off a terminal), a summary table on stdout. A server sharing the stores sees the run and the version at once.',
+    'Run a training spec (YAML or JSON) in this process (a gbdt spec also across processes or machines: --processes, --world-size): read and check the data, record a run (params, metrics by step, dataset version and profile, code version, artifacts), train, evaluate on the held-out split and, when the spec says so, register the model (features and model as one ONNX graph) with its lineage. Progress on stderr (one line per change off a terminal), a summary table on stdout. A server sharing the stores sees the run and the version at once.',
   args: [{ name: 'spec', description: 'the training spec, .yaml or .json', file: true }],
   options: TRAIN_OPTIONS,
   examples: [
@@ -49,6 +81,8 @@ export const trainCommand = defineCommand({
     'stratum train my-spec.yaml --json --actor ci',
     'stratum train spam.yaml --force --reason "clients moved to the new outputs"',
     'stratum train flights.yaml --queue --wait',
+    'stratum train flights.yaml --processes 2',
+    'stratum train flights.yaml --world-size 2 --rank 1 --group flights-0412 --collective redis://10.0.0.5:6379',
   ],
   async run(cmd) {
     const { force, reason } = cmd.values;
@@ -56,6 +90,10 @@ export const trainCommand = defineCommand({
     if (force !== true && reason !== undefined) throw cmd.usageError('--reason goes with --force');
     if (cmd.values.wait === true && cmd.values.queue !== true) throw cmd.usageError('--wait goes with --queue');
     if (cmd.values.queue === true) {
+      const spread = ['processes', 'world-size', 'rank', 'group', 'collective'].find(
+        (flag) => (cmd.values as Record<string, unknown>)[flag] !== undefined,
+      );
+      if (spread !== undefined) throw cmd.usageError(`--${spread} trains in this process; it does not go with --queue`);
       const { submitTrainJob } = await import('../train-queue.ts');
       return submitTrainJob({
         specPath: cmd.args.spec,
@@ -67,12 +105,14 @@ export const trainCommand = defineCommand({
         ...(force === true && { force: { reason: reason as string } }),
       });
     }
-    const [{ loadConfig }, { createLogger }, { trainFromFile }] = await Promise.all([
+    const [{ loadConfig }, { createLogger }, { trainFromFile }, { distributionOf }] = await Promise.all([
       import('../../config/index.ts'),
       import('../../logging/logger.ts'),
       import('../train.ts'),
+      import('../train-distributed.ts'),
     ]);
     const config = loadConfig({ overrides: settingOverrides(TRAIN_OPTIONS, cmd.values) });
+    const distribution = distributionOf({ flags: cmd.values, config, usageError: cmd.usageError });
     const level = cmd.values['log-level'] === undefined ? 'warn' : (config.logLevel as LogLevel);
     return trainFromFile({
       specPath: cmd.args.spec,
@@ -81,6 +121,7 @@ export const trainCommand = defineCommand({
       ...(cmd.values.json === true && { json: true }),
       ...(cmd.values.actor !== undefined && { actor: cmd.values.actor }),
       ...(force === true && { force: { reason: reason as string } }),
+      ...(distribution !== undefined && { distribution }),
     });
   },
 });

@@ -70,7 +70,8 @@ export function histogramPool(numBins: Int32Array): HistogramPool {
   };
 }
 
-interface Split {
+/** A node's best split and its left side's sums. */
+export interface Split {
   feature: number;
   bin: number;
   gain: number;
@@ -204,7 +205,8 @@ function splitLeaf(args: {
   return [left, right];
 }
 
-function bestSplit(
+/** The split of `node` with the largest gain, if one passes the limits. */
+export function bestSplit(
   options: GrowTreeOptions,
   node: { histogram: Float64Array; grad: number; hess: number; count: number },
 ): Split | undefined {

@@ -23,6 +23,13 @@ export interface ShardSet {
   root(args: { features: Int32Array; histogram: Float64Array }): [number, number];
   /** Applies a split everywhere and writes the chosen child's histogram into zeroed `histogram`. */
   split(args: { split: ShardSplit; features: Int32Array; histogram: Float64Array }): void;
+  /**
+   * Applies several splits (of different nodes) and writes each chosen child's histogram into its
+   * zeroed `histogram`, as `split` would one after the other. Offered by shards whose histograms
+   * cost a round trip to sum, so a tree grows one batch per depth (`grow-tree-batched.ts`).
+   * @default absent: splits go one by one
+   */
+  splitMany?(args: { splits: readonly { split: ShardSplit; histogram: Float64Array }[]; features: Int32Array }): void;
   /** Adds leaf values to the scores of the rows of the last tree's leaves. */
   addLeaves(args: { nodes: Float64Array; values: Float64Array; count: number; output: number }): void;
   /** Training loss summed over every row. */

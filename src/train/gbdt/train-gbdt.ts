@@ -16,10 +16,13 @@ import { applyBins, binFeatures, checkFeatures, checkShape } from './binning.ts'
 import { readGbdtCheckpoint, writeGbdtCheckpoint, type GbdtCheckpointState } from './gbdt-checkpoint.ts';
 import type { GbdtModel, GbdtObjective, GbdtTree } from './gbdt-model.ts';
 import { gbdtParams, type GbdtParamsInput, type GbdtParamsOutput } from './gbdt-params.ts';
-import { growTree, histogramPool } from './grow-tree.ts';
+import { growTree, histogramPool, type GrowTreeOptions } from './grow-tree.ts';
+import { canBatch, growTreeBatched } from './grow-tree-batched.ts';
 import { allocateGbdtBuffers, OBJECTIVE_CODE } from './row-shard.ts';
 import { interleavedRowOrder, positionsOf, reorderRows, type RowOrder } from './row-order.ts';
 import { localShardSet, type ShardSet } from './shard-set.ts';
+import { collectiveShardSet } from './collective-shard-set.ts';
+import type { SyncCollective } from '../parallel/sync-collective.ts';
 
 /** A held-out set for early stopping. */
 export interface GbdtValidationSet {
@@ -87,6 +90,16 @@ export interface TrainGbdtOptions {
    * @throws StratumError BAD_REQUEST when the checkpoint belongs to other data or parameters.
    */
   readonly resumeFrom?: string;
+  /**
+   * Train as one rank of a group of processes (`startSyncCollective`): this process owns shard
+   * `rank` of `worldSize` and the ranks sum their histograms through the collective, so every
+   * rank returns the model `workers: worldSize` threads would train. Every rank must call
+   * `trainGbdt` with the same data and parameters (checked); `params.workers` must then be 1. The
+   * caller owns the collective and closes it.
+   * @throws StratumError COLLECTIVE_FAILED when a rank dies, times out or has other data.
+   * @default none (this process alone)
+   */
+  readonly collective?: SyncCollective;
 }
 
 /** Parameters with defaults filled in (`maxLeaves` too: `2 ** maxDepth` unless given). */
@@ -165,18 +178,56 @@ export function trainGbdt(options: TrainGbdtOptions): GbdtModel {
   }
 
   const numOutputs = objective === 'multiclass' ? numClasses : 1;
+  const { collective } = options;
+  if (collective !== undefined) checkSameRun({ collective, options, params, numClasses, fingerprint });
   const workers = Math.min(params.workers, numRows);
+  const numShards = collective?.worldSize ?? workers;
   const buffers = allocateGbdtBuffers({ numRows, numFeatures, numOutputs, shared: workers > 1, classWeights });
   const maxTreeLeaves = Math.min(params.maxLeaves, 2 ** params.maxDepth, numRows);
   // Started before binning, so the threads boot while this one bins.
   const shards: ShardSet =
-    workers > 1 ? startWorkerShards({ buffers, workers, maxLeaves: maxTreeLeaves }) : localShardSet(buffers);
+    collective !== undefined
+      ? collectiveShardSet({ buffers, collective })
+      : workers > 1
+        ? startWorkerShards({ buffers, workers, maxLeaves: maxTreeLeaves })
+        : localShardSet(buffers);
   try {
     // Scores, gradients and bins are all kept in the shards' order; trees do not depend on it.
-    const order = workers > 1 ? interleavedRowOrder(numRows, workers) : undefined;
+    const order = numShards > 1 ? interleavedRowOrder(numRows, numShards) : undefined;
     return boost({ options, params, numClasses, shards, resumed, fingerprint, maxTreeLeaves, order });
   } finally {
     void shards.close();
+  }
+}
+
+/**
+ * Refuses to train as a rank with worker threads too, and checks that every rank trains on the same
+ * data with the same parameters (rank 0's fingerprint against this rank's): ranks that read
+ * different files would otherwise sum unrelated histograms into a wrong model.
+ */
+function checkSameRun(args: {
+  collective: SyncCollective;
+  options: TrainGbdtOptions;
+  params: ResolvedGbdtParams;
+  numClasses: number;
+  fingerprint: Fingerprint | undefined;
+}): void {
+  const { collective, options, params, numClasses } = args;
+  if (params.workers > 1) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `params.workers is ${params.workers}: a rank of a distributed run trains on one thread (use more processes instead)`,
+    );
+  }
+  const fingerprint = args.fingerprint ?? gbdtFingerprint({ options, params, numClasses });
+  const own = new TextEncoder().encode(JSON.stringify({ ...fingerprint, numTrees: params.numTrees }));
+  const root = collective.broadcast(own, 0);
+  if (Buffer.compare(root, own) !== 0) {
+    throw new StratumError(
+      'COLLECTIVE_FAILED',
+      `distributed training group "${collective.group}": rank ${collective.rank} has other data or parameters than rank 0 (every rank must run the same spec on the same data)`,
+      { details: { rank: collective.rank, own: new TextDecoder().decode(own), rank0: new TextDecoder().decode(root) } },
+    );
   }
 }
 
@@ -368,7 +419,7 @@ function growRound(context: RoundContext): { trees: GbdtTree[]; binThresholds: n
     shards.computeGradients({ objective: OBJECTIVE_CODE[objective], output: k });
     shards.setRows(sampledRows);
     const treeFeatures = Int32Array.from(sampleFeatures({ random, numFeatures, fraction: params.colSubsample }));
-    const { tree, binThreshold } = growTree({
+    const growOptions: GrowTreeOptions = {
       shards,
       edges: data.edges,
       features: treeFeatures,
@@ -379,12 +430,16 @@ function growRound(context: RoundContext): { trees: GbdtTree[]; binThresholds: n
       learningRate: params.learningRate,
       numRows: sampledRows.length,
       pool: context.pool,
-    });
+    };
+    // Shards that pay a round trip per summed histogram grow one batch per depth, same tree.
+    const batched = canBatch(growOptions) ? growTreeBatched(growOptions) : undefined;
+    const { tree, binThreshold } = batched ?? growTree(growOptions);
+    const shardNode = batched?.shardNode;
     if (allRows) {
       let count = 0;
       for (let node = 0; node < tree.feature.length; node++) {
         if ((tree.feature[node] as number) >= 0) continue;
-        leafNodes[count] = node;
+        leafNodes[count] = shardNode === undefined ? node : (shardNode[node] as number);
         leafValues[count++] = tree.value[node] as number;
       }
       shards.addLeaves({ nodes: leafNodes, values: leafValues, count, output: k });

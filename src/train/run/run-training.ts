@@ -27,6 +27,7 @@ import { expectedSignature } from './expected-signature.ts';
 import { sampleRequest } from './sample-request.ts';
 import { trainModel, type TrainStep } from './train-model.ts';
 import type { TrainSpec } from './train-spec.ts';
+import type { SyncCollective } from '../parallel/sync-collective.ts';
 
 /** What a run reports as it goes (for progress bars and logs). */
 export type TrainingEvent =
@@ -71,6 +72,12 @@ export interface TrainingContext {
    * early. Synchronous, as the trainers are. @default never stops
    */
   readonly stopAfter?: (step: TrainStep) => boolean;
+  /**
+   * Train as rank 0 of a distributed group (gbdt only); the other ranks run {@link trainAsRank}.
+   * Only this rank records the run and registers the model, after every rank finished training.
+   * @default none (this process alone)
+   */
+  readonly collective?: SyncCollective;
 }
 
 /** The result of a successful run. */
@@ -168,11 +175,7 @@ async function trainAndRecord(args: {
     by,
   });
 
-  const split = splitRows({ data, fraction: spec.split.validation, seed: spec.split.seed });
-  const fitted = await fitFeatures(spec.features, split.train.rows);
-  const trainMatrix = transformBatch(fitted, split.train.rows);
-  const validationMatrix = transformBatch(fitted, split.validation.rows);
-  const numFeatures = fitted.featureNames.length;
+  const { split, fitted, trainMatrix, validationMatrix, numFeatures } = await featureMatrices(spec, data);
   context.onEvent?.({
     phase: 'features',
     numFeatures,
@@ -188,6 +191,7 @@ async function trainAndRecord(args: {
     numClasses,
     train: { features: trainMatrix.data, labels: split.train.labels },
     validation: { features: validationMatrix.data, labels: split.validation.labels },
+    ...(context.collective !== undefined && { collective: context.collective }),
     onStep: (step) => {
       pending.push({ key: 'train_loss', step: step.step, value: step.trainLoss });
       if (step.validationLoss !== undefined) {
@@ -265,6 +269,61 @@ async function trainAndRecord(args: {
     model: trained.pipelineModel,
     ...(version !== undefined && { version }),
   };
+}
+
+/** The split, the fitted features and both feature matrices: a function of the spec and the data alone. */
+async function featureMatrices(spec: TrainSpec, data: TrainingData) {
+  const split = splitRows({ data, fraction: spec.split.validation, seed: spec.split.seed });
+  const fitted = await fitFeatures(spec.features, split.train.rows);
+  const trainMatrix = transformBatch(fitted, split.train.rows);
+  const validationMatrix = transformBatch(fitted, split.validation.rows);
+  return { split, fitted, trainMatrix, validationMatrix, numFeatures: fitted.featureNames.length };
+}
+
+/** What a rank other than 0 did. */
+export interface RankResult {
+  /** Boosting rounds trained. */
+  readonly steps: number;
+  /** Training rows (of every rank). */
+  readonly trainRows: number;
+}
+
+/**
+ * The part of a distributed run a rank other than 0 plays: reads the spec's data, splits it and
+ * fits the features exactly as rank 0 does (both are functions of the spec and the data), then
+ * trains its shard with the others. It records nothing and registers nothing: rank 0 does.
+ * @throws StratumError COLLECTIVE_FAILED when a rank dies or has other data.
+ */
+export async function trainAsRank(
+  spec: TrainSpec,
+  context: {
+    readonly baseDir: string;
+    readonly collective: SyncCollective;
+    readonly onEvent?: TrainingContext['onEvent'];
+  },
+): Promise<RankResult> {
+  const data = await readTrainingData({
+    spec,
+    baseDir: context.baseDir,
+    onRows: (rows) => context.onEvent?.({ phase: 'read', rows }),
+  });
+  const { split, trainMatrix, validationMatrix, numFeatures } = await featureMatrices(spec, data);
+  context.onEvent?.({
+    phase: 'features',
+    numFeatures,
+    trainRows: split.train.rows.length,
+    validationRows: split.validation.rows.length,
+  });
+  const trained = trainModel({
+    model: spec.model,
+    numFeatures,
+    numClasses: spec.model.objective === 'regression' ? 0 : data.classes.length,
+    train: { features: trainMatrix.data, labels: split.train.labels },
+    validation: { features: validationMatrix.data, labels: split.validation.labels },
+    collective: context.collective,
+    onStep: (step) => context.onEvent?.({ phase: 'train', ...step }),
+  });
+  return { steps: trained.steps, trainRows: split.train.rows.length };
 }
 
 /** The scalar metrics of a report, named as runs and versions record them. */

@@ -11,6 +11,8 @@ import { predictMlp } from '../mlp/predict-mlp.ts';
 import { trainMlp } from '../mlp/train-mlp.ts';
 import type { PipelineModel } from '../pipeline/export-pipeline.ts';
 import type { TrainSpec } from './train-spec.ts';
+import type { SyncCollective } from '../parallel/sync-collective.ts';
+import { StratumError } from '../../errors/index.ts';
 
 /** A feature matrix with its labels. */
 export interface LabelledMatrix {
@@ -39,6 +41,11 @@ export interface TrainModelOptions {
   readonly validation: LabelledMatrix;
   /** Called after every step; returning `true` (exactly) stops training there (a tuner's early stop). */
   readonly onStep?: (step: TrainStep) => unknown;
+  /**
+   * Train as one rank of a distributed group (gbdt only): every rank calls with the same inputs.
+   * @default none (this process alone)
+   */
+  readonly collective?: SyncCollective;
 }
 
 /** A trained model, ready to export and to evaluate. */
@@ -80,11 +87,19 @@ function epochReporter(
 
 /** Trains the spec's model. */
 export function trainModel(options: TrainModelOptions): TrainedModel {
-  const { model, validation, onStep } = options;
+  const { model, validation, onStep, collective } = options;
+  if (collective !== undefined && model.kind !== 'gbdt') {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `distributed training (several processes) trains gbdt models, not ${model.kind}`,
+    );
+  }
   if (model.kind === 'gbdt') {
     const trained = trainGbdt({
       ...commonInputs(options),
-      params: { ...model.params, validation, workers: model.workers },
+      // A rank trains on one thread: the processes are the shards.
+      params: { ...model.params, validation, workers: collective === undefined ? model.workers : 1 },
+      ...(collective !== undefined && { collective }),
       onProgress: (p) =>
         onStep?.({
           step: p.round,
