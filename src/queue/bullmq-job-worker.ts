@@ -4,6 +4,8 @@
  * contract needs on top: the handler's signal (timeouts, cancels from any process, shutdown), our
  * error on the job, no retry for 4xx errors, the kinds filter and attempt metrics.
  */
+import { hostname } from 'node:os';
+import { pid } from 'node:process';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions } from 'bullmq';
 import { isStratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -89,7 +91,8 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
     lockDuration: lockMs,
     stalledInterval: lockMs,
     maxStalledCount: 2,
-    ...(work.name === undefined ? {} : { name: work.name }),
+    // The job's `workerId` names the process, so a dead worker's jobs can be told apart.
+    name: work.name ?? `${hostname()}:${pid}`,
   });
   worker.on('error', (error) => logger?.warn({ err: error }, 'BullMQ worker error (it retries)'));
   worker.on('failed', (job) => {

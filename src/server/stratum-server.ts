@@ -117,36 +117,11 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     let registry: Registry | undefined;
     let deployments: DeploymentSource | undefined;
     let queue: JobQueue | undefined = options.queue;
+    let inferenceQueue: JobQueue | undefined = options.queue;
     if (config.registry) {
-      const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
-      const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
-        await store.close();
-        throw error;
-      });
-      const opened = createRegistry({ store, artifacts, logger, maxArtifactBytes: config.bodyLimitBytes });
-      registry = opened;
-      cleanups.push(() => opened.close());
-      const source = createDeploymentSource({
-        registry: opened,
-        config,
-        pool,
-        metrics,
-        logger,
-        replicaId: replicaId(),
-      });
-      deployments = source;
-      cleanups.push(() => source.close());
-      await source.start();
-      sources.push(source);
-      queue = await openQueueAndWorker({
-        config,
-        logger,
-        registry: opened,
-        runtime: pool,
-        metrics,
-        cleanups,
-        given: options.queue,
-      });
+      const opened = await openRegistrySide({ config, logger, pool, metrics, cleanups, given: options.queue });
+      ({ registry, deployments, queue, inferenceQueue } = opened);
+      sources.push(opened.deployments);
     }
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
@@ -169,9 +144,18 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
-      ...(queue !== undefined && { asyncInference: { queue, settings: config.asyncInference } }),
+      ...(inferenceQueue !== undefined && {
+        asyncInference: { queue: inferenceQueue, settings: config.asyncInference },
+      }),
       ...(registry !== undefined &&
-        deployments !== undefined && { management: { registry, deployments, ...(queue !== undefined && { queue }) } }),
+        deployments !== undefined && {
+          management: {
+            registry,
+            deployments,
+            ...(queue !== undefined && { queue }),
+            ...(inferenceQueue !== undefined && { inferenceQueue }),
+          },
+        }),
     });
     await http
       .listen({ host: config.host, port: config.httpPort })
@@ -192,9 +176,9 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         );
     }
     service.setReady(true);
-    if (queue !== undefined) {
+    if (inferenceQueue !== undefined) {
       asyncWorker = startAsyncInferenceWorker({
-        queue,
+        queue: inferenceQueue,
         service,
         logger,
         settings: config.asyncInference,
@@ -277,6 +261,64 @@ async function openQueueAndWorker(options: {
     });
   }
   return queue;
+}
+
+/**
+ * The registry side of a replica: the metadata and artifact stores, the registry, this replica's
+ * deployments (started), and the job queues. Each pushes its cleanup.
+ */
+async function openRegistrySide(options: {
+  config: Readonly<Config>;
+  logger: Logger;
+  pool: RuntimePool;
+  metrics: ServingMetrics;
+  cleanups: (() => Promise<void>)[];
+  given: JobQueue | undefined;
+}): Promise<{
+  registry: Registry;
+  deployments: DeploymentSource;
+  queue: JobQueue | undefined;
+  inferenceQueue: JobQueue | undefined;
+}> {
+  const { config, logger, pool, metrics, cleanups, given } = options;
+  const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
+  const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  const registry = createRegistry({ store, artifacts, logger, maxArtifactBytes: config.bodyLimitBytes });
+  cleanups.push(() => registry.close());
+  const deployments = createDeploymentSource({ registry, config, pool, metrics, logger, replicaId: replicaId() });
+  cleanups.push(() => deployments.close());
+  await deployments.start();
+  const queue = await openQueueAndWorker({ config, logger, registry, runtime: pool, metrics, cleanups, given });
+  const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
+  return { registry, deployments, queue, inferenceQueue };
+}
+
+/**
+ * Where asynchronous inference is queued. A BullMQ worker takes every job of its queue, whatever
+ * the kind, so on Redis online replicas consume it from a queue of its own: they never take (and
+ * hand back) training or batch jobs, and workers never take inference jobs. The embedded engine
+ * claims by kind, so one queue serves both there.
+ */
+async function inferenceQueueBeside(options: {
+  queue: JobQueue | undefined;
+  given: JobQueue | undefined;
+  config: Readonly<Config>;
+  logger: Logger;
+  cleanups: (() => Promise<void>)[];
+}): Promise<JobQueue | undefined> {
+  const { queue, config } = options;
+  if (queue?.engine !== 'bullmq' || options.given !== undefined) return queue;
+  const opened = await openJobQueue({
+    queueUrl: config.queueUrl,
+    databaseUrl: config.databaseUrl,
+    name: `${config.jobs.queueName}.inference`,
+    logger: options.logger,
+  });
+  options.cleanups.push(() => opened.close());
+  return opened;
 }
 
 /**

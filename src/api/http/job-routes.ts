@@ -25,6 +25,30 @@ function queueOf(context: ManagementContext): JobQueue {
   );
 }
 
+/** Kinds queued on the inference queue when there is one. */
+const INFERENCE_KINDS: ReadonlySet<string> = new Set(['infer-async', 'callback']);
+
+/** The queue holding job `id`: the jobs queue, else the inference queue; JOB_NOT_FOUND in neither. */
+async function queueHolding(context: ManagementContext, id: string): Promise<JobQueue> {
+  const queue = queueOf(context);
+  const other = context.inferenceQueue;
+  if (other === undefined || other === queue) return queue;
+  try {
+    await queue.get(id);
+    return queue;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'JOB_NOT_FOUND') throw error;
+    await other.get(id);
+    return other;
+  }
+}
+
+/** The queue a list reads: the inference queue for its kinds. */
+function queueListing(context: ManagementContext, kind: string | undefined): JobQueue {
+  const other = context.inferenceQueue;
+  return kind !== undefined && other !== undefined && INFERENCE_KINDS.has(kind) ? other : queueOf(context);
+}
+
 const JobParams = z.object({ id: z.string().min(1).max(128) });
 const JobStateSchema = z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled']);
 const JobsQuery = z
@@ -68,7 +92,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     errors: COMMON,
     handler: async ({ query: q }, context) =>
       page(
-        await queueOf(context).list({
+        await queueListing(context, q.kind).list({
           ...(q.limit !== undefined && { limit: q.limit }),
           ...(q.cursor !== undefined && { cursor: q.cursor }),
           ...(q.state !== undefined && { state: q.state }),
@@ -86,7 +110,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
-    handler: ({ params }, context) => queueOf(context).get(params.id),
+    handler: async ({ params }, context) => (await queueHolding(context, params.id)).get(params.id),
   }),
   route({
     method: 'POST',
@@ -96,7 +120,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
-    handler: ({ params }, context) => queueOf(context).cancel(params.id),
+    handler: async ({ params }, context) => (await queueHolding(context, params.id)).cancel(params.id),
   }),
   route({
     method: 'POST',
@@ -106,7 +130,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
-    handler: ({ params }, context) => queueOf(context).retry(params.id),
+    handler: async ({ params }, context) => (await queueHolding(context, params.id)).retry(params.id),
   }),
   route({
     method: 'GET',
@@ -117,12 +141,12 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
-    handler: ({ params, request, reply }, context) =>
+    handler: async ({ params, request, reply }, context) =>
       streamJobEvents({
         jobId: params.id,
         request,
         reply,
-        queue: queueOf(context),
+        queue: await queueHolding(context, params.id),
         ...(context.shutdown !== undefined && { shutdown: context.shutdown }),
       }),
   }),

@@ -35,6 +35,12 @@ export interface ManagementContext {
    * queue cannot run on PostgreSQL): the job routes then answer QUEUE_UNAVAILABLE.
    */
   readonly queue?: JobQueue;
+  /**
+   * Where `infer_async` queues its jobs when that is not `queue` (on Redis: a queue of its own,
+   * since a BullMQ worker cannot take only some kinds of a queue). The job routes find a job in
+   * either.
+   */
+  readonly inferenceQueue?: JobQueue;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
 }
