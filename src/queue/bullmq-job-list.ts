@@ -85,7 +85,8 @@ export async function listBullmqJobs(
     .filter((record) => options.state === undefined || record.state === options.state)
     .filter((record) => options.kind === undefined || record.kind === options.kind)
     .filter((record) => options.parentId === undefined || record.parentId === options.parentId)
-    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    // Stable: jobs submitted in the same millisecond keep the newest-first order BullMQ lists them in.
+    .sort((a, b) => b.createdAt - a.createdAt);
   const size = Math.min(limit, MAX_PAGE_LIMIT);
   const items = filtered.slice(offset, offset + size);
   const next = offset + size < filtered.length;

@@ -59,8 +59,7 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
   client.on('error', (error) => logger?.debug({ err: error }, 'job queue Redis connection error'));
   const queue = new Queue<BullmqJob['data'], unknown, string>(name, { connection: fast, prefix });
   queue.on('error', (error) => logger?.debug({ err: error }, 'BullMQ queue error'));
-  const events = new QueueEvents(name, { connection, prefix });
-  events.on('error', (error) => logger?.debug({ err: error }, 'BullMQ queue events error'));
+  let events: QueueEvents | undefined;
   const producer = new QueueEventsProducer(name, { connection, prefix });
   producer.on('error', (error) => logger?.debug({ err: error }, 'BullMQ event producer error'));
   const listeners = new Set<(event: JobEvent) => void>();
@@ -103,21 +102,29 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
 
   try {
     await withTimeout(
-      Promise.all([client.connect(), queue.waitUntilReady(), events.waitUntilReady(), producer.waitUntilReady()]),
+      Promise.all([client.connect(), queue.waitUntilReady(), producer.waitUntilReady()]),
       options.connectTimeoutMs ?? 5000,
     );
   } catch (error) {
-    await Promise.allSettled([queue.close(), events.close(), producer.close()]);
+    await Promise.allSettled([queue.close(), producer.close()]);
     client.disconnect();
     throw unavailable(error);
   }
   const context: BullmqQueueContext = { queue, client, producer, cancelledKey, cancelChannel };
-  translateQueueEvents({
-    events,
-    deliver,
-    getJob: (id) => queue.getJob(id) as Promise<BullmqJob | undefined>,
-    listening: () => listeners.size > 0,
-  });
+  // The event stream is read only once someone listens: reading it costs a connection and CPU
+  // for every job. It starts a second back (stream ids are Redis's clock in ms) so that events
+  // of the moment of subscribing are not lost; clocks further apart than that can miss a few.
+  function listen(): void {
+    if (events !== undefined) return;
+    events = new QueueEvents(name, { connection, prefix, lastEventId: `${Date.now() - 1000}-0` });
+    events.on('error', (error) => logger?.debug({ err: error }, 'BullMQ queue events error'));
+    translateQueueEvents({
+      events,
+      deliver,
+      getJob: (id) => queue.getJob(id) as Promise<BullmqJob | undefined>,
+      listening: () => listeners.size > 0,
+    });
+  }
 
   function work(options: WorkOptions): JobWorker {
     if (closing !== undefined) throw new StratumError('QUEUE_UNAVAILABLE', `job queue "${name}" is closed`);
@@ -166,6 +173,7 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
     work,
     onEvent(listener) {
       listeners.add(listener);
+      listen();
       return () => listeners.delete(listener);
     },
     close() {
@@ -176,7 +184,7 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
         listeners.clear();
         results.push(
           ...(await Promise.allSettled([
-            events.close(),
+            events?.close() ?? Promise.resolve(),
             producer.close(),
             queue.close(),
             subscriber?.quit() ?? Promise.resolve(),

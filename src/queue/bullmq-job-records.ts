@@ -12,8 +12,8 @@ import type { Backoff, JobError, JobProgress, JobRecord, JobState } from './job-
 /** What a job carries in BullMQ's `data`. */
 export interface BullmqJobData {
   readonly payload: unknown;
-  readonly backoff: Backoff;
-  readonly by: string;
+  /** Left out when it is the default `system` (every byte is written and read per job). */
+  readonly by?: string;
   readonly priority?: number;
   readonly timeoutMs?: number;
   readonly idempotencyKey?: string;
@@ -29,8 +29,7 @@ export type BullmqJob = Job<BullmqJobData, unknown, string>;
 export function toBullmqJob(job: NormalisedJob, id: string): { data: BullmqJobData; opts: JobsOptions } {
   const data: BullmqJobData = {
     payload: JSON.parse(job.payloadJson) as unknown,
-    backoff: job.backoff,
-    by: job.by,
+    ...(job.by === 'system' ? {} : { by: job.by }),
     ...(job.priority === undefined ? {} : { priority: job.priority }),
     ...(job.timeoutMs === undefined ? {} : { timeoutMs: job.timeoutMs }),
     ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
@@ -43,8 +42,8 @@ export function toBullmqJob(job: NormalisedJob, id: string): { data: BullmqJobDa
     backoff: { type: job.backoff.type, delay: job.backoff.delayMs, jitter: job.backoff.jitter ?? 0.5 },
     ...(job.priority === undefined ? {} : { priority: job.priority }),
     ...(job.delayMs > 0 ? { delay: job.delayMs } : {}),
-    removeOnComplete: false,
-    removeOnFail: false,
+    // Results and errors are durable: BullMQ keeps finished jobs unless told to remove them, and
+    // leaving the options out keeps every job's stored options small.
   };
   return { data, opts };
 }
@@ -82,6 +81,17 @@ export function toJobState(state: string, error: JobError | undefined): JobState
   }
 }
 
+/** Our backoff from BullMQ's job options (where it is kept rather than twice). */
+function backoffOf(backoff: JobsOptions['backoff']): Backoff {
+  if (typeof backoff === 'number') return { type: 'fixed', delayMs: backoff, jitter: 0 };
+  if (backoff === undefined) return { type: 'fixed', delayMs: 0, jitter: 0 };
+  return {
+    type: backoff.type === 'fixed' ? 'fixed' : 'exponential',
+    delayMs: backoff.delay ?? 0,
+    jitter: backoff.jitter ?? 0,
+  };
+}
+
 /** Our record of a BullMQ job in `state`. */
 export function toJobRecordFromBullmq(job: BullmqJob, state: JobState): JobRecord {
   const data = job.data;
@@ -97,11 +107,11 @@ export function toJobRecordFromBullmq(job: BullmqJob, state: JobState): JobRecor
     ...(data.priority === undefined ? {} : { priority: data.priority }),
     attemptsMade: attempts,
     maxAttempts: job.opts.attempts ?? 1,
-    backoff: data.backoff,
+    backoff: backoffOf(job.opts.backoff),
     ...(data.timeoutMs === undefined ? {} : { timeoutMs: data.timeoutMs }),
     ...(data.idempotencyKey === undefined ? {} : { idempotencyKey: data.idempotencyKey }),
     ...(data.parentId === undefined ? {} : { parentId: data.parentId }),
-    by: data.by,
+    by: data.by ?? 'system',
     ...(progress === undefined ? {} : { progress }),
     ...(state === 'completed' ? { result: job.returnvalue ?? null } : {}),
     ...(error === undefined || state === 'completed' || state === 'waiting' ? {} : { error }),
