@@ -84,7 +84,7 @@ const LAYERS = {
     'tensor',
     'train',
   ],
-  client: ['artifacts', 'deploy', 'errors', 'registry', 'store', 'tensor'],
+  client: ['artifacts', 'deploy', 'errors', 'queue', 'registry', 'store', 'tensor'],
   server: [
     'api',
     'artifacts',

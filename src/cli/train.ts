@@ -157,7 +157,8 @@ export function progressReporter(progress: ProgressLine, intervalMs: number): (e
   };
 }
 
-function summary(result: TrainingResult): string {
+/** The summary table of a finished run (inline, or a `train` job's, read back over the API). */
+export function summary(result: Pick<TrainingResult, 'run' | 'version'>): string {
   const { run } = result;
   const rows: string[][] = [
     ['run', `${run.name} (${run.id})`],

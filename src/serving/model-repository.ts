@@ -33,9 +33,19 @@ export function isValidModelName(name: string): boolean {
   return MODEL_NAME.test(name);
 }
 
-/** The model names in the repository (folders with a valid name). */
+/**
+ * The model names in the repository (folders with a valid name).
+ * @throws StratumError CONFIG_INVALID when `dir` is not a readable folder (a mistyped `--models`).
+ */
 export async function listRepositoryModels(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : 'cannot be read';
+    throw new StratumError('CONFIG_INVALID', `the model repository ${dir} ${why} (--models, STRATUM_MODELS_DIR)`, {
+      details: { setting: 'modelsDir', path: dir },
+      cause: error,
+    });
+  });
   return entries
     .filter((e) => e.isDirectory() && isValidModelName(e.name))
     .map((e) => e.name)

@@ -30,6 +30,7 @@ export type RouteTag =
   | 'runs'
   | 'experiments'
   | 'datasets'
+  | 'jobs'
   | 'meta';
 
 /** A body read as bytes and handed to the handler as they came (the handler parses it). */

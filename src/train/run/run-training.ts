@@ -59,6 +59,11 @@ export interface TrainingContext {
    * use; the reason is recorded in the alias history and the deployments' events.
    */
   readonly force?: { readonly reason: string };
+  /**
+   * The job running this training, recorded as the run's `stratum.job` param: a retried or
+   * recovered job finds the run (and version) an earlier attempt made instead of making another.
+   */
+  readonly jobId?: string;
   readonly onEvent?: (event: TrainingEvent) => void;
   /**
    * Asked after every training step (with the step's losses); `true` ends training there, and the
@@ -89,6 +94,9 @@ export interface TrainingResult {
   readonly model: PipelineModel;
 }
 
+/** The run param naming the job that ran it. */
+export const JOB_PARAM = 'stratum.job';
+
 /** A run records its baseline's value of metric `m` as `baseline.m`. */
 export const BASELINE_PREFIX = 'baseline.';
 
@@ -112,7 +120,10 @@ export async function runTraining(spec: TrainSpec, context: TrainingContext): Pr
   const startRun = async (datasetVersion: string): Promise<RunRecord> => {
     const created = await store.createRun({
       name: spec.name,
-      params: { ...spec } as Record<string, unknown>,
+      params: { ...spec, ...(context.jobId !== undefined && { [JOB_PARAM]: context.jobId }) } as Record<
+        string,
+        unknown
+      >,
       datasetVersion,
       by,
       ...(context.codeVersion !== undefined && { codeVersion: context.codeVersion }),
