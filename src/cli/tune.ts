@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
+import { submitJob } from '../jobs/submit-job.ts';
 import { runExperiment, type ExperimentResult } from '../jobs/tune/run-experiment.ts';
 import { inProcessLauncher, jobFinished } from '../jobs/tune/trial-launchers.ts';
 import type { TunePayload } from '../jobs/tune/tune-payloads.ts';
@@ -96,10 +97,15 @@ async function tuneOnQueue(
   },
 ): Promise<ExperimentResult> {
   const { spec, stores, table, config } = args;
-  const queue = await openJobQueue({ queueUrl: config.queueUrl, databaseUrl: config.databaseUrl, logger: args.logger });
+  const queue = await openJobQueue({
+    queueUrl: config.queueUrl,
+    databaseUrl: config.databaseUrl,
+    name: config.jobs.queueName,
+    logger: args.logger,
+  });
   try {
     const payload: TunePayload = { spec: spec as unknown as Record<string, unknown>, baseDir: process.cwd() };
-    const job = await queue.submit({ kind: 'tune', payload, by: args.actor ?? 'cli', attempts: 3 });
+    const job = await submitJob(queue, { kind: 'tune', payload, attempts: 3 }, { by: args.actor ?? 'cli' });
     args.stderr.write(`submitted tune job ${job.id}; trials run on the workers of ${config.queueUrl}\n`);
     const unsubscribe = queue.onEvent((event) => {
       if (event.type !== 'progress' || event.jobId !== job.id) return;

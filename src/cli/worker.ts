@@ -10,6 +10,7 @@ import { openJobQueue } from '../queue/open-job-queue.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { JobHandler, JobQueue } from '../queue/job-queue.ts';
 import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
+import { tuneJobHandlers } from '../jobs/tune/tune-jobs.ts';
 import { createRuntimePool } from '../runtime/runtime-pool.ts';
 import { openTrainingStores } from './training-stores.ts';
 
@@ -74,7 +75,7 @@ export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promis
   return failed.length === 0 ? 0 : 1;
 }
 
-/** The batch handlers, their runtime pool and registry, and one `close()` for all of them. */
+/** The batch and tune handlers, their runtime pool and stores, and one `close()` for all of them. */
 async function openBatchHandlers(options: {
   config: Readonly<Config>;
   logger: Logger;
@@ -84,8 +85,16 @@ async function openBatchHandlers(options: {
   const stores = await openTrainingStores({ config, logger });
   const runtime = createRuntimePool({ workers: config.runtime.workers, logger });
   const batch = createBatchHandlers({ queue: options.queue, runtime, registry: stores.registry });
+  // The tune coordinator runs on the event loop (it waits on its trials); its trials are CPU-heavy
+  // `trial` jobs, run in threads by the default handlers.
+  const { tune } = tuneJobHandlers({
+    store: stores.store,
+    artifacts: stores.artifacts,
+    registry: stores.registry,
+    queue: options.queue,
+  });
   return {
-    handlers: batch.handlers,
+    handlers: { ...batch.handlers, tune },
     async close() {
       await batch.close();
       await Promise.allSettled([runtime.close(), stores.close()]);

@@ -29,6 +29,7 @@ export function createJobHandlers(options: JobHandlersOptions): Readonly<Record<
   return Object.freeze({
     noop: runNoop,
     train: (job: ActiveJob) => runThreadJob(job, options),
+    trial: (job: ActiveJob) => runThreadJob(job, options),
     ...options.extra,
   });
 }

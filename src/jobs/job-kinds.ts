@@ -5,6 +5,7 @@
  * documents them. Adding a kind is adding one entry here and one handler in `job-handlers.ts`.
  */
 import { z } from 'zod';
+import { checkTunePayload, TrialPayloadSchema, TunePayloadSchema } from './tune/tune-payloads.ts';
 import { TrainSpecSchema, parseTrainSpec } from '../train/run/train-spec.ts';
 import { CallbackPayloadSchema } from './callback-handler.ts';
 import { InferAsyncPayloadSchema } from './infer-async-payload.ts';
@@ -62,9 +63,6 @@ export const NoopPayloadSchema = z.strictObject({
   progressSteps: z.number().int().min(0).max(1000).optional(),
 });
 
-/** A placeholder: any JSON object, until the owning branch declares the schema. */
-const PLACEHOLDER = z.record(z.string(), z.unknown());
-
 /** Every kind, by name. */
 export const JOB_KINDS = {
   train: {
@@ -104,16 +102,16 @@ export const JOB_KINDS = {
     summary: "Delivers a finished job's result to its callback URL (an HMAC-signed POST, retried).",
   },
   tune: {
-    payload: PLACEHOLDER,
+    payload: TunePayloadSchema,
+    check: (payload: z.output<typeof TunePayloadSchema>, where: string) => checkTunePayload(payload, where),
     cpuHeavy: false,
-    owner: 'i11-tune',
-    summary: 'A hyperparameter search: submits its trials as child jobs.',
+    summary:
+      'A hyperparameter search (a tuning spec with its training spec inline): coordinates its trials as child jobs and registers the best; the experiment takes the job id.',
   },
   trial: {
-    payload: PLACEHOLDER,
+    payload: TrialPayloadSchema,
     cpuHeavy: true,
-    owner: 'i11-tune',
-    summary: "One trial of a search: a training run with the searcher's parameters.",
+    summary: "One trial of a search: a tracked training run with the searcher's parameters, stopped early by ASHA.",
   },
   noop: {
     payload: NoopPayloadSchema,

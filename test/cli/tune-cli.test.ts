@@ -4,11 +4,15 @@
  * refused naming the file and the path. A running server on the same stores lists the experiment.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { tuneFromFile } from '../../src/cli/tune.ts';
+import { openTrainingStores } from '../../src/cli/training-stores.ts';
+import { tuneJobHandlers } from '../../src/jobs/tune/tune-jobs.ts';
+import { openJobQueue } from '../../src/queue/open-job-queue.ts';
 import { createTrialTable } from '../../src/cli/commands/trial-table.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { StratumError } from '../../src/errors/index.ts';
@@ -77,6 +81,41 @@ test('stratum tune runs the trials here, prints a line per change and the best; 
       error.message.includes(specPath) &&
       error.message.includes('space.model.params.maxDepth'),
   );
+});
+
+test('stratum tune --queue submits a tune job that a worker runs, and follows it to the end', async (t) => {
+  const server = await startRegistryServer(t);
+  const dataPath = writeTuneCsv(server.dir);
+  const specPath = join(server.dir, 'tune.json');
+  await writeFile(specPath, JSON.stringify(tuneSpecInput(dataPath, { trials: 3, register: { model: 'queued-cli' } })));
+  const queueName = `tune-cli-${randomUUID()}`;
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      databaseUrl: server.databaseUrl,
+      artifactsUrl: server.artifactsUrl,
+      logLevel: 'silent',
+      jobs: { queueName },
+    },
+  });
+  const logger = createLogger({ level: 'silent' });
+  const stores = await openTrainingStores({ config, logger });
+  t.after(() => stores.close());
+  const queue = await openJobQueue({ queueUrl: 'embedded', databaseUrl: server.databaseUrl, name: queueName });
+  t.after(() => queue.close());
+  const { tune, trial } = tuneJobHandlers({ ...stores, queue });
+  const worker = queue.work({
+    concurrency: 2,
+    handler: (job) => (job.record.kind === 'tune' ? tune(job) : trial(job)),
+  });
+  t.after(() => worker.close());
+  const out = capture();
+  const err = capture();
+  const code = await tuneFromFile({ specPath, config, logger, queue: true, stdout: out.stream, stderr: err.stream });
+  assert.equal(code, 0, err.text());
+  assert.match(err.text(), /^submitted tune job \S+; trials run on the workers of embedded$/m);
+  assert.match(err.text(), /^trial 2 (completed|stopped) /m);
+  assert.match(out.text(), /^registered\s+queued-cli version 1$/m);
 });
 
 test('on a terminal the trial table is redrawn in place', () => {

@@ -4,7 +4,7 @@
  */
 import type { LogLevel } from '../../logging/logger.ts';
 import { DEFAULT_ACTOR, defineCommand, GLOBAL_OPTIONS, type OptionsSpec } from './command-spec.ts';
-import { STORE_OPTIONS } from './server-commands.ts';
+import { QUEUE_OPTIONS, STORE_OPTIONS } from './server-commands.ts';
 import { settingOverrides } from './setting-overrides.ts';
 
 const TUNE_OPTIONS = {
@@ -13,12 +13,7 @@ const TUNE_OPTIONS = {
     type: 'boolean',
     description: 'submit a tune job whose trials run on any `stratum worker` instead of running them here',
   },
-  'queue-url': {
-    type: 'string',
-    value: 'url',
-    setting: 'queueUrl',
-    description: 'with --queue: the job queue, embedded (the metadata database) or redis://host:port',
-  },
+  ...QUEUE_OPTIONS,
   concurrency: {
     type: 'string',
     value: 'n',

@@ -18,7 +18,14 @@ export interface TrialThreadInput {
 }
 
 /** Runs the trial the payload names; the stores are opened and closed here. */
-export async function trialInThread(input: TrialThreadInput, context: { logger?: Logger } = {}): Promise<TrialOutcome> {
+export async function trialInThread(
+  input: TrialThreadInput,
+  context: {
+    logger?: Logger;
+    /** Told the run's id once it exists (a stopped thread leaves it for the worker to finish). */
+    onRun?: (runId: string) => void;
+  } = {},
+): Promise<TrialOutcome> {
   const payload = TrialPayloadSchema.parse(input.payload);
   const { stores } = input;
   const store = await openMetadataStore({
@@ -35,7 +42,15 @@ export async function trialInThread(input: TrialThreadInput, context: { logger?:
     return await runTrial({
       experiment,
       number: payload.number,
-      context: { store, artifacts, by: input.by, baseDir: payload.baseDir },
+      context: {
+        store,
+        artifacts,
+        by: input.by,
+        baseDir: payload.baseDir,
+        onEvent: (event) => {
+          if (event.phase === 'run') context.onRun?.(event.runId);
+        },
+      },
     });
   } finally {
     await Promise.allSettled([artifacts.close(), store.close()]);

@@ -17,7 +17,10 @@ import { openArtifactStore } from '../../../src/artifacts/open-artifact-store.ts
 import { rungMilestones } from '../../../src/jobs/tune/asha.ts';
 import { runExperiment } from '../../../src/jobs/tune/run-experiment.ts';
 import { inProcessLauncher, jobFinished, trialJobKey } from '../../../src/jobs/tune/trial-launchers.ts';
+import { startJobWorker } from '../../../src/jobs/job-runner.ts';
+import { checkSubmission, submitJob } from '../../../src/jobs/submit-job.ts';
 import { trialInThread } from '../../../src/jobs/tune/trial-in-thread.ts';
+import { StratumError } from '../../../src/errors/index.ts';
 import { tuneJobHandlers } from '../../../src/jobs/tune/tune-jobs.ts';
 import { parseInlineTuneSpec } from '../../../src/jobs/tune/tune-spec.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
@@ -222,6 +225,37 @@ describe('an experiment on the embedded queue', () => {
     assert.ok(trialsRun <= trials.length);
     assert.ok(experiment.bestTrial !== undefined);
     assert.equal(experiment.registered, undefined, 'a cancelled experiment registers nothing');
+  });
+
+  test("the worker's handlers: tune checked at submission, trials in job threads", async (t) => {
+    const { tune } = tuneJobHandlers({ store, artifacts, registry, queue });
+    const worker = startJobWorker({
+      queue,
+      config: { databaseUrl, artifactsUrl, registryPollMs: 50, bodyLimitBytes: 64 * 1024 * 1024, logLevel: 'error' },
+      store,
+      logger,
+      concurrency: 3,
+      extraHandlers: { tune },
+    });
+    t.after(() => worker.close());
+    assert.ok(worker.kinds.includes('trial') && worker.kinds.includes('tune'));
+    const input = tuneSpecInput(dataPath, { name: 'worker-tune', trials: 3, maxConcurrentTrials: 2 });
+    assert.throws(
+      () =>
+        checkSubmission({
+          kind: 'tune',
+          payload: { spec: { ...input, space: { 'model.params.depth': { int: [1, 3] } } }, baseDir: folder },
+        }),
+      (error: unknown) =>
+        error instanceof StratumError &&
+        error.code === 'BAD_REQUEST' &&
+        /space\.model\.params\.depth/.test(error.message),
+    );
+    const job = await submitJob(queue, { kind: 'tune', payload: { spec: input, baseDir: folder } });
+    const finished = await jobFinished(queue, job.id);
+    assert.equal(finished.state, 'completed', JSON.stringify(finished.error));
+    checkTrials(await store.listTrials(job.id), 3);
+    assert.equal((await store.getExperiment(job.id)).status, 'succeeded');
   });
 
   test('a coordinator killed mid-experiment is recovered by the queue and resumes without duplicates', async (t) => {
