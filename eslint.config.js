@@ -19,7 +19,7 @@ const LAYERS = {
   runtime: ['errors', 'logging', 'tensor'],
   artifacts: ['errors', 'logging'],
   store: ['errors', 'logging', 'tensor'],
-  queue: ['errors', 'logging', 'store'],
+  queue: ['errors', 'logging', 'store', 'util'],
   onnx: ['errors', 'random', 'tensor'],
   monitor: ['errors', 'logging', 'tensor'],
   data: ['errors', 'logging', 'random', 'runtime', 'store'],
@@ -84,7 +84,7 @@ const LAYERS = {
     'tensor',
     'train',
   ],
-  client: ['artifacts', 'deploy', 'errors', 'registry', 'store', 'tensor'],
+  client: ['artifacts', 'deploy', 'errors', 'queue', 'registry', 'store', 'tensor'],
   server: [
     'api',
     'artifacts',

@@ -1,7 +1,7 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -9,7 +9,9 @@
  *     [--naive-intra-op-threads N] [--c1-repeats 3] [--sweep-rounds 2] [--out bench/results/latest.md] [--verbose]
  *
  * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
- * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone.
+ * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone;
+ * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone;
+ * `--only tuning` the tuning benchmark (bench/tuning) alone.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -38,6 +40,14 @@ export interface BenchOptions {
   readonly onlyTraining: boolean;
   /** `--only startup`: run the start-up comparison and nothing else. */
   readonly onlyStartup: boolean;
+  /** `--only async`: online p99 with and without concurrent asynchronous inference (bench/async), alone. */
+  readonly onlyAsync: boolean;
+  /** `--only queue`: the job queue comparison (bench/queue) alone. */
+  readonly onlyQueue: boolean;
+  /** `--only batch`: run the batch-inference benchmark and nothing else. */
+  readonly onlyBatch: boolean;
+  /** `--only tuning`: run the tuning benchmark and nothing else. */
+  readonly onlyTuning: boolean;
   /** `--only distributed`: GBDT on 1 vs 2 processes through Redis, and nothing else. */
   readonly onlyDistributed: boolean;
   readonly models: readonly BenchModel[];
@@ -138,9 +148,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
   const only = list(
     values.only,
-    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'distributed'] as const,
+    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch', 'tuning', 'distributed'] as const,
     '--only',
   );
+  const onlyAsync = only?.includes('async') ?? false;
+  if (onlyAsync && only?.length !== 1) throw new Error('--only async cannot be combined with anything else');
   const onlyRollouts = only?.includes('rollouts') ?? false;
   const onlyTraining = only?.includes('training') ?? false;
   if (onlyRollouts && only?.length !== 1) throw new Error('--only rollouts cannot be combined with models');
@@ -149,15 +161,25 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyStartup = only?.includes('startup') ?? false;
   if (onlyStartup && only?.length !== 1) throw new Error('--only startup cannot be combined with anything else');
   if (onlyStartup && skip.has('startup')) throw new Error('--only startup and --skip startup contradict');
+  const onlyQueue = only?.includes('queue') ?? false;
+  if (onlyQueue && only?.length !== 1) throw new Error('--only queue cannot be combined with anything else');
+  const onlyBatch = only?.includes('batch') ?? false;
+  if (onlyBatch && only?.length !== 1) throw new Error('--only batch cannot be combined with anything else');
   const onlyDistributed = only?.includes('distributed') ?? false;
   if (onlyDistributed && only?.length !== 1)
     throw new Error('--only distributed cannot be combined with anything else');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
+  const onlyTuning = only?.includes('tuning') ?? false;
+  if (onlyTuning && only?.length !== 1) throw new Error('--only tuning cannot be combined with anything else');
   return Object.freeze({
     quick,
     onlyRollouts,
     onlyTraining,
     onlyStartup,
+    onlyAsync,
+    onlyQueue,
+    onlyBatch,
+    onlyTuning,
     onlyDistributed,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],

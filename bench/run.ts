@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { writeFixtureRepository } from '../src/onnx/fixture-repository.ts';
 import type { BenchRun, CeilingEntry, CellResult, MemoryResult, RolloutResult, SweepRow } from './bench-results.ts';
+import { renderAsyncBench, runAsyncBench } from './async/async-bench.ts';
 import { machineInfo } from './machine-info.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
 import { captureCanned } from './phases/capture-canned.ts';
@@ -21,10 +22,13 @@ import { runRollouts } from './phases/rollouts.ts';
 import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phases/sweep.ts';
 import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
+import { renderQueueBench, runQueueBench } from './queue/queue-bench.ts';
 import { renderReport } from './report.ts';
+import { renderBatchBench, runBatchBench } from './batch/batch-bench.ts';
 import { renderStartupBench, runStartupBench } from './startup/startup-bench.ts';
 import { renderTrainingBench, runTrainingBench } from './training/training-bench.ts';
 import { renderDistributedBench, runDistributedBench } from './distributed/distributed-bench.ts';
+import { renderTuningBench, runTuningBench } from './tuning/tuning-bench.ts';
 import { startStratum, type StratumSettings } from './stratum/stratum-process.ts';
 import { type BenchModel, type ModelRequests, writeRequests } from './workload.ts';
 
@@ -197,11 +201,61 @@ async function distributedOnly(machine: Awaited<ReturnType<typeof machineInfo>>)
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
 }
 
+/** `--only async`: online p99 with and without concurrent asynchronous inference, its own report. */
+async function asyncOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runAsyncBench({ group, progress, workDir: join(dir, 'async'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum asynchronous inference benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderAsyncBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
 /** `--only startup`: the start-up comparison alone, its own report. */
 async function startupOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
   const rows = await runStartupBench({ progress, workDir: join(dir, 'startup'), quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
   const markdown = `# Stratum start-up benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderStartupBench(rows)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
+/** `--only queue`: the job queue comparison alone, its own report. */
+async function queueOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runQueueBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum job queue benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderQueueBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
+/** `--only batch`: batch inference against the raw session.run ceiling, its own report. */
+async function batchOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runBatchBench({ progress, workDir: join(dir, 'batch'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum batch-inference benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderBatchBench(result)}`;
+  process.stdout.write(markdown);
+  const out = resolve(REPO_ROOT, options.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, markdown);
+  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
+/** `--only tuning`: the tuning benchmark alone, its own report. */
+async function tuningOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const workDir = join(dir, 'tuning');
+  await mkdir(workDir, { recursive: true });
+  const result = await runTuningBench({ progress, group, workDir, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum tuning benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderTuningBench(result)}`;
   process.stdout.write(markdown);
   const out = resolve(REPO_ROOT, options.out);
   await mkdir(dirname(out), { recursive: true });
@@ -222,6 +276,10 @@ async function main(): Promise<void> {
   if (options.onlyTraining) return trainingOnly(dir, machine);
   if (options.onlyStartup) return startupOnly(dir, machine);
   if (options.onlyDistributed) return distributedOnly(machine);
+  if (options.onlyAsync) return asyncOnly(dir, machine);
+  if (options.onlyQueue) return queueOnly(machine);
+  if (options.onlyBatch) return batchOnly(dir, machine);
+  if (options.onlyTuning) return tuningOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

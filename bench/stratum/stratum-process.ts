@@ -55,6 +55,8 @@ export interface StartStratumOptions {
   readonly settings: StratumSettings;
   /** @default 90_000 */
   readonly readyTimeoutMs?: number;
+  /** More `serve` flags (e.g. `--database-url` for the embedded job queue). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Writes each model's config.json for `settings` (or removes nothing: an empty object keeps defaults). */
@@ -97,6 +99,7 @@ export async function startStratum(options: StartStratumOptions): Promise<Stratu
     '--no-watch',
     '--log-level',
     'warn',
+    ...(options.extraArgs ?? []),
   ]);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));

@@ -14,7 +14,9 @@ export type Permission =
   | 'repository:write'
   | 'registry:read'
   | 'registry:write'
-  | 'deployments:write';
+  | 'deployments:write'
+  | 'jobs:read'
+  | 'jobs:write';
 
 /** What the hook asks. */
 export interface AuthorizationRequest {

@@ -5,6 +5,7 @@
  */
 import { ALIAS_GROUP } from './commands/alias-command.ts';
 import { ARTIFACTS_GROUP } from './commands/artifacts-command.ts';
+import { batchCommand } from './commands/batch-command.ts';
 import { type Command, type CommandGroup, defineCommand, GLOBAL_OPTIONS } from './commands/command-spec.ts';
 import { COMPLETION_SHELLS, completionScript } from './commands/completion-script.ts';
 import { DATASETS_GROUP } from './commands/datasets-command.ts';
@@ -15,6 +16,9 @@ import { RUNS_GROUP } from './commands/runs-command.ts';
 import { demoCommand, serveCommand } from './commands/server-commands.ts';
 import { didYouMean } from './commands/suggest.ts';
 import { trainCommand } from './commands/train-command.ts';
+import { workerCommand } from './commands/worker-command.ts';
+import { JOBS_GROUP } from './commands/jobs-command.ts';
+import { tuneCommand } from './commands/tune-command.ts';
 
 const completion = defineCommand({
   name: 'completion',
@@ -52,10 +56,13 @@ const help = defineCommand({
 
 /** The top-level help's sections: every command and group, in order. */
 export const COMMAND_SECTIONS: readonly HelpSection[] = [
-  { title: 'Run in this process', entries: [serveCommand, demoCommand, trainCommand] },
+  {
+    title: 'Run in this process',
+    entries: [serveCommand, workerCommand, demoCommand, trainCommand, tuneCommand, batchCommand],
+  },
   {
     title: 'Talk to a running server',
-    entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, ARTIFACTS_GROUP],
+    entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, JOBS_GROUP, ARTIFACTS_GROUP],
   },
   { title: 'Shell', entries: [completion, help] },
 ];

@@ -212,7 +212,14 @@ export function progressReporter(progress: ProgressLine, intervalMs: number): (e
   };
 }
 
-function summary(result: TrainingResult, exchange: ReturnType<typeof exchangeSummary> | undefined): string {
+/**
+ * The summary table of a finished run (inline, or a `train` job's, read back over the API), with
+ * what a distributed run exchanged.
+ */
+export function summary(
+  result: Pick<TrainingResult, 'run' | 'version'>,
+  exchange?: ReturnType<typeof exchangeSummary>,
+): string {
   const { run } = result;
   const rows: string[][] = [
     ['run', `${run.name} (${run.id})`],

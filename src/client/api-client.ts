@@ -6,6 +6,10 @@ import { ERROR_CODES, type ErrorCode } from '../errors/codes.ts';
 import type { ArtifactInfo } from '../artifacts/artifact-store.ts';
 import type { DeploymentStatus } from '../deploy/deployment-runtime.ts';
 import { StratumError } from '../errors/index.ts';
+import type { JobRecord } from '../queue/job-queue.ts';
+import { followJobEvents, type JobUpdate } from './job-events.ts';
+
+export type { JobUpdate } from './job-events.ts';
 import type { Deployment } from '../registry/registry.ts';
 import type {
   AliasEvent,
@@ -107,6 +111,18 @@ export interface ApiClient {
   listDatasets(query?: Record<string, string>): Promise<ApiPage<DatasetVersionRecord>>;
   /** A dataset version (`sha256:…`) with its profile. */
   getDataset(version: string): Promise<DatasetVersionRecord>;
+  /** Submits a job (`kind`, `payload`, queue options); BAD_REQUEST names the path of a mistake. */
+  submitJob(submission: Record<string, unknown>): Promise<JobRecord>;
+  /** Jobs, newest first (`state`, `kind`, `parent`, `limit`, `cursor`). */
+  listJobs(query?: Record<string, string>): Promise<ApiPage<JobRecord>>;
+  getJob(id: string): Promise<JobRecord>;
+  cancelJob(id: string): Promise<JobRecord>;
+  retryJob(id: string): Promise<JobRecord>;
+  /**
+   * Follows a job's server-sent events until it finishes (reconnecting if the stream drops):
+   * `onUpdate` hears each record and event; resolves with the finished record.
+   */
+  followJob(id: string, onUpdate?: (update: JobUpdate) => void): Promise<JobRecord>;
   /** Removes artifacts no version refers to (`dryRun`: only report them). */
   collectGarbage(options?: { dryRun?: boolean; graceSeconds?: number }): Promise<GcReply>;
   /** Polls until this server serves the deployment's latest revision (and, by default, no canary runs). */
@@ -232,6 +248,18 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       call({ method: 'GET', path: `/api/v1/runs/${enc(id)}/metrics`, ...(query && { query }) }),
     listDatasets: (query) => call({ method: 'GET', path: '/api/v1/datasets', ...(query && { query }) }),
     getDataset: (version) => call({ method: 'GET', path: `/api/v1/datasets/${enc(version)}` }),
+    submitJob: (submission) => call({ method: 'POST', path: '/api/v1/jobs', body: submission }),
+    listJobs: (query) => call({ method: 'GET', path: '/api/v1/jobs', ...(query && { query }) }),
+    getJob: (id) => call({ method: 'GET', path: `/api/v1/jobs/${enc(id)}` }),
+    cancelJob: (id) => call({ method: 'POST', path: `/api/v1/jobs/${enc(id)}/cancel` }),
+    retryJob: (id) => call({ method: 'POST', path: `/api/v1/jobs/${enc(id)}/retry` }),
+    followJob: (id, onUpdate) =>
+      followJobEvents({
+        url: `${base}/api/v1/jobs/${enc(id)}/events`,
+        headers: { 'x-stratum-actor': actor },
+        getJob: () => client.getJob(id),
+        ...(onUpdate !== undefined && { onUpdate }),
+      }),
     collectGarbage: (gc = {}) => call({ method: 'POST', path: '/api/v1/artifacts/gc', body: gc }),
     async waitConverged(name, wait = {}) {
       const deadline = Date.now() + (wait.timeoutMs ?? 60_000);

@@ -7,4 +7,5 @@ export type {
   DeploymentStatusReply,
   DeploymentWithEtag,
   GcReply,
+  JobUpdate,
 } from './api-client.ts';

@@ -17,6 +17,7 @@ const ENV_KEYS = {
   STRATUM_DATABASE_URL: ['databaseUrl', 'string'],
   STRATUM_ARTIFACTS_URL: ['artifactsUrl', 'string'],
   STRATUM_QUEUE_URL: ['queueUrl', 'string'],
+  STRATUM_CALLBACK_SECRET: ['asyncInference.callbackSecret', 'string'],
   STRATUM_REGISTRY: ['registry', 'boolean'],
   STRATUM_URL: ['apiUrl', 'string'],
   STRATUM_REGISTRY_POLL_MS: ['registryPollMs', 'number'],
@@ -28,6 +29,10 @@ const ENV_KEYS = {
   STRATUM_RUNTIME_WORKERS: ['runtime.workers', 'number'],
   STRATUM_INTRA_OP_THREADS: ['runtime.intraOpThreads', 'number'],
   STRATUM_INTER_OP_THREADS: ['runtime.interOpThreads', 'number'],
+  STRATUM_WORKER_CONCURRENCY: ['jobs.workerConcurrency', 'number'],
+  STRATUM_SERVE_JOB_CONCURRENCY: ['jobs.serveConcurrency', 'number'],
+  STRATUM_JOB_LOCK_MS: ['jobs.lockMs', 'number'],
+  STRATUM_QUEUE_NAME: ['jobs.queueName', 'string'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

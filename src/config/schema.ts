@@ -39,6 +39,54 @@ export const RuntimeConfigSchema = z
   })
   .strict();
 
+/** Settings of the processes that run queued jobs. */
+export const JobsConfigSchema = z
+  .object({
+    /** Jobs a `stratum worker` runs at once. */
+    workerConcurrency: z.number().int().min(1).max(256).default(1),
+    /**
+     * Jobs the in-process worker of `stratum serve` runs at once, on the embedded queue (one
+     * process runs everything); 0 turns it off. With Redis, `stratum worker` processes run jobs.
+     */
+    serveConcurrency: z.number().int().min(0).max(256).default(1),
+    /**
+     * How long a worker's hold on a job lasts without renewal (ms): a worker that dies loses its
+     * jobs to another after at most this long. Renewed well within it while the worker lives.
+     */
+    lockMs: z.number().int().min(500).max(3_600_000).default(30_000),
+    /** The queue's name: servers and workers sharing a database or a Redis use the same one. */
+    queueName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'letters, digits, _ . - (up to 128)')
+      .default('default'),
+  })
+  .strict();
+
+/** Asynchronous inference (`POST /v2/models/{m}/infer_async`) and its callbacks. */
+export const AsyncInferenceConfigSchema = z
+  .object({
+    /** Largest `infer_async` body accepted (bytes); it is stored in the job, so it is kept small. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
+    /** Attempts of an `infer-async` job (a replica that dies mid-job hands it to another). */
+    attempts: z.number().int().min(1).max(20).default(3),
+    /** `infer-async` jobs this replica runs at once (they queue in the batcher's background class). */
+    concurrency: z.number().int().min(1).max(1024).default(16),
+    /** Signs callbacks that bring no secret of their own (HMAC-SHA256). Without it, a callback needs one. */
+    callbackSecret: z.string().min(16).max(256).optional(),
+    /** Deliveries of a callback in all, the first included (network errors, 5xx and 429 are retried). */
+    callbackAttempts: z.number().int().min(1).max(30).default(6),
+    /** The first retry's delay (ms); it doubles each time, with jitter. */
+    callbackBackoffMs: z.number().int().min(0).max(3_600_000).default(1000),
+    /** One delivery gives up after this long (ms). */
+    callbackTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  })
+  .strict();
+
 /** The whole configuration. */
 export const ConfigSchema = z
   .object({
@@ -101,6 +149,8 @@ export const ConfigSchema = z
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(30_000),
     runtime: RuntimeConfigSchema.default(() => RuntimeConfigSchema.parse({})),
     batching: BatchingDefaultsSchema.default(() => BatchingDefaultsSchema.parse({})),
+    jobs: JobsConfigSchema.default(() => JobsConfigSchema.parse({})),
+    asyncInference: AsyncInferenceConfigSchema.default(() => AsyncInferenceConfigSchema.parse({})),
   })
   .strict();
 
@@ -110,5 +160,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 /** Batching defaults. */
 export type BatchingDefaults = z.infer<typeof BatchingDefaultsSchema>;
+/** Asynchronous inference settings. */
+export type AsyncInferenceConfig = z.infer<typeof AsyncInferenceConfigSchema>;
 /** Runtime settings. */
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

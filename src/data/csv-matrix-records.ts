@@ -31,6 +31,8 @@ export interface MatrixLayout {
 export type MatrixFailure =
   | { readonly kind: 'fields'; readonly at: number; readonly fields: number }
   | { readonly kind: 'value'; readonly at: number; readonly field: number; readonly text: string }
+  /** A number beyond float32's range (|x| > 3.4e38), which would be stored as ±Infinity. */
+  | { readonly kind: 'range'; readonly at: number; readonly field: number; readonly text: string }
   | { readonly kind: 'multiline'; readonly at: number; readonly field: number }
   | { readonly kind: 'after-quote'; readonly at: number; readonly field: number; readonly text: string };
 
@@ -157,6 +159,8 @@ export function parseRecords(input: RecordInput, layout: MatrixLayout, sink: Mat
             const value = parseNumber(text);
             if (value === undefined) return fail(recordStart, { kind: 'value', at, field, text });
             data[index] = value;
+            if (data[index] !== value && !Number.isFinite(data[index]) && Number.isFinite(value))
+              return fail(recordStart, { kind: 'range', at, field, text });
           }
         }
         i = after;
@@ -177,6 +181,9 @@ export function parseRecords(input: RecordInput, layout: MatrixLayout, sink: Mat
           const value = parseNumber(text);
           if (value === undefined) return fail(recordStart, { kind: 'value', at, field, text });
           data[index] = value;
+          // Only the slow path can overflow: the fast one stops below 1e38.
+          if (data[index] !== value && !Number.isFinite(data[index]) && Number.isFinite(value))
+            return fail(recordStart, { kind: 'range', at, field, text });
           i = fieldEnd;
         }
       }

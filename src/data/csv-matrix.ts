@@ -178,9 +178,11 @@ async function failureError(context: ReadContext, failure: MatrixFailure): Promi
   const location = { label: path, line, column: names[failure.field] ?? '', columnNumber: failure.field + 1 };
   if (failure.kind === 'value') return typeMismatch(location, 'a number', failure.text);
   const problem =
-    failure.kind === 'multiline'
-      ? 'a quoted field is not closed on its line (the numeric reader does not take line breaks in quotes; csvDataset does)'
-      : `unexpected ${JSON.stringify(failure.text)} after a closing quote (a quote inside a quoted field is written "")`;
+    failure.kind === 'range'
+      ? `${failure.text} is beyond the range of a 32-bit float (±3.4e38), which training reads`
+      : failure.kind === 'multiline'
+        ? 'a quoted field is not closed on its line (the numeric reader does not take line breaks in quotes; csvDataset does)'
+        : `unexpected ${JSON.stringify(failure.text)} after a closing quote (a quote inside a quoted field is written "")`;
   return new StratumError('BAD_REQUEST', `${describeCell(location)}: ${problem}`, { details: cellDetails(location) });
 }
 

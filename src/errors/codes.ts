@@ -140,6 +140,17 @@ export const ERROR_CODES = {
     summary:
       'A rank of a distributed training run died, stopped answering or failed, or Redis (which carries the exchange) could not be reached; the run failed on every rank and registered nothing.',
   },
+  CALLBACK_FAILED: {
+    http: 502,
+    grpc: 'UNAVAILABLE',
+    summary:
+      "An asynchronous inference's callback URL could not be reached or answered 5xx or 429; the delivery is retried with backoff.",
+  },
+  CALLBACK_REJECTED: {
+    http: 424,
+    grpc: 'FAILED_PRECONDITION',
+    summary: "An asynchronous inference's callback URL answered with a 3xx or 4xx other than 429; not retried.",
+  },
   METHOD_NOT_ALLOWED: {
     http: 405,
     grpc: 'UNIMPLEMENTED',

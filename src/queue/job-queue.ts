@@ -185,6 +185,19 @@ export interface WorkOptions {
    * most this long. @default 30000
    */
   readonly lockMs?: number;
+  /** Told when attempts start and end, for metrics (see `queue-metrics.ts`). @default none */
+  readonly observer?: JobObserver;
+}
+
+/** How an attempt ended, for metrics: `retry` means it failed and another attempt is scheduled. */
+export type AttemptOutcome = 'completed' | 'failed' | 'retry' | 'cancelled';
+
+/** Hears of the attempts a worker runs (it must not throw). */
+export interface JobObserver {
+  /** A job's first attempt started `waitMs` after it was submitted. */
+  started(attempt: { readonly kind: string; readonly waitMs: number }): void;
+  /** An attempt ended after `durationMs`. */
+  finished(attempt: { readonly kind: string; readonly durationMs: number; readonly outcome: AttemptOutcome }): void;
 }
 
 /** A running consumer; `close()` stops taking jobs and waits for (or aborts) the running ones. */

@@ -1,5 +1,5 @@
 /**
- * Tracked runs and dataset versions as the registry serves them: the run rules (a finished run
+ * Tracked runs, dataset versions and tuning experiments as the registry serves them: the run rules (a finished run
  * never changes, a (key, step) is recorded once) are the store's; the reference profile of a model
  * version — the profile of the dataset version its lineage names — is joined here.
  */
@@ -25,6 +25,10 @@ export interface Tracking extends Pick<
   | 'finishRun'
   | 'listDatasetVersions'
   | 'getDatasetVersion'
+  | 'listExperiments'
+  | 'getExperiment'
+  | 'listTrials'
+  | 'rungResults'
 > {
   /** NOT_FOUND when the version's lineage names no dataset version. */
   referenceProfile(model: string, version: number): Promise<ReferenceProfile>;
@@ -41,6 +45,10 @@ export function createTracking(store: MetadataStore): Tracking {
     finishRun: (finish) => store.finishRun(finish),
     listDatasetVersions: (options) => store.listDatasetVersions(options),
     getDatasetVersion: (version) => store.getDatasetVersion(version),
+    listExperiments: (options) => store.listExperiments(options),
+    getExperiment: (id) => store.getExperiment(id),
+    listTrials: (experiment) => store.listTrials(experiment),
+    rungResults: (experiment) => store.rungResults(experiment),
 
     async referenceProfile(model, number) {
       const version = await store.getVersion(model, number);

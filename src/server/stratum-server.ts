@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../monitor/serving-metrics.ts';
-import { createRuntimePool } from '../runtime/runtime-pool.ts';
+import { createRuntimePool, type RuntimePool } from '../runtime/runtime-pool.ts';
 import { createInferenceService, type InferenceService } from '../serving/inference-service.ts';
 import { folderModelSource } from '../serving/folder-model-source.ts';
 import { createModelManager } from '../serving/model-manager.ts';
@@ -22,6 +22,12 @@ import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
 import { probePort } from './port-probe.ts';
+import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
+import { openJobQueue } from '../queue/open-job-queue.ts';
+import { registerQueueMetrics } from '../queue/queue-metrics.ts';
+import { startJobWorker } from '../jobs/job-runner.ts';
+import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
+import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -31,6 +37,12 @@ export interface StartServerOptions {
   readonly authorizer?: Authorizer;
   /** Skip the gRPC server (e.g. for REST-only tests). @default false */
   readonly withoutGrpc?: boolean;
+  /**
+   * The job queue (the caller owns it and closes it after the server). Absent: the server opens
+   * the configured one (`queueUrl`) with the registry. `infer_async` queues into it and this
+   * replica consumes its `infer-async` and `callback` jobs; the management API serves its jobs.
+   */
+  readonly queue?: JobQueue;
 }
 
 /** A running server. */
@@ -48,6 +60,8 @@ export interface StratumServer {
   readonly registry: Registry | undefined;
   /** This replica's deployments (undefined with the registry off). */
   readonly deployments: DeploymentSource | undefined;
+  /** The job queue of the management API (undefined with the registry off). */
+  readonly queue: JobQueue | undefined;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
@@ -68,12 +82,16 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   let grpc: GrpcServer | undefined;
   let http: ReturnType<typeof createHttpServer> | undefined;
   let service: InferenceService | undefined;
+  let asyncWorker: JobWorker | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // The job worker stops taking jobs first and finishes the running ones while the service
+      // still accepts them; they end before the sources drain their batchers below.
+      const workerClosed = asyncWorker?.close(config.shutdownGraceMs);
       service?.setReady(false);
-      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs)]);
+      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs), workerClosed]);
       // Then the sources (they drain their queues), then the stores, then the workers.
       const more: PromiseSettledResult<unknown>[] = [];
       for (const cleanup of cleanups.reverse()) more.push(...(await Promise.allSettled([cleanup()])));
@@ -98,6 +116,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const sources: ModelSource[] = [];
     let registry: Registry | undefined;
     let deployments: DeploymentSource | undefined;
+    let queue: JobQueue | undefined = options.queue;
     if (config.registry) {
       const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
       const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
@@ -119,6 +138,15 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       cleanups.push(() => source.close());
       await source.start();
       sources.push(source);
+      queue = await openQueueAndWorker({
+        config,
+        logger,
+        registry: opened,
+        runtime: pool,
+        metrics,
+        cleanups,
+        given: options.queue,
+      });
     }
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
@@ -141,7 +169,9 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
-      ...(registry !== undefined && deployments !== undefined && { management: { registry, deployments } }),
+      ...(queue !== undefined && { asyncInference: { queue, settings: config.asyncInference } }),
+      ...(registry !== undefined &&
+        deployments !== undefined && { management: { registry, deployments, ...(queue !== undefined && { queue }) } }),
     });
     await http
       .listen({ host: config.host, port: config.httpPort })
@@ -162,6 +192,15 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         );
     }
     service.setReady(true);
+    if (queue !== undefined) {
+      asyncWorker = startAsyncInferenceWorker({
+        queue,
+        service,
+        logger,
+        settings: config.asyncInference,
+        maxBytesElementBytes: config.maxBytesElementBytes,
+      });
+    }
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -174,12 +213,70 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       http,
       registry,
       deployments,
+      queue,
       close,
     };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/**
+ * Opens the job queue and, on the embedded queue, the in-process worker (one process runs
+ * everything; with Redis, `stratum worker` processes do). Their cleanups close the worker first:
+ * running jobs get the grace period, then go back to the queue.
+ */
+async function openQueueAndWorker(options: {
+  config: Readonly<Config>;
+  logger: Logger;
+  registry: Registry;
+  /** The serving pool: batch jobs of the in-process worker run their models in it too. */
+  runtime: RuntimePool;
+  /** The queue's depth and job times go on this server's /metrics. */
+  metrics: ServingMetrics;
+  cleanups: (() => Promise<void>)[];
+  /** A queue the caller opened (and closes). */
+  given: JobQueue | undefined;
+}): Promise<JobQueue | undefined> {
+  const { config, logger, cleanups } = options;
+  if (options.given === undefined && config.queueUrl === 'embedded' && !config.databaseUrl.startsWith('sqlite:')) {
+    logger.warn(
+      { databaseUrl: config.databaseUrl },
+      'no job queue: the embedded queue needs the SQLite database; set STRATUM_QUEUE_URL=redis://… for jobs',
+    );
+    return undefined;
+  }
+  let queue = options.given;
+  if (queue === undefined) {
+    const opened = await openJobQueue({
+      queueUrl: config.queueUrl,
+      databaseUrl: config.databaseUrl,
+      name: config.jobs.queueName,
+      logger,
+    });
+    cleanups.push(() => opened.close());
+    queue = opened;
+  }
+  const observer = registerQueueMetrics({ registry: options.metrics.registry, queue, logger });
+  if (queue.engine === 'sqlite' && config.jobs.serveConcurrency > 0) {
+    const batch = createBatchHandlers({ queue, runtime: options.runtime, registry: options.registry });
+    const worker = startJobWorker({
+      queue,
+      config,
+      store: options.registry,
+      logger: logger.child({ component: 'worker' }),
+      concurrency: config.jobs.serveConcurrency,
+      lockMs: config.jobs.lockMs,
+      extraHandlers: batch.handlers,
+      observer,
+    });
+    cleanups.push(async () => {
+      await worker.close(config.shutdownGraceMs);
+      await batch.close();
+    });
+  }
+  return queue;
 }
 
 /**

@@ -51,13 +51,16 @@ export class PriorityQueues<E extends QueueEntry> {
     return undefined;
   }
 
-  /** Up to `limit` rows of entries shaped like `first`, in priority then arrival order. */
-  gather(first: E, limit: number): Gathered<E> {
+  /**
+   * Up to `limit` rows of entries shaped like `first`, in priority then arrival order, from the
+   * first `levels` levels only (default: all).
+   */
+  gather(first: E, limit: number, levels: number = this.#queues.length): Gathered<E> {
     const entries: E[] = [];
     let rows = 0;
     let scanned = 0;
     const queues = this.#queues;
-    for (let p = 0; p < queues.length && rows < limit; p++) {
+    for (let p = 0; p < levels && rows < limit; p++) {
       const q = queues[p] as E[];
       for (let i = this.#heads[p] as number; i < q.length && rows < limit && scanned < limit * 4; i++) {
         const e = q[i] as E;

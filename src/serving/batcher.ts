@@ -3,6 +3,10 @@
  * instance is free, a batch is cut from the head of the highest-priority queue: immediately when it
  * is full or has a preferred size, else once the oldest request has waited `maxQueueDelay`. While
  * every instance is busy, requests accumulate, so batches grow exactly when the load does.
+ *
+ * Below the priority levels sits a background class (asynchronous inference): its requests are
+ * cut into batches of their own only when no online request is waiting, and never ride in an
+ * online batch, so they take idle capacity without adding work to an online request's path.
  */
 import { StratumError } from '../errors/index.ts';
 import { type Gathered, PriorityQueues, type QueueEntry, takeRows } from './batch-queue.ts';
@@ -74,8 +78,15 @@ export interface SubmitOptions<T> {
   readonly shapeKey: string;
   /** 1 is served first. @default settings.defaultPriority */
   readonly priority?: number;
-  /** Queue timeout (µs); 0 or undefined uses the default. */
+  /** Queue timeout (µs); 0 or undefined uses the default. Background requests have none. */
   readonly timeoutMicroseconds?: number;
+  /**
+   * Background class: served strictly after every online request (whatever its priority), in
+   * batches of its own; `priority` is ignored. @default false
+   */
+  readonly background?: boolean;
+  /** A background request still queued when this aborts is dropped and rejects with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** The batcher. */
@@ -92,6 +103,7 @@ export interface Batcher<T, R> {
 }
 
 interface Entry<T, R> extends BatchItem<T> {
+  readonly background: boolean;
   state: 'queued' | 'taken' | 'expired';
   timer: NodeJS.Timeout | undefined;
   resolve: (value: R) => void;
@@ -102,7 +114,8 @@ interface Entry<T, R> extends BatchItem<T> {
 export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R> {
   const { settings, name } = options;
   const now = options.now ?? (() => performance.now());
-  const queues = new PriorityQueues<Entry<T, R>>(settings.priorityLevels);
+  // One level more than the priorities: the background class.
+  const queues = new PriorityQueues<Entry<T, R>>(settings.priorityLevels + 1);
   const free: number[] = Array.from({ length: settings.instances }, (_, i) => settings.instances - 1 - i);
   let queued = 0;
   let running = 0;
@@ -116,8 +129,9 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
 
   function submit(submitted: SubmitOptions<T>): Promise<R> {
     if (closedWith !== undefined) return Promise.reject(closedWith);
-    const priority = submitted.priority ?? settings.defaultPriority;
-    const refused = refusal({ settings, name, queued }, { rows: submitted.rows, priority });
+    const background = submitted.background === true;
+    const priority = background ? settings.priorityLevels + 1 : (submitted.priority ?? settings.defaultPriority);
+    const refused = refusal({ settings, name, queued }, { rows: submitted.rows, priority, background });
     if (refused !== undefined) return Promise.reject(refused);
     return new Promise<R>((resolve, reject) => {
       const entry: Entry<T, R> = {
@@ -125,31 +139,25 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
         rows: submitted.rows,
         shapeKey: submitted.shapeKey,
         queuedAt: now(),
+        background,
         state: 'queued',
         timer: undefined,
         resolve,
         reject,
       };
-      const timeoutUs = submitted.timeoutMicroseconds || settings.defaultTimeoutMicroseconds;
-      if (timeoutUs > 0) {
-        entry.timer = setTimeout(() => expire(entry, timeoutUs), Math.max(1, Math.round(timeoutUs / 1000)));
-      }
+      armRemoval(entry, submitted, { settings, name, now, drop });
       queues.push(priority, entry);
       queued++;
       schedule();
     });
   }
 
-  function expire(entry: Entry<T, R>, timeoutUs: number): void {
+  /** Takes a still-queued entry out (its timeout expired, or its caller gave up). */
+  function drop(entry: Entry<T, R>, error: () => unknown): void {
     if (entry.state !== 'queued') return;
     entry.state = 'expired';
     queued--;
-    entry.reject(
-      new StratumError(
-        'QUEUE_TIMEOUT',
-        `the request's timeout of ${timeoutUs} µs expired after ${Math.round((now() - entry.queuedAt) * 1000)} µs in the queue of ${name}`,
-      ),
-    );
+    entry.reject(error());
     notifyDrained();
   }
 
@@ -158,8 +166,10 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
       const first = queues.head();
       if (first === undefined) return;
       const load = { running, recentRows, recentMs, waitedMs: now() - first.queuedAt };
+      // An online batch gathers from the priority levels only; a background head means none waits.
+      const levels = first.background ? settings.priorityLevels + 1 : settings.priorityLevels;
       const cut = settings.batching
-        ? nextCut(settings, queues.gather(first, settings.maxBatchSize), load)
+        ? nextCut(settings, queues.gather(first, settings.maxBatchSize, levels), load)
         : { entries: [first], rows: first.rows, reason: 'unbatched' as const };
       if ('waitMs' in cut) {
         armDelay(cut.waitMs);
@@ -257,14 +267,47 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
   };
 }
 
+/**
+ * Arms what takes a queued entry out early: an online request's queue timeout, a background
+ * request's abort signal.
+ */
+function armRemoval<T, R>(
+  entry: Entry<T, R>,
+  submitted: SubmitOptions<T>,
+  batcher: {
+    readonly settings: BatcherSettings;
+    readonly name: string;
+    readonly now: () => number;
+    readonly drop: (entry: Entry<T, R>, error: () => unknown) => void;
+  },
+): void {
+  const { settings, name, now, drop } = batcher;
+  if (entry.background) {
+    const signal = submitted.signal;
+    if (signal === undefined) return;
+    const withdraw = () => drop(entry, () => signal.reason);
+    if (signal.aborted) queueMicrotask(withdraw);
+    else signal.addEventListener('abort', withdraw, { once: true });
+    return;
+  }
+  const timeoutUs = submitted.timeoutMicroseconds || settings.defaultTimeoutMicroseconds;
+  if (timeoutUs <= 0) return;
+  const expired = () =>
+    new StratumError(
+      'QUEUE_TIMEOUT',
+      `the request's timeout of ${timeoutUs} µs expired after ${Math.round((now() - entry.queuedAt) * 1000)} µs in the queue of ${name}`,
+    );
+  entry.timer = setTimeout(() => drop(entry, expired), Math.max(1, Math.round(timeoutUs / 1000)));
+}
+
 /** Why a request cannot be queued, or undefined when it can. */
 function refusal(
   batcher: { readonly settings: BatcherSettings; readonly name: string; readonly queued: number },
-  request: { readonly rows: number; readonly priority: number },
+  request: { readonly rows: number; readonly priority: number; readonly background: boolean },
 ): StratumError | undefined {
   const { settings, name } = batcher;
   const { priority, rows } = request;
-  if (!Number.isInteger(priority) || priority < 1 || priority > settings.priorityLevels) {
+  if (!request.background && (!Number.isInteger(priority) || priority < 1 || priority > settings.priorityLevels)) {
     return new StratumError(
       'INVALID_PARAMETER',
       `parameter "priority" must be an integer from 1 (highest) to ${settings.priorityLevels} for ${name}, got ${priority}`,

@@ -61,7 +61,8 @@ export interface InferenceService {
     model: string;
     version?: string;
     request: InferRequest;
-    protocol: 'rest' | 'grpc';
+    /** `async`: an `infer-async` job (counted apart from online requests). */
+    protocol: 'rest' | 'grpc' | 'async';
     headers?: Readonly<Record<string, string | string[] | undefined>>;
   }): Promise<InferResponse>;
   statistics(name?: string, version?: string): { model_stats: ModelStatistics[] };

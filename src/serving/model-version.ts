@@ -189,6 +189,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
           shapeKey: validated.shapeKey,
           ...(request.priority !== undefined && { priority: request.priority }),
           ...(request.timeoutMicroseconds !== undefined && { timeoutMicroseconds: request.timeoutMicroseconds }),
+          ...(request.background === true && { background: true, signal: request.signal }),
         };
         const response = await batcher.submit(submit);
         const elapsed = performance.now() - start;

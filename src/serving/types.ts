@@ -35,6 +35,13 @@ export interface InferRequest {
   readonly priority?: number;
   /** Queue timeout in microseconds. */
   readonly timeoutMicroseconds?: number;
+  /**
+   * Asynchronous inference: queued in the batcher's background class, behind every online
+   * request; `priority` and `timeoutMicroseconds` are ignored. Never set from a request body.
+   */
+  readonly background?: boolean;
+  /** Withdraws a background request still queued when it aborts (the job was cancelled). */
+  readonly signal?: AbortSignal;
 }
 
 /** An output tensor. */

@@ -36,6 +36,8 @@ export interface Lineage {
   readonly datasetVersion?: string;
   readonly parentVersion?: number;
   readonly source?: string;
+  /** The tuning experiment whose best trial produced the version. */
+  readonly experiment?: string;
   /**
    * Digest of an artifact holding sample input rows as an inference request (OIP JSON), which
    * warm the version up when it is loaded. A training run stores a few rows of its data.
@@ -202,10 +204,103 @@ export interface NewDatasetVersion {
   readonly by: string;
 }
 
+/** Where a tuning experiment is in its life. */
+export type ExperimentStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A hyper-parameter tuning experiment: a spec, its trials and (once done) its best trial. */
+export interface ExperimentRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly status: ExperimentStatus;
+  /** The tuning spec as parsed (JSON), the training spec inline. */
+  readonly spec: unknown;
+  /** The metric that ranks trials, and whether higher or lower is better. */
+  readonly metric: string;
+  readonly mode: 'max' | 'min';
+  /** The coordinating job, when the experiment runs on the queue. */
+  readonly jobId?: string;
+  readonly bestTrial?: number;
+  readonly bestValue?: number;
+  /** The version the best trial's model was registered as. */
+  readonly registered?: { readonly model: string; readonly version: number };
+  readonly error?: string;
+  readonly createdAt: number;
+  readonly finishedAt?: number;
+  readonly createdBy: string;
+}
+
+/** Fields of a new experiment. */
+export interface NewExperiment {
+  /** @default a new UUID (a queued experiment takes its tune job's id, so a restart finds it) */
+  readonly id?: string;
+  readonly name: string;
+  readonly spec: unknown;
+  readonly metric: string;
+  readonly mode: 'max' | 'min';
+  readonly jobId?: string;
+  readonly by: string;
+}
+
+/** How an experiment ends. */
+export interface ExperimentFinish {
+  readonly id: string;
+  readonly status: Exclude<ExperimentStatus, 'running'>;
+  readonly bestTrial?: number;
+  readonly bestValue?: number;
+  readonly registered?: { readonly model: string; readonly version: number };
+  readonly error?: string;
+}
+
+/**
+ * Where a trial is: `running` (asked for, maybe queued), `completed` (trained its full budget),
+ * `stopped` (the scheduler stopped it early; its model and metric still count), `failed`.
+ */
+export type TrialStatus = 'running' | 'completed' | 'stopped' | 'failed';
+
+/** One trial of an experiment: a point of the search space and, once run, its run and metric. */
+export interface TrialRecord {
+  readonly experiment: string;
+  /** 0-based, dense: trial n is the n-th point the searcher gave. */
+  readonly number: number;
+  readonly status: TrialStatus;
+  /** Parameter path → value. */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly runId?: string;
+  readonly jobId?: string;
+  /** Steps trained (trees, epochs). */
+  readonly resource?: number;
+  /** The experiment's metric on the trial's held-out split. */
+  readonly value?: number;
+  readonly error?: string;
+  readonly createdAt: number;
+  readonly finishedAt?: number;
+}
+
+/** Changes to a trial (fields left out stay as they are). */
+export interface TrialUpdate {
+  readonly experiment: string;
+  readonly number: number;
+  readonly status?: TrialStatus;
+  readonly runId?: string;
+  readonly jobId?: string;
+  readonly resource?: number;
+  readonly value?: number;
+  readonly error?: string;
+}
+
+/** A trial's value of the scheduler's metric when it reached a rung's resource. */
+export interface RungResult {
+  readonly experiment: string;
+  /** The rung's resource (steps). */
+  readonly rung: number;
+  readonly trial: number;
+  readonly value: number;
+}
+
 /** A change another replica must react to. */
 export interface StoreChange {
-  readonly kind: 'model' | 'version' | 'alias' | 'deployment' | 'run' | 'dataset';
-  /** Model name (model, version, alias), deployment name or run id. */
+  readonly kind: 'model' | 'version' | 'alias' | 'deployment' | 'run' | 'dataset' | 'experiment';
+  /** Model name (model, version, alias), deployment name, run id or experiment id. */
   readonly name: string;
 }
 
@@ -371,6 +466,33 @@ export interface MetadataStore {
   getDatasetVersion(version: string): Promise<DatasetVersionRecord>;
   /** Newest first; filtered by name. */
   listDatasetVersions(options?: PageOptions & { name?: string }): Promise<Page<DatasetVersionRecord>>;
+
+  /** Starts an experiment (status `running`); ALREADY_EXISTS when its id is taken. */
+  createExperiment(experiment: NewExperiment): Promise<ExperimentRecord>;
+  /** NOT_FOUND (naming the experiment) when there is none. */
+  getExperiment(id: string): Promise<ExperimentRecord>;
+  /** Newest first. */
+  listExperiments(options?: PageOptions & { status?: ExperimentStatus }): Promise<Page<ExperimentRecord>>;
+  /** Ends a running experiment; RUN_FINISHED when it has already ended. */
+  finishExperiment(finish: ExperimentFinish): Promise<ExperimentRecord>;
+  /**
+   * Records trial `number` (status `running`); ALREADY_EXISTS when the experiment has it already,
+   * which is what keeps a restarted coordinator from running a point twice.
+   */
+  addTrial(trial: {
+    experiment: string;
+    number: number;
+    params: Readonly<Record<string, unknown>>;
+    jobId?: string;
+  }): Promise<TrialRecord>;
+  /** NOT_FOUND when the trial does not exist. */
+  updateTrial(update: TrialUpdate): Promise<TrialRecord>;
+  /** Every trial of an experiment, by number. */
+  listTrials(experiment: string): Promise<readonly TrialRecord[]>;
+  /** Records (or, for a retried trial, replaces) a trial's value at a rung. */
+  recordRung(result: RungResult): Promise<void>;
+  /** Every rung result of an experiment, by rung then trial. */
+  rungResults(experiment: string): Promise<readonly RungResult[]>;
 
   /** Every artifact digest a version or a run refers to (for garbage collection). */
   referencedArtifacts(): Promise<ReadonlySet<string>>;

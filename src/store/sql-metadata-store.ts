@@ -18,6 +18,7 @@ import { pollingOnlyNotifier } from './change-notifier.ts';
 import { openChangeFeed } from './change-feed.ts';
 import { datasetMethods } from './dataset-rows.ts';
 import { deploymentMethods } from './deployment-rows.ts';
+import { experimentMethods } from './experiment-rows.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import { modelMethods } from './model-rows.ts';
 import { runMethods } from './run-rows.ts';
@@ -77,6 +78,7 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
     ...runMethods(backend),
     ...datasetMethods(backend),
     ...usageMethods(backend),
+    ...experimentMethods(backend),
 
     referencedArtifacts: async () => {
       const rows = await driver.query<{ artifact_digest: string }>('SELECT DISTINCT artifact_digest FROM versions');

@@ -15,7 +15,7 @@ import type { InferenceService } from '../../serving/inference-service.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { registerRoutes } from './route.ts';
-import type { ManagementContext } from './route-context.ts';
+import type { AsyncInferenceContext, ManagementContext } from './route-context.ts';
 import {
   API_REFERENCE_PREFIX,
   MANAGEMENT_ROUTES,
@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   readonly authorizer: Authorizer;
   /** The registry's management API (`/api/v1`), when the registry is on. */
   readonly management?: ManagementContext;
+  /** Asynchronous inference (`infer_async`), when the server has a job queue. */
+  readonly asyncInference?: AsyncInferenceContext;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -76,8 +78,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // to keepAliveTimeout, 65 s), and the shutdown would wait for it. Replies sent while closing
   // therefore end their connection.
   let closing = false;
+  const shutdown = new AbortController();
   app.addHook('preClose', (done) => {
     closing = true;
+    // Event streams never end by themselves: they end now, or the close would wait for them.
+    shutdown.abort();
     done();
   });
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -94,10 +99,15 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // Registered as a plugin, like the reference below: Fastify adds them at start-up, after every
   // hook above (and any onRoute hook a caller adds before then) is in place.
   app.register(async (scope) => {
-    registerRoutes(scope, { routes: SERVING_ROUTES, context: { service, metrics, config } });
+    const asyncInference = options.asyncInference;
+    const serving = { service, metrics, config, ...(asyncInference !== undefined && { asyncInference }) };
+    registerRoutes(scope, { routes: SERVING_ROUTES, context: serving });
     registerRoutes(scope, { routes: REFERENCE_ROUTES, context: { document } });
     if (options.management !== undefined) {
-      registerRoutes(scope, { routes: MANAGEMENT_ROUTES, context: options.management });
+      registerRoutes(scope, {
+        routes: MANAGEMENT_ROUTES,
+        context: { ...options.management, shutdown: shutdown.signal },
+      });
     }
   });
   // The reference renders the generated document (static mode: nothing is derived from Fastify's

@@ -100,6 +100,8 @@ export const LineageSchema = z
     datasetVersion: z.string().max(256).optional(),
     parentVersion: VersionNumberSchema.optional(),
     source: z.string().max(1024).optional(),
+    /** The tuning experiment whose best trial the version is. */
+    experiment: z.string().max(256).optional(),
     /** Digest of an artifact of sample requests that warm the version up. */
     samples: z
       .string()
@@ -152,6 +154,10 @@ export const DatasetVersionsQuery = z.object({ ...PageQuery, name: z.string().mi
 
 // Tracked runs.
 export const RunStatusSchema = z.enum(['running', 'succeeded', 'failed']);
+export const ExperimentsQuery = z
+  .object({ ...PageQuery, status: z.enum(['running', 'succeeded', 'failed', 'cancelled']).optional() })
+  .strict();
+export const ExperimentParams = z.object({ id: z.string().min(1).max(256) });
 export const RunsQuery = z
   .object({ ...PageQuery, status: RunStatusSchema.optional(), name: z.string().min(1).max(256).optional() })
   .strict();

@@ -39,7 +39,15 @@ const TAGS: Readonly<Record<RouteTag, { readonly group: (typeof TAG_GROUPS)[numb
     aliases: { group: 'Management API (/api/v1)', description: 'Named pointers to versions, moved with If-Match' },
     deployments: { group: 'Management API (/api/v1)', description: 'Served endpoints, routes and rollouts' },
     runs: { group: 'Management API (/api/v1)', description: 'Tracked training runs and their metrics' },
+    experiments: {
+      group: 'Management API (/api/v1)',
+      description: 'Hyper-parameter tuning experiments, their trials and rung results',
+    },
     datasets: { group: 'Management API (/api/v1)', description: 'Dataset versions and profiles' },
+    jobs: {
+      group: 'Management API (/api/v1)',
+      description: 'Queued work (training, batch inference, tuning): submit, follow, cancel, retry',
+    },
     meta: { group: 'Management API (/api/v1)', description: 'Housekeeping' },
   };
 

@@ -3,9 +3,10 @@
  * management routes (`/api/v1`) the registry and this replica's deployments, the reference route
  * the server's OpenAPI document.
  */
-import type { Config } from '../../config/index.ts';
+import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 
@@ -14,6 +15,14 @@ export interface ServingContext {
   readonly service: InferenceService;
   readonly metrics: ServingMetrics;
   readonly config: Pick<Config, 'maxBytesElementBytes'>;
+  /** Asynchronous inference (`infer_async`): where its jobs are queued. Absent: the routes answer 501. */
+  readonly asyncInference?: AsyncInferenceContext;
+}
+
+/** What `infer_async` needs. */
+export interface AsyncInferenceContext {
+  readonly queue: Pick<JobQueue, 'submit'>;
+  readonly settings: AsyncInferenceConfig;
 }
 
 /** The context of the management routes. */
@@ -21,6 +30,13 @@ export interface ManagementContext {
   readonly registry: Registry;
   /** This replica's deployments, for the status endpoint. */
   readonly deployments: DeploymentSource;
+  /**
+   * The job queue the job routes submit to and read; absent when none is configured (the embedded
+   * queue cannot run on PostgreSQL): the job routes then answer QUEUE_UNAVAILABLE.
+   */
+  readonly queue?: JobQueue;
+  /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
+  readonly shutdown?: AbortSignal;
 }
 
 /** The context of the reference route. */

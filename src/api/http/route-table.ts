@@ -7,6 +7,8 @@
  */
 import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
+import { JOB_ROUTES } from './job-routes.ts';
+import { EXPERIMENT_ROUTES } from './experiment-routes.ts';
 import { ALIAS_ROUTES, MODEL_ROUTES, VERSION_ROUTES } from './model-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { Permission } from '../permissions.ts';
@@ -25,6 +27,8 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...DEPLOYMENT_ROUTES,
   ...DATASET_ROUTES,
   ...RUN_ROUTES,
+  ...JOB_ROUTES,
+  ...EXPERIMENT_ROUTES,
 ]);
 
 /** The OpenAPI document, always registered: it describes whichever routes the server serves. */

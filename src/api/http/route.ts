@@ -28,7 +28,9 @@ export type RouteTag =
   | 'aliases'
   | 'deployments'
   | 'runs'
+  | 'experiments'
   | 'datasets'
+  | 'jobs'
   | 'meta';
 
 /** A body read as bytes and handed to the handler as they came (the handler parses it). */

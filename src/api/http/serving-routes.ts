@@ -7,7 +7,6 @@ import type { FastifyReply } from 'fastify';
 import { StratumError } from '../../errors/index.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import type { ModelManager } from '../../serving/model-manager.ts';
-import { decodeRestInferRequest } from '../../serving/protocol/rest-infer-request.ts';
 import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-response.ts';
 import {
   InferReply,
@@ -22,6 +21,8 @@ import {
   StatisticsReply,
 } from './inference-schemas.ts';
 import { OipModelParams, OipVersionParams } from './management-schemas.ts';
+import { readInferBody } from './infer-body.ts';
+import { inferAsync, INFER_ASYNC_ERRORS, InferAsyncReply } from './infer-async-route.ts';
 import { type HttpRoute, type RouteInput, routeFactory } from './route.ts';
 import type { ServingContext } from './route-context.ts';
 
@@ -44,25 +45,7 @@ async function infer(
   { params, body, request, reply }: RouteInput<ModelParams, undefined, Buffer | undefined>,
   { service, config }: ServingContext,
 ) {
-  if (body === undefined || body.length === 0) {
-    throw new StratumError('BAD_REQUEST', 'the inference request has no body; send JSON with an "inputs" array');
-  }
-  const rawLength = request.headers['inference-header-content-length'];
-  let headerLength: number | undefined;
-  if (rawLength !== undefined) {
-    headerLength = Number(rawLength);
-    if (!Number.isInteger(headerLength) || headerLength < 0) {
-      throw new StratumError(
-        'BAD_REQUEST',
-        `Inference-Header-Content-Length must be a non-negative integer, got "${String(rawLength)}"`,
-      );
-    }
-  }
-  const decoded = decodeRestInferRequest({
-    body,
-    maxBytesElement: config.maxBytesElementBytes,
-    ...(headerLength !== undefined && { headerLength }),
-  });
+  const { decoded } = readInferBody(body, request, config);
   const response = await service.infer({
     model: params.model,
     request: decoded,
@@ -236,6 +219,34 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     errors: INFER_ERRORS,
     binaryTensors: true,
     handler: infer,
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/models/:model/infer_async',
+    permission: 'models:infer',
+    summary: 'Queue an inference request: 202 with the job (status and result at /api/v1/jobs/{id})',
+    tags: ['inference'],
+    params: OipModelParams,
+    body: INFER_BODY,
+    reply: InferAsyncReply,
+    status: 202,
+    errors: INFER_ASYNC_ERRORS,
+    binaryTensors: true,
+    handler: inferAsync,
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/models/:model/versions/:version/infer_async',
+    permission: 'models:infer',
+    summary: 'Queue an inference request on a model version: 202 with the job',
+    tags: ['inference'],
+    params: OipVersionParams,
+    body: INFER_BODY,
+    reply: InferAsyncReply,
+    status: 202,
+    errors: INFER_ASYNC_ERRORS,
+    binaryTensors: true,
+    handler: inferAsync,
   }),
   route({
     method: 'POST',

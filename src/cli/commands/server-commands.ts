@@ -40,6 +40,16 @@ export const STORE_OPTIONS = {
   },
 } as const satisfies OptionsSpec;
 
+/** Where jobs are queued: shared by serve, worker and train --queue. */
+export const QUEUE_OPTIONS = {
+  'queue-url': {
+    type: 'string',
+    value: 'url',
+    setting: 'queueUrl',
+    description: 'the job queue: embedded (in the metadata database) or redis://host:port, shared by workers',
+  },
+} as const satisfies OptionsSpec;
+
 const PORT_OPTIONS = {
   host: { type: 'string', value: 'address', setting: 'host', description: 'the interface to listen on' },
   'http-port': {
@@ -97,6 +107,14 @@ const SERVE_OPTIONS = {
     setting: 'watch',
     negates: true,
     description: 'do not poll the --models folder for new and removed versions',
+  },
+  ...QUEUE_OPTIONS,
+  'job-concurrency': {
+    type: 'string',
+    value: 'n',
+    number: { integer: true, min: 0 },
+    setting: 'jobs.serveConcurrency',
+    description: 'on the embedded queue, jobs this process runs at once (0: none; run stratum worker instead)',
   },
   ...PORT_OPTIONS,
   ...RUNTIME_OPTIONS,

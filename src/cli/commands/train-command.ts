@@ -3,7 +3,7 @@
  * work is in `../train.ts`, loaded only when the command runs: the trainers are heavy).
  */
 import type { LogLevel } from '../../logging/logger.ts';
-import { DEFAULT_ACTOR, defineCommand, GLOBAL_OPTIONS, type OptionsSpec } from './command-spec.ts';
+import { API_OPTIONS, DEFAULT_ACTOR, defineCommand, GLOBAL_OPTIONS, type OptionsSpec } from './command-spec.ts';
 import { STORE_OPTIONS } from './server-commands.ts';
 import { settingOverrides } from './setting-overrides.ts';
 
@@ -15,6 +15,15 @@ const TRAIN_OPTIONS = {
       "move the spec's alias even where its deployments' clients could not use the new version (needs --reason)",
   },
   reason: { type: 'string', value: 'text', description: 'with --force: why, recorded in the alias history' },
+  queue: {
+    type: 'boolean',
+    description: 'submit the spec as a train job to the server at --url (a worker runs it) and print its id',
+  },
+  wait: {
+    type: 'boolean',
+    description: 'with --queue: follow the job to its end, with its progress, and print the summary',
+  },
+  url: { ...API_OPTIONS.url, description: 'with --queue: the Stratum server to submit to' },
   json: { type: 'boolean', description: 'print the result (run, metrics, evaluation, version) as JSON on stdout' },
   actor: {
     type: 'string',
@@ -71,6 +80,7 @@ export const trainCommand = defineCommand({
     'stratum train flights.yaml',
     'stratum train my-spec.yaml --json --actor ci',
     'stratum train spam.yaml --force --reason "clients moved to the new outputs"',
+    'stratum train flights.yaml --queue --wait',
     'stratum train flights.yaml --processes 2',
     'stratum train flights.yaml --world-size 2 --rank 1 --group flights-0412 --collective redis://10.0.0.5:6379',
   ],
@@ -78,6 +88,25 @@ export const trainCommand = defineCommand({
     const { force, reason } = cmd.values;
     if (force === true && (reason ?? '').trim() === '') throw cmd.usageError('--force needs --reason <why>');
     if (force !== true && reason !== undefined) throw cmd.usageError('--reason goes with --force');
+    if (cmd.values.wait === true && cmd.values.queue !== true) throw cmd.usageError('--wait goes with --queue');
+    const distributed = ['processes', 'world-size', 'rank', 'group', 'collective'] as const;
+    if (cmd.values.queue === true && distributed.some((flag) => cmd.values[flag] !== undefined)) {
+      throw cmd.usageError(
+        '--queue runs the spec on one worker: leave out --processes, --world-size, --rank, --group and --collective',
+      );
+    }
+    if (cmd.values.queue === true) {
+      const { submitTrainJob } = await import('../train-queue.ts');
+      return submitTrainJob({
+        specPath: cmd.args.spec,
+        api: cmd.api,
+        wait: cmd.values.wait === true,
+        json: cmd.json,
+        stdout: cmd.io.stdout,
+        stderr: cmd.io.stderr,
+        ...(force === true && { force: { reason: reason as string } }),
+      });
+    }
     const [{ loadConfig }, { createLogger }, { trainFromFile }, { distributionOf }] = await Promise.all([
       import('../../config/index.ts'),
       import('../../logging/logger.ts'),

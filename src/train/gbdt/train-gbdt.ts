@@ -79,8 +79,8 @@ export interface TrainGbdtOptions {
   readonly numClasses?: number;
   /** Hyper-parameters. @default all defaults */
   readonly params?: GbdtParams;
-  /** Called after every round. @default none */
-  readonly onProgress?: (progress: GbdtProgress) => void;
+  /** Called after every round; returning `true` (exactly) stops training after this round (a tuner's early stop). @default none */
+  readonly onProgress?: (progress: GbdtProgress) => unknown;
   /** Write checkpoints while training. @default none */
   readonly checkpoint?: GbdtCheckpointOptions;
   /**
@@ -320,13 +320,15 @@ function boost(args: {
       lossOf({ objective, scores: validation.scores, labels: validation.labels, numOutputs, classWeights });
     if (roundValidationLoss !== undefined) validationLoss.push(roundValidationLoss);
     // The training loss costs a logarithm per row, as much as a round's gradients; only progress reads it.
+    let stopAsked = false;
     if (options.onProgress !== undefined) {
-      options.onProgress({
-        round: round + 1,
-        numTrees: params.numTrees,
-        trainLoss: shards.lossSum(objectiveCode) / trainingWeight,
-        ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
-      });
+      stopAsked =
+        options.onProgress({
+          round: round + 1,
+          numTrees: params.numTrees,
+          trainLoss: shards.lossSum(objectiveCode) / trainingWeight,
+          ...(roundValidationLoss === undefined ? {} : { validationLoss: roundValidationLoss }),
+        }) === true;
     }
     if (
       roundValidationLoss !== undefined &&
@@ -335,6 +337,7 @@ function boost(args: {
       trees.length = (stopper.best()?.epoch ?? -1) + 1;
       break;
     }
+    if (stopAsked) break;
     const { checkpoint } = options;
     if (checkpoint !== undefined && fingerprint !== undefined && roundsTrained % checkpoint.everyRounds === 0) {
       const best = stopper.best();

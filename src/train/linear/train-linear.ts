@@ -54,8 +54,8 @@ export interface TrainLinearOptions extends TrainingInputs {
   readonly features: Float32Array;
   /** Optimiser settings. @default every parameter's default */
   readonly params?: LinearTrainingParams;
-  /** Called after every epoch. */
-  readonly onProgress?: (entry: LinearHistoryEntry) => void;
+  /** Called after every epoch; returning `true` (exactly) stops training after this epoch (a tuner's early stop). */
+  readonly onProgress?: (entry: LinearHistoryEntry) => unknown;
   /**
    * Write checkpoints every `everyEpochs` epochs (Adam and SGD; L-BFGS runs are full-batch and
    * refuse it), atomically (temporary file + rename). @default none
@@ -140,12 +140,13 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
             validationLoss: linearObjective({ shape, data: validationData, theta: state.theta, l2: params.l2 }).loss,
           };
     history.push(entry);
-    options.onProgress?.(entry);
-    return stopper.update({
+    const stopAsked = options.onProgress?.(entry) === true;
+    const stop = stopper.update({
       epoch: state.epoch,
       monitored: entry.validationLoss ?? loss,
       keep: () => ({ theta: Float64Array.from(state.theta) }),
     });
+    return stop || stopAsked;
   };
 
   const workers = Math.min(params.workers, train.rows);

@@ -51,8 +51,8 @@ export interface MlpHistoryEntry {
 export interface TrainMlpOptions extends TrainingInputs {
   /** Network shape and optimiser settings. @default every parameter's default */
   readonly params?: MlpTrainingParams;
-  /** Called after every epoch. */
-  readonly onProgress?: (entry: MlpHistoryEntry) => void;
+  /** Called after every epoch; returning `true` (exactly) stops training after this epoch (a tuner's early stop). */
+  readonly onProgress?: (entry: MlpHistoryEntry) => unknown;
 }
 
 /** The trained model with its learning curve. */
@@ -142,9 +142,9 @@ export function trainMlp(options: TrainMlpOptions): TrainMlpResult {
             validationLoss: meanLoss({ layers, activation, objective, data: validation, workspace: evaluation }),
           };
     history.push(entry);
-    options.onProgress?.(entry);
+    const stopAsked = options.onProgress?.(entry) === true;
     const keep = (): { layers: MlpLayer[] } => ({ layers: layers.map(copyLayer) });
-    if (stopper.update({ epoch, monitored: entry.validationLoss ?? loss, keep })) break;
+    if (stopper.update({ epoch, monitored: entry.validationLoss ?? loss, keep }) || stopAsked) break;
   }
   const best = stopper.best();
   const last = history[history.length - 1];

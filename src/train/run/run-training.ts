@@ -60,13 +60,24 @@ export interface TrainingContext {
    * use; the reason is recorded in the alias history and the deployments' events.
    */
   readonly force?: { readonly reason: string };
+  /**
+   * The job running this training, recorded as the run's `stratum.job` param: a retried or
+   * recovered job finds the run (and version) an earlier attempt made instead of making another.
+   */
+  readonly jobId?: string;
   readonly onEvent?: (event: TrainingEvent) => void;
   /**
    * Train as rank 0 of a distributed group (gbdt only); the other ranks run {@link trainAsRank}.
    * Only this rank records the run and registers the model, after every rank finished training.
-   * @default none (this process alone)
+   * Not with `stopAfter`: the ranks must stop at the same step. @default none (this process alone)
    */
   readonly collective?: SyncCollective;
+  /**
+   * Asked after every training step (with the step's losses); `true` ends training there, and the
+   * run goes on to evaluate and record the model as it is — how a tuner's scheduler stops a trial
+   * early. Synchronous, as the trainers are. @default never stops
+   */
+  readonly stopAfter?: (step: TrainStep) => boolean;
 }
 
 /** The result of a successful run. */
@@ -90,6 +101,9 @@ export interface TrainingResult {
   readonly model: PipelineModel;
 }
 
+/** The run param naming the job that ran it. */
+export const JOB_PARAM = 'stratum.job';
+
 /** A run records its baseline's value of metric `m` as `baseline.m`. */
 export const BASELINE_PREFIX = 'baseline.';
 
@@ -105,6 +119,12 @@ export async function runTraining(spec: TrainSpec, context: TrainingContext): Pr
   if (spec.register !== undefined && context.registry === undefined) {
     throw new StratumError('INTERNAL', 'the spec registers its model but no registry was given');
   }
+  if (context.collective !== undefined && context.stopAfter !== undefined) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      'a distributed run cannot stop early on one rank (stopAfter with collective)',
+    );
+  }
   await checkRegistration(spec, context);
   // A file's version is known before it is read, so a run exists (and records the failure) even
   // when the file turns out to be bad; a query's version is the hash of what it returned.
@@ -113,7 +133,10 @@ export async function runTraining(spec: TrainSpec, context: TrainingContext): Pr
   const startRun = async (datasetVersion: string): Promise<RunRecord> => {
     const created = await store.createRun({
       name: spec.name,
-      params: { ...spec } as Record<string, unknown>,
+      params: { ...spec, ...(context.jobId !== undefined && { [JOB_PARAM]: context.jobId }) } as Record<
+        string,
+        unknown
+      >,
       datasetVersion,
       by,
       ...(context.codeVersion !== undefined && { codeVersion: context.codeVersion }),
@@ -181,6 +204,7 @@ async function trainAndRecord(args: {
         pending.push({ key: 'validation_loss', step: step.step, value: step.validationLoss });
       }
       context.onEvent?.({ phase: 'train', ...step });
+      return context.stopAfter?.(step) === true;
     },
   });
   while (pending.length > 0) {

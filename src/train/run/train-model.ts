@@ -39,7 +39,8 @@ export interface TrainModelOptions {
   readonly numClasses: number;
   readonly train: LabelledMatrix;
   readonly validation: LabelledMatrix;
-  readonly onStep?: (step: TrainStep) => void;
+  /** Called after every step; returning `true` (exactly) stops training there (a tuner's early stop). */
+  readonly onStep?: (step: TrainStep) => unknown;
   /**
    * Train as one rank of a distributed group (gbdt only): every rank calls with the same inputs.
    * @default none (this process alone)
@@ -74,7 +75,7 @@ function commonInputs(options: TrainModelOptions) {
 function epochReporter(
   onStep: TrainModelOptions['onStep'],
   total: number,
-): (entry: { epoch: number; loss: number; validationLoss?: number }) => void {
+): (entry: { epoch: number; loss: number; validationLoss?: number }) => unknown {
   return (entry) =>
     onStep?.({
       step: entry.epoch,

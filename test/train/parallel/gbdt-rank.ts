@@ -46,7 +46,10 @@ try {
     ...(kind === 'multiclass' && { numClasses: 3 }),
     params: { ...args.params, ...(validation !== undefined && { validation }) },
     collective,
-    onProgress: (p) => process.stdout.write(`round ${p.round}\n`),
+    // A block, not an expression: `write` returns true, and a `true` from onProgress stops training.
+    onProgress: (p) => {
+      process.stdout.write(`round ${p.round}\n`);
+    },
   });
   const stats = collective.stats();
   await collective.close();

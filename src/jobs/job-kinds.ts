@@ -1,0 +1,137 @@
+/**
+ * The kinds of job Stratum runs, each with the strict zod schema of its payload, in one table:
+ * submission validates against it (so a bad spec is refused with its path before it is queued,
+ * never later inside a worker), workers consume the kinds they have handlers for, and the API
+ * documents them. Adding a kind is adding one entry here and one handler in `job-handlers.ts`.
+ */
+import { z } from 'zod';
+import { TrainSpecSchema, parseTrainSpec } from '../train/run/train-spec.ts';
+import { CallbackPayloadSchema } from './callback-handler.ts';
+import { InferAsyncPayloadSchema } from './infer-async-payload.ts';
+import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, checkBatchJobSpec } from './batch/batch-spec.ts';
+
+/** One kind: its payload schema and how it runs. */
+export interface JobKind {
+  /** The payload, strict: unknown keys are refused. */
+  readonly payload: z.ZodType;
+  /**
+   * Cross-field rules the schema cannot say (a training spec's label may not be a feature);
+   * throws a BAD_REQUEST whose message starts `invalid <where>: `.
+   */
+  readonly check?: (payload: never, where: string) => void;
+  /**
+   * CPU-heavy: its handler runs in a worker thread so the worker's event loop keeps renewing
+   * locks and hearing cancellations.
+   */
+  readonly cpuHeavy: boolean;
+  /** Who builds the kind when it is not built here (a branch of issue 11); its schema is a placeholder until then. */
+  readonly owner?: string;
+  /** One line for the documentation. */
+  readonly summary: string;
+}
+
+/** A path the payload names relative to (a spec's data files); absolute. */
+const BaseDir = z.string().min(1).max(4096).regex(/^\//, 'must be an absolute path');
+
+/** `train`: one tracked training run, as `stratum train` runs it inline. */
+export const TrainPayloadSchema = z.strictObject({
+  spec: TrainSpecSchema,
+  /** Relative data paths in the spec are resolved against this folder. */
+  baseDir: BaseDir,
+  /** Move the spec's alias even where its deployments' clients could not use the new version. */
+  force: z.strictObject({ reason: z.string().min(1).max(1024) }).optional(),
+  /** The git commit of the code, when the submitter knows it. */
+  codeVersion: z.string().min(1).max(256).optional(),
+});
+
+/** `evaluate`: a registered version scored on a dataset. */
+export const EvaluatePayloadSchema = z.strictObject({
+  model: z.string().min(1).max(128),
+  version: z.number().int().min(1),
+  data: TrainSpecSchema.shape.data,
+  baseDir: BaseDir,
+});
+
+/** `noop`: does nothing (optionally for a while, optionally failing): for benchmarks and tests. */
+export const NoopPayloadSchema = z.strictObject({
+  /** Waits this long (ms), or until the job's signal aborts. */
+  sleepMs: z.number().int().min(0).max(3_600_000).optional(),
+  /** Fails every attempt (`true`), or the attempts up to this one (a number). */
+  fail: z.union([z.boolean(), z.number().int().min(1).max(100)]).optional(),
+  /** Reports this many progress steps while sleeping. */
+  progressSteps: z.number().int().min(0).max(1000).optional(),
+});
+
+/** A placeholder: any JSON object, until the owning branch declares the schema. */
+const PLACEHOLDER = z.record(z.string(), z.unknown());
+
+/** Every kind, by name. */
+export const JOB_KINDS = {
+  train: {
+    payload: TrainPayloadSchema,
+    check: (payload: z.output<typeof TrainPayloadSchema>, where: string) =>
+      void parseTrainSpec(payload.spec, `${where}.spec`),
+    cpuHeavy: true,
+    summary: 'A tracked training run from a training spec; registers its model once, however often it is retried.',
+  },
+  evaluate: {
+    payload: EvaluatePayloadSchema,
+    cpuHeavy: true,
+    summary: 'Scores a registered version on a dataset.',
+  },
+  'batch-infer': {
+    payload: batchSpecSchema,
+    check: (payload: BatchSpec, where: string) => checkBatchJobSpec(payload, where),
+    // The model runs in the runtime pool's threads; the handler reads, converts and writes.
+    cpuHeavy: false,
+    summary:
+      'Inference over a file or a query to an output file, chunked and resumable; its chunks run as batch-chunk jobs on every worker.',
+  },
+  'batch-chunk': {
+    payload: batchChunkPayloadSchema,
+    cpuHeavy: false,
+    summary: "One chunk of a batch-infer job: writes the chunk's part file, once.",
+  },
+  'infer-async': {
+    payload: InferAsyncPayloadSchema,
+    cpuHeavy: false,
+    summary:
+      'One inference request answered later (POST /v2/models/{m}/infer_async), run by a serving replica at background priority.',
+  },
+  callback: {
+    payload: CallbackPayloadSchema,
+    cpuHeavy: false,
+    summary: "Delivers a finished job's result to its callback URL (an HMAC-signed POST, retried).",
+  },
+  tune: {
+    payload: PLACEHOLDER,
+    cpuHeavy: false,
+    owner: 'i11-tune',
+    summary: 'A hyperparameter search: submits its trials as child jobs.',
+  },
+  trial: {
+    payload: PLACEHOLDER,
+    cpuHeavy: true,
+    owner: 'i11-tune',
+    summary: "One trial of a search: a training run with the searcher's parameters.",
+  },
+  noop: {
+    payload: NoopPayloadSchema,
+    cpuHeavy: false,
+    summary: 'Does nothing, for a while or failing if asked: for benchmarks and tests.',
+  },
+} as const satisfies Readonly<Record<string, JobKind>>;
+
+/** The name of a declared kind. */
+export type JobKindName = keyof typeof JOB_KINDS;
+
+/** Every declared kind's name, in the table's order. */
+export const JOB_KIND_NAMES = Object.freeze(Object.keys(JOB_KINDS) as JobKindName[]);
+
+/** The payload of kind `K` after validation. */
+export type JobPayload<K extends JobKindName> = z.output<(typeof JOB_KINDS)[K]['payload']>;
+
+/** Whether `name` is a declared kind. */
+export function isJobKind(name: string): name is JobKindName {
+  return Object.hasOwn(JOB_KINDS, name);
+}

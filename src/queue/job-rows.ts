@@ -1,0 +1,72 @@
+/**
+ * The `jobs` table of the embedded engine as rows, and their mapping to the contract's records.
+ * JSON columns are parsed here and nowhere else.
+ */
+import type { Backoff, JobError, JobProgress, JobRecord, JobState } from './job-queue.ts';
+
+/** A `jobs` row as SELECT * returns it. */
+export interface JobRow {
+  readonly id: string;
+  readonly queue: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly payload: string;
+  readonly state: JobState;
+  readonly priority: number | null;
+  readonly urgency: number;
+  readonly attempts_made: number;
+  readonly max_attempts: number;
+  readonly backoff: string;
+  readonly timeout_ms: number | null;
+  readonly run_at: number;
+  readonly idempotency_key: string | null;
+  readonly parent_id: string | null;
+  readonly created_by: string;
+  readonly progress: string | null;
+  readonly result: string | null;
+  readonly error: string | null;
+  readonly cancel_requested: number;
+  readonly worker_id: string | null;
+  readonly lock_token: string | null;
+  readonly lock_expires_at: number | null;
+  readonly created_at: number;
+  readonly started_at: number | null;
+  readonly finished_at: number | null;
+}
+
+/** The columns a record needs, in one place for every SELECT. */
+export const JOB_COLUMNS =
+  'id, queue, seq, kind, payload, state, priority, urgency, attempts_made, max_attempts, backoff, timeout_ms, ' +
+  'run_at, idempotency_key, parent_id, created_by, progress, result, error, cancel_requested, worker_id, ' +
+  'lock_token, lock_expires_at, created_at, started_at, finished_at';
+
+const parse = (text: string | null): unknown => (text === null ? undefined : JSON.parse(text));
+
+/** A row as the contract's record. */
+export function toJobRecord(row: JobRow): JobRecord {
+  const progress = parse(row.progress) as JobProgress | undefined;
+  const result = parse(row.result);
+  const error = parse(row.error) as JobError | undefined;
+  return {
+    id: row.id,
+    kind: row.kind,
+    payload: JSON.parse(row.payload),
+    state: row.state,
+    ...(row.priority === null ? {} : { priority: row.priority }),
+    attemptsMade: row.attempts_made,
+    maxAttempts: row.max_attempts,
+    backoff: JSON.parse(row.backoff) as Backoff,
+    ...(row.timeout_ms === null ? {} : { timeoutMs: row.timeout_ms }),
+    ...(row.idempotency_key === null ? {} : { idempotencyKey: row.idempotency_key }),
+    ...(row.parent_id === null ? {} : { parentId: row.parent_id }),
+    by: row.created_by,
+    ...(progress === undefined ? {} : { progress }),
+    ...(result === undefined ? {} : { result }),
+    ...(error === undefined ? {} : { error }),
+    cancelRequested: row.cancel_requested !== 0,
+    ...(row.worker_id === null ? {} : { workerId: row.worker_id }),
+    createdAt: row.created_at,
+    ...(row.started_at === null ? {} : { startedAt: row.started_at }),
+    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
+  };
+}
