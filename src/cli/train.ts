@@ -212,7 +212,10 @@ export function progressReporter(progress: ProgressLine, intervalMs: number): (e
   };
 }
 
-/** The summary table of a finished run (inline, or a `train` job's, read back over the API). */
+/**
+ * The summary table of a finished run (inline, or a `train` job's, read back over the API), with
+ * what a distributed run exchanged.
+ */
 export function summary(
   result: Pick<TrainingResult, 'run' | 'version'>,
   exchange?: ReturnType<typeof exchangeSummary>,

@@ -89,6 +89,12 @@ export const trainCommand = defineCommand({
     if (force === true && (reason ?? '').trim() === '') throw cmd.usageError('--force needs --reason <why>');
     if (force !== true && reason !== undefined) throw cmd.usageError('--reason goes with --force');
     if (cmd.values.wait === true && cmd.values.queue !== true) throw cmd.usageError('--wait goes with --queue');
+    const distributed = ['processes', 'world-size', 'rank', 'group', 'collective'] as const;
+    if (cmd.values.queue === true && distributed.some((flag) => cmd.values[flag] !== undefined)) {
+      throw cmd.usageError(
+        '--queue runs the spec on one worker: leave out --processes, --world-size, --rank, --group and --collective',
+      );
+    }
     if (cmd.values.queue === true) {
       const spread = ['processes', 'world-size', 'rank', 'group', 'collective'].find(
         (flag) => (cmd.values as Record<string, unknown>)[flag] !== undefined,

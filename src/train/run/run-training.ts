@@ -67,17 +67,17 @@ export interface TrainingContext {
   readonly jobId?: string;
   readonly onEvent?: (event: TrainingEvent) => void;
   /**
+   * Train as rank 0 of a distributed group (gbdt only); the other ranks run {@link trainAsRank}.
+   * Only this rank records the run and registers the model, after every rank finished training.
+   * Not with `stopAfter`: the ranks must stop at the same step. @default none (this process alone)
+   */
+  readonly collective?: SyncCollective;
+  /**
    * Asked after every training step (with the step's losses); `true` ends training there, and the
    * run goes on to evaluate and record the model as it is — how a tuner's scheduler stops a trial
    * early. Synchronous, as the trainers are. @default never stops
    */
   readonly stopAfter?: (step: TrainStep) => boolean;
-  /**
-   * Train as rank 0 of a distributed group (gbdt only); the other ranks run {@link trainAsRank}.
-   * Only this rank records the run and registers the model, after every rank finished training.
-   * @default none (this process alone)
-   */
-  readonly collective?: SyncCollective;
 }
 
 /** The result of a successful run. */
@@ -118,6 +118,12 @@ export async function runTraining(spec: TrainSpec, context: TrainingContext): Pr
   const { store, by } = context;
   if (spec.register !== undefined && context.registry === undefined) {
     throw new StratumError('INTERNAL', 'the spec registers its model but no registry was given');
+  }
+  if (context.collective !== undefined && context.stopAfter !== undefined) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      'a distributed run cannot stop early on one rank (stopAfter with collective)',
+    );
   }
   await checkRegistration(spec, context);
   // A file's version is known before it is read, so a run exists (and records the failure) even

@@ -46,6 +46,7 @@ try {
     ...(kind === 'multiclass' && { numClasses: 3 }),
     params: { ...args.params, ...(validation !== undefined && { validation }) },
     collective,
+    // A block, not an expression: `write` returns true, and a `true` from onProgress stops training.
     onProgress: (p) => {
       process.stdout.write(`round ${p.round}\n`);
     },
