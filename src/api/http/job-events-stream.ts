@@ -6,6 +6,7 @@
  * server's shutdown ends it, and a client reconnecting gets the current state first again.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { publicJob } from '../../jobs/public-job.ts';
 import { FINISHED_STATES, type JobEvent, type JobQueue, type JobRecord } from '../../queue/job-queue.ts';
 
 /** Options of {@link streamJobEvents}. */
@@ -60,7 +61,7 @@ export async function streamJobEvents(options: JobEventsStreamOptions): Promise<
     if (!ended) raw.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
   };
   const sendState = (record: JobRecord): void => {
-    send('state', record);
+    send('state', publicJob(record));
     if (FINISHED_STATES.includes(record.state)) end();
   };
   options.request.raw.on('close', end);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { StratumError } from '../../errors/index.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import { JOB_KIND_NAMES } from '../../jobs/job-kinds.ts';
+import { publicJob } from '../../jobs/public-job.ts';
 import { JobSubmissionSchema, submitJob } from '../../jobs/submit-job.ts';
 import { PageQuery } from './management-schemas.ts';
 import { streamJobEvents } from './job-events-stream.ts';
@@ -79,7 +80,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     handler: async ({ body, request, reply }, context) => {
       const job = await submitJob(queueOf(context), body, { by: actorOf(request) });
       reply.header('location', `/api/v1/jobs/${encodeURIComponent(job.id)}`);
-      return job;
+      return publicJob(job);
     },
   }),
   route({
@@ -99,7 +100,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
           ...(q.kind !== undefined && { kind: q.kind }),
           ...(q.parent !== undefined && { parentId: q.parent }),
         }),
-        (j) => j,
+        publicJob,
       ),
   }),
   route({
@@ -110,7 +111,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
-    handler: async ({ params }, context) => (await queueHolding(context, params.id)).get(params.id),
+    handler: async ({ params }, context) => publicJob(await (await queueHolding(context, params.id)).get(params.id)),
   }),
   route({
     method: 'POST',
@@ -120,7 +121,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
-    handler: async ({ params }, context) => (await queueHolding(context, params.id)).cancel(params.id),
+    handler: async ({ params }, context) => publicJob(await (await queueHolding(context, params.id)).cancel(params.id)),
   }),
   route({
     method: 'POST',
@@ -130,7 +131,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['jobs'],
     params: JobParams,
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
-    handler: async ({ params }, context) => (await queueHolding(context, params.id)).retry(params.id),
+    handler: async ({ params }, context) => publicJob(await (await queueHolding(context, params.id)).retry(params.id)),
   }),
   route({
     method: 'GET',
