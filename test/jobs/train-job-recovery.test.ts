@@ -75,7 +75,8 @@ test('a worker killed mid-training: another finishes the job, and one version is
   assert.deepEqual(runs.map((r) => r.status).sort(), ['failed', 'succeeded']);
   assert.ok(runs.every((r) => r.params[JOB_PARAM] === job.id));
   assert.match(runs.find((r) => r.status === 'failed')?.error ?? '', /abandoned: the worker running job/);
-  assert.match(second.output(), /"job finished"/);
+  // The worker logs the end after it records it: wait for the line, not for a moment.
+  await waitFor('the second worker to log the job finished', () => second.output().includes('"job finished"'));
 
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0, second.output());
