@@ -177,16 +177,21 @@ async function runServingPhases(phase: {
   return { sweep, settings, cells, ceilings, batch1LatencyMs, memory };
 }
 
-/** `--only training`: the training comparison alone, its own report. */
-async function trainingOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
-  const result = await runTrainingBench({ progress, workDir: join(dir, 'training'), quick: options.quick });
-  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
-  const markdown = `# Stratum training benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderTrainingBench(result)}`;
+/** Prints a phase's own report and writes it to `--out`. */
+async function writeReport(markdown: string): Promise<void> {
   process.stdout.write(markdown);
   const out = resolve(REPO_ROOT, options.out);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, markdown);
   progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+}
+
+/** `--only training`: the training comparison alone, its own report. */
+async function trainingOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runTrainingBench({ progress, workDir: join(dir, 'training'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum training benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderTrainingBench(result)}`;
+  await writeReport(markdown);
 }
 
 /** `--only async`: online p99 with and without concurrent asynchronous inference, its own report. */
@@ -194,11 +199,7 @@ async function asyncOnly(dir: string, machine: Awaited<ReturnType<typeof machine
   const result = await runAsyncBench({ group, progress, workDir: join(dir, 'async'), quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
   const markdown = `# Stratum asynchronous inference benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderAsyncBench(result)}`;
-  process.stdout.write(markdown);
-  const out = resolve(REPO_ROOT, options.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, markdown);
-  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+  await writeReport(markdown);
 }
 
 /** `--only distributed`: GBDT on 1 vs 2 processes through Redis, its own report. */
@@ -206,11 +207,7 @@ async function distributedOnly(machine: Awaited<ReturnType<typeof machineInfo>>)
   const result = await runDistributedBench({ progress, quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
   const markdown = `# Stratum distributed training benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderDistributedBench(result)}`;
-  process.stdout.write(markdown);
-  const out = resolve(REPO_ROOT, options.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, markdown);
-  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+  await writeReport(markdown);
 }
 
 /** `--only startup`: the start-up comparison alone, its own report. */
@@ -218,11 +215,7 @@ async function startupOnly(dir: string, machine: Awaited<ReturnType<typeof machi
   const rows = await runStartupBench({ progress, workDir: join(dir, 'startup'), quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
   const markdown = `# Stratum start-up benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderStartupBench(rows)}`;
-  process.stdout.write(markdown);
-  const out = resolve(REPO_ROOT, options.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, markdown);
-  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+  await writeReport(markdown);
 }
 
 /** `--only queue`: the job queue comparison alone, its own report. */
@@ -230,11 +223,7 @@ async function queueOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Prom
   const result = await runQueueBench({ progress, quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
   const markdown = `# Stratum job queue benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderQueueBench(result)}`;
-  process.stdout.write(markdown);
-  const out = resolve(REPO_ROOT, options.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, markdown);
-  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+  await writeReport(markdown);
 }
 
 /** `--only batch`: batch inference against the raw session.run ceiling, its own report. */
@@ -242,11 +231,7 @@ async function batchOnly(dir: string, machine: Awaited<ReturnType<typeof machine
   const result = await runBatchBench({ progress, workDir: join(dir, 'batch'), quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
   const markdown = `# Stratum batch-inference benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderBatchBench(result)}`;
-  process.stdout.write(markdown);
-  const out = resolve(REPO_ROOT, options.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, markdown);
-  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+  await writeReport(markdown);
 }
 
 /** `--only tuning`: the tuning benchmark alone, its own report. */
@@ -256,11 +241,7 @@ async function tuningOnly(dir: string, machine: Awaited<ReturnType<typeof machin
   const result = await runTuningBench({ progress, group, workDir, quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
   const markdown = `# Stratum tuning benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderTuningBench(result)}`;
-  process.stdout.write(markdown);
-  const out = resolve(REPO_ROOT, options.out);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, markdown);
-  progress.log(`done in ${progress.elapsed().toFixed(0)} s; report written to ${out}`);
+  await writeReport(markdown);
 }
 
 async function main(): Promise<void> {
