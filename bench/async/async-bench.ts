@@ -21,9 +21,16 @@ const ASYNC_ROWS = 16;
 /** Online load: enough to keep the batcher busy, with gaps (saturation would leave none to fill). */
 const ONLINE_CONCURRENCY = 8;
 
+/** Rows of the CSV a concurrent batch job reads (each job runs over all of them). */
+const BATCH_ROWS = 4000;
+
 /** One window's figures. */
 export interface AsyncWindow {
   readonly withAsync: boolean;
+  /** The window ran batch-infer jobs back to back instead of async requests. */
+  readonly withBatch?: boolean;
+  /** Rows the batch jobs finished during the window. */
+  readonly batchRows?: number;
   readonly online: LoadResult;
   /** infer_async submissions accepted (202) in the window. */
   readonly submitted?: number;
@@ -64,7 +71,8 @@ export async function runAsyncBench(options: AsyncBenchOptions): Promise<AsyncBe
     repoDir,
     models: ['mlp'],
     settings: { label: 'w2/t1', workers: 2, intraOpThreads: 1 },
-    extraArgs: ['--database-url', databaseUrl],
+    // The registry side opens the embedded queue: infer_async, /api/v1/jobs and serve's worker.
+    registry: { databaseUrl, artifactsUrl: `file:${join(workDir, 'artifacts')}` },
   });
   const queue = await openJobQueue({ queueUrl: 'embedded', databaseUrl, pollMs: 200 });
   const warmupMs = 1000;
@@ -88,10 +96,25 @@ export async function runAsyncBench(options: AsyncBenchOptions): Promise<AsyncBe
     group.runJson<LoadResult>('bench/load/rest-load.ts', args, { timeoutMs: warmupMs + durationMs + 60_000 });
   const windows: AsyncWindow[] = [];
   try {
-    for (const withAsync of options.quick ? [false, true] : [false, true, false, true]) {
+    const modes = options.quick
+      ? (['online', 'async', 'batch'] as const)
+      : (['online', 'async', 'batch', 'online', 'async', 'batch'] as const);
+    const batchInput = await writeBatchInput(workDir);
+    for (const mode of modes) {
+      const withAsync = mode === 'async';
       const onlineArgs = loadArgs('/v2/models/mlp/infer', online, ONLINE_CONCURRENCY);
-      if (!withAsync) {
+      if (mode === 'online') {
         windows.push({ withAsync, online: await run(onlineArgs) });
+      } else if (mode === 'batch') {
+        const stop = new AbortController();
+        const batches = batchJobsUntil(stop.signal, {
+          url: server.httpUrl,
+          model: join(repoDir, 'mlp', '1', 'model.onnx'),
+          input: batchInput,
+          workDir,
+        });
+        const onlineResult = await run(onlineArgs).finally(() => stop.abort());
+        windows.push({ withAsync, withBatch: true, online: onlineResult, batchRows: await batches });
       } else {
         const before = (await queue.counts()).completed;
         const [onlineResult, asyncResult] = await Promise.all([
@@ -103,7 +126,7 @@ export async function runAsyncBench(options: AsyncBenchOptions): Promise<AsyncBe
       }
       const w = windows.at(-1) as AsyncWindow;
       progress.log(
-        `async: ${withAsync ? 'with async ' : 'online only'}  p50 ${w.online.latency.p50.toFixed(2)} p99 ${w.online.latency.p99.toFixed(2)} ms  ${w.online.throughput.toFixed(0)} req/s` +
+        `async: ${withAsync ? 'with async ' : w.withBatch === true ? `with batch (${w.batchRows} rows)` : 'online only'}  p50 ${w.online.latency.p50.toFixed(2)} p99 ${w.online.latency.p99.toFixed(2)} ms  ${w.online.throughput.toFixed(0)} req/s` +
           (withAsync ? `  async submitted ${w.submitted}, jobs completed ${w.jobsCompleted}` : ''),
       );
     }
@@ -117,13 +140,15 @@ export async function runAsyncBench(options: AsyncBenchOptions): Promise<AsyncBe
 /** The phase's Markdown section. */
 export function renderAsyncBench(result: AsyncBenchResult): string {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
-  const alone = result.windows.filter((w) => !w.withAsync);
+  const alone = result.windows.filter((w) => !w.withAsync && w.withBatch !== true);
   const mixed = result.windows.filter((w) => w.withAsync);
+  const batched = result.windows.filter((w) => w.withBatch === true);
   const p99Alone = median(alone.map((w) => w.online.latency.p99));
   const p99Mixed = median(mixed.map((w) => w.online.latency.p99));
+  const p99Batch = batched.length === 0 ? undefined : median(batched.map((w) => w.online.latency.p99));
   const rows = result.windows.map(
     (w) =>
-      `| ${w.withAsync ? 'online + async' : 'online only'} | ${w.online.throughput.toFixed(0)} | ${w.online.latency.p50.toFixed(2)} | ${w.online.latency.p99.toFixed(2)} | ${w.online.errors} | ${w.submitted ?? '—'} | ${w.jobsCompleted === undefined ? '—' : `${w.jobsCompleted} (${((w.jobsCompleted * ASYNC_ROWS) / (result.durationMs / 1000)).toFixed(0)} rows/s)`} |`,
+      `| ${w.withAsync ? 'online + async' : w.withBatch === true ? `online + batch job (${w.batchRows} rows done)` : 'online only'} | ${w.online.throughput.toFixed(0)} | ${w.online.latency.p50.toFixed(2)} | ${w.online.latency.p99.toFixed(2)} | ${w.online.errors} | ${w.submitted ?? '—'} | ${w.jobsCompleted === undefined ? '—' : `${w.jobsCompleted} (${((w.jobsCompleted * ASYNC_ROWS) / (result.durationMs / 1000)).toFixed(0)} rows/s)`} |`,
   );
   return [
     `## Asynchronous inference beside online load (mlp, online REST binary c=${ONLINE_CONCURRENCY}; async ${ASYNC_ROWS}-row JSON requests, closed loop c=1)`,
@@ -133,6 +158,67 @@ export function renderAsyncBench(result: AsyncBenchResult): string {
     ...rows,
     '',
     `Online p99 with async load / without: **${(p99Mixed / p99Alone).toFixed(2)}×** (median of windows; target ≤ 1.2×).`,
+    ...(p99Batch === undefined
+      ? []
+      : [
+          '',
+          `Online p99 with a concurrent batch job / without: **${(p99Batch / p99Alone).toFixed(2)}×** (batch-infer jobs over ${BATCH_ROWS} rows back to back on the server's in-process worker; target ≤ 1.2×).`,
+        ]),
     '',
   ].join('\n');
+}
+
+/** A CSV of mlp inputs (784 columns) for the batch window. */
+async function writeBatchInput(workDir: string): Promise<string> {
+  const header = Array.from({ length: 784 }, (_, i) => `x${i}`).join(',');
+  const lines = [header];
+  for (let r = 0; r < BATCH_ROWS; r++) {
+    lines.push(Array.from({ length: 784 }, (_, i) => ((r * 31 + i) % 97) / 97).join(','));
+  }
+  const path = join(workDir, 'batch-input.csv');
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/**
+ * Submits batch-infer jobs to the server one after another (each waits for the previous to end)
+ * until `signal` aborts; resolves with the rows the finished jobs wrote.
+ */
+async function batchJobsUntil(
+  signal: AbortSignal,
+  options: { url: string; model: string; input: string; workDir: string },
+): Promise<number> {
+  let rows = 0;
+  for (let n = 0; !signal.aborted; n++) {
+    const res = await fetch(`${options.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        kind: 'batch-infer',
+        payload: {
+          model: options.model,
+          input: { path: options.input },
+          output: join(options.workDir, `batch-output-${n}.csv`),
+          chunkRows: 1000,
+        },
+      }),
+    });
+    if (res.status !== 201) throw new Error(`batch job refused: ${res.status} ${await res.text()}`);
+    const { id } = (await res.json()) as { id: string };
+    for (;;) {
+      const job = (await (await fetch(`${options.url}/api/v1/jobs/${id}`)).json()) as {
+        state: string;
+        result?: { written?: number };
+        error?: { message: string };
+      };
+      if (job.state === 'completed') {
+        rows += job.result?.written ?? 0;
+        break;
+      }
+      if (job.state === 'failed' || job.state === 'cancelled')
+        throw new Error(`batch job ${job.state}: ${job.error?.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return rows;
 }
