@@ -4,6 +4,7 @@
  * the experiment and resumes it from the store; its trials go to the queue as `trial` jobs, and
  * its progress carries the trial table. A trial job runs one trial wherever it is taken.
  */
+import { StratumError } from '../../errors/index.ts';
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
 import type { ActiveJob, JobHandler, JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -77,6 +78,17 @@ async function runTuneJob(job: ActiveJob, context: TuneJobContext): Promise<unkn
     },
   });
   const { experiment } = result;
+  // A search that ended without a best trial did not do its job: the job fails with the reason
+  // (and can be retried), rather than completing with nothing registered.
+  if (experiment.status === 'failed') {
+    throw new StratumError(
+      'INTERNAL',
+      `experiment ${experiment.id} failed: ${experiment.error ?? 'no reason recorded'}`,
+      {
+        details: { experiment: experiment.id, trials: result.trials.map(trialRow) },
+      },
+    );
+  }
   return {
     experiment: experiment.id,
     status: experiment.status,
