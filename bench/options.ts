@@ -151,26 +151,24 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch', 'tuning', 'distributed'] as const,
     '--only',
   );
-  const onlyAsync = only?.includes('async') ?? false;
-  if (onlyAsync && only?.length !== 1) throw new Error('--only async cannot be combined with anything else');
+  /** A phase that runs alone: refused beside anything else. */
+  const alone = (phase: string): boolean => {
+    const on = only?.includes(phase as never) ?? false;
+    if (on && only?.length !== 1) throw new Error(`--only ${phase} cannot be combined with anything else`);
+    return on;
+  };
   const onlyRollouts = only?.includes('rollouts') ?? false;
-  const onlyTraining = only?.includes('training') ?? false;
   if (onlyRollouts && only?.length !== 1) throw new Error('--only rollouts cannot be combined with models');
-  if (onlyTraining && only?.length !== 1) throw new Error('--only training cannot be combined with anything else');
-  if (onlyTraining && skip.has('training')) throw new Error('--only training and --skip training contradict');
-  const onlyStartup = only?.includes('startup') ?? false;
-  if (onlyStartup && only?.length !== 1) throw new Error('--only startup cannot be combined with anything else');
-  if (onlyStartup && skip.has('startup')) throw new Error('--only startup and --skip startup contradict');
-  const onlyQueue = only?.includes('queue') ?? false;
-  if (onlyQueue && only?.length !== 1) throw new Error('--only queue cannot be combined with anything else');
-  const onlyBatch = only?.includes('batch') ?? false;
-  if (onlyBatch && only?.length !== 1) throw new Error('--only batch cannot be combined with anything else');
-  const onlyDistributed = only?.includes('distributed') ?? false;
-  if (onlyDistributed && only?.length !== 1)
-    throw new Error('--only distributed cannot be combined with anything else');
   if (onlyRollouts && skip.has('rollouts')) throw new Error('--only rollouts and --skip rollouts contradict');
-  const onlyTuning = only?.includes('tuning') ?? false;
-  if (onlyTuning && only?.length !== 1) throw new Error('--only tuning cannot be combined with anything else');
+  const onlyTraining = alone('training');
+  if (onlyTraining && skip.has('training')) throw new Error('--only training and --skip training contradict');
+  const onlyStartup = alone('startup');
+  if (onlyStartup && skip.has('startup')) throw new Error('--only startup and --skip startup contradict');
+  const onlyAsync = alone('async');
+  const onlyQueue = alone('queue');
+  const onlyBatch = alone('batch');
+  const onlyTuning = alone('tuning');
+  const onlyDistributed = alone('distributed');
   return Object.freeze({
     quick,
     onlyRollouts,

@@ -2,59 +2,10 @@
 // temporary folder and PostgreSQL in a schema of its own (dropped afterwards).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
-import { type ErrorCode, StratumError } from '../../src/errors/index.ts';
 import type { MetadataStore } from '../../src/store/metadata-store.ts';
 import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
-
-const PG_BASE = 'postgres://postgres@127.0.0.1:5432/test';
-
-interface Engine {
-  readonly url: string;
-  cleanup(): Promise<void>;
-}
-
-function sqliteEngine(): Engine {
-  const folder = mkdtempSync(join(tmpdir(), 'stratum-runs-'));
-  return {
-    url: `sqlite:${join(folder, 'stratum.db')}`,
-    cleanup: () => {
-      rmSync(folder, { recursive: true, force: true });
-      return Promise.resolve();
-    },
-  };
-}
-
-function postgresEngine(): Engine {
-  const schema = `stratum_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  return {
-    url: `${PG_BASE}?schema=${schema}`,
-    cleanup: async () => {
-      const client = new pg.Client({ connectionString: PG_BASE });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<void> {
-  let caught: unknown;
-  await assert.rejects(promise, (error: unknown) => {
-    caught = error;
-    return true;
-  });
-  assert.ok(caught instanceof StratumError, `expected a StratumError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (message !== undefined) assert.match(caught.message, message);
-}
+import { type Engine, postgresEngine, rejectsWith, sqliteEngine } from './store-engines.ts';
 
 function conformance(name: 'sqlite' | 'postgres', makeEngine: () => Engine): void {
   describe(`MetadataStore runs conformance: ${name}`, () => {
@@ -279,5 +230,5 @@ function conformance(name: 'sqlite' | 'postgres', makeEngine: () => Engine): voi
   });
 }
 
-conformance('sqlite', sqliteEngine);
+conformance('sqlite', () => sqliteEngine('runs'));
 conformance('postgres', postgresEngine);
