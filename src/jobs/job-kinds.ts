@@ -25,8 +25,6 @@ export interface JobKind {
    * locks and hearing cancellations.
    */
   readonly cpuHeavy: boolean;
-  /** Who builds the kind when it is not built here (a branch of issue 11); its schema is a placeholder until then. */
-  readonly owner?: string;
   /** One line for the documentation. */
   readonly summary: string;
 }
