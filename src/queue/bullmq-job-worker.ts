@@ -71,7 +71,8 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
     }
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
     if (isStratumError(reason) && reason.code === 'SHUTTING_DOWN') {
-      await job.moveToWait(token);
+      // After a lost lock the job is no longer ours to move (BullMQ refuses the stale token).
+      await job.moveToWait(token).catch(() => undefined);
       throw new WaitingError();
     }
     const cancelled = isStratumError(reason) && reason.code === 'JOB_CANCELLED';
@@ -95,6 +96,9 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
     name: work.name ?? `${hostname()}:${pid}`,
   });
   worker.on('error', (error) => logger?.warn({ err: error }, 'BullMQ worker error (it retries)'));
+  worker.on('lockRenewalFailed', (ids) => {
+    for (const id of ids) running.get(id)?.abort(abortReasons.lockLost(id));
+  });
   worker.on('failed', (job) => {
     if (job === undefined) return;
     if (parseJobError(job.failedReason, job.attemptsMade)?.code !== 'JOB_CANCELLED') return;

@@ -117,4 +117,8 @@ export const abortReasons = {
     }),
   shutdown: (id: string): StratumError =>
     new StratumError('SHUTTING_DOWN', `the worker running job ${id} is shutting down`),
+  // The queue gave the job to another worker (this one was too slow to renew its lock): the
+  // handler stops as on a shutdown, and the job is the other worker's to finish.
+  lockLost: (id: string): StratumError =>
+    new StratumError('SHUTTING_DOWN', `the worker running job ${id} lost its lock; another worker takes the job`),
 } as const;

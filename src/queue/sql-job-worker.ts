@@ -158,7 +158,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
     const held = new Map([...running].map(([id, entry]) => [id, entry.claim.token]));
     const { cancelRequested, lost } = await renewLocks(context, held, lockMs);
     for (const id of cancelRequested) running.get(id)?.controller.abort(abortReasons.cancelled(id));
-    for (const id of lost) running.get(id)?.controller.abort(abortReasons.shutdown(id));
+    for (const id of lost) running.get(id)?.controller.abort(abortReasons.lockLost(id));
   }
 
   const renewer = setInterval(

@@ -120,7 +120,7 @@ function checkFinite(name: string, value: number | undefined): void {
 
 type ExperimentMethods = Pick<
   MetadataStore,
-  'createExperiment' | 'getExperiment' | 'listExperiments' | 'finishExperiment'
+  'createExperiment' | 'getExperiment' | 'listExperiments' | 'finishExperiment' | 'recordExperimentRegistration'
 >;
 type TrialMethods = Pick<MetadataStore, 'addTrial' | 'updateTrial' | 'listTrials' | 'recordRung' | 'rungResults'>;
 
@@ -214,6 +214,18 @@ function experimentRecordMethods(options: RowMethodsOptions): ExperimentMethods 
         return toExperiment(await requireExperiment(tx, finish.id));
       });
     },
+
+    recordExperimentRegistration: async ({ id, registered }) =>
+      write({ kind: 'experiment', name: id }, async (tx) => {
+        const row = await requireExperiment(tx, id);
+        if (row.status !== 'succeeded') {
+          throw badRequest(`experiment ${quote(id)} ended ${row.status}; only a succeeded one registers a model`);
+        }
+        if (row.registered === null) {
+          await tx.execute('UPDATE experiments SET registered = ? WHERE id = ?', [toJson(registered), id]);
+        }
+        return toExperiment(await requireExperiment(tx, id));
+      }),
   };
 }
 

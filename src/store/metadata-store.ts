@@ -473,8 +473,20 @@ export interface MetadataStore {
   getExperiment(id: string): Promise<ExperimentRecord>;
   /** Newest first. */
   listExperiments(options?: PageOptions & { status?: ExperimentStatus }): Promise<Page<ExperimentRecord>>;
-  /** Ends a running experiment; RUN_FINISHED when it has already ended. */
+  /**
+   * Ends a running experiment; RUN_FINISHED when it has already ended. Being the one call that
+   * ends it, it decides between coordinators of the same experiment which one registers the best
+   * model (then recorded with {@link recordExperimentRegistration}).
+   */
   finishExperiment(finish: ExperimentFinish): Promise<ExperimentRecord>;
+  /**
+   * Records the version a succeeded experiment registered; returns the record unchanged when one
+   * is recorded already (the first stays). BAD_REQUEST when the experiment did not succeed.
+   */
+  recordExperimentRegistration(registration: {
+    id: string;
+    registered: { readonly model: string; readonly version: number };
+  }): Promise<ExperimentRecord>;
   /**
    * Records trial `number` (status `running`); ALREADY_EXISTS when the experiment has it already,
    * which is what keeps a restarted coordinator from running a point twice.

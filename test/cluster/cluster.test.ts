@@ -24,6 +24,7 @@ import { freePort, startLoadBalancer } from '../helpers/load-balancer.ts';
 import { freshPostgresUrl } from '../helpers/test-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { writeTrainingData } from '../jobs/train-fixture.ts';
+import { tuneSpecInput, writeTuneCsv } from '../jobs/tune/tune-data.ts';
 
 /** Long enough for a loaded CI machine; a bound on a hung test, not a performance target. */
 const LIMIT = { limitMs: 240_000, everyMs: 100 };
@@ -97,7 +98,8 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
   const ports = [await freePort(), await freePort()] as const;
   const serve = (port: number): CliProcess =>
     startCli(t, ['serve', '--http-port', String(port), '--grpc-port', '0', '--log-level', 'info'], env);
-  const worker = (): CliProcess => startCli(t, ['worker', '--concurrency', '1', '--log-level', 'info'], env);
+  // Two slots each: a tune or batch coordinator holds one while its trials or chunks run.
+  const worker = (): CliProcess => startCli(t, ['worker', '--concurrency', '2', '--log-level', 'info'], env);
   const replicas = [serve(ports[0]), serve(ports[1])];
   const [urlA, urlB] = (await Promise.all(replicas.map((r) => servingUrl(r)))) as [string, string];
   const workers = [worker(), worker()];
@@ -114,7 +116,8 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
   const load = startLoad(lb.url, 4);
   t.after(() => load.stop());
 
-  // Jobs in flight: a training run, a batch over 3,000 rows in 10 chunks, 20 async requests.
+  // Jobs in flight: a training run, a batch over 3,000 rows in 10 chunks, a search of 4 trials,
+  // 20 async requests.
   const trainSpec = await writeTrainingData(dir, { name: 'cluster-model', numTrees: 60, count: 1500 });
   const train = await submit(lb.url, { kind: 'train', payload: { spec: trainSpec, baseDir: dir } });
   const trained = await waitForJob(lb.url, train.id);
@@ -137,6 +140,18 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
   const retrain = await submit(lb.url, {
     kind: 'train',
     payload: { spec: { ...trainSpec, name: 'cluster-model-2', register: { model: 'cluster-model-2' } }, baseDir: dir },
+  });
+  const tune = await submit(lb.url, {
+    kind: 'tune',
+    payload: {
+      spec: tuneSpecInput(writeTuneCsv(dir), {
+        name: 'cluster-tune',
+        trials: 4,
+        maxConcurrentTrials: 2,
+        register: { model: 'cluster-tuned' },
+      }),
+      baseDir: dir,
+    },
   });
   const asyncIds: string[] = [];
   for (let i = 0; i < 20; i++) {
@@ -168,12 +183,22 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
   await servingUrl(replicas[0]);
 
   // Every job finishes, once.
-  const finished = await Promise.all([batch.id, retrain.id, held.id, ...asyncIds].map((id) => waitForJob(lb.url, id)));
+  const waited = [...new Set([batch.id, retrain.id, tune.id, held.id, ...asyncIds])];
+  const finished = await Promise.all(waited.map((id) => waitForJob(lb.url, id)));
   for (const job of finished)
     assert.equal(job.state, 'completed', `${job.kind} ${job.id}: ${JSON.stringify(job.error)}`);
   const versions = async (model: string): Promise<number> => (await api.listVersions(model)).items.length;
   assert.equal(await versions('cluster-model'), 1, 'the first training registered one version');
   assert.equal(await versions('cluster-model-2'), 1, 'the second training registered one version');
+  assert.equal(await versions('cluster-tuned'), 1, 'the search registered its best once');
+  const experiment = await json<{ status: string; registered?: unknown; trials: { number: number }[] }>(
+    await fetch(`${lb.url}/api/v1/experiments/${encodeURIComponent(tune.id)}`),
+  );
+  assert.equal(experiment.status, 'succeeded');
+  assert.deepEqual(experiment.registered, { model: 'cluster-tuned', version: 1 });
+  const trialNumbers = experiment.trials.map((trial) => trial.number);
+  assert.equal(new Set(trialNumbers).size, trialNumbers.length, 'no trial twice');
+  assert.equal(trialNumbers.length, 4);
   const outputIds = (await readFile(batchOutput, 'utf8'))
     .split('\n')
     .filter((line) => line.length > 0)
@@ -212,6 +237,7 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
     jobs: finished.length + 1,
     killedWorkersJob: `${held.kind} ${held.id}`,
     batchRows: outputIds.length,
+    trials: trialNumbers.length,
     batchDuplicates,
   };
   t.diagnostic(`cluster figures: ${JSON.stringify(figures)}`);

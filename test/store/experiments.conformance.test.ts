@@ -59,6 +59,33 @@ function conformance(name: 'sqlite' | 'postgres', makeEngine: () => Engine): voi
       await rejectsWith(store.getExperiment(randomUUID()), 'NOT_FOUND', /experiment/);
     });
 
+    test('a succeeded experiment records its registration once; another ending refuses it', async () => {
+      const make = async (): Promise<string> => {
+        const id = randomUUID();
+        await store.createExperiment({ id, name: 'reg', spec: {}, metric: 'rmse', mode: 'min', by: 'a' });
+        return id;
+      };
+      const id = await make();
+      await rejectsWith(
+        store.recordExperimentRegistration({ id, registered: { model: 'm', version: 1 } }),
+        'BAD_REQUEST',
+        /running/,
+      );
+      await store.finishExperiment({ id, status: 'succeeded', bestTrial: 0, bestValue: 1 });
+      assert.equal((await store.getExperiment(id)).registered, undefined);
+      const first = await store.recordExperimentRegistration({ id, registered: { model: 'm', version: 1 } });
+      assert.deepEqual(first.registered, { model: 'm', version: 1 });
+      const again = await store.recordExperimentRegistration({ id, registered: { model: 'm', version: 2 } });
+      assert.deepEqual(again.registered, { model: 'm', version: 1 }, 'the first registration stays');
+      const failed = await make();
+      await store.finishExperiment({ id: failed, status: 'failed', error: 'no trial finished' });
+      await rejectsWith(
+        store.recordExperimentRegistration({ id: failed, registered: { model: 'm', version: 3 } }),
+        'BAD_REQUEST',
+        /failed/,
+      );
+    });
+
     test('trials are numbered once, updated, and listed by number', async () => {
       const id = randomUUID();
       await store.createExperiment({ id, name: 'tune', spec: {}, metric: 'accuracy', mode: 'max', by: 'bob' });

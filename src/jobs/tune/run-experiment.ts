@@ -9,7 +9,7 @@
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
 import { StratumError } from '../../errors/index.ts';
 import type { Registry } from '../../registry/registry.ts';
-import type { ExperimentRecord, MetadataStore, TrialRecord } from '../../store/metadata-store.ts';
+import type { ExperimentFinish, ExperimentRecord, MetadataStore, TrialRecord } from '../../store/metadata-store.ts';
 import { createSearcher } from './create-searcher.ts';
 import type { Observation } from './searcher.ts';
 import type { TuneSpec } from './tune-spec.ts';
@@ -38,7 +38,12 @@ export interface RunExperimentOptions {
   readonly jobId?: string;
   /** Told after every change to a trial (for a live table or job progress). */
   readonly onTrials?: (trials: readonly TrialRecord[]) => void;
-  /** Stops launching trials; the experiment ends `cancelled` once the running ones return. */
+  /**
+   * Stops launching trials. Aborted as a cancel (JOB_CANCELLED), the experiment ends `cancelled`
+   * once the running ones return; aborted for any other reason (the worker shuts down or lost the
+   * job's lock), it stays `running` for the coordinator that takes the job next, and the reason
+   * is thrown.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -52,7 +57,16 @@ export interface ExperimentResult {
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentResult> {
   const { store, spec } = options;
   const experiment = await openExperiment(options);
-  if (experiment.status !== 'running') return { experiment, trials: await store.listTrials(experiment.id) };
+  if (experiment.status !== 'running') {
+    // Ended by a coordinator that died before it registered the best model: register it now.
+    const trials = await store.listTrials(experiment.id);
+    if (experiment.status !== 'succeeded' || spec.register === undefined || experiment.registered !== undefined) {
+      return { experiment, trials };
+    }
+    const best = trials.find((t) => t.number === experiment.bestTrial);
+    if (best === undefined) throw new StratumError('INTERNAL', `experiment ${experiment.id} has no best trial`);
+    return { experiment: await registerAndRecord({ ...options, experiment, best }), trials };
+  }
   const searcher = createSearcher({ space: spec.space, spec: spec.searcher });
   const budget = Math.min(spec.trials, searcher.size);
   let trials = await store.listTrials(experiment.id);
@@ -75,6 +89,15 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       .finally(() => active.delete(trial.number));
     active.set(trial.number, settled);
   };
+  // Wakes the loop below when the job is handed on, which may come while no trial is about to
+  // end (a cancel instead waits for the running trials, whose jobs the launcher cancels).
+  const handOn = new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (handedOn(options.signal)) resolve();
+    };
+    check();
+    options.signal?.addEventListener('abort', check, { once: true });
+  });
   options.onTrials?.(trials);
   for (const trial of trials) if (trial.status === 'running') start(trial);
   let next = trials.length;
@@ -82,15 +105,56 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     while (active.size < spec.maxConcurrentTrials && next < budget && options.signal?.aborted !== true) {
       const point = searcher.suggest({ number: next, history: observations(trials, spec) });
       if (point === undefined) break;
-      const trial = await store.addTrial({ experiment: experiment.id, number: next, params: point });
+      const trial = await addTrial(store, { experiment: experiment.id, number: next, params: point });
       next += 1;
       await refresh();
-      start(trial);
+      if (trial.status === 'running' && !active.has(trial.number)) start(trial);
     }
-    if (active.size === 0) break;
-    await Promise.race(active.values());
+    // Handed on (a shutdown, a lost lock): the running trials are the next coordinator's to rejoin.
+    if (active.size === 0 || handedOn(options.signal)) break;
+    await Promise.race([...active.values(), handOn]);
   }
+  if (handedOn(options.signal)) throw (options.signal as AbortSignal).reason;
   return finishExperiment({ ...options, experiment, trials: await store.listTrials(experiment.id) });
+}
+
+function handedOn(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && !isCancel(signal.reason);
+}
+
+/** Whether an abort reason is a cancel of the job (rather than a shutdown or a lost lock). */
+export function isCancel(reason: unknown): boolean {
+  return !(reason instanceof StratumError) || reason.code === 'JOB_CANCELLED';
+}
+
+/**
+ * Adds trial `number`, or returns it when another coordinator of the same experiment added it
+ * first: a queue can hand a job to a second worker while the first, only slow, still runs it
+ * (until it notices its lost lock), and both then walk the same trial numbers.
+ */
+async function addTrial(
+  store: MetadataStore,
+  trial: { experiment: string; number: number; params: Record<string, unknown> },
+): Promise<TrialRecord> {
+  try {
+    return await store.addTrial(trial);
+  } catch (error) {
+    if (!(error instanceof StratumError) || error.code !== 'ALREADY_EXISTS') throw error;
+    const existing = (await store.listTrials(trial.experiment)).find((t) => t.number === trial.number);
+    if (existing === undefined) throw error;
+    return existing;
+  }
+}
+
+/** Finishes the experiment, or returns it as another coordinator finished it (telling `lost`). */
+async function finish(store: MetadataStore, finishing: ExperimentFinish, lost?: () => void): Promise<ExperimentRecord> {
+  try {
+    return await store.finishExperiment(finishing);
+  } catch (error) {
+    if (!(error instanceof StratumError) || error.code !== 'RUN_FINISHED') throw error;
+    lost?.();
+    return store.getExperiment(finishing.id);
+  }
 }
 
 async function openExperiment(options: RunExperimentOptions): Promise<ExperimentRecord> {
@@ -135,7 +199,7 @@ async function finishExperiment(
   const { store, experiment, trials, spec } = args;
   const best = bestTrial(trials, spec.mode);
   if (args.signal?.aborted === true) {
-    const finished = await store.finishExperiment({
+    const finished = await finish(store, {
       id: experiment.id,
       status: 'cancelled',
       ...(best !== undefined && { bestTrial: best.number, bestValue: best.value as number }),
@@ -143,22 +207,32 @@ async function finishExperiment(
     return { experiment: finished, trials };
   }
   if (best === undefined) {
-    const finished = await store.finishExperiment({
+    const finished = await finish(store, {
       id: experiment.id,
       status: 'failed',
       error: `none of the ${trials.length} trials finished with a value of ${spec.metric}`,
     });
     return { experiment: finished, trials };
   }
-  const registered = spec.register === undefined ? undefined : await registerBest({ ...args, best });
-  const finished = await store.finishExperiment({
+  // Ended first, registered after: of two coordinators of one experiment (a queue that handed the
+  // job on while the first was only slow), only the one whose finish lands registers.
+  const finishing: ExperimentFinish = {
     id: experiment.id,
     status: 'succeeded',
     bestTrial: best.number,
     bestValue: best.value as number,
-    ...(registered !== undefined && { registered }),
-  });
-  return { experiment: finished, trials };
+  };
+  let won = true;
+  const finished = await finish(store, finishing, () => (won = false));
+  if (!won || spec.register === undefined) return { experiment: finished, trials };
+  return { experiment: await registerAndRecord({ ...args, experiment: finished, best }), trials };
+}
+
+async function registerAndRecord(
+  args: RunExperimentOptions & { experiment: ExperimentRecord; best: TrialRecord },
+): Promise<ExperimentRecord> {
+  const registered = await registerBest(args);
+  return args.store.recordExperimentRegistration({ id: args.experiment.id, registered });
 }
 
 /**

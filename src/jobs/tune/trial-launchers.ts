@@ -9,7 +9,7 @@ import { FINISHED_STATES, type JobQueue, type JobRecord } from '../../queue/job-
 import type { ExperimentRecord, TrialRecord } from '../../store/metadata-store.ts';
 import type { TrainingEvent } from '../../train/run/run-training.ts';
 import { runTrial, type TrialContext } from './run-trial.ts';
-import type { TrialLauncher } from './run-experiment.ts';
+import { isCancel, type TrialLauncher } from './run-experiment.ts';
 import type { TrialPayload } from './tune-payloads.ts';
 
 /**
@@ -59,7 +59,7 @@ export interface QueueLauncherOptions {
   readonly by: string;
   /** Attempts per trial job. @default 2 */
   readonly attempts?: number;
-  /** Cancels the trial jobs still queued or running (the tune job was cancelled). */
+  /** Aborted as a cancel, cancels the trial jobs still queued or running (the tune job was cancelled). */
   readonly signal?: AbortSignal;
 }
 
@@ -77,7 +77,11 @@ export function queueLauncher(options: QueueLauncherOptions): TrialLauncher {
         by: options.by,
         ...(options.parentId !== undefined && { parentId: options.parentId }),
       });
-      const cancel = (): void => void queue.cancel(job.id).catch(() => undefined);
+      // Only a cancel of the tune job cancels its trials: on a shutdown or a lost lock they run on
+      // for the coordinator that takes the job next.
+      const cancel = (): void => {
+        if (isCancel(options.signal?.reason)) void queue.cancel(job.id).catch(() => undefined);
+      };
       if (options.signal?.aborted === true) cancel();
       options.signal?.addEventListener('abort', cancel, { once: true });
       const finished = await jobFinished(queue, job.id).finally(() =>

@@ -16,7 +16,7 @@ import type { ArtifactStore } from '../../../src/artifacts/artifact-store.ts';
 import { openArtifactStore } from '../../../src/artifacts/open-artifact-store.ts';
 import { rungMilestones } from '../../../src/jobs/tune/asha.ts';
 import { runExperiment } from '../../../src/jobs/tune/run-experiment.ts';
-import { inProcessLauncher, jobFinished, trialJobKey } from '../../../src/jobs/tune/trial-launchers.ts';
+import { inProcessLauncher, jobFinished, queueLauncher, trialJobKey } from '../../../src/jobs/tune/trial-launchers.ts';
 import { startJobWorker } from '../../../src/jobs/job-runner.ts';
 import { checkSubmission, submitJob } from '../../../src/jobs/submit-job.ts';
 import { trialInThread } from '../../../src/jobs/tune/trial-in-thread.ts';
@@ -24,11 +24,13 @@ import { StratumError } from '../../../src/errors/index.ts';
 import { tuneJobHandlers } from '../../../src/jobs/tune/tune-jobs.ts';
 import { parseInlineTuneSpec } from '../../../src/jobs/tune/tune-spec.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
-import type { JobQueue } from '../../../src/queue/job-queue.ts';
+import type { JobQueue, JobRecord } from '../../../src/queue/job-queue.ts';
+import { abortReasons } from '../../../src/queue/job-options.ts';
 import { openJobQueue } from '../../../src/queue/open-job-queue.ts';
 import { createRegistry, type Registry } from '../../../src/registry/registry.ts';
 import type { MetadataStore, TrialRecord } from '../../../src/store/metadata-store.ts';
 import { openMetadataStore } from '../../../src/store/open-metadata-store.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
 import { tuneSpecInput, writeTuneCsv } from './tune-data.ts';
 
 const WORKER = fileURLToPath(new URL('./fixtures/tune-worker.ts', import.meta.url));
@@ -256,6 +258,59 @@ describe('an experiment on the embedded queue', () => {
     assert.equal(finished.state, 'completed', JSON.stringify(finished.error));
     checkTrials(await store.listTrials(job.id), 3);
     assert.equal((await store.getExperiment(job.id)).status, 'succeeded');
+  });
+
+  test('a coordinator handed on (a shutdown) leaves its trials running; two coordinators at once register once', async (t) => {
+    const spec = parseInlineTuneSpec(
+      tuneSpecInput(dataPath, {
+        name: 'handed-on-tune',
+        trials: 4,
+        maxConcurrentTrials: 2,
+        scheduler: 'none',
+        register: { model: 'handed-on-best' },
+      }),
+    );
+    const id = randomUUID();
+    const coordinator = (signal?: AbortSignal): ReturnType<typeof runExperiment> =>
+      runExperiment({
+        id,
+        spec,
+        store,
+        artifacts,
+        registry,
+        by: 'test',
+        launcher: queueLauncher({
+          queue,
+          experimentId: id,
+          baseDir: folder,
+          parentId: id,
+          by: 'test',
+          ...(signal !== undefined && { signal }),
+        }),
+        ...(signal !== undefined && { signal }),
+      });
+    // The first coordinator's worker shuts down once both of its first trials are queued.
+    const controller = new AbortController();
+    const first = coordinator(controller.signal);
+    const children = (): Promise<JobRecord[]> =>
+      queue.list({ parentId: id, limit: 100 }).then((page) => [...page.items]);
+    await waitFor('two trial jobs queued', async () => (await children()).length === 2);
+    controller.abort(abortReasons.shutdown(id));
+    await assert.rejects(first, (error: unknown) => error instanceof StratumError && error.code === 'SHUTTING_DOWN');
+    assert.equal((await store.getExperiment(id)).status, 'running', 'left for the next coordinator');
+    for (const child of await children()) assert.equal(child.state, 'waiting', 'its trials were not cancelled');
+
+    // Two coordinators at once (a queue that handed the job on while the first was only slow).
+    const handlers = tuneJobHandlers({ store, artifacts, registry, queue });
+    const worker = queue.work({ concurrency: 2, kinds: ['trial'], handler: handlers.trial });
+    t.after(() => worker.close());
+    const [b, c] = await Promise.all([coordinator(), coordinator()]);
+    assert.equal(b.experiment.status, 'succeeded');
+    assert.equal(c.experiment.status, 'succeeded');
+    checkTrials(await store.listTrials(id), 4);
+    assert.equal((await children()).length, 4, 'one trial job per trial');
+    assert.equal((await store.listVersions('handed-on-best')).items.length, 1, 'the best registered once');
+    assert.deepEqual((await store.getExperiment(id)).registered, { model: 'handed-on-best', version: 1 });
   });
 
   test('a coordinator killed mid-experiment is recovered by the queue and resumes without duplicates', async (t) => {
