@@ -89,8 +89,10 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
     STRATUM_ARTIFACTS_URL: `file:${join(dir, 'artifacts')}`,
     STRATUM_QUEUE_URL: 'redis://127.0.0.1:6379',
     STRATUM_QUEUE_NAME: queueName,
-    // A dead worker's job goes to the other one after at most this long.
-    STRATUM_JOB_LOCK_MS: '3000',
+    // A dead worker's job goes to the other one after at most twice this long. Shorter locks were
+    // lost by live workers on an overloaded machine (load 36 on 2 cores: a train job "stalled more
+    // than allowable limit"), which is the queue working as configured, not what this test is about.
+    STRATUM_JOB_LOCK_MS: '10000',
     STRATUM_RUNTIME_WORKERS: '1',
   };
   t.after(() => obliterate(queueName));
@@ -101,7 +103,7 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
   // Two slots each: a tune or batch coordinator holds one while its trials or chunks run.
   const worker = (): CliProcess => startCli(t, ['worker', '--concurrency', '2', '--log-level', 'info'], env);
   const replicas = [serve(ports[0]), serve(ports[1])];
-  const [urlA, urlB] = (await Promise.all(replicas.map((r) => servingUrl(r)))) as [string, string];
+  const [urlA, urlB] = (await Promise.all(replicas.map((r) => servingUrl(r, LIMIT)))) as [string, string];
   const workers = [worker(), worker()];
   await Promise.all(workers.map((w) => waitForLine(w, '"stratum worker is running"')));
   const lb = await startLoadBalancer(t, join(dir, 'nginx'), ports);
@@ -180,7 +182,7 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
   await waitFor('load to go on through replica B', () => load.counts.ok > okBeforeKill + 50, LIMIT);
   replicas[0] = serve(ports[0]);
   workers[0] = worker();
-  await servingUrl(replicas[0]);
+  await servingUrl(replicas[0], LIMIT);
 
   // Every job finishes, once.
   const waited = [...new Set([batch.id, retrain.id, tune.id, held.id, ...asyncIds])];

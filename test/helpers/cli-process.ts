@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait-for.ts';
+import { type WaitForOptions, waitFor } from './wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/stratum.js', import.meta.url));
 
@@ -39,14 +39,22 @@ export function startCli(t: TestContext, args: readonly string[], env: Record<st
  * The HTTP address a `serve` started with `--http-port 0` and `--log-level info` (or lower) logs
  * once it is ready ("stratum is serving"). Fails at once, with the output, if the process exits.
  */
-export async function servingUrl(proc: CliProcess): Promise<string> {
-  return waitFor('the server to log "stratum is serving"', () => {
-    if (proc.child.exitCode !== null)
-      throw new Error(`the server exited with ${proc.child.exitCode}: ${proc.output()}`);
-    const line = proc
-      .output()
-      .split('\n')
-      .find((l) => l.includes('"stratum is serving"'));
-    return line === undefined ? undefined : (JSON.parse(line) as { http: string }).http;
+export async function servingUrl(proc: CliProcess, options?: WaitForOptions): Promise<string> {
+  const what = 'the server to log "stratum is serving"';
+  return waitFor(
+    what,
+    () => {
+      if (proc.child.exitCode !== null)
+        throw new Error(`the server exited with ${proc.child.exitCode}: ${proc.output()}`);
+      const line = proc
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"stratum is serving"'));
+      return line === undefined ? undefined : (JSON.parse(line) as { http: string }).http;
+    },
+    options,
+  ).catch((error: unknown) => {
+    // A server that never became ready: what it logged says why.
+    throw new Error(`${(error as Error).message}; it logged:\n${proc.output().slice(-4000)}`);
   });
 }
