@@ -9,8 +9,7 @@ import type { Logger } from '../logging/logger.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { JobHandler, JobQueue } from '../queue/job-queue.ts';
-import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
-import { tuneJobHandlers } from '../jobs/tune/tune-jobs.ts';
+import { createWorkerHandlers } from '../jobs/worker-handlers.ts';
 import { createRuntimePool } from '../runtime/runtime-pool.ts';
 import { openTrainingStores } from './training-stores.ts';
 
@@ -84,19 +83,11 @@ async function openBatchHandlers(options: {
   const { config, logger } = options;
   const stores = await openTrainingStores({ config, logger });
   const runtime = createRuntimePool({ workers: config.runtime.workers, logger });
-  const batch = createBatchHandlers({ queue: options.queue, runtime, registry: stores.registry });
-  // The tune coordinator runs on the event loop (it waits on its trials); its trials are CPU-heavy
-  // `trial` jobs, run in threads by the default handlers.
-  const { tune } = tuneJobHandlers({
-    store: stores.store,
-    artifacts: stores.artifacts,
-    registry: stores.registry,
-    queue: options.queue,
-  });
+  const extra = createWorkerHandlers({ ...stores, queue: options.queue, runtime });
   return {
-    handlers: { ...batch.handlers, tune },
+    handlers: extra.handlers,
     async close() {
-      await batch.close();
+      await extra.close();
       await Promise.allSettled([runtime.close(), stores.close()]);
     },
   };

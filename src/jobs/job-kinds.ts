@@ -25,6 +25,11 @@ export interface JobKind {
    * locks and hearing cancellations.
    */
   readonly cpuHeavy: boolean;
+  /**
+   * Waits on child jobs of its own (a search's trials): a worker on the embedded queue runs it on
+   * a consumer of its own, so that it never holds the slot its children need. @default false
+   */
+  readonly coordinates?: boolean;
   /** One line for the documentation. */
   readonly summary: string;
 }
@@ -103,6 +108,7 @@ export const JOB_KINDS = {
     payload: TunePayloadSchema,
     check: (payload: z.output<typeof TunePayloadSchema>, where: string) => checkTunePayload(payload, where),
     cpuHeavy: false,
+    coordinates: true,
     summary:
       'A hyperparameter search (a tuning spec with its training spec inline): coordinates its trials as child jobs and registers the best; the experiment takes the job id.',
   },
