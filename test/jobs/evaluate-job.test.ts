@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
 import { assertClose } from '../helpers/assert-close.ts';
 import { api } from '../helpers/management-api.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { type RegistryServer, startRegistryServer } from '../helpers/test-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { writeTrainingData } from './train-fixture.ts';
@@ -88,6 +89,37 @@ test('evaluate scores a trained classifier on its held-out rows exactly as train
   assert.equal(byNumber.state, 'completed', JSON.stringify(byNumber.error));
   assert.deepEqual(byNumber.result.metrics, result.metrics);
   assert.equal(byNumber.result.runId, undefined);
+
+  // `stratum evaluate` runs the same evaluation in its own process, on the same stores.
+  const cli = await runCli(
+    [
+      'evaluate',
+      'eval-model@production',
+      '--data',
+      join(server.dir, 'held.jsonl'),
+      '--label',
+      'label',
+      '--json',
+      '--record',
+    ],
+    { STRATUM_DATABASE_URL: server.databaseUrl, STRATUM_ARTIFACTS_URL: server.artifactsUrl },
+  );
+  assert.equal(cli.code, 0, cli.stderr);
+  const printed = JSON.parse(cli.stdout) as { metrics: Record<string, number>; runId: string; version: number };
+  assert.deepEqual(printed.metrics, result.metrics);
+  assert.equal(printed.version, 1);
+  const cliRun = (await api(server, { url: `/api/v1/runs/${printed.runId}` })).json;
+  assert.equal(cliRun.name, 'evaluate.eval-model');
+  const table = await runCli(
+    ['evaluate', 'eval-model:1', '--data', join(server.dir, 'held.jsonl'), '--label', 'label'],
+    {
+      STRATUM_DATABASE_URL: server.databaseUrl,
+      STRATUM_ARTIFACTS_URL: server.artifactsUrl,
+    },
+  );
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, new RegExp(`^eval-model:1 on \\S+held\\.jsonl: ${held.length} rows scored$`, 'm'));
+  assert.match(table.stdout, new RegExp(`^roc_auc\\s+${result.metrics.roc_auc.toFixed(5)}$`, 'm'));
 });
 
 test('evaluate scores a trained regressor on its held-out rows as training did', async (t) => {
