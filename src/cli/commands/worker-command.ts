@@ -1,5 +1,5 @@
 /**
- * `stratum worker`: runs queued jobs (training, batch inference, tuning trials) from the
+ * `stratum worker`: runs queued jobs (training, evaluation, batch inference, searches) from the
  * configured queue until stopped. The work is in `../worker.ts`, loaded only when the command runs.
  */
 import type { LogLevel } from '../../logging/logger.ts';
@@ -40,7 +40,7 @@ const WORKER_OPTIONS = {
 /** `stratum worker`. */
 export const workerCommand = defineCommand({
   name: 'worker',
-  summary: 'Run queued jobs: training, batch inference, tuning trials',
+  summary: 'Run queued jobs: training, evaluation, batch inference, searches and their trials',
   description:
     'Take jobs from the configured queue (the embedded one in the metadata database, or Redis with --queue-url redis://…) and run them, --concurrency at a time; CPU-heavy kinds (train, evaluate, trial) run in worker threads. With --metrics-port it serves GET /metrics for a Prometheus scrape (stratum_job_wait_seconds, stratum_job_duration_seconds, stratum_jobs and the process metrics) and GET /healthz (200 while it consumes). A job whose worker dies is picked up by another after its lock expires, and its effects happen once. Logs each job on stderr (JSON lines off a terminal). On SIGTERM or Ctrl-C it stops taking jobs, lets running ones finish for --grace-ms, then aborts them and they go back to the queue; a second signal exits at once.',
   args: [],

@@ -7,6 +7,7 @@ import { openArtifactStore } from '../../artifacts/open-artifact-store.ts';
 import { createRegistry } from '../../registry/registry.ts';
 import { createRuntimePool } from '../../runtime/runtime-pool.ts';
 import { openMetadataStore } from '../../store/open-metadata-store.ts';
+import type { JobProgress } from '../../queue/job-queue.ts';
 import type { ThreadHandler } from '../thread-job.ts';
 import { type EvaluatePayload, type EvaluationResult, evaluateVersion } from './evaluate-version.ts';
 import { recordEvaluation } from './record-evaluation.ts';
@@ -27,7 +28,7 @@ export const evaluateInThread: ThreadHandler = async (input, { post, logger }) =
       registry,
       runtime,
       payload,
-      onProgress: (progress) => post({ type: 'progress', progress }),
+      onProgress: throttled((progress) => post({ type: 'progress', progress })),
     });
     if (payload.record === false) return result;
     const runId = await recordEvaluation({
@@ -44,3 +45,16 @@ export const evaluateInThread: ThreadHandler = async (input, { post, logger }) =
     await Promise.allSettled([runtime.close(), store.close()]);
   }
 };
+
+/** Progress is durable (one write each): at most one per this many ms, besides the last. */
+const PROGRESS_EVERY_MS = 500;
+
+function throttled(post: (progress: JobProgress) => void): (progress: JobProgress) => void {
+  let last = 0;
+  return (progress) => {
+    const now = Date.now();
+    if (progress.fraction !== 1 && now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    post(progress);
+  };
+}
