@@ -5,7 +5,8 @@
  * (one session with every core as intra-op threads, and one single-threaded session per core run
  * side by side; the faster is the ceiling). The models are trained GBDT pipelines (features in the
  * graph: standardised numbers, one-hot city, hashed review text) on synthetic rows, a light one
- * and a heavier one.
+ * and a heavier one. The `evaluate` job's work (`evaluateVersion`: the registered version over a
+ * labelled CSV, metrics included) is measured beside it on the same rows with their labels.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -15,6 +16,10 @@ import { sqlDataset } from '../../src/data/duckdb-source.ts';
 import { fitFeatures } from '../../src/features/fit.ts';
 import type { FeatureRow } from '../../src/features/fit.ts';
 import { runBatch } from '../../src/jobs/batch/run-batch.ts';
+import { evaluateVersion } from '../../src/jobs/evaluate/evaluate-version.ts';
+import { openArtifactStore } from '../../src/artifacts/open-artifact-store.ts';
+import { createRegistry, type Registry } from '../../src/registry/registry.ts';
+import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { seededRandom } from '../../src/onnx/fixtures/seeded-random.ts';
 import { createRuntimePool } from '../../src/runtime/runtime-pool.ts';
@@ -154,8 +159,17 @@ async function ceiling(options: {
   return options.rows.length / seconds;
 }
 
-function csvOf(rows: readonly Row[]): string {
-  return `id,age,income,city,review\n${rows.map((r) => `${r.id},${r.age},${r.income},${r.city},${r.review}`).join('\n')}\n`;
+function csvOf(rows: readonly Row[], labels?: Float32Array): string {
+  const label = (i: number): string => (labels === undefined ? '' : `,${labels[i] === 1 ? 'yes' : 'no'}`);
+  return `id,age,income,city,review${labels === undefined ? '' : ',label'}\n${rows.map((r, i) => `${r.id},${r.age},${r.income},${r.city},${r.review}${label(i)}`).join('\n')}\n`;
+}
+
+/** A registry over a SQLite file and an artifact folder in `dir`. */
+async function openBenchRegistry(dir: string): Promise<Registry> {
+  const logger = createLogger({ level: 'silent' });
+  const store = await openMetadataStore({ url: `sqlite:${join(dir, 'stratum.db')}`, pollMs: 1000, logger });
+  const artifacts = await openArtifactStore({ url: `file:${join(dir, 'artifacts')}` });
+  return createRegistry({ store, artifacts, logger, maxArtifactBytes: 256 * 1024 * 1024 });
 }
 
 /** The models measured: the light one is the everyday tabular case; the heavier one shows where compute dominates I/O. */
@@ -163,6 +177,11 @@ const MODELS = [
   { numTrees: 100, maxDepth: 6 },
   { numTrees: 400, maxDepth: 8 },
 ] as const;
+
+/** The runtime pool an evaluate job opens in its thread: one worker. */
+function openEvaluationPool() {
+  return Promise.resolve(createRuntimePool({ workers: 1, logger: createLogger({ level: 'silent' }) }));
+}
 
 /** Runs the benchmark in `workDir`. */
 export async function runBatchBench(options: {
@@ -175,9 +194,12 @@ export async function runBatchBench(options: {
   const cores = availableParallelism();
   await mkdir(workDir, { recursive: true });
   progress.log(`batch: writing ${count.toLocaleString('en-US')} rows as CSV and Parquet`);
-  const { rows } = makeRows(count, 17);
+  const { rows, labels } = makeRows(count, 17);
   const csv = join(workDir, 'rows.csv');
   await writeFile(csv, csvOf(rows));
+  const labelled = join(workDir, 'labelled.csv');
+  await writeFile(labelled, csvOf(rows, labels));
+  const registry = await openBenchRegistry(join(workDir, 'registry'));
   const parquet = join(workDir, 'rows.parquet');
   await sqlDataset(`copy (select * from read_csv($1)) to '${parquet}' (format parquet)`, { params: [csv] }).toArray();
   const table: BatchBenchRow[] = [];
@@ -189,6 +211,7 @@ export async function runBatchBench(options: {
       const model = await trainModel(trees);
       const modelPath = join(workDir, `model-${trees.numTrees}.onnx`);
       await writeFile(modelPath, model);
+      const registered = await registry.pushVersion({ model: `bench-${trees.numTrees}`, bytes: model, by: 'bench' });
       // Rounds interleave the ceiling and Stratum so a burst of load on a shared machine hits both;
       // each row keeps its best round.
       const best = new Map<string, number>();
@@ -228,6 +251,23 @@ export async function runBatchBench(options: {
           keep(what, (performance.now() - start) / 1000);
           if (round === 1) stratumRows.push(what);
         }
+        // An evaluate job's work: one single-threaded session (a job's), reading, scoring, metrics.
+        const evaluation = await openEvaluationPool();
+        const what = `${label}: evaluateVersion CSV with labels, 1 session × 1 thread, metrics included`;
+        progress.log(`batch: ${what} (round ${round} of ${ROUNDS})`);
+        const start = performance.now();
+        await evaluateVersion({
+          registry,
+          runtime: evaluation,
+          payload: {
+            model: registered.model,
+            version: registered.version,
+            data: { source: { format: 'csv', path: labelled }, label: 'label' },
+            baseDir: workDir,
+          },
+        }).finally(() => evaluation.close());
+        keep(what, (performance.now() - start) / 1000);
+        if (round === 1) stratumRows.push(what);
       }
       const ceilingRate = Math.max(...ceilingRows.map((what) => count / (best.get(what) as number)));
       for (const what of ceilingRows) {
@@ -247,6 +287,7 @@ export async function runBatchBench(options: {
     }
   } finally {
     await runtime.close();
+    await registry.close();
   }
   return { rows: count, cores, table };
 }

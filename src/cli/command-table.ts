@@ -6,6 +6,7 @@
 import { ALIAS_GROUP } from './commands/alias-command.ts';
 import { ARTIFACTS_GROUP } from './commands/artifacts-command.ts';
 import { batchCommand } from './commands/batch-command.ts';
+import { evaluateCommand } from './commands/evaluate-command.ts';
 import { type Command, type CommandGroup, defineCommand, GLOBAL_OPTIONS } from './commands/command-spec.ts';
 import { COMPLETION_SHELLS, completionScript } from './commands/completion-script.ts';
 import { DATASETS_GROUP } from './commands/datasets-command.ts';
@@ -58,7 +59,7 @@ const help = defineCommand({
 export const COMMAND_SECTIONS: readonly HelpSection[] = [
   {
     title: 'Run in this process',
-    entries: [serveCommand, workerCommand, demoCommand, trainCommand, tuneCommand, batchCommand],
+    entries: [serveCommand, workerCommand, demoCommand, trainCommand, tuneCommand, evaluateCommand, batchCommand],
   },
   {
     title: 'Talk to a running server',

@@ -1,17 +1,21 @@
 /**
  * `stratum worker`: consumes the configured queue's jobs (every kind this process can run) until
  * SIGTERM/SIGINT, then stops taking jobs; running ones get the grace period to finish, then are
- * aborted and go back to the queue for another worker. A second signal exits at once.
+ * aborted and go back to the queue for another worker. A second signal exits at once. With
+ * `jobs.metricsPort` it serves its queue metrics (the job times it observes, the queue's depth)
+ * and the process metrics on `/metrics`, and `/healthz` while it consumes.
  */
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import { startJobWorker } from '../jobs/job-runner.ts';
 import type { Logger } from '../logging/logger.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { JobHandler, JobQueue } from '../queue/job-queue.ts';
-import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
-import { tuneJobHandlers } from '../jobs/tune/tune-jobs.ts';
+import { createWorkerHandlers } from '../jobs/worker-handlers.ts';
 import { createRuntimePool } from '../runtime/runtime-pool.ts';
+import { startMetricsServer, type MetricsServer } from '../monitor/metrics-server.ts';
+import { registerQueueMetrics } from '../queue/queue-metrics.ts';
 import { openTrainingStores } from './training-stores.ts';
 
 /** Options of {@link runWorkerUntilSignalled}. */
@@ -39,6 +43,25 @@ export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promis
     await Promise.allSettled([queue.close(), store.close()]);
     throw error;
   });
+  // The same metric names as a server's /metrics, so one dashboard reads both.
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'stratum_' });
+  const observer = registerQueueMetrics({ registry: metrics, queue, logger });
+  let consuming = false;
+  let metricsServer: MetricsServer | undefined;
+  if (config.jobs.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer({
+      host: config.host,
+      port: config.jobs.metricsPort,
+      registry: metrics,
+      ready: () => consuming,
+      logger,
+    }).catch(async (error: unknown) => {
+      await Promise.allSettled([batch.close(), queue.close(), store.close()]);
+      throw error;
+    });
+    logger.info({ metrics: `${metricsServer.url}/metrics` }, 'serving worker metrics');
+  }
   const worker = startJobWorker({
     queue,
     config,
@@ -47,7 +70,9 @@ export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promis
     concurrency,
     lockMs: config.jobs.lockMs,
     extraHandlers: batch.handlers,
+    observer,
   });
+  consuming = true;
   logger.info({ engine: queue.engine, kinds: worker.kinds, concurrency }, 'stratum worker is running');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (received: NodeJS.Signals): void => {
@@ -66,9 +91,12 @@ export async function runWorkerUntilSignalled(options: RunWorkerOptions): Promis
     process.on('SIGINT', onSignal);
   });
   logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: running jobs get the grace period');
+  consuming = false;
   const results = await Promise.allSettled([worker.close(config.shutdownGraceMs)]);
   results.push(...(await Promise.allSettled([batch.close()])));
   results.push(...(await Promise.allSettled([queue.close()])), ...(await Promise.allSettled([store.close()])));
+  // Last: the attempts that ended during the grace period are still there to scrape until now.
+  if (metricsServer !== undefined) results.push(...(await Promise.allSettled([metricsServer.close()])));
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   for (const r of failed) logger.error({ err: r.reason }, 'error while stopping');
   logger.info({}, 'stopped');
@@ -84,19 +112,11 @@ async function openBatchHandlers(options: {
   const { config, logger } = options;
   const stores = await openTrainingStores({ config, logger });
   const runtime = createRuntimePool({ workers: config.runtime.workers, logger });
-  const batch = createBatchHandlers({ queue: options.queue, runtime, registry: stores.registry });
-  // The tune coordinator runs on the event loop (it waits on its trials); its trials are CPU-heavy
-  // `trial` jobs, run in threads by the default handlers.
-  const { tune } = tuneJobHandlers({
-    store: stores.store,
-    artifacts: stores.artifacts,
-    registry: stores.registry,
-    queue: options.queue,
-  });
+  const extra = createWorkerHandlers({ ...stores, queue: options.queue, runtime });
   return {
-    handlers: { ...batch.handlers, tune },
+    handlers: extra.handlers,
     async close() {
-      await batch.close();
+      await extra.close();
       await Promise.allSettled([runtime.close(), stores.close()]);
     },
   };

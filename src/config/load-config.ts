@@ -32,6 +32,7 @@ const ENV_KEYS = {
   STRATUM_WORKER_CONCURRENCY: ['jobs.workerConcurrency', 'number'],
   STRATUM_SERVE_JOB_CONCURRENCY: ['jobs.serveConcurrency', 'number'],
   STRATUM_JOB_LOCK_MS: ['jobs.lockMs', 'number'],
+  STRATUM_WORKER_METRICS_PORT: ['jobs.metricsPort', 'number'],
   STRATUM_QUEUE_NAME: ['jobs.queueName', 'string'],
 } as const;
 

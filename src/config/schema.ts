@@ -54,6 +54,13 @@ export const JobsConfigSchema = z
      * jobs to another after at most this long. Renewed well within it while the worker lives.
      */
     lockMs: z.number().int().min(500).max(3_600_000).default(30_000),
+    /**
+     * The port `stratum worker` serves `GET /metrics` (Prometheus) and `GET /healthz` on, at
+     * `host`; 0 picks a free one (logged). Unset: none — several workers share a machine in
+     * development, and a fixed default would make the second one fail to start; a pod sets it
+     * (`STRATUM_WORKER_METRICS_PORT=9464`) beside its scrape annotation.
+     */
+    metricsPort: port.optional(),
     /** The queue's name: servers and workers sharing a database or a Redis use the same one. */
     queueName: z
       .string()

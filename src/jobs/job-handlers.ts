@@ -1,8 +1,8 @@
 /**
  * The handlers of the kinds this process runs, by kind: a CPU-heavy kind runs in a worker thread
- * of its own (`thread-job.ts`); the others run on the event loop. Kinds built on other branches
- * (`batch-infer`, `tune`, `infer-async`, `trial`) add their handler here, or pass it to
- * {@link createJobHandlers} through `extra`.
+ * of its own (`thread-job.ts`); the others run on the event loop. The kinds that need more than
+ * the settings (`batch-infer`, `tune`: a runtime pool, the queue) come through `extra`
+ * (`worker-handlers.ts`).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.ts';
@@ -29,6 +29,7 @@ export function createJobHandlers(options: JobHandlersOptions): Readonly<Record<
   return Object.freeze({
     noop: runNoop,
     train: (job: ActiveJob) => runThreadJob(job, options),
+    evaluate: (job: ActiveJob) => runThreadJob(job, options),
     trial: (job: ActiveJob) => runThreadJob(job, options),
     ...options.extra,
   });

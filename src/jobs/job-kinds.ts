@@ -9,6 +9,8 @@ import { checkTunePayload, TrialPayloadSchema, TunePayloadSchema } from './tune/
 import { TrainSpecSchema, parseTrainSpec } from '../train/run/train-spec.ts';
 import { CallbackPayloadSchema } from './callback-handler.ts';
 import { InferAsyncPayloadSchema } from './infer-async-payload.ts';
+import { StratumError } from '../errors/index.ts';
+import { AliasNameSchema, ResourceNameSchema, VersionNumberSchema } from '../registry/names.ts';
 import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, checkBatchJobSpec } from './batch/batch-spec.ts';
 
 /** One kind: its payload schema and how it runs. */
@@ -25,6 +27,11 @@ export interface JobKind {
    * locks and hearing cancellations.
    */
   readonly cpuHeavy: boolean;
+  /**
+   * Waits on child jobs of its own (a search's trials): a worker on the embedded queue runs it on
+   * a consumer of its own, so that it never holds the slot its children need. @default false
+   */
+  readonly coordinates?: boolean;
   /** One line for the documentation. */
   readonly summary: string;
 }
@@ -43,12 +50,19 @@ export const TrainPayloadSchema = z.strictObject({
   codeVersion: z.string().min(1).max(256).optional(),
 });
 
-/** `evaluate`: a registered version scored on a dataset. */
+/**
+ * `evaluate`: a registered version scored on a labelled dataset (the `data` of a training spec):
+ * the version given, the one an alias points at, or the newest ready one.
+ */
 export const EvaluatePayloadSchema = z.strictObject({
-  model: z.string().min(1).max(128),
-  version: z.number().int().min(1),
+  model: ResourceNameSchema,
+  version: VersionNumberSchema.optional(),
+  alias: AliasNameSchema.optional(),
   data: TrainSpecSchema.shape.data,
+  /** Relative data paths are resolved against this folder. */
   baseDir: BaseDir,
+  /** Record the evaluation as a run (params: the model, version and data; its metrics). @default true */
+  record: z.boolean().default(true),
 });
 
 /** `noop`: does nothing (optionally for a while, optionally failing): for benchmarks and tests. */
@@ -61,6 +75,16 @@ export const NoopPayloadSchema = z.strictObject({
   progressSteps: z.number().int().min(0).max(1000).optional(),
 });
 
+/** A version and an alias together would be ambiguous. */
+function checkEvaluatePayload(payload: z.output<typeof EvaluatePayloadSchema>, where: string): void {
+  if (payload.version !== undefined && payload.alias !== undefined) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `invalid ${where}: give version or alias, not both (got version ${payload.version} and alias "${payload.alias}")`,
+    );
+  }
+}
+
 /** Every kind, by name. */
 export const JOB_KINDS = {
   train: {
@@ -72,8 +96,11 @@ export const JOB_KINDS = {
   },
   evaluate: {
     payload: EvaluatePayloadSchema,
+    check: (payload: z.output<typeof EvaluatePayloadSchema>, where: string) => checkEvaluatePayload(payload, where),
+    // Reading the rows and the metrics run in the job's thread, the model in a runtime thread of its own.
     cpuHeavy: true,
-    summary: 'Scores a registered version on a dataset.',
+    summary:
+      'Scores a registered version (by number, alias, or the newest) on a labelled dataset through onnxruntime: accuracy, balanced accuracy, F1, ROC-AUC… or RMSE, MAE, R²; recorded as a run.',
   },
   'batch-infer': {
     payload: batchSpecSchema,
@@ -103,6 +130,7 @@ export const JOB_KINDS = {
     payload: TunePayloadSchema,
     check: (payload: z.output<typeof TunePayloadSchema>, where: string) => checkTunePayload(payload, where),
     cpuHeavy: false,
+    coordinates: true,
     summary:
       'A hyperparameter search (a tuning spec with its training spec inline): coordinates its trials as child jobs and registers the best; the experiment takes the job id.',
   },

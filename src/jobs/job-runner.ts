@@ -1,6 +1,9 @@
 /**
  * Consumes jobs in this process: every kind it has a handler for, each one logged as it starts
- * and ends. `stratum worker` and the in-process worker of `stratum serve` are both this.
+ * and ends. `stratum worker` and the in-process worker of `stratum serve` are both this. On the
+ * embedded queue (which claims by kind) the kinds that wait on child jobs (`coordinates` in the
+ * kinds table: `tune`) run on a consumer of their own: with one slot, a search would otherwise
+ * hold it while its trials wait for it, for ever.
  */
 import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
@@ -8,10 +11,11 @@ import type { Logger } from '../logging/logger.ts';
 import type { JobHandler, JobObserver, JobQueue, JobWorker } from '../queue/job-queue.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { createJobHandlers } from './job-handlers.ts';
+import { isJobKind, JOB_KINDS, type JobKind } from './job-kinds.ts';
 
 /** Options of {@link startJobWorker}. */
 export interface StartJobWorkerOptions {
-  readonly queue: Pick<JobQueue, 'work'>;
+  readonly queue: Pick<JobQueue, 'work' | 'engine'>;
   readonly config: Pick<Config, 'databaseUrl' | 'artifactsUrl' | 'registryPollMs' | 'bodyLimitBytes' | 'logLevel'>;
   readonly store: Pick<MetadataStore, 'finishRun'>;
   readonly logger: Logger;
@@ -63,14 +67,32 @@ export function startJobWorker(options: StartJobWorkerOptions): RunningJobWorker
       throw error;
     }
   };
-  const worker = options.queue.work({
+  const common = {
     handler,
-    kinds,
-    concurrency: options.concurrency ?? 1,
     ...(options.name !== undefined && { name: options.name }),
     ...(options.lockMs !== undefined && { lockMs: options.lockMs }),
     ...(options.observer !== undefined && { observer: options.observer }),
-  });
-  logger.info({ kinds, concurrency: options.concurrency ?? 1 }, 'worker consuming jobs');
-  return { kinds, close: (graceMs) => worker.close(graceMs) };
+  };
+  const concurrency = options.concurrency ?? 1;
+  // BullMQ hands a job of another kind back to the queue rather than skipping it: there, one
+  // consumer takes every kind (separate worker processes give a search's trials their slots).
+  const coordinating =
+    options.queue.engine === 'sqlite' ? kinds.filter((kind) => isJobKind(kind) && coordinates(kind)) : [];
+  const others = kinds.filter((kind) => !coordinating.includes(kind));
+  const workers = [options.queue.work({ ...common, kinds: others, concurrency })];
+  if (coordinating.length > 0) workers.push(options.queue.work({ ...common, kinds: coordinating, concurrency }));
+  logger.info({ kinds, concurrency, coordinating }, 'worker consuming jobs');
+  return {
+    kinds,
+    async close(graceMs) {
+      const results = await Promise.allSettled(workers.map((worker) => worker.close(graceMs)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+    },
+  };
+}
+
+function coordinates(kind: keyof typeof JOB_KINDS): boolean {
+  const entry: JobKind = JOB_KINDS[kind];
+  return entry.coordinates === true;
 }

@@ -27,7 +27,9 @@ import { openJobQueue } from '../queue/open-job-queue.ts';
 import { registerQueueMetrics } from '../queue/queue-metrics.ts';
 import { startJobWorker } from '../jobs/job-runner.ts';
 import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
-import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
+import { createWorkerHandlers } from '../jobs/worker-handlers.ts';
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -215,6 +217,9 @@ async function openQueueAndWorker(options: {
   config: Readonly<Config>;
   logger: Logger;
   registry: Registry;
+  /** The registry's stores: a search coordinator records its experiment and trials in them. */
+  store: MetadataStore;
+  artifacts: ArtifactStore;
   /** The serving pool: batch jobs of the in-process worker run their models in it too. */
   runtime: RuntimePool;
   /** The queue's depth and job times go on this server's /metrics. */
@@ -244,7 +249,13 @@ async function openQueueAndWorker(options: {
   }
   const observer = registerQueueMetrics({ registry: options.metrics.registry, queue, logger });
   if (queue.engine === 'sqlite' && config.jobs.serveConcurrency > 0) {
-    const batch = createBatchHandlers({ queue, runtime: options.runtime, registry: options.registry });
+    const extra = createWorkerHandlers({
+      queue,
+      runtime: options.runtime,
+      store: options.store,
+      artifacts: options.artifacts,
+      registry: options.registry,
+    });
     const worker = startJobWorker({
       queue,
       config,
@@ -252,12 +263,12 @@ async function openQueueAndWorker(options: {
       logger: logger.child({ component: 'worker' }),
       concurrency: config.jobs.serveConcurrency,
       lockMs: config.jobs.lockMs,
-      extraHandlers: batch.handlers,
+      extraHandlers: extra.handlers,
       observer,
     });
     cleanups.push(async () => {
       await worker.close(config.shutdownGraceMs);
-      await batch.close();
+      await extra.close();
     });
   }
   return queue;
@@ -291,7 +302,17 @@ async function openRegistrySide(options: {
   const deployments = createDeploymentSource({ registry, config, pool, metrics, logger, replicaId: replicaId() });
   cleanups.push(() => deployments.close());
   await deployments.start();
-  const queue = await openQueueAndWorker({ config, logger, registry, runtime: pool, metrics, cleanups, given });
+  const queue = await openQueueAndWorker({
+    config,
+    logger,
+    registry,
+    store,
+    artifacts,
+    runtime: pool,
+    metrics,
+    cleanups,
+    given,
+  });
   const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
   return { registry, deployments, queue, inferenceQueue };
 }

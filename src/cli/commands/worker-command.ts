@@ -1,5 +1,5 @@
 /**
- * `stratum worker`: runs queued jobs (training, batch inference, tuning trials) from the
+ * `stratum worker`: runs queued jobs (training, evaluation, batch inference, searches) from the
  * configured queue until stopped. The work is in `../worker.ts`, loaded only when the command runs.
  */
 import type { LogLevel } from '../../logging/logger.ts';
@@ -22,6 +22,16 @@ const WORKER_OPTIONS = {
     setting: 'shutdownGraceMs',
     description: 'on SIGTERM or Ctrl-C, how long running jobs may finish before they go back to the queue',
   },
+  'metrics-port': {
+    type: 'string',
+    value: 'port',
+    number: { integer: true, min: 0 },
+    setting: 'jobs.metricsPort',
+    default: 'none',
+    description:
+      'serve GET /metrics (Prometheus: job times, queue depth, process) and GET /healthz on this port at --host; 0 for any free one',
+  },
+  host: { type: 'string', value: 'address', setting: 'host', description: 'the interface --metrics-port listens on' },
   ...QUEUE_OPTIONS,
   ...STORE_OPTIONS,
   ...GLOBAL_OPTIONS,
@@ -30,14 +40,15 @@ const WORKER_OPTIONS = {
 /** `stratum worker`. */
 export const workerCommand = defineCommand({
   name: 'worker',
-  summary: 'Run queued jobs: training, batch inference, tuning trials',
+  summary: 'Run queued jobs: training, evaluation, batch inference, searches and their trials',
   description:
-    'Take jobs from the configured queue (the embedded one in the metadata database, or Redis with --queue-url redis://…) and run them, --concurrency at a time; CPU-heavy kinds (train, evaluate, trial) run in worker threads. A job whose worker dies is picked up by another after its lock expires, and its effects happen once. Logs each job on stderr (JSON lines off a terminal). On SIGTERM or Ctrl-C it stops taking jobs, lets running ones finish for --grace-ms, then aborts them and they go back to the queue; a second signal exits at once.',
+    'Take jobs from the configured queue (the embedded one in the metadata database, or Redis with --queue-url redis://…) and run them, --concurrency at a time; CPU-heavy kinds (train, evaluate, trial) run in worker threads. With --metrics-port it serves GET /metrics for a Prometheus scrape (stratum_job_wait_seconds, stratum_job_duration_seconds, stratum_jobs and the process metrics) and GET /healthz (200 while it consumes). A job whose worker dies is picked up by another after its lock expires, and its effects happen once. Logs each job on stderr (JSON lines off a terminal). On SIGTERM or Ctrl-C it stops taking jobs, lets running ones finish for --grace-ms, then aborts them and they go back to the queue; a second signal exits at once.',
   args: [],
   options: WORKER_OPTIONS,
   examples: [
     'stratum worker',
     'stratum worker --concurrency 4 --queue-url redis://127.0.0.1:6379 --database-url postgres://stratum@db/stratum',
+    'stratum worker --metrics-port 9464 --host 0.0.0.0',
   ],
   async run(cmd) {
     const [{ loadConfig }, { createLogger }, { runWorkerUntilSignalled }] = await Promise.all([

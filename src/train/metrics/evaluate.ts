@@ -159,3 +159,26 @@ export function evaluateRegressor(options: EvaluateRegressorOptions): RegressorR
     r2: r2(targets, predictions),
   };
 }
+
+/**
+ * The scalar metrics of a report, named as runs and versions record them (`accuracy`,
+ * `balanced_accuracy`, `f1_macro`, `roc_auc`…; `rmse`, `mae`, `r2`).
+ *
+ * @example
+ * ```ts
+ * summaryMetrics(evaluateRegressor({ targets: [1, 2, 3], predictions: [1, 2, 4] })).mae // 1 / 3
+ * ```
+ */
+export function summaryMetrics(report: ClassifierReport | RegressorReport): Record<string, number> {
+  if (report.task === 'regression') return { rmse: report.rmse, mae: report.mae, r2: report.r2 };
+  return {
+    accuracy: report.accuracy,
+    balanced_accuracy: report.balancedAccuracy,
+    log_loss: report.logLoss,
+    f1_macro: report.macro.f1,
+    precision_macro: report.macro.precision,
+    recall_macro: report.macro.recall,
+    ...(report.rocAuc !== null && { roc_auc: report.rocAuc }),
+    ...(report.prAuc !== null && { pr_auc: report.prAuc }),
+  };
+}

@@ -147,34 +147,85 @@ function checkNumber(cell: CellLocation & { value: unknown }, rules: NumberRules
   );
 }
 
+/** Which columns to read and how: what a training spec's features say, or a model's inputs. */
+export interface ColumnPlan {
+  /** Numeric columns: each cell a number (or missing), finite. Includes the date columns. */
+  readonly numbers: ReadonlySet<string>;
+  /** Text columns, kept as they are. */
+  readonly strings: ReadonlySet<string>;
+  /** Numeric columns a CSV may write as dates (not forced to numbers when read). */
+  readonly dates: ReadonlySet<string>;
+  /** Columns whose missing values are refused → the index of the transform that refuses them. */
+  readonly required: ReadonlyMap<string, number>;
+  /** Transform kind by index, for messages. */
+  readonly kinds: readonly string[];
+  /** The label is a number (regression): a CSV reads it as one. */
+  readonly numericLabel: boolean;
+}
+
+/** The rows of a labelled source as read and checked, labels still raw. */
+export interface LabelledRows {
+  /** The rows, with the plan's columns and without the label. */
+  readonly rows: TrainingRow[];
+  /** Each row's label as read (never missing). */
+  readonly rawLabels: unknown[];
+  /** `line 7` or `row 7` for the i-th row. */
+  readonly positionOf: (i: number) => string;
+  /** Content hash of the data (`sha256:…`): of the file for file sources, of the rows read for queries. */
+  readonly version: string;
+  /** The source, for people and messages: the path or the query. */
+  readonly source: string;
+}
+
+/** Options of {@link readLabelledRows}. */
+export interface ReadLabelledRowsOptions {
+  readonly data: Pick<TrainSpec['data'], 'source' | 'label' | 'limit'>;
+  readonly columns: ColumnPlan;
+  /** Folder that relative paths are resolved against. */
+  readonly baseDir: string;
+  /** Called every 10,000 rows read. */
+  readonly onRows?: (rows: number) => void;
+  /** Says why a column is needed, after "no column …" (e.g. the model input it feeds). @default nothing */
+  readonly neededFor?: (column: string) => string | undefined;
+}
+
+/** The column plan of a training spec: its features' columns. */
+function columnPlanOf(spec: TrainSpec): ColumnPlan {
+  const numbers = new Set<string>();
+  const strings = new Set<string>();
+  const dates = new Set<string>();
+  for (const transform of spec.features.transforms) {
+    (isStringTransform(transform) ? strings : numbers).add(transform.column);
+    if (transform.transform === 'dateparts') dates.add(transform.column);
+  }
+  return {
+    numbers,
+    strings,
+    dates,
+    required: columnsRequiringValues(spec.features),
+    kinds: spec.features.transforms.map((t) => t.transform),
+    numericLabel: spec.model.objective === 'regression',
+  };
+}
+
 /**
- * Reads and checks the training rows.
+ * Reads and checks the rows of a labelled source: every row has the plan's columns and a label,
+ * numeric cells are numbers. Shared by training and by the evaluation of a registered version.
  *
  * @throws StratumError BAD_REQUEST naming the source, row and column; NOT_FOUND for a missing file.
  */
-export async function readTrainingData(options: ReadTrainingDataOptions): Promise<TrainingData> {
-  const { spec, baseDir } = options;
-  const source = spec.data.source;
-  const label = spec.data.label;
+export async function readLabelledRows(options: ReadLabelledRowsOptions): Promise<LabelledRows> {
+  const { data, baseDir, columns: plan } = options;
+  const { source, label } = data;
   const where = describeSource(source, baseDir);
-  const numberColumns = new Set<string>();
-  const stringColumns = new Set<string>();
-  const dateColumns = new Set<string>();
-  for (const transform of spec.features.transforms) {
-    (isStringTransform(transform) ? stringColumns : numberColumns).add(transform.column);
-    if (transform.transform === 'dateparts') dateColumns.add(transform.column);
-  }
-  const columns = [...new Set([...numberColumns, ...stringColumns, label])];
-  const rules: NumberRules = {
-    required: columnsRequiringValues(spec.features),
-    kinds: spec.features.transforms.map((t) => t.transform),
-  };
+  const columns = [...new Set([...plan.numbers, ...plan.strings, label])];
+  const rules: NumberRules = { required: plan.required, kinds: plan.kinds };
   // Timestamps in a CSV may be written as dates; the other numeric columns, and a regression's
   // label, are read as numbers.
   const numbers: Record<string, 'number'> = Object.fromEntries(
-    [...numberColumns].filter((column) => !dateColumns.has(column)).map((column) => [column, 'number' as const]),
+    [...plan.numbers].filter((column) => !plan.dates.has(column)).map((column) => [column, 'number' as const]),
   );
-  if (spec.model.objective === 'regression') numbers[label] = 'number';
+  if (plan.numericLabel) numbers[label] = 'number';
   // Queries have no file to hash: their version is the hash of the rows they returned.
   const hash = source.format === 'sql' || source.format === 'postgres' ? createHash('sha256') : undefined;
 
@@ -183,7 +234,7 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
   const rawLabels: unknown[] = [];
   /** The line of each row, for sources with lines. */
   const lines: number[] = [];
-  const limit = spec.data.limit ?? Infinity;
+  const limit = data.limit ?? Infinity;
   for await (const item of opened.rows) {
     if (rows.length >= limit) break;
     const row = opened.lines ? (item as LineRow<SourceRow>).row : (item as SourceRow);
@@ -193,17 +244,18 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
     const kept: TrainingRow = {};
     for (const column of columns) {
       if (!(column in row)) {
+        const why = column === label ? 'the label' : options.neededFor?.(column);
         throw badRow(
           at,
-          `no column ${JSON.stringify(column)} (the row has ${Object.keys(row)
+          `no column ${JSON.stringify(column)}${why === undefined ? '' : ` (${why})`}; the row has ${Object.keys(row)
             .map((c) => JSON.stringify(c))
-            .join(', ')})`,
+            .join(', ')}`,
         );
       }
       const value = row[column];
       // A finite number is the common case: nothing to check, nothing to allocate.
       const finite = typeof value === 'number' && Number.isFinite(value);
-      if (!finite && numberColumns.has(column)) checkNumber({ label: where, ...position, column, value }, rules);
+      if (!finite && plan.numbers.has(column)) checkNumber({ label: where, ...position, column, value }, rules);
       kept[column] = value;
     }
     if (isMissing(kept[label])) throw badRow(at, `column ${JSON.stringify(label)}: the label is missing`);
@@ -216,18 +268,44 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
   }
   if (rows.length === 0) throw new StratumError('BAD_REQUEST', `${where}: the dataset is empty (no rows)`);
   options.onRows?.(rows.length);
-
-  const positionOf = (i: number): string => (lines.length > 0 ? `line ${lines[i]}` : `row ${i + 1}`);
-  const { labels, classes } = encodeLabels({ values: rawLabels, spec, where, positionOf });
   const version = hash === undefined ? await fileSourceVersion(source, baseDir) : `sha256:${hash.digest('hex')}`;
   return {
     rows,
+    rawLabels,
+    positionOf: (i) => (lines.length > 0 ? `line ${lines[i]}` : `row ${i + 1}`),
+    version: version as string,
+    source: where,
+  };
+}
+
+/**
+ * Reads and checks the training rows.
+ *
+ * @throws StratumError BAD_REQUEST naming the source, row and column; NOT_FOUND for a missing file.
+ */
+export async function readTrainingData(options: ReadTrainingDataOptions): Promise<TrainingData> {
+  const { spec, baseDir } = options;
+  const source = spec.data.source;
+  const read = await readLabelledRows({
+    data: spec.data,
+    columns: columnPlanOf(spec),
+    baseDir,
+    ...(options.onRows !== undefined && { onRows: options.onRows }),
+  });
+  const { labels, classes } = encodeLabels({
+    values: read.rawLabels,
+    spec,
+    where: read.source,
+    positionOf: read.positionOf,
+  });
+  return {
+    rows: read.rows,
     labels,
     classes,
-    version: version as string,
+    version: read.version,
     name:
       spec.data.name ?? (source.format === 'sql' || source.format === 'postgres' ? spec.name : basename(source.path)),
-    source: where,
+    source: read.source,
   };
 }
 

@@ -20,7 +20,7 @@ import { mulberry32 } from '../../random/mulberry32.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { MetadataStore, RunArtifact, RunRecord, VersionRecord } from '../../store/metadata-store.ts';
 import { classifierBaseline, regressorBaseline } from '../metrics/baseline.ts';
-import { evaluateClassifier, evaluateRegressor } from '../metrics/evaluate.ts';
+import { evaluateClassifier, evaluateRegressor, summaryMetrics } from '../metrics/evaluate.ts';
 import { exportPipelineModel, type PipelineModel } from '../pipeline/export-pipeline.ts';
 import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
 import { expectedSignature } from './expected-signature.ts';
@@ -330,23 +330,6 @@ export async function trainAsRank(
     onStep: (step) => context.onEvent?.({ phase: 'train', ...step }),
   });
   return { steps: trained.steps, trainRows: split.train.rows.length };
-}
-
-/** The scalar metrics of a report, named as runs and versions record them. */
-function summaryMetrics(
-  report: ReturnType<typeof evaluateClassifier> | ReturnType<typeof evaluateRegressor>,
-): Record<string, number> {
-  if (report.task === 'regression') return { rmse: report.rmse, mae: report.mae, r2: report.r2 };
-  return {
-    accuracy: report.accuracy,
-    balanced_accuracy: report.balancedAccuracy,
-    log_loss: report.logLoss,
-    f1_macro: report.macro.f1,
-    precision_macro: report.macro.precision,
-    recall_macro: report.macro.recall,
-    ...(report.rocAuc !== null && { roc_auc: report.rocAuc }),
-    ...(report.prAuc !== null && { pr_auc: report.prAuc }),
-  };
 }
 
 /**

@@ -1,0 +1,49 @@
+/**
+ * The handlers a worker needs beyond the thread kinds of `job-handlers.ts`: batch inference (its
+ * model in the process's runtime pool) and the search coordinator (`tune`, on the stores and the
+ * queue). `stratum worker` and the in-process worker of `stratum serve` both take them from here,
+ * so the one process of the embedded setup runs every kind a worker does.
+ */
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { JobHandler, JobQueue } from '../queue/job-queue.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { RuntimePool } from '../runtime/runtime-pool.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
+import { createBatchHandlers } from './batch/batch-handlers.ts';
+import { tuneJobHandlers } from './tune/tune-jobs.ts';
+
+/** Options of {@link createWorkerHandlers}. */
+export interface WorkerHandlersOptions {
+  /** The queue the jobs come from: batch chunks and trials are submitted to it. */
+  readonly queue: JobQueue;
+  /** Batch jobs run their model here. */
+  readonly runtime: RuntimePool;
+  readonly store: MetadataStore;
+  readonly artifacts: ArtifactStore;
+  readonly registry: Registry;
+}
+
+/** The handlers by kind, and `close()` for the models the batch handlers loaded. */
+export interface WorkerHandlers {
+  readonly handlers: Readonly<Record<string, JobHandler>>;
+  /** Unloads the batch models. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The `batch-infer`, `batch-chunk` and `tune` handlers.
+ *
+ * @example
+ * ```ts
+ * const extra = createWorkerHandlers({ queue, runtime, store, artifacts, registry });
+ * const worker = startJobWorker({ queue, config, store, logger, extraHandlers: extra.handlers });
+ * ```
+ */
+export function createWorkerHandlers(options: WorkerHandlersOptions): WorkerHandlers {
+  const { queue, runtime, store, artifacts, registry } = options;
+  const batch = createBatchHandlers({ queue, runtime, registry });
+  // The coordinator runs on the event loop (it waits on its trials); its trials are CPU-heavy
+  // `trial` jobs, run in threads by the default handlers.
+  const { tune } = tuneJobHandlers({ store, artifacts, registry, queue });
+  return { handlers: { ...batch.handlers, tune }, close: () => batch.close() };
+}
