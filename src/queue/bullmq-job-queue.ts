@@ -12,6 +12,7 @@ import { Queue, QueueEvents, QueueEventsProducer, type ConnectionOptions } from 
 import { Redis } from 'ioredis';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { AttemptAbort } from './attempt-abort.ts';
 import { abortReasons } from './job-options.ts';
 import type { JobEvent, JobQueue, JobWorker, WorkOptions } from './job-queue.ts';
 import {
@@ -136,7 +137,7 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
         .subscribe(cancelChannel)
         .catch((error: unknown) => logger?.warn({ err: error }, 'subscribing to cancels failed'));
     }
-    const running = new Map<string, AbortController>();
+    const running = new Map<string, AttemptAbort>();
     const worker = startBullmqWorker(
       {
         name,
@@ -203,10 +204,10 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
 function createCancelRegistry(): {
   heard(id: string): void;
   wasHeard(id: string): boolean;
-  track(running: Map<string, AbortController>): () => void;
+  track(running: Map<string, AttemptAbort>): () => void;
 } {
   const recent = new Map<string, number>();
-  const runningSets = new Set<Map<string, AbortController>>();
+  const runningSets = new Set<Map<string, AttemptAbort>>();
   return {
     heard(id) {
       const now = Date.now();
