@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
+import { dropBullmqQueue } from '../../src/queue/drop-bullmq-queue.ts';
 import { openJobQueue } from '../../src/queue/open-job-queue.ts';
 import type { JobQueue } from '../../src/queue/job-queue.ts';
 import type { Progress } from '../progress.ts';
@@ -93,9 +94,7 @@ async function stratumBullmq(jobs: number, concurrency: number, round: number): 
     return await stratum(queue, { jobs, concurrency, round, engine: 'stratum-bullmq' });
   } finally {
     await queue.close();
-    const raw = new Queue(name, { connection: { url: REDIS_URL }, prefix: 'stratum' });
-    await raw.obliterate({ force: true }).catch(() => undefined);
-    await raw.close();
+    await dropBullmqQueue({ url: REDIS_URL, name });
   }
 }
 
