@@ -69,8 +69,15 @@ export interface JobIndexWriter {
   add(entry: IndexEntry): Promise<void>;
 }
 
+// The script as a command of the client: sent by its SHA (ioredis loads it on first use).
+interface IndexCommand {
+  stratumIndexJobs(seqKey: string, allKey: string, ...args: string[]): Promise<number>;
+}
+
 /** A writer on `client`. */
 export function createJobIndexWriter(client: Redis, keys: JobIndexKeys): JobIndexWriter {
+  client.defineCommand('stratumIndexJobs', { numberOfKeys: 2, lua: INDEX_SCRIPT });
+  const command = client as unknown as IndexCommand;
   let batch: IndexEntry[] = [];
   let written: Promise<void> | undefined;
   const flush = async (): Promise<void> => {
@@ -79,7 +86,7 @@ export function createJobIndexWriter(client: Redis, keys: JobIndexKeys): JobInde
     written = undefined;
     const args: string[] = [keys.base];
     for (const entry of entries) args.push(entry.id, entry.kind, entry.parentId ?? '');
-    await client.eval(INDEX_SCRIPT, 2, keys.seq, keys.all, ...args);
+    await command.stratumIndexJobs(keys.seq, keys.all, ...args);
   };
   return {
     add(entry) {
