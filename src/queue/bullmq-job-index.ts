@@ -7,8 +7,10 @@
  * by score, the way the embedded engine pages by its `seq` column. Entries are kept as long as the
  * jobs are (Stratum never removes a job: a cancelled one moves to the cancelled records).
  *
- * The submissions of one tick are indexed together in one script call, so the index costs a
- * submitter one round trip per batch rather than per job.
+ * The submissions of one tick are indexed together in one script call, sent beside BullMQ's add
+ * rather than after it, so the index costs a submitter one round trip per batch rather than per job.
+ * A submission whose index write fails rejects, like one whose add fails; if the add went through,
+ * that job runs but is not listed.
  */
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
