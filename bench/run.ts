@@ -7,7 +7,7 @@
  * signal.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { writeFixtureRepository } from '../src/onnx/fixture-repository.ts';
 import type { BenchRun, CeilingEntry, CellResult, MemoryResult, RolloutResult, SweepRow } from './bench-results.ts';
@@ -222,7 +222,8 @@ async function startupOnly(dir: string, machine: Awaited<ReturnType<typeof machi
 async function queueOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
   const result = await runQueueBench({ progress, quick: options.quick });
   const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
-  const markdown = `# Stratum job queue benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n\n${renderQueueBench(result)}`;
+  const load = `load average ${loadavg()[0]?.toFixed(1)} after the run`;
+  const markdown = `# Stratum job queue benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run, ${load}\n\n${renderQueueBench(result)}`;
   await writeReport(markdown);
 }
 

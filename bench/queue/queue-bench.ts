@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
+import { dropBullmqQueue } from '../../src/queue/drop-bullmq-queue.ts';
 import { openJobQueue } from '../../src/queue/open-job-queue.ts';
 import type { JobQueue } from '../../src/queue/job-queue.ts';
 import type { Progress } from '../progress.ts';
@@ -25,6 +26,11 @@ export interface QueueRun {
   readonly jobs: number;
   readonly submitPerSecond: number;
   readonly drainPerSecond: number;
+  /**
+   * CPU time of this process per job while draining (µs): Stratum's own cost beside BullMQ's, which
+   * the machine's other load moves less than it moves the rates.
+   */
+  readonly drainCpuMicros: number;
 }
 
 /** What the queue bench measured. */
@@ -32,6 +38,8 @@ export interface QueueBenchResult {
   readonly concurrency: number;
   readonly runs: readonly QueueRun[];
 }
+
+const cpuMicros = (usage: NodeJS.CpuUsage): number => usage.user + usage.system;
 
 async function until(done: () => Promise<boolean>): Promise<void> {
   while (!(await done())) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -50,6 +58,7 @@ async function rawBullmq(jobs: number, concurrency: number, round: number): Prom
     }
     const submitS = (performance.now() - submitStart) / 1000;
     const start = performance.now();
+    const cpu = process.cpuUsage();
     const worker = new Worker(name, async () => null, {
       connection: { url: REDIS_URL, maxRetriesPerRequest: null },
       prefix: 'stratum',
@@ -57,8 +66,16 @@ async function rawBullmq(jobs: number, concurrency: number, round: number): Prom
     });
     await until(async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= jobs);
     const drainS = (performance.now() - start) / 1000;
+    const drainCpuMicros = cpuMicros(process.cpuUsage(cpu)) / jobs;
     await worker.close();
-    return { engine: 'raw-bullmq', round, jobs, submitPerSecond: jobs / submitS, drainPerSecond: jobs / drainS };
+    return {
+      engine: 'raw-bullmq',
+      round,
+      jobs,
+      submitPerSecond: jobs / submitS,
+      drainPerSecond: jobs / drainS,
+      drainCpuMicros,
+    };
   } finally {
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
@@ -79,11 +96,13 @@ async function stratum(
   }
   const submitS = (performance.now() - submitStart) / 1000;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const worker = queue.work({ handler: async () => null, concurrency });
   await until(async () => (await queue.counts()).completed >= jobs);
   const drainS = (performance.now() - start) / 1000;
+  const drainCpuMicros = cpuMicros(process.cpuUsage(cpu)) / jobs;
   await worker.close();
-  return { engine, round, jobs, submitPerSecond: jobs / submitS, drainPerSecond: jobs / drainS };
+  return { engine, round, jobs, submitPerSecond: jobs / submitS, drainPerSecond: jobs / drainS, drainCpuMicros };
 }
 
 async function stratumBullmq(jobs: number, concurrency: number, round: number): Promise<QueueRun> {
@@ -93,9 +112,7 @@ async function stratumBullmq(jobs: number, concurrency: number, round: number): 
     return await stratum(queue, { jobs, concurrency, round, engine: 'stratum-bullmq' });
   } finally {
     await queue.close();
-    const raw = new Queue(name, { connection: { url: REDIS_URL }, prefix: 'stratum' });
-    await raw.obliterate({ force: true }).catch(() => undefined);
-    await raw.close();
+    await dropBullmqQueue({ url: REDIS_URL, name });
   }
 }
 
@@ -130,7 +147,7 @@ export async function runQueueBench(options: {
   const log = (run: QueueRun): void => {
     runs.push(run);
     progress.log(
-      `queue: ${run.engine} round ${run.round}: submit ${run.submitPerSecond.toFixed(0)}/s, drain ${run.drainPerSecond.toFixed(0)} jobs/s`,
+      `queue: ${run.engine} round ${run.round}: submit ${run.submitPerSecond.toFixed(0)}/s, drain ${run.drainPerSecond.toFixed(0)} jobs/s, ${run.drainCpuMicros.toFixed(0)} µs CPU/job`,
     );
   };
   // An untimed warm-up of both sides first: the first run in a process pays for JIT and scripts.
@@ -170,6 +187,7 @@ export function renderQueueBench(result: QueueBenchResult): string {
       runs,
       drain: median(runs.map((run) => run.drainPerSecond)),
       submit: median(runs.map((run) => run.submitPerSecond)),
+      cpu: median(runs.map((run) => run.drainCpuMicros)),
     };
   });
   const raw = stats[0]?.drain ?? 1;
@@ -177,16 +195,19 @@ export function renderQueueBench(result: QueueBenchResult): string {
   return [
     `## Queue: no-op jobs/s (concurrency ${result.concurrency})`,
     '',
-    '| engine | runs × jobs | submit jobs/s (median) | drain jobs/s (median) | drain per run | drain vs raw BullMQ | submit vs raw |',
-    '|---|---|---|---|---|---|---|',
+    '| engine | runs × jobs | submit jobs/s (median) | drain jobs/s (median) | drain per run | drain vs raw BullMQ | submit vs raw | drain CPU µs/job (median) |',
+    '|---|---|---|---|---|---|---|---|',
     ...stats.map(
       (s) =>
         `| ${s.engine} | ${s.runs.length} × ${s.runs[0]?.jobs ?? 0} | ${s.submit.toFixed(0)} | ${s.drain.toFixed(0)} | ${s.runs
           .map((run) => run.drainPerSecond.toFixed(0))
-          .join(', ')} | ${(s.drain / raw).toFixed(2)}× | ${(s.submit / rawSubmit).toFixed(2)}× |`,
+          .join(
+            ', ',
+          )} | ${(s.drain / raw).toFixed(2)}× | ${(s.submit / rawSubmit).toFixed(2)}× | ${s.cpu.toFixed(0)} |`,
     ),
     '',
     'Target: Stratum on BullMQ ≥ 0.8× raw BullMQ (drain). Submit rates are single-process, 50 in flight.',
+    'CPU µs/job: this process (worker and poller) while draining; Redis runs beside it on the same cores.',
     '`stratum-sqlite` syncs every commit (`synchronous: full`); `stratum-sqlite-normal` is the default (`synchronous: normal`).',
     '',
   ].join('\n');

@@ -1,97 +1,143 @@
 /**
- * `list` on BullMQ: the newest jobs of each BullMQ set (and the cancelled records) merged newest
- * first, filtered, and paged by offset. BullMQ keeps no index across states, so each call reads at
- * most {@link LIST_SCAN} jobs per state: enough for a management view, not for an archive.
+ * `list` on BullMQ: pages newest first through the listing index (`bullmq-job-index.ts`) with the
+ * embedded engine's cursor (the sequence number of the page's last job), reading each candidate's
+ * state and data and keeping those that pass the filters, however many jobs the queue holds. With
+ * a state filter, the candidates can come from BullMQ's own sets for that state instead, when
+ * those are the smaller place to look (a few failed jobs among many completed ones).
  */
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { StratumError } from '../errors/index.ts';
+import type { JobType } from 'bullmq';
 import type { Page } from '../store/metadata-store.ts';
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../store/page-cursor.ts';
+import { pageRequest, toPage } from '../store/page-cursor.ts';
 import type { JobListOptions, JobRecord, JobState } from './job-queue.ts';
-import { type BullmqJob, toJobRecordFromBullmq, toJobState } from './bullmq-job-records.ts';
+import { type BullmqQueueContext, readBullmqJob } from './bullmq-job-ops.ts';
+import { indexKeyFor } from './bullmq-job-index.ts';
 
-/** Jobs read per BullMQ state by one list call. */
-export const LIST_SCAN = 1000;
-
-/** What listing reads. */
-export interface BullmqListContext {
-  readonly queue: Queue<BullmqJob['data'], unknown, string>;
-  readonly client: Redis;
-  readonly cancelledKey: string;
+/** A job the index names, and its place in it. */
+interface Candidate {
+  readonly id: string;
+  readonly seq: number;
 }
 
-const BULLMQ_STATES: Record<Exclude<JobState, 'cancelled'>, readonly string[]> = {
+/** BullMQ's sets of each of our states (a cancelled job sits in `failed` until it is moved out). */
+const STATE_TYPES: Record<JobState, readonly JobType[]> = {
   waiting: ['wait', 'prioritized', 'waiting-children'],
   delayed: ['delayed'],
   active: ['active'],
   completed: ['completed'],
   failed: ['failed'],
+  cancelled: ['failed'],
 };
 
-function offsetOf(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  let offset: unknown;
-  try {
-    offset = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { offset?: unknown }).offset;
-  } catch {
-    offset = undefined;
-  }
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
-    throw new StratumError(
-      'BAD_REQUEST',
-      `cursor "${cursor}" was not issued by this list; pass the nextCursor of the previous page`,
-      {
-        details: { cursor },
-      },
-    );
-  }
-  return offset;
-}
+// Reading a job (its state and its hash) costs about as much as reading this many ids of a set.
+const READ_COST = 20;
+// Largest number of ids asked of Redis in one command.
+const MAX_CHUNK = 1000;
 
 /** One page of jobs, newest first. */
 export async function listBullmqJobs(
-  context: BullmqListContext,
+  context: BullmqQueueContext,
   options: JobListOptions = {},
 ): Promise<Page<JobRecord>> {
-  const limit = options.limit ?? DEFAULT_PAGE_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new StratumError('BAD_REQUEST', `limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}, got ${limit}`);
+  const page = pageRequest(options, 'number');
+  const { limit } = page;
+  const after = typeof page.after === 'number' ? page.after : undefined;
+  const key = indexKeyFor(context.indexKeys, options);
+  const candidates =
+    options.state === undefined
+      ? scanIndex(context, { key, after, first: limit + 1 })
+      : await scanState(context, { key, after, limit, state: options.state });
+  const kept: { record: JobRecord; seq: number }[] = [];
+  for await (const chunk of candidates) {
+    const found = await Promise.all(chunk.map((candidate) => readBullmqJob(context, candidate.id)));
+    found.forEach((job, i) => {
+      const seq = chunk[i]?.seq;
+      if (job !== undefined && seq !== undefined && matches(job.record, options))
+        kept.push({ record: job.record, seq });
+    });
+    // One more than the page: it only says that another page follows.
+    if (kept.length > limit) break;
   }
-  const offset = offsetOf(options.cursor);
-  const records: JobRecord[] = [];
-  for (const [state, types] of Object.entries(BULLMQ_STATES)) {
-    if (
-      options.state !== undefined &&
-      options.state !== state &&
-      !(options.state === 'cancelled' && state === 'failed')
-    )
-      continue;
-    for (const type of types) {
-      const jobs = (await context.queue.getJobs([type as 'wait'], 0, LIST_SCAN - 1, false)) as BullmqJob[];
-      for (const job of jobs) {
-        if (job === undefined || job === null) continue;
-        const first = toJobRecordFromBullmq(job, state as JobState);
-        const mapped = toJobState(type, first.error) ?? (state as JobState);
-        records.push(mapped === first.state ? first : toJobRecordFromBullmq(job, mapped));
-      }
-    }
+  return toPage(kept, { limit, map: (item) => item.record, key: (item) => item.seq });
+}
+
+function matches(record: JobRecord, options: JobListOptions): boolean {
+  return (
+    (options.state === undefined || record.state === options.state) &&
+    (options.kind === undefined || record.kind === options.kind) &&
+    (options.parentId === undefined || record.parentId === options.parentId)
+  );
+}
+
+/** The index's jobs below `after`, newest first, in chunks growing from `first` (filters may drop some). */
+async function* scanIndex(
+  context: BullmqQueueContext,
+  options: { key: string; after: number | undefined; first: number },
+): AsyncGenerator<Candidate[]> {
+  let bound = options.after === undefined ? '+inf' : `(${options.after}`;
+  let size = Math.min(options.first, MAX_CHUNK);
+  for (;;) {
+    const reply = await context.client.zrevrangebyscore(options.key, bound, '-inf', 'WITHSCORES', 'LIMIT', 0, size);
+    const chunk = pairs(reply);
+    const last = chunk.at(-1);
+    if (last === undefined) return;
+    yield chunk;
+    if (chunk.length < size) return;
+    bound = `(${last.seq}`;
+    size = Math.min(size * 4, MAX_CHUNK);
   }
-  if (options.state === undefined || options.state === 'cancelled') {
-    const cancelled = await context.client.hvals(context.cancelledKey);
-    for (const text of cancelled.slice(0, LIST_SCAN)) records.push(JSON.parse(text) as JobRecord);
+}
+
+/**
+ * The candidates of a state filter: through the index, or from BullMQ's sets of that state (all
+ * their ids, placed by the index, which also drops those outside the kind or parent filtered on),
+ * whichever reads less.
+ */
+async function scanState(
+  context: BullmqQueueContext,
+  options: { key: string; after: number | undefined; limit: number; state: JobState },
+): Promise<AsyncIterable<Candidate[]> | Iterable<Candidate[]>> {
+  const { key, after, limit, state } = options;
+  const types = [...STATE_TYPES[state]];
+  const [indexed, counts, cancelled] = await Promise.all([
+    context.client.zcard(key),
+    context.queue.getJobCounts(...types),
+    state === 'cancelled' ? context.client.hlen(context.cancelledKey) : Promise.resolve(0),
+  ]);
+  const inState = Object.values(counts).reduce((sum, n) => sum + n, 0) + cancelled;
+  // Through the index, about `indexed / inState` jobs are read for each one kept.
+  const viaIndex = (limit + 1) * (indexed / Math.max(1, inState)) * READ_COST;
+  const viaState = inState + (limit + 1) * READ_COST;
+  if (viaIndex <= viaState) return scanIndex(context, { key, after, first: limit + 1 });
+  const ids = await context.queue.getRanges(types, 0, -1, false);
+  if (state === 'cancelled') ids.push(...(await context.client.hkeys(context.cancelledKey)));
+  const placed: Candidate[] = [];
+  for (let start = 0; start < ids.length; start += MAX_CHUNK) {
+    const chunk = ids.slice(start, start + MAX_CHUNK);
+    const scores = await context.client.zmscore(key, ...chunk);
+    chunk.forEach((id, i) => {
+      const score = scores[i];
+      if (score === null || score === undefined) return;
+      const seq = Number(score);
+      if (after === undefined || seq < after) placed.push({ id, seq });
+    });
   }
-  const filtered = records
-    .filter((record) => options.state === undefined || record.state === options.state)
-    .filter((record) => options.kind === undefined || record.kind === options.kind)
-    .filter((record) => options.parentId === undefined || record.parentId === options.parentId)
-    // Stable: jobs submitted in the same millisecond keep the newest-first order BullMQ lists them in.
-    .sort((a, b) => b.createdAt - a.createdAt);
-  const size = Math.min(limit, MAX_PAGE_LIMIT);
-  const items = filtered.slice(offset, offset + size);
-  const next = offset + size < filtered.length;
-  return {
-    items,
-    ...(next ? { nextCursor: Buffer.from(JSON.stringify({ offset: offset + size })).toString('base64url') } : {}),
-  };
+  placed.sort((a, b) => b.seq - a.seq);
+  return chunked(placed, limit + 1);
+}
+
+/** `items` in chunks growing from `first`. */
+function* chunked<T>(items: readonly T[], first: number): Generator<T[]> {
+  let size = Math.min(first, MAX_CHUNK);
+  for (let start = 0; start < items.length; start += size, size = Math.min(size * 4, MAX_CHUNK)) {
+    yield items.slice(start, start + size);
+  }
+}
+
+/** `[member, score, member, score, …]` as candidates. */
+function pairs(reply: readonly string[]): Candidate[] {
+  const candidates: Candidate[] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    candidates.push({ id: reply[i] as string, seq: Number(reply[i + 1]) });
+  }
+  return candidates;
 }

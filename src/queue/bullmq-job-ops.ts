@@ -10,6 +10,7 @@ import { StratumError } from '../errors/index.ts';
 import { normaliseJob } from './job-options.ts';
 import type { JobCounts, JobEvent, JobRecord, SubmitJob } from './job-queue.ts';
 import { type BullmqJob, toBullmqJob, toJobRecordFromBullmq, toJobState } from './bullmq-job-records.ts';
+import type { JobIndexKeys, JobIndexWriter } from './bullmq-job-index.ts';
 
 /** A queue's Redis handles and key names. */
 export interface BullmqQueueContext {
@@ -21,6 +22,9 @@ export interface BullmqQueueContext {
   readonly cancelledKey: string;
   /** The channel cancels of active jobs are published on. */
   readonly cancelChannel: string;
+  /** The listing index's keys, and its writer (see `bullmq-job-index.ts`). */
+  readonly indexKeys: JobIndexKeys;
+  readonly index: JobIndexWriter;
 }
 
 /** A job as read: our record, and BullMQ's job unless it was cancelled out of BullMQ. */
@@ -36,7 +40,10 @@ export function publishJobEvent(context: BullmqQueueContext, event: JobEvent): P
 }
 
 /** Reads a job, or undefined. */
-export async function readBullmqJob(context: BullmqQueueContext, id: string): Promise<FoundJob | undefined> {
+export async function readBullmqJob(
+  context: Pick<BullmqQueueContext, 'queue' | 'client' | 'cancelledKey'>,
+  id: string,
+): Promise<FoundJob | undefined> {
   // The state first, then the job: the data read is never older than the state it is shown with.
   const bullmqState = await context.queue.getJobState(id);
   const job = bullmqState === 'unknown' ? undefined : ((await context.queue.getJob(id)) as BullmqJob | undefined);
@@ -65,7 +72,11 @@ export async function submitBullmqJob(context: BullmqQueueContext, submission: S
     if (existing !== undefined) return existing.record;
   }
   const { data, opts } = toBullmqJob(job, id);
-  const added = (await context.queue.add(job.kind, data, opts)) as BullmqJob;
+  // Added and indexed at once: a list in between skips an index entry whose job is not there yet.
+  const [added] = (await Promise.all([
+    context.queue.add(job.kind, data, opts),
+    context.index.add({ id, kind: job.kind, parentId: job.parentId }),
+  ])) as [BullmqJob, void];
   // Two submissions racing with one key: BullMQ adds one; both read back the one it kept.
   if (key !== undefined) return (await requireBullmqJob(context, id)).record;
   return toJobRecordFromBullmq(added, job.delayMs > 0 ? 'delayed' : 'waiting');

@@ -3,15 +3,17 @@
  * backoff (its own jitter), recovers stalled jobs and keeps results (removeOnComplete: false);
  * this module maps the contract onto it. Our job id is BullMQ's jobId (an idempotency key becomes
  * a deterministic id, so BullMQ's "one job per id" is the key's uniqueness); cancelled jobs are
- * kept in a Redis hash (see `bullmq-job-records.ts`); a cancel of an active job is published on a
- * Redis channel every worker of the queue listens to. With Redis down, calls fail at once with
- * QUEUE_UNAVAILABLE (the producer connection has no offline queue) while workers and event
- * listeners reconnect and resume by themselves.
+ * kept in a Redis hash (see `bullmq-job-records.ts`); `list` pages through an index of our own
+ * (`bullmq-job-index.ts`); a cancel of an active job is published on a Redis channel every worker
+ * of the queue listens to. With Redis down, calls fail at once with QUEUE_UNAVAILABLE (the
+ * producer connection has no offline queue) while workers and event listeners reconnect and
+ * resume by themselves.
  */
 import { Queue, QueueEvents, QueueEventsProducer, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
+import type { AttemptAbort } from './attempt-abort.ts';
 import { abortReasons } from './job-options.ts';
 import type { JobEvent, JobQueue, JobWorker, WorkOptions } from './job-queue.ts';
 import {
@@ -26,6 +28,7 @@ import {
 } from './bullmq-job-ops.ts';
 import type { BullmqJob } from './bullmq-job-records.ts';
 import { listBullmqJobs } from './bullmq-job-list.ts';
+import { createJobIndexWriter, indexExistingJobs, jobIndexKeys } from './bullmq-job-index.ts';
 import { translateQueueEvents } from './bullmq-job-events.ts';
 import { startBullmqWorker } from './bullmq-job-worker.ts';
 
@@ -100,17 +103,20 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
     }
   }
 
+  const indexKeys = jobIndexKeys(prefix, name);
   try {
     await withTimeout(
       Promise.all([client.connect(), queue.waitUntilReady(), producer.waitUntilReady()]),
       options.connectTimeoutMs ?? 5000,
     );
+    await indexExistingJobs({ queue, client, keys: indexKeys, cancelledKey, logger });
   } catch (error) {
     await Promise.allSettled([queue.close(), producer.close()]);
     client.disconnect();
     throw unavailable(error);
   }
-  const context: BullmqQueueContext = { queue, client, producer, cancelledKey, cancelChannel };
+  const index = createJobIndexWriter(client, indexKeys);
+  const context: BullmqQueueContext = { queue, client, producer, cancelledKey, cancelChannel, indexKeys, index };
   // The event stream is read only once someone listens: reading it costs a connection and CPU
   // for every job. It starts a second back (stream ids are Redis's clock in ms) so that events
   // of the moment of subscribing are not lost; clocks further apart than that can miss a few.
@@ -136,7 +142,7 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
         .subscribe(cancelChannel)
         .catch((error: unknown) => logger?.warn({ err: error }, 'subscribing to cancels failed'));
     }
-    const running = new Map<string, AbortController>();
+    const running = new Map<string, AttemptAbort>();
     const worker = startBullmqWorker(
       {
         name,
@@ -203,10 +209,10 @@ export async function createBullmqJobQueue(options: BullmqJobQueueOptions): Prom
 function createCancelRegistry(): {
   heard(id: string): void;
   wasHeard(id: string): boolean;
-  track(running: Map<string, AbortController>): () => void;
+  track(running: Map<string, AttemptAbort>): () => void;
 } {
   const recent = new Map<string, number>();
-  const runningSets = new Set<Map<string, AbortController>>();
+  const runningSets = new Set<Map<string, AttemptAbort>>();
   return {
     heard(id) {
       const now = Date.now();

@@ -12,6 +12,7 @@ import type { Logger } from '../logging/logger.ts';
 import { abortReasons, isRetryable, toJobError } from './job-options.ts';
 import type { JobEvent, JobWorker, WorkOptions } from './job-queue.ts';
 import { type BullmqJob, parseJobError, toJobRecordFromBullmq } from './bullmq-job-records.ts';
+import { AttemptAbort } from './attempt-abort.ts';
 import { runAttempt } from './run-attempt.ts';
 
 /** What a worker needs from its queue. */
@@ -20,7 +21,7 @@ export interface BullmqWorkerContext {
   readonly prefix: string;
   readonly connection: ConnectionOptions;
   /** This worker's running handlers, by job id (a cancel from any process aborts them). */
-  readonly running: Map<string, AbortController>;
+  readonly running: Map<string, AttemptAbort>;
   /** Whether a cancel of `id` was heard recently (before its handler started). */
   wasCancelled(id: string): boolean;
   /** Publishes an event BullMQ does not emit (a failed attempt that will be retried). */
@@ -46,30 +47,25 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
       await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
       throw new DelayedError();
     }
-    const controller = new AbortController();
-    running.set(id, controller);
-    if (job.data.cancelRequested === true || context.wasCancelled(id)) controller.abort(abortReasons.cancelled(id));
+    const abort = new AttemptAbort();
+    running.set(id, abort);
+    if (job.data.cancelRequested === true || context.wasCancelled(id)) abort.abort(abortReasons.cancelled(id));
     const record = toJobRecordFromBullmq(job, 'active');
     const startedAt = Date.now();
     if (job.attemptsStarted <= 1) work.observer?.started({ kind: job.name, waitMs: startedAt - job.timestamp });
     const outcome = await runAttempt({
-      job: {
-        record,
-        attempt: record.attemptsMade,
-        signal: controller.signal,
-        progress: (progress) => job.updateProgress(progress as object),
-      },
+      record,
+      progress: (progress) => job.updateProgress(progress as object),
       handler: work.handler,
-      controller,
+      abort,
       timeoutMs: job.data.timeoutMs,
-    }).finally(() => running.delete(id));
-    const finished = (outcome: 'completed' | 'failed' | 'retry' | 'cancelled'): void =>
-      work.observer?.finished({ kind: job.name, durationMs: Date.now() - startedAt, outcome });
+    });
+    running.delete(id);
     if (outcome.ok) {
-      finished('completed');
+      work.observer?.finished({ kind: job.name, durationMs: Date.now() - startedAt, outcome: 'completed' });
       return outcome.result ?? null;
     }
-    const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+    const reason: unknown = abort.reason;
     if (isStratumError(reason) && reason.code === 'SHUTTING_DOWN') {
       // After a lost lock the job is no longer ours to move (BullMQ refuses the stale token).
       await job.moveToWait(token).catch(() => undefined);
@@ -79,7 +75,11 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
     const error = toJobError(cancelled ? reason : outcome.error, record.attemptsMade);
     const retryable = !cancelled && isRetryable(outcome.error);
     const willRetry = retryable && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-    finished(cancelled ? 'cancelled' : willRetry ? 'retry' : 'failed');
+    work.observer?.finished({
+      kind: job.name,
+      durationMs: Date.now() - startedAt,
+      outcome: cancelled ? 'cancelled' : willRetry ? 'retry' : 'failed',
+    });
     if (willRetry) await context.publish({ type: 'failed', jobId: id, error, willRetry: true });
     const message = JSON.stringify(error);
     throw retryable ? new Error(message) : new UnrecoverableError(message);
@@ -116,7 +116,7 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
         await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
         clearTimeout(timer);
         // Abort what this worker still runs; the handlers' jobs go back to waiting.
-        for (const [id, controller] of running) controller.abort(abortReasons.shutdown(id));
+        for (const [id, abort] of running) abort.abort(abortReasons.shutdown(id));
         await closed;
       })();
       return closing;

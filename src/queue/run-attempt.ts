@@ -5,8 +5,9 @@
  * A cancel waits for the handler, which is how "cancelled" can promise no partial output.
  */
 import { isStratumError } from '../errors/index.ts';
+import type { AttemptAbort } from './attempt-abort.ts';
 import { abortReasons } from './job-options.ts';
-import type { ActiveJob, JobHandler } from './job-queue.ts';
+import type { ActiveJob, JobHandler, JobProgress, JobRecord } from './job-queue.ts';
 
 /** How an attempt ended. */
 export type AttemptResult =
@@ -14,44 +15,71 @@ export type AttemptResult =
 
 /** Options of {@link runAttempt}. */
 export interface RunAttemptOptions {
-  readonly job: ActiveJob;
+  /** The job as it is handed to the handler (its attempt is `attemptsMade`). */
+  readonly record: JobRecord;
+  /** Records progress durably and publishes it. */
+  readonly progress: (progress: JobProgress) => Promise<void>;
   readonly handler: JobHandler;
-  /** The controller behind `job.signal`; aborted here on a timeout. */
-  readonly controller: AbortController;
+  /** The attempt's abort, behind `job.signal`; aborted here on a timeout. */
+  readonly abort: AttemptAbort;
   readonly timeoutMs?: number | undefined;
 }
 
-/** Runs the handler; never throws. */
-export async function runAttempt(options: RunAttemptOptions): Promise<AttemptResult> {
-  const { job, handler, controller, timeoutMs } = options;
-  const signal = controller.signal;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const abandoned = new Promise<AttemptResult>((resolve) => {
-    onAbort = () => {
-      const reason: unknown = signal.reason;
-      if (isStratumError(reason) && reason.code !== 'JOB_CANCELLED') resolve({ ok: false, error: reason });
+/** The handler's view of the attempt; its signal is made only if the handler reads it. */
+class RunningJob implements ActiveJob {
+  readonly attempt: number;
+  readonly #abort: AttemptAbort;
+  readonly #progress: (progress: JobProgress) => Promise<void>;
+
+  constructor(
+    readonly record: JobRecord,
+    options: Pick<RunAttemptOptions, 'abort' | 'progress'>,
+  ) {
+    this.attempt = record.attemptsMade;
+    this.#abort = options.abort;
+    this.#progress = options.progress;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  progress(progress: JobProgress): Promise<void> {
+    return this.#progress(progress);
+  }
+}
+
+/** Runs the handler; never rejects. */
+export function runAttempt(options: RunAttemptOptions): Promise<AttemptResult> {
+  const { handler, abort, timeoutMs } = options;
+  const job = new RunningJob(options.record, options);
+  return new Promise<AttemptResult>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = (result: AttemptResult): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      abort.listen(undefined);
+      resolve(result);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => controller.abort(abortReasons.timeout(job.record.id, timeoutMs)), timeoutMs);
-  }
-  const ran = (async (): Promise<AttemptResult> => {
-    try {
-      return { ok: true, result: await handler(job) };
-    } catch (error) {
-      return { ok: false, error };
+    abort.listen((reason) => {
+      if (isStratumError(reason) && reason.code !== 'JOB_CANCELLED') settle({ ok: false, error: reason });
+    });
+    if (timeoutMs !== undefined && !settled) {
+      timer = setTimeout(() => abort.abort(abortReasons.timeout(job.record.id, timeoutMs)), timeoutMs);
     }
-  })();
-  try {
-    const outcome = await Promise.race([ran, abandoned]);
-    // A handler that returned normally after its job was cancelled still ends as cancelled.
-    if (outcome.ok && signal.aborted) return { ok: false, error: signal.reason };
-    return outcome;
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-  }
+    let ran: Promise<unknown>;
+    try {
+      ran = Promise.resolve(handler(job));
+    } catch (error) {
+      settle({ ok: false, error });
+      return;
+    }
+    ran.then(
+      // A handler that returned normally after its job was cancelled still ends as cancelled.
+      (result) => settle(abort.aborted ? { ok: false, error: abort.reason } : { ok: true, result }),
+      (error: unknown) => settle({ ok: false, error }),
+    );
+  });
 }

@@ -84,7 +84,8 @@ export function createSqlJobQueue(options: SqlJobQueueOptions): JobQueue {
       open();
       return toJobRecord(await requireJob(driver, queue, id));
     },
-    list(listOptions) {
+    // async: a closed queue or a bad cursor rejects rather than throws, as on BullMQ.
+    async list(listOptions) {
       open();
       return listJobs(context, listOptions);
     },
@@ -100,7 +101,7 @@ export function createSqlJobQueue(options: SqlJobQueueOptions): JobQueue {
       for (const worker of workers) worker.wake();
       return record;
     },
-    counts() {
+    async counts() {
       open();
       return countJobs(context);
     },

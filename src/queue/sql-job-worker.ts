@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../logging/logger.ts';
 import { abortReasons, isRetryable, toJobError } from './job-options.ts';
 import type { JobWorker, WorkOptions } from './job-queue.ts';
+import { AttemptAbort } from './attempt-abort.ts';
 import { runAttempt } from './run-attempt.ts';
 import {
   type ClaimedJob,
@@ -39,7 +40,7 @@ export interface SqlJobWorker extends JobWorker {
 
 interface Running {
   readonly claim: ClaimedJob;
-  readonly controller: AbortController;
+  readonly abort: AttemptAbort;
   readonly slot: number;
   done?: Promise<void>;
 }
@@ -78,17 +79,13 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
       work.observer?.started({ kind: record.kind, waitMs: (record.startedAt ?? startedAt) - record.createdAt });
     }
     const outcome = await runAttempt({
-      job: {
-        record,
-        attempt: record.attemptsMade,
-        signal: entry.controller.signal,
-        progress: (progress) => recordProgress(context, entry.claim, progress),
-      },
+      record,
+      progress: (progress) => recordProgress(context, entry.claim, progress),
       handler: work.handler,
-      controller: entry.controller,
+      abort: entry.abort,
       timeoutMs: record.timeoutMs,
     });
-    const reason = entry.controller.signal.aborted ? (entry.controller.signal.reason as { code?: string }) : undefined;
+    const reason = entry.abort.reason as { code?: string } | undefined;
     let end: AttemptEnd;
     if (outcome.ok) end = { type: 'completed', result: outcome.result };
     else if (reason?.code === 'JOB_CANCELLED') end = { type: 'cancelled' };
@@ -101,7 +98,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
   }
 
   function start(claim: ClaimedJob, slot: number): void {
-    const entry: Running = { claim, controller: new AbortController(), slot };
+    const entry: Running = { claim, abort: new AttemptAbort(), slot };
     running.set(claim.record.id, entry);
     entry.done = run(entry)
       .catch((error: unknown) => logger?.error({ err: error, jobId: claim.record.id }, 'recording a job failed'))
@@ -157,8 +154,8 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
   async function renew(): Promise<void> {
     const held = new Map([...running].map(([id, entry]) => [id, entry.claim.token]));
     const { cancelRequested, lost } = await renewLocks(context, held, lockMs);
-    for (const id of cancelRequested) running.get(id)?.controller.abort(abortReasons.cancelled(id));
-    for (const id of lost) running.get(id)?.controller.abort(abortReasons.lockLost(id));
+    for (const id of cancelRequested) running.get(id)?.abort.abort(abortReasons.cancelled(id));
+    for (const id of lost) running.get(id)?.abort.abort(abortReasons.lockLost(id));
   }
 
   const renewer = setInterval(
@@ -172,7 +169,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
   return {
     wake,
     abort(id) {
-      running.get(id)?.controller.abort(abortReasons.cancelled(id));
+      running.get(id)?.abort.abort(abortReasons.cancelled(id));
     },
     close(graceMs = DEFAULT_GRACE_MS) {
       closed ??= (async () => {
@@ -186,7 +183,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
         });
         await Promise.race([all, grace]);
         clearTimeout(timer);
-        for (const [id, entry] of running) entry.controller.abort(abortReasons.shutdown(id));
+        for (const [id, entry] of running) entry.abort.abort(abortReasons.shutdown(id));
         await all;
         clearInterval(renewer);
       })();

@@ -297,11 +297,6 @@ async function waitForLine(proc: CliProcess, text: string): Promise<void> {
 
 /** Removes the test's queue from Redis. */
 async function obliterate(name: string): Promise<void> {
-  const { Queue } = await import('bullmq');
-  const queue = new Queue(name, { connection: { host: '127.0.0.1', port: 6379 }, prefix: 'stratum' });
-  try {
-    await queue.obliterate({ force: true });
-  } finally {
-    await queue.close();
-  }
+  const { dropBullmqQueue } = await import('../../src/queue/drop-bullmq-queue.ts');
+  await dropBullmqQueue({ url: 'redis://127.0.0.1:6379', name });
 }

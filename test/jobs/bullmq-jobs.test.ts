@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createApiClient, type JobUpdate } from '../../src/client/api-client.ts';
 import { StratumError } from '../../src/errors/index.ts';
 import { startJobWorker } from '../../src/jobs/job-runner.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { dropBullmqQueue } from '../../src/queue/drop-bullmq-queue.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
 import { writeTrainingData } from './train-fixture.ts';
 
@@ -20,14 +19,7 @@ const queueUrl = 'redis://127.0.0.1:6379';
 
 test('bullmq: a train job over the API runs once, followed to its end over server-sent events', async (t) => {
   const queueName = `test-jobs-${randomUUID()}`;
-  t.after(async () => {
-    const queue = new Queue(queueName, { connection: { url: queueUrl }, prefix: 'stratum' });
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    const redis = new Redis(queueUrl);
-    await redis.del(`stratum:${queueName}:stratum:cancelled`);
-    await redis.quit();
-  });
+  t.after(() => dropBullmqQueue({ url: queueUrl, name: queueName }));
   const server = await startRegistryServer(t, {
     overrides: { queueUrl, shutdownGraceMs: 1000, jobs: { queueName } },
   });

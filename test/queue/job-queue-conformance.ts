@@ -105,6 +105,74 @@ export function jobQueueConformance(engine: string, openQueue: OpenQueue): void 
     await rejectsWith(queue.submit({ kind: 'noop', payload: null, priority: 0 }), 'BAD_REQUEST');
   });
 
+  test(`${engine}: list pages through more than 1000 jobs of a state, newest first, by state, kind and parent`, async (t) => {
+    const { queue } = await open(t);
+    // No worker: every job stays waiting. Bursts of 50 at once, bursts one after another.
+    const total = 1_060;
+    const batchOf = new Map<string, number>();
+    const others: string[] = [];
+    const children: string[] = [];
+    for (let start = 0; start < total; start += 50) {
+      const burst = await Promise.all(
+        Array.from({ length: Math.min(50, total - start) }, (_, j) => {
+          const i = start + j;
+          if (i % 100 === 7) return queue.submit({ kind: 'other', payload: i });
+          if (i % 100 === 9) return queue.submit({ kind: 'noop', payload: i, parentId: 'parent-1' });
+          return queue.submit({ kind: 'noop', payload: i });
+        }),
+      );
+      for (const job of burst) {
+        batchOf.set(job.id, start);
+        if (job.kind === 'other') others.push(job.id);
+        if (job.parentId === 'parent-1') children.push(job.id);
+      }
+    }
+    const cancelled = [...batchOf.keys()].slice(100, 103);
+    for (const id of cancelled) await queue.cancel(id);
+
+    async function listAll(options: Parameters<JobQueue['list']>[0]): Promise<{ ids: string[]; pages: number }> {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await queue.list({ ...options, ...(cursor === undefined ? {} : { cursor }) });
+        pages++;
+        ids.push(...page.items.map((item) => item.id));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return { ids, pages };
+    }
+
+    const waiting = await listAll({ state: 'waiting', limit: 1000 });
+    assert.equal(waiting.pages, 2);
+    assert.equal(waiting.ids.length, total - cancelled.length);
+    assert.equal(new Set(waiting.ids).size, waiting.ids.length);
+    // Newest first: a later burst never lists after an earlier one.
+    const bursts = waiting.ids.map((id) => batchOf.get(id) ?? -1);
+    assert.ok(bursts.every((burst, i) => burst >= 0 && (i === 0 || burst <= (bursts[i - 1] ?? 0))));
+
+    const everything = await listAll({ limit: 300 });
+    assert.equal(everything.ids.length, total);
+    assert.deepEqual(new Set(everything.ids), new Set(batchOf.keys()));
+    assert.deepEqual((await listAll({ state: 'cancelled', limit: 2 })).ids.sort(), [...cancelled].sort());
+    assert.deepEqual((await listAll({ kind: 'other' })).ids.sort(), [...others].sort());
+    assert.deepEqual((await listAll({ parentId: 'parent-1', state: 'waiting' })).ids.sort(), [...children].sort());
+    assert.equal((await listAll({ state: 'completed' })).ids.length, 0);
+
+    // Keyset pages: a job submitted between two pages shows on neither, and nothing repeats.
+    const first = await queue.list({ limit: 500 });
+    const late = await queue.submit({ kind: 'noop', payload: 'late' });
+    const second = await queue.list({
+      limit: 1000,
+      ...(first.nextCursor === undefined ? {} : { cursor: first.nextCursor }),
+    });
+    const seen = [...first.items, ...second.items].map((item) => item.id);
+    assert.equal(seen.length, total);
+    assert.ok(!seen.includes(late.id));
+    assert.equal((await queue.list({ limit: 1 })).items[0]?.id, late.id);
+    await rejectsWith(queue.list({ cursor: 'not-a-cursor' }), 'BAD_REQUEST');
+  });
+
   test(`${engine}: jobs without a priority first in order, then by priority; counts`, async (t) => {
     const { queue } = await open(t);
     const a = await queue.submit({ kind: 'noop', payload: 'a' });

@@ -10,11 +10,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { sqlDataset } from '../../../src/data/duckdb-source.ts';
 import { createBatchHandlers } from '../../../src/jobs/batch/batch-handlers.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
+import { dropBullmqQueue } from '../../../src/queue/drop-bullmq-queue.ts';
 import type { JobHandler, JobQueue } from '../../../src/queue/job-queue.ts';
 import { openJobQueue } from '../../../src/queue/open-job-queue.ts';
 import { createRuntimePool } from '../../../src/runtime/runtime-pool.ts';
@@ -193,14 +192,7 @@ test('one worker with one slot finishes a batch: the coordinator runs the chunks
 test('bullmq: the same fan-out on Redis, one output row per input row', async (t) => {
   const queueUrl = 'redis://127.0.0.1:6379';
   const name = `test-batch-${randomUUID()}`;
-  t.after(async () => {
-    const queue = new Queue(name, { connection: { url: queueUrl }, prefix: 'stratum' });
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    const redis = new Redis(queueUrl);
-    await redis.del(`stratum:${name}:stratum:cancelled`);
-    await redis.quit();
-  });
+  t.after(() => dropBullmqQueue({ url: queueUrl, name }));
   const { dir, input, modelPath, data, queue, ranChunks } = await setUp(t, 1_500, { queueUrl, name });
   assert.equal(queue.engine, 'bullmq');
   const output = join(dir, 'out.parquet');
