@@ -95,7 +95,8 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
     STRATUM_JOB_LOCK_MS: '10000',
     STRATUM_RUNTIME_WORKERS: '1',
   };
-  t.after(() => obliterate(queueName));
+  // The replicas' async inference runs on a queue of its own beside the main one.
+  t.after(() => Promise.all([obliterate(queueName), obliterate(`${queueName}.inference`)]));
 
   const ports = [await freePort(), await freePort()] as const;
   const serve = (port: number): CliProcess =>
