@@ -12,7 +12,8 @@ import { createJobHandlers } from './job-handlers.ts';
 /** Options of {@link startJobWorker}. */
 export interface StartJobWorkerOptions {
   readonly queue: Pick<JobQueue, 'work'>;
-  readonly config: Pick<Config, 'databaseUrl' | 'artifactsUrl' | 'registryPollMs' | 'bodyLimitBytes' | 'logLevel'>;
+  readonly config: Pick<Config, 'databaseUrl' | 'artifactsUrl' | 'registryPollMs' | 'bodyLimitBytes' | 'logLevel'> &
+    Partial<Pick<Config, 'artifactEncryption'>>;
   readonly store: Pick<MetadataStore, 'finishRun'>;
   readonly logger: Logger;
   /** Jobs run at once. @default 1 */
