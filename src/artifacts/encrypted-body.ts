@@ -21,6 +21,8 @@ import {
   SegmentEncryptor,
 } from './segment-cipher.ts';
 
+const READ_BYTES = 1024 * 1024;
+
 /** What an encrypted store reads and writes bodies with. */
 export interface BodyKeys {
   /** `<store>/keys`. */
@@ -124,25 +126,30 @@ export async function* readBodyChunks(options: {
 
 /**
  * Reads the whole body at `path` into memory, decrypting it when it is encrypted (a store without
- * keys reads every body as plaintext).
+ * keys reads every body as plaintext). An encrypted body is decrypted from 1 MiB reads straight
+ * into the result, so the sealed file is never held whole beside it.
  */
 export async function readBody(options: { path: string; digest: string; keys: BodyKeys | undefined }): Promise<Buffer> {
-  const { digest, keys } = options;
-  const raw = await readFile(options.path);
-  if (keys === undefined || !hasBodyMagic(raw)) return raw;
-  const header = parseHeader(raw, digest);
-  const size = plainSizeOf({ fileSize: raw.length, segmentBytes: header.segmentBytes });
-  const decryptor = new SegmentDecryptor({ dataKey: await dataKeyOf({ keys, digest, header }), header, digest });
-  // An unpooled buffer of the exact size, so the caller's view owns its ArrayBuffer.
+  const { path, digest, keys } = options;
+  if (keys === undefined) return readFile(path);
+  const handle = await open(path, 'r');
+  let size: number;
+  try {
+    const header = await readBodyHeader({ handle, digest });
+    // readFile allocates an unpooled buffer of the exact size, so the caller's view owns it.
+    if (header === undefined) return await readFile(handle);
+    size = plainSizeOf({ fileSize: (await handle.stat()).size, segmentBytes: header.segmentBytes });
+  } finally {
+    await handle.close();
+  }
+  // Unpooled and of the exact size, for the same reason.
   const out = Buffer.allocUnsafeSlow(size);
   let offset = 0;
-  const place = (plain: Buffer): void => {
+  for await (const plain of readBodyChunks({ path, digest, keys, chunkBytes: READ_BYTES })) {
     if (offset + plain.length > size) throw corruptBody(digest, 'its segments do not add up to its size');
-    plain.copy(out, offset);
+    out.set(plain, offset);
     offset += plain.length;
-  };
-  for (const plain of decryptor.update(raw.subarray(HEADER_BYTES))) place(plain);
-  place(decryptor.final());
+  }
   if (offset !== size) throw corruptBody(digest, 'its segments do not add up to its size');
   return out;
 }
