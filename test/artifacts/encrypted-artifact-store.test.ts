@@ -38,8 +38,8 @@ function bodyPath(dir: string, digest: string): string {
   return join(dir, 'sha256', digest.slice(0, 2), digest);
 }
 
-async function openEncrypted(t: TestContext, dir: string, key = KEY_A, previous: readonly string[] = []) {
-  const store = await createFolderArtifactStore({ dir, keyring: keyring(key, previous) });
+async function openEncrypted(t: TestContext, dir: string, keys: { key?: string; previous?: string[] } = {}) {
+  const store = await createFolderArtifactStore({ dir, keyring: keyring(keys.key ?? KEY_A, keys.previous ?? []) });
   t.after(() => store.close());
   return store;
 }
@@ -268,7 +268,7 @@ test('a changed byte anywhere, a cut body, swapped segments and a tampered key f
 
 test('rotation re-wraps the data keys and leaves every body byte for byte; afterwards only the new key opens the store', async (t) => {
   const dir = await tempDir(t);
-  const store = await openEncrypted(t, dir, KEY_A);
+  const store = await openEncrypted(t, dir, { key: KEY_A });
   const contents = [randomBytes(10), randomBytes(2 * SEGMENT_BYTES + 3), randomBytes(0)];
   const digests = [];
   for (const bytes of contents) digests.push((await store.put(bytes)).digest);
@@ -285,7 +285,7 @@ test('rotation re-wraps the data keys and leaves every body byte for byte; after
   );
 
   // Mid-rotation a server holding both keys reads everything.
-  const during = await openEncrypted(t, dir, KEY_B, [KEY_A]);
+  const during = await openEncrypted(t, dir, { key: KEY_B, previous: [KEY_A] });
   const result = await rotateArtifactStoreKeys({
     url: `file:${dir}`,
     encryption: { masterKey: KEY_B, previousMasterKeys: KEY_A },
@@ -307,7 +307,7 @@ test('rotation re-wraps the data keys and leaves every body byte for byte; after
   for (const [i, after] of keysAfter.entries()) assert.notEqual(after, keysBefore[i], 'every data key was re-wrapped');
 
   // Only the new key now.
-  const after = await openEncrypted(t, dir, KEY_B);
+  const after = await openEncrypted(t, dir, { key: KEY_B });
   for (const [i, digest] of digests.entries()) {
     assert.deepEqual(Buffer.from(await after.read(digest)), contents[i]);
     assert.deepEqual(await collect(await after.get(digest)), contents[i]);
