@@ -113,12 +113,7 @@ export async function* readBodyChunks(options: {
     for await (const chunk of stream) {
       const bytes = chunk as Buffer;
       if (decryptor === undefined) yield bytes;
-      else {
-        // One chunk per read (about 1 MiB) rather than one per 64 KiB segment: far fewer trips
-        // through the async iterators above, for one memcpy.
-        const opened = decryptor.update(bytes);
-        if (opened.length > 0) yield opened.length === 1 ? (opened[0] as Buffer) : Buffer.concat(opened);
-      }
+      else for (const plain of decryptor.update(bytes)) yield plain;
     }
     if (decryptor !== undefined) {
       const last = decryptor.final();

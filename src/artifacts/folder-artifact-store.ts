@@ -437,13 +437,9 @@ async function writeTemp(options: {
       }
       hash.update(chunk);
       if (body === undefined) await writeAll({ file, chunk });
-      else {
-        const sealed = body.encryptor.update(chunk);
-        if (sealed.length > 0)
-          await writeAll({ file, chunk: sealed.length === 1 ? sealed[0]! : Buffer.concat(sealed) });
-      }
+      else await writeAllPieces({ file, pieces: body.encryptor.update(chunk) });
     }
-    if (body !== undefined) await writeAll({ file, chunk: body.encryptor.final() });
+    if (body !== undefined) await writeAllPieces({ file, pieces: body.encryptor.final() });
     await file.sync();
     const { mtimeMs } = await file.stat();
     return { digest: hash.digest('hex'), size, storedAt: Math.floor(mtimeMs) };
@@ -459,6 +455,29 @@ async function writeAll(options: { file: FileHandle; chunk: Uint8Array }): Promi
   while (offset < chunk.byteLength) {
     const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
     offset += bytesWritten;
+  }
+}
+
+/** Writes pieces in order with writev (sealed segments come as ciphertext and tag). */
+async function writeAllPieces(options: { file: FileHandle; pieces: Buffer[] }): Promise<void> {
+  const { file } = options;
+  let pieces = options.pieces.filter((p) => p.byteLength > 0);
+  while (pieces.length > 0) {
+    // At most 512 buffers a call, well under every platform's IOV_MAX (a 256 MiB put in one
+    // buffer is 8192 pieces).
+    const { bytesWritten } = await file.writev(pieces.slice(0, 512));
+    // writev may write less than asked, like write(2): drop what went down and go on.
+    let left = bytesWritten;
+    while (left > 0 && pieces.length > 0) {
+      const first = pieces[0] as Buffer;
+      if (first.byteLength <= left) {
+        left -= first.byteLength;
+        pieces = pieces.slice(1);
+      } else {
+        pieces = [first.subarray(left), ...pieces.slice(1)];
+        left = 0;
+      }
+    }
   }
 }
 

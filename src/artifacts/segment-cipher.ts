@@ -100,15 +100,25 @@ export class SegmentEncryptor {
     this.#pending = Buffer.allocUnsafe(options.header.segmentBytes);
   }
 
-  /** Takes more plaintext; returns the segments it completed (none while a segment is filling). */
+  /**
+   * Takes more plaintext; returns the sealed bytes of the segments it completed, as pieces to
+   * write in order (none while a segment is filling).
+   */
   update(chunk: Uint8Array): Buffer[] {
     const sealed: Buffer[] = [];
+    const size = this.#pending.length;
     let offset = 0;
     while (offset < chunk.byteLength) {
       // A full segment is sealed only once more bytes arrive: until then it may be the last one.
-      if (this.#filled === this.#pending.length) {
-        sealed.push(this.#seal(this.#pending, false));
+      if (this.#filled === size) {
+        sealed.push(...this.#seal(this.#pending, false));
         this.#filled = 0;
+      }
+      // Whole segments inside the chunk, with more bytes after them, are sealed in place (no copy).
+      if (this.#filled === 0 && chunk.byteLength - offset > size) {
+        sealed.push(...this.#seal(chunk.subarray(offset, offset + size), false));
+        offset += size;
+        continue;
       }
       const n = Math.min(this.#pending.length - this.#filled, chunk.byteLength - offset);
       this.#pending.set(chunk.subarray(offset, offset + n), this.#filled);
@@ -118,18 +128,20 @@ export class SegmentEncryptor {
     return sealed;
   }
 
-  /** Seals what is left as the final segment. */
-  final(): Buffer {
+  /** Seals what is left as the final segment; returns its pieces. */
+  final(): Buffer[] {
     return this.#seal(this.#pending.subarray(0, this.#filled), true);
   }
 
-  #seal(plain: Buffer, final: boolean): Buffer {
+  /** The segment's ciphertext and tag, as separate pieces: writev puts them down without a concat. */
+  #seal(plain: Uint8Array, final: boolean): Buffer[] {
     const index = this.#index++;
     const cipher = createCipheriv('aes-256-gcm', this.#key, nonceOf(index));
     cipher.setAAD(aadOf({ header: this.#header, index, final }));
     const head = cipher.update(plain);
-    const tail = cipher.final();
-    return Buffer.concat([head, tail, cipher.getAuthTag()]);
+    // GCM is a stream mode: final() adds no ciphertext, only computes the tag.
+    cipher.final();
+    return [head, cipher.getAuthTag()];
   }
 }
 
@@ -155,12 +167,18 @@ export class SegmentDecryptor {
   /** Takes more sealed bytes; returns the plaintext of the segments they completed. */
   update(chunk: Uint8Array): Buffer[] {
     const opened: Buffer[] = [];
+    const size = this.#pending.length;
     let offset = 0;
     while (offset < chunk.byteLength) {
       // As when sealing: a full segment is not final only if more bytes follow it.
-      if (this.#filled === this.#pending.length) {
+      if (this.#filled === size) {
         opened.push(this.#open(this.#pending, false));
         this.#filled = 0;
+      }
+      if (this.#filled === 0 && chunk.byteLength - offset > size) {
+        opened.push(this.#open(chunk.subarray(offset, offset + size), false));
+        offset += size;
+        continue;
       }
       const n = Math.min(this.#pending.length - this.#filled, chunk.byteLength - offset);
       this.#pending.set(chunk.subarray(offset, offset + n), this.#filled);
@@ -176,7 +194,7 @@ export class SegmentDecryptor {
     return this.#open(this.#pending.subarray(0, this.#filled), true);
   }
 
-  #open(sealed: Buffer, final: boolean): Buffer {
+  #open(sealed: Uint8Array, final: boolean): Buffer {
     const index = this.#index++;
     const decipher = createDecipheriv('aes-256-gcm', this.#key, nonceOf(index));
     decipher.setAAD(aadOf({ header: this.#header, index, final }));
