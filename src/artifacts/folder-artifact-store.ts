@@ -151,13 +151,16 @@ class FolderArtifactStore implements ArtifactStore {
         const file = wrapDataKey({ dataKey: body.dataKey, digest, bodyId, master: keys.keyring.current });
         // The key goes in before the body: a body in place always has its key.
         await writeDataKeyFile({ path: keyFile, tmpDir: this.#layout.tmp, file });
-        const kept = await this.#withLock(digest, () => this.#keepExisting({ digest, keys }));
-        if (kept !== undefined) {
-          await Promise.all([rm(temp, { force: true }), rm(keyFile, { force: true })]);
-          return { ...info, storedAt: kept };
-        }
-        await this.#withLock(digest, () => this.#moveIntoPlace({ temp, digest }));
-        return info;
+        // One critical section: the check of the stored body and the rename never interleave
+        // with another put, delete or collection of the same digest in this process.
+        const kept = await this.#withLock(digest, async () => {
+          const refreshed = await this.#keepExisting({ digest, keys });
+          if (refreshed === undefined) await this.#moveIntoPlace({ temp, digest });
+          return refreshed;
+        });
+        if (kept === undefined) return info;
+        await Promise.all([rm(temp, { force: true }), rm(keyFile, { force: true })]);
+        return { ...info, storedAt: kept };
       } catch (err) {
         await rm(temp, { force: true });
         if (keyFile !== undefined) await rm(keyFile, { force: true });
