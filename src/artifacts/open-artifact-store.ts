@@ -69,7 +69,7 @@ export async function openArtifactStore(options: OpenArtifactStoreOptions): Prom
  * ```
  */
 export async function rotateArtifactStoreKeys(
-  options: OpenArtifactStoreOptions & { onKey?: (done: number) => void },
+  options: OpenArtifactStoreOptions & { onKey?: (done: number) => void; encryptPlaintext?: boolean },
 ): Promise<RotateArtifactKeysResult> {
   const dir = folderOf(options);
   const keyring = await loadMasterKeyring(options.encryption, options.cwd === undefined ? {} : { cwd: options.cwd });
@@ -79,7 +79,12 @@ export async function rotateArtifactStoreKeys(
       'no master key to rotate to: set STRATUM_MASTER_KEY (or STRATUM_MASTER_KEY_FILE) to the new key and STRATUM_MASTER_KEY_PREVIOUS to the current one',
     );
   }
-  return rotateArtifactKeys({ dir, keyring, ...(options.onKey !== undefined && { onKey: options.onKey }) });
+  return rotateArtifactKeys({
+    dir,
+    keyring,
+    ...(options.onKey !== undefined && { onKey: options.onKey }),
+    ...(options.encryptPlaintext !== undefined && { encryptPlaintext: options.encryptPlaintext }),
+  });
 }
 
 function folderOf(options: OpenArtifactStoreOptions): string {

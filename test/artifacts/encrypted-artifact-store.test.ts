@@ -371,3 +371,29 @@ test('plaintext artifacts written before encryption was turned on stay readable;
   const encrypted = await openEncrypted(t, legacyDir);
   await rejectsWith(encrypted.read(d2), 'ARTIFACT_CORRUPT');
 });
+
+test('rotate-key --encrypt-plaintext seals the plaintext artifacts, and reports a damaged one instead of sealing it', async (t) => {
+  const dir = await tempDir(t);
+  const plain = await createFolderArtifactStore({ dir });
+  const model = Buffer.from(FIXTURES.mlp.build());
+  const { digest } = await plain.put(model);
+  const damaged = randomBytes(5000);
+  const { digest: damagedDigest } = await plain.put(damaged);
+  await plain.close();
+  await patch(bodyPath(dir, damagedDigest), (bytes) => {
+    bytes[100] = (bytes[100] ?? 0) ^ 0x01;
+  });
+
+  const result = await rotateArtifactStoreKeys({
+    url: `file:${dir}`,
+    encryption: { masterKey: KEY_A },
+    encryptPlaintext: true,
+  });
+  assert.equal(result.encrypted, 1);
+  assert.deepEqual(result.corrupt, [damagedDigest]);
+  const onDisk = await readFile(bodyPath(dir, digest));
+  assert.ok(!onDisk.includes(model.subarray(1024, 1056)), 'the model is no longer in plaintext');
+  const store = await openEncrypted(t, dir);
+  assert.deepEqual(Buffer.from(await store.read(digest)), model);
+  await rejectsWith(store.read(damagedDigest), 'ARTIFACT_CORRUPT');
+});

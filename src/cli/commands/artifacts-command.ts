@@ -48,6 +48,10 @@ const gc = defineCommand({
 
 const ROTATE_OPTIONS = {
   'artifacts-url': STORE_OPTIONS['artifacts-url'],
+  'encrypt-plaintext': {
+    type: 'boolean',
+    description: 'also encrypt the artifacts stored before encryption was turned on (each is verified, then rewritten)',
+  },
   json: { type: 'boolean', description: 'print the result as JSON on stdout' },
   ...GLOBAL_OPTIONS,
 } as const satisfies OptionsSpec;
@@ -62,6 +66,7 @@ const rotateKey = defineCommand({
   examples: [
     'STRATUM_MASTER_KEY="$(cat new.key)" STRATUM_MASTER_KEY_PREVIOUS="$(cat old.key)" stratum artifacts rotate-key',
     'STRATUM_MASTER_KEY_FILE=/run/secrets/new.key STRATUM_MASTER_KEY_PREVIOUS="$(cat old.key)" stratum artifacts rotate-key --json',
+    'STRATUM_MASTER_KEY_FILE=/run/secrets/master.key stratum artifacts rotate-key --encrypt-plaintext',
   ],
   async run(cmd) {
     const [{ loadConfig }, { rotateArtifactStoreKeys }] = await Promise.all([
@@ -69,10 +74,21 @@ const rotateKey = defineCommand({
       import('../../artifacts/open-artifact-store.ts'),
     ]);
     const config = loadConfig({ overrides: settingOverrides(ROTATE_OPTIONS, cmd.values) });
-    const result = await rotateArtifactStoreKeys({ url: config.artifactsUrl, encryption: config.artifactEncryption });
+    const result = await rotateArtifactStoreKeys({
+      url: config.artifactsUrl,
+      encryption: config.artifactEncryption,
+      encryptPlaintext: cmd.values['encrypt-plaintext'] === true,
+    });
     cmd.print(result, () => {
       const from = result.previousMarkerKeyId === undefined ? '' : ` (was ${result.previousMarkerKeyId})`;
-      return `artifacts now under master key ${result.masterKeyId}${from}: ${result.rewrapped} data key${result.rewrapped === 1 ? '' : 's'} re-wrapped, ${result.alreadyCurrent} already current; no artifact body was rewritten\n`;
+      const head = `artifacts now under master key ${result.masterKeyId}${from}: ${result.rewrapped} data key${result.rewrapped === 1 ? '' : 's'} re-wrapped, ${result.alreadyCurrent} already current; no encrypted artifact was rewritten\n`;
+      const sealed =
+        cmd.values['encrypt-plaintext'] === true ? `${result.encrypted} plaintext artifact(s) encrypted\n` : '';
+      const bad =
+        result.corrupt.length === 0
+          ? ''
+          : `left as they are, no longer matching their digest (restore or upload again): ${result.corrupt.join(', ')}\n`;
+      return head + sealed + bad;
     });
     return 0;
   },
