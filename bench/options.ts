@@ -1,7 +1,7 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -11,7 +11,7 @@
  * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
  * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone;
  * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone;
- * `--only tuning` the tuning benchmark (bench/tuning) alone.
+ * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,8 @@ export interface BenchOptions {
   readonly onlyTuning: boolean;
   /** `--only distributed`: GBDT on 1 vs 2 processes through Redis, and nothing else. */
   readonly onlyDistributed: boolean;
+  /** `--only artifacts`: artifact load time from an encrypted store against a plain one, and nothing else. */
+  readonly onlyArtifacts: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -148,7 +150,18 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (values['no-sweep'] === true || workers !== undefined) skip.add('sweep');
   const only = list(
     values.only,
-    [...BENCH_MODELS, 'rollouts', 'training', 'startup', 'async', 'queue', 'batch', 'tuning', 'distributed'] as const,
+    [
+      ...BENCH_MODELS,
+      'rollouts',
+      'training',
+      'startup',
+      'async',
+      'queue',
+      'batch',
+      'tuning',
+      'distributed',
+      'artifacts',
+    ] as const,
     '--only',
   );
   /** A phase that runs alone: refused beside anything else. */
@@ -169,6 +182,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyBatch = alone('batch');
   const onlyTuning = alone('tuning');
   const onlyDistributed = alone('distributed');
+  const onlyArtifacts = alone('artifacts');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -179,6 +193,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyBatch,
     onlyTuning,
     onlyDistributed,
+    onlyArtifacts,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

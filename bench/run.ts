@@ -14,6 +14,7 @@ import type { BenchRun, CeilingEntry, CellResult, MemoryResult, RolloutResult, S
 import { renderAsyncBench, runAsyncBench } from './async/async-bench.ts';
 import { machineInfo } from './machine-info.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
+import { renderArtifactsBench, runArtifactsBench } from './artifacts/artifacts-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -245,6 +246,14 @@ async function tuningOnly(dir: string, machine: Awaited<ReturnType<typeof machin
   await writeReport(markdown);
 }
 
+/** `--only artifacts`: artifact load time encrypted against plain, its own report. */
+async function artifactsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const rows = await runArtifactsBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum artifacts benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderArtifactsBench(rows)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -262,6 +271,7 @@ async function main(): Promise<void> {
   if (options.onlyBatch) return batchOnly(dir, machine);
   if (options.onlyTuning) return tuningOnly(dir, machine);
   if (options.onlyDistributed) return distributedOnly(machine);
+  if (options.onlyArtifacts) return artifactsOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -5,19 +5,40 @@
  * <dir>/sha256/<first 2 hex>/<digest>   complete artifacts, never modified in place
  * <dir>/tmp/<uuid>.part                  uploads in progress
  * <dir>/tmp/gc-<uuid>.part               an artifact garbage collection is removing
+ * <dir>/encryption.json                  present when the store is encrypted (encryption-marker.ts)
+ * <dir>/keys/<first 2 hex>/<digest>.<body id>.json   the wrapped data key of an encrypted body
  * ```
  *
  * An upload is written to `tmp/`, hashed while it streams, fsynced, renamed into place and the
  * folder fsynced: rename is atomic on POSIX, so a crash leaves at most a temp file and never a
  * half-written artifact. `tmp/` lives under the same root because rename is only atomic within
  * one filesystem. The two-character fan-out keeps folders small (256 of them).
+ *
+ * Given a master keyring, the store encrypts every new body (`encrypted-body.ts`); the digest
+ * stays that of the plaintext, so addressing, deduplication and the streamed verification are
+ * unchanged. A body's data-key file is renamed into place before the body, so a reader that finds
+ * a body always finds its key.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StratumError } from '../errors/index.ts';
 import { assertArtifactDigest, isArtifactDigest } from './artifact-digest.ts';
+import { dataKeyPath, wrapDataKey, writeDataKeyFile } from './data-key-file.ts';
+import {
+  bodyIdAt,
+  type BodyKeys,
+  dataKeyOf,
+  type NewBody,
+  newBody,
+  plainSizeAt,
+  readBody,
+  readBodyChunks,
+  readBodyHeader,
+} from './encrypted-body.ts';
+import { checkEncryptionMarker } from './encryption-marker.ts';
+import type { MasterKeyring } from './master-keys.ts';
 import {
   type ArtifactInfo,
   type ArtifactStore,
@@ -32,6 +53,12 @@ import {
 export interface FolderArtifactStoreOptions {
   /** Root folder of the store; created (with parents) when missing. */
   readonly dir: string;
+  /**
+   * Encrypts new artifacts with these master keys (see `master-keys.ts`). A store once opened
+   * with a key refuses to open without it, or with another one.
+   * @default undefined (plaintext; refused if the folder is encrypted)
+   */
+  readonly keyring?: MasterKeyring | undefined;
 }
 
 /** Temp files older than this are left over from a crash and are removed when a store opens. */
@@ -56,9 +83,16 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  */
 export async function createFolderArtifactStore(options: FolderArtifactStoreOptions): Promise<ArtifactStore> {
   const root = resolve(options.dir);
-  const layout: Layout = { blobs: join(root, 'sha256'), tmp: join(root, 'tmp') };
+  const keysDir = join(root, 'keys');
+  const layout: Layout = {
+    blobs: join(root, 'sha256'),
+    tmp: join(root, 'tmp'),
+    keys: options.keyring === undefined ? undefined : { keysDir, keyring: options.keyring },
+  };
   await mkdir(layout.blobs, { recursive: true });
   await mkdir(layout.tmp, { recursive: true });
+  await checkEncryptionMarker({ root, tmpDir: layout.tmp, keyring: options.keyring });
+  if (layout.keys !== undefined) await mkdir(keysDir, { recursive: true });
   await removeStaleTemps({ tmp: layout.tmp, olderThan: Date.now() - STALE_TEMP_MS });
   return new FolderArtifactStore(layout);
 }
@@ -66,6 +100,8 @@ export async function createFolderArtifactStore(options: FolderArtifactStoreOpti
 interface Layout {
   readonly blobs: string;
   readonly tmp: string;
+  /** Set when the store encrypts. */
+  readonly keys: BodyKeys | undefined;
 }
 
 class FolderArtifactStore implements ArtifactStore {
@@ -93,9 +129,11 @@ class FolderArtifactStore implements ArtifactStore {
         throw new StratumError('BAD_REQUEST', `maxBytes: expected an integer >= 0, got ${maxBytes}`);
       }
       const temp = join(this.#layout.tmp, `${randomUUID()}.part`);
-      let info: ArtifactInfo;
+      const keys = this.#layout.keys;
+      const body = keys === undefined ? undefined : newBody();
+      let keyFile: string | undefined;
       try {
-        info = await writeTemp({ source, temp, maxBytes });
+        const info = await writeTemp({ source, temp, maxBytes, body });
         if (expected !== undefined && info.digest !== expected) {
           throw new StratumError(
             'BAD_REQUEST',
@@ -103,12 +141,31 @@ class FolderArtifactStore implements ArtifactStore {
             { details: { expected, actual: info.digest, size: info.size } },
           );
         }
-        await this.#withLock(info.digest, () => this.#moveIntoPlace({ temp, digest: info.digest }));
+        if (keys === undefined || body === undefined) {
+          await this.#withLock(info.digest, () => this.#moveIntoPlace({ temp, digest: info.digest }));
+          return info;
+        }
+        const { digest } = info;
+        const bodyId = body.header.bodyId;
+        keyFile = dataKeyPath({ keysDir: keys.keysDir, digest, bodyId });
+        const file = wrapDataKey({ dataKey: body.dataKey, digest, bodyId, master: keys.keyring.current });
+        // The key goes in before the body: a body in place always has its key.
+        await writeDataKeyFile({ path: keyFile, tmpDir: this.#layout.tmp, file });
+        // One critical section: the check of the stored body and the rename never interleave
+        // with another put, delete or collection of the same digest in this process.
+        const kept = await this.#withLock(digest, async () => {
+          const refreshed = await this.#keepExisting({ digest, keys });
+          if (refreshed === undefined) await this.#moveIntoPlace({ temp, digest });
+          return refreshed;
+        });
+        if (kept === undefined) return info;
+        await Promise.all([rm(temp, { force: true }), rm(keyFile, { force: true })]);
+        return { ...info, storedAt: kept };
       } catch (err) {
         await rm(temp, { force: true });
+        if (keyFile !== undefined) await rm(keyFile, { force: true });
         throw err;
       }
-      return info;
     });
   }
 
@@ -120,7 +177,7 @@ class FolderArtifactStore implements ArtifactStore {
         digest: info.digest,
         size: info.size,
         // Opened per iteration, so an unconsumed stream holds no file descriptor.
-        [Symbol.asyncIterator]: () => readVerified({ path, digest: info.digest }),
+        [Symbol.asyncIterator]: () => readVerified({ path, digest: info.digest, keys: this.#layout.keys }),
       };
     });
   }
@@ -130,7 +187,7 @@ class FolderArtifactStore implements ArtifactStore {
       const path = this.#pathOf(assertArtifactDigest(digest));
       let bytes: Buffer;
       try {
-        bytes = await readFile(path);
+        bytes = await readBody({ path, digest, keys: this.#layout.keys });
       } catch (err) {
         throw isNotFound(err) ? notFound(digest) : err;
       }
@@ -160,7 +217,12 @@ class FolderArtifactStore implements ArtifactStore {
   delete(digest: string): Promise<boolean> {
     return this.#track(() => {
       const path = this.#pathOf(assertArtifactDigest(digest));
-      return this.#withLock(digest, () => unlinkIfPresent(path));
+      return this.#withLock(digest, async () => {
+        const bodyId = await this.#bodyIdAt({ path, digest });
+        const removed = await unlinkIfPresent(path);
+        await this.#removeKeyOf({ digest, bodyId });
+        return removed;
+      });
     });
   }
 
@@ -174,7 +236,7 @@ class FolderArtifactStore implements ArtifactStore {
     for (const prefix of prefixes) {
       const names = await readdirIfPresent(join(this.#layout.blobs, prefix));
       for (const name of names.filter((n) => isArtifactDigest(n) && n.startsWith(prefix)).sort()) {
-        const info = await statIfPresent({ path: join(this.#layout.blobs, prefix, name), digest: name });
+        const info = await this.#statIfPresent({ path: join(this.#layout.blobs, prefix, name), digest: name });
         if (info !== undefined) yield info;
       }
     }
@@ -212,7 +274,7 @@ class FolderArtifactStore implements ArtifactStore {
   async #collectOne(options: { digest: string; cutoff: number }): Promise<ArtifactInfo | undefined> {
     const { digest, cutoff } = options;
     const path = this.#pathOf(digest);
-    const listed = await statIfPresent({ path, digest });
+    const listed = await this.#statIfPresent({ path, digest });
     if (listed === undefined || listed.storedAt > cutoff) return undefined;
     const doomed = join(this.#layout.tmp, `gc-${randomUUID()}.part`);
     try {
@@ -221,14 +283,17 @@ class FolderArtifactStore implements ArtifactStore {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    const moved = await statIfPresent({ path: doomed, digest });
+    const moved = await this.#statIfPresent({ path: doomed, digest });
     if (moved === undefined) return undefined;
     if (moved.storedAt > cutoff) {
       // Same digest, so replacing whatever is at `path` now is harmless.
       await rename(doomed, path);
       return undefined;
     }
+    // Only the key of the body removed: a put elsewhere may have just placed another body and key.
+    const bodyId = await this.#bodyIdAt({ path: doomed, digest });
     await rm(doomed, { force: true });
+    await this.#removeKeyOf({ digest, bodyId });
     return moved;
   }
 
@@ -269,9 +334,68 @@ class FolderArtifactStore implements ArtifactStore {
 
   async #stat(digest: string): Promise<ArtifactInfo> {
     const path = this.#pathOf(assertArtifactDigest(digest));
-    const info = await statIfPresent({ path, digest });
+    const info = await this.#statIfPresent({ path, digest });
     if (info === undefined) throw notFound(digest);
     return info;
+  }
+
+  /** Size (of the plaintext) and time of the body at `path`; undefined when there is none. */
+  async #statIfPresent(options: { path: string; digest: string }): Promise<ArtifactInfo | undefined> {
+    const info = await statIfPresent(options);
+    if (info === undefined || this.#layout.keys === undefined) return info;
+    try {
+      return { ...info, size: await plainSizeAt({ ...options, fileSize: info.size }) };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async #bodyIdAt(options: { path: string; digest: string }): Promise<string | undefined> {
+    return this.#layout.keys === undefined ? undefined : bodyIdAt(options);
+  }
+
+  async #removeKeyOf(options: { digest: string; bodyId: string | undefined }): Promise<void> {
+    const keys = this.#layout.keys;
+    if (keys === undefined || options.bodyId === undefined) return;
+    await rm(dataKeyPath({ keysDir: keys.keysDir, digest: options.digest, bodyId: options.bodyId }), { force: true });
+  }
+
+  /**
+   * Deduplication of an encrypted put: when a body that opens with the configured keys is already
+   * in place, it is kept (its mtime refreshed, as a rename would) and the new one dropped, so the
+   * same content uploaded twice is one body and one key file. Returns the refreshed storedAt, or
+   * undefined when the new body must go in (none there, a plaintext one, or one that fails).
+   */
+  async #keepExisting(options: { digest: string; keys: BodyKeys }): Promise<number | undefined> {
+    const { digest, keys } = options;
+    const path = this.#pathOf(digest);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    try {
+      const header = await readBodyHeader({ handle, digest });
+      if (header === undefined) return undefined;
+      await dataKeyOf({ keys, digest, header });
+    } catch {
+      return undefined;
+    } finally {
+      await handle.close();
+    }
+    const now = new Date();
+    try {
+      await utimes(path, now, now);
+    } catch (err) {
+      // Garbage collection (in another process) took it meanwhile: the new body goes in.
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    const refreshed = await statIfPresent({ path, digest });
+    return refreshed?.storedAt;
   }
 
   /** Only ever called with a validated digest: this is where a digest becomes a path. */
@@ -295,12 +419,15 @@ async function writeTemp(options: {
   source: AsyncIterable<Uint8Array> | Uint8Array;
   temp: string;
   maxBytes: number | undefined;
+  /** Encrypts what is written (the digest and size stay those of the plaintext). */
+  body: NewBody | undefined;
 }): Promise<ArtifactInfo> {
-  const { source, maxBytes } = options;
+  const { source, maxBytes, body } = options;
   const hash = createHash('sha256');
   let size = 0;
   const file = await open(options.temp, 'wx');
   try {
+    if (body !== undefined) await writeAll({ file, chunk: body.header.raw });
     for await (const chunk of source instanceof Uint8Array ? [source] : source) {
       if (!(chunk instanceof Uint8Array)) {
         throw new StratumError('BAD_REQUEST', `artifact content: expected Uint8Array chunks, got ${typeof chunk}`);
@@ -312,8 +439,10 @@ async function writeTemp(options: {
         });
       }
       hash.update(chunk);
-      await writeAll({ file, chunk });
+      if (body === undefined) await writeAll({ file, chunk });
+      else await writeAllPieces({ file, pieces: body.encryptor.update(chunk) });
     }
+    if (body !== undefined) await writeAllPieces({ file, pieces: body.encryptor.final() });
     await file.sync();
     const { mtimeMs } = await file.stat();
     return { digest: hash.digest('hex'), size, storedAt: Math.floor(mtimeMs) };
@@ -332,12 +461,46 @@ async function writeAll(options: { file: FileHandle; chunk: Uint8Array }): Promi
   }
 }
 
-/** Yields the file's chunks, then throws ARTIFACT_CORRUPT if they did not hash to `digest`. */
-async function* readVerified(options: { path: string; digest: string }): AsyncGenerator<Uint8Array, void, undefined> {
+/** Writes pieces in order with writev (sealed segments come as ciphertext and tag). */
+async function writeAllPieces(options: { file: FileHandle; pieces: Buffer[] }): Promise<void> {
+  const { file } = options;
+  let pieces = options.pieces.filter((p) => p.byteLength > 0);
+  while (pieces.length > 0) {
+    // At most 512 buffers a call, well under every platform's IOV_MAX (a 256 MiB put in one
+    // buffer is 8192 pieces).
+    const { bytesWritten } = await file.writev(pieces.slice(0, 512));
+    // writev may write less than asked, like write(2): drop what went down and go on.
+    let left = bytesWritten;
+    while (left > 0 && pieces.length > 0) {
+      const first = pieces[0] as Buffer;
+      if (first.byteLength <= left) {
+        left -= first.byteLength;
+        pieces = pieces.slice(1);
+      } else {
+        pieces = [first.subarray(left), ...pieces.slice(1)];
+        left = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Yields the file's chunks (decrypted, in an encrypted store), then throws ARTIFACT_CORRUPT if
+ * they did not hash to `digest`.
+ */
+async function* readVerified(options: {
+  path: string;
+  digest: string;
+  keys: BodyKeys | undefined;
+}): AsyncGenerator<Uint8Array, void, undefined> {
   const hash = createHash('sha256');
+  const { path, digest, keys } = options;
+  const chunks =
+    keys === undefined
+      ? (createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Uint8Array>)
+      : readBodyChunks({ path, digest, keys, chunkBytes: READ_CHUNK_BYTES });
   try {
-    for await (const chunk of createReadStream(options.path, { highWaterMark: READ_CHUNK_BYTES })) {
-      const bytes = chunk as Buffer;
+    for await (const bytes of chunks) {
       hash.update(bytes);
       yield bytes;
     }

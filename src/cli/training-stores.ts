@@ -14,7 +14,8 @@ import { openMetadataStore } from '../store/open-metadata-store.ts';
 
 /** Options of {@link openTrainingStores}. */
 export interface TrainingStoresOptions {
-  readonly config: Pick<Config, 'databaseUrl' | 'registryPollMs' | 'artifactsUrl' | 'bodyLimitBytes'>;
+  readonly config: Pick<Config, 'databaseUrl' | 'registryPollMs' | 'artifactsUrl' | 'bodyLimitBytes'> &
+    Partial<Pick<Config, 'artifactEncryption'>>;
   readonly logger: Logger;
 }
 
@@ -30,10 +31,12 @@ export interface TrainingStores {
 export async function openTrainingStores(options: TrainingStoresOptions): Promise<TrainingStores> {
   const { config, logger } = options;
   const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
-  const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
+  const artifacts = await openArtifactStore({ url: config.artifactsUrl, encryption: config.artifactEncryption }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
   const registry = createRegistry({ store, artifacts, logger, maxArtifactBytes: config.bodyLimitBytes });
   return { store, artifacts, registry, close: () => registry.close() };
 }

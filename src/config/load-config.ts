@@ -34,6 +34,9 @@ const ENV_KEYS = {
   STRATUM_JOB_LOCK_MS: ['jobs.lockMs', 'number'],
   STRATUM_WORKER_METRICS_PORT: ['jobs.metricsPort', 'number'],
   STRATUM_QUEUE_NAME: ['jobs.queueName', 'string'],
+  STRATUM_MASTER_KEY: ['artifactEncryption.masterKey', 'string'],
+  STRATUM_MASTER_KEY_FILE: ['artifactEncryption.masterKeyFile', 'string'],
+  STRATUM_MASTER_KEY_PREVIOUS: ['artifactEncryption.previousMasterKeys', 'string'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

@@ -94,6 +94,21 @@ export const AsyncInferenceConfigSchema = z
   })
   .strict();
 
+/**
+ * Encryption of artifacts at rest (AES-256-GCM envelope encryption; see docs/ARCHITECTURE.md).
+ * Without a master key artifacts are stored as they are. Keys are base64 or hex of 32 bytes.
+ */
+export const ArtifactEncryptionConfigSchema = z
+  .object({
+    /** The master key that wraps every new artifact's data key. Never logged. */
+    masterKey: z.string().min(1).optional(),
+    /** A file holding the master key (instead of `masterKey`). */
+    masterKeyFile: z.string().min(1).optional(),
+    /** Earlier master keys, comma-separated: accepted for reading while `stratum artifacts rotate-key` runs. */
+    previousMasterKeys: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** The whole configuration. */
 export const ConfigSchema = z
   .object({
@@ -158,6 +173,7 @@ export const ConfigSchema = z
     batching: BatchingDefaultsSchema.default(() => BatchingDefaultsSchema.parse({})),
     jobs: JobsConfigSchema.default(() => JobsConfigSchema.parse({})),
     asyncInference: AsyncInferenceConfigSchema.default(() => AsyncInferenceConfigSchema.parse({})),
+    artifactEncryption: ArtifactEncryptionConfigSchema.default(() => ArtifactEncryptionConfigSchema.parse({})),
   })
   .strict();
 
@@ -169,5 +185,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type BatchingDefaults = z.infer<typeof BatchingDefaultsSchema>;
 /** Asynchronous inference settings. */
 export type AsyncInferenceConfig = z.infer<typeof AsyncInferenceConfigSchema>;
+/** Artifact encryption settings. */
+export type ArtifactEncryptionConfig = z.infer<typeof ArtifactEncryptionConfigSchema>;
 /** Runtime settings. */
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

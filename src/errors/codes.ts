@@ -106,7 +106,14 @@ export const ERROR_CODES = {
   ARTIFACT_CORRUPT: {
     http: 500,
     grpc: 'DATA_LOSS',
-    summary: 'A stored artifact no longer matches its sha256 digest.',
+    summary:
+      'A stored artifact no longer matches its sha256 digest, or its encrypted body or data key was tampered with or truncated.',
+  },
+  MASTER_KEY_INVALID: {
+    http: 500,
+    grpc: 'FAILED_PRECONDITION',
+    summary:
+      'The master key is missing, malformed or not the one the encrypted artifact store was written with (raised at start-up, or when an artifact is wrapped by a key that is not configured).',
   },
   SERVER_UNREACHABLE: {
     http: 503,

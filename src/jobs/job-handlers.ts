@@ -16,7 +16,8 @@ import { runInThread } from './thread-job.ts';
 /** Options of {@link createJobHandlers}. */
 export interface JobHandlersOptions {
   /** The stores a job thread opens. */
-  readonly config: Pick<Config, 'databaseUrl' | 'artifactsUrl' | 'registryPollMs' | 'bodyLimitBytes' | 'logLevel'>;
+  readonly config: Pick<Config, 'databaseUrl' | 'artifactsUrl' | 'registryPollMs' | 'bodyLimitBytes' | 'logLevel'> &
+    Partial<Pick<Config, 'artifactEncryption'>>;
   /** Finishes the run a stopped training thread leaves `running`. */
   readonly store: Pick<MetadataStore, 'finishRun'>;
   readonly logger: Logger;
@@ -53,6 +54,7 @@ async function runThreadJob(job: ActiveJob, options: JobHandlersOptions): Promis
           artifactsUrl: config.artifactsUrl,
           registryPollMs: config.registryPollMs,
           bodyLimitBytes: config.bodyLimitBytes,
+          artifactEncryption: config.artifactEncryption,
         },
       },
       job,

@@ -16,7 +16,8 @@ import { isJobKind, JOB_KINDS, type JobKind } from './job-kinds.ts';
 /** Options of {@link startJobWorker}. */
 export interface StartJobWorkerOptions {
   readonly queue: Pick<JobQueue, 'work' | 'engine'>;
-  readonly config: Pick<Config, 'databaseUrl' | 'artifactsUrl' | 'registryPollMs' | 'bodyLimitBytes' | 'logLevel'>;
+  readonly config: Pick<Config, 'databaseUrl' | 'artifactsUrl' | 'registryPollMs' | 'bodyLimitBytes' | 'logLevel'> &
+    Partial<Pick<Config, 'artifactEncryption'>>;
   readonly store: Pick<MetadataStore, 'finishRun'>;
   readonly logger: Logger;
   /** Jobs run at once. @default 1 */

@@ -6,6 +6,7 @@
  * connections to the stores (it shares nothing with the main thread), reports progress as
  * messages, and ends with its result or its error.
  */
+import type { MasterKeySettings } from '../artifacts/master-keys.ts';
 import { StratumError } from '../errors/index.ts';
 import type { ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -18,6 +19,8 @@ export interface ThreadStores {
   readonly artifactsUrl: string;
   readonly registryPollMs: number;
   readonly bodyLimitBytes: number;
+  /** The master keys of an encrypted artifact store (handed to the thread in memory, never queued). */
+  readonly artifactEncryption?: MasterKeySettings | undefined;
 }
 
 /** What a job thread is given (its `workerData`). */

@@ -37,7 +37,7 @@ export const trainInThread: ThreadHandler = async (input, { post, logger }) => {
   const { stores } = input;
   const store = await openMetadataStore({ url: stores.databaseUrl, pollMs: stores.registryPollMs, logger });
   try {
-    const artifacts = await openArtifactStore({ url: stores.artifactsUrl });
+    const artifacts = await openArtifactStore({ url: stores.artifactsUrl, encryption: stores.artifactEncryption });
     const registry = createRegistry({ store, artifacts, logger, maxArtifactBytes: stores.bodyLimitBytes });
     const prior = await findPriorTraining({ store, spec, jobId: input.jobId });
     if (prior !== undefined) {

@@ -293,10 +293,12 @@ async function openRegistrySide(options: {
 }> {
   const { config, logger, pool, metrics, cleanups, given } = options;
   const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
-  const artifacts = await openArtifactStore({ url: config.artifactsUrl }).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
+  const artifacts = await openArtifactStore({ url: config.artifactsUrl, encryption: config.artifactEncryption }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
   const registry = createRegistry({ store, artifacts, logger, maxArtifactBytes: config.bodyLimitBytes });
   cleanups.push(() => registry.close());
   const deployments = createDeploymentSource({ registry, config, pool, metrics, logger, replicaId: replicaId() });

@@ -2,8 +2,14 @@
  * `stratum artifacts gc`: removes stored ONNX files no version refers to any more, over
  * `POST /api/v1/artifacts/gc`. The server keeps recent uploads (the grace period), which may
  * belong to a push whose version is not written yet.
+ *
+ * `stratum artifacts rotate-key`: re-wraps the data keys of the encrypted artifact store with a
+ * new master key, in this process, on the store's folder (no server needed; servers keep serving
+ * if they hold both keys).
  */
-import { API_OPTIONS, type CommandGroup, defineCommand } from './command-spec.ts';
+import { API_OPTIONS, type CommandGroup, defineCommand, GLOBAL_OPTIONS, type OptionsSpec } from './command-spec.ts';
+import { STORE_OPTIONS } from './server-commands.ts';
+import { settingOverrides } from './setting-overrides.ts';
 import { formatBytes, formatTime, shortDigest } from './format-values.ts';
 import { formatTable } from './table.ts';
 
@@ -40,9 +46,57 @@ const gc = defineCommand({
   },
 });
 
+const ROTATE_OPTIONS = {
+  'artifacts-url': STORE_OPTIONS['artifacts-url'],
+  'encrypt-plaintext': {
+    type: 'boolean',
+    description: 'also encrypt the artifacts stored before encryption was turned on (each is verified, then rewritten)',
+  },
+  json: { type: 'boolean', description: 'print the result as JSON on stdout' },
+  ...GLOBAL_OPTIONS,
+} as const satisfies OptionsSpec;
+
+const rotateKey = defineCommand({
+  name: 'rotate-key',
+  summary: 'Re-wrap the encrypted artifacts with a new master key',
+  description:
+    'Re-wrap the data key of every encrypted artifact with the master key in STRATUM_MASTER_KEY (or STRATUM_MASTER_KEY_FILE), opening them with the old key given in STRATUM_MASTER_KEY_PREVIOUS; the artifacts themselves are not rewritten. Runs in this process on the artifact folder. Give servers both keys before, and only the new one after. Safe to run again after an interruption.',
+  args: [],
+  options: ROTATE_OPTIONS,
+  examples: [
+    'STRATUM_MASTER_KEY="$(cat new.key)" STRATUM_MASTER_KEY_PREVIOUS="$(cat old.key)" stratum artifacts rotate-key',
+    'STRATUM_MASTER_KEY_FILE=/run/secrets/new.key STRATUM_MASTER_KEY_PREVIOUS="$(cat old.key)" stratum artifacts rotate-key --json',
+    'STRATUM_MASTER_KEY_FILE=/run/secrets/master.key stratum artifacts rotate-key --encrypt-plaintext',
+  ],
+  async run(cmd) {
+    const [{ loadConfig }, { rotateArtifactStoreKeys }] = await Promise.all([
+      import('../../config/index.ts'),
+      import('../../artifacts/open-artifact-store.ts'),
+    ]);
+    const config = loadConfig({ overrides: settingOverrides(ROTATE_OPTIONS, cmd.values) });
+    const result = await rotateArtifactStoreKeys({
+      url: config.artifactsUrl,
+      encryption: config.artifactEncryption,
+      encryptPlaintext: cmd.values['encrypt-plaintext'] === true,
+    });
+    cmd.print(result, () => {
+      const from = result.previousMarkerKeyId === undefined ? '' : ` (was ${result.previousMarkerKeyId})`;
+      const head = `artifacts now under master key ${result.masterKeyId}${from}: ${result.rewrapped} data key${result.rewrapped === 1 ? '' : 's'} re-wrapped, ${result.alreadyCurrent} already current; no encrypted artifact was rewritten\n`;
+      const sealed =
+        cmd.values['encrypt-plaintext'] === true ? `${result.encrypted} plaintext artifact(s) encrypted\n` : '';
+      const bad =
+        result.corrupt.length === 0
+          ? ''
+          : `left as they are, no longer matching their digest (restore or upload again): ${result.corrupt.join(', ')}\n`;
+      return head + sealed + bad;
+    });
+    return 0;
+  },
+});
+
 /** `stratum artifacts`. */
 export const ARTIFACTS_GROUP: CommandGroup = {
   name: 'artifacts',
   summary: 'Housekeeping of the stored model files',
-  commands: [gc],
+  commands: [gc, rotateKey],
 };

@@ -22,7 +22,7 @@ export const evaluateInThread: ThreadHandler = async (input, { post, logger }) =
   const store = await openMetadataStore({ url: stores.databaseUrl, pollMs: stores.registryPollMs, logger });
   const runtime = createRuntimePool({ workers: 1, logger });
   try {
-    const artifacts = await openArtifactStore({ url: stores.artifactsUrl });
+    const artifacts = await openArtifactStore({ url: stores.artifactsUrl, encryption: stores.artifactEncryption });
     const registry = createRegistry({ store, artifacts, logger, maxArtifactBytes: stores.bodyLimitBytes });
     const result = await evaluateVersion({
       registry,

@@ -3,6 +3,7 @@
  * own connections to the stores from the settings it is handed (a thread shares no objects with
  * the worker). The worker's event loop stays free to renew the job's lock while the trial trains.
  */
+import type { MasterKeySettings } from '../../artifacts/master-keys.ts';
 import { openArtifactStore } from '../../artifacts/open-artifact-store.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { openMetadataStore } from '../../store/open-metadata-store.ts';
@@ -14,7 +15,12 @@ export interface TrialThreadInput {
   readonly payload: unknown;
   /** Who submitted the job: the author of the run. */
   readonly by: string;
-  readonly stores: { readonly databaseUrl: string; readonly artifactsUrl: string; readonly registryPollMs?: number };
+  readonly stores: {
+    readonly databaseUrl: string;
+    readonly artifactsUrl: string;
+    readonly registryPollMs?: number;
+    readonly artifactEncryption?: MasterKeySettings | undefined;
+  };
 }
 
 /** Runs the trial the payload names; the stores are opened and closed here. */
@@ -33,10 +39,12 @@ export async function trialInThread(
     ...(stores.registryPollMs !== undefined && { pollMs: stores.registryPollMs }),
     ...(context.logger !== undefined && { logger: context.logger }),
   });
-  const artifacts = await openArtifactStore({ url: stores.artifactsUrl }).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
+  const artifacts = await openArtifactStore({ url: stores.artifactsUrl, encryption: stores.artifactEncryption }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
   try {
     const experiment = await store.getExperiment(payload.experiment);
     return await runTrial({
