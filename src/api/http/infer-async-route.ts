@@ -65,6 +65,7 @@ export async function inferAsync(
     payload: inferAsyncPayload({
       model,
       body: read.body,
+      decoded: read.decoded,
       ...(version !== undefined && { version }),
       ...(read.headerLength !== undefined && { headerLength: read.headerLength }),
       ...(callback !== undefined && { callback }),
