@@ -27,6 +27,7 @@ import { openJobQueue } from '../queue/open-job-queue.ts';
 import { registerQueueMetrics } from '../queue/queue-metrics.ts';
 import { startJobWorker } from '../jobs/job-runner.ts';
 import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
+import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
 import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
 
 /** Options of {@link startServer}. */
@@ -244,7 +245,19 @@ async function openQueueAndWorker(options: {
   }
   const observer = registerQueueMetrics({ registry: options.metrics.registry, queue, logger });
   if (queue.engine === 'sqlite' && config.jobs.serveConcurrency > 0) {
-    const batch = createBatchHandlers({ queue, runtime: options.runtime, registry: options.registry });
+    // Chunks run in a background thread at the lowest CPU priority, off the event loop and out of
+    // the serving runtime pool, so a batch job takes only the capacity online inference leaves.
+    const chunks = backgroundChunkExecutor({
+      workers: config.runtime.workers,
+      stores: {
+        databaseUrl: config.databaseUrl,
+        artifactsUrl: config.artifactsUrl,
+        registryPollMs: config.registryPollMs,
+        bodyLimitBytes: config.bodyLimitBytes,
+      },
+      logLevel: config.logLevel,
+    });
+    const batch = createBatchHandlers({ queue, runtime: options.runtime, registry: options.registry, chunks });
     const worker = startJobWorker({
       queue,
       config,
