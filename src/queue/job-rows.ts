@@ -4,7 +4,7 @@
  */
 import type { Backoff, JobError, JobProgress, JobRecord, JobState } from './job-queue.ts';
 
-/** A `jobs` row as SELECT * returns it. */
+/** A `jobs` row with its payload, as a SELECT of {@link JOB_COLUMNS} returns it. */
 export interface JobRow {
   readonly id: string;
   readonly queue: string;
@@ -34,14 +34,17 @@ export interface JobRow {
   readonly finished_at: number | null;
 }
 
-/** Every column but the payload: what a caller that already holds the payload re-reads. */
+/** Every column of `jobs`: what a caller that already holds the payload re-reads. */
 export const JOB_COLUMNS_BUT_PAYLOAD =
   'id, queue, seq, kind, state, priority, urgency, attempts_made, max_attempts, backoff, timeout_ms, ' +
   'run_at, idempotency_key, parent_id, created_by, progress, result, error, cancel_requested, worker_id, ' +
   'lock_token, lock_expires_at, created_at, started_at, finished_at';
 
-/** The columns a record needs, in one place for every SELECT. */
-export const JOB_COLUMNS = `${JOB_COLUMNS_BUT_PAYLOAD}, payload`;
+/**
+ * The columns a record needs, in one place for every `SELECT … FROM jobs`: the payload comes from
+ * `job_payloads` (written once, apart from the row that keeps changing; migration 008).
+ */
+export const JOB_COLUMNS = `${JOB_COLUMNS_BUT_PAYLOAD}, (SELECT p.payload FROM job_payloads p WHERE p.id = jobs.id) AS payload`;
 
 const parse = (text: string | null): unknown => (text === null ? undefined : JSON.parse(text));
 
