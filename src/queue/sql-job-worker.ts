@@ -58,6 +58,8 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
   let closed: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let lastRecovery = 0;
+  // Aborted by close(): ends a wait for admission.
+  const stopping = new AbortController();
 
   const wake = (): void => {
     wakeUp?.();
@@ -125,8 +127,10 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
       let claimedAll = false;
       try {
         await maintain();
-        if (freeSlots.length > 0) {
-          const slots = [...freeSlots];
+        if (freeSlots.length > 0 && work.admit !== undefined) await work.admit(stopping.signal);
+        if (freeSlots.length > 0 && !closing) {
+          // With admission, one job per admission.
+          const slots = work.admit === undefined ? [...freeSlots] : freeSlots.slice(-1);
           const claimed = await claimJobs(context, {
             workerIds: slots.map((slot) => `${name}/${slot}`),
             kinds: work.kinds,
@@ -140,6 +144,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
           claimedAll = claimed.length > 0 && claimed.length === slots.length;
         }
       } catch (error) {
+        if (closing) break;
         logger?.warn({ err: error }, 'claiming jobs failed; retrying');
       }
       if (claimedAll || closing) continue;
@@ -177,6 +182,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
     close(graceMs = DEFAULT_GRACE_MS) {
       closed ??= (async () => {
         closing = true;
+        stopping.abort(new Error('the worker is closing'));
         wake();
         await looping;
         const all = Promise.all([...running.values()].map((entry) => entry.done));
