@@ -27,6 +27,7 @@ import { openJobQueue } from '../queue/open-job-queue.ts';
 import { registerQueueMetrics } from '../queue/queue-metrics.ts';
 import { startJobWorker } from '../jobs/job-runner.ts';
 import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
+import { createInferAsyncDecoder, type InferAsyncDecoder } from '../jobs/infer-async-decoder.ts';
 import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
 import { createBatchHandlers } from '../jobs/batch/batch-handlers.ts';
 
@@ -133,6 +134,12 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       if (config.watch) folder.watch(config.watchIntervalMs);
       sources.push(folderModelSource(folder));
     }
+    // infer_async JSON bodies are parsed in a background thread; it ends after the HTTP server.
+    const asyncDecoder = (): InferAsyncDecoder => {
+      const decoder = createInferAsyncDecoder();
+      cleanups.push(() => decoder.close());
+      return decoder;
+    };
     service = createInferenceService({
       sources,
       metrics,
@@ -146,7 +153,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       logger,
       authorizer,
       ...(inferenceQueue !== undefined && {
-        asyncInference: { queue: inferenceQueue, settings: config.asyncInference },
+        asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
       }),
       ...(registry !== undefined &&
         deployments !== undefined && {
