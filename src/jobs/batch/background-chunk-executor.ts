@@ -21,6 +21,7 @@ import {
   type ChunkThreadReply,
   type ChunkThreadRequest,
 } from './chunk-thread-messages.ts';
+import type { BatchPlan } from './batch-plan.ts';
 import type { OutputColumn } from './output-columns.ts';
 import type { ChunkResult } from './run-chunk.ts';
 
@@ -69,30 +70,35 @@ export function backgroundChunkExecutor(options: BackgroundChunkExecutorOptions 
     return started();
   };
 
-  return {
-    async columns({ spec, plan }) {
-      const threads = open();
-      const reply = await threads.request(0, { id: threads.nextId(), op: 'columns', spec, plan });
+  /** Sends a request the signal can stop: the thread stops it and replies, and the reply is awaited. */
+  async function ask(request: ChunkThreadRequest, signal: AbortSignal): Promise<unknown> {
+    signal.throwIfAborted();
+    const threads = open();
+    const onAbort = (): void => {
+      threads.request(0, { id: threads.nextId(), op: 'abort', run: request.id }).catch(() => undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const reply = await threads.request(0, request);
+      signal.throwIfAborted();
       if (!reply.ok) throw replyError(reply);
-      return reply.result as readonly OutputColumn[];
+      return reply.result;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+  const nextId = (): number => open().nextId();
+
+  return {
+    async plan({ spec, signal }) {
+      return (await ask({ id: nextId(), op: 'plan', spec }, signal)) as BatchPlan;
+    },
+    async columns({ spec, plan }) {
+      const never = new AbortController().signal;
+      return (await ask({ id: nextId(), op: 'columns', spec, plan }, never)) as readonly OutputColumn[];
     },
     async run({ spec, plan, chunk, signal }) {
-      signal.throwIfAborted();
-      const threads = open();
-      const id = threads.nextId();
-      // The thread stops the chunk (removing its temporary files) and replies; the reply is awaited.
-      const onAbort = (): void => {
-        threads.request(0, { id: threads.nextId(), op: 'abort', run: id }).catch(() => undefined);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const reply = await threads.request(0, { id, op: 'run', spec, plan, chunk });
-        signal.throwIfAborted();
-        if (!reply.ok) throw replyError(reply);
-        return reply.result as ChunkResult;
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
+      return (await ask({ id: nextId(), op: 'run', spec, plan, chunk }, signal)) as ChunkResult;
     },
     close() {
       closed ??= pool?.close() ?? Promise.resolve();

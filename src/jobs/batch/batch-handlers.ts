@@ -13,7 +13,7 @@ import { type ActiveJob, FINISHED_STATES, type JobHandler, type JobQueue } from 
 import type { Registry } from '../../registry/registry.ts';
 import type { RuntimePool } from '../../runtime/runtime-pool.ts';
 import { awaitChunkJobs } from './await-chunk-jobs.ts';
-import { type BatchPlan, planBatch, readPlan } from './batch-plan.ts';
+import { type BatchPlan, readPlan } from './batch-plan.ts';
 import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, parseBatchSpec, partsDir } from './batch-spec.ts';
 import { finishBatch } from './run-batch.ts';
 import { type ChunkExecutor, inProcessChunkExecutor } from './chunk-executor.ts';
@@ -93,7 +93,7 @@ async function coordinate(options: {
   const spec = parseBatchSpec(job.record.payload);
   const { signal } = job;
   try {
-    const { plan } = await planBatch({ spec, registry: deps.registry, signal });
+    const plan = await chunks.plan({ spec, signal });
     const columns = await chunks.columns({ spec, plan });
     const jobs = await submitChunks(deps.queue, { job, spec, plan });
     let chunksDone = plan.chunks.length - jobs.size;

@@ -6,7 +6,7 @@
  */
 import type { Registry } from '../../registry/registry.ts';
 import type { RuntimePool } from '../../runtime/runtime-pool.ts';
-import type { BatchPlan, PlannedChunk } from './batch-plan.ts';
+import { type BatchPlan, planBatch, type PlannedChunk } from './batch-plan.ts';
 import type { BatchSpec } from './batch-spec.ts';
 import type { OutputColumn } from './output-columns.ts';
 import { type ChunkResult, runChunk } from './run-chunk.ts';
@@ -23,6 +23,8 @@ export interface ChunkRun {
 
 /** Runs chunks; `close()` releases the models they loaded. */
 export interface ChunkExecutor {
+  /** Plans the batch (or finds its plan on disk): the input is scanned for chunk boundaries here. */
+  plan(batch: { readonly spec: BatchSpec; readonly signal: AbortSignal }): Promise<BatchPlan>;
   /**
    * Loads the batch's model (kept for its chunks) and plans its output columns: a mapping that
    * does not fit fails here, once, rather than in every chunk.
@@ -46,6 +48,9 @@ export interface InProcessChunkExecutorOptions {
 export function inProcessChunkExecutor(options: InProcessChunkExecutorOptions): ChunkExecutor {
   const cache = createSessionCache(options);
   return {
+    async plan({ spec, signal }) {
+      return (await planBatch({ spec, registry: options.registry, signal })).plan;
+    },
     async columns({ spec, plan }) {
       const borrowed = await cache.borrow({ spec, plan });
       borrowed.release();

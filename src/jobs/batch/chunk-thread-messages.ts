@@ -31,6 +31,7 @@ export type ChunkThreadRequest =
       readonly plan: BatchPlan;
       readonly chunk: PlannedChunk;
     }
+  | { readonly id: number; readonly op: 'plan'; readonly spec: BatchSpec }
   | { readonly id: number; readonly op: 'columns'; readonly spec: BatchSpec; readonly plan: BatchPlan }
   /** Stops run `run` (its reply then says how it ended); answered at once. */
   | { readonly id: number; readonly op: 'abort'; readonly run: number };
@@ -40,7 +41,7 @@ export const CHUNK_THREAD_CLOSE = Object.freeze({ op: 'close' });
 
 /** A reply. */
 export type ChunkThreadReply =
-  | { readonly id: number; readonly ok: true; readonly result?: ChunkResult | readonly OutputColumn[] }
+  | { readonly id: number; readonly ok: true; readonly result?: ChunkResult | BatchPlan | readonly OutputColumn[] }
   | {
       readonly id: number;
       readonly ok: false;

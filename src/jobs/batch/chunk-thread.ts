@@ -13,6 +13,7 @@ import { createRegistry } from '../../registry/registry.ts';
 import { createRuntimePool } from '../../runtime/runtime-pool.ts';
 import { lowerThreadPriority } from '../../runtime/thread-priority.ts';
 import { openMetadataStore } from '../../store/open-metadata-store.ts';
+import { parseModelRef } from './batch-model.ts';
 import { type ChunkExecutor, inProcessChunkExecutor } from './chunk-executor.ts';
 import {
   CHUNK_THREAD_READY,
@@ -58,11 +59,14 @@ port.on('message', (message: ChunkThreadRequest | { op: 'close' }) => {
 });
 
 async function run(
-  message: Extract<ChunkThreadRequest, { op: 'run' | 'columns' }>,
+  message: Extract<ChunkThreadRequest, { op: 'plan' | 'run' | 'columns' }>,
   signal: AbortSignal,
 ): Promise<ChunkThreadReply> {
-  const { spec, plan } = message;
-  const executor = plan.model.kind === 'registry' ? (await registryExecutor()).executor : files;
+  const { spec } = message;
+  const registered = parseModelRef(spec.model).kind === 'registry';
+  const executor = registered ? (await registryExecutor()).executor : files;
+  if (message.op === 'plan') return { id: message.id, ok: true, result: await executor.plan({ spec, signal }) };
+  const { plan } = message;
   if (message.op === 'columns') return { id: message.id, ok: true, result: await executor.columns({ spec, plan }) };
   return { id: message.id, ok: true, result: await executor.run({ spec, plan, chunk: message.chunk, signal }) };
 }
