@@ -3,13 +3,13 @@
  * gRPC both call this, so they share validation, batching, errors and metrics. Model names are
  * looked up in the sources in order (the registry's deployments, then the folder repository).
  */
-import { createOnlineLoad, type OnlineLoad } from './online-load.ts';
 import { StratumError } from '../errors/index.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { TensorSpec } from '../tensor/signature.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { ModelSource, SourceIndexEntry } from './model-source.ts';
 import type { ModelStatistics } from './model-stats.ts';
+import { createOnlineLoad, type OnlineLoad } from './online-load.ts';
 import type { InferRequest, InferResponse } from './types.ts';
 
 /** The extensions this server implements, as listed by `GET /v2`. */
