@@ -1,19 +1,18 @@
 /**
  * The thread that turns `infer_async` JSON bodies into the binary form they are stored in
  * (`infer-async-decoder.ts` starts it). Parsing a JSON body of thousands of numbers takes
- * milliseconds of one core; here, at the lowest CPU priority, it neither blocks the event loop
- * online requests are served on nor takes a core they want.
+ * milliseconds of one core; here it does not block the event loop online requests are served on.
+ * It keeps the normal priority: the caller waits for its 202, and at nice 19 a busy machine (a
+ * training job beside the server) starved submissions for seconds.
  */
 import { parentPort } from 'node:worker_threads';
 import { StratumError } from '../errors/index.ts';
 import { decodeRestInferRequest } from '../serving/protocol/rest-infer-request.ts';
-import { BACKGROUND_NICENESS, lowerThreadPriority } from '../runtime/thread-priority.ts';
 import { encodeBinaryRequest } from './infer-async-payload.ts';
 import type { BodyReply, BodyRequest } from './infer-async-body-messages.ts';
 
 if (parentPort === null) throw new Error('infer-async-body-thread must run in a worker thread');
 const port = parentPort;
-lowerThreadPriority(BACKGROUND_NICENESS);
 
 port.on('message', (message: BodyRequest) => {
   let reply: BodyReply;

@@ -1,6 +1,6 @@
 /**
- * Converts `infer_async` JSON bodies to the binary form in a background thread of the lowest CPU
- * priority (`infer-async-body-thread.ts`), so that a stream of asynchronous submissions does not
+ * Converts `infer_async` JSON bodies to the binary form in a thread of their own
+ * (`infer-async-body-thread.ts`), so that a stream of asynchronous submissions does not
  * spend the event loop parsing numbers while online requests wait. A bad body fails with the same
  * error the REST decoder gives on the main thread (it is the same decoder).
  */
