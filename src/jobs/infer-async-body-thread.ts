@@ -2,8 +2,8 @@
  * The thread that turns `infer_async` JSON bodies into the binary form they are stored in
  * (`infer-async-decoder.ts` starts it). Parsing a JSON body of thousands of numbers takes
  * milliseconds of one core; here it does not block the event loop online requests are served on.
- * It keeps the normal priority: the caller waits for its 202, and at nice 19 a busy machine (a
- * training job beside the server) starved submissions for seconds.
+ * It keeps the normal priority: the caller waits for its 202, and at nice 19 a machine kept busy
+ * by other work (a training job beside the server) could hold that reply back indefinitely.
  */
 import { parentPort } from 'node:worker_threads';
 import { StratumError } from '../errors/index.ts';
