@@ -83,6 +83,12 @@ export const AsyncInferenceConfigSchema = z
     attempts: z.number().int().min(1).max(20).default(3),
     /** `infer-async` jobs this replica runs at once (they queue in the batcher's background class). */
     concurrency: z.number().int().min(1).max(1024).default(16),
+    /**
+     * Admission: a replica takes its next `infer-async` job only while at most this many online
+     * requests are in flight in it, one job at a time, so queued work soaks up idle capacity
+     * without crowding the event loop online requests need.
+     */
+    admitWhileOnlineAtMost: z.number().int().min(0).max(1_000_000).default(1),
     /** Signs callbacks that bring no secret of their own (HMAC-SHA256). Without it, a callback needs one. */
     callbackSecret: z.string().min(16).max(256).optional(),
     /** Deliveries of a callback in all, the first included (network errors, 5xx and 429 are retried). */

@@ -33,6 +33,9 @@ export function startAsyncInferenceWorker(options: AsyncInferenceWorkerOptions):
   const inference = queue.work({
     kinds: [INFER_ASYNC_KIND],
     concurrency: settings.concurrency,
+    // Taken one at a time, and only while the online load is light: claiming, decoding and
+    // recording a job are event-loop work that online requests would otherwise wait behind.
+    admit: (signal) => options.service.onlineLoad.whenAtMost(settings.admitWhileOnlineAtMost, signal),
     handler: inferAsyncHandler({
       service: options.service,
       queue,

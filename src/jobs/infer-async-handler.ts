@@ -7,6 +7,7 @@
  * delivery behind, and one that dies before it leaves the job to be run again (stalled-job
  * recovery), so the callback is never lost (it may, rarely, be sent twice: receivers dedupe by id).
  */
+import { z } from 'zod';
 import { isStratumError } from '../errors/index.ts';
 import type { ActiveJob, JobHandler, JobQueue } from '../queue/job-queue.ts';
 import type { InferenceService } from '../serving/inference-service.ts';
@@ -16,6 +17,14 @@ import {
   InferAsyncPayloadSchema,
   inferResponseJson,
 } from './infer-async-payload.ts';
+
+/**
+ * The payload as a running job reads it back: the binary body's base64 was checked when the job
+ * was submitted (and decoding checks its sizes), so it is not scanned again here.
+ */
+const StoredPayloadSchema = InferAsyncPayloadSchema.extend({
+  binary: z.strictObject({ body: z.string(), headerLength: z.number().int().min(0) }).optional(),
+});
 
 /** The kind of the job that delivers a callback. */
 export const CALLBACK_KIND = 'callback';
@@ -35,7 +44,7 @@ export interface InferAsyncHandlerOptions {
 export function inferAsyncHandler(options: InferAsyncHandlerOptions): JobHandler {
   const { service, maxBytesElementBytes } = options;
   return async (job) => {
-    const payload = InferAsyncPayloadSchema.parse(job.record.payload);
+    const payload: InferAsyncPayload = StoredPayloadSchema.parse(job.record.payload);
     try {
       const request = decodeInferAsyncPayload(payload, maxBytesElementBytes);
       const response = await service.infer({

@@ -1,14 +1,18 @@
 /**
- * The payload of an `infer-async` job: the model, the v2 inference request exactly as the caller
- * sent it to `infer_async`, and where to send the outcome. A JSON body is kept as JSON (readable
- * in `GET /api/v1/jobs/{id}`); a body using the binary tensor extension is kept as base64 with its
- * header length, and both are decoded by the same REST decoder when the job runs. The result is
- * the v2 response as JSON (binary outputs are written as JSON data: a job result is JSON).
+ * The payload of an `infer-async` job: the model, the v2 inference request, and where to send the
+ * outcome. The request is always kept in the binary tensor extension's form — its JSON header and
+ * the raw tensor bytes, as base64, with the header's length — whether the caller sent JSON or
+ * binary: a JSON body is re-encoded once at submission from the request already decoded to check
+ * it. Tensor data as one base64 string keeps it off every JSON path (the job row is half the size
+ * of the JSON numbers, stringifying and parsing the payload is a string copy, not 12 544 numbers
+ * printed and read back) and the worker decodes it in one step, straight into typed arrays. The
+ * result is the v2 response as JSON (binary outputs are written as JSON data: a job result is JSON).
  */
 import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
 import { decodeRestInferRequest } from '../serving/protocol/rest-infer-request.ts';
 import { encodeRestInferResponse } from '../serving/protocol/rest-infer-response.ts';
+import { encodeBinaryTensor } from '../serving/protocol/tensor-binary.ts';
 import type { InferRequest, InferResponse } from '../serving/types.ts';
 
 /** The callback a caller asks for: a URL and, optionally, its own signing secret. */
@@ -25,7 +29,7 @@ export type CallbackTarget = z.output<typeof CallbackTargetSchema>;
 export const InferAsyncPayloadSchema = z.strictObject({
   model: z.string().min(1).max(128),
   version: z.string().min(1).max(32).optional(),
-  /** The JSON body of the request (no binary tensor data). */
+  /** A JSON body, as jobs queued before the binary form kept it (still run). */
   request: z.record(z.string(), z.unknown()).optional(),
   /** A binary-extension body: base64 of the whole body, and its JSON header's length. */
   binary: z.strictObject({ body: z.base64(), headerLength: z.number().int().min(0) }).optional(),
@@ -41,20 +45,46 @@ export interface InferAsyncSource {
   readonly version?: string;
   /** The body as received. */
   readonly body: Buffer;
+  /** The body decoded (at submission, to check it): a JSON body is stored re-encoded from it. */
+  readonly decoded: InferRequest;
   /** `Inference-Header-Content-Length`, when the binary extension is used. */
   readonly headerLength?: number;
   readonly callback?: CallbackTarget;
 }
 
 /**
- * The job payload of an accepted request. The body has already been decoded once (so it parses);
- * a JSON body is stored parsed, a binary one as base64.
+ * The job payload of an accepted request, in the binary form: a binary body as received, a JSON
+ * body re-encoded from its decoded request (so its numbers are never printed or parsed again).
  */
 export function inferAsyncPayload(source: InferAsyncSource): InferAsyncPayload {
   const { model, version, body, headerLength, callback } = source;
   const base = { model, ...(version !== undefined && { version }), ...(callback !== undefined && { callback }) };
-  if (headerLength !== undefined) return { ...base, binary: { body: body.toString('base64'), headerLength } };
-  return { ...base, request: JSON.parse(body.toString('utf8')) as Record<string, unknown> };
+  const binary = headerLength === undefined ? encodeBinaryRequest(source.decoded) : { body, headerLength };
+  return { ...base, binary: { body: binary.body.toString('base64'), headerLength: binary.headerLength } };
+}
+
+/**
+ * A decoded request as a binary-extension body that decodes back to the same request: every input
+ * as raw bytes (`binary_data_size`), the requested outputs with their `binary_data` choice, the
+ * request's id and parameters as they were.
+ */
+export function encodeBinaryRequest(request: InferRequest): { body: Buffer; headerLength: number } {
+  const tensors = request.inputs.map((input) => encodeBinaryTensor(input.data));
+  const header = {
+    ...(request.id !== undefined && { id: request.id }),
+    ...(request.parameters !== undefined && { parameters: request.parameters }),
+    inputs: request.inputs.map((input, i) => ({
+      name: input.name,
+      datatype: input.datatype,
+      shape: input.shape,
+      parameters: { ...input.parameters, binary_data_size: (tensors[i] as Uint8Array).byteLength },
+    })),
+    ...(request.outputs !== undefined && {
+      outputs: request.outputs.map((o) => ({ name: o.name, parameters: { binary_data: o.binary } })),
+    }),
+  };
+  const json = Buffer.from(JSON.stringify(header));
+  return { body: Buffer.concat([json, ...tensors]), headerLength: json.length };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { createBatchHandlers } from './batch/batch-handlers.ts';
+import type { ChunkExecutor } from './batch/chunk-executor.ts';
 import { tuneJobHandlers } from './tune/tune-jobs.ts';
 
 /** Options of {@link createWorkerHandlers}. */
@@ -21,6 +22,11 @@ export interface WorkerHandlersOptions {
   readonly store: MetadataStore;
   readonly artifacts: ArtifactStore;
   readonly registry: Registry;
+  /**
+   * Where batch chunks run; closed with the handlers.
+   * @default this thread, on `runtime`
+   */
+  readonly chunks?: ChunkExecutor | undefined;
 }
 
 /** The handlers by kind, and `close()` for the models the batch handlers loaded. */
@@ -40,8 +46,8 @@ export interface WorkerHandlers {
  * ```
  */
 export function createWorkerHandlers(options: WorkerHandlersOptions): WorkerHandlers {
-  const { queue, runtime, store, artifacts, registry } = options;
-  const batch = createBatchHandlers({ queue, runtime, registry });
+  const { queue, runtime, store, artifacts, registry, chunks } = options;
+  const batch = createBatchHandlers({ queue, runtime, registry, chunks });
   // The coordinator runs on the event loop (it waits on its trials); its trials are CPU-heavy
   // `trial` jobs, run in threads by the default handlers.
   const { tune } = tuneJobHandlers({ store, artifacts, registry, queue });

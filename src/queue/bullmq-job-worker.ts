@@ -40,12 +40,23 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
   const { running, logger } = context;
   const lockMs = work.lockMs ?? 30_000;
   const kinds = work.kinds === undefined ? undefined : new Set(work.kinds);
+  // Aborted by close(): ends a wait for admission.
+  const stopping = new AbortController();
 
   async function process(job: BullmqJob, token?: string): Promise<unknown> {
     const id = job.id ?? '';
     if (kinds !== undefined && !kinds.has(job.name)) {
       await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
       throw new DelayedError();
+    }
+    if (work.admit !== undefined) {
+      try {
+        await work.admit(stopping.signal);
+      } catch {
+        // The worker is closing: the job goes back for another worker.
+        await job.moveToWait(token).catch(() => undefined);
+        throw new WaitingError();
+      }
     }
     const abort = new AttemptAbort();
     running.set(id, abort);
@@ -111,6 +122,7 @@ export function startBullmqWorker(context: BullmqWorkerContext, work: WorkOption
   return {
     close(graceMs = DEFAULT_GRACE_MS) {
       closing ??= (async () => {
+        stopping.abort(new Error('the worker is closing'));
         const closed = worker.close();
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);

@@ -187,6 +187,14 @@ export interface WorkOptions {
   readonly lockMs?: number;
   /** Told when attempts start and end, for metrics (see `queue-metrics.ts`). @default none */
   readonly observer?: JobObserver;
+  /**
+   * Admission: awaited before each job is taken, which then happens one job at a time (a burst of
+   * queued work is taken as room appears, not all at once). The signal aborts when the worker
+   * closes. The embedded engine calls it before claiming, so a job waits in `waiting`; BullMQ
+   * claims on its own, so there it is awaited after the claim, before the handler runs.
+   * @default none: jobs are taken whenever a slot is free
+   */
+  readonly admit?: (signal: AbortSignal) => Promise<void>;
 }
 
 /** How an attempt ended, for metrics: `retry` means it failed and another attempt is scheduled. */

@@ -12,7 +12,7 @@ import { selectPage } from '../store/select-page.ts';
 import type { SqlDriver, SqlExecutor } from '../store/sql-driver.ts';
 import type { NormalisedJob } from './job-options.ts';
 import type { JobCounts, JobEvent, JobListOptions, JobRecord } from './job-queue.ts';
-import { JOB_COLUMNS, type JobRow, toJobRecord } from './job-rows.ts';
+import { JOB_COLUMNS, JOB_COLUMNS_BUT_PAYLOAD, type JobRow, toJobRecord } from './job-rows.ts';
 import { type JobEventHub, nextJobSeq } from './sql-job-events.ts';
 
 /** What the queue and its workers share. */
@@ -66,15 +66,14 @@ export function insertJob(context: SqlJobContext, job: NormalisedJob): Promise<J
     const now = Date.now();
     const seq = await nextJobSeq(tx, 1);
     await tx.execute(
-      'INSERT INTO jobs (id, queue, seq, kind, payload, state, priority, urgency, attempts_made, max_attempts, ' +
+      'INSERT INTO jobs (id, queue, seq, kind, state, priority, urgency, attempts_made, max_attempts, ' +
         'backoff, timeout_ms, run_at, idempotency_key, parent_id, created_by, created_at) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         id,
         queue,
         seq,
         job.kind,
-        job.payloadJson,
         job.delayMs > 0 ? 'delayed' : 'waiting',
         job.priority ?? null,
         job.priority ?? 0,
@@ -88,8 +87,14 @@ export function insertJob(context: SqlJobContext, job: NormalisedJob): Promise<J
         now,
       ],
     );
+    await tx.execute('INSERT INTO job_payloads (id, payload) VALUES (?, ?)', [id, job.payloadJson]);
     events.push({ type: 'added', jobId: id, kind: job.kind });
-    return toJobRecord(await requireJob(tx, queue, id));
+    // The payload is the text just written: not read back (it can be large).
+    const rows = await tx.query<Omit<JobRow, 'payload'>>(
+      `SELECT ${JOB_COLUMNS_BUT_PAYLOAD} FROM jobs WHERE queue = ? AND id = ?`,
+      [queue, id],
+    );
+    return toJobRecord({ ...(rows[0] as Omit<JobRow, 'payload'>), payload: job.payloadJson });
   });
 }
 

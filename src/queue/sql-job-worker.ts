@@ -59,6 +59,8 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
   let closed: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let lastRecovery = 0;
+  // Aborted by close(): ends a wait for admission.
+  const stopping = new AbortController();
 
   const wake = (): void => {
     wakeUp?.();
@@ -122,8 +124,10 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
       let claimedAll = false;
       try {
         await maintain();
-        if (freeSlots.length > 0) {
-          const slots = [...freeSlots];
+        if (freeSlots.length > 0 && work.admit !== undefined) await work.admit(stopping.signal);
+        if (freeSlots.length > 0 && !closing) {
+          // With admission, one job per admission.
+          const slots = work.admit === undefined ? [...freeSlots] : freeSlots.slice(-1);
           const claimed = await claimJobs(context, {
             workerIds: slots.map((slot) => `${name}/${slot}`),
             kinds: work.kinds,
@@ -137,6 +141,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
           claimedAll = claimed.length > 0 && claimed.length === slots.length;
         }
       } catch (error) {
+        if (closing) break;
         logger?.warn({ err: error }, 'claiming jobs failed; retrying');
       }
       if (claimedAll || closing) continue;
@@ -174,6 +179,7 @@ export function startSqlJobWorker(options: SqlJobWorkerOptions): SqlJobWorker {
     close(graceMs = DEFAULT_GRACE_MS) {
       closed ??= (async () => {
         closing = true;
+        stopping.abort(new Error('the worker is closing'));
         wake();
         await looping;
         const all = Promise.all([...running.values()].map((entry) => entry.done));

@@ -30,6 +30,8 @@ import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
 import { createWorkerHandlers } from '../jobs/worker-handlers.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
+import { createInferAsyncDecoder, type InferAsyncDecoder } from '../jobs/infer-async-decoder.ts';
+import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -134,6 +136,12 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       if (config.watch) folder.watch(config.watchIntervalMs);
       sources.push(folderModelSource(folder));
     }
+    // infer_async JSON bodies are parsed in a background thread; it ends after the HTTP server.
+    const asyncDecoder = (): InferAsyncDecoder => {
+      const decoder = createInferAsyncDecoder();
+      cleanups.push(() => decoder.close());
+      return decoder;
+    };
     service = createInferenceService({
       sources,
       metrics,
@@ -147,7 +155,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       logger,
       authorizer,
       ...(inferenceQueue !== undefined && {
-        asyncInference: { queue: inferenceQueue, settings: config.asyncInference },
+        asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
       }),
       ...(registry !== undefined &&
         deployments !== undefined && {
@@ -249,12 +257,26 @@ async function openQueueAndWorker(options: {
   }
   const observer = registerQueueMetrics({ registry: options.metrics.registry, queue, logger });
   if (queue.engine === 'sqlite' && config.jobs.serveConcurrency > 0) {
+    // Chunks run in a background thread at the lowest CPU priority, off the event loop and out of
+    // the serving runtime pool, so a batch job takes only the capacity online inference leaves.
+    const chunks = backgroundChunkExecutor({
+      workers: config.runtime.workers,
+      stores: {
+        databaseUrl: config.databaseUrl,
+        artifactsUrl: config.artifactsUrl,
+        registryPollMs: config.registryPollMs,
+        bodyLimitBytes: config.bodyLimitBytes,
+        artifactEncryption: config.artifactEncryption,
+      },
+      logLevel: config.logLevel,
+    });
     const extra = createWorkerHandlers({
       queue,
       runtime: options.runtime,
       store: options.store,
       artifacts: options.artifacts,
       registry: options.registry,
+      chunks,
     });
     const worker = startJobWorker({
       queue,

@@ -9,6 +9,7 @@ import type { TensorSpec } from '../tensor/signature.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { ModelSource, SourceIndexEntry } from './model-source.ts';
 import type { ModelStatistics } from './model-stats.ts';
+import { createOnlineLoad, type OnlineLoad } from './online-load.ts';
 import type { InferRequest, InferResponse } from './types.ts';
 
 /** The extensions this server implements, as listed by `GET /v2`. */
@@ -72,11 +73,14 @@ export interface InferenceService {
   index(): Promise<SourceIndexEntry[]>;
   /** The folder repository's manager, when serving a folder. */
   readonly manager: ModelManager | undefined;
+  /** Online requests in flight (`infer-async` jobs are not counted): what background work yields to. */
+  readonly onlineLoad: OnlineLoad;
 }
 
 /** Creates the service. */
 export function createInferenceService(options: InferenceServiceOptions): InferenceService {
   const { sources, metrics } = options;
+  const onlineLoad = createOnlineLoad();
   let ready = false;
 
   function sourceOf(name: string): ModelSource {
@@ -86,6 +90,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
 
   return {
     manager: options.manager,
+    onlineLoad,
     live: () => true,
     ready: () => ready,
     setReady(value) {
@@ -123,7 +128,13 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
         metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
         throw error;
       }
-      return target.infer(request, protocol);
+      if (protocol === 'async') return target.infer(request, protocol);
+      const end = onlineLoad.begin();
+      try {
+        return await target.infer(request, protocol);
+      } finally {
+        end();
+      }
     },
     statistics(name, version) {
       if (name === undefined) return { model_stats: sources.flatMap((s) => s.statistics()) };

@@ -368,6 +368,59 @@ export function jobQueueConformance(engine: string, openQueue: OpenQueue): void 
     assert.deepEqual(completed.result, { attempt: 2 });
   });
 
+  test(`${engine}: admission: a job runs only once admitted; closing ends a wait for admission`, async (t) => {
+    const { queue } = await open(t);
+    const first = await queue.submit({ kind: 'noop', payload: 1 });
+    const second = await queue.submit({ kind: 'noop', payload: 2 });
+    const ran: unknown[] = [];
+    const waiting: (() => void)[] = [];
+    let admitAll = false;
+    let asked: () => void = () => undefined;
+    const firstAsk = new Promise<void>((resolve) => (asked = resolve));
+    const worker = queue.work({
+      concurrency: 4,
+      handler: async (job) => ran.push(job.record.payload),
+      admit: () =>
+        new Promise<void>((resolve) => {
+          if (admitAll) return resolve();
+          waiting.push(resolve);
+          asked();
+        }),
+    });
+    t.after(() => worker.close());
+    await firstAsk;
+    assert.deepEqual(ran, [], 'nothing runs before it is admitted');
+    if (engine === 'sqlite') {
+      // Asked before claiming, one job per admission: both jobs are still waiting, one ask pending.
+      assert.equal((await queue.get(first.id)).state, 'waiting');
+      assert.equal((await queue.get(second.id)).state, 'waiting');
+      assert.equal(waiting.length, 1);
+    }
+    admitAll = true;
+    for (const admit of waiting.splice(0)) admit();
+    await waitForState(queue, first.id, 'completed');
+    await waitForState(queue, second.id, 'completed');
+    assert.deepEqual([...ran].sort(), [1, 2]);
+
+    await worker.close();
+
+    // A worker waiting for an admission that never comes closes, and leaves the job to others.
+    const held = await queue.submit({ kind: 'noop', payload: 3 });
+    let heldAsk: () => void = () => undefined;
+    const heldAsked = new Promise<void>((resolve) => (heldAsk = resolve));
+    const stuck = queue.work({
+      handler: async () => assert.fail('not admitted: must not run'),
+      admit: (signal) =>
+        new Promise<void>((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+          heldAsk();
+        }),
+    });
+    await heldAsked;
+    await stuck.close();
+    assert.equal((await queue.get(held.id)).state, 'waiting');
+  });
+
   test(`${engine}: close is idempotent for workers and queues`, async (t) => {
     const { queue } = await open(t);
     const worker = queue.work({ handler: async () => null });

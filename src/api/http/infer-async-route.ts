@@ -13,7 +13,9 @@ import { formatIssues } from '../../errors/format-issues.ts';
 import { type CallbackTarget, CallbackTargetSchema, inferAsyncPayload } from '../../jobs/infer-async-payload.ts';
 import { INFER_ASYNC_KIND } from '../../jobs/async-inference-worker.ts';
 import { checkInferRequest } from '../../serving/check-infer-request.ts';
-import { readInferBody } from './infer-body.ts';
+import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
+import { decodeRestInferRequest } from '../../serving/protocol/rest-infer-request.ts';
+import { type InferBody, readInferBody } from './infer-body.ts';
 import type { RouteInput } from './route.ts';
 import type { ServingContext } from './route-context.ts';
 
@@ -55,7 +57,7 @@ export async function inferAsync(
       { details: { bytes: body.length, limit } },
     );
   }
-  const read = readInferBody(body, request, config);
+  const read = await readAsyncBody({ body, request, config, decoder: asyncInference.decoder });
   const { model, version } = params;
   checkInferRequest(service, { model, request: read.decoded, ...(version !== undefined && { version }) });
   const callback = callbackOf(request.headers, settings.callbackSecret !== undefined);
@@ -65,6 +67,7 @@ export async function inferAsync(
     payload: inferAsyncPayload({
       model,
       body: read.body,
+      decoded: read.decoded,
       ...(version !== undefined && { version }),
       ...(read.headerLength !== undefined && { headerLength: read.headerLength }),
       ...(callback !== undefined && { callback }),
@@ -75,6 +78,26 @@ export async function inferAsync(
   const location = `/api/v1/jobs/${encodeURIComponent(job.id)}`;
   reply.header('location', location);
   return { id: job.id, state: job.state, location };
+}
+
+/**
+ * Reads the body like `infer` does; a JSON body goes through the decoder's thread when there is
+ * one, and comes back in the binary form (which decodes here in one step, as views).
+ */
+async function readAsyncBody(options: {
+  body: Buffer | undefined;
+  request: RouteInput<unknown, undefined, Buffer | undefined>['request'];
+  config: ServingContext['config'];
+  decoder: InferAsyncDecoder | undefined;
+}): Promise<InferBody> {
+  const { body, request, config, decoder } = options;
+  const binaryAlready = request.headers['inference-header-content-length'] !== undefined;
+  if (decoder === undefined || binaryAlready || body === undefined || body.length === 0) {
+    return readInferBody(body, request, config);
+  }
+  const binary = await decoder.toBinary(body, config.maxBytesElementBytes);
+  const decoded = decodeRestInferRequest({ ...binary, maxBytesElement: config.maxBytesElementBytes });
+  return { decoded, ...binary };
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;

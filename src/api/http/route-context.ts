@@ -6,6 +6,7 @@
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
@@ -23,6 +24,8 @@ export interface ServingContext {
 export interface AsyncInferenceContext {
   readonly queue: Pick<JobQueue, 'submit'>;
   readonly settings: AsyncInferenceConfig;
+  /** Converts JSON bodies off the event loop. @default none: they are decoded on the event loop */
+  readonly decoder?: InferAsyncDecoder;
 }
 
 /** The context of the management routes. */

@@ -13,13 +13,11 @@ import { type ActiveJob, FINISHED_STATES, type JobHandler, type JobQueue } from 
 import type { Registry } from '../../registry/registry.ts';
 import type { RuntimePool } from '../../runtime/runtime-pool.ts';
 import { awaitChunkJobs } from './await-chunk-jobs.ts';
-import { type BatchPlan, planBatch, readPlan } from './batch-plan.ts';
-import { loadPlannedModel } from './batch-model.ts';
-import { openBatchSession } from './batch-session.ts';
+import { type BatchPlan, readPlan } from './batch-plan.ts';
 import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, parseBatchSpec, partsDir } from './batch-spec.ts';
 import { finishBatch } from './run-batch.ts';
-import { isChunkDone, runChunk } from './run-chunk.ts';
-import { createSessionCache, type SessionCache } from './session-cache.ts';
+import { type ChunkExecutor, inProcessChunkExecutor } from './chunk-executor.ts';
+import { isChunkDone } from './run-chunk.ts';
 
 /** The job kinds this module handles. */
 export const BATCH_INFER_KIND = 'batch-infer';
@@ -29,9 +27,15 @@ export const BATCH_CHUNK_KIND = 'batch-chunk';
 export interface BatchHandlerDeps {
   /** The queue chunk jobs are submitted to (the one the batch job came from). */
   readonly queue: JobQueue;
+  /** Where the chunks run their model, unless `chunks` says otherwise. */
   readonly runtime: RuntimePool;
   /** Needed for registry models. */
   readonly registry?: Registry | undefined;
+  /**
+   * Where the chunks run; closed with the handlers.
+   * @default inProcessChunkExecutor over `runtime` (this thread)
+   */
+  readonly chunks?: ChunkExecutor | undefined;
 }
 
 /** The handlers by kind, their payload schemas, and `close()` for the models they loaded. */
@@ -55,10 +59,10 @@ export interface BatchHandlers {
  * ```
  */
 export function createBatchHandlers(deps: BatchHandlerDeps): BatchHandlers {
-  const cache = createSessionCache({ runtime: deps.runtime, registry: deps.registry });
+  const chunks = deps.chunks ?? inProcessChunkExecutor({ runtime: deps.runtime, registry: deps.registry });
   return {
     handlers: {
-      [BATCH_INFER_KIND]: (job) => coordinate({ deps, cache, job }),
+      [BATCH_INFER_KIND]: (job) => coordinate({ deps, chunks, job }),
       [BATCH_CHUNK_KIND]: async (job) => {
         const payload = batchChunkPayloadSchema.parse(job.record.payload);
         const spec = parseBatchSpec(payload.spec);
@@ -72,26 +76,25 @@ export function createBatchHandlers(deps: BatchHandlerDeps): BatchHandlers {
             `batch ${payload.batchId}: no plan with chunk ${payload.chunk}`,
           );
         }
-        const borrowed = await cache.borrow({ spec, plan });
-        try {
-          return await runChunk({ spec, plan, chunk, session: borrowed.session, signal: job.signal });
-        } finally {
-          borrowed.release();
-        }
+        return await chunks.run({ spec, plan, chunk, signal: job.signal });
       },
     },
     schemas: { [BATCH_INFER_KIND]: batchSpecSchema, [BATCH_CHUNK_KIND]: batchChunkPayloadSchema },
-    close: () => cache.close(),
+    close: () => chunks.close(),
   };
 }
 
-async function coordinate(options: { deps: BatchHandlerDeps; cache: SessionCache; job: ActiveJob }): Promise<unknown> {
-  const { deps, cache, job } = options;
+async function coordinate(options: {
+  deps: BatchHandlerDeps;
+  chunks: ChunkExecutor;
+  job: ActiveJob;
+}): Promise<unknown> {
+  const { deps, chunks, job } = options;
   const spec = parseBatchSpec(job.record.payload);
   const { signal } = job;
   try {
-    const { plan } = await planBatch({ spec, registry: deps.registry, signal });
-    const columns = await checkMapping(deps, spec, plan);
+    const plan = await chunks.plan({ spec, signal });
+    const columns = await chunks.columns({ spec, plan });
     const jobs = await submitChunks(deps.queue, { job, spec, plan });
     let chunksDone = plan.chunks.length - jobs.size;
     let rowsDone = plan.chunks.filter((c) => !jobs.has(c.index)).reduce((sum, c) => sum + c.rows, 0);
@@ -106,7 +109,7 @@ async function coordinate(options: { deps: BatchHandlerDeps; cache: SessionCache
     let wake: () => void = () => undefined;
     const helper = helpWithChunks({
       queue: deps.queue,
-      cache,
+      chunks,
       spec,
       plan,
       jobs,
@@ -150,7 +153,7 @@ async function coordinate(options: { deps: BatchHandlerDeps; cache: SessionCache
  */
 async function helpWithChunks(options: {
   queue: JobQueue;
-  cache: SessionCache;
+  chunks: ChunkExecutor;
   spec: BatchSpec;
   plan: BatchPlan;
   jobs: ReadonlyMap<number, string>;
@@ -165,25 +168,14 @@ async function helpWithChunks(options: {
     const record = await options.queue.get(id).catch(() => undefined);
     const chunk = plan.chunks[index];
     if (record?.state !== 'waiting' || chunk === undefined) continue;
-    const borrowed = await options.cache.borrow({ spec, plan });
     try {
-      await runChunk({ spec, plan, chunk, session: borrowed.session, signal });
+      await options.chunks.run({ spec, plan, chunk, signal });
       options.onDone();
     } catch {
       // Aborted, or failed here: the chunk's own job runs it (and reports its failure).
       if (signal.aborted) return;
-    } finally {
-      borrowed.release();
     }
   }
-}
-
-/** Loads the model once here so a mapping that does not fit fails the batch, not every chunk. */
-async function checkMapping(deps: BatchHandlerDeps, spec: BatchSpec, plan: BatchPlan) {
-  const model = await loadPlannedModel({ planned: plan.model, registry: deps.registry });
-  const session = await openBatchSession({ runtime: deps.runtime, model, spec, source: plan.source, instances: 1 });
-  await session.close();
-  return session.outputs.columns;
 }
 
 /** Submits (or finds again) a job per unfinished chunk; chunk index → job id. */
