@@ -166,23 +166,28 @@ test('two replicas and two workers behind nginx survive a killed replica and a k
     asyncIds.push((await json<{ id: string }>(res)).id);
   }
 
-  // Kill a worker while it holds a job, and replica A while it serves load; start both again.
-  const killedWorker = workers[0] as CliProcess;
-  const held = await waitFor(
-    'worker 1 to hold a job',
+  // Kill a worker while it holds a job — whichever of the two holds one first (which worker takes
+  // what is the queue's choice) — and replica A while it serves load; start both again.
+  const { held, index } = await waitFor(
+    'a worker to hold a job',
     async () => {
       const active = await json<{ items: JobRecord[] }>(await fetch(`${lb.url}/api/v1/jobs?state=active&limit=100`));
-      return active.items.find((job) => job.workerId?.includes(`:${killedWorker.child.pid}`) === true);
+      for (const [i, w] of workers.entries()) {
+        const job = active.items.find((j) => j.workerId?.includes(`:${w.child.pid}`) === true);
+        if (job !== undefined) return { held: job, index: i };
+      }
+      return undefined;
     },
     LIMIT,
   );
+  const killedWorker = workers[index] as CliProcess;
   const okBeforeKill = load.counts.ok;
   killedWorker.child.kill('SIGKILL');
   (replicas[0] as CliProcess).child.kill('SIGKILL');
   await Promise.all([killedWorker.exited, (replicas[0] as CliProcess).exited]);
   await waitFor('load to go on through replica B', () => load.counts.ok > okBeforeKill + 50, LIMIT);
   replicas[0] = serve(ports[0]);
-  workers[0] = worker();
+  workers[index] = worker();
   await servingUrl(replicas[0], LIMIT);
 
   // Every job finishes, once.
