@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { ActiveJob, JobHandler } from '../queue/job-queue.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import type { JobPayload } from './job-kinds.ts';
-import { runInThread } from './thread-job.ts';
+import { runInThread, threadStores } from './thread-job.ts';
 
 /** Options of {@link createJobHandlers}. */
 export interface JobHandlersOptions {
@@ -49,13 +49,7 @@ async function runThreadJob(job: ActiveJob, options: JobHandlersOptions): Promis
         payload: job.record.payload,
         by: job.record.by,
         logLevel: config.logLevel,
-        stores: {
-          databaseUrl: config.databaseUrl,
-          artifactsUrl: config.artifactsUrl,
-          registryPollMs: config.registryPollMs,
-          bodyLimitBytes: config.bodyLimitBytes,
-          artifactEncryption: config.artifactEncryption,
-        },
+        stores: threadStores(config),
       },
       job,
       onMessage: (message) => {

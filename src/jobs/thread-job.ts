@@ -23,6 +23,23 @@ export interface ThreadStores {
   readonly artifactEncryption?: MasterKeySettings | undefined;
 }
 
+/** The stores settings a thread is handed, from the process's configuration. */
+export function threadStores(config: {
+  readonly databaseUrl: string;
+  readonly artifactsUrl: string;
+  readonly registryPollMs: number;
+  readonly bodyLimitBytes: number;
+  readonly artifactEncryption?: MasterKeySettings | undefined;
+}): ThreadStores {
+  return {
+    databaseUrl: config.databaseUrl,
+    artifactsUrl: config.artifactsUrl,
+    registryPollMs: config.registryPollMs,
+    bodyLimitBytes: config.bodyLimitBytes,
+    artifactEncryption: config.artifactEncryption,
+  };
+}
+
 /** What a job thread is given (its `workerData`). */
 export interface ThreadJobInput {
   readonly kind: string;

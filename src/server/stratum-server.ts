@@ -31,6 +31,7 @@ import { createWorkerHandlers } from '../jobs/worker-handlers.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { createInferAsyncDecoder, type InferAsyncDecoder } from '../jobs/infer-async-decoder.ts';
+import { threadStores } from '../jobs/thread-job.ts';
 import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
 
 /** Options of {@link startServer}. */
@@ -261,13 +262,7 @@ async function openQueueAndWorker(options: {
     // the serving runtime pool, so a batch job takes only the capacity online inference leaves.
     const chunks = backgroundChunkExecutor({
       workers: config.runtime.workers,
-      stores: {
-        databaseUrl: config.databaseUrl,
-        artifactsUrl: config.artifactsUrl,
-        registryPollMs: config.registryPollMs,
-        bodyLimitBytes: config.bodyLimitBytes,
-        artifactEncryption: config.artifactEncryption,
-      },
+      stores: threadStores(config),
       logLevel: config.logLevel,
     });
     const extra = createWorkerHandlers({
