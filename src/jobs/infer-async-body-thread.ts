@@ -6,7 +6,7 @@
  * by other work (a training job beside the server) could hold that reply back indefinitely.
  */
 import { parentPort } from 'node:worker_threads';
-import { StratumError } from '../errors/index.ts';
+import { toThreadFailure } from './thread-failure.ts';
 import { decodeRestInferRequest } from '../serving/protocol/rest-infer-request.ts';
 import { encodeBinaryRequest } from './infer-async-payload.ts';
 import type { BodyReply, BodyRequest } from './infer-async-body-messages.ts';
@@ -24,17 +24,7 @@ port.on('message', (message: BodyRequest) => {
     const binary = encodeBinaryRequest(decoded);
     reply = { id: message.id, ok: true, body: binary.body, headerLength: binary.headerLength };
   } catch (error) {
-    const stratum =
-      error instanceof StratumError
-        ? error
-        : new StratumError('INTERNAL', error instanceof Error ? error.message : String(error));
-    reply = {
-      id: message.id,
-      ok: false,
-      code: stratum.code,
-      message: stratum.message,
-      ...(stratum.details !== undefined && { details: stratum.details }),
-    };
+    reply = { id: message.id, ok: false, ...toThreadFailure(error) };
   }
   port.postMessage(reply);
 });

@@ -4,7 +4,8 @@
  * spend the event loop parsing numbers while online requests wait. A bad body fails with the same
  * error the REST decoder gives on the main thread (it is the same decoder).
  */
-import { type ErrorCode, StratumError } from '../errors/index.ts';
+import { fromThreadFailure } from './thread-failure.ts';
+import { StratumError } from '../errors/index.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
 import type { BodyReply, BodyRequest } from './infer-async-body-messages.ts';
 
@@ -46,10 +47,7 @@ export function createInferAsyncDecoder(): InferAsyncDecoder {
       // Copied, not transferred: a small body may be a view into Node's shared buffer pool.
       const reply = await pool.request(0, { id: pool.nextId(), body, maxBytesElement });
       if (!reply.ok) {
-        throw new StratumError(reply.code as ErrorCode, reply.message, {
-          ...(typeof reply.details === 'object' &&
-            reply.details !== null && { details: reply.details as Record<string, unknown> }),
-        });
+        throw fromThreadFailure(reply);
       }
       return {
         body: Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength),

@@ -6,9 +6,9 @@
  * connections to the stores (it shares nothing with the main thread), reports progress as
  * messages, and ends with its result or its error.
  */
+import { fromThreadFailure } from './thread-failure.ts';
 import type { MasterKeySettings } from '../artifacts/master-keys.ts';
 import { StratumError } from '../errors/index.ts';
-import type { ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ActiveJob, JobProgress } from '../queue/job-queue.ts';
 import { startWorker } from '../runtime/start-worker.ts';
@@ -129,8 +129,5 @@ export function runInThread(options: RunInThreadOptions): Promise<unknown> {
 }
 
 function threadError(message: Extract<ThreadMessage, { type: 'error' }>): StratumError {
-  return new StratumError(message.code as ErrorCode, message.message, {
-    ...(typeof message.details === 'object' &&
-      message.details !== null && { details: message.details as Record<string, unknown> }),
-  });
+  return fromThreadFailure(message);
 }

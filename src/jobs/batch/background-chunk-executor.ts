@@ -9,7 +9,8 @@
  * is created anywhere; it takes the priority of its creator, so a process that serves models —
  * loaded at start, at normal priority — keeps that thread at normal priority.)
  */
-import { type ErrorCode, StratumError } from '../../errors/index.ts';
+import { fromThreadFailure } from '../thread-failure.ts';
+import { StratumError } from '../../errors/index.ts';
 import { BACKGROUND_NICENESS } from '../../runtime/thread-priority.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../../runtime/worker-pool.ts';
 import type { ThreadStores } from '../thread-job.ts';
@@ -109,8 +110,5 @@ export function backgroundChunkExecutor(options: BackgroundChunkExecutorOptions 
 
 /** The error a thread replied with, as the StratumError it was. */
 function replyError(reply: Extract<ChunkThreadReply, { ok: false }>): StratumError {
-  return new StratumError(reply.code as ErrorCode, reply.message, {
-    ...(typeof reply.details === 'object' &&
-      reply.details !== null && { details: reply.details as Record<string, unknown> }),
-  });
+  return fromThreadFailure(reply);
 }

@@ -6,6 +6,7 @@
  * lowered priority, none of it on the main thread's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { toThreadFailure } from '../thread-failure.ts';
 import { openArtifactStore } from '../../artifacts/open-artifact-store.ts';
 import { StratumError } from '../../errors/index.ts';
 import { createLogger, type LogLevel } from '../../logging/logger.ts';
@@ -101,17 +102,7 @@ function registryExecutor(): Promise<{ executor: ChunkExecutor; close: () => Pro
 }
 
 function errorReply(id: number, error: unknown): ChunkThreadReply {
-  const stratum =
-    error instanceof StratumError
-      ? error
-      : new StratumError('INTERNAL', error instanceof Error ? error.message : String(error));
-  return {
-    id,
-    ok: false,
-    code: stratum.code,
-    message: stratum.message,
-    ...(stratum.details !== undefined && { details: stratum.details }),
-  };
+  return { id, ok: false, ...toThreadFailure(error) };
 }
 
 /** Answers what was received, unloads the models and ends the runtime pool, then lets the thread end. */
