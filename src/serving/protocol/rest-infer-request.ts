@@ -9,6 +9,7 @@ import { DATATYPE_NAMES, isDatatype, type TensorValues } from '../../tensor/data
 import { withoutUndefined } from '../../util/without-undefined.ts';
 import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../types.ts';
 import { decodeBinaryTensor } from './tensor-binary.ts';
+import { readInferJson } from './json-tensor-reader.ts';
 import { decodeJsonTensor, describe } from './tensor-json.ts';
 
 const ParameterValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -147,7 +148,7 @@ export function decodeRestInferRequest(source: RestInferBody): InferRequest {
 function parseHeader(bytes: Buffer): RequestHeader {
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = readInferJson(bytes);
   } catch (error) {
     throw new StratumError('INVALID_JSON', `the request body is not valid JSON: ${(error as Error).message}`);
   }

@@ -4,6 +4,7 @@
  */
 import { StratumError } from '../../errors/index.ts';
 import { DATATYPES, type Datatype, elementCount, INT_RANGES, type TensorValues } from '../../tensor/datatypes.ts';
+import { NumericData } from './json-tensor-reader.ts';
 
 const utf8 = new TextEncoder();
 
@@ -13,7 +14,7 @@ export interface JsonTensorSource {
   readonly name: string;
   readonly datatype: Datatype;
   readonly shape: readonly number[];
-  /** The `data` member as parsed from JSON. */
+  /** The `data` member as parsed from JSON (numbers-only arrays as NumericData by readInferJson). */
   readonly data: unknown;
   /** Largest BYTES element accepted. */
   readonly maxBytesElement: number;
@@ -25,17 +26,18 @@ export interface JsonTensorSource {
  */
 export function decodeJsonTensor(source: JsonTensorSource): TensorValues {
   const { name, datatype, shape } = source;
-  if (!Array.isArray(source.data)) {
-    throw invalid(name, `"data" must be an array, got ${describe(source.data)}`);
+  if (source.data instanceof NumericData && DATATYPES[datatype].array === Float32Array) {
+    // The common case, FP32 from JSON: the reader rounds to float32 without an exact double pass.
+    checkCount(source.data.length, shape, name);
+    return source.data.float32();
   }
-  const flat = isFlat(source.data) ? source.data : flatten(source.data, name);
-  const expected = elementCount(shape);
-  if (flat.length !== expected) {
-    throw invalid(name, `shape [${shape.join(',')}] needs ${expected} elements, got ${flat.length} in "data"`);
-  }
+  const flat = flatData(source.data, name);
+  checkCount(flat.length, shape, name);
   const info = DATATYPES[datatype];
   switch (info.json) {
     case 'float':
+      // The reader's numbers are checked already (FP64 here: FP32 is read above).
+      if (flat instanceof Float64Array) return flat;
       return decodeFloats(flat, new (info.array as Float32ArrayConstructor)(flat.length), name);
     case 'int':
       return decodeInts(flat, datatype, name);
@@ -51,6 +53,20 @@ export function decodeJsonTensor(source: JsonTensorSource): TensorValues {
         `input "${name}": datatype ${datatype} cannot be sent as JSON; use the binary tensor extension`,
       );
   }
+}
+
+function checkCount(count: number, shape: readonly number[], name: string): void {
+  const expected = elementCount(shape);
+  if (count !== expected) {
+    throw invalid(name, `shape [${shape.join(',')}] needs ${expected} elements, got ${count} in "data"`);
+  }
+}
+
+/** The elements of `data` in row-major order. */
+function flatData(data: unknown, name: string): ArrayLike<unknown> {
+  if (data instanceof NumericData) return data.exact();
+  if (!Array.isArray(data)) throw invalid(name, `"data" must be an array, got ${describe(data)}`);
+  return isFlat(data) ? data : flatten(data, name);
 }
 
 function isFlat(data: unknown[]): boolean {
@@ -70,7 +86,7 @@ function flatten(data: unknown[], name: string): unknown[] {
   return out;
 }
 
-function decodeFloats(flat: unknown[], out: Float32Array | Float64Array, name: string): TensorValues {
+function decodeFloats(flat: ArrayLike<unknown>, out: Float32Array | Float64Array, name: string): TensorValues {
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
     if (typeof v !== 'number') throw badElement(name, i, { expected: 'a number', got: v });
@@ -79,7 +95,7 @@ function decodeFloats(flat: unknown[], out: Float32Array | Float64Array, name: s
   return out;
 }
 
-function decodeInts(flat: unknown[], datatype: Datatype, name: string): TensorValues {
+function decodeInts(flat: ArrayLike<unknown>, datatype: Datatype, name: string): TensorValues {
   const Ctor = DATATYPES[datatype].array as Int32ArrayConstructor;
   const out = new Ctor(flat.length);
   const [lo, hi] = INT_RANGES[datatype] ?? [-Infinity, Infinity];
@@ -93,7 +109,7 @@ function decodeInts(flat: unknown[], datatype: Datatype, name: string): TensorVa
   return out;
 }
 
-function decodeBigInts(flat: unknown[], datatype: Datatype, name: string): TensorValues {
+function decodeBigInts(flat: ArrayLike<unknown>, datatype: Datatype, name: string): TensorValues {
   const unsigned = datatype === 'UINT64';
   const out = unsigned ? new BigUint64Array(flat.length) : new BigInt64Array(flat.length);
   // Checked as doubles (2^63 and 2^64 are exact): a value outside would wrap silently in the array.
@@ -109,7 +125,7 @@ function decodeBigInts(flat: unknown[], datatype: Datatype, name: string): Tenso
   return out;
 }
 
-function decodeBools(flat: unknown[], name: string): TensorValues {
+function decodeBools(flat: ArrayLike<unknown>, name: string): TensorValues {
   const out = new Uint8Array(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
@@ -119,7 +135,7 @@ function decodeBools(flat: unknown[], name: string): TensorValues {
   return out;
 }
 
-function decodeBytes(flat: unknown[], name: string, limit: number): TensorValues {
+function decodeBytes(flat: ArrayLike<unknown>, name: string, limit: number): TensorValues {
   const out: Uint8Array[] = new Array<Uint8Array>(flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
