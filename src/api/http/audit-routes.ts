@@ -6,8 +6,10 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { AuditLog, AuditQuery } from '../../audit/audit-log.ts';
+import { auditJsonLines } from '../../audit/audit-export.ts';
+import type { AuditQuery } from '../../audit/audit-log.ts';
 import { AUDIT_OUTCOMES } from '../../audit/audit-record.ts';
+import { AUDIT_TIME_FORMS, parseAuditTime } from '../../audit/audit-time.ts';
 import { StratumError } from '../../errors/index.ts';
 import { PageQuery } from './management-schemas.ts';
 import { type HttpRoute, routeFactory } from './route.ts';
@@ -23,12 +25,9 @@ const TimeParam = (name: string) =>
   z
     .string()
     .transform((raw, ctx) => {
-      const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-      if (!Number.isFinite(ms) || !/^\d/.test(raw)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${name} must be an ISO 8601 time (2026-12-05T03:00:00Z) or epoch milliseconds, got "${raw}"`,
-        });
+      const ms = parseAuditTime(raw);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${AUDIT_TIME_FORMS}, got "${raw}"` });
         return z.NEVER;
       }
       return ms;
@@ -84,21 +83,9 @@ export const AUDIT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
       );
       const accept = request.headers.accept ?? '';
       if (format === 'jsonl' || (format === undefined && accept.includes(JSON_LINES))) {
-        return reply
-          .header('content-type', JSON_LINES)
-          .send(Readable.from(jsonLines(auditLog, { ...query, order: query.order ?? 'asc' })));
+        return reply.header('content-type', JSON_LINES).send(Readable.from(auditJsonLines(auditLog, query)));
       }
       return auditLog.list(query);
     },
   }),
 ];
-
-/** Every record matching `query` from its cursor on, one JSON object per line. */
-export async function* jsonLines(log: AuditLog, query: AuditQuery): AsyncGenerator<string> {
-  let cursor = query.cursor;
-  do {
-    const page = await log.list({ ...query, limit: query.limit ?? 500, ...(cursor !== undefined && { cursor }) });
-    if (page.items.length > 0) yield page.items.map((record) => `${JSON.stringify(record)}\n`).join('');
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-}
