@@ -80,7 +80,7 @@ const exportCommand = defineCommand({
   name: 'export',
   summary: 'Write the audit log as JSON Lines',
   description:
-    'Write every record of the audit log (or those the filters keep), oldest first, one JSON object per line: exactly the fields the hash covers and the hash, so the export of the whole log can be verified by any tool (the format is in docs/ARCHITECTURE.md, "Audit log").',
+    'Write every record of the audit log (or those the filters keep), oldest first, one JSON object per line: exactly the fields the hash covers and the hash, so the export of the whole log can be verified by any tool.',
   args: [],
   options: EXPORT_OPTIONS,
   examples: [
