@@ -16,9 +16,11 @@ const LAYERS = {
   tensor: ['errors'],
   config: ['errors'],
   examples: [],
+  // The hash-chained audit log's records, hashing and verification (issue 13): below the store.
+  audit: ['errors'],
   runtime: ['errors', 'logging', 'tensor'],
   artifacts: ['errors', 'logging'],
-  store: ['errors', 'logging', 'tensor'],
+  store: ['audit', 'errors', 'logging', 'tensor'],
   queue: ['errors', 'logging', 'store', 'util'],
   onnx: ['errors', 'random', 'tensor'],
   monitor: ['errors', 'logging', 'tensor'],
@@ -71,6 +73,7 @@ const LAYERS = {
     'train',
   ],
   api: [
+    'audit',
     'config',
     'deploy',
     'errors',
@@ -86,6 +89,7 @@ const LAYERS = {
   ],
   client: ['artifacts', 'deploy', 'errors', 'queue', 'registry', 'store', 'tensor'],
   server: [
+    'audit',
     'api',
     'artifacts',
     'config',
@@ -102,6 +106,7 @@ const LAYERS = {
     'tensor',
   ],
   cli: [
+    'audit',
     'api',
     'artifacts',
     'client',

@@ -54,6 +54,8 @@ export interface BenchOptions {
   readonly onlyArtifacts: boolean;
   /** `--only json-reader`: decoding FP32 JSON bodies, the tensor-aware reader against JSON.parse (bench/json-reader). */
   readonly onlyJsonReader: boolean;
+  /** `--only audit`: audit-log appends against a metadata write, and the verifier (bench/audit), alone. */
+  readonly onlyAudit: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -164,6 +166,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'distributed',
       'artifacts',
       'json-reader',
+      'audit',
     ] as const,
     '--only',
   );
@@ -187,6 +190,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyDistributed = alone('distributed');
   const onlyArtifacts = alone('artifacts');
   const onlyJsonReader = alone('json-reader');
+  const onlyAudit = alone('audit');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -199,6 +203,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyDistributed,
     onlyArtifacts,
     onlyJsonReader,
+    onlyAudit,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

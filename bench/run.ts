@@ -16,6 +16,7 @@ import { machineInfo } from './machine-info.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
 import { renderArtifactsBench, runArtifactsBench } from './artifacts/artifacts-bench.ts';
 import { renderJsonReaderBench, runJsonReaderBench } from './json-reader/json-reader-bench.ts';
+import { renderAuditBench, runAuditBench } from './audit/audit-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -263,6 +264,14 @@ async function jsonReaderOnly(machine: Awaited<ReturnType<typeof machineInfo>>):
   await writeReport(markdown);
 }
 
+/** `--only audit`: audit-log appends against a metadata write, and the verifier, its own report. */
+async function auditOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const rows = await runAuditBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum audit log benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderAuditBench(rows)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -282,6 +291,7 @@ async function main(): Promise<void> {
   if (options.onlyDistributed) return distributedOnly(machine);
   if (options.onlyArtifacts) return artifactsOnly(machine);
   if (options.onlyJsonReader) return jsonReaderOnly(machine);
+  if (options.onlyAudit) return auditOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -16,7 +16,8 @@ export type Permission =
   | 'registry:write'
   | 'deployments:write'
   | 'jobs:read'
-  | 'jobs:write';
+  | 'jobs:write'
+  | 'audit:read';
 
 /** What the hook asks. */
 export interface AuthorizationRequest {

@@ -5,6 +5,7 @@
  */
 import { ALIAS_GROUP } from './commands/alias-command.ts';
 import { ARTIFACTS_GROUP } from './commands/artifacts-command.ts';
+import { AUDIT_GROUP } from './commands/audit-command.ts';
 import { batchCommand } from './commands/batch-command.ts';
 import { evaluateCommand } from './commands/evaluate-command.ts';
 import { type Command, type CommandGroup, defineCommand, GLOBAL_OPTIONS } from './commands/command-spec.ts';
@@ -59,7 +60,16 @@ const help = defineCommand({
 export const COMMAND_SECTIONS: readonly HelpSection[] = [
   {
     title: 'Run in this process',
-    entries: [serveCommand, workerCommand, demoCommand, trainCommand, tuneCommand, evaluateCommand, batchCommand],
+    entries: [
+      serveCommand,
+      workerCommand,
+      demoCommand,
+      trainCommand,
+      tuneCommand,
+      evaluateCommand,
+      batchCommand,
+      AUDIT_GROUP,
+    ],
   },
   {
     title: 'Talk to a running server',

@@ -18,6 +18,7 @@ import { baselineMeaning, metricWithBaseline, modelMetricKeys } from './baseline
 import { createProgressLine, type ProgressLine } from './commands/progress-line.ts';
 import { formatTable } from './commands/table.ts';
 import { openTrainingStores } from './training-stores.ts';
+import { type CliChange, recordCliChanges } from './cli-audit.ts';
 import {
   exchangeSummary,
   openCollective,
@@ -129,6 +130,7 @@ async function trainAndReport(
       ...(collective !== undefined && { collective }),
       onEvent: progressReporter(progress, progressInterval(stderr)),
     }).finally(() => progress.done());
+    await recordCliChanges(stores.store.audit, { changes: trainingChanges(result), logger });
     const exchange =
       collective === undefined
         ? undefined
@@ -142,6 +144,20 @@ async function trainAndReport(
   } finally {
     await stores.close();
   }
+}
+
+/** What a training run changed in the stores: its run, and the version it registered. */
+function trainingChanges(result: TrainingResult): CliChange[] {
+  const changes: CliChange[] = [{ action: 'run.create', resource: `runs/${result.run.id}`, after: result.run }];
+  const version = result.version;
+  if (version !== undefined) {
+    changes.push({
+      action: 'version.register',
+      resource: `models/${version.model}/versions/${version.version}`,
+      after: version,
+    });
+  }
+  return changes;
 }
 
 /** A terminal redraws one line: 4 updates a second. A log keeps every line: one each 5 seconds. */

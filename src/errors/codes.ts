@@ -109,6 +109,12 @@ export const ERROR_CODES = {
     summary:
       'A stored artifact no longer matches its sha256 digest, or its encrypted body or data key was tampered with or truncated.',
   },
+  AUDIT_CHAIN_BROKEN: {
+    http: 500,
+    grpc: 'DATA_LOSS',
+    summary:
+      'The audit log was changed outside Stratum: a record was edited, deleted, inserted or moved (the message names the first broken record and why).',
+  },
   MASTER_KEY_INVALID: {
     http: 500,
     grpc: 'FAILED_PRECONDITION',

@@ -30,6 +30,8 @@ import { startAsyncInferenceWorker } from '../jobs/async-inference-worker.ts';
 import { createWorkerHandlers } from '../jobs/worker-handlers.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditSink } from '../audit/audit-sink.ts';
 import { createInferAsyncDecoder, type InferAsyncDecoder } from '../jobs/infer-async-decoder.ts';
 import { threadStores } from '../jobs/thread-job.ts';
 import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
@@ -48,6 +50,12 @@ export interface StartServerOptions {
    * replica consumes its `infer-async` and `callback` jobs; the management API serves its jobs.
    */
   readonly queue?: JobQueue;
+  /**
+   * Where changes through the API (and, from the security work, keys and denied requests) are
+   * recorded. @default the hash-chained audit log in the metadata store, with the registry on;
+   * none without it
+   */
+  readonly audit?: AuditSink;
 }
 
 /** A running server. */
@@ -67,6 +75,8 @@ export interface StratumServer {
   readonly deployments: DeploymentSource | undefined;
   /** The job queue of the management API (undefined with the registry off). */
   readonly queue: JobQueue | undefined;
+  /** Where this server records changes and denied requests (undefined: nowhere). */
+  readonly audit: AuditSink | undefined;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
@@ -123,9 +133,10 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     let deployments: DeploymentSource | undefined;
     let queue: JobQueue | undefined = options.queue;
     let inferenceQueue: JobQueue | undefined = options.queue;
+    let auditLog: AuditLog | undefined;
     if (config.registry) {
       const opened = await openRegistrySide({ config, logger, pool, metrics, cleanups, given: options.queue });
-      ({ registry, deployments, queue, inferenceQueue } = opened);
+      ({ registry, deployments, queue, inferenceQueue, auditLog } = opened);
       sources.push(opened.deployments);
     }
     let manager: ModelManager | undefined;
@@ -143,6 +154,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       cleanups.push(() => decoder.close());
       return decoder;
     };
+    const audit = options.audit ?? auditLog;
     service = createInferenceService({
       sources,
       metrics,
@@ -155,6 +167,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
+      ...(audit !== undefined && { audit }),
       ...(inferenceQueue !== undefined && {
         asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
       }),
@@ -165,6 +178,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             deployments,
             ...(queue !== undefined && { queue }),
             ...(inferenceQueue !== undefined && { inferenceQueue }),
+            ...(auditLog !== undefined && { auditLog }),
           },
         }),
     });
@@ -209,6 +223,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       registry,
       deployments,
       queue,
+      audit,
       close,
     };
   } catch (error) {
@@ -307,6 +322,7 @@ async function openRegistrySide(options: {
   deployments: DeploymentSource;
   queue: JobQueue | undefined;
   inferenceQueue: JobQueue | undefined;
+  auditLog: AuditLog;
 }> {
   const { config, logger, pool, metrics, cleanups, given } = options;
   const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
@@ -333,7 +349,7 @@ async function openRegistrySide(options: {
     given,
   });
   const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
-  return { registry, deployments, queue, inferenceQueue };
+  return { registry, deployments, queue, inferenceQueue, auditLog: store.audit };
 }
 
 /**

@@ -4,6 +4,7 @@
  * for many) and one conformance suite runs against both. The contract names no connection or
  * transaction type: every method is one atomic unit on the engine.
  */
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Signature } from '../tensor/signature.ts';
 
 /** A page of results; pass `nextCursor` back as `cursor` for the next page. */
@@ -508,6 +509,9 @@ export interface MetadataStore {
 
   /** Every artifact digest a version or a run refers to (for garbage collection). */
   referencedArtifacts(): Promise<ReadonlySet<string>>;
+
+  /** The hash-chained audit log kept in the same database (issue 13). */
+  readonly audit: AuditLog;
 
   /**
    * Calls `listener` after any change made through any store on the same database, in this

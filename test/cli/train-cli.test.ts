@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
@@ -70,6 +71,21 @@ test('stratum train records a run a running server shows, with the dataset profi
   assert.deepEqual(
     (runs.json as { items: RunRecord[] }).items.map((r) => r.status),
     ['succeeded', 'succeeded'],
+  );
+  // The CLI changed the stores without the server: it recorded its changes in the audit log itself.
+  const audit = await api(server, { url: '/api/v1/audit?order=asc&source=cli' });
+  assert.equal(audit.status, 400, 'source is not a filter');
+  const recorded = await api(server, { url: '/api/v1/audit?order=asc' });
+  assert.deepEqual(
+    (recorded.json as { items: { action: string; resource: string; actor: string; source: string }[] }).items.map(
+      (r) => [r.action, r.resource, r.actor, r.source],
+    ),
+    [
+      ['run.create', `runs/${runs.json.items[1].id as string}`, `cli:${userInfo().username}`, 'cli'],
+      ['version.register', 'models/cli-reviews/versions/1', `cli:${userInfo().username}`, 'cli'],
+      ['run.create', `runs/${result.run.id}`, `cli:${userInfo().username}`, 'cli'],
+      ['version.register', 'models/cli-reviews/versions/2', `cli:${userInfo().username}`, 'cli'],
+    ],
   );
   const datasets = await api(server, { url: '/api/v1/datasets' });
   assert.deepEqual(

@@ -21,6 +21,13 @@ import type { ManagementContext } from './route-context.ts';
 
 const route = routeFactory<ManagementContext>();
 
+// What the audit log records of a change: the deployment's path, and its state as the API shows it.
+const deploymentPath = ({ params }: { readonly params: { readonly name: string } }) => `deployments/${params.name}`;
+const deploymentState = async (
+  { params }: { readonly params: { readonly name: string } },
+  { registry }: ManagementContext,
+) => deploymentJson(await registry.getDeployment(params.name));
+
 const COMMON = ['BAD_REQUEST', 'INVALID_JSON', 'STORE_UNAVAILABLE'] as const;
 
 function deploymentJson(deployment: Deployment): unknown {
@@ -56,6 +63,7 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: CreateDeploymentBody,
     status: 201,
     etag: true,
+    audit: { action: 'deployment.create', resource: ({ body }) => `deployments/${body.name}` },
     errors: [
       ...COMMON,
       'ALREADY_EXISTS',
@@ -93,6 +101,7 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     params: DeploymentParams,
     body: UpdateDeploymentBody,
     etag: true,
+    audit: { action: 'deployment.update', resource: deploymentPath, state: deploymentState },
     errors: [...COMMON, 'DEPLOYMENT_NOT_FOUND', 'PRECONDITION_FAILED', 'SIGNATURE_MISMATCH', 'ROLLOUT_CONFLICT'],
     handler: async ({ params, body, request, reply }, { registry }) => {
       const expected = expectedRevision(request);
@@ -131,6 +140,7 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     params: DeploymentParams,
     status: 204,
     etag: true,
+    audit: { action: 'deployment.delete', resource: deploymentPath, state: deploymentState },
     errors: ['DEPLOYMENT_NOT_FOUND', 'PRECONDITION_FAILED'],
     handler: async ({ params, request }, { registry }) => {
       const expected = expectedRevision(request);
@@ -199,6 +209,7 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: RolloutBody,
     status: 202,
     etag: true,
+    audit: { action: 'rollout.start', resource: deploymentPath, state: deploymentState },
     errors: [
       ...COMMON,
       'DEPLOYMENT_NOT_FOUND',
@@ -230,6 +241,7 @@ export const DEPLOYMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     params: DeploymentParams,
     body: AbortBody,
     etag: true,
+    audit: { action: 'rollout.abort', resource: deploymentPath, state: deploymentState },
     errors: ['DEPLOYMENT_NOT_FOUND', 'ROLLOUT_CONFLICT'],
     handler: async ({ params: { name }, body, request, reply }, { registry }) => {
       const current = await registry.getDeployment(name);

@@ -7,6 +7,7 @@
 import fastifySwagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AuditSink } from '../../audit/audit-sink.ts';
 import type { Config } from '../../config/index.ts';
 import { StratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -15,6 +16,7 @@ import type { InferenceService } from '../../serving/inference-service.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { registerRoutes } from './route.ts';
+import { createAuditRecorder } from './route-audit.ts';
 import type { AsyncInferenceContext, ManagementContext } from './route-context.ts';
 import {
   API_REFERENCE_PREFIX,
@@ -35,6 +37,11 @@ export interface HttpServerOptions {
   readonly management?: ManagementContext;
   /** Asynchronous inference (`infer_async`), when the server has a job queue. */
   readonly asyncInference?: AsyncInferenceContext;
+  /**
+   * Where changes made through the routes are recorded (each mutating route declares its audit).
+   * @default not recorded
+   */
+  readonly audit?: AuditSink;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -96,17 +103,23 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   );
 
   const document = openApiDocument({ management: options.management !== undefined });
+  const recorder =
+    options.audit === undefined
+      ? undefined
+      : createAuditRecorder({ sink: options.audit, logger, metrics: metrics.registry });
+  const audited = recorder === undefined ? {} : { recorder };
   // Registered as a plugin, like the reference below: Fastify adds them at start-up, after every
   // hook above (and any onRoute hook a caller adds before then) is in place.
   app.register(async (scope) => {
     const asyncInference = options.asyncInference;
     const serving = { service, metrics, config, ...(asyncInference !== undefined && { asyncInference }) };
-    registerRoutes(scope, { routes: SERVING_ROUTES, context: serving });
+    registerRoutes(scope, { routes: SERVING_ROUTES, context: serving, ...audited });
     registerRoutes(scope, { routes: REFERENCE_ROUTES, context: { document } });
     if (options.management !== undefined) {
       registerRoutes(scope, {
         routes: MANAGEMENT_ROUTES,
         context: { ...options.management, shutdown: shutdown.signal },
+        ...audited,
       });
     }
   });

@@ -66,6 +66,13 @@ const SubmissionBody = documentedAs(z.unknown(), JobSubmissionSchema);
 
 const COMMON = ['BAD_REQUEST', 'INVALID_JSON', 'QUEUE_UNAVAILABLE'] as const;
 
+// What the audit log records of a change: the job's path, and its state as the API shows it.
+const jobPath = ({ params }: { readonly params: { readonly id: string } }) => `jobs/${params.id}`;
+const jobState = async ({ params }: { readonly params: { readonly id: string } }, context: ManagementContext) =>
+  publicJob(await (await queueHolding(context, params.id)).get(params.id));
+const isJob = (value: unknown): value is { id: string } =>
+  typeof (value as { id?: unknown } | undefined)?.id === 'string';
+
 /** The routes of jobs. */
 export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
   route({
@@ -77,6 +84,10 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: SubmissionBody,
     status: 201,
     errors: [...COMMON, 'BODY_TOO_LARGE'],
+    audit: {
+      action: 'job.submit',
+      resource: (_input, result) => `jobs${isJob(result) ? `/${result.id}` : ''}`,
+    },
     handler: async ({ body, request, reply }, context) => {
       const job = await submitJob(queueOf(context), body, { by: actorOf(request) });
       reply.header('location', `/api/v1/jobs/${encodeURIComponent(job.id)}`);
@@ -120,6 +131,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     summary: 'Cancel a job (a running one stops within seconds and leaves no partial output)',
     tags: ['jobs'],
     params: JobParams,
+    audit: { action: 'job.cancel', resource: jobPath, state: jobState },
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
     handler: async ({ params }, context) => publicJob(await (await queueHolding(context, params.id)).cancel(params.id)),
   }),
@@ -130,6 +142,7 @@ export const JOB_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     summary: 'Run a failed or cancelled job again, its attempts reset',
     tags: ['jobs'],
     params: JobParams,
+    audit: { action: 'job.retry', resource: jobPath, state: jobState },
     errors: ['JOB_NOT_FOUND', 'JOB_FINISHED', 'QUEUE_UNAVAILABLE'],
     handler: async ({ params }, context) => publicJob(await (await queueHolding(context, params.id)).retry(params.id)),
   }),

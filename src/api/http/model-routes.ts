@@ -34,6 +34,21 @@ const route = routeFactory<ManagementContext>();
 
 const COMMON = ['BAD_REQUEST', 'INVALID_JSON', 'STORE_UNAVAILABLE'] as const;
 
+// What the audit log records of a change: the resource's path and its state before and after.
+type ModelRef = { readonly params: { readonly model: string } };
+type VersionRef = { readonly params: { readonly model: string; readonly version: number } };
+type AliasRef = { readonly params: { readonly model: string; readonly alias: string } };
+const modelPath = ({ params }: ModelRef) => `models/${params.model}`;
+const modelState = ({ params }: ModelRef, { registry }: ManagementContext) => registry.getModel(params.model);
+const versionPath = ({ params }: VersionRef) => `models/${params.model}/versions/${params.version}`;
+const versionState = ({ params }: VersionRef, { registry }: ManagementContext) =>
+  registry.getVersion(params.model, params.version);
+const aliasPath = ({ params }: AliasRef) => `models/${params.model}/aliases/${params.alias}`;
+const aliasState = ({ params }: AliasRef, { registry }: ManagementContext) =>
+  registry.getAlias(params.model, params.alias);
+const isVersion = (value: unknown): value is { version: number } =>
+  typeof (value as { version?: unknown } | undefined)?.version === 'number';
+
 /** The routes of models. */
 export const MODEL_ROUTES: readonly HttpRoute<ManagementContext>[] = [
   route({
@@ -64,6 +79,7 @@ export const MODEL_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: CreateModelBody,
     status: 201,
     errors: [...COMMON, 'ALREADY_EXISTS'],
+    audit: { action: 'model.create', resource: ({ body }) => `models/${body.name}` },
     handler: ({ body, request }, { registry }) => registry.createModel({ ...body, by: actorOf(request) }),
   }),
   route({
@@ -85,6 +101,7 @@ export const MODEL_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     params: ModelParams,
     body: PatchModelBody,
     errors: [...COMMON, 'MODEL_NOT_FOUND'],
+    audit: { action: 'model.update', resource: modelPath, state: modelState },
     handler: ({ params, body }, { registry }) => registry.updateModel(params.model, withoutUndefined(body)),
   }),
   route({
@@ -96,6 +113,7 @@ export const MODEL_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     params: ModelParams,
     status: 204,
     errors: ['MODEL_NOT_FOUND', 'IN_USE'],
+    audit: { action: 'model.delete', resource: modelPath, state: modelState },
     handler: ({ params }, { registry }) => registry.deleteModel(params.model),
   }),
 ];
@@ -133,6 +151,11 @@ export const VERSION_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: { raw: 'application/octet-stream', description: 'The ONNX model file' },
     status: 201,
     errors: [...COMMON, 'INVALID_MODEL', 'BODY_TOO_LARGE', 'SIGNATURE_MISMATCH', 'PRECONDITION_FAILED'],
+    audit: {
+      action: 'version.register',
+      resource: ({ params }, result) =>
+        `models/${params.model}/versions${isVersion(result) ? `/${result.version}` : ''}`,
+    },
     handler: ({ params, query: q, body, request }, { registry }) => {
       if (body === undefined || body.length === 0) {
         throw new StratumError(
@@ -182,6 +205,7 @@ export const VERSION_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     params: ModelVersionParams,
     body: PatchVersionBody,
     errors: [...COMMON, 'VERSION_NOT_FOUND'],
+    audit: { action: 'version.update', resource: versionPath, state: versionState },
     handler: ({ params, body }, { registry }) =>
       registry.updateVersion(params.model, params.version, withoutUndefined(body)),
   }),
@@ -194,6 +218,7 @@ export const VERSION_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     params: ModelVersionParams,
     status: 204,
     errors: ['VERSION_NOT_FOUND', 'IN_USE'],
+    audit: { action: 'version.delete', resource: versionPath, state: versionState },
     handler: ({ params }, { registry }) => registry.deleteVersion(params.model, params.version),
   }),
   route({
@@ -225,6 +250,7 @@ export const VERSION_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: GcBody,
     reply: GcReply,
     errors: COMMON,
+    audit: { action: 'artifacts.gc', resource: () => 'artifacts' },
     handler: async ({ body }, { registry }) => {
       const result = await registry.collectGarbage({ dryRun: body.dryRun, graceMs: body.graceSeconds * 1000 });
       return { dryRun: body.dryRun, removed: result.removed, freedBytes: result.freedBytes };
@@ -268,6 +294,7 @@ export const ALIAS_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     body: AliasBody,
     etag: true,
     errors: [...COMMON, 'VERSION_NOT_FOUND', 'PRECONDITION_FAILED', 'SIGNATURE_MISMATCH'],
+    audit: { action: 'alias.set', resource: aliasPath, state: aliasState },
     handler: async ({ params, body, request, reply }, { registry }) => {
       const expected = expectedRevision(request);
       const record = await ifMatch(expected, () =>
@@ -295,6 +322,7 @@ export const ALIAS_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     status: 204,
     etag: true,
     errors: ['ALIAS_NOT_FOUND', 'IN_USE', 'PRECONDITION_FAILED'],
+    audit: { action: 'alias.delete', resource: aliasPath, state: aliasState },
     handler: async ({ params, body, request }, { registry }) => {
       const expected = expectedRevision(request);
       await ifMatch(expected, () =>

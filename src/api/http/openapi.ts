@@ -49,6 +49,10 @@ const TAGS: Readonly<Record<RouteTag, { readonly group: (typeof TAG_GROUPS)[numb
       description: 'Queued work (training, batch inference, tuning): submit, follow, cancel, retry',
     },
     meta: { group: 'Management API (/api/v1)', description: 'Housekeeping' },
+    audit: {
+      group: 'Management API (/api/v1)',
+      description: 'The hash-chained audit log: who changed what, when, from where, before and after',
+    },
   };
 
 /** Options of {@link buildOpenApiDocument}. */

@@ -62,12 +62,13 @@ export function actorOf(request: FastifyRequest): string {
   return actor !== undefined && actor.length > 0 && actor.length <= 128 ? actor : 'anonymous';
 }
 
-/** Sends a resource with its ETag. */
-export function sendWithEtag(reply: FastifyReply, options: { revision: number; body: unknown; status?: number }) {
-  return reply
-    .code(options.status ?? 200)
-    .header('etag', etagOf(options.revision))
-    .send(options.body);
+/**
+ * A resource with its ETag: sets the status and the header and returns the body for the route to
+ * send (after its audit record is appended, so a client that reads the log next finds it).
+ */
+export function sendWithEtag<T>(reply: FastifyReply, options: { revision: number; body: T; status?: number }): T {
+  reply.code(options.status ?? 200).header('etag', etagOf(options.revision));
+  return options.body;
 }
 
 /**

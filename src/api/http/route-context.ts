@@ -3,6 +3,7 @@
  * management routes (`/api/v1`) the registry and this replica's deployments, the reference route
  * the server's OpenAPI document.
  */
+import type { AuditLog } from '../../audit/audit-log.ts';
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
@@ -44,6 +45,8 @@ export interface ManagementContext {
    * either.
    */
   readonly inferenceQueue?: JobQueue;
+  /** The audit log `/api/v1/audit` reads. Absent: that route answers UNSUPPORTED. */
+  readonly auditLog?: AuditLog;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
 }

@@ -5,6 +5,7 @@
  * reference at `/docs` (`@fastify/swagger-ui`, public like the document it renders); a route
  * registered any other way has no permission and fails at start-up.
  */
+import { AUDIT_ROUTES } from './audit-routes.ts';
 import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
@@ -29,6 +30,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...RUN_ROUTES,
   ...JOB_ROUTES,
   ...EXPERIMENT_ROUTES,
+  ...AUDIT_ROUTES,
 ]);
 
 /** The OpenAPI document, always registered: it describes whichever routes the server serves. */

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../../errors/index.ts';
 import { StratumError } from '../../errors/index.ts';
 import type { Permission } from '../permissions.ts';
 import { jsonBody, validate } from './request-helpers.ts';
+import { type AuditRecorder, type RouteAudit, runAudited } from './route-audit.ts';
 
 /** The methods routes use (Fastify adds HEAD to every GET). */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -31,7 +32,8 @@ export type RouteTag =
   | 'experiments'
   | 'datasets'
   | 'jobs'
-  | 'meta';
+  | 'meta'
+  | 'audit';
 
 /** A body read as bytes and handed to the handler as they came (the handler parses it). */
 export interface RawBody {
@@ -88,6 +90,11 @@ export interface RouteInfo {
    * `Inference-Header-Content-Length`. For the documentation. @default false
    */
   readonly binaryTensors?: boolean;
+  /**
+   * How a change through this route is recorded in the audit log (`route-audit.ts`); `false` for a
+   * route that changes nothing. Every route but GET declares it (a test walks the route table).
+   */
+  readonly audit?: RouteAudit | false;
 }
 
 /** A declared route whose handler needs a context `Ctx` (the services it calls). */
@@ -101,10 +108,11 @@ export type RouteSpec<
   P extends z.ZodObject | undefined,
   Q extends z.ZodObject | undefined,
   B extends BodySpec | undefined,
-> = Omit<RouteInfo, 'params' | 'query' | 'body'> & {
+> = Omit<RouteInfo, 'params' | 'query' | 'body' | 'audit'> & {
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
+  readonly audit?: RouteAudit<Ctx, Parsed<P>, Parsed<Q>, BodyOf<B>> | false;
   readonly handler: (input: RouteInput<Parsed<P>, Parsed<Q>, BodyOf<B>>, context: Ctx) => unknown;
 };
 
@@ -138,6 +146,8 @@ export interface RegisterRoutesOptions<Ctx> {
   readonly routes: readonly HttpRoute<Ctx>[];
   /** What the handlers call. */
   readonly context: Ctx;
+  /** Where the changes of routes that declare an `audit` are recorded. @default not recorded */
+  readonly recorder?: AuditRecorder;
 }
 
 /**
@@ -145,8 +155,9 @@ export interface RegisterRoutesOptions<Ctx> {
  * server's `onRequest` hook finds it.
  */
 export function registerRoutes<Ctx>(app: FastifyInstance, options: RegisterRoutesOptions<Ctx>): void {
-  const { context } = options;
+  const { context, recorder } = options;
   for (const route of options.routes) {
+    const audit = route.audit === false ? undefined : route.audit;
     app.route({
       method: route.method,
       url: route.path,
@@ -154,7 +165,14 @@ export function registerRoutes<Ctx>(app: FastifyInstance, options: RegisterRoute
       handler: async (request, reply) => {
         const input = parseInput(route, { request, reply });
         if (route.status !== undefined) reply.code(route.status);
-        const result = await route.handler(input as RouteInput<never, never, never>, context);
+        const handle = async () => route.handler(input as RouteInput<never, never, never>, context);
+        const result =
+          audit === undefined || recorder === undefined
+            ? await handle()
+            : await runAudited(
+                { audit: audit as RouteAudit<Ctx, unknown, unknown, unknown>, input, context, recorder },
+                handle,
+              );
         return result === reply || reply.sent ? reply : reply.send(result);
       },
     });

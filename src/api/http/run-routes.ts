@@ -48,6 +48,11 @@ export const RUN_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     tags: ['runs'],
     body: CreateRunBody,
     status: 201,
+    audit: {
+      action: 'run.create',
+      resource: (_input, result) =>
+        `runs${typeof (result as { id?: unknown } | undefined)?.id === 'string' ? `/${(result as { id: string }).id}` : ''}`,
+    },
     errors: COMMON,
     handler: ({ body, request }, { registry }) =>
       registry.createRun({
@@ -75,6 +80,7 @@ export const RUN_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     summary: 'Log metric values at steps (refused once the run has finished)',
     tags: ['runs'],
     params: RunParams,
+    audit: { action: 'run.log-metrics', resource: ({ params }) => `runs/${params.id}` },
     body: RunMetricsBody,
     status: 201,
     errors: [...COMMON, 'NOT_FOUND', 'ALREADY_EXISTS', 'RUN_FINISHED'],
@@ -102,6 +108,11 @@ export const RUN_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     summary: 'Finish a run as succeeded or failed (with its error), with summary metrics and artifacts',
     tags: ['runs'],
     params: RunParams,
+    audit: {
+      action: 'run.finish',
+      resource: ({ params }) => `runs/${params.id}`,
+      state: ({ params }, { registry }) => registry.getRun(params.id),
+    },
     body: FinishRunBody,
     errors: [...COMMON, 'NOT_FOUND', 'ALREADY_EXISTS', 'RUN_FINISHED'],
     handler: ({ params, body }, { registry }) =>

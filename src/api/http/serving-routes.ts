@@ -197,6 +197,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
   route({
     method: 'POST',
     path: '/v2/models/:model/infer',
+    audit: false,
     permission: 'models:infer',
     summary: 'Run an inference request',
     tags: ['inference'],
@@ -210,6 +211,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
   route({
     method: 'POST',
     path: '/v2/models/:model/versions/:version/infer',
+    audit: false,
     permission: 'models:infer',
     summary: 'Run an inference request on a model version',
     tags: ['inference'],
@@ -223,6 +225,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
   route({
     method: 'POST',
     path: '/v2/models/:model/infer_async',
+    audit: false,
     permission: 'models:infer',
     summary: 'Queue an inference request: 202 with the job (status and result at /api/v1/jobs/{id})',
     tags: ['inference'],
@@ -237,6 +240,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
   route({
     method: 'POST',
     path: '/v2/models/:model/versions/:version/infer_async',
+    audit: false,
     permission: 'models:infer',
     summary: 'Queue an inference request on a model version: 202 with the job',
     tags: ['inference'],
@@ -251,6 +255,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
   route({
     method: 'POST',
     path: '/v2/repository/index',
+    audit: false,
     permission: 'repository:read',
     summary: 'The models of the repository and their state ({"ready": true}: only the ready ones)',
     tags: ['repository'],
@@ -266,6 +271,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
   route({
     method: 'POST',
     path: '/v2/repository/models/:model/load',
+    audit: { action: 'repository.load', resource: ({ params }) => `repository/models/${params.model}` },
     permission: 'repository:write',
     summary: 'Load a model of the repository folder',
     tags: ['repository'],
@@ -279,6 +285,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
   route({
     method: 'POST',
     path: '/v2/repository/models/:model/unload',
+    audit: { action: 'repository.unload', resource: ({ params }) => `repository/models/${params.model}` },
     permission: 'repository:write',
     summary: 'Unload a model of the repository folder',
     tags: ['repository'],
