@@ -6,6 +6,7 @@
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { ServingStats } from '../../monitor/serving-stats.ts';
 import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -46,6 +47,8 @@ export interface ManagementContext {
   readonly inferenceQueue?: JobQueue;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
+  /** This replica's serving statistics over time (the dashboard's charts). Absent: the stats route answers 501. */
+  readonly stats?: ServingStats;
 }
 
 /** The context of the reference route. */

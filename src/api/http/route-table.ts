@@ -16,6 +16,7 @@ import { type HttpMethod, type HttpRoute, type RouteInfo, routeFactory } from '.
 import type { ManagementContext, ReferenceContext } from './route-context.ts';
 import { RUN_ROUTES } from './run-routes.ts';
 import { SERVING_ROUTES } from './serving-routes.ts';
+import { STATS_ROUTES } from './stats-routes.ts';
 
 export { SERVING_ROUTES } from './serving-routes.ts';
 
@@ -29,6 +30,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...RUN_ROUTES,
   ...JOB_ROUTES,
   ...EXPERIMENT_ROUTES,
+  ...STATS_ROUTES,
 ]);
 
 /** The OpenAPI document, always registered: it describes whichever routes the server serves. */
