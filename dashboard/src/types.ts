@@ -32,6 +32,7 @@ export interface DeploymentEvent {
 
 export interface StatsPoint {
   readonly at: number;
+  readonly requests: number;
   readonly requestsPerSecond: number;
   readonly errorRate: number | null;
   readonly p50Ms: number | null;

@@ -10,6 +10,8 @@ import type { StatsSample } from './serving-stats.ts';
 export interface StatsPoint {
   /** Epoch ms. */
   readonly at: number;
+  /** Requests in the interval (successful and failed). */
+  readonly requests: number;
   readonly requestsPerSecond: number;
   /** Failed / all requests in the interval; null when there were none. */
   readonly errorRate: number | null;
@@ -54,6 +56,7 @@ export function pointOf(sample: StatsSample, bounds: readonly number[]): StatsPo
   };
   return {
     at: sample.at,
+    requests,
     requestsPerSecond: requests / sample.seconds,
     errorRate: requests === 0 ? null : sample.failed / requests,
     p50Ms: ms(0.5),

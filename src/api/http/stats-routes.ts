@@ -14,6 +14,7 @@ const route = routeFactory<ManagementContext>();
 
 const Point = z.object({
   at: z.number().describe('epoch ms'),
+  requests: z.number(),
   requestsPerSecond: z.number(),
   errorRate: z.number().nullable(),
   p50Ms: z.number().nullable(),
