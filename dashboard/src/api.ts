@@ -1,7 +1,8 @@
 /**
  * The dashboard's only data source: the management API, same origin. Sends the bearer token kept
- * in localStorage (an API key or a JWT) when there is one; a 401 becomes {@link SignInRequired}, a
- * 404 or 501 on an optional feature {@link NotAvailable}, so pages can say so instead of failing.
+ * in localStorage (an API key or a JWT) when there is one; a 401 becomes {@link SignInRequired}; a
+ * 404 or 501 (the server lacks the feature) or a 403 (this key may not see it) becomes
+ * {@link NotAvailable}, so a page leaves out an optional part instead of failing whole.
  */
 
 const TOKEN_KEY = 'stratum.token';
@@ -9,7 +10,7 @@ const TOKEN_KEY = 'stratum.token';
 /** The server wants credentials (or refused the ones sent). */
 export class SignInRequired extends Error {}
 
-/** The server has no such thing, or does not implement it (404, 501). */
+/** The server has no such thing or does not implement it (404, 501), or this key may not see it (403). */
 export class NotAvailable extends Error {
   constructor(
     readonly status: number,
@@ -37,7 +38,7 @@ export async function getJson<T>(path: string): Promise<T> {
   if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
   const response = await fetch(path, { headers });
   if (response.status === 401) throw new SignInRequired(await messageOf(response));
-  if (response.status === 404 || response.status === 501) {
+  if (response.status === 403 || response.status === 404 || response.status === 501) {
     throw new NotAvailable(response.status, await messageOf(response));
   }
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await messageOf(response)}`);
