@@ -15,6 +15,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/copy-build-assets.js scripts/
 COPY src/ src/
+COPY dashboard/ dashboard/
 RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime

@@ -2,6 +2,7 @@
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only json-reader] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only stats] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -12,6 +13,8 @@
  * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone;
  * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone;
  * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts); `--only json-reader` JSON tensor decoding (bench/json-reader).
+ * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
+ * `--only stats` the dashboard's serving statistics against a Prometheus scrape (bench/stats).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -56,6 +59,8 @@ export interface BenchOptions {
   readonly onlyJsonReader: boolean;
   /** `--only audit`: audit-log appends against a metadata write, and the verifier (bench/audit), alone. */
   readonly onlyAudit: boolean;
+  /** `--only stats`: the cost of the dashboard's serving statistics (bench/stats), and nothing else. */
+  readonly onlyStats: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -167,6 +172,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'artifacts',
       'json-reader',
       'audit',
+      'stats',
     ] as const,
     '--only',
   );
@@ -191,6 +197,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyArtifacts = alone('artifacts');
   const onlyJsonReader = alone('json-reader');
   const onlyAudit = alone('audit');
+  const onlyStats = alone('stats');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -204,6 +211,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyArtifacts,
     onlyJsonReader,
     onlyAudit,
+    onlyStats,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

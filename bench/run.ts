@@ -17,6 +17,7 @@ import { type BenchOptions, parseBenchOptions } from './options.ts';
 import { renderArtifactsBench, runArtifactsBench } from './artifacts/artifacts-bench.ts';
 import { renderJsonReaderBench, runJsonReaderBench } from './json-reader/json-reader-bench.ts';
 import { renderAuditBench, runAuditBench } from './audit/audit-bench.ts';
+import { renderStatsBench, runStatsBench } from './stats/stats-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -272,6 +273,14 @@ async function auditOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Prom
   await writeReport(markdown);
 }
 
+/** `--only stats`: the dashboard's serving statistics against a Prometheus scrape, its own report. */
+async function statsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const rows = await runStatsBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum serving statistics benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderStatsBench(rows)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -292,6 +301,7 @@ async function main(): Promise<void> {
   if (options.onlyArtifacts) return artifactsOnly(machine);
   if (options.onlyJsonReader) return jsonReaderOnly(machine);
   if (options.onlyAudit) return auditOnly(machine);
+  if (options.onlyStats) return statsOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -3,7 +3,9 @@
 # when present. A test whose tool is still missing after this fails with a clear message.
 # - libonnx-testdata: the ONNX backend test corpus (one folder per operator test with model.onnx
 #   and TensorProto inputs and outputs), served by test/api/onnx-backend-corpus.test.ts;
-# - nginx: the load balancer in front of two replicas in the cluster test (test/cluster/).
+# - nginx: the load balancer in front of two replicas in the cluster test (test/cluster/);
+# - chromium: the browser the dashboard test drives (test/dashboard/);
+# - prometheus (with promtool): the real monitoring stack test (test/monitor/prometheus.test.ts).
 set -u
 
 install_packages() {
@@ -23,9 +25,13 @@ missing=()
 CORPUS=/usr/share/libonnx-testdata/data/node
 [ -d "$CORPUS" ] || missing+=(libonnx-testdata)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || missing+=(prometheus)
 if [ "${#missing[@]}" -gt 0 ]; then
   install_packages "${missing[@]}"
   [ -d "$CORPUS" ] || echo "test-data: $CORPUS is still missing; the ONNX backend corpus test will fail" >&2
   [ -x /usr/sbin/nginx ] || echo "test-data: nginx is still missing; the cluster test will fail" >&2
+  [ -x /usr/bin/chromium ] || echo "test-data: chromium is still missing; the dashboard test will fail" >&2
+  [ -x /usr/bin/prometheus ] || echo "test-data: prometheus is still missing; the Prometheus test will fail" >&2
 fi
 exit 0

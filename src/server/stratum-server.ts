@@ -9,6 +9,7 @@ import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../monitor/serving-metrics.ts';
+import { createServingStats, type ServingStats } from '../monitor/serving-stats.ts';
 import { createRuntimePool, type RuntimePool } from '../runtime/runtime-pool.ts';
 import { createInferenceService, type InferenceService } from '../serving/inference-service.ts';
 import { folderModelSource } from '../serving/folder-model-source.ts';
@@ -67,6 +68,8 @@ export interface StratumServer {
   readonly grpcPort: number;
   readonly service: InferenceService;
   readonly metrics: ServingMetrics;
+  /** Serving statistics over time, sampled from `metrics` (the dashboard's charts). */
+  readonly stats: ServingStats;
   /** The Fastify app, for in-process requests (`inject`). */
   readonly http: ReturnType<typeof createHttpServer>;
   /** The registry (undefined with the registry off). */
@@ -93,7 +96,8 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   const authorizer = options.authorizer ?? allowAll;
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
   const metrics = createServingMetrics();
-  const cleanups: (() => Promise<void>)[] = [];
+  const stats = createServingStats({ registry: metrics.registry });
+  const cleanups: (() => Promise<void>)[] = [async () => stats.close()];
   let grpc: GrpcServer | undefined;
   let http: ReturnType<typeof createHttpServer> | undefined;
   let service: InferenceService | undefined;
@@ -176,6 +180,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           management: {
             registry,
             deployments,
+            stats,
             ...(queue !== undefined && { queue }),
             ...(inferenceQueue !== undefined && { inferenceQueue }),
             ...(auditLog !== undefined && { auditLog }),
@@ -219,6 +224,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       grpcPort,
       service,
       metrics,
+      stats,
       http,
       registry,
       deployments,

@@ -14,6 +14,7 @@ import type { Logger } from '../../logging/logger.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
+import { DASHBOARD_DIR, isDashboardAsset, registerDashboard } from './dashboard-assets.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { registerRoutes } from './route.ts';
 import { createAuditRecorder } from './route-audit.ts';
@@ -42,6 +43,8 @@ export interface HttpServerOptions {
    * @default not recorded
    */
   readonly audit?: AuditSink;
+  /** The built web dashboard, served at `/` with the management API. @default `dist/dashboard` of the package */
+  readonly dashboardDir?: string;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -62,11 +65,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // Routes come from the route table, each with its permission; anything registered another way
   // has none and would be served unguarded, so it fails here, at start-up. The one exception is
   // the API reference: @fastify/swagger-ui registers its pages and assets without route config,
-  // in its own context under /docs, and they are public like the document they render.
+  // in its own context under /docs, and they are public like the document they render; so are the
+  // dashboard's files, served by @fastify/static from the dashboard's folder.
+  const dashboardDir = options.dashboardDir ?? DASHBOARD_DIR;
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (methods.every((m) => m === 'HEAD' || m === 'OPTIONS')) return;
-    if (permissionOf(route.config) === undefined && isApiReference(route)) {
+    if (permissionOf(route.config) === undefined && (isApiReference(route) || isDashboardAsset(route, dashboardDir))) {
       route.config = { ...route.config, permission: 'public' } as NonNullable<typeof route.config>;
     }
     if (permissionOf(route.config) === undefined) {
@@ -130,6 +135,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const specification = { document: document as unknown as StaticDocumentSpec['document'] };
   app.register(fastifySwagger, { mode: 'static', specification });
   app.register(fastifySwaggerUi, { routePrefix: API_REFERENCE_PREFIX, theme: { title: 'Stratum API reference' } });
+  // The dashboard reads the management API: without the registry there is nothing to show.
+  if (options.management !== undefined) registerDashboard(app, { dir: dashboardDir });
 
   return app;
 }

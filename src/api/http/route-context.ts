@@ -7,6 +7,7 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { ServingStats } from '../../monitor/serving-stats.ts';
 import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -49,6 +50,8 @@ export interface ManagementContext {
   readonly auditLog?: AuditLog;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
+  /** This replica's serving statistics over time (the dashboard's charts). Absent: the stats route answers 501. */
+  readonly stats?: ServingStats;
 }
 
 /** The context of the reference route. */

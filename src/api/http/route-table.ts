@@ -17,6 +17,7 @@ import { type HttpMethod, type HttpRoute, type RouteInfo, routeFactory } from '.
 import type { ManagementContext, ReferenceContext } from './route-context.ts';
 import { RUN_ROUTES } from './run-routes.ts';
 import { SERVING_ROUTES } from './serving-routes.ts';
+import { STATS_ROUTES } from './stats-routes.ts';
 
 export { SERVING_ROUTES } from './serving-routes.ts';
 
@@ -31,6 +32,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...JOB_ROUTES,
   ...EXPERIMENT_ROUTES,
   ...AUDIT_ROUTES,
+  ...STATS_ROUTES,
 ]);
 
 /** The OpenAPI document, always registered: it describes whichever routes the server serves. */

@@ -1,0 +1,194 @@
+/** The shapes the dashboard reads from the management API (only the fields it uses). */
+
+export interface Deployment {
+  readonly name: string;
+  readonly spec: {
+    readonly model: string;
+    readonly routes: readonly { readonly version?: number; readonly alias?: string; readonly weight: number }[];
+    readonly shadow?: { readonly version?: number; readonly alias?: string; readonly sampleRate?: number };
+    readonly description?: string;
+  };
+  readonly state: { readonly canary?: { readonly step?: number; readonly stable?: number; readonly canary?: number } };
+  readonly revision: number;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+export interface DeploymentStatus {
+  readonly name: string;
+  readonly revision: number;
+  readonly servedRevision: number | null;
+  readonly desiredRoutes: readonly { readonly version: number; readonly weight: number }[];
+  readonly converged: boolean;
+  readonly canary: unknown;
+}
+
+export interface DeploymentEvent {
+  readonly at: number;
+  readonly kind: string;
+  readonly message: string;
+  readonly by: string;
+}
+
+export interface StatsPoint {
+  readonly at: number;
+  readonly requests: number;
+  readonly requestsPerSecond: number;
+  readonly errorRate: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+export interface DeploymentStats {
+  readonly deployment: string;
+  readonly intervalMs: number;
+  readonly total: readonly StatsPoint[];
+  readonly versions: readonly { readonly version: string; readonly points: readonly StatsPoint[] }[];
+}
+
+export interface Model {
+  readonly name: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Lineage {
+  readonly runId?: string;
+  readonly datasetVersion?: string;
+  readonly parentVersion?: number;
+  readonly source?: string;
+  readonly experiment?: string;
+}
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+}
+
+export interface Version {
+  readonly model: string;
+  readonly version: number;
+  readonly artifactDigest: string;
+  readonly artifactSize: number;
+  readonly signature: { readonly inputs: readonly TensorSpec[]; readonly outputs: readonly TensorSpec[] };
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly tags: readonly string[];
+  readonly description: string;
+  readonly status: string;
+  readonly lineage: Lineage;
+  readonly createdAt: number;
+  readonly createdBy: string;
+}
+
+export interface Alias {
+  readonly alias: string;
+  readonly version: number;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+export interface Run {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly datasetVersion?: string;
+  readonly codeVersion?: string;
+  readonly error?: string;
+  readonly startedAt: number;
+  readonly finishedAt?: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly artifacts: readonly { readonly name: string; readonly digest?: string; readonly size?: number }[];
+}
+
+export interface RunMetric {
+  readonly key: string;
+  readonly step: number;
+  readonly value: number;
+}
+
+export interface NumericSummary {
+  readonly count: number;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly mean: number | null;
+  readonly std: number | null;
+  readonly quantiles: Readonly<Record<string, number>> | null;
+  readonly histogram: { readonly edges: readonly number[]; readonly counts: readonly number[] } | null;
+}
+
+export interface ColumnProfile {
+  readonly name: string;
+  readonly kind: string;
+  readonly count: number;
+  readonly missing: number;
+  readonly numeric: NumericSummary | null;
+  readonly categorical: {
+    readonly count: number;
+    readonly distinct: number;
+    readonly top: readonly { readonly value: string; readonly count: number }[];
+  } | null;
+  readonly boolean: { readonly count: number; readonly trueCount: number } | null;
+}
+
+export interface DatasetVersion {
+  readonly version: string;
+  readonly name: string;
+  readonly source: string;
+  readonly numRows: number;
+  readonly profile: { readonly rows: number; readonly columns: readonly ColumnProfile[] } | null;
+  readonly createdAt: number;
+}
+
+/** `GET /api/v1/deployments/{d}/drift` (built in parallel; the dashboard reads it when it answers). */
+export interface DriftReport {
+  readonly deployment: string;
+  readonly model: string;
+  readonly version: number | string;
+  readonly computedAt: number | string;
+  readonly status: 'ok' | 'no-data';
+  readonly window: {
+    readonly kind: string;
+    readonly rows: number;
+    readonly from?: number | string;
+    readonly to?: number | string;
+  };
+  readonly reference: { readonly rows: number };
+  readonly datasetDrift: boolean;
+  readonly driftShare: number;
+  readonly driftShareThreshold: number;
+  readonly columns: readonly {
+    readonly name: string;
+    readonly kind: string;
+    readonly test: string;
+    readonly statistic: number;
+    readonly pValue?: number;
+    readonly threshold: number;
+    readonly drifted: boolean;
+    readonly histogram: {
+      readonly edges?: readonly number[];
+      readonly categories?: readonly string[];
+      readonly reference: readonly number[];
+      readonly current: readonly number[];
+    };
+  }[];
+}
+
+/** `GET /api/v1/deployments/{d}/quality` (built in parallel). */
+export interface QualityReport {
+  readonly deployment: string;
+  readonly versions: readonly {
+    readonly version: number | string;
+    readonly model: string;
+    readonly task: string;
+    readonly labelled: number;
+    readonly metrics: Readonly<Record<string, number | null>>;
+    readonly series: readonly {
+      readonly at: number | string;
+      readonly metrics: Readonly<Record<string, number | null>>;
+    }[];
+  }[];
+}
