@@ -33,6 +33,8 @@ import type { MetadataStore } from '../store/metadata-store.ts';
 import { createInferAsyncDecoder, type InferAsyncDecoder } from '../jobs/infer-async-decoder.ts';
 import { threadStores } from '../jobs/thread-job.ts';
 import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
+import type { Server as TlsServer } from 'node:tls';
+import { prepareServerTls } from '../tls/server-tls.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -52,7 +54,7 @@ export interface StartServerOptions {
 
 /** A running server. */
 export interface StratumServer {
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://host:port` with TLS on. */
   readonly httpUrl: string;
   readonly httpPort: number;
   /** Bound gRPC port (0 when gRPC is off). */
@@ -109,6 +111,14 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   };
 
   try {
+    // Bad TLS files are a configuration mistake, reported before anything else starts.
+    const tls = await prepareServerTls(config.tls);
+    if (tls !== undefined) {
+      logger.info(
+        { fingerprint: tls.material.fingerprint, validTo: tls.material.validTo, clientAuth: tls.clientAuth },
+        'TLS on for HTTP and gRPC',
+      );
+    }
     // A taken port is found before the models load, not after.
     await probePort(config.host, config.httpPort).catch((error: unknown) =>
       rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }),
@@ -155,6 +165,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
+      ...(tls !== undefined && { https: tls.https }),
       ...(inferenceQueue !== undefined && {
         asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
       }),
@@ -179,12 +190,17 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         authorizer,
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
+        ...(tls !== undefined && { credentials: tls.grpcCredentials }),
       });
       grpcPort = await grpc
         .listen(config.host, config.grpcPort)
         .catch((error: unknown) =>
           rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
         );
+    }
+    if (tls !== undefined) {
+      const reloader = tls.watch({ http: http.server as unknown as TlsServer, logger });
+      cleanups.push(async () => reloader.close());
     }
     service.setReady(true);
     if (inferenceQueue !== undefined) {
@@ -200,7 +216,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
-      httpUrl: `http://${host}:${httpPort}`,
+      httpUrl: `${tls === undefined ? 'http' : 'https'}://${host}:${httpPort}`,
       httpPort,
       grpcPort,
       service,
