@@ -35,6 +35,7 @@ import { threadStores } from '../jobs/thread-job.ts';
 import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
 import type { Server as TlsServer } from 'node:tls';
 import { prepareServerTls } from '../tls/server-tls.ts';
+import { createCallbackHostPolicy } from '../jobs/callback-host-policy.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -83,6 +84,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     );
   }
   const authorizer = options.authorizer ?? allowAll;
+  const callbackHosts = createCallbackHostPolicy(config.callbacks);
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
   const metrics = createServingMetrics();
   const cleanups: (() => Promise<void>)[] = [];
@@ -167,7 +169,12 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       authorizer,
       ...(tls !== undefined && { https: tls.https }),
       ...(inferenceQueue !== undefined && {
-        asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
+        asyncInference: {
+          queue: inferenceQueue,
+          settings: config.asyncInference,
+          decoder: asyncDecoder(),
+          callbackHosts,
+        },
       }),
       ...(registry !== undefined &&
         deployments !== undefined && {
@@ -210,6 +217,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         logger,
         settings: config.asyncInference,
         maxBytesElementBytes: config.maxBytesElementBytes,
+        callbackHosts,
       });
     }
     const address = http.server.address();

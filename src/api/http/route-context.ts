@@ -3,6 +3,7 @@
  * management routes (`/api/v1`) the registry and this replica's deployments, the reference route
  * the server's OpenAPI document.
  */
+import type { CallbackHostPolicy } from '../../jobs/callback-host-policy.ts';
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
@@ -26,6 +27,8 @@ export interface AsyncInferenceContext {
   readonly settings: AsyncInferenceConfig;
   /** Converts JSON bodies off the event loop. @default none: they are decoded on the event loop */
   readonly decoder?: InferAsyncDecoder;
+  /** Where callbacks may go; a callback URL on a refused host is a 400 at submission. */
+  readonly callbackHosts: CallbackHostPolicy;
 }
 
 /** The context of the management routes. */
