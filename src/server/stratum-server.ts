@@ -114,13 +114,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
 
   try {
     // Bad TLS files are a configuration mistake, reported before anything else starts.
-    const tls = await prepareServerTls(config.tls);
-    if (tls !== undefined) {
-      logger.info(
-        { fingerprint: tls.material.fingerprint, validTo: tls.material.validTo, clientAuth: tls.clientAuth },
-        'TLS on for HTTP and gRPC',
-      );
-    }
+    const tls = await prepareServerTls({ settings: config.tls, logger });
     // A taken port is found before the models load, not after.
     await probePort(config.host, config.httpPort).catch((error: unknown) =>
       rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }),
@@ -205,10 +199,8 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
         );
     }
-    if (tls !== undefined) {
-      const reloader = tls.watch({ http: http.server as unknown as TlsServer, logger });
-      cleanups.push(async () => reloader.close());
-    }
+    const reloader = tls?.watch({ http: http.server as unknown as TlsServer });
+    if (reloader !== undefined) cleanups.push(async () => reloader.close());
     service.setReady(true);
     if (inferenceQueue !== undefined) {
       asyncWorker = startAsyncInferenceWorker({

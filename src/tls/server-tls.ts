@@ -22,24 +22,32 @@ export interface ServerTlsSetup extends ServerTls {
    * Starts watching the files: each new valid pair goes to `http` (`setSecureContext`) and to the
    * gRPC credentials. The caller closes the reloader.
    */
-  watch(options: { http: TlsServer; logger: Logger }): TlsReloader;
+  watch(options: { http: TlsServer }): TlsReloader;
 }
 
 /**
  * Reads the pair of the `tls` settings; undefined when TLS is off.
  * @throws StratumError CONFIG_INVALID naming a missing, unreadable or mismatched file.
  */
-export async function prepareServerTls(settings: TlsConfig): Promise<ServerTlsSetup | undefined> {
+export async function prepareServerTls(options: {
+  settings: TlsConfig;
+  logger: Logger;
+}): Promise<ServerTlsSetup | undefined> {
+  const { settings, logger } = options;
   const files: TlsFiles | undefined = tlsFilesOf(settings);
   if (files === undefined) return undefined;
   const material = await readTlsMaterial(files);
+  logger.info(
+    { fingerprint: material.fingerprint, validTo: material.validTo, clientAuth: settings.clientAuth },
+    'TLS on for HTTP and gRPC',
+  );
   const tls: ServerTls = { material, clientAuth: settings.clientAuth };
   const grpcCredentials = new ReloadableServerCredentials(material, settings.clientAuth);
   return {
     ...tls,
     https: httpsOptionsOf(tls),
     grpcCredentials,
-    watch: ({ http, logger }) =>
+    watch: ({ http }) =>
       watchTlsFiles({
         files,
         initial: material,
