@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { test } from 'node:test';
-import { type StratumError } from '../../src/errors/index.ts';
+import type { StratumError } from '../../src/errors/index.ts';
 import {
   CALLBACK_HOST_REFUSED,
   type CallbackHostPolicy,
