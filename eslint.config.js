@@ -16,6 +16,7 @@ const LAYERS = {
   tensor: ['errors'],
   config: ['errors'],
   examples: [],
+  tls: ['config', 'errors', 'logging'],
   runtime: ['errors', 'logging', 'tensor'],
   artifacts: ['errors', 'logging'],
   store: ['errors', 'logging', 'tensor'],
@@ -100,6 +101,7 @@ const LAYERS = {
     'serving',
     'store',
     'tensor',
+    'tls',
   ],
   cli: [
     'api',
