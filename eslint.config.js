@@ -18,6 +18,7 @@ const LAYERS = {
   examples: [],
   // The hash-chained audit log's records, hashing and verification (issue 13): below the store.
   audit: ['errors'],
+  tls: ['config', 'errors', 'logging'],
   runtime: ['errors', 'logging', 'tensor'],
   artifacts: ['errors', 'logging'],
   store: ['audit', 'errors', 'logging', 'tensor'],
@@ -104,6 +105,7 @@ const LAYERS = {
     'serving',
     'store',
     'tensor',
+    'tls',
   ],
   cli: [
     'audit',

@@ -3,3 +3,5 @@ export { CONFIG_ENV_VARS, loadConfig, SETTING_ENV_VARS } from './load-config.ts'
 export type { LoadConfigOptions } from './load-config.ts';
 export { AsyncInferenceConfigSchema, BatchingDefaultsSchema, ConfigSchema, RuntimeConfigSchema } from './schema.ts';
 export type { AsyncInferenceConfig, BatchingDefaults, Config, ConfigInput, RuntimeConfig } from './schema.ts';
+export { CallbacksConfigSchema, TlsConfigSchema } from './schema.ts';
+export type { CallbacksConfig, TlsConfig } from './schema.ts';

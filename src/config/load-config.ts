@@ -12,12 +12,17 @@ const ENV_KEYS = {
   STRATUM_HOST: ['host', 'string'],
   STRATUM_HTTP_PORT: ['httpPort', 'number'],
   STRATUM_GRPC_PORT: ['grpcPort', 'number'],
+  STRATUM_TLS_CERT_FILE: ['tls.certFile', 'string'],
+  STRATUM_TLS_KEY_FILE: ['tls.keyFile', 'string'],
+  STRATUM_TLS_CA_FILE: ['tls.caFile', 'string'],
+  STRATUM_TLS_CLIENT_AUTH: ['tls.clientAuth', 'string'],
   STRATUM_MODELS_DIR: ['modelsDir', 'string'],
   STRATUM_WATCH: ['watch', 'boolean'],
   STRATUM_DATABASE_URL: ['databaseUrl', 'string'],
   STRATUM_ARTIFACTS_URL: ['artifactsUrl', 'string'],
   STRATUM_QUEUE_URL: ['queueUrl', 'string'],
   STRATUM_CALLBACK_SECRET: ['asyncInference.callbackSecret', 'string'],
+  STRATUM_CALLBACK_ALLOWED_HOSTS: ['callbacks.allowedHosts', 'list'],
   STRATUM_REGISTRY: ['registry', 'boolean'],
   STRATUM_URL: ['apiUrl', 'string'],
   STRATUM_REGISTRY_POLL_MS: ['registryPollMs', 'number'],
@@ -83,7 +88,13 @@ function readEnv(env: Readonly<Record<string, string | undefined>>): Record<stri
 }
 
 // Unparseable values are passed on as strings so that zod reports them with their path.
-function coerce(raw: string, kind: 'string' | 'number' | 'boolean'): unknown {
+function coerce(raw: string, kind: 'string' | 'number' | 'boolean' | 'list'): unknown {
+  if (kind === 'list') {
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  }
   if (kind === 'number') {
     const n = Number(raw);
     return Number.isFinite(n) ? n : raw;

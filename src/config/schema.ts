@@ -115,6 +115,54 @@ export const ArtifactEncryptionConfigSchema = z
   })
   .strict();
 
+/**
+ * TLS for the HTTP and gRPC servers: PEM files, re-read when they change (a bad new pair keeps the
+ * old one). Without `certFile` and `keyFile` the servers speak plain HTTP and plaintext gRPC.
+ */
+export const TlsConfigSchema = z
+  .object({
+    /** The server's certificate chain (PEM), leaf first. */
+    certFile: z.string().min(1).optional(),
+    /** The certificate's private key (PEM). Never logged. */
+    keyFile: z.string().min(1).optional(),
+    /** CA certificates (PEM) that client certificates must chain to (mutual TLS). */
+    caFile: z.string().min(1).optional(),
+    /**
+     * Client certificates: `none` (not asked for), `request` (asked for; a client without one, or
+     * with one `caFile` does not vouch for, is still served) or `require` (refused without a valid one).
+     * `request` and `require` need `caFile`.
+     */
+    clientAuth: z.enum(['none', 'request', 'require']).default('none'),
+  })
+  .strict()
+  .superRefine((tls, ctx) => {
+    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+      const missing = tls.certFile === undefined ? 'certFile' : 'keyFile';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'TLS needs both certFile and keyFile' });
+    }
+    if (tls.clientAuth !== 'none' && tls.caFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['caFile'], message: `clientAuth "${tls.clientAuth}" needs caFile` });
+    }
+    if (tls.caFile !== undefined && tls.certFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'caFile needs certFile and keyFile' });
+    }
+  });
+
+/**
+ * Where callbacks may go. A callback URL is checked at submission and again at delivery, after
+ * DNS resolution, so a name that resolves to an internal address is caught too (SSRF).
+ */
+export const CallbacksConfigSchema = z
+  .object({
+    /**
+     * Hosts callbacks may reach even on loopback, private or link-local addresses: a host name
+     * (`hooks.internal`), a wildcard suffix (`*.internal`), an IP address (`127.0.0.1`, `::1`) or
+     * an IPv4/IPv6 CIDR range (`10.0.0.0/8`). Empty: internal addresses are refused, public hosts allowed.
+     */
+    allowedHosts: z.array(z.string().min(1).max(253)).max(1000).default([]),
+  })
+  .strict();
+
 /** The whole configuration. */
 export const ConfigSchema = z
   .object({
@@ -180,6 +228,8 @@ export const ConfigSchema = z
     jobs: JobsConfigSchema.default(() => JobsConfigSchema.parse({})),
     asyncInference: AsyncInferenceConfigSchema.default(() => AsyncInferenceConfigSchema.parse({})),
     artifactEncryption: ArtifactEncryptionConfigSchema.default(() => ArtifactEncryptionConfigSchema.parse({})),
+    tls: TlsConfigSchema.default(() => TlsConfigSchema.parse({})),
+    callbacks: CallbacksConfigSchema.default(() => CallbacksConfigSchema.parse({})),
   })
   .strict();
 
@@ -193,5 +243,9 @@ export type BatchingDefaults = z.infer<typeof BatchingDefaultsSchema>;
 export type AsyncInferenceConfig = z.infer<typeof AsyncInferenceConfigSchema>;
 /** Artifact encryption settings. */
 export type ArtifactEncryptionConfig = z.infer<typeof ArtifactEncryptionConfigSchema>;
+/** TLS settings. */
+export type TlsConfig = z.infer<typeof TlsConfigSchema>;
+/** Callback settings. */
+export type CallbacksConfig = z.infer<typeof CallbacksConfigSchema>;
 /** Runtime settings. */
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;

@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import type { InferenceService } from '../serving/inference-service.ts';
 import { callbackHandler } from './callback-handler.ts';
+import type { CallbackHostPolicy } from './callback-host-policy.ts';
 import { CALLBACK_KIND, inferAsyncHandler } from './infer-async-handler.ts';
 
 /** The kind of an asynchronous inference job. */
@@ -22,6 +23,8 @@ export interface AsyncInferenceWorkerOptions {
   readonly settings: AsyncInferenceConfig;
   /** The server's `maxBytesElementBytes`. */
   readonly maxBytesElementBytes: number;
+  /** Where callbacks may go (the `callbacks` settings). */
+  readonly callbackHosts: CallbackHostPolicy;
   /** Names the worker in the jobs' `workerId`. @default `host:pid` */
   readonly name?: string;
 }
@@ -52,6 +55,7 @@ export function startAsyncInferenceWorker(options: AsyncInferenceWorkerOptions):
       logger: logger.child({ component: 'callbacks' }),
       secret: settings.callbackSecret,
       timeoutMs: settings.callbackTimeoutMs,
+      hosts: options.callbackHosts,
     }),
     ...named,
   });

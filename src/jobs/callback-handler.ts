@@ -10,6 +10,7 @@ import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FINISHED_STATES, type JobHandler, type JobQueue, type JobRecord } from '../queue/job-queue.ts';
 import { deliverCallback } from './callback-delivery.ts';
+import type { CallbackHostPolicy } from './callback-host-policy.ts';
 import { CallbackTargetSchema } from './infer-async-payload.ts';
 
 /** `callback`: deliver the outcome of job `jobId` to the callback its payload names. */
@@ -23,6 +24,8 @@ export interface CallbackHandlerOptions {
   readonly secret?: string | undefined;
   /** One delivery gives up after this long (ms). */
   readonly timeoutMs: number;
+  /** Where callbacks may go; a refused host fails the callback job (not the job it reports on). */
+  readonly hosts: CallbackHostPolicy;
   /**
    * How long to wait for the reported job to reach its finished state (the callback is queued
    * just before the job completes). Longer, and the attempt fails and is retried. @default 30000
@@ -53,6 +56,7 @@ export function callbackHandler(options: CallbackHandlerOptions): JobHandler {
         timestamp,
         secret,
         timeoutMs: options.timeoutMs,
+        hosts: options.hosts,
         signal: job.signal,
       });
       logger.debug({ jobId, callbackJob: job.record.id, status, attempt: job.attempt }, 'callback delivered');

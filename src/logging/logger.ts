@@ -40,6 +40,27 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+/**
+ * Fields never written, whatever logs them: credentials a request carries (as Fastify and the
+ * gRPC metadata name them) and the settings that hold keys. A second line of defence: code does
+ * not log these, and a test scans a full run's lines for every secret.
+ */
+export const REDACTED_LOG_PATHS: readonly string[] = Object.freeze([
+  ...['authorization', 'x-api-key', 'cookie', 'set-cookie', 'x-stratum-callback-secret'].flatMap((header) => [
+    `headers["${header}"]`,
+    `req.headers["${header}"]`,
+    `request.headers["${header}"]`,
+    `metadata["${header}"]`,
+  ]),
+  ...['masterKey', 'previousMasterKeys', 'callbackSecret', 'secret', 'apiKey', 'token', 'password'].flatMap((field) => [
+    field,
+    `*.${field}`,
+  ]),
+  'config.artifactEncryption.masterKey',
+  'config.artifactEncryption.previousMasterKeys',
+  'config.asyncInference.callbackSecret',
+]);
+
 /** True when lines written to `destination` (standard error when absent) reach a terminal. */
 export function isTerminal(destination: NodeJS.WritableStream | undefined): boolean {
   return ((destination ?? process.stderr) as { isTTY?: boolean }).isTTY === true;
@@ -72,6 +93,7 @@ export function createLogger(options: LoggerOptions = {}): Logger & pino.Logger 
       base: { ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
     },
     dest,
   );

@@ -36,6 +36,9 @@ import type { AuditSink } from '../audit/audit-sink.ts';
 import { createInferAsyncDecoder, type InferAsyncDecoder } from '../jobs/infer-async-decoder.ts';
 import { threadStores } from '../jobs/thread-job.ts';
 import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
+import type { Server as TlsServer } from 'node:tls';
+import { prepareServerTls } from '../tls/server-tls.ts';
+import { createCallbackHostPolicy } from '../jobs/callback-host-policy.ts';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -61,7 +64,7 @@ export interface StartServerOptions {
 
 /** A running server. */
 export interface StratumServer {
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://host:port` with TLS on. */
   readonly httpUrl: string;
   readonly httpPort: number;
   /** Bound gRPC port (0 when gRPC is off). */
@@ -94,6 +97,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     );
   }
   const authorizer = options.authorizer ?? allowAll;
+  const callbackHosts = createCallbackHostPolicy(config.callbacks);
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
   const metrics = createServingMetrics();
   const stats = createServingStats({ registry: metrics.registry });
@@ -123,15 +127,10 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   };
 
   try {
+    // Bad TLS files are a configuration mistake, reported before anything else starts.
+    const tls = await prepareServerTls({ settings: config.tls, logger });
     // A taken port is found before the models load, not after.
-    await probePort(config.host, config.httpPort).catch((error: unknown) =>
-      rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }),
-    );
-    if (options.withoutGrpc !== true) {
-      await probePort(config.host, config.grpcPort).catch((error: unknown) =>
-        rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
-      );
-    }
+    await probePorts(config, options.withoutGrpc !== true);
     const sources: ModelSource[] = [];
     let registry: Registry | undefined;
     let deployments: DeploymentSource | undefined;
@@ -172,8 +171,14 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       logger,
       authorizer,
       ...(audit !== undefined && { audit }),
+      ...(tls !== undefined && { https: tls.https }),
       ...(inferenceQueue !== undefined && {
-        asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
+        asyncInference: {
+          queue: inferenceQueue,
+          settings: config.asyncInference,
+          decoder: asyncDecoder(),
+          callbackHosts,
+        },
       }),
       ...(registry !== undefined &&
         deployments !== undefined && {
@@ -198,6 +203,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         authorizer,
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
+        ...(tls !== undefined && { credentials: tls.grpcCredentials }),
       });
       grpcPort = await grpc
         .listen(config.host, config.grpcPort)
@@ -205,6 +211,8 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
         );
     }
+    const reloader = tls?.watch({ http: http.server as unknown as TlsServer });
+    if (reloader !== undefined) cleanups.push(async () => reloader.close());
     service.setReady(true);
     if (inferenceQueue !== undefined) {
       asyncWorker = startAsyncInferenceWorker({
@@ -213,13 +221,14 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         logger,
         settings: config.asyncInference,
         maxBytesElementBytes: config.maxBytesElementBytes,
+        callbackHosts,
       });
     }
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
-      httpUrl: `http://${host}:${httpPort}`,
+      httpUrl: `${tls === undefined ? 'http' : 'https'}://${host}:${httpPort}`,
       httpPort,
       grpcPort,
       service,
@@ -401,4 +410,15 @@ function rethrowBusy(error: unknown, listener: { port: number; protocol: 'HTTP' 
 
 function replicaId(): string {
   return `${hostname()}:${process.pid}`;
+}
+
+/** Fails with PORT_IN_USE-style errors naming the setting when a port is taken. */
+async function probePorts(config: Config, grpc: boolean): Promise<void> {
+  await probePort(config.host, config.httpPort).catch((error: unknown) =>
+    rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }),
+  );
+  if (!grpc) return;
+  await probePort(config.host, config.grpcPort).catch((error: unknown) =>
+    rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
+  );
 }

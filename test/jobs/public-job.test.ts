@@ -39,3 +39,18 @@ test('a callback secret is redacted in what the API shows, and only there', () =
   assert.equal(publicJob(train), train);
   assert.equal(publicJob({ ...base, payload: null }).payload, null);
 });
+
+test("a callback URL's credentials and query are hidden in what the API shows", () => {
+  const record = {
+    id: 'j',
+    kind: 'infer-async',
+    state: 'waiting',
+    attemptsMade: 0,
+    maxAttempts: 1,
+    createdAt: 0,
+    payload: { model: 'm', callback: { url: 'https://user:pw@example.test:8443/hook?token=abc&x=1' } },
+  } as unknown as JobRecord;
+  const shown = publicJob(record).payload as { callback: { url: string } };
+  assert.equal(shown.callback.url, `https://example.test:8443/hook?${REDACTED}`);
+  assert.equal((record.payload as { callback: { url: string } }).callback.url.includes('token=abc'), true);
+});

@@ -21,6 +21,8 @@ export interface GrpcServerOptions {
   readonly maxBytesElementBytes: number;
   /** Largest message accepted (bytes). */
   readonly maxMessageBytes: number;
+  /** TLS credentials (updated in place on a certificate reload). Absent: plaintext. */
+  readonly credentials?: grpc.ServerCredentials;
 }
 
 /** The gRPC server. */
@@ -99,7 +101,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       return new Promise((resolve, reject) => {
         server.bindAsync(
           `${host.includes(':') ? `[${host}]` : host}:${port}`,
-          grpc.ServerCredentials.createInsecure(),
+          options.credentials ?? grpc.ServerCredentials.createInsecure(),
           (error, bound) => (error ? reject(error) : resolve(bound)),
         );
       });

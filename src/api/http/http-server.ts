@@ -8,6 +8,7 @@ import fastifySwagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AuditSink } from '../../audit/audit-sink.ts';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Config } from '../../config/index.ts';
 import { StratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -45,17 +46,21 @@ export interface HttpServerOptions {
   readonly audit?: AuditSink;
   /** The built web dashboard, served at `/` with the management API. @default `dist/dashboard` of the package */
   readonly dashboardDir?: string;
+  /** Serve HTTPS with these options (`app.server` is then an `https.Server`). Absent: plain HTTP. */
+  readonly https?: HttpsServerOptions;
 }
 
 /** Builds the Fastify app (not yet listening). */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const { service, metrics, config, logger, authorizer } = options;
-  const app: FastifyInstance = Fastify({
+  // With `https` Fastify's instance is typed for an https.Server; routes and hooks are the same.
+  const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     keepAliveTimeout: 65_000,
-  });
+    ...(options.https !== undefined && { https: options.https }),
+  }) as unknown as FastifyInstance;
 
   // Bodies are read as bytes and parsed by the protocol layer: the binary extension puts raw
   // tensor bytes after the JSON, and JSON errors need the protocol's messages.

@@ -61,6 +61,11 @@ export async function inferAsync(
   const { model, version } = params;
   checkInferRequest(service, { model, request: read.decoded, ...(version !== undefined && { version }) });
   const callback = callbackOf(request.headers, settings.callbackSecret !== undefined);
+  const refusal = callback === undefined ? undefined : asyncInference.callbackHosts.refusalOf(callback.url);
+  if (refusal !== undefined) {
+    const issues = [{ code: 'custom' as const, path: ['callback', 'url'], message: refusal }];
+    throw new StratumError('BAD_REQUEST', `invalid callback: ${formatIssues({ issues })}`, { details: { issues } });
+  }
   const idempotencyKey = headerValue(request.headers['idempotency-key']);
   const job = await queue.submit({
     kind: INFER_ASYNC_KIND,

@@ -4,6 +4,7 @@
  * the server's OpenAPI document.
  */
 import type { AuditLog } from '../../audit/audit-log.ts';
+import type { CallbackHostPolicy } from '../../jobs/callback-host-policy.ts';
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
@@ -28,6 +29,8 @@ export interface AsyncInferenceContext {
   readonly settings: AsyncInferenceConfig;
   /** Converts JSON bodies off the event loop. @default none: they are decoded on the event loop */
   readonly decoder?: InferAsyncDecoder;
+  /** Where callbacks may go; a callback URL on a refused host is a 400 at submission. */
+  readonly callbackHosts: CallbackHostPolicy;
 }
 
 /** The context of the management routes. */

@@ -68,6 +68,38 @@ const PORT_OPTIONS = {
   },
 } as const satisfies OptionsSpec;
 
+/** TLS for both ports (the files are re-read when they change). */
+const TLS_OPTIONS = {
+  'tls-cert': {
+    type: 'string',
+    value: 'file',
+    file: true,
+    setting: 'tls.certFile',
+    description: 'serve HTTPS and gRPC over TLS with this certificate chain (PEM); needs --tls-key',
+  },
+  'tls-key': {
+    type: 'string',
+    value: 'file',
+    file: true,
+    setting: 'tls.keyFile',
+    description: "the certificate's private key (PEM)",
+  },
+  'tls-ca': {
+    type: 'string',
+    value: 'file',
+    file: true,
+    setting: 'tls.caFile',
+    description: 'CA certificates (PEM) client certificates must chain to, for mutual TLS',
+  },
+  'tls-client-auth': {
+    type: 'string',
+    value: 'mode',
+    choices: ['none', 'request', 'require'],
+    setting: 'tls.clientAuth',
+    description: 'client certificates: none, request (optional) or require (mutual TLS); needs --tls-ca',
+  },
+} as const satisfies OptionsSpec;
+
 /** The inference runtime's threads. */
 const RUNTIME_OPTIONS = {
   workers: {
@@ -117,6 +149,7 @@ const SERVE_OPTIONS = {
     description: 'on the embedded queue, jobs this process runs at once (0: none; run stratum worker instead)',
   },
   ...PORT_OPTIONS,
+  ...TLS_OPTIONS,
   ...RUNTIME_OPTIONS,
   ...GLOBAL_OPTIONS,
 } as const satisfies OptionsSpec;
@@ -133,6 +166,7 @@ export const serveCommand = defineCommand({
     'stratum serve',
     'stratum serve --models ./models --no-registry --http-port 9000',
     'stratum serve --database-url postgres://stratum@db/stratum --host 0.0.0.0',
+    'stratum serve --tls-cert server.crt --tls-key server.key --tls-ca clients-ca.crt --tls-client-auth require',
   ],
   async run(cmd) {
     const [{ loadConfig }, { createLogger }, { serveUntilSignalled }] = await Promise.all([

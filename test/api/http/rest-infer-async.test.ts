@@ -8,7 +8,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { lookup } from 'node:dns/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { type ConfigInput, loadConfig } from '../../../src/config/index.ts';
@@ -17,6 +18,7 @@ import type { JobQueue } from '../../../src/queue/job-queue.ts';
 import { openJobQueue } from '../../../src/queue/open-job-queue.ts';
 import { startServer, type StratumServer } from '../../../src/server/stratum-server.ts';
 import { injectJson, writeModelRepository } from '../../helpers/test-server.ts';
+import { internalAddressKind } from '../../../src/jobs/callback-host-policy.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { waitForJob } from '../../queue/job-queue-conformance.ts';
 import { assertError, type InferReply, injectBinary, mlpRequest, mlpRows } from './http-test-kit.ts';
@@ -48,6 +50,8 @@ async function startAsyncServer(
       registry: false,
       databaseUrl,
       modelsDir: join(dir, 'models'),
+      // The receivers below listen on loopback, which callbacks may reach only when allowed.
+      callbacks: { allowedHosts: ['127.0.0.1'] },
       ...overrides,
       asyncInference: { callbackBackoffMs: 20, ...overrides.asyncInference },
     },
@@ -212,4 +216,49 @@ test('callback: a 4xx answer is not retried, and a failed job calls back with it
   const body = JSON.parse(receiver.received[0]?.body as string) as { state: string; error: { code: string } };
   assert.equal(body.state, 'failed');
   assert.equal(body.error.code, 'INVALID_INPUT');
+});
+
+test('callback allow-list: an internal address is refused at submission with a 400 naming callback.url', async (t) => {
+  const { server, queue } = await startAsyncServer(t, {
+    asyncInference: { callbackSecret: SECRET },
+    callbacks: { allowedHosts: [] },
+  });
+  for (const [url, why] of [
+    ['http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a link-local address'],
+    ['http://127.0.0.1:9/hook', '127.0.0.1 is a loopback address'],
+    ['http://localhost:9/hook', 'localhost is a loopback name'],
+  ] as const) {
+    const res = await injectJson(server, {
+      url: '/v2/models/mlp/infer_async',
+      body: mlpRequest(1),
+      headers: { 'x-stratum-callback-url': url },
+    });
+    assertError(res, { code: 'BAD_REQUEST', includes: ['callback.url', why, 'callbacks.allowedHosts'] });
+  }
+  const counts = await queue.counts();
+  assert.equal(counts.waiting + counts.prioritized + counts.active + counts.completed + counts.failed, 0);
+});
+
+test('callback allow-list: a name resolving to an internal address is refused at delivery; the job result stays', async (t) => {
+  // The machine's own name resolves to one of its own addresses: loopback, or a private one.
+  const name = hostname();
+  const resolved = await lookup(name);
+  assert.ok(internalAddressKind(resolved.address) !== undefined, `${name} resolves to ${resolved.address}`);
+  const { server, queue } = await startAsyncServer(t, {
+    asyncInference: { callbackSecret: SECRET },
+    callbacks: { allowedHosts: [] },
+  });
+  const receiver = await startReceiver(t);
+  const url = receiver.url.replace('127.0.0.1', name);
+  const id = await submit(server, mlpRequest(1, 6), { 'x-stratum-callback-url': url });
+  const job = await waitForJob(queue, id, (j) => j.state === 'completed');
+  assert.ok(job.result !== undefined);
+  const callbacks = await queue.list({ kind: 'callback', parentId: id });
+  const callback = await waitForJob(queue, callbacks.items[0]?.id as string, (j) => j.state === 'failed');
+  assert.equal(callback.error?.code, 'CALLBACK_REJECTED');
+  assert.match(callback.error?.message ?? '', new RegExp(`${name} resolves to .*callbacks\\.allowedHosts`));
+  assert.ok(!(callback.error?.message ?? '').includes('token=x'), 'the query is not echoed');
+  assert.equal(callback.attemptsMade, 1);
+  assert.equal(receiver.received.length, 0);
+  assert.equal((await queue.get(id)).state, 'completed');
 });
