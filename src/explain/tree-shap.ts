@@ -76,6 +76,13 @@ export function treeShap(ensemble: ExplainEnsemble, rows: Float32Array): TreeSha
   return { values, base: expectedValue(ensemble) };
 }
 
+/** Element `index` of the path that starts at `begin` and ends at `begin + depth`. */
+interface PathElement {
+  readonly begin: number;
+  readonly depth: number;
+  readonly index: number;
+}
+
 interface Walk {
   readonly tree: ExplainTree;
   readonly x: Float32Array;
@@ -108,7 +115,7 @@ function recurse(walk: Walk, step: Step): void {
   const split = tree.feature[node] as number;
   if (split < 0) {
     for (let i = 1; i <= depth; i++) {
-      const w = unwoundSum(path, begin, depth, i);
+      const w = unwoundSum(path, { begin, depth, index: i });
       const e = begin + i;
       const scale = w * ((path.one[e] as number) - (path.zero[e] as number));
       const f = path.feature[e] as number;
@@ -137,7 +144,7 @@ function recurse(walk: Walk, step: Step): void {
   if (found >= 0) {
     incomingZero = path.zero[begin + found] as number;
     incomingOne = path.one[begin + found] as number;
-    unwind(path, begin, depth, found);
+    unwind(path, { begin, depth, index: found });
     depth -= 1;
   }
   recurse(walk, {
@@ -192,7 +199,7 @@ function extend(path: Path, args: { begin: number; depth: number; zero: number; 
   }
 }
 
-function unwind(path: Path, begin: number, depth: number, index: number): void {
+function unwind(path: Path, { begin, depth, index }: PathElement): void {
   const one = path.one[begin + index] as number;
   const zero = path.zero[begin + index] as number;
   let next = path.weight[begin + depth] as number;
@@ -213,7 +220,7 @@ function unwind(path: Path, begin: number, depth: number, index: number): void {
 }
 
 /** The total weight of the path with element `index` unwound, without changing the path. */
-function unwoundSum(path: Path, begin: number, depth: number, index: number): number {
+function unwoundSum(path: Path, { begin, depth, index }: PathElement): number {
   const one = path.one[begin + index] as number;
   const zero = path.zero[begin + index] as number;
   let next = path.weight[begin + depth] as number;
