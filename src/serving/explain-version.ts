@@ -20,7 +20,7 @@ import type { Signature } from '../tensor/signature.ts';
 import { stackInputs } from './batch-tensors.ts';
 import type { ResolvedModelConfig } from './model-config.ts';
 import type { InferRequest } from './types.ts';
-import { validateRequest } from './validate-request.ts';
+import { type ValidatedRequest, validateRequest } from './validate-request.ts';
 
 /** Rows explained between two turns of the event loop. */
 const ROWS_PER_CHUNK = 32;
@@ -94,8 +94,7 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
     return { explainer, key };
   }
 
-  async function features(request: InferRequest, ready: Prepared): Promise<{ data: Float32Array; rows: number }> {
-    const validated = validateRequest({ request, signature, batched: options.batched, target });
+  async function features(validated: ValidatedRequest, ready: Prepared): Promise<{ data: Float32Array; rows: number }> {
     const { explainer } = ready;
     const width = explainer.features.length;
     if (ready.key === undefined) {
@@ -114,9 +113,11 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
   return {
     async explain(request) {
       if (closed !== undefined) throw new StratumError('MODEL_NOT_READY', `${target} is unloaded`);
+      // Bad inputs fail as infer fails them, before anything about explaining is decided.
+      const validated = validateRequest({ request, signature, batched: options.batched, target });
       prepared ??= prepare();
       const ready = await prepared;
-      const { data, rows } = await features(request, ready);
+      const { data, rows } = await features(validated, ready);
       const { explainer } = ready;
       const grouping = groupColumns(explainer.columns);
       const width = explainer.features.length;

@@ -169,16 +169,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
 
   let unloading: Promise<void> | undefined;
   let inFlight = 0;
-  const explainer = createVersionExplainer({
-    model,
-    version,
-    bytes: options.bytes,
-    signature,
-    pool,
-    key,
-    config,
-    batched,
-  });
+  const explainer = createVersionExplainer({ ...options, signature, key, batched });
 
   return {
     model,
@@ -192,10 +183,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       return inFlight;
     },
     statistics: () => stats.snapshot(),
-    explain(request) {
-      if (unloading !== undefined) throw new StratumError('MODEL_NOT_READY', `${target} is unloading`);
-      return explainer.explain(request);
-    },
+    explain: (request) => explainer.explain(request),
     async infer(request, protocol) {
       const start = performance.now();
       inFlight++;
