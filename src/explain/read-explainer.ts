@@ -14,7 +14,7 @@ import { readTensorProto } from '../onnx/read-tensor-proto.ts';
 import { EXPLAIN_METADATA_KEY, type ExplainMetadata, parseExplainMetadata } from './explain-metadata.ts';
 import { linearShap } from './linear-shap.ts';
 import { treeEnsembleFromOnnx } from './tree-ensemble.ts';
-import { treeShap } from './tree-shap.ts';
+import { treeShap, treeShapCost } from './tree-shap.ts';
 
 /** How the values are computed. */
 export type ExplainMethod = 'tree_path_dependent' | 'linear_interventional';
@@ -34,6 +34,11 @@ export interface Explainer {
   readonly columns: readonly string[];
   /** Name of each explained output: `predictions`, or the class whose margin it is. */
   readonly outputs: readonly string[];
+  /**
+   * Rough work per row (tree ensembles: Σ leaves · depth²; linear: features · outputs), so a caller
+   * can cut rows into chunks of bounded time.
+   */
+  readonly costPerRow: number;
   /**
    * SHAP values of a block of feature rows (row-major `rows × F`).
    * @returns `values`, row-major `rows × outputs × F`, and `base` per output.
@@ -106,6 +111,7 @@ function treeExplainer(args: {
     explained: regression ? 'value' : ensemble.numOutputs === 1 ? 'log_odds' : 'logits',
     ...naming({ metadata, featureValue, numFeatures, target }),
     outputs: outputNames({ regression, numOutputs: ensemble.numOutputs, classes }),
+    costPerRow: treeShapCost(ensemble),
     explain: (features) => treeShap(ensemble, features),
   };
 }
@@ -147,6 +153,7 @@ function linearExplainer(args: {
     explained: regression ? 'value' : numOutputs === 1 ? 'log_odds' : 'logits',
     ...naming({ metadata, featureValue, numFeatures, target }),
     outputs: outputNames({ regression, numOutputs, classes }),
+    costPerRow: numFeatures * numOutputs,
     explain: (features) => linearShap(linear, features),
   };
 }

@@ -237,6 +237,21 @@ function unwoundSum(path: Path, { begin, depth, index }: PathElement): number {
   return total;
 }
 
+/**
+ * Rough work of one row: Σ over trees of leaves · depth² (each leaf unwinds its path once per
+ * element), the unit a caller sizes chunks of rows by.
+ */
+export function treeShapCost(ensemble: ExplainEnsemble): number {
+  let cost = 0;
+  for (const tree of ensemble.trees) {
+    const depth = treeDepth(tree);
+    let leaves = 0;
+    for (let n = 0; n < tree.feature.length; n++) if ((tree.feature[n] as number) < 0) leaves++;
+    cost += leaves * Math.max(1, depth * depth);
+  }
+  return cost;
+}
+
 /** The cover-weighted mean of a tree's leaves, per output. */
 function treeMean(tree: ExplainTree, numOutputs: number): number[] {
   const walk = (n: number): number[] => {

@@ -5,9 +5,10 @@
  * as an extra output, loaded on the first explanation), and exact SHAP values are computed on
  * them (src/explain) and summed per raw input column. Summing keeps the sum property, Σφ + base =
  * the explained output, because SHAP values are additive over the features a column expands to
- * (a one-hot column's categories, a text column's hashed n-grams). The computation runs in
- * chunks of rows, yielding to the event loop between them, so a large request never stalls the
- * requests being served meanwhile.
+ * (a one-hot column's categories, a text column's hashed n-grams). The computation runs on the
+ * main thread in chunks of a few milliseconds of rows, yielding to the event loop between them,
+ * so a large request does not stall the requests served meanwhile (a worker thread would also
+ * take it off the serving core; not done yet).
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { StratumError } from '../errors/index.ts';
@@ -22,8 +23,12 @@ import type { ResolvedModelConfig } from './model-config.ts';
 import type { InferRequest } from './types.ts';
 import { type ValidatedRequest, validateRequest } from './validate-request.ts';
 
-/** Rows explained between two turns of the event loop. */
-const ROWS_PER_CHUNK = 32;
+/**
+ * Work (in `Explainer.costPerRow` units, ≈ 50–80 ns each measured) done between two turns of the
+ * event loop: a few milliseconds. A chunk holds at least one row, so one row of a very large
+ * ensemble (200 trees of depth 6 ≈ 30 ms) is the longest the loop waits.
+ */
+const COST_PER_CHUNK = 50_000;
 
 /** The SHAP values of a request's rows, per raw input column. */
 export interface Explanation {
@@ -123,9 +128,10 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
       const width = explainer.features.length;
       const shapValues: number[][][] = [];
       let base: readonly number[] = [];
-      for (let start = 0; start < rows; start += ROWS_PER_CHUNK) {
+      const rowsPerChunk = Math.max(1, Math.floor(COST_PER_CHUNK / Math.max(1, explainer.costPerRow)));
+      for (let start = 0; start < rows; start += rowsPerChunk) {
         if (start > 0) await yieldToLoop();
-        const end = Math.min(rows, start + ROWS_PER_CHUNK);
+        const end = Math.min(rows, start + rowsPerChunk);
         const result = explainer.explain(data.subarray(start * width, end * width));
         base = result.base;
         shapValues.push(
