@@ -3,6 +3,7 @@
  *
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only json-reader] [--protocols json,binary,grpc]
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only stats] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only explain] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -15,6 +16,8 @@
  * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts); `--only json-reader` JSON tensor decoding (bench/json-reader).
  * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
  * `--only stats` the dashboard's serving statistics against a Prometheus scrape (bench/stats).
+ * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
+ * `--only explain` TreeSHAP against shap's TreeExplainer (bench/explain).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -61,6 +64,8 @@ export interface BenchOptions {
   readonly onlyAudit: boolean;
   /** `--only stats`: the cost of the dashboard's serving statistics (bench/stats), and nothing else. */
   readonly onlyStats: boolean;
+  /** `--only explain`: TreeSHAP time against shap's TreeExplainer on the same trees, and nothing else. */
+  readonly onlyExplain: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -173,6 +178,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'json-reader',
       'audit',
       'stats',
+      'explain',
     ] as const,
     '--only',
   );
@@ -198,6 +204,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyJsonReader = alone('json-reader');
   const onlyAudit = alone('audit');
   const onlyStats = alone('stats');
+  const onlyExplain = alone('explain');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -212,6 +219,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyJsonReader,
     onlyAudit,
     onlyStats,
+    onlyExplain,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

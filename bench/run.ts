@@ -6,6 +6,7 @@
  * to stderr. See bench/options.ts for the flags. Every child process is stopped on exit, error or
  * signal.
  */
+import { renderExplainBench, runExplainBench } from './explain/explain-bench.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -281,6 +282,14 @@ async function statsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Prom
   await writeReport(markdown);
 }
 
+/** `--only explain`: TreeSHAP against shap's TreeExplainer on the same trees, its own report. */
+async function explainOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runExplainBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum explain benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderExplainBench(result)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -302,6 +311,7 @@ async function main(): Promise<void> {
   if (options.onlyJsonReader) return jsonReaderOnly(machine);
   if (options.onlyAudit) return auditOnly(machine);
   if (options.onlyStats) return statsOnly(machine);
+  if (options.onlyExplain) return explainOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -67,6 +67,7 @@ export function createClientUsageRecorder(options: ClientUsageRecorderOptions): 
     watch: (target) => ({
       model: target.model,
       version: target.version,
+      ...(target.explain !== undefined && { explain: target.explain.bind(target) }),
       async infer(request, protocol) {
         const response = await target.infer(request, protocol);
         observe(request, response);

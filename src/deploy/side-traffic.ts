@@ -176,6 +176,8 @@ export function createSideTraffic(options: SideTrafficOptions): SideTraffic {
     return {
       model: handle.model,
       version: handle.version,
+      // Explanations are not traffic: no canary window, shadow or recording sees them.
+      explain: (request) => handle.explain(request),
       async infer(request, protocol) {
         const start = performance.now();
         const win = plan.canary !== undefined ? window : undefined;

@@ -8,6 +8,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { signatureFromGraph } from '../onnx/graph-signature.ts';
+import { EXPLAIN_METADATA_KEY } from '../explain/explain-metadata.ts';
 import { readModelMetadata } from '../onnx/model-metadata.ts';
 import type { Signature } from '../tensor/signature.ts';
 import type { Lineage, MetadataStore, VersionRecord } from '../store/metadata-store.ts';
@@ -66,7 +67,10 @@ export async function pushVersion(deps: PushDeps, push: PushVersion): Promise<Ve
   }
   // Parse before storing anything: a file that is not a model leaves no trace.
   const signature: Signature = signatureFromGraph(push.bytes);
+  // The explanation entry (tree covers) grows with the model and is read from the bytes, so the
+  // version's record keeps only the small entries.
   const metadata = readModelMetadata(push.bytes);
+  delete metadata[EXPLAIN_METADATA_KEY];
   const check =
     alias === undefined
       ? undefined

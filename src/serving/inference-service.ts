@@ -3,6 +3,7 @@
  * gRPC both call this, so they share validation, batching, errors and metrics. Model names are
  * looked up in the sources in order (the registry's deployments, then the folder repository).
  */
+import type { Explanation } from './explain-version.ts';
 import { StratumError } from '../errors/index.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { TensorSpec } from '../tensor/signature.ts';
@@ -66,6 +67,16 @@ export interface InferenceService {
     protocol: 'rest' | 'grpc' | 'async';
     headers?: Readonly<Record<string, string | string[] | undefined>>;
   }): Promise<InferResponse>;
+  /**
+   * Explains a request's rows with exact SHAP values, on the version an inference request would reach.
+   * @throws StratumError UNSUPPORTED when the model cannot be explained, or infer's errors.
+   */
+  explain(options: {
+    model: string;
+    version?: string;
+    request: InferRequest;
+    headers?: Readonly<Record<string, string | string[] | undefined>>;
+  }): Promise<Explanation>;
   statistics(name?: string, version?: string): { model_stats: ModelStatistics[] };
   /** Whether any source serves the name. */
   has(name: string): boolean;
@@ -132,6 +143,27 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       const end = onlineLoad.begin();
       try {
         return await target.infer(request, protocol);
+      } finally {
+        end();
+      }
+    },
+    async explain({ model, version, request, headers }) {
+      if (!ready)
+        throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
+          retryAfterSeconds: 1,
+        });
+      const target = sourceOf(model).route({
+        name: model,
+        request,
+        ...(version !== undefined && { version }),
+        ...(headers !== undefined && { headers }),
+      });
+      if (target.explain === undefined) {
+        throw new StratumError('UNSUPPORTED', `model "${model}" version ${target.version} cannot be explained here`);
+      }
+      const end = onlineLoad.begin();
+      try {
+        return await target.explain(request);
       } finally {
         end();
       }

@@ -4,6 +4,7 @@
  * pick the version per request (weights, A/B key) and watch what it answers.
  */
 import type { Signature } from '../tensor/signature.ts';
+import type { Explanation } from './explain-version.ts';
 import type { ModelStatistics } from './model-stats.ts';
 import type { InferRequest, InferResponse } from './types.ts';
 import type { VersionState } from './version-table.ts';
@@ -14,6 +15,8 @@ export interface InferTarget {
   readonly model: string;
   readonly version: string;
   infer(request: InferRequest, protocol: string): Promise<InferResponse>;
+  /** Explains the request's rows (absent: the version cannot explain). */
+  explain?(request: InferRequest): Promise<Explanation>;
 }
 
 /** Transport details a source may route on (an A/B key in a header). */

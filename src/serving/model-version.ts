@@ -10,6 +10,7 @@ import { datatypeFromOrt } from '../tensor/datatypes.ts';
 import type { Signature } from '../tensor/signature.ts';
 import { type Batch, type Batcher, createBatcher } from './batcher.ts';
 import { splitOutput, stackInputs, toTensorValues } from './batch-tensors.ts';
+import { createVersionExplainer, type Explanation } from './explain-version.ts';
 import type { ResolvedModelConfig } from './model-config.ts';
 import { ModelStats } from './model-stats.ts';
 import { hasDynamicBatchDimension, signatureFromMetadata } from './signature.ts';
@@ -59,6 +60,11 @@ export interface ModelVersion {
    * @throws StratumError for invalid input, a full queue, an expired timeout or a closed version.
    */
   infer(request: InferRequest, protocol: string): Promise<InferResponse>;
+  /**
+   * Explains a request's rows with exact SHAP values (see `explain-version.ts`).
+   * @throws StratumError UNSUPPORTED when the model cannot be explained, or infer's errors for bad inputs.
+   */
+  explain(request: InferRequest): Promise<Explanation>;
   /** Requests queued or running. */
   readonly load: number;
   statistics(): ReturnType<ModelStats['snapshot']>;
@@ -163,6 +169,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
 
   let unloading: Promise<void> | undefined;
   let inFlight = 0;
+  const explainer = createVersionExplainer({ ...options, signature, key, batched });
 
   return {
     model,
@@ -176,6 +183,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       return inFlight;
     },
     statistics: () => stats.snapshot(),
+    explain: (request) => explainer.explain(request),
     async infer(request, protocol) {
       const start = performance.now();
       inFlight++;
@@ -209,6 +217,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       unloading ??= (async () => {
         await batcher.drain();
         batcher.close(new StratumError('MODEL_NOT_READY', `${target} is unloaded`));
+        await explainer.close();
         await pool.unload(key);
       })();
       return unloading;

@@ -21,6 +21,7 @@ import {
   StatisticsReply,
 } from './inference-schemas.ts';
 import { OipModelParams, OipVersionParams } from './management-schemas.ts';
+import { explain, EXPLAIN_ERRORS, ExplainReply } from './explain-route.ts';
 import { readInferBody } from './infer-body.ts';
 import { inferAsync, INFER_ASYNC_ERRORS, InferAsyncReply } from './infer-async-route.ts';
 import { type HttpRoute, type RouteInput, routeFactory } from './route.ts';
@@ -221,6 +222,32 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     errors: INFER_ERRORS,
     binaryTensors: true,
     handler: infer,
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/models/:model/explain',
+    permission: 'models:infer',
+    summary: 'Explain an inference request: exact SHAP values per raw input column',
+    tags: ['inference'],
+    params: OipModelParams,
+    body: INFER_BODY,
+    reply: ExplainReply,
+    errors: EXPLAIN_ERRORS,
+    binaryTensors: true,
+    handler: explain,
+  }),
+  route({
+    method: 'POST',
+    path: '/v2/models/:model/versions/:version/explain',
+    permission: 'models:infer',
+    summary: 'Explain an inference request on a model version: exact SHAP values per raw input column',
+    tags: ['inference'],
+    params: OipVersionParams,
+    body: INFER_BODY,
+    reply: ExplainReply,
+    errors: EXPLAIN_ERRORS,
+    binaryTensors: true,
+    handler: explain,
   }),
   route({
     method: 'POST',

@@ -8,6 +8,7 @@
  * what {@link predictGbdt} computes. {@link addGbdtGraph} appends the same node to a graph that
  * already computes the features.
  */
+import { EXPLAIN_METADATA_KEY, explainMetadataText } from '../../explain/explain-metadata.ts';
 import { attr, type AttributeValue } from '../../onnx/attribute.ts';
 import { GraphBuilder, type ValueSpec } from '../../onnx/graph-builder.ts';
 import { LABEL_OUTPUT, modelOutputSpecs, PROBABILITIES_OUTPUT } from '../common/output-head.ts';
@@ -56,18 +57,7 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
   const { input } = options;
   const batch = options.batchDim ?? 'N';
   const numOutputs = model.baseScore.length;
-  const trees: GbdtTree[] = [];
-  const outputOf: number[] = [];
-  for (const round of model.trees) {
-    round.forEach((tree, k) => {
-      trees.push(tree);
-      outputOf.push(k);
-    });
-  }
-  if (model.objective === 'binary' && trees.every((tree) => tree.value.every((value) => value >= 0))) {
-    trees.push({ feature: [-1], threshold: [0], left: [-1], right: [-1], value: [NEGATIVE_SENTINEL] });
-    outputOf.push(0);
-  }
+  const { trees, outputOf } = onnxTrees(model);
   const nodes = nodeAttributes(trees);
   const leaves = leafAttributes({ trees, outputOf });
 
@@ -116,6 +106,41 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
   return outputs;
 }
 
+/** The trees in the order the ONNX node numbers them, and the output each adds to. */
+function onnxTrees(model: GbdtModel): { trees: GbdtTree[]; outputOf: number[] } {
+  const trees: GbdtTree[] = [];
+  const outputOf: number[] = [];
+  for (const round of model.trees) {
+    round.forEach((tree, k) => {
+      trees.push(tree);
+      outputOf.push(k);
+    });
+  }
+  if (model.objective === 'binary' && trees.every((tree) => tree.value.every((value) => value >= 0))) {
+    trees.push({ feature: [-1], threshold: [0], left: [-1], right: [-1], value: [NEGATIVE_SENTINEL], cover: [1] });
+    outputOf.push(0);
+  }
+  return { trees, outputOf };
+}
+
+/**
+ * Each tree's node covers in the exported node's tree order (what TreeSHAP needs and ONNX has no
+ * attribute for), or undefined when a tree has none (a model trained before covers were kept).
+ *
+ * @example
+ * ```ts
+ * gbdtOnnxCovers(model) // [[412.5, 230.1, 182.4], …]
+ * ```
+ */
+export function gbdtOnnxCovers(model: GbdtModel): number[][] | undefined {
+  const covers: number[][] = [];
+  for (const tree of onnxTrees(model).trees) {
+    if (tree.cover === undefined) return undefined;
+    covers.push(tree.cover);
+  }
+  return covers;
+}
+
 /**
  * Builds the `.onnx` bytes of a trained ensemble.
  *
@@ -126,7 +151,11 @@ export function addGbdtGraph(builder: GraphBuilder, model: GbdtModel, options: A
  */
 export function exportGbdtOnnx(model: GbdtModel, options: ExportGbdtOnnxOptions = {}): Uint8Array {
   const inputName = options.inputName ?? 'input';
-  const graph = new GraphBuilder({ name: options.graphName ?? 'gbdt' });
+  const covers = gbdtOnnxCovers(model);
+  const graph = new GraphBuilder({
+    name: options.graphName ?? 'gbdt',
+    ...(covers !== undefined && { metadata: { [EXPLAIN_METADATA_KEY]: explainMetadataText({ covers }) } }),
+  });
   graph.addInput({ name: inputName, type: 'FLOAT', shape: ['N', model.numFeatures] });
   for (const output of addGbdtGraph(graph, model, { input: inputName })) graph.addOutput(output);
   return graph.toBytes();

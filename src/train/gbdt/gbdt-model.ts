@@ -24,6 +24,12 @@ export interface GbdtTree {
   readonly right: number[];
   /** Leaf output per node (a float32 value, learning rate already applied); `0` for a branch. */
   readonly value: number[];
+  /**
+   * Hessian sum of the training rows that reached each node (XGBoost's "cover"; the row count for
+   * squared error): what exact TreeSHAP weighs the two children of an unknown feature by. Absent
+   * in models trained before explanations existed.
+   */
+  readonly cover?: number[];
 }
 
 /** A trained ensemble. */

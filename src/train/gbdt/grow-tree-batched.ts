@@ -111,7 +111,14 @@ function subtract(args: { options: GrowTreeOptions; large: Float64Array; small: 
  */
 function numberBestFirst(args: { options: GrowTreeOptions; root: Node }): BatchedTree {
   const { options, root } = args;
-  const tree: GbdtTree = { feature: [], threshold: [], left: [], right: [], value: [] };
+  const tree: GbdtTree & { cover: number[] } = {
+    feature: [],
+    threshold: [],
+    left: [],
+    right: [],
+    value: [],
+    cover: [],
+  };
   const binThreshold: number[] = [];
   const shardNode: number[] = [];
   const add = (node: Node): { id: number; node: Node } => {
@@ -121,6 +128,7 @@ function numberBestFirst(args: { options: GrowTreeOptions; root: Node }): Batche
     tree.left.push(-1);
     tree.right.push(-1);
     tree.value.push(Math.fround((-node.grad / (node.hess + options.lambda)) * options.learningRate));
+    tree.cover.push(node.hess);
     binThreshold.push(-1);
     shardNode.push(node.shardId);
     return { id, node };

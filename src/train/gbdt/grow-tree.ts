@@ -93,7 +93,14 @@ interface Leaf {
 /** Grows a tree; see the module comment for the method. */
 export function growTree(options: GrowTreeOptions): GrownTree {
   const { shards, features, lambda, learningRate, pool } = options;
-  const tree: GbdtTree = { feature: [], threshold: [], left: [], right: [], value: [] };
+  const tree: GbdtTree & { cover: number[] } = {
+    feature: [],
+    threshold: [],
+    left: [],
+    right: [],
+    value: [],
+    cover: [],
+  };
   const binThreshold: number[] = [];
 
   const addLeaf = (leaf: Omit<Leaf, 'id' | 'split'>): Leaf => {
@@ -103,6 +110,7 @@ export function growTree(options: GrowTreeOptions): GrownTree {
     tree.left.push(-1);
     tree.right.push(-1);
     tree.value.push(Math.fround((-leaf.grad / (leaf.hess + lambda)) * learningRate));
+    tree.cover.push(leaf.hess);
     binThreshold.push(-1);
     const split = leaf.depth < options.maxDepth ? bestSplit(options, leaf) : undefined;
     // A leaf that cannot split never needs its histogram again.

@@ -26,6 +26,7 @@ import { addLinearGraph } from '../linear/export-onnx.ts';
 import type { LinearModel } from '../linear/linear-model.ts';
 import { predictLinear } from '../linear/predict-linear.ts';
 import { addMlpGraph, mlpValueNames } from '../mlp/export-onnx.ts';
+import { explainEntry } from './explain-entry.ts';
 import type { MlpModel } from '../mlp/mlp-model.ts';
 import { predictMlp } from '../mlp/predict-mlp.ts';
 
@@ -48,6 +49,12 @@ export interface ExportPipelineOptions {
    * to the model's metadata under `stratum.classes` as a JSON array. @default none
    */
   readonly classes?: readonly (string | number | boolean)[];
+  /**
+   * The mean of each feature over the training rows, written to the model's `stratum.explain`
+   * metadata so a linear model's SHAP values can be computed (trees need their covers instead).
+   * @default none (a linear model then cannot be explained)
+   */
+  readonly featureMeans?: readonly number[];
 }
 
 /** Options for {@link predictPipeline}. */
@@ -124,6 +131,11 @@ export function exportPipelineModel(options: ExportPipelineOptions): Uint8Array 
       'stratum.model': model.kind,
       'stratum.objective': model.model.objective,
       ...(options.classes !== undefined && { [CLASSES_METADATA_KEY]: JSON.stringify(options.classes) }),
+      ...explainEntry({
+        model,
+        fitted,
+        ...(options.featureMeans !== undefined && { featureMeans: options.featureMeans }),
+      }),
     },
   });
   const features = addFeatureGraph(builder, fitted);

@@ -21,6 +21,7 @@ import type { Registry } from '../../registry/registry.ts';
 import type { MetadataStore, RunArtifact, RunRecord, VersionRecord } from '../../store/metadata-store.ts';
 import { classifierBaseline, regressorBaseline } from '../metrics/baseline.ts';
 import { evaluateClassifier, evaluateRegressor, summaryMetrics } from '../metrics/evaluate.ts';
+import { columnMeans } from '../pipeline/explain-entry.ts';
 import { exportPipelineModel, type PipelineModel } from '../pipeline/export-pipeline.ts';
 import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
 import { expectedSignature } from './expected-signature.ts';
@@ -240,6 +241,7 @@ async function trainAndRecord(args: {
     model: trained.pipelineModel,
     name: spec.name.replaceAll('-', '_'),
     ...(numClasses > 0 && { classes: data.classes }),
+    featureMeans: columnMeans(trainMatrix.data, numFeatures),
   });
   const encoder = new TextEncoder();
   const artifacts: RunArtifact[] = [];
