@@ -9,6 +9,9 @@ import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../monitor/serving-metrics.ts';
+import { createDriftMetrics } from '../drift/drift-metrics.ts';
+import { createDriftService, type DriftService } from '../drift/drift-service.ts';
+import { createMemoryWindowSource, type DriftWindowSource } from '../drift/drift-window-source.ts';
 import { createRuntimePool, type RuntimePool } from '../runtime/runtime-pool.ts';
 import { createInferenceService, type InferenceService } from '../serving/inference-service.ts';
 import { folderModelSource } from '../serving/folder-model-source.ts';
@@ -48,6 +51,11 @@ export interface StartServerOptions {
    * replica consumes its `infer-async` and `callback` jobs; the management API serves its jobs.
    */
   readonly queue?: JobQueue;
+  /**
+   * Where drift windows are read (the sampled inference log). Absent: an in-memory source nothing
+   * records into, so every drift report says `no-data`.
+   */
+  readonly driftSource?: DriftWindowSource;
 }
 
 /** A running server. */
@@ -123,9 +131,18 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     let deployments: DeploymentSource | undefined;
     let queue: JobQueue | undefined = options.queue;
     let inferenceQueue: JobQueue | undefined = options.queue;
+    let drift: DriftService | undefined;
     if (config.registry) {
-      const opened = await openRegistrySide({ config, logger, pool, metrics, cleanups, given: options.queue });
-      ({ registry, deployments, queue, inferenceQueue } = opened);
+      const opened = await openRegistrySide({
+        config,
+        logger,
+        pool,
+        metrics,
+        cleanups,
+        given: options.queue,
+        driftSource: options.driftSource,
+      });
+      ({ registry, deployments, queue, inferenceQueue, drift } = opened);
       sources.push(opened.deployments);
     }
     let manager: ModelManager | undefined;
@@ -165,6 +182,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             deployments,
             ...(queue !== undefined && { queue }),
             ...(inferenceQueue !== undefined && { inferenceQueue }),
+            ...(drift !== undefined && { drift }),
           },
         }),
     });
@@ -302,11 +320,13 @@ async function openRegistrySide(options: {
   metrics: ServingMetrics;
   cleanups: (() => Promise<void>)[];
   given: JobQueue | undefined;
+  driftSource: DriftWindowSource | undefined;
 }): Promise<{
   registry: Registry;
   deployments: DeploymentSource;
   queue: JobQueue | undefined;
   inferenceQueue: JobQueue | undefined;
+  drift: DriftService;
 }> {
   const { config, logger, pool, metrics, cleanups, given } = options;
   const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
@@ -333,7 +353,13 @@ async function openRegistrySide(options: {
     given,
   });
   const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
-  return { registry, deployments, queue, inferenceQueue };
+  const drift = createDriftService({
+    store,
+    source: options.driftSource ?? createMemoryWindowSource(),
+    metrics: createDriftMetrics({ registry: metrics.registry }),
+  });
+  cleanups.push(() => drift.close());
+  return { registry, deployments, queue, inferenceQueue, drift };
 }
 
 /**

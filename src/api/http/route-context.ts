@@ -5,6 +5,7 @@
  */
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
+import type { DriftService } from '../../drift/drift-service.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
@@ -46,6 +47,8 @@ export interface ManagementContext {
   readonly inferenceQueue?: JobQueue;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
+  /** Drift detection; absent: the drift routes answer UNSUPPORTED. */
+  readonly drift?: DriftService;
 }
 
 /** The context of the reference route. */

@@ -4,10 +4,10 @@
  * are kept (a version's reference never changes once it has one).
  */
 import { z } from 'zod';
-import { parseDatasetProfile } from '../../data/profile/index.ts';
-import { StratumError } from '../../errors/index.ts';
-import { formatIssues } from '../../errors/format-issues.ts';
-import type { MetadataStore } from '../../store/metadata-store.ts';
+import { parseDatasetProfile } from '../data/profile/index.ts';
+import { StratumError } from '../errors/index.ts';
+import { formatIssues } from '../errors/format-issues.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
 import type { DriftReference } from './drift-columns.ts';
 import { referenceFromProfile, referenceFromSample } from './drift-reference.ts';
 

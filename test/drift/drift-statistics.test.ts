@@ -14,11 +14,18 @@ import {
   twoProportionZ,
   wassersteinBinned,
   wassersteinSamples,
-} from '../../../src/monitor/drift/drift-statistics.ts';
-import { assertClose } from '../../helpers/assert-close.ts';
+} from '../../src/drift/drift-statistics.ts';
+import { assertClose } from '../helpers/assert-close.ts';
 
 interface Fixture {
-  ks: { name: string; reference: number[]; current: number[]; statistic: number; pValue: number; pValueAsymp: number }[];
+  ks: {
+    name: string;
+    reference: number[];
+    current: number[];
+    statistic: number;
+    pValue: number;
+    pValueAsymp: number;
+  }[];
   wasserstein: { name: string; reference: number[]; current: number[]; distance: number; referenceStd: number }[];
   chisquare: { name: string; reference: number[]; current: number[]; statistic: number; pValue: number }[];
   z: {

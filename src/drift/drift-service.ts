@@ -3,8 +3,8 @@
  * the current window, judges every column, stores the report and sets the gauges. What the drift
  * routes call.
  */
-import { StratumError } from '../../errors/index.ts';
-import type { MetadataStore } from '../../store/metadata-store.ts';
+import { StratumError } from '../errors/index.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
 import { type DriftConfig, type DriftWindow, durationMs, parseDriftConfig, windowKey } from './drift-config.ts';
 import type { CurrentColumn, DriftReference, NamedReference } from './drift-columns.ts';
 import type { DriftMetrics } from './drift-metrics.ts';

@@ -4,7 +4,7 @@
  * z-test, the Jensen–Shannon distance and the population stability index. Each follows the SciPy
  * function Evidently calls (`ks_2samp`, `wasserstein_distance`, `chisquare`,
  * `scipy.spatial.distance.jensenshannon`) or Evidently's own formula (z, PSI); the committed
- * fixtures in test/monitor/drift/fixtures were computed by SciPy and checked against these.
+ * fixtures in test/drift/fixtures were computed by SciPy and checked against these.
  *
  * The `…Binned` variants take a reference known only as an equal-width histogram (a training
  * profile) and treat its values as spread uniformly inside each bin: its CDF is then piecewise
@@ -56,30 +56,30 @@ export function ksTwoSample(reference: Float64Array, current: Float64Array): Tes
   return { statistic: d, pValue: ksPValue(d, n, m) };
 }
 
-/** The piecewise-linear CDF of a histogram at x. */
-function histogramCdf(histogram: Histogram, total: number, cumulative: Float64Array, x: number): number {
+/** The piecewise-linear CDF of a histogram (uniform within bins), and the values it holds. */
+function histogramCdf(histogram: Histogram): { cdf: (x: number) => number; total: number } {
   const { edges, counts } = histogram;
-  const first = edges[0] as number;
-  const last = edges[edges.length - 1] as number;
-  if (x < first) return 0;
-  if (x >= last) return 1;
-  let lo = 0;
-  let hi = edges.length - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if ((edges[mid] as number) <= x) lo = mid;
-    else hi = mid;
-  }
-  const left = edges[lo] as number;
-  const width = (edges[lo + 1] as number) - left;
-  const inside = width > 0 ? ((x - left) / width) * (counts[lo] as number) : (counts[lo] as number);
-  return ((cumulative[lo] as number) + inside) / total;
-}
-
-function cumulativeCounts(counts: readonly number[]): { cumulative: Float64Array; total: number } {
   const cumulative = new Float64Array(counts.length + 1);
   for (let i = 0; i < counts.length; i++) cumulative[i + 1] = (cumulative[i] as number) + (counts[i] as number);
-  return { cumulative, total: cumulative[counts.length] as number };
+  const total = cumulative[counts.length] as number;
+  const first = edges[0] as number;
+  const last = edges[edges.length - 1] as number;
+  const cdf = (x: number): number => {
+    if (x < first) return 0;
+    if (x >= last) return 1;
+    let lo = 0;
+    let hi = edges.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((edges[mid] as number) <= x) lo = mid;
+      else hi = mid;
+    }
+    const left = edges[lo] as number;
+    const width = (edges[lo + 1] as number) - left;
+    const inside = width > 0 ? ((x - left) / width) * (counts[lo] as number) : (counts[lo] as number);
+    return ((cumulative[lo] as number) + inside) / total;
+  };
+  return { cdf, total };
 }
 
 /** The sorted distinct breakpoints of a piecewise comparison: histogram edges and sample values. */
@@ -105,14 +105,14 @@ function breakpoints(edges: readonly number[], sample: Float64Array): Float64Arr
  * breakpoint, from the left or the right.
  */
 export function ksBinned(reference: Histogram, current: Float64Array): TestOutcome {
-  const { cumulative, total } = cumulativeCounts(reference.counts);
+  const { cdf, total } = histogramCdf(reference);
   const m = current.length;
   let d = 0;
   let j = 0;
   for (const x of breakpoints(reference.edges, current)) {
     const below = j / m;
     while (j < m && (current[j] as number) <= x) j++;
-    const r = histogramCdf(reference, total, cumulative, x);
+    const r = cdf(x);
     d = Math.max(d, Math.abs(r - below), Math.abs(r - j / m));
   }
   return { statistic: d, pValue: ksPValue(d, total, m) };
@@ -148,7 +148,7 @@ function linearGapArea(options: { ra: number; rb: number; c: number; width: numb
 
 /** Wasserstein-1 distance between a histogram reference (uniform within bins) and an ascending sample. */
 export function wassersteinBinned(reference: Histogram, current: Float64Array): number {
-  const { cumulative, total } = cumulativeCounts(reference.counts);
+  const { cdf } = histogramCdf(reference);
   const m = current.length;
   let j = 0;
   let area = 0;
@@ -156,7 +156,7 @@ export function wassersteinBinned(reference: Histogram, current: Float64Array): 
   let previousRef = 0;
   let level = 0;
   for (const x of breakpoints(reference.edges, current)) {
-    const r = histogramCdf(reference, total, cumulative, x);
+    const r = cdf(x);
     if (previous !== undefined) area += linearGapArea({ ra: previousRef, rb: r, c: level, width: x - previous });
     while (j < m && (current[j] as number) <= x) j++;
     level = j / m;
@@ -256,7 +256,8 @@ export function populationStability(reference: readonly number[], current: reado
   const r = fillZeroes(normalise(reference));
   const c = fillZeroes(normalise(current));
   let psi = 0;
-  for (let k = 0; k < r.length; k++) psi += ((r[k] as number) - (c[k] as number)) * Math.log((r[k] as number) / (c[k] as number));
+  for (let k = 0; k < r.length; k++)
+    psi += ((r[k] as number) - (c[k] as number)) * Math.log((r[k] as number) / (c[k] as number));
   return psi;
 }
 

@@ -3,7 +3,7 @@
  * raw inputs and, where recorded, the predictions on them) for the exact tests, or else the
  * training dataset's profile (histograms and top categories) for the binned ones.
  */
-import type { ColumnProfile, DatasetProfile } from '../../data/profile/index.ts';
+import type { ColumnProfile, DatasetProfile } from '../data/profile/index.ts';
 import type { DriftReference, NamedReference, ReferenceColumn } from './drift-columns.ts';
 import { FEW_VALUES } from './choose-test.ts';
 

@@ -3,9 +3,9 @@
  * a thread of their own, started with the first large window and ended by `close()`.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { StratumError } from '../../errors/index.ts';
-import { fromThreadFailure } from '../../jobs/thread-failure.ts';
-import { createWorkerPool, describeLoss, type WorkerPool } from '../../runtime/worker-pool.ts';
+import { StratumError } from '../errors/index.ts';
+import { fromThreadFailure } from '../jobs/thread-failure.ts';
+import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
 import { type ComputeDriftInput, computeDrift, type DriftVerdict } from './compute-drift.ts';
 import { currentRows } from './drift-columns.ts';
 import type { DriftThreadReply, DriftThreadRequest } from './drift-thread-messages.ts';

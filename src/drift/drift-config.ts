@@ -4,8 +4,8 @@
  * (a bad field is named by its path), stored as parsed, and read back through the same schema.
  */
 import { z } from 'zod';
-import { StratumError } from '../../errors/index.ts';
-import { formatIssues } from '../../errors/format-issues.ts';
+import { StratumError } from '../errors/index.ts';
+import { formatIssues } from '../errors/format-issues.ts';
 
 /** The tests a column can be judged by. */
 export const DRIFT_TESTS = ['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi'] as const;

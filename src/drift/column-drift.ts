@@ -3,7 +3,7 @@
  * on the raw reference sample or on the profile's bins, compares it with the threshold, and lays
  * out the two histograms the report carries.
  */
-import { StratumError } from '../../errors/index.ts';
+import { StratumError } from '../errors/index.ts';
 import { defaultTest, FEW_VALUES } from './choose-test.ts';
 import type { DriftConfig, DriftTest } from './drift-config.ts';
 import { P_VALUE_TESTS } from './drift-config.ts';
@@ -194,7 +194,9 @@ function categoricalOutcome(test: DriftTest, aligned: Aligned): TestOutcome {
       const sum = (counts: number[]): number => counts.reduce((a, b) => a + b, 0);
       const referenceRows = sum(aligned.reference);
       const currentRows = sum(aligned.current);
-      const present = aligned.keys.filter((_, i) => (aligned.reference[i] as number) + (aligned.current[i] as number) > 0);
+      const present = aligned.keys.filter(
+        (_, i) => (aligned.reference[i] as number) + (aligned.current[i] as number) > 0,
+      );
       if (present.length <= 1) return { statistic: 0, pValue: 1 };
       const first = aligned.keys.indexOf(present[0] as string);
       return twoProportionZ({
