@@ -11,7 +11,8 @@
  * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
  * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone;
  * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone;
- * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts).
+ * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
+ * `--only drift` drift computation beside SciPy (bench/drift).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -52,6 +53,8 @@ export interface BenchOptions {
   readonly onlyDistributed: boolean;
   /** `--only artifacts`: artifact load time from an encrypted store against a plain one, and nothing else. */
   readonly onlyArtifacts: boolean;
+  /** `--only drift`: drift computation against SciPy's implementations of the same tests, and nothing else. */
+  readonly onlyDrift: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -161,6 +164,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'tuning',
       'distributed',
       'artifacts',
+      'drift',
     ] as const,
     '--only',
   );
@@ -183,6 +187,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyTuning = alone('tuning');
   const onlyDistributed = alone('distributed');
   const onlyArtifacts = alone('artifacts');
+  const onlyDrift = alone('drift');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -194,6 +199,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyTuning,
     onlyDistributed,
     onlyArtifacts,
+    onlyDrift,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,
