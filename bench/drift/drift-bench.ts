@@ -156,7 +156,9 @@ export async function runDriftBench(options: { progress: Progress; quick: boolea
   const windowRows = options.quick ? 100_000 : 1_000_000;
   const referenceRows = options.quick ? 20_000 : 100_000;
   const rounds = options.quick ? 2 : 3;
-  options.progress.log(`drift: generating ${windowRows} × ${NUMERIC + CATEGORICAL} window, ${referenceRows}-row reference`);
+  options.progress.log(
+    `drift: generating ${windowRows} × ${NUMERIC + CATEGORICAL} window, ${referenceRows}-row reference`,
+  );
   const data = makeData(referenceRows, windowRows);
   const refs = references(data);
   const python = await findPython();

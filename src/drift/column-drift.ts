@@ -244,7 +244,7 @@ function numericBins(reference: ReferenceColumn, current: Float64Array): Bins {
     return { edges, reference: counts, current: binCounts(edges, current) };
   }
   const values = (reference as Extract<ReferenceColumn, { kind: 'numeric' }>).values;
-  if (new Set(values).size <= PER_VALUE_LIMIT) {
+  if (fewDistinct(values, PER_VALUE_LIMIT)) {
     return alignCategories({ counts: countValues(values), rest: 0 }, countValues(current));
   }
   const edges = sturgesEdges({
@@ -253,6 +253,15 @@ function numericBins(reference: ReferenceColumn, current: Float64Array): Bins {
     size: values.length + current.length,
   });
   return { edges, reference: binCounts(edges, values), current: binCounts(edges, current) };
+}
+
+/** Whether an ascending array holds at most `limit` distinct values (stops at the first past it). */
+function fewDistinct(sorted: Float64Array, limit: number): boolean {
+  let distinct = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] !== sorted[i - 1] && ++distinct > limit) return false;
+  }
+  return true;
 }
 
 function numericOutcome(args: {

@@ -8,6 +8,7 @@ import { columnDrift } from './column-drift.ts';
 import type { DriftConfig } from './drift-config.ts';
 import type { CurrentColumn, NamedReference } from './drift-columns.ts';
 import type { DriftColumn } from './drift-report.ts';
+import { sortNumbers } from './sort-numbers.ts';
 
 /** What {@link computeDrift} needs. */
 export interface ComputeDriftInput {
@@ -31,7 +32,7 @@ export function computeDrift(input: ComputeDriftInput): DriftVerdict {
     if (input.config.columns[name]?.ignore === true) continue;
     const current = input.current.get(name);
     if (current === undefined) continue;
-    if (current.kind === 'numeric') current.values.sort();
+    if (current.kind === 'numeric') sortNumbers(current.values);
     columns.push(columnDrift({ name, reference: column, current, config: input.config }));
   }
   const drifted = columns.filter((c) => c.drifted).length;

@@ -6,6 +6,7 @@
 import type { ColumnProfile, DatasetProfile } from '../data/profile/index.ts';
 import type { DriftReference, NamedReference, ReferenceColumn } from './drift-columns.ts';
 import { FEW_VALUES } from './choose-test.ts';
+import { sortNumbers } from './sort-numbers.ts';
 
 /** Prediction columns are named `prediction.<output name>`. */
 export const PREDICTION_PREFIX = 'prediction.';
@@ -36,7 +37,7 @@ function sampleColumns(rows: readonly Readonly<Record<string, unknown>>[], prefi
     if (present.every((v) => typeof v === 'number')) {
       const values = Float64Array.from(present as number[]).filter(Number.isFinite);
       if (values.length === 0) continue;
-      column = { kind: 'numeric', values: values.sort() };
+      column = { kind: 'numeric', values: sortNumbers(values) };
     } else {
       const counts = new Map<string, number>();
       for (const v of present) {
