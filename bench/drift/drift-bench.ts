@@ -252,7 +252,7 @@ export function renderDriftBench(result: DriftBenchResult): string {
       return `| ${name} | ${r.stratumMs.toFixed(0)} | ${scipy} | ${ratio} |`;
     }),
     '',
-    `Row objects → columns (windowColumns, on the event loop in 50,000-row slices): ${result.columnsMs.toFixed(0)} ms.`,
+    `Row objects → columns (windowColumns, on the event loop in 10,000-row slices): ${result.columnsMs.toFixed(0)} ms.`,
     `Default tests through the drift thread (columns moved, not copied): ${result.threadMs.toFixed(0)} ms.`,
     result.python === undefined
       ? 'SciPy peer missing: python3 -m venv /tmp/venv-drift && /tmp/venv-drift/bin/pip install --index-url file:///opt/pypi/simple scipy numpy'

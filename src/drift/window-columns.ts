@@ -8,7 +8,7 @@ import type { CurrentColumn, NamedReference } from './drift-columns.ts';
 import { valueKind } from './drift-columns.ts';
 
 /** Rows read between yields to the event loop. */
-const ROWS_PER_SLICE = 50_000;
+const ROWS_PER_SLICE = 10_000;
 
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
@@ -36,7 +36,7 @@ function toCategory(value: unknown): string | undefined {
 /**
  * The window's columns for the given reference columns (only those that have at least one value:
  * a reference column the clients never send, such as the label, is left out). Yields to the event
- * loop every 50,000 rows so that a large window does not hold up requests.
+ * loop every 10,000 rows so that a large window does not hold up requests.
  */
 export async function windowColumns(
   rows: readonly Readonly<Record<string, unknown>>[],
