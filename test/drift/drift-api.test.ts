@@ -144,6 +144,22 @@ function suite(engine: 'sqlite' | 'postgres'): void {
       assert.equal(amount.statistic, expected.statistic);
       assert.equal(amount.pValue, expected.pValue);
       assert.equal(computed.json.columns.find((c: { name: string }) => c.name === 'channel').test, 'chisquare');
+
+      // A time window leaves out what is older than it.
+      const old = new Date(Date.now() - 2 * 3_600_000);
+      for (let i = 0; i < 5; i++) {
+        source.record({ deployment: 'payments', version: '2', row: { amount: 1e6, channel: 'web' }, at: old });
+      }
+      const timed = await api(server, {
+        url: '/api/v1/deployments/payments/drift',
+        body: { version: 2, window: '1h' },
+      });
+      assert.equal(timed.status, 200, JSON.stringify(timed.json));
+      assert.equal(timed.json.window.kind, 'time');
+      assert.equal(timed.json.window.rows, 300);
+      assert.equal(Date.parse(timed.json.window.to) - Date.parse(timed.json.window.from), 3_600_000);
+      const served = await api(server, { url: '/api/v1/deployments/payments/drift?version=2&window=1h' });
+      assert.deepEqual(served.json, timed.json);
     });
   });
 }
