@@ -18,6 +18,8 @@
  * `--only stats` the dashboard's serving statistics against a Prometheus scrape (bench/stats).
  * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
  * `--only explain` TreeSHAP against shap's TreeExplainer (bench/explain).
+ * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
+ * `--only drift` drift computation beside SciPy (bench/drift).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -66,6 +68,8 @@ export interface BenchOptions {
   readonly onlyStats: boolean;
   /** `--only explain`: TreeSHAP time against shap's TreeExplainer on the same trees, and nothing else. */
   readonly onlyExplain: boolean;
+  /** `--only drift`: drift computation against SciPy's implementations of the same tests, and nothing else. */
+  readonly onlyDrift: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -179,6 +183,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'audit',
       'stats',
       'explain',
+      'drift',
     ] as const,
     '--only',
   );
@@ -205,6 +210,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyAudit = alone('audit');
   const onlyStats = alone('stats');
   const onlyExplain = alone('explain');
+  const onlyDrift = alone('drift');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -220,6 +226,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyAudit,
     onlyStats,
     onlyExplain,
+    onlyDrift,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -19,6 +19,7 @@ import { renderArtifactsBench, runArtifactsBench } from './artifacts/artifacts-b
 import { renderJsonReaderBench, runJsonReaderBench } from './json-reader/json-reader-bench.ts';
 import { renderAuditBench, runAuditBench } from './audit/audit-bench.ts';
 import { renderStatsBench, runStatsBench } from './stats/stats-bench.ts';
+import { renderDriftBench, runDriftBench } from './drift/drift-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -290,6 +291,14 @@ async function explainOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Pr
   await writeReport(markdown);
 }
 
+/** `--only drift`: drift computation beside SciPy's implementations of the same tests, its own report. */
+async function driftOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runDriftBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum drift benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderDriftBench(result)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -312,6 +321,7 @@ async function main(): Promise<void> {
   if (options.onlyAudit) return auditOnly(machine);
   if (options.onlyStats) return statsOnly(machine);
   if (options.onlyExplain) return explainOnly(machine);
+  if (options.onlyDrift) return driftOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

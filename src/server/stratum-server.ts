@@ -10,6 +10,9 @@ import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../monitor/serving-metrics.ts';
 import { createServingStats, type ServingStats } from '../monitor/serving-stats.ts';
+import { createDriftMetrics } from '../drift/drift-metrics.ts';
+import { createDriftService, type DriftService } from '../drift/drift-service.ts';
+import { createMemoryWindowSource, type DriftWindowSource } from '../drift/drift-window-source.ts';
 import { createRuntimePool, type RuntimePool } from '../runtime/runtime-pool.ts';
 import { createInferenceService, type InferenceService } from '../serving/inference-service.ts';
 import { folderModelSource } from '../serving/folder-model-source.ts';
@@ -60,6 +63,11 @@ export interface StartServerOptions {
    * none without it
    */
   readonly audit?: AuditSink;
+  /**
+   * Where drift windows are read (the sampled inference log). Absent: an in-memory source nothing
+   * records into, so every drift report says `no-data`.
+   */
+  readonly driftSource?: DriftWindowSource;
 }
 
 /** A running server. */
@@ -90,12 +98,7 @@ export interface StratumServer {
 /** Starts serving the registry's deployments and, with `modelsDir`, a model repository folder. */
 export async function startServer(options: StartServerOptions): Promise<StratumServer> {
   const { config, logger } = options;
-  if (config.modelsDir === undefined && !config.registry) {
-    throw new StratumError(
-      'CONFIG_INVALID',
-      'nothing to serve: pass --models <dir> (or set STRATUM_MODELS_DIR), or turn the registry on',
-    );
-  }
+  checkSomethingToServe(config);
   const authorizer = options.authorizer ?? allowAll;
   const callbackHosts = createCallbackHostPolicy(config.callbacks);
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
@@ -131,17 +134,21 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const tls = await prepareServerTls({ settings: config.tls, logger });
     // A taken port is found before the models load, not after.
     await probePorts(config, options.withoutGrpc !== true);
-    const sources: ModelSource[] = [];
-    let registry: Registry | undefined;
-    let deployments: DeploymentSource | undefined;
-    let queue: JobQueue | undefined = options.queue;
-    let inferenceQueue: JobQueue | undefined = options.queue;
-    let auditLog: AuditLog | undefined;
-    if (config.registry) {
-      const opened = await openRegistrySide({ config, logger, pool, metrics, cleanups, given: options.queue });
-      ({ registry, deployments, queue, inferenceQueue, auditLog } = opened);
-      sources.push(opened.deployments);
-    }
+    const side = config.registry
+      ? await openRegistrySide({
+          config,
+          logger,
+          pool,
+          metrics,
+          cleanups,
+          given: options.queue,
+          driftSource: options.driftSource,
+        })
+      : undefined;
+    const { registry, deployments, auditLog, drift } = side ?? {};
+    const queue = side === undefined ? options.queue : side.queue;
+    const inferenceQueue = side === undefined ? options.queue : side.inferenceQueue;
+    const sources: ModelSource[] = deployments === undefined ? [] : [deployments];
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
       const folder = createModelManager({ dir: config.modelsDir, config, pool, metrics, logger });
@@ -189,6 +196,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             ...(queue !== undefined && { queue }),
             ...(inferenceQueue !== undefined && { inferenceQueue }),
             ...(auditLog !== undefined && { auditLog }),
+            ...(drift !== undefined && { drift }),
           },
         }),
     });
@@ -332,12 +340,14 @@ async function openRegistrySide(options: {
   metrics: ServingMetrics;
   cleanups: (() => Promise<void>)[];
   given: JobQueue | undefined;
+  driftSource: DriftWindowSource | undefined;
 }): Promise<{
   registry: Registry;
   deployments: DeploymentSource;
   queue: JobQueue | undefined;
   inferenceQueue: JobQueue | undefined;
   auditLog: AuditLog;
+  drift: DriftService;
 }> {
   const { config, logger, pool, metrics, cleanups, given } = options;
   const store = await openMetadataStore({ url: config.databaseUrl, pollMs: config.registryPollMs, logger });
@@ -364,7 +374,13 @@ async function openRegistrySide(options: {
     given,
   });
   const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
-  return { registry, deployments, queue, inferenceQueue, auditLog: store.audit };
+  const drift = createDriftService({
+    store,
+    source: options.driftSource ?? createMemoryWindowSource(),
+    metrics: createDriftMetrics({ registry: metrics.registry }),
+  });
+  cleanups.push(() => drift.close());
+  return { registry, deployments, queue, inferenceQueue, auditLog: store.audit, drift };
 }
 
 /**
@@ -421,4 +437,13 @@ async function probePorts(config: Config, grpc: boolean): Promise<void> {
   await probePort(config.host, config.grpcPort).catch((error: unknown) =>
     rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
   );
+}
+
+function checkSomethingToServe(config: Config): void {
+  if (config.modelsDir === undefined && !config.registry) {
+    throw new StratumError(
+      'CONFIG_INVALID',
+      'nothing to serve: pass --models <dir> (or set STRATUM_MODELS_DIR), or turn the registry on',
+    );
+  }
 }

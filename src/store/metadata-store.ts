@@ -5,6 +5,7 @@
  * transaction type: every method is one atomic unit on the engine.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { DriftRecords } from './drift-records.ts';
 import type { Signature } from '../tensor/signature.ts';
 
 /** A page of results; pass `nextCursor` back as `cursor` for the next page. */
@@ -384,7 +385,7 @@ export interface DeploymentWrite extends Pick<
  * DEPLOYMENT_NOT_FOUND, NOT_FOUND (runs), ALREADY_EXISTS, IN_USE (with the users named in the message and in
  * `details`), PRECONDITION_FAILED (stale revision), STORE_UNAVAILABLE.
  */
-export interface MetadataStore {
+export interface MetadataStore extends DriftRecords {
   /** `sqlite` or `postgres`. */
   readonly engine: 'sqlite' | 'postgres';
 

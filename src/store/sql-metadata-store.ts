@@ -19,6 +19,7 @@ import { pollingOnlyNotifier } from './change-notifier.ts';
 import { openChangeFeed } from './change-feed.ts';
 import { datasetMethods } from './dataset-rows.ts';
 import { deploymentMethods } from './deployment-rows.ts';
+import { driftMethods } from './drift-rows.ts';
 import { experimentMethods } from './experiment-rows.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import { modelMethods } from './model-rows.ts';
@@ -81,6 +82,7 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
     ...usageMethods(backend),
     ...experimentMethods(backend),
     audit: auditLogOnSql(driver),
+    ...driftMethods(backend),
 
     referencedArtifacts: async () => {
       const rows = await driver.query<{ artifact_digest: string }>('SELECT DISTINCT artifact_digest FROM versions');

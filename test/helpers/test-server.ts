@@ -12,6 +12,7 @@ import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import type { FixtureName } from '../../src/onnx/fixtures.ts';
 import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
+import type { DriftWindowSource } from '../../src/drift/drift-window-source.ts';
 import { startServer, type StratumServer } from '../../src/server/stratum-server.ts';
 
 /** Options of {@link startTestServer}. */
@@ -108,6 +109,8 @@ export interface RegistryServerOptions {
   overrides?: ConfigInput;
   /** Skip gRPC. @default true */
   withoutGrpc?: boolean;
+  /** Where drift windows are read. @default an empty in-memory source */
+  driftSource?: DriftWindowSource;
 }
 
 /** A running server with the registry on, and where its state lives. */
@@ -144,7 +147,12 @@ export async function startRegistryServer(
     },
   });
   const logger = createLogger({ level: config.logLevel });
-  const server = await startServer({ config, logger, withoutGrpc: options.withoutGrpc ?? true });
+  const server = await startServer({
+    config,
+    logger,
+    withoutGrpc: options.withoutGrpc ?? true,
+    ...(options.driftSource !== undefined && { driftSource: options.driftSource }),
+  });
   t.after(() => server.close());
   return Object.assign(Object.create(null) as object, server, { dir, databaseUrl, artifactsUrl }) as RegistryServer;
 }

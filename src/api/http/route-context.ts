@@ -7,6 +7,7 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import type { CallbackHostPolicy } from '../../jobs/callback-host-policy.ts';
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
+import type { DriftService } from '../../drift/drift-service.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { ServingStats } from '../../monitor/serving-stats.ts';
 import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
@@ -55,6 +56,8 @@ export interface ManagementContext {
   readonly shutdown?: AbortSignal;
   /** This replica's serving statistics over time (the dashboard's charts). Absent: the stats route answers 501. */
   readonly stats?: ServingStats;
+  /** Drift detection; absent: the drift routes answer UNSUPPORTED. */
+  readonly drift?: DriftService;
 }
 
 /** The context of the reference route. */

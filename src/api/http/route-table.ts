@@ -8,6 +8,7 @@
 import { AUDIT_ROUTES } from './audit-routes.ts';
 import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
+import { DRIFT_ROUTES } from './drift-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
 import { EXPERIMENT_ROUTES } from './experiment-routes.ts';
 import { ALIAS_ROUTES, MODEL_ROUTES, VERSION_ROUTES } from './model-routes.ts';
@@ -27,6 +28,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...VERSION_ROUTES,
   ...ALIAS_ROUTES,
   ...DEPLOYMENT_ROUTES,
+  ...DRIFT_ROUTES,
   ...DATASET_ROUTES,
   ...RUN_ROUTES,
   ...JOB_ROUTES,

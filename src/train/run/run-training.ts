@@ -25,6 +25,7 @@ import { columnMeans } from '../pipeline/explain-entry.ts';
 import { exportPipelineModel, type PipelineModel } from '../pipeline/export-pipeline.ts';
 import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRow } from './read-training-data.ts';
 import { expectedSignature } from './expected-signature.ts';
+import { referenceSample } from './reference-sample.ts';
 import { sampleRequest } from './sample-request.ts';
 import { trainModel, type TrainStep } from './train-model.ts';
 import type { TrainSpec } from './train-spec.ts';
@@ -384,6 +385,12 @@ async function register(args: {
         ...(force !== undefined && { force: true }),
       },
     }),
+  });
+  // The drift reference: raw training rows, for the exact tests (see src/drift).
+  await context.store.recordReferenceSample({
+    model: target.model,
+    version: version.version,
+    sample: referenceSample({ rows: data.rows, label: spec.data.label, seed: spec.split.seed }),
   });
   context.onEvent?.({ phase: 'register', model: target.model, version: version.version });
   return version;

@@ -142,6 +142,10 @@ describe('a tracked training run', () => {
       source: dataPath,
       samples: samplesArtifact?.digest,
     });
+    // The drift reference: every training row (fewer than 5,000), raw columns, no label.
+    const reference = (await store.referenceSample('reviews', version.version)) as { rows: Record<string, unknown>[] };
+    assert.equal(reference.rows.length, 1200);
+    assert.deepEqual(Object.keys(reference.rows[0] ?? {}).sort(), ['age', 'city', 'income', 'review']);
     // The sample rows are real held-out rows as an inference request for the raw columns.
     const samples = JSON.parse(Buffer.from(await registry.readArtifact(samplesArtifact?.digest ?? '')).toString()) as {
       inputs: { name: string; datatype: string; shape: number[]; data: unknown[] }[];
