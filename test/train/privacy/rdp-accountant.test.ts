@@ -38,7 +38,10 @@ test('RDP at integer and fractional orders matches the SciPy reference', () => {
     for (const [i, order] of orders.entries()) {
       const want = c.rdp[String(order)] ?? c.rdp[order.toFixed(1)];
       assert.ok(want !== undefined);
-      assert.ok(relative(rdp[i] as number, want) < 1e-5, `q=${c.samplingRate} σ=${c.noiseMultiplier} α=${order}: ${rdp[i]} vs ${want}`);
+      assert.ok(
+        relative(rdp[i] as number, want) < 1e-5,
+        `q=${c.samplingRate} σ=${c.noiseMultiplier} α=${order}: ${rdp[i]} vs ${want}`,
+      );
     }
   }
 });
@@ -54,14 +57,22 @@ test('ε at δ matches the reference, with the same best order', () => {
 test("TF Privacy's published MNIST figures (N=60000, batch 256, δ=1e-5) with the classic conversion", () => {
   // tensorflow/privacy tutorials/README.md: σ 1.1 for 60 epochs → ε 3.01; σ 1.3, 15 epochs → 1.19; σ 0.7, 45 epochs → 7.10,
   // made with compute_dp_sgd_privacy's orders (1.1 … 10.9, 12 … 63) and the pre-2020 conversion.
-  const orders = [...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10), ...Array.from({ length: 52 }, (_, i) => i + 12)];
+  const orders = [
+    ...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10),
+    ...Array.from({ length: 52 }, (_, i) => i + 12),
+  ];
   for (const [sigma, epochs, published] of [
     [1.1, 60, 3.01],
     [1.3, 15, 1.19],
     [0.7, 45, 7.1],
   ] as const) {
     const mechanism = { samplingRate: 256 / 60000, noiseMultiplier: sigma, steps: Math.ceil((epochs * 60000) / 256) };
-    const classic = privacySpent({ orders, rdp: rdpOfSampledGaussian(mechanism, orders), delta: 1e-5, conversion: 'classic' });
+    const classic = privacySpent({
+      orders,
+      rdp: rdpOfSampledGaussian(mechanism, orders),
+      delta: 1e-5,
+      conversion: 'classic',
+    });
     assert.equal(classic.epsilon.toFixed(2), published.toFixed(2), `σ=${sigma}, ${epochs} epochs`);
     // The improved conversion is never looser.
     assert.ok(dpSgdEpsilon({ ...mechanism, delta: 1e-5 }).epsilon <= classic.epsilon);
