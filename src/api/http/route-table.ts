@@ -5,6 +5,7 @@
  * reference at `/docs` (`@fastify/swagger-ui`, public like the document it renders); a route
  * registered any other way has no permission and fails at start-up.
  */
+import { CARD_ROUTES } from './card-routes.ts';
 import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
@@ -23,6 +24,7 @@ export { SERVING_ROUTES } from './serving-routes.ts';
 export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object.freeze([
   ...MODEL_ROUTES,
   ...VERSION_ROUTES,
+  ...CARD_ROUTES,
   ...ALIAS_ROUTES,
   ...DEPLOYMENT_ROUTES,
   ...DATASET_ROUTES,

@@ -109,7 +109,7 @@ describe('a tracked training run', () => {
     assert.equal(run.metrics['steps'], 20);
     assert.deepEqual(
       run.artifacts.map((a) => a.name),
-      ['model.onnx', 'features.json', 'evaluation.json', 'samples.json'],
+      ['model.onnx', 'features.json', 'evaluation.json', 'samples.json', 'card.json'],
     );
     const losses = await store.runMetrics(run.id, { key: 'validation_loss' });
     assert.deepEqual(
