@@ -509,7 +509,7 @@ describe('bad input is refused before training, recorded as a failed run, and re
       () => parseTrainSpec({ ...spec(), modle: {} }),
       (e: unknown) =>
         e instanceof StratumError &&
-        /\(top level\): unknown key "modle" \(known keys: name, data, split, features, model, register\)/.test(
+        /\(top level\): unknown key "modle" \(known keys: name, data, split, features, model, register, card\)/.test(
           e.message,
         ),
     );
