@@ -2,7 +2,7 @@
  * A small client of the management API (`/api/v1`), used by the CLI and the demo. Errors come
  * back as StratumErrors with the server's code and message, so the CLI prints what the server said.
  */
-import type { ModelCard } from '../cards/model-card.ts';
+import type { ModelCard } from '../registry/model-card.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors/codes.ts';
 import type { ArtifactInfo } from '../artifacts/artifact-store.ts';
 import type { DeploymentStatus } from '../deploy/deployment-runtime.ts';

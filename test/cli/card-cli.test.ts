@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from '../helpers/run-cli.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
-import { cardSpec, trainInto, writeCardData } from '../cards/card-model.ts';
+import { cardSpec, trainInto, writeCardData } from '../train/card/card-model.ts';
 
 test('stratum card prints a version’s card as Markdown or JSON', async (t) => {
   const server = await startRegistryServer(t);

@@ -2,8 +2,8 @@
  * Model cards under `/api/v1`: a version's card as JSON, assembled from the registry by
  * `buildModelCard` (the CLI renders the same JSON as Markdown). One declaration per route (see `route.ts`).
  */
-import { buildModelCard } from '../../cards/build-model-card.ts';
-import { ModelCardSchema } from '../../cards/model-card.ts';
+import { buildModelCard } from '../../train/card/build-model-card.ts';
+import { ModelCardSchema } from '../../registry/model-card.ts';
 import { ModelVersionParams } from './management-schemas.ts';
 import { type HttpRoute, routeFactory } from './route.ts';
 import type { ManagementContext } from './route-context.ts';

@@ -3,7 +3,7 @@
  * data's columns, the fairness groups and the importance ranking, numbers to 3 significant digits
  * (`--json` keeps the card's full precision).
  */
-import type { ModelCard } from '../../cards/model-card.ts';
+import type { ModelCard } from '../../registry/model-card.ts';
 import { formatMetrics, formatNumber, formatShape, formatTime, shortDigest } from './format-values.ts';
 
 const cell = (value: unknown): string =>

@@ -26,7 +26,7 @@ import { fileSourceVersion, readTrainingData, type TrainingData, type TrainingRo
 import { expectedSignature } from './expected-signature.ts';
 import { sampleRequest } from './sample-request.ts';
 import { trainModel, type TrainStep } from './train-model.ts';
-import { type CardEvidence, collectCardEvidence } from '../../cards/card-evidence.ts';
+import { type CardEvidence, collectCardEvidence } from '../card/card-evidence.ts';
 import type { TrainSpec } from './train-spec.ts';
 import type { SyncCollective } from '../parallel/sync-collective.ts';
 

@@ -7,7 +7,7 @@
  * read, before the feature pipeline, so a column that feeds several features (one-hot, dates,
  * hashed text) is measured once, as a whole, for any model kind.
  */
-import { seededRandom, shuffleInPlace } from '../train/common/seeded-random.ts';
+import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
 
 /** One column's importance. */
 export interface FeatureImportance {

@@ -6,12 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { openArtifactStore } from '../../src/artifacts/open-artifact-store.ts';
-import { mulberry32 } from '../../src/random/mulberry32.ts';
-import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
-import { runTraining, type TrainingResult } from '../../src/train/run/run-training.ts';
-import { parseTrainSpec, type TrainSpecInput } from '../../src/train/run/train-spec.ts';
-import type { RegistryServer } from '../helpers/test-server.ts';
+import { openArtifactStore } from '../../../src/artifacts/open-artifact-store.ts';
+import { mulberry32 } from '../../../src/random/mulberry32.ts';
+import { openMetadataStore } from '../../../src/store/open-metadata-store.ts';
+import { runTraining, type TrainingResult } from '../../../src/train/run/run-training.ts';
+import { parseTrainSpec, type TrainSpecInput } from '../../../src/train/run/train-spec.ts';
+import type { RegistryServer } from '../../helpers/test-server.ts';
 
 /** Rows: `income`, `debt` (inputs), `group` (sensitive, not an input), `noise` (an input the label ignores), `label`. */
 export function writeCardData(dir: string, rows = 800): string {

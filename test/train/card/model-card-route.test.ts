@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FIXTURES } from '../../src/onnx/fixtures.ts';
-import { StratumError } from '../../src/errors/index.ts';
-import { dpSgdEpsilon } from '../../src/train/privacy/rdp-accountant.ts';
-import { parseTrainSpec } from '../../src/train/run/train-spec.ts';
-import { api } from '../helpers/management-api.ts';
-import { startRegistryServer } from '../helpers/test-server.ts';
+import { FIXTURES } from '../../../src/onnx/fixtures.ts';
+import { StratumError } from '../../../src/errors/index.ts';
+import { dpSgdEpsilon } from '../../../src/train/privacy/rdp-accountant.ts';
+import { parseTrainSpec } from '../../../src/train/run/train-spec.ts';
+import { api } from '../../helpers/management-api.ts';
+import { startRegistryServer } from '../../helpers/test-server.ts';
 import { cardSpec, trainInto, writeCardData } from './card-model.ts';
 
 test('a trained version has a card with data, metrics, intended use, fairness, importance and privacy', async (t) => {

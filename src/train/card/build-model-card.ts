@@ -4,12 +4,12 @@
  * run's `card.json` (fairness, importance, privacy, intended use). Nothing is stored twice, and a
  * version pushed without a run still has a card, with the sections it cannot have left out.
  */
-import { DatasetProfileSchema } from '../data/profile/dataset-profile.ts';
-import { StratumError } from '../errors/index.ts';
-import type { Registry } from '../registry/registry.ts';
-import type { DatasetVersionRecord, RunRecord } from '../store/metadata-store.ts';
+import { DatasetProfileSchema } from '../../data/profile/dataset-profile.ts';
+import { StratumError } from '../../errors/index.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { DatasetVersionRecord, RunRecord } from '../../store/metadata-store.ts';
 import { CARD_EVIDENCE_FORMAT, type CardEvidence } from './card-evidence.ts';
-import type { ModelCard } from './model-card.ts';
+import type { ModelCard } from '../../registry/model-card.ts';
 
 /** The registry reads a card needs. */
 export type CardSources = Pick<Registry, 'getVersion' | 'getRun' | 'getDatasetVersion' | 'readArtifact'>;

@@ -4,9 +4,9 @@
  * privacy spent, with the declared intended use. Stored as the run's `card.json` artifact; the
  * card route joins it with the version, the run and the dataset version.
  */
-import type { TrainingObjective } from '../train/common/objective.ts';
-import type { PrivacyReport } from '../train/privacy/dp-sgd.ts';
-import type { TrainSpec } from '../train/run/train-spec.ts';
+import type { TrainingObjective } from '../common/objective.ts';
+import type { PrivacyReport } from '../privacy/dp-sgd.ts';
+import type { TrainSpec } from '../run/train-spec.ts';
 import { binaryFairness, type FairnessReport, groupOf, multiclassFairness, regressionFairness } from './fairness.ts';
 import { type FeatureImportance, permutationImportance } from './permutation-importance.ts';
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { permutationImportance } from '../../src/cards/permutation-importance.ts';
+import { permutationImportance } from '../../../src/train/card/permutation-importance.ts';
 
 // Written by test/fixtures/cards/make-fairness-fixture.py: scikit-learn's permutation_importance on
 // a fixed model ŷ = 2·x0 + 0.5·x1 with R², and the permutations it drew.
 const reference = JSON.parse(
-  readFileSync(new URL('../fixtures/cards/importance-reference.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../fixtures/cards/importance-reference.json', import.meta.url), 'utf8'),
 ) as {
   X: number[][];
   y: number[];

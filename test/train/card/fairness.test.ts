@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { binaryFairness, multiclassFairness, regressionFairness } from '../../src/cards/fairness.ts';
+import { binaryFairness, multiclassFairness, regressionFairness } from '../../../src/train/card/fairness.ts';
 
 // Written by test/fixtures/cards/make-fairness-fixture.py (scikit-learn, Fairlearn's definitions).
 const reference = JSON.parse(
-  readFileSync(new URL('../fixtures/cards/fairness-reference.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../fixtures/cards/fairness-reference.json', import.meta.url), 'utf8'),
 ) as {
   binary: {
     groups: string[];
