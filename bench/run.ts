@@ -15,6 +15,7 @@ import { renderAsyncBench, runAsyncBench } from './async/async-bench.ts';
 import { machineInfo } from './machine-info.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
 import { renderArtifactsBench, runArtifactsBench } from './artifacts/artifacts-bench.ts';
+import { renderCardsBench, runCardsBench } from './cards/cards-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -254,6 +255,14 @@ async function artifactsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): 
   await writeReport(markdown);
 }
 
+/** `--only cards`: DP-SGD and permutation importance against ordinary training, its own report. */
+async function cardsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const rows = runCardsBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum model cards benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderCardsBench(rows)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -272,6 +281,7 @@ async function main(): Promise<void> {
   if (options.onlyTuning) return tuningOnly(dir, machine);
   if (options.onlyDistributed) return distributedOnly(machine);
   if (options.onlyArtifacts) return artifactsOnly(machine);
+  if (options.onlyCards) return cardsOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));
