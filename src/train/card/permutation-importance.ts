@@ -27,7 +27,7 @@ export interface PermutationImportanceOptions<Row extends Record<string, unknown
   readonly rows: readonly Row[];
   /** The columns to permute, one at a time. */
   readonly columns: readonly string[];
-  /** The model's score on some rows (in the rows' order), higher is better. */
+  /** The model's score on some rows (in the rows' order), higher is better; it must not keep the rows (they are reused). */
   readonly score: (rows: readonly Row[]) => number;
   /** Shuffles per column. @default 5 */
   readonly repeats?: number;
@@ -67,6 +67,8 @@ export function permutationImportance<Row extends Record<string, unknown>>(
     const random = seededRandom(Math.floor(streams() * 2 ** 32));
     const order = new Uint32Array(rows.length);
     const importances: number[] = [];
+    // Copied once per column; each repeat only rewrites the column (the other cells are the rows').
+    const permuted = rows.map((row) => ({ ...row }));
     for (let repeat = 0; repeat < repeats; repeat++) {
       let permutation: ArrayLike<number>;
       if (options.permutation === undefined) {
@@ -76,7 +78,9 @@ export function permutationImportance<Row extends Record<string, unknown>>(
       } else {
         permutation = options.permutation({ column, columnIndex, repeat });
       }
-      const permuted = rows.map((row, i) => ({ ...row, [column]: (rows[permutation[i] as number] as Row)[column] }));
+      permuted.forEach((row, i) => {
+        (row as Record<string, unknown>)[column] = (rows[permutation[i] as number] as Row)[column];
+      });
       importances.push(baselineScore - score(permuted));
     }
     const mean = importances.reduce((a, b) => a + b, 0) / repeats;
