@@ -246,11 +246,15 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
 /** One row's gradient of its own loss (no penalty), computed on this thread. */
 function privateRowGradient(args: { shape: LinearShape; data: LinearData }) {
   const single = new Uint32Array(1);
-  return (theta: Float64Array) =>
-    (row: number, scratch: Float64Array): void => {
+  return (theta: Float64Array) => {
+    // One options object per buffer, not per row: the rows of a step are many and the object is the same.
+    let options: LinearObjectiveOptions | undefined;
+    return (row: number, scratch: Float64Array): void => {
       single[0] = row;
-      linearObjective({ ...args, theta, l2: 0, rowIndices: single, gradient: scratch });
+      if (options?.gradient !== scratch) options = { ...args, theta, l2: 0, rowIndices: single, gradient: scratch };
+      linearObjective(options);
     };
+  };
 }
 
 /**

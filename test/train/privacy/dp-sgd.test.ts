@@ -119,6 +119,14 @@ test('the private gradient clips every row to C and adds noise of σ·C over the
   const many = createDpSgd({ privacy, rows: 1000, batchSize: 100, seed: 1 });
   for (let s = 0; s < 100; s++) total += many.sampleBatch().length;
   assert.ok(Math.abs(total / 100 - 100) < 5, `mean batch ${total / 100}`);
+  // A batch of at least every row samples every row (rate 1).
+  const all = createDpSgd({ privacy, rows: 7, batchSize: 10, seed: 3 });
+  assert.deepEqual([...all.sampleBatch()], [0, 1, 2, 3, 4, 5, 6]);
+  // Every row is as likely as any other to be taken.
+  const hits = new Float64Array(10);
+  const fair = createDpSgd({ privacy, rows: 10, batchSize: 3, seed: 5 });
+  for (let s = 0; s < 2000; s++) for (const row of fair.sampleBatch()) hits[row]++;
+  for (const count of hits) assert.ok(Math.abs(count / 2000 - 0.3) < 0.04, `inclusion ${count / 2000}`);
 });
 
 test('privacy with L-BFGS is refused, naming the parameter', () => {
