@@ -125,7 +125,7 @@ test('the private gradient clips every row to C and adds noise of σ·C over the
   // Every row is as likely as any other to be taken.
   const hits = new Float64Array(10);
   const fair = createDpSgd({ privacy, rows: 10, batchSize: 3, seed: 5 });
-  for (let s = 0; s < 2000; s++) for (const row of fair.sampleBatch()) hits[row]++;
+  for (let s = 0; s < 2000; s++) for (const row of fair.sampleBatch()) hits[row] = (hits[row] as number) + 1;
   for (const count of hits) assert.ok(Math.abs(count / 2000 - 0.3) < 0.04, `inclusion ${count / 2000}`);
 });
 
