@@ -4,6 +4,7 @@
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only json-reader] [--protocols json,binary,grpc]
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only stats] [--protocols json,binary,grpc]
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only explain] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only cards] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -20,6 +21,7 @@
  * `--only explain` TreeSHAP against shap's TreeExplainer (bench/explain).
  * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
  * `--only drift` drift computation beside SciPy (bench/drift).
+ * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts); `--only cards` DP-SGD and permutation importance costs (bench/cards).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -70,6 +72,8 @@ export interface BenchOptions {
   readonly onlyExplain: boolean;
   /** `--only drift`: drift computation against SciPy's implementations of the same tests, and nothing else. */
   readonly onlyDrift: boolean;
+  /** `--only cards`: DP-SGD against ordinary training, and the card's permutation importance (bench/cards), alone. */
+  readonly onlyCards: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -184,6 +188,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'stats',
       'explain',
       'drift',
+      'cards',
     ] as const,
     '--only',
   );
@@ -211,6 +216,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyStats = alone('stats');
   const onlyExplain = alone('explain');
   const onlyDrift = alone('drift');
+  const onlyCards = alone('cards');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -227,6 +233,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyStats,
     onlyExplain,
     onlyDrift,
+    onlyCards,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

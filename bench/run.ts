@@ -20,6 +20,7 @@ import { renderJsonReaderBench, runJsonReaderBench } from './json-reader/json-re
 import { renderAuditBench, runAuditBench } from './audit/audit-bench.ts';
 import { renderStatsBench, runStatsBench } from './stats/stats-bench.ts';
 import { renderDriftBench, runDriftBench } from './drift/drift-bench.ts';
+import { renderCardsBench, runCardsBench } from './cards/cards-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -299,6 +300,14 @@ async function driftOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Prom
   await writeReport(markdown);
 }
 
+/** `--only cards`: DP-SGD and permutation importance against ordinary training, its own report. */
+async function cardsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const rows = runCardsBench({ progress, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum model cards benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderCardsBench(rows)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -322,6 +331,7 @@ async function main(): Promise<void> {
   if (options.onlyStats) return statsOnly(machine);
   if (options.onlyExplain) return explainOnly(machine);
   if (options.onlyDrift) return driftOnly(machine);
+  if (options.onlyCards) return cardsOnly(machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

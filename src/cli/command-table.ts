@@ -7,6 +7,7 @@ import { ALIAS_GROUP } from './commands/alias-command.ts';
 import { ARTIFACTS_GROUP } from './commands/artifacts-command.ts';
 import { AUDIT_GROUP } from './commands/audit-command.ts';
 import { batchCommand } from './commands/batch-command.ts';
+import { cardCommand } from './commands/card-command.ts';
 import { evaluateCommand } from './commands/evaluate-command.ts';
 import { type Command, type CommandGroup, defineCommand, GLOBAL_OPTIONS } from './commands/command-spec.ts';
 import { COMPLETION_SHELLS, completionScript } from './commands/completion-script.ts';
@@ -73,7 +74,16 @@ export const COMMAND_SECTIONS: readonly HelpSection[] = [
   },
   {
     title: 'Talk to a running server',
-    entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, JOBS_GROUP, ARTIFACTS_GROUP],
+    entries: [
+      MODELS_GROUP,
+      cardCommand,
+      ALIAS_GROUP,
+      DEPLOY_GROUP,
+      RUNS_GROUP,
+      DATASETS_GROUP,
+      JOBS_GROUP,
+      ARTIFACTS_GROUP,
+    ],
   },
   { title: 'Shell', entries: [completion, help] },
 ];

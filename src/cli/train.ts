@@ -171,6 +171,7 @@ function resultJson(result: TrainingResult): unknown {
     metrics: result.metrics,
     baseline: result.baseline,
     evaluation: result.evaluation,
+    card: result.card,
     version: result.version,
   };
 }

@@ -2,6 +2,7 @@
  * A small client of the management API (`/api/v1`), used by the CLI and the demo. Errors come
  * back as StratumErrors with the server's code and message, so the CLI prints what the server said.
  */
+import type { ModelCard } from '../registry/model-card.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors/codes.ts';
 import type { ArtifactInfo } from '../artifacts/artifact-store.ts';
 import type { DeploymentStatus } from '../deploy/deployment-runtime.ts';
@@ -68,6 +69,8 @@ export interface ApiClient {
   getModel(name: string): Promise<ModelRecord>;
   listVersions(model: string, query?: Record<string, string>): Promise<ApiPage<VersionRecord>>;
   getVersion(model: string, version: number): Promise<VersionRecord>;
+  /** A version's model card. */
+  getCard(model: string, version: number): Promise<ModelCard>;
   pushVersion(options: {
     model: string;
     bytes: Uint8Array;
@@ -188,6 +191,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     listVersions: (model, query) =>
       call({ method: 'GET', path: `/api/v1/models/${enc(model)}/versions`, ...(query && { query }) }),
     getVersion: (model, version) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/versions/${version}` }),
+    getCard: (model, version) => call({ method: 'GET', path: `/api/v1/models/${enc(model)}/versions/${version}/card` }),
     pushVersion: ({ model, bytes, description, tags, metrics, alias }) =>
       call({
         method: 'POST',

@@ -69,7 +69,7 @@ test('training spec: a misspelt key, transform, discriminator key, enum value or
     ],
     [
       { ...SPEC, extras: true },
-      'invalid training spec: (top level): unknown key "extras" (known keys: name, data, split, features, model, register)',
+      'invalid training spec: (top level): unknown key "extras" (known keys: name, data, split, features, model, register, card)',
     ],
   ];
   for (const [input, expected] of cases)
@@ -82,7 +82,7 @@ test('training spec: a misspelt key, transform, discriminator key, enum value or
 test('a key the object already has is not suggested for another', () => {
   assert.equal(
     messageOf(() => parseTrainSpec({ ...SPEC, modle: {} })),
-    'invalid training spec: (top level): unknown key "modle" (known keys: name, data, split, features, model, register)',
+    'invalid training spec: (top level): unknown key "modle" (known keys: name, data, split, features, model, register, card)',
   );
 });
 

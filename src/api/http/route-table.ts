@@ -6,6 +6,7 @@
  * registered any other way has no permission and fails at start-up.
  */
 import { AUDIT_ROUTES } from './audit-routes.ts';
+import { CARD_ROUTES } from './card-routes.ts';
 import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
 import { DRIFT_ROUTES } from './drift-routes.ts';
@@ -26,6 +27,7 @@ export { SERVING_ROUTES } from './serving-routes.ts';
 export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object.freeze([
   ...MODEL_ROUTES,
   ...VERSION_ROUTES,
+  ...CARD_ROUTES,
   ...ALIAS_ROUTES,
   ...DEPLOYMENT_ROUTES,
   ...DRIFT_ROUTES,

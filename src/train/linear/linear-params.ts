@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { gradientParams } from '../common/gradient-params.ts';
 import { choice, real } from '../common/param-schema.ts';
+import { privacyField } from '../privacy/privacy-params.ts';
 import { DEFAULT_LBFGS_TOLERANCE } from './lbfgs.ts';
 
 /**
@@ -27,6 +28,7 @@ export const linearParams = z.strictObject({
     .describe(
       'L-BFGS stops once the largest gradient component is at most tolerance · max(1, |objective|); 0 runs every iteration (Adam and SGD ignore it)',
     ),
+  privacy: privacyField,
 });
 
 /** Linear parameters as written (every field optional). */

@@ -26,6 +26,7 @@ import { parseOption, workers as workersParam } from '../common/param-schema.ts'
 import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
 import { linearParams, type LinearParams, type LinearParamsInput } from './linear-params.ts';
 import { sparseIfWorthwhile } from './sparse-rows.ts';
+import { createDpSgd, type DpSgd, type PrivacyReport } from '../privacy/dp-sgd.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
 export type LinearValidationSet = ValidationSplit;
@@ -75,6 +76,8 @@ export interface TrainLinearResult extends LinearModel {
   readonly history: LinearHistoryEntry[];
   /** Epoch whose weights were returned (the last one unless early stopping restored a better one). */
   readonly bestEpoch: number;
+  /** What differentially private training spent, when `params.privacy` was set. */
+  readonly privacy?: PrivacyReport;
 }
 
 const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
@@ -106,6 +109,20 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     throw new StratumError(
       'BAD_REQUEST',
       "checkpoint and resumeFrom need params.optimizer 'adam' or 'sgd'; L-BFGS is full-batch, rerun it instead",
+    );
+  }
+  if (params.privacy !== undefined && !miniBatch) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      "params.privacy: DP-SGD needs params.optimizer 'adam' or 'sgd'; L-BFGS takes full-batch steps that DP-SGD cannot privatise",
+      { details: { parameter: 'params.privacy' } },
+    );
+  }
+  if (params.privacy !== undefined && (options.checkpoint !== undefined || options.resumeFrom !== undefined)) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      'params.privacy: a private run cannot checkpoint or resume (the privacy spent would not carry over); rerun it',
+      { details: { parameter: 'params.privacy' } },
     );
   }
   if (options.checkpoint !== undefined) {
@@ -162,6 +179,10 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     point: Pick<LinearObjectiveOptions, 'theta' | 'l2' | 'rowIndices' | 'gradient'>,
   ): LinearObjectiveValue => shards?.evaluate(point) ?? linearObjective({ shape, data: trainData, ...point });
   let theta: Float64Array = new Float64Array(size);
+  const dp =
+    params.privacy === undefined
+      ? undefined
+      : createDpSgd({ privacy: params.privacy, rows: train.rows, batchSize: params.batchSize, seed: params.seed });
   try {
     if (params.optimizer === 'lbfgs') {
       // The line search's last evaluation is the accepted point, so its loss is the epoch's loss.
@@ -187,6 +208,13 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
         resumed,
         evaluate: trainObjective,
         endEpoch,
+        ...(dp !== undefined && {
+          private: {
+            dp,
+            perRow: privateRowGradient({ shape, data: trainData }),
+            penalised: shape.numFeatures * shape.numOutputs,
+          },
+        }),
         checkpoint: options.checkpoint && {
           ...options.checkpoint,
           fingerprint,
@@ -211,6 +239,21 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     bias,
     history,
     bestEpoch: best?.epoch ?? last?.epoch ?? 0,
+    ...(dp !== undefined && { privacy: dp.report() }),
+  };
+}
+
+/** One row's gradient of its own loss (no penalty), computed on this thread. */
+function privateRowGradient(args: { shape: LinearShape; data: LinearData }) {
+  const single = new Uint32Array(1);
+  return (theta: Float64Array) => {
+    // One options object per buffer, not per row: the rows of a step are many and the object is the same.
+    let options: LinearObjectiveOptions | undefined;
+    return (row: number, scratch: Float64Array): void => {
+      single[0] = row;
+      if (options?.gradient !== scratch) options = { ...args, theta, l2: 0, rowIndices: single, gradient: scratch };
+      linearObjective(options);
+    };
   };
 }
 
@@ -236,6 +279,12 @@ function runMiniBatches(args: {
         state: () => Pick<LinearCheckpointState, 'history' | 'best'>;
       }
     | undefined;
+  /** DP-SGD instead of shuffled batches: `perRow(theta)` gives a row's gradient; the first `penalised` entries carry the L2 penalty. */
+  private?: {
+    dp: DpSgd;
+    perRow: (theta: Float64Array) => (row: number, scratch: Float64Array) => void;
+    penalised: number;
+  };
 }): Float64Array {
   const { params, rows, resumed, evaluate, checkpoint } = args;
   const random = seededRandom(params.seed);
@@ -253,14 +302,28 @@ function runMiniBatches(args: {
   // Replaying the finished epochs' shuffles restores the batch order and the generator.
   for (let epoch = 1; epoch < firstEpoch; epoch++) shuffleInPlace(order, random);
   for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
-    shuffleInPlace(order, random);
-    for (let start = 0; start < rows; start += params.batchSize) {
-      const rowIndices = order.subarray(start, Math.min(rows, start + params.batchSize));
-      evaluate({ theta, l2: params.l2, rowIndices, gradient });
+    const step = (): void => {
       if (params.optimizer === 'sgd') {
         for (let i = 0; i < size; i++) theta[i] = (theta[i] as number) - params.learningRate * (gradient[i] as number);
       } else {
         adamStep({ theta, gradient, state: adam, learningRate: params.learningRate });
+      }
+    };
+    if (args.private !== undefined) {
+      const { dp, penalised } = args.private;
+      const perRow = args.private.perRow(theta);
+      for (let s = 0; s < dp.stepsPerEpoch; s++) {
+        dp.privateGradient({ batch: dp.sampleBatch(), perRow, out: gradient });
+        // The penalty does not depend on the data: added after the noise, it costs no privacy.
+        for (let i = 0; i < penalised; i++) gradient[i] = (gradient[i] as number) + params.l2 * (theta[i] as number);
+        step();
+      }
+    } else {
+      shuffleInPlace(order, random);
+      for (let start = 0; start < rows; start += params.batchSize) {
+        const rowIndices = order.subarray(start, Math.min(rows, start + params.batchSize));
+        evaluate({ theta, l2: params.l2, rowIndices, gradient });
+        step();
       }
     }
     if (args.endEpoch({ epoch, theta })) break;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { gradientParams } from '../common/gradient-params.ts';
 import { choice, integer, real } from '../common/param-schema.ts';
+import { privacyField } from '../privacy/privacy-params.ts';
 
 const MAX_LAYERS = 16;
 
@@ -30,6 +31,7 @@ export const mlpParams = z.strictObject({
   dropout: real({ min: 0, lt: 1 }).default(0).describe('Probability of dropping each hidden unit during training'),
   learningRate: real({ gt: 0, cap: 10 }).default(0.001).describe('Adam step size'),
   ...gradientParams,
+  privacy: privacyField,
 });
 
 /** MLP parameters as written (every field optional). */

@@ -24,6 +24,8 @@ import { headLoss } from './mlp-head.ts';
 import type { MlpActivation, MlpLayer, MlpModel, MlpObjective } from './mlp-model.ts';
 import { mlpParams, type MlpParams, type MlpParamsInput } from './mlp-params.ts';
 import { backward, createGradients, createWorkspace, forward, type MlpWorkspace } from './mlp-network.ts';
+import { createDpSgd, type PrivacyReport } from '../privacy/dp-sgd.ts';
+import { createPrivateMlpEpoch } from './private-mlp-epoch.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
 export type MlpValidationSet = ValidationSplit;
@@ -63,6 +65,8 @@ export interface TrainMlpResult {
   readonly history: MlpHistoryEntry[];
   /** Epoch whose weights were returned (the last one unless early stopping restored a better one). */
   readonly bestEpoch: number;
+  /** What differentially private training spent, when `params.privacy` was set. */
+  readonly privacy?: PrivacyReport;
 }
 
 /** A data set in the trainer's layout. */
@@ -113,26 +117,29 @@ export function trainMlp(options: TrainMlpOptions): TrainMlpResult {
       ? undefined
       : createWorkspace({ layers, capacity: Math.min(EVAL_CHUNK, validation.rows), dropout: false });
 
+  const dp =
+    params.privacy === undefined
+      ? undefined
+      : createDpSgd({ privacy: params.privacy, rows: train.rows, batchSize: params.batchSize, seed: params.seed });
+  const privateEpoch =
+    dp === undefined
+      ? undefined
+      : createPrivateMlpEpoch({
+          dp,
+          layers,
+          activation,
+          objective,
+          train,
+          dropout,
+          adam,
+          learningRate: params.learningRate,
+          l2: params.l2,
+        });
+
   const history: MlpHistoryEntry[] = [];
   const stopper = earlyStopper<{ layers: MlpLayer[] }>({ rounds: params.earlyStoppingRounds });
   for (let epoch = 1; epoch <= params.epochs; epoch++) {
-    shuffleInPlace(order, orderRandom);
-    let total = 0;
-    for (let start = 0; start < train.rows; start += params.batchSize) {
-      const rows = Math.min(train.rows, start + params.batchSize) - start;
-      for (let r = 0; r < rows; r++) {
-        const row = order[start + r] as number;
-        batchFeatures.set(train.features.subarray(row * numFeatures, (row + 1) * numFeatures), r * numFeatures);
-        batchLabels[r] = train.labels[row] as number;
-      }
-      const pass = { layers, activation, input: batchFeatures, rows, workspace };
-      const logits = forward(dropout === undefined ? pass : { ...pass, dropout });
-      const delta = workspace.deltas[layers.length - 1] as Float32Array;
-      total += headLoss({ objective, logits, labels: batchLabels, rows, width: numOutputs, delta });
-      backward({ ...pass, dropoutRate, gradients });
-      adamStep({ layers, gradients, state: adam, learningRate: params.learningRate, l2: params.l2 });
-    }
-    const loss = total / train.rows;
+    const loss = privateEpoch?.() ?? publicEpoch();
     const entry: MlpHistoryEntry =
       validation === undefined || evaluation === undefined
         ? { epoch, loss }
@@ -152,7 +159,29 @@ export function trainMlp(options: TrainMlpOptions): TrainMlpResult {
     model: { objective, numFeatures, numOutputs, activation, layers: best?.layers ?? layers },
     history,
     bestEpoch: best?.epoch ?? last?.epoch ?? 0,
+    ...(dp !== undefined && { privacy: dp.report() }),
   };
+
+  /** One epoch of shuffled mini-batches; returns the mean training loss. */
+  function publicEpoch(): number {
+    shuffleInPlace(order, orderRandom);
+    let total = 0;
+    for (let start = 0; start < train.rows; start += params.batchSize) {
+      const rows = Math.min(train.rows, start + params.batchSize) - start;
+      for (let r = 0; r < rows; r++) {
+        const row = order[start + r] as number;
+        batchFeatures.set(train.features.subarray(row * numFeatures, (row + 1) * numFeatures), r * numFeatures);
+        batchLabels[r] = train.labels[row] as number;
+      }
+      const pass = { layers, activation, input: batchFeatures, rows, workspace };
+      const logits = forward(dropout === undefined ? pass : { ...pass, dropout });
+      const delta = workspace.deltas[layers.length - 1] as Float32Array;
+      total += headLoss({ objective, logits, labels: batchLabels, rows, width: numOutputs, delta });
+      backward({ ...pass, dropoutRate, gradients });
+      adamStep({ layers, gradients, state: adam, learningRate: params.learningRate, l2: params.l2 });
+    }
+    return total / train.rows;
+  }
 }
 
 function copyLayer(layer: MlpLayer): MlpLayer {

@@ -198,6 +198,8 @@ function columnPlanOf(spec: TrainSpec): ColumnPlan {
     (isStringTransform(transform) ? strings : numbers).add(transform.column);
     if (transform.transform === 'dateparts') dates.add(transform.column);
   }
+  // A sensitive column that is no feature is read as it is, for the card's fairness report only.
+  for (const column of spec.card.sensitive ?? []) if (!numbers.has(column)) strings.add(column);
   return {
     numbers,
     strings,
@@ -290,6 +292,8 @@ export async function readTrainingData(options: ReadTrainingDataOptions): Promis
     data: spec.data,
     columns: columnPlanOf(spec),
     baseDir,
+    neededFor: (column) =>
+      spec.card.sensitive?.includes(column) === true ? `card.sensitive names it, for the fairness report` : undefined,
     ...(options.onRows !== undefined && { onRows: options.onRows }),
   });
   const { labels, classes } = encodeLabels({

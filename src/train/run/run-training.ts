@@ -28,6 +28,7 @@ import { expectedSignature } from './expected-signature.ts';
 import { referenceSample } from './reference-sample.ts';
 import { sampleRequest } from './sample-request.ts';
 import { trainModel, type TrainStep } from './train-model.ts';
+import { type CardEvidence, collectCardEvidence } from '../card/card-evidence.ts';
 import type { TrainSpec } from './train-spec.ts';
 import type { SyncCollective } from '../parallel/sync-collective.ts';
 
@@ -101,6 +102,8 @@ export interface TrainingResult {
   readonly fitted: FittedFeatures;
   /** The trained model behind the features. */
   readonly model: PipelineModel;
+  /** What the run measured for the model card (stored as its `card.json` artifact). */
+  readonly card: CardEvidence;
 }
 
 /** The run param naming the job that ran it. */
@@ -229,8 +232,20 @@ async function trainAndRecord(args: {
         ];
   const metrics = summaryMetrics(evaluation);
   const baseline = summaryMetrics(baselineReport);
+  const card = collectCardEvidence({
+    spec,
+    classes: data.classes,
+    trainRows: split.train.rows.length,
+    validation: { rows: split.validation.rows, labels: held },
+    predict: (rows) => trained.predict(transformBatch(fitted, rows).data),
+    ...(trained.privacy !== undefined && { privacy: trained.privacy }),
+  });
   const allMetrics = {
     ...metrics,
+    ...(trained.privacy !== undefined && {
+      'privacy.epsilon': trained.privacy.epsilon,
+      'privacy.delta': trained.privacy.delta,
+    }),
     ...Object.fromEntries(Object.entries(baseline).map(([key, value]) => [`${BASELINE_PREFIX}${key}`, value])),
     steps: trained.steps,
     best_step: trained.bestStep,
@@ -257,6 +272,7 @@ async function trainAndRecord(args: {
       encoder.encode(JSON.stringify({ classes: data.classes, ...evaluation, baseline: baselineReport })),
     ],
     ...(samples === undefined ? [] : ([['samples.json', encoder.encode(JSON.stringify(samples))]] as const)),
+    ['card.json', encoder.encode(JSON.stringify(card))],
   ] as const) {
     const stored = await context.artifacts.put(bytes);
     artifacts.push({ name, digest: stored.digest, size: stored.size });
@@ -276,6 +292,7 @@ async function trainAndRecord(args: {
     onnx,
     fitted,
     model: trained.pipelineModel,
+    card,
     ...(version !== undefined && { version }),
   };
 }

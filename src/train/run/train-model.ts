@@ -13,6 +13,7 @@ import type { PipelineModel } from '../pipeline/export-pipeline.ts';
 import type { TrainSpec } from './train-spec.ts';
 import type { SyncCollective } from '../parallel/sync-collective.ts';
 import { StratumError } from '../../errors/index.ts';
+import type { PrivacyReport } from '../privacy/dp-sgd.ts';
 
 /** A feature matrix with its labels. */
 export interface LabelledMatrix {
@@ -57,6 +58,8 @@ export interface TrainedModel {
   readonly bestStep: number;
   /** What the exported graph's float output gives: values `N × 1` or probabilities `N × K`. */
   predict(features: Float32Array): Float32Array;
+  /** What differentially private training spent (linear and mlp with `params.privacy`). */
+  readonly privacy?: PrivacyReport;
 }
 
 /** The matrix, labels and class count every trainer takes, from the options. */
@@ -128,6 +131,7 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
       steps: trained.history.length,
       bestStep: trained.bestEpoch,
       predict: (features) => predictMlp(trained.model, { features }).values,
+      ...(trained.privacy !== undefined && { privacy: trained.privacy }),
     };
   }
   const trained = trainLinear({
@@ -140,5 +144,6 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
     steps: trained.history.length,
     bestStep: trained.bestEpoch,
     predict: (features) => predictLinear(trained, { features }).values,
+    ...(trained.privacy !== undefined && { privacy: trained.privacy }),
   };
 }

@@ -76,6 +76,39 @@ const RegisterSchema = z
   })
   .strict();
 
+/** How the card's permutation importance is measured. */
+const ImportanceSchema = z
+  .object({
+    /** Shuffles per column. */
+    repeats: z.number().int().min(1).max(100).default(5),
+    /** Seed of the shuffles. */
+    seed: z.number().int().default(0),
+    /** Held-out rows scored (the first ones of the split, which is random already). */
+    maxRows: z.number().int().min(2).max(1_000_000).default(5000),
+  })
+  .strict();
+
+/**
+ * What the model card says beyond what the run measures: what the model is for and not for, and
+ * which columns are sensitive (fairness is reported per group of each). A sensitive column is
+ * read from the data; it is a model input only if a feature transform also reads it.
+ */
+export const CardSpecSchema = z
+  .object({
+    /** What the model is for, who uses it, and how. */
+    intendedUse: z.string().min(1).max(8192).optional(),
+    /** Where it should not be used, known weaknesses. */
+    limitations: z.string().min(1).max(8192).optional(),
+    /** Column(s) whose groups the fairness report compares. */
+    sensitive: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(16)])
+      .transform((value) => (typeof value === 'string' ? [value] : value))
+      .optional(),
+    /** Permutation importance settings; `false` skips it. */
+    importance: z.union([z.literal(false), ImportanceSchema]).default(ImportanceSchema.parse({})),
+  })
+  .strict();
+
 /** A whole training spec. */
 export const TrainSpecSchema = z
   .object({
@@ -87,6 +120,8 @@ export const TrainSpecSchema = z
     model: ModelSchema,
     /** Register the trained model as a new version (with lineage, metrics and reference profile). */
     register: RegisterSchema.optional(),
+    /** The model card's declared parts: intended use, limitations, sensitive columns. */
+    card: CardSpecSchema.default(CardSpecSchema.parse({})),
   })
   .strict();
 
@@ -103,6 +138,7 @@ export type DataSource = z.infer<typeof DataSourceSchema>;
  * @throws StratumError BAD_REQUEST listing every issue with its path, e.g. `model.params.maxDepth: …`.
  */
 export function parseTrainSpec(input: unknown, where = 'training spec'): TrainSpec {
+  checkPrivacySupport(input, where);
   const parsed = TrainSpecSchema.safeParse(input, { error: specErrorMap });
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid ${where}: ${formatIssues(parsed.error)}`, {
@@ -129,7 +165,49 @@ export function parseTrainSpec(input: unknown, where = 'training spec'): TrainSp
     );
   }
   checkDeclaredTypes(spec, where);
+  checkCard(spec, where);
   return spec;
+}
+
+/** The model kinds whose trainers take `params.privacy` (DP-SGD). */
+const PRIVATE_KINDS: ReadonlySet<string> = new Set(['linear', 'mlp']);
+
+/**
+ * DP-SGD on a trainer without it is named before the schema's "unrecognized key" would be, and
+ * with the reason; L-BFGS takes no mini-batches to privatise.
+ */
+function checkPrivacySupport(input: unknown, where: string): void {
+  if (typeof input !== 'object' || input === null) return;
+  const model = (input as { model?: unknown }).model;
+  if (typeof model !== 'object' || model === null) return;
+  const { kind, params } = model as { kind?: unknown; params?: unknown };
+  if (typeof params !== 'object' || params === null || !('privacy' in params)) return;
+  if (typeof kind === 'string' && !PRIVATE_KINDS.has(kind)) {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `invalid ${where}: model.params.privacy: differentially private training (DP-SGD) is available for linear and mlp models, not ${kind}`,
+      { details: { path: ['model', 'params', 'privacy'] } },
+    );
+  }
+  if (kind === 'linear' && (params as { optimizer?: unknown }).optimizer === 'lbfgs') {
+    throw new StratumError(
+      'BAD_REQUEST',
+      `invalid ${where}: model.params.privacy: DP-SGD needs model.params.optimizer 'adam' or 'sgd', not 'lbfgs' (full-batch steps cannot be privatised)`,
+      { details: { path: ['model', 'params', 'privacy'] } },
+    );
+  }
+}
+
+/** A sensitive column is data, not the label. */
+function checkCard(spec: TrainSpec, where: string): void {
+  for (const [index, column] of (spec.card.sensitive ?? []).entries()) {
+    if (column !== spec.data.label) continue;
+    throw new StratumError(
+      'BAD_REQUEST',
+      `invalid ${where}: card.sensitive[${index}]: the label column ${JSON.stringify(column)} cannot be a sensitive column; name the column of the groups to compare`,
+      { details: { path: ['card', 'sensitive', index] } },
+    );
+  }
 }
 
 /** A CSV schema may not declare as text a column a numeric transform reads. */

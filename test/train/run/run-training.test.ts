@@ -109,7 +109,7 @@ describe('a tracked training run', () => {
     assert.equal(run.metrics['steps'], 20);
     assert.deepEqual(
       run.artifacts.map((a) => a.name),
-      ['model.onnx', 'features.json', 'evaluation.json', 'samples.json'],
+      ['model.onnx', 'features.json', 'evaluation.json', 'samples.json', 'card.json'],
     );
     const losses = await store.runMetrics(run.id, { key: 'validation_loss' });
     assert.deepEqual(
@@ -513,7 +513,7 @@ describe('bad input is refused before training, recorded as a failed run, and re
       () => parseTrainSpec({ ...spec(), modle: {} }),
       (e: unknown) =>
         e instanceof StratumError &&
-        /\(top level\): unknown key "modle" \(known keys: name, data, split, features, model, register\)/.test(
+        /\(top level\): unknown key "modle" \(known keys: name, data, split, features, model, register, card\)/.test(
           e.message,
         ),
     );
