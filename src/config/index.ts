@@ -3,3 +3,4 @@ export { CONFIG_ENV_VARS, loadConfig, SETTING_ENV_VARS } from './load-config.ts'
 export type { LoadConfigOptions } from './load-config.ts';
 export { AsyncInferenceConfigSchema, BatchingDefaultsSchema, ConfigSchema, RuntimeConfigSchema } from './schema.ts';
 export type { AsyncInferenceConfig, BatchingDefaults, Config, ConfigInput, RuntimeConfig } from './schema.ts';
+export type { InferenceLogConfig, QualityConfig, TracingConfig } from './schema.ts';
