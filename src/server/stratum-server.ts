@@ -22,6 +22,7 @@ import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
 import { probePort } from './port-probe.ts';
+import { openInferenceLogSide } from './inference-log-side.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { registerQueueMetrics } from '../queue/queue-metrics.ts';
@@ -137,6 +138,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       if (config.watch) folder.watch(config.watchIntervalMs);
       sources.push(folderModelSource(folder));
     }
+    const inferenceLog = await openInferenceLogSide({ config, logger, metrics, cleanups });
     // infer_async JSON bodies are parsed in a background thread; it ends after the HTTP server.
     const asyncDecoder = (): InferAsyncDecoder => {
       const decoder = createInferAsyncDecoder();
@@ -148,6 +150,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       metrics,
       version: STRATUM_VERSION,
       ...(manager !== undefined && { manager }),
+      ...(inferenceLog !== undefined && { recorder: inferenceLog.recorder }),
     });
     http = createHttpServer({
       service,
@@ -165,6 +168,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             deployments,
             ...(queue !== undefined && { queue }),
             ...(inferenceQueue !== undefined && { inferenceQueue }),
+            ...(inferenceLog !== undefined && { inferenceLog: inferenceLog.routes }),
           },
         }),
     });

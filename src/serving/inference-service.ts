@@ -7,9 +7,10 @@ import { StratumError } from '../errors/index.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { TensorSpec } from '../tensor/signature.ts';
 import type { ModelManager } from './model-manager.ts';
-import type { ModelSource, SourceIndexEntry } from './model-source.ts';
+import type { InferTarget, ModelSource, SourceIndexEntry } from './model-source.ts';
 import type { ModelStatistics } from './model-stats.ts';
 import { createOnlineLoad, type OnlineLoad } from './online-load.ts';
+import type { InferenceCapture, InferenceRecorder } from './inference-recorder.ts';
 import type { InferRequest, InferResponse } from './types.ts';
 
 /** The extensions this server implements, as listed by `GET /v2`. */
@@ -46,6 +47,8 @@ export interface InferenceServiceOptions {
   readonly metrics: ServingMetrics;
   /** Stratum's version. */
   readonly version: string;
+  /** The inference log's recorder. @default none: nothing is logged and no request ids are generated */
+  readonly recorder?: InferenceRecorder;
 }
 
 /** The service. */
@@ -79,13 +82,18 @@ export interface InferenceService {
 
 /** Creates the service. */
 export function createInferenceService(options: InferenceServiceOptions): InferenceService {
-  const { sources, metrics } = options;
+  const { sources, metrics, recorder } = options;
   const onlineLoad = createOnlineLoad();
   let ready = false;
 
   function sourceOf(name: string): ModelSource {
     for (const source of sources) if (source.has(name)) return source;
     throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`, { details: { model: name } });
+  }
+
+  function answered(target: InferTarget, capture: InferenceCapture | undefined, response: InferResponse) {
+    if (capture !== undefined) recorder?.end(capture, { model: target.model, version: target.version, response });
+    return response;
   }
 
   return {
@@ -111,7 +119,10 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     modelReady(name, version) {
       return sourceOf(name).ready(name, version);
     },
-    async infer({ model, version, request, protocol, headers }) {
+    async infer({ model, version, request: given, protocol, headers }) {
+      let request = given;
+      let capture: InferenceCapture | undefined;
+      if (recorder !== undefined) ({ request, capture } = recorder.begin(model, given));
       if (!ready)
         throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
           retryAfterSeconds: 1,
@@ -128,10 +139,10 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
         metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
         throw error;
       }
-      if (protocol === 'async') return target.infer(request, protocol);
+      if (protocol === 'async') return answered(target, capture, await target.infer(request, protocol));
       const end = onlineLoad.begin();
       try {
-        return await target.infer(request, protocol);
+        return answered(target, capture, await target.infer(request, protocol));
       } finally {
         end();
       }

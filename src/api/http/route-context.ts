@@ -5,6 +5,8 @@
  */
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
+import type { Feedback } from '../../deploy/feedback.ts';
+import type { LiveQuality } from '../../deploy/live-quality.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
@@ -46,6 +48,14 @@ export interface ManagementContext {
   readonly inferenceQueue?: JobQueue;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
+  /** Feedback and live quality, when the inference log is on. Absent: those routes answer UNSUPPORTED. */
+  readonly inferenceLog?: InferenceLogContext;
+}
+
+/** What the feedback and quality routes need. */
+export interface InferenceLogContext {
+  readonly feedback: Feedback;
+  readonly quality: LiveQuality;
 }
 
 /** The context of the reference route. */
