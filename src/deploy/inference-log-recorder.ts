@@ -57,6 +57,7 @@ export function createInferenceLogRecorder(options: InferenceLogRecorderOptions)
         deployment: name,
         inputs: copyInputs(request.inputs),
         startedAt: performance.now(),
+        ...(request.trace !== undefined && { trace: request.trace }),
       };
       return { request: withId, capture };
     },
@@ -71,6 +72,7 @@ export function createInferenceLogRecorder(options: InferenceLogRecorderOptions)
         inputs: capture.inputs,
         outputs: response.outputs,
         redact: rulesOf(capture.deployment),
+        ...(capture.trace !== undefined && { trace: capture.trace }),
       });
     },
   };

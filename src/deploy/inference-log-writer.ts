@@ -8,6 +8,7 @@
 import type { InferenceLogConfig } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { InferenceLogMetrics } from '../monitor/inference-log-metrics.ts';
+import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { InferenceLogStore, NewInferenceLogRecord } from '../store/inference-log-store.ts';
 import { loggedTensors, type RedactionRule, type TensorToLog } from './logged-tensor.ts';
 
@@ -24,6 +25,8 @@ export interface PendingLogRecord {
   readonly inputs: readonly TensorToLog[];
   readonly outputs: readonly TensorToLog[];
   readonly redact: Readonly<Record<string, RedactionRule>>;
+  /** The request's span, when traced: the write that stores the record is recorded under it. */
+  readonly trace?: RequestTrace;
 }
 
 /** Options of {@link createInferenceLogWriter}. */
@@ -78,7 +81,16 @@ export function createInferenceLogWriter(options: InferenceLogWriterOptions): In
 
   async function writeBatch(batch: readonly PendingLogRecord[]): Promise<void> {
     try {
+      const start = performance.now();
       const written = await store.append(batch.map(toRecord));
+      const end = performance.now();
+      for (const record of batch) {
+        record.trace?.record('stratum.inference_log.write', {
+          start,
+          end,
+          attributes: { 'db.operation.name': 'INSERT', 'stratum.log.records': batch.length },
+        });
+      }
       // Duplicates (a request id logged twice) are not written and not failures either.
       metrics.flushed({ written, failed: 0 });
     } catch (error) {

@@ -21,8 +21,10 @@ import { createRegistry, type Registry } from '../registry/registry.ts';
 import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
+import { createTracing, type Tracing } from '../monitor/tracing.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { registerQueueMetrics } from '../queue/queue-metrics.ts';
@@ -43,6 +45,8 @@ export interface StartServerOptions {
   readonly authorizer?: Authorizer;
   /** Skip the gRPC server (e.g. for REST-only tests). @default false */
   readonly withoutGrpc?: boolean;
+  /** Where spans also go, each as it ends (tests: an in-memory exporter). @default only `tracing.otlpEndpoint` */
+  readonly spanExporter?: SpanExporter;
   /**
    * The job queue (the caller owns it and closes it after the server). Absent: the server opens
    * the configured one (`queueUrl`) with the registry. `infer_async` queues into it and this
@@ -62,6 +66,8 @@ export interface StratumServer {
   readonly metrics: ServingMetrics;
   /** The Fastify app, for in-process requests (`inject`). */
   readonly http: ReturnType<typeof createHttpServer>;
+  /** OpenTelemetry tracing (undefined when `tracing.enabled` is false, the default). */
+  readonly tracing: Tracing | undefined;
   /** The registry (undefined with the registry off). */
   readonly registry: Registry | undefined;
   /** This replica's deployments (undefined with the registry off). */
@@ -85,6 +91,13 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
   const metrics = createServingMetrics();
   const cleanups: (() => Promise<void>)[] = [];
+  const tracing = createTracing({
+    settings: config.tracing,
+    version: STRATUM_VERSION,
+    ...(options.spanExporter !== undefined && { exporter: options.spanExporter }),
+  });
+  // Closed last (cleanups run in reverse): spans of the shutdown itself are still exported.
+  if (tracing !== undefined) cleanups.push(() => tracing.close());
   let grpc: GrpcServer | undefined;
   let http: ReturnType<typeof createHttpServer> | undefined;
   let service: InferenceService | undefined;
@@ -158,6 +171,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
+      ...(tracing !== undefined && { tracing }),
       ...(inferenceQueue !== undefined && {
         asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
       }),
@@ -183,6 +197,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         authorizer,
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
+        ...(tracing !== undefined && { tracing }),
       });
       grpcPort = await grpc
         .listen(config.host, config.grpcPort)
@@ -210,6 +225,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       service,
       metrics,
       http,
+      tracing,
       registry,
       deployments,
       queue,

@@ -3,6 +3,7 @@
  * (implemented in `deploy/inference-log-recorder.ts`), so that serving knows nothing of stores. A
  * recorder is only given to the service when the log is on; without one the hot path does nothing.
  */
+import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { InferInput, InferRequest, InferResponse } from './types.ts';
 
 /** A request chosen for the log: its inputs copied before it runs (running it transfers their buffers away). */
@@ -13,6 +14,8 @@ export interface InferenceCapture {
   readonly inputs: readonly InferInput[];
   /** `performance.now()` when the service took the request. */
   readonly startedAt: number;
+  /** The request's span, when traced: the log's write is recorded under it. */
+  readonly trace?: RequestTrace;
 }
 
 /** What the service tells a recorder. */

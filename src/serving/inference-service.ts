@@ -11,6 +11,7 @@ import type { InferTarget, ModelSource, SourceIndexEntry } from './model-source.
 import type { ModelStatistics } from './model-stats.ts';
 import { createOnlineLoad, type OnlineLoad } from './online-load.ts';
 import type { InferenceCapture, InferenceRecorder } from './inference-recorder.ts';
+import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { InferRequest, InferResponse } from './types.ts';
 
 /** The extensions this server implements, as listed by `GET /v2`. */
@@ -61,14 +62,7 @@ export interface InferenceService {
   modelMetadata(name: string, version?: string): ModelMetadata;
   /** Whether the model (version) can serve; throws MODEL_NOT_FOUND / VERSION_NOT_FOUND when unknown. */
   modelReady(name: string, version?: string): boolean;
-  infer(options: {
-    model: string;
-    version?: string;
-    request: InferRequest;
-    /** `async`: an `infer-async` job (counted apart from online requests). */
-    protocol: 'rest' | 'grpc' | 'async';
-    headers?: Readonly<Record<string, string | string[] | undefined>>;
-  }): Promise<InferResponse>;
+  infer(options: InferOptions): Promise<InferResponse>;
   statistics(name?: string, version?: string): { model_stats: ModelStatistics[] };
   /** Whether any source serves the name. */
   has(name: string): boolean;
@@ -80,6 +74,18 @@ export interface InferenceService {
   readonly onlineLoad: OnlineLoad;
 }
 
+/** What {@link InferenceService.infer} takes. */
+export interface InferOptions {
+  readonly model: string;
+  readonly version?: string | undefined;
+  readonly request: InferRequest;
+  /** `async`: an `infer-async` job (counted apart from online requests). */
+  readonly protocol: 'rest' | 'grpc' | 'async';
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** The transport's span of the request, when it is traced and sampled. */
+  readonly trace?: RequestTrace;
+}
+
 /** Creates the service. */
 export function createInferenceService(options: InferenceServiceOptions): InferenceService {
   const { sources, metrics, recorder } = options;
@@ -89,6 +95,41 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
   function sourceOf(name: string): ModelSource {
     for (const source of sources) if (source.has(name)) return source;
     throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`, { details: { model: name } });
+  }
+
+  async function inferOnce({
+    model,
+    version,
+    request: given,
+    protocol,
+    headers,
+  }: InferOptions): Promise<InferResponse> {
+    let request = given;
+    let capture: InferenceCapture | undefined;
+    if (recorder !== undefined) ({ request, capture } = recorder.begin(model, given));
+    if (!ready)
+      throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
+        retryAfterSeconds: 1,
+      });
+    let target;
+    try {
+      target = sourceOf(model).route({
+        name: model,
+        request,
+        ...(version !== undefined && { version }),
+        ...(headers !== undefined && { headers }),
+      });
+    } catch (error) {
+      metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
+      throw error;
+    }
+    if (protocol === 'async') return answered(target, capture, await target.infer(request, protocol));
+    const end = onlineLoad.begin();
+    try {
+      return answered(target, capture, await target.infer(request, protocol));
+    } finally {
+      end();
+    }
   }
 
   function answered(target: InferTarget, capture: InferenceCapture | undefined, response: InferResponse) {
@@ -119,32 +160,21 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     modelReady(name, version) {
       return sourceOf(name).ready(name, version);
     },
-    async infer({ model, version, request: given, protocol, headers }) {
-      let request = given;
-      let capture: InferenceCapture | undefined;
-      if (recorder !== undefined) ({ request, capture } = recorder.begin(model, given));
-      if (!ready)
-        throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
-          retryAfterSeconds: 1,
-        });
-      let target;
+    async infer(call) {
+      const { trace } = call;
+      if (trace === undefined) return inferOnce(call);
+      const span = trace.child('stratum.infer', {
+        'stratum.model': call.model,
+        'stratum.protocol': call.protocol,
+      });
       try {
-        target = sourceOf(model).route({
-          name: model,
-          request,
-          ...(version !== undefined && { version }),
-          ...(headers !== undefined && { headers }),
-        });
+        const response = await inferOnce({ ...call, request: { ...call.request, trace: span } });
+        span.setAttributes({ 'stratum.version': response.modelVersion });
+        span.end();
+        return response;
       } catch (error) {
-        metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
+        span.end(error);
         throw error;
-      }
-      if (protocol === 'async') return answered(target, capture, await target.infer(request, protocol));
-      const end = onlineLoad.begin();
-      try {
-        return answered(target, capture, await target.infer(request, protocol));
-      } finally {
-        end();
       }
     },
     statistics(name, version) {

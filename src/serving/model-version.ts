@@ -133,6 +133,20 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       return response;
     });
     const t3 = performance.now();
+    for (const item of batch.items) {
+      const trace = item.payload.request.trace;
+      if (trace === undefined) continue;
+      trace.record('stratum.batcher.queue', { start: item.queuedAt, end: t0 });
+      trace.record('stratum.runtime.run', {
+        start: t1,
+        end: t2,
+        attributes: {
+          'stratum.batch.rows': batch.rows,
+          'stratum.batch.requests': batch.items.length,
+          'stratum.batch.cut': batch.reason,
+        },
+      });
+    }
     stats.batch({
       size: batch.rows,
       requests: batch.items.length,

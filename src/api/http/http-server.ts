@@ -11,6 +11,7 @@ import type { Config } from '../../config/index.ts';
 import { StratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   readonly management?: ManagementContext;
   /** Asynchronous inference (`infer_async`), when the server has a job queue. */
   readonly asyncInference?: AsyncInferenceContext;
+  /** OpenTelemetry tracing, when `tracing.enabled`. */
+  readonly tracing?: Tracing;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -100,7 +103,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // hook above (and any onRoute hook a caller adds before then) is in place.
   app.register(async (scope) => {
     const asyncInference = options.asyncInference;
-    const serving = { service, metrics, config, ...(asyncInference !== undefined && { asyncInference }) };
+    const serving = {
+      service,
+      metrics,
+      config,
+      ...(asyncInference !== undefined && { asyncInference }),
+      ...(options.tracing !== undefined && { tracing: options.tracing }),
+    };
     registerRoutes(scope, { routes: SERVING_ROUTES, context: serving });
     registerRoutes(scope, { routes: REFERENCE_ROUTES, context: { document } });
     if (options.management !== undefined) {

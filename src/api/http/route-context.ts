@@ -8,6 +8,7 @@ import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { Feedback } from '../../deploy/feedback.ts';
 import type { LiveQuality } from '../../deploy/live-quality.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -20,6 +21,8 @@ export interface ServingContext {
   readonly config: Pick<Config, 'maxBytesElementBytes'>;
   /** Asynchronous inference (`infer_async`): where its jobs are queued. Absent: the routes answer 501. */
   readonly asyncInference?: AsyncInferenceContext;
+  /** OpenTelemetry tracing; absent (the default) the inference routes do no tracing work at all. */
+  readonly tracing?: Tracing;
 }
 
 /** What `infer_async` needs. */
