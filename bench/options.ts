@@ -52,6 +52,8 @@ export interface BenchOptions {
   readonly onlyDistributed: boolean;
   /** `--only artifacts`: artifact load time from an encrypted store against a plain one, and nothing else. */
   readonly onlyArtifacts: boolean;
+  /** `--only tracing`: serving throughput with tracing and the inference log off, at 1% and at 100% (bench/tracing). */
+  readonly onlyTracing: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -161,6 +163,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'tuning',
       'distributed',
       'artifacts',
+      'tracing',
     ] as const,
     '--only',
   );
@@ -183,6 +186,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyTuning = alone('tuning');
   const onlyDistributed = alone('distributed');
   const onlyArtifacts = alone('artifacts');
+  const onlyTracing = alone('tracing');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -194,6 +198,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyTuning,
     onlyDistributed,
     onlyArtifacts,
+    onlyTracing,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,
