@@ -7,12 +7,12 @@ import type { InferenceLogStore, NewInferenceLogRecord } from '../../src/store/i
 import { openInferenceLogStore } from '../../src/store/open-inference-log-store.ts';
 import { type Engine, postgresEngine, rejectsWith, sqliteEngine } from './store-engines.ts';
 
-function record(deployment: string, requestId: string, at: number, version = '1'): NewInferenceLogRecord {
+function record(deployment: string, requestId: string, at: number): NewInferenceLogRecord {
   return {
     deployment,
     requestId,
     model: 'iris',
-    version,
+    version: '1',
     at,
     latencyMs: 1.25,
     inputs: { x: { datatype: 'FP32', shape: [1, 2], data: [at / 1000, 0.5] } },
@@ -37,7 +37,10 @@ function conformance(name: 'sqlite' | 'postgres', makeEngine: () => Engine): voi
 
     test('appends in batches, keeps the first record of a request id, and reads windows oldest first', async () => {
       const d = unique('dep');
-      const records = Array.from({ length: 600 }, (_, i) => record(d, `r${i}`, 1_000_000 + i, i % 3 === 0 ? '2' : '1'));
+      const records = Array.from({ length: 600 }, (_, i) => ({
+        ...record(d, `r${i}`, 1_000_000 + i),
+        version: i % 3 === 0 ? '2' : '1',
+      }));
       assert.equal(await log.append(records), 600);
       assert.equal(await log.append([{ ...record(d, 'r0', 5), model: 'other' }]), 0);
       assert.equal(await log.count(d), 600);
