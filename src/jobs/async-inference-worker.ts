@@ -4,6 +4,7 @@
  * background priority) and `callback` jobs (the deliveries of their outcomes), each kind with
  * its own concurrency so deliveries never wait behind inferences.
  */
+import type { Tracing } from '../monitor/tracing.ts';
 import type { AsyncInferenceConfig } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
@@ -22,6 +23,8 @@ export interface AsyncInferenceWorkerOptions {
   readonly settings: AsyncInferenceConfig;
   /** The server's `maxBytesElementBytes`. */
   readonly maxBytesElementBytes: number;
+  /** OpenTelemetry tracing of callback deliveries. @default off */
+  readonly tracing?: Tracing;
   /** Names the worker in the jobs' `workerId`. @default `host:pid` */
   readonly name?: string;
 }
@@ -52,6 +55,7 @@ export function startAsyncInferenceWorker(options: AsyncInferenceWorkerOptions):
       logger: logger.child({ component: 'callbacks' }),
       secret: settings.callbackSecret,
       timeoutMs: settings.callbackTimeoutMs,
+      ...(options.tracing !== undefined && { tracing: options.tracing }),
     }),
     ...named,
   });

@@ -26,6 +26,8 @@ export interface DeliverCallbackOptions {
   readonly timeoutMs: number;
   /** Aborts the attempt (the job was cancelled or the worker is closing). */
   readonly signal?: AbortSignal;
+  /** More headers (the trace context: `traceparent`). @default none */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function deliverCallback(options: DeliverCallbackOptions): Promise<
         'user-agent': 'stratum-callback',
         'x-stratum-signature': signCallbackBody(body, secret),
         'x-stratum-timestamp': String(timestamp),
+        ...options.headers,
       },
       body,
       // A redirect is an answer, not an instruction: the signed body goes only where it was asked.

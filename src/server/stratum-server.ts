@@ -213,6 +213,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         logger,
         settings: config.asyncInference,
         maxBytesElementBytes: config.maxBytesElementBytes,
+        ...(tracing !== undefined && { tracing }),
       });
     }
     const address = http.server.address();
