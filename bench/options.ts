@@ -74,6 +74,8 @@ export interface BenchOptions {
   readonly onlyDrift: boolean;
   /** `--only cards`: DP-SGD against ordinary training, and the card's permutation importance (bench/cards), alone. */
   readonly onlyCards: boolean;
+  /** `--only tracing`: serving throughput with tracing and the inference log off, at 1% and at 100% (bench/tracing). */
+  readonly onlyTracing: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -189,6 +191,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'explain',
       'drift',
       'cards',
+      'tracing',
     ] as const,
     '--only',
   );
@@ -217,6 +220,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyExplain = alone('explain');
   const onlyDrift = alone('drift');
   const onlyCards = alone('cards');
+  const onlyTracing = alone('tracing');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -234,6 +238,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyExplain,
     onlyDrift,
     onlyCards,
+    onlyTracing,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

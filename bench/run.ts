@@ -26,6 +26,7 @@ import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
 import { runMemoryCheck } from './phases/memory.ts';
 import { runRollouts } from './phases/rollouts.ts';
+import { renderTracingBench, runTracingBench } from './tracing/tracing-bench.ts';
 import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phases/sweep.ts';
 import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
@@ -308,6 +309,15 @@ async function cardsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): Prom
   await writeReport(markdown);
 }
 
+/** `--only tracing`: the cost of tracing and the inference log on serving throughput, its own report. */
+async function tracingOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runTracingBench({ group, progress, workDir: join(dir, 'tracing'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const load = `load average ${loadavg()[0]?.toFixed(1)} after the run`;
+  const markdown = `# Stratum tracing and inference log overhead\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run, ${load}\n\n${renderTracingBench(result)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -332,6 +342,7 @@ async function main(): Promise<void> {
   if (options.onlyExplain) return explainOnly(machine);
   if (options.onlyDrift) return driftOnly(machine);
   if (options.onlyCards) return cardsOnly(machine);
+  if (options.onlyTracing) return tracingOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

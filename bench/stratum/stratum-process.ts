@@ -57,6 +57,8 @@ export interface StartStratumOptions {
   readonly readyTimeoutMs?: number;
   /** More `serve` flags (e.g. `--database-url` for the embedded job queue). */
   readonly extraArgs?: readonly string[];
+  /** The server's environment (settings without a flag, such as `STRATUM_TRACING`). @default this process's */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Writes each model's config.json for `settings` (or removes nothing: an empty object keeps defaults). */
@@ -81,26 +83,29 @@ export async function startStratum(options: StartStratumOptions): Promise<Stratu
   if (repoDir !== undefined) await writeModelConfigs(repoDir, options.models, settings);
   const httpPort = await freePort();
   const grpcPort = await freePort();
-  const child = group.spawnNode([
-    'bin/stratum.js',
-    'serve',
-    ...(repoDir === undefined ? [] : ['--models', repoDir]),
-    ...(registry === undefined
-      ? ['--no-registry']
-      : ['--database-url', registry.databaseUrl, '--artifacts-url', registry.artifactsUrl]),
-    '--http-port',
-    String(httpPort),
-    '--grpc-port',
-    String(grpcPort),
-    '--workers',
-    String(settings.workers),
-    '--intra-op-threads',
-    String(settings.intraOpThreads),
-    '--no-watch',
-    '--log-level',
-    'warn',
-    ...(options.extraArgs ?? []),
-  ]);
+  const child = group.spawnNode(
+    [
+      'bin/stratum.js',
+      'serve',
+      ...(repoDir === undefined ? [] : ['--models', repoDir]),
+      ...(registry === undefined
+        ? ['--no-registry']
+        : ['--database-url', registry.databaseUrl, '--artifacts-url', registry.artifactsUrl]),
+      '--http-port',
+      String(httpPort),
+      '--grpc-port',
+      String(grpcPort),
+      '--workers',
+      String(settings.workers),
+      '--intra-op-threads',
+      String(settings.intraOpThreads),
+      '--no-watch',
+      '--log-level',
+      'warn',
+      ...(options.extraArgs ?? []),
+    ],
+    options.env,
+  );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
   child.stdout?.resume();

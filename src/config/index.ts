@@ -5,3 +5,4 @@ export { AsyncInferenceConfigSchema, BatchingDefaultsSchema, ConfigSchema, Runti
 export type { AsyncInferenceConfig, BatchingDefaults, Config, ConfigInput, RuntimeConfig } from './schema.ts';
 export { CallbacksConfigSchema, TlsConfigSchema } from './schema.ts';
 export type { CallbacksConfig, TlsConfig } from './schema.ts';
+export type { InferenceLogConfig, QualityConfig, TracingConfig } from './schema.ts';

@@ -42,6 +42,10 @@ const ENV_KEYS = {
   STRATUM_MASTER_KEY: ['artifactEncryption.masterKey', 'string'],
   STRATUM_MASTER_KEY_FILE: ['artifactEncryption.masterKeyFile', 'string'],
   STRATUM_MASTER_KEY_PREVIOUS: ['artifactEncryption.previousMasterKeys', 'string'],
+  STRATUM_TRACING: ['tracing.enabled', 'boolean'],
+  STRATUM_OTLP_ENDPOINT: ['tracing.otlpEndpoint', 'string'],
+  STRATUM_TRACING_SAMPLE_RATE: ['tracing.sampleRate', 'number'],
+  STRATUM_INFERENCE_LOG_SAMPLE_RATE: ['inferenceLog.sampleRate', 'number'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

@@ -116,6 +116,78 @@ export const ArtifactEncryptionConfigSchema = z
   .strict();
 
 /**
+ * OpenTelemetry traces (issue 12). Off by default, and then nothing is created or propagated: no
+ * tracer provider, no spans, no `traceparent` parsing on the request path.
+ */
+export const TracingConfigSchema = z
+  .object({
+    /** Create spans (HTTP/gRPC → inference → batcher → runtime → store) and propagate W3C `traceparent`. */
+    enabled: z.boolean().default(false),
+    /** Where spans are sent (OTLP over HTTP, JSON), e.g. `http://collector:4318/v1/traces`. Unset: kept in-process only. */
+    otlpEndpoint: z.url().optional(),
+    /**
+     * Share of new traces recorded (0–1). A request whose caller sent a sampled `traceparent`
+     * follows the caller's decision.
+     */
+    sampleRate: z.number().min(0).max(1).default(0.01),
+    /** `service.name` of the spans. */
+    serviceName: z.string().min(1).max(128).default('stratum'),
+  })
+  .strict();
+
+/** What to do with an input before it is written to the inference log: leave it out, or keep a hash of each element. */
+export const RedactionSchema = z.record(z.string().min(1), z.enum(['drop', 'hash']));
+
+/** A deployment's own inference-log settings; unset fields follow `inferenceLog`. */
+export const InferenceLogDeploymentSchema = z
+  .object({
+    /** Share of this deployment's answered requests written to the log (0–1). */
+    sampleRate: z.number().min(0).max(1).optional(),
+    /** Redaction of this deployment's inputs, by input name (added to the global rules; these win). */
+    redact: RedactionSchema.optional(),
+  })
+  .strict();
+
+/**
+ * The sampled inference log (issue 12): inputs, outputs, model, version, latency and request id of
+ * a share of answered requests, in the metadata database; it feeds feedback, live quality and drift.
+ */
+export const InferenceLogConfigSchema = z
+  .object({
+    /** Share of answered requests written to the log (0–1); 0: off (no request ids are generated). */
+    sampleRate: z.number().min(0).max(1).default(0),
+    /** Per-deployment (or folder model) overrides, by name. */
+    deployments: z.record(z.string().min(1), InferenceLogDeploymentSchema).default({}),
+    /** Redaction for every deployment, by input name: `drop` or `hash` (SHA-256, first 16 hex digits). */
+    redact: RedactionSchema.default({}),
+    /** Records held in memory waiting to be written; past it records are dropped and counted. */
+    bufferSize: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** Records written per statement. */
+    batchSize: z.number().int().min(1).max(5_000).default(500),
+    /** How often buffered records are written (ms). */
+    flushIntervalMs: z.number().int().min(1).max(600_000).default(250),
+    /** Records older than this are pruned (days); 0: no age limit. */
+    retentionDays: z.number().min(0).max(36_500).default(7),
+    /** At most this many records are kept (the oldest are pruned first); 0: no cap. */
+    maxRows: z.number().int().min(0).max(1_000_000_000).default(1_000_000),
+    /** How often the retention is applied (ms). */
+    pruneIntervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),
+  })
+  .strict();
+
+/** Live quality from feedback joined with the inference log (issue 12). */
+export const QualityConfigSchema = z
+  .object({
+    /** The count window: the latest this many labelled records of a version give its metrics. */
+    windowRecords: z.number().int().min(1).max(1_000_000).default(1000),
+    /** The time window (s): only records made this recently count, and the series covers it. */
+    windowSeconds: z.number().int().min(1).max(31_536_000).default(86_400),
+    /** Points of the time series (equal slices of the time window). */
+    seriesPoints: z.number().int().min(1).max(1000).default(24),
+  })
+  .strict();
+
+/**
  * TLS for the HTTP and gRPC servers: PEM files, re-read when they change (a bad new pair keeps the
  * old one). Without `certFile` and `keyFile` the servers speak plain HTTP and plaintext gRPC.
  */
@@ -230,6 +302,9 @@ export const ConfigSchema = z
     artifactEncryption: ArtifactEncryptionConfigSchema.default(() => ArtifactEncryptionConfigSchema.parse({})),
     tls: TlsConfigSchema.default(() => TlsConfigSchema.parse({})),
     callbacks: CallbacksConfigSchema.default(() => CallbacksConfigSchema.parse({})),
+    tracing: TracingConfigSchema.default(() => TracingConfigSchema.parse({})),
+    inferenceLog: InferenceLogConfigSchema.default(() => InferenceLogConfigSchema.parse({})),
+    quality: QualityConfigSchema.default(() => QualityConfigSchema.parse({})),
   })
   .strict();
 
@@ -249,3 +324,9 @@ export type TlsConfig = z.infer<typeof TlsConfigSchema>;
 export type CallbacksConfig = z.infer<typeof CallbacksConfigSchema>;
 /** Runtime settings. */
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+/** Tracing settings. */
+export type TracingConfig = z.infer<typeof TracingConfigSchema>;
+/** Inference log settings. */
+export type InferenceLogConfig = z.infer<typeof InferenceLogConfigSchema>;
+/** Live quality settings. */
+export type QualityConfig = z.infer<typeof QualityConfigSchema>;

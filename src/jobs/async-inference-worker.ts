@@ -4,6 +4,7 @@
  * background priority) and `callback` jobs (the deliveries of their outcomes), each kind with
  * its own concurrency so deliveries never wait behind inferences.
  */
+import type { Tracing } from '../monitor/tracing.ts';
 import type { AsyncInferenceConfig } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
@@ -25,6 +26,8 @@ export interface AsyncInferenceWorkerOptions {
   readonly maxBytesElementBytes: number;
   /** Where callbacks may go (the `callbacks` settings). */
   readonly callbackHosts: CallbackHostPolicy;
+  /** OpenTelemetry tracing of callback deliveries. @default off */
+  readonly tracing?: Tracing;
   /** Names the worker in the jobs' `workerId`. @default `host:pid` */
   readonly name?: string;
 }
@@ -56,6 +59,7 @@ export function startAsyncInferenceWorker(options: AsyncInferenceWorkerOptions):
       secret: settings.callbackSecret,
       timeoutMs: settings.callbackTimeoutMs,
       hosts: options.callbackHosts,
+      ...(options.tracing !== undefined && { tracing: options.tracing }),
     }),
     ...named,
   });

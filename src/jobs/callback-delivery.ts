@@ -33,6 +33,8 @@ export interface DeliverCallbackOptions {
   readonly hosts: CallbackHostPolicy;
   /** Aborts the attempt (the job was cancelled or the worker is closing). */
   readonly signal?: AbortSignal;
+  /** More headers (the trace context: `traceparent`). @default none */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function deliverCallback(options: DeliverCallbackOptions): Promise<
         'user-agent': 'stratum-callback',
         'x-stratum-signature': signCallbackBody(body, secret),
         'x-stratum-timestamp': String(timestamp),
+        ...options.headers,
       },
     });
   } catch (error) {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import { FINISHED_STATES, type JobHandler, type JobQueue, type JobRecord } from '../queue/job-queue.ts';
+import type { Tracing } from '../monitor/tracing.ts';
 import { deliverCallback } from './callback-delivery.ts';
 import type { CallbackHostPolicy } from './callback-host-policy.ts';
 import { CallbackTargetSchema } from './infer-async-payload.ts';
@@ -18,6 +19,8 @@ export const CallbackPayloadSchema = z.strictObject({ jobId: z.string().min(1).m
 
 /** Options of {@link callbackHandler}. */
 export interface CallbackHandlerOptions {
+  /** OpenTelemetry tracing: each delivery becomes a client span, its `traceparent` sent along. @default off */
+  readonly tracing?: Pick<Tracing, 'startOutgoing'>;
   readonly queue: Pick<JobQueue, 'get' | 'onEvent'>;
   readonly logger: Logger;
   /** Signs callbacks whose request brought no secret. */
@@ -49,6 +52,11 @@ export function callbackHandler(options: CallbackHandlerOptions): JobHandler {
     }
     const timestamp = Date.now();
     const body = JSON.stringify(callbackBody(reported, timestamp));
+    // With tracing on, the delivery is a client span and the receiver gets its traceparent.
+    const outgoing = options.tracing?.startOutgoing({
+      name: 'POST callback',
+      attributes: { 'stratum.job': jobId, 'stratum.attempt': job.attempt },
+    });
     try {
       const status = await deliverCallback({
         url: target.url,
@@ -58,10 +66,13 @@ export function callbackHandler(options: CallbackHandlerOptions): JobHandler {
         timeoutMs: options.timeoutMs,
         hosts: options.hosts,
         signal: job.signal,
+        ...(outgoing !== undefined && { headers: outgoing.headers }),
       });
+      outgoing?.trace.end();
       logger.debug({ jobId, callbackJob: job.record.id, status, attempt: job.attempt }, 'callback delivered');
       return { jobId, status, attempt: job.attempt };
     } catch (error) {
+      outgoing?.trace.end(error);
       const final =
         !(error instanceof StratumError && error.code === 'CALLBACK_FAILED') || job.attempt >= job.record.maxAttempts;
       const fields = { jobId, callbackJob: job.record.id, attempt: job.attempt, err: error };

@@ -25,7 +25,10 @@ import { createRegistry, type Registry } from '../registry/registry.ts';
 import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
+import { openInferenceLogSide } from './inference-log-side.ts';
+import { createTracing, type Tracing } from '../monitor/tracing.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
 import { registerQueueMetrics } from '../queue/queue-metrics.ts';
@@ -51,6 +54,8 @@ export interface StartServerOptions {
   readonly authorizer?: Authorizer;
   /** Skip the gRPC server (e.g. for REST-only tests). @default false */
   readonly withoutGrpc?: boolean;
+  /** Where spans also go, each as it ends (tests: an in-memory exporter). @default only `tracing.otlpEndpoint` */
+  readonly spanExporter?: SpanExporter;
   /**
    * The job queue (the caller owns it and closes it after the server). Absent: the server opens
    * the configured one (`queueUrl`) with the registry. `infer_async` queues into it and this
@@ -83,6 +88,8 @@ export interface StratumServer {
   readonly stats: ServingStats;
   /** The Fastify app, for in-process requests (`inject`). */
   readonly http: ReturnType<typeof createHttpServer>;
+  /** OpenTelemetry tracing (undefined when `tracing.enabled` is false, the default). */
+  readonly tracing: Tracing | undefined;
   /** The registry (undefined with the registry off). */
   readonly registry: Registry | undefined;
   /** This replica's deployments (undefined with the registry off). */
@@ -96,6 +103,7 @@ export interface StratumServer {
 }
 
 /** Starts serving the registry's deployments and, with `modelsDir`, a model repository folder. */
+// eslint-disable-next-line max-lines-per-function -- the start-up order reads top to bottom; TLS, audit, drift, stats and tracing each add a line or two here
 export async function startServer(options: StartServerOptions): Promise<StratumServer> {
   const { config, logger } = options;
   checkSomethingToServe(config);
@@ -105,6 +113,13 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   const metrics = createServingMetrics();
   const stats = createServingStats({ registry: metrics.registry });
   const cleanups: (() => Promise<void>)[] = [async () => stats.close()];
+  const tracing = createTracing({
+    settings: config.tracing,
+    version: STRATUM_VERSION,
+    ...(options.spanExporter !== undefined && { exporter: options.spanExporter }),
+  });
+  // Closed last (cleanups run in reverse): spans of the shutdown itself are still exported.
+  if (tracing !== undefined) cleanups.push(() => tracing.close());
   let grpc: GrpcServer | undefined;
   let http: ReturnType<typeof createHttpServer> | undefined;
   let service: InferenceService | undefined;
@@ -158,6 +173,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       if (config.watch) folder.watch(config.watchIntervalMs);
       sources.push(folderModelSource(folder));
     }
+    const inferenceLog = await openInferenceLogSide({ config, logger, metrics, cleanups });
     // infer_async JSON bodies are parsed in a background thread; it ends after the HTTP server.
     const asyncDecoder = (): InferAsyncDecoder => {
       const decoder = createInferAsyncDecoder();
@@ -170,6 +186,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       metrics,
       version: STRATUM_VERSION,
       ...(manager !== undefined && { manager }),
+      ...(inferenceLog !== undefined && { recorder: inferenceLog.recorder }),
     });
     http = createHttpServer({
       service,
@@ -179,6 +196,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       authorizer,
       ...(audit !== undefined && { audit }),
       ...(tls !== undefined && { https: tls.https }),
+      ...(tracing !== undefined && { tracing }),
       ...(inferenceQueue !== undefined && {
         asyncInference: {
           queue: inferenceQueue,
@@ -197,6 +215,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             ...(inferenceQueue !== undefined && { inferenceQueue }),
             ...(auditLog !== undefined && { auditLog }),
             ...(drift !== undefined && { drift }),
+            ...(inferenceLog !== undefined && { inferenceLog: inferenceLog.routes }),
           },
         }),
     });
@@ -212,6 +231,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
         ...(tls !== undefined && { credentials: tls.grpcCredentials }),
+        ...(tracing !== undefined && { tracing }),
       });
       grpcPort = await grpc
         .listen(config.host, config.grpcPort)
@@ -230,6 +250,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         settings: config.asyncInference,
         maxBytesElementBytes: config.maxBytesElementBytes,
         callbackHosts,
+        ...(tracing !== undefined && { tracing }),
       });
     }
     const address = http.server.address();
@@ -243,6 +264,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       metrics,
       stats,
       http,
+      tracing,
       registry,
       deployments,
       queue,

@@ -8,9 +8,11 @@ import { StratumError } from '../errors/index.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { TensorSpec } from '../tensor/signature.ts';
 import type { ModelManager } from './model-manager.ts';
-import type { ModelSource, SourceIndexEntry } from './model-source.ts';
+import type { InferTarget, ModelSource, SourceIndexEntry } from './model-source.ts';
 import type { ModelStatistics } from './model-stats.ts';
 import { createOnlineLoad, type OnlineLoad } from './online-load.ts';
+import type { InferenceCapture, InferenceRecorder } from './inference-recorder.ts';
+import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { InferRequest, InferResponse } from './types.ts';
 
 /** The extensions this server implements, as listed by `GET /v2`. */
@@ -47,6 +49,8 @@ export interface InferenceServiceOptions {
   readonly metrics: ServingMetrics;
   /** Stratum's version. */
   readonly version: string;
+  /** The inference log's recorder. @default none: nothing is logged and no request ids are generated */
+  readonly recorder?: InferenceRecorder;
 }
 
 /** The service. */
@@ -59,14 +63,7 @@ export interface InferenceService {
   modelMetadata(name: string, version?: string): ModelMetadata;
   /** Whether the model (version) can serve; throws MODEL_NOT_FOUND / VERSION_NOT_FOUND when unknown. */
   modelReady(name: string, version?: string): boolean;
-  infer(options: {
-    model: string;
-    version?: string;
-    request: InferRequest;
-    /** `async`: an `infer-async` job (counted apart from online requests). */
-    protocol: 'rest' | 'grpc' | 'async';
-    headers?: Readonly<Record<string, string | string[] | undefined>>;
-  }): Promise<InferResponse>;
+  infer(options: InferOptions): Promise<InferResponse>;
   /**
    * Explains a request's rows with exact SHAP values, on the version an inference request would reach.
    * @throws StratumError UNSUPPORTED when the model cannot be explained, or infer's errors.
@@ -88,15 +85,67 @@ export interface InferenceService {
   readonly onlineLoad: OnlineLoad;
 }
 
+/** What {@link InferenceService.infer} takes. */
+export interface InferOptions {
+  readonly model: string;
+  readonly version?: string | undefined;
+  readonly request: InferRequest;
+  /** `async`: an `infer-async` job (counted apart from online requests). */
+  readonly protocol: 'rest' | 'grpc' | 'async';
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** The transport's span of the request, when it is traced and sampled. */
+  readonly trace?: RequestTrace;
+}
+
 /** Creates the service. */
 export function createInferenceService(options: InferenceServiceOptions): InferenceService {
-  const { sources, metrics } = options;
+  const { sources, metrics, recorder } = options;
   const onlineLoad = createOnlineLoad();
   let ready = false;
 
   function sourceOf(name: string): ModelSource {
     for (const source of sources) if (source.has(name)) return source;
     throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`, { details: { model: name } });
+  }
+
+  async function inferOnce({
+    model,
+    version,
+    request: given,
+    protocol,
+    headers,
+  }: InferOptions): Promise<InferResponse> {
+    let request = given;
+    let capture: InferenceCapture | undefined;
+    if (recorder !== undefined) ({ request, capture } = recorder.begin(model, given));
+    if (!ready)
+      throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
+        retryAfterSeconds: 1,
+      });
+    let target;
+    try {
+      target = sourceOf(model).route({
+        name: model,
+        request,
+        ...(version !== undefined && { version }),
+        ...(headers !== undefined && { headers }),
+      });
+    } catch (error) {
+      metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
+      throw error;
+    }
+    if (protocol === 'async') return answered(target, capture, await target.infer(request, protocol));
+    const end = onlineLoad.begin();
+    try {
+      return answered(target, capture, await target.infer(request, protocol));
+    } finally {
+      end();
+    }
+  }
+
+  function answered(target: InferTarget, capture: InferenceCapture | undefined, response: InferResponse) {
+    if (capture !== undefined) recorder?.end(capture, { model: target.model, version: target.version, response });
+    return response;
   }
 
   return {
@@ -122,29 +171,21 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     modelReady(name, version) {
       return sourceOf(name).ready(name, version);
     },
-    async infer({ model, version, request, protocol, headers }) {
-      if (!ready)
-        throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
-          retryAfterSeconds: 1,
-        });
-      let target;
+    async infer(call) {
+      const { trace } = call;
+      if (trace === undefined) return inferOnce(call);
+      const span = trace.child('stratum.infer', {
+        'stratum.model': call.model,
+        'stratum.protocol': call.protocol,
+      });
       try {
-        target = sourceOf(model).route({
-          name: model,
-          request,
-          ...(version !== undefined && { version }),
-          ...(headers !== undefined && { headers }),
-        });
+        const response = await inferOnce({ ...call, request: { ...call.request, trace: span } });
+        span.setAttributes({ 'stratum.version': response.modelVersion });
+        span.end();
+        return response;
       } catch (error) {
-        metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
+        span.end(error);
         throw error;
-      }
-      if (protocol === 'async') return target.infer(request, protocol);
-      const end = onlineLoad.begin();
-      try {
-        return await target.infer(request, protocol);
-      } finally {
-        end();
       }
     },
     async explain({ model, version, request, headers }) {

@@ -139,6 +139,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       return response;
     });
     const t3 = performance.now();
+    traceBatch(batch, { queuedUntil: t0, runStart: t1, runEnd: t2 });
     stats.batch({
       size: batch.rows,
       requests: batch.items.length,
@@ -242,6 +243,24 @@ async function loadSessions(
   } catch (error) {
     await pool.unload(key).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Records the batch's stages under the span of each traced request in it (none: nothing to do). */
+function traceBatch(batch: Batch<Pending>, times: { queuedUntil: number; runStart: number; runEnd: number }): void {
+  for (const item of batch.items) {
+    const trace = item.payload.request.trace;
+    if (trace === undefined) continue;
+    trace.record('stratum.batcher.queue', { start: item.queuedAt, end: times.queuedUntil });
+    trace.record('stratum.runtime.run', {
+      start: times.runStart,
+      end: times.runEnd,
+      attributes: {
+        'stratum.batch.rows': batch.rows,
+        'stratum.batch.requests': batch.items.length,
+        'stratum.batch.cut': batch.reason,
+      },
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The transport-neutral shapes of an inference: what REST and gRPC decode into and encode from.
  */
+import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { Datatype, TensorValues } from '../tensor/datatypes.ts';
 
 /** Request or tensor parameters (the protocol's `parameters` object). */
@@ -42,6 +43,8 @@ export interface InferRequest {
   readonly background?: boolean;
   /** Withdraws a background request still queued when it aborts (the job was cancelled). */
   readonly signal?: AbortSignal;
+  /** The request's inference span, when it is traced and sampled: the batcher and runtime stages are its children. */
+  readonly trace?: RequestTrace;
 }
 
 /** An output tensor. */

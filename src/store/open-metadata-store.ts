@@ -29,7 +29,8 @@ export interface OpenMetadataStoreOptions {
   readonly cwd?: string;
 }
 
-async function openDriver(
+/** Connects to the database `options.url` names (not migrated); the inference log opens its own connection with it. */
+export async function openDriver(
   options: OpenMetadataStoreOptions,
 ): Promise<{ driver: SqlDriver; notifier?: ChangeNotifier }> {
   const { url, logger } = options;

@@ -5,6 +5,8 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { StratumError } from '../../errors/index.ts';
+import type { RequestTrace } from '../../monitor/request-trace.ts';
+import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import {
   decodeGrpcInferRequest,
@@ -17,6 +19,10 @@ import type { Permission } from '../permissions.ts';
 export interface GrpcContext {
   readonly service: InferenceService;
   readonly maxBytesElementBytes: number;
+  /** OpenTelemetry tracing, when on: the server starts each ModelInfer call's span. */
+  readonly tracing?: Tracing;
+  /** The span of this call (set per call, when it is traced and sampled). */
+  readonly trace?: RequestTrace;
 }
 
 /** One unary method. */
@@ -59,7 +65,7 @@ export const GRPC_METHODS: readonly GrpcMethod[] = Object.freeze([
   method<GrpcInferRequest>({
     name: 'ModelInfer',
     permission: 'models:infer',
-    handle: async (r, metadata, { service, maxBytesElementBytes }) => {
+    handle: async (r, metadata, { service, maxBytesElementBytes, trace }) => {
       if (r.model_name === '') throw new StratumError('BAD_REQUEST', 'model_name is required');
       const request = decodeGrpcInferRequest(r, maxBytesElementBytes);
       const response = await service.infer({
@@ -68,6 +74,7 @@ export const GRPC_METHODS: readonly GrpcMethod[] = Object.freeze([
         protocol: 'grpc',
         headers: metadata.getMap() as Record<string, string>,
         ...(r.model_version !== '' && { version: r.model_version }),
+        ...(trace !== undefined && { trace }),
       });
       return encodeGrpcInferResponse(response, r.raw_input_contents.length > 0);
     },

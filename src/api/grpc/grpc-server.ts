@@ -7,6 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { toStratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
+import type { RequestTrace } from '../../monitor/request-trace.ts';
+import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import type { Authorizer } from '../permissions.ts';
 import { GRPC_METHODS, type GrpcContext, type GrpcMethod } from './grpc-methods.ts';
@@ -23,6 +25,8 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** TLS credentials (updated in place on a certificate reload). Absent: plaintext. */
   readonly credentials?: grpc.ServerCredentials;
+  /** OpenTelemetry tracing of ModelInfer calls. @default off */
+  readonly tracing?: Tracing;
 }
 
 /** The gRPC server. */
@@ -45,6 +49,33 @@ export function loadInferenceProto(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(definition);
 }
 
+/**
+ * Runs a call under its server span, continuing the caller's `traceparent` (metadata) and sending
+ * the span's back in the initial metadata.
+ */
+async function traced(
+  tracing: Tracing,
+  call: grpc.ServerUnaryCall<unknown, unknown>,
+  run: (trace: RequestTrace | undefined) => unknown,
+): Promise<unknown> {
+  const started = tracing.startRequest({
+    name: 'inference.GRPCInferenceService/ModelInfer',
+    headers: call.metadata.getMap() as Record<string, string>,
+    attributes: { 'rpc.system': 'grpc', 'rpc.method': 'ModelInfer' },
+  });
+  const out = new grpc.Metadata();
+  out.set('traceparent', started.traceparent);
+  call.sendMetadata(out);
+  try {
+    const result = await run(started.trace);
+    started.trace?.end();
+    return result;
+  } catch (error) {
+    started.trace?.end(error);
+    throw error;
+  }
+}
+
 type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
 /** Builds the server. */
@@ -57,7 +88,11 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
 
-  const context: GrpcContext = { service, maxBytesElementBytes: options.maxBytesElementBytes };
+  const context: GrpcContext = {
+    service,
+    maxBytesElementBytes: options.maxBytesElementBytes,
+    ...(options.tracing !== undefined && { tracing: options.tracing }),
+  };
   function unary(method: GrpcMethod): Handler<unknown, unknown> {
     return (call, callback) => {
       const run = async (): Promise<unknown> => {
@@ -71,7 +106,13 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
             ...(model && { model }),
           });
         }
-        return method.handle(call.request as never, call.metadata, context);
+        const { tracing } = context;
+        if (tracing === undefined || method.name !== 'ModelInfer') {
+          return method.handle(call.request as never, call.metadata, context);
+        }
+        return traced(tracing, call, (trace) =>
+          method.handle(call.request as never, call.metadata, trace === undefined ? context : { ...context, trace }),
+        );
       };
       run().then(
         (result) => callback(null, result),

@@ -13,6 +13,7 @@ import type { Config } from '../../config/index.ts';
 import { StratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
+import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 import { DASHBOARD_DIR, isDashboardAsset, registerDashboard } from './dashboard-assets.ts';
@@ -48,6 +49,8 @@ export interface HttpServerOptions {
   readonly dashboardDir?: string;
   /** Serve HTTPS with these options (`app.server` is then an `https.Server`). Absent: plain HTTP. */
   readonly https?: HttpsServerOptions;
+  /** OpenTelemetry tracing, when `tracing.enabled`. */
+  readonly tracing?: Tracing;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -122,7 +125,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // hook above (and any onRoute hook a caller adds before then) is in place.
   app.register(async (scope) => {
     const asyncInference = options.asyncInference;
-    const serving = { service, metrics, config, ...(asyncInference !== undefined && { asyncInference }) };
+    const serving = {
+      service,
+      metrics,
+      config,
+      ...(asyncInference !== undefined && { asyncInference }),
+      ...(options.tracing !== undefined && { tracing: options.tracing }),
+    };
     registerRoutes(scope, { routes: SERVING_ROUTES, context: serving, ...audited });
     registerRoutes(scope, { routes: REFERENCE_ROUTES, context: { document } });
     if (options.management !== undefined) {

@@ -10,6 +10,9 @@ import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { DriftService } from '../../drift/drift-service.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { ServingStats } from '../../monitor/serving-stats.ts';
+import type { Feedback } from '../../deploy/feedback.ts';
+import type { LiveQuality } from '../../deploy/live-quality.ts';
+import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -22,6 +25,8 @@ export interface ServingContext {
   readonly config: Pick<Config, 'maxBytesElementBytes'>;
   /** Asynchronous inference (`infer_async`): where its jobs are queued. Absent: the routes answer 501. */
   readonly asyncInference?: AsyncInferenceContext;
+  /** OpenTelemetry tracing; absent (the default) the inference routes do no tracing work at all. */
+  readonly tracing?: Tracing;
 }
 
 /** What `infer_async` needs. */
@@ -58,6 +63,14 @@ export interface ManagementContext {
   readonly stats?: ServingStats;
   /** Drift detection; absent: the drift routes answer UNSUPPORTED. */
   readonly drift?: DriftService;
+  /** Feedback and live quality, when the inference log is on. Absent: those routes answer UNSUPPORTED. */
+  readonly inferenceLog?: InferenceLogContext;
+}
+
+/** What the feedback and quality routes need. */
+export interface InferenceLogContext {
+  readonly feedback: Feedback;
+  readonly quality: LiveQuality;
 }
 
 /** The context of the reference route. */

@@ -12,6 +12,7 @@ import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
 import { DRIFT_ROUTES } from './drift-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
 import { EXPERIMENT_ROUTES } from './experiment-routes.ts';
+import { FEEDBACK_ROUTES } from './feedback-routes.ts';
 import { ALIAS_ROUTES, MODEL_ROUTES, VERSION_ROUTES } from './model-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { Permission } from '../permissions.ts';
@@ -37,6 +38,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...EXPERIMENT_ROUTES,
   ...AUDIT_ROUTES,
   ...STATS_ROUTES,
+  ...FEEDBACK_ROUTES,
 ]);
 
 /** The OpenAPI document, always registered: it describes whichever routes the server serves. */

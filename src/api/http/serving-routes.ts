@@ -5,6 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { StratumError } from '../../errors/index.ts';
+import type { RequestTrace } from '../../monitor/request-trace.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import type { ModelManager } from '../../serving/model-manager.ts';
 import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-response.ts';
@@ -42,9 +43,31 @@ const ready = ({ params, reply }: { params: ModelParams; reply: FastifyReply }, 
 const stats = ({ params }: { params: ModelParams }, { service }: ServingContext) =>
   service.statistics(params.model, params.version);
 
-async function infer(
+async function infer(input: RouteInput<ModelParams, undefined, Buffer | undefined>, context: ServingContext) {
+  const { tracing } = context;
+  if (tracing === undefined) return inferUntraced(input, context);
+  const { params, request, reply } = input;
+  const started = tracing.startRequest({
+    name: `POST /v2/models/{model}${params.version === undefined ? '' : '/versions/{version}'}/infer`,
+    headers: request.headers,
+    attributes: { 'http.request.method': 'POST', 'url.path': request.url, 'stratum.model': params.model },
+  });
+  reply.header('traceparent', started.traceparent);
+  if (started.trace === undefined) return inferUntraced(input, context);
+  try {
+    const sent = await inferUntraced(input, context, started.trace);
+    started.trace.end();
+    return sent;
+  } catch (error) {
+    started.trace.end(error);
+    throw error;
+  }
+}
+
+async function inferUntraced(
   { params, body, request, reply }: RouteInput<ModelParams, undefined, Buffer | undefined>,
   { service, config }: ServingContext,
+  trace?: RequestTrace,
 ) {
   const { decoded } = readInferBody(body, request, config);
   const response = await service.infer({
@@ -53,6 +76,7 @@ async function infer(
     protocol: 'rest',
     headers: request.headers,
     ...(params.version !== undefined && { version: params.version }),
+    ...(trace !== undefined && { trace }),
   });
   const encoded = encodeRestInferResponse(response);
   reply.header('content-type', encoded.contentType);

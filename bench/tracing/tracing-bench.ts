@@ -1,0 +1,135 @@
+/**
+ * `npm run bench -- --only tracing`: what OpenTelemetry tracing and the inference log cost serving
+ * throughput. One Stratum process per configuration (mlp, REST binary requests, closed loop at
+ * concurrency 64): off, tracing at 1% and 100% of new traces (spans kept in-process: no OTLP
+ * endpoint, so the figure is the span work, not a collector's network), and the inference log at
+ * 1% and 100% (SQLite in a temporary folder). Configurations alternate over rounds so that a change
+ * in the machine's load hits all of them; each is reported as throughput against "off" measured in
+ * the same run (targets: ≤ 5% overhead at 1%, ≤ 15% at 100%).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
+import type { LoadResult } from '../load/load-result.ts';
+import type { ProcessGroup } from '../process/process-group.ts';
+import type { Progress } from '../progress.ts';
+import { startStratum } from '../stratum/stratum-process.ts';
+import { writeRequests } from '../workload.ts';
+
+const CONCURRENCY = 64;
+
+/** One configuration: its name and the environment that sets it. */
+interface Variant {
+  readonly name: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+const VARIANTS: readonly Variant[] = [
+  { name: 'off', env: {} },
+  { name: 'tracing 1%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '0.01' } },
+  { name: 'tracing 100%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '1' } },
+  { name: 'inference log 1%', env: { STRATUM_INFERENCE_LOG_SAMPLE_RATE: '0.01' } },
+  { name: 'inference log 100%', env: { STRATUM_INFERENCE_LOG_SAMPLE_RATE: '1' } },
+];
+
+/** One configuration's runs. */
+export interface TracingBenchRow {
+  readonly name: string;
+  readonly runs: readonly LoadResult[];
+}
+
+/** What the phase measured. */
+export interface TracingBenchResult {
+  readonly rows: readonly TracingBenchRow[];
+  readonly durationMs: number;
+  readonly rounds: number;
+}
+
+/** Options of {@link runTracingBench}. */
+export interface TracingBenchOptions {
+  readonly group: ProcessGroup;
+  readonly progress: Progress;
+  readonly workDir: string;
+  readonly quick: boolean;
+}
+
+/** Runs the phase. */
+export async function runTracingBench(options: TracingBenchOptions): Promise<TracingBenchResult> {
+  const { group, progress, workDir } = options;
+  const repoDir = join(workDir, 'models');
+  await mkdir(workDir, { recursive: true });
+  await writeFixtureRepository({ dir: repoDir, only: ['mlp'] });
+  const body = (await writeRequests(workDir, 'mlp')).binary;
+  const warmupMs = 1000;
+  const durationMs = options.quick ? 2500 : 5000;
+  const rounds = options.quick ? 1 : 2;
+  const runs = new Map<string, LoadResult[]>(VARIANTS.map((v) => [v.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of VARIANTS) {
+      const server = await startStratum({
+        group,
+        repoDir,
+        models: ['mlp'],
+        settings: { label: 'w2/t1', workers: 2, intraOpThreads: 1 },
+        env: {
+          ...process.env,
+          STRATUM_DATABASE_URL: `sqlite:${join(workDir, `log-${round}-${variant.name.replace(/\W+/g, '-')}.db`)}`,
+          ...variant.env,
+        },
+      });
+      try {
+        const args = [
+          '--port',
+          String(server.httpPort),
+          '--path',
+          '/v2/models/mlp/infer',
+          '--body',
+          body.path,
+          ...(body.headerLength === undefined ? [] : ['--header-length', String(body.headerLength)]),
+          '--concurrency',
+          String(CONCURRENCY),
+          '--warmup-ms',
+          String(warmupMs),
+          '--duration-ms',
+          String(durationMs),
+        ];
+        const result = await group.runJson<LoadResult>('bench/load/rest-load.ts', args, {
+          timeoutMs: warmupMs + durationMs + 60_000,
+        });
+        runs.get(variant.name)?.push(result);
+        progress.log(
+          `tracing: ${variant.name.padEnd(20)} ${result.throughput.toFixed(0)} req/s  p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} ms  errors ${result.errors}`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return { rows: VARIANTS.map((v) => ({ name: v.name, runs: runs.get(v.name) ?? [] })), durationMs, rounds };
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** The phase's Markdown section. */
+export function renderTracingBench(result: TracingBenchResult): string {
+  const throughput = (row: TracingBenchRow): number => mean(row.runs.map((r) => r.throughput));
+  const off = result.rows.find((r) => r.name === 'off');
+  const base = off === undefined ? Number.NaN : throughput(off);
+  const lines = [
+    `mlp, REST binary, concurrency ${CONCURRENCY}, ${result.rounds} round(s) of ${result.durationMs / 1000} s per configuration, alternating; workers 2, intra-op threads 1.`,
+    '',
+    '| configuration | req/s (mean) | vs off | overhead | p50 ms | p99 ms | target |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const row of result.rows) {
+    const t = throughput(row);
+    const ratio = t / base;
+    const target = row.name === 'off' ? '' : row.name.endsWith('100%') ? '≤ 15%' : '≤ 5%';
+    lines.push(
+      `| ${row.name} | ${t.toFixed(0)} | ${ratio.toFixed(3)} | ${((1 - ratio) * 100).toFixed(1)}% | ${mean(row.runs.map((r) => r.latency.p50)).toFixed(2)} | ${mean(row.runs.map((r) => r.latency.p99)).toFixed(2)} | ${target} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

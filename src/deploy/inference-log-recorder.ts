@@ -1,0 +1,79 @@
+/**
+ * The inference log's {@link InferenceRecorder}: decides per request whether it is logged (the
+ * deployment's sample rate, else the global one), gives requests without an id one when their
+ * deployment logs at all (returned in the response, so that feedback can name it), copies a
+ * sampled request's inputs before it runs, and hands the answered request to the writer.
+ */
+import { randomUUID } from 'node:crypto';
+import type { InferenceLogConfig } from '../config/index.ts';
+import type { InferenceCapture, InferenceRecorder } from '../serving/inference-recorder.ts';
+import type { InferInput } from '../serving/types.ts';
+import type { InferenceLogWriter } from './inference-log-writer.ts';
+import type { RedactionRule } from './logged-tensor.ts';
+
+/** Options of {@link createInferenceLogRecorder}. */
+export interface InferenceLogRecorderOptions {
+  readonly settings: Pick<InferenceLogConfig, 'sampleRate' | 'deployments' | 'redact'>;
+  readonly writer: Pick<InferenceLogWriter, 'offer'>;
+  /** Uniform in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** @default randomUUID */
+  readonly newId?: () => string;
+}
+
+function copyInputs(inputs: readonly InferInput[]): InferInput[] {
+  return inputs.map((input) => ({
+    ...input,
+    data: Array.isArray(input.data) ? input.data.map((b) => b.slice()) : input.data.slice(),
+  }));
+}
+
+/** Whether any deployment (or the default) logs requests: without that, no recorder is needed. */
+export function inferenceLogOn(settings: Pick<InferenceLogConfig, 'sampleRate' | 'deployments'>): boolean {
+  return settings.sampleRate > 0 || Object.values(settings.deployments).some((d) => (d.sampleRate ?? 0) > 0);
+}
+
+/** Creates the recorder. */
+export function createInferenceLogRecorder(options: InferenceLogRecorderOptions): InferenceRecorder {
+  const { settings, writer } = options;
+  const random = options.random ?? Math.random;
+  const newId = options.newId ?? randomUUID;
+
+  const rateOf = (name: string): number => settings.deployments[name]?.sampleRate ?? settings.sampleRate;
+  const rulesOf = (name: string): Readonly<Record<string, RedactionRule>> => {
+    const own = settings.deployments[name]?.redact;
+    return own === undefined ? settings.redact : { ...settings.redact, ...own };
+  };
+
+  return {
+    begin(name, request) {
+      const rate = rateOf(name);
+      if (rate <= 0) return { request };
+      const requestId = request.id ?? newId();
+      const withId = request.id === undefined ? { ...request, id: requestId } : request;
+      if (random() >= rate) return { request: withId };
+      const capture: InferenceCapture = {
+        requestId,
+        deployment: name,
+        inputs: copyInputs(request.inputs),
+        startedAt: performance.now(),
+        ...(request.trace !== undefined && { trace: request.trace }),
+      };
+      return { request: withId, capture };
+    },
+    end(capture, { model, version, response }) {
+      writer.offer({
+        requestId: capture.requestId,
+        deployment: capture.deployment,
+        model,
+        version,
+        at: Date.now(),
+        latencyMs: performance.now() - capture.startedAt,
+        inputs: capture.inputs,
+        outputs: response.outputs,
+        redact: rulesOf(capture.deployment),
+        ...(capture.trace !== undefined && { trace: capture.trace }),
+      });
+    },
+  };
+}

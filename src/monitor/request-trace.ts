@@ -1,0 +1,22 @@
+/**
+ * The span of one request as the serving path sees it: enough to start children and record timed
+ * stages, and no OpenTelemetry type. It exists only for a request that is traced and sampled;
+ * every other request carries none, and the hot path checks for `undefined` and does nothing.
+ */
+
+/** Span attributes. */
+export type TraceAttributes = Readonly<Record<string, string | number | boolean>>;
+
+/** A live span of a request. */
+export interface RequestTrace {
+  /** Starts a child span; end it with `end()`. */
+  child(name: string, attributes?: TraceAttributes): RequestTrace;
+  /** Records a finished child span between two `performance.now()` times. */
+  record(
+    name: string,
+    span: { readonly start: number; readonly end: number; readonly attributes?: TraceAttributes },
+  ): void;
+  setAttributes(attributes: TraceAttributes): void;
+  /** Ends the span, marking it failed when `error` is given. */
+  end(error?: unknown): void;
+}

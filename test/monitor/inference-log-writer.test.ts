@@ -1,0 +1,107 @@
+// The inference log's writer and recorder on a real SQLite store: a full buffer drops and counts
+// instead of blocking, close() writes what is buffered, sampling follows the deployment's rate,
+// and ids are generated only where requests may be logged.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { createInferenceLogRecorder } from '../../src/deploy/inference-log-recorder.ts';
+import { createInferenceLogWriter, type PendingLogRecord } from '../../src/deploy/inference-log-writer.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { createInferenceLogMetrics } from '../../src/monitor/inference-log-metrics.ts';
+import { openInferenceLogStore } from '../../src/store/open-inference-log-store.ts';
+
+function pending(requestId: string): PendingLogRecord {
+  return {
+    requestId,
+    deployment: 'd',
+    model: 'd',
+    version: '1',
+    at: Date.now(),
+    latencyMs: 1,
+    inputs: [{ name: 'x', datatype: 'INT64', shape: [1], data: BigInt64Array.from([7n]) }],
+    outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: Float32Array.from([0.5]) }],
+    redact: {},
+  };
+}
+
+async function counter(registry: Registry, outcome: string): Promise<number> {
+  const metric = await registry.getSingleMetric('stratum_inference_log_records_total')?.get();
+  return metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
+
+test('a full buffer drops and counts; close() writes what is buffered', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-logwriter-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = await openInferenceLogStore({ url: `sqlite:${join(dir, 'log.db')}` });
+  t.after(() => store.close());
+  const registry = new Registry();
+  const writer = createInferenceLogWriter({
+    store,
+    settings: {
+      bufferSize: 2,
+      batchSize: 10,
+      flushIntervalMs: 600_000,
+      retentionDays: 0,
+      maxRows: 0,
+      pruneIntervalMs: 600_000,
+    },
+    metrics: createInferenceLogMetrics(registry),
+    logger: createLogger({ level: 'silent' }),
+  });
+  assert.equal(writer.offer(pending('a')), true);
+  assert.equal(writer.offer(pending('b')), true);
+  assert.equal(writer.offer(pending('c')), false, 'the third does not fit');
+  assert.equal(await counter(registry, 'dropped'), 1);
+  assert.equal(await store.count(), 0, 'nothing is written on the request path');
+  await writer.close();
+  await writer.close();
+  assert.equal(writer.offer(pending('d')), false, 'closed');
+  assert.equal(await counter(registry, 'written'), 2);
+  const rows = await store.readWindow({ deployment: 'd', limit: 10 });
+  assert.deepEqual(rows.map((r) => r.requestId).sort(), ['a', 'b']);
+  assert.deepEqual(rows[0]?.inputs.x, { datatype: 'INT64', shape: [1], data: [7] });
+});
+
+test('the recorder samples at the deployment rate and generates ids only where it logs', () => {
+  const offered: PendingLogRecord[] = [];
+  const draws = [0.1, 0.6, 0.3];
+  let ids = 0;
+  const recorder = createInferenceLogRecorder({
+    settings: {
+      sampleRate: 0,
+      redact: { x: 'hash' },
+      deployments: { fraud: { sampleRate: 0.5, redact: { card: 'drop' } } },
+    },
+    writer: { offer: (r) => offered.push(r) > 0 },
+    random: () => draws.shift() ?? 0.99,
+    newId: () => `gen-${++ids}`,
+  });
+  const request = {
+    inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1], data: Float32Array.from([1]) }],
+    binaryOutputs: false,
+  };
+  const quiet = recorder.begin('other', request);
+  assert.equal(quiet.request, request, 'a name logged at rate 0 is untouched');
+  assert.equal(quiet.capture, undefined);
+  const first = recorder.begin('fraud', request);
+  assert.equal(first.request.id, 'gen-1');
+  assert.ok(first.capture !== undefined, '0.1 < 0.5: sampled');
+  const second = recorder.begin('fraud', { ...request, id: 'mine' });
+  assert.equal(second.request.id, 'mine');
+  assert.equal(second.capture, undefined, '0.6 ≥ 0.5: not sampled');
+  // The capture holds a copy: running the request may transfer its buffer away.
+  (request.inputs[0]?.data as Float32Array)[0] = 42;
+  assert.equal((first.capture?.inputs[0]?.data as Float32Array)[0], 1);
+  recorder.end(first.capture!, {
+    model: 'fraud',
+    version: '3',
+    response: { modelName: 'fraud', modelVersion: '3', outputs: [] },
+  });
+  assert.equal(offered.length, 1);
+  assert.deepEqual(offered[0]?.redact, { x: 'hash', card: 'drop' });
+  assert.equal(offered[0]?.requestId, 'gen-1');
+  assert.equal(offered[0]?.version, '3');
+});

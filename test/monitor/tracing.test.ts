@@ -1,0 +1,197 @@
+// OpenTelemetry traces through a real server: the caller's trace is continued, the expected
+// parent/child spans are made (HTTP → inference → batcher queue and runtime → inference log
+// write), spans reach an OTLP receiver, and with tracing off nothing is created or propagated.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import { globalTracerProviderRegistered } from '../../src/monitor/tracing.ts';
+import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
+import { startServer, type StratumServer } from '../../src/server/stratum-server.ts';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_SPAN = '00f067aa0ba902b7';
+const TRACEPARENT = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
+
+async function start(t: TestContext, overrides: ConfigInput, exporter?: InMemorySpanExporter): Promise<StratumServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-tracing-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFixtureRepository({ dir: join(dir, 'models'), only: ['mlp'] });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      httpPort: 0,
+      grpcPort: 0,
+      watch: false,
+      logLevel: 'silent',
+      runtime: { workers: 1 },
+      registry: false,
+      modelsDir: join(dir, 'models'),
+      databaseUrl: `sqlite:${join(dir, 'stratum.db')}`,
+      ...overrides,
+    },
+  });
+  const server = await startServer({
+    config,
+    logger: createLogger({ level: 'silent' }),
+    withoutGrpc: true,
+    ...(exporter !== undefined && { spanExporter: exporter }),
+  });
+  t.after(() => server.close());
+  return server;
+}
+
+async function infer(server: StratumServer, headers: Record<string, string> = {}) {
+  const res = await server.http.inject({
+    method: 'POST',
+    url: '/v2/models/mlp/infer',
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: new Array(784).fill(0.1) }],
+    }),
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  return res;
+}
+
+function byName(spans: readonly ReadableSpan[], name: string): ReadableSpan {
+  const span = spans.find((s) => s.name === name);
+  assert.ok(span !== undefined, `no span ${name} among ${spans.map((s) => s.name).join(', ')}`);
+  return span;
+}
+
+test("one request yields server → infer → queue/runtime → log write spans in the caller's trace", async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const server = await start(
+    t,
+    { tracing: { enabled: true, sampleRate: 0 }, inferenceLog: { sampleRate: 1, flushIntervalMs: 10 } },
+    exporter,
+  );
+  // sampleRate 0 for new traces: the caller's sampled flag is what records this one.
+  const res = await infer(server, { traceparent: TRACEPARENT });
+  const answered = String(res.headers.traceparent);
+  assert.match(answered, new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+  await server.tracing?.flush();
+  // The log write happens after the reply: wait for its span (the writer flushes every 10 ms).
+  while (!exporter.getFinishedSpans().some((s) => s.name === 'stratum.inference_log.write')) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await server.tracing?.flush();
+  }
+  const spans = exporter.getFinishedSpans();
+  for (const span of spans) assert.equal(span.spanContext().traceId, TRACE_ID, span.name);
+  const http = byName(spans, 'POST /v2/models/{model}/infer');
+  const inferSpan = byName(spans, 'stratum.infer');
+  const queue = byName(spans, 'stratum.batcher.queue');
+  const run = byName(spans, 'stratum.runtime.run');
+  const write = byName(spans, 'stratum.inference_log.write');
+  assert.equal(http.parentSpanContext?.spanId, CALLER_SPAN);
+  assert.equal(answered.split('-')[2], http.spanContext().spanId, 'the reply names the server span');
+  assert.equal(inferSpan.parentSpanContext?.spanId, http.spanContext().spanId);
+  for (const child of [queue, run, write])
+    assert.equal(child.parentSpanContext?.spanId, inferSpan.spanContext().spanId, child.name);
+  assert.equal(run.attributes['stratum.batch.rows'], 1);
+  assert.equal(inferSpan.attributes['stratum.version'], '1');
+  assert.equal(http.resource.attributes['service.name'], 'stratum');
+
+  // A new trace at sample rate 0: a traceparent goes back (not sampled), and no span is recorded.
+  exporter.reset();
+  const unsampled = await infer(server);
+  assert.match(String(unsampled.headers.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  await server.tracing?.flush();
+  assert.deepEqual(
+    exporter
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .filter((n) => n !== 'stratum.inference_log.write'),
+    [],
+  );
+});
+
+test('tracing off: no provider, no spans, no traceparent handling', async (t) => {
+  const server = await start(t, {});
+  assert.equal(server.tracing, undefined);
+  const res = await infer(server, { traceparent: TRACEPARENT });
+  assert.equal(res.headers.traceparent, undefined, 'nothing is propagated');
+  assert.equal(globalTracerProviderRegistered(), false, 'no tracer provider is registered');
+});
+
+test('spans are exported over OTLP/HTTP to the configured endpoint', async (t) => {
+  const bodies: { url: string; type: string; body: string }[] = [];
+  let received: () => void = () => undefined;
+  const arrived = new Promise<void>((resolve) => (received = resolve));
+  const receiver = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push({
+        url: req.url ?? '',
+        type: String(req.headers['content-type']),
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      received();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+  const address = receiver.address();
+  assert.ok(typeof address === 'object' && address !== null);
+  const server = await start(t, {
+    tracing: {
+      enabled: true,
+      sampleRate: 1,
+      otlpEndpoint: `http://127.0.0.1:${address.port}/v1/traces`,
+      serviceName: 'stratum-otlp',
+    },
+  });
+  await infer(server, { traceparent: TRACEPARENT });
+  await server.tracing?.flush();
+  await arrived;
+  const [first] = bodies;
+  assert.equal(first?.url, '/v1/traces');
+  assert.match(first?.type ?? '', /application\/(json|x-protobuf)/);
+  const text = first?.body ?? '';
+  if ((first?.type ?? '').includes('json')) {
+    const json = JSON.parse(text) as {
+      resourceSpans: {
+        resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+        scopeSpans: { spans: { traceId: string; name: string }[] }[];
+      }[];
+    };
+    const resource = json.resourceSpans[0]?.resource.attributes.find((a) => a.key === 'service.name');
+    assert.equal(resource?.value.stringValue, 'stratum-otlp');
+    const spans = json.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+    assert.ok(spans.some((s) => s.name === 'stratum.infer'));
+    assert.ok(spans.every((s) => s.traceId.toLowerCase() === TRACE_ID));
+  } else {
+    assert.ok(Buffer.from(TRACE_ID, 'hex').length === 16 && text.length > 0);
+  }
+});
+
+test('malformed tracing and inference log settings are rejected with their path', () => {
+  assert.throws(
+    () => loadConfig({ env: {}, overrides: { tracing: { sampleRate: 2 } } }),
+    (error: Error) => /tracing\.sampleRate/.test(error.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: {}, overrides: { tracing: { otlpEndpoint: 'not a url' } } }),
+    (error: Error) => /tracing\.otlpEndpoint/.test(error.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: {}, overrides: { inferenceLog: { deployments: { fraud: { sampleRate: -1 } } } } }),
+    (error: Error) => /inferenceLog\.deployments\.fraud\.sampleRate/.test(error.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: {}, overrides: { inferenceLog: { redact: { card: 'mask' } } } as never }),
+    (error: Error) => /inferenceLog\.redact\.card/.test(error.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: { STRATUM_TRACING_SAMPLE_RATE: 'often' } }),
+    (error: Error) => /tracing\.sampleRate/.test(error.message),
+  );
+});
