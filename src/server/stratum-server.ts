@@ -28,6 +28,7 @@ import type { ModelManager } from '../serving/model-manager.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
+import { inferenceLogDriftSource } from './inference-log-drift-source.ts';
 import { createTracing, type Tracing } from '../monitor/tracing.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
@@ -149,6 +150,10 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const tls = await prepareServerTls({ settings: config.tls, logger });
     // A taken port is found before the models load, not after.
     await probePorts(config, options.withoutGrpc !== true);
+    const inferenceLog = await openInferenceLogSide({ config, logger, metrics, cleanups });
+    // Drift reads its windows from the inference log when the log is on.
+    const driftSource =
+      options.driftSource ?? (inferenceLog === undefined ? undefined : inferenceLogDriftSource(inferenceLog));
     const side = config.registry
       ? await openRegistrySide({
           config,
@@ -157,7 +162,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           metrics,
           cleanups,
           given: options.queue,
-          driftSource: options.driftSource,
+          driftSource,
         })
       : undefined;
     const { registry, deployments, auditLog, drift } = side ?? {};
@@ -173,7 +178,6 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       if (config.watch) folder.watch(config.watchIntervalMs);
       sources.push(folderModelSource(folder));
     }
-    const inferenceLog = await openInferenceLogSide({ config, logger, metrics, cleanups });
     // infer_async JSON bodies are parsed in a background thread; it ends after the HTTP server.
     const asyncDecoder = (): InferAsyncDecoder => {
       const decoder = createInferAsyncDecoder();
