@@ -5,6 +5,7 @@
  * transaction type: every method is one atomic unit on the engine.
  */
 import type { Signature } from '../tensor/signature.ts';
+import type { ApiKeyStore } from './api-key-store.ts';
 
 /** A page of results; pass `nextCursor` back as `cursor` for the next page. */
 export interface Page<T> {
@@ -383,7 +384,7 @@ export interface DeploymentWrite extends Pick<
  * DEPLOYMENT_NOT_FOUND, NOT_FOUND (runs), ALREADY_EXISTS, IN_USE (with the users named in the message and in
  * `details`), PRECONDITION_FAILED (stale revision), STORE_UNAVAILABLE.
  */
-export interface MetadataStore {
+export interface MetadataStore extends ApiKeyStore {
   /** `sqlite` or `postgres`. */
   readonly engine: 'sqlite' | 'postgres';
 
