@@ -39,6 +39,8 @@ const LAYERS = {
     'store',
     'tensor',
   ],
+  security: ['config', 'errors', 'logging', 'store'],
+  audit: ['errors', 'logging', 'store'],
   deploy: [
     'artifacts',
     'config',
@@ -71,6 +73,7 @@ const LAYERS = {
     'train',
   ],
   api: [
+    'audit',
     'config',
     'deploy',
     'errors',
@@ -79,6 +82,7 @@ const LAYERS = {
     'monitor',
     'queue',
     'registry',
+    'security',
     'serving',
     'store',
     'tensor',
@@ -88,6 +92,7 @@ const LAYERS = {
   server: [
     'api',
     'artifacts',
+    'audit',
     'config',
     'deploy',
     'errors',
@@ -97,6 +102,7 @@ const LAYERS = {
     'queue',
     'registry',
     'runtime',
+    'security',
     'serving',
     'store',
     'tensor',
@@ -104,6 +110,7 @@ const LAYERS = {
   cli: [
     'api',
     'artifacts',
+    'audit',
     'client',
     'config',
     'data',
@@ -118,6 +125,7 @@ const LAYERS = {
     'queue',
     'registry',
     'runtime',
+    'security',
     'server',
     'serving',
     'store',

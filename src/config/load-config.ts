@@ -37,6 +37,13 @@ const ENV_KEYS = {
   STRATUM_MASTER_KEY: ['artifactEncryption.masterKey', 'string'],
   STRATUM_MASTER_KEY_FILE: ['artifactEncryption.masterKeyFile', 'string'],
   STRATUM_MASTER_KEY_PREVIOUS: ['artifactEncryption.previousMasterKeys', 'string'],
+  STRATUM_SECURITY: ['security.mode', 'string'],
+  STRATUM_AUTH_CACHE_TTL_MS: ['security.cacheTtlMs', 'number'],
+  STRATUM_JWT_JWKS_URL: ['security.jwt.jwksUrl', 'string'],
+  STRATUM_JWT_SECRET: ['security.jwt.secret', 'string'],
+  STRATUM_JWT_ISSUER: ['security.jwt.issuer', 'string'],
+  STRATUM_JWT_AUDIENCE: ['security.jwt.audience', 'string'],
+  STRATUM_JWT_ROLES_CLAIM: ['security.jwt.rolesClaim', 'string'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

@@ -4,7 +4,10 @@
  */
 import { createGrpcServer, type GrpcServer } from '../api/grpc/grpc-server.ts';
 import { createHttpServer } from '../api/http/http-server.ts';
-import { allowAll, type Authorizer } from '../api/permissions.ts';
+import type { Authorizer } from '../api/permissions.ts';
+import type { AuditSink } from '../audit/audit-sink.ts';
+import { openSecurity } from '../security/open-security.ts';
+import type { ApiKeyStore } from '../store/api-key-store.ts';
 import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -38,8 +41,13 @@ import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor
 export interface StartServerOptions {
   readonly config: Readonly<Config>;
   readonly logger: Logger;
-  /** @default allow everything */
+  /**
+   * Overrides the authorizer security builds from the configuration (tests).
+   * @default API keys and JWTs when security is on (beyond loopback, or `security.mode: on`), else allow everything
+   */
   readonly authorizer?: Authorizer;
+  /** Where refused requests and key changes are recorded (the audit log). */
+  readonly audit?: AuditSink;
   /** Skip the gRPC server (e.g. for REST-only tests). @default false */
   readonly withoutGrpc?: boolean;
   /**
@@ -67,6 +75,8 @@ export interface StratumServer {
   readonly deployments: DeploymentSource | undefined;
   /** The job queue of the management API (undefined with the registry off). */
   readonly queue: JobQueue | undefined;
+  /** Whether requests must authenticate (see `security.mode`). */
+  readonly securityEnabled: boolean;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
@@ -80,7 +90,6 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       'nothing to serve: pass --models <dir> (or set STRATUM_MODELS_DIR), or turn the registry on',
     );
   }
-  const authorizer = options.authorizer ?? allowAll;
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
   const metrics = createServingMetrics();
   const cleanups: (() => Promise<void>)[] = [];
@@ -123,11 +132,21 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     let deployments: DeploymentSource | undefined;
     let queue: JobQueue | undefined = options.queue;
     let inferenceQueue: JobQueue | undefined = options.queue;
+    let keyStore: ApiKeyStore | undefined;
     if (config.registry) {
       const opened = await openRegistrySide({ config, logger, pool, metrics, cleanups, given: options.queue });
       ({ registry, deployments, queue, inferenceQueue } = opened);
+      keyStore = opened.store;
       sources.push(opened.deployments);
     }
+    const security = openSecurity({
+      config,
+      metrics: metrics.registry,
+      logger,
+      ...(keyStore !== undefined && { store: keyStore }),
+    });
+    const authorizer = options.authorizer ?? security.authorizer;
+    const audit = options.audit;
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
       const folder = createModelManager({ dir: config.modelsDir, config, pool, metrics, logger });
@@ -155,6 +174,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
+      ...(audit !== undefined && { audit }),
       ...(inferenceQueue !== undefined && {
         asyncInference: { queue: inferenceQueue, settings: config.asyncInference, decoder: asyncDecoder() },
       }),
@@ -165,6 +185,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             deployments,
             ...(queue !== undefined && { queue }),
             ...(inferenceQueue !== undefined && { inferenceQueue }),
+            ...(security.keys !== undefined && { keys: security.keys }),
           },
         }),
     });
@@ -177,6 +198,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         service,
         logger,
         authorizer,
+        ...(audit !== undefined && { audit }),
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
       });
@@ -209,6 +231,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       registry,
       deployments,
       queue,
+      securityEnabled: security.enabled,
       close,
     };
   } catch (error) {
@@ -304,6 +327,7 @@ async function openRegistrySide(options: {
   given: JobQueue | undefined;
 }): Promise<{
   registry: Registry;
+  store: MetadataStore;
   deployments: DeploymentSource;
   queue: JobQueue | undefined;
   inferenceQueue: JobQueue | undefined;
@@ -333,7 +357,7 @@ async function openRegistrySide(options: {
     given,
   });
   const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
-  return { registry, deployments, queue, inferenceQueue };
+  return { registry, store, deployments, queue, inferenceQueue };
 }
 
 /**

@@ -40,8 +40,9 @@ function toStored(row: ApiKeyRow): StoredApiKey {
 
 /** The public fields only. */
 export function publicKey(key: StoredApiKey): ApiKeyRecord {
-  const { secretHash: _secretHash, ...record } = key;
-  return record;
+  const record: Partial<StoredApiKey> = { ...key };
+  delete record.secretHash;
+  return record as ApiKeyRecord;
 }
 
 /** The API key methods of the SQL store. */
@@ -67,8 +68,11 @@ export function apiKeyMethods(options: RowMethodsOptions): ApiKeyStore {
         ],
       );
       if (changes === 0) throw new StratumError('ALREADY_EXISTS', `API key ${quote(key.id)} already exists`);
-      const { revokedAt: _a, revokedBy: _b, ...created } = publicKey(key);
-      return created;
+      const created: Partial<StoredApiKey> = { ...key };
+      delete created.secretHash;
+      delete created.revokedAt;
+      delete created.revokedBy;
+      return created as ApiKeyRecord;
     },
 
     findApiKey: find,

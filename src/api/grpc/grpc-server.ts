@@ -8,6 +8,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { toStratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
+import type { AuditSink } from '../../audit/audit-sink.ts';
+import { recordDenied } from '../denied-requests.ts';
 import type { Authorizer } from '../permissions.ts';
 import { GRPC_METHODS, type GrpcContext, type GrpcMethod } from './grpc-methods.ts';
 
@@ -21,6 +23,8 @@ export interface GrpcServerOptions {
   readonly maxBytesElementBytes: number;
   /** Largest message accepted (bytes). */
   readonly maxMessageBytes: number;
+  /** Where refused calls (UNAUTHENTICATED, PERMISSION_DENIED) are recorded. */
+  readonly audit?: AuditSink;
 }
 
 /** The gRPC server. */
@@ -58,22 +62,33 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const context: GrpcContext = { service, maxBytesElementBytes: options.maxBytesElementBytes };
   function unary(method: GrpcMethod): Handler<unknown, unknown> {
     return (call, callback) => {
+      let release: (() => void) | undefined;
       const run = async (): Promise<unknown> => {
         if (method.permission !== 'public') {
           const model =
             (call.request as { name?: string; model_name?: string }).model_name ??
             (call.request as { name?: string }).name;
-          await authorizer({
-            permission: method.permission,
-            headers: call.metadata.getMap() as Record<string, string>,
-            ...(model && { model }),
-          });
+          try {
+            const granted = await authorizer({
+              permission: method.permission,
+              headers: call.metadata.getMap() as Record<string, string>,
+              ...(model && { model }),
+            });
+            release = granted.release;
+          } catch (error) {
+            recordDenied(options.audit, logger, { error, resource: `grpc ${method.name}`, source: call.getPeer() });
+            throw error;
+          }
         }
         return method.handle(call.request as never, call.metadata, context);
       };
       run().then(
-        (result) => callback(null, result),
+        (result) => {
+          release?.();
+          callback(null, result);
+        },
         (error: unknown) => {
+          release?.();
           const e = toStratumError(error);
           if (e.code === 'INTERNAL') logger.error({ err: e.cause ?? e }, 'internal error in a gRPC call');
           callback({ code: e.grpcStatus, details: e.message });

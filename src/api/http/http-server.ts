@@ -12,6 +12,8 @@ import { StratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
+import type { AuditSink } from '../../audit/audit-sink.ts';
+import { recordDenied } from '../denied-requests.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { registerRoutes } from './route.ts';
@@ -35,6 +37,8 @@ export interface HttpServerOptions {
   readonly management?: ManagementContext;
   /** Asynchronous inference (`infer_async`), when the server has a job queue. */
   readonly asyncInference?: AsyncInferenceContext;
+  /** Where refused requests (401, 403) are recorded. */
+  readonly audit?: AuditSink;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -66,11 +70,26 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       throw new Error(`route ${methods.join(',')} ${route.url} has no permission: declare it in the route table`);
     }
   });
-  app.addHook('onRequest', async (request) => {
+  // The one access check: the authorizer names the principal (or refuses with 401, 403 or 429);
+  // a refusal is recorded in the audit log without waiting for it, and a concurrency slot the
+  // caller took is freed when the connection's reply ends, however it ends.
+  app.addHook('onRequest', async (request, reply) => {
     const permission = permissionOf(request.routeOptions.config);
     if (permission === undefined || permission === 'public') return;
     const model = (request.params as { model?: string } | undefined)?.model;
-    await authorizer({ permission, headers: request.headers, ...(model !== undefined && { model }) });
+    try {
+      const granted = await authorizer({ permission, headers: request.headers, ...(model !== undefined && { model }) });
+      request.principal = granted.principal;
+      if (granted.release !== undefined) reply.raw.once('close', granted.release);
+    } catch (error) {
+      recordDenied(options.audit, logger, {
+        error,
+        resource: `${request.method} ${request.url}`,
+        source: request.ip,
+        requestId: request.id,
+      });
+      throw error;
+    }
   });
 
   // Fastify's close drops the connections that are idle when it starts; a connection whose
@@ -106,7 +125,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (options.management !== undefined) {
       registerRoutes(scope, {
         routes: MANAGEMENT_ROUTES,
-        context: { ...options.management, shutdown: shutdown.signal },
+        context: {
+          ...options.management,
+          shutdown: shutdown.signal,
+          ...(options.audit !== undefined && { audit: options.audit }),
+        },
       });
     }
   });

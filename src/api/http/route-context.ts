@@ -10,6 +10,8 @@ import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
+import type { AuditSink } from '../../audit/audit-sink.ts';
+import type { ApiKeyService } from '../../security/api-keys.ts';
 
 /** The context of the serving routes. */
 export interface ServingContext {
@@ -46,6 +48,10 @@ export interface ManagementContext {
   readonly inferenceQueue?: JobQueue;
   /** Aborted when the server starts closing: long-lived replies (event streams) end then. */
   readonly shutdown?: AbortSignal;
+  /** API keys (`/api/v1/keys`); absent: those routes answer UNSUPPORTED. */
+  readonly keys?: ApiKeyService;
+  /** Where key changes are recorded. */
+  readonly audit?: AuditSink;
 }
 
 /** The context of the reference route. */

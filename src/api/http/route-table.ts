@@ -8,6 +8,7 @@
 import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
+import { KEY_ROUTES } from './key-routes.ts';
 import { EXPERIMENT_ROUTES } from './experiment-routes.ts';
 import { ALIAS_ROUTES, MODEL_ROUTES, VERSION_ROUTES } from './model-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -29,6 +30,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...RUN_ROUTES,
   ...JOB_ROUTES,
   ...EXPERIMENT_ROUTES,
+  ...KEY_ROUTES,
 ]);
 
 /** The OpenAPI document, always registered: it describes whichever routes the server serves. */

@@ -31,6 +31,7 @@ export type RouteTag =
   | 'experiments'
   | 'datasets'
   | 'jobs'
+  | 'keys'
   | 'meta';
 
 /** A body read as bytes and handed to the handler as they came (the handler parses it). */
