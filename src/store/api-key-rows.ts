@@ -40,9 +40,9 @@ function toStored(row: ApiKeyRow): StoredApiKey {
 
 /** The public fields only. */
 export function publicKey(key: StoredApiKey): ApiKeyRecord {
-  const record: Partial<StoredApiKey> = { ...key };
-  delete record.secretHash;
-  return record as ApiKeyRecord;
+  const record: Record<string, unknown> = { ...key };
+  delete record['secretHash'];
+  return record as unknown as ApiKeyRecord;
 }
 
 /** The API key methods of the SQL store. */
@@ -68,11 +68,10 @@ export function apiKeyMethods(options: RowMethodsOptions): ApiKeyStore {
         ],
       );
       if (changes === 0) throw new StratumError('ALREADY_EXISTS', `API key ${quote(key.id)} already exists`);
-      const created: Partial<StoredApiKey> = { ...key };
-      delete created.secretHash;
-      delete created.revokedAt;
-      delete created.revokedBy;
-      return created as ApiKeyRecord;
+      const created: Record<string, unknown> = { ...publicKey(key) };
+      delete created['revokedAt'];
+      delete created['revokedBy'];
+      return created as unknown as ApiKeyRecord;
     },
 
     findApiKey: find,
