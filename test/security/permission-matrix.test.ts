@@ -220,8 +220,8 @@ test('every route × every role × global, own-model and other-model grants: 2xx
       for (const p of principals) {
         const response = await app.inject({ method, url, headers: { authorization: `Bearer ${p.key}` } });
         const scoped = p.model === undefined || (path.includes(':model') && p.model === target);
-        const allowed = who === 'public' || (who.includes(p.role) && scoped);
-        const expected = allowed ? 204 : 403;
+        const allowed: boolean = who === 'public' || (who.includes(p.role) && scoped);
+        const expected: number = allowed ? 204 : 403;
         assert.equal(
           response.statusCode,
           expected,
