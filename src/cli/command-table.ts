@@ -19,6 +19,7 @@ import { didYouMean } from './commands/suggest.ts';
 import { trainCommand } from './commands/train-command.ts';
 import { workerCommand } from './commands/worker-command.ts';
 import { JOBS_GROUP } from './commands/jobs-command.ts';
+import { KEYS_GROUP, loginCommand } from './commands/keys-command.ts';
 import { tuneCommand } from './commands/tune-command.ts';
 
 const completion = defineCommand({
@@ -63,7 +64,17 @@ export const COMMAND_SECTIONS: readonly HelpSection[] = [
   },
   {
     title: 'Talk to a running server',
-    entries: [MODELS_GROUP, ALIAS_GROUP, DEPLOY_GROUP, RUNS_GROUP, DATASETS_GROUP, JOBS_GROUP, ARTIFACTS_GROUP],
+    entries: [
+      MODELS_GROUP,
+      ALIAS_GROUP,
+      DEPLOY_GROUP,
+      RUNS_GROUP,
+      DATASETS_GROUP,
+      JOBS_GROUP,
+      ARTIFACTS_GROUP,
+      KEYS_GROUP,
+      loginCommand,
+    ],
   },
   { title: 'Shell', entries: [completion, help] },
 ];
