@@ -1,7 +1,7 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only auth] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -52,6 +52,8 @@ export interface BenchOptions {
   readonly onlyDistributed: boolean;
   /** `--only artifacts`: artifact load time from an encrypted store against a plain one, and nothing else. */
   readonly onlyArtifacts: boolean;
+  /** `--only auth`: serving throughput with authentication off, an API key and a JWT, and nothing else. */
+  readonly onlyAuth: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -161,6 +163,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'tuning',
       'distributed',
       'artifacts',
+      'auth',
     ] as const,
     '--only',
   );
@@ -183,6 +186,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyTuning = alone('tuning');
   const onlyDistributed = alone('distributed');
   const onlyArtifacts = alone('artifacts');
+  const onlyAuth = alone('auth');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -194,6 +198,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyTuning,
     onlyDistributed,
     onlyArtifacts,
+    onlyAuth,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -15,6 +15,7 @@ import { renderAsyncBench, runAsyncBench } from './async/async-bench.ts';
 import { machineInfo } from './machine-info.ts';
 import { type BenchOptions, parseBenchOptions } from './options.ts';
 import { renderArtifactsBench, runArtifactsBench } from './artifacts/artifacts-bench.ts';
+import { renderAuthBench, runAuthBench } from './auth/auth-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -254,6 +255,14 @@ async function artifactsOnly(machine: Awaited<ReturnType<typeof machineInfo>>): 
   await writeReport(markdown);
 }
 
+/** `--only auth`: serving throughput with authentication off, an API key and a JWT, its own report. */
+async function authOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runAuthBench({ group, progress, workDir: join(dir, 'auth'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum authentication benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderAuthBench(result)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -272,6 +281,7 @@ async function main(): Promise<void> {
   if (options.onlyTuning) return tuningOnly(dir, machine);
   if (options.onlyDistributed) return distributedOnly(machine);
   if (options.onlyArtifacts) return artifactsOnly(machine);
+  if (options.onlyAuth) return authOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));
