@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- --only auth`: what authentication costs on the serving path. Two Stratum
  * processes serve the MLP: one on loopback with security off, one with `STRATUM_SECURITY=on`
- * accepting an API key (issued on its database before it starts) and HS256 JWTs. Batch-1 JSON
- * requests at c=64, windows alternating off / key / JWT so a change in the machine's load hits
+ * accepting an API key (issued on its database before it starts) and HS256 JWTs; both run the
+ * registry. Batch-1 JSON requests at c=64, windows alternating between the modes in an order that
+ * rotates each round, so a change in the machine's load (or the switch between processes) hits
  * every mode; the median throughput of each mode and its cost against off (target ≤ 5%).
  */
 import { mkdir } from 'node:fs/promises';
@@ -54,7 +55,17 @@ export async function runAuthBench(options: AuthBenchOptions): Promise<AuthBench
     .sign(new TextEncoder().encode(JWT_SECRET));
 
   const settings = { label: 'w2/t1', workers: 2, intraOpThreads: 1 };
-  const off = await startStratum({ group, repoDir, models: ['mlp'], settings });
+  // Both processes run the registry, so the only difference between them is security.
+  const off = await startStratum({
+    group,
+    repoDir,
+    models: ['mlp'],
+    settings,
+    registry: {
+      databaseUrl: `sqlite:${join(workDir, 'off.db')}`,
+      artifactsUrl: `file:${join(workDir, 'off-artifacts')}`,
+    },
+  });
   let on: StratumProcess | undefined;
   // The child inherits the environment: security on, with the JWT secret, for this process only.
   process.env['STRATUM_SECURITY'] = 'on';
@@ -77,7 +88,8 @@ export async function runAuthBench(options: AuthBenchOptions): Promise<AuthBench
   try {
     const rounds = options.quick ? 1 : 3;
     for (let round = 0; round < rounds; round++) {
-      for (const mode of MODES) {
+      // The order rotates each round, so no mode always follows the same one.
+      for (const mode of [...MODES.slice(round % 3), ...MODES.slice(0, round % 3)]) {
         const server = mode === 'off' ? off : (on as StratumProcess);
         const credential = mode === 'api-key' ? key : mode === 'jwt' ? token : undefined;
         const args = [
@@ -123,7 +135,7 @@ export function renderAuthBench(result: AuthBenchResult): string {
   const of = (mode: Mode) => result.windows.filter((w) => w.mode === mode).map((w) => w.result);
   const base = median(of('off').map((r) => r.throughput));
   const lines = [
-    `MLP, batch-1 JSON, c=${CONCURRENCY}, median of ${of('off').length} window(s) per mode, windows alternating.`,
+    `MLP, batch-1 JSON, c=${CONCURRENCY}, median of ${of('off').length} window(s) per mode, windows alternating in rotating order.`,
     '',
     '| authentication | req/s | p50 ms | p99 ms | errors | cost vs off |',
     '| -------------- | ----- | ------ | ------ | ------ | ----------- |',
