@@ -66,6 +66,14 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     maxEntries: options.cacheMaxEntries ?? 10_000,
     now,
   });
+  // The hash a presented key was last proven to match: when its cached identity expires, the row
+  // is read again (revocation, expiry) but the KDF runs again only if the row's hash changed, so
+  // a busy key's requests never all wait for a scrypt every TTL.
+  const proven = createVerificationCache<string>({
+    ttlMs: 3_600_000,
+    maxEntries: options.cacheMaxEntries ?? 10_000,
+    now,
+  });
   // Concurrent first requests with one key share one verification instead of one scrypt each.
   const verifying = new Map<string, Promise<ApiKeyIdentity>>();
 
@@ -79,8 +87,11 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     }
     const stored = await store.findApiKey(id);
     if (stored === undefined) throw new StratumError('UNAUTHENTICATED', `API key ${id} does not exist`);
-    if (!(await verifyApiKey(presented, stored.secretHash))) {
-      throw new StratumError('UNAUTHENTICATED', `API key ${id}: the secret does not match`);
+    if (proven.get(digest) !== stored.secretHash) {
+      if (!(await verifyApiKey(presented, stored.secretHash))) {
+        throw new StratumError('UNAUTHENTICATED', `API key ${id}: the secret does not match`);
+      }
+      proven.set(digest, stored.secretHash);
     }
     usable(stored, now());
     const identity: ApiKeyIdentity = Object.freeze({
