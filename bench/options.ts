@@ -5,6 +5,7 @@
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only stats] [--protocols json,binary,grpc]
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only explain] [--protocols json,binary,grpc]
  *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only cards] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only auth] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
@@ -76,6 +77,8 @@ export interface BenchOptions {
   readonly onlyCards: boolean;
   /** `--only tracing`: serving throughput with tracing and the inference log off, at 1% and at 100% (bench/tracing). */
   readonly onlyTracing: boolean;
+  /** `--only auth`: serving throughput with authentication off, an API key and a JWT, and nothing else. */
+  readonly onlyAuth: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -192,6 +195,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'drift',
       'cards',
       'tracing',
+      'auth',
     ] as const,
     '--only',
   );
@@ -221,6 +225,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyDrift = alone('drift');
   const onlyCards = alone('cards');
   const onlyTracing = alone('tracing');
+  const onlyAuth = alone('auth');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -239,6 +244,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyDrift,
     onlyCards,
     onlyTracing,
+    onlyAuth,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

@@ -21,6 +21,7 @@ import { renderAuditBench, runAuditBench } from './audit/audit-bench.ts';
 import { renderStatsBench, runStatsBench } from './stats/stats-bench.ts';
 import { renderDriftBench, runDriftBench } from './drift/drift-bench.ts';
 import { renderCardsBench, runCardsBench } from './cards/cards-bench.ts';
+import { renderAuthBench, runAuthBench } from './auth/auth-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -318,6 +319,14 @@ async function tracingOnly(dir: string, machine: Awaited<ReturnType<typeof machi
   await writeReport(markdown);
 }
 
+/** `--only auth`: serving throughput with authentication off, an API key and a JWT, its own report. */
+async function authOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runAuthBench({ group, progress, workDir: join(dir, 'auth'), quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const markdown = `# Stratum authentication benchmark\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run\n\n${renderAuthBench(result)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -343,6 +352,7 @@ async function main(): Promise<void> {
   if (options.onlyDrift) return driftOnly(machine);
   if (options.onlyCards) return cardsOnly(machine);
   if (options.onlyTracing) return tracingOnly(dir, machine);
+  if (options.onlyAuth) return authOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -39,6 +39,8 @@ const { values } = parseArgs({
     'warmup-ms': { type: 'string', default: '1000' },
     'duration-ms': { type: 'string', default: '3000' },
     timeline: { type: 'string' },
+    /** An extra request header, `name: value` (e.g. `authorization: Bearer …`); repeat for more. */
+    header: { type: 'string', multiple: true },
     /** The success status (202 for `infer_async`, whose replies carry no outputs). */
     'expect-status': { type: 'string', default: '200' },
   },
@@ -62,6 +64,7 @@ const request = Buffer.concat([
     `POST ${values.path} HTTP/1.1\r\nHost: ${HOST}:${port}\r\nContent-Type: ${contentType}\r\n` +
       `Content-Length: ${body.length}\r\n` +
       (headerLength === undefined ? '' : `Inference-Header-Content-Length: ${headerLength}\r\n`) +
+      (values.header ?? []).map((h) => `${h}\r\n`).join('') +
       '\r\n',
   ),
   body,

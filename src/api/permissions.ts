@@ -1,37 +1,8 @@
 /**
- * The vocabulary of access control: the permissions a route or gRPC method can require, and the
- * `Authorizer` the transports ask. Which permission each route needs is declared with the route
- * (`http/route-table.ts` lists them all; `grpc/grpc-methods.ts` the gRPC methods).
+ * The vocabulary of access control as the transports see it: the permissions a route or gRPC
+ * method can require, and the `Authorizer` they ask. Which permission each route needs is declared
+ * with the route (`http/route-table.ts` lists them all; `grpc/grpc-methods.ts` the gRPC methods);
+ * which roles hold which permissions is `src/security/role-permissions.ts`.
  */
-
-/** Permissions a principal can hold. */
-export type Permission =
-  | 'public'
-  | 'metrics:read'
-  | 'models:read'
-  | 'models:infer'
-  | 'repository:read'
-  | 'repository:write'
-  | 'registry:read'
-  | 'registry:write'
-  | 'deployments:write'
-  | 'jobs:read'
-  | 'jobs:write'
-  | 'audit:read';
-
-/** What the hook asks. */
-export interface AuthorizationRequest {
-  readonly permission: Permission;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The model named in the route, if any. */
-  readonly model?: string;
-}
-
-/**
- * Decides whether a request may proceed; throws a StratumError (UNAUTHENTICATED or
- * PERMISSION_DENIED) when not.
- */
-export type Authorizer = (request: AuthorizationRequest) => void | Promise<void>;
-
-/** Lets everything through (until principals and roles exist). */
-export const allowAll: Authorizer = () => undefined;
+export { PERMISSIONS, type Permission } from '../security/permission.ts';
+export { allowAll, type Authorization, type AuthorizationRequest, type Authorizer } from '../security/authorizer.ts';

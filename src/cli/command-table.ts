@@ -21,6 +21,7 @@ import { didYouMean } from './commands/suggest.ts';
 import { trainCommand } from './commands/train-command.ts';
 import { workerCommand } from './commands/worker-command.ts';
 import { JOBS_GROUP } from './commands/jobs-command.ts';
+import { KEYS_GROUP, loginCommand } from './commands/keys-command.ts';
 import { tuneCommand } from './commands/tune-command.ts';
 
 const completion = defineCommand({
@@ -83,6 +84,8 @@ export const COMMAND_SECTIONS: readonly HelpSection[] = [
       DATASETS_GROUP,
       JOBS_GROUP,
       ARTIFACTS_GROUP,
+      KEYS_GROUP,
+      loginCommand,
     ],
   },
   { title: 'Shell', entries: [completion, help] },

@@ -28,8 +28,23 @@ import type {
 export interface ApiClientOptions {
   /** e.g. `http://127.0.0.1:8000` */
   readonly baseUrl: string;
-  /** Recorded as the author of changes. @default 'cli' */
+  /** Recorded as the author of changes (when the server authenticates no one). @default 'cli' */
   readonly actor?: string;
+  /** An API key (`stk_…`) or JWT sent as `Authorization: Bearer` on every request. */
+  readonly credential?: string;
+}
+
+/** An API key's public fields, as the server lists them. */
+export interface ApiKeyReply {
+  readonly id: string;
+  readonly name: string;
+  readonly grants: readonly { readonly role: string; readonly model?: string }[];
+  readonly limits: { readonly requestsPerSecond?: number; readonly burst?: number; readonly maxConcurrent?: number };
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly expiresAt?: number;
+  readonly revokedAt?: number;
+  readonly revokedBy?: string;
 }
 
 /** A page of a list endpoint. */
@@ -128,6 +143,16 @@ export interface ApiClient {
   followJob(id: string, onUpdate?: (update: JobUpdate) => void): Promise<JobRecord>;
   /** Removes artifacts no version refers to (`dryRun`: only report them). */
   collectGarbage(options?: { dryRun?: boolean; graceSeconds?: number }): Promise<GcReply>;
+  /** API keys (admin). */
+  listKeys(): Promise<{ items: ApiKeyReply[] }>;
+  /** Issues a key; `key` is its secret, shown this once. */
+  createKey(body: {
+    name: string;
+    grants: readonly string[];
+    expiresAt?: string;
+    limits?: ApiKeyReply['limits'];
+  }): Promise<ApiKeyReply & { key: string }>;
+  revokeKey(id: string): Promise<ApiKeyReply>;
   /** Polls until this server serves the deployment's latest revision (and, by default, no canary runs). */
   waitConverged(
     name: string,
@@ -139,6 +164,7 @@ export interface ApiClient {
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = options.baseUrl.replace(/\/$/, '');
   const actor = options.actor ?? 'cli';
+  const identity = identityHeaders(actor, options.credential);
 
   async function call<T>(request: {
     method: string;
@@ -150,7 +176,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   }): Promise<T> {
     const url = new URL(`${base}${request.path}`);
     for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers: Record<string, string> = { 'x-stratum-actor': actor, ...request.headers };
+    const headers: Record<string, string> = { ...identity, ...request.headers };
     let body: string | Buffer | undefined;
     if (request.bytes !== undefined) {
       headers['content-type'] = 'application/octet-stream';
@@ -260,10 +286,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     followJob: (id, onUpdate) =>
       followJobEvents({
         url: `${base}/api/v1/jobs/${enc(id)}/events`,
-        headers: { 'x-stratum-actor': actor },
+        headers: identity,
         getJob: () => client.getJob(id),
         ...(onUpdate !== undefined && { onUpdate }),
       }),
+    listKeys: () => call({ method: 'GET', path: '/api/v1/keys' }),
+    createKey: (body) => call({ method: 'POST', path: '/api/v1/keys', body }),
+    revokeKey: (id) => call({ method: 'POST', path: `/api/v1/keys/${enc(id)}/revoke` }),
     collectGarbage: (gc = {}) => call({ method: 'POST', path: '/api/v1/artifacts/gc', body: gc }),
     async waitConverged(name, wait = {}) {
       const deadline = Date.now() + (wait.timeoutMs ?? 60_000);
@@ -282,4 +311,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
   };
   return client;
+}
+
+/** The headers every request carries: the actor, and the credential when there is one. */
+function identityHeaders(actor: string, credential: string | undefined): Record<string, string> {
+  return { 'x-stratum-actor': actor, ...(credential !== undefined && { authorization: `Bearer ${credential}` }) };
 }

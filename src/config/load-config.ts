@@ -46,6 +46,13 @@ const ENV_KEYS = {
   STRATUM_OTLP_ENDPOINT: ['tracing.otlpEndpoint', 'string'],
   STRATUM_TRACING_SAMPLE_RATE: ['tracing.sampleRate', 'number'],
   STRATUM_INFERENCE_LOG_SAMPLE_RATE: ['inferenceLog.sampleRate', 'number'],
+  STRATUM_SECURITY: ['security.mode', 'string'],
+  STRATUM_AUTH_CACHE_TTL_MS: ['security.cacheTtlMs', 'number'],
+  STRATUM_JWT_JWKS_URL: ['security.jwt.jwksUrl', 'string'],
+  STRATUM_JWT_SECRET: ['security.jwt.secret', 'string'],
+  STRATUM_JWT_ISSUER: ['security.jwt.issuer', 'string'],
+  STRATUM_JWT_AUDIENCE: ['security.jwt.audience', 'string'],
+  STRATUM_JWT_ROLES_CLAIM: ['security.jwt.rolesClaim', 'string'],
 } as const;
 
 /** Every environment variable Stratum reads its configuration from. */

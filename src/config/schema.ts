@@ -115,6 +115,58 @@ export const ArtifactEncryptionConfigSchema = z
   })
   .strict();
 
+/** Request limits: a token bucket and a cap on requests in flight (absent: no limit of that kind). */
+export const RequestLimitsSchema = z
+  .object({
+    /** Sustained requests per second. */
+    requestsPerSecond: z.number().positive().max(1_000_000).optional(),
+    /** Requests allowed in a burst (the bucket's size). @default requestsPerSecond */
+    burst: z.number().int().min(1).max(10_000_000).optional(),
+    /** Requests in flight at once. */
+    maxConcurrent: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .strict();
+
+/** JWT bearer tokens: verified against a JWKS or a shared secret (exactly one). */
+export const JwtConfigSchema = z
+  .object({
+    /** Where the issuer publishes its signing keys; fetched and cached. */
+    jwksUrl: z.url().optional(),
+    /** A shared HMAC secret (HS256/384/512) instead of a JWKS. Never logged. */
+    secret: z.string().min(32, 'at least 32 characters').optional(),
+    /** The `iss` every token must carry. */
+    issuer: z.string().min(1).optional(),
+    /** An `aud` every token must carry. */
+    audience: z.string().min(1).optional(),
+    /** The claim holding the roles (`viewer`, `predictor:iris`, …); a dot path reaches nested claims. */
+    rolesClaim: z.string().min(1).default('stratum_roles'),
+  })
+  .strict()
+  .refine((jwt) => (jwt.jwksUrl === undefined) !== (jwt.secret === undefined), {
+    message: 'set exactly one of jwksUrl and secret',
+  });
+
+/** Identity and access (see docs/ARCHITECTURE.md, "Identity and access"). */
+export const SecurityConfigSchema = z
+  .object({
+    /**
+     * `auto`: authentication and roles are on whenever the servers listen beyond loopback, off on
+     * 127.0.0.1 / ::1 (zero configuration for one machine); `on`: on everywhere.
+     */
+    mode: z.enum(['auto', 'on']).default('auto'),
+    jwt: JwtConfigSchema.optional(),
+    /**
+     * How long a verified API key or token is trusted before it is checked again (ms); a key
+     * revoked on another replica stops working here within this time.
+     */
+    cacheTtlMs: z.number().int().min(0).max(3_600_000).default(10_000),
+    /** Verified credentials cached at most. */
+    cacheMaxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** Limits of callers that have none of their own (JWTs, keys created without limits), per replica. */
+    defaultLimits: RequestLimitsSchema.default(() => RequestLimitsSchema.parse({})),
+  })
+  .strict();
+
 /**
  * OpenTelemetry traces (issue 12). Off by default, and then nothing is created or propagated: no
  * tracer provider, no spans, no `traceparent` parsing on the request path.
@@ -305,6 +357,7 @@ export const ConfigSchema = z
     tracing: TracingConfigSchema.default(() => TracingConfigSchema.parse({})),
     inferenceLog: InferenceLogConfigSchema.default(() => InferenceLogConfigSchema.parse({})),
     quality: QualityConfigSchema.default(() => QualityConfigSchema.parse({})),
+    security: SecurityConfigSchema.default(() => SecurityConfigSchema.parse({})),
   })
   .strict();
 
@@ -330,3 +383,5 @@ export type TracingConfig = z.infer<typeof TracingConfigSchema>;
 export type InferenceLogConfig = z.infer<typeof InferenceLogConfigSchema>;
 /** Live quality settings. */
 export type QualityConfig = z.infer<typeof QualityConfigSchema>;
+/** Identity and access settings. */
+export type SecurityConfig = z.infer<typeof SecurityConfigSchema>;

@@ -4,7 +4,9 @@
  */
 import { createGrpcServer, type GrpcServer } from '../api/grpc/grpc-server.ts';
 import { createHttpServer } from '../api/http/http-server.ts';
-import { allowAll, type Authorizer } from '../api/permissions.ts';
+import type { Authorizer } from '../api/permissions.ts';
+import type { AuditSink } from '../audit/audit-sink.ts';
+import { openSecurity } from '../security/open-security.ts';
 import type { Config } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -39,7 +41,6 @@ import { createWorkerHandlers } from '../jobs/worker-handlers.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { AuditSink } from '../audit/audit-sink.ts';
 import { createInferAsyncDecoder, type InferAsyncDecoder } from '../jobs/infer-async-decoder.ts';
 import { threadStores } from '../jobs/thread-job.ts';
 import { backgroundChunkExecutor } from '../jobs/batch/background-chunk-executor.ts';
@@ -51,7 +52,10 @@ import { createCallbackHostPolicy } from '../jobs/callback-host-policy.ts';
 export interface StartServerOptions {
   readonly config: Readonly<Config>;
   readonly logger: Logger;
-  /** @default allow everything */
+  /**
+   * Overrides the authorizer security builds from the configuration (tests).
+   * @default API keys and JWTs when security is on (beyond loopback, or `security.mode: on`), else allow everything
+   */
   readonly authorizer?: Authorizer;
   /** Skip the gRPC server (e.g. for REST-only tests). @default false */
   readonly withoutGrpc?: boolean;
@@ -99,6 +103,8 @@ export interface StratumServer {
   readonly queue: JobQueue | undefined;
   /** Where this server records changes and denied requests (undefined: nowhere). */
   readonly audit: AuditSink | undefined;
+  /** Whether requests must authenticate (see `security.mode`). */
+  readonly securityEnabled: boolean;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
@@ -108,7 +114,6 @@ export interface StratumServer {
 export async function startServer(options: StartServerOptions): Promise<StratumServer> {
   const { config, logger } = options;
   checkSomethingToServe(config);
-  const authorizer = options.authorizer ?? allowAll;
   const callbackHosts = createCallbackHostPolicy(config.callbacks);
   const pool = createRuntimePool({ workers: config.runtime.workers, logger });
   const metrics = createServingMetrics();
@@ -169,6 +174,13 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const queue = side === undefined ? options.queue : side.queue;
     const inferenceQueue = side === undefined ? options.queue : side.inferenceQueue;
     const sources: ModelSource[] = deployments === undefined ? [] : [deployments];
+    const security = openSecurity({
+      config,
+      metrics: metrics.registry,
+      logger,
+      ...(side !== undefined && { store: side.store }),
+    });
+    const authorizer = options.authorizer ?? security.authorizer;
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
       const folder = createModelManager({ dir: config.modelsDir, config, pool, metrics, logger });
@@ -220,6 +232,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             ...(auditLog !== undefined && { auditLog }),
             ...(drift !== undefined && { drift }),
             ...(inferenceLog !== undefined && { inferenceLog: inferenceLog.routes }),
+            ...(security.keys !== undefined && { keys: security.keys }),
           },
         }),
     });
@@ -232,6 +245,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         service,
         logger,
         authorizer,
+        ...(audit !== undefined && { audit }),
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
         ...(tls !== undefined && { credentials: tls.grpcCredentials }),
@@ -273,6 +287,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       deployments,
       queue,
       audit,
+      securityEnabled: security.enabled,
       close,
     };
   } catch (error) {
@@ -369,6 +384,7 @@ async function openRegistrySide(options: {
   driftSource: DriftWindowSource | undefined;
 }): Promise<{
   registry: Registry;
+  store: MetadataStore;
   deployments: DeploymentSource;
   queue: JobQueue | undefined;
   inferenceQueue: JobQueue | undefined;
@@ -406,7 +422,7 @@ async function openRegistrySide(options: {
     metrics: createDriftMetrics({ registry: metrics.registry }),
   });
   cleanups.push(() => drift.close());
-  return { registry, deployments, queue, inferenceQueue, auditLog: store.audit, drift };
+  return { registry, store, deployments, queue, inferenceQueue, auditLog: store.audit, drift };
 }
 
 /**

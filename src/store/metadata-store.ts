@@ -7,6 +7,7 @@
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { DriftRecords } from './drift-records.ts';
 import type { Signature } from '../tensor/signature.ts';
+import type { ApiKeyStore } from './api-key-store.ts';
 
 /** A page of results; pass `nextCursor` back as `cursor` for the next page. */
 export interface Page<T> {
@@ -385,7 +386,7 @@ export interface DeploymentWrite extends Pick<
  * DEPLOYMENT_NOT_FOUND, NOT_FOUND (runs), ALREADY_EXISTS, IN_USE (with the users named in the message and in
  * `details`), PRECONDITION_FAILED (stale revision), STORE_UNAVAILABLE.
  */
-export interface MetadataStore extends DriftRecords {
+export interface MetadataStore extends DriftRecords, ApiKeyStore {
   /** `sqlite` or `postgres`. */
   readonly engine: 'sqlite' | 'postgres';
 

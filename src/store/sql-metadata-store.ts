@@ -14,6 +14,7 @@
 import type { Logger } from '../logging/logger.ts';
 import { aliasMethods } from './alias-rows.ts';
 import { auditLogOnSql } from './audit-rows.ts';
+import { apiKeyMethods } from './api-key-rows.ts';
 import type { ChangeNotifier } from './change-notifier.ts';
 import { pollingOnlyNotifier } from './change-notifier.ts';
 import { openChangeFeed } from './change-feed.ts';
@@ -83,6 +84,7 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
     ...experimentMethods(backend),
     audit: auditLogOnSql(driver),
     ...driftMethods(backend),
+    ...apiKeyMethods(backend),
 
     referencedArtifacts: async () => {
       const rows = await driver.query<{ artifact_digest: string }>('SELECT DISTINCT artifact_digest FROM versions');

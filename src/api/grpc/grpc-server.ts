@@ -10,6 +10,8 @@ import type { Logger } from '../../logging/logger.ts';
 import type { RequestTrace } from '../../monitor/request-trace.ts';
 import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
+import type { AuditSink } from '../../audit/audit-sink.ts';
+import { recordDenied } from '../denied-requests.ts';
 import type { Authorizer } from '../permissions.ts';
 import { GRPC_METHODS, type GrpcContext, type GrpcMethod } from './grpc-methods.ts';
 
@@ -27,6 +29,8 @@ export interface GrpcServerOptions {
   readonly credentials?: grpc.ServerCredentials;
   /** OpenTelemetry tracing of ModelInfer calls. @default off */
   readonly tracing?: Tracing;
+  /** Where refused calls (UNAUTHENTICATED, PERMISSION_DENIED) are recorded. */
+  readonly audit?: AuditSink;
 }
 
 /** The gRPC server. */
@@ -95,16 +99,23 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   };
   function unary(method: GrpcMethod): Handler<unknown, unknown> {
     return (call, callback) => {
+      let release: (() => void) | undefined;
       const run = async (): Promise<unknown> => {
         if (method.permission !== 'public') {
           const model =
             (call.request as { name?: string; model_name?: string }).model_name ??
             (call.request as { name?: string }).name;
-          await authorizer({
-            permission: method.permission,
-            headers: call.metadata.getMap() as Record<string, string>,
-            ...(model && { model }),
-          });
+          try {
+            const granted = await authorizer({
+              permission: method.permission,
+              headers: call.metadata.getMap() as Record<string, string>,
+              ...(model && { model }),
+            });
+            release = granted.release;
+          } catch (error) {
+            recordDenied(options.audit, logger, { error, resource: `grpc ${method.name}`, source: call.getPeer() });
+            throw error;
+          }
         }
         const { tracing } = context;
         if (tracing === undefined || method.name !== 'ModelInfer') {
@@ -115,8 +126,12 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
         );
       };
       run().then(
-        (result) => callback(null, result),
+        (result) => {
+          release?.();
+          callback(null, result);
+        },
         (error: unknown) => {
+          release?.();
           const e = toStratumError(error);
           if (e.code === 'INTERNAL') logger.error({ err: e.cause ?? e }, 'internal error in a gRPC call');
           callback({ code: e.grpcStatus, details: e.message });

@@ -15,6 +15,7 @@ import type { Logger } from '../../logging/logger.ts';
 import type { ServingMetrics } from '../../monitor/serving-metrics.ts';
 import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
+import { recordDenied } from '../denied-requests.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
 import { DASHBOARD_DIR, isDashboardAsset, registerDashboard } from './dashboard-assets.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
@@ -86,11 +87,26 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       throw new Error(`route ${methods.join(',')} ${route.url} has no permission: declare it in the route table`);
     }
   });
-  app.addHook('onRequest', async (request) => {
+  // The one access check: the authorizer names the principal (or refuses with 401, 403 or 429);
+  // a refusal is recorded in the audit log without waiting for it, and a concurrency slot the
+  // caller took is freed when the connection's reply ends, however it ends.
+  app.addHook('onRequest', async (request, reply) => {
     const permission = permissionOf(request.routeOptions.config);
     if (permission === undefined || permission === 'public') return;
     const model = (request.params as { model?: string } | undefined)?.model;
-    await authorizer({ permission, headers: request.headers, ...(model !== undefined && { model }) });
+    try {
+      const granted = await authorizer({ permission, headers: request.headers, ...(model !== undefined && { model }) });
+      request.principal = granted.principal;
+      if (granted.release !== undefined) reply.raw.once('close', granted.release);
+    } catch (error) {
+      recordDenied(options.audit, logger, {
+        error,
+        resource: `${request.method} ${request.url}`,
+        source: request.ip,
+        requestId: request.id,
+      });
+      throw error;
+    }
   });
 
   // Fastify's close drops the connections that are idle when it starts; a connection whose
@@ -137,7 +153,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (options.management !== undefined) {
       registerRoutes(scope, {
         routes: MANAGEMENT_ROUTES,
-        context: { ...options.management, shutdown: shutdown.signal },
+        context: {
+          ...options.management,
+          shutdown: shutdown.signal,
+          ...(options.audit !== undefined && { audit: options.audit }),
+        },
         ...audited,
       });
     }

@@ -244,7 +244,7 @@ export const VERSION_ROUTES: readonly HttpRoute<ManagementContext>[] = [
   route({
     method: 'POST',
     path: '/api/v1/artifacts/gc',
-    permission: 'registry:write',
+    permission: 'artifacts:manage',
     summary: 'Remove artifacts no version refers to (older than the grace period)',
     tags: ['meta'],
     body: GcBody,
@@ -287,7 +287,7 @@ export const ALIAS_ROUTES: readonly HttpRoute<ManagementContext>[] = [
   route({
     method: 'PUT',
     path: '/api/v1/models/:model/aliases/:alias',
-    permission: 'registry:write',
+    permission: 'aliases:write',
     summary: 'Create or move an alias (If-Match: the ETag read; If-None-Match: * to create only)',
     tags: ['aliases'],
     params: ModelAliasParams,
@@ -314,7 +314,7 @@ export const ALIAS_ROUTES: readonly HttpRoute<ManagementContext>[] = [
   route({
     method: 'DELETE',
     path: '/api/v1/models/:model/aliases/:alias',
-    permission: 'registry:write',
+    permission: 'aliases:write',
     summary: 'Delete an alias no deployment routes through',
     tags: ['aliases'],
     params: ModelAliasParams,

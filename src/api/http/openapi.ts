@@ -48,6 +48,10 @@ const TAGS: Readonly<Record<RouteTag, { readonly group: (typeof TAG_GROUPS)[numb
       group: 'Management API (/api/v1)',
       description: 'Queued work (training, batch inference, tuning): submit, follow, cancel, retry',
     },
+    keys: {
+      group: 'Management API (/api/v1)',
+      description: 'API keys: issued once with their roles, listed without secrets, revoked (admin only)',
+    },
     meta: { group: 'Management API (/api/v1)', description: 'Housekeeping' },
     audit: {
       group: 'Management API (/api/v1)',

@@ -55,8 +55,13 @@ export function expectedRevision(request: FastifyRequest): number | undefined {
   return Number(match[1]);
 }
 
-/** Who a change is recorded under (until authentication lands: the `x-stratum-actor` header). */
+/**
+ * Who a change is recorded under: the authenticated principal when security is on; otherwise (no
+ * one authenticated) the `x-stratum-actor` header the CLI sends.
+ */
 export function actorOf(request: FastifyRequest): string {
+  const principal = request.principal;
+  if (principal !== undefined && principal.kind !== 'anonymous') return principal.id;
   const raw = request.headers['x-stratum-actor'];
   const actor = Array.isArray(raw) ? raw[0] : raw;
   return actor !== undefined && actor.length > 0 && actor.length <= 128 ? actor : 'anonymous';

@@ -17,6 +17,8 @@ import type { InferAsyncDecoder } from '../../jobs/infer-async-decoder.ts';
 import type { JobQueue } from '../../queue/job-queue.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
+import type { AuditSink } from '../../audit/audit-sink.ts';
+import type { ApiKeyService } from '../../security/api-keys.ts';
 
 /** The context of the serving routes. */
 export interface ServingContext {
@@ -63,6 +65,10 @@ export interface ManagementContext {
   readonly stats?: ServingStats;
   /** Drift detection; absent: the drift routes answer UNSUPPORTED. */
   readonly drift?: DriftService;
+  /** API keys (`/api/v1/keys`); absent: those routes answer UNSUPPORTED. */
+  readonly keys?: ApiKeyService;
+  /** Where key changes are recorded. */
+  readonly audit?: AuditSink;
   /** Feedback and live quality, when the inference log is on. Absent: those routes answer UNSUPPORTED. */
   readonly inferenceLog?: InferenceLogContext;
 }

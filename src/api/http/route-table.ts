@@ -11,6 +11,7 @@ import { DATASET_ROUTES } from './dataset-routes.ts';
 import { DEPLOYMENT_ROUTES } from './deployment-routes.ts';
 import { DRIFT_ROUTES } from './drift-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
+import { KEY_ROUTES } from './key-routes.ts';
 import { EXPERIMENT_ROUTES } from './experiment-routes.ts';
 import { FEEDBACK_ROUTES } from './feedback-routes.ts';
 import { ALIAS_ROUTES, MODEL_ROUTES, VERSION_ROUTES } from './model-routes.ts';
@@ -39,6 +40,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...AUDIT_ROUTES,
   ...STATS_ROUTES,
   ...FEEDBACK_ROUTES,
+  ...KEY_ROUTES,
 ]);
 
 /** The OpenAPI document, always registered: it describes whichever routes the server serves. */

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createApiClient, type ApiClient } from '../../client/api-client.ts';
+import { storedCredential } from '../credentials-file.ts';
 import {
   type ArgumentSpec,
   type CommandDefinition,
@@ -190,6 +191,9 @@ export function parseCommand<F extends OptionsSpec, A extends readonly ArgumentS
       client ??= apiClient({ url: values['url'], actor: values['actor'], context, fail });
       return client;
     },
+    get serverUrl() {
+      return typeof values['url'] === 'string' ? values['url'] : context.defaultUrl();
+    },
     print(reply, human) {
       io.stdout.write(json ? `${JSON.stringify(reply, null, 2)}\n` : human());
     },
@@ -214,7 +218,12 @@ function apiClient(options: {
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
     options.fail(`--url must be an http:// or https:// address like http://127.0.0.1:8000, got "${baseUrl}"`);
   }
-  return createApiClient({ baseUrl, actor: typeof options.actor === 'string' ? options.actor : DEFAULT_ACTOR });
+  const credential = storedCredential(baseUrl);
+  return createApiClient({
+    baseUrl,
+    actor: typeof options.actor === 'string' ? options.actor : DEFAULT_ACTOR,
+    ...(credential !== undefined && { credential }),
+  });
 }
 
 /** A version number given as a flag or an argument (`what`); a usage error otherwise. */

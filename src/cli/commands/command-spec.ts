@@ -117,6 +117,8 @@ export interface ParsedCommand<F extends OptionsSpec, A extends readonly Argumen
   readonly io: CommandIo;
   /** A client of the server at `--url` (or the `STRATUM_URL` setting). */
   readonly api: ApiClient;
+  /** The server's address the client talks to (`--url`, else the `STRATUM_URL` setting). */
+  readonly serverUrl: string;
   /** Prints the reply: as JSON with `--json`, else the text `human` renders. */
   print(reply: unknown, human: () => string): void;
   /** A progress or warning line on stderr. */

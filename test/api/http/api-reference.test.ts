@@ -13,6 +13,7 @@ import { createHttpServer } from '../../../src/api/http/http-server.ts';
 import type { ManagementContext } from '../../../src/api/http/route-context.ts';
 import { isDashboardAsset } from '../../../src/api/http/dashboard-assets.ts';
 import { API_REFERENCE_PREFIX } from '../../../src/api/http/route-table.ts';
+import { allowAll } from '../../../src/api/permissions.ts';
 import { createLogger } from '../../../src/logging/logger.ts';
 import { createServingMetrics } from '../../../src/monitor/serving-metrics.ts';
 import type { InferenceService } from '../../../src/serving/inference-service.ts';
@@ -39,7 +40,7 @@ async function serverWithRoutes(t: TestContext, options: { management: boolean }
     metrics: createServingMetrics(),
     config: { bodyLimitBytes: 1024 * 1024, maxBytesElementBytes: 1024 },
     logger: createLogger({ level: 'silent' }),
-    authorizer: () => undefined,
+    authorizer: allowAll,
     // No management route is called here: the document only needs them registered.
     ...(options.management && { management: {} as ManagementContext }),
   });
