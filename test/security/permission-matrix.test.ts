@@ -103,6 +103,17 @@ const EXPECTED: Readonly<Record<string, Who>> = {
   'GET /api/v1/keys': ADMIN,
   'POST /api/v1/keys': ADMIN,
   'POST /api/v1/keys/:id/revoke': ADMIN,
+  'POST /v2/models/:model/explain': PREDICT,
+  'POST /v2/models/:model/versions/:version/explain': PREDICT,
+  'GET /api/v1/models/:model/versions/:version/card': ALL,
+  'GET /api/v1/deployments/:name/drift': ALL,
+  'POST /api/v1/deployments/:name/drift': DEPLOY,
+  'GET /api/v1/deployments/:name/drift/config': ALL,
+  'PUT /api/v1/deployments/:name/drift/config': DEPLOY,
+  'GET /api/v1/audit': ADMIN,
+  'GET /api/v1/deployments/:name/stats': ALL,
+  'POST /api/v1/feedback': PREDICT,
+  'GET /api/v1/deployments/:name/quality': ALL,
 };
 
 /** The gRPC methods, the same way. */
