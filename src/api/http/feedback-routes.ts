@@ -72,6 +72,8 @@ export const FEEDBACK_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     method: 'POST',
     path: '/api/v1/feedback',
     permission: 'models:infer',
+    // Labels are data about predictions, like the requests themselves, not a change to what serves.
+    audit: false,
     summary: 'Labels for logged requests: {"items": [{"request_id", "label"}]}; every rejected item is named',
     tags: ['deployments'],
     body: FeedbackBody,

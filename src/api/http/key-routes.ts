@@ -67,6 +67,9 @@ export const KEY_ROUTES: readonly HttpRoute<ManagementContext>[] = Object.freeze
     method: 'POST',
     path: '/api/v1/keys',
     permission: 'keys:manage',
+    // Recorded by the handler as key.create with the key's public fields: a route record would
+    // carry the reply, which holds the secret.
+    audit: false,
     summary: 'Create an API key; the reply is the only place its secret appears',
     tags: ['keys'],
     status: 201,
@@ -113,6 +116,8 @@ export const KEY_ROUTES: readonly HttpRoute<ManagementContext>[] = Object.freeze
     method: 'POST',
     path: '/api/v1/keys/:id/revoke',
     permission: 'keys:manage',
+    // Recorded by the handler as key.revoke, like key.create.
+    audit: false,
     summary: 'Revoke an API key (at once on this replica, within the cache TTL on the others)',
     tags: ['keys'],
     params: KeyParams,
