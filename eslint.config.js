@@ -19,6 +19,8 @@ const LAYERS = {
   // The hash-chained audit log's records, hashing and verification (issue 13): below the store.
   audit: ['errors'],
   tls: ['config', 'errors', 'logging'],
+  // Alert rules, their evaluation and webhook delivery (issue 12): on the metrics registry only.
+  alerts: ['errors', 'logging'],
   runtime: ['errors', 'logging', 'tensor'],
   artifacts: ['errors', 'logging'],
   store: ['audit', 'errors', 'logging', 'tensor'],
@@ -78,6 +80,7 @@ const LAYERS = {
   ],
   drift: ['data', 'errors', 'jobs', 'logging', 'runtime', 'store'],
   api: [
+    'alerts',
     'audit',
     'config',
     'deploy',
@@ -96,6 +99,7 @@ const LAYERS = {
   ],
   client: ['artifacts', 'deploy', 'errors', 'queue', 'registry', 'store', 'tensor'],
   server: [
+    'alerts',
     'audit',
     'api',
     'artifacts',
@@ -225,7 +229,7 @@ export default tseslint.config(
     rules: { 'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }] },
   },
   {
-    files: ['src/config/load-config.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    files: ['src/config/load-config.ts', 'src/config/env-secrets.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },

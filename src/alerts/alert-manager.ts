@@ -3,7 +3,7 @@
  * webhook notification (fired and resolved), a deployment rollback, a retraining pipeline. Keeps
  * each rule's state and a bounded history of transitions for the API and the dashboard.
  */
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.ts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AlertAction, AlertRule } from './alert-rules.ts';
 import { type AlertState, INITIAL_STATE, nextAlertState } from './alert-state.ts';

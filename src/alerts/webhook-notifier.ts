@@ -9,7 +9,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.ts';
 
 export interface WebhookNotification {
   readonly url: string;

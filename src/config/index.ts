@@ -19,3 +19,4 @@ export type {
 export { CallbacksConfigSchema, TlsConfigSchema } from './schema.ts';
 export type { CallbacksConfig, TlsConfig } from './schema.ts';
 export type { InferenceLogConfig, QualityConfig, TracingConfig } from './schema.ts';
+export { readEnvSecrets } from './env-secrets.ts';

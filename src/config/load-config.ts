@@ -46,6 +46,7 @@ const ENV_KEYS = {
   STRATUM_OTLP_ENDPOINT: ['tracing.otlpEndpoint', 'string'],
   STRATUM_TRACING_SAMPLE_RATE: ['tracing.sampleRate', 'number'],
   STRATUM_INFERENCE_LOG_SAMPLE_RATE: ['inferenceLog.sampleRate', 'number'],
+  STRATUM_ALERT_RULES: ['alerts.rulesFile', 'string'],
   STRATUM_SECURITY: ['security.mode', 'string'],
   STRATUM_AUTH_CACHE_TTL_MS: ['security.cacheTtlMs', 'number'],
   STRATUM_JWT_JWKS_URL: ['security.jwt.jwksUrl', 'string'],

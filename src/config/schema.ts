@@ -146,6 +146,16 @@ export const JwtConfigSchema = z
     message: 'set exactly one of jwksUrl and secret',
   });
 
+/** Alert rules evaluated in this process (src/alerts; the rules file's format is there). */
+export const AlertsConfigSchema = z
+  .object({
+    /** A YAML or JSON file of alert rules; unset: no alerts evaluated here. */
+    rulesFile: z.string().min(1).optional(),
+    /** How often the rules are evaluated (ms). */
+    intervalMs: z.number().int().min(100).max(3_600_000).default(5000),
+  })
+  .strict();
+
 /** Identity and access (see docs/ARCHITECTURE.md, "Identity and access"). */
 export const SecurityConfigSchema = z
   .object({
@@ -358,6 +368,7 @@ export const ConfigSchema = z
     inferenceLog: InferenceLogConfigSchema.default(() => InferenceLogConfigSchema.parse({})),
     quality: QualityConfigSchema.default(() => QualityConfigSchema.parse({})),
     security: SecurityConfigSchema.default(() => SecurityConfigSchema.parse({})),
+    alerts: AlertsConfigSchema.default(() => AlertsConfigSchema.parse({})),
   })
   .strict();
 

@@ -30,6 +30,7 @@ import type { ModelManager } from '../serving/model-manager.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
+import { openAlerts } from './alerts-side.ts';
 import { inferenceLogDriftSource } from './inference-log-drift-source.ts';
 import { createTracing, type Tracing } from '../monitor/tracing.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
@@ -181,6 +182,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       ...(side !== undefined && { store: side.store }),
     });
     const authorizer = options.authorizer ?? security.authorizer;
+    const alerts = await openAlerts({ config, logger, metrics, registry, cleanups });
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
       const folder = createModelManager({ dir: config.modelsDir, config, pool, metrics, logger });
@@ -233,6 +235,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             ...(drift !== undefined && { drift }),
             ...(inferenceLog !== undefined && { inferenceLog: inferenceLog.routes }),
             ...(security.keys !== undefined && { keys: security.keys }),
+            ...(alerts !== undefined && { alerts }),
           },
         }),
     });

@@ -114,6 +114,7 @@ const EXPECTED: Readonly<Record<string, Who>> = {
   'GET /api/v1/deployments/:name/stats': ALL,
   'POST /api/v1/feedback': PREDICT,
   'GET /api/v1/deployments/:name/quality': ALL,
+  'GET /api/v1/alerts': ALL,
 };
 
 /** The gRPC methods, the same way. */

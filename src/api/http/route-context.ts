@@ -5,6 +5,7 @@
  */
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { CallbackHostPolicy } from '../../jobs/callback-host-policy.ts';
+import type { AlertManager } from '../../alerts/alert-manager.ts';
 import type { AsyncInferenceConfig, Config } from '../../config/index.ts';
 import type { DeploymentSource } from '../../deploy/deployment-source.ts';
 import type { DriftService } from '../../drift/drift-service.ts';
@@ -69,6 +70,8 @@ export interface ManagementContext {
   readonly keys?: ApiKeyService;
   /** Where key changes are recorded. */
   readonly audit?: AuditSink;
+  /** This replica's alert rules; absent: the alerts route answers UNSUPPORTED. */
+  readonly alerts?: AlertManager;
   /** Feedback and live quality, when the inference log is on. Absent: those routes answer UNSUPPORTED. */
   readonly inferenceLog?: InferenceLogContext;
 }

@@ -5,6 +5,7 @@
  * reference at `/docs` (`@fastify/swagger-ui`, public like the document it renders); a route
  * registered any other way has no permission and fails at start-up.
  */
+import { ALERT_ROUTES } from './alert-routes.ts';
 import { AUDIT_ROUTES } from './audit-routes.ts';
 import { CARD_ROUTES } from './card-routes.ts';
 import { DATASET_ROUTES } from './dataset-routes.ts';
@@ -38,6 +39,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...JOB_ROUTES,
   ...EXPERIMENT_ROUTES,
   ...AUDIT_ROUTES,
+  ...ALERT_ROUTES,
   ...STATS_ROUTES,
   ...FEEDBACK_ROUTES,
   ...KEY_ROUTES,
