@@ -140,7 +140,10 @@ test('the dashboard shows every page with real data, after signing in', { timeou
   const lineage = page.locator('[data-lineage] a');
   assert.equal(await lineage.first().getAttribute('href'), `#/runs/${data.runIds[1]}`);
   assert.equal(await lineage.nth(1).getAttribute('href'), `#/datasets/${encodeURIComponent(data.datasetVersion)}`);
-  assert.match((await page.textContent('main')) ?? '', /Model card: not available/);
+  // The version's model card, from the card route, shown beside its lineage.
+  const cardText = (await page.locator('.model-card').textContent()) ?? '';
+  assert.match(cardText, /stratum\.model-card\/v1/);
+  assert.match(cardText, /reviews/);
   await screenshot(page, 'version');
 
   // The run it came from: one chart per metric key, by step.
