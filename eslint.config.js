@@ -45,6 +45,7 @@ const LAYERS = {
     'runtime',
     'store',
     'tensor',
+    'util',
   ],
   security: ['config', 'errors', 'logging', 'store'],
   deploy: [
@@ -59,6 +60,7 @@ const LAYERS = {
     'serving',
     'store',
     'tensor',
+    'util',
   ],
   jobs: [
     'artifacts',

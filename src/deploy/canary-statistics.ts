@@ -8,6 +8,7 @@
  * one garbage-collection pause decides it; a rank test weighs every request once (Kayenta judges
  * canaries the same way).
  */
+import { erfc } from '../util/erfc.ts';
 
 /** Result of {@link mannWhitneyGreater}. */
 export interface MannWhitneyResult {
@@ -233,28 +234,6 @@ function upperTail(options: {
 /** P(Z > z) for a standard normal Z. */
 export function normalUpperTail(z: number): number {
   return 0.5 * erfc(z / Math.SQRT2);
-}
-
-/**
- * The complementary error function, by the Chebyshev fit of Numerical Recipes (`erfcc`):
- * fractional error under 1.2e-7 everywhere, which p-values compared with 0.01 do not notice.
- */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const poly =
-    -1.26551223 +
-    t *
-      (1.00002368 +
-        t *
-          (0.37409196 +
-            t *
-              (0.09678418 +
-                t *
-                  (-0.18628806 +
-                    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  const r = t * Math.exp(-z * z + poly);
-  return x >= 0 ? r : 2 - r;
 }
 
 /** log C(n, k). */

@@ -6,6 +6,7 @@
  * use the exact binomial expansion (§3.3 of the paper); fractional orders the two-sided series
  * with erfc tails (§3.4). Everything is in log space, so no term overflows at order 256.
  */
+import { logErfc } from '../../util/erfc.ts';
 
 /**
  * The RDP orders ε is minimised over (TF Privacy's default list).
@@ -168,24 +169,4 @@ function logSub(x: number, y: number): number {
   return Math.log(-Math.expm1(y - x)) + x;
 }
 
-/**
- * ln erfc(x). For x ≥ 0 the Chebyshev fit of Numerical Recipes (`erfcc`, fractional error below
- * 1.2e-7 everywhere) is already a product `t·exp(…)`, so its logarithm never underflows, however
- * far out the tail; for x < 0, erfc(x) = 2 − erfc(−x) lies in (1, 2].
- */
-export function logErfc(x: number): number {
-  if (x < 0) return Math.log(2 - Math.exp(logErfc(-x)));
-  const t = 1 / (1 + 0.5 * x);
-  const poly =
-    -1.26551223 +
-    t *
-      (1.00002368 +
-        t *
-          (0.37409196 +
-            t *
-              (0.09678418 +
-                t *
-                  (-0.18628806 +
-                    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  return Math.log(t) - x * x + poly;
-}
+export { logErfc };
