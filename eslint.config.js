@@ -47,6 +47,8 @@ const LAYERS = {
     'tensor',
     'util',
   ],
+  // Retraining pipelines (issue 12): their specs, kept and started as jobs; the runner is a job kind (jobs/pipeline).
+  pipelines: ['errors', 'logging', 'queue', 'registry', 'store', 'train'],
   security: ['config', 'errors', 'logging', 'store'],
   deploy: [
     'artifacts',
@@ -64,6 +66,7 @@ const LAYERS = {
   ],
   jobs: [
     'artifacts',
+    'audit',
     'config',
     'data',
     'errors',
@@ -71,6 +74,7 @@ const LAYERS = {
     'logging',
     'monitor',
     'onnx',
+    'pipelines',
     'queue',
     'random',
     'registry',
@@ -91,6 +95,7 @@ const LAYERS = {
     'jobs',
     'logging',
     'monitor',
+    'pipelines',
     'queue',
     'registry',
     'security',
@@ -99,7 +104,7 @@ const LAYERS = {
     'tensor',
     'train',
   ],
-  client: ['artifacts', 'deploy', 'errors', 'queue', 'registry', 'store', 'tensor'],
+  client: ['artifacts', 'deploy', 'errors', 'pipelines', 'queue', 'registry', 'store', 'tensor'],
   server: [
     'alerts',
     'audit',
@@ -113,6 +118,7 @@ const LAYERS = {
     'jobs',
     'logging',
     'monitor',
+    'pipelines',
     'queue',
     'registry',
     'runtime',
@@ -139,6 +145,7 @@ const LAYERS = {
     'logging',
     'monitor',
     'onnx',
+    'pipelines',
     'queue',
     'registry',
     'runtime',

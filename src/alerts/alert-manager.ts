@@ -13,7 +13,8 @@ import { createWebhookNotifier, type WebhookNotifier } from './webhook-notifier.
 /** What a firing rule can do besides notifying; wired by the server. */
 export interface AlertEffects {
   rollback?(deployment: string): Promise<void>;
-  startPipeline?(name: string): Promise<void>;
+  /** Starts a run of the pipeline `name`; `cause` names the rule and when it fired. */
+  startPipeline?(name: string, cause: { rule: string; firedAt: string }): Promise<void>;
 }
 
 /** A transition, as kept in the history and sent to webhooks. */
@@ -105,7 +106,10 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     const [name, run] =
       'rollback' in action
         ? [`rollback ${action.rollback.deployment}`, () => options.effects?.rollback?.(action.rollback.deployment)]
-        : [`pipeline ${action.pipeline.name}`, () => options.effects?.startPipeline?.(action.pipeline.name)];
+        : [
+            `pipeline ${action.pipeline.name}`,
+            () => options.effects?.startPipeline?.(action.pipeline.name, { rule: rule.name, firedAt: event.at }),
+          ];
     try {
       if (!hasEffect(options.effects, action)) throw new Error('not available in this process');
       await run();

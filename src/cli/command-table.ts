@@ -21,6 +21,7 @@ import { didYouMean } from './commands/suggest.ts';
 import { trainCommand } from './commands/train-command.ts';
 import { workerCommand } from './commands/worker-command.ts';
 import { JOBS_GROUP } from './commands/jobs-command.ts';
+import { PIPELINE_GROUP } from './commands/pipeline-command.ts';
 import { KEYS_GROUP, loginCommand } from './commands/keys-command.ts';
 import { tuneCommand } from './commands/tune-command.ts';
 
@@ -83,6 +84,7 @@ export const COMMAND_SECTIONS: readonly HelpSection[] = [
       RUNS_GROUP,
       DATASETS_GROUP,
       JOBS_GROUP,
+      PIPELINE_GROUP,
       ARTIFACTS_GROUP,
       KEYS_GROUP,
       loginCommand,

@@ -11,6 +11,9 @@ import type { JobRecord } from '../queue/job-queue.ts';
 import { followJobEvents, type JobUpdate } from './job-events.ts';
 
 export type { JobUpdate } from './job-events.ts';
+import type { PipelineSummary } from '../pipelines/pipeline-service.ts';
+import type { PipelineSpec } from '../pipelines/pipeline-spec.ts';
+import type { PipelineRecord, PipelineRunRecord } from '../store/pipeline-records.ts';
 import type { Deployment } from '../registry/registry.ts';
 import type {
   AliasEvent,
@@ -141,6 +144,15 @@ export interface ApiClient {
    * `onUpdate` hears each record and event; resolves with the finished record.
    */
   followJob(id: string, onUpdate?: (update: JobUpdate) => void): Promise<JobRecord>;
+  /** Retraining pipelines and their runs. */
+  listPipelines(): Promise<{ items: PipelineSummary[] }>;
+  getPipeline(name: string): Promise<PipelineSummary>;
+  putPipeline(spec: PipelineSpec): Promise<PipelineRecord & { created: boolean }>;
+  deletePipeline(name: string): Promise<void>;
+  startPipelineRun(name: string): Promise<PipelineRunRecord>;
+  listPipelineRuns(name: string, query?: Record<string, string>): Promise<{ items: PipelineRunRecord[] }>;
+  getPipelineRun(id: string): Promise<PipelineRunRecord>;
+  cancelPipelineRun(id: string): Promise<PipelineRunRecord>;
   /** Removes artifacts no version refers to (`dryRun`: only report them). */
   collectGarbage(options?: { dryRun?: boolean; graceSeconds?: number }): Promise<GcReply>;
   /** API keys (admin). */
@@ -166,14 +178,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const actor = options.actor ?? 'cli';
   const identity = identityHeaders(actor, options.credential);
 
-  async function call<T>(request: {
-    method: string;
-    path: string;
-    body?: unknown;
-    bytes?: Uint8Array;
-    headers?: Record<string, string>;
-    query?: Record<string, string | undefined>;
-  }): Promise<T> {
+  async function call<T>(request: CallRequest): Promise<T> {
     const url = new URL(`${base}${request.path}`);
     for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = { ...identity, ...request.headers };
@@ -290,6 +295,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         getJob: () => client.getJob(id),
         ...(onUpdate !== undefined && { onUpdate }),
       }),
+    ...pipelineCalls(call),
     listKeys: () => call({ method: 'GET', path: '/api/v1/keys' }),
     createKey: (body) => call({ method: 'POST', path: '/api/v1/keys', body }),
     revokeKey: (id) => call({ method: 'POST', path: `/api/v1/keys/${enc(id)}/revoke` }),
@@ -316,4 +322,44 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 /** The headers every request carries: the actor, and the credential when there is one. */
 function identityHeaders(actor: string, credential: string | undefined): Record<string, string> {
   return { 'x-stratum-actor': actor, ...(credential !== undefined && { authorization: `Bearer ${credential}` }) };
+}
+
+/** One request of the client. */
+interface CallRequest {
+  method: string;
+  path: string;
+  body?: unknown;
+  bytes?: Uint8Array;
+  headers?: Record<string, string>;
+  query?: Record<string, string | undefined>;
+}
+
+type PipelineCalls = Pick<
+  ApiClient,
+  | 'listPipelines'
+  | 'getPipeline'
+  | 'putPipeline'
+  | 'deletePipeline'
+  | 'startPipelineRun'
+  | 'listPipelineRuns'
+  | 'getPipelineRun'
+  | 'cancelPipelineRun'
+>;
+
+/** The pipeline methods over `call`. */
+function pipelineCalls(call: <T>(request: CallRequest) => Promise<T>): PipelineCalls {
+  const enc = encodeURIComponent;
+  return {
+    listPipelines: () => call({ method: 'GET', path: '/api/v1/pipelines' }),
+    getPipeline: (name) => call({ method: 'GET', path: `/api/v1/pipelines/${enc(name)}` }),
+    putPipeline: (spec) => call({ method: 'PUT', path: `/api/v1/pipelines/${enc(spec.name)}`, body: spec }),
+    deletePipeline: async (name) => {
+      await call({ method: 'DELETE', path: `/api/v1/pipelines/${enc(name)}` });
+    },
+    startPipelineRun: (name) => call({ method: 'POST', path: `/api/v1/pipelines/${enc(name)}/runs` }),
+    listPipelineRuns: (name, query) =>
+      call({ method: 'GET', path: `/api/v1/pipelines/${enc(name)}/runs`, ...(query && { query }) }),
+    getPipelineRun: (id) => call({ method: 'GET', path: `/api/v1/pipeline-runs/${enc(id)}` }),
+    cancelPipelineRun: (id) => call({ method: 'POST', path: `/api/v1/pipeline-runs/${enc(id)}/cancel` }),
+  };
 }

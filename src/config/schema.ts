@@ -156,6 +156,24 @@ export const AlertsConfigSchema = z
   })
   .strict();
 
+/** Scheduled drift reports (deployments whose drift settings say `every`). */
+export const DriftScheduleConfigSchema = z
+  .object({
+    /** How often this replica looks for deployments due a drift report (ms). */
+    checkIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+  })
+  .strict();
+
+/** Retraining pipelines (see docs/ARCHITECTURE.md, "Retraining pipelines"). */
+export const PipelinesConfigSchema = z
+  .object({
+    /** Start the runs of pipelines that declare a `schedule` from this replica (replicas agree on each slot's run). */
+    scheduler: z.boolean().default(true),
+    /** Longest the scheduler sleeps before it looks at the pipelines again (ms). */
+    checkIntervalMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  })
+  .strict();
+
 /** Identity and access (see docs/ARCHITECTURE.md, "Identity and access"). */
 export const SecurityConfigSchema = z
   .object({
@@ -369,6 +387,8 @@ export const ConfigSchema = z
     quality: QualityConfigSchema.default(() => QualityConfigSchema.parse({})),
     security: SecurityConfigSchema.default(() => SecurityConfigSchema.parse({})),
     alerts: AlertsConfigSchema.default(() => AlertsConfigSchema.parse({})),
+    drift: DriftScheduleConfigSchema.default(() => DriftScheduleConfigSchema.parse({})),
+    pipelines: PipelinesConfigSchema.default(() => PipelinesConfigSchema.parse({})),
   })
   .strict();
 

@@ -79,6 +79,12 @@ export const DriftConfigSchema = z
     columns: z.record(z.string().min(1).max(256), ColumnDriftSettingsSchema).default({}),
     /** Judge the predictions too, where the reference has them. @default true */
     predictions: z.boolean().default(true),
+    /**
+     * Compute a report this often by itself (every serving replica with the registry checks its
+     * deployments), so alert rules on the drift gauges see drift without anyone asking. Unset: only
+     * on request.
+     */
+    every: DurationSchema.optional(),
   })
   .strict();
 

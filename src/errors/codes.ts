@@ -92,6 +92,12 @@ export const ERROR_CODES = {
     summary: 'The run has finished (succeeded or failed) and no longer changes.',
   },
   JOB_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No job with that id.' },
+  PIPELINE_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No pipeline (or pipeline run) with that name or id.' },
+  PIPELINE_RUNNING: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary: 'A run of the pipeline is already queued or running; one run of a pipeline goes at a time.',
+  },
   JOB_FINISHED: {
     http: 409,
     grpc: 'FAILED_PRECONDITION',

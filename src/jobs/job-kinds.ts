@@ -10,6 +10,8 @@ import { TrainSpecSchema, parseTrainSpec } from '../train/run/train-spec.ts';
 import { CallbackPayloadSchema } from './callback-handler.ts';
 import { InferAsyncPayloadSchema } from './infer-async-payload.ts';
 import { StratumError } from '../errors/index.ts';
+import { PipelinePayloadSchema } from '../pipelines/pipeline-payload.ts';
+import { parsePipelineSpec } from '../pipelines/pipeline-spec.ts';
 import { AliasNameSchema, ResourceNameSchema, VersionNumberSchema } from '../registry/names.ts';
 import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, checkBatchJobSpec } from './batch/batch-spec.ts';
 
@@ -138,6 +140,15 @@ export const JOB_KINDS = {
     payload: TrialPayloadSchema,
     cpuHeavy: true,
     summary: "One trial of a search: a tracked training run with the searcher's parameters, stopped early by ASHA.",
+  },
+  pipeline: {
+    payload: PipelinePayloadSchema,
+    check: (payload: z.output<typeof PipelinePayloadSchema>, where: string) =>
+      void parsePipelineSpec(payload.spec, `${where}.spec`),
+    cpuHeavy: false,
+    coordinates: true,
+    summary:
+      'One run of a retraining pipeline: ingest, train and evaluate as child jobs, gate on the production version, register the candidate, canary, promote; each step recorded on the run.',
   },
   noop: {
     payload: NoopPayloadSchema,

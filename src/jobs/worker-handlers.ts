@@ -12,6 +12,8 @@ import type { MetadataStore } from '../store/metadata-store.ts';
 import { createBatchHandlers } from './batch/batch-handlers.ts';
 import type { ChunkExecutor } from './batch/chunk-executor.ts';
 import { tuneJobHandlers } from './tune/tune-jobs.ts';
+import { pipelineJobHandler } from './pipeline/pipeline-jobs.ts';
+import type { Logger } from '../logging/logger.ts';
 
 /** Options of {@link createWorkerHandlers}. */
 export interface WorkerHandlersOptions {
@@ -27,6 +29,8 @@ export interface WorkerHandlersOptions {
    * @default this thread, on `runtime`
    */
   readonly chunks?: ChunkExecutor | undefined;
+  /** Where pipeline runs log. */
+  readonly logger: Logger;
 }
 
 /** The handlers by kind, and `close()` for the models the batch handlers loaded. */
@@ -37,7 +41,7 @@ export interface WorkerHandlers {
 }
 
 /**
- * The `batch-infer`, `batch-chunk` and `tune` handlers.
+ * The `batch-infer`, `batch-chunk`, `tune` and `pipeline` handlers.
  *
  * @example
  * ```ts
@@ -51,5 +55,12 @@ export function createWorkerHandlers(options: WorkerHandlersOptions): WorkerHand
   // The coordinator runs on the event loop (it waits on its trials); its trials are CPU-heavy
   // `trial` jobs, run in threads by the default handlers.
   const { tune } = tuneJobHandlers({ store, artifacts, registry, queue });
-  return { handlers: { ...batch.handlers, tune }, close: () => batch.close() };
+  // A pipeline run coordinates too: its training and evaluations are child jobs.
+  const pipeline = pipelineJobHandler({
+    store,
+    context: { registry, queue },
+    logger: options.logger.child({ component: 'pipelines' }),
+    audit: store.audit,
+  });
+  return { handlers: { ...batch.handlers, tune, pipeline }, close: () => batch.close() };
 }

@@ -1,7 +1,7 @@
 /**
  * This replica's alert rules, when `alerts.rulesFile` names a file: read and checked at start
  * (a bad file stops the start, naming the field), evaluated on the serving metrics, acting on the
- * registry's deployments (rolling back a running canary).
+ * registry's deployments (rolling back a running canary) and starting retraining pipelines.
  */
 import { readFile } from 'node:fs/promises';
 import { type AlertManager, createAlertManager } from '../alerts/alert-manager.ts';
@@ -10,6 +10,7 @@ import { type Config, readEnvSecrets } from '../config/index.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
+import type { PipelineService } from '../pipelines/pipeline-service.ts';
 import type { Registry } from '../registry/registry.ts';
 
 export async function openAlerts(options: {
@@ -17,6 +18,7 @@ export async function openAlerts(options: {
   logger: Logger;
   metrics: ServingMetrics;
   registry: Registry | undefined;
+  pipelines: PipelineService | undefined;
   cleanups: (() => Promise<void>)[];
 }): Promise<AlertManager | undefined> {
   const { config, logger, registry } = options;
@@ -45,6 +47,9 @@ export async function openAlerts(options: {
     intervalMs: config.alerts.intervalMs,
     ...(registry !== undefined && {
       effects: {
+        ...(options.pipelines !== undefined && {
+          startPipeline: startPipelineOn(options.pipelines),
+        }),
         rollback: async (deployment: string) => {
           const current = await registry.getDeployment(deployment);
           const canary = current.state.canary;
@@ -63,4 +68,16 @@ export async function openAlerts(options: {
   });
   options.cleanups.push(() => manager.close());
   return manager;
+}
+
+/** An alert's pipeline action: one run per firing (the rule and its firing time key the run). */
+function startPipelineOn(pipelines: PipelineService) {
+  return async (name: string, cause: { rule: string; firedAt: string }): Promise<void> => {
+    await pipelines.start({
+      name,
+      trigger: { kind: 'alert', rule: cause.rule, firedAt: cause.firedAt },
+      by: `alert:${cause.rule}`,
+      idempotencyKey: `pipeline:${name}:alert:${cause.rule}:${cause.firedAt}`,
+    });
+  };
 }

@@ -32,6 +32,7 @@ import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
 import { openAlerts } from './alerts-side.ts';
 import { inferenceLogDriftSource } from './inference-log-drift-source.ts';
+import { openPipelinesSide } from './pipelines-side.ts';
 import { createTracing, type Tracing } from '../monitor/tracing.ts';
 import type { JobQueue, JobWorker } from '../queue/job-queue.ts';
 import { openJobQueue } from '../queue/open-job-queue.ts';
@@ -182,7 +183,19 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       ...(side !== undefined && { store: side.store }),
     });
     const authorizer = options.authorizer ?? security.authorizer;
-    const alerts = await openAlerts({ config, logger, metrics, registry, cleanups });
+    const pipelines =
+      side === undefined
+        ? undefined
+        : openPipelinesSide({
+            config,
+            logger,
+            store: side.store,
+            registry: side.registry,
+            queue: side.queue,
+            drift: side.drift,
+            cleanups,
+          });
+    const alerts = await openAlerts({ config, logger, metrics, registry, pipelines, cleanups });
     let manager: ModelManager | undefined;
     if (config.modelsDir !== undefined) {
       const folder = createModelManager({ dir: config.modelsDir, config, pool, metrics, logger });
@@ -236,6 +249,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
             ...(inferenceLog !== undefined && { inferenceLog: inferenceLog.routes }),
             ...(security.keys !== undefined && { keys: security.keys }),
             ...(alerts !== undefined && { alerts }),
+            ...(pipelines !== undefined && { pipelines }),
           },
         }),
     });
@@ -354,6 +368,7 @@ async function openQueueAndWorker(options: {
       artifacts: options.artifacts,
       registry: options.registry,
       chunks,
+      logger,
     });
     const worker = startJobWorker({
       queue,

@@ -6,6 +6,7 @@
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { DriftRecords } from './drift-records.ts';
+import type { PipelineRecords } from './pipeline-records.ts';
 import type { Signature } from '../tensor/signature.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
 
@@ -386,7 +387,7 @@ export interface DeploymentWrite extends Pick<
  * DEPLOYMENT_NOT_FOUND, NOT_FOUND (runs), ALREADY_EXISTS, IN_USE (with the users named in the message and in
  * `details`), PRECONDITION_FAILED (stale revision), STORE_UNAVAILABLE.
  */
-export interface MetadataStore extends DriftRecords, ApiKeyStore {
+export interface MetadataStore extends DriftRecords, PipelineRecords, ApiKeyStore {
   /** `sqlite` or `postgres`. */
   readonly engine: 'sqlite' | 'postgres';
 

@@ -21,6 +21,7 @@ import { openChangeFeed } from './change-feed.ts';
 import { datasetMethods } from './dataset-rows.ts';
 import { deploymentMethods } from './deployment-rows.ts';
 import { driftMethods } from './drift-rows.ts';
+import { pipelineMethods } from './pipeline-rows.ts';
 import { experimentMethods } from './experiment-rows.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import { modelMethods } from './model-rows.ts';
@@ -84,6 +85,7 @@ export async function createSqlMetadataStore(options: SqlMetadataStoreOptions): 
     ...experimentMethods(backend),
     audit: auditLogOnSql(driver),
     ...driftMethods(backend),
+    ...pipelineMethods(backend),
     ...apiKeyMethods(backend),
 
     referencedArtifacts: async () => {

@@ -115,6 +115,14 @@ const EXPECTED: Readonly<Record<string, Who>> = {
   'POST /api/v1/feedback': PREDICT,
   'GET /api/v1/deployments/:name/quality': ALL,
   'GET /api/v1/alerts': ALL,
+  'GET /api/v1/pipelines': ALL,
+  'GET /api/v1/pipelines/:name': ALL,
+  'PUT /api/v1/pipelines/:name': DEPLOY,
+  'DELETE /api/v1/pipelines/:name': DEPLOY,
+  'POST /api/v1/pipelines/:name/runs': TRAIN,
+  'GET /api/v1/pipelines/:name/runs': ALL,
+  'GET /api/v1/pipeline-runs/:id': ALL,
+  'POST /api/v1/pipeline-runs/:id/cancel': TRAIN,
 };
 
 /** The gRPC methods, the same way. */

@@ -44,6 +44,10 @@ const TAGS: Readonly<Record<RouteTag, { readonly group: (typeof TAG_GROUPS)[numb
       description: 'Hyper-parameter tuning experiments, their trials and rung results',
     },
     datasets: { group: 'Management API (/api/v1)', description: 'Dataset versions and profiles' },
+    pipelines: {
+      group: 'Management API (/api/v1)',
+      description: 'Retraining pipelines (ingest, train, evaluate, gate, canary, promote) and their runs',
+    },
     jobs: {
       group: 'Management API (/api/v1)',
       description: 'Queued work (training, batch inference, tuning): submit, follow, cancel, retry',

@@ -3,6 +3,7 @@
  * management routes (`/api/v1`) the registry and this replica's deployments, the reference route
  * the server's OpenAPI document.
  */
+import type { PipelineService } from '../../pipelines/pipeline-service.ts';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { CallbackHostPolicy } from '../../jobs/callback-host-policy.ts';
 import type { AlertManager } from '../../alerts/alert-manager.ts';
@@ -72,6 +73,8 @@ export interface ManagementContext {
   readonly audit?: AuditSink;
   /** This replica's alert rules; absent: the alerts route answers UNSUPPORTED. */
   readonly alerts?: AlertManager;
+  /** Retraining pipelines; absent: those routes answer UNSUPPORTED. */
+  readonly pipelines?: PipelineService;
   /** Feedback and live quality, when the inference log is on. Absent: those routes answer UNSUPPORTED. */
   readonly inferenceLog?: InferenceLogContext;
 }

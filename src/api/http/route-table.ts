@@ -20,6 +20,7 @@ import { buildOpenApiDocument } from './openapi.ts';
 import type { Permission } from '../permissions.ts';
 import { type HttpMethod, type HttpRoute, type RouteInfo, routeFactory } from './route.ts';
 import type { ManagementContext, ReferenceContext } from './route-context.ts';
+import { PIPELINE_ROUTES } from './pipeline-routes.ts';
 import { RUN_ROUTES } from './run-routes.ts';
 import { SERVING_ROUTES } from './serving-routes.ts';
 import { STATS_ROUTES } from './stats-routes.ts';
@@ -40,6 +41,7 @@ export const MANAGEMENT_ROUTES: readonly HttpRoute<ManagementContext>[] = Object
   ...EXPERIMENT_ROUTES,
   ...AUDIT_ROUTES,
   ...ALERT_ROUTES,
+  ...PIPELINE_ROUTES,
   ...STATS_ROUTES,
   ...FEEDBACK_ROUTES,
   ...KEY_ROUTES,

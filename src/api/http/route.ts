@@ -32,6 +32,7 @@ export type RouteTag =
   | 'experiments'
   | 'datasets'
   | 'jobs'
+  | 'pipelines'
   | 'keys'
   | 'meta'
   | 'audit';
