@@ -72,7 +72,11 @@ const run = defineCommand({
   summary: 'Start a run of a pipeline now (a spec file is applied first); --wait follows its steps',
   args: [{ name: 'pipeline', description: 'a pipeline name, or a spec file to apply and run', file: true }],
   options: {
-    wait: { type: 'boolean', description: 'follow the run until it ends; exit 1 if it failed or was cancelled' },
+    wait: {
+      type: 'boolean',
+      description:
+        'follow the run until it ends; exit 1 if it failed or was cancelled, 3 if its candidate was rejected or rolled back',
+    },
     ...API_OPTIONS,
   },
   examples: ['stratum pipeline run churn-retrain', 'stratum pipeline run churn-retrain.yaml --wait'],
@@ -105,7 +109,8 @@ const run = defineCommand({
     current = await cmd.api.getPipelineRun(current.id);
     show(current);
     cmd.print(current, () => `${current.status}\n`);
-    return current.status === 'failed' || current.status === 'cancelled' ? 1 : 0;
+    if (current.status === 'failed' || current.status === 'cancelled') return 1;
+    return current.status === 'succeeded' ? 0 : 3;
   },
 });
 
