@@ -11,6 +11,7 @@ import { datasetPage, datasetsPage } from './pages/datasets.ts';
 import { deploymentPage, deploymentsPage } from './pages/deployments.ts';
 import { driftPage } from './pages/drift.ts';
 import { modelPage, modelsPage, versionPage } from './pages/models.ts';
+import { pipelinePage, pipelineRunPage, pipelinesPage } from './pages/pipelines.ts';
 import { qualityPage } from './pages/quality.ts';
 import { comparePage, runPage, runsPage } from './pages/runs.ts';
 import { signInForm } from './sign-in.ts';
@@ -30,6 +31,9 @@ const ROUTES: readonly (readonly [string, Page])[] = [
   ['/runs/:id', runPage],
   ['/datasets', datasetsPage],
   ['/datasets/:version', datasetPage],
+  ['/pipelines', pipelinesPage],
+  ['/pipelines/:name', pipelinePage],
+  ['/pipeline-runs/:id', pipelineRunPage],
 ];
 
 const NAV = [
@@ -37,10 +41,11 @@ const NAV = [
   ['Models', '/models'],
   ['Runs', '/runs'],
   ['Datasets', '/datasets'],
+  ['Pipelines', '/pipelines'],
 ] as const;
 
 /** Pages not built yet, shown greyed in the navigation rather than as empty pages. */
-const COMING = ['Alerts', 'Pipelines'] as const;
+const COMING = ['Alerts'] as const;
 
 const REFRESH_MS = 5000;
 

@@ -192,3 +192,50 @@ export interface QualityReport {
     }[];
   }[];
 }
+
+export interface PipelineStep {
+  readonly name: string;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly startedAt: number;
+  readonly finishedAt?: number;
+  readonly inputs?: Readonly<Record<string, unknown>>;
+  readonly outputs?: unknown;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface PipelineRun {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly status: string;
+  readonly trigger: { readonly kind: string; readonly rule?: string; readonly slot?: string };
+  readonly steps: readonly PipelineStep[];
+  readonly outcome?: {
+    readonly reason?: string;
+    readonly candidate?: number;
+    readonly production?: number | null;
+    readonly gate?: {
+      readonly metric: string;
+      readonly candidate: number;
+      readonly production?: number;
+      readonly margin: number;
+      readonly passed: boolean;
+    };
+    readonly error?: { readonly message: string };
+  };
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly finishedAt?: number;
+}
+
+export interface Pipeline {
+  readonly name: string;
+  readonly spec: {
+    readonly schedule?: string;
+    readonly train: { readonly register?: { readonly model: string } };
+    readonly evaluate: { readonly metric: string; readonly margin: number };
+    readonly deploy?: { readonly deployment: string };
+  };
+  readonly lastRun?: PipelineRun;
+  readonly nextRunAt?: string;
+  readonly updatedAt: number;
+}

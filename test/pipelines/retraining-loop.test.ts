@@ -6,9 +6,13 @@
  * bad: the candidate loses at the gate and is never rolled out.
  */
 import assert from 'node:assert/strict';
-import { rm, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { chromium, type Page } from 'playwright-core';
+import { DASHBOARD_DIR } from '../../src/api/http/dashboard-assets.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
 import { api } from '../helpers/management-api.ts';
 import { type RegistryServer, startRegistryServer } from '../helpers/test-server.ts';
@@ -80,8 +84,6 @@ async function runJob(server: RegistryServer, body: unknown): Promise<Record<str
  * through `production`, and the pipeline declared. `newest` is the data the pipeline will find.
  */
 async function setUp(t: TestContext, options: { newest: readonly Row[]; holdout: readonly Row[] }) {
-  const { mkdtemp } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(join(tmpdir(), 'stratum-loop-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const rulesFile = join(dir, 'alerts.yaml');
@@ -264,7 +266,60 @@ test('drift in live traffic → alert → retrain → gate → canary → promot
   const audit = (await api(server, { url: '/api/v1/audit?actor=pipeline:churn-retrain' })).json;
   const actions = (audit.items as { action: string; resource: string }[]).map((e) => `${e.action} ${e.resource}`);
   assert.ok(actions.includes('alias.set models/churn/aliases/candidate'), actions.join('\n'));
+  await dashboardShowsRun(t, server, run.id as string);
 });
+
+const WAIT = { timeout: 60_000 };
+
+/**
+ * The dashboard's pipeline pages in a real browser on the loop's real run: each page draws, and
+ * each chart has data points and pixels. With STRATUM_SCREENSHOTS=<dir> each page is saved there.
+ */
+async function dashboardShowsRun(t: TestContext, server: RegistryServer, runId: string): Promise<void> {
+  assert.ok(existsSync(join(DASHBOARD_DIR, 'index.html')), `no built dashboard in ${DASHBOARD_DIR}: run npm run build`);
+  const profile = await mkdtemp(join(tmpdir(), 'stratum-chromium-'));
+  t.after(() => rm(profile, { recursive: true, force: true }));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  t.after(() => browser.close());
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const failures: string[] = [];
+  page.on('pageerror', (error) => failures.push(error.message));
+  const visit = async (hash: string, name: string, charts: readonly string[]): Promise<string> => {
+    await page.goto(`${server.httpUrl}/#${hash}`, WAIT);
+    await page.waitForSelector(`[data-page="${name}"][data-ready]`, WAIT);
+    for (const chart of charts) {
+      const points = Number(await page.getAttribute(`figure[data-chart="${chart}"]`, 'data-points'));
+      assert.ok(points > 0, `chart ${chart} on ${hash} has data`);
+      await page.waitForFunction(
+        `(() => { const c = document.querySelector('figure[data-chart="${chart}"] canvas');
+          return c !== null && c.width > 0 && c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0); })()`,
+        undefined,
+        WAIT,
+      );
+    }
+    await screenshot(page, name);
+    return (await page.textContent('main')) ?? '';
+  };
+  assert.match(await visit('/pipelines', 'pipelines', []), /churn-retrain[\s\S]*succeeded/);
+  assert.match(await visit('/pipelines/churn-retrain', 'pipeline', ['pipeline-gate']), /alert churn-drift/);
+  const text = await visit(`/pipeline-runs/${runId}`, 'pipeline-run', ['run-gate', 'run-steps']);
+  for (const step of ['ingest', 'train', 'evaluate', 'gate', 'register', 'canary', 'promote']) {
+    assert.match(text, new RegExp(step));
+  }
+  assert.deepEqual(failures, []);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env['STRATUM_SCREENSHOTS'];
+  if (dir === undefined) return;
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
 
 test('a candidate trained on bad data loses at the gate and is never rolled out', async (t) => {
   const { server } = await setUp(t, {
