@@ -13,6 +13,9 @@ import { api } from '../helpers/management-api.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API replies as JSON, read field by field
+type Json = Record<string, any>;
+
 const TRAIN = {
   name: 'churn-train',
   data: { source: { format: 'csv', path: 'data.csv' }, label: 'label' },
@@ -57,7 +60,7 @@ test('specs are checked at the route, stored, listed with their schedule, and de
   assert.equal(created.status, 201, JSON.stringify(created.json));
   const replaced = await api(server, { method: 'PUT', url, body: spec(server.dir, { schedule: '30 4 * * *' }) });
   assert.equal(replaced.status, 200);
-  const listed = (await api(server, { url: '/api/v1/pipelines' })).json.items as Record<string, any>[];
+  const listed = (await api(server, { url: '/api/v1/pipelines' })).json.items as Json[];
   assert.equal(listed.length, 1);
   assert.equal(listed[0]?.spec.schedule, '30 4 * * *');
   assert.match(listed[0]?.nextRunAt as string, /T04:30:00\.000Z$/);

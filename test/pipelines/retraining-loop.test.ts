@@ -18,6 +18,9 @@ import { api } from '../helpers/management-api.ts';
 import { type RegistryServer, startRegistryServer } from '../helpers/test-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API replies as JSON, read field by field
+type Json = Record<string, any>;
+
 /** The loop's steps take many turns of training and serving: a generous bound on a hung run, not a target. */
 const LIMIT = { limitMs: 600_000, everyMs: 50 };
 
@@ -64,7 +67,7 @@ const TRAIN_SPEC = {
   card: { importance: false },
 };
 
-async function runJob(server: RegistryServer, body: unknown): Promise<Record<string, any>> {
+async function runJob(server: RegistryServer, body: unknown): Promise<Json> {
   const submitted = await api(server, { url: '/api/v1/jobs', body });
   assert.equal(submitted.status, 201, JSON.stringify(submitted.json));
   const id = submitted.json.id as string;
@@ -192,14 +195,11 @@ function trafficUntil(server: RegistryServer, live: readonly Row[], done: { stop
   return sending;
 }
 
-async function finishedRun(server: RegistryServer): Promise<Record<string, any>> {
+async function finishedRun(server: RegistryServer): Promise<Json> {
   return waitFor(
     'the retraining run to finish',
     async () => {
-      const runs = (await api(server, { url: '/api/v1/pipelines/churn-retrain/runs' })).json.items as Record<
-        string,
-        any
-      >[];
+      const runs = (await api(server, { url: '/api/v1/pipelines/churn-retrain/runs' })).json.items as Json[];
       const run = runs[0];
       return run !== undefined && !['queued', 'running'].includes(run.status as string) ? run : undefined;
     },
@@ -214,7 +214,7 @@ test('drift in live traffic → alert → retrain → gate → canary → promot
   });
   const done = { stop: false };
   const traffic = trafficUntil(server, rows(500, { seed: 4, shift: 3, rule: 'new' }), done);
-  let run: Record<string, any>;
+  let run: Json;
   try {
     run = await finishedRun(server);
   } finally {
@@ -225,12 +225,12 @@ test('drift in live traffic → alert → retrain → gate → canary → promot
   assert.equal(run.trigger.kind, 'alert');
   assert.equal(run.trigger.rule, 'churn-drift');
   assert.equal(run.createdBy, 'alert:churn-drift');
-  const steps = run.steps as { name: string; status: string; outputs: any }[];
+  const steps = run.steps as { name: string; status: string; outputs: Json }[];
   assert.deepEqual(
     steps.map((s) => [s.name, s.status]),
     ['ingest', 'train', 'evaluate', 'gate', 'register', 'canary', 'promote'].map((name) => [name, 'succeeded']),
   );
-  const [ingest, train, evaluate, gate, , canary] = steps as [any, any, any, any, any, any];
+  const [ingest, train, evaluate, gate, , canary] = steps as unknown as [Json, Json, Json, Json, Json, Json];
   assert.match(ingest.outputs.file.path, /churn-2\.csv$/, 'the newest file');
   assert.equal(ingest.outputs.file.matched, 2);
   assert.equal(train.outputs.version, 2);
@@ -329,7 +329,7 @@ test('a candidate trained on bad data loses at the gate and is never rolled out'
   });
   const done = { stop: false };
   const traffic = trafficUntil(server, rows(500, { seed: 4, shift: 3, rule: 'old' }), done);
-  let run: Record<string, any>;
+  let run: Json;
   try {
     run = await finishedRun(server);
   } finally {
@@ -337,12 +337,12 @@ test('a candidate trained on bad data loses at the gate and is never rolled out'
     await traffic;
   }
   assert.equal(run.status, 'rejected', JSON.stringify(run, null, 1));
-  const steps = run.steps as { name: string; status: string; outputs: any }[];
+  const steps = run.steps as { name: string; status: string; outputs: Json }[];
   assert.deepEqual(
     steps.map((s) => s.name),
     ['ingest', 'train', 'evaluate', 'gate'],
   );
-  const gate = steps[3]?.outputs;
+  const gate = steps[3]?.outputs as Json;
   assert.equal(gate.passed, false);
   assert.ok(gate.candidate < gate.production, JSON.stringify(gate));
   assert.match(run.outcome.reason, /does not beat/);
