@@ -2,7 +2,7 @@
  * Consumes jobs in this process: every kind it has a handler for, each one logged as it starts
  * and ends. `stratum worker` and the in-process worker of `stratum serve` are both this. On the
  * embedded queue (which claims by kind) the kinds that wait on child jobs (`coordinates` in the
- * kinds table: `tune`) run on a consumer of their own: with one slot, a search would otherwise
+ * kinds table: `tune`, `pipeline`) run on a consumer of their own: with one slot, a search would otherwise
  * hold it while its trials wait for it, for ever.
  */
 import type { Config } from '../config/index.ts';

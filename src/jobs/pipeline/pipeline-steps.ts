@@ -216,6 +216,15 @@ export async function canary(args: {
   let canaryId = args.started?.canaryId;
   let stable: number | undefined;
   if (canaryId === undefined) {
+    // A coordinator that died between starting the canary and recording it left it running: adopt it.
+    const running = (await registry.getDeployment(deploy.deployment)).state.canary;
+    if (running?.status === 'running' && running.canary === version && running.startedBy === scope.by) {
+      canaryId = running.id;
+      stable = running.stable;
+      await args.note({ deployment: deploy.deployment, canaryId, version, stable });
+    }
+  }
+  if (canaryId === undefined) {
     const deployment = await registry.startRollout({
       name: deploy.deployment,
       request: {
