@@ -48,7 +48,7 @@ const LAYERS = {
     'util',
   ],
   // Retraining pipelines (issue 12): their specs, kept and started as jobs; the runner is a job kind (jobs/pipeline).
-  pipelines: ['errors', 'logging', 'queue', 'registry', 'store', 'train'],
+  pipelines: ['config', 'errors', 'logging', 'queue', 'registry', 'store', 'train'],
   security: ['config', 'errors', 'logging', 'store'],
   deploy: [
     'artifacts',

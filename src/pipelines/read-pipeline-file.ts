@@ -3,30 +3,15 @@
  * spec or the spec inline, relative paths relative to the file. Read into the stored form (the
  * training spec inline, `baseDir` the file's folder unless given) and checked.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readYamlFile } from '../config/read-yaml-file.ts';
 import { StratumError } from '../errors/index.ts';
 import { parsePipelineSpec, type PipelineSpec } from './pipeline-spec.ts';
-
-async function readYaml(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new StratumError('NOT_FOUND', `${path}: cannot read the ${what} (${(error as Error).message})`);
-  }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (error) {
-    throw new StratumError('BAD_REQUEST', `${path}: not valid YAML or JSON: ${(error as Error).message}`);
-  }
-}
 
 /** Reads, completes and checks a pipeline spec file. @throws StratumError naming the file and field */
 export async function readPipelineFile(path: string): Promise<PipelineSpec> {
   const absolute = resolve(path);
-  const raw = await readYaml(absolute, 'pipeline spec');
+  const raw = await readYamlFile(absolute, 'pipeline spec');
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new StratumError('BAD_REQUEST', `invalid pipeline spec ${path}: expected a mapping of fields`);
   }
@@ -37,7 +22,7 @@ export async function readPipelineFile(path: string): Promise<PipelineSpec> {
   }
   spec['baseDir'] ??= folder;
   if (typeof spec['train'] === 'string') {
-    spec['train'] = await readYaml(resolve(folder, spec['train']), 'training spec');
+    spec['train'] = await readYamlFile(resolve(folder, spec['train']), 'training spec');
   }
   return parsePipelineSpec(spec, `pipeline spec ${path}`);
 }

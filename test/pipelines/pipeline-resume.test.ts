@@ -76,15 +76,16 @@ test('a resumed run skips the steps that succeeded and finishes the rest', async
     ],
   });
 
-  const run = await runPipeline({
+  const options = {
     id,
     spec,
-    trigger: { kind: 'manual' },
+    trigger: { kind: 'manual' as const },
     by: 'pipeline:resume',
     store,
     context: { registry, queue: server.queue as NonNullable<typeof server.queue> },
     logger: createLogger({ level: 'silent' }),
-  });
+  };
+  const run = await runPipeline(options);
   assert.equal(run.status, 'succeeded', JSON.stringify(run, null, 1));
   const steps = run.steps as { name: string; status: string; startedAt: number }[];
   assert.deepEqual(
@@ -100,14 +101,6 @@ test('a resumed run skips the steps that succeeded and finishes the rest', async
   );
   assert.equal((await api(server, { url: '/api/v1/models/resume/aliases/candidate' })).json.version, 1);
   // Recorded again, the finished run is returned as it is.
-  const again = await runPipeline({
-    id,
-    spec,
-    trigger: { kind: 'manual' },
-    by: 'pipeline:resume',
-    store,
-    context: { registry, queue: server.queue as NonNullable<typeof server.queue> },
-    logger: createLogger({ level: 'silent' }),
-  });
+  const again = await runPipeline(options);
   assert.deepEqual(again, run);
 });

@@ -207,20 +207,24 @@ async function finishedRun(server: RegistryServer): Promise<Json> {
   );
 }
 
+/** The run the drifted traffic starts, sending that traffic until the run has finished. */
+async function runUnderTraffic(server: RegistryServer, live: readonly Row[]): Promise<Json> {
+  const done = { stop: false };
+  const traffic = trafficUntil(server, live, done);
+  try {
+    return await finishedRun(server);
+  } finally {
+    done.stop = true;
+    await traffic;
+  }
+}
+
 test('drift in live traffic → alert → retrain → gate → canary → promotion, with every step recorded', async (t) => {
   const { server } = await setUp(t, {
     newest: rows(1500, { seed: 2, shift: 3, rule: 'new' }),
     holdout: rows(600, { seed: 3, shift: 3, rule: 'new' }),
   });
-  const done = { stop: false };
-  const traffic = trafficUntil(server, rows(500, { seed: 4, shift: 3, rule: 'new' }), done);
-  let run: Json;
-  try {
-    run = await finishedRun(server);
-  } finally {
-    done.stop = true;
-    await traffic;
-  }
+  const run = await runUnderTraffic(server, rows(500, { seed: 4, shift: 3, rule: 'new' }));
   assert.equal(run.status, 'succeeded', JSON.stringify(run, null, 1));
   assert.equal(run.trigger.kind, 'alert');
   assert.equal(run.trigger.rule, 'churn-drift');
@@ -327,15 +331,7 @@ test('a candidate trained on bad data loses at the gate and is never rolled out'
     newest: rows(1500, { seed: 2, shift: 1.5, rule: 'noise' }),
     holdout: rows(600, { seed: 3, shift: 1.5, rule: 'old' }),
   });
-  const done = { stop: false };
-  const traffic = trafficUntil(server, rows(500, { seed: 4, shift: 3, rule: 'old' }), done);
-  let run: Json;
-  try {
-    run = await finishedRun(server);
-  } finally {
-    done.stop = true;
-    await traffic;
-  }
+  const run = await runUnderTraffic(server, rows(500, { seed: 4, shift: 3, rule: 'old' }));
   assert.equal(run.status, 'rejected', JSON.stringify(run, null, 1));
   const steps = run.steps as { name: string; status: string; outputs: Json }[];
   assert.deepEqual(

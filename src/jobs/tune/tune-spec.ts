@@ -5,10 +5,9 @@
  * model. Strict everywhere: a typo, an unknown parameter or a range the trainer would refuse is a
  * BAD_REQUEST naming its path before any trial runs.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { readYamlFile } from '../../config/read-yaml-file.ts';
 import { StratumError } from '../../errors/index.ts';
 import { formatIssues, specErrorMap } from '../../errors/format-issues.ts';
 import { AliasNameSchema, ResourceNameSchema } from '../../registry/names.ts';
@@ -207,21 +206,6 @@ function withoutRegister(train: TrainSpec): TrainSpec {
 async function readTrainSpecFile(path: string): Promise<TrainSpec> {
   const raw = await readYamlFile(path, 'training spec');
   return parseTrainSpec(raw, `training spec ${path}`);
-}
-
-/** Reads a YAML or JSON file, naming it in every error. */
-export async function readYamlFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new StratumError('NOT_FOUND', `${path}: cannot read the ${what} (${(error as Error).message})`);
-  }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (error) {
-    throw new StratumError('BAD_REQUEST', `${path}: not valid YAML or JSON: ${(error as Error).message}`);
-  }
 }
 
 /** Reads and validates a tuning spec file; a `train:` path is relative to the file. */
