@@ -14,6 +14,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { StratumError } from '../errors/index.ts';
 import type { Explainer, ExplainMethod, ExplainedOutput } from '../explain/read-explainer.ts';
 import { readExplainer } from '../explain/read-explainer.ts';
+import { columnSums } from '../explain/column-sums.ts';
 import { decodeModel, encodeModel } from '../onnx/onnx-proto.ts';
 import { DATA_TYPE } from '../onnx/onnx-proto.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
@@ -124,7 +125,7 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
       const ready = await prepared;
       const { data, rows } = await features(validated, ready);
       const { explainer } = ready;
-      const grouping = groupColumns(explainer.columns);
+      const grouping = columnSums(explainer.columns);
       const width = explainer.features.length;
       const shapValues: number[][][] = [];
       let base: readonly number[] = [];
@@ -157,31 +158,6 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
         if (ready?.key !== undefined) await pool.unload(ready.key);
       })();
       return closed;
-    },
-  };
-}
-
-/** The raw columns in first-use order, and how to sum the feature values into them. */
-function groupColumns(columns: readonly string[]): {
-  names: string[];
-  sum(values: Float64Array, shape: { rows: number; outputs: number; width: number }): number[][][];
-} {
-  const names = [...new Set(columns)];
-  const slot = columns.map((column) => names.indexOf(column));
-  return {
-    names,
-    sum(values, { rows, outputs, width }) {
-      return Array.from({ length: rows }, (_, r) =>
-        Array.from({ length: outputs }, (_, k) => {
-          const sums = new Array<number>(names.length).fill(0);
-          const offset = (r * outputs + k) * width;
-          for (let i = 0; i < width; i++) {
-            const j = slot[i] as number;
-            sums[j] = (sums[j] as number) + (values[offset + i] as number);
-          }
-          return sums;
-        }),
-      );
     },
   };
 }
