@@ -190,5 +190,22 @@ export interface QualityReport {
       readonly at: number | string;
       readonly metrics: Readonly<Record<string, number | null>>;
     }[];
+    /** Per sensitive column the version's training declared (Fairlearn's definitions). */
+    readonly fairness?: readonly LiveFairness[];
   }[];
+}
+
+/** One sensitive column's live fairness: per group metrics and the gaps between groups. */
+export interface LiveFairness {
+  readonly column: string;
+  readonly task: string;
+  readonly groups: readonly ({ readonly group: string; readonly count: number } & Readonly<
+    Record<string, number | string | undefined>
+  >)[];
+  readonly demographicParityDifference?: number;
+  readonly demographicParityRatio?: number;
+  readonly equalizedOddsDifference?: number;
+  readonly accuracyDifference?: number;
+  readonly rmseDifference?: number;
+  readonly maeDifference?: number;
 }

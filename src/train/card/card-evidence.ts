@@ -8,7 +8,13 @@
 import type { TrainingObjective } from '../common/objective.ts';
 import type { PrivacyReport } from '../privacy/dp-sgd.ts';
 import type { TrainSpec } from '../run/train-spec.ts';
-import { binaryFairness, type FairnessReport, groupOf, multiclassFairness, regressionFairness } from './fairness.ts';
+import {
+  binaryFairness,
+  type FairnessReport,
+  groupOf,
+  multiclassFairness,
+  regressionFairness,
+} from '../../monitor/fairness.ts';
 import { type FeatureImportance, permutationImportance } from './permutation-importance.ts';
 import { shapEvidence, type ShapImportanceReport } from './shap-evidence.ts';
 
