@@ -80,6 +80,11 @@ export interface StartServerOptions {
    * records into, so every drift report says `no-data`.
    */
   readonly driftSource?: DriftWindowSource;
+  /**
+   * The wall clock (epoch ms) API key and JWT expiry is checked against (tests set the time past
+   * an expiry instead of waiting for it). @default Date.now
+   */
+  readonly securityClock?: () => number;
 }
 
 /** A running server. */
@@ -191,6 +196,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       metrics: metrics.registry,
       logger,
       ...(side !== undefined && { store: side.store }),
+      ...(options.securityClock !== undefined && { now: options.securityClock }),
     });
     const authorizer = options.authorizer ?? security.authorizer;
     const alerts = await openAlerts({ config, logger, metrics, registry, cleanups });
