@@ -39,6 +39,7 @@ const LAYERS = {
     'explain',
     'features',
     'logging',
+    'monitor',
     'onnx',
     'random',
     'registry',

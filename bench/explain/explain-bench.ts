@@ -1,17 +1,20 @@
 /**
- * `npm run bench -- --only explain`: exact TreeSHAP for 1,000 rows on a 200-tree GBDT (depth 6),
+ * `npm run bench -- --only explain` (or `--only treeshap`): exact TreeSHAP for 1,000 rows on a 200-tree GBDT (depth 6),
  * Stratum's TypeScript against shap's C++ `TreeExplainer` on the same trees and covers (passed to
- * shap as custom tree dicts) in the same run, single-threaded both; the values must agree.
+ * shap as custom tree dicts) in the same run, single-threaded both; the values must agree. The
+ * same rows then go through the server's explain thread, with the event loop's longest stall.
  * shap comes from a virtual environment (see docs/BENCHMARKS.md); without one the reference is
  * skipped with a message.
  */
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readExplainer } from '../../src/explain/read-explainer.ts';
+import { createExplainRunner } from '../../src/serving/explain-runner.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
 import { exportGbdtOnnx } from '../../src/train/gbdt/export-onnx.ts';
 import type { GbdtModel } from '../../src/train/gbdt/gbdt-model.ts';
@@ -29,6 +32,12 @@ export interface ExplainBenchResult {
   readonly trees: number;
   readonly maxDepth: number;
   readonly stratumSeconds: number;
+  /** The same rows through the explain thread the server uses (one run, thread already started). */
+  readonly threadSeconds: number;
+  /** Longest event-loop stall (ms) while the thread computed them. */
+  readonly threadMaxStallMs: number;
+  /** Share of that time the main thread's event loop was busy (`performance.eventLoopUtilization`). */
+  readonly threadLoopUtilization: number;
   readonly shapSeconds: number | undefined;
   readonly shapVersion: string | undefined;
   /** Largest |Stratum − shap| over every value. */
@@ -71,6 +80,33 @@ async function runPeer(python: string, args: string[]): Promise<{ seconds: numbe
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as { seconds: number; shap: string };
 }
 
+/**
+ * The rows explained by the server's explain thread, with the event loop's longest stall meanwhile
+ * (a timer keeps the loop busy, so the histogram sees every turn).
+ */
+async function throughThread(
+  bytes: Uint8Array,
+  features: Float32Array,
+): Promise<{ seconds: number; maxStallMs: number; loopUtilization: number }> {
+  const runner = createExplainRunner({ bytes, target: 'bench model' });
+  try {
+    await runner.explain(features.subarray(0, 10 * NUM_FEATURES));
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    const ticker = setInterval(() => undefined, 5);
+    delay.enable();
+    const before = performance.eventLoopUtilization();
+    const start = performance.now();
+    await runner.explain(features);
+    const seconds = (performance.now() - start) / 1000;
+    const loopUtilization = performance.eventLoopUtilization(before).utilization;
+    delay.disable();
+    clearInterval(ticker);
+    return { seconds, maxStallMs: delay.max / 1e6, loopUtilization };
+  } finally {
+    await runner.close();
+  }
+}
+
 /** Runs the benchmark. */
 export async function runExplainBench(options: { progress: Progress; quick: boolean }): Promise<ExplainBenchResult> {
   const { progress } = options;
@@ -98,6 +134,15 @@ export async function runExplainBench(options: { progress: Progress; quick: bool
     stratumSeconds = Math.min(stratumSeconds, (performance.now() - start) / 1000);
   }
   progress.log(`explain: Stratum ${stratumSeconds.toFixed(3)} s for ${rows} rows`);
+  const served = await throughThread(exportGbdtOnnx(model), features);
+  progress.log(
+    `explain: through the explain thread ${served.seconds.toFixed(3)} s, longest event-loop stall ${served.maxStallMs.toFixed(1)} ms`,
+  );
+  const thread = {
+    threadSeconds: served.seconds,
+    threadMaxStallMs: served.maxStallMs,
+    threadLoopUtilization: served.loopUtilization,
+  };
   const notes: string[] = [];
   const python = await shapPython();
   if (python === undefined) {
@@ -107,6 +152,7 @@ export async function runExplainBench(options: { progress: Progress; quick: bool
       trees,
       maxDepth,
       stratumSeconds,
+      ...thread,
       shapSeconds: undefined,
       shapVersion: undefined,
       maxAbsDiff: undefined,
@@ -136,6 +182,7 @@ export async function runExplainBench(options: { progress: Progress; quick: bool
       trees,
       maxDepth,
       stratumSeconds,
+      ...thread,
       shapSeconds: peer.seconds,
       shapVersion: peer.shap,
       maxAbsDiff,
@@ -154,6 +201,7 @@ export function renderExplainBench(result: ExplainBenchResult): string {
     '| implementation | seconds | rows/s | vs shap |',
     '| --- | --- | --- | --- |',
     `| Stratum (TypeScript) | ${result.stratumSeconds.toFixed(3)} | ${(result.rows / result.stratumSeconds).toFixed(0)} | ${result.shapSeconds === undefined ? '—' : `${(result.stratumSeconds / result.shapSeconds).toFixed(2)}× the time`} |`,
+    `| Stratum, the server's explain thread (one run) | ${result.threadSeconds.toFixed(3)} | ${(result.rows / result.threadSeconds).toFixed(0)} | ${result.shapSeconds === undefined ? '—' : `${(result.threadSeconds / result.shapSeconds).toFixed(2)}× the time`} |`,
   ];
   if (result.shapSeconds !== undefined) {
     lines.push(
@@ -162,6 +210,10 @@ export function renderExplainBench(result: ExplainBenchResult): string {
       `Largest |Stratum − shap| over all values: ${result.maxAbsDiff?.toExponential(2) ?? '—'}.`,
     );
   }
+  lines.push(
+    '',
+    `While the explain thread computed the ${result.rows} rows, the main thread's event loop was busy ${(100 * result.threadLoopUtilization).toFixed(1)}% of the time (event-loop utilization), its longest stall ${result.threadMaxStallMs.toFixed(1)} ms; computed inline, the whole computation is one stall.`,
+  );
   for (const note of result.notes) lines.push('', note);
   return lines.join('\n');
 }

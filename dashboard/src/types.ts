@@ -190,6 +190,8 @@ export interface QualityReport {
       readonly at: number | string;
       readonly metrics: Readonly<Record<string, number | null>>;
     }[];
+    /** Per sensitive column the version's training declared (Fairlearn's definitions). */
+    readonly fairness?: readonly LiveFairness[];
   }[];
 }
 
@@ -238,4 +240,19 @@ export interface Pipeline {
   readonly lastRun?: PipelineRun;
   readonly nextRunAt?: string;
   readonly updatedAt: number;
+}
+
+/** One sensitive column's live fairness: per group metrics and the gaps between groups. */
+export interface LiveFairness {
+  readonly column: string;
+  readonly task: string;
+  readonly groups: readonly ({ readonly group: string; readonly count: number } & Readonly<
+    Record<string, number | string | undefined>
+  >)[];
+  readonly demographicParityDifference?: number;
+  readonly demographicParityRatio?: number;
+  readonly equalizedOddsDifference?: number;
+  readonly accuracyDifference?: number;
+  readonly rmseDifference?: number;
+  readonly maeDifference?: number;
 }

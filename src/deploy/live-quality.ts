@@ -3,13 +3,17 @@
  * count window (the latest `windowRecords` labelled records made within `windowSeconds`) and as a
  * series over the time window (`seriesPoints` equal slices, each slice's own metrics; empty slices
  * are left out). Records are grouped by version, so a canary and its stable version are compared
- * on their own traffic.
+ * on their own traffic. A version whose training declared sensitive columns also gets the card's
+ * fairness report over its count window (live-fairness.ts).
  */
 import type { QualityConfig } from '../config/index.ts';
 import type { LiveQualityMetrics } from '../monitor/live-quality-metrics.ts';
 import { type ClassValue, classificationMetrics, regressionMetrics } from '../monitor/quality-math.ts';
 import type { InferenceLogRecord, InferenceLogStore } from '../store/inference-log-store.ts';
+import type { FairnessReport } from '../monitor/fairness.ts';
+import { liveFairness } from './live-fairness.ts';
 import { checkLabel, type LoggedPredictions, predictionsOf } from './logged-predictions.ts';
+import type { FairnessSettingsSource } from './version-fairness.ts';
 
 /** Metrics of a window. */
 export type QualityMetrics =
@@ -25,6 +29,8 @@ export interface VersionQuality {
   readonly labelled: number;
   readonly metrics: QualityMetrics;
   readonly series: readonly { readonly at: string; readonly metrics: QualityMetrics }[];
+  /** Per sensitive column the version's training declared, over the count window; absent when it declared none. */
+  readonly fairness?: readonly FairnessReport[];
 }
 
 /** A deployment's live quality (the shape of `GET /api/v1/deployments/{d}/quality`). */
@@ -39,6 +45,8 @@ export interface LiveQualityOptions {
   readonly settings: QualityConfig;
   /** Gauges set on every computation. @default none */
   readonly metrics?: LiveQualityMetrics;
+  /** Each version's sensitive columns (from the registry). @default none: no fairness */
+  readonly fairness?: FairnessSettingsSource;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -59,6 +67,7 @@ const MAX_READ = 100_000;
 
 interface Joined {
   readonly at: number;
+  readonly inputs: InferenceLogRecord['inputs'];
   readonly predictions: LoggedPredictions;
   readonly labels: readonly ClassValue[];
 }
@@ -67,7 +76,7 @@ function join(record: InferenceLogRecord): Joined | undefined {
   const predictions = predictionsOf(record.outputs);
   if (predictions === undefined || record.label === undefined) return undefined;
   const check = checkLabel(predictions, record.label);
-  return check.ok ? { at: record.at, predictions, labels: check.values } : undefined;
+  return check.ok ? { at: record.at, inputs: record.inputs, predictions, labels: check.values } : undefined;
 }
 
 function metricsOf(task: 'classification' | 'regression', rows: readonly Joined[]): QualityMetrics {
@@ -123,8 +132,19 @@ export function createLiveQuality(options: LiveQualityOptions): LiveQuality {
             series.push({ at: new Date(Math.min(to, end)).toISOString(), metrics: metricsOf(task, inSlice) });
         }
         const metrics = metricsOf(task, recent);
-        versions.push({ version, model, task, labelled: recent.length, metrics, series });
+        const sensitive = await options.fairness?.({ model, version });
+        const fairness = sensitive === undefined ? undefined : liveFairness({ requests: recent, settings: sensitive });
+        versions.push({
+          version,
+          model,
+          task,
+          labelled: recent.length,
+          metrics,
+          series,
+          ...(fairness !== undefined && { fairness }),
+        });
         options.metrics?.set({ deployment, version, labelled: recent.length, metrics });
+        if (fairness !== undefined) options.metrics?.setFairness({ deployment, version, reports: fairness });
       }
       return { deployment, versions };
     },

@@ -4,7 +4,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { StratumError } from '../errors/index.ts';
-import { fromThreadFailure } from '../jobs/thread-failure.ts';
+import { fromThreadFailure } from '../errors/thread-failure.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
 import { type ComputeDriftInput, computeDrift, type DriftVerdict } from './compute-drift.ts';
 import { currentRows } from './drift-columns.ts';

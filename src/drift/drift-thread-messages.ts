@@ -1,5 +1,5 @@
 /** The messages between the drift runner and its thread. */
-import type { ThreadFailure } from '../jobs/thread-failure.ts';
+import type { ThreadFailure } from '../errors/thread-failure.ts';
 import type { ComputeDriftInput, DriftVerdict } from './compute-drift.ts';
 
 /** A comparison to run: the input of `computeDrift`, the current columns as entries. */

@@ -4,7 +4,7 @@
  * requests must not give up.
  */
 import { parentPort } from 'node:worker_threads';
-import { toThreadFailure } from '../jobs/thread-failure.ts';
+import { toThreadFailure } from '../errors/thread-failure.ts';
 import { computeDrift } from './compute-drift.ts';
 import type { DriftThreadReply, DriftThreadRequest } from './drift-thread-messages.ts';
 

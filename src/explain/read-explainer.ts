@@ -36,7 +36,7 @@ export interface Explainer {
   readonly outputs: readonly string[];
   /**
    * Rough work per row (tree ensembles: Σ leaves · depth²; linear: features · outputs), so a caller
-   * can cut rows into chunks of bounded time.
+   * can bound its work (the model card explains as many rows as a budget of it affords).
    */
   readonly costPerRow: number;
   /**

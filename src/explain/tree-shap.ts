@@ -239,7 +239,7 @@ function unwoundSum(path: Path, { begin, depth, index }: PathElement): number {
 
 /**
  * Rough work of one row: Σ over trees of leaves · depth² (each leaf unwinds its path once per
- * element), the unit a caller sizes chunks of rows by.
+ * element), the unit a caller bounds its work by.
  */
 export function treeShapCost(ensemble: ExplainEnsemble): number {
   let cost = 0;

@@ -6,7 +6,7 @@
  * by other work (a training job beside the server) could hold that reply back indefinitely.
  */
 import { parentPort } from 'node:worker_threads';
-import { toThreadFailure } from './thread-failure.ts';
+import { toThreadFailure } from '../errors/thread-failure.ts';
 import { decodeRestInferRequest } from '../serving/protocol/rest-infer-request.ts';
 import { encodeBinaryRequest } from './infer-async-payload.ts';
 import type { BodyReply, BodyRequest } from './infer-async-body-messages.ts';

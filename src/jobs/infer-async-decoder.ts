@@ -4,7 +4,7 @@
  * spend the event loop parsing numbers while online requests wait. A bad body fails with the same
  * error the REST decoder gives on the main thread (it is the same decoder).
  */
-import { fromThreadFailure } from './thread-failure.ts';
+import { fromThreadFailure } from '../errors/thread-failure.ts';
 import { StratumError } from '../errors/index.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
 import type { BodyReply, BodyRequest } from './infer-async-body-messages.ts';

@@ -6,7 +6,7 @@
  * connections to the stores (it shares nothing with the main thread), reports progress as
  * messages, and ends with its result or its error.
  */
-import { fromThreadFailure } from './thread-failure.ts';
+import { fromThreadFailure } from '../errors/thread-failure.ts';
 import type { MasterKeySettings } from '../artifacts/master-keys.ts';
 import { StratumError } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';

@@ -52,6 +52,15 @@ export const ImportanceSchema = z.object({
     .readonly(),
 });
 
+/** Mean |SHAP| per raw input column, by the exact explainer of the model. */
+export const ShapImportanceSchema = z.object({
+  method: z.enum(['tree_path_dependent', 'linear_interventional']),
+  /** What the values add up to: `value`, `log_odds` or `logits`. */
+  explained: z.enum(['value', 'log_odds', 'logits']),
+  rows: z.number(),
+  features: z.array(z.object({ feature: z.string(), meanAbsShap: z.number() })).readonly(),
+});
+
 /** What DP-SGD training spent. */
 export const PrivacySchema = z.object({
   mechanism: z.literal('dp-sgd'),
@@ -125,8 +134,8 @@ export const ModelCardSchema = z.object({
     .optional(),
   fairness: z.array(FairnessSchema),
   importance: ImportanceSchema.optional(),
-  /** Mean |SHAP| per feature (filled by the explainers when they run; absent until then). */
-  shapImportance: z.array(z.object({ feature: z.string(), meanAbsShap: z.number() })).optional(),
+  /** Mean |SHAP| per raw input column on held-out rows (GBDT and linear models, trained since it exists). */
+  shapImportance: ShapImportanceSchema.optional(),
   privacy: PrivacySchema.optional(),
   /** Why sections are absent. */
   notes: z.array(z.string()),

@@ -3,7 +3,8 @@
  * revoking, and authenticating a presented key. A successful verification is cached in memory
  * for `cacheTtlMs` under a digest of the key, so the KDF runs once per key per TTL, not per
  * request; revoking through this service drops the key's entries at once, while other replicas
- * notice within their TTL.
+ * notice within their TTL. A refusal is remembered too, for `failureTtlMs`, with its reason: the
+ * same bad key sent again and again is refused from memory, without a store read or a scrypt.
  */
 import { z } from 'zod';
 import { StratumError } from '../errors/index.ts';
@@ -24,8 +25,14 @@ export interface ApiKeyServiceOptions {
   readonly store: ApiKeyStore;
   /** How long a verified key is trusted without looking at its row again (ms). @default 10000 */
   readonly cacheTtlMs?: number;
-  /** Verified keys cached at most. @default 10000 */
+  /** Verified keys cached at most (and as many refused ones). @default 10000 */
   readonly cacheMaxEntries?: number;
+  /**
+   * How long a refused key is refused from memory, with the same reason (ms). Short: a key
+   * refused as unknown because it was presented before its row reached this replica's store works
+   * once it expires. @default 2000
+   */
+  readonly failureTtlMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -71,6 +78,12 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
   // a busy key's requests never all wait for a scrypt every TTL.
   const proven = createVerificationCache<string>({
     ttlMs: 3_600_000,
+    maxEntries: options.cacheMaxEntries ?? 10_000,
+    now,
+  });
+  // Refusals by digest, with their reason: a flood of one bad key costs one verification per TTL.
+  const refused = createVerificationCache<string>({
+    ttlMs: options.failureTtlMs ?? 2_000,
     maxEntries: options.cacheMaxEntries ?? 10_000,
     now,
   });
@@ -135,9 +148,17 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       const digest = credentialDigest(presented);
       const cached = cache.get(digest);
       if (cached !== undefined) return cached;
+      const refusal = refused.get(digest);
+      if (refusal !== undefined) return Promise.reject(new StratumError('UNAUTHENTICATED', refusal));
       let pending = verifying.get(digest);
       if (pending === undefined) {
-        pending = verify(presented, digest).finally(() => verifying.delete(digest));
+        pending = verify(presented, digest)
+          .catch((error: unknown) => {
+            // Only refusals: a store that could not be read says nothing about the key.
+            if (error instanceof StratumError && error.code === 'UNAUTHENTICATED') refused.set(digest, error.message);
+            throw error;
+          })
+          .finally(() => verifying.delete(digest));
         verifying.set(digest, pending);
       }
       return pending;

@@ -24,6 +24,8 @@ export interface OpenSecurityOptions {
   /** The server's metrics registry (per-principal counters go there). */
   readonly metrics: Registry;
   readonly logger: Logger;
+  /** The wall clock (epoch ms) key and token expiry is checked against. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** A server's security. */
@@ -47,7 +49,12 @@ export function openSecurity(options: OpenSecurityOptions): Security {
   const keys =
     store === undefined
       ? undefined
-      : createApiKeyService({ store, cacheTtlMs: settings.cacheTtlMs, cacheMaxEntries: settings.cacheMaxEntries });
+      : createApiKeyService({
+          store,
+          cacheTtlMs: settings.cacheTtlMs,
+          cacheMaxEntries: settings.cacheMaxEntries,
+          ...(options.now !== undefined && { now: options.now }),
+        });
   const enabled = settings.mode === 'on' || !isLoopback(config.host);
   if (!enabled) return { enabled, authorizer: allowAll, ...(keys !== undefined && { keys }) };
   const jwt =
@@ -57,6 +64,7 @@ export function openSecurity(options: OpenSecurityOptions): Security {
           ...withoutUndefined(settings.jwt),
           cacheTtlMs: settings.cacheTtlMs,
           cacheMaxEntries: settings.cacheMaxEntries,
+          ...(options.now !== undefined && { now: options.now }),
         });
   if (keys === undefined && jwt === undefined) {
     logger.warn({}, 'security is on but neither API keys (no registry) nor JWTs (no security.jwt) are available');

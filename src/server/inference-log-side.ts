@@ -9,6 +9,7 @@ import { createFeedback } from '../deploy/feedback.ts';
 import { createInferenceLogRecorder, inferenceLogOn } from '../deploy/inference-log-recorder.ts';
 import { createInferenceLogWriter, type InferenceLogWriter } from '../deploy/inference-log-writer.ts';
 import { createLiveQuality } from '../deploy/live-quality.ts';
+import type { FairnessSettingsSource } from '../deploy/version-fairness.ts';
 import type { Logger } from '../logging/logger.ts';
 import { createInferenceLogMetrics } from '../monitor/inference-log-metrics.ts';
 import { createLiveQualityMetrics } from '../monitor/live-quality-metrics.ts';
@@ -31,6 +32,8 @@ export async function openInferenceLogSide(options: {
   logger: Logger;
   metrics: ServingMetrics;
   cleanups: (() => Promise<void>)[];
+  /** Each version's sensitive columns, for live fairness. @default none */
+  fairness?: FairnessSettingsSource;
 }): Promise<InferenceLogSide | undefined> {
   const { config, logger, metrics, cleanups } = options;
   if (!inferenceLogOn(config.inferenceLog)) return undefined;
@@ -50,6 +53,7 @@ export async function openInferenceLogSide(options: {
     store,
     settings: config.quality,
     metrics: createLiveQualityMetrics(metrics.registry),
+    ...(options.fairness !== undefined && { fairness: options.fairness }),
   });
   const feedback = createFeedback({
     store,

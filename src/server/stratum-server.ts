@@ -30,6 +30,7 @@ import type { ModelManager } from '../serving/model-manager.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
+import { type FairnessSettingsSource, versionFairness } from '../deploy/version-fairness.ts';
 import { openAlerts } from './alerts-side.ts';
 import { inferenceLogDriftSource } from './inference-log-drift-source.ts';
 import { openPipelinesSide } from './pipelines-side.ts';
@@ -80,6 +81,11 @@ export interface StartServerOptions {
    * records into, so every drift report says `no-data`.
    */
   readonly driftSource?: DriftWindowSource;
+  /**
+   * The wall clock (epoch ms) API key and JWT expiry is checked against (tests set the time past
+   * an expiry instead of waiting for it). @default Date.now
+   */
+  readonly securityClock?: () => number;
 }
 
 /** A running server. */
@@ -157,7 +163,16 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
     const tls = await prepareServerTls({ settings: config.tls, logger });
     // A taken port is found before the models load, not after.
     await probePorts(config, options.withoutGrpc !== true);
-    const inferenceLog = await openInferenceLogSide({ config, logger, metrics, cleanups });
+    // Live fairness reads each version's sensitive columns from the registry, which opens after
+    // the log (drift reads its windows from the log); no request is answered before both are open.
+    let fairnessSource: FairnessSettingsSource | undefined;
+    const inferenceLog = await openInferenceLogSide({
+      config,
+      logger,
+      metrics,
+      cleanups,
+      fairness: async (version) => fairnessSource?.(version),
+    });
     // Drift reads its windows from the inference log when the log is on.
     const driftSource =
       options.driftSource ?? (inferenceLog === undefined ? undefined : inferenceLogDriftSource(inferenceLog));
@@ -173,6 +188,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         })
       : undefined;
     const { registry, deployments, auditLog, drift } = side ?? {};
+    if (registry !== undefined) fairnessSource = versionFairness(registry);
     const queue = side === undefined ? options.queue : side.queue;
     const inferenceQueue = side === undefined ? options.queue : side.inferenceQueue;
     const sources: ModelSource[] = deployments === undefined ? [] : [deployments];
@@ -181,6 +197,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       metrics: metrics.registry,
       logger,
       ...(side !== undefined && { store: side.store }),
+      ...(options.securityClock !== undefined && { now: options.securityClock }),
     });
     const authorizer = options.authorizer ?? security.authorizer;
     const pipelines =

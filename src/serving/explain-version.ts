@@ -3,32 +3,24 @@
  * validated like an inference request, the features the model's trees or linear layer read are
  * computed by the model itself (a second session of the same graph with that intermediate value
  * as an extra output, loaded on the first explanation), and exact SHAP values are computed on
- * them (src/explain) and summed per raw input column. Summing keeps the sum property, Σφ + base =
- * the explained output, because SHAP values are additive over the features a column expands to
- * (a one-hot column's categories, a text column's hashed n-grams). The computation runs on the
- * main thread in chunks of a few milliseconds of rows, yielding to the event loop between them,
- * so a large request does not stall the requests served meanwhile (a worker thread would also
- * take it off the serving core; not done yet).
+ * them (src/explain) in a thread of the version's own (`explain-runner.ts`), so a large request
+ * does not hold up the requests served meanwhile, and summed per raw input column. Summing keeps
+ * the sum property, Σφ + base = the explained output, because SHAP values are additive over the
+ * features a column expands to (a one-hot column's categories, a text column's hashed n-grams).
  */
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { StratumError } from '../errors/index.ts';
 import type { Explainer, ExplainMethod, ExplainedOutput } from '../explain/read-explainer.ts';
 import { readExplainer } from '../explain/read-explainer.ts';
+import { columnSums } from '../explain/column-sums.ts';
 import { decodeModel, encodeModel } from '../onnx/onnx-proto.ts';
 import { DATA_TYPE } from '../onnx/onnx-proto.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import type { Signature } from '../tensor/signature.ts';
 import { stackInputs } from './batch-tensors.ts';
+import { createExplainRunner } from './explain-runner.ts';
 import type { ResolvedModelConfig } from './model-config.ts';
 import type { InferRequest } from './types.ts';
 import { type ValidatedRequest, validateRequest } from './validate-request.ts';
-
-/**
- * Work (in `Explainer.costPerRow` units, ≈ 50–80 ns each measured) done between two turns of the
- * event loop: a few milliseconds. A chunk holds at least one row, so one row of a very large
- * ensemble (200 trees of depth 6 ≈ 30 ms) is the longest the loop waits.
- */
-const COST_PER_CHUNK = 50_000;
 
 /** The SHAP values of a request's rows, per raw input column. */
 export interface Explanation {
@@ -85,6 +77,7 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
   const target = `model "${model}" version ${version}`;
   let prepared: Promise<Prepared> | undefined;
   let closed: Promise<void> | undefined;
+  const runner = createExplainRunner({ bytes: options.bytes, target });
 
   async function prepare(): Promise<Prepared> {
     const explainer = readExplainer(options.bytes, target);
@@ -124,21 +117,10 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
       const ready = await prepared;
       const { data, rows } = await features(validated, ready);
       const { explainer } = ready;
-      const grouping = groupColumns(explainer.columns);
+      const grouping = columnSums(explainer.columns);
       const width = explainer.features.length;
-      const shapValues: number[][][] = [];
-      let base: readonly number[] = [];
-      const rowsPerChunk = Math.max(1, Math.floor(COST_PER_CHUNK / Math.max(1, explainer.costPerRow)));
-      for (let start = 0; start < rows; start += rowsPerChunk) {
-        if (start > 0) await yieldToLoop();
-        const end = Math.min(rows, start + rowsPerChunk);
-        const result = explainer.explain(data.subarray(start * width, end * width));
-        base = result.base;
-        shapValues.push(
-          ...grouping.sum(result.values, { rows: end - start, outputs: explainer.outputs.length, width }),
-        );
-      }
-      if (rows === 0) base = explainer.explain(new Float32Array(0)).base;
+      const { values, base } = await runner.explain(data);
+      const shapValues = grouping.sum(values, { rows, outputs: explainer.outputs.length, width });
       return {
         model_name: model,
         model_version: version,
@@ -154,34 +136,14 @@ export function createVersionExplainer(options: VersionExplainerOptions): Versio
     close() {
       closed ??= (async () => {
         const ready = await prepared?.catch(() => undefined);
-        if (ready?.key !== undefined) await pool.unload(ready.key);
+        const results = await Promise.allSettled([
+          runner.close(),
+          ...(ready?.key !== undefined ? [pool.unload(ready.key)] : []),
+        ]);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
       })();
       return closed;
-    },
-  };
-}
-
-/** The raw columns in first-use order, and how to sum the feature values into them. */
-function groupColumns(columns: readonly string[]): {
-  names: string[];
-  sum(values: Float64Array, shape: { rows: number; outputs: number; width: number }): number[][][];
-} {
-  const names = [...new Set(columns)];
-  const slot = columns.map((column) => names.indexOf(column));
-  return {
-    names,
-    sum(values, { rows, outputs, width }) {
-      return Array.from({ length: rows }, (_, r) =>
-        Array.from({ length: outputs }, (_, k) => {
-          const sums = new Array<number>(names.length).fill(0);
-          const offset = (r * outputs + k) * width;
-          for (let i = 0; i < width; i++) {
-            const j = slot[i] as number;
-            sums[j] = (sums[j] as number) + (values[offset + i] as number);
-          }
-          return sums;
-        }),
-      );
     },
   };
 }

@@ -23,6 +23,10 @@ test('stratum card prints a version’s card as Markdown or JSON', async (t) => 
   assert.match(text, /\| group \| count \| selection rate \| accuracy \| TPR \| FPR \|\n/);
   assert.match(text, /## Feature importance \(permutation\)\n/);
   assert.match(text, /\| income \| /);
+  assert.match(
+    text,
+    /## Feature importance \(mean \|SHAP\|\)\n\nMean absolute SHAP value of each column \(exact linear SHAP, explaining the log-odds\) over \d+ held-out rows\.\n/,
+  );
   const epsilon = result.run.metrics['privacy.epsilon'] as number;
   assert.ok(text.includes(`(ε = ${Number(epsilon.toPrecision(3))}, δ = 1e-5)`), text);
   assert.match(text, new RegExp(`- run: ${result.run.id} \\(credit\\)`));

@@ -79,6 +79,34 @@ const QUALITY = {
         { at: '2026-12-05T02:30:00.000Z', metrics: { accuracy: 0.92, f1: 0.91 } },
         { at: '2026-12-05T03:00:00.000Z', metrics: { accuracy: 0.91, f1: 0.9 } },
       ],
+      fairness: [
+        {
+          column: 'group',
+          task: 'binary',
+          groups: [
+            {
+              group: 'a',
+              count: 150,
+              selectionRate: 0.6,
+              accuracy: 0.9,
+              truePositiveRate: 0.9,
+              falsePositiveRate: 0.1,
+            },
+            {
+              group: 'b',
+              count: 90,
+              selectionRate: 0.35,
+              accuracy: 0.92,
+              truePositiveRate: 0.8,
+              falsePositiveRate: 0.05,
+            },
+          ],
+          demographicParityDifference: 0.25,
+          demographicParityRatio: 0.5833,
+          equalizedOddsDifference: 0.1,
+          accuracyDifference: 0.02,
+        },
+      ],
     },
   ],
 };
@@ -131,6 +159,10 @@ test(
     await page.waitForSelector('[data-page="quality"][data-ready]', WAIT);
     assert.equal(await page.getAttribute('figure[data-chart="quality-accuracy"]', 'data-points'), '3');
     assert.match((await page.textContent('main table')) ?? '', /240/);
+    // Fairness: the gaps in a table, each group's four rates in a bar chart.
+    assert.equal(await page.getAttribute('figure[data-chart="fairness-v3-group"]', 'data-points'), '8');
+    assert.match((await page.textContent('main')) ?? '', /Fairness of v3 \(from feedback\)/);
+    assert.match((await page.textContent('main')) ?? '', /0\.5833/);
 
     // The real server has no such endpoints: 404 → "not available"; a 501 reads the same.
     await page.goto(`${server.httpUrl}/#/deployments/other/drift`, WAIT);

@@ -1,9 +1,54 @@
-/** Live quality of a deployment's versions: metrics from labelled feedback, now and over time. */
+/**
+ * Live quality of a deployment's versions: metrics from labelled feedback, now and over time, and
+ * fairness per sensitive column (the gaps, and a bar chart of each group's rates).
+ */
 import { getOptional, seg } from '../api.ts';
-import { lineChart } from '../charts.ts';
+import { barChart, lineChart } from '../charts.ts';
 import { h, link, num, section, table, unavailable } from '../dom.ts';
 import type { Page } from '../page.ts';
-import type { QualityReport } from '../types.ts';
+import type { LiveFairness, QualityReport } from '../types.ts';
+
+/** The per-group rates charted, by task. */
+const GROUP_RATES: Readonly<Record<string, readonly string[]>> = {
+  binary: ['selectionRate', 'accuracy', 'truePositiveRate', 'falsePositiveRate'],
+  multiclass: ['accuracy'],
+  regression: ['rmse', 'mae'],
+};
+
+const GAPS = [
+  'demographicParityDifference',
+  'demographicParityRatio',
+  'equalizedOddsDifference',
+  'accuracyDifference',
+  'rmseDifference',
+  'maeDifference',
+] as const;
+
+function fairnessSection(version: string, reports: readonly LiveFairness[]): HTMLElement {
+  return section(
+    `Fairness of ${version} (from feedback)`,
+    table(
+      ['column', 'task', 'groups', ...GAPS],
+      reports.map((r) => [r.column, r.task, String(r.groups.length), ...GAPS.map((gap) => num(r[gap]))]),
+    ),
+    h(
+      'div',
+      { class: 'charts' },
+      ...reports.map((r) => {
+        const rates = GROUP_RATES[r.task] ?? [];
+        return barChart({
+          name: `fairness-${version}-${r.column}`,
+          title: `${r.column}: per group`,
+          labels: r.groups.map((g) => `${g.group} (${g.count})`),
+          series: rates.map((rate) => ({
+            label: rate,
+            values: r.groups.map((g) => (typeof g[rate] === 'number' ? g[rate] : 0)),
+          })),
+        });
+      }),
+    ),
+  );
+}
 
 const epoch = (at: number | string): number => (typeof at === 'number' ? at : Date.parse(at));
 
@@ -41,6 +86,9 @@ export const qualityPage: Page = {
             }),
           ),
         ),
+      ),
+      ...report.versions.flatMap((v) =>
+        v.fairness === undefined || v.fairness.length === 0 ? [] : [fairnessSection(`v${v.version}`, v.fairness)],
       ),
     );
   },

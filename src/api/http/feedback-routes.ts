@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MAX_FEEDBACK_ITEMS } from '../../deploy/feedback.ts';
 import { StratumError } from '../../errors/index.ts';
+import { FairnessSchema } from '../../registry/model-card.ts';
 import { DeploymentParams } from './management-schemas.ts';
 import { type HttpRoute, routeFactory } from './route.ts';
 import type { InferenceLogContext, ManagementContext } from './route-context.ts';
@@ -52,6 +53,8 @@ const QualityReply = z.object({
       labelled: z.number().int(),
       metrics: QualityMetricsReply,
       series: z.array(z.object({ at: z.string(), metrics: QualityMetricsReply })),
+      /** The card's fairness report on the count window, per sensitive column the training declared. */
+      fairness: z.array(FairnessSchema).optional(),
     }),
   ),
 });
@@ -85,7 +88,8 @@ export const FEEDBACK_ROUTES: readonly HttpRoute<ManagementContext>[] = [
     method: 'GET',
     path: '/api/v1/deployments/:name/quality',
     permission: 'registry:read',
-    summary: "Live quality of a deployment's versions from feedback: metrics over the count window, series over time",
+    summary:
+      "Live quality of a deployment's versions from feedback: metrics and fairness (per declared sensitive column) over the count window, series over time",
     tags: ['deployments'],
     params: DeploymentParams,
     query: QualityQuery,

@@ -105,10 +105,11 @@ export function cardMarkdown(card: ModelCard): string {
     );
   }
   if (card.shapImportance !== undefined) {
+    const shap = card.shapImportance;
     out.push(
-      `## Feature importance (mean |SHAP|)\n\n${table(
-        ['feature', 'mean |SHAP|'],
-        card.shapImportance.map((f) => [f.feature, f.meanAbsShap]),
+      `## Feature importance (mean |SHAP|)\n\nMean absolute SHAP value of each column (${shap.method === 'tree_path_dependent' ? 'exact TreeSHAP' : 'exact linear SHAP'}, explaining the ${shap.explained === 'value' ? 'predicted value' : shap.explained.replace('_', '-')}) over ${shap.rows} held-out rows.\n\n${table(
+        ['column', 'mean |SHAP|'],
+        shap.features.map((f) => [f.feature, f.meanAbsShap]),
       )}`,
     );
   }

@@ -9,7 +9,7 @@
  * is created anywhere; it takes the priority of its creator, so a process that serves models —
  * loaded at start, at normal priority — keeps that thread at normal priority.)
  */
-import { fromThreadFailure } from '../thread-failure.ts';
+import { fromThreadFailure } from '../../errors/thread-failure.ts';
 import { StratumError } from '../../errors/index.ts';
 import { BACKGROUND_NICENESS } from '../../runtime/thread-priority.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../../runtime/worker-pool.ts';

@@ -6,7 +6,7 @@
  * lowered priority, none of it on the main thread's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { toThreadFailure } from '../thread-failure.ts';
+import { toThreadFailure } from '../../errors/thread-failure.ts';
 import { openArtifactStore } from '../../artifacts/open-artifact-store.ts';
 import { StratumError } from '../../errors/index.ts';
 import { createLogger, type LogLevel } from '../../logging/logger.ts';

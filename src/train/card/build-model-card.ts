@@ -59,6 +59,7 @@ export async function buildModelCard(args: {
     ...(dataset !== undefined && { data: dataSection(dataset) }),
     fairness: evidence === undefined ? [] : [...evidence.fairness],
     ...(evidence?.importance !== undefined && { importance: evidence.importance }),
+    ...(evidence?.shapImportance !== undefined && { shapImportance: evidence.shapImportance }),
     ...(evidence?.privacy !== undefined && { privacy: evidence.privacy }),
     notes,
   };

@@ -1,14 +1,22 @@
 /**
  * What a training run measures for its model card, on the held-out split: fairness per group of
- * each sensitive column, permutation importance of each raw input column, and (for DP-SGD) the
+ * each sensitive column, permutation importance and (GBDT, linear) mean |SHAP| of each raw input
+ * column, and (for DP-SGD) the
  * privacy spent, with the declared intended use. Stored as the run's `card.json` artifact; the
  * card route joins it with the version, the run and the dataset version.
  */
 import type { TrainingObjective } from '../common/objective.ts';
 import type { PrivacyReport } from '../privacy/dp-sgd.ts';
 import type { TrainSpec } from '../run/train-spec.ts';
-import { binaryFairness, type FairnessReport, groupOf, multiclassFairness, regressionFairness } from './fairness.ts';
+import {
+  binaryFairness,
+  type FairnessReport,
+  groupOf,
+  multiclassFairness,
+  regressionFairness,
+} from '../../monitor/fairness.ts';
 import { type FeatureImportance, permutationImportance } from './permutation-importance.ts';
+import { shapEvidence, type ShapImportanceReport } from './shap-evidence.ts';
 
 /** The format tag of `card.json`. */
 export const CARD_EVIDENCE_FORMAT = 'stratum.card-evidence/v1';
@@ -42,6 +50,8 @@ export interface CardEvidence {
   readonly split: { readonly trainRows: number; readonly validationRows: number; readonly seed: number };
   readonly fairness: readonly FairnessReport[];
   readonly importance?: ImportanceReport;
+  /** Mean |SHAP| per raw column (GBDT and linear models). */
+  readonly shapImportance?: ShapImportanceReport;
   readonly privacy?: PrivacyReport;
 }
 
@@ -54,6 +64,11 @@ export interface CollectCardEvidenceOptions<Row extends Record<string, unknown>>
   readonly validation: { readonly rows: readonly Row[]; readonly labels: Float32Array };
   /** What the model outputs for rows as read: values `N × 1` or probabilities `N × K`. */
   readonly predict: (rows: readonly Row[]) => Float32Array;
+  /**
+   * The exported model and the features its trees or linear layer read for rows as read, for the
+   * SHAP importance; absent, the card has none.
+   */
+  readonly explain?: { readonly onnx: Uint8Array; readonly features: (rows: readonly Row[]) => Float32Array };
   readonly privacy?: PrivacyReport;
 }
 
@@ -103,6 +118,15 @@ export function collectCardEvidence<Row extends Record<string, unknown>>(
       features: [...result.features].sort((a, b) => b.importanceMean - a.importanceMean),
     };
   }
+  const shap = spec.card.shap;
+  const shapImportance =
+    shap === false || options.explain === undefined
+      ? undefined
+      : shapEvidence({
+          onnx: options.explain.onnx,
+          features: options.explain.features(validation.rows.slice(0, shap.maxRows)),
+          maxRows: shap.maxRows,
+        });
   return {
     format: CARD_EVIDENCE_FORMAT,
     ...(spec.card.intendedUse !== undefined && { intendedUse: spec.card.intendedUse }),
@@ -115,6 +139,7 @@ export function collectCardEvidence<Row extends Record<string, unknown>>(
     split: { trainRows: options.trainRows, validationRows: validation.rows.length, seed: spec.split.seed },
     fairness,
     ...(importance !== undefined && { importance }),
+    ...(shapImportance !== undefined && { shapImportance }),
     ...(options.privacy !== undefined && { privacy: options.privacy }),
   };
 }

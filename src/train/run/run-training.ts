@@ -232,12 +232,21 @@ async function trainAndRecord(args: {
         ];
   const metrics = summaryMetrics(evaluation);
   const baseline = summaryMetrics(baselineReport);
+  const onnx = exportPipelineModel({
+    fitted,
+    model: trained.pipelineModel,
+    name: spec.name.replaceAll('-', '_'),
+    ...(numClasses > 0 && { classes: data.classes }),
+    featureMeans: columnMeans(trainMatrix.data, numFeatures),
+  });
+  const features = (rows: readonly TrainingRow[]): Float32Array => transformBatch(fitted, rows).data;
   const card = collectCardEvidence({
     spec,
     classes: data.classes,
     trainRows: split.train.rows.length,
     validation: { rows: split.validation.rows, labels: held },
-    predict: (rows) => trained.predict(transformBatch(fitted, rows).data),
+    predict: (rows) => trained.predict(features(rows)),
+    explain: { onnx, features },
     ...(trained.privacy !== undefined && { privacy: trained.privacy }),
   });
   const allMetrics = {
@@ -252,13 +261,6 @@ async function trainAndRecord(args: {
     train_rows: split.train.rows.length,
   };
 
-  const onnx = exportPipelineModel({
-    fitted,
-    model: trained.pipelineModel,
-    name: spec.name.replaceAll('-', '_'),
-    ...(numClasses > 0 && { classes: data.classes }),
-    featureMeans: columnMeans(trainMatrix.data, numFeatures),
-  });
   const encoder = new TextEncoder();
   const artifacts: RunArtifact[] = [];
   // A few real held-out rows as an inference request: the registered version is warmed up with

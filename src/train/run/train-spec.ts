@@ -88,6 +88,17 @@ const ImportanceSchema = z
   })
   .strict();
 
+/** How the card's SHAP importance is measured (GBDT and linear models, which have exact explainers). */
+const ShapSchema = z
+  .object({
+    /**
+     * Held-out rows explained at most (the first ones of the split); a costly model explains fewer
+     * (src/train/card/shap-evidence.ts bounds the work).
+     */
+    maxRows: z.number().int().min(1).max(100_000).default(500),
+  })
+  .strict();
+
 /**
  * What the model card says beyond what the run measures: what the model is for and not for, and
  * which columns are sensitive (fairness is reported per group of each). A sensitive column is
@@ -106,6 +117,8 @@ export const CardSpecSchema = z
       .optional(),
     /** Permutation importance settings; `false` skips it. */
     importance: z.union([z.literal(false), ImportanceSchema]).default(ImportanceSchema.parse({})),
+    /** Mean |SHAP| settings; `false` skips it. */
+    shap: z.union([z.literal(false), ShapSchema]).default(ShapSchema.parse({})),
   })
   .strict();
 

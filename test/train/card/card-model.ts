@@ -3,7 +3,7 @@
  * spec declaring it, trained into a running registry server's stores: what the card route and
  * `stratum card` tests read.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { openArtifactStore } from '../../../src/artifacts/open-artifact-store.ts';
@@ -75,4 +75,27 @@ export async function trainInto(t: TestContext, server: RegistryServer, spec: Tr
   const registry = server.registry;
   if (registry === undefined) throw new Error('the registry is off');
   return runTraining(parseTrainSpec(spec), { store, artifacts, registry, by: 'test', baseDir: server.dir });
+}
+
+/**
+ * The held-out rows of `cardSpec`'s split, reproduced from the file: the run holds each row out
+ * when its draw of mulberry32(seed) is below the fraction, in file order.
+ */
+export function heldOutRows(
+  path: string,
+  split: { fraction: number; seed: number } = { fraction: 0.3, seed: 2 },
+): Record<string, string | number>[] {
+  const [header, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+  const names = (header as string).split(',');
+  const random = mulberry32(split.seed);
+  return lines
+    .filter(() => random() < split.fraction)
+    .map((line) =>
+      Object.fromEntries(
+        line.split(',').map((cell, i) => {
+          const name = names[i] as string;
+          return [name, name === 'group' || name === 'label' ? cell : Number(cell)];
+        }),
+      ),
+    );
 }

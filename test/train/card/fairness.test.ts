@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { binaryFairness, multiclassFairness, regressionFairness } from '../../../src/train/card/fairness.ts';
+import { binaryFairness, multiclassFairness, regressionFairness } from '../../../src/monitor/fairness.ts';
 
 // Written by test/fixtures/cards/make-fairness-fixture.py (scikit-learn, Fairlearn's definitions).
 const reference = JSON.parse(

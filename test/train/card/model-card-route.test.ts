@@ -70,7 +70,8 @@ test('a trained version has a card with data, metrics, intended use, fairness, i
   assert.deepEqual(importance.features.map((f: { feature: string }) => f.feature).slice(0, 2), ['income', 'debt']);
   const noise = importance.features.find((f: { feature: string }) => f.feature === 'noise');
   assert.ok(Math.abs(noise.importanceMean) < importance.features[0].importanceMean / 5);
-  assert.equal(card.shapImportance, undefined);
+  assert.equal(card.shapImportance.method, 'linear_interventional');
+  assert.equal(card.shapImportance.features[0].feature, 'income');
 
   // Privacy: the accountant's ε for the steps run, also recorded with the run.
   const steps = 6 * Math.ceil(trainRows / 50);

@@ -2,7 +2,7 @@
  * An error as it crosses a thread boundary: structured clone keeps no class, so a thread posts the
  * code, message and details, and the other side builds the StratumError again.
  */
-import { type ErrorCode, StratumError } from '../errors/index.ts';
+import { type ErrorCode, StratumError } from './index.ts';
 
 /** A StratumError's parts, posted between threads. */
 export interface ThreadFailure {
