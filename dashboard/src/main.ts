@@ -1,12 +1,13 @@
 /**
  * The dashboard: a hash router over a few pages, each drawn from the management API, redrawn every
- * few seconds while it is shown (live pages: deployments, drift, quality) and when the hash
+ * few seconds while it is shown (live pages: deployments, drift, quality, alerts) and when the hash
  * changes. A 401 anywhere shows the sign-in form.
  */
 import { SignInRequired } from './api.ts';
 import { destroyChartsIn } from './charts.ts';
 import { h } from './dom.ts';
 import type { Page } from './page.ts';
+import { alertsPage } from './pages/alerts.ts';
 import { datasetPage, datasetsPage } from './pages/datasets.ts';
 import { deploymentPage, deploymentsPage } from './pages/deployments.ts';
 import { driftPage } from './pages/drift.ts';
@@ -30,6 +31,7 @@ const ROUTES: readonly (readonly [string, Page])[] = [
   ['/runs/:id', runPage],
   ['/datasets', datasetsPage],
   ['/datasets/:version', datasetPage],
+  ['/alerts', alertsPage],
 ];
 
 const NAV = [
@@ -37,10 +39,11 @@ const NAV = [
   ['Models', '/models'],
   ['Runs', '/runs'],
   ['Datasets', '/datasets'],
+  ['Alerts', '/alerts'],
 ] as const;
 
 /** Pages not built yet, shown greyed in the navigation rather than as empty pages. */
-const COMING = ['Alerts', 'Pipelines'] as const;
+const COMING = ['Pipelines'] as const;
 
 const REFRESH_MS = 5000;
 

@@ -30,6 +30,7 @@ import type { ModelManager } from '../serving/model-manager.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
+import type { AlertManager } from '../alerts/alert-manager.ts';
 import { openAlerts } from './alerts-side.ts';
 import { inferenceLogDriftSource } from './inference-log-drift-source.ts';
 import { createTracing, type Tracing } from '../monitor/tracing.ts';
@@ -106,6 +107,8 @@ export interface StratumServer {
   readonly audit: AuditSink | undefined;
   /** Whether requests must authenticate (see `security.mode`). */
   readonly securityEnabled: boolean;
+  /** This replica's alert rules (undefined without `alerts.rulesFile`). */
+  readonly alerts: AlertManager | undefined;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
@@ -291,6 +294,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       queue,
       audit,
       securityEnabled: security.enabled,
+      alerts,
       close,
     };
   } catch (error) {
