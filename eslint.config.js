@@ -66,6 +66,7 @@ const LAYERS = {
     'artifacts',
     'config',
     'data',
+    'deploy',
     'errors',
     'features',
     'logging',

@@ -1,16 +1,18 @@
 /**
  * The handlers a worker needs beyond the thread kinds of `job-handlers.ts`: batch inference (its
- * model in the process's runtime pool) and the search coordinator (`tune`, on the stores and the
- * queue). `stratum worker` and the in-process worker of `stratum serve` both take them from here,
+ * model in the process's runtime pool), the search coordinator (`tune`, on the stores and the
+ * queue) and feedback files (`feedback`, on the inference log). `stratum worker` and the in-process worker of `stratum serve` both take them from here,
  * so the one process of the embedded setup runs every kind a worker does.
  */
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { Feedback } from '../deploy/feedback.ts';
 import type { JobHandler, JobQueue } from '../queue/job-queue.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { createBatchHandlers } from './batch/batch-handlers.ts';
 import type { ChunkExecutor } from './batch/chunk-executor.ts';
+import { feedbackJobHandler } from './feedback/feedback-job.ts';
 import { tuneJobHandlers } from './tune/tune-jobs.ts';
 
 /** Options of {@link createWorkerHandlers}. */
@@ -27,6 +29,13 @@ export interface WorkerHandlersOptions {
    * @default this thread, on `runtime`
    */
   readonly chunks?: ChunkExecutor | undefined;
+  /** The metadata database: `feedback` jobs join with the inference log there. */
+  readonly databaseUrl: string;
+  /**
+   * The serving process's feedback service, when it logs requests (its buffer is flushed before
+   * a join). @default one opened on `databaseUrl` per job
+   */
+  readonly feedback?: Feedback | undefined;
 }
 
 /** The handlers by kind, and `close()` for the models the batch handlers loaded. */
@@ -37,11 +46,11 @@ export interface WorkerHandlers {
 }
 
 /**
- * The `batch-infer`, `batch-chunk` and `tune` handlers.
+ * The `batch-infer`, `batch-chunk`, `tune` and `feedback` handlers.
  *
  * @example
  * ```ts
- * const extra = createWorkerHandlers({ queue, runtime, store, artifacts, registry });
+ * const extra = createWorkerHandlers({ queue, runtime, store, artifacts, registry, databaseUrl });
  * const worker = startJobWorker({ queue, config, store, logger, extraHandlers: extra.handlers });
  * ```
  */
@@ -51,5 +60,6 @@ export function createWorkerHandlers(options: WorkerHandlersOptions): WorkerHand
   // The coordinator runs on the event loop (it waits on its trials); its trials are CPU-heavy
   // `trial` jobs, run in threads by the default handlers.
   const { tune } = tuneJobHandlers({ store, artifacts, registry, queue });
-  return { handlers: { ...batch.handlers, tune }, close: () => batch.close() };
+  const feedback = feedbackJobHandler({ databaseUrl: options.databaseUrl, feedback: options.feedback });
+  return { handlers: { ...batch.handlers, tune, feedback }, close: () => batch.close() };
 }

@@ -31,6 +31,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
 import type { AlertManager } from '../alerts/alert-manager.ts';
+import type { Feedback } from '../deploy/feedback.ts';
 import { openAlerts } from './alerts-side.ts';
 import { inferenceLogDriftSource } from './inference-log-drift-source.ts';
 import { createTracing, type Tracing } from '../monitor/tracing.ts';
@@ -172,6 +173,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           cleanups,
           given: options.queue,
           driftSource,
+          feedback: inferenceLog?.routes.feedback,
         })
       : undefined;
     const { registry, deployments, auditLog, drift } = side ?? {};
@@ -322,6 +324,8 @@ async function openQueueAndWorker(options: {
   cleanups: (() => Promise<void>)[];
   /** A queue the caller opened (and closes). */
   given: JobQueue | undefined;
+  /** The inference log's feedback service, when the log is on: `feedback` jobs join through it. */
+  feedback: Feedback | undefined;
 }): Promise<JobQueue | undefined> {
   const { config, logger, cleanups } = options;
   if (options.given === undefined && config.queueUrl === 'embedded' && !config.databaseUrl.startsWith('sqlite:')) {
@@ -358,6 +362,8 @@ async function openQueueAndWorker(options: {
       artifacts: options.artifacts,
       registry: options.registry,
       chunks,
+      databaseUrl: config.databaseUrl,
+      feedback: options.feedback,
     });
     const worker = startJobWorker({
       queue,
@@ -389,6 +395,7 @@ async function openRegistrySide(options: {
   cleanups: (() => Promise<void>)[];
   given: JobQueue | undefined;
   driftSource: DriftWindowSource | undefined;
+  feedback: Feedback | undefined;
 }): Promise<{
   registry: Registry;
   store: MetadataStore;
@@ -421,6 +428,7 @@ async function openRegistrySide(options: {
     metrics,
     cleanups,
     given,
+    feedback: options.feedback,
   });
   const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
   const drift = createDriftService({
