@@ -3,7 +3,8 @@
  * in-process worker, the inference log at 100%, real onnxruntime): 1,500 logged requests, then
  * files of a few thousand label rows — good ones, a relabel, unknown ids, labels of the wrong type,
  * lines that are not JSON, rows without an id — submitted through `POST /api/v1/jobs`. Every bad
- * row comes back with its line and reason; none is dropped.
+ * row comes back with its line and reason; none is dropped. The CLI test runs the compiled
+ * `stratum` (npm run build first).
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { FeedbackJobResult, FeedbackProblem } from '../../../src/jobs/feedback/feedback-job.ts';
 import { GraphBuilder } from '../../../src/onnx/graph-builder.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 import { injectJson, startTestServer, type TestServer } from '../../helpers/test-server.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
@@ -202,4 +204,42 @@ test('a CSV feedback file, limited to one deployment; a bad payload is refused a
   const missing = await runJob(server, { input: { path: join(server.dir, 'missing.csv') } });
   assert.equal(missing.state, 'failed');
   assert.match(JSON.stringify(missing.error), /missing\.csv/);
+});
+
+test('stratum feedback <file> --wait submits the job and prints the counts and the first problems', async (t) => {
+  const server = await start(t);
+  const input = join(server.dir, 'few.jsonl');
+  const rows = [
+    ...Array.from({ length: 30 }, (_, i) => JSON.stringify({ requestId: `req-${i}`, label: i })),
+    JSON.stringify({ requestId: 'ghost', label: 1 }),
+    JSON.stringify({ requestId: 'req-40', label: 'x' }),
+    'nope',
+  ];
+  await writeFile(input, `${rows.join('\n')}\n`);
+  const url = ['--url', server.httpUrl];
+  const waited = await runCli(['feedback', input, '--deployment', 'linreg', '--wait', ...url]);
+  assert.equal(waited.code, 0, waited.stderr);
+  assert.match(waited.stderr, /submitted feedback job \S+/);
+  assert.match(waited.stdout, /^rows\s+33$/m);
+  assert.match(waited.stdout, /^accepted\s+30$/m);
+  assert.match(waited.stdout, /^rejected\s+3$/m);
+  assert.match(
+    waited.stdout,
+    /^line 31: ghost: unknown_request: unknown request id \(not logged by deployment linreg/m,
+  );
+  assert.match(waited.stdout, /^line 32: req-40: wrong_label: wrong label type/m);
+  assert.match(waited.stdout, /^line 33: \(no id\): invalid_item: not JSON/m);
+
+  const json = await runCli(['feedback', input, '--wait', '--json', ...url]);
+  assert.equal(json.code, 0, json.stderr);
+  const { result } = JSON.parse(json.stdout) as { result: FeedbackJobResult };
+  assert.equal(result.relabelled, 30, 'the same labels again replace the first');
+
+  const submitted = await runCli(['feedback', input, ...url]);
+  assert.equal(submitted.code, 0, submitted.stderr);
+  assert.match(submitted.stdout.trim(), /^\S+$/, 'the job id');
+
+  const missing = await runCli(['feedback', join(server.dir, 'none.jsonl'), '--wait', ...url]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /job \S+ failed: \w+: .*none\.jsonl/);
 });
