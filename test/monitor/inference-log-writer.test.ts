@@ -15,6 +15,7 @@ import { createInferenceLogWriter, type PendingLogRecord } from '../../src/deplo
 import { createLogger } from '../../src/logging/logger.ts';
 import { createInferenceLogMetrics } from '../../src/monitor/inference-log-metrics.ts';
 import { openInferenceLogStore } from '../../src/store/open-inference-log-store.ts';
+import { freshPostgresUrl } from '../helpers/test-server.ts';
 
 function pending(requestId: string): PendingLogRecord {
   return {
@@ -194,4 +195,25 @@ test('in a worker thread: a database that cannot be opened fails the writes, cou
   assert.equal(await counter(registry, 'failed'), 1);
   assert.equal(await counter(registry, 'written'), 0);
   await writer.close();
+});
+
+test('in a worker thread on PostgreSQL: written by the thread, read back on another connection', async (t) => {
+  const url = await freshPostgresUrl(t);
+  const sink = openThreadLogSink({ url });
+  t.after(() => sink.close());
+  const registry = new Registry();
+  const writer = createInferenceLogWriter({
+    sink,
+    settings: SETTINGS,
+    metrics: createInferenceLogMetrics(registry),
+    logger: createLogger({ level: 'silent' }),
+  });
+  for (const id of ['p', 'q']) writer.offer(pending(id));
+  await writer.close();
+  assert.equal(await counter(registry, 'written'), 2);
+  const store = await openInferenceLogStore({ url });
+  t.after(() => store.close());
+  const rows = await store.readWindow({ deployment: 'd', limit: 10 });
+  assert.deepEqual(rows.map((r) => r.requestId).sort(), ['p', 'q']);
+  assert.deepEqual(rows[0]?.outputs.y, { datatype: 'FP32', shape: [1], data: [0.5] });
 });
