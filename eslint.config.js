@@ -70,6 +70,7 @@ const LAYERS = {
     'audit',
     'config',
     'data',
+    'deploy',
     'errors',
     'features',
     'logging',

@@ -16,6 +16,7 @@ import {
   LineController,
   LineElement,
   PointElement,
+  ScatterController,
   Tooltip,
 } from 'chart.js';
 import { h } from './dom.ts';
@@ -30,6 +31,7 @@ Chart.register(
   LineController,
   LineElement,
   PointElement,
+  ScatterController,
   Tooltip,
 );
 
@@ -161,6 +163,112 @@ export function barChart(options: BarChartOptions): HTMLElement {
     },
   });
   return box;
+}
+
+/** One rule's row in a timeline: when it fired and (if it did) when it resolved. */
+export interface TimelineEpisode {
+  readonly row: number;
+  readonly from: number;
+  /** Absent: still firing (drawn up to `until`). */
+  readonly to?: number;
+}
+
+/** Options of {@link timelineChart}. */
+export interface TimelineChartOptions {
+  readonly name: string;
+  readonly title: string;
+  /** One row per name, top to bottom. */
+  readonly rows: readonly string[];
+  readonly episodes: readonly TimelineEpisode[];
+  /** Transitions as markers: x epoch ms, the row, and which way. */
+  readonly marks: readonly { readonly x: number; readonly row: number; readonly kind: 'fired' | 'resolved' }[];
+  /** The right end of an episode still open (now). */
+  readonly until: number;
+}
+
+/**
+ * A timeline: a row per name with a thick bar over each period it was firing and a marker per
+ * transition. Rows are y values (0 at the top), labelled with the names.
+ */
+export function timelineChart(options: TimelineChartOptions): HTMLElement {
+  const canvas = h('canvas') as HTMLCanvasElement;
+  const box = chartBox({ name: options.name, title: options.title, points: options.marks.length, canvas });
+  // One dataset for every bar: each episode is two points, episodes separated by a gap (null).
+  const bars = options.episodes.flatMap((e) => [
+    { x: e.from, y: e.row },
+    { x: e.to ?? options.until, y: e.row },
+    { x: e.to ?? options.until, y: null },
+  ]);
+  const marks = (kind: 'fired' | 'resolved') =>
+    options.marks.filter((m) => m.kind === kind).map((m) => ({ x: m.x, y: m.row }));
+  const xs = [...options.marks.map((m) => m.x), options.until];
+  // Transitions within seconds of each other (a burst, a test) need the milliseconds to tell apart.
+  const short = Math.max(...xs) - Math.min(...xs) < 10_000;
+  const red = colour(1);
+  const green = colour(2);
+  new Chart(canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        {
+          label: 'firing',
+          data: bars,
+          borderColor: `${red}60`,
+          backgroundColor: `${red}60`,
+          borderWidth: 10,
+          pointRadius: 0,
+          spanGaps: false,
+        },
+        {
+          type: 'scatter',
+          label: 'fired',
+          data: marks('fired'),
+          borderColor: red,
+          backgroundColor: red,
+          pointStyle: 'triangle',
+          pointRadius: 6,
+        },
+        {
+          type: 'scatter',
+          label: 'resolved',
+          data: marks('resolved'),
+          borderColor: green,
+          backgroundColor: green,
+          pointRadius: 5,
+        },
+      ],
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      parsing: false,
+      plugins: { legend: { display: true, position: 'bottom', labels: { usePointStyle: true } } },
+      scales: {
+        x: {
+          type: 'linear',
+          title: { display: true, text: 'time' },
+          ticks: { maxTicksLimit: 8, callback: (value) => clockTime(Number(value), short) },
+        },
+        y: {
+          type: 'linear',
+          reverse: true,
+          min: -0.5,
+          max: options.rows.length - 0.5,
+          afterBuildTicks: (axis) => {
+            axis.ticks = options.rows.map((_, i) => ({ value: i }));
+          },
+          ticks: { callback: (value) => options.rows[Number(value)] ?? '' },
+        },
+      },
+    },
+  });
+  return box;
+}
+
+/** Clock time of epoch ms, with milliseconds when `precise`. */
+function clockTime(epochMs: number, precise: boolean): string {
+  const time = new Date(epochMs).toLocaleTimeString('en-GB');
+  return precise ? `${time}.${String(new Date(epochMs).getMilliseconds()).padStart(3, '0')}` : time;
 }
 
 function chartBox(options: { name: string; title: string; points: number; canvas: HTMLCanvasElement }): HTMLElement {

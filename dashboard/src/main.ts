@@ -1,12 +1,13 @@
 /**
  * The dashboard: a hash router over a few pages, each drawn from the management API, redrawn every
- * few seconds while it is shown (live pages: deployments, drift, quality) and when the hash
+ * few seconds while it is shown (live pages: deployments, drift, quality, alerts) and when the hash
  * changes. A 401 anywhere shows the sign-in form.
  */
 import { SignInRequired } from './api.ts';
 import { destroyChartsIn } from './charts.ts';
 import { h } from './dom.ts';
 import type { Page } from './page.ts';
+import { alertsPage } from './pages/alerts.ts';
 import { datasetPage, datasetsPage } from './pages/datasets.ts';
 import { deploymentPage, deploymentsPage } from './pages/deployments.ts';
 import { driftPage } from './pages/drift.ts';
@@ -34,6 +35,7 @@ const ROUTES: readonly (readonly [string, Page])[] = [
   ['/pipelines', pipelinesPage],
   ['/pipelines/:name', pipelinePage],
   ['/pipeline-runs/:id', pipelineRunPage],
+  ['/alerts', alertsPage],
 ];
 
 const NAV = [
@@ -42,10 +44,8 @@ const NAV = [
   ['Runs', '/runs'],
   ['Datasets', '/datasets'],
   ['Pipelines', '/pipelines'],
+  ['Alerts', '/alerts'],
 ] as const;
-
-/** Pages not built yet, shown greyed in the navigation rather than as empty pages. */
-const COMING = ['Alerts'] as const;
 
 const REFRESH_MS = 5000;
 
@@ -79,7 +79,6 @@ function drawNav(path: string): void {
     ...NAV.map(([title, target]) =>
       h('a', { href: `#${target}`, class: path.startsWith(target) ? 'active' : undefined }, title),
     ),
-    ...COMING.map((title) => h('span', { class: 'coming', title: 'coming' }, `${title} (coming)`)),
   );
 }
 

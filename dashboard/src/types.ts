@@ -256,3 +256,35 @@ export interface LiveFairness {
   readonly rmseDifference?: number;
   readonly maeDifference?: number;
 }
+
+/** One rule's state in `GET /api/v1/alerts`. */
+export interface AlertRuleStatus {
+  readonly rule: string;
+  readonly phase: 'inactive' | 'pending' | 'firing';
+  readonly value?: number;
+  readonly since?: string;
+  readonly noData: boolean;
+  readonly threshold: number;
+  readonly direction: 'above' | 'below';
+}
+
+/** One transition in `GET /api/v1/alerts`'s history (oldest first). */
+export interface AlertTransition {
+  readonly rule: string;
+  readonly transition: 'fired' | 'resolved';
+  readonly at: string;
+  readonly value?: number;
+  readonly threshold: number;
+  readonly direction: 'above' | 'below';
+  readonly actions?: readonly {
+    readonly action: string;
+    readonly outcome: 'ok' | 'failed';
+    readonly message?: string;
+  }[];
+}
+
+/** `GET /api/v1/alerts`: this replica's rules and their recent transitions. */
+export interface AlertsReply {
+  readonly rules: readonly AlertRuleStatus[];
+  readonly history: readonly AlertTransition[];
+}

@@ -9,6 +9,7 @@ import { AUDIT_GROUP } from './commands/audit-command.ts';
 import { batchCommand } from './commands/batch-command.ts';
 import { cardCommand } from './commands/card-command.ts';
 import { evaluateCommand } from './commands/evaluate-command.ts';
+import { feedbackCommand } from './commands/feedback-command.ts';
 import { type Command, type CommandGroup, defineCommand, GLOBAL_OPTIONS } from './commands/command-spec.ts';
 import { COMPLETION_SHELLS, completionScript } from './commands/completion-script.ts';
 import { DATASETS_GROUP } from './commands/datasets-command.ts';
@@ -85,6 +86,7 @@ export const COMMAND_SECTIONS: readonly HelpSection[] = [
       DATASETS_GROUP,
       JOBS_GROUP,
       PIPELINE_GROUP,
+      feedbackCommand,
       ARTIFACTS_GROUP,
       KEYS_GROUP,
       loginCommand,

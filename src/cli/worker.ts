@@ -112,7 +112,13 @@ async function openBatchHandlers(options: {
   const { config, logger } = options;
   const stores = await openTrainingStores({ config, logger });
   const runtime = createRuntimePool({ workers: config.runtime.workers, logger });
-  const extra = createWorkerHandlers({ ...stores, queue: options.queue, runtime, logger: options.logger });
+  const extra = createWorkerHandlers({
+    ...stores,
+    queue: options.queue,
+    runtime,
+    logger: options.logger,
+    databaseUrl: config.databaseUrl,
+  });
   return {
     handlers: extra.handlers,
     async close() {

@@ -41,13 +41,22 @@ export interface FeedbackOptions {
   readonly onAccepted?: (deployments: ReadonlySet<string>) => void;
 }
 
+/** Options of {@link Feedback.submit}. */
+export interface SubmitOptions {
+  /** Join only with requests this deployment logged. @default any deployment */
+  readonly deployment?: string;
+}
+
 /** Most items one call takes. */
 export const MAX_FEEDBACK_ITEMS = 10_000;
 
 /** The feedback service. */
 export interface Feedback {
-  /** Stores the labels of `items` (`{request_id, label}` each), answering for every item. */
-  submit(items: readonly unknown[]): Promise<FeedbackResult>;
+  /**
+   * Stores the labels of `items` (`{request_id, label}` each), answering for every item. With
+   * `deployment`, only requests that deployment logged are joined (another's are unknown here).
+   */
+  submit(items: readonly unknown[], options?: SubmitOptions): Promise<FeedbackResult>;
 }
 
 function isScalar(value: unknown): value is string | number | boolean {
@@ -80,7 +89,8 @@ export function createFeedback(options: FeedbackOptions): Feedback {
   const { store, metrics } = options;
 
   return {
-    async submit(items) {
+    async submit(items, submitOptions = {}) {
+      const only = submitOptions.deployment;
       await options.flushPending?.();
       const rejected: RejectedItem[] = [];
       const reject = (index: number, requestId: string | null, why: { code: RejectionCode; reason: string }): void => {
@@ -95,6 +105,7 @@ export function createFeedback(options: FeedbackOptions): Feedback {
       });
       const byId = new Map<string, InferenceLogRecord[]>();
       for (const record of await store.find(parsed.map((p) => p.requestId))) {
+        if (only !== undefined && record.deployment !== only) continue;
         byId.set(record.requestId, [...(byId.get(record.requestId) ?? []), record]);
       }
       const writes: LabelWrite[] = [];
@@ -105,8 +116,7 @@ export function createFeedback(options: FeedbackOptions): Feedback {
         if (record === undefined) {
           reject(index, requestId, {
             code: 'unknown_request',
-            reason:
-              'unknown request id (not logged: the inference log holds only sampled requests, and prunes old ones)',
+            reason: `unknown request id (not logged${only === undefined ? '' : ` by deployment ${only}`}: the inference log holds only sampled requests, and prunes old ones)`,
           });
           continue;
         }

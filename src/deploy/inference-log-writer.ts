@@ -1,37 +1,35 @@
 /**
  * Writes the inference log without ever holding up a request: records wait in a bounded buffer
  * (a full buffer drops the record and counts it) and are written in batches — a flush every
- * `flushIntervalMs`, or as soon as a batch is full — each batch one transaction of multi-row
- * INSERTs. Conversion to JSON and redaction happen at flush time, off the request path. A timer
- * applies the retention (age, then row cap).
+ * `flushIntervalMs`, or as soon as a batch is full — one batch at a time, each one transaction of
+ * multi-row INSERTs. Conversion to JSON, redaction and the INSERTs are the sink's: in a server, a
+ * worker thread (`inference-log-thread-sink.ts`), off the event loop. A timer applies the
+ * retention (age, then row cap).
  */
 import type { InferenceLogConfig } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { InferenceLogMetrics } from '../monitor/inference-log-metrics.ts';
 import type { RequestTrace } from '../monitor/request-trace.ts';
-import type { InferenceLogStore, NewInferenceLogRecord } from '../store/inference-log-store.ts';
-import { loggedTensors, type RedactionRule, type TensorToLog } from './logged-tensor.ts';
+import type { InferenceLogStore } from '../store/inference-log-store.ts';
+import { type InferenceLogSink, type LogRecordData, storeLogSink } from './inference-log-sink.ts';
 
 const DAY_MS = 86_400_000;
 
-/** A record as the request path hands it over: tensors as they were, converted at flush time. */
-export interface PendingLogRecord {
-  readonly requestId: string;
-  readonly deployment: string;
-  readonly model: string;
-  readonly version: string;
-  readonly at: number;
-  readonly latencyMs: number;
-  readonly inputs: readonly TensorToLog[];
-  readonly outputs: readonly TensorToLog[];
-  readonly redact: Readonly<Record<string, RedactionRule>>;
+/** A record as the request path hands it over: tensors as they were, converted by the sink. */
+export interface PendingLogRecord extends LogRecordData {
   /** The request's span, when traced: the write that stores the record is recorded under it. */
   readonly trace?: RequestTrace;
 }
 
 /** Options of {@link createInferenceLogWriter}. */
 export interface InferenceLogWriterOptions {
-  readonly store: Pick<InferenceLogStore, 'append' | 'prune'>;
+  /**
+   * Where batches go: a server gives the thread sink (`openThreadLogSink`), so conversion and
+   * INSERTs run off its event loop. The writer does not close it. @default {@link storeLogSink} of `store`
+   */
+  readonly sink?: InferenceLogSink;
+  /** A store written on this thread, when no `sink` is given. */
+  readonly store?: Pick<InferenceLogStore, 'append' | 'prune'>;
   readonly settings: Pick<
     InferenceLogConfig,
     'bufferSize' | 'batchSize' | 'flushIntervalMs' | 'retentionDays' | 'maxRows' | 'pruneIntervalMs'
@@ -56,22 +54,23 @@ export interface InferenceLogWriter {
   close(): Promise<void>;
 }
 
-function toRecord(pending: PendingLogRecord): NewInferenceLogRecord {
-  return {
-    requestId: pending.requestId,
-    deployment: pending.deployment,
-    model: pending.model,
-    version: pending.version,
-    at: pending.at,
-    latencyMs: pending.latencyMs,
-    inputs: loggedTensors(pending.inputs, pending.redact),
-    outputs: loggedTensors(pending.outputs),
-  };
+/** Strips what stays on this thread (the span) from a record before it goes to the sink. */
+function dataOf(record: PendingLogRecord): LogRecordData {
+  if (record.trace === undefined) return record;
+  const { requestId, deployment, model, version, at, latencyMs, inputs, outputs, redact } = record;
+  return { requestId, deployment, model, version, at, latencyMs, inputs, outputs, redact };
+}
+
+function sinkOf(options: Pick<InferenceLogWriterOptions, 'sink' | 'store'>): InferenceLogSink {
+  if (options.sink !== undefined) return options.sink;
+  if (options.store !== undefined) return storeLogSink(options.store);
+  throw new TypeError('createInferenceLogWriter: give a sink or a store');
 }
 
 /** Creates the writer and starts its flush and retention timers. */
 export function createInferenceLogWriter(options: InferenceLogWriterOptions): InferenceLogWriter {
-  const { store, settings, metrics, logger } = options;
+  const { settings, metrics, logger } = options;
+  const sink = sinkOf(options);
   const now = options.now ?? Date.now;
   let buffer: PendingLogRecord[] = [];
   let chain: Promise<void> = Promise.resolve();
@@ -81,9 +80,10 @@ export function createInferenceLogWriter(options: InferenceLogWriterOptions): In
 
   async function writeBatch(batch: readonly PendingLogRecord[]): Promise<void> {
     try {
-      const start = performance.now();
-      const written = await store.append(batch.map(toRecord));
-      const end = performance.now();
+      const { written, startedAt, endedAt } = await sink.write(batch.map(dataOf));
+      // The sink's clock is epoch ms (a thread has its own performance time origin).
+      const start = startedAt - performance.timeOrigin;
+      const end = endedAt - performance.timeOrigin;
       for (const record of batch) {
         record.trace?.record('stratum.inference_log.write', {
           start,
@@ -119,7 +119,7 @@ export function createInferenceLogWriter(options: InferenceLogWriterOptions): In
     const before = settings.retentionDays > 0 ? now() - settings.retentionDays * DAY_MS : undefined;
     const maxRows = settings.maxRows > 0 ? settings.maxRows : undefined;
     if (before === undefined && maxRows === undefined) return 0;
-    return store.prune({
+    return sink.prune({
       ...(before !== undefined && { before }),
       ...(maxRows !== undefined && { maxRows }),
     });

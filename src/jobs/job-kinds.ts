@@ -14,6 +14,7 @@ import { PipelinePayloadSchema } from '../pipelines/pipeline-payload.ts';
 import { parsePipelineSpec } from '../pipelines/pipeline-spec.ts';
 import { AliasNameSchema, ResourceNameSchema, VersionNumberSchema } from '../registry/names.ts';
 import { type BatchSpec, batchChunkPayloadSchema, batchSpecSchema, checkBatchJobSpec } from './batch/batch-spec.ts';
+import { checkFeedbackPayload, type FeedbackPayload, FeedbackPayloadSchema } from './feedback/feedback-payload.ts';
 
 /** One kind: its payload schema and how it runs. */
 export interface JobKind {
@@ -116,6 +117,14 @@ export const JOB_KINDS = {
     payload: batchChunkPayloadSchema,
     cpuHeavy: false,
     summary: "One chunk of a batch-infer job: writes the chunk's part file, once.",
+  },
+  feedback: {
+    payload: FeedbackPayloadSchema,
+    check: (payload: FeedbackPayload, where: string) => checkFeedbackPayload(payload, where),
+    // Reading and joining wait on the disk and the store; the service does little per row.
+    cpuHeavy: false,
+    summary:
+      'Labels for logged requests from a large JSON Lines or CSV file ({requestId, label} rows), joined with the inference log in chunks as POST /api/v1/feedback joins them; every rejected row reported with its line.',
   },
   'infer-async': {
     payload: InferAsyncPayloadSchema,

@@ -1,16 +1,18 @@
 /**
  * The handlers a worker needs beyond the thread kinds of `job-handlers.ts`: batch inference (its
- * model in the process's runtime pool) and the search coordinator (`tune`, on the stores and the
- * queue). `stratum worker` and the in-process worker of `stratum serve` both take them from here,
+ * model in the process's runtime pool), the search coordinator (`tune`, on the stores and the
+ * queue) and feedback files (`feedback`, on the inference log). `stratum worker` and the in-process worker of `stratum serve` both take them from here,
  * so the one process of the embedded setup runs every kind a worker does.
  */
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { Feedback } from '../deploy/feedback.ts';
 import type { JobHandler, JobQueue } from '../queue/job-queue.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { createBatchHandlers } from './batch/batch-handlers.ts';
 import type { ChunkExecutor } from './batch/chunk-executor.ts';
+import { feedbackJobHandler } from './feedback/feedback-job.ts';
 import { tuneJobHandlers } from './tune/tune-jobs.ts';
 import { pipelineJobHandler } from './pipeline/pipeline-jobs.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -31,6 +33,13 @@ export interface WorkerHandlersOptions {
   readonly chunks?: ChunkExecutor | undefined;
   /** Where pipeline runs log. */
   readonly logger: Logger;
+  /** The metadata database: `feedback` jobs join with the inference log there. */
+  readonly databaseUrl: string;
+  /**
+   * The serving process's feedback service, when it logs requests (its buffer is flushed before
+   * a join). @default one opened on `databaseUrl` per job
+   */
+  readonly feedback?: Feedback | undefined;
 }
 
 /** The handlers by kind, and `close()` for the models the batch handlers loaded. */
@@ -41,11 +50,11 @@ export interface WorkerHandlers {
 }
 
 /**
- * The `batch-infer`, `batch-chunk`, `tune` and `pipeline` handlers.
+ * The `batch-infer`, `batch-chunk`, `tune`, `pipeline` and `feedback` handlers.
  *
  * @example
  * ```ts
- * const extra = createWorkerHandlers({ queue, runtime, store, artifacts, registry });
+ * const extra = createWorkerHandlers({ queue, runtime, store, artifacts, registry, databaseUrl });
  * const worker = startJobWorker({ queue, config, store, logger, extraHandlers: extra.handlers });
  * ```
  */
@@ -62,5 +71,6 @@ export function createWorkerHandlers(options: WorkerHandlersOptions): WorkerHand
     logger: options.logger.child({ component: 'pipelines' }),
     audit: store.audit,
   });
-  return { handlers: { ...batch.handlers, tune, pipeline }, close: () => batch.close() };
+  const feedback = feedbackJobHandler({ databaseUrl: options.databaseUrl, feedback: options.feedback });
+  return { handlers: { ...batch.handlers, tune, pipeline, feedback }, close: () => batch.close() };
 }

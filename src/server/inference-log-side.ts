@@ -1,12 +1,16 @@
 /**
  * The inference log side of a replica, when the log is on: its store (a connection of its own to
- * the metadata database), the writer, the recorder the inference service calls, and feedback and
- * live quality for the management routes. Nothing of it exists when every sample rate is 0.
+ * the metadata database, for feedback and quality), the writer and its thread (another connection,
+ * where records are encoded and inserted off the event loop), the recorder the inference service
+ * calls, and feedback and live quality for the management routes. Nothing of it exists when every
+ * sample rate is 0.
  */
 import type { InferenceLogContext } from '../api/http/route-context.ts';
 import type { Config } from '../config/index.ts';
 import { createFeedback } from '../deploy/feedback.ts';
 import { createInferenceLogRecorder, inferenceLogOn } from '../deploy/inference-log-recorder.ts';
+import { storeLogSink } from '../deploy/inference-log-sink.ts';
+import { openThreadLogSink } from '../deploy/inference-log-thread-sink.ts';
 import { createInferenceLogWriter, type InferenceLogWriter } from '../deploy/inference-log-writer.ts';
 import { createLiveQuality } from '../deploy/live-quality.ts';
 import type { FairnessSettingsSource } from '../deploy/version-fairness.ts';
@@ -40,13 +44,17 @@ export async function openInferenceLogSide(options: {
   const store = await openInferenceLogStore({ url: config.databaseUrl, logger });
   cleanups.push(() => store.close());
   const logMetrics = createInferenceLogMetrics(metrics.registry);
+  // A private in-memory database is this connection's alone: a thread could not open it.
+  const sink =
+    config.databaseUrl === 'sqlite::memory:' ? storeLogSink(store) : openThreadLogSink({ url: config.databaseUrl });
+  cleanups.push(() => sink.close());
   const writer = createInferenceLogWriter({
-    store,
+    sink,
     settings: config.inferenceLog,
     metrics: logMetrics,
     logger: logger.child({ component: 'inference-log' }),
   });
-  // Cleanups run in reverse: the writer's last flush happens before the store closes.
+  // Cleanups run in reverse: the writer's last flush happens before its thread and the store close.
   cleanups.push(() => writer.close());
   const recorder = createInferenceLogRecorder({ settings: config.inferenceLog, writer });
   const quality = createLiveQuality({

@@ -31,6 +31,8 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { probePort } from './port-probe.ts';
 import { openInferenceLogSide } from './inference-log-side.ts';
 import { type FairnessSettingsSource, versionFairness } from '../deploy/version-fairness.ts';
+import type { AlertManager } from '../alerts/alert-manager.ts';
+import type { Feedback } from '../deploy/feedback.ts';
 import { openAlerts } from './alerts-side.ts';
 import { inferenceLogDriftSource } from './inference-log-drift-source.ts';
 import { openPipelinesSide } from './pipelines-side.ts';
@@ -113,6 +115,8 @@ export interface StratumServer {
   readonly audit: AuditSink | undefined;
   /** Whether requests must authenticate (see `security.mode`). */
   readonly securityEnabled: boolean;
+  /** This replica's alert rules (undefined without `alerts.rulesFile`). */
+  readonly alerts: AlertManager | undefined;
   /** Graceful: stop accepting, finish in-flight requests, unload models, stop workers. */
   close(): Promise<void>;
 }
@@ -185,6 +189,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           cleanups,
           given: options.queue,
           driftSource,
+          feedback: inferenceLog?.routes.feedback,
         })
       : undefined;
     const { registry, deployments, auditLog, drift } = side ?? {};
@@ -322,6 +327,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       queue,
       audit,
       securityEnabled: security.enabled,
+      alerts,
       close,
     };
   } catch (error) {
@@ -349,6 +355,8 @@ async function openQueueAndWorker(options: {
   cleanups: (() => Promise<void>)[];
   /** A queue the caller opened (and closes). */
   given: JobQueue | undefined;
+  /** The inference log's feedback service, when the log is on: `feedback` jobs join through it. */
+  feedback: Feedback | undefined;
 }): Promise<JobQueue | undefined> {
   const { config, logger, cleanups } = options;
   if (options.given === undefined && config.queueUrl === 'embedded' && !config.databaseUrl.startsWith('sqlite:')) {
@@ -386,6 +394,8 @@ async function openQueueAndWorker(options: {
       registry: options.registry,
       chunks,
       logger,
+      databaseUrl: config.databaseUrl,
+      feedback: options.feedback,
     });
     const worker = startJobWorker({
       queue,
@@ -417,6 +427,7 @@ async function openRegistrySide(options: {
   cleanups: (() => Promise<void>)[];
   given: JobQueue | undefined;
   driftSource: DriftWindowSource | undefined;
+  feedback: Feedback | undefined;
 }): Promise<{
   registry: Registry;
   store: MetadataStore;
@@ -449,6 +460,7 @@ async function openRegistrySide(options: {
     metrics,
     cleanups,
     given,
+    feedback: options.feedback,
   });
   const inferenceQueue = await inferenceQueueBeside({ queue, given, config, logger, cleanups });
   const drift = createDriftService({

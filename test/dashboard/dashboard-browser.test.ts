@@ -2,7 +2,8 @@
  * The dashboard end to end in a real browser (Debian's chromium driven by playwright-core) against
  * a real server with trained models, runs, a dataset profile, a deployment and traffic: sign in
  * with an API key after the 401, then click through every page and check that each chart draws
- * real data (its data-points count, and pixels on its canvas). With STRATUM_SCREENSHOTS=<dir>, a
+ * real data (its data-points count, and pixels on its canvas); alert rules driven through fired and
+ * resolved on real traffic, drawn on the alerts page. With STRATUM_SCREENSHOTS=<dir>, a
  * screenshot of each page is written there (docs/dashboard holds the committed ones).
  * Needs the built dashboard: `npm run build` (or `npx vite build --config dashboard/vite.config.js`).
  */
@@ -176,6 +177,48 @@ test('the dashboard shows every page with real data, after signing in', { timeou
   }
   assert.equal(await pointsOf(page, 'profile-age'), 20, 'twenty bins');
   await screenshot(page, 'dataset');
+
+  // Alerts: drive the rules through fired → resolved → fired on real traffic, then read the page.
+  const alerts = data.server.alerts;
+  assert.ok(alerts !== undefined, 'the server evaluates the rules file');
+  const phaseOf = (rule: string) => alerts.status().find((r) => r.rule === rule)?.phase;
+  /** Evaluates until `rule` is in `phase` (the error rate needs two snapshots apart). */
+  const evaluateUntil = async (rule: string, phase: string) => {
+    for (let i = 0; i < 1000 && phaseOf(rule) !== phase; i++) await alerts.evaluate();
+    assert.equal(phaseOf(rule), phase, `${rule} becomes ${phase}`);
+  };
+  await alerts.evaluate();
+  await data.badRequest();
+  await evaluateUntil('error-rate', 'firing');
+  await data.traffic(10);
+  await evaluateUntil('error-rate', 'inactive');
+  await data.badRequest();
+  await evaluateUntil('error-rate', 'firing');
+  const transitions = alerts.history();
+  assert.deepEqual(
+    transitions.filter((e) => e.rule === 'error-rate').map((e) => e.transition),
+    ['fired', 'resolved', 'fired'],
+  );
+  await page.click('#nav a[href="#/alerts"]');
+  await drawn(page, 'alerts');
+  const phases = await page
+    .locator('[data-table="alert-rules"] tbody tr')
+    .evaluateAll((rows) => rows.map((r) => `${r.children[0]?.textContent}:${r.children[1]?.textContent}`));
+  assert.deepEqual(phases, [
+    'error-rate:firing',
+    'any-traffic:firing',
+    'sustained-traffic:pending',
+    'p99-latency:inactive',
+  ]);
+  await chartsHaveData(page, { atLeast: 1 });
+  assert.equal(await pointsOf(page, 'alerts-timeline'), transitions.length, 'a marker per transition');
+  assert.equal(await page.locator('[data-table="alert-history"] tbody tr').count(), transitions.length);
+  // The rollback the rule asks for fails (the deployment has no canary): shown, not hidden.
+  assert.match(
+    (await page.textContent('[data-table="alert-history"]')) ?? '',
+    /rollback reviews: failed \(deployment "reviews" has no running canary/,
+  );
+  await screenshot(page, 'alerts');
 
   // The deployments page refreshes itself: new traffic shows up without a reload.
   await page.click('#nav a[href="#/deployments"]');

@@ -2,7 +2,8 @@
  * A Stratum server with something to show on every dashboard page: two tracked GBDT runs (metric
  * curves by step) on a CSV whose dataset version has a profile, their versions registered with
  * lineage, a deployment splitting traffic 70/30 between them, and real inference traffic sampled
- * into the serving statistics. API keys are required (a bearer token), to exercise the sign-in.
+ * into the serving statistics; alert rules on the serving metrics (evaluated when the test says,
+ * not on a timer). API keys are required (a bearer token), to exercise the sign-in.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,35 @@ export interface DashboardData {
   readonly datasetVersion: string;
   /** Sends `requests` inference requests through the deployment, then samples the statistics. */
   traffic(requests: number): Promise<void>;
+  /** Sends one request the model refuses (an input it does not have): a failure in the metrics. */
+  badRequest(): Promise<void>;
 }
+
+/**
+ * The rules the alerts page shows: an error rate between consecutive evaluations (its window is
+ * shorter than the time between them) that fires on a failure and resolves on good traffic, trying
+ * to roll back a deployment that has no canary (an action that fails, shown as such); a rule that
+ * fires on any traffic; one that would after an hour (pending); one that never has data to fire.
+ */
+export const DASHBOARD_ALERT_RULES = `rules:
+  - name: error-rate
+    measure: { kind: ratio, metric: stratum_inference_requests_total, where: { outcome: failure },
+               of: stratum_inference_requests_total, window: 1ms }
+    above: 0.2
+    clear: 0.1
+    actions:
+      - rollback: { deployment: reviews }
+  - name: any-traffic
+    measure: { kind: value, metric: stratum_inference_requests_total }
+    above: 0
+  - name: sustained-traffic
+    measure: { kind: value, metric: stratum_inference_requests_total }
+    above: 0
+    for: 1h
+  - name: p99-latency
+    measure: { kind: quantile, metric: stratum_request_duration_seconds, quantile: 0.99, window: 1ms }
+    above: 30
+`;
 
 const AUTH = { authorization: `Bearer ${DASHBOARD_KEY}` };
 
@@ -54,6 +83,8 @@ export async function startDashboardData(t: TestContext): Promise<DashboardData>
   const dir = await mkdtemp(join(tmpdir(), 'stratum-dashboard-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const databaseUrl = `sqlite:${join(dir, 'stratum.db')}`;
+  const rulesFile = join(dir, 'alerts.yaml');
+  await writeFile(rulesFile, DASHBOARD_ALERT_RULES);
   const artifactsUrl = `file:${join(dir, 'artifacts')}`;
   const config = loadConfig({
     env: {},
@@ -67,6 +98,8 @@ export async function startDashboardData(t: TestContext): Promise<DashboardData>
       databaseUrl,
       artifactsUrl,
       registryPollMs: 200,
+      // The test evaluates the rules itself; the interval never comes round during it.
+      alerts: { rulesFile, intervalMs: 3_600_000 },
     },
   });
   const server = await startServer({
@@ -156,6 +189,12 @@ export async function startDashboardData(t: TestContext): Promise<DashboardData>
         if (reply.statusCode !== 200) throw new Error(`inference: ${reply.statusCode} ${reply.body}`);
       }
       await server.stats.sample();
+    },
+    async badRequest() {
+      const reply = await infer(
+        JSON.stringify({ inputs: [{ name: 'not-an-input', datatype: 'FP32', shape: [1, 1], data: [0] }] }),
+      );
+      if (reply.statusCode !== 400) throw new Error(`expected a refused request: ${reply.statusCode} ${reply.body}`);
     },
   };
 }

@@ -1,17 +1,21 @@
 // The inference log's writer and recorder on a real SQLite store: a full buffer drops and counts
 // instead of blocking, close() writes what is buffered, sampling follows the deployment's rate,
-// and ids are generated only where requests may be logged.
+// and ids are generated only where requests may be logged; the worker-thread sink a server uses
+// converts, redacts, writes and prunes on its own connection, and a database it cannot open is
+// counted as failed writes.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createInferenceLogRecorder } from '../../src/deploy/inference-log-recorder.ts';
+import { openThreadLogSink } from '../../src/deploy/inference-log-thread-sink.ts';
 import { createInferenceLogWriter, type PendingLogRecord } from '../../src/deploy/inference-log-writer.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createInferenceLogMetrics } from '../../src/monitor/inference-log-metrics.ts';
 import { openInferenceLogStore } from '../../src/store/open-inference-log-store.ts';
+import { freshPostgresUrl } from '../helpers/test-server.ts';
 
 function pending(requestId: string): PendingLogRecord {
   return {
@@ -104,4 +108,112 @@ test('the recorder samples at the deployment rate and generates ids only where i
   assert.deepEqual(offered[0]?.redact, { x: 'hash', card: 'drop' });
   assert.equal(offered[0]?.requestId, 'gen-1');
   assert.equal(offered[0]?.version, '3');
+});
+
+const SETTINGS = {
+  bufferSize: 100,
+  batchSize: 10,
+  flushIntervalMs: 600_000,
+  retentionDays: 0,
+  maxRows: 2,
+  pruneIntervalMs: 600_000,
+};
+
+test('in a worker thread: converted, redacted and written by its own connection, pruned, closed', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-logthread-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const url = `sqlite:${join(dir, 'log.db')}`;
+  const sink = openThreadLogSink({ url });
+  t.after(() => sink.close());
+  const registry = new Registry();
+  const writer = createInferenceLogWriter({
+    sink,
+    settings: SETTINGS,
+    metrics: createInferenceLogMetrics(registry),
+    logger: createLogger({ level: 'silent' }),
+  });
+  // An output that is one row of a batch's buffer: only the row is logged.
+  const batchOutput = Float32Array.from([0.1, 0.2, 0.3, 0.4]);
+  for (const [i, id] of ['a', 'b', 'c'].entries()) {
+    writer.offer({
+      ...pending(id),
+      at: 1000 + i,
+      inputs: [
+        { name: 'x', datatype: 'INT64', shape: [1], data: BigInt64Array.from([7n]) },
+        { name: 'card', datatype: 'BYTES', shape: [1], data: [new TextEncoder().encode('4111')] },
+      ],
+      outputs: [
+        { name: 'y', datatype: 'FP32', shape: [1, 2], data: batchOutput.subarray(2 * (i % 2), 2 * (i % 2) + 2) },
+      ],
+      redact: { card: 'hash' },
+    });
+  }
+  await writer.flush();
+  assert.equal(await counter(registry, 'written'), 3);
+  const store = await openInferenceLogStore({ url });
+  t.after(() => store.close());
+  const rows = await store.readWindow({ deployment: 'd', limit: 10 });
+  assert.deepEqual(
+    rows.map((r) => r.requestId),
+    ['a', 'b', 'c'],
+  );
+  assert.deepEqual(rows[0]?.inputs.x, { datatype: 'INT64', shape: [1], data: [7] });
+  assert.equal(rows[0]?.inputs.card?.redacted, 'hash');
+  assert.match(String(rows[0]?.inputs.card?.data[0]), /^[0-9a-f]{16}$/);
+  assert.notEqual(rows[0]?.inputs.card?.data[0], '4111');
+  assert.deepEqual(
+    rows.map((r) => r.outputs.y?.data.map((v) => Math.round(Number(v) * 10))),
+    [
+      [1, 2],
+      [3, 4],
+      [1, 2],
+    ],
+  );
+  // Retention runs in the thread too: keep the newest two.
+  assert.equal(await writer.prune(), 1);
+  assert.equal(await store.count(), 2);
+  await writer.close();
+  await sink.close();
+  await assert.rejects(sink.write([]), { code: 'SHUTTING_DOWN' });
+});
+
+test('in a worker thread: a database that cannot be opened fails the writes, counted, never thrown', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-logthread-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'not-a-folder'), '');
+  const sink = openThreadLogSink({ url: `sqlite:${join(dir, 'not-a-folder', 'log.db')}` });
+  t.after(() => sink.close());
+  const registry = new Registry();
+  const writer = createInferenceLogWriter({
+    sink,
+    settings: SETTINGS,
+    metrics: createInferenceLogMetrics(registry),
+    logger: createLogger({ level: 'silent' }),
+  });
+  assert.equal(writer.offer(pending('a')), true);
+  await writer.flush();
+  assert.equal(await counter(registry, 'failed'), 1);
+  assert.equal(await counter(registry, 'written'), 0);
+  await writer.close();
+});
+
+test('in a worker thread on PostgreSQL: written by the thread, read back on another connection', async (t) => {
+  const url = await freshPostgresUrl(t);
+  const sink = openThreadLogSink({ url });
+  t.after(() => sink.close());
+  const registry = new Registry();
+  const writer = createInferenceLogWriter({
+    sink,
+    settings: SETTINGS,
+    metrics: createInferenceLogMetrics(registry),
+    logger: createLogger({ level: 'silent' }),
+  });
+  for (const id of ['p', 'q']) writer.offer(pending(id));
+  await writer.close();
+  assert.equal(await counter(registry, 'written'), 2);
+  const store = await openInferenceLogStore({ url });
+  t.after(() => store.close());
+  const rows = await store.readWindow({ deployment: 'd', limit: 10 });
+  assert.deepEqual(rows.map((r) => r.requestId).sort(), ['p', 'q']);
+  assert.deepEqual(rows[0]?.outputs.y, { datatype: 'FP32', shape: [1], data: [0.5] });
 });

@@ -1,0 +1,71 @@
+/**
+ * Where the inference log's writer sends its batches: a sink converts the records it is handed
+ * (tensors to JSON-ready arrays, redaction) and writes them. {@link storeLogSink} does that on the
+ * calling thread, on a store it is given; `openThreadLogSink` (`inference-log-thread-sink.ts`)
+ * does it in a worker thread with a connection of its own, so a serving replica's event loop never
+ * runs the encoding or SQLite's synchronous INSERTs.
+ */
+import type { InferenceLogStore, NewInferenceLogRecord, PruneOptions } from '../store/inference-log-store.ts';
+import { loggedTensors, type RedactionRule, type TensorToLog } from './logged-tensor.ts';
+
+/** A record as the request path hands it over, tensors as they were (converted by the sink). */
+export interface LogRecordData {
+  readonly requestId: string;
+  readonly deployment: string;
+  readonly model: string;
+  readonly version: string;
+  readonly at: number;
+  readonly latencyMs: number;
+  readonly inputs: readonly TensorToLog[];
+  readonly outputs: readonly TensorToLog[];
+  readonly redact: Readonly<Record<string, RedactionRule>>;
+}
+
+/** What a write did: records written (duplicates are not), and when it ran (epoch ms, for spans). */
+export interface SinkWrite {
+  readonly written: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+/** A place batches of the inference log go. */
+export interface InferenceLogSink {
+  /** Converts and writes one batch, in one transaction. */
+  write(batch: readonly LogRecordData[]): Promise<SinkWrite>;
+  /** Applies a retention; resolves with the records removed. */
+  prune(options: PruneOptions): Promise<number>;
+  /** Releases what the sink holds (its thread); a store given to it stays open. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A record as the store writes it: tensors as arrays, inputs redacted. */
+export function toNewRecord(record: LogRecordData): NewInferenceLogRecord {
+  return {
+    requestId: record.requestId,
+    deployment: record.deployment,
+    model: record.model,
+    version: record.version,
+    at: record.at,
+    latencyMs: record.latencyMs,
+    inputs: loggedTensors(record.inputs, record.redact),
+    outputs: loggedTensors(record.outputs),
+  };
+}
+
+/** Epoch milliseconds with sub-millisecond precision, comparable across threads. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Converts and writes on this thread, on `store` (which the caller closes). */
+export function storeLogSink(store: Pick<InferenceLogStore, 'append' | 'prune'>): InferenceLogSink {
+  return {
+    async write(batch) {
+      const startedAt = epochNow();
+      const written = await store.append(batch.map(toNewRecord));
+      return { written, startedAt, endedAt: epochNow() };
+    },
+    prune: (options) => store.prune(options),
+    close: async () => undefined,
+  };
+}
