@@ -186,6 +186,7 @@ export async function runPeersBench(options: PeersBenchOptions): Promise<PeersBe
 
   notes.push(
     `One system at a time: each is started, loaded at c=${concurrencies.join(', ')} on every model, and stopped before the next starts; the load generator shares the ${cores} cores with the server under test.`,
+    'Errors are non-200 answers and lost connections over the whole run; a request still unanswered 5 s after its window ended is counted as unanswered (the generator has no per-request timeout, so a stalled server shows there rather than in p99, which covers answered requests only).',
     'Each peer parses the request with `json.loads` and `numpy.asarray(…, dtype=float32)` and writes the response with `json.dumps(… .tolist())` (bench/peers/oip_json.py) — what a Python user would write; Stratum runs its own JSON path.',
     `The Python peers run in a virtualenv the bench makes on first use outside the repository (${python.python ?? 'not created'}), installed offline from the machine's wheel indexes.`,
   );

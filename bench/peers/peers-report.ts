@@ -124,7 +124,7 @@ export function renderPeersBench(result: PeersBenchResult): string {
             ? { throughput: '—', p99: '—' }
             : compare(result, { model: model.name, concurrency, peer: info.system });
         lines.push(
-          `| ${concurrency} | ${NAMES[info.system]} | ${r.throughput.toFixed(0)} | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ${r.errors} | ${vs.throughput} | ${vs.p99} |`,
+          `| ${concurrency} | ${NAMES[info.system]} | ${r.throughput.toFixed(0)} | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ${r.errors}${(r.unfinished ?? 0) > 0 ? ` (+${r.unfinished} unanswered)` : ''} | ${vs.throughput} | ${vs.p99} |`,
         );
       }
     }
