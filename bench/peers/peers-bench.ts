@@ -8,9 +8,10 @@
  * - Ray Serve with `@serve.batch` (bench/peers/ray_server.py), one replica.
  *
  * The models are the bench's MLP (784→512→512→10) and a wide MLP (784→1024→1024→10, same
- * signature). One system runs at a time (started, loaded at every concurrency on every model,
- * stopped), so no idle stack (Ray's daemons) takes CPU from another's window. A peer that cannot
- * be installed or started is reported with the reason; the others are still measured.
+ * signature). All systems are started first; each cell then loads them back to back in a rotating
+ * order, so on a shared machine a change in load lands on every system alike (read ratios, not
+ * absolutes). A peer that cannot be installed or started is reported with the reason; the others
+ * are still measured.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -76,60 +77,51 @@ export async function runPeersBench(options: PeersBenchOptions): Promise<PeersBe
   const cells: PeerCell[] = [];
   const notes: string[] = [];
 
-  /** Loads one running system at every concurrency on every model. */
-  const measure = async (system: PeerSystem, httpPort: number): Promise<void> => {
-    for (const model of models) {
-      for (const concurrency of concurrencies) {
-        const args = [
-          '--port',
-          String(httpPort),
-          '--path',
-          `/v2/models/${model.name}/infer`,
-          '--body',
-          body,
-          '--concurrency',
-          String(concurrency),
-          '--warmup-ms',
-          String(warmupMs),
-          '--duration-ms',
-          String(durationMs),
-        ];
-        let result: PeerCell['result'];
-        try {
-          result = await group.runJson<LoadResult>('bench/load/rest-load.ts', args, {
-            timeoutMs: warmupMs + durationMs + 60_000,
-          });
-          progress.log(
-            `peers: ${system.padEnd(7)} ${model.name.padEnd(8)} c=${String(concurrency).padEnd(3)} ${result.throughput.toFixed(0)} req/s  p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} ms  errors ${result.errors}`,
-          );
-        } catch (error) {
-          result = { error: error instanceof Error ? error.message : String(error) };
-          progress.log(`peers: ${system} ${model.name} c=${concurrency} failed: ${result.error}`);
-        }
-        cells.push({ system, model: model.name, concurrency, result });
-      }
-    }
-  };
-  /** Starts a system, measures it and stops it; a failure to start becomes its reason. */
-  const attempt = async (system: PeerSystem, start: () => Promise<PeerServer>): Promise<true | string> => {
-    let server: PeerServer;
+  /** One load window against a running system. */
+  const measure = async (system: PeerSystem, at: { httpPort: number; model: string; concurrency: number }) => {
+    const args = [
+      '--port',
+      String(at.httpPort),
+      '--path',
+      `/v2/models/${at.model}/infer`,
+      '--body',
+      body,
+      '--concurrency',
+      String(at.concurrency),
+      '--warmup-ms',
+      String(warmupMs),
+      '--duration-ms',
+      String(durationMs),
+    ];
+    let result: PeerCell['result'];
     try {
-      server = await start();
+      result = await group.runJson<LoadResult>('bench/load/rest-load.ts', args, {
+        timeoutMs: warmupMs + durationMs + 60_000,
+      });
+      progress.log(
+        `peers: ${system.padEnd(7)} ${at.model.padEnd(8)} c=${String(at.concurrency).padEnd(3)} ${result.throughput.toFixed(0)} req/s  p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} ms  errors ${result.errors}`,
+      );
+    } catch (error) {
+      result = { error: error instanceof Error ? error.message : String(error) };
+      progress.log(`peers: ${system} ${at.model} c=${at.concurrency} failed: ${result.error}`);
+    }
+    cells.push({ system, model: at.model, concurrency: at.concurrency, result });
+  };
+  const running = new Map<PeerSystem, PeerServer>();
+  /** Starts a system; a failure to start becomes its reason. */
+  const attempt = async (system: PeerSystem, start: () => Promise<PeerServer>): Promise<true | string> => {
+    try {
+      running.set(system, await start());
+      return true;
     } catch (error) {
       const why = `did not start: ${error instanceof Error ? error.message : String(error)}`;
       progress.log(`peers: ${system} ${why}`);
       return why.slice(0, 600);
     }
-    try {
-      await measure(system, server.httpPort);
-    } finally {
-      await server.stop();
-    }
-    return true;
   };
 
   const systems: PeerSystemInfo[] = [];
-  progress.log('peers: stratum');
+  progress.log('peers: starting stratum');
   const stratumSettings = { label: `w${cores}/t1`, workers: cores, intraOpThreads: 1 };
   systems.push({
     system: 'stratum',
@@ -146,7 +138,7 @@ export async function runPeersBench(options: PeersBenchOptions): Promise<PeersBe
   let fastapi = python.fastapi;
   if (fastapi === true && python.python !== undefined) {
     const interpreter = python.python;
-    progress.log('peers: fastapi');
+    progress.log('peers: starting fastapi');
     fastapi = await attempt('fastapi', () =>
       startPeerServer({
         group,
@@ -163,7 +155,7 @@ export async function runPeersBench(options: PeersBenchOptions): Promise<PeersBe
   let ray = python.ray;
   if (ray === true && python.python !== undefined) {
     const interpreter = python.python;
-    progress.log('peers: ray serve (starting Ray takes a while)');
+    progress.log('peers: starting ray serve (Ray takes a while)');
     ray = await attempt('ray', () =>
       startPeerServer({
         group,
@@ -184,8 +176,26 @@ export async function runPeersBench(options: PeersBenchOptions): Promise<PeersBe
   }
   systems.push({ system: 'ray', label: rayLabel, available: ray });
 
+  try {
+    let round = 0;
+    for (const model of models) {
+      for (const concurrency of concurrencies) {
+        // Back to back on the same cell, in an order that rotates, so a change in the machine's
+        // load lands on every system rather than on whichever always ran at that moment.
+        const order = [...running.keys()];
+        const shift = round++ % Math.max(1, order.length);
+        for (const system of [...order.slice(shift), ...order.slice(0, shift)]) {
+          const server = running.get(system) as PeerServer;
+          await measure(system, { httpPort: server.httpPort, model: model.name, concurrency });
+        }
+      }
+    }
+  } finally {
+    await Promise.allSettled([...running.values()].map((server) => server.stop()));
+  }
+
   notes.push(
-    `One system at a time: each is started, loaded at c=${concurrencies.join(', ')} on every model, and stopped before the next starts; the load generator shares the ${cores} cores with the server under test.`,
+    `All systems are started first and stay up; each cell (model, c=${concurrencies.join(', ')}) then loads them back to back, in an order that rotates from cell to cell. Idle servers stay running meanwhile (Ray's daemons use a little CPU when idle). The load generator shares the ${cores} cores with the server under test.`,
     'Errors are non-200 answers and lost connections over the whole run; a request still unanswered 5 s after its window ended is counted as unanswered (the generator has no per-request timeout, so a stalled server shows there rather than in p99, which covers answered requests only).',
     'Each peer parses the request with `json.loads` and `numpy.asarray(…, dtype=float32)` and writes the response with `json.dumps(… .tolist())` (bench/peers/oip_json.py) — what a Python user would write; Stratum runs its own JSON path.',
     `The Python peers run in a virtualenv the bench makes on first use outside the repository (${python.python ?? 'not created'}), installed offline from the machine's wheel indexes.`,
