@@ -23,6 +23,7 @@
  * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
  * `--only drift` drift computation beside SciPy (bench/drift).
  * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts); `--only cards` DP-SGD and permutation importance costs (bench/cards).
+ * `--only peers` Stratum beside FastAPI + onnxruntime and Ray Serve on the same models (bench/peers).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -79,6 +80,8 @@ export interface BenchOptions {
   readonly onlyTracing: boolean;
   /** `--only auth`: serving throughput with authentication off, an API key and a JWT, and nothing else. */
   readonly onlyAuth: boolean;
+  /** `--only peers`: Stratum beside FastAPI + onnxruntime and Ray Serve on the same ONNX files (bench/peers), alone. */
+  readonly onlyPeers: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -197,6 +200,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'cards',
       'tracing',
       'auth',
+      'peers',
     ] as const,
     '--only',
   );
@@ -228,6 +232,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyCards = alone('cards');
   const onlyTracing = alone('tracing');
   const onlyAuth = alone('auth');
+  const onlyPeers = alone('peers');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -247,6 +252,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyCards,
     onlyTracing,
     onlyAuth,
+    onlyPeers,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

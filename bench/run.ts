@@ -22,6 +22,7 @@ import { renderStatsBench, runStatsBench } from './stats/stats-bench.ts';
 import { renderDriftBench, runDriftBench } from './drift/drift-bench.ts';
 import { renderCardsBench, runCardsBench } from './cards/cards-bench.ts';
 import { renderAuthBench, runAuthBench } from './auth/auth-bench.ts';
+import { renderPeersBench, runPeersBench } from './peers/peers-bench.ts';
 import { captureCanned } from './phases/capture-canned.ts';
 import { measureCeilings } from './phases/ceilings.ts';
 import { runMatrix } from './phases/matrix.ts';
@@ -327,6 +328,17 @@ async function authOnly(dir: string, machine: Awaited<ReturnType<typeof machineI
   await writeReport(markdown);
 }
 
+/** `--only peers`: Stratum beside FastAPI + onnxruntime and Ray Serve on the same models, its own report. */
+async function peersOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const workDir = join(dir, 'peers');
+  await mkdir(workDir, { recursive: true });
+  const result = await runPeersBench({ group, progress, workDir, quick: options.quick });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const load = `load average ${loadavg()[0]?.toFixed(1)} after the run`;
+  const markdown = `# Stratum beside its peers\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run, ${load}\n\n${renderPeersBench(result)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -353,6 +365,7 @@ async function main(): Promise<void> {
   if (options.onlyCards) return cardsOnly(machine);
   if (options.onlyTracing) return tracingOnly(dir, machine);
   if (options.onlyAuth) return authOnly(dir, machine);
+  if (options.onlyPeers) return peersOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -17,6 +17,11 @@ export interface LoadResult {
   readonly firstError?: string;
   /** Error messages (status and the start of the body) and how often each was seen; at most 20 kinds. */
   readonly errorKinds?: Readonly<Record<string, number>>;
+  /**
+   * Requests still unanswered when the run closed its connections (the drain after the window
+   * ended ran out): neither completed nor errors, so a stalled server shows here.
+   */
+  readonly unfinished?: number;
   /** Length of the measurement window (s). */
   readonly seconds: number;
   /** completed / seconds. */
@@ -108,6 +113,8 @@ export interface LoadTally {
   readonly errors: number;
   readonly firstError: string | undefined;
   readonly errorKinds?: Readonly<Record<string, number>>;
+  /** Requests in flight when the connections were closed. */
+  readonly unfinished?: number;
   readonly latency: LatencySummary;
 }
 
@@ -136,10 +143,11 @@ export async function finishRun(options: {
   await Promise.race([options.drained, new Promise((resolve) => setTimeout(resolve, options.drainMs).unref())]);
   options.close();
   const seconds = (window.end - window.measureStart) / 1000;
-  const { completed, errors, firstError, errorKinds, latency } = options.tally();
+  const { completed, errors, firstError, errorKinds, unfinished, latency } = options.tally();
   printResult({
     completed,
     errors,
+    ...(unfinished !== undefined && unfinished > 0 && { unfinished }),
     ...(firstError !== undefined && { firstError }),
     ...(errorKinds !== undefined && Object.keys(errorKinds).length > 0 && { errorKinds }),
     seconds,

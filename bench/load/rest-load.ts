@@ -136,6 +136,7 @@ async function main(): Promise<void> {
   let firstError: string | undefined;
   const errorKinds: Record<string, number> = {};
   let inFlight = 0;
+  let unfinished = 0;
   let closing = false;
   let finish: (() => void) | undefined;
   const sockets: Socket[] = [];
@@ -210,9 +211,10 @@ async function main(): Promise<void> {
     drainMs: DRAIN_TIMEOUT_MS,
     close: () => {
       closing = true;
+      unfinished = inFlight;
       for (const s of sockets) s.destroy();
     },
-    tally: () => ({ completed, errors, firstError, errorKinds, latency: latencies.summary() }),
+    tally: () => ({ completed, errors, firstError, errorKinds, unfinished, latency: latencies.summary() }),
   });
   if (timeline !== undefined && values.timeline !== undefined) await timeline.write(values.timeline);
 }

@@ -33,6 +33,12 @@ export interface RunJsonOptions {
 export interface ProcessGroup {
   /** Spawns `node <args>` in the repository root; stderr is passed through when `verbose`. */
   spawnNode(args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess;
+  /**
+   * Spawns another program (a Python peer server) as the leader of its own process group, in the
+   * repository root; stopping it sends SIGTERM to the leader and then SIGKILL to the whole group,
+   * so no helper it forked (uvicorn workers, Ray's daemons) stays behind.
+   */
+  spawnCommand(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess;
   /** Runs `node --import tsx <script> <args>` to completion and parses its last stdout line as JSON. */
   runJson<T>(script: string, args: readonly string[], options: RunJsonOptions): Promise<T>;
   /** Starts `node --import tsx <script> <args>` and waits (up to `timeoutMs`) for its first JSON line. */
@@ -58,14 +64,47 @@ export function createProcessGroup(options: { verbose: boolean }): ProcessGroup 
     return child;
   }
 
+  /** Children that lead their own process group (spawnCommand). */
+  const leaders = new WeakSet<ChildProcess>();
+
+  function spawnCommand(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
+    const child = spawn(command, [...args], {
+      cwd: REPO_ROOT,
+      env: env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', options.verbose ? 'inherit' : 'pipe'],
+    });
+    children.add(child);
+    leaders.add(child);
+    child.once('exit', () => {
+      children.delete(child);
+      // Its helpers may outlive the leader by a moment (or for good, if it crashed): none stays behind.
+      signal(child, 'SIGKILL');
+    });
+    return child;
+  }
+
+  function signal(child: ChildProcess, name: NodeJS.Signals): void {
+    if (!leaders.has(child) || child.pid === undefined) {
+      child.kill(name);
+      return;
+    }
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // the group is already gone
+    }
+  }
+
   function stop(child: ChildProcess, graceMs = 5000): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => signal(child, 'SIGKILL'), graceMs);
       child.once('exit', () => {
         clearTimeout(timer);
         resolve();
       });
+      // SIGTERM to the leader alone, so it can shut its helpers down in order (Ray needs its daemons for that).
       child.kill('SIGTERM');
     });
   }
@@ -80,6 +119,7 @@ export function createProcessGroup(options: { verbose: boolean }): ProcessGroup 
 
   return {
     spawnNode,
+    spawnCommand,
     stop,
 
     runJson<T>(script: string, args: readonly string[], run: RunJsonOptions): Promise<T> {
