@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyRequest } from 'fastify';
-import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../../src/api/grpc/inference-proto.ts';
 import type { CannedResponses } from './canned-responses.ts';
 import { createBenchFastify, serveAndAnnounce } from './fastify-app.ts';
 
