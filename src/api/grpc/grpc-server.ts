@@ -14,7 +14,12 @@ import type { InferenceService } from '../../serving/inference-service.ts';
 import { recordDenied } from '../denied-requests.ts';
 import type { Authorizer } from '../permissions.ts';
 import { loadInferenceCodecs, type MethodCodec } from './grpc-codec.ts';
-import { createGrpcHttp2Server, type GrpcReply, type GrpcUnaryCall, type GrpcUnaryHandler } from './grpc-http2-server.ts';
+import {
+  createGrpcHttp2Server,
+  type GrpcReply,
+  type GrpcUnaryCall,
+  type GrpcUnaryHandler,
+} from './grpc-http2-server.ts';
 import { GRPC_METHODS, type GrpcContext, type GrpcMethod } from './grpc-methods.ts';
 
 /** Options of {@link createGrpcServer}. */
@@ -74,7 +79,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 /** One method: decode → authorize → (trace) → handle → encode; every failure becomes a status. */
 function unaryHandler(input: { method: GrpcMethod; codec: MethodCodec; options: GrpcServerOptions }): GrpcUnaryHandler {
   const { method, codec, options } = input;
-  const { authorizer, tracing, logger } = options;
+  const { tracing, logger } = options;
   const context: GrpcContext = {
     service: options.service,
     maxBytesElementBytes: options.maxBytesElementBytes,
@@ -104,7 +109,11 @@ function unaryHandler(input: { method: GrpcMethod; codec: MethodCodec; options: 
         metadata = { traceparent: started.traceparent };
         const trace = started.trace;
         try {
-          result = await method.handle(request as never, call.metadata, trace === undefined ? context : { ...context, trace });
+          result = await method.handle(
+            request as never,
+            call.metadata,
+            trace === undefined ? context : { ...context, trace },
+          );
           trace?.end();
         } catch (error) {
           trace?.end(error);
@@ -113,7 +122,11 @@ function unaryHandler(input: { method: GrpcMethod; codec: MethodCodec; options: 
       } else {
         result = await method.handle(request as never, call.metadata, context);
       }
-      return { status: 0, message: codec.encodeResponse(result as object), ...(metadata !== undefined && { metadata }) };
+      return {
+        status: 0,
+        message: codec.encodeResponse(result as object),
+        ...(metadata !== undefined && { metadata }),
+      };
     } catch (error) {
       return fail(error, metadata);
     } finally {
