@@ -1,9 +1,10 @@
 /**
- * Closed-loop gRPC load generator (a child process of the bench) on `node:http2`: `--concurrency`
- * virtual users, each with one outstanding unary `ModelInfer` call at a time, spread over
- * `--channels` HTTP/2 connections. The request is framed once (the body file holds a serialized
- * ModelInferRequest) and responses are not decoded in the loop: a call is one HEADERS + DATA out
- * and a status check of the trailers, so the generator costs far less CPU than the server it loads
+ * Closed-loop gRPC load generator (a child process of the bench): `--concurrency` virtual users,
+ * each with one outstanding unary `ModelInfer` call at a time, spread over `--channels` HTTP/2
+ * connections. The request is framed once (the body file holds a serialized ModelInferRequest).
+ * One call per connection first goes through `node:http2` and its reply is decoded and checked;
+ * the loop then runs on raw HTTP/2 connections (grpc-h2-connection.ts) that send the constant
+ * request and read frame headers only, so the generator costs less CPU than the server it loads
  * (grpc-js, the generator before, used more than the server: docs/BENCHMARKS.md).
  *
  *   node --import tsx bench/load/grpc-load.ts --port 8001 --body req.pb --concurrency 64
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import protobuf from 'protobufjs';
 import { INFERENCE_PROTO_PATH } from '../../src/api/grpc/grpc-codec.ts';
 import { frameMessage, readUnaryFrame } from '../../src/api/grpc/grpc-wire.ts';
+import { type GrpcH2Connection, openGrpcH2Connection } from './grpc-h2-connection.ts';
 import { createLatencyRecorder } from './latency-recorder.ts';
 import { finishRun, measureSelf, openWindow } from './load-result.ts';
 
@@ -47,8 +49,8 @@ if (!Number.isInteger(port) || values.body === undefined || !(concurrency >= 1))
 const channels = Math.max(1, Math.min(concurrency, Number(values.channels ?? Math.min(concurrency, 4))));
 const framed = frameMessage(readFileSync(values.body));
 
-/** One unary call; resolves with the response body (framed) when the status is OK. */
-function call(session: ClientHttp2Session, keepBody: boolean): Promise<Buffer | undefined> {
+/** One unary call through node:http2; resolves with the response body (framed) when the status is OK. */
+function call(session: ClientHttp2Session): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const stream = session.request(HEADERS);
     const chunks: Buffer[] = [];
@@ -64,11 +66,11 @@ function call(session: ClientHttp2Session, keepBody: boolean): Promise<Buffer | 
       message = trailers['grpc-message'];
     });
     stream.on('data', (chunk: Buffer) => {
-      if (keepBody) chunks.push(chunk);
+      chunks.push(chunk);
     });
     stream.on('error', reject);
     stream.on('close', () => {
-      if (status === '0') resolve(keepBody ? Buffer.concat(chunks) : undefined);
+      if (status === '0') resolve(Buffer.concat(chunks));
       else reject(new Error(`grpc-status ${String(status)}: ${decodeURIComponent(String(message ?? ''))}`));
     });
     stream.end(framed);
@@ -90,7 +92,7 @@ function open(): Promise<ClientHttp2Session> {
 
 async function main(): Promise<void> {
   const sessions = await Promise.all(Array.from({ length: channels }, open));
-  const closeAll = (): void => {
+  const closeSessions = (): void => {
     for (const s of sessions) s.close();
   };
   try {
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
       .loadSync(INFERENCE_PROTO_PATH, { keepCase: true })
       .lookupType('inference.ModelInferResponse');
     for (const session of sessions) {
-      const frame = readUnaryFrame((await call(session, true)) as Buffer);
+      const frame = readUnaryFrame(await call(session));
       if (typeof frame === 'string') throw new Error(`validation call: response body is not one message (${frame})`);
       const first = response.toObject(response.decode(frame.message)) as {
         outputs?: unknown[];
@@ -108,10 +110,16 @@ async function main(): Promise<void> {
         throw new Error(`validation call returned no raw outputs: ${JSON.stringify(first).slice(0, 300)}`);
       }
     }
-  } catch (error) {
-    closeAll();
-    throw error;
+  } finally {
+    closeSessions();
   }
+  const path = HEADERS[':path'] as string;
+  const connections = await Promise.all(
+    Array.from({ length: channels }, () => openGrpcH2Connection({ port, path, framed })),
+  );
+  const closeAll = (): void => {
+    for (const c of connections) c.close();
+  };
 
   const latencies = createLatencyRecorder();
   let completed = 0;
@@ -120,11 +128,11 @@ async function main(): Promise<void> {
   const window = openWindow(Number(values['warmup-ms']), Number(values['duration-ms']));
   const self = measureSelf(window);
 
-  const user = async (session: ClientHttp2Session): Promise<void> => {
+  const user = async (connection: GrpcH2Connection): Promise<void> => {
     while (performance.now() < window.end) {
       const start = performance.now();
       try {
-        await call(session, false);
+        if (!(await connection.call())) throw new Error('call failed (no reply message, or the stream was reset)');
         const now = performance.now();
         if (now >= window.measureStart && now <= window.end) {
           completed++;
@@ -136,7 +144,7 @@ async function main(): Promise<void> {
       }
     }
   };
-  const users = Array.from({ length: concurrency }, (_, i) => user(sessions[i % channels] as ClientHttp2Session));
+  const users = Array.from({ length: concurrency }, (_, i) => user(connections[i % channels] as GrpcH2Connection));
   await finishRun({
     window,
     self,
