@@ -109,7 +109,8 @@ export function openGrpcH2Connection(options: {
     socket.on('close', () => fail(new Error('connection closed')));
     socket.on('error', (error) => fail(error));
 
-    const onFrame = (type: number, flags: number, stream: number, payload: Buffer): void => {
+    const onFrame = (frame: { type: number; flags: number; stream: number; payload: Buffer }): void => {
+      const { type, flags, stream, payload } = frame;
       if (type === SETTINGS && (flags & ACK) === 0) {
         socket.write(frameHeader({ length: 0, type: SETTINGS, flags: ACK, stream: 0 }));
         // The server's settings (and the window it opens with them) have arrived: ready for calls.
@@ -146,7 +147,12 @@ export function openGrpcH2Connection(options: {
         const type = buffered[offset + 3] as number;
         const flags = buffered[offset + 4] as number;
         const stream = buffered.readUInt32BE(offset + 5) & 0x7fffffff;
-        onFrame(type, flags, stream, buffered.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + length));
+        onFrame({
+          type,
+          flags,
+          stream,
+          payload: buffered.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + length),
+        });
         offset += FRAME_HEADER + length;
       }
       buffered = offset === buffered.length ? Buffer.alloc(0) : buffered.subarray(offset);

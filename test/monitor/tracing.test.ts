@@ -22,10 +22,10 @@ const TRACEPARENT = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
 
 async function start(
   t: TestContext,
-  overrides: ConfigInput,
+  overrides: ConfigInput & { withGrpc?: boolean },
   exporter?: InMemorySpanExporter,
-  options: { grpc?: boolean } = {},
 ): Promise<StratumServer> {
+  const { withGrpc, ...settings } = overrides;
   const dir = await mkdtemp(join(tmpdir(), 'stratum-tracing-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFixtureRepository({ dir: join(dir, 'models'), only: ['mlp'] });
@@ -40,13 +40,13 @@ async function start(
       registry: false,
       modelsDir: join(dir, 'models'),
       databaseUrl: `sqlite:${join(dir, 'stratum.db')}`,
-      ...overrides,
+      ...settings,
     },
   });
   const server = await startServer({
     config,
     logger: createLogger({ level: 'silent' }),
-    withoutGrpc: options.grpc !== true,
+    withoutGrpc: withGrpc !== true,
     ...(exporter !== undefined && { spanExporter: exporter }),
   });
   t.after(() => server.close());
@@ -205,7 +205,7 @@ test('malformed tracing and inference log settings are rejected with their path'
 
 test("a gRPC ModelInfer continues the caller's trace from metadata and answers its traceparent", async (t) => {
   const exporter = new InMemorySpanExporter();
-  const server = await start(t, { tracing: { enabled: true, sampleRate: 0 } }, exporter, { grpc: true });
+  const server = await start(t, { tracing: { enabled: true, sampleRate: 0 }, withGrpc: true }, exporter);
   const Client = (loadInferenceProto()['inference'] as grpc.GrpcObject)[
     'GRPCInferenceService'
   ] as grpc.ServiceClientConstructor;
