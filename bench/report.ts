@@ -21,6 +21,8 @@ export const TARGETS = Object.freeze({
   naiveMultiple: 1.5,
   /** Added latency at concurrency 1, binary REST (ms). */
   addedLatencyMs: 0.3,
+  /** gRPC p50 at concurrency 1 over REST binary's p50 in the same run (ms). */
+  grpcOverBinaryMs: 0.3,
   /** RSS growth over the load/unload cycles (folder and registry deployments). */
   rssGrowth: 0.1,
   /** Failed requests while versions are swapped under load. */
@@ -161,6 +163,14 @@ function targetsSection(run: BenchRun): string {
       `${model} REST binary c=1: added latency ≤ ${TARGETS.addedLatencyMs} ms`,
       added === undefined ? '–' : `${ms(added)} ms (p50 ${ms(s.load.latency.p50)} − run ${ms(raw as number)})`,
       verdict(added === undefined ? undefined : added <= TARGETS.addedLatencyMs),
+    ]);
+    const g = cell({ target: 'stratum', model, protocol: 'grpc', concurrency: 1 });
+    if (g === undefined) continue;
+    const over = g.load.latency.p50 - s.load.latency.p50;
+    rows.push([
+      `${model} gRPC c=1: p50 within ${TARGETS.grpcOverBinaryMs} ms of REST binary`,
+      `${over >= 0 ? '+' : '−'}${ms(Math.abs(over))} ms (p50 ${ms(g.load.latency.p50)} vs ${ms(s.load.latency.p50)})`,
+      verdict(over <= TARGETS.grpcOverBinaryMs),
     ]);
   }
   if (run.memory !== undefined) {

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { loadInferenceProto } from '../src/api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../src/api/grpc/inference-proto.ts';
 import { FIXTURES } from '../src/onnx/fixtures.ts';
 import { seededRandom } from '../src/onnx/fixtures/seeded-random.ts';
 

@@ -1,22 +1,32 @@
 /**
  * Closed-loop gRPC load generator (a child process of the bench): `--concurrency` virtual users,
  * each with one outstanding unary `ModelInfer` call at a time, spread over `--channels` HTTP/2
- * connections. The request is encoded once (the body file holds a serialized ModelInferRequest)
- * and responses are not decoded in the loop, so the generator's CPU goes to grpc-js itself.
+ * connections. The request is framed once (the body file holds a serialized ModelInferRequest).
+ * One call per connection first goes through `node:http2` and its reply is decoded and checked;
+ * the loop then runs on raw HTTP/2 connections (grpc-h2-connection.ts) that send the constant
+ * request and read frame headers only, so the generator costs less CPU than the server it loads
+ * (grpc-js, the generator before, used more than the server: docs/BENCHMARKS.md).
  *
  *   node --import tsx bench/load/grpc-load.ts --port 8001 --body req.pb --concurrency 64
  */
 import { readFileSync } from 'node:fs';
+import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import protobuf from 'protobufjs';
+import { INFERENCE_PROTO_PATH } from '../../src/api/grpc/grpc-codec.ts';
+import { frameMessage, readUnaryFrame } from '../../src/api/grpc/grpc-wire.ts';
+import { type GrpcH2Connection, openGrpcH2Connection } from './grpc-h2-connection.ts';
 import { createLatencyRecorder } from './latency-recorder.ts';
 import { finishRun, measureSelf, openWindow } from './load-result.ts';
 
-const METHOD = '/inference.GRPCInferenceService/ModelInfer';
 const DRAIN_TIMEOUT_MS = 5000;
-const identity = (value: Buffer): Buffer => value;
+const HEADERS: OutgoingHttpHeaders = Object.freeze({
+  ':method': 'POST',
+  ':path': '/inference.GRPCInferenceService/ModelInfer',
+  'content-type': 'application/grpc',
+  te: 'trailers',
+});
 
 const { values } = parseArgs({
   options: {
@@ -37,50 +47,79 @@ if (!Number.isInteger(port) || values.body === undefined || !(concurrency >= 1))
   process.exit(2);
 }
 const channels = Math.max(1, Math.min(concurrency, Number(values.channels ?? Math.min(concurrency, 4))));
-const request = readFileSync(values.body);
+const framed = frameMessage(readFileSync(values.body));
 
-function call(client: grpc.Client): Promise<Buffer> {
+/** One unary call through node:http2; resolves with the response body (framed) when the status is OK. */
+function call(session: ClientHttp2Session): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(METHOD, identity, identity, request, (error, response) =>
-      error || response === undefined ? reject(error ?? new Error('empty response')) : resolve(response),
-    );
+    const stream = session.request(HEADERS);
+    const chunks: Buffer[] = [];
+    let status: unknown;
+    let message: unknown;
+    stream.on('response', (headers) => {
+      // A trailers-only response carries the status in its headers.
+      status = headers['grpc-status'];
+      message = headers['grpc-message'];
+    });
+    stream.on('trailers', (trailers) => {
+      status = trailers['grpc-status'];
+      message = trailers['grpc-message'];
+    });
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+    });
+    stream.on('error', reject);
+    stream.on('close', () => {
+      if (status === '0') resolve(Buffer.concat(chunks));
+      else reject(new Error(`grpc-status ${String(status)}: ${decodeURIComponent(String(message ?? ''))}`));
+    });
+    stream.end(framed);
+  });
+}
+
+function open(): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1 << 20 } });
+    session.once('error', reject);
+    session.once('connect', () => {
+      session.off('error', reject);
+      session.on('error', () => undefined);
+      session.setLocalWindowSize(16 << 20);
+      resolve(session);
+    });
   });
 }
 
 async function main(): Promise<void> {
-  const options = {
-    // Separate subchannel pools: each client gets its own HTTP/2 connection.
-    'grpc.use_local_subchannel_pool': 1,
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
-  };
-  const clients = Array.from(
-    { length: channels },
-    () => new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), options),
-  );
-  const closeAll = (): void => {
-    for (const c of clients) c.close();
+  const sessions = await Promise.all(Array.from({ length: channels }, open));
+  const closeSessions = (): void => {
+    for (const s of sessions) s.close();
   };
   try {
-    const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)[
-      'GRPCInferenceService'
-    ] as grpc.ServiceClientConstructor;
-    const decode = (
-      definition.service['ModelInfer'] as grpc.MethodDefinition<
-        unknown,
-        { outputs?: unknown[]; raw_output_contents?: unknown[] }
-      >
-    ).responseDeserialize;
-    for (const client of clients) {
-      const first = decode(await call(client));
+    const response = new protobuf.Root()
+      .loadSync(INFERENCE_PROTO_PATH, { keepCase: true })
+      .lookupType('inference.ModelInferResponse');
+    for (const session of sessions) {
+      const frame = readUnaryFrame(await call(session));
+      if (typeof frame === 'string') throw new Error(`validation call: response body is not one message (${frame})`);
+      const first = response.toObject(response.decode(frame.message)) as {
+        outputs?: unknown[];
+        raw_output_contents?: unknown[];
+      };
       if ((first.outputs?.length ?? 0) === 0 || (first.raw_output_contents?.length ?? 0) === 0) {
         throw new Error(`validation call returned no raw outputs: ${JSON.stringify(first).slice(0, 300)}`);
       }
     }
-  } catch (error) {
-    closeAll();
-    throw error;
+  } finally {
+    closeSessions();
   }
+  const path = HEADERS[':path'] as string;
+  const connections = await Promise.all(
+    Array.from({ length: channels }, () => openGrpcH2Connection({ port, path, framed })),
+  );
+  const closeAll = (): void => {
+    for (const c of connections) c.close();
+  };
 
   const latencies = createLatencyRecorder();
   let completed = 0;
@@ -89,11 +128,11 @@ async function main(): Promise<void> {
   const window = openWindow(Number(values['warmup-ms']), Number(values['duration-ms']));
   const self = measureSelf(window);
 
-  const user = async (client: grpc.Client): Promise<void> => {
+  const user = async (connection: GrpcH2Connection): Promise<void> => {
     while (performance.now() < window.end) {
       const start = performance.now();
       try {
-        await call(client);
+        if (!(await connection.call())) throw new Error('call failed (no reply message, or the stream was reset)');
         const now = performance.now();
         if (now >= window.measureStart && now <= window.end) {
           completed++;
@@ -105,7 +144,7 @@ async function main(): Promise<void> {
       }
     }
   };
-  const users = Array.from({ length: concurrency }, (_, i) => user(clients[i % channels] as grpc.Client));
+  const users = Array.from({ length: concurrency }, (_, i) => user(connections[i % channels] as GrpcH2Connection));
   await finishRun({
     window,
     self,

@@ -1,6 +1,6 @@
 /**
  * Transport ceiling: the same frameworks as Stratum (Fastify 5 with Stratum's settings for REST,
- * @grpc/grpc-js with Stratum's service definition for gRPC) answering every inference request with
+ * Stratum's own gRPC server on node:http2 with its service definition for gRPC) answering every inference request with
  * a canned copy of Stratum's real response for that model and format — same status, headers and
  * body size, no decoding, no inference. Whatever Stratum loses against this is its own work.
  *
@@ -9,9 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
 import type { FastifyRequest } from 'fastify';
-import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import protobuf from 'protobufjs';
+import { INFERENCE_PROTO_PATH, loadInferenceCodecs } from '../../src/api/grpc/grpc-codec.ts';
+import { createGrpcHttp2Server, type GrpcReply, type GrpcUnaryCall } from '../../src/api/grpc/grpc-http2-server.ts';
+import { GrpcStatus } from '../../src/errors/index.ts';
 import type { CannedResponses } from './canned-responses.ts';
 import { createBenchFastify, serveAndAnnounce } from './fastify-app.ts';
 
@@ -29,6 +31,10 @@ const rest = new Map(
   ]),
 );
 
+const ModelInferResponse = new protobuf.Root()
+  .loadSync(INFERENCE_PROTO_PATH, { keepCase: true })
+  .lookupType('inference.ModelInferResponse');
+
 const app = createBenchFastify();
 app.post('/v2/models/:model/infer', async (req: FastifyRequest<{ Params: { model: string } }>, reply) => {
   const formats = rest.get(req.params.model);
@@ -40,29 +46,28 @@ app.post('/v2/models/:model/infer', async (req: FastifyRequest<{ Params: { model
   return reply.send(response.body);
 });
 
-// gRPC: requests are deserialized by the same proto-loader definition Stratum uses, and the canned
-// response object is serialized by it on every call, as Stratum's would be.
-const definition = (loadInferenceProto()['inference'] as grpc.GrpcObject)[
-  'GRPCInferenceService'
-] as grpc.ServiceClientConstructor;
-const method = definition.service['ModelInfer'] as grpc.MethodDefinition<{ model_name: string }, object>;
+// gRPC: the same node:http2 gRPC server and protobufjs codec as Stratum's. Each request is decoded
+// and the canned response object encoded on every call, as Stratum's would be.
+const infer = loadInferenceCodecs().find((codec) => codec.name === 'ModelInfer');
+if (infer === undefined) throw new Error('the service has no ModelInfer method');
 const grpcCanned = new Map(
-  Object.entries(canned.grpc).map(([model, b64]) => [model, method.responseDeserialize(Buffer.from(b64, 'base64'))]),
+  Object.entries(canned.grpc).map(([model, b64]) => [
+    model,
+    ModelInferResponse.toObject(ModelInferResponse.decode(Buffer.from(b64, 'base64'))),
+  ]),
 );
-const server = new grpc.Server({
-  'grpc.max_receive_message_length': 64 * 1024 * 1024,
-  'grpc.max_send_message_length': 64 * 1024 * 1024,
+const server = createGrpcHttp2Server({
+  maxMessageBytes: 64 * 1024 * 1024,
+  handlers: new Map([
+    [
+      infer.path,
+      (call: GrpcUnaryCall): GrpcReply => {
+        const response = grpcCanned.get(infer.decodeRequest(call.message)['model_name'] as string);
+        if (response === undefined) return { status: GrpcStatus.NOT_FOUND, details: 'unknown model' };
+        return { status: 0, message: infer.encodeResponse(response) };
+      },
+    ],
+  ]),
 });
-server.addService(definition.service, {
-  ModelInfer: (call: grpc.ServerUnaryCall<{ model_name: string }, object>, callback: grpc.sendUnaryData<object>) => {
-    const response = grpcCanned.get(call.request.model_name);
-    if (response === undefined) callback({ code: grpc.status.NOT_FOUND, details: 'unknown model' });
-    else callback(null, response);
-  },
-});
-const grpcPort = await new Promise<number>((resolve, reject) =>
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) =>
-    error ? reject(error) : resolve(port),
-  ),
-);
-await serveAndAnnounce(app, { grpcPort }, () => new Promise((resolve) => server.tryShutdown(() => resolve())));
+const grpcPort = await server.listen('127.0.0.1', 0);
+await serveAndAnnounce(app, { grpcPort }, () => server.close());

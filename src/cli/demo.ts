@@ -11,7 +11,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadInferenceProto } from '../api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../api/grpc/inference-proto.ts';
 import type { Config } from '../config/index.ts';
 import { writeSpamCorpus } from '../examples/spam-corpus.ts';
 import type { Logger } from '../logging/logger.ts';

@@ -287,7 +287,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         ...(audit !== undefined && { audit }),
         maxBytesElementBytes: config.maxBytesElementBytes,
         maxMessageBytes: config.bodyLimitBytes,
-        ...(tls !== undefined && { credentials: tls.grpcCredentials }),
+        ...(tls !== undefined && { tls: tls.https }),
         ...(tracing !== undefined && { tracing }),
       });
       grpcPort = await grpc
@@ -296,7 +296,8 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           rethrowBusy(error, { port: config.grpcPort, protocol: 'gRPC', setting: 'grpcPort' }),
         );
     }
-    const reloader = tls?.watch({ http: http.server as unknown as TlsServer });
+    const tlsServers = [http.server as unknown as TlsServer, grpc?.tlsServer].filter((s) => s !== undefined);
+    const reloader = tls?.watch({ servers: tlsServers });
     if (reloader !== undefined) cleanups.push(async () => reloader.close());
     service.setReady(true);
     if (inferenceQueue !== undefined) {
@@ -500,7 +501,8 @@ async function inferenceQueueBeside(options: {
 /**
  * A port another process holds is a start-up mistake to name, not a crash: PORT_IN_USE with the
  * port and the setting that changes it (the CLI names its flag). Fastify rejects with Node's
- * EADDRINUSE error; grpc-js only says so in its message.
+ * EADDRINUSE error, and so does the gRPC server (node:http2); the message check is kept for errors
+ * that only name it.
  */
 function rethrowBusy(error: unknown, listener: { port: number; protocol: 'HTTP' | 'gRPC'; setting: string }): never {
   const busy =

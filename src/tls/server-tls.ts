@@ -1,28 +1,26 @@
 /**
  * TLS for `stratum serve`, from the `tls` settings: the pair is read and checked before anything
- * listens (a bad file stops the start with CONFIG_INVALID naming it), then both servers are kept on
- * the current pair by one watch of the files.
+ * listens (a bad file stops the start with CONFIG_INVALID naming it), then both servers (HTTPS and
+ * gRPC, both Node TLS servers) are kept on the current pair by one watch of the files.
  */
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import type { TlsConfig } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
-import { ReloadableServerCredentials } from './grpc-tls-credentials.ts';
 import { readTlsMaterial, tlsFilesOf, type TlsFiles } from './tls-material.ts';
 import { type TlsReloader, watchTlsFiles } from './tls-reloader.ts';
 import { httpsOptionsOf, secureContextOf, type ServerTls } from './tls-server-options.ts';
 
 /** TLS ready for both servers. */
 export interface ServerTlsSetup extends ServerTls {
-  /** Fastify's `https` options. */
+  /** The TLS options of both servers (Fastify's `https`, and `http2.createSecureServer` for gRPC). */
   readonly https: HttpsServerOptions;
-  /** The gRPC server's credentials (updated in place on reload). */
-  readonly grpcCredentials: ReloadableServerCredentials;
   /**
-   * Starts watching the files: each new valid pair goes to `http` (`setSecureContext`) and to the
-   * gRPC credentials. The caller closes the reloader.
+   * Starts watching the files: each new valid pair goes to every server in `servers`
+   * (`setSecureContext`: new handshakes use it, open connections keep theirs). The caller closes
+   * the reloader.
    */
-  watch(options: { http: TlsServer }): TlsReloader;
+  watch(options: { servers: readonly TlsServer[] }): TlsReloader;
 }
 
 /**
@@ -42,19 +40,17 @@ export async function prepareServerTls(options: {
     'TLS on for HTTP and gRPC',
   );
   const tls: ServerTls = { material, clientAuth: settings.clientAuth };
-  const grpcCredentials = new ReloadableServerCredentials(material, settings.clientAuth);
   return {
     ...tls,
     https: httpsOptionsOf(tls),
-    grpcCredentials,
-    watch: ({ http }) =>
+    watch: ({ servers }) =>
       watchTlsFiles({
         files,
         initial: material,
         logger,
         onChange: (next) => {
-          http.setSecureContext(secureContextOf(next));
-          grpcCredentials.update(next);
+          const context = secureContextOf(next);
+          for (const server of servers) server.setSecureContext(context);
         },
       }),
   };

@@ -1,7 +1,6 @@
 /**
  * The TLS options of Stratum's servers, from a checked pair and the `tls.clientAuth` setting. The
- * HTTP server takes them at creation and a new context on reload; the gRPC server takes
- * credentials that can be updated in place (see grpc-tls-credentials.ts).
+ * HTTP and gRPC servers take them at creation and a new context on reload.
  */
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';

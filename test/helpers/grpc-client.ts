@@ -1,7 +1,7 @@
 /** A promise-based OIP gRPC client for tests, built from the server's own .proto. */
 import * as grpc from '@grpc/grpc-js';
 import type { TestContext } from 'node:test';
-import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../../src/api/grpc/inference-proto.ts';
 
 /** Calls an RPC by name. */
 export type GrpcCall = <T = Record<string, unknown>>(method: string, request: object) => Promise<T>;

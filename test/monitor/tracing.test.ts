@@ -7,7 +7,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { loadInferenceProto } from '../../src/api/grpc/inference-proto.ts';
 import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { globalTracerProviderRegistered } from '../../src/monitor/tracing.ts';
@@ -18,7 +20,12 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 const TRACEPARENT = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
 
-async function start(t: TestContext, overrides: ConfigInput, exporter?: InMemorySpanExporter): Promise<StratumServer> {
+async function start(
+  t: TestContext,
+  overrides: ConfigInput & { withGrpc?: boolean },
+  exporter?: InMemorySpanExporter,
+): Promise<StratumServer> {
+  const { withGrpc, ...settings } = overrides;
   const dir = await mkdtemp(join(tmpdir(), 'stratum-tracing-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFixtureRepository({ dir: join(dir, 'models'), only: ['mlp'] });
@@ -33,13 +40,13 @@ async function start(t: TestContext, overrides: ConfigInput, exporter?: InMemory
       registry: false,
       modelsDir: join(dir, 'models'),
       databaseUrl: `sqlite:${join(dir, 'stratum.db')}`,
-      ...overrides,
+      ...settings,
     },
   });
   const server = await startServer({
     config,
     logger: createLogger({ level: 'silent' }),
-    withoutGrpc: true,
+    withoutGrpc: withGrpc !== true,
     ...(exporter !== undefined && { spanExporter: exporter }),
   });
   t.after(() => server.close());
@@ -194,4 +201,37 @@ test('malformed tracing and inference log settings are rejected with their path'
     () => loadConfig({ env: { STRATUM_TRACING_SAMPLE_RATE: 'often' } }),
     (error: Error) => /tracing\.sampleRate/.test(error.message),
   );
+});
+
+test("a gRPC ModelInfer continues the caller's trace from metadata and answers its traceparent", async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const server = await start(t, { tracing: { enabled: true, sampleRate: 0 }, withGrpc: true }, exporter);
+  const Client = (loadInferenceProto()['inference'] as grpc.GrpcObject)[
+    'GRPCInferenceService'
+  ] as grpc.ServiceClientConstructor;
+  const client = new Client(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
+  t.after(() => client.close());
+  const metadata = new grpc.Metadata();
+  metadata.set('traceparent', TRACEPARENT);
+  const answered = await new Promise<string>((resolve, reject) => {
+    let traceparent = '';
+    const call = (client['ModelInfer'] as (...args: unknown[]) => grpc.ClientUnaryCall).call(
+      client,
+      {
+        model_name: 'mlp',
+        inputs: [
+          { name: 'input', datatype: 'FP32', shape: [1, 784], contents: { fp32_contents: new Array(784).fill(0.1) } },
+        ],
+      },
+      metadata,
+      (error: grpc.ServiceError | null) => (error ? reject(error) : resolve(traceparent)),
+    );
+    call.on('metadata', (m: grpc.Metadata) => (traceparent = String(m.get('traceparent')[0] ?? '')));
+  });
+  assert.match(answered, new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+  await server.tracing?.flush();
+  const span = byName(exporter.getFinishedSpans(), 'inference.GRPCInferenceService/ModelInfer');
+  assert.equal(span.spanContext().traceId, TRACE_ID);
+  assert.equal(span.parentSpanContext?.spanId, CALLER_SPAN);
+  assert.equal(answered.split('-')[2], span.spanContext().spanId);
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../../src/api/grpc/inference-proto.ts';
 import type { AuditEntryInput, AuditSink } from '../../src/audit/audit-sink.ts';
 import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../../src/api/grpc/inference-proto.ts';
 import { mlpRequest } from '../api/http/http-test-kit.ts';
 import { servingUrl, startCli } from '../helpers/cli-process.ts';
 import { leaksIn, type Secret } from '../helpers/secret-forms.ts';

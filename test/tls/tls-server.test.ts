@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { loadInferenceProto } from '../../src/api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../../src/api/grpc/inference-proto.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { StratumError } from '../../src/errors/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';

@@ -3,7 +3,7 @@
  * needs and its handler. The gRPC server registers exactly these (and refuses to start when the
  * service has a method this list lacks); the permission table is derived from the same list.
  */
-import type * as grpc from '@grpc/grpc-js';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { StratumError } from '../../errors/index.ts';
 import type { RequestTrace } from '../../monitor/request-trace.ts';
 import type { Tracing } from '../../monitor/tracing.ts';
@@ -30,13 +30,13 @@ export interface GrpcMethod {
   /** The method's name in the service (`ModelInfer`). */
   readonly name: string;
   readonly permission: Permission;
-  readonly handle: (request: never, metadata: grpc.Metadata, context: GrpcContext) => unknown;
+  readonly handle: (request: never, metadata: IncomingHttpHeaders, context: GrpcContext) => unknown;
 }
 
 function method<Req>(declared: {
   name: string;
   permission: Permission;
-  handle: (request: Req, metadata: grpc.Metadata, context: GrpcContext) => unknown;
+  handle: (request: Req, metadata: IncomingHttpHeaders, context: GrpcContext) => unknown;
 }): GrpcMethod {
   return Object.freeze(declared) as GrpcMethod;
 }
@@ -72,7 +72,7 @@ export const GRPC_METHODS: readonly GrpcMethod[] = Object.freeze([
         model: r.model_name,
         request,
         protocol: 'grpc',
-        headers: metadata.getMap() as Record<string, string>,
+        headers: metadata,
         ...(r.model_version !== '' && { version: r.model_version }),
         ...(trace !== undefined && { trace }),
       });

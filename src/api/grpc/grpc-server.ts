@@ -1,21 +1,26 @@
 /**
- * The gRPC face of the Open Inference Protocol v2 (`inference.GRPCInferenceService`) on
- * @grpc/grpc-js. It shares the inference service, and so the batcher and metrics, with REST.
+ * The gRPC face of the Open Inference Protocol v2 (`inference.GRPCInferenceService`): each method
+ * of GRPC_METHODS behind the permission hook, decoded and encoded with the service's .proto, on the
+ * `node:http2` gRPC server. It shares the inference service, and so the batcher and metrics, with
+ * REST.
  */
-import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { toStratumError } from '../../errors/index.ts';
+import type { IncomingHttpHeaders, SecureServerOptions } from 'node:http2';
+import type { Server as TlsServer } from 'node:tls';
+import type { AuditSink } from '../../audit/audit-sink.ts';
+import { StratumError, toStratumError } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
-import type { RequestTrace } from '../../monitor/request-trace.ts';
 import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
-import type { AuditSink } from '../../audit/audit-sink.ts';
 import { recordDenied } from '../denied-requests.ts';
 import type { Authorizer } from '../permissions.ts';
+import { loadInferenceCodecs, type MethodCodec } from './grpc-codec.ts';
+import {
+  createGrpcHttp2Server,
+  type GrpcReply,
+  type GrpcUnaryCall,
+  type GrpcUnaryHandler,
+} from './grpc-http2-server.ts';
 import { GRPC_METHODS, type GrpcContext, type GrpcMethod } from './grpc-methods.ts';
-
-const PROTO_PATH = fileURLToPath(new URL('./grpc_predict_v2.proto', import.meta.url));
 
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {
@@ -25,8 +30,11 @@ export interface GrpcServerOptions {
   readonly maxBytesElementBytes: number;
   /** Largest message accepted (bytes). */
   readonly maxMessageBytes: number;
-  /** TLS credentials (updated in place on a certificate reload). Absent: plaintext. */
-  readonly credentials?: grpc.ServerCredentials;
+  /**
+   * TLS options of `http2.createSecureServer` (certificate, key, CA, client-certificate policy).
+   * Absent: plaintext. A reload goes through {@link GrpcServer.tlsServer}.
+   */
+  readonly tls?: SecureServerOptions;
   /** OpenTelemetry tracing of ModelInfer calls. @default off */
   readonly tracing?: Tracing;
   /** Where refused calls (UNAUTHENTICATED, PERMISSION_DENIED) are recorded. */
@@ -37,144 +45,131 @@ export interface GrpcServerOptions {
 export interface GrpcServer {
   /** Binds and starts; resolves with the bound port. */
   listen(host: string, port: number): Promise<number>;
-  /** Stops accepting, lets in-flight calls finish (up to `graceMs`), then closes. */
+  /** The TLS server (for `setSecureContext` on a certificate reload); undefined in plaintext. */
+  readonly tlsServer: TlsServer | undefined;
+  /** Stops accepting, lets in-flight calls finish (up to `graceMs`), then closes. Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** Loads the service definition (shared by server and test clients). */
-export function loadInferenceProto(): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(PROTO_PATH, {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
+/** Builds the server. */
+export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const { logger } = options;
+  // Every method of the service needs a declaration (and so a permission): one missing would
+  // answer UNIMPLEMENTED at best, so it fails here, at start-up.
+  const declared = new Map(GRPC_METHODS.map((m) => [m.name, m]));
+  const handlers = new Map<string, GrpcUnaryHandler>();
+  for (const codec of loadInferenceCodecs()) {
+    const method = declared.get(codec.name);
+    if (method === undefined) throw new Error(`gRPC method ${codec.name} has no entry in GRPC_METHODS`);
+    handlers.set(codec.path, unaryHandler({ method, codec, options }));
+  }
+  const server = createGrpcHttp2Server({
+    handlers,
+    maxMessageBytes: options.maxMessageBytes,
+    ...(options.tls !== undefined && { tls: options.tls }),
+    onError: (error) => logger.error({ err: error }, 'internal error in a gRPC call'),
   });
-  return grpc.loadPackageDefinition(definition);
+  return {
+    listen: (host, port) => server.listen(host, port),
+    tlsServer: server.tlsServer,
+    close: (graceMs) => server.close(graceMs),
+  };
 }
 
-/**
- * Runs a call under its server span, continuing the caller's `traceparent` (metadata) and sending
- * the span's back in the initial metadata.
- */
-async function traced(
-  tracing: Tracing,
-  call: grpc.ServerUnaryCall<unknown, unknown>,
-  run: (trace: RequestTrace | undefined) => unknown,
-): Promise<unknown> {
-  const started = tracing.startRequest({
-    name: 'inference.GRPCInferenceService/ModelInfer',
-    headers: call.metadata.getMap() as Record<string, string>,
-    attributes: { 'rpc.system': 'grpc', 'rpc.method': 'ModelInfer' },
-  });
-  const out = new grpc.Metadata();
-  out.set('traceparent', started.traceparent);
-  call.sendMetadata(out);
+/** One method: decode → authorize → (trace) → handle → encode; every failure becomes a status. */
+function unaryHandler(input: { method: GrpcMethod; codec: MethodCodec; options: GrpcServerOptions }): GrpcUnaryHandler {
+  const { method, codec, options } = input;
+  const { tracing, logger } = options;
+  const context: GrpcContext = {
+    service: options.service,
+    maxBytesElementBytes: options.maxBytesElementBytes,
+    ...(tracing !== undefined && { tracing }),
+  };
+  const traced = tracing !== undefined && method.name === 'ModelInfer';
+
+  const fail = (error: unknown, metadata: Readonly<Record<string, string>> | undefined): GrpcReply => {
+    const e = toStratumError(error);
+    if (e.code === 'INTERNAL') logger.error({ err: e.cause ?? e }, 'internal error in a gRPC call');
+    return { status: e.grpcStatus, details: e.message, ...(metadata !== undefined && { metadata }) };
+  };
+
+  return async (call: GrpcUnaryCall): Promise<GrpcReply> => {
+    let release: (() => void) | undefined;
+    let metadata: Readonly<Record<string, string>> | undefined;
+    try {
+      const request = decode(codec, call.message);
+      if (method.permission !== 'public') release = await authorize({ call, request, method, options });
+      let result: unknown;
+      if (traced) {
+        const started = tracing.startRequest({
+          name: `${codec.path.slice(1)}`,
+          headers: call.metadata,
+          attributes: { 'rpc.system': 'grpc', 'rpc.method': method.name },
+        });
+        metadata = { traceparent: started.traceparent };
+        const trace = started.trace;
+        try {
+          result = await method.handle(
+            request as never,
+            call.metadata,
+            trace === undefined ? context : { ...context, trace },
+          );
+          trace?.end();
+        } catch (error) {
+          trace?.end(error);
+          throw error;
+        }
+      } else {
+        result = await method.handle(request as never, call.metadata, context);
+      }
+      return {
+        status: 0,
+        message: codec.encodeResponse(result as object),
+        ...(metadata !== undefined && { metadata }),
+      };
+    } catch (error) {
+      return fail(error, metadata);
+    } finally {
+      release?.();
+    }
+  };
+}
+
+function decode(codec: MethodCodec, message: Buffer): Record<string, unknown> {
   try {
-    const result = await run(started.trace);
-    started.trace?.end();
-    return result;
+    return codec.decodeRequest(message);
   } catch (error) {
-    started.trace?.end(error);
+    throw new StratumError(
+      'BAD_REQUEST',
+      `the request is not a valid message of ${codec.path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Asks the permission hook; a refusal is recorded in the audit log and rethrown. */
+async function authorize(input: {
+  call: GrpcUnaryCall;
+  request: Record<string, unknown>;
+  method: GrpcMethod;
+  options: GrpcServerOptions;
+}): Promise<(() => void) | undefined> {
+  const { call, request, method, options } = input;
+  const model = modelOf(request);
+  try {
+    const granted = await options.authorizer({
+      permission: method.permission as Exclude<GrpcMethod['permission'], 'public'>,
+      headers: call.metadata as IncomingHttpHeaders,
+      ...(model !== undefined && { model }),
+    });
+    return granted.release;
+  } catch (error) {
+    recordDenied(options.audit, options.logger, { error, resource: `grpc ${method.name}`, source: call.peer });
     throw error;
   }
 }
 
-type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
-
-/** Builds the server. */
-export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
-  const { service, logger, authorizer } = options;
-  const proto = loadInferenceProto();
-  const definition = (proto['inference'] as grpc.GrpcObject)['GRPCInferenceService'] as grpc.ServiceClientConstructor;
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': options.maxMessageBytes,
-    'grpc.max_send_message_length': options.maxMessageBytes,
-  });
-
-  const context: GrpcContext = {
-    service,
-    maxBytesElementBytes: options.maxBytesElementBytes,
-    ...(options.tracing !== undefined && { tracing: options.tracing }),
-  };
-  function unary(method: GrpcMethod): Handler<unknown, unknown> {
-    return (call, callback) => {
-      let release: (() => void) | undefined;
-      const run = async (): Promise<unknown> => {
-        if (method.permission !== 'public') {
-          const model =
-            (call.request as { name?: string; model_name?: string }).model_name ??
-            (call.request as { name?: string }).name;
-          try {
-            const granted = await authorizer({
-              permission: method.permission,
-              headers: call.metadata.getMap() as Record<string, string>,
-              ...(model && { model }),
-            });
-            release = granted.release;
-          } catch (error) {
-            recordDenied(options.audit, logger, { error, resource: `grpc ${method.name}`, source: call.getPeer() });
-            throw error;
-          }
-        }
-        const { tracing } = context;
-        if (tracing === undefined || method.name !== 'ModelInfer') {
-          return method.handle(call.request as never, call.metadata, context);
-        }
-        return traced(tracing, call, (trace) =>
-          method.handle(call.request as never, call.metadata, trace === undefined ? context : { ...context, trace }),
-        );
-      };
-      run().then(
-        (result) => {
-          release?.();
-          callback(null, result);
-        },
-        (error: unknown) => {
-          release?.();
-          const e = toStratumError(error);
-          if (e.code === 'INTERNAL') logger.error({ err: e.cause ?? e }, 'internal error in a gRPC call');
-          callback({ code: e.grpcStatus, details: e.message });
-        },
-      );
-    };
-  }
-
-  // Every method of the service needs a declaration (and so a permission): one missing would
-  // answer UNIMPLEMENTED at best, so it fails here, at start-up.
-  const declared = new Map(GRPC_METHODS.map((m) => [m.name, m]));
-  const handlers: grpc.UntypedServiceImplementation = {};
-  for (const name of Object.keys(definition.service)) {
-    const method = declared.get(name);
-    if (method === undefined) throw new Error(`gRPC method ${name} has no entry in GRPC_METHODS`);
-    handlers[name] = unary(method);
-  }
-  server.addService(definition.service, handlers);
-
-  let closing: Promise<void> | undefined;
-  return {
-    listen(host, port) {
-      return new Promise((resolve, reject) => {
-        server.bindAsync(
-          `${host.includes(':') ? `[${host}]` : host}:${port}`,
-          options.credentials ?? grpc.ServerCredentials.createInsecure(),
-          (error, bound) => (error ? reject(error) : resolve(bound)),
-        );
-      });
-    },
-    close(graceMs = 10_000) {
-      closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        timer.unref();
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      return closing;
-    },
-  };
+function modelOf(request: Record<string, unknown>): string | undefined {
+  const name = request['model_name'] ?? request['name'];
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }

@@ -11,9 +11,9 @@ import { settingOverrides } from './setting-overrides.ts';
 
 /**
  * Sends grpc-js's own log lines through the process's logger (its default writes `E …` lines to
- * stderr, outside the log format). They go at debug level: whatever fails there also fails the
- * call into grpc-js (a busy port rejects the bind), and that failure is what gets reported. The
- * logger is global to grpc-js, so the process's entry point, and nothing below it, sets it.
+ * stderr, outside the log format). The demo's gRPC client is grpc-js. They go at debug level:
+ * whatever fails there also fails the call into grpc-js, and that failure is what gets reported.
+ * The logger is global to grpc-js, so the process's entry point, and nothing below it, sets it.
  */
 async function routeGrpcLogs(logger: Logger): Promise<void> {
   const grpc = await import('@grpc/grpc-js');
@@ -175,8 +175,8 @@ export const serveCommand = defineCommand({
       import('../serve.ts'),
     ]);
     const config = loadConfig({ overrides: settingOverrides(SERVE_OPTIONS, cmd.values) });
+    // The gRPC server is node:http2 (src/api/grpc): grpc-js is not loaded and has nothing to log.
     const logger = createLogger({ level: config.logLevel as LogLevel });
-    await routeGrpcLogs(logger);
     return serveUntilSignalled({ config, logger });
   },
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GRPC_METHOD_PERMISSIONS } from '../../../src/api/grpc/grpc-methods.ts';
-import { loadInferenceProto } from '../../../src/api/grpc/grpc-server.ts';
+import { loadInferenceProto } from '../../../src/api/grpc/inference-proto.ts';
 import { createHttpServer, type HttpServerOptions } from '../../../src/api/http/http-server.ts';
 import type { ManagementContext } from '../../../src/api/http/route-context.ts';
 import {
