@@ -4,11 +4,11 @@
  * `--wait` the job is followed over server-sent events with the same progress bar as inline, and
  * the outcome printed as an inline run's would be (exit 1 when the job failed or was cancelled).
  */
+import { printJobOutcome } from './job-outcome.ts';
 import { resolve } from 'node:path';
 import type { ApiClient } from '../client/api-client.ts';
 import { parseModelRef } from '../jobs/batch/batch-model.ts';
 import type { BatchProgress, BatchResult } from '../jobs/batch/run-batch.ts';
-import type { JobRecord } from '../queue/job-queue.ts';
 import { batchProgressReporter, batchSummary } from './batch.ts';
 import { createProgressLine } from './commands/progress-line.ts';
 import { progressInterval } from './train.ts';
@@ -56,27 +56,9 @@ export async function submitBatchJob(options: SubmitBatchJobOptions): Promise<nu
       }
     })
     .finally(() => progress.done());
-  return printOutcome({ job: finished, json: options.json, stdout, stderr });
+  return printJobOutcome<BatchResult>({ job: finished, json: options.json, stdout, stderr, summary: batchSummary });
 }
 
 function isBatchProgress(data: unknown): data is BatchProgress {
   return typeof data === 'object' && data !== null && 'chunksDone' in data && 'rowsDone' in data;
-}
-
-function printOutcome(args: {
-  job: JobRecord;
-  json: boolean;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}): number {
-  const { job, stdout, stderr } = args;
-  if (job.state !== 'completed') {
-    if (args.json) stdout.write(`${JSON.stringify({ job }, null, 2)}\n`);
-    const why = job.error === undefined ? '' : `: ${job.error.code}: ${job.error.message}`;
-    stderr.write(`job ${job.id} ${job.state}${why}\n`);
-    return 1;
-  }
-  const result = job.result as BatchResult;
-  stdout.write(args.json ? `${JSON.stringify({ job, result }, null, 2)}\n` : batchSummary(result));
-  return 0;
 }

@@ -3,10 +3,10 @@
  * `feedback` job submitted, and its id printed; with `--wait` the job is followed over server-sent
  * events with a progress line, and its counts and first problems printed (exit 1 when it failed).
  */
+import { printJobOutcome } from './job-outcome.ts';
 import { resolve } from 'node:path';
 import type { ApiClient } from '../client/api-client.ts';
 import type { FeedbackJobResult } from '../jobs/feedback/feedback-job.ts';
-import type { JobRecord } from '../queue/job-queue.ts';
 import { createProgressLine } from './commands/progress-line.ts';
 
 /** Options of {@link submitFeedbackJob}. */
@@ -51,7 +51,13 @@ export async function submitFeedbackJob(options: SubmitFeedbackJobOptions): Prom
       }
     })
     .finally(() => progress.done());
-  return printOutcome({ job: finished, json: options.json, stdout, stderr });
+  return printJobOutcome<FeedbackJobResult>({
+    job: finished,
+    json: options.json,
+    stdout,
+    stderr,
+    summary: feedbackSummary,
+  });
 }
 
 /** The result for people: counts, rejections by code, the first problems. */
@@ -74,22 +80,4 @@ export function feedbackSummary(result: FeedbackJobResult): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-function printOutcome(args: {
-  job: JobRecord;
-  json: boolean;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}): number {
-  const { job, stdout, stderr } = args;
-  if (job.state !== 'completed') {
-    if (args.json) stdout.write(`${JSON.stringify({ job }, null, 2)}\n`);
-    const why = job.error === undefined ? '' : `: ${job.error.code}: ${job.error.message}`;
-    stderr.write(`job ${job.id} ${job.state}${why}\n`);
-    return 1;
-  }
-  const result = job.result as FeedbackJobResult;
-  stdout.write(args.json ? `${JSON.stringify({ job, result }, null, 2)}\n` : feedbackSummary(result));
-  return 0;
 }
