@@ -121,14 +121,17 @@ test(
     );
     const server = await startRegistryServer(t);
     const profile = await mkdtemp(join(tmpdir(), 'stratum-chromium-'));
-    t.after(() => rm(profile, { recursive: true, force: true }));
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       args: ARGS,
       headless: true,
       viewport: { width: 1200, height: 800 },
     });
-    t.after(() => browser.close());
+    // One hook, in order: after hooks run first-registered first, and chromium writes to its profile until it has closed.
+    t.after(async () => {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true, maxRetries: 5 });
+    });
     const page = browser.pages()[0] ?? (await browser.newPage());
     const failures: string[] = [];
     page.on('pageerror', (error) => failures.push(error.message));

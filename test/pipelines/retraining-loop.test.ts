@@ -282,14 +282,17 @@ const WAIT = { timeout: 60_000 };
 async function dashboardShowsRun(t: TestContext, server: RegistryServer, runId: string): Promise<void> {
   assert.ok(existsSync(join(DASHBOARD_DIR, 'index.html')), `no built dashboard in ${DASHBOARD_DIR}: run npm run build`);
   const profile = await mkdtemp(join(tmpdir(), 'stratum-chromium-'));
-  t.after(() => rm(profile, { recursive: true, force: true }));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
     headless: true,
     viewport: { width: 1280, height: 900 },
   });
-  t.after(() => browser.close());
+  // One hook, in order: after hooks run first-registered first, and chromium writes to its profile until it has closed.
+  t.after(async () => {
+    await browser.close();
+    await rm(profile, { recursive: true, force: true, maxRetries: 5 });
+  });
   const page = browser.pages()[0] ?? (await browser.newPage());
   const failures: string[] = [];
   page.on('pageerror', (error) => failures.push(error.message));
