@@ -52,13 +52,84 @@ export interface LinearObjectiveValue {
   readonly objective: number;
 }
 
-/** Evaluates the mean loss over the chosen rows and, if asked, its gradient. */
+/**
+ * Evaluates the mean loss over the chosen rows and, if asked, its gradient. The rows are summed in
+ * {@link linearBlocks} blocks, each from zero, and the block sums are added in block order: the
+ * same arithmetic whichever thread sums a block, so one thread and several give the same bits.
+ */
 export function linearObjective(options: LinearObjectiveOptions): LinearObjectiveValue {
   const { data, rowIndices, gradient } = options;
   const count = rowIndices === undefined ? data.rows : rowIndices.length;
+  const blocks = linearBlocks(options);
   gradient?.fill(0);
-  const total = accumulateLinearLoss({ ...options, start: 0, end: count });
+  // Block 0 sums straight into `gradient` (from zero, as in a block slot); later ones into scratch.
+  const scratch = gradient !== undefined && blocks > 1 ? new Float64Array(gradient.length) : undefined;
+  let total = 0;
+  for (let block = 0; block < blocks; block++) {
+    const [start, end] = blockRows({ count, blocks, block });
+    const into = block === 0 ? gradient : scratch?.fill(0);
+    const sum = accumulateLinearLoss({ ...options, start, end, ...(into !== undefined && { gradient: into }) });
+    total = block === 0 ? sum : total + sum;
+    if (block > 0 && gradient !== undefined && scratch !== undefined) addInto(gradient, scratch);
+  }
   return finishLinearObjective({ ...options, total, count });
+}
+
+/** At most this many blocks: enough for two or three threads to balance their shares. */
+export const MAX_LINEAR_BLOCKS = 8;
+/** Rows a block has at least. */
+const MIN_BLOCK_ROWS = 128;
+/**
+ * Multiply-adds a block does at least per parameter: adding a block's gradient into the sum
+ * costs one add per parameter, kept below an eighth of the block's own work.
+ */
+const MIN_WORK_PER_PARAMETER = 8;
+
+/**
+ * How many blocks {@link linearObjective} sums the chosen rows in: a function of the data and the
+ * rows only, never of the thread count, so every thread count sums in the same order. One block
+ * for small batches; up to {@link MAX_LINEAR_BLOCKS} when the rows' work (non-zeros times
+ * outputs, twice: forward and gradient) dwarfs adding up the blocks' gradients.
+ */
+export function linearBlocks(options: Pick<LinearObjectiveOptions, 'shape' | 'data' | 'rowIndices'>): number {
+  const { shape, data, rowIndices } = options;
+  const count = rowIndices === undefined ? data.rows : rowIndices.length;
+  const byRows = Math.floor(count / MIN_BLOCK_ROWS);
+  if (byRows <= 1) return 1;
+  const parameters = shape.numFeatures * shape.numOutputs + shape.numOutputs;
+  const work = 2 * shape.numOutputs * entriesOf({ data, rowIndices, count, numFeatures: shape.numFeatures });
+  const byWork = Math.floor(work / (MIN_WORK_PER_PARAMETER * parameters));
+  return Math.max(1, Math.min(MAX_LINEAR_BLOCKS, byRows, byWork));
+}
+
+/** Feature entries the chosen rows hold: their non-zeros for CSR data, else rows × F. */
+function entriesOf(args: {
+  data: LinearData;
+  rowIndices: Uint32Array | undefined;
+  count: number;
+  numFeatures: number;
+}) {
+  const { data, rowIndices, count, numFeatures } = args;
+  const sparse = data.sparse;
+  if (sparse === undefined) return count * numFeatures;
+  const { offsets } = sparse;
+  if (rowIndices === undefined) return (offsets[data.rows] as number) - (offsets[0] as number);
+  let entries = 0;
+  for (let i = 0; i < count; i++) {
+    const row = rowIndices[i] as number;
+    entries += (offsets[row + 1] as number) - (offsets[row] as number);
+  }
+  return entries;
+}
+
+/** Contiguous `[start, end)` positions of block `block` of `blocks` among `count` rows. */
+export function blockRows(args: { count: number; blocks: number; block: number }): [number, number] {
+  const { count, blocks, block } = args;
+  return [Math.floor((block * count) / blocks), Math.floor(((block + 1) * count) / blocks)];
+}
+
+function addInto(sum: Float64Array, part: Float64Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (part[i] as number);
 }
 
 /** Options for {@link accumulateLinearLoss}: rows `[start, end)` of `rowIndices` (or of the data). */
@@ -69,8 +140,8 @@ export interface AccumulateOptions extends LinearObjectiveOptions {
 
 /**
  * The summed (not averaged) data loss over some rows, adding the summed gradient into `gradient`
- * when given: one shard's share of {@link linearObjective}, which sums the shares in a fixed order
- * and then finishes with {@link finishLinearObjective}.
+ * when given: one block of {@link linearObjective}, which sums the blocks in a fixed order and then
+ * finishes with {@link finishLinearObjective}.
  */
 export function accumulateLinearLoss(options: AccumulateOptions): number {
   const { shape, data, theta, rowIndices, gradient, start, end } = options;

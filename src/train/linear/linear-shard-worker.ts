@@ -1,29 +1,30 @@
 /**
- * Worker-thread entry of data-parallel linear training: on each command, sums the loss and the
- * gradient over its share of the rows (see `linear-worker-shards.ts`) into its own slot.
+ * Worker-thread entry of data-parallel linear training: on each command, claims blocks of the rows
+ * (see `linear-worker-shards.ts`) and sums each block's loss and gradient into that block's slot.
  */
 import { workerData } from 'node:worker_threads';
-import { accumulateLinearLoss } from './linear-objective.ts';
-import { LINEAR_OP, shardBounds, type LinearWorkerData } from './linear-shard-commands.ts';
-import { CONTROL, serveCommands, signalExit } from '../parallel/shard-protocol.ts';
+import { accumulateLinearLoss, blockRows } from './linear-objective.ts';
+import { LINEAR_OP, type LinearWorkerData } from './linear-shard-commands.ts';
+import { BLOCK_CONTROL, serveBlocks } from '../parallel/block-channel.ts';
+import { signalExit } from '../parallel/shard-protocol.ts';
 
 const data = workerData as LinearWorkerData;
 const { control, shape, theta } = data;
 const size = theta.length;
-const gradient = data.gradients.subarray(data.index * size, (data.index + 1) * size);
 signalExit(control);
-serveCommands({
+serveBlocks({
   control,
   errorBytes: data.errorBytes,
   stop: LINEAR_OP.stop,
-  handle: (op) => {
+  handle: (op, block) => {
     if (op !== LINEAR_OP.fullBatch && op !== LINEAR_OP.rowIndices)
       throw new Error(`unknown linear shard command ${op}`);
-    const count = control[CONTROL.args] as number;
-    const withGradient = control[CONTROL.args + 1] === 1;
-    const [start, end] = shardBounds({ count, shards: data.workers, shard: data.index + 1 });
-    if (withGradient) gradient.fill(0);
-    data.totals[data.index] = accumulateLinearLoss({
+    const count = Atomics.load(control, BLOCK_CONTROL.args);
+    const withGradient = Atomics.load(control, BLOCK_CONTROL.args + 1) === 1;
+    const blocks = Atomics.load(control, BLOCK_CONTROL.args + 2);
+    const [start, end] = blockRows({ count, blocks, block });
+    const gradient = withGradient ? data.gradients.subarray(block * size, (block + 1) * size).fill(0) : undefined;
+    data.totals[block] = accumulateLinearLoss({
       shape,
       data: data.data,
       theta,
@@ -31,7 +32,7 @@ serveCommands({
       start,
       end,
       ...(op === LINEAR_OP.rowIndices ? { rowIndices: data.rowIndices } : {}),
-      ...(withGradient ? { gradient } : {}),
+      ...(gradient === undefined ? {} : { gradient }),
     });
   },
 });

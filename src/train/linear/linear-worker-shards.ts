@@ -1,25 +1,30 @@
 /**
  * Data-parallel evaluation of a linear model's objective and gradient: the rows (all of them for
- * L-BFGS, a mini-batch for Adam/SGD) are cut into `workers` contiguous shares; the calling thread
- * sums share 0 and a worker thread each other share, and the caller adds the partial sums in
- * share order (an all-reduce with a fixed order, so results are identical for a worker count;
- * another count may differ in the last bits). The optimiser step stays on the calling thread.
+ * L-BFGS, a mini-batch for Adam/SGD) are cut into the blocks `linearBlocks` chooses, which the
+ * calling thread and `workers − 1` worker threads claim one at a time; each block's sums go to
+ * its own slot and the caller adds the slots in block order, exactly as `linearObjective` does on
+ * one thread, so any worker count gives the same bits. The optimiser step stays on the caller.
+ * The caller never waits for the workers to start: until they do, it claims every block itself.
  */
 import {
   accumulateLinearLoss,
+  blockRows,
   finishLinearObjective,
+  linearBlocks,
+  MAX_LINEAR_BLOCKS,
   type LinearData,
   type LinearObjectiveOptions,
   type LinearObjectiveValue,
   type LinearShape,
 } from './linear-objective.ts';
 import type { SparseRows } from './sparse-rows.ts';
-import { LINEAR_OP, shardBounds, type LinearWorkerData } from './linear-shard-commands.ts';
-import { commandChannel, CONTROL, ERROR_BYTES } from '../parallel/shard-protocol.ts';
+import { LINEAR_OP, type LinearWorkerData } from './linear-shard-commands.ts';
+import { blockChannel, BLOCK_CONTROL } from '../parallel/block-channel.ts';
+import { ERROR_BYTES } from '../parallel/shard-protocol.ts';
 
 /** A data-parallel replacement for `linearObjective` over one data set. */
 export interface LinearShards {
-  /** Same contract as `linearObjective` on the shards' data (`data` and `shape` are fixed). */
+  /** Same contract and bits as `linearObjective` on the shards' data (`data` and `shape` are fixed). */
   evaluate(options: Pick<LinearObjectiveOptions, 'theta' | 'l2' | 'rowIndices' | 'gradient'>): LinearObjectiveValue;
   /** Stops and terminates the worker threads; idempotent. */
   close(): Promise<void>;
@@ -30,7 +35,6 @@ const WORKER_ENTRY = new URL('./linear-shard-worker.ts', import.meta.url);
 /** Starts `workers - 1` worker threads over a shared copy of `data`. */
 export function startLinearShards(options: { shape: LinearShape; data: LinearData; workers: number }): LinearShards {
   const { shape, workers } = options;
-  const numWorkers = workers - 1;
   const size = shape.numFeatures * shape.numOutputs + shape.numOutputs;
   const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
   const labels = new Float64Array(sab(options.data.rows * 8));
@@ -38,25 +42,13 @@ export function startLinearShards(options: { shape: LinearShape; data: LinearDat
   const data: LinearData = { ...sharedFeatures(options.data), labels, rows: options.data.rows };
   const theta = new Float64Array(sab(size * 8));
   const rowIndices = new Uint32Array(sab(options.data.rows * 4));
-  const gradients = new Float64Array(sab(numWorkers * size * 8));
-  const totals = new Float64Array(sab(numWorkers * 8));
-  const control = new Int32Array(sab(CONTROL.length * 4));
+  const gradients = new Float64Array(sab(MAX_LINEAR_BLOCKS * size * 8));
+  const totals = new Float64Array(sab(MAX_LINEAR_BLOCKS * 8));
+  const control = new Int32Array(sab(BLOCK_CONTROL.length * 4));
   const errorBytes = new Uint8Array(sab(ERROR_BYTES));
-  // Worker w sums share w + 1: the calling thread sums share 0.
-  const workerData = (w: number): LinearWorkerData => ({
-    shape,
-    data,
-    theta,
-    rowIndices,
-    gradients,
-    totals,
-    control,
-    errorBytes,
-    index: w,
-    workers,
-  });
-  const channel = commandChannel({
-    workers: { entry: WORKER_ENTRY, size: numWorkers, name: 'stratum-linear-shard-worker', workerData },
+  const shared: LinearWorkerData = { shape, data, theta, rowIndices, gradients, totals, control, errorBytes };
+  const channel = blockChannel({
+    workers: { entry: WORKER_ENTRY, size: workers - 1, name: 'stratum-linear-shard-worker', workerData: () => shared },
     control,
     errorBytes,
     stop: LINEAR_OP.stop,
@@ -68,27 +60,37 @@ export function startLinearShards(options: { shape: LinearShape; data: LinearDat
       theta.set(point);
       const count = indices === undefined ? data.rows : indices.length;
       if (indices !== undefined) rowIndices.set(indices);
-      const op = indices === undefined ? LINEAR_OP.fullBatch : LINEAR_OP.rowIndices;
-      gradient?.fill(0);
-      let total = 0;
-      channel.run(op, [count, gradient === undefined ? 0 : 1], () => {
-        const [start, end] = shardBounds({ count, shards: workers, shard: 0 });
-        total = accumulateLinearLoss({
-          shape,
-          data,
-          theta: point,
-          l2,
-          start,
-          end,
-          ...(indices === undefined ? {} : { rowIndices: indices }),
-          ...(gradient === undefined ? {} : { gradient }),
-        });
+      const batch = indices === undefined ? {} : { rowIndices: rowIndices.subarray(0, count) };
+      const blocks = linearBlocks({ shape, data, ...batch });
+      channel.run({
+        op: indices === undefined ? LINEAR_OP.fullBatch : LINEAR_OP.rowIndices,
+        args: [count, gradient === undefined ? 0 : 1, blocks],
+        blocks,
+        local: (block) => {
+          const [start, end] = blockRows({ count, blocks, block });
+          const slot =
+            gradient === undefined ? undefined : gradients.subarray(block * size, (block + 1) * size).fill(0);
+          totals[block] = accumulateLinearLoss({
+            shape,
+            data,
+            theta,
+            l2,
+            start,
+            end,
+            ...batch,
+            ...(slot === undefined ? {} : { gradient: slot }),
+          });
+        },
       });
-      for (let w = 0; w < numWorkers; w++) {
-        total += totals[w] as number;
-        if (gradient === undefined) continue;
-        const base = w * size;
-        for (let i = 0; i < size; i++) gradient[i] = (gradient[i] as number) + (gradients[base + i] as number);
+      // The blocks in block order, as `linearObjective` adds them.
+      let total = totals[0] as number;
+      for (let b = 1; b < blocks; b++) total += totals[b] as number;
+      if (gradient !== undefined) {
+        for (let i = 0; i < size; i++) {
+          let sum = gradients[i] as number;
+          for (let b = 1; b < blocks; b++) sum += gradients[b * size + i] as number;
+          gradient[i] = sum;
+        }
       }
       return finishLinearObjective({
         shape,
