@@ -25,7 +25,16 @@ export function checkNumber(options: {
 }
 
 /** Throws unless `features` is `rows×numFeatures` finite values; returns the row count. */
-export function checkFeatures(options: { name: string; features: Float32Array; numFeatures: number }): number {
+export function checkFeatures(options: {
+  name: string;
+  features: Float32Array;
+  numFeatures: number;
+  /**
+   * `false` checks the shape only: for a caller that tests finiteness in a pass of its own and
+   * calls again with `true` when it found a bad value (to name it). @default true
+   */
+  finite?: boolean;
+}): number {
   const { name, features, numFeatures } = options;
   if (!(features instanceof Float32Array)) {
     throw bad(`${name} must be a Float32Array (row-major N×F)`, { parameter: name });
@@ -37,7 +46,7 @@ export function checkFeatures(options: { name: string; features: Float32Array; n
       { parameter: name, length: features.length, numFeatures },
     );
   }
-  if (allFinite(features)) return rows;
+  if (options.finite === false || allFinite(features)) return rows;
   for (let i = 0; i < features.length; i++) {
     const value = features[i] as number;
     if (!Number.isFinite(value)) {
@@ -154,7 +163,13 @@ export interface CheckedTrainingData {
  * Checks the objective, the input width, the class count, the feature matrix and the labels (a
  * binary label needs both classes), and the validation split (`params.validation.*`) when given.
  */
-export function checkTrainingData(inputs: TrainingInputs & { validation?: ValidationSplit }): CheckedTrainingData {
+export function checkTrainingData(
+  inputs: TrainingInputs & {
+    validation?: ValidationSplit;
+    /** `false` leaves the training features' finiteness to the caller (see `checkFeatures`). @default true */
+    finiteFeatures?: boolean;
+  },
+): CheckedTrainingData {
   const objective = parseOption({ schema: trainingObjective, input: inputs.objective, name: 'objective' });
   const { numFeatures } = inputs;
   checkNumber({
@@ -191,7 +206,10 @@ export function checkTrainingData(inputs: TrainingInputs & { validation?: Valida
  * Checks the class count, the feature matrix and the labels against the objective (a binary label
  * needs both classes); returns the class count (2 unless multiclass) and the number of rows.
  */
-export function checkTrainingInputs(inputs: TrainingInputs): { numClasses: number; rows: number } {
+export function checkTrainingInputs(inputs: TrainingInputs & { finiteFeatures?: boolean }): {
+  numClasses: number;
+  rows: number;
+} {
   const { objective, features, numFeatures, labels } = inputs;
   let numClasses = 2;
   if (objective === 'multiclass') {
@@ -203,7 +221,7 @@ export function checkTrainingInputs(inputs: TrainingInputs): { numClasses: numbe
     });
     numClasses = inputs.numClasses as number;
   }
-  const rows = checkFeatures({ name: 'features', features, numFeatures });
+  const rows = checkFeatures({ name: 'features', features, numFeatures, finite: inputs.finiteFeatures !== false });
   checkLabels({ name: 'labels', labels, rows, target: { objective, numClasses } });
   if (objective === 'binary') checkBothClasses({ name: 'labels', labels });
   return { numClasses, rows };

@@ -120,7 +120,7 @@ function sharedFeatures(data: LinearData): Pick<LinearData, 'features' | 'sparse
 }
 
 /** `array` itself when it already lives on a SharedArrayBuffer, else a copy on one. */
-function shareCopy<T extends Float32Array | Uint16Array | Uint32Array>(array: T): T {
+function shareCopy<T extends Float32Array | Int32Array | Uint32Array>(array: T): T {
   if (array.buffer instanceof SharedArrayBuffer) return array;
   const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
   copy.set(array);

@@ -14,8 +14,12 @@ export interface SparseRows {
   readonly numFeatures: number;
   /** `N + 1` offsets: row `r`'s entries are `[offsets[r], offsets[r + 1])` of `columns` and `values`. */
   readonly offsets: Uint32Array;
-  /** Column of each non-zero, ascending within a row; 16-bit when `F ≤ 65536`, halving its memory. */
-  readonly columns: Uint16Array | Uint32Array;
+  /**
+   * Column of each non-zero, ascending (so distinct) within a row. 32-bit even when 16 would do:
+   * the objective's gather and scatter loops ran ~20% faster over `Int32Array` indices than over
+   * `Uint16Array` ones (spam, 3.4M non-zeros), worth the 2 more bytes per non-zero.
+   */
+  readonly columns: Int32Array;
   /** Value of each non-zero. */
   readonly values: Float32Array;
 }
@@ -27,6 +31,31 @@ export interface SparseRows {
  * its memory (8 bytes per non-zero against 4 per element) stays below the dense matrix's half.
  */
 export const SPARSE_DENSITY_THRESHOLD = 0.25;
+
+/** What {@link scanFeatures} found. */
+export interface FeatureScan {
+  /** Entries that are not zero (`-0` counts as zero). */
+  readonly nonzeros: number;
+  /** False when some entry is NaN or ±Infinity. */
+  readonly finite: boolean;
+}
+
+/**
+ * Counts the non-zeros and checks that every value is finite, in one pass over the float32 bits
+ * without a branch per value: one read of a large matrix instead of two.
+ */
+export function scanFeatures(values: Float32Array): FeatureScan {
+  const bits = bitsOf(values);
+  let count = 0;
+  let flags = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const word = bits[i] as number;
+    count += nonzeroBit(word);
+    // The 8-bit exponent plus one reaches bit 8 only when it is all ones (NaN, ±Infinity).
+    flags |= ((word >>> 23) & 0xff) + 1;
+  }
+  return { nonzeros: count, finite: (flags & 0x100) === 0 };
+}
 
 /** Number of entries of `values` that are not zero (`-0` counts as zero). */
 export function countNonzeros(values: Float32Array): number {
@@ -71,8 +100,7 @@ export function toSparseRows(options: ToSparseRowsOptions): SparseRows {
     options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   const offsets = new Uint32Array(buffer((rows + 1) * 4));
   // One spare slot: every entry is written at `next`, which only advances past non-zeros.
-  const columns =
-    numFeatures <= 0x10000 ? new Uint16Array(buffer((nonzeros + 1) * 2)) : new Uint32Array(buffer((nonzeros + 1) * 4));
+  const columns = new Int32Array(buffer((nonzeros + 1) * 4));
   const values = new Float32Array(buffer((nonzeros + 1) * 4));
   // Values move as bit patterns: one load per entry, and the same float32 bits arrive.
   const bits = bitsOf(features);
@@ -101,8 +129,8 @@ export function toSparseRows(options: ToSparseRowsOptions): SparseRows {
 }
 
 /** CSR of `features` when fewer than {@link SPARSE_DENSITY_THRESHOLD} of its entries are non-zero, else `undefined`. */
-export function sparseIfWorthwhile(options: Omit<ToSparseRowsOptions, 'nonzeros'>): SparseRows | undefined {
-  const nonzeros = countNonzeros(options.features);
+export function sparseIfWorthwhile(options: ToSparseRowsOptions): SparseRows | undefined {
+  const nonzeros = options.nonzeros ?? countNonzeros(options.features);
   if (nonzeros >= SPARSE_DENSITY_THRESHOLD * options.features.length) return undefined;
   return toSparseRows({ ...options, nonzeros });
 }

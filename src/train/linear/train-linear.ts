@@ -20,12 +20,17 @@ import { startLinearShards } from './linear-worker-shards.ts';
 import type { LinearHistoryEntry, LinearModel } from './linear-model.ts';
 
 export type { LinearHistoryEntry } from './linear-model.ts';
-import { checkTrainingData, type TrainingInputs, type ValidationSplit } from '../common/check-training-inputs.ts';
+import {
+  checkFeatures,
+  checkTrainingData,
+  type TrainingInputs,
+  type ValidationSplit,
+} from '../common/check-training-inputs.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
 import { parseOption, workers as workersParam } from '../common/param-schema.ts';
 import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
 import { linearParams, type LinearParams, type LinearParamsInput } from './linear-params.ts';
-import { sparseIfWorthwhile } from './sparse-rows.ts';
+import { scanFeatures, sparseIfWorthwhile, type FeatureScan } from './sparse-rows.ts';
 import { createDpSgd, type DpSgd, type PrivacyReport } from '../privacy/dp-sgd.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
@@ -101,7 +106,7 @@ const optionParams = linearParams.extend({ workers: workersParam });
  * ```
  */
 export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
-  const { shape, train, validation, params } = checkOptions(options);
+  const { shape, train, validation, params, scan } = checkOptions(options);
   const size = shape.numFeatures * shape.numOutputs + shape.numOutputs;
   const history: LinearHistoryEntry[] = [];
   const miniBatch = params.optimizer !== 'lbfgs';
@@ -132,9 +137,13 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
       name: 'everyEpochs',
     });
   }
-  const fingerprint = linearFingerprint({ options, params });
+  // Hashing the data costs a pass over a sample of it: only runs that checkpoint or resume need it.
+  const fingerprint =
+    options.checkpoint === undefined && options.resumeFrom === undefined
+      ? undefined
+      : linearFingerprint({ options, params });
   const resumed =
-    options.resumeFrom === undefined
+    options.resumeFrom === undefined || fingerprint === undefined
       ? undefined
       : readLinearCheckpoint({ path: options.resumeFrom, fingerprint, size });
   if (resumed !== undefined && resumed.epoch > params.epochs) {
@@ -169,7 +178,11 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
   const workers = Math.min(params.workers, train.rows);
   // Mostly-zero features (hashed text, one-hot) are summed over their non-zeros only; the
   // validation split is evaluated once per epoch, so it follows its own density.
-  const trainData = withSparseRows(train, { numFeatures: shape.numFeatures, shared: workers > 1 });
+  const trainData = withSparseRows(train, {
+    numFeatures: shape.numFeatures,
+    shared: workers > 1,
+    nonzeros: scan.nonzeros,
+  });
   const validationData =
     validation === undefined
       ? undefined
@@ -217,7 +230,7 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
         }),
         checkpoint: options.checkpoint && {
           ...options.checkpoint,
-          fingerprint,
+          fingerprint: fingerprint ?? linearFingerprint({ options, params }),
           state: () => ({ history, best: stopper.best() }),
         },
       });
@@ -339,7 +352,10 @@ function runMiniBatches(args: {
 }
 
 /** `data` with CSR rows when its features are mostly zeros (the threshold is in `sparse-rows.ts`). */
-function withSparseRows(data: LinearData, options: { numFeatures: number; shared: boolean }): LinearData {
+function withSparseRows(
+  data: LinearData,
+  options: { numFeatures: number; shared: boolean; nonzeros?: number },
+): LinearData {
   const sparse = sparseIfWorthwhile({ features: data.features, ...options });
   return sparse === undefined ? data : { ...data, sparse };
 }
@@ -370,13 +386,21 @@ function checkOptions(options: TrainLinearOptions): {
   train: LinearData;
   validation: LinearData | undefined;
   params: LinearParams & { workers: number };
+  scan: FeatureScan;
 } {
   const { validation, ...rest } = options.params ?? {};
   const params = parseOption({ schema: optionParams, input: rest, name: 'params' });
-  const checked = checkTrainingData({ ...options, ...(validation !== undefined && { validation }) });
+  // Finiteness is tested in the same pass that counts the non-zeros for the CSR decision.
+  const checked = checkTrainingData({
+    ...options,
+    ...(validation !== undefined && { validation }),
+    finiteFeatures: false,
+  });
+  const scan = scanFeatures(options.features);
+  if (!scan.finite) checkFeatures({ name: 'features', features: options.features, numFeatures: options.numFeatures });
   const { objective, numFeatures } = options;
   const shape: LinearShape = { objective, numFeatures, numOutputs: checked.numOutputs };
-  return { shape, train: checked.train, validation: checked.validation, params };
+  return { shape, train: checked.train, validation: checked.validation, params, scan };
 }
 
 /** The fingerprint of a run: objective, shape, parameters that change the weights (not `epochs`, `workers`) and data hashes. */
