@@ -354,14 +354,17 @@ async function logisticComparison(args: {
   const { task, dir, peers, progress, rows } = args;
   const params = { optimizer: 'lbfgs' as const, learningRate: 1, l2: 1e-4, epochs: 200, batchSize: 256, seed: 0 };
   const size = `${task.train.rows.toLocaleString('en-US')}×${task.numFeatures}`;
-  progress.log(`training: spam logistic regression (L-BFGS), ${size}`);
+  // The same threads on both sides: scikit-learn's lbfgs runs its products on 2 OpenBLAS threads,
+  // Stratum its objective on the calling thread plus one worker.
+  const threads = 2;
+  progress.log(`training: spam logistic regression (L-BFGS), ${size}, ${threads} threads`);
   const ours = timeIt(() =>
     trainLinear({
       features: task.train.features,
       numFeatures: task.numFeatures,
       labels: task.train.labels,
       objective: 'binary',
-      params,
+      params: { ...params, workers: threads },
     }),
   );
   const ourScores = positiveColumn(predictLinear(ours.value, { features: task.valid.features }).values);
@@ -380,14 +383,14 @@ async function logisticComparison(args: {
     return;
   }
   const files = await writeTask(join(dir, 'spam'), task);
-  progress.log('training: spam scikit-learn LogisticRegression (lbfgs)');
-  const peer = await runPeer({ task: 'sklearn-logistic', ...files, numFeatures: task.numFeatures, threads: 2, params });
+  progress.log(`training: spam scikit-learn LogisticRegression (lbfgs), ${threads} threads`);
+  const peer = await runPeer({ task: 'sklearn-logistic', ...files, numFeatures: task.numFeatures, threads, params });
   const peerScores = await readFloats(files.predictions);
   const peerAuc = rocAuc(peerScores, task.valid.labels);
   const peerAccuracy = accuracyOf(peerScores, task.valid.labels);
   const peerSeconds = peer['seconds'] as number;
-  const peerName = `scikit-learn ${String(peer['version'])} lbfgs (${String(peer['iterations'])} iterations)`;
-  const name = `spam (${size}, ${ours.value.history.length} iterations)`;
+  const peerName = `scikit-learn ${String(peer['version'])} lbfgs, ${threads} OpenBLAS threads (${String(peer['iterations'])} iterations)`;
+  const name = `spam (${size}, ${ours.value.history.length} iterations, ${threads} threads)`;
   rows.push({
     task: name,
     what: 'logistic held-out accuracy',
@@ -412,7 +415,7 @@ async function logisticComparison(args: {
   });
   rows.push({
     task: name,
-    what: 'logistic training time',
+    what: `logistic training time (${threads} threads each)`,
     stratum: ours.seconds,
     peer: peerSeconds,
     peerName,
