@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { gradientParams } from '../common/gradient-params.ts';
-import { choice, real } from '../common/param-schema.ts';
+import { choice, integer, real } from '../common/param-schema.ts';
 import { privacyField } from '../privacy/privacy-params.ts';
 import { DEFAULT_LBFGS_TOLERANCE } from './lbfgs.ts';
 
@@ -35,3 +35,14 @@ export const linearParams = z.strictObject({
 export type LinearParamsInput = z.input<typeof linearParams>;
 /** Linear parameters with their defaults filled in. */
 export type LinearParams = z.output<typeof linearParams>;
+
+/**
+ * Threads computing the objective, as a training spec's `model.workers` and `trainLinear`'s
+ * `params.workers`: optional, since the default depends on the data (see `autoLinearWorkers`).
+ * Any count gives the same model bit for bit.
+ */
+export const linearWorkers = integer({ min: 1, max: 64 })
+  .optional()
+  .describe(
+    'Threads summing the objective (the calling thread plus workers - 1 worker threads); any count gives the same model. Default: 1, or up to 4 (the cores) for L-BFGS on at least a million feature entries',
+  );

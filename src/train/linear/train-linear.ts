@@ -5,6 +5,7 @@
  * Mostly-zero feature matrices (hashed text, one-hot) are copied once to compressed sparse rows,
  * and the objective then visits only their non-zeros, with the same results as the dense loops.
  */
+import { availableParallelism } from 'node:os';
 import { StratumError } from '../../errors/index.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
 import { checkCheckpointOptions, dataFingerprint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
@@ -27,10 +28,10 @@ import {
   type ValidationSplit,
 } from '../common/check-training-inputs.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
-import { parseOption, workers as workersParam } from '../common/param-schema.ts';
+import { parseOption } from '../common/param-schema.ts';
 import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
-import { linearParams, type LinearParams, type LinearParamsInput } from './linear-params.ts';
-import { scanFeatures, sparseIfWorthwhile, type FeatureScan } from './sparse-rows.ts';
+import { linearParams, linearWorkers, type LinearParams, type LinearParamsInput } from './linear-params.ts';
+import { scanFeatures, sparseIfWorthwhile, SPARSE_DENSITY_THRESHOLD, type FeatureScan } from './sparse-rows.ts';
 import { createDpSgd, type DpSgd, type PrivacyReport } from '../privacy/dp-sgd.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
@@ -42,11 +43,11 @@ export interface LinearTrainingParams extends LinearParamsInput {
   readonly validation?: LinearValidationSet;
   /**
    * Threads computing the training objective and gradient, integer in [1, 64]: the calling thread
-   * plus `workers - 1` worker threads, each summing a contiguous share of the rows (of every
-   * mini-batch for Adam/SGD, of all rows for L-BFGS); the step stays on the calling thread.
-   * Identical results for a seed and a worker count; another count sums in another order (last
-   * bits). Pays off for L-BFGS and large batches, not for small batches (one thread hand-off per
-   * batch). @default 1
+   * plus `workers - 1` worker threads, claiming fixed blocks of the rows (of every mini-batch for
+   * Adam/SGD, of all rows for L-BFGS); the step stays on the calling thread. Every count gives the
+   * same model bit for bit (the blocks are added in a fixed order). Pays off for L-BFGS and large
+   * batches, not for small batches (one thread hand-off per batch).
+   * @default {@link autoLinearWorkers}: 1, or up to 4 for L-BFGS on large data
    */
   readonly workers?: number;
 }
@@ -55,7 +56,7 @@ export interface LinearTrainingParams extends LinearParamsInput {
 export interface TrainLinearOptions extends TrainingInputs {
   /**
    * Row-major `N×numFeatures`, finite values. When fewer than a quarter are non-zero, training
-   * works on a compressed-sparse-rows copy (8 or 6 bytes per non-zero) with the same results, bit for bit.
+   * works on a compressed-sparse-rows copy (8 bytes per non-zero) with the same results, bit for bit.
    */
   readonly features: Float32Array;
   /** Optimiser settings. @default every parameter's default */
@@ -88,7 +89,31 @@ export interface TrainLinearResult extends LinearModel {
 const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
 
 /** What {@link trainLinear} parses `options.params` (without `validation`) with. */
-const optionParams = linearParams.extend({ workers: workersParam });
+const optionParams = linearParams.extend({ workers: linearWorkers });
+
+/**
+ * Feature entries (non-zeros for CSR data, else rows × F, times outputs) from which L-BFGS starts
+ * worker threads by default: an evaluation then takes milliseconds (≈ 3.4M entries, spam: ~9 ms on
+ * one thread), so a worker's start (≈ 0.1 s compiled, ≈ 0.4 s of CPU under tsx, never waited for)
+ * is repaid within the run.
+ */
+const AUTO_WORKERS_ENTRIES = 1_000_000;
+/** Most threads the default takes: the objective has at most 8 blocks to share. */
+const AUTO_WORKERS_MAX = 4;
+
+/**
+ * The default `workers`: 1 for Adam and SGD (one hand-off per mini-batch rarely pays) and for
+ * small data; for L-BFGS on at least {@link AUTO_WORKERS_ENTRIES} entries, the cores, at most
+ * {@link AUTO_WORKERS_MAX}.
+ */
+export function autoLinearWorkers(args: {
+  optimizer: LinearParams['optimizer'];
+  entries: number;
+  cores: number;
+}): number {
+  if (args.optimizer !== 'lbfgs' || args.entries < AUTO_WORKERS_ENTRIES) return 1;
+  return Math.max(1, Math.min(AUTO_WORKERS_MAX, args.cores));
+}
 
 /**
  * Trains a linear model. Deterministic: the same options (including `params.seed`) give the same
@@ -175,7 +200,11 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     return stop || stopAsked;
   };
 
-  const workers = Math.min(params.workers, train.rows);
+  const sparse = scan.nonzeros < SPARSE_DENSITY_THRESHOLD * train.features.length;
+  const entries = (sparse ? scan.nonzeros : train.features.length) * shape.numOutputs;
+  const chosen =
+    params.workers ?? autoLinearWorkers({ optimizer: params.optimizer, entries, cores: availableParallelism() });
+  const workers = Math.min(chosen, train.rows);
   // Mostly-zero features (hashed text, one-hot) are summed over their non-zeros only; the
   // validation split is evaluated once per epoch, so it follows its own density.
   const trainData = withSparseRows(train, {
@@ -385,7 +414,7 @@ function checkOptions(options: TrainLinearOptions): {
   shape: LinearShape;
   train: LinearData;
   validation: LinearData | undefined;
-  params: LinearParams & { workers: number };
+  params: LinearParams & { workers?: number | undefined };
   scan: FeatureScan;
 } {
   const { validation, ...rest } = options.params ?? {};

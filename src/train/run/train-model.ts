@@ -136,7 +136,7 @@ export function trainModel(options: TrainModelOptions): TrainedModel {
   }
   const trained = trainLinear({
     ...commonInputs(options),
-    params: { ...model.params, validation, workers: model.workers },
+    params: { ...model.params, validation, ...(model.workers !== undefined && { workers: model.workers }) },
     onProgress: epochReporter(onStep, model.params.epochs),
   });
   return {

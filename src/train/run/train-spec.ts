@@ -12,7 +12,7 @@ import { AliasNameSchema, ResourceNameSchema } from '../../registry/names.ts';
 import { trainingObjective } from '../common/objective.ts';
 import { workers } from '../common/param-schema.ts';
 import { gbdtParams } from '../gbdt/gbdt-params.ts';
-import { linearParams } from '../linear/linear-params.ts';
+import { linearParams, linearWorkers } from '../linear/linear-params.ts';
 import { mlpParams } from '../mlp/mlp-params.ts';
 
 const path = z.string().min(1);
@@ -59,7 +59,7 @@ const ModelSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('linear'),
     objective: trainingObjective,
-    workers,
+    workers: linearWorkers,
     params: linearParams.prefault({}),
   }),
   z.strictObject({ kind: z.literal('gbdt'), objective: trainingObjective, workers, params: gbdtParams.prefault({}) }),

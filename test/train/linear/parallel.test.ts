@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StratumError } from '../../../src/errors/index.ts';
-import { trainLinear, type TrainLinearOptions } from '../../../src/train/linear/train-linear.ts';
+import { autoLinearWorkers, trainLinear, type TrainLinearOptions } from '../../../src/train/linear/train-linear.ts';
 import { assertClose } from '../../helpers/assert-close.ts';
 import { linearBlocks } from '../../../src/train/linear/linear-objective.ts';
 import { predictLinear } from '../../../src/train/linear/predict-linear.ts';
@@ -99,4 +99,12 @@ test('params.workers out of range is a BAD_REQUEST', () => {
     (error: unknown) =>
       error instanceof StratumError && error.code === 'BAD_REQUEST' && /params\.workers/.test(error.message),
   );
+});
+
+test('the default thread count: one for mini-batches and small data, the cores (at most 4) for L-BFGS on large data', () => {
+  assert.equal(autoLinearWorkers({ optimizer: 'adam', entries: 5e6, cores: 8 }), 1);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 1e5, cores: 8 }), 1);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 3.4e6, cores: 2 }), 2);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 3.4e6, cores: 16 }), 4);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 3.4e6, cores: 1 }), 1);
 });
