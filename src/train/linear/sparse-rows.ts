@@ -32,31 +32,6 @@ export interface SparseRows {
  */
 export const SPARSE_DENSITY_THRESHOLD = 0.25;
 
-/** What {@link scanFeatures} found. */
-export interface FeatureScan {
-  /** Entries that are not zero (`-0` counts as zero). */
-  readonly nonzeros: number;
-  /** False when some entry is NaN or ±Infinity. */
-  readonly finite: boolean;
-}
-
-/**
- * Counts the non-zeros and checks that every value is finite, in one pass over the float32 bits
- * without a branch per value: one read of a large matrix instead of two.
- */
-export function scanFeatures(values: Float32Array): FeatureScan {
-  const bits = bitsOf(values);
-  let count = 0;
-  let flags = 0;
-  for (let i = 0; i < bits.length; i++) {
-    const word = bits[i] as number;
-    count += nonzeroBit(word);
-    // The 8-bit exponent plus one reaches bit 8 only when it is all ones (NaN, ±Infinity).
-    flags |= ((word >>> 23) & 0xff) + 1;
-  }
-  return { nonzeros: count, finite: (flags & 0x100) === 0 };
-}
-
 /** Number of entries of `values` that are not zero (`-0` counts as zero). */
 export function countNonzeros(values: Float32Array): number {
   const bits = bitsOf(values);
@@ -133,4 +108,87 @@ export function sparseIfWorthwhile(options: ToSparseRowsOptions): SparseRows | u
   const nonzeros = options.nonzeros ?? countNonzeros(options.features);
   if (nonzeros >= SPARSE_DENSITY_THRESHOLD * options.features.length) return undefined;
   return toSparseRows({ ...options, nonzeros });
+}
+
+/** Options for {@link scanToSparseRows}. */
+export interface ScanToSparseRowsOptions {
+  /** Row-major `N×F`. */
+  readonly features: Float32Array;
+  /** F. */
+  readonly numFeatures: number;
+  /** Allocate the CSR arrays on SharedArrayBuffers, for worker threads. @default false */
+  readonly shared?: boolean;
+}
+
+/** What {@link scanToSparseRows} found. */
+export interface ScannedFeatures {
+  /** Entries that are not zero (`-0` counts as zero). */
+  readonly nonzeros: number;
+  /** False when some entry is NaN or ±Infinity (`sparse` is then undefined). */
+  readonly finite: boolean;
+  /** The CSR copy when fewer than {@link SPARSE_DENSITY_THRESHOLD} of the entries are non-zero. */
+  readonly sparse: SparseRows | undefined;
+}
+
+/**
+ * Checks finiteness, counts the non-zeros and builds the CSR copy in one pass over the matrix,
+ * where separate passes read it three times (the first pass of each loop also runs before the
+ * optimising compiler has caught up, which costs most on a busy machine). The CSR arrays are
+ * allocated for the density threshold's worth of entries and used up to the count found: the
+ * pages past it are never touched, so they cost address space, not memory. Once the entries
+ * pass the threshold the rest of the matrix is only counted and checked.
+ */
+export function scanToSparseRows(options: ScanToSparseRowsOptions): ScannedFeatures {
+  const { features, numFeatures } = options;
+  const rows = features.length / numFeatures;
+  const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+    options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const limit = SPARSE_DENSITY_THRESHOLD * features.length;
+  // Room for every entry below the threshold plus a row's spare slots (see toSparseRows).
+  const capacity = Math.ceil(limit) + 1;
+  const offsets = new Uint32Array(buffer((rows + 1) * 4));
+  const columns = new Int32Array(buffer(capacity * 4));
+  const values = new Float32Array(buffer(capacity * 4));
+  const bits = bitsOf(features);
+  const valueBits = bitsOf(values);
+  let next = 0;
+  let flags = 0;
+  let r = 0;
+  for (; r < rows && next + numFeatures < capacity; r++) {
+    const base = r * numFeatures;
+    for (let j = 0; j < numFeatures; j++) {
+      const word = bits[base + j] as number;
+      columns[next] = j;
+      valueBits[next] = word;
+      next += nonzeroBit(word);
+      flags |= ((word >>> 23) & 0xff) + 1;
+    }
+    offsets[r + 1] = next;
+  }
+  const built = r;
+  let nonzeros = next;
+  for (let i = built * numFeatures; i < bits.length; i++) {
+    const word = bits[i] as number;
+    nonzeros += nonzeroBit(word);
+    flags |= ((word >>> 23) & 0xff) + 1;
+  }
+  const finite = (flags & 0x100) === 0;
+  if (!finite || nonzeros >= limit) return { nonzeros, finite, sparse: undefined };
+  // Rows left over by a near-full buffer (the count ends below the threshold): build once more.
+  const sparse =
+    built === rows
+      ? {
+          rows,
+          numFeatures,
+          offsets,
+          columns: columns.subarray(0, nonzeros),
+          values: values.subarray(0, nonzeros),
+        }
+      : toSparseRows({
+          features,
+          numFeatures,
+          nonzeros,
+          ...(options.shared !== undefined && { shared: options.shared }),
+        });
+  return { nonzeros, finite, sparse };
 }

@@ -31,7 +31,7 @@ import { earlyStopper } from '../common/early-stopper.ts';
 import { parseOption } from '../common/param-schema.ts';
 import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
 import { linearParams, linearWorkers, type LinearParams, type LinearParamsInput } from './linear-params.ts';
-import { scanFeatures, sparseIfWorthwhile, SPARSE_DENSITY_THRESHOLD, type FeatureScan } from './sparse-rows.ts';
+import { scanToSparseRows, sparseIfWorthwhile } from './sparse-rows.ts';
 import { createDpSgd, type DpSgd, type PrivacyReport } from '../privacy/dp-sgd.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
@@ -131,7 +131,7 @@ export function autoLinearWorkers(args: {
  * ```
  */
 export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
-  const { shape, train, validation, params, scan } = checkOptions(options);
+  const { shape, train, validation, params } = checkOptions(options);
   const size = shape.numFeatures * shape.numOutputs + shape.numOutputs;
   const history: LinearHistoryEntry[] = [];
   const miniBatch = params.optimizer !== 'lbfgs';
@@ -200,18 +200,17 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     return stop || stopAsked;
   };
 
-  const sparse = scan.nonzeros < SPARSE_DENSITY_THRESHOLD * train.features.length;
-  const entries = (sparse ? scan.nonzeros : train.features.length) * shape.numOutputs;
-  const chosen =
-    params.workers ?? autoLinearWorkers({ optimizer: params.optimizer, entries, cores: availableParallelism() });
-  const workers = Math.min(chosen, train.rows);
+  const cores = availableParallelism();
+  // Worker threads read the CSR copy in place when it is built on shared memory from the start.
+  const mayShare = params.workers === undefined ? params.optimizer === 'lbfgs' && cores > 1 : params.workers > 1;
   // Mostly-zero features (hashed text, one-hot) are summed over their non-zeros only; the
   // validation split is evaluated once per epoch, so it follows its own density.
-  const trainData = withSparseRows(train, {
-    numFeatures: shape.numFeatures,
-    shared: workers > 1,
-    nonzeros: scan.nonzeros,
-  });
+  const scanned = scanToSparseRows({ features: train.features, numFeatures: shape.numFeatures, shared: mayShare });
+  if (!scanned.finite) checkFeatures({ name: 'features', features: train.features, numFeatures: shape.numFeatures });
+  const trainData: LinearData = scanned.sparse === undefined ? train : { ...train, sparse: scanned.sparse };
+  const entries = (scanned.sparse === undefined ? train.features.length : scanned.nonzeros) * shape.numOutputs;
+  const chosen = params.workers ?? autoLinearWorkers({ optimizer: params.optimizer, entries, cores });
+  const workers = Math.min(chosen, train.rows);
   const validationData =
     validation === undefined
       ? undefined
@@ -381,10 +380,7 @@ function runMiniBatches(args: {
 }
 
 /** `data` with CSR rows when its features are mostly zeros (the threshold is in `sparse-rows.ts`). */
-function withSparseRows(
-  data: LinearData,
-  options: { numFeatures: number; shared: boolean; nonzeros?: number },
-): LinearData {
+function withSparseRows(data: LinearData, options: { numFeatures: number; shared: boolean }): LinearData {
   const sparse = sparseIfWorthwhile({ features: data.features, ...options });
   return sparse === undefined ? data : { ...data, sparse };
 }
@@ -415,21 +411,18 @@ function checkOptions(options: TrainLinearOptions): {
   train: LinearData;
   validation: LinearData | undefined;
   params: LinearParams & { workers?: number | undefined };
-  scan: FeatureScan;
 } {
   const { validation, ...rest } = options.params ?? {};
   const params = parseOption({ schema: optionParams, input: rest, name: 'params' });
-  // Finiteness is tested in the same pass that counts the non-zeros for the CSR decision.
+  // The training features' finiteness is tested in the pass that builds their CSR copy.
   const checked = checkTrainingData({
     ...options,
     ...(validation !== undefined && { validation }),
     finiteFeatures: false,
   });
-  const scan = scanFeatures(options.features);
-  if (!scan.finite) checkFeatures({ name: 'features', features: options.features, numFeatures: options.numFeatures });
   const { objective, numFeatures } = options;
   const shape: LinearShape = { objective, numFeatures, numOutputs: checked.numOutputs };
-  return { shape, train: checked.train, validation: checked.validation, params, scan };
+  return { shape, train: checked.train, validation: checked.validation, params };
 }
 
 /** The fingerprint of a run: objective, shape, parameters that change the weights (not `epochs`, `workers`) and data hashes. */

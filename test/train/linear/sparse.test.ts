@@ -16,6 +16,7 @@ import { predictLinear } from '../../../src/train/linear/predict-linear.ts';
 import {
   countNonzeros,
   sparseIfWorthwhile,
+  scanToSparseRows,
   SPARSE_DENSITY_THRESHOLD,
   toSparseRows,
 } from '../../../src/train/linear/sparse-rows.ts';
@@ -67,6 +68,33 @@ test('CSR is used only below the density threshold', () => {
   assert.ok(sparseIfWorthwhile({ features, numFeatures }) !== undefined);
   features[dense - 1] = 1;
   assert.equal(sparseIfWorthwhile({ features, numFeatures }), undefined);
+});
+
+test('one scan builds the same CSR as toSparseRows, tells dense from sparse and finds non-finite values', () => {
+  const set = dataFor('binary', 3);
+  const expected = toSparseRows({ features: set.features, numFeatures: F });
+  for (const shared of [false, true]) {
+    const scanned = scanToSparseRows({ features: set.features, numFeatures: F, shared });
+    assert.equal(scanned.finite, true);
+    assert.equal(scanned.nonzeros, countNonzeros(set.features));
+    assert.deepEqual(Array.from(scanned.sparse?.offsets ?? []), Array.from(expected.offsets));
+    assert.deepEqual(Array.from(scanned.sparse?.columns ?? []), Array.from(expected.columns));
+    assert.deepEqual(Array.from(scanned.sparse?.values ?? []), Array.from(expected.values));
+    assert.equal(scanned.sparse?.values.buffer instanceof SharedArrayBuffer, shared);
+  }
+  // Just under the threshold, with the dense rows first: the buffer fills before the last rows.
+  const numFeatures = 8;
+  const nearly = new Float32Array(800);
+  const below = Math.ceil(SPARSE_DENSITY_THRESHOLD * nearly.length) - 1;
+  for (let i = 0; i < below; i++) nearly[i] = i + 1;
+  const near = scanToSparseRows({ features: nearly, numFeatures });
+  assert.deepEqual(near.sparse?.values, toSparseRows({ features: nearly, numFeatures }).values);
+  nearly[below] = 1;
+  assert.equal(scanToSparseRows({ features: nearly, numFeatures }).sparse, undefined);
+  nearly[799] = Number.NaN;
+  const bad = scanToSparseRows({ features: nearly, numFeatures });
+  assert.equal(bad.finite, false);
+  assert.equal(bad.sparse, undefined);
 });
 
 for (const { objective, numOutputs } of OBJECTIVES) {
