@@ -73,16 +73,17 @@ export function serveBlocks(args: {
   handle: (op: number, block: number) => void;
 }): void {
   const { control, errorBytes, stop, handle } = args;
+  // A worker that starts while a command runs joins it at once (its claims check the generation).
   let seen = Atomics.load(control, BLOCK_CONTROL.generation);
   for (;;) {
-    Atomics.wait(control, BLOCK_CONTROL.generation, seen);
-    seen = Atomics.load(control, BLOCK_CONTROL.generation);
     const op = Atomics.load(control, BLOCK_CONTROL.op);
     if (op === stop) return;
     for (let block = claimBlock(control, seen); block >= 0; block = claimBlock(control, seen)) {
       const claimed = block;
       runBlock({ control, errorBytes, work: () => handle(op, claimed) });
     }
+    Atomics.wait(control, BLOCK_CONTROL.generation, seen);
+    seen = Atomics.load(control, BLOCK_CONTROL.generation);
   }
 }
 
