@@ -44,5 +44,5 @@ export type LinearParams = z.output<typeof linearParams>;
 export const linearWorkers = integer({ min: 1, max: 64 })
   .optional()
   .describe(
-    'Threads summing the objective (the calling thread plus workers - 1 worker threads); any count gives the same model. Default: 1, or up to 4 (the cores) for L-BFGS on at least a million feature entries',
+    'Threads summing the objective (the calling thread plus workers - 1 worker threads); any count gives the same model. Default: 1, or up to 4 (the cores) for L-BFGS on at least 16 million feature entries',
   );

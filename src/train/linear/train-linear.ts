@@ -47,7 +47,7 @@ export interface LinearTrainingParams extends LinearParamsInput {
    * Adam/SGD, of all rows for L-BFGS); the step stays on the calling thread. Every count gives the
    * same model bit for bit (the blocks are added in a fixed order). Pays off for L-BFGS and large
    * batches, not for small batches (one thread hand-off per batch).
-   * @default {@link autoLinearWorkers}: 1, or up to 4 for L-BFGS on large data
+   * @default {@link autoLinearWorkers}: 1, or up to 4 for L-BFGS on very large data
    */
   readonly workers?: number;
 }
@@ -93,11 +93,12 @@ const optionParams = linearParams.extend({ workers: linearWorkers });
 
 /**
  * Feature entries (non-zeros for CSR data, else rows × F, times outputs) from which L-BFGS starts
- * worker threads by default: an evaluation then takes milliseconds (≈ 3.4M entries, spam: ~9 ms on
- * one thread), so a worker's start (≈ 0.1 s compiled, ≈ 0.4 s of CPU under tsx, never waited for)
- * is repaid within the run.
+ * worker threads by default. Spam (3.4M entries, ~8 ms per evaluation on one thread) measured
+ * slower on 2 threads than on 1 on the shared 2-core benchmark machine (a worker's start: ≈ 0.1 s
+ * compiled, ≈ 0.4 s of CPU under tsx; its first blocks on unoptimised code; docs/BENCHMARKS.md),
+ * so the default keeps one thread until an evaluation costs several times more.
  */
-const AUTO_WORKERS_ENTRIES = 1_000_000;
+const AUTO_WORKERS_ENTRIES = 16_000_000;
 /** Most threads the default takes: the objective has at most 8 blocks to share. */
 const AUTO_WORKERS_MAX = 4;
 

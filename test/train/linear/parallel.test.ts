@@ -102,9 +102,9 @@ test('params.workers out of range is a BAD_REQUEST', () => {
 });
 
 test('the default thread count: one for mini-batches and small data, the cores (at most 4) for L-BFGS on large data', () => {
-  assert.equal(autoLinearWorkers({ optimizer: 'adam', entries: 5e6, cores: 8 }), 1);
-  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 1e5, cores: 8 }), 1);
-  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 3.4e6, cores: 2 }), 2);
-  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 3.4e6, cores: 16 }), 4);
-  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 3.4e6, cores: 1 }), 1);
+  assert.equal(autoLinearWorkers({ optimizer: 'adam', entries: 5e7, cores: 8 }), 1);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 3.4e6, cores: 8 }), 1);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 2e7, cores: 2 }), 2);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 2e7, cores: 16 }), 4);
+  assert.equal(autoLinearWorkers({ optimizer: 'lbfgs', entries: 2e7, cores: 1 }), 1);
 });
