@@ -122,13 +122,21 @@ export async function runFrontEndsBench(options: FrontEndsBenchOptions): Promise
                 },
               },
             );
-            const before = cpuStart === undefined || batchesStart === undefined ? undefined : { cpu: cpuStart, batches: await batchesStart };
-            const after = cpuEnd === undefined || batchesEnd === undefined ? undefined : { cpu: cpuEnd, batches: await batchesEnd };
+            const before =
+              cpuStart === undefined || batchesStart === undefined
+                ? undefined
+                : { cpu: cpuStart, batches: await batchesStart };
+            const after =
+              cpuEnd === undefined || batchesEnd === undefined ? undefined : { cpu: cpuEnd, batches: await batchesEnd };
             const seconds = before !== undefined && after !== undefined ? (after.cpu.at - before.cpu.at) / 1000 : NaN;
             const pct = (pick: (s: TreeCpuSnapshot) => number) =>
-              before === undefined || after === undefined ? NaN : ((pick(after.cpu) - pick(before.cpu)) / seconds) * 100;
+              before === undefined || after === undefined
+                ? NaN
+                : ((pick(after.cpu) - pick(before.cpu)) / seconds) * 100;
             const meanBatch =
-              before === undefined || after === undefined ? NaN : batchDelta(before.batches, after.batches, model).meanBatch;
+              before === undefined || after === undefined
+                ? NaN
+                : batchDelta(before.batches, after.batches, model).meanBatch;
             const cell: FrontEndCell = {
               model,
               protocol: shape.protocol,
@@ -196,7 +204,7 @@ export function renderFrontEndsBench(result: FrontEndsBenchResult): string {
  */
 function scaling(groups: ReadonlyMap<string, readonly FrontEndCell[]>): string[] {
   const out = [
-    'Expected throughput on N cores, from this run\'s CPU per request with 2 front ends at c=64 (the load generator excluded): the server\'s loop caps it at 1e6 / loop µs; the front ends and session workers share the other cores: min(1e6 / loop, (N − loop share) × 1e6 / (front ends + workers)).',
+    "Expected throughput on N cores, from this run's CPU per request with 2 front ends at c=64 (the load generator excluded): the server's loop caps it at 1e6 / loop µs; the front ends and session workers share the other cores: min(1e6 / loop, (N − loop share) × 1e6 / (front ends + workers)).",
     '',
     '| model | protocol | loop µs/req | front ends µs/req | workers µs/req | cap from the loop | 4 cores | 16 cores | 64 cores |',
     '| --- | --- | --: | --: | --: | --: | --: | --: | --: |',

@@ -290,7 +290,17 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           },
         }),
     });
-    const httpListener = await listenHttp({ http, config, frontEnds: frontEndCount, cleanups, logger, service, authorizer, audit, tracing });
+    const httpListener = await listenHttp({
+      http,
+      config,
+      frontEnds: frontEndCount,
+      cleanups,
+      logger,
+      service,
+      authorizer,
+      audit,
+      tracing,
+    });
     frontEnds = httpListener.frontEnds;
     let grpcPort = 0;
     if (options.withoutGrpc !== true) {

@@ -58,7 +58,13 @@ export async function answerInferCall(call: InferCall, context: InferCallContext
       context.logger,
       call.url,
     );
-    return { id: call.id, ok: false, status: parts.status, headers: { ...headers, ...parts.headers }, body: parts.body };
+    return {
+      id: call.id,
+      ok: false,
+      status: parts.status,
+      headers: { ...headers, ...parts.headers },
+      body: parts.body,
+    };
   } finally {
     release?.();
   }

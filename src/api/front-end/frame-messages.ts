@@ -25,7 +25,10 @@ export type AnswerHead =
 // Frames come only from this server's own processes: the data was checked where it was decoded.
 const NO_ELEMENT_LIMIT = Number.MAX_SAFE_INTEGER;
 
-function tensorData(head: { name: string; datatype: Datatype; shape: readonly number[] }, bytes: Uint8Array | undefined) {
+function tensorData(
+  head: { name: string; datatype: Datatype; shape: readonly number[] },
+  bytes: Uint8Array | undefined,
+) {
   if (bytes === undefined) throw new Error(`frame: no data for tensor "${head.name}"`);
   return decodeBinaryTensor({ ...head, bytes, maxBytesElement: NO_ELEMENT_LIMIT });
 }

@@ -30,7 +30,12 @@ export function frontEndHandler(options: FrontEndHandlerOptions): (req: Incoming
   let requests = 0;
   const prefix = `fe${process.pid}-`;
 
-  function reply(res: ServerResponse, status: number, headers: Record<string, string | number>, body: string | Buffer) {
+  function reply(
+    res: ServerResponse,
+    status: number,
+    content: { headers: Record<string, string | number>; body: string | Buffer },
+  ) {
+    const { headers, body } = content;
     headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     if (closing()) headers['connection'] = 'close';
     res.writeHead(status, headers);
@@ -39,23 +44,25 @@ export function frontEndHandler(options: FrontEndHandlerOptions): (req: Incoming
 
   function send(res: ServerResponse, answer: InferAnswer): void {
     if (!answer.ok) {
-      reply(res, answer.status, { ...answer.headers }, answer.body);
+      reply(res, answer.status, { headers: { ...answer.headers }, body: answer.body });
       return;
     }
     const encoded = encodeRestInferResponse(answer.response);
     const headers: Record<string, string | number> = { ...answer.headers, 'content-type': encoded.contentType };
     if (encoded.headerLength !== undefined) headers['inference-header-content-length'] = encoded.headerLength;
-    reply(res, 200, headers, encoded.body);
+    reply(res, 200, { headers, body: encoded.body });
   }
 
-  async function infer(req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined) {
+  async function infer(req: IncomingMessage, res: ServerResponse, target: { model: string; version?: string }) {
+    const { model, version } = target;
     const body = await readBody(req, settings.bodyLimitBytes);
     if (body === undefined) {
       const error = new StratumError(
         'BODY_TOO_LARGE',
         `the request body is over the ${settings.bodyLimitBytes}-byte limit`,
       );
-      reply(res, error.status, { 'content-type': 'application/json' }, JSON.stringify({ error: error.message, code: error.code }));
+      const body = JSON.stringify({ error: error.message, code: error.code });
+      reply(res, error.status, { headers: { 'content-type': 'application/json' }, body });
       return;
     }
     let request: InferRequest;
@@ -78,20 +85,21 @@ export function frontEndHandler(options: FrontEndHandlerOptions): (req: Incoming
   }
 
   return (req, res) => {
-    const match = req.method === 'POST' && req.headers['content-type'] !== undefined ? INFER_PATH.exec(req.url ?? '') : null;
+    const match =
+      req.method === 'POST' && req.headers['content-type'] !== undefined ? INFER_PATH.exec(req.url ?? '') : null;
     const model = match === null ? undefined : decoded(match[1]!);
     const version = match?.[2] === undefined ? undefined : decoded(match[2]);
     if (match === null || model === undefined || (match[2] !== undefined && version === undefined)) {
       proxy.forward(req, res);
       return;
     }
-    infer(req, res, model, version).catch(() => {
+    infer(req, res, { model, ...(version !== undefined && { version }) }).catch(() => {
       if (res.headersSent) {
         res.destroy();
         return;
       }
       const text = JSON.stringify({ error: 'the server is shutting down or restarting; retry', code: 'SHUTTING_DOWN' });
-      reply(res, 503, { 'content-type': 'application/json' }, text);
+      reply(res, 503, { headers: { 'content-type': 'application/json' }, body: text });
     });
   };
 }

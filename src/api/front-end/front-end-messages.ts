@@ -36,7 +36,7 @@ export type InferAnswer =
       readonly body: string;
     };
 
-/** How a front-end process is configured (the `STRATUM_FRONT_END` environment variable, JSON). */
+/** How a front-end process is configured (its command-line argument, JSON). */
 export interface FrontEndSettings {
   readonly host: string;
   readonly port: number;
@@ -54,6 +54,3 @@ export type FrontEndLifecycle =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'failed'; readonly message: string; readonly code?: string }
   | { readonly type: 'stop' };
-
-/** The environment variable that carries a front end's settings. */
-export const FRONT_END_ENV = 'STRATUM_FRONT_END';

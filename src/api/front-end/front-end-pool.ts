@@ -14,7 +14,6 @@ import type { Logger } from '../../logging/logger.ts';
 import { frameChannel } from './frame-channel.ts';
 import { type AnswerHead, answerToFrame, type CallHead, callFromFrame } from './frame-messages.ts';
 import {
-  FRONT_END_ENV,
   type FrontEndLifecycle,
   type FrontEndSettings,
   type InferAnswer,
@@ -84,9 +83,9 @@ export async function startFrontEnds(options: FrontEndPoolOptions): Promise<Fron
     cluster.setupPrimary({
       exec: fileURLToPath(COMPILED ? new URL(ENTRY.href.replace(/\.ts$/, '.js')) : ENTRY),
       execArgv: COMPILED ? [] : ['--import', import.meta.resolve('tsx')],
-      args: [],
+      args: [JSON.stringify(settings)],
     });
-    const worker = cluster.fork({ [FRONT_END_ENV]: JSON.stringify(settings) });
+    const worker = cluster.fork();
     workers.add(worker);
     let listened = false;
     const listening = new Promise<number>((resolve, reject) => {
@@ -99,7 +98,9 @@ export async function startFrontEnds(options: FrontEndPoolOptions): Promise<Fron
       });
       worker.once('exit', (code, signal) => {
         workers.delete(worker);
-        reject(new FrontEndStartError(`a front-end process exited while starting (code ${code}, ${signal})`, undefined));
+        reject(
+          new FrontEndStartError(`a front-end process exited while starting (code ${code}, ${signal})`, undefined),
+        );
         // One that never listened failed to start: its caller hears of it, and another would fail too.
         if (!closing && listened) restart(code, signal);
       });

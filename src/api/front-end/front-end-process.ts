@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { frontEndHandler } from './front-end-handler.ts';
-import { FRONT_END_ENV, type FrontEndLifecycle, type FrontEndSettings } from './front-end-messages.ts';
+import type { FrontEndLifecycle, FrontEndSettings } from './front-end-messages.ts';
 import { requestProxy } from './proxy-request.ts';
 import { serverCalls } from './server-calls.ts';
 
@@ -17,13 +17,18 @@ function tell(message: FrontEndLifecycle): void {
 
 function fail(error: unknown): never {
   const failure = error as NodeJS.ErrnoException;
-  tell({ type: 'failed', message: failure.message ?? String(error), ...(failure.code !== undefined && { code: failure.code }) });
+  tell({
+    type: 'failed',
+    message: failure.message ?? String(error),
+    ...(failure.code !== undefined && { code: failure.code }),
+  });
   process.exit(1);
 }
 
 async function main(): Promise<void> {
-  const settings = JSON.parse(process.env[FRONT_END_ENV] ?? 'null') as FrontEndSettings | null;
-  if (settings === null) throw new Error(`${FRONT_END_ENV} is not set: this process is started by the server`);
+  const settings = JSON.parse(process.argv[2] ?? 'null') as FrontEndSettings | null;
+  if (settings === null)
+    throw new Error('no settings: a front-end process is started by the server, with its settings as its argument');
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = connect(settings.frameSocket, () => resolve(s));
     s.once('error', reject);

@@ -53,7 +53,10 @@ export function requestProxy(options: { socketPath: string; closing: () => boole
           response.destroy();
           return;
         }
-        const text = JSON.stringify({ error: 'the server is shutting down or restarting; retry', code: 'SHUTTING_DOWN' });
+        const text = JSON.stringify({
+          error: 'the server is shutting down or restarting; retry',
+          code: 'SHUTTING_DOWN',
+        });
         response.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
         response.end(text);
       });
