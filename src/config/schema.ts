@@ -334,7 +334,7 @@ export const ConfigSchema = z
         (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
         z.union([z.literal('auto'), z.number().int().min(0).max(64)]),
       )
-      .default(2),
+      .default('auto'),
     /** Folder served as the model repository (`<dir>/<model>/<version>/model.onnx`). */
     modelsDir: z.string().min(1).optional(),
     /**
