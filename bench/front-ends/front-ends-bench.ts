@@ -38,6 +38,8 @@ export interface FrontEndCell {
   readonly meanBatch: number;
   /** CPU over the window, % of one core. */
   readonly cpu: { readonly main: number; readonly workers: number; readonly frontEnds: number };
+  /** Resident memory at the end of the window, MiB: the server, and its front ends together. */
+  readonly rssMiB: { readonly server: number; readonly frontEnds: number };
 }
 
 /** What the phase measured. */
@@ -146,6 +148,7 @@ export async function runFrontEndsBench(options: FrontEndsBenchOptions): Promise
               result,
               meanBatch,
               cpu: { main: pct((s) => s.main), workers: pct((s) => s.others), frontEnds: pct((s) => s.children) },
+              rssMiB: { server: (cpuEnd?.rss ?? NaN) / 2 ** 20, frontEnds: (cpuEnd?.childrenRss ?? NaN) / 2 ** 20 },
             };
             cells.push(cell);
             progress.log(
@@ -170,8 +173,8 @@ export function renderFrontEndsBench(result: FrontEndsBenchResult): string {
   const lines = [
     `Server: \`stratum serve --workers ${result.cores} --intra-op-threads 1 --front-ends N\`, registry off; ${result.rounds} round(s) of ${result.durationMs / 1000} s per cell, variants alternating. CPU is % of one core over the window: the server's event loop, its other threads (session workers, onnxruntime, GC), and the front-end processes together. µs/req: CPU time per answered request.`,
     '',
-    '| model | protocol | c | front ends | req/s | vs 0 | p50 ms | p99 ms | mean batch | CPU loop / workers / front ends % | µs/req loop / workers / front ends |',
-    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --- |',
+    '| model | protocol | c | front ends | req/s | vs 0 | p50 ms | p99 ms | mean batch | CPU loop / workers / front ends % | µs/req loop / workers / front ends | RSS MiB server / front ends |',
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --- | --- |',
   ];
   const groups = new Map<string, FrontEndCell[]>();
   for (const cell of result.cells) {
@@ -190,7 +193,7 @@ export function renderFrontEndsBench(result: FrontEndsBenchResult): string {
     };
     const perRequest = (percent: number) => ((percent / 100) * 1e6) / t;
     lines.push(
-      `| ${model} | ${protocol} | ${concurrency} | ${frontEnds} | ${t.toFixed(0)} | ${(t / throughputOf(base)).toFixed(2)}× | ${mean(cells.map((c) => c.result.latency.p50)).toFixed(2)} | ${mean(cells.map((c) => c.result.latency.p99)).toFixed(2)} | ${mean(cells.map((c) => c.meanBatch)).toFixed(1)} | ${cpu.main.toFixed(0)} / ${cpu.workers.toFixed(0)} / ${cpu.frontEnds.toFixed(0)} | ${perRequest(cpu.main).toFixed(0)} / ${perRequest(cpu.workers).toFixed(0)} / ${perRequest(cpu.frontEnds).toFixed(0)} |`,
+      `| ${model} | ${protocol} | ${concurrency} | ${frontEnds} | ${t.toFixed(0)} | ${(t / throughputOf(base)).toFixed(2)}× | ${mean(cells.map((c) => c.result.latency.p50)).toFixed(2)} | ${mean(cells.map((c) => c.result.latency.p99)).toFixed(2)} | ${mean(cells.map((c) => c.meanBatch)).toFixed(1)} | ${cpu.main.toFixed(0)} / ${cpu.workers.toFixed(0)} / ${cpu.frontEnds.toFixed(0)} | ${perRequest(cpu.main).toFixed(0)} / ${perRequest(cpu.workers).toFixed(0)} / ${perRequest(cpu.frontEnds).toFixed(0)} | ${mean(cells.map((c) => c.rssMiB.server)).toFixed(0)} / ${mean(cells.map((c) => c.rssMiB.frontEnds)).toFixed(0)} |`,
     );
   }
   lines.push('', ...scaling(groups));

@@ -105,12 +105,16 @@ export interface TreeCpuSnapshot {
   readonly others: number;
   /** Every thread of its direct children. */
   readonly children: number;
+  /** Resident memory of the process and of its children, bytes. */
+  readonly rss: number;
+  readonly childrenRss: number;
 }
 
 /** Reads the CPU time of `pid` and of its children now (children found by their parent pid in /proc). */
 export function treeCpuSnapshot(pid: number): TreeCpuSnapshot {
   const own = cpuSnapshot(pid);
   let children = 0;
+  let childrenRss = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -123,9 +127,10 @@ export function treeCpuSnapshot(pid: number): TreeCpuSnapshot {
     if (parent !== pid) continue;
     try {
       for (const tid of readdirSync(`/proc/${entry}/task`)) children += threadSeconds(Number(entry), tid);
+      childrenRss += readRss(Number(entry));
     } catch {
       // the child exited meanwhile
     }
   }
-  return { at: own.at, main: own.main, others: own.others, children };
+  return { at: own.at, main: own.main, others: own.others, children, rss: readRss(pid), childrenRss };
 }

@@ -125,5 +125,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
     });
     req.on('end', () => resolve(over ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.on('error', reject);
+    // A client that leaves mid-body ends the request without 'end'.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client left before sending the whole body'));
+    });
   });
 }
