@@ -3,6 +3,7 @@
  * depth 6, on 1 and 2 workers, with the held-out AUC; for CPU profiles (`node --cpu-prof`) and
  * before/after checks without the peers. `node --import tsx bench/probes/gbdt-speed.ts [rows] [workers…]`
  */
+import process from 'node:process';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
 import { predictGbdt } from '../../src/train/gbdt/predict.ts';
 import { trainGbdt } from '../../src/train/gbdt/train-gbdt.ts';
@@ -32,6 +33,7 @@ const train = features.subarray(0, trainRows * numFeatures);
 const valid = features.subarray(trainRows * numFeatures);
 for (const workers of workerCounts) {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const model = trainGbdt({
     features: train,
     numFeatures,
@@ -40,8 +42,13 @@ for (const workers of workerCounts) {
     params: { numTrees: 100, maxDepth: 6, learningRate: 0.1, lambda: 1, minChildWeight: 1, maxBins: 255, workers },
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU seconds of the whole process (every thread): steadier than wall time on a shared machine.
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const outputs = predictGbdt(model, valid).outputs;
   const scores = Float32Array.from({ length: rows - trainRows }, (_, i) => outputs[2 * i + 1] as number);
   const auc = rocAuc(scores, labels.subarray(trainRows));
-  console.log(`workers ${workers}: ${seconds.toFixed(2)} s, AUC ${auc.toFixed(4)}`);
+  console.log(
+    `workers ${workers}: ${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU, AUC ${auc.toFixed(4)}`,
+  );
 }

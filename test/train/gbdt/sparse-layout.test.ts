@@ -79,7 +79,7 @@ describe('buildShardLayout', () => {
     for (let i = 0; i < numRows; i++) {
       for (const f of layout.sparseFeatures) rebuilt[i * numFeatures + f] = layout.defaultBin[f] as number;
       layout.denseFeatures.forEach((f, j) => {
-        rebuilt[i * numFeatures + f] = layout.denseBins[i * layout.denseFeatures.length + j] as number;
+        rebuilt[i * numFeatures + f] = (layout.denseCodes[i * layout.denseFeatures.length + j] as number) & 0xff;
       });
       for (let k = layout.offsets[i] as number; k < (layout.offsets[i + 1] as number); k++) {
         const code = layout.codes[k] as number;
