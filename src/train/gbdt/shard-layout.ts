@@ -21,6 +21,11 @@ export interface ShardLayout {
    * `denseCodes[(r - lo) * denseFeatures.length + j]`; 16-bit up to 256 features.
    */
   readonly denseCodes: Uint16Array | Uint32Array;
+  /**
+   * The same bins column by column, `denseColumns[j * rows + (r - lo)]`, for partitions: a split
+   * reads one feature of scattered rows, which hits one small column instead of a cache line each.
+   */
+  readonly denseColumns: Uint8Array;
   /** Sparse features, ascending. */
   readonly sparseFeatures: Int32Array;
   /** Default bin per feature (global id); -1 for a dense feature. */
@@ -89,6 +94,7 @@ export function buildShardLayout(args: {
   const numDense = denseFeatures.length;
   const denseCodes =
     numFeatures * BIN_STRIDE <= 0x10000 ? new Uint16Array(size * numDense) : new Uint32Array(size * numDense);
+  const denseColumns = new Uint8Array(size * numDense);
   const offsets = new Uint32Array(size + 1);
   const codes = new Uint32Array(numEntries);
   const postingRows = new Uint32Array(numEntries);
@@ -99,7 +105,9 @@ export function buildShardLayout(args: {
     const base = (lo + i) * numFeatures;
     for (let j = 0; j < numDense; j++) {
       const f = denseFeatures[j] as number;
-      denseCodes[i * numDense + j] = f * BIN_STRIDE + (bins[base + f] as number);
+      const bin = bins[base + f] as number;
+      denseCodes[i * numDense + j] = f * BIN_STRIDE + bin;
+      denseColumns[j * size + i] = bin;
     }
     for (let j = 0; j < sparseFeatures.length; j++) {
       const f = sparseFeatures[j] as number;
@@ -117,6 +125,7 @@ export function buildShardLayout(args: {
     lo,
     denseFeatures,
     denseCodes,
+    denseColumns,
     sparseFeatures,
     defaultBin,
     binsSeen,
