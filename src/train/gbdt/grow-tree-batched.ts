@@ -1,6 +1,6 @@
 /**
- * The tree grower for shards whose histograms cost a round trip to sum (`ShardSet.splitMany`,
- * processes summing through Redis): when no leaf budget binds, every leaf that can split will be
+ * The tree grower for shards whose histograms cost a round trip to sum (`ShardSet.splitMany`:
+ * processes summing through Redis, worker threads waiting for each other): when no leaf budget binds, every leaf that can split will be
  * split, so all open leaves are split at once — one exchange per depth instead of one per split —
  * and the best-first order is replayed afterwards to number the nodes. Histograms, splits, leaf
  * values and node ids are exactly those of `growTree`; only the shards see other (provisional)
