@@ -1,7 +1,7 @@
 /**
  * The inference log's writing thread (`inference-log-thread-sink.ts` starts it): owns a
- * connection of its own to the database and, for each batch the writer sends, converts the
- * tensors to JSON-ready arrays (redacting inputs) and INSERTs them. On SQLite every statement is
+ * connection of its own to the database and, for each batch the writer sends, redacts the
+ * inputs, encodes the tensors (numbers as bytes) and INSERTs them. On SQLite every statement is
  * synchronous: here it holds up no request. Closing finishes the work in hand, then the connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
