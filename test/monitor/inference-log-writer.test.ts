@@ -14,6 +14,7 @@ import { openThreadLogSink } from '../../src/deploy/inference-log-thread-sink.ts
 import { createInferenceLogWriter, type PendingLogRecord } from '../../src/deploy/inference-log-writer.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createInferenceLogMetrics } from '../../src/monitor/inference-log-metrics.ts';
+import { stackInputs } from '../../src/serving/batch-tensors.ts';
 import { openInferenceLogStore } from '../../src/store/open-inference-log-store.ts';
 import { freshPostgresUrl } from '../helpers/test-server.ts';
 
@@ -134,6 +135,10 @@ test('the recorder keeps views into a request body and copies arrays running may
   assert.equal(s?.data, strings, 'no copy of BYTES');
   assert.notEqual(o?.data, owned, 'a whole-buffer array is copied');
   assert.deepEqual([...(o?.data as Float32Array)], [3]);
+  // What keeping the view relies on: a batch of one sends a copy of a view, never the view's buffer.
+  const [feed] = stackInputs([{ name: 'v', datatype: 'FP32', shape: [-1, 2] }], [[capture!.inputs[0]!]], 1);
+  assert.notEqual(feed?.data, view);
+  assert.notEqual((feed?.data as Float32Array).buffer, body.buffer);
 });
 
 const SETTINGS = {
