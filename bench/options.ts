@@ -82,6 +82,8 @@ export interface BenchOptions {
   readonly onlyAuth: boolean;
   /** `--only peers`: Stratum beside FastAPI + onnxruntime and Ray Serve on the same ONNX files (bench/peers), alone. */
   readonly onlyPeers: boolean;
+  /** `--only front-ends`: the HTTP front end on one loop against N front-end processes (bench/front-ends), alone. */
+  readonly onlyFrontEnds: boolean;
   readonly models: readonly BenchModel[];
   readonly protocols: readonly Protocol[];
   readonly concurrencies: readonly number[];
@@ -201,6 +203,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'tracing',
       'auth',
       'peers',
+      'front-ends',
     ] as const,
     '--only',
   );
@@ -233,6 +236,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const onlyTracing = alone('tracing');
   const onlyAuth = alone('auth');
   const onlyPeers = alone('peers');
+  const onlyFrontEnds = alone('front-ends');
   return Object.freeze({
     quick,
     onlyRollouts,
@@ -253,6 +257,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     onlyTracing,
     onlyAuth,
     onlyPeers,
+    onlyFrontEnds,
     models: onlyRollouts ? (['mlp'] as const) : ((only as BenchModel[] | undefined) ?? [...BENCH_MODELS]),
     protocols: list(values.protocols, PROTOCOLS, '--protocols') ?? [...PROTOCOLS],
     concurrencies,

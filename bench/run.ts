@@ -29,6 +29,7 @@ import { runMatrix } from './phases/matrix.ts';
 import { runMemoryCheck } from './phases/memory.ts';
 import { runRollouts } from './phases/rollouts.ts';
 import { renderTracingBench, runTracingBench } from './tracing/tracing-bench.ts';
+import { renderFrontEndsBench, runFrontEndsBench } from './front-ends/front-ends-bench.ts';
 import { pickBest, QUICK_SWEEP_SETTINGS, runSweep, SWEEP_SETTINGS } from './phases/sweep.ts';
 import { createProcessGroup, REPO_ROOT } from './process/process-group.ts';
 import { createProgress } from './progress.ts';
@@ -339,6 +340,21 @@ async function peersOnly(dir: string, machine: Awaited<ReturnType<typeof machine
   await writeReport(markdown);
 }
 
+/** `--only front-ends`: one event loop against N front-end processes, its own report. */
+async function frontEndsOnly(dir: string, machine: Awaited<ReturnType<typeof machineInfo>>): Promise<void> {
+  const result = await runFrontEndsBench({
+    group,
+    progress,
+    workDir: join(dir, 'front-ends'),
+    quick: options.quick,
+    cores: machine.cores,
+  });
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ');
+  const load = `load average ${loadavg()[0]?.toFixed(1)} after the run`;
+  const markdown = `# Stratum front ends: one event loop against N processes\n\n\`${command}\` — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.backgroundCpuPercent.toFixed(0)}% busy before the run, ${load}\n\n${renderFrontEndsBench(result)}`;
+  await writeReport(markdown);
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   progress.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.ort}`);
@@ -366,6 +382,7 @@ async function main(): Promise<void> {
   if (options.onlyTracing) return tracingOnly(dir, machine);
   if (options.onlyAuth) return authOnly(dir, machine);
   if (options.onlyPeers) return peersOnly(dir, machine);
+  if (options.onlyFrontEnds) return frontEndsOnly(dir, machine);
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: options.models });
   await mkdir(join(dir, 'requests'));

@@ -95,3 +95,42 @@ export async function waitForQuiet(options: {
     if (busy <= options.limitPercent || waited >= options.maxWaitMs) return waited;
   }
 }
+
+/** CPU seconds of a process and of its child processes (a server's front ends), now. */
+export interface TreeCpuSnapshot {
+  readonly at: number;
+  /** The process's main thread. */
+  readonly main: number;
+  /** The process's other threads. */
+  readonly others: number;
+  /** Every thread of its direct children. */
+  readonly children: number;
+  /** Resident memory of the process and of its children, bytes. */
+  readonly rss: number;
+  readonly childrenRss: number;
+}
+
+/** Reads the CPU time of `pid` and of its children now (children found by their parent pid in /proc). */
+export function treeCpuSnapshot(pid: number): TreeCpuSnapshot {
+  const own = cpuSnapshot(pid);
+  let children = 0;
+  let childrenRss = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent !== pid) continue;
+    try {
+      for (const tid of readdirSync(`/proc/${entry}/task`)) children += threadSeconds(Number(entry), tid);
+      childrenRss += readRss(Number(entry));
+    } catch {
+      // the child exited meanwhile
+    }
+  }
+  return { at: own.at, main: own.main, others: own.others, children, rss: readRss(pid), childrenRss };
+}

@@ -24,6 +24,8 @@ export interface StratumSettings {
   readonly preferredBatchSizes?: readonly number[];
   /** config.json `maxBatchSize`. */
   readonly maxBatchSize?: number;
+  /** `--front-ends` (omitted: the server's default, `auto`). */
+  readonly frontEnds?: number | 'auto';
 }
 
 /** A running server. */
@@ -100,6 +102,7 @@ export async function startStratum(options: StartStratumOptions): Promise<Stratu
       '--intra-op-threads',
       String(settings.intraOpThreads),
       '--no-watch',
+      ...(settings.frontEnds === undefined ? [] : ['--front-ends', String(settings.frontEnds)]),
       '--log-level',
       'warn',
       ...(options.extraArgs ?? []),

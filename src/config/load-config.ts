@@ -32,6 +32,7 @@ const ENV_KEYS = {
   STRATUM_LOG_LEVEL: ['logLevel', 'string'],
   STRATUM_SHUTDOWN_GRACE_MS: ['shutdownGraceMs', 'number'],
   STRATUM_RUNTIME_WORKERS: ['runtime.workers', 'number'],
+  STRATUM_FRONT_ENDS: ['frontEnds', 'string'],
   STRATUM_INTRA_OP_THREADS: ['runtime.intraOpThreads', 'number'],
   STRATUM_INTER_OP_THREADS: ['runtime.interOpThreads', 'number'],
   STRATUM_WORKER_CONCURRENCY: ['jobs.workerConcurrency', 'number'],

@@ -324,6 +324,17 @@ export const ConfigSchema = z
     httpPort: port.default(8000),
     /** gRPC port; 0 picks a free one. */
     grpcPort: port.default(8001),
+    /**
+     * Processes that answer the HTTP port for this server (`node:cluster` workers): each parses and
+     * prints requests on a core of its own while the models, the batcher and all state stay in the
+     * server. 0: the server's own event loop answers HTTP. `auto`: see `resolveFrontEnds`.
+     */
+    frontEnds: z
+      .preprocess(
+        (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+        z.union([z.literal('auto'), z.number().int().min(0).max(64)]),
+      )
+      .default('auto'),
     /** Folder served as the model repository (`<dir>/<model>/<version>/model.onnx`). */
     modelsDir: z.string().min(1).optional(),
     /**

@@ -1,8 +1,9 @@
 /**
  * The inference log's {@link InferenceRecorder}: decides per request whether it is logged (the
  * deployment's sample rate, else the global one), gives requests without an id one when their
- * deployment logs at all (returned in the response, so that feedback can name it), copies a
- * sampled request's inputs before it runs, and hands the answered request to the writer.
+ * deployment logs at all (returned in the response, so that feedback can name it), keeps a
+ * sampled request's inputs (copying only those that running it may take away), and hands the
+ * answered request to the writer.
  */
 import { randomUUID } from 'node:crypto';
 import type { InferenceLogConfig } from '../config/index.ts';
@@ -21,11 +22,23 @@ export interface InferenceLogRecorderOptions {
   readonly newId?: () => string;
 }
 
-function copyInputs(inputs: readonly InferInput[]): InferInput[] {
-  return inputs.map((input) => ({
-    ...input,
-    data: Array.isArray(input.data) ? input.data.map((b) => b.slice()) : input.data.slice(),
-  }));
+/**
+ * What the log keeps of a request's inputs. A batch of one sends a typed array that spans its
+ * whole buffer to onnxruntime's worker by transfer (`stackInputs` in `serving/batch-tensors.ts`),
+ * which empties it here: those are copied. A view into a larger buffer (a binary request's body)
+ * is only ever read — stacked or copied, never transferred, never written — and neither are BYTES
+ * elements (decoded to strings), so those are kept as they are: the log copies them once, when it
+ * packs its batch for the log thread.
+ */
+function keptInputs(inputs: readonly InferInput[]): readonly InferInput[] {
+  let copied: InferInput[] | undefined;
+  inputs.forEach((input, i) => {
+    const { data } = input;
+    if (Array.isArray(data) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return;
+    copied ??= [...inputs];
+    copied[i] = { ...input, data: data.slice() };
+  });
+  return copied ?? inputs;
 }
 
 /** Whether any deployment (or the default) logs requests: without that, no recorder is needed. */
@@ -55,7 +68,7 @@ export function createInferenceLogRecorder(options: InferenceLogRecorderOptions)
       const capture: InferenceCapture = {
         requestId,
         deployment: name,
-        inputs: copyInputs(request.inputs),
+        inputs: keptInputs(request.inputs),
         startedAt: performance.now(),
         ...(request.trace !== undefined && { trace: request.trace }),
       };

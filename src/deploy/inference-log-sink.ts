@@ -1,6 +1,6 @@
 /**
  * Where the inference log's writer sends its batches: a sink converts the records it is handed
- * (tensors to JSON-ready arrays, redaction) and writes them. {@link storeLogSink} does that on the
+ * (redaction; numeric tensors stay typed arrays, which the store writes as bytes) and writes them. {@link storeLogSink} does that on the
  * calling thread, on a store it is given; `openThreadLogSink` (`inference-log-thread-sink.ts`)
  * does it in a worker thread with a connection of its own, so a serving replica's event loop never
  * runs the encoding or SQLite's synchronous INSERTs.
@@ -38,7 +38,7 @@ export interface InferenceLogSink {
   close(): Promise<void>;
 }
 
-/** A record as the store writes it: tensors as arrays, inputs redacted. */
+/** A record as the store writes it: inputs redacted. */
 export function toNewRecord(record: LogRecordData): NewInferenceLogRecord {
   return {
     requestId: record.requestId,

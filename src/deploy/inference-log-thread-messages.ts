@@ -1,6 +1,7 @@
 /** Messages between the inference log's writer and its thread (`inference-log-thread.ts`). */
 import type { PruneOptions } from '../store/inference-log-store.ts';
-import type { LogRecordData, SinkWrite } from './inference-log-sink.ts';
+import type { SinkWrite } from './inference-log-sink.ts';
+import type { PackedLogBatch } from './log-batch-packing.ts';
 
 /** What the thread opens: the database the log is in. */
 export interface LogThreadData {
@@ -9,7 +10,7 @@ export interface LogThreadData {
 }
 
 export type LogThreadRequest =
-  | { readonly id: number; readonly type: 'write'; readonly batch: readonly LogRecordData[] }
+  | { readonly id: number; readonly type: 'write'; readonly batch: PackedLogBatch }
   | { readonly id: number; readonly type: 'prune'; readonly options: PruneOptions };
 
 export type LogThreadReply =

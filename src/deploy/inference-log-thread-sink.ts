@@ -1,12 +1,11 @@
 /**
  * The inference log's sink in a worker thread (`inference-log-thread.ts`) with a connection of
- * its own: the serving event loop only posts each batch (a structured clone of its tensors, tens
- * of microseconds a record), and the conversion to JSON, the redaction and the INSERTs — SQLite's
- * synchronous ones included — run in the thread. PostgreSQL works the same way there.
+ * its own: the serving event loop only packs each batch (its tensors' bytes copied once into one
+ * transferred buffer, `log-batch-packing.ts`) and posts it, and the encoding, the redaction and the
+ * INSERTs — SQLite's synchronous ones included — run in the thread. PostgreSQL works the same way.
  */
 import { StratumError } from '../errors/index.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
-import type { TensorValues } from '../tensor/datatypes.ts';
 import type { InferenceLogSink, LogRecordData } from './inference-log-sink.ts';
 import {
   LOG_THREAD_CLOSE,
@@ -15,7 +14,7 @@ import {
   type LogThreadReply,
   type LogThreadRequest,
 } from './inference-log-thread-messages.ts';
-import type { TensorToLog } from './logged-tensor.ts';
+import { packLogBatch } from './log-batch-packing.ts';
 
 /** Options of {@link openThreadLogSink}. */
 export interface ThreadLogSinkOptions {
@@ -23,20 +22,6 @@ export interface ThreadLogSinkOptions {
   readonly url: string;
   /** Base of a relative SQLite path. @default process.cwd() */
   readonly cwd?: string;
-}
-
-/**
- * A view on part of a larger buffer (a row of a batch's output) is copied to a buffer of its own:
- * structured clone copies a view's whole buffer.
- */
-function compact(data: TensorValues): TensorValues {
-  if (Array.isArray(data)) return data;
-  const view = data as Exclude<TensorValues, readonly Uint8Array[]>;
-  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : view.slice();
-}
-
-function compactTensors(tensors: readonly TensorToLog[]): TensorToLog[] {
-  return tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: compact(t.data) }));
 }
 
 /** Starts the thread (it opens and migrates its connection) and returns the sink. */
@@ -61,21 +46,17 @@ export function openThreadLogSink(options: ThreadLogSinkOptions): InferenceLogSi
   });
   let closed: Promise<void> | undefined;
 
-  async function ask(request: LogThreadRequest): Promise<LogThreadReply & { ok: true }> {
+  async function ask(request: LogThreadRequest, transfer?: ArrayBuffer[]): Promise<LogThreadReply & { ok: true }> {
     if (closed !== undefined) throw new StratumError('SHUTTING_DOWN', 'the inference log thread is closed');
-    const reply = await pool.request(0, request);
+    const reply = await pool.request(0, request, transfer);
     if (!reply.ok) throw new StratumError('STORE_UNAVAILABLE', `the inference log thread: ${reply.message}`);
     return reply;
   }
 
   return {
     async write(batch: readonly LogRecordData[]) {
-      const records = batch.map((r) => ({
-        ...r,
-        inputs: compactTensors(r.inputs),
-        outputs: compactTensors(r.outputs),
-      }));
-      const reply = await ask({ id: pool.nextId(), type: 'write', batch: records });
+      const packed = packLogBatch(batch);
+      const reply = await ask({ id: pool.nextId(), type: 'write', batch: packed }, [packed.bytes]);
       if (reply.type !== 'write')
         throw new StratumError('INTERNAL', 'the inference log thread answered a write with a prune');
       return { written: reply.written, startedAt: reply.startedAt, endedAt: reply.endedAt };

@@ -1,7 +1,7 @@
 /**
  * The inference log's writing thread (`inference-log-thread-sink.ts` starts it): owns a
- * connection of its own to the database and, for each batch the writer sends, converts the
- * tensors to JSON-ready arrays (redacting inputs) and INSERTs them. On SQLite every statement is
+ * connection of its own to the database and, for each batch the writer sends, redacts the
+ * inputs, encodes the tensors (numbers as bytes) and INSERTs them. On SQLite every statement is
  * synchronous: here it holds up no request. Closing finishes the work in hand, then the connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -15,6 +15,7 @@ import {
   type LogThreadReply,
   type LogThreadRequest,
 } from './inference-log-thread-messages.ts';
+import { unpackLogBatch } from './log-batch-packing.ts';
 
 if (parentPort === null) throw new Error('inference-log-thread must run in a worker thread');
 const port = parentPort;
@@ -32,7 +33,7 @@ async function answer(request: LogThreadRequest): Promise<LogThreadReply> {
   try {
     const sink = storeLogSink(await opened);
     if (request.type === 'write')
-      return { id: request.id, ok: true, type: 'write', ...(await sink.write(request.batch)) };
+      return { id: request.id, ok: true, type: 'write', ...(await sink.write(unpackLogBatch(request.batch))) };
     return { id: request.id, ok: true, type: 'prune', removed: await sink.prune(request.options) };
   } catch (error) {
     return { id: request.id, ok: false, message: (error as Error).message };

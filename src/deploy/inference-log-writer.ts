@@ -2,7 +2,7 @@
  * Writes the inference log without ever holding up a request: records wait in a bounded buffer
  * (a full buffer drops the record and counts it) and are written in batches — a flush every
  * `flushIntervalMs`, or as soon as a batch is full — one batch at a time, each one transaction of
- * multi-row INSERTs. Conversion to JSON, redaction and the INSERTs are the sink's: in a server, a
+ * multi-row INSERTs. Encoding, redaction and the INSERTs are the sink's: in a server, a
  * worker thread (`inference-log-thread-sink.ts`), off the event loop. A timer applies the
  * retention (age, then row cap).
  */

@@ -1,11 +1,12 @@
 /**
- * Tensors as the inference log keeps them: flat JSON arrays (BYTES as UTF-8 strings, 64-bit
- * integers as numbers), with an input's redaction rule applied: `drop` leaves it out, `hash`
- * replaces each element by the first 16 hex digits of its SHA-256, so equal values still match
- * (joins, distinct counts) without the value being readable.
+ * Tensors as the inference log keeps them, with an input's redaction rule applied: `drop` leaves
+ * it out, `hash` replaces each element by the first 16 hex digits of its SHA-256, so equal values
+ * still match (joins, distinct counts) without the value being readable. Numeric tensors pass as
+ * their typed arrays, which the store writes as raw bytes (`store/logged-tensor-codec.ts`); BYTES
+ * become UTF-8 strings and hashed elements hex strings, flat JSON arrays.
  */
 import { createHash } from 'node:crypto';
-import type { LoggedTensor, LoggedValue } from '../store/inference-log-store.ts';
+import type { LoggedValue, TensorToStore } from '../store/inference-log-store.ts';
 import type { TensorValues } from '../tensor/datatypes.ts';
 
 /** What to do with an input before it is logged. */
@@ -21,6 +22,8 @@ export interface TensorToLog {
 
 const utf8 = new TextDecoder();
 
+// What a hash is taken of: the value as the log's reader sees it (64-bit integers as numbers), so
+// that hashes of rows stored in either form agree.
 function plainValues(data: TensorValues): LoggedValue[] {
   if (Array.isArray(data)) return data.map((bytes) => utf8.decode(bytes));
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, (v) => Number(v));
@@ -35,16 +38,20 @@ function hashValue(value: LoggedValue): string {
 export function loggedTensors(
   tensors: readonly TensorToLog[],
   rules: Readonly<Record<string, RedactionRule>> = {},
-): Record<string, LoggedTensor> {
-  const out: Record<string, LoggedTensor> = {};
+): Record<string, TensorToStore> {
+  const out: Record<string, TensorToStore> = {};
   for (const tensor of tensors) {
     const rule = rules[tensor.name];
     if (rule === 'drop') continue;
-    const values = plainValues(tensor.data);
-    out[tensor.name] =
-      rule === 'hash'
-        ? { datatype: tensor.datatype, shape: [...tensor.shape], data: values.map(hashValue), redacted: 'hash' }
-        : { datatype: tensor.datatype, shape: [...tensor.shape], data: values };
+    const { datatype, data } = tensor;
+    const shape = [...tensor.shape];
+    if (rule === 'hash') {
+      out[tensor.name] = { datatype, shape, data: plainValues(data).map(hashValue), redacted: 'hash' };
+    } else {
+      out[tensor.name] = Array.isArray(data)
+        ? { datatype, shape, data: plainValues(data) }
+        : { datatype, shape, values: data };
+    }
   }
   return out;
 }

@@ -11,7 +11,10 @@ export type TraceAttributes = Readonly<Record<string, string | number | boolean>
 export interface RequestTrace {
   /** Starts a child span; end it with `end()`. */
   child(name: string, attributes?: TraceAttributes): RequestTrace;
-  /** Records a finished child span between two `performance.now()` times. */
+  /**
+   * Records a finished child span between two `performance.now()` times. The span is made on a
+   * later turn of the event loop (at once by `Tracing.flush`), off the path of the batch it times.
+   */
   record(
     name: string,
     span: { readonly start: number; readonly end: number; readonly attributes?: TraceAttributes },

@@ -14,3 +14,16 @@ export function probePort(host: string, port: number): Promise<void> {
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }
+
+/** A port free on `host` now (the system's choice for port 0); like a probe, it can be taken before it is used. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port: 0, exclusive: true }, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}

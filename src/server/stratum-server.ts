@@ -28,7 +28,14 @@ import type { ModelSource } from '../serving/model-source.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { ModelManager } from '../serving/model-manager.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { probePort } from './port-probe.ts';
+import { freePort, probePort } from './port-probe.ts';
+import { answerInferCall } from '../api/front-end/answer-infer-call.ts';
+import { FrontEndStartError, type FrontEndPool, startFrontEnds } from '../api/front-end/front-end-pool.ts';
+import { resolveFrontEnds } from '../api/front-end/resolve-front-ends.ts';
+import { HTTP_KEEP_ALIVE_MS } from '../api/http/http-server.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openInferenceLogSide } from './inference-log-side.ts';
 import { type FairnessSettingsSource, versionFairness } from '../deploy/version-fairness.ts';
 import type { AlertManager } from '../alerts/alert-manager.ts';
@@ -142,6 +149,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   let http: ReturnType<typeof createHttpServer> | undefined;
   let service: InferenceService | undefined;
   let asyncWorker: JobWorker | undefined;
+  let frontEnds: FrontEndPool | undefined;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -150,7 +158,12 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       // still accepts them; they end before the sources drain their batchers below.
       const workerClosed = asyncWorker?.close(config.shutdownGraceMs);
       service?.setReady(false);
-      const results = await Promise.allSettled([http?.close(), grpc?.close(config.shutdownGraceMs), workerClosed]);
+      const results = await Promise.allSettled([
+        frontEnds?.close(config.shutdownGraceMs),
+        http?.close(),
+        grpc?.close(config.shutdownGraceMs),
+        workerClosed,
+      ]);
       // Then the sources (they drain their queues), then the stores, then the workers.
       const more: PromiseSettledResult<unknown>[] = [];
       for (const cleanup of cleanups.reverse()) more.push(...(await Promise.allSettled([cleanup()])));
@@ -165,6 +178,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
   try {
     // Bad TLS files are a configuration mistake, reported before anything else starts.
     const tls = await prepareServerTls({ settings: config.tls, logger });
+    const frontEndCount = resolveFrontEnds(config.frontEnds, { cores: availableParallelism(), tls: tls !== undefined });
     // A taken port is found before the models load, not after.
     await probePorts(config, options.withoutGrpc !== true);
     // Live fairness reads each version's sensitive columns from the registry, which opens after
@@ -247,6 +261,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
       config,
       logger,
       authorizer,
+      trustProxy: frontEndCount > 0,
       ...(audit !== undefined && { audit }),
       ...(tls !== undefined && { https: tls.https }),
       ...(tracing !== undefined && { tracing }),
@@ -275,9 +290,18 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
           },
         }),
     });
-    await http
-      .listen({ host: config.host, port: config.httpPort })
-      .catch((error: unknown) => rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }));
+    const httpListener = await listenHttp({
+      http,
+      config,
+      frontEnds: frontEndCount,
+      cleanups,
+      logger,
+      service,
+      authorizer,
+      audit,
+      tracing,
+    });
+    frontEnds = httpListener.frontEnds;
     let grpcPort = 0;
     if (options.withoutGrpc !== true) {
       grpc = createGrpcServer({
@@ -311,8 +335,7 @@ export async function startServer(options: StartServerOptions): Promise<StratumS
         ...(tracing !== undefined && { tracing }),
       });
     }
-    const address = http.server.address();
-    const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
+    const httpPort = httpListener.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return {
       httpUrl: `${tls === undefined ? 'http' : 'https'}://${host}:${httpPort}`,
@@ -504,6 +527,66 @@ async function inferenceQueueBeside(options: {
  * EADDRINUSE error, and so does the gRPC server (node:http2); the message check is kept for errors
  * that only name it.
  */
+/**
+ * Puts the HTTP app on the public port, or, with front ends, on a Unix socket in a private folder
+ * behind front-end processes that share the public port.
+ */
+async function listenHttp(options: {
+  http: ReturnType<typeof createHttpServer>;
+  config: Config;
+  frontEnds: number;
+  cleanups: (() => Promise<void>)[];
+  logger: Logger;
+  service: InferenceService;
+  authorizer: Authorizer;
+  audit: AuditSink | undefined;
+  tracing: Tracing | undefined;
+}): Promise<{ port: number; frontEnds?: FrontEndPool }> {
+  const { http, config, logger } = options;
+  if (options.frontEnds === 0) {
+    await http
+      .listen({ host: config.host, port: config.httpPort })
+      .catch((error: unknown) => rethrowBusy(error, { port: config.httpPort, protocol: 'HTTP', setting: 'httpPort' }));
+    const address = http.server.address();
+    return { port: typeof address === 'object' && address !== null ? address.port : config.httpPort };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-front-'));
+  // Pushed first, run last: the sockets in it are closed by then.
+  options.cleanups.unshift(() => rm(dir, { recursive: true, force: true }));
+  const httpSocket = join(dir, 'http.sock');
+  await http.listen({ path: httpSocket });
+  // Cluster workers asking for port 0 would share one handle with any other server in this
+  // process that did the same: the front ends are given a port of their own.
+  const port = config.httpPort === 0 ? await freePort(config.host) : config.httpPort;
+  const context = {
+    service: options.service,
+    authorizer: options.authorizer,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    ...(options.audit !== undefined && { audit: options.audit }),
+    ...(options.tracing !== undefined && { tracing: options.tracing }),
+  };
+  const pool = await startFrontEnds({
+    count: options.frontEnds,
+    host: config.host,
+    port,
+    httpSocket,
+    dir,
+    bodyLimitBytes: config.bodyLimitBytes,
+    maxBytesElementBytes: config.maxBytesElementBytes,
+    keepAliveTimeoutMs: HTTP_KEEP_ALIVE_MS,
+    answer: (call) => answerInferCall(call, context),
+    logger,
+  }).catch((error: unknown) => {
+    if (error instanceof FrontEndStartError && error.code === 'EADDRINUSE') {
+      rethrowBusy(error, { port, protocol: 'HTTP', setting: 'httpPort' });
+    }
+    throw error;
+  });
+  logger.info({ frontEnds: pool.count, port }, 'front-end processes are answering HTTP');
+  return { port: pool.port, frontEnds: pool };
+}
+
 function rethrowBusy(error: unknown, listener: { port: number; protocol: 'HTTP' | 'gRPC'; setting: string }): never {
   const busy =
     (error as { code?: unknown } | null)?.code === 'EADDRINUSE' ||

@@ -6,7 +6,10 @@
 import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { InferInput, InferRequest, InferResponse } from './types.ts';
 
-/** A request chosen for the log: its inputs copied before it runs (running it transfers their buffers away). */
+/**
+ * A request chosen for the log. Its inputs are the request's own where running it leaves them
+ * intact (views into a request body), copies where it may transfer their buffers away.
+ */
 export interface InferenceCapture {
   readonly requestId: string;
   /** The name the request addressed. */

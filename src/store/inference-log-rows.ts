@@ -2,16 +2,17 @@
  * The inference log on SQL (`inference_log`, migration 011), the same statements on SQLite and
  * PostgreSQL. Appends are multi-row INSERTs in one transaction, so a flush of hundreds of records
  * is a handful of statements and one commit: on SQLite every statement runs on the event loop, and
- * one commit per record is what hurt serving latency before.
+ * one commit per record is what hurt serving latency before. Tensors are JSON documents in TEXT
+ * columns, numeric ones as base64 bytes (`logged-tensor-codec.ts`): one form on both engines.
  */
 import { StratumError } from '../errors/index.ts';
 import type {
   InferenceLogRecord,
   InferenceLogStore,
   LabelValue,
-  LoggedTensor,
   NewInferenceLogRecord,
 } from './inference-log-store.ts';
+import { decodeLoggedTensors, encodeLoggedTensors } from './logged-tensor-codec.ts';
 import type { SqlDriver, SqlValue } from './sql-driver.ts';
 import { fromJson, toJson } from './store-rows.ts';
 
@@ -44,8 +45,8 @@ function toRecord(row: LogRow): InferenceLogRecord {
     version: row.version,
     at: Number(row.at),
     latencyMs: Number(row.latency_ms),
-    inputs: fromJson<Record<string, LoggedTensor>>(row.inputs),
-    outputs: fromJson<Record<string, LoggedTensor>>(row.outputs),
+    inputs: decodeLoggedTensors(row.inputs),
+    outputs: decodeLoggedTensors(row.outputs),
     ...(row.label !== null && { label: fromJson<LabelValue>(row.label) }),
     ...(row.labelled_at !== null && { labelledAt: Number(row.labelled_at) }),
   };
@@ -72,7 +73,7 @@ export function inferenceLogRows(driver: SqlDriver): InferenceLogStore {
           const params: SqlValue[] = [];
           for (const r of slice) {
             params.push(r.deployment, r.requestId, r.model, r.version, r.at, r.latencyMs);
-            params.push(JSON.stringify(r.inputs), JSON.stringify(r.outputs));
+            params.push(encodeLoggedTensors(r.inputs), encodeLoggedTensors(r.outputs));
           }
           const { changes } = await tx.execute(
             `INSERT INTO inference_log (deployment, request_id, model, version, at, latency_ms, inputs, outputs)

@@ -5,11 +5,12 @@
  * replicas, not metadata that anyone reacts to. Readers: live quality, drift (`readWindow`),
  * warm-up and replay.
  */
+import type { NumericArray } from '../tensor/datatypes.ts';
 
 /** One element of a logged tensor: numbers (BigInt values become numbers), strings, booleans; a hashed input holds hex strings. */
 export type LoggedValue = number | string | boolean;
 
-/** A tensor as it is logged: flat data in row-major order. */
+/** A tensor as the log reads it back: flat data in row-major order, whichever form it was stored in. */
 export interface LoggedTensor {
   readonly datatype: string;
   readonly shape: readonly number[];
@@ -18,11 +19,24 @@ export interface LoggedTensor {
   readonly redacted?: 'hash';
 }
 
+/**
+ * A numeric tensor handed to {@link InferenceLogStore.append} as its typed array: stored as its
+ * raw little-endian bytes (`logged-tensor-codec.ts`), read back as a {@link LoggedTensor}.
+ */
+export interface PackedTensor {
+  readonly datatype: string;
+  readonly shape: readonly number[];
+  readonly values: NumericArray;
+}
+
+/** A tensor as it is written: packed numbers, or a flat array (text, hashes, hand-built records). */
+export type TensorToStore = LoggedTensor | PackedTensor;
+
 /** A label: one value for a one-row request, or one per row. */
 export type LabelValue = LoggedValue | readonly LoggedValue[];
 
-/** A request as it is written to the log. */
-export interface NewInferenceLogRecord {
+/** What every logged request has besides its tensors. */
+interface LogRecordHead {
   /** The OIP request `id`, or the one the server generated and returned. */
   readonly requestId: string;
   /** The name the request addressed (a deployment, or a model of the folder repository). */
@@ -33,13 +47,20 @@ export interface NewInferenceLogRecord {
   /** When it was answered (epoch ms). */
   readonly at: number;
   readonly latencyMs: number;
+}
+
+/** A request as it is written to the log. */
+export interface NewInferenceLogRecord extends LogRecordHead {
   /** By input name; inputs redacted with `drop` are absent. */
-  readonly inputs: Readonly<Record<string, LoggedTensor>>;
-  readonly outputs: Readonly<Record<string, LoggedTensor>>;
+  readonly inputs: Readonly<Record<string, TensorToStore>>;
+  readonly outputs: Readonly<Record<string, TensorToStore>>;
 }
 
 /** A logged request, with its label once feedback gave one. */
-export interface InferenceLogRecord extends NewInferenceLogRecord {
+export interface InferenceLogRecord extends LogRecordHead {
+  /** By input name; inputs redacted with `drop` are absent. */
+  readonly inputs: Readonly<Record<string, LoggedTensor>>;
+  readonly outputs: Readonly<Record<string, LoggedTensor>>;
   readonly label?: LabelValue;
   /** When the label was (last) given (epoch ms). */
   readonly labelledAt?: number;

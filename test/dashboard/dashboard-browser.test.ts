@@ -9,24 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/api/http/dashboard-assets.ts';
 import { DASHBOARD_KEY, startDashboardData } from './dashboard-data.ts';
+import { openBrowserPage } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 // Generous: a shared two-core machine; these bound a hang, they are not performance targets.
 const WAIT = { timeout: 60_000 };
 const SCREENSHOTS = process.env['STRATUM_SCREENSHOTS'];
@@ -83,21 +73,7 @@ test('the dashboard shows every page with real data, after signing in', { timeou
   // Three rounds of traffic, three samples: every line has points.
   for (let round = 0; round < 3; round++) await data.traffic(20);
 
-  const profile = await mkdtemp(join(tmpdir(), 'stratum-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
-    viewport: { width: 1200, height: 800 },
-  });
-  // One hook, in order: after hooks run first-registered first, and chromium writes to its profile until it has closed.
-  t.after(async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true, maxRetries: 5 });
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const failures: string[] = [];
-  page.on('pageerror', (error) => failures.push(error.message));
+  const { page, failures } = await openBrowserPage(t);
 
   // No key yet: the API answers 401 and the page asks for one.
   await page.goto(`${data.server.httpUrl}/`, WAIT);

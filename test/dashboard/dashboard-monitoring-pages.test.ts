@@ -7,23 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/api/http/dashboard-assets.ts';
 import { startRegistryServer } from '../helpers/test-server.ts';
+import { openBrowserPage } from '../helpers/browser.ts';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const WAIT = { timeout: 60_000 };
 
 const DRIFT = {
@@ -120,21 +109,7 @@ test(
       `no built dashboard in ${DASHBOARD_DIR}: run npm run build`,
     );
     const server = await startRegistryServer(t);
-    const profile = await mkdtemp(join(tmpdir(), 'stratum-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: ARGS,
-      headless: true,
-      viewport: { width: 1200, height: 800 },
-    });
-    // One hook, in order: after hooks run first-registered first, and chromium writes to its profile until it has closed.
-    t.after(async () => {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true, maxRetries: 5 });
-    });
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    const failures: string[] = [];
-    page.on('pageerror', (error) => failures.push(error.message));
+    const { page, failures } = await openBrowserPage(t);
     const json = (body: unknown) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
     await page.route('**/api/v1/deployments/iris/drift', (route) => route.fulfill(json(DRIFT)));
     await page.route('**/api/v1/deployments/iris/quality', (route) => route.fulfill(json(QUALITY)));

@@ -14,6 +14,7 @@ import { openThreadLogSink } from '../../src/deploy/inference-log-thread-sink.ts
 import { createInferenceLogWriter, type PendingLogRecord } from '../../src/deploy/inference-log-writer.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createInferenceLogMetrics } from '../../src/monitor/inference-log-metrics.ts';
+import { stackInputs } from '../../src/serving/batch-tensors.ts';
 import { openInferenceLogStore } from '../../src/store/open-inference-log-store.ts';
 import { freshPostgresUrl } from '../helpers/test-server.ts';
 
@@ -110,6 +111,36 @@ test('the recorder samples at the deployment rate and generates ids only where i
   assert.equal(offered[0]?.version, '3');
 });
 
+test('the recorder keeps views into a request body and copies arrays running may transfer away', () => {
+  const offered: PendingLogRecord[] = [];
+  const recorder = createInferenceLogRecorder({
+    settings: { sampleRate: 1, redact: {}, deployments: {} },
+    writer: { offer: (r) => offered.push(r) > 0 },
+  });
+  // A binary request's tensor is a view into its body: stacking only reads it.
+  const body = new Uint8Array(64);
+  const view = new Float32Array(body.buffer, 16, 2);
+  const owned = Float32Array.from([3]);
+  const strings = [new TextEncoder().encode('a')];
+  const { capture } = recorder.begin('m', {
+    inputs: [
+      { name: 'v', datatype: 'FP32', shape: [1, 2], data: view },
+      { name: 'o', datatype: 'FP32', shape: [1], data: owned },
+      { name: 's', datatype: 'BYTES', shape: [1], data: strings },
+    ],
+    binaryOutputs: false,
+  });
+  const [v, o, s] = capture?.inputs ?? [];
+  assert.equal(v?.data, view, 'no copy of a view');
+  assert.equal(s?.data, strings, 'no copy of BYTES');
+  assert.notEqual(o?.data, owned, 'a whole-buffer array is copied');
+  assert.deepEqual([...(o?.data as Float32Array)], [3]);
+  // What keeping the view relies on: a batch of one sends a copy of a view, never the view's buffer.
+  const [feed] = stackInputs([{ name: 'v', datatype: 'FP32', shape: [-1, 2] }], [[capture!.inputs[0]!]], 1);
+  assert.notEqual(feed?.data, view);
+  assert.notEqual((feed?.data as Float32Array).buffer, body.buffer);
+});
+
 const SETTINGS = {
   bufferSize: 100,
   batchSize: 10,
@@ -150,6 +181,7 @@ test('in a worker thread: converted, redacted and written by its own connection,
   }
   await writer.flush();
   assert.equal(await counter(registry, 'written'), 3);
+  assert.deepEqual([...batchOutput], [0.1, 0.2, 0.3, 0.4].map(Math.fround), 'what was logged is copied, not taken');
   const store = await openInferenceLogStore({ url });
   t.after(() => store.close());
   const rows = await store.readWindow({ deployment: 'd', limit: 10 });

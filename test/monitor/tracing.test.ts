@@ -12,7 +12,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { loadInferenceProto } from '../../src/api/grpc/inference-proto.ts';
 import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { globalTracerProviderRegistered } from '../../src/monitor/tracing.ts';
+import { createTracing, globalTracerProviderRegistered } from '../../src/monitor/tracing.ts';
 import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
 import { startServer, type StratumServer } from '../../src/server/stratum-server.ts';
 
@@ -234,4 +234,42 @@ test("a gRPC ModelInfer continues the caller's trace from metadata and answers i
   assert.equal(span.spanContext().traceId, TRACE_ID);
   assert.equal(span.parentSpanContext?.spanId, CALLER_SPAN);
   assert.equal(answered.split('-')[2], span.spanContext().spanId);
+});
+
+test('recorded spans are made off the serving path, in order, and flush makes them at once', async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const tracing = createTracing({
+    settings: { enabled: true, sampleRate: 1, serviceName: 'stratum' },
+    version: '1',
+    exporter,
+  });
+  assert.ok(tracing !== undefined);
+  t.after(() => tracing.close());
+  const started = tracing.startRequest({ name: 'req', headers: {}, attributes: { 'stratum.model': 'mlp' } });
+  assert.match(started.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  const span = started.trace;
+  assert.ok(span !== undefined);
+  const now = performance.now();
+  span.record('stage.a', { start: now, end: now + 1, attributes: { 'stratum.batch.rows': 2 } });
+  span.record('stage.b', { start: now + 1, end: now + 2 });
+  assert.deepEqual(exporter.getFinishedSpans(), [], 'nothing is made on the caller’s turn');
+  await tracing.flush();
+  span.end();
+  const spans = exporter.getFinishedSpans();
+  assert.deepEqual(
+    spans.map((s) => s.name),
+    ['stage.a', 'stage.b', 'req'],
+  );
+  const [a, b, req] = spans;
+  assert.equal(a?.attributes['stratum.batch.rows'], 2);
+  assert.equal(req?.attributes['stratum.model'], 'mlp');
+  for (const child of [a, b]) assert.equal(child?.parentSpanContext?.spanId, req?.spanContext().spanId);
+  assert.equal(started.traceparent, `00-${req?.spanContext().traceId}-${req?.spanContext().spanId}-01`);
+  // Ids are distinct across many spans (drawn from a pool of random bytes, refilled as it runs out).
+  const ids = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const { traceparent } = tracing.startRequest({ name: 'r', headers: {} });
+    ids.add(traceparent.split('-')[2] ?? '');
+  }
+  assert.equal(ids.size, 1000);
 });

@@ -11,12 +11,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/api/http/dashboard-assets.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
 import { api } from '../helpers/management-api.ts';
 import { type RegistryServer, startRegistryServer } from '../helpers/test-server.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { openBrowserPage } from '../helpers/browser.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API replies as JSON, read field by field
 type Json = Record<string, any>;
@@ -281,21 +282,7 @@ const WAIT = { timeout: 60_000 };
  */
 async function dashboardShowsRun(t: TestContext, server: RegistryServer, runId: string): Promise<void> {
   assert.ok(existsSync(join(DASHBOARD_DIR, 'index.html')), `no built dashboard in ${DASHBOARD_DIR}: run npm run build`);
-  const profile = await mkdtemp(join(tmpdir(), 'stratum-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-  });
-  // One hook, in order: after hooks run first-registered first, and chromium writes to its profile until it has closed.
-  t.after(async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true, maxRetries: 5 });
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const failures: string[] = [];
-  page.on('pageerror', (error) => failures.push(error.message));
+  const { page, failures } = await openBrowserPage(t, { width: 1280, height: 900 });
   const visit = async (hash: string, name: string, charts: readonly string[]): Promise<string> => {
     await page.goto(`${server.httpUrl}/#${hash}`, WAIT);
     await page.waitForSelector(`[data-page="${name}"][data-ready]`, WAIT);

@@ -32,14 +32,25 @@ export function normaliseHttpError(error: unknown, limits: { bodyLimitBytes: num
   return toStratumError(error);
 }
 
+/** The status, headers and body of an error reply, for any transport that writes HTTP. */
+export interface ErrorReplyParts {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Builds an error reply; internal errors are logged here, once. */
+export function errorReplyParts(error: StratumError, logger: Logger, url: string): ErrorReplyParts {
+  if (error.status >= 500 && error.code === 'INTERNAL') {
+    logger.error({ err: error.cause ?? error, url }, 'internal error');
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  return { status: error.status, headers, body: JSON.stringify({ error: error.message, code: error.code }) };
+}
+
 /** Sends an error reply. */
 export function sendError(reply: FastifyReply, error: StratumError, logger: Logger): FastifyReply {
-  if (error.status >= 500 && error.code === 'INTERNAL') {
-    logger.error({ err: error.cause ?? error, url: reply.request.url }, 'internal error');
-  }
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  return reply
-    .code(error.status)
-    .header('content-type', 'application/json')
-    .send(JSON.stringify({ error: error.message, code: error.code }));
+  const parts = errorReplyParts(error, logger, reply.request.url);
+  return reply.code(parts.status).headers(parts.headers).send(parts.body);
 }

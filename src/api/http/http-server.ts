@@ -52,7 +52,15 @@ export interface HttpServerOptions {
   readonly https?: HttpsServerOptions;
   /** OpenTelemetry tracing, when `tracing.enabled`. */
   readonly tracing?: Tracing;
+  /**
+   * Take the client's address from `X-Forwarded-For`: only when the app listens on a Unix socket
+   * that just this server's front-end processes can reach. @default false
+   */
+  readonly trustProxy?: boolean;
 }
+
+/** How long an idle client connection is kept open (the front ends use the same). */
+export const HTTP_KEEP_ALIVE_MS = 65_000;
 
 /** Builds the Fastify app (not yet listening). */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -62,7 +70,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: HTTP_KEEP_ALIVE_MS,
+    ...(options.trustProxy === true && { trustProxy: true }),
     ...(options.https !== undefined && { https: options.https }),
   }) as unknown as FastifyInstance;
 

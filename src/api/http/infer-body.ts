@@ -2,7 +2,7 @@
  * Reading an inference body off the wire, shared by `infer` and `infer_async`: JSON, or the binary
  * tensor extension's JSON header and raw bytes (`Inference-Header-Content-Length`).
  */
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../../config/index.ts';
 import { StratumError } from '../../errors/index.ts';
 import { decodeRestInferRequest } from '../../serving/protocol/rest-infer-request.ts';
@@ -21,7 +21,7 @@ export interface InferBody {
  */
 export function readInferBody(
   body: Buffer | undefined,
-  request: FastifyRequest,
+  request: { readonly headers: IncomingHttpHeaders },
   config: Pick<Config, 'maxBytesElementBytes'>,
 ): InferBody {
   if (body === undefined || body.length === 0) {

@@ -4,10 +4,12 @@
  * metrics. One declaration per route (see `route.ts`).
  */
 import type { FastifyReply } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { StratumError } from '../../errors/index.ts';
 import type { RequestTrace } from '../../monitor/request-trace.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import type { ModelManager } from '../../serving/model-manager.ts';
+import type { InferRequest, InferResponse } from '../../serving/types.ts';
 import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-response.ts';
 import {
   InferReply,
@@ -43,45 +45,75 @@ const ready = ({ params, reply }: { params: ModelParams; reply: FastifyReply }, 
 const stats = ({ params }: { params: ModelParams }, { service }: ServingContext) =>
   service.statistics(params.model, params.version);
 
+/** The permission of the inference routes, whatever carries the request (Fastify or a front end). */
+export const INFER_PERMISSION = 'models:infer' as const;
+
 async function infer(input: RouteInput<ModelParams, undefined, Buffer | undefined>, context: ServingContext) {
-  const { tracing } = context;
-  if (tracing === undefined) return inferUntraced(input, context);
-  const { params, request, reply } = input;
+  const { params, body, request, reply } = input;
+  const response = await runRestInfer(
+    {
+      model: params.model,
+      ...(params.version !== undefined && { version: params.version }),
+      headers: request.headers,
+      url: request.url,
+      decode: () => readInferBody(body, request, context.config).decoded,
+    },
+    context,
+    (traceparent) => reply.header('traceparent', traceparent),
+  );
+  const encoded = encodeRestInferResponse(response);
+  reply.header('content-type', encoded.contentType);
+  if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
+  return reply.send(encoded.body);
+}
+
+/** One REST inference, wherever its body was read and decoded. */
+export interface RestInferCall {
+  readonly model: string;
+  readonly version?: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly url: string;
+  /** Decodes the body; called inside the request's span, so a decoding error is traced too. */
+  readonly decode: () => InferRequest;
+}
+
+/**
+ * Runs a REST inference, traced when tracing is on: the span starts before the body is decoded and
+ * `onTraceparent` hears the reply's `traceparent` before anything can fail. The server's own HTTP
+ * route and the front-end processes' calls both come through here.
+ */
+export async function runRestInfer(
+  call: RestInferCall,
+  { service, tracing }: Pick<ServingContext, 'service' | 'tracing'>,
+  onTraceparent: (traceparent: string) => void,
+): Promise<InferResponse> {
+  if (tracing === undefined) return inferDecoded(call, service);
   const started = tracing.startRequest({
-    name: `POST /v2/models/{model}${params.version === undefined ? '' : '/versions/{version}'}/infer`,
-    headers: request.headers,
-    attributes: { 'http.request.method': 'POST', 'url.path': request.url, 'stratum.model': params.model },
+    name: `POST /v2/models/{model}${call.version === undefined ? '' : '/versions/{version}'}/infer`,
+    headers: call.headers,
+    attributes: { 'http.request.method': 'POST', 'url.path': call.url, 'stratum.model': call.model },
   });
-  reply.header('traceparent', started.traceparent);
-  if (started.trace === undefined) return inferUntraced(input, context);
+  onTraceparent(started.traceparent);
+  if (started.trace === undefined) return inferDecoded(call, service);
   try {
-    const sent = await inferUntraced(input, context, started.trace);
+    const response = await inferDecoded(call, service, started.trace);
     started.trace.end();
-    return sent;
+    return response;
   } catch (error) {
     started.trace.end(error);
     throw error;
   }
 }
 
-async function inferUntraced(
-  { params, body, request, reply }: RouteInput<ModelParams, undefined, Buffer | undefined>,
-  { service, config }: ServingContext,
-  trace?: RequestTrace,
-) {
-  const { decoded } = readInferBody(body, request, config);
-  const response = await service.infer({
-    model: params.model,
-    request: decoded,
+function inferDecoded(call: RestInferCall, service: InferenceService, trace?: RequestTrace): Promise<InferResponse> {
+  return service.infer({
+    model: call.model,
+    request: call.decode(),
     protocol: 'rest',
-    headers: request.headers,
-    ...(params.version !== undefined && { version: params.version }),
+    headers: call.headers,
+    ...(call.version !== undefined && { version: call.version }),
     ...(trace !== undefined && { trace }),
   });
-  const encoded = encodeRestInferResponse(response);
-  reply.header('content-type', encoded.contentType);
-  if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
-  return reply.send(encoded.body);
 }
 
 const INFER_BODY = {
@@ -223,7 +255,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     method: 'POST',
     path: '/v2/models/:model/infer',
     audit: false,
-    permission: 'models:infer',
+    permission: INFER_PERMISSION,
     summary: 'Run an inference request',
     tags: ['inference'],
     params: OipModelParams,
@@ -237,7 +269,7 @@ export const SERVING_ROUTES: readonly HttpRoute<ServingContext>[] = [
     method: 'POST',
     path: '/v2/models/:model/versions/:version/infer',
     audit: false,
-    permission: 'models:infer',
+    permission: INFER_PERMISSION,
     summary: 'Run an inference request on a model version',
     tags: ['inference'],
     params: OipVersionParams,

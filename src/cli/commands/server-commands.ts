@@ -117,6 +117,13 @@ const RUNTIME_OPTIONS = {
     setting: 'runtime.intraOpThreads',
     description: 'onnxruntime threads per session',
   },
+  'front-ends': {
+    type: 'string',
+    value: 'n|auto',
+    setting: 'frontEnds',
+    default: 'auto',
+    description: 'processes answering the HTTP port (parsing and printing on cores of their own); 0: this process',
+  },
 } as const satisfies OptionsSpec;
 
 const SERVE_OPTIONS = {

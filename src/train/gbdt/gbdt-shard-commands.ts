@@ -2,14 +2,14 @@
  * The GBDT shard commands and their shared memory: what a worker receives at start
  * ({@link GbdtWorkerData}) and how it runs each command on its shard ({@link runShardCommand}).
  */
-import { FEATURE_STRIDE, SLOT, type GbdtBuffers, type RowShard } from './row-shard.ts';
+import { FEATURE_STRIDE, SLOT, type GbdtBuffers, type RowShard, type ShardSplit } from './row-shard.ts';
 import { CONTROL } from '../parallel/shard-protocol.ts';
 
 /** Operation codes. */
 export const GBDT_OP = Object.freeze({
   gradients: 1,
   root: 2,
-  split: 3,
+  splitMany: 3,
   addLeaves: 4,
   loss: 5,
   stop: 6,
@@ -18,6 +18,34 @@ export const GBDT_OP = Object.freeze({
 
 /** `prepare` carries its sparse threshold as an integer argument, in millionths. */
 export const THRESHOLD_SCALE = 1_000_000;
+
+/** Integers per split in {@link GbdtWorkerData.splits}: node, left, right, feature, bin, buildLeft, skipHistogram. */
+export const SPLIT_WORDS = 7;
+
+/** Writes `split` as split `i` of `words`. */
+export function writeSplit(words: Int32Array, i: number, split: ShardSplit): void {
+  const at = i * SPLIT_WORDS;
+  words[at] = split.node;
+  words[at + 1] = split.left;
+  words[at + 2] = split.right;
+  words[at + 3] = split.feature;
+  words[at + 4] = split.bin;
+  words[at + 5] = split.buildLeft ? 1 : 0;
+  words[at + 6] = split.skipHistogram ? 1 : 0;
+}
+
+function readSplit(words: Int32Array, i: number): ShardSplit {
+  const at = i * SPLIT_WORDS;
+  return {
+    node: words[at] as number,
+    left: words[at + 1] as number,
+    right: words[at + 2] as number,
+    feature: words[at + 3] as number,
+    bin: words[at + 4] as number,
+    buildLeft: words[at + 5] === 1,
+    skipHistogram: words[at + 6] === 1,
+  };
+}
 
 /** Shared memory of one worker (every array is a view of a SharedArrayBuffer). */
 export interface GbdtWorkerData {
@@ -33,8 +61,12 @@ export interface GbdtWorkerData {
   readonly lo: number;
   /** One past the last global row of the shard. */
   readonly hi: number;
-  /** Every worker's histogram, `workers × numFeatures × FEATURE_STRIDE`. */
+  /** Histograms one worker fills per command: one per split of a `splitMany`. */
+  readonly splitCapacity: number;
+  /** Every worker's histograms, `workers × splitCapacity × numFeatures × FEATURE_STRIDE`. */
   readonly histograms: Float64Array;
+  /** The splits of a `splitMany`, {@link SPLIT_WORDS} integers each, `splitCapacity` at most. */
+  readonly splits: Int32Array;
   /** Every shard's reduction results, two numbers per shard. */
   readonly results: Float64Array;
   /** Bins per feature, written by the caller before `prepare`. */
@@ -55,9 +87,10 @@ export function runShardCommand(args: { data: GbdtWorkerData; shard: RowShard; o
   const { control, buffers } = data;
   const arg = (i: number): number => control[CONTROL.args + i] as number;
   const shardIndex = data.index + 1;
-  const histogramOf = (features: Int32Array): Float64Array => {
+  const histogramOf = (features: Int32Array, i: number): Float64Array => {
     const size = buffers.numFeatures * FEATURE_STRIDE;
-    const histogram = data.histograms.subarray(data.index * size, (data.index + 1) * size);
+    const first = (data.index * data.splitCapacity + i) * size;
+    const histogram = data.histograms.subarray(first, first + size);
     for (let j = 0; j < features.length; j++) {
       const f = features[j] as number;
       const start = f * FEATURE_STRIDE;
@@ -78,25 +111,20 @@ export function runShardCommand(args: { data: GbdtWorkerData; shard: RowShard; o
         start: data.segments[2 * shardIndex] as number,
         end: data.segments[2 * shardIndex + 1] as number,
         features,
-        histogram: histogramOf(features),
+        histogram: histogramOf(features, 0),
       });
       data.results[2 * shardIndex] = grad;
       data.results[2 * shardIndex + 1] = hess;
       return;
     }
-    case GBDT_OP.split: {
+    case GBDT_OP.splitMany: {
       const features = data.features.subarray(0, arg(0));
-      const split = {
-        node: arg(1),
-        left: arg(2),
-        right: arg(3),
-        feature: arg(4),
-        bin: arg(5),
-        buildLeft: arg(6) === 1,
-        skipHistogram: arg(7) === 1,
-      };
-      // Zeroing a skipped histogram would be wasted work; the caller does not read it then.
-      shard.split({ split, features, histogram: split.skipHistogram ? data.histograms : histogramOf(features) });
+      for (let i = 0; i < arg(1); i++) {
+        const split = readSplit(data.splits, i);
+        // Zeroing a skipped histogram would be wasted work; the caller does not read it then.
+        const histogram = split.skipHistogram ? data.histograms : histogramOf(features, i);
+        shard.split({ split, features, histogram });
+      }
       return;
     }
     case GBDT_OP.addLeaves:

@@ -4,12 +4,14 @@
  * memory. For every tree node each shard builds the histogram of its own rows, and the calling
  * thread sums them in shard order, so a model is identical for a seed and a worker count (another
  * worker count sums in another order and may differ in the last bits). Commands travel through
- * `Atomics` (see `shard-protocol.ts`), which costs microseconds per node instead of an event-loop
- * round trip.
+ * `Atomics` (see `shard-protocol.ts`), which costs microseconds instead of an event-loop round
+ * trip; still, every command waits for the slowest thread (and on a busy machine for a descheduled
+ * one to wake), so the set offers `splitMany` and a tree grows one command per depth
+ * (`grow-tree-batched.ts`) rather than one per split.
  */
 import { createRowShard, FEATURE_STRIDE, SLOT, type GbdtBuffers } from './row-shard.ts';
 import type { ShardSet } from './shard-set.ts';
-import { GBDT_OP, THRESHOLD_SCALE, type GbdtWorkerData } from './gbdt-shard-commands.ts';
+import { GBDT_OP, SPLIT_WORDS, THRESHOLD_SCALE, writeSplit, type GbdtWorkerData } from './gbdt-shard-commands.ts';
 import { commandChannel, CONTROL, ERROR_BYTES } from '../parallel/shard-protocol.ts';
 
 /** Options for {@link startWorkerShards}. */
@@ -27,6 +29,13 @@ export interface WorkerShardsOptions {
 const WORKER_ENTRY = new URL('./gbdt-shard-worker.ts', import.meta.url);
 
 /**
+ * Histogram memory per worker for one `splitMany` command. A depth's splits beyond what fits go in
+ * further commands: 32 splits of 67 features take 9 MB, but 4,096 hashed text features take 17 MB
+ * a histogram.
+ */
+const SPLIT_HISTOGRAM_BYTES = 64 * 1024 * 1024;
+
+/**
  * Starts the worker threads and returns a {@link ShardSet} over them; the first command blocks
  * until they are ready. Call `close()` when done (also after an error): it stops and terminates
  * every thread.
@@ -37,8 +46,14 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
   const bound = (shard: number): number => Math.floor((shard * buffers.numRows) / workers);
   const sab = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes);
   const histogramSize = buffers.numFeatures * FEATURE_STRIDE;
+  // A depth has at most half the tree's leaves to split.
+  const splitCapacity = Math.max(
+    1,
+    Math.min(Math.floor(maxLeaves / 2), Math.floor(SPLIT_HISTOGRAM_BYTES / (histogramSize * 8))),
+  );
   const control = new Int32Array(sab(CONTROL.length * 4));
-  const histograms = new Float64Array(sab(numWorkers * histogramSize * 8));
+  const histograms = new Float64Array(sab(numWorkers * splitCapacity * histogramSize * 8));
+  const splitWords = new Int32Array(sab(splitCapacity * SPLIT_WORDS * 4));
   const results = new Float64Array(sab(workers * 2 * 8));
   const features = new Int32Array(sab(buffers.numFeatures * 4));
   const numBins = new Int32Array(sab(buffers.numFeatures * 4));
@@ -55,7 +70,9 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
     index: w,
     lo: bound(w + 1),
     hi: bound(w + 2),
+    splitCapacity,
     histograms,
+    splits: splitWords,
     results,
     numBins,
     features,
@@ -74,9 +91,10 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
   const { run, close } = channel;
   const shard0 = createRowShard(buffers, { lo: 0, hi: bound(1) });
   let numSelected = 0;
-  const addWorkerHistograms = (histogram: Float64Array): void => {
+  /** Adds each worker's histogram `i` of the last command into `histogram`, in shard order. */
+  const addWorkerHistograms = (histogram: Float64Array, i: number): void => {
     for (let w = 0; w < numWorkers; w++) {
-      const base = w * histogramSize;
+      const base = (w * splitCapacity + i) * histogramSize;
       for (let j = 0; j < numSelected; j++) {
         const f = features[j] as number;
         const start = f * FEATURE_STRIDE;
@@ -85,6 +103,19 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
           histogram[i] = (histogram[i] as number) + (histograms[base + i] as number);
         }
       }
+    }
+  };
+
+  const splitMany: NonNullable<ShardSet['splitMany']> = ({ splits, features: selected }) => {
+    for (let first = 0; first < splits.length; first += splitCapacity) {
+      const chunk = splits.slice(first, first + splitCapacity);
+      chunk.forEach(({ split }, i) => writeSplit(splitWords, i, split));
+      run(GBDT_OP.splitMany, [numSelected, chunk.length], () => {
+        for (const { split, histogram } of chunk) shard0.split({ split, features: selected, histogram });
+      });
+      chunk.forEach(({ split, histogram }, i) => {
+        if (!split.skipHistogram) addWorkerHistograms(histogram, i);
+      });
     }
   };
 
@@ -128,7 +159,7 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
           histogram,
         });
       });
-      addWorkerHistograms(histogram);
+      addWorkerHistograms(histogram, 0);
       let [grad, hess] = sums;
       for (let s = 1; s < workers; s++) {
         grad += results[2 * s] as number;
@@ -136,12 +167,9 @@ export function startWorkerShards(options: WorkerShardsOptions): ShardSet {
       }
       return [grad, hess];
     },
-    split: ({ split, features: selected, histogram }) => {
-      const { node, left, right, feature, bin, buildLeft, skipHistogram } = split;
-      const args = [numSelected, node, left, right, feature, bin, buildLeft ? 1 : 0, skipHistogram ? 1 : 0];
-      run(GBDT_OP.split, args, () => shard0.split({ split, features: selected, histogram }));
-      if (!skipHistogram) addWorkerHistograms(histogram);
-    },
+    split: ({ split, features: selected, histogram }) =>
+      splitMany({ splits: [{ split, histogram }], features: selected }),
+    splitMany,
     addLeaves: ({ nodes, values, count, output }) => {
       leafNodes.set(nodes.subarray(0, count));
       leafValues.set(values.subarray(0, count));

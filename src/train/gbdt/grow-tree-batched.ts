@@ -1,13 +1,13 @@
 /**
- * The tree grower for shards whose histograms cost a round trip to sum (`ShardSet.splitMany`,
- * processes summing through Redis): when no leaf budget binds, every leaf that can split will be
+ * The tree grower for shards whose histograms cost a round trip to sum (`ShardSet.splitMany`:
+ * processes summing through Redis, worker threads waiting for each other): when no leaf budget binds, every leaf that can split will be
  * split, so all open leaves are split at once — one exchange per depth instead of one per split —
  * and the best-first order is replayed afterwards to number the nodes. Histograms, splits, leaf
  * values and node ids are exactly those of `growTree`; only the shards see other (provisional)
  * node ids, which {@link BatchedTree.shardNode} maps back.
  */
 import type { GbdtTree } from './gbdt-model.ts';
-import { bestSplit, type GrowTreeOptions, type GrownTree, type Split } from './grow-tree.ts';
+import { bestSplit, isLeftSmaller, type GrowTreeOptions, type GrownTree, type Split } from './grow-tree.ts';
 import { FEATURE_STRIDE, SLOT, type ShardSplit } from './row-shard.ts';
 
 /** A grown tree plus, per node id, the id the shards know the node by. */
@@ -19,7 +19,6 @@ export interface BatchedTree extends GrownTree {
 interface Node {
   /** The id the shards know it by. */
   readonly shardId: number;
-  readonly count: number;
   readonly depth: number;
   readonly grad: number;
   readonly hess: number;
@@ -44,20 +43,19 @@ export function growTreeBatched(options: GrowTreeOptions): BatchedTree {
   };
   const rootHistogram = pool.take();
   const [grad, hess] = shards.root({ features, histogram: rootHistogram });
-  const root = makeNode({ shardId: 0, count: options.numRows, depth: 0, histogram: rootHistogram, grad, hess });
+  const root = makeNode({ shardId: 0, depth: 0, histogram: rootHistogram, grad, hess });
   let nextId = 1;
   let frontier = root.split === undefined ? [] : [root];
   while (frontier.length > 0) {
     const batch = frontier.map((node) => {
       const split = node.split as Split;
-      const countRight = node.count - split.countLeft;
       const shardSplit: ShardSplit = {
         node: node.shardId,
         left: nextId++,
         right: nextId++,
         feature: split.feature,
         bin: split.bin,
-        buildLeft: split.countLeft <= countRight,
+        buildLeft: isLeftSmaller(node, split),
         skipHistogram: node.depth + 1 >= options.maxDepth,
       };
       return { node, split, shardSplit, small: pool.take() };
@@ -73,7 +71,6 @@ export function growTreeBatched(options: GrowTreeOptions): BatchedTree {
       const depth = node.depth + 1;
       const left = makeNode({
         shardId: shardSplit.left,
-        count: split.countLeft,
         depth,
         histogram: shardSplit.buildLeft ? small : large,
         grad: split.gradLeft,
@@ -81,7 +78,6 @@ export function growTreeBatched(options: GrowTreeOptions): BatchedTree {
       });
       const right = makeNode({
         shardId: shardSplit.right,
-        count: node.count - split.countLeft,
         depth,
         histogram: shardSplit.buildLeft ? large : small,
         grad: node.grad - split.gradLeft,

@@ -1,8 +1,8 @@
 /**
  * Grows one regression tree on gradients and hessians, best-first under a depth and a leaf
  * budget, from binned features:
- * per-node histograms of (gradient, hessian, count) per bin, the smaller child built from its
- * rows and the larger one by subtracting it from the parent, and splits scored with the
+ * per-node histograms of (gradient, hessian) per bin, the child with the smaller hessian built
+ * from its rows and the other by subtracting it from the parent, and splits scored with the
  * second-order gain `G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)`. The rows themselves live in a
  * {@link ShardSet}, so the same grower drives one thread or several.
  */
@@ -28,8 +28,6 @@ export interface GrowTreeOptions {
   readonly lambda: number;
   /** Shrinkage applied to every leaf value. */
   readonly learningRate: number;
-  /** Rows the tree grows on. */
-  readonly numRows: number;
   /** Reused histogram memory. */
   readonly pool: HistogramPool;
 }
@@ -77,12 +75,10 @@ export interface Split {
   gain: number;
   gradLeft: number;
   hessLeft: number;
-  countLeft: number;
 }
 
 interface Leaf {
   readonly id: number;
-  readonly count: number;
   readonly depth: number;
   readonly histogram: Float64Array;
   readonly grad: number;
@@ -122,9 +118,7 @@ export function growTree(options: GrowTreeOptions): GrownTree {
   const [grad, hess] = shards.root({ features, histogram: rootHistogram });
   // Best-first: always split the open leaf with the largest gain (ties: the older leaf), so a
   // leaf budget keeps the most useful splits; without one the tree equals depth-wise growth.
-  const open: Leaf[] = [addLeaf({ count: options.numRows, depth: 0, histogram: rootHistogram, grad, hess })].filter(
-    canSplit,
-  );
+  const open: Leaf[] = [addLeaf({ depth: 0, histogram: rootHistogram, grad, hess })].filter(canSplit);
   let numLeaves = 1;
   while (numLeaves < options.maxLeaves) {
     let pick = -1;
@@ -165,10 +159,8 @@ function splitLeaf(args: {
 
   const leftId = tree.feature.length;
   const rightId = leftId + 1;
-  const countLeft = split.countLeft;
-  const countRight = leaf.count - countLeft;
   // Build the smaller child's histogram from its rows; the parent's becomes the larger child's.
-  const leftIsSmall = countLeft <= countRight;
+  const leftIsSmall = isLeftSmaller(leaf, split);
   const depth = leaf.depth + 1;
   // Children at the depth limit never split, so their histograms would go unused.
   const skipHistogram = depth >= options.maxDepth;
@@ -195,14 +187,12 @@ function splitLeaf(args: {
     }
   }
   const left = addLeaf({
-    count: countLeft,
     depth,
     histogram: leftIsSmall ? small : large,
     grad: split.gradLeft,
     hess: split.hessLeft,
   });
   const right = addLeaf({
-    count: countRight,
     depth,
     histogram: leftIsSmall ? large : small,
     grad: leaf.grad - split.gradLeft,
@@ -213,14 +203,31 @@ function splitLeaf(args: {
   return [left, right];
 }
 
+/**
+ * Whether the left child is the one to build from its rows: the one with the smaller hessian sum,
+ * as XGBoost chooses (rows would be the exact cost, but no shard knows the other shards' counts).
+ */
+export function isLeftSmaller(node: { hess: number }, split: Split): boolean {
+  return split.hessLeft <= node.hess - split.hessLeft;
+}
+
+/**
+ * The smallest hessian a non-empty side of a split of `node` has. Every row's hessian is positive,
+ * so a side without rows sums to zero, or, where a sum came from a subtraction, to its rounding
+ * residue: far below a billionth of the node's.
+ */
+function minSideHessian(minChildWeight: number, hess: number): number {
+  return Math.max(minChildWeight, hess * 1e-9);
+}
+
 /** The split of `node` with the largest gain, if one passes the limits. */
 export function bestSplit(
   options: GrowTreeOptions,
-  node: { histogram: Float64Array; grad: number; hess: number; count: number },
+  node: { histogram: Float64Array; grad: number; hess: number },
 ): Split | undefined {
-  const { lambda, minChildWeight, features } = options;
-  const { histogram, grad, hess, count } = node;
-  if (count < 2) return undefined;
+  const { lambda, features } = options;
+  const { histogram, grad, hess } = node;
+  const minHess = minSideHessian(options.minChildWeight, hess);
   const parentScore = (grad * grad) / (hess + lambda);
   let best: Split | undefined;
   for (let j = 0; j < features.length; j++) {
@@ -228,22 +235,17 @@ export function bestSplit(
     const numBins = (options.edges[f] as Float32Array).length + 1;
     let gradLeft = 0;
     let hessLeft = 0;
-    let countLeft = 0;
     for (let b = 0; b + 1 < numBins; b++) {
       const slot = f * FEATURE_STRIDE + b * SLOT;
       gradLeft += histogram[slot] as number;
       hessLeft += histogram[slot + 1] as number;
-      countLeft += histogram[slot + 2] as number;
-      const countRight = count - countLeft;
-      if (countLeft < 0.5) continue;
-      if (countRight < 0.5) break;
       const hessRight = hess - hessLeft;
-      if (hessLeft < minChildWeight || hessRight < minChildWeight) continue;
+      if (hessLeft < minHess || hessRight < minHess) continue;
       const gradRight = grad - gradLeft;
       const gain =
         (gradLeft * gradLeft) / (hessLeft + lambda) + (gradRight * gradRight) / (hessRight + lambda) - parentScore;
       if (gain > 1e-12 && (best === undefined || gain > best.gain)) {
-        best = { feature: f, bin: b, gain, gradLeft, hessLeft, countLeft };
+        best = { feature: f, bin: b, gain, gradLeft, hessLeft };
       }
     }
   }

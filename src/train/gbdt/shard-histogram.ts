@@ -27,18 +27,28 @@ export interface BuildHistogramOptions {
 export function buildHistogram(options: BuildHistogramOptions): [number, number] {
   const { layout, start, end, features, histogram } = options;
   const all = features.length === layout.defaultBin.length;
-  const [grad, hess] = all ? addAllFeatures(options) : addSomeFeatures(options);
+  // Non-default entries per feature in the node: a sparse feature's default bin holds the rest.
+  const entries = new Int32Array(layout.defaultBin.length);
+  const [grad, hess] = all ? addAllFeatures(options, entries) : addSomeFeatures(options, entries);
   const sparse = all ? layout.sparseFeatures : selectedOf(layout.sparseFeatures, features);
-  if (sparse.length > 0) fillDefaultBins({ layout, sparse, histogram, totals: [grad, hess, end - start] });
+  if (sparse.length > 0) {
+    fillDefaultBins({ layout, sparse, histogram, entries, totals: { grad, hess, rows: end - start } });
+  }
   return [grad, hess];
 }
 
+// A code is `feature * BIN_STRIDE + bin`, so times SLOT it is the histogram slot.
+// The dense loops below add four features per step: their slots never coincide, so the CPU
+// overlaps the four read-modify-writes (about twice the speed of one feature per step in V8).
+// Each slot still sums its rows in row order, so the result is the same as a step of one.
+
 /** The histogram loop when every feature is built (no column subsampling), the common case. */
-function addAllFeatures(options: BuildHistogramOptions): [number, number] {
+function addAllFeatures(options: BuildHistogramOptions, entries: Int32Array): [number, number] {
   const { layout, rows, start, end, gradHess, histogram } = options;
-  const { lo, denseFeatures, denseBins, offsets, codes } = layout;
+  const { lo, denseFeatures, denseCodes, offsets, codes } = layout;
   const numDense = denseFeatures.length;
-  const denseOffset = denseFeatures.map((f) => f * FEATURE_STRIDE);
+  const stepped = numDense - (numDense % 4);
+  const hasSparse = layout.sparseFeatures.length > 0;
   let grad = 0;
   let hess = 0;
   for (let i = start; i < end; i++) {
@@ -49,44 +59,52 @@ function addAllFeatures(options: BuildHistogramOptions): [number, number] {
     hess += h;
     const local = row - lo;
     const base = local * numDense;
-    for (let j = 0; j < numDense; j++) {
-      const slot = (denseOffset[j] as number) + (denseBins[base + j] as number) * SLOT;
+    let j = 0;
+    for (; j < stepped; j += 4) {
+      const s0 = (denseCodes[base + j] as number) * SLOT;
+      const s1 = (denseCodes[base + j + 1] as number) * SLOT;
+      const s2 = (denseCodes[base + j + 2] as number) * SLOT;
+      const s3 = (denseCodes[base + j + 3] as number) * SLOT;
+      histogram[s0] = (histogram[s0] as number) + g;
+      histogram[s0 + 1] = (histogram[s0 + 1] as number) + h;
+      histogram[s1] = (histogram[s1] as number) + g;
+      histogram[s1 + 1] = (histogram[s1 + 1] as number) + h;
+      histogram[s2] = (histogram[s2] as number) + g;
+      histogram[s2 + 1] = (histogram[s2 + 1] as number) + h;
+      histogram[s3] = (histogram[s3] as number) + g;
+      histogram[s3 + 1] = (histogram[s3 + 1] as number) + h;
+    }
+    for (; j < numDense; j++) {
+      const slot = (denseCodes[base + j] as number) * SLOT;
       histogram[slot] = (histogram[slot] as number) + g;
       histogram[slot + 1] = (histogram[slot + 1] as number) + h;
-      histogram[slot + 2] = (histogram[slot + 2] as number) + 1;
     }
+    if (!hasSparse) continue;
     const last = offsets[local + 1] as number;
     for (let k = offsets[local] as number; k < last; k++) {
-      // A code is `feature * BIN_STRIDE + bin`, so times SLOT it is the histogram slot.
-      const slot = (codes[k] as number) * SLOT;
+      const code = codes[k] as number;
+      const slot = code * SLOT;
       histogram[slot] = (histogram[slot] as number) + g;
       histogram[slot + 1] = (histogram[slot + 1] as number) + h;
-      histogram[slot + 2] = (histogram[slot + 2] as number) + 1;
+      entries[code >>> 8] = (entries[code >>> 8] as number) + 1;
     }
   }
   return [grad, hess];
 }
 
 /** The histogram loop over a subset of the features. */
-function addSomeFeatures(options: BuildHistogramOptions): [number, number] {
+function addSomeFeatures(options: BuildHistogramOptions, entries: Int32Array): [number, number] {
   const { layout, rows, start, end, gradHess, features, histogram } = options;
-  const { lo, denseFeatures, denseBins, sparseFeatures, defaultBin, offsets, codes } = layout;
+  const { lo, denseFeatures, denseCodes, sparseFeatures, defaultBin, offsets, codes } = layout;
   const numDense = denseFeatures.length;
   const selected = new Uint8Array(defaultBin.length);
   for (let j = 0; j < features.length; j++) selected[features[j] as number] = 1;
-  // The dense features to build: their position in a packed row and their histogram offset.
+  // The dense features to build, by their position in a packed row.
   const position: number[] = [];
-  const offset: number[] = [];
-  for (let j = 0; j < numDense; j++) {
-    const f = denseFeatures[j] as number;
-    if (selected[f] === 1) {
-      position.push(j);
-      offset.push(f * FEATURE_STRIDE);
-    }
-  }
+  for (let j = 0; j < numDense; j++) if (selected[denseFeatures[j] as number] === 1) position.push(j);
   const densePosition = Int32Array.from(position);
-  const denseOffset = Int32Array.from(offset);
   const numBuilt = densePosition.length;
+  const stepped = numBuilt - (numBuilt % 4);
   const hasSparse = sparseFeatures.some((f) => selected[f] === 1);
 
   let grad = 0;
@@ -99,11 +117,25 @@ function addSomeFeatures(options: BuildHistogramOptions): [number, number] {
     hess += h;
     const local = row - lo;
     const base = local * numDense;
-    for (let j = 0; j < numBuilt; j++) {
-      const slot = (denseOffset[j] as number) + (denseBins[base + (densePosition[j] as number)] as number) * SLOT;
+    let j = 0;
+    for (; j < stepped; j += 4) {
+      const s0 = (denseCodes[base + (densePosition[j] as number)] as number) * SLOT;
+      const s1 = (denseCodes[base + (densePosition[j + 1] as number)] as number) * SLOT;
+      const s2 = (denseCodes[base + (densePosition[j + 2] as number)] as number) * SLOT;
+      const s3 = (denseCodes[base + (densePosition[j + 3] as number)] as number) * SLOT;
+      histogram[s0] = (histogram[s0] as number) + g;
+      histogram[s0 + 1] = (histogram[s0 + 1] as number) + h;
+      histogram[s1] = (histogram[s1] as number) + g;
+      histogram[s1 + 1] = (histogram[s1 + 1] as number) + h;
+      histogram[s2] = (histogram[s2] as number) + g;
+      histogram[s2 + 1] = (histogram[s2 + 1] as number) + h;
+      histogram[s3] = (histogram[s3] as number) + g;
+      histogram[s3 + 1] = (histogram[s3 + 1] as number) + h;
+    }
+    for (; j < numBuilt; j++) {
+      const slot = (denseCodes[base + (densePosition[j] as number)] as number) * SLOT;
       histogram[slot] = (histogram[slot] as number) + g;
       histogram[slot + 1] = (histogram[slot + 1] as number) + h;
-      histogram[slot + 2] = (histogram[slot + 2] as number) + 1;
     }
     if (!hasSparse) continue;
     const last = offsets[local + 1] as number;
@@ -113,7 +145,7 @@ function addSomeFeatures(options: BuildHistogramOptions): [number, number] {
       const slot = code * SLOT;
       histogram[slot] = (histogram[slot] as number) + g;
       histogram[slot + 1] = (histogram[slot + 1] as number) + h;
-      histogram[slot + 2] = (histogram[slot + 2] as number) + 1;
+      entries[code >>> 8] = (entries[code >>> 8] as number) + 1;
     }
   }
   return [grad, hess];
@@ -135,27 +167,29 @@ function fillDefaultBins(args: {
   layout: ShardLayout;
   sparse: Int32Array;
   histogram: Float64Array;
-  totals: [number, number, number];
+  /** Non-default entries per feature in the node. */
+  entries: Int32Array;
+  totals: { grad: number; hess: number; rows: number };
 }): void {
-  const { layout, sparse, histogram } = args;
-  const [grad, hess, count] = args.totals;
+  const { layout, sparse, histogram, entries, totals } = args;
   for (let j = 0; j < sparse.length; j++) {
     const f = sparse[j] as number;
     const base = f * FEATURE_STRIDE;
+    const slot = base + (layout.defaultBin[f] as number) * SLOT;
+    // No default rows is exactly zero, not the rounding residue of a subtraction.
+    if ((entries[f] as number) === totals.rows) {
+      histogram[slot] = 0;
+      histogram[slot + 1] = 0;
+      continue;
+    }
     const end = base + (layout.binsSeen[f] as number) * SLOT;
     let g = 0;
     let h = 0;
-    let c = 0;
-    for (let slot = base; slot < end; slot += SLOT) {
-      g += histogram[slot] as number;
-      h += histogram[slot + 1] as number;
-      c += histogram[slot + 2] as number;
+    for (let s = base; s < end; s += SLOT) {
+      g += histogram[s] as number;
+      h += histogram[s + 1] as number;
     }
-    const slot = base + (layout.defaultBin[f] as number) * SLOT;
-    // No default rows is exactly zero, not the rounding residue of a subtraction.
-    const rest = count - c;
-    histogram[slot] = rest > 0 ? grad - g : 0;
-    histogram[slot + 1] = rest > 0 ? hess - h : 0;
-    histogram[slot + 2] = rest;
+    histogram[slot] = totals.grad - g;
+    histogram[slot + 1] = totals.hess - h;
   }
 }

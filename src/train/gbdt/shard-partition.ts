@@ -1,6 +1,6 @@
 /**
  * Splits a node's rows in place by one feature's bin, reading the bin from the shard's
- * {@link ShardLayout}: a dense feature from the packed dense bins (a few bytes per row, where the
+ * {@link ShardLayout}: a dense feature from its column of bins (one byte per row, where the
  * full matrix has a cache line), a sparse one from the row's entries, or its default bin when the
  * row has none.
  */
@@ -49,14 +49,14 @@ export function partitionRows(options: PartitionRowsOptions): number {
 /** Partitions by a dense feature; returns the number of right rows, now at the start of `scratch`. */
 function partitionDense(options: PartitionRowsOptions): number {
   const { layout, rows, start, end, feature, bin, scratch } = options;
-  const { lo, denseBins, denseFeatures } = layout;
-  const numDense = denseFeatures.length;
-  const position = denseFeatures.indexOf(feature);
+  const { lo, denseColumns, denseFeatures } = layout;
+  const size = denseColumns.length / denseFeatures.length;
+  const column = denseColumns.subarray(denseFeatures.indexOf(feature) * size);
   let left = start;
   let right = 0;
   for (let i = start; i < end; i++) {
     const row = rows[i] as number;
-    const goesLeft = ((bin - (denseBins[(row - lo) * numDense + position] as number)) >> 31) + 1;
+    const goesLeft = ((bin - (column[row - lo] as number)) >> 31) + 1;
     rows[left] = row;
     scratch[right] = row;
     left += goesLeft;

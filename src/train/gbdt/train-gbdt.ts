@@ -428,7 +428,6 @@ function growRound(context: RoundContext): { trees: GbdtTree[]; binThresholds: n
       minChildWeight: params.minChildWeight,
       lambda: params.lambda,
       learningRate: params.learningRate,
-      numRows: sampledRows.length,
       pool: context.pool,
     };
     // Shards that pay a round trip per summed histogram grow one batch per depth, same tree.
