@@ -6,7 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { StratumError } from '../../errors/index.ts';
 import type { RequestTrace } from '../../monitor/request-trace.ts';
-import type { InferenceService } from '../../serving/inference-service.ts';
+import type { InferenceService, InferOptions } from '../../serving/inference-service.ts';
 import type { ModelManager } from '../../serving/model-manager.ts';
 import { encodeRestInferResponse } from '../../serving/protocol/rest-infer-response.ts';
 import {
@@ -70,14 +70,14 @@ async function inferUntraced(
   trace?: RequestTrace,
 ) {
   const { decoded } = readInferBody(body, request, config);
-  const response = await service.infer({
+  const call: InferOptions = {
     model: params.model,
+    version: params.version,
     request: decoded,
     protocol: 'rest',
     headers: request.headers,
-    ...(params.version !== undefined && { version: params.version }),
-    ...(trace !== undefined && { trace }),
-  });
+  };
+  const response = await service.infer(trace === undefined ? call : { ...call, trace });
   const encoded = encodeRestInferResponse(response);
   reply.header('content-type', encoded.contentType);
   if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', String(encoded.headerLength));
