@@ -9,12 +9,14 @@
  * `session.run` time (compute-ceiling.ts), the base of the "added latency" figure.
  *
  *   node --import tsx bench/probes/main-thread-cost.ts [--root /path/to/before --root .] \
- *     [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000] [--extra-arg --flag=x]
+ *     [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000] \
+ *     [--config '{}' --config '{"inlineRunMaxMicroseconds":500}']
  *
+ * Each `--config` is a model `config.json` every root is measured with, in turn.
  * Each `--root` needs a built `dist/` (`npm run build` there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,15 +37,15 @@ const { values } = parseArgs({
     'warmup-ms': { type: 'string', default: '1000' },
     'duration-ms': { type: 'string', default: '3000' },
     'c1-duration-ms': { type: 'string', default: '3000' },
-    /** A flag added to `serve` for every root (e.g. `--inline-run-max-us=300`). */
-    'extra-arg': { type: 'string', multiple: true },
+    /** A model config.json to measure each root with (one server per root and config). */
+    config: { type: 'string', multiple: true },
   },
   strict: true,
 });
 const roots = (values.root ?? [BENCH_ROOT]).map((r) => resolve(r));
 const models = values.models.split(',') as BenchModel[];
 const rounds = Number(values.rounds);
-const extraArgs = values['extra-arg'] ?? [];
+const configs = values.config ?? ['{}'];
 
 interface Measured {
   readonly load: LoadResult;
@@ -129,7 +131,6 @@ async function startServer(root: string, repoDir: string): Promise<{ child: Chil
       '--no-watch',
       '--log-level',
       'warn',
-      ...extraArgs,
     ],
     { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -166,7 +167,8 @@ try {
   );
   const rows: string[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const root of roots) {
+    for (const [root, config] of roots.flatMap((r) => configs.map((c) => [r, c] as const))) {
+      for (const model of models) await writeFile(join(repoDir, model, 'config.json'), config);
       const { child, port } = await startServer(root, repoDir);
       try {
         for (const model of models) {
@@ -184,7 +186,7 @@ try {
           });
           const usPerRequest = (busy.mainCpuSeconds * 1e6) / busy.load.completed;
           const row =
-            `round ${round + 1} ${root} ${model}: c=64 ${Math.round(busy.load.throughput)} req/s, ` +
+            `round ${round + 1} ${root} ${config} ${model}: c=64 ${Math.round(busy.load.throughput)} req/s, ` +
             `main ${usPerRequest.toFixed(1)} µs/req; c=1 p50 ${idle.load.latency.p50.toFixed(3)} ms ` +
             `(${Math.round(idle.load.throughput)} req/s, main ${((idle.mainCpuSeconds * 1e6) / idle.load.completed).toFixed(1)} µs/req); ` +
             `errors ${busy.load.errors + idle.load.errors}; load ${loadavg()[0]?.toFixed(2)}`;

@@ -12,6 +12,7 @@ import { type Batch, type Batcher, createBatcher, type SubmitOptions } from './b
 import { splitOutput, stackInputs, toTensorValues } from './batch-tensors.ts';
 import { createVersionExplainer, type Explanation } from './explain-version.ts';
 import type { ResolvedModelConfig } from './model-config.ts';
+import { createInlineRunner } from './inline-runner.ts';
 import { ModelStats } from './model-stats.ts';
 import { hasDynamicBatchDimension, signatureFromMetadata } from './signature.ts';
 import type { InferInput, InferOutput, InferRequest, InferResponse } from './types.ts';
@@ -95,6 +96,10 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
   });
   metrics.warmup(warmup);
   const stats = new ModelStats(model, version);
+  const inline =
+    config.inlineRunMaxMicroseconds > 0
+      ? await createInlineRunner({ bytes: options.bytes, config, maxMicroseconds: config.inlineRunMaxMicroseconds })
+      : undefined;
   const outputTypes = new Map(signature.outputs.map((o) => [o.name, o.datatype]));
 
   const execute = async (batch: Batch<Pending>): Promise<InferResponse[]> => {
@@ -114,7 +119,12 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
     const feeds = stackInputs(signature.inputs, inputs, batch.rows);
     const fetches = unionOfOutputs(items);
     const t1 = performance.now();
-    const result = await pool.run({ key, instance: batch.instance, feeds, fetches });
+    const alone = count === 1 && batcher.running === 1 && batcher.queued === 0;
+    const result =
+      alone && inline?.allows() === true
+        ? await inline.run(feeds, fetches)
+        : await pool.run({ key, instance: batch.instance, feeds, fetches });
+    if (count === 1) inline?.measured(result.computeNs);
     const t2 = performance.now();
     const parts = new Map<string, ReturnType<typeof splitOutput>>();
     for (const out of result.outputs) {
@@ -208,6 +218,7 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
         await batcher.drain();
         batcher.close(new StratumError('MODEL_NOT_READY', `${target} is unloaded`));
         await explainer.close();
+        await inline?.close();
         await pool.unload(key);
       })();
       return unloading;
