@@ -9,10 +9,9 @@
  * `session.run` time (compute-ceiling.ts), the base of the "added latency" figure.
  *
  *   node --import tsx bench/probes/main-thread-cost.ts [--root /path/to/before --root .] \
- *     [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000] \
- *     [--config '{}' --config '{"inlineRunMaxMicroseconds":500}']
+ *     [--root '.::{"inlineRunMaxMicroseconds":500}'] [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000]
  *
- * Each `--config` is a model `config.json` every root is measured with, in turn.
+ * A root may name, after `::`, the model `config.json` it is measured with (default `{}`).
  * Each `--root` needs a built `dist/` (`npm run build` there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,15 +36,15 @@ const { values } = parseArgs({
     'warmup-ms': { type: 'string', default: '1000' },
     'duration-ms': { type: 'string', default: '3000' },
     'c1-duration-ms': { type: 'string', default: '3000' },
-    /** A model config.json to measure each root with (one server per root and config). */
-    config: { type: 'string', multiple: true },
   },
   strict: true,
 });
-const roots = (values.root ?? [BENCH_ROOT]).map((r) => resolve(r));
+const roots = (values.root ?? [BENCH_ROOT]).map((spec) => {
+  const [root = '.', config = '{}'] = spec.split('::');
+  return { root: resolve(root), config };
+});
 const models = values.models.split(',') as BenchModel[];
 const rounds = Number(values.rounds);
-const configs = values.config ?? ['{}'];
 
 interface Measured {
   readonly load: LoadResult;
@@ -167,7 +166,7 @@ try {
   );
   const rows: string[] = [];
   for (let round = 0; round < rounds; round++) {
-    for (const [root, config] of roots.flatMap((r) => configs.map((c) => [r, c] as const))) {
+    for (const { root, config } of roots) {
       for (const model of models) await writeFile(join(repoDir, model, 'config.json'), config);
       const { child, port } = await startServer(root, repoDir);
       try {
