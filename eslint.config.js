@@ -165,7 +165,7 @@ const SHARED = ['util'];
 
 const ONNXRUNTIME_ONLY_IN_WORKER = {
   name: 'onnxruntime-node',
-  message: 'Only src/runtime/session-worker.ts touches onnxruntime.',
+  message: 'Only src/runtime/ort-session.ts touches onnxruntime.',
 };
 
 /** One no-restricted-imports entry per folder: the folders it does not list are forbidden. */
@@ -199,7 +199,7 @@ function layerRules() {
       files: [`src/${folder}/**/*.ts`],
       rules: { 'no-restricted-imports': rule(folder, false) },
     })),
-    { files: ['src/runtime/session-worker.ts'], rules: { 'no-restricted-imports': rule('runtime', true) } },
+    { files: ['src/runtime/ort-session.ts'], rules: { 'no-restricted-imports': rule('runtime', true) } },
     {
       files: ['src/*.ts'],
       rules: { 'no-restricted-imports': ['error', { paths: [ONNXRUNTIME_ONLY_IN_WORKER] }] },

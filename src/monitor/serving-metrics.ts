@@ -1,6 +1,8 @@
 /**
  * Prometheus metrics of the serving path. Each server owns its registry (no global state); label
- * children are bound once per model version so the hot path only increments.
+ * children are bound once per model version. A bound prom-client child still hashes and checks
+ * its labels on every call, so the per-request counts (requests answered, requests pending) are
+ * kept as plain numbers per version and added to prom-client when the registry is read.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -40,11 +42,17 @@ export interface ServingMetrics {
 export function createServingMetrics(): ServingMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'stratum_' });
+  // Per (model, version): what the hot path counted since the registry was last read.
+  const unflushed = new Map<string, UnflushedCounts>();
+  const flushAll = (): void => {
+    for (const counts of unflushed.values()) flush(counts);
+  };
   const requests = new Counter({
     name: 'stratum_inference_requests_total',
     help: 'Inference requests by outcome; failures carry the error code as reason.',
     labelNames: ['model', 'version', 'protocol', 'outcome', 'reason'] as const,
     registers: [registry],
+    collect: flushAll,
   });
   const inferences = new Counter({
     name: 'stratum_inference_count_total',
@@ -97,6 +105,7 @@ export function createServingMetrics(): ServingMetrics {
     help: 'Inference requests queued or running.',
     labelNames: ['model', 'version'] as const,
     registers: [registry],
+    collect: flushAll,
   });
 
   const warmupRuns = new Counter({
@@ -133,23 +142,16 @@ export function createServingMetrics(): ServingMetrics {
       const size = batchSize.labels(labels);
       const queue = queueDuration.labels(labels);
       const compute = computeDuration.labels(labels);
-      const pend = pending.labels(labels);
+      const own = unflushedCounts(unflushed, { labels, pending });
       const cutBy = new Map<string, Counter.Internal>();
-      const ok = new Map<
-        string,
-        { counter: Counter.Internal; latency: Histogram.Internal<'model' | 'version' | 'protocol'> }
-      >();
       return {
         success(protocol, seconds) {
-          let bound = ok.get(protocol);
-          if (bound === undefined) {
-            bound = {
-              counter: requests.labels({ model, version, protocol, outcome: 'success', reason: '' }),
-              latency: requestDuration.labels({ model, version, protocol }),
-            };
-            ok.set(protocol, bound);
-          }
-          bound.counter.inc();
+          const bound = own.succeeded.get(protocol) ?? {
+            counter: requests.labels({ model, version, protocol, outcome: 'success', reason: '' }),
+            latency: requestDuration.labels({ model, version, protocol }),
+            count: 0,
+          };
+          if (bound.count++ === 0) own.succeeded.set(protocol, bound);
           bound.latency.observe(seconds);
         },
         failure(protocol, reason) {
@@ -171,7 +173,7 @@ export function createServingMetrics(): ServingMetrics {
           cut.inc();
         },
         pending(delta) {
-          pend.inc(delta);
+          own.pendingDelta += delta;
         },
         warmup({ source, runs, failures }) {
           if (runs === 0) return;
@@ -187,4 +189,46 @@ export function createServingMetrics(): ServingMetrics {
       return registry.metrics();
     },
   };
+}
+
+/** One version's counts not yet added to prom-client. */
+interface UnflushedCounts {
+  readonly pending: Gauge.Internal<'model' | 'version'>;
+  pendingDelta: number;
+  /** Successful requests by protocol. */
+  readonly succeeded: Map<
+    string,
+    {
+      readonly counter: Counter.Internal;
+      readonly latency: Histogram.Internal<'model' | 'version' | 'protocol'>;
+      count: number;
+    }
+  >;
+}
+
+/** The counts of a version's labels, shared by every handle of that version (a reload binds them again). */
+function unflushedCounts(
+  unflushed: Map<string, UnflushedCounts>,
+  bind: { labels: { model: string; version: string }; pending: Gauge<'model' | 'version'> },
+): UnflushedCounts {
+  const key = JSON.stringify([bind.labels.model, bind.labels.version]);
+  let counts = unflushed.get(key);
+  if (counts === undefined) {
+    counts = { pending: bind.pending.labels(bind.labels), pendingDelta: 0, succeeded: new Map() };
+    counts.pending.inc(0);
+    unflushed.set(key, counts);
+  }
+  return counts;
+}
+
+function flush(counts: UnflushedCounts): void {
+  if (counts.pendingDelta !== 0) {
+    counts.pending.inc(counts.pendingDelta);
+    counts.pendingDelta = 0;
+  }
+  for (const bound of counts.succeeded.values()) {
+    if (bound.count === 0) continue;
+    bound.counter.inc(bound.count);
+    bound.count = 0;
+  }
 }

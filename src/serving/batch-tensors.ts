@@ -21,9 +21,9 @@ export function stackInputs(
 ): WireTensor[] {
   return specs.map((spec, index) => {
     const first = requests[0]?.[index] as InferInput;
-    const dims = [rows, ...first.shape.slice(1)];
     const ort = DATATYPES[spec.datatype].ort;
-    if (requests.length === 1) return { name: spec.name, type: ort, dims: [...first.shape], data: owned(first.data) };
+    if (requests.length === 1) return { name: spec.name, type: ort, dims: first.shape, data: owned(first.data) };
+    const dims = [rows, ...first.shape.slice(1)];
     if (Array.isArray(first.data)) {
       const strings: string[] = [];
       for (const r of requests)
@@ -32,8 +32,9 @@ export function stackInputs(
     }
     let total = 0;
     for (const r of requests) total += ((r[index] as InferInput).data as NumericArray).length;
-    const Ctor = (first.data as NumericArray).constructor as new (n: number) => NumericArray;
-    const out = new Ctor(total);
+    const Ctor = (first.data as NumericArray).constructor as NumericArrayConstructor;
+    // Every element is written below: no need for the zero fill of `new Ctor(total)`.
+    const out = new Ctor(Buffer.allocUnsafeSlow(total * Ctor.BYTES_PER_ELEMENT).buffer, 0, total);
     let offset = 0;
     for (const r of requests) {
       const part = (r[index] as InferInput).data as NumericArray;
@@ -57,6 +58,11 @@ function owned(values: TensorValues): WireTensor['data'] {
   }
   return (values as Float32Array).slice();
 }
+
+type NumericArrayConstructor = {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): NumericArray;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
 /** One request's share of an output. */
 export interface OutputPart {

@@ -8,7 +8,7 @@ import { StratumError } from '../errors/index.ts';
 import type { ServingMetrics } from '../monitor/serving-metrics.ts';
 import type { TensorSpec } from '../tensor/signature.ts';
 import type { ModelManager } from './model-manager.ts';
-import type { InferTarget, ModelSource, SourceIndexEntry } from './model-source.ts';
+import type { InferTarget, ModelSource, RouteContext, SourceIndexEntry } from './model-source.ts';
 import type { ModelStatistics } from './model-stats.ts';
 import { createOnlineLoad, type OnlineLoad } from './online-load.ts';
 import type { InferenceCapture, InferenceRecorder } from './inference-recorder.ts';
@@ -108,13 +108,8 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     throw new StratumError('MODEL_NOT_FOUND', `unknown model "${name}"`, { details: { model: name } });
   }
 
-  async function inferOnce({
-    model,
-    version,
-    request: given,
-    protocol,
-    headers,
-  }: InferOptions): Promise<InferResponse> {
+  async function inferOnce(call: InferOptions, given: InferRequest): Promise<InferResponse> {
+    const { model, protocol } = call;
     let request = given;
     let capture: InferenceCapture | undefined;
     if (recorder !== undefined) ({ request, capture } = recorder.begin(model, given));
@@ -124,12 +119,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       });
     let target;
     try {
-      target = sourceOf(model).route({
-        name: model,
-        request,
-        ...(version !== undefined && { version }),
-        ...(headers !== undefined && { headers }),
-      });
+      target = sourceOf(model).route(routeContext(call, request));
     } catch (error) {
       metrics.failure({ model, protocol, reason: error instanceof StratumError ? error.code : 'INTERNAL' });
       throw error;
@@ -173,13 +163,13 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     },
     async infer(call) {
       const { trace } = call;
-      if (trace === undefined) return inferOnce(call);
+      if (trace === undefined) return inferOnce(call, call.request);
       const span = trace.child('stratum.infer', {
         'stratum.model': call.model,
         'stratum.protocol': call.protocol,
       });
       try {
-        const response = await inferOnce({ ...call, request: { ...call.request, trace: span } });
+        const response = await inferOnce(call, { ...call.request, trace: span });
         span.setAttributes({ 'stratum.version': response.modelVersion });
         span.end();
         return response;
@@ -193,12 +183,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
         throw new StratumError('SHUTTING_DOWN', 'the server is not accepting inference requests', {
           retryAfterSeconds: 1,
         });
-      const target = sourceOf(model).route({
-        name: model,
-        request,
-        ...(version !== undefined && { version }),
-        ...(headers !== undefined && { headers }),
-      });
+      const target = sourceOf(model).route(routeContext({ model, version, headers }, request));
       if (target.explain === undefined) {
         throw new StratumError('UNSUPPORTED', `model "${model}" version ${target.version} cannot be explained here`);
       }
@@ -219,4 +204,14 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
   };
+}
+
+/** What a source routes on; optional fields are set only when present (no spreads on the hot path). */
+function routeContext(call: Pick<InferOptions, 'model' | 'version' | 'headers'>, request: InferRequest): RouteContext {
+  const { version, headers } = call;
+  if (headers === undefined)
+    return version === undefined ? { name: call.model, request } : { name: call.model, version, request };
+  return version === undefined
+    ? { name: call.model, request, headers }
+    : { name: call.model, version, request, headers };
 }

@@ -8,13 +8,14 @@ import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import { CLASSES_METADATA_KEY, readModelMetadata } from '../onnx/model-metadata.ts';
 import { datatypeFromOrt } from '../tensor/datatypes.ts';
 import type { Signature } from '../tensor/signature.ts';
-import { type Batch, type Batcher, createBatcher } from './batcher.ts';
+import { type Batch, type Batcher, createBatcher, type SubmitOptions } from './batcher.ts';
 import { splitOutput, stackInputs, toTensorValues } from './batch-tensors.ts';
 import { createVersionExplainer, type Explanation } from './explain-version.ts';
 import type { ResolvedModelConfig } from './model-config.ts';
+import { createInlineRunner } from './inline-runner.ts';
 import { ModelStats } from './model-stats.ts';
 import { hasDynamicBatchDimension, signatureFromMetadata } from './signature.ts';
-import type { InferOutput, InferRequest, InferResponse } from './types.ts';
+import type { InferInput, InferOutput, InferRequest, InferResponse } from './types.ts';
 import { type ValidatedRequest, validateRequest } from './validate-request.ts';
 import { runWarmup, type WarmupReport, type WarmupRequests } from './warmup.ts';
 
@@ -95,32 +96,42 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
   });
   metrics.warmup(warmup);
   const stats = new ModelStats(model, version);
+  const inline =
+    config.inlineRunMaxMicroseconds > 0
+      ? await createInlineRunner({ bytes: options.bytes, config, maxMicroseconds: config.inlineRunMaxMicroseconds })
+      : undefined;
   const outputTypes = new Map(signature.outputs.map((o) => [o.name, o.datatype]));
 
   const execute = async (batch: Batch<Pending>): Promise<InferResponse[]> => {
     const t0 = performance.now();
-    for (const item of batch.items) {
+    const { items } = batch;
+    const count = items.length;
+    const inputs = new Array<readonly InferInput[]>(count);
+    const rows = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const item = items[i] as Batch<Pending>['items'][number];
       const waited = t0 - item.queuedAt;
       stats.queued(waited * 1e6);
       metrics.queued(waited / 1000);
+      inputs[i] = item.payload.validated.inputs;
+      rows[i] = item.payload.validated.rows;
     }
-    const payloads = batch.items.map((i) => i.payload);
-    const feeds = stackInputs(
-      signature.inputs,
-      payloads.map((p) => p.validated.inputs),
-      batch.rows,
-    );
-    const fetches = unionOfOutputs(payloads);
+    const feeds = stackInputs(signature.inputs, inputs, batch.rows);
+    const fetches = unionOfOutputs(items);
     const t1 = performance.now();
-    const result = await pool.run({ key, instance: batch.instance, feeds, fetches });
+    const alone = count === 1 && batcher.running === 1 && batcher.queued === 0;
+    const result =
+      alone && inline?.allows() === true
+        ? await inline.run(feeds, fetches)
+        : await pool.run({ key, instance: batch.instance, feeds, fetches });
+    if (count === 1) inline?.measured(result.computeNs);
     const t2 = performance.now();
-    const rows = payloads.map((p) => p.validated.rows);
     const parts = new Map<string, ReturnType<typeof splitOutput>>();
     for (const out of result.outputs) {
       const datatype = outputTypes.get(out.name) ?? datatypeFromOrt(out.type);
       if (datatype === undefined)
         throw new StratumError('INTERNAL', `output "${out.name}" has unsupported type ${out.type}`);
-      if (batch.items.length > 1 && out.dims[0] !== batch.rows) {
+      if (count > 1 && out.dims[0] !== batch.rows) {
         throw new StratumError(
           'INTERNAL',
           `output "${out.name}" of ${target} has ${out.dims[0]} rows for a batch of ${batch.rows}`,
@@ -128,16 +139,11 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       }
       parts.set(out.name, splitOutput({ dims: out.dims, values: toTensorValues(out.data), datatype }, rows));
     }
-    const responses = payloads.map((p, index) => {
-      const outputs: InferOutput[] = p.validated.outputs.map((o) => {
-        const part = parts.get(o.name)?.[index];
-        if (part === undefined) throw new StratumError('INTERNAL', `onnxruntime returned no output "${o.name}"`);
-        return { name: o.name, datatype: part.datatype, shape: part.shape, data: part.data, binary: o.binary };
-      });
-      let response: InferResponse = { modelName: model, modelVersion: version, outputs };
-      if (p.request.id !== undefined) response = { ...response, id: p.request.id };
-      return response;
-    });
+    const responses = new Array<InferResponse>(count);
+    for (let index = 0; index < count; index++) {
+      const { request, validated } = (items[index] as Batch<Pending>['items'][number]).payload;
+      responses[index] = responseOf({ model, version, id: request.id }, outputsOf(validated, parts, index));
+    }
     const t3 = performance.now();
     traceBatch(batch, { queuedUntil: t0, runStart: t1, runEnd: t2 });
     stats.batch({
@@ -191,16 +197,9 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
       metrics.pending(1);
       try {
         if (unloading !== undefined) throw new StratumError('MODEL_NOT_READY', `${target} is unloading`);
-        const validated = validateRequest({ request, signature, batched, target });
-        const submit = {
-          payload: { request, validated },
-          rows: validated.rows,
-          shapeKey: validated.shapeKey,
-          ...(request.priority !== undefined && { priority: request.priority }),
-          ...(request.timeoutMicroseconds !== undefined && { timeoutMicroseconds: request.timeoutMicroseconds }),
-          ...(request.background === true && { background: true, signal: request.signal }),
-        };
-        const response = await batcher.submit(submit);
+        const response = await batcher.submit(
+          submitOptions(request, validateRequest({ request, signature, batched, target })),
+        );
         const elapsed = performance.now() - start;
         stats.request(true, elapsed * 1e6);
         metrics.success(protocol, elapsed / 1000);
@@ -219,11 +218,28 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
         await batcher.drain();
         batcher.close(new StratumError('MODEL_NOT_READY', `${target} is unloaded`));
         await explainer.close();
+        await inline?.close();
         await pool.unload(key);
       })();
       return unloading;
     },
   };
+}
+
+/** What the batcher is given for a request; optional fields only when set (no spreads on the hot path). */
+function submitOptions(request: InferRequest, validated: ValidatedRequest): SubmitOptions<Pending> {
+  const submit: { -readonly [K in keyof SubmitOptions<Pending>]: SubmitOptions<Pending>[K] } = {
+    payload: { request, validated },
+    rows: validated.rows,
+    shapeKey: validated.shapeKey,
+  };
+  if (request.priority !== undefined) submit.priority = request.priority;
+  if (request.timeoutMicroseconds !== undefined) submit.timeoutMicroseconds = request.timeoutMicroseconds;
+  if (request.background === true) {
+    submit.background = true;
+    if (request.signal !== undefined) submit.signal = request.signal;
+  }
+  return submit;
 }
 
 /** Loads the model's sessions into the pool and reads its signature (unloading it again when it cannot be served). */
@@ -268,12 +284,39 @@ function isBatched(signature: Signature, config: ResolvedModelConfig): boolean {
   return config.maxBatchSize > 1 && hasDynamicBatchDimension(signature);
 }
 
-function unionOfOutputs(payloads: readonly Pending[]): string[] {
-  const first = payloads[0]?.validated.outputs.map((o) => o.name) ?? [];
-  if (payloads.length === 1) return first;
+function unionOfOutputs(items: Batch<Pending>['items']): string[] {
+  const first = items[0]?.payload.validated.outputs.map((o) => o.name) ?? [];
+  if (items.length === 1) return first;
   const names = new Set(first);
-  for (const p of payloads) for (const o of p.validated.outputs) names.add(o.name);
+  for (const item of items) for (const o of item.payload.validated.outputs) names.add(o.name);
   return [...names];
+}
+
+/** Request `index`'s share of the batch's outputs, in the order it asked for them. */
+function outputsOf(
+  validated: ValidatedRequest,
+  parts: ReadonlyMap<string, ReturnType<typeof splitOutput>>,
+  index: number,
+): InferOutput[] {
+  const wanted = validated.outputs;
+  const outputs = new Array<InferOutput>(wanted.length);
+  for (let i = 0; i < wanted.length; i++) {
+    const o = wanted[i] as ValidatedRequest['outputs'][number];
+    const part = parts.get(o.name)?.[index];
+    if (part === undefined) throw new StratumError('INTERNAL', `onnxruntime returned no output "${o.name}"`);
+    outputs[i] = { name: o.name, datatype: part.datatype, shape: part.shape, data: part.data, binary: o.binary };
+  }
+  return outputs;
+}
+
+function responseOf(
+  answer: { model: string; version: string; id: string | undefined },
+  outputs: InferOutput[],
+): InferResponse {
+  const { model, version, id } = answer;
+  return id === undefined
+    ? { modelName: model, modelVersion: version, outputs }
+    : { modelName: model, modelVersion: version, id, outputs };
 }
 
 /**

@@ -17,6 +17,7 @@ import type { Tracing } from '../../monitor/tracing.ts';
 import type { InferenceService } from '../../serving/inference-service.ts';
 import { recordDenied } from '../denied-requests.ts';
 import type { Authorizer, Permission } from '../permissions.ts';
+import { alignedBodyParser } from './aligned-body.ts';
 import { DASHBOARD_DIR, isDashboardAsset, registerDashboard } from './dashboard-assets.ts';
 import { normaliseHttpError, sendError } from './error-reply.ts';
 import { registerRoutes } from './route.ts';
@@ -78,7 +79,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // Bodies are read as bytes and parsed by the protocol layer: the binary extension puts raw
   // tensor bytes after the JSON, and JSON errors need the protocol's messages.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', alignedBodyParser(config.bodyLimitBytes));
 
   // Routes come from the route table, each with its permission; anything registered another way
   // has none and would be served unguarded, so it fails here, at start-up. The one exception is

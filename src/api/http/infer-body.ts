@@ -38,10 +38,9 @@ export function readInferBody(
       );
     }
   }
-  const decoded = decodeRestInferRequest({
-    body,
-    maxBytesElement: config.maxBytesElementBytes,
-    ...(headerLength !== undefined && { headerLength }),
-  });
-  return { decoded, body, ...(headerLength !== undefined && { headerLength }) };
+  if (headerLength === undefined) {
+    return { decoded: decodeRestInferRequest({ body, maxBytesElement: config.maxBytesElementBytes }), body };
+  }
+  const decoded = decodeRestInferRequest({ body, headerLength, maxBytesElement: config.maxBytesElementBytes });
+  return { decoded, body, headerLength };
 }

@@ -7,7 +7,7 @@
  * service returns, so a field renamed there fails to compile here.
  */
 import { z } from 'zod';
-import { InputHeader, OutputHeader, RequestHeader } from '../../serving/protocol/rest-infer-request.ts';
+import { InputHeader, OutputHeader, RequestHeader } from '../../serving/protocol/request-header.ts';
 import type { ModelMetadata, ServerMetadata } from '../../serving/inference-service.ts';
 import type { SourceIndexEntry } from '../../serving/model-source.ts';
 import type { ModelStatistics } from '../../serving/model-stats.ts';

@@ -110,10 +110,15 @@ export function readInferJson(bytes: Uint8Array): unknown {
   }
 }
 
+const NO_NUMBERS = new Float64Array(0);
+const NO_APPROXIMATES = new Int32Array(0);
+
 class Reader {
   private pos = 0;
-  private scratch = new Float64Array(1024);
-  private approximate = new Int32Array(96);
+  // Grown on the first number: a binary request's header has none, and allocating these buffers
+  // for every request cost ≈ 4% of the main thread (issue 14).
+  private scratch = NO_NUMBERS;
+  private approximate = NO_APPROXIMATES;
   private approximateCount = 0;
   private lastExact = true;
   private readonly text: Buffer;
@@ -237,7 +242,7 @@ class Reader {
       } else if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) {
         if (level === 0 && count === 0) flat = true;
         if (count === this.scratch.length) {
-          const grown = new Float64Array(count * 2);
+          const grown = new Float64Array(Math.max(1024, count * 2));
           grown.set(this.scratch);
           this.scratch = grown;
         }
@@ -258,7 +263,7 @@ class Reader {
 
   private noteApproximate(index: number, start: number): void {
     if (this.approximateCount + 3 > this.approximate.length) {
-      const grown = new Int32Array(this.approximate.length * 2);
+      const grown = new Int32Array(Math.max(96, this.approximate.length * 2));
       grown.set(this.approximate);
       this.approximate = grown;
     }

@@ -2,56 +2,15 @@
  * Decodes a REST inference request (`POST …/infer`): JSON, or the binary tensor extension's JSON
  * header followed by raw tensor bytes.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { formatIssues } from '../../errors/format-issues.ts';
 import { StratumError } from '../../errors/index.ts';
 import { DATATYPE_NAMES, isDatatype, type TensorValues } from '../../tensor/datatypes.ts';
-import { withoutUndefined } from '../../util/without-undefined.ts';
 import type { InferInput, InferRequest, Parameters, RequestedOutput } from '../types.ts';
 import { decodeBinaryTensor } from './tensor-binary.ts';
 import { readInferJson } from './json-tensor-reader.ts';
+import { checkRequestHeader, RequestHeader } from './request-header.ts';
 import { decodeJsonTensor, describe } from './tensor-json.ts';
-
-const ParameterValue = z.union([z.string(), z.number(), z.boolean()]);
-const ParametersSchema = z.record(z.string(), ParameterValue);
-
-const MAX_DIMENSION = 2 ** 31 - 1;
-
-/** One entry of `inputs`, as the decoder checks it (the API reference documents it from this). */
-export const InputHeader = z.object({
-  name: z.string().min(1, 'must be a non-empty string'),
-  datatype: z.string({ error: 'must be a datatype name such as "FP32"' }),
-  shape: z
-    .array(
-      z
-        .number({ error: 'must be an integer' })
-        .int('must be an integer')
-        .min(0, 'must be ≥ 0')
-        .max(MAX_DIMENSION, `must be at most ${MAX_DIMENSION}`),
-      { error: 'must be an array of dimensions' },
-    )
-    .max(32, 'may have at most 32 dimensions'),
-  parameters: ParametersSchema.optional(),
-  data: z.unknown().optional(),
-});
-
-/** One entry of `outputs`, as the decoder checks it. */
-export const OutputHeader = z.object({
-  name: z.string().min(1, 'must be a non-empty string'),
-  parameters: ParametersSchema.optional(),
-});
-
-// `inputs` may be empty or left out: a model with no inputs (a graph of constants) is called with
-// `[]` or `{}`. Whether the inputs fit the model is the signature's business (validateRequest).
-/** The request's JSON (the whole body, or the binary extension's header), as the decoder checks it. */
-export const RequestHeader = z.object({
-  id: z.string().optional(),
-  parameters: ParametersSchema.optional(),
-  inputs: z.array(InputHeader).default([]),
-  outputs: z.array(OutputHeader).optional(),
-});
-
-type RequestHeader = z.infer<typeof RequestHeader>;
 
 /** What to decode. */
 export interface RestInferBody {
@@ -77,81 +36,87 @@ export function decodeRestInferRequest(source: RestInferBody): InferRequest {
   }
   const jsonEnd = headerLength ?? body.length;
   const header = parseHeader(body.subarray(0, jsonEnd));
-  let offset = jsonEnd;
-  const inputs: InferInput[] = header.inputs.map((input, index) => {
-    const datatype = input.datatype;
-    if (!isDatatype(datatype)) {
-      throw new StratumError(
-        'INVALID_INPUT',
-        `input "${input.name}": unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPE_NAMES.join(', ')}`,
-      );
-    }
-    const binarySize = input.parameters?.['binary_data_size'];
-    let data: TensorValues;
-    if (binarySize !== undefined) {
-      if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) {
-        throw new StratumError(
-          'INVALID_PARAMETER',
-          `input "${input.name}": binary_data_size must be a non-negative integer, got ${describe(binarySize)}`,
-        );
-      }
-      if (input.data !== undefined) {
-        throw new StratumError('INVALID_INPUT', `input "${input.name}": has both "data" and binary_data_size`);
-      }
-      if (headerLength === undefined) {
-        throw new StratumError(
-          'BAD_REQUEST',
-          `input "${input.name}": binary_data_size is set but the request has no Inference-Header-Content-Length header`,
-        );
-      }
-      if (offset + binarySize > body.length) {
-        throw new StratumError(
-          'BAD_REQUEST',
-          `input "${input.name}": binary_data_size ${binarySize} runs past the end of the body (${body.length - offset} bytes left)`,
-        );
-      }
-      const bytes = body.subarray(offset, offset + binarySize);
-      offset += binarySize;
-      data = decodeBinaryTensor({
-        name: input.name,
-        datatype,
-        shape: input.shape,
-        bytes,
-        maxBytesElement: source.maxBytesElement,
-      });
-    } else {
-      if (input.data === undefined) {
-        throw new StratumError(
-          'INVALID_INPUT',
-          `input "${input.name}" (inputs[${index}]): has no "data" and no binary_data_size parameter`,
-        );
-      }
-      data = decodeJsonTensor({
-        name: input.name,
-        datatype,
-        shape: input.shape,
-        data: input.data,
-        maxBytesElement: source.maxBytesElement,
-      });
-    }
-    return withoutUndefined({ name: input.name, datatype, shape: input.shape, data, parameters: input.parameters });
-  });
-  if (offset !== body.length) {
+  const cursor = { source, offset: jsonEnd };
+  const count = header.inputs.length;
+  const inputs = new Array<InferInput>(count);
+  for (let index = 0; index < count; index++)
+    inputs[index] = decodeInput(header.inputs[index] as InputHeader, index, cursor);
+  if (cursor.offset !== body.length) {
     throw new StratumError(
       'BAD_REQUEST',
-      `the body has ${body.length - offset} bytes after the JSON header that no input's binary_data_size accounts for`,
+      `the body has ${body.length - cursor.offset} bytes after the JSON header that no input's binary_data_size accounts for`,
     );
   }
   return buildRequest(header, inputs);
 }
 
+type InputHeader = RequestHeader['inputs'][number];
+
+/** Decodes one input; `cursor.offset` is where its binary data starts, and moves past it. */
+function decodeInput(input: InputHeader, index: number, cursor: { source: RestInferBody; offset: number }): InferInput {
+  const { body, headerLength, maxBytesElement } = cursor.source;
+  const { name, datatype, shape, parameters } = input;
+  if (!isDatatype(datatype)) {
+    throw new StratumError(
+      'INVALID_INPUT',
+      `input "${name}": unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPE_NAMES.join(', ')}`,
+    );
+  }
+  const binarySize = parameters?.['binary_data_size'];
+  let data: TensorValues;
+  if (binarySize !== undefined) {
+    if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) {
+      throw new StratumError(
+        'INVALID_PARAMETER',
+        `input "${name}": binary_data_size must be a non-negative integer, got ${describe(binarySize)}`,
+      );
+    }
+    if (input.data !== undefined) {
+      throw new StratumError('INVALID_INPUT', `input "${name}": has both "data" and binary_data_size`);
+    }
+    if (headerLength === undefined) {
+      throw new StratumError(
+        'BAD_REQUEST',
+        `input "${name}": binary_data_size is set but the request has no Inference-Header-Content-Length header`,
+      );
+    }
+    const offset = cursor.offset;
+    if (offset + binarySize > body.length) {
+      throw new StratumError(
+        'BAD_REQUEST',
+        `input "${name}": binary_data_size ${binarySize} runs past the end of the body (${body.length - offset} bytes left)`,
+      );
+    }
+    cursor.offset = offset + binarySize;
+    const bytes = body.subarray(offset, offset + binarySize);
+    data = decodeBinaryTensor({ name, datatype, shape, bytes, maxBytesElement });
+  } else {
+    if (input.data === undefined) {
+      throw new StratumError(
+        'INVALID_INPUT',
+        `input "${name}" (inputs[${index}]): has no "data" and no binary_data_size parameter`,
+      );
+    }
+    data = decodeJsonTensor({ name, datatype, shape, data: input.data, maxBytesElement });
+  }
+  return parameters === undefined ? { name, datatype, shape, data } : { name, datatype, shape, data, parameters };
+}
+
+// The tensor-aware reader pays off on `data` arrays; a header without any (the binary extension's)
+// is read faster by JSON.parse, ≈ 0.8 against 1.8 µs for a typical 150-byte one. Both throw
+// JSON.parse's errors, and a `data` key spelt with escapes reaches the decoder as a plain array,
+// which it reads the same.
+const DATA_KEY = Buffer.from('"data"');
+
 function parseHeader(bytes: Buffer): RequestHeader {
   let json: unknown;
   try {
-    json = readInferJson(bytes);
+    json = bytes.indexOf(DATA_KEY) < 0 ? JSON.parse(bytes.toString('utf8')) : readInferJson(bytes);
   } catch (error) {
     throw new StratumError('INVALID_JSON', `the request body is not valid JSON: ${(error as Error).message}`);
   }
+  const common = checkRequestHeader(json);
+  if (common !== undefined) return common;
   const parsed = RequestHeader.safeParse(json);
   if (!parsed.success) {
     throw new StratumError('BAD_REQUEST', `invalid inference request: ${formatRequestIssues(parsed.error, json)}`, {
@@ -204,20 +169,32 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 function buildRequest(header: RequestHeader, inputs: InferInput[]): InferRequest {
   const params = header.parameters;
   const binaryOutputs = readBool(params, 'binary_data_output') ?? false;
-  const outputs: RequestedOutput[] | undefined = header.outputs?.map((o) => ({
-    name: o.name,
-    binary: readBool(o.parameters, 'binary_data', `output "${o.name}": `) ?? binaryOutputs,
-  }));
+  // Fields are set only when present: with exactOptionalPropertyTypes an absent one may not hold undefined.
+  const request: Mutable<InferRequest> = { inputs, binaryOutputs };
+  if (header.id !== undefined) request.id = header.id;
+  if (params !== undefined) request.parameters = params as Parameters;
+  if (header.outputs !== undefined) request.outputs = requestedOutputs(header.outputs, binaryOutputs);
+  if (params === undefined) return request;
   const priority = readInt(params, 'priority', 0);
+  if (priority !== undefined) request.priority = priority;
   const timeout = readTimeout(params);
-  let request: InferRequest = { inputs, binaryOutputs };
-  if (header.id !== undefined) request = { ...request, id: header.id };
-  if (params !== undefined) request = { ...request, parameters: params as Parameters };
-  if (outputs !== undefined) request = { ...request, outputs };
-  if (priority !== undefined) request = { ...request, priority };
-  if (timeout !== undefined) request = { ...request, timeoutMicroseconds: timeout };
+  if (timeout !== undefined) request.timeoutMicroseconds = timeout;
   return request;
 }
+
+function requestedOutputs(outputs: RequestHeader['outputs'] & object, binaryOutputs: boolean): RequestedOutput[] {
+  const requested = new Array<RequestedOutput>(outputs.length);
+  for (let i = 0; i < outputs.length; i++) {
+    const o = outputs[i] as (typeof outputs)[number];
+    requested[i] = {
+      name: o.name,
+      binary: readBool(o.parameters, 'binary_data', `output "${o.name}": `) ?? binaryOutputs,
+    };
+  }
+  return requested;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Reads a boolean parameter. */
 export function readBool(params: Parameters | undefined, key: string, where = ''): boolean | undefined {
