@@ -173,6 +173,9 @@ test('frontEnds: auto, numbers, and TLS', () => {
   assert.equal(resolveFrontEnds(3, { cores: 2, tls: false }), 3);
   assert.equal(resolveFrontEnds(0, { cores: 64, tls: true }), 0);
   assert.equal(resolveFrontEnds('auto', { cores: 1, tls: false }), 0);
+  assert.equal(resolveFrontEnds('auto', { cores: 2, tls: false }), 0, 'measured: front ends lose on two cores');
+  assert.equal(resolveFrontEnds('auto', { cores: 4, tls: false }), 2);
+  assert.equal(resolveFrontEnds('auto', { cores: 64, tls: false }), 4);
   assert.equal(resolveFrontEnds('auto', { cores: 16, tls: true }), 0, 'auto never asks front ends to serve TLS');
   assert.ok(resolveFrontEnds('auto', { cores: 16, tls: false }) >= 1);
   assert.throws(

@@ -8,8 +8,8 @@
  * so encoding a message costs one short `JSON.stringify` (V8's structured serializer, tried first,
  * cost 30–40 µs for one 784-float request on this machine: more than the HTTP parsing it saves).
  *
- * Frames written in one tick go out in one write (the socket is corked until the next tick): under
- * load one system call carries many requests or replies.
+ * Frames written in one turn of the event loop go out in one write (the socket is corked until the
+ * turn's I/O callbacks are done): under load one system call carries many requests or replies.
  */
 import type { Socket } from 'node:net';
 
@@ -17,7 +17,7 @@ const U32 = 4;
 
 /** One end of the channel. */
 export interface FrameChannel<Out, In> {
-  /** Queues a message; it is written with the others of this tick. */
+  /** Queues a message; it is written with the others of this turn of the event loop. */
   send(head: Out, blobs: readonly Uint8Array[]): void;
   /** Ends the channel (the peer sees the socket close). */
   close(): void;
@@ -77,7 +77,10 @@ export function frameChannel<Out, In>(socket: Socket, onError: (error: unknown) 
       if (!corked) {
         corked = true;
         socket.cork();
-        process.nextTick(() => {
+        // Not nextTick: it runs after each socket's callback, so the frames of requests read from
+        // different connections in one turn of the event loop would each take a system call;
+        // setImmediate runs once the turn's I/O callbacks are done, with all of them queued.
+        setImmediate(() => {
           corked = false;
           socket.uncork();
         });
