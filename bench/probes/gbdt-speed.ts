@@ -4,30 +4,15 @@
  * before/after checks without the peers. `node --import tsx bench/probes/gbdt-speed.ts [rows] [workers…]`
  */
 import process from 'node:process';
-import { mulberry32 } from '../../src/random/mulberry32.ts';
 import { predictGbdt } from '../../src/train/gbdt/predict.ts';
 import { trainGbdt } from '../../src/train/gbdt/train-gbdt.ts';
 import { rocAuc } from '../../src/train/metrics/classification-metrics.ts';
+import { syntheticRows } from '../training/training-bench.ts';
 
 const rows = Number(process.argv[2] ?? 200_000);
 const workerCounts = process.argv.length > 3 ? process.argv.slice(3).map(Number) : [1, 2];
 const numFeatures = 20;
-const random = mulberry32(42);
-const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
-const features = new Float32Array(rows * numFeatures);
-const labels = new Float32Array(rows);
-for (let r = 0; r < rows; r++) {
-  const x = features.subarray(r * numFeatures, (r + 1) * numFeatures);
-  for (let f = 0; f < numFeatures; f++) x[f] = normal();
-  const z =
-    (x[0] as number) +
-    0.8 * (x[1] as number) * (x[2] as number) -
-    0.6 * Math.abs(x[3] as number) +
-    0.5 * Math.sin(2 * (x[4] as number)) +
-    0.4 * ((x[5] as number) > 0.5 ? 1 : -1) * (x[6] as number) +
-    0.7 * normal();
-  labels[r] = z > 0 ? 1 : 0;
-}
+const { features, labels } = syntheticRows(rows, numFeatures);
 const trainRows = Math.floor(rows * 0.8);
 const train = features.subarray(0, trainRows * numFeatures);
 const valid = features.subarray(trainRows * numFeatures);

@@ -165,6 +165,12 @@ function split(args: { features: Float32Array; labels: Float32Array; numFeatures
 
 /** A synthetic binary task with interactions and noise, so trees have something to find. */
 function syntheticTask(rows: number, numFeatures: number): Task {
+  const { features, labels } = syntheticRows(rows, numFeatures);
+  return split({ features, labels, numFeatures, seed: 7 });
+}
+
+/** The synthetic task's rows (row-major features and 0/1 labels), the same for a given size. */
+export function syntheticRows(rows: number, numFeatures: number): { features: Float32Array; labels: Float32Array } {
   const random = mulberry32(42);
   const normal = (): number => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
   const features = new Float32Array(rows * numFeatures);
@@ -181,7 +187,7 @@ function syntheticTask(rows: number, numFeatures: number): Task {
       0.7 * normal();
     labels[r] = z > 0 ? 1 : 0;
   }
-  return split({ features, labels, numFeatures, seed: 7 });
+  return { features, labels };
 }
 
 /** The flight-delay task of the bundled example: date parts, distance, airports → delay over 15 minutes. */
