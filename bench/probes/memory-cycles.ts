@@ -6,8 +6,11 @@
  * `--snapshots`, the server writes a heap snapshot (SIGUSR2) after the warm-up and after the
  * cycles, into the working directory of the server (the repository root).
  *
- *   node --import tsx bench/probes/memory-cycles.ts [--cycles 100] [--every 10] [--workers 2] [--snapshots]
- *   MALLOC_ARENA_MAX=2 node --import tsx bench/probes/memory-cycles.ts   # the server inherits it
+ * `--mode rollouts` cycles the rollouts phase's way instead: blue-green switches of a registry
+ * deployment between two versions, 10 requests after each.
+ *
+ *   node --import tsx bench/probes/memory-cycles.ts [--mode folder|rollouts] [--cycles 100] [--every 10] [--workers 2] [--snapshots]
+ *   GLIBC_TUNABLES= node --import tsx bench/probes/memory-cycles.ts   # without the image's allocator setting
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -84,7 +87,8 @@ const settings = {
   intraOpThreads: 1,
   maxQueueDelayMicroseconds: Number(values.delay),
 };
-const env = values.snapshots ? { ...process.env, NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } : process.env;
+const withSnapshots = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  values.snapshots ? { ...env, NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } : env;
 const rollouts = values.mode === 'rollouts';
 let cycleOnce: () => Promise<void>;
 let server: StratumProcess;
@@ -92,7 +96,7 @@ if (rollouts) {
   // The rollouts phase's memory check: blue-green switches of deployment mlp between two versions.
   const started = await startWithDeployment(
     {
-      group: { ...group, spawnNode: (args) => group.spawnNode(args, env) },
+      group: { ...group, spawnNode: (args, env) => group.spawnNode(args, withSnapshots(env ?? process.env)) },
       progress: createProgress(),
       workDir: dir,
       request: requests.get('mlp')!.binary,
@@ -121,7 +125,13 @@ if (rollouts) {
   };
   models.splice(0, models.length, 'mlp');
 } else {
-  server = await startStratum({ group, repoDir, models, settings, env });
+  server = await startStratum({
+    group,
+    repoDir,
+    models,
+    settings,
+    ...(values.snapshots && { env: withSnapshots(process.env) }),
+  });
   cycleOnce = async () => {
     await post(`${server.httpUrl}/v2/repository/models/mlp/unload`);
     await post(`${server.httpUrl}/v2/repository/models/mlp/load`);
