@@ -75,6 +75,11 @@ export interface StartStratumOptions {
  */
 export const SERVER_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=1048576';
 
+/** The `GLIBC_TUNABLES` servers started without an `env` of their own run with, for reports. */
+export function serverGlibcTunables(): string {
+  return serverEnv(undefined)['GLIBC_TUNABLES'] ?? '';
+}
+
 /** The server's environment: the caller's (or this process's), with the image's allocator setting. */
 function serverEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
   const base = env ?? process.env;
