@@ -548,7 +548,8 @@ function rolloutsSection(run: BenchRun): string {
           ['l'],
         ) +
         `\n\nMemory: a fresh server, the deployment switched ${m.cycles} times between two versions by blue-green (each switch loads one version and unloads the other), ${REQUESTS_PER_CYCLE} requests after each switch; RSS after ${MEMORY_WARMUP_REQUESTS} requests and ${(SETTLE_MS / 1000).toFixed(1)} s idle, before and after (the target is read there, as in the folder check), and once more ${m.late.afterMs / 1000} s later. ` +
-        "*Main external*: the server main thread's V8 external memory (ArrayBuffers: each load reads the model's bytes there); garbage not yet collected shows in it and in RSS.";
+        "*Main external*: the server main thread's V8 external memory (ArrayBuffers: each load reads the model's bytes there); garbage not yet collected shows in it and in RSS. " +
+        allocatorNote();
   return (
     `## Registry rollouts (issue 3)\n\n` +
     table(
