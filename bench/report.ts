@@ -8,7 +8,7 @@ import type { BenchRun, CellResult, RolloutResult, SwapRecord } from './bench-re
 import { ceilingAt, ceilingBatch } from './phases/ceilings.ts';
 import { MEMORY_WARMUP_REQUESTS, REQUESTS_PER_CYCLE, SETTLE_MS } from './phases/rollouts.ts';
 import { LATENCY_SLACK_MS } from './phases/sweep.ts';
-import type { StratumSettings } from './stratum/stratum-process.ts';
+import { serverGlibcTunables, type StratumSettings } from './stratum/stratum-process.ts';
 import type { BenchModel, Protocol } from './workload.ts';
 
 /** The targets the bench reports against. */
@@ -432,8 +432,17 @@ function memorySection(run: BenchRun): string {
       ['l'],
     ) +
     '\n\nRSS after warm-up: the three fixtures loaded, 200 binary requests per model, 1.5 s idle; the same warm-up runs again after the cycles. ' +
-    "Main V8 heap / external: the server main thread only (prom-client process metrics); the rest of RSS is the session workers' heaps and native (onnxruntime) memory."
+    "Main V8 heap / external: the server main thread only (prom-client process metrics); the rest of RSS is the session workers' heaps and native (onnxruntime) memory. " +
+    allocatorNote()
   );
+}
+
+/** Which allocator setting the servers ran with (it decides what RSS keeps after unloads). */
+function allocatorNote(): string {
+  const tunables = serverGlibcTunables();
+  return tunables === ''
+    ? "Server allocator: glibc's defaults (GLIBC_TUNABLES empty)."
+    : `Server allocator: GLIBC_TUNABLES=${tunables}.`;
 }
 
 function median(values: readonly number[]): number {
@@ -539,7 +548,8 @@ function rolloutsSection(run: BenchRun): string {
           ['l'],
         ) +
         `\n\nMemory: a fresh server, the deployment switched ${m.cycles} times between two versions by blue-green (each switch loads one version and unloads the other), ${REQUESTS_PER_CYCLE} requests after each switch; RSS after ${MEMORY_WARMUP_REQUESTS} requests and ${(SETTLE_MS / 1000).toFixed(1)} s idle, before and after (the target is read there, as in the folder check), and once more ${m.late.afterMs / 1000} s later. ` +
-        "*Main external*: the server main thread's V8 external memory (ArrayBuffers: each load reads the model's bytes there); garbage not yet collected shows in it and in RSS.";
+        "*Main external*: the server main thread's V8 external memory (ArrayBuffers: each load reads the model's bytes there); garbage not yet collected shows in it and in RSS. " +
+        allocatorNote();
   return (
     `## Registry rollouts (issue 3)\n\n` +
     table(

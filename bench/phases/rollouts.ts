@@ -103,7 +103,7 @@ function servingOf(settings: StratumSettings): Record<string, unknown> {
 }
 
 /** A fresh server on its own stores, with the deployment created and converged. */
-async function startWithDeployment(
+export async function startWithDeployment(
   options: RunRolloutsOptions,
   name: string,
 ): Promise<{ server: StratumProcess; client: ApiClient; versions: readonly [number, number] }> {
@@ -158,7 +158,7 @@ function windowSeen(status: DeploymentStatusReply): CanaryWindowSeen | undefined
 }
 
 /** Starts a rollout and polls the replica's status until it serves the result. */
-async function swap(client: ApiClient, rollout: { strategy: SwapStrategy; to: number }): Promise<SwapTiming> {
+export async function swap(client: ApiClient, rollout: { strategy: SwapStrategy; to: number }): Promise<SwapTiming> {
   const startMs = nowMs();
   const request =
     rollout.strategy === 'blue-green'

@@ -59,8 +59,31 @@ export interface StartStratumOptions {
   readonly readyTimeoutMs?: number;
   /** More `serve` flags (e.g. `--database-url` for the embedded job queue). */
   readonly extraArgs?: readonly string[];
-  /** The server's environment (settings without a flag, such as `STRATUM_TRACING`). @default this process's */
+  /**
+   * The server's environment (settings without a flag, such as `STRATUM_TRACING`), to which
+   * {@link SERVER_GLIBC_TUNABLES} is added unless it sets `GLIBC_TUNABLES`. @default this process's
+   */
   readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The allocator setting the image runs the server with (`Dockerfile`): blocks of 1 MiB and more get
+ * their own mapping, returned when freed. Without it glibc keeps the memory of unloaded sessions in
+ * its heaps (docs/BENCHMARKS.md, "Memory: 100 load/unload cycles"). A `GLIBC_TUNABLES` in the
+ * bench's environment, even an empty one, is passed on instead: `GLIBC_TUNABLES= npm run bench`
+ * measures the server without it.
+ */
+export const SERVER_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=1048576';
+
+/** The `GLIBC_TUNABLES` servers started without an `env` of their own run with, for reports. */
+export function serverGlibcTunables(): string {
+  return serverEnv(undefined)['GLIBC_TUNABLES'] ?? '';
+}
+
+/** The server's environment: the caller's (or this process's), with the image's allocator setting. */
+function serverEnv(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+  const base = env ?? process.env;
+  return base['GLIBC_TUNABLES'] === undefined ? { ...base, GLIBC_TUNABLES: SERVER_GLIBC_TUNABLES } : base;
 }
 
 /** Writes each model's config.json for `settings` (or removes nothing: an empty object keeps defaults). */
@@ -107,7 +130,7 @@ export async function startStratum(options: StartStratumOptions): Promise<Stratu
       'warn',
       ...(options.extraArgs ?? []),
     ],
-    options.env,
+    serverEnv(options.env),
   );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));

@@ -157,6 +157,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     if (entry.state !== 'queued') return;
     entry.state = 'expired';
     queued--;
+    if (queued === 0) queues.forgetConsumed();
     entry.reject(error());
     notifyDrained();
   }
@@ -203,6 +204,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
       if (e.timer !== undefined) clearTimeout(e.timer);
     }
     queued -= entries.length;
+    if (queued === 0) queues.forgetConsumed();
     running++;
     const started = now();
     let execution: Promise<readonly R[]>;

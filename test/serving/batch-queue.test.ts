@@ -58,6 +58,19 @@ test('a long consumed prefix is dropped while the queued entries keep their orde
   );
 });
 
+test('forgetConsumed drops every taken or expired entry, so the arrays hold no finished request', () => {
+  const queues = new PriorityQueues<ReturnType<typeof entry>>(2);
+  const all = Array.from({ length: 10 }, () => entry(1));
+  for (const [i, e] of all.entries()) queues.push((i % 2) + 1, e);
+  for (const [i, e] of all.entries()) e.state = i % 3 === 0 ? 'expired' : 'taken';
+  assert.equal(queues.retained, 10);
+  queues.forgetConsumed();
+  assert.equal(queues.retained, 0);
+  const next = entry(1);
+  queues.push(2, next);
+  assert.equal(queues.head(), next);
+});
+
 test('clear hands over only the queued entries and empties every level', () => {
   const queues = new PriorityQueues<ReturnType<typeof entry>>(2);
   const a = entry(1);

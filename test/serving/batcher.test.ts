@@ -317,3 +317,26 @@ test('a sub-millisecond queue delay is honoured without rounding up to a 1 ms ti
   await h.release();
   await p;
 });
+
+test('finished requests are not kept by the batcher once nothing is queued (only the caller holds them)', async () => {
+  const { collectGarbage } = await import('../../src/runtime/collect-garbage.ts');
+  const batcher = createBatcher<{ data: Float32Array }, Float32Array>({
+    name: 'model "t" version 1',
+    settings: BASE,
+    execute: async (batch) => batch.items.map((i) => i.payload.data),
+  });
+  const refs: WeakRef<Float32Array>[] = [];
+  // In a function of its own, so no local of the test still points at a request.
+  const submitOne = async (): Promise<void> => {
+    const data = new Float32Array(1024);
+    refs.push(new WeakRef(data));
+    await batcher.submit({ payload: { data }, rows: 1, shapeKey: 'a' });
+  };
+  // One request at a time: each is dispatched alone and the queue empties after each.
+  for (let i = 0; i < 20; i++) await submitOne();
+  // A WeakRef made in this job stays alive until the job ends.
+  await nextTurn();
+  collectGarbage();
+  assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0);
+  batcher.close(new StratumError('MODEL_NOT_READY', 'closed'));
+});
