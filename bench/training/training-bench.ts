@@ -57,13 +57,15 @@ export interface TrainingBenchOptions {
   readonly quick: boolean;
 }
 
-interface Matrix {
+/** Row-major features with their labels. */
+export interface Matrix {
   readonly features: Float32Array;
   readonly labels: Float32Array;
   readonly rows: number;
 }
 
-interface Task {
+/** A training task: features, labels and a held-out split. */
+export interface Task {
   readonly numFeatures: number;
   readonly train: Matrix;
   readonly valid: Matrix;
@@ -191,7 +193,8 @@ export function syntheticRows(rows: number, numFeatures: number): { features: Fl
 }
 
 /** The flight-delay task of the bundled example: date parts, distance, airports → delay over 15 minutes. */
-async function flightsTask(limit: number | undefined, progress: Progress): Promise<Task> {
+/** The flights task (its first `limit` rows when given): date parts, distance and one-hot airports. */
+export async function flightsTask(limit: number | undefined, progress: Progress): Promise<Task> {
   const parquet = fileURLToPath(new URL('../../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url));
   const query = `SELECT date, distance, origin, destination, CASE WHEN delay > 15 THEN 1 ELSE 0 END AS late FROM read_parquet('${parquet}')${limit === undefined ? '' : ` LIMIT ${limit}`}`;
   const rows: Record<string, unknown>[] = [];
