@@ -60,13 +60,13 @@ export interface TrainingBenchOptions {
   readonly quick: boolean;
 }
 
-interface Matrix {
+export interface Matrix {
   readonly features: Float32Array;
   readonly labels: Float32Array;
   readonly rows: number;
 }
 
-interface Task {
+export interface Task {
   readonly numFeatures: number;
   readonly train: Matrix;
   readonly valid: Matrix;
@@ -241,7 +241,7 @@ async function flightsTask(limit: number | undefined, progress: Progress): Promi
 }
 
 /** The spam task of the bundled example: hashed word and word-pair TF-IDF of the raw e-mail. */
-async function spamTask(): Promise<Task> {
+export async function spamTask(): Promise<Task> {
   const emails = loadSpamCorpus();
   const fitted = await fitFeatures(
     {
