@@ -38,7 +38,9 @@ export interface LinearShards {
 /**
  * A shared home for `rows × numFeatures` features: room for their CSR copy and for the dense
  * matrix, on shared memory that is backed only where it is written (so the unused half costs
- * address space, not memory).
+ * address space, not memory). One cost remains: on dense features the scan has filled the CSR
+ * room up to the density threshold (half the matrix's bytes) before it knows, and those pages
+ * stay backed while the threads live, where a scan into buffers of its own dropped them.
  */
 export function linearFeatureHome(options: { rows: number; numFeatures: number }): LinearFeatureHome {
   const { rows, numFeatures } = options;
