@@ -64,6 +64,11 @@ export interface ToSparseRowsOptions {
   readonly nonzeros?: number;
   /** Allocate the arrays on SharedArrayBuffers, for worker threads. @default false */
   readonly shared?: boolean;
+  /**
+   * Write into these arrays instead of new ones (from {@link sparseRowsBuffers}, with room for
+   * the non-zeros plus one); `shared` is then ignored. @default new arrays
+   */
+  readonly into?: SparseRowsBuffers;
 }
 
 /** Converts a dense row-major matrix to CSR, dropping its zeros. */
@@ -73,10 +78,14 @@ export function toSparseRows(options: ToSparseRowsOptions): SparseRows {
   const nonzeros = options.nonzeros ?? countNonzeros(features);
   const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
     options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  const offsets = new Uint32Array(buffer((rows + 1) * 4));
+  const offsets = options.into?.offsets ?? new Uint32Array(buffer((rows + 1) * 4));
   // One spare slot: every entry is written at `next`, which only advances past non-zeros.
-  const columns = new Int32Array(buffer((nonzeros + 1) * 4));
-  const values = new Float32Array(buffer((nonzeros + 1) * 4));
+  const columns = options.into?.columns ?? new Int32Array(buffer((nonzeros + 1) * 4));
+  const values = options.into?.values ?? new Float32Array(buffer((nonzeros + 1) * 4));
+  if (offsets.length < rows + 1 || columns.length < nonzeros + 1 || values.length < nonzeros + 1) {
+    throw new StratumError('INTERNAL', `toSparseRows: the given arrays have no room for ${nonzeros} non-zeros`);
+  }
+  offsets[0] = 0;
   // Values move as bit patterns: one load per entry, and the same float32 bits arrive.
   const bits = bitsOf(features);
   const valueBits = bitsOf(values);
@@ -110,6 +119,31 @@ export function sparseIfWorthwhile(options: ToSparseRowsOptions): SparseRows | u
   return toSparseRows({ ...options, nonzeros });
 }
 
+/** The arrays a CSR copy is written into, with room to spare (see {@link sparseRowsBuffers}). */
+export interface SparseRowsBuffers {
+  /** `N + 1` entries. */
+  readonly offsets: Uint32Array;
+  readonly columns: Int32Array;
+  readonly values: Float32Array;
+}
+
+/**
+ * Arrays with room for the CSR copy of any `rows × numFeatures` matrix that
+ * {@link scanToSparseRows} would keep sparse: {@link SPARSE_DENSITY_THRESHOLD} of its entries plus
+ * one. Only the pages written are ever backed by memory, so the unused room costs address space.
+ */
+export function sparseRowsBuffers(options: { rows: number; numFeatures: number; shared: boolean }): SparseRowsBuffers {
+  const { rows, numFeatures, shared } = options;
+  const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+    shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const capacity = Math.ceil(SPARSE_DENSITY_THRESHOLD * rows * numFeatures) + 1;
+  return {
+    offsets: new Uint32Array(buffer((rows + 1) * 4)),
+    columns: new Int32Array(buffer(capacity * 4)),
+    values: new Float32Array(buffer(capacity * 4)),
+  };
+}
+
 /** Options for {@link scanToSparseRows}. */
 export interface ScanToSparseRowsOptions {
   /** Row-major `N×F`. */
@@ -118,6 +152,11 @@ export interface ScanToSparseRowsOptions {
   readonly numFeatures: number;
   /** Allocate the CSR arrays on SharedArrayBuffers, for worker threads. @default false */
   readonly shared?: boolean;
+  /**
+   * Build the CSR copy in these arrays, from {@link sparseRowsBuffers} for the same shape (so
+   * worker threads can be handed them before the scan); `shared` is then ignored. @default new arrays
+   */
+  readonly into?: SparseRowsBuffers;
 }
 
 /** What {@link scanToSparseRows} found. */
@@ -141,14 +180,15 @@ export interface ScannedFeatures {
 export function scanToSparseRows(options: ScanToSparseRowsOptions): ScannedFeatures {
   const { features, numFeatures } = options;
   const rows = features.length / numFeatures;
-  const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
-    options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   const limit = SPARSE_DENSITY_THRESHOLD * features.length;
-  // Room for every entry below the threshold plus a row's spare slots (see toSparseRows).
-  const capacity = Math.ceil(limit) + 1;
-  const offsets = new Uint32Array(buffer((rows + 1) * 4));
-  const columns = new Int32Array(buffer(capacity * 4));
-  const values = new Float32Array(buffer(capacity * 4));
+  // Room for every entry below the threshold plus a spare slot (see toSparseRows).
+  const buffers = options.into ?? sparseRowsBuffers({ rows, numFeatures, shared: options.shared === true });
+  const { offsets, columns, values } = buffers;
+  const capacity = Math.min(columns.length, values.length);
+  if (offsets.length < rows + 1 || capacity < Math.ceil(limit) + 1) {
+    throw new StratumError('INTERNAL', `scanToSparseRows: the given arrays are too small for ${rows}×${numFeatures}`);
+  }
+  offsets[0] = 0;
   const bits = bitsOf(features);
   const valueBits = bitsOf(values);
   let next = 0;
@@ -184,11 +224,6 @@ export function scanToSparseRows(options: ScanToSparseRowsOptions): ScannedFeatu
           columns: columns.subarray(0, nonzeros),
           values: values.subarray(0, nonzeros),
         }
-      : toSparseRows({
-          features,
-          numFeatures,
-          nonzeros,
-          ...(options.shared !== undefined && { shared: options.shared }),
-        });
+      : toSparseRows({ features, numFeatures, nonzeros, into: buffers });
   return { nonzeros, finite, sparse };
 }

@@ -5,7 +5,6 @@
  * Mostly-zero feature matrices (hashed text, one-hot) are copied once to compressed sparse rows,
  * and the objective then visits only their non-zeros, with the same results as the dense loops.
  */
-import { availableParallelism } from 'node:os';
 import { StratumError } from '../../errors/index.ts';
 import { minimizeLbfgs } from './lbfgs.ts';
 import { checkCheckpointOptions, dataFingerprint, type Fingerprint } from '../checkpoint/checkpoint-file.ts';
@@ -17,21 +16,16 @@ import {
   type LinearObjectiveValue,
   type LinearShape,
 } from './linear-objective.ts';
-import { startLinearShards } from './linear-worker-shards.ts';
+import { autoLinearWorkers, prepareLinearData } from './linear-training-data.ts';
 import type { LinearHistoryEntry, LinearModel } from './linear-model.ts';
 
 export type { LinearHistoryEntry } from './linear-model.ts';
-import {
-  checkFeatures,
-  checkTrainingData,
-  type TrainingInputs,
-  type ValidationSplit,
-} from '../common/check-training-inputs.ts';
+export { autoLinearWorkers };
+import { checkTrainingData, type TrainingInputs, type ValidationSplit } from '../common/check-training-inputs.ts';
 import { earlyStopper } from '../common/early-stopper.ts';
 import { parseOption } from '../common/param-schema.ts';
 import { seededRandom, shuffleInPlace } from '../common/seeded-random.ts';
 import { linearParams, linearWorkers, type LinearParams, type LinearParamsInput } from './linear-params.ts';
-import { scanToSparseRows, sparseIfWorthwhile } from './sparse-rows.ts';
 import { createDpSgd, type DpSgd, type PrivacyReport } from '../privacy/dp-sgd.ts';
 
 /** A held-out split used for `validationLoss` and early stopping. */
@@ -90,31 +84,6 @@ const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
 
 /** What {@link trainLinear} parses `options.params` (without `validation`) with. */
 const optionParams = linearParams.extend({ workers: linearWorkers });
-
-/**
- * Feature entries (non-zeros for CSR data, else rows × F, times outputs) from which L-BFGS starts
- * worker threads by default. Spam (3.4M entries, ~8 ms per evaluation on one thread) measured
- * slower on 2 threads than on 1 on the shared 2-core benchmark machine (a worker's start: ≈ 0.1 s
- * compiled, ≈ 0.4 s of CPU under tsx; its first blocks on unoptimised code; docs/BENCHMARKS.md),
- * so the default keeps one thread until an evaluation costs several times more.
- */
-const AUTO_WORKERS_ENTRIES = 16_000_000;
-/** Most threads the default takes: the objective has at most 8 blocks to share. */
-const AUTO_WORKERS_MAX = 4;
-
-/**
- * The default `workers`: 1 for Adam and SGD (one hand-off per mini-batch rarely pays) and for
- * small data; for L-BFGS on at least {@link AUTO_WORKERS_ENTRIES} entries, the cores, at most
- * {@link AUTO_WORKERS_MAX}.
- */
-export function autoLinearWorkers(args: {
-  optimizer: LinearParams['optimizer'];
-  entries: number;
-  cores: number;
-}): number {
-  if (args.optimizer !== 'lbfgs' || args.entries < AUTO_WORKERS_ENTRIES) return 1;
-  return Math.max(1, Math.min(AUTO_WORKERS_MAX, args.cores));
-}
 
 /**
  * Trains a linear model. Deterministic: the same options (including `params.seed`) give the same
@@ -201,30 +170,23 @@ export function trainLinear(options: TrainLinearOptions): TrainLinearResult {
     return stop || stopAsked;
   };
 
-  const cores = availableParallelism();
-  // Worker threads read the CSR copy in place when it is built on shared memory from the start.
-  const mayShare = params.workers === undefined ? params.optimizer === 'lbfgs' && cores > 1 : params.workers > 1;
-  // Mostly-zero features (hashed text, one-hot) are summed over their non-zeros only; the
-  // validation split is evaluated once per epoch, so it follows its own density.
-  const scanned = scanToSparseRows({ features: train.features, numFeatures: shape.numFeatures, shared: mayShare });
-  if (!scanned.finite) checkFeatures({ name: 'features', features: train.features, numFeatures: shape.numFeatures });
-  const trainData: LinearData = scanned.sparse === undefined ? train : { ...train, sparse: scanned.sparse };
-  const entries = (scanned.sparse === undefined ? train.features.length : scanned.nonzeros) * shape.numOutputs;
-  const chosen = params.workers ?? autoLinearWorkers({ optimizer: params.optimizer, entries, cores });
-  const workers = Math.min(chosen, train.rows);
-  const validationData =
-    validation === undefined
-      ? undefined
-      : withSparseRows(validation, { numFeatures: shape.numFeatures, shared: false });
-  const shards = workers > 1 ? startLinearShards({ shape, data: trainData, workers }) : undefined;
-  const trainObjective = (
-    point: Pick<LinearObjectiveOptions, 'theta' | 'l2' | 'rowIndices' | 'gradient'>,
-  ): LinearObjectiveValue => shards?.evaluate(point) ?? linearObjective({ shape, data: trainData, ...point });
-  let theta: Float64Array = new Float64Array(size);
   const dp =
     params.privacy === undefined
       ? undefined
       : createDpSgd({ privacy: params.privacy, rows: train.rows, batchSize: params.batchSize, seed: params.seed });
+  // Last before the try: from here the worker threads (if any) run until the finally closes them.
+  const prepared = prepareLinearData({
+    shape,
+    train,
+    validation,
+    optimizer: params.optimizer,
+    workers: params.workers,
+  });
+  const { train: trainData, validation: validationData, shards } = prepared;
+  const trainObjective = (
+    point: Pick<LinearObjectiveOptions, 'theta' | 'l2' | 'rowIndices' | 'gradient'>,
+  ): LinearObjectiveValue => shards?.evaluate(point) ?? linearObjective({ shape, data: trainData, ...point });
+  let theta: Float64Array = new Float64Array(size);
   try {
     if (params.optimizer === 'lbfgs') {
       // The line search's last evaluation is the accepted point, so its loss is the epoch's loss.
@@ -378,12 +340,6 @@ function runMiniBatches(args: {
     }
   }
   return theta;
-}
-
-/** `data` with CSR rows when its features are mostly zeros (the threshold is in `sparse-rows.ts`). */
-function withSparseRows(data: LinearData, options: { numFeatures: number; shared: boolean }): LinearData {
-  const sparse = sparseIfWorthwhile({ features: data.features, ...options });
-  return sparse === undefined ? data : { ...data, sparse };
 }
 
 function adamStep(options: {

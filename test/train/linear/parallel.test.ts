@@ -93,6 +93,17 @@ test('worker threads end after training', async () => {
   await threadsEnded();
 });
 
+test('threads started before the features are scanned end when the scan finds a non-finite value', async () => {
+  await threadsEnded();
+  const features = Float32Array.from(base.features);
+  features[features.length - 1] = Number.NaN;
+  assert.throws(
+    () => trainLinear({ ...base, features }),
+    (error: unknown) => error instanceof StratumError && error.code === 'BAD_REQUEST' && /row 2999/.test(error.message),
+  );
+  await threadsEnded();
+});
+
 test('params.workers out of range is a BAD_REQUEST', () => {
   assert.throws(
     () => trainLinear({ ...base, params: { ...base.params, workers: 65 } }),

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { StratumError } from '../../../src/errors/index.ts';
 import { minimizeLbfgs } from '../../../src/train/linear/lbfgs.ts';
 import { linearObjective, type LinearData, type LinearShape } from '../../../src/train/linear/linear-objective.ts';
 import type { LinearObjective } from '../../../src/train/linear/linear-model.ts';
@@ -18,6 +19,7 @@ import {
   sparseIfWorthwhile,
   scanToSparseRows,
   SPARSE_DENSITY_THRESHOLD,
+  sparseRowsBuffers,
   toSparseRows,
 } from '../../../src/train/linear/sparse-rows.ts';
 import { trainLinear, type TrainLinearOptions } from '../../../src/train/linear/train-linear.ts';
@@ -95,6 +97,38 @@ test('one scan builds the same CSR as toSparseRows, tells dense from sparse and 
   const bad = scanToSparseRows({ features: nearly, numFeatures });
   assert.equal(bad.finite, false);
   assert.equal(bad.sparse, undefined);
+});
+
+test('a scan into arrays laid out beforehand builds the same CSR in them, also when the rows are rebuilt', () => {
+  const set = dataFor('binary', 4);
+  const expected = toSparseRows({ features: set.features, numFeatures: F });
+  const into = sparseRowsBuffers({ rows: set.rows, numFeatures: F, shared: true });
+  const scanned = scanToSparseRows({ features: set.features, numFeatures: F, into });
+  assert.equal(scanned.sparse?.offsets, into.offsets);
+  assert.equal(scanned.sparse?.values.buffer, into.values.buffer);
+  assert.deepEqual(Array.from(scanned.sparse?.columns ?? []), Array.from(expected.columns));
+  assert.deepEqual(Array.from(scanned.sparse?.values ?? []), Array.from(expected.values));
+  // The near-full case above: the scan stops building early and rebuilds, into the same arrays.
+  const numFeatures = 8;
+  const nearly = new Float32Array(800);
+  for (let i = 0; i < Math.ceil(SPARSE_DENSITY_THRESHOLD * nearly.length) - 1; i++) nearly[i] = i + 1;
+  const room = sparseRowsBuffers({ rows: 100, numFeatures, shared: false });
+  const rebuilt = scanToSparseRows({ features: nearly, numFeatures, into: room });
+  assert.equal(rebuilt.sparse?.columns.buffer, room.columns.buffer);
+  assert.deepEqual(rebuilt.sparse?.values, toSparseRows({ features: nearly, numFeatures }).values);
+  assert.deepEqual(
+    Array.from(rebuilt.sparse?.offsets ?? []),
+    Array.from(toSparseRows({ features: nearly, numFeatures }).offsets),
+  );
+  assert.throws(
+    () =>
+      scanToSparseRows({
+        features: nearly,
+        numFeatures,
+        into: sparseRowsBuffers({ rows: 10, numFeatures, shared: false }),
+      }),
+    (error: unknown) => error instanceof StratumError && error.code === 'INTERNAL',
+  );
 });
 
 for (const { objective, numOutputs } of OBJECTIVES) {
