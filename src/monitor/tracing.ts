@@ -4,9 +4,8 @@
  * sampler (a caller's sampled `traceparent` is followed, new traces are sampled at `sampleRate`),
  * W3C trace-context propagation in and out, and OTLP/HTTP export when an endpoint is set. Spans
  * recorded after the fact (a batch's stages, the log's write) are made in bulk off the serving
- * path, and ids come from a pool of random bytes.
+ * path, and ids come from a pool of random bytes. Requests that are not sampled never reach the SDK.
  */
-import { randomFillSync } from 'node:crypto';
 import {
   context,
   type Context,
@@ -25,7 +24,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
-  type IdGenerator,
   ParentBasedSampler,
   SimpleSpanProcessor,
   type SpanExporter,
@@ -33,6 +31,9 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { RequestTrace, TraceAttributes } from './request-trace.ts';
+import { createTraceIdPool } from './trace-ids.ts';
+import { parseTraceparent } from './traceparent.ts';
+import { traceRatioSampler } from './trace-ratio.ts';
 
 /** The tracing settings (`tracing.*`). */
 export interface TracingSettings {
@@ -88,29 +89,6 @@ export interface Tracing {
 }
 
 const propagator = new W3CTraceContextPropagator();
-
-const ID_POOL_BYTES = 4096;
-
-/**
- * Trace and span ids cut from a pool of random hex, refilled 4 KB at a time: one
- * `randomFillSync` and one hex conversion for hundreds of ids, where the SDK's generator makes a
- * string per id from `Math.random`. An all-zero id is invalid (W3C trace context) and drawn again.
- */
-function pooledIdGenerator(): IdGenerator {
-  let hex = '';
-  let at = 0;
-  const draw = (chars: number): string => {
-    for (;;) {
-      if (at + chars > hex.length) {
-        hex = randomFillSync(Buffer.allocUnsafe(ID_POOL_BYTES)).toString('hex');
-        at = 0;
-      }
-      const id = hex.slice(at, (at += chars));
-      if (!/^0+$/.test(id)) return id;
-    }
-  };
-  return { generateTraceId: () => draw(32), generateSpanId: () => draw(16) };
-}
 
 // Attributes are set on the started span rather than passed to `startSpan`, which copies and
 // checks them twice (for the sampler, whose ratio decision reads only the trace id, and again).
@@ -193,6 +171,8 @@ function traceparentOf(span: SpanContext): string {
 export function createTracing(options: TracingOptions): Tracing | undefined {
   const { settings } = options;
   if (!settings.enabled) return undefined;
+  const ids = createTraceIdPool();
+  const sampleNewTrace = traceRatioSampler(settings.sampleRate);
   const spanProcessors = [];
   if (settings.otlpEndpoint !== undefined) {
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.otlpEndpoint })));
@@ -204,7 +184,7 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
       [ATTR_SERVICE_VERSION]: options.version,
     }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRate) }),
-    idGenerator: pooledIdGenerator(),
+    idGenerator: ids,
     spanProcessors,
   });
   const tracer = provider.getTracer('stratum', options.version);
@@ -213,10 +193,22 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
 
   return {
     startRequest({ name, headers, kind, attributes }) {
-      const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+      // Sampling is decided here, before the SDK: a request that is not sampled (99 in 100 at a 1%
+      // rate) gets its reply's traceparent and nothing else (no context, no span object). The
+      // decision is the SDK's own (parent-based, then the trace-id ratio), so a sampled request
+      // is recorded by the SDK exactly as before.
+      const header = headers['traceparent'];
+      const caller = header === undefined ? undefined : parseTraceparent(header);
+      const traceId = caller === undefined ? ids.traceId() : caller.traceId;
+      if (!(caller === undefined ? sampleNewTrace(traceId) : caller.sampled)) {
+        return { trace: undefined, traceparent: `00-${traceId}-${ids.spanId()}-00` };
+      }
+      let parent = ROOT_CONTEXT;
+      if (caller === undefined) ids.nextTraceId = traceId;
+      else parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
       const span = tracer.startSpan(name, { kind: kind === 'consumer' ? SpanKind.CONSUMER : SpanKind.SERVER }, parent);
+      ids.nextTraceId = undefined;
       const traceparent = traceparentOf(span.spanContext());
-      // An unsampled span records nothing: its children would be no-ops too, so none are made.
       if (!span.isRecording()) {
         span.end();
         return { trace: undefined, traceparent };
