@@ -10,8 +10,9 @@ import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 const ID_POOL_BYTES = 4096;
 
 /**
- * A pool of ids. As the SDK's `IdGenerator` it returns `nextTraceId` when one is set: the trace id
- * a request was already drawn and sampled with, so the SDK's span carries it.
+ * A pool of ids. As the SDK's `IdGenerator` it returns `nextTraceId` / `nextSpanId` when one is
+ * set: the trace id a request was already drawn and sampled with, the span id of a deferred span
+ * that others already link to, so the SDK's span carries it.
  */
 export interface TraceIdPool extends IdGenerator {
   /** A new trace id (32 hex). */
@@ -20,6 +21,8 @@ export interface TraceIdPool extends IdGenerator {
   spanId(): string;
   /** The trace id the SDK's next `generateTraceId` returns instead of drawing one. */
   nextTraceId: string | undefined;
+  /** The span id the SDK's next `generateSpanId` returns (a span that others linked to before it was made). */
+  nextSpanId: string | undefined;
 }
 
 /** A new pool of ids. An all-zero id is invalid (W3C trace context) and drawn again. */
@@ -38,6 +41,7 @@ export function createTraceIdPool(): TraceIdPool {
   };
   const pool: TraceIdPool = {
     nextTraceId: undefined,
+    nextSpanId: undefined,
     traceId: () => draw(32),
     spanId: () => draw(16),
     generateTraceId() {
@@ -46,7 +50,12 @@ export function createTraceIdPool(): TraceIdPool {
       pool.nextTraceId = undefined;
       return chosen;
     },
-    generateSpanId: () => draw(16),
+    generateSpanId() {
+      const chosen = pool.nextSpanId;
+      if (chosen === undefined) return draw(16);
+      pool.nextSpanId = undefined;
+      return chosen;
+    },
   };
   return pool;
 }

@@ -10,12 +10,14 @@ import {
   context,
   type Context,
   defaultTextMapGetter,
+  type Link,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -31,7 +33,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { RequestTrace, TraceAttributes } from './request-trace.ts';
-import { createTraceIdPool } from './trace-ids.ts';
+import { createTraceIdPool, type TraceIdPool } from './trace-ids.ts';
 import { parseTraceparent } from './traceparent.ts';
 import { traceRatioSampler } from './trace-ratio.ts';
 
@@ -104,6 +106,8 @@ interface RecordedSpan {
   readonly start: number;
   readonly end: number;
   readonly attributes: TraceAttributes | undefined;
+  /** A shared span's id, drawn when the sharers linked to it, and its links to them. */
+  readonly shared?: { readonly spanId: string; readonly links: Link[] };
 }
 
 /** Spans waiting at most; past this, `record` makes them at once rather than hold more. */
@@ -115,7 +119,7 @@ const MAX_RECORDED = 4096;
  * next batch's dispatch: made there, at 3–7 µs a span (measured in-process), a batch of 64
  * traced requests held the next run back by several hundred microseconds. Their times are known already; only the span objects wait.
  */
-function spanRecorder(tracer: Tracer): { add(span: RecordedSpan): void; drain(): void } {
+function spanRecorder(tracer: Tracer, ids: TraceIdPool): { add(span: RecordedSpan): void; drain(): void } {
   let waiting: RecordedSpan[] = [];
   let scheduled: NodeJS.Immediate | undefined;
   function drain(): void {
@@ -123,8 +127,15 @@ function spanRecorder(tracer: Tracer): { add(span: RecordedSpan): void; drain():
     scheduled = undefined;
     const spans = waiting;
     waiting = [];
-    for (const { parent, name, start, end, attributes } of spans) {
-      withAttributes(tracer.startSpan(name, { startTime: start }, parent), attributes).end(end);
+    for (const { parent, name, start, end, attributes, shared } of spans) {
+      if (shared === undefined) {
+        withAttributes(tracer.startSpan(name, { startTime: start }, parent), attributes).end(end);
+        continue;
+      }
+      ids.nextSpanId = shared.spanId;
+      const span = tracer.startSpan(name, { startTime: start, links: shared.links }, parent);
+      ids.nextSpanId = undefined;
+      withAttributes(span, attributes).end(end);
     }
   }
   return {
@@ -137,14 +148,37 @@ function spanRecorder(tracer: Tracer): { add(span: RecordedSpan): void; drain():
   };
 }
 
-function wrap(tracer: Tracer, recorded: ReturnType<typeof spanRecorder>, span: Span): RequestTrace {
+/** What every span of one `Tracing` shares: the tracer, the deferred spans, the ids, and each live span's SDK span. */
+interface SpanScope {
+  readonly tracer: Tracer;
+  readonly recorded: ReturnType<typeof spanRecorder>;
+  readonly ids: TraceIdPool;
+  readonly spans: WeakMap<RequestTrace, Span>;
+}
+
+function wrap(scope: SpanScope, span: Span): RequestTrace {
+  const { tracer, recorded, ids, spans } = scope;
   const parent = trace.setSpan(ROOT_CONTEXT, span);
-  return {
+  const wrapped: RequestTrace = {
     child(name, attributes) {
-      return wrap(tracer, recorded, withAttributes(tracer.startSpan(name, {}, parent), attributes));
+      return wrap(scope, withAttributes(tracer.startSpan(name, {}, parent), attributes));
     },
     record(name, { start, end, attributes }) {
       recorded.add({ parent, name, start, end, attributes });
+    },
+    recordShared(name, { start, end, attributes }, sharers) {
+      // The shared span is made later, but its sharers must link to it while they are still open:
+      // its span id is drawn now and handed to the SDK when it is made.
+      const spanId = ids.spanId();
+      const to: SpanContext = { traceId: span.spanContext().traceId, spanId, traceFlags: TraceFlags.SAMPLED };
+      const links: Link[] = [];
+      for (const sharer of sharers) {
+        const other = spans.get(sharer);
+        if (other === undefined || other === span) continue;
+        other.addLink({ context: to });
+        links.push({ context: other.spanContext() });
+      }
+      recorded.add({ parent, name, start, end, attributes, shared: { spanId, links } });
     },
     setAttributes(attributes) {
       span.setAttributes(attributes);
@@ -157,6 +191,8 @@ function wrap(tracer: Tracer, recorded: ReturnType<typeof spanRecorder>, span: S
       span.end();
     },
   };
+  spans.set(wrapped, span);
+  return wrapped;
 }
 
 /** The W3C `traceparent` of a span (what the propagator's `inject` writes, without its carrier). */
@@ -188,7 +224,8 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
     spanProcessors,
   });
   const tracer = provider.getTracer('stratum', options.version);
-  const recorded = spanRecorder(tracer);
+  const recorded = spanRecorder(tracer, ids);
+  const scope: SpanScope = { tracer, recorded, ids, spans: new WeakMap() };
   let closing: Promise<void> | undefined;
 
   return {
@@ -213,7 +250,7 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
         span.end();
         return { trace: undefined, traceparent };
       }
-      return { trace: wrap(tracer, recorded, withAttributes(span, attributes)), traceparent };
+      return { trace: wrap(scope, withAttributes(span, attributes)), traceparent };
     },
     startOutgoing({ name, parent, attributes }) {
       const from =
@@ -221,7 +258,7 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
           ? ROOT_CONTEXT
           : propagator.extract(ROOT_CONTEXT, { traceparent: parent }, defaultTextMapGetter);
       const span = withAttributes(tracer.startSpan(name, { kind: SpanKind.CLIENT }, from), attributes);
-      return { trace: wrap(tracer, recorded, span), headers: { traceparent: traceparentOf(span.spanContext()) } };
+      return { trace: wrap(scope, span), headers: { traceparent: traceparentOf(span.spanContext()) } };
     },
     flush() {
       recorded.drain();
