@@ -6,11 +6,12 @@
  * (the event loop, where spans and log capture run) and the other threads' µs per request (session
  * worker, log thread and its SQLite writes). Medians over rounds, with the difference from "off".
  *
- *   node --import tsx bench/probes/trace-cost.ts [--root .] [--rounds 3] [--duration-ms 3000] \
- *     [--only 'off,tracing 1%'] [--cpu-prof /tmp/profiles]
+ *   node --import tsx bench/probes/trace-cost.ts [--root /path/to/before --root .] [--rounds 3] \
+ *     [--duration-ms 3000] [--only 'off,tracing 1%'] [--cpu-prof /tmp/profiles]
  *
  * `--cpu-prof DIR` runs each server under `node --cpu-prof` and leaves one profile per
- * configuration and round in DIR. The root needs a built `dist/` (`npm run build`).
+ * configuration and round in DIR. Several roots (builds before and after a change) alternate within
+ * each round and are compared with the first root's "off". Each root needs a built `dist/`.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ const CONFIGURATIONS: readonly { name: string; env: Readonly<Record<string, stri
 
 const { values } = parseArgs({
   options: {
-    root: { type: 'string', default: BENCH_ROOT },
+    root: { type: 'string', multiple: true },
     rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'warmup-ms': { type: 'string', default: '1000' },
@@ -39,7 +40,7 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const root = resolve(values.root);
+const roots = (values.root ?? [BENCH_ROOT]).map((r) => resolve(r));
 const only = values.only?.split(',').map((s) => s.trim());
 const configurations = CONFIGURATIONS.filter((c) => only === undefined || only.includes(c.name));
 const rounds = Number(values.rounds);
@@ -58,46 +59,50 @@ try {
   const profDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
   if (profDir !== undefined) await mkdir(profDir, { recursive: true });
   console.log(
-    `root ${root}; load average at start: ${loadavg()
+    `roots ${roots.join(', ')}; load average at start: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
+  const label = (root: string, name: string): string => (roots.length === 1 ? name : `${root} ${name}`);
   const results = new Map<string, { main: number[]; other: number[]; rps: number[] }>(
-    configurations.map((c) => [c.name, { main: [], other: [], rps: [] }]),
+    configurations.flatMap((c) =>
+      roots.map((root) => [label(root, c.name), { main: [], other: [], rps: [] }] as const),
+    ),
   );
   for (let round = 0; round < rounds; round++) {
-    for (const { name, env } of configurations) {
-      const slug = name.replace(/\W+/g, '-');
-      const { child, port } = await startServer({
-        root,
-        repoDir,
-        env: { ...env, STRATUM_DATABASE_URL: `sqlite:${join(dir, `log-${round}-${slug}.db`)}` },
-        ...(profDir !== undefined && {
-          nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${slug}-${round}.cpuprofile`],
-        }),
-      });
-      try {
-        const m = await measure({ pid: child.pid as number, port }, request, {
-          model: 'mlp',
-          concurrency: 64,
-          durationMs: Number(values['duration-ms']),
-          warmupMs: Number(values['warmup-ms']),
+    for (const { name, env } of configurations)
+      for (const [r, root] of roots.entries()) {
+        const slug = `${name.replace(/\W+/g, '-')}${roots.length === 1 ? '' : `-root${r}`}`;
+        const { child, port } = await startServer({
+          root,
+          repoDir,
+          env: { ...env, STRATUM_DATABASE_URL: `sqlite:${join(dir, `log-${round}-${slug}.db`)}` },
+          ...(profDir !== undefined && {
+            nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${slug}-${round}.cpuprofile`],
+          }),
         });
-        const r = results.get(name);
-        const main = (m.mainCpuSeconds * 1e6) / m.load.completed;
-        const other = (m.otherCpuSeconds * 1e6) / m.load.completed;
-        r?.main.push(main);
-        r?.other.push(other);
-        r?.rps.push(m.load.throughput);
-        console.log(
-          `round ${round + 1} ${name.padEnd(13)} ${Math.round(m.load.throughput)} req/s  main ${main.toFixed(1)} µs/req  other threads ${other.toFixed(1)} µs/req  errors ${m.load.errors}  load ${loadavg()[0]?.toFixed(2)}`,
-        );
-      } finally {
-        await stopServer(child);
+        try {
+          const m = await measure({ pid: child.pid as number, port }, request, {
+            model: 'mlp',
+            concurrency: 64,
+            durationMs: Number(values['duration-ms']),
+            warmupMs: Number(values['warmup-ms']),
+          });
+          const row = results.get(label(root, name));
+          const main = (m.mainCpuSeconds * 1e6) / m.load.completed;
+          const other = (m.otherCpuSeconds * 1e6) / m.load.completed;
+          row?.main.push(main);
+          row?.other.push(other);
+          row?.rps.push(m.load.throughput);
+          console.log(
+            `round ${round + 1} ${label(root, name).padEnd(13)} ${Math.round(m.load.throughput)} req/s  main ${main.toFixed(1)} µs/req  other threads ${other.toFixed(1)} µs/req  errors ${m.load.errors}  load ${loadavg()[0]?.toFixed(2)}`,
+          );
+        } finally {
+          await stopServer(child);
+        }
       }
-    }
   }
-  const off = results.get('off');
+  const off = results.get(label(roots[0] ?? BENCH_ROOT, 'off'));
   const offMain = off === undefined ? NaN : median(off.main);
   const offOther = off === undefined ? NaN : median(off.other);
   console.log('\n| configuration | req/s (median) | main µs/req | vs off | other threads µs/req | vs off |');

@@ -148,18 +148,26 @@ function spanRecorder(tracer: Tracer, ids: TraceIdPool): { add(span: RecordedSpa
   };
 }
 
-/** What every span of one `Tracing` shares: the tracer, the deferred spans, the ids, and each live span's SDK span. */
+/** What every span of one `Tracing` shares: the tracer, the deferred spans and the ids. */
 interface SpanScope {
   readonly tracer: Tracer;
   readonly recorded: ReturnType<typeof spanRecorder>;
   readonly ids: TraceIdPool;
-  readonly spans: WeakMap<RequestTrace, Span>;
 }
 
-function wrap(scope: SpanScope, span: Span): RequestTrace {
-  const { tracer, recorded, ids, spans } = scope;
+/** Where a wrapped span keeps its SDK span, for `recordShared` to link sharers (not part of `RequestTrace`). */
+const SDK_SPAN = Symbol('sdkSpan');
+
+/** A `RequestTrace` made by {@link wrap}. */
+interface WrappedTrace extends RequestTrace {
+  readonly [SDK_SPAN]: Span;
+}
+
+function wrap(scope: SpanScope, span: Span): WrappedTrace {
+  const { tracer, recorded, ids } = scope;
   const parent = trace.setSpan(ROOT_CONTEXT, span);
-  const wrapped: RequestTrace = {
+  return {
+    [SDK_SPAN]: span,
     child(name, attributes) {
       return wrap(scope, withAttributes(tracer.startSpan(name, {}, parent), attributes));
     },
@@ -173,7 +181,7 @@ function wrap(scope: SpanScope, span: Span): RequestTrace {
       const to: SpanContext = { traceId: span.spanContext().traceId, spanId, traceFlags: TraceFlags.SAMPLED };
       const links: Link[] = [];
       for (const sharer of sharers) {
-        const other = spans.get(sharer);
+        const other = (sharer as Partial<WrappedTrace>)[SDK_SPAN];
         if (other === undefined || other === span) continue;
         other.addLink({ context: to });
         links.push({ context: other.spanContext() });
@@ -191,8 +199,6 @@ function wrap(scope: SpanScope, span: Span): RequestTrace {
       span.end();
     },
   };
-  spans.set(wrapped, span);
-  return wrapped;
 }
 
 /** The W3C `traceparent` of a span (what the propagator's `inject` writes, without its carrier). */
@@ -225,7 +231,7 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
   });
   const tracer = provider.getTracer('stratum', options.version);
   const recorded = spanRecorder(tracer, ids);
-  const scope: SpanScope = { tracer, recorded, ids, spans: new WeakMap() };
+  const scope: SpanScope = { tracer, recorded, ids };
   let closing: Promise<void> | undefined;
 
   return {
