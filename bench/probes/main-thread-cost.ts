@@ -14,19 +14,14 @@
  * A root may name, after `::`, the model `config.json` it is measured with (default `{}`).
  * Each `--root` needs a built `dist/` (`npm run build` there).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
 import type { CeilingResult } from '../references/compute-ceiling.ts';
-import type { LoadEvent, LoadResult } from '../load/load-result.ts';
-import { freePort } from '../process/free-port.ts';
-import { type CpuSnapshot, cpuSnapshot } from '../process/proc-stats.ts';
 import { type BenchModel, inputOf, writeRequests } from '../workload.ts';
-
-const BENCH_ROOT = resolve(import.meta.dirname, '..', '..');
+import { BENCH_ROOT, measure, runNode, startServer, stopServer } from './probe-server.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,112 +41,6 @@ const roots = (values.root ?? [BENCH_ROOT]).map((spec) => {
 const models = values.models.split(',') as BenchModel[];
 const rounds = Number(values.rounds);
 
-interface Measured {
-  readonly load: LoadResult;
-  readonly mainCpuSeconds: number;
-}
-
-function runNode(args: readonly string[], onLine: (line: string) => void): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: BENCH_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let buffered = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      let end;
-      while ((end = buffered.indexOf('\n')) >= 0) {
-        onLine(buffered.slice(0, end));
-        buffered = buffered.slice(end + 1);
-      }
-    });
-    child.once('exit', (code) => (code === 0 ? done() : fail(new Error(`${args.join(' ')} exited with ${code}`))));
-  });
-}
-
-async function measure(
-  server: { pid: number; port: number },
-  request: { path: string; headerLength?: number },
-  run: { model: string; concurrency: number; durationMs: number },
-): Promise<Measured> {
-  let start: CpuSnapshot | undefined;
-  let end: CpuSnapshot | undefined;
-  let load: LoadResult | undefined;
-  await runNode(
-    [
-      '--import',
-      'tsx',
-      'bench/load/rest-load.ts',
-      '--port',
-      String(server.port),
-      '--path',
-      `/v2/models/${run.model}/infer`,
-      '--body',
-      request.path,
-      '--header-length',
-      String(request.headerLength),
-      '--concurrency',
-      String(run.concurrency),
-      '--warmup-ms',
-      values['warmup-ms'],
-      '--duration-ms',
-      String(run.durationMs),
-    ],
-    (line) => {
-      if (line.startsWith('{"event"')) {
-        const { event } = JSON.parse(line) as LoadEvent;
-        if (event === 'measure-start') start = cpuSnapshot(server.pid);
-        else end = cpuSnapshot(server.pid);
-      } else if (line.startsWith('{')) load = JSON.parse(line) as LoadResult;
-    },
-  );
-  if (start === undefined || end === undefined || load === undefined)
-    throw new Error('the load generator said nothing');
-  return { load, mainCpuSeconds: end.main - start.main };
-}
-
-async function startServer(root: string, repoDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const grpcPort = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'bin', 'stratum.js'),
-      'serve',
-      '--models',
-      repoDir,
-      '--no-registry',
-      '--http-port',
-      String(port),
-      '--grpc-port',
-      String(grpcPort),
-      '--workers',
-      '1',
-      '--intra-op-threads',
-      '1',
-      '--no-watch',
-      '--log-level',
-      'warn',
-    ],
-    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`stratum (${root}) exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/v2/health/ready`)).ok) return { child, port };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`stratum (${root}) never became ready`);
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 const dir = await mkdtemp(join(tmpdir(), 'stratum-probe-'));
 try {
   const repoDir = join(dir, 'models');
@@ -168,7 +57,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const { root, config } of roots) {
       for (const model of models) await writeFile(join(repoDir, model, 'config.json'), config);
-      const { child, port } = await startServer(root, repoDir);
+      const { child, port } = await startServer({ root, repoDir });
       try {
         for (const model of models) {
           const request = requests[model] as { path: string; headerLength?: number };
@@ -177,11 +66,13 @@ try {
             model,
             concurrency: 64,
             durationMs: Number(values['duration-ms']),
+            warmupMs: Number(values['warmup-ms']),
           });
           const idle = await measure(server, request, {
             model,
             concurrency: 1,
             durationMs: Number(values['c1-duration-ms']),
+            warmupMs: Number(values['warmup-ms']),
           });
           const usPerRequest = (busy.mainCpuSeconds * 1e6) / busy.load.completed;
           const row =

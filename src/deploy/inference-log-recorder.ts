@@ -1,9 +1,10 @@
 /**
  * The inference log's {@link InferenceRecorder}: decides per request whether it is logged (the
- * deployment's sample rate, else the global one), gives requests without an id one when their
- * deployment logs at all (returned in the response, so that feedback can name it), keeps a
- * sampled request's inputs (copying only those that running it may take away), and hands the
- * answered request to the writer.
+ * deployment's sample rate, else the global one), gives a logged request without an id one
+ * (returned in the response, so that feedback can name it), keeps a logged request's inputs
+ * (copying only those that running it may take away), and hands the answered request to the
+ * writer. A request that is not logged is left as it came: feedback could not name it anyway (its
+ * id would be "not logged"), and at a 1% rate the other 99% pay only the random draw.
  */
 import { randomUUID } from 'node:crypto';
 import type { InferenceLogConfig } from '../config/index.ts';
@@ -61,10 +62,9 @@ export function createInferenceLogRecorder(options: InferenceLogRecorderOptions)
   return {
     begin(name, request) {
       const rate = rateOf(name);
-      if (rate <= 0) return { request };
+      if (rate <= 0 || random() >= rate) return { request };
       const requestId = request.id ?? newId();
       const withId = request.id === undefined ? { ...request, id: requestId } : request;
-      if (random() >= rate) return { request: withId };
       const capture: InferenceCapture = {
         requestId,
         deployment: name,

@@ -19,6 +19,16 @@ export interface RequestTrace {
     name: string,
     span: { readonly start: number; readonly end: number; readonly attributes?: TraceAttributes },
   ): void;
+  /**
+   * Records one finished child span shared with the spans of `sharers` (a batch's run, for every
+   * traced request in the batch): a child of this span that links to each sharer's span, and each
+   * sharer's span links back to it. Made later, like {@link record}.
+   */
+  recordShared(
+    name: string,
+    span: { readonly start: number; readonly end: number; readonly attributes?: TraceAttributes },
+    sharers: readonly RequestTrace[],
+  ): void;
   setAttributes(attributes: TraceAttributes): void;
   /** Ends the span, marking it failed when `error` is given. */
   end(error?: unknown): void;

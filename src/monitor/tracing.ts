@@ -4,19 +4,20 @@
  * sampler (a caller's sampled `traceparent` is followed, new traces are sampled at `sampleRate`),
  * W3C trace-context propagation in and out, and OTLP/HTTP export when an endpoint is set. Spans
  * recorded after the fact (a batch's stages, the log's write) are made in bulk off the serving
- * path, and ids come from a pool of random bytes.
+ * path, and ids come from a pool of random bytes. Requests that are not sampled never reach the SDK.
  */
-import { randomFillSync } from 'node:crypto';
 import {
   context,
   type Context,
   defaultTextMapGetter,
+  type Link,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -25,7 +26,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
-  type IdGenerator,
   ParentBasedSampler,
   SimpleSpanProcessor,
   type SpanExporter,
@@ -33,6 +33,9 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { RequestTrace, TraceAttributes } from './request-trace.ts';
+import { createTraceIdPool, type TraceIdPool } from './trace-ids.ts';
+import { parseTraceparent } from './traceparent.ts';
+import { traceRatioSampler } from './trace-ratio.ts';
 
 /** The tracing settings (`tracing.*`). */
 export interface TracingSettings {
@@ -89,29 +92,6 @@ export interface Tracing {
 
 const propagator = new W3CTraceContextPropagator();
 
-const ID_POOL_BYTES = 4096;
-
-/**
- * Trace and span ids cut from a pool of random hex, refilled 4 KB at a time: one
- * `randomFillSync` and one hex conversion for hundreds of ids, where the SDK's generator makes a
- * string per id from `Math.random`. An all-zero id is invalid (W3C trace context) and drawn again.
- */
-function pooledIdGenerator(): IdGenerator {
-  let hex = '';
-  let at = 0;
-  const draw = (chars: number): string => {
-    for (;;) {
-      if (at + chars > hex.length) {
-        hex = randomFillSync(Buffer.allocUnsafe(ID_POOL_BYTES)).toString('hex');
-        at = 0;
-      }
-      const id = hex.slice(at, (at += chars));
-      if (!/^0+$/.test(id)) return id;
-    }
-  };
-  return { generateTraceId: () => draw(32), generateSpanId: () => draw(16) };
-}
-
 // Attributes are set on the started span rather than passed to `startSpan`, which copies and
 // checks them twice (for the sampler, whose ratio decision reads only the trace id, and again).
 function withAttributes(span: Span, attributes: TraceAttributes | undefined): Span {
@@ -126,6 +106,8 @@ interface RecordedSpan {
   readonly start: number;
   readonly end: number;
   readonly attributes: TraceAttributes | undefined;
+  /** A shared span's id, drawn when the sharers linked to it, and its links to them. */
+  readonly shared?: { readonly spanId: string; readonly links: Link[] };
 }
 
 /** Spans waiting at most; past this, `record` makes them at once rather than hold more. */
@@ -137,7 +119,7 @@ const MAX_RECORDED = 4096;
  * next batch's dispatch: made there, at 3–7 µs a span (measured in-process), a batch of 64
  * traced requests held the next run back by several hundred microseconds. Their times are known already; only the span objects wait.
  */
-function spanRecorder(tracer: Tracer): { add(span: RecordedSpan): void; drain(): void } {
+function spanRecorder(tracer: Tracer, ids: TraceIdPool): { add(span: RecordedSpan): void; drain(): void } {
   let waiting: RecordedSpan[] = [];
   let scheduled: NodeJS.Immediate | undefined;
   function drain(): void {
@@ -145,8 +127,15 @@ function spanRecorder(tracer: Tracer): { add(span: RecordedSpan): void; drain():
     scheduled = undefined;
     const spans = waiting;
     waiting = [];
-    for (const { parent, name, start, end, attributes } of spans) {
-      withAttributes(tracer.startSpan(name, { startTime: start }, parent), attributes).end(end);
+    for (const { parent, name, start, end, attributes, shared } of spans) {
+      if (shared === undefined) {
+        withAttributes(tracer.startSpan(name, { startTime: start }, parent), attributes).end(end);
+        continue;
+      }
+      ids.nextSpanId = shared.spanId;
+      const span = tracer.startSpan(name, { startTime: start, links: shared.links }, parent);
+      ids.nextSpanId = undefined;
+      withAttributes(span, attributes).end(end);
     }
   }
   return {
@@ -159,14 +148,45 @@ function spanRecorder(tracer: Tracer): { add(span: RecordedSpan): void; drain():
   };
 }
 
-function wrap(tracer: Tracer, recorded: ReturnType<typeof spanRecorder>, span: Span): RequestTrace {
+/** What every span of one `Tracing` shares: the tracer, the deferred spans and the ids. */
+interface SpanScope {
+  readonly tracer: Tracer;
+  readonly recorded: ReturnType<typeof spanRecorder>;
+  readonly ids: TraceIdPool;
+}
+
+/** Where a wrapped span keeps its SDK span, for `recordShared` to link sharers (not part of `RequestTrace`). */
+const SDK_SPAN = Symbol('sdkSpan');
+
+/** A `RequestTrace` made by {@link wrap}. */
+interface WrappedTrace extends RequestTrace {
+  readonly [SDK_SPAN]: Span;
+}
+
+function wrap(scope: SpanScope, span: Span): WrappedTrace {
+  const { tracer, recorded, ids } = scope;
   const parent = trace.setSpan(ROOT_CONTEXT, span);
   return {
+    [SDK_SPAN]: span,
     child(name, attributes) {
-      return wrap(tracer, recorded, withAttributes(tracer.startSpan(name, {}, parent), attributes));
+      return wrap(scope, withAttributes(tracer.startSpan(name, {}, parent), attributes));
     },
     record(name, { start, end, attributes }) {
       recorded.add({ parent, name, start, end, attributes });
+    },
+    recordShared(name, { start, end, attributes }, sharers) {
+      // The shared span is made later, but its sharers must link to it while they are still open:
+      // its span id is drawn now and handed to the SDK when it is made.
+      const spanId = ids.spanId();
+      const to: SpanContext = { traceId: span.spanContext().traceId, spanId, traceFlags: TraceFlags.SAMPLED };
+      const links: Link[] = [];
+      for (const sharer of sharers) {
+        const other = (sharer as Partial<WrappedTrace>)[SDK_SPAN];
+        if (other === undefined || other === span) continue;
+        other.addLink({ context: to });
+        links.push({ context: other.spanContext() });
+      }
+      recorded.add({ parent, name, start, end, attributes, shared: { spanId, links } });
     },
     setAttributes(attributes) {
       span.setAttributes(attributes);
@@ -193,6 +213,8 @@ function traceparentOf(span: SpanContext): string {
 export function createTracing(options: TracingOptions): Tracing | undefined {
   const { settings } = options;
   if (!settings.enabled) return undefined;
+  const ids = createTraceIdPool();
+  const sampleNewTrace = traceRatioSampler(settings.sampleRate);
   const spanProcessors = [];
   if (settings.otlpEndpoint !== undefined) {
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.otlpEndpoint })));
@@ -204,24 +226,37 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
       [ATTR_SERVICE_VERSION]: options.version,
     }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRate) }),
-    idGenerator: pooledIdGenerator(),
+    idGenerator: ids,
     spanProcessors,
   });
   const tracer = provider.getTracer('stratum', options.version);
-  const recorded = spanRecorder(tracer);
+  const recorded = spanRecorder(tracer, ids);
+  const scope: SpanScope = { tracer, recorded, ids };
   let closing: Promise<void> | undefined;
 
   return {
     startRequest({ name, headers, kind, attributes }) {
-      const parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+      // Sampling is decided here, before the SDK: a request that is not sampled (99 in 100 at a 1%
+      // rate) gets its reply's traceparent and nothing else (no context, no span object). The
+      // decision is the SDK's own (parent-based, then the trace-id ratio), so a sampled request
+      // is recorded by the SDK exactly as before.
+      const header = headers['traceparent'];
+      const caller = header === undefined ? undefined : parseTraceparent(header);
+      const traceId = caller === undefined ? ids.traceId() : caller.traceId;
+      if (!(caller === undefined ? sampleNewTrace(traceId) : caller.sampled)) {
+        return { trace: undefined, traceparent: `00-${traceId}-${ids.spanId()}-00` };
+      }
+      let parent = ROOT_CONTEXT;
+      if (caller === undefined) ids.nextTraceId = traceId;
+      else parent = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
       const span = tracer.startSpan(name, { kind: kind === 'consumer' ? SpanKind.CONSUMER : SpanKind.SERVER }, parent);
+      ids.nextTraceId = undefined;
       const traceparent = traceparentOf(span.spanContext());
-      // An unsampled span records nothing: its children would be no-ops too, so none are made.
       if (!span.isRecording()) {
         span.end();
         return { trace: undefined, traceparent };
       }
-      return { trace: wrap(tracer, recorded, withAttributes(span, attributes)), traceparent };
+      return { trace: wrap(scope, withAttributes(span, attributes)), traceparent };
     },
     startOutgoing({ name, parent, attributes }) {
       const from =
@@ -229,7 +264,7 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
           ? ROOT_CONTEXT
           : propagator.extract(ROOT_CONTEXT, { traceparent: parent }, defaultTextMapGetter);
       const span = withAttributes(tracer.startSpan(name, { kind: SpanKind.CLIENT }, from), attributes);
-      return { trace: wrap(tracer, recorded, span), headers: { traceparent: traceparentOf(span.spanContext()) } };
+      return { trace: wrap(scope, span), headers: { traceparent: traceparentOf(span.spanContext()) } };
     },
     flush() {
       recorded.drain();

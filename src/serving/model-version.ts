@@ -3,6 +3,7 @@
  * statistics. `infer` is the hot path: validate → queue → stack → run → split.
  */
 import { StratumError } from '../errors/index.ts';
+import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { VersionMetrics } from '../monitor/serving-metrics.ts';
 import type { RuntimePool } from '../runtime/runtime-pool.ts';
 import { CLASSES_METADATA_KEY, readModelMetadata } from '../onnx/model-metadata.ts';
@@ -262,22 +263,33 @@ async function loadSessions(
   }
 }
 
-/** Records the batch's stages under the span of each traced request in it (none: nothing to do). */
+/**
+ * Records the batch's stages for its traced requests (none: nothing to do): each request's wait in
+ * the queue under its own span, and the batch's run once, under the first traced request's span
+ * and linked to and from the others' (one span per batch rather than one per request).
+ */
 function traceBatch(batch: Batch<Pending>, times: { queuedUntil: number; runStart: number; runEnd: number }): void {
+  let first: RequestTrace | undefined;
+  let traced: RequestTrace[] | undefined;
   for (const item of batch.items) {
     const trace = item.payload.request.trace;
     if (trace === undefined) continue;
     trace.record('stratum.batcher.queue', { start: item.queuedAt, end: times.queuedUntil });
-    trace.record('stratum.runtime.run', {
-      start: times.runStart,
-      end: times.runEnd,
-      attributes: {
-        'stratum.batch.rows': batch.rows,
-        'stratum.batch.requests': batch.items.length,
-        'stratum.batch.cut': batch.reason,
-      },
-    });
+    if (first === undefined) first = trace;
+    else (traced ??= [first]).push(trace);
   }
+  if (first === undefined) return;
+  const run = {
+    start: times.runStart,
+    end: times.runEnd,
+    attributes: {
+      'stratum.batch.rows': batch.rows,
+      'stratum.batch.requests': batch.items.length,
+      'stratum.batch.cut': batch.reason,
+    },
+  };
+  if (traced === undefined) first.record('stratum.runtime.run', run);
+  else first.recordShared('stratum.runtime.run', run, traced);
 }
 
 function isBatched(signature: Signature, config: ResolvedModelConfig): boolean {

@@ -1,5 +1,5 @@
 /**
- * The inference log on SQL (`inference_log`, migration 011), the same statements on SQLite and
+ * The inference log on SQL (`inference_log`, migrations 011 and 015), the same statements on SQLite and
  * PostgreSQL. Appends are multi-row INSERTs in one transaction, so a flush of hundreds of records
  * is a handful of statements and one commit: on SQLite every statement runs on the event loop, and
  * one commit per record is what hurt serving latency before. Tensors are JSON documents in TEXT

@@ -70,9 +70,9 @@ test('a full buffer drops and counts; close() writes what is buffered', async (t
   assert.deepEqual(rows[0]?.inputs.x, { datatype: 'INT64', shape: [1], data: [7] });
 });
 
-test('the recorder samples at the deployment rate and generates ids only where it logs', () => {
+test('the recorder samples at the deployment rate and generates ids only for the requests it logs', () => {
   const offered: PendingLogRecord[] = [];
-  const draws = [0.1, 0.6, 0.3];
+  const draws = [0.1, 0.6, 0.7, 0.3];
   let ids = 0;
   const recorder = createInferenceLogRecorder({
     settings: {
@@ -97,6 +97,9 @@ test('the recorder samples at the deployment rate and generates ids only where i
   const second = recorder.begin('fraud', { ...request, id: 'mine' });
   assert.equal(second.request.id, 'mine');
   assert.equal(second.capture, undefined, '0.6 ≥ 0.5: not sampled');
+  const third = recorder.begin('fraud', request);
+  assert.equal(third.request, request, 'a request that is not logged gets no id: feedback could not name it');
+  assert.equal(third.capture, undefined);
   // The capture holds a copy: running the request may transfer its buffer away.
   (request.inputs[0]?.data as Float32Array)[0] = 42;
   assert.equal((first.capture?.inputs[0]?.data as Float32Array)[0], 1);

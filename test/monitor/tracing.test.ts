@@ -273,3 +273,49 @@ test('recorded spans are made off the serving path, in order, and flush makes th
   }
   assert.equal(ids.size, 1000);
 });
+
+test("a batch's run is one span, under the first request's span and linked to and from the others", async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const tracing = createTracing({
+    settings: { enabled: true, sampleRate: 1, serviceName: 'stratum' },
+    version: '1',
+    exporter,
+  });
+  assert.ok(tracing !== undefined);
+  t.after(() => tracing.close());
+  const requests = [0, 1, 2].map(() => tracing.startRequest({ name: 'req', headers: {} }).trace);
+  const infers = requests.map((r) => r?.child('stratum.infer'));
+  const [a, b, c] = infers;
+  assert.ok(a !== undefined && b !== undefined && c !== undefined);
+  const now = performance.now();
+  a.recordShared('stratum.runtime.run', { start: now, end: now + 1, attributes: { 'stratum.batch.rows': 3 } }, [
+    a,
+    b,
+    c,
+  ]);
+  await tracing.flush();
+  for (const span of [...infers, ...requests]) span?.end();
+  const spans = exporter.getFinishedSpans();
+  const runs = spans.filter((s) => s.name === 'stratum.runtime.run');
+  assert.equal(runs.length, 1, 'one span for the batch');
+  const [run] = runs;
+  const inferSpans = spans.filter((s) => s.name === 'stratum.infer');
+  assert.equal(inferSpans.length, 3);
+  const [first, ...others] = inferSpans;
+  assert.equal(run?.parentSpanContext?.spanId, first?.spanContext().spanId);
+  assert.equal(run?.spanContext().traceId, first?.spanContext().traceId);
+  assert.equal(run?.attributes['stratum.batch.rows'], 3);
+  assert.deepEqual(
+    run?.links.map((l) => l.context.spanId),
+    others.map((s) => s.spanContext().spanId),
+    'the batch links to the other requests',
+  );
+  for (const other of others) {
+    assert.deepEqual(
+      other.links.map((l) => [l.context.traceId, l.context.spanId]),
+      [[run?.spanContext().traceId, run?.spanContext().spanId]],
+      'each other request links to the batch',
+    );
+  }
+  assert.deepEqual(first?.links, []);
+});

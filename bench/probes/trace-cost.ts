@@ -1,0 +1,125 @@
+/**
+ * Probe: what tracing and the inference log cost each request, in CPU time rather than req/s.
+ * For each configuration (off, tracing 1% / 100%, inference log 1% / 100%), alternating over
+ * rounds so they share the machine's load, a fresh server (mlp, REST binary, c=64) is loaded and
+ * its CPU time read from /proc over the generator's measured window: main-thread µs per request
+ * (the event loop, where spans and log capture run) and the other threads' µs per request (session
+ * worker, log thread and its SQLite writes). Medians over rounds, with the difference from "off".
+ *
+ *   node --import tsx bench/probes/trace-cost.ts [--root /path/to/before --root .] [--rounds 3] \
+ *     [--duration-ms 3000] [--only 'off,tracing 1%'] [--cpu-prof /tmp/profiles]
+ *
+ * `--cpu-prof DIR` runs each server under `node --cpu-prof` and leaves one profile per
+ * configuration and round in DIR. Several roots (builds before and after a change) alternate within
+ * each round and are compared with the first root's "off". Each root needs a built `dist/`.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
+import { writeRequests } from '../workload.ts';
+import { BENCH_ROOT, measure, startServer, stopServer } from './probe-server.ts';
+
+const CONFIGURATIONS: readonly { name: string; env: Readonly<Record<string, string>> }[] = [
+  { name: 'off', env: {} },
+  { name: 'tracing 1%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '0.01' } },
+  { name: 'tracing 100%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '1' } },
+  { name: 'log 1%', env: { STRATUM_INFERENCE_LOG_SAMPLE_RATE: '0.01' } },
+  { name: 'log 100%', env: { STRATUM_INFERENCE_LOG_SAMPLE_RATE: '1' } },
+];
+
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string', multiple: true },
+    rounds: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    'warmup-ms': { type: 'string', default: '1000' },
+    'duration-ms': { type: 'string', default: '3000' },
+    'cpu-prof': { type: 'string' },
+  },
+  strict: true,
+});
+const roots = (values.root ?? [BENCH_ROOT]).map((r) => resolve(r));
+const only = values.only?.split(',').map((s) => s.trim());
+const configurations = CONFIGURATIONS.filter((c) => only === undefined || only.includes(c.name));
+const rounds = Number(values.rounds);
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'stratum-trace-cost-'));
+try {
+  const repoDir = join(dir, 'models');
+  await writeFixtureRepository({ dir: repoDir, only: ['mlp'] });
+  const request = (await writeRequests(dir, 'mlp')).binary;
+  const profDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
+  if (profDir !== undefined) await mkdir(profDir, { recursive: true });
+  console.log(
+    `roots ${roots.join(', ')}; load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const label = (root: string, name: string): string => (roots.length === 1 ? name : `${root} ${name}`);
+  const results = new Map<string, { main: number[]; other: number[]; rps: number[] }>(
+    configurations.flatMap((c) =>
+      roots.map((root) => [label(root, c.name), { main: [], other: [], rps: [] }] as const),
+    ),
+  );
+  for (let round = 0; round < rounds; round++) {
+    for (const { name, env } of configurations)
+      for (const [r, root] of roots.entries()) {
+        const slug = `${name.replace(/\W+/g, '-')}${roots.length === 1 ? '' : `-root${r}`}`;
+        const { child, port } = await startServer({
+          root,
+          repoDir,
+          env: { ...env, STRATUM_DATABASE_URL: `sqlite:${join(dir, `log-${round}-${slug}.db`)}` },
+          ...(profDir !== undefined && {
+            nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${slug}-${round}.cpuprofile`],
+          }),
+        });
+        try {
+          const m = await measure({ pid: child.pid as number, port }, request, {
+            model: 'mlp',
+            concurrency: 64,
+            durationMs: Number(values['duration-ms']),
+            warmupMs: Number(values['warmup-ms']),
+          });
+          const row = results.get(label(root, name));
+          const main = (m.mainCpuSeconds * 1e6) / m.load.completed;
+          const other = (m.otherCpuSeconds * 1e6) / m.load.completed;
+          row?.main.push(main);
+          row?.other.push(other);
+          row?.rps.push(m.load.throughput);
+          console.log(
+            `round ${round + 1} ${label(root, name).padEnd(13)} ${Math.round(m.load.throughput)} req/s  main ${main.toFixed(1)} µs/req  other threads ${other.toFixed(1)} µs/req  errors ${m.load.errors}  load ${loadavg()[0]?.toFixed(2)}`,
+          );
+        } finally {
+          await stopServer(child);
+        }
+      }
+  }
+  const off = results.get(label(roots[0] ?? BENCH_ROOT, 'off'));
+  const offMain = off === undefined ? NaN : median(off.main);
+  const offOther = off === undefined ? NaN : median(off.other);
+  console.log('\n| configuration | req/s (median) | main µs/req | vs off | other threads µs/req | vs off |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, r] of results) {
+    const main = median(r.main);
+    const other = median(r.other);
+    const d = (x: number): string => (Number.isNaN(x) ? '' : `${x >= 0 ? '+' : ''}${x.toFixed(1)}`);
+    console.log(
+      `| ${name} | ${Math.round(median(r.rps))} | ${main.toFixed(1)} | ${d(main - offMain)} | ${other.toFixed(1)} | ${d(other - offOther)} |`,
+    );
+  }
+  console.log(
+    `load average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
