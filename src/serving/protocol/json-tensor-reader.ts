@@ -138,6 +138,7 @@ class Reader {
   private ambiguous = NO_AMBIGUOUS;
   private ambiguousCount = 0;
   private anyApproximate = false;
+  private dataStart = 0;
   private lastExact = true;
   private readonly text: Buffer;
 
@@ -226,6 +227,7 @@ class Reader {
     this.skipWhitespace();
     if (this.bytes[this.pos] !== OPEN_BRACKET) return this.value(depth);
     const start = this.pos;
+    this.dataStart = start;
     this.ambiguousCount = 0;
     this.anyApproximate = false;
     const count = this.numericArray(depth, 0, 0);
@@ -300,12 +302,18 @@ class Reader {
   }
 
   /**
-   * Makes room for more numbers. The first size comes from the bytes left (a number and its comma
-   * take at least two, usually 8–20), so that a large tensor is not grown, and copied, many times.
+   * Makes room for more numbers. After the first 64 of an array the size is estimated from the
+   * bytes each number took so far and the bytes left, so that a large tensor is grown (and copied)
+   * about once, and a 64 KB buffer is not zero-filled for a 784-element one.
    */
   private growScratch(count: number, pos: number): void {
-    const estimate = Math.ceil((this.bytes.length - pos) / 6) + 16;
-    const grown = new Float64Array(Math.max(count * 2, count === 0 ? estimate : 0, 64));
+    let size = 64;
+    if (count > 0) {
+      const bytesPerNumber = (pos - this.dataStart) / count;
+      const estimate = count + Math.ceil(((this.bytes.length - pos) / bytesPerNumber) * 1.1) + 16;
+      size = Math.max(estimate, Math.ceil(count * 1.25));
+    }
+    const grown = new Float64Array(size);
     grown.set(this.scratch.subarray(0, count));
     this.scratch = grown;
   }
