@@ -1,5 +1,5 @@
 /**
- * Probe: the server main thread's CPU time per request (REST binary, c=64) and the c=1 p50, for
+ * Probe: the server main thread's CPU time per request (REST binary or JSON, c=64) and the c=1 p50, for
  * one or more builds of Stratum in the same run, alternating, so a before/after comparison shares
  * the machine's load. Each round starts a fresh server per build (`node <root>/bin/stratum.js
  * serve`, one session worker, one intra-op thread, the fixture models), loads it with
@@ -9,7 +9,8 @@
  * `session.run` time (compute-ceiling.ts), the base of the "added latency" figure.
  *
  *   node --import tsx bench/probes/main-thread-cost.ts [--root /path/to/before --root .] \
- *     [--root '.::{"inlineRunMaxMicroseconds":500}'] [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000]
+ *     [--root '.::{"inlineRunMaxMicroseconds":500}'] [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000] \
+ *     [--protocol binary|json]
  *
  * A root may name, after `::`, the model `config.json` it is measured with (default `{}`).
  * Each `--root` needs a built `dist/` (`npm run build` there).
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     'warmup-ms': { type: 'string', default: '1000' },
     'duration-ms': { type: 'string', default: '3000' },
     'c1-duration-ms': { type: 'string', default: '3000' },
+    /** REST body format: `binary` (the tensor extension) or `json` (FP32 `data` arrays both ways). */
+    protocol: { type: 'string', default: 'binary' },
   },
   strict: true,
 });
@@ -40,13 +43,15 @@ const roots = (values.root ?? [BENCH_ROOT]).map((spec) => {
 });
 const models = values.models.split(',') as BenchModel[];
 const rounds = Number(values.rounds);
+const protocol = values.protocol;
+if (protocol !== 'binary' && protocol !== 'json') throw new Error(`--protocol must be binary or json, got ${protocol}`);
 
 const dir = await mkdtemp(join(tmpdir(), 'stratum-probe-'));
 try {
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: models });
   const requests = Object.fromEntries(
-    await Promise.all(models.map(async (m) => [m, (await writeRequests(dir, m)).binary] as const)),
+    await Promise.all(models.map(async (m) => [m, (await writeRequests(dir, m))[protocol]] as const)),
   );
   console.log(
     `load average at start: ${loadavg()
@@ -76,7 +81,7 @@ try {
           });
           const usPerRequest = (busy.mainCpuSeconds * 1e6) / busy.load.completed;
           const row =
-            `round ${round + 1} ${root} ${config} ${model}: c=64 ${Math.round(busy.load.throughput)} req/s, ` +
+            `round ${round + 1} ${root} ${config} ${model} ${protocol}: c=64 ${Math.round(busy.load.throughput)} req/s, ` +
             `main ${usPerRequest.toFixed(1)} µs/req; c=1 p50 ${idle.load.latency.p50.toFixed(3)} ms ` +
             `(${Math.round(idle.load.throughput)} req/s, main ${((idle.mainCpuSeconds * 1e6) / idle.load.completed).toFixed(1)} µs/req); ` +
             `errors ${busy.load.errors + idle.load.errors}; load ${loadavg()[0]?.toFixed(2)}`;

@@ -108,6 +108,24 @@ const numericArrayText: fc.Arbitrary<string> = fc.letrec((tie) => ({
     ),
 })).array;
 
+// A double near the midpoint of two adjacent float32s, printed with 16 to 20 digits: where an
+// approximate read could round to the wrong float32.
+const nearMidpoint = fc
+  .tuple(
+    fc.float({ noNaN: true, noDefaultInfinity: true, min: Math.fround(-3e38), max: Math.fround(3e38) }),
+    fc.integer({ min: -4, max: 4 }),
+    fc.integer({ min: 16, max: 20 }),
+  )
+  .map(([f, nudge, precision]) => {
+    const next = new Float32Array([f]);
+    const bits = new Int32Array(next.buffer);
+    bits[0]! += 1;
+    const midpoint = (f + next[0]!) / 2;
+    const nudged = midpoint * (1 + nudge * 2 ** -52);
+    return nudged.toPrecision(precision).replace(/e\+?/, 'e');
+  })
+  .filter((text) => /^-?(0|[1-9][0-9]*)(\.[0-9]+)?(e-?[0-9]+)?$/.test(text));
+
 function requestText(data: string): string {
   return `{"id":"r1","inputs":[{"name":"x","datatype":"FP64","shape":[1],"data":${data}}],"outputs":[{"name":"y"}]}`;
 }
@@ -133,29 +151,43 @@ describe('readInferJson', () => {
   });
 
   it('rounds to float32 as JSON.parse then Float32Array do, next to float32 midpoints (fuzz)', () => {
-    // A double near the midpoint of two adjacent float32s, printed with 16 to 20 digits: where an
-    // approximate read could round to the wrong float32.
-    const nearMidpoint = fc
-      .tuple(
-        fc.float({ noNaN: true, noDefaultInfinity: true, min: Math.fround(-3e38), max: Math.fround(3e38) }),
-        fc.integer({ min: -4, max: 4 }),
-        fc.integer({ min: 16, max: 20 }),
-      )
-      .map(([f, nudge, precision]) => {
-        const next = new Float32Array([f]);
-        const bits = new Int32Array(next.buffer);
-        bits[0]! += 1;
-        const midpoint = (f + next[0]!) / 2;
-        const nudged = midpoint * (1 + nudge * 2 ** -52);
-        return nudged.toPrecision(precision).replace(/e\+?/, 'e');
-      })
-      .filter((text) => /^-?(0|[1-9][0-9]*)(\.[0-9]+)?(e-?[0-9]+)?$/.test(text));
     fc.assert(
       fc.property(fc.array(fc.oneof(nearMidpoint, numberText), { minLength: 1, maxLength: 40 }), (numbers) => {
         const text = requestText(`[${numbers.join(',')}]`);
         const data = (readInferJson(Buffer.from(text)) as { inputs: { data: NumericData }[] }).inputs[0]!.data;
         assert.deepStrictEqual(data.float32(), new Float32Array(numbers.map((n) => JSON.parse(n) as number)));
       }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('keeps several data arrays of one body apart, float32 first or exact first (fuzz)', () => {
+    // The arrays share the reader's scratch buffers; an exact pass re-reads only its own array.
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            numericArrayText,
+            fc.array(nearMidpoint, { minLength: 1, maxLength: 8 }).map((xs) => `[${xs.join(',')}]`),
+          ),
+          { minLength: 2, maxLength: 4 },
+        ),
+        fc.boolean(),
+        (arrays, exactFirst) => {
+          const inputs = arrays.map((data, i) => `{"name":"x${i}","datatype":"FP32","shape":[1],"data":${data}}`);
+          const text = `{"inputs":[${inputs.join(',')}]}`;
+          const got = (readInferJson(Buffer.from(text)) as { inputs: { data: unknown }[] }).inputs;
+          const want = (JSON.parse(text) as { inputs: { data: unknown[] }[] }).inputs;
+          got.forEach(({ data }, i) => {
+            // Arrays the reader leaves plain are JSON.parse's (the tests above): here only its own.
+            if (!(data instanceof NumericData)) return;
+            const numbers = numbersOnly(want[i]!.data) ?? [];
+            const exact = exactFirst ? Array.from(data.exact()) : undefined;
+            assert.deepStrictEqual(data.float32(), new Float32Array(numbers), arrays[i]);
+            assert.deepStrictEqual(exact ?? Array.from(data.exact()), numbers, arrays[i]);
+          });
+        },
+      ),
       { numRuns: RUNS },
     );
   });

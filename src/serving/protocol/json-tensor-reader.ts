@@ -17,19 +17,22 @@
  * A `data` array of numbers only (flat or nested), read row-major into one typed array.
  *
  * Numbers with more significant digits than a double holds exactly (float32 values printed in
- * full have 17) are read approximately here, within a few units in the last place, and their
- * place in the text is kept: {@link exact} reads them again exactly, {@link float32} only where
- * the approximation could round to another float32, which is almost never.
+ * full have 17) are read approximately here, within a few units in the last place. {@link float32}
+ * is exact regardless: the reader re-reads the rare number whose approximation could round to
+ * another float32. {@link exact} reads the whole array again with `JSON.parse` when any number
+ * was approximate (FP64 and integer tensors sent with more than 15 digits: the plain path's cost).
  */
 export class NumericData {
-  private fixed = false;
+  private fixed: boolean;
+  private readonly values: Float64Array;
+  private readonly read: NumericRead;
 
-  constructor(
-    private readonly values: Float64Array,
-    /** (index, start, end) of each approximate number: where in `text` to read it exactly. */
-    private readonly approximate: Int32Array,
-    private readonly text: Buffer,
-  ) {}
+  /** @internal Made by the reader. */
+  constructor(values: Float64Array, read: NumericRead) {
+    this.values = values;
+    this.read = read;
+    this.fixed = !read.approximate;
+  }
 
   get length(): number {
     return this.values.length;
@@ -38,8 +41,8 @@ export class NumericData {
   /** The numbers exactly as `JSON.parse` reads each. */
   exact(): Float64Array {
     if (!this.fixed) {
-      const a = this.approximate;
-      for (let k = 0; k < a.length; k += 3) this.values[a[k]!] = this.reread(k);
+      const { text, start, end } = this.read;
+      flattenInto(JSON.parse(text.toString('latin1', start, end)) as unknown[], this.values, 0);
       this.fixed = true;
     }
     return this.values;
@@ -49,19 +52,33 @@ export class NumericData {
   float32(): Float32Array {
     const out = new Float32Array(this.values);
     if (this.fixed) return out;
-    const a = this.approximate;
-    for (let k = 0; k < a.length; k += 3) {
-      const v = this.values[a[k]!]!;
-      // Every value within the approximation's error rounds to one float32: it is the answer.
-      if (Math.fround(v * (1 - APPROXIMATION_ERROR)) === Math.fround(v * (1 + APPROXIMATION_ERROR))) continue;
-      out[a[k]!] = this.reread(k);
+    const { ambiguous, text } = this.read;
+    for (let k = 0; k < ambiguous.length; k += 3) {
+      out[ambiguous[k]!] = Number(text.toString('latin1', ambiguous[k + 1], ambiguous[k + 2]));
     }
     return out;
   }
+}
 
-  private reread(k: number): number {
-    return Number(this.text.toString('latin1', this.approximate[k + 1], this.approximate[k + 2]));
+/** Where a NumericData came from in the text, and what of it was read approximately. */
+interface NumericRead {
+  readonly text: Buffer;
+  /** The array's bytes in `text`, brackets included. */
+  readonly start: number;
+  readonly end: number;
+  /** Whether any number was read approximately. */
+  readonly approximate: boolean;
+  /** (index, start, end) of each approximate number that might round to another float32. */
+  readonly ambiguous: Int32Array;
+}
+
+/** Writes the numbers of a (nested) array row-major into `out` from `index`; returns the next index. */
+function flattenInto(array: unknown[], out: Float64Array, index: number): number {
+  for (const item of array) {
+    if (Array.isArray(item)) index = flattenInto(item, out, index);
+    else out[index++] = item as number;
   }
+  return index;
 }
 
 // A mantissa of up to 19 digits joined from nine-digit chunks (≤ 6 roundings of ½ ulp) and one
@@ -111,23 +128,27 @@ export function readInferJson(bytes: Uint8Array): unknown {
 }
 
 const NO_NUMBERS = new Float64Array(0);
-const NO_APPROXIMATES = new Int32Array(0);
+const NO_AMBIGUOUS = new Int32Array(0);
 
 class Reader {
   private pos = 0;
   // Grown on the first number: a binary request's header has none, and allocating these buffers
   // for every request cost ≈ 4% of the main thread (issue 14).
   private scratch = NO_NUMBERS;
-  private approximate = NO_APPROXIMATES;
-  private approximateCount = 0;
+  private ambiguous = NO_AMBIGUOUS;
+  private ambiguousCount = 0;
+  private anyApproximate = false;
+  private dataStart = 0;
   private lastExact = true;
   private readonly text: Buffer;
 
   private readonly bytes: Uint8Array;
+  private readonly words: DataView;
 
   constructor(source: Uint8Array) {
     // A plain Uint8Array view: V8 reads a Buffer's elements more slowly in these loops.
     this.bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    this.words = new DataView(source.buffer, source.byteOffset, source.byteLength);
     this.text = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   }
 
@@ -208,13 +229,26 @@ class Reader {
     this.skipWhitespace();
     if (this.bytes[this.pos] !== OPEN_BRACKET) return this.value(depth);
     const start = this.pos;
-    this.approximateCount = 0;
+    this.dataStart = start;
+    this.ambiguousCount = 0;
+    this.anyApproximate = false;
     const count = this.numericArray(depth, 0, 0);
     if (count < 0) {
       this.pos = start;
       return this.value(depth);
     }
-    return new NumericData(this.scratch.slice(0, count), this.approximate.slice(0, this.approximateCount), this.text);
+    // Views, not copies: the rest of the scratch buffers is left for the next `data` array.
+    const values = this.scratch.subarray(0, count);
+    this.scratch = this.scratch.subarray(count);
+    const ambiguous = this.ambiguous.subarray(0, this.ambiguousCount);
+    this.ambiguous = this.ambiguous.subarray(this.ambiguousCount);
+    return new NumericData(values, {
+      text: this.text,
+      start,
+      end: this.pos,
+      approximate: this.anyApproximate,
+      ambiguous,
+    });
   }
 
   /**
@@ -225,52 +259,81 @@ class Reader {
    */
   private numericArray(depth: number, count: number, level: number): number {
     if (depth > MAX_DEPTH || level > MAX_TENSOR_NESTING) return -1;
+    // The per-element loop keeps its position in a local and reads bytes directly: one call per
+    // number (readApproximate), none for separators and whitespace.
+    const bytes = this.bytes;
     let flat = false;
-    this.pos++; // [
-    this.skipWhitespace();
-    if (this.bytes[this.pos] === CLOSE_BRACKET) {
-      this.pos++;
+    let i = this.pos + 1; // [
+    let c = bytes[i];
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = bytes[++i];
+    if (c === CLOSE_BRACKET) {
+      this.pos = i + 1;
       return count;
     }
     for (;;) {
-      this.skipWhitespace();
-      const c = this.bytes[this.pos];
       if (c === OPEN_BRACKET) {
         if (flat) return -1;
+        this.pos = i;
         count = this.numericArray(depth + 1, count, level + 1);
         if (count < 0) return -1;
+        i = this.pos;
       } else if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) {
         if (level === 0 && count === 0) flat = true;
-        if (count === this.scratch.length) {
-          const grown = new Float64Array(Math.max(1024, count * 2));
-          grown.set(this.scratch);
-          this.scratch = grown;
-        }
-        const start = this.pos;
-        this.scratch[count] = this.readApproximate();
-        if (!this.lastExact) this.noteApproximate(count, start);
-        count++;
+        if (count === this.scratch.length) this.growScratch(count, i);
+        this.pos = i;
+        const value = this.readApproximate();
+        if (!this.lastExact) this.noteApproximate(count, i, value);
+        this.scratch[count++] = value;
+        i = this.pos;
       } else {
         return -1;
       }
-      this.skipWhitespace();
-      const next = this.bytes[this.pos++];
-      if (next === COMMA) continue;
-      if (next === CLOSE_BRACKET) return count;
+      c = bytes[i];
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = bytes[++i];
+      if (c === COMMA) {
+        c = bytes[++i];
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = bytes[++i];
+        continue;
+      }
+      if (c === CLOSE_BRACKET) {
+        this.pos = i + 1;
+        return count;
+      }
       throw HAND_OVER;
     }
   }
 
-  private noteApproximate(index: number, start: number): void {
-    if (this.approximateCount + 3 > this.approximate.length) {
-      const grown = new Int32Array(Math.max(96, this.approximate.length * 2));
-      grown.set(this.approximate);
-      this.approximate = grown;
+  /**
+   * Makes room for more numbers. After the first 64 of an array the size is estimated from the
+   * bytes each number took so far and the bytes left, so that a large tensor is grown (and copied)
+   * about once, and a 64 KB buffer is not zero-filled for a 784-element one.
+   */
+  private growScratch(count: number, pos: number): void {
+    let size = 64;
+    if (count > 0) {
+      const bytesPerNumber = (pos - this.dataStart) / count;
+      const estimate = count + Math.ceil(((this.bytes.length - pos) / bytesPerNumber) * 1.1) + 16;
+      size = Math.max(estimate, Math.ceil(count * 1.25));
     }
-    const a = this.approximate;
-    a[this.approximateCount++] = index;
-    a[this.approximateCount++] = start;
-    a[this.approximateCount++] = this.pos;
+    const grown = new Float64Array(size);
+    grown.set(this.scratch.subarray(0, count));
+    this.scratch = grown;
+  }
+
+  /** Notes an approximate number; one that might round to another float32 is kept for re-reading. */
+  private noteApproximate(index: number, start: number, value: number): void {
+    this.anyApproximate = true;
+    // Every value within the approximation's error rounds to one float32: it is the answer.
+    if (Math.fround(value * (1 - APPROXIMATION_ERROR)) === Math.fround(value * (1 + APPROXIMATION_ERROR))) return;
+    if (this.ambiguousCount + 3 > this.ambiguous.length) {
+      const grown = new Int32Array(Math.max(96, this.ambiguous.length * 2));
+      grown.set(this.ambiguous);
+      this.ambiguous = grown;
+    }
+    const a = this.ambiguous;
+    a[this.ambiguousCount++] = index;
+    a[this.ambiguousCount++] = start;
+    a[this.ambiguousCount++] = this.pos;
   }
 
   /** A number by JSON's grammar, exactly as JSON.parse reads it. */
@@ -320,7 +383,29 @@ class Reader {
     if (d === DOT - ZERO) {
       d = ++i < end ? bytes[i]! - ZERO : -1;
       if (d >>> 0 > 9) throw HAND_OVER;
+      const words = this.words;
       do {
+        // Four digits at once when the next four bytes are all digits (SWAR in one 32-bit word,
+        // first digit in the low byte) and the chunk has room for them (≤ 9 digits).
+        if (digits > 0 && chunkDigits <= 5 && i + 4 <= end) {
+          const w = words.getUint32(i, true);
+          if (((w & 0xf0f0f0f0) | (((w + 0x06060606) & 0xf0f0f0f0) >>> 4)) === 0x33333333) {
+            const t = w - 0x30303030; // bytes d0 d1 d2 d3, each 0–9
+            const pairs = t * 10 + (t >>> 8); // byte 0: d0d1, byte 2: d2d3
+            chunk = chunk * 10_000 + (pairs & 0xff) * 100 + ((pairs >>> 16) & 0xff);
+            digits += 4;
+            scale -= 4;
+            chunkDigits += 4;
+            if (chunkDigits === 9) {
+              mantissa = mantissa * 1e9 + chunk;
+              chunk = 0;
+              chunkDigits = 0;
+            }
+            i += 4;
+            d = i < end ? bytes[i]! - ZERO : -1;
+            continue;
+          }
+        }
         scale--;
         if (digits > 0 || d !== 0) {
           chunk = chunk * 10 + d;

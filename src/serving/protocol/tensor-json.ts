@@ -4,6 +4,7 @@
  */
 import { StratumError } from '../../errors/index.ts';
 import { DATATYPES, type Datatype, elementCount, INT_RANGES, type TensorValues } from '../../tensor/datatypes.ts';
+import { float32JsonArray } from './float32-json.ts';
 import { NumericData } from './json-tensor-reader.ts';
 
 const utf8 = new TextEncoder();
@@ -156,7 +157,8 @@ const utf8Decoder = new TextDecoder();
 
 /**
  * Encodes tensor values as the JSON text of a flat `data` array. Non-finite floats, which JSON
- * cannot carry, become null.
+ * cannot carry, become null. FP32 values are printed with the fewest significant digits that read
+ * back to the same float32 (0.1, not 0.10000000149011612); FP64 with full double precision.
  */
 export function encodeJsonData(values: TensorValues, datatype: Datatype): string {
   if (Array.isArray(values)) {
@@ -174,7 +176,9 @@ export function encodeJsonData(values: TensorValues, datatype: Datatype): string
   // writes NaN and ±Infinity (which JSON cannot carry) as null. 64-bit integers are printed
   // exactly with join (BigInt has no JSON form).
   if (datatype === 'INT64' || datatype === 'UINT64') return `[${values.join(',')}]`;
-  return JSON.stringify(Array.from(values as Float32Array));
+  // FP32 with the fewest digits that read back to the same float32, not as the double it widens to.
+  if (values instanceof Float32Array) return float32JsonArray(values);
+  return JSON.stringify(Array.from(values as Float64Array));
 }
 
 /** An INVALID_INPUT error about tensor `name`. */
