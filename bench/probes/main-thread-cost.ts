@@ -5,11 +5,13 @@
  * serve`, one session worker, one intra-op thread, the fixture models), loads it with
  * `load/rest-load.ts`, and reads the main thread's CPU time from /proc over exactly the window
  * the generator announces. Main-thread µs per request = that CPU time ÷ completed requests: unlike
- * req/s it barely moves with what else runs on the machine. Also prints the raw batch-1
- * `session.run` time (compute-ceiling.ts), the base of the "added latency" figure.
+ * req/s it barely moves with what else runs on the machine. Each row also gives the c=64 p99, the
+ * mean batch the server formed at c=64 (its statistics: inferences ÷ executions) and the server's
+ * RSS after the row. Also prints the raw batch-1 `session.run` time (compute-ceiling.ts), the base
+ * of the "added latency" figure.
  *
  *   node --import tsx bench/probes/main-thread-cost.ts [--root /path/to/before --root .] \
- *     [--root '.::{"inlineRunMaxMicroseconds":500}'] [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000]
+ *     [--root '.::{"inlineRunMaxMicroseconds":500}'] [--models mlp] [--rounds 3] [--duration-ms 3000] [--c1-duration-ms 3000] [--workers 1]
  *
  * A root may name, after `::`, the model `config.json` it is measured with (default `{}`).
  * Each `--root` needs a built `dist/` (`npm run build` there).
@@ -23,7 +25,7 @@ import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
 import type { CeilingResult } from '../references/compute-ceiling.ts';
 import type { LoadEvent, LoadResult } from '../load/load-result.ts';
 import { freePort } from '../process/free-port.ts';
-import { type CpuSnapshot, cpuSnapshot } from '../process/proc-stats.ts';
+import { type CpuSnapshot, cpuSnapshot, readRss } from '../process/proc-stats.ts';
 import { type BenchModel, inputOf, writeRequests } from '../workload.ts';
 
 const BENCH_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     'warmup-ms': { type: 'string', default: '1000' },
     'duration-ms': { type: 'string', default: '3000' },
     'c1-duration-ms': { type: 'string', default: '3000' },
+    workers: { type: 'string', default: '1' },
   },
   strict: true,
 });
@@ -124,7 +127,7 @@ async function startServer(root: string, repoDir: string): Promise<{ child: Chil
       '--grpc-port',
       String(grpcPort),
       '--workers',
-      '1',
+      values.workers,
       '--intra-op-threads',
       '1',
       '--no-watch',
@@ -143,6 +146,14 @@ async function startServer(root: string, repoDir: string): Promise<{ child: Chil
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`stratum (${root}) never became ready`);
+}
+
+/** The model's inferences and executions so far (the server's statistics extension). */
+async function executions(port: number, model: string): Promise<{ inferences: number; executions: number }> {
+  const res = await fetch(`http://127.0.0.1:${port}/v2/models/${model}/stats`);
+  const body = (await res.json()) as { model_stats: { inference_count: number; execution_count: number }[] };
+  const stats = body.model_stats[0];
+  return { inferences: stats?.inference_count ?? 0, executions: stats?.execution_count ?? 0 };
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
@@ -173,11 +184,14 @@ try {
         for (const model of models) {
           const request = requests[model] as { path: string; headerLength?: number };
           const server = { pid: child.pid as number, port };
+          const before = await executions(port, model);
           const busy = await measure(server, request, {
             model,
             concurrency: 64,
             durationMs: Number(values['duration-ms']),
           });
+          const after = await executions(port, model);
+          const meanBatch = (after.inferences - before.inferences) / (after.executions - before.executions);
           const idle = await measure(server, request, {
             model,
             concurrency: 1,
@@ -186,9 +200,11 @@ try {
           const usPerRequest = (busy.mainCpuSeconds * 1e6) / busy.load.completed;
           const row =
             `round ${round + 1} ${root} ${config} ${model}: c=64 ${Math.round(busy.load.throughput)} req/s, ` +
+            `p99 ${busy.load.latency.p99.toFixed(2)} ms, batch ${meanBatch.toFixed(1)}, ` +
             `main ${usPerRequest.toFixed(1)} µs/req; c=1 p50 ${idle.load.latency.p50.toFixed(3)} ms ` +
             `(${Math.round(idle.load.throughput)} req/s, main ${((idle.mainCpuSeconds * 1e6) / idle.load.completed).toFixed(1)} µs/req); ` +
-            `errors ${busy.load.errors + idle.load.errors}; load ${loadavg()[0]?.toFixed(2)}`;
+            `errors ${busy.load.errors + idle.load.errors}; RSS ${(readRss(server.pid) / 2 ** 20).toFixed(1)} MiB; ` +
+            `load ${loadavg()[0]?.toFixed(2)}`;
           console.log(row);
           rows.push(row);
         }
