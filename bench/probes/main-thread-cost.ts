@@ -148,12 +148,31 @@ async function startServer(root: string, repoDir: string): Promise<{ child: Chil
   throw new Error(`stratum (${root}) never became ready`);
 }
 
-/** The model's inferences and executions so far (the server's statistics extension). */
-async function executions(port: number, model: string): Promise<{ inferences: number; executions: number }> {
+interface Counts {
+  readonly inferences: number;
+  readonly executions: number;
+  /** Time requests spent in the batcher's queue, and how many did. */
+  readonly queueNs: number;
+  readonly queued: number;
+}
+
+/** The model's counts so far (the server's statistics extension). */
+async function counts(port: number, model: string): Promise<Counts> {
   const res = await fetch(`http://127.0.0.1:${port}/v2/models/${model}/stats`);
-  const body = (await res.json()) as { model_stats: { inference_count: number; execution_count: number }[] };
+  const body = (await res.json()) as {
+    model_stats: {
+      inference_count: number;
+      execution_count: number;
+      inference_stats: { queue: { count: number; ns: number } };
+    }[];
+  };
   const stats = body.model_stats[0];
-  return { inferences: stats?.inference_count ?? 0, executions: stats?.execution_count ?? 0 };
+  return {
+    inferences: stats?.inference_count ?? 0,
+    executions: stats?.execution_count ?? 0,
+    queueNs: stats?.inference_stats.queue.ns ?? 0,
+    queued: stats?.inference_stats.queue.count ?? 0,
+  };
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
@@ -180,28 +199,33 @@ try {
     for (const { root, config } of roots) {
       for (const model of models) await writeFile(join(repoDir, model, 'config.json'), config);
       const { child, port } = await startServer(root, repoDir);
+      const readyRss = readRss(child.pid as number) / 2 ** 20;
+      console.log(`round ${round + 1} ${root} ${config}: RSS when ready ${readyRss.toFixed(1)} MiB`);
       try {
         for (const model of models) {
           const request = requests[model] as { path: string; headerLength?: number };
           const server = { pid: child.pid as number, port };
-          const before = await executions(port, model);
+          const before = await counts(port, model);
           const busy = await measure(server, request, {
             model,
             concurrency: 64,
             durationMs: Number(values['duration-ms']),
           });
-          const after = await executions(port, model);
+          const after = await counts(port, model);
           const meanBatch = (after.inferences - before.inferences) / (after.executions - before.executions);
           const idle = await measure(server, request, {
             model,
             concurrency: 1,
             durationMs: Number(values['c1-duration-ms']),
           });
+          const end = await counts(port, model);
+          // Includes the c=1 warm-up's requests: the first of them may still follow c=64's batches.
+          const queueUs = (end.queueNs - after.queueNs) / (end.queued - after.queued) / 1000;
           const usPerRequest = (busy.mainCpuSeconds * 1e6) / busy.load.completed;
           const row =
             `round ${round + 1} ${root} ${config} ${model}: c=64 ${Math.round(busy.load.throughput)} req/s, ` +
             `p99 ${busy.load.latency.p99.toFixed(2)} ms, batch ${meanBatch.toFixed(1)}, ` +
-            `main ${usPerRequest.toFixed(1)} µs/req; c=1 p50 ${idle.load.latency.p50.toFixed(3)} ms ` +
+            `main ${usPerRequest.toFixed(1)} µs/req; c=1 p50 ${idle.load.latency.p50.toFixed(3)} ms, queue ${queueUs.toFixed(1)} µs ` +
             `(${Math.round(idle.load.throughput)} req/s, main ${((idle.mainCpuSeconds * 1e6) / idle.load.completed).toFixed(1)} µs/req); ` +
             `errors ${busy.load.errors + idle.load.errors}; RSS ${(readRss(server.pid) / 2 ** 20).toFixed(1)} MiB; ` +
             `load ${loadavg()[0]?.toFixed(2)}`;
