@@ -63,6 +63,7 @@ export function describeSettings(s: StratumSettings): string {
   if (s.maxQueueDelayMicroseconds !== undefined) parts.push(`maxQueueDelayMicroseconds ${s.maxQueueDelayMicroseconds}`);
   if (s.preferredBatchSizes !== undefined) parts.push(`preferredBatchSizes [${s.preferredBatchSizes.join(',')}]`);
   if (s.maxBatchSize !== undefined) parts.push(`maxBatchSize ${s.maxBatchSize}`);
+  if (s.inlineRunMaxMicroseconds !== undefined) parts.push(`inlineRunMaxMicroseconds ${s.inlineRunMaxMicroseconds}`);
   return parts.join(', ');
 }
 
@@ -369,6 +370,7 @@ function sweepSection(run: BenchRun): string {
       String(s.intraOpThreads),
       String(s.maxQueueDelayMicroseconds ?? '–'),
       s.preferredBatchSizes?.join(',') ?? '–',
+      String(s.inlineRunMaxMicroseconds ?? '–'),
       fmt('mlp'),
       fmt('cnn'),
       ms(row.c1p50),
@@ -385,6 +387,7 @@ function sweepSection(run: BenchRun): string {
         'Intra-op',
         'Queue delay µs',
         'Preferred',
+        'Inline µs',
         'mlp c=64 req/s (mean batch)',
         'cnn c=64 req/s (mean batch)',
         'c=1 p50 ms',

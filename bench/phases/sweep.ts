@@ -19,6 +19,15 @@ export const SWEEP_SETTINGS: readonly StratumSettings[] = Object.freeze([
   { label: 'w1/t2/d0', workers: 1, intraOpThreads: 2, maxQueueDelayMicroseconds: 0 },
   { label: 'w1/t1/d0', workers: 1, intraOpThreads: 1, maxQueueDelayMicroseconds: 0 },
   { label: 'w2/t1/d200', workers: 2, intraOpThreads: 1, maxQueueDelayMicroseconds: 200 },
+  // A lone request on the main thread (config.json inlineRunMaxMicroseconds, off by default): no
+  // worker hop at c=1; under load it never engages.
+  {
+    label: 'w2/t1/d200/i1000',
+    workers: 2,
+    intraOpThreads: 1,
+    maxQueueDelayMicroseconds: 200,
+    inlineRunMaxMicroseconds: 1000,
+  },
   {
     label: 'w2/t1/d1000/p16,32',
     workers: 2,
