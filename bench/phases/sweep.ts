@@ -1,9 +1,9 @@
 /**
  * The server-settings sweep: Stratum under each configuration, loaded with binary REST at
- * concurrency 64 (mlp and cnn) and at concurrency 1 (latency). The best configuration has the
- * highest geometric-mean throughput at 64 among those whose concurrency-1 p50 is within
- * {@link LATENCY_SLACK_MS} of the best p50, so neither a queue delay nor a thread layout can buy
- * throughput with the latency target.
+ * concurrency 64 (mlp and cnn) and at concurrency 1 (every model: latency). The best configuration
+ * has the highest geometric-mean throughput at 64 among those whose concurrency-1 p50 is, for every
+ * model, within {@link LATENCY_SLACK_MS} of the best p50 for that model, so neither a queue delay
+ * nor a thread layout can buy throughput with the latency target.
  */
 import type { CellResult, SweepRow } from '../bench-results.ts';
 import { runCell } from '../cell.ts';
@@ -70,11 +70,10 @@ export interface RunSweepOptions {
 export async function runSweep(options: RunSweepOptions): Promise<SweepRow[]> {
   const preferred = options.models.filter((m) => m === 'mlp' || m === 'cnn');
   const throughputModels = preferred.length > 0 ? preferred : options.models.slice(0, 1);
-  const latencyModel = throughputModels[0] as BenchModel;
   // c=1 last: a server's first few thousand requests run slower (JIT), see warmFirst().
   const plan = [
     ...throughputModels.map((model) => ({ model, concurrency: 64 })),
-    { model: latencyModel, concurrency: 1 },
+    ...options.models.map((model) => ({ model, concurrency: 1 })),
   ];
   const cells = new Map<StratumSettings, CellResult[]>(options.settings.map((s) => [s, []]));
   for (let round = 1; round <= options.rounds; round++) {
@@ -117,17 +116,24 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepRow[]> {
 }
 
 /**
- * Marks the rows whose concurrency-1 p50 is within `slackMs` of the fastest row's as eligible (a
- * row without a c=1 figure only when no row has one).
+ * Marks as eligible the rows whose concurrency-1 p50 is, for every model, within `slackMs` of the
+ * fastest row's for that model. A model no row has a figure for is left out; a row without a figure
+ * that others have is not eligible.
  */
 export function markEligible(
   rows: readonly Omit<SweepRow, 'eligible'>[],
   slackMs: number = LATENCY_SLACK_MS,
 ): SweepRow[] {
-  const measured = rows.map((r) => r.c1p50).filter((p50) => Number.isFinite(p50));
-  if (measured.length === 0) return rows.map((r) => ({ ...r, eligible: true }));
-  const fastest = Math.min(...measured);
-  return rows.map((r) => ({ ...r, eligible: r.c1p50 <= fastest + slackMs }));
+  const fastest = new Map<string, number>();
+  for (const row of rows) {
+    for (const [model, p50] of Object.entries(row.c1p50)) {
+      if (Number.isFinite(p50)) fastest.set(model, Math.min(p50, fastest.get(model) ?? Infinity));
+    }
+  }
+  return rows.map((r) => ({
+    ...r,
+    eligible: [...fastest].every(([model, best]) => (r.c1p50[model] ?? Number.NaN) <= best + slackMs),
+  }));
 }
 
 const mean = (xs: readonly number[]): number =>
@@ -148,7 +154,13 @@ function summarise(
   }
   const throughputs = Object.values(at64).map((m) => m.throughput);
   const score = Math.exp(mean(throughputs.map((t) => Math.log(Math.max(t, 1e-9)))));
-  const c1p50 = mean(cells.filter((c) => c.concurrency === 1).map((c) => c.load.latency.p50));
+  const c1p50: Record<string, number> = {};
+  for (const cell of cells) {
+    if (cell.concurrency !== 1 || cell.model in c1p50) continue;
+    c1p50[cell.model] = mean(
+      cells.filter((c) => c.concurrency === 1 && c.model === cell.model).map((c) => c.load.latency.p50),
+    );
+  }
   return { settings, cells, at64, score, c1p50 };
 }
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { SweepRow } from '../../bench/bench-results.ts';
 import { LATENCY_SLACK_MS, markEligible, pickBest } from '../../bench/phases/sweep.ts';
 
-function row(label: string, figures: { score: number; c1p50: number }): Omit<SweepRow, 'eligible'> {
+function row(label: string, figures: { score: number; c1p50: Record<string, number> }): Omit<SweepRow, 'eligible'> {
   return {
     settings: { label, workers: 1, intraOpThreads: 1 },
     cells: [],
@@ -20,9 +20,9 @@ function row(label: string, figures: { score: number; c1p50: number }): Omit<Swe
 
 test('a faster configuration at c=64 that is slower at c=1 by more than the slack is not chosen', () => {
   const rows = markEligible([
-    row('w2/t1/d0', { score: 4_100, c1p50: 0.33 }),
-    row('w1/t1/d0', { score: 4_400, c1p50: 0.36 }),
-    row('w2/t1/d200', { score: 4_600, c1p50: 0.33 + LATENCY_SLACK_MS + 0.05 }),
+    row('w2/t1/d0', { score: 4_100, c1p50: { mlp: 0.33 } }),
+    row('w1/t1/d0', { score: 4_400, c1p50: { mlp: 0.36 } }),
+    row('w2/t1/d200', { score: 4_600, c1p50: { mlp: 0.33 + LATENCY_SLACK_MS + 0.05 } }),
   ]);
   assert.deepEqual(
     rows.map((r) => r.eligible),
@@ -33,18 +33,37 @@ test('a faster configuration at c=64 that is slower at c=1 by more than the slac
 
 test('a queue delay that costs nothing at c=1 may win on throughput', () => {
   const rows = markEligible([
-    row('w2/t1/d0', { score: 4_100, c1p50: 0.33 }),
-    row('w2/t1/d200', { score: 4_600, c1p50: 0.35 }),
+    row('w2/t1/d0', { score: 4_100, c1p50: { mlp: 0.33 } }),
+    row('w2/t1/d200', { score: 4_600, c1p50: { mlp: 0.35 } }),
   ]);
   assert.equal(pickBest(rows)?.settings.label, 'w2/t1/d200');
 });
 
+test('every model counts: a configuration slower for one model is not eligible', () => {
+  const rows = markEligible([
+    row('w2/t1/d0', { score: 4_100, c1p50: { mlp: 0.33, transformer: 1.05 } }),
+    row('w2/t1/d200/i1000', { score: 4_000, c1p50: { mlp: 0.3, transformer: 0.8 } }),
+    row('w2/t1/d200', { score: 4_600, c1p50: { mlp: 0.34, transformer: 1.02 } }),
+  ]);
+  assert.deepEqual(
+    rows.map((r) => r.eligible),
+    [false, true, false],
+  );
+  assert.equal(pickBest(rows)?.settings.label, 'w2/t1/d200/i1000');
+});
+
 test('a row without a c=1 figure is eligible only when no row has one', () => {
-  const some = markEligible([row('a', { score: 1, c1p50: 0.3 }), row('b', { score: 2, c1p50: Number.NaN })]);
+  const some = markEligible([
+    row('a', { score: 1, c1p50: { mlp: 0.3 } }),
+    row('b', { score: 2, c1p50: { mlp: Number.NaN } }),
+  ]);
   assert.deepEqual(
     some.map((r) => r.eligible),
     [true, false],
   );
-  const none = markEligible([row('a', { score: 1, c1p50: Number.NaN }), row('b', { score: 2, c1p50: Number.NaN })]);
+  const none = markEligible([
+    row('a', { score: 1, c1p50: { mlp: Number.NaN } }),
+    row('b', { score: 2, c1p50: { mlp: Number.NaN } }),
+  ]);
   assert.equal(pickBest(none)?.settings.label, 'b');
 });
