@@ -51,8 +51,8 @@ export interface SweepRow {
   readonly at64: Readonly<Record<string, { readonly throughput: number; readonly meanBatch: number }>>;
   /** Geometric mean over models of the concurrency-64 throughputs. */
   readonly score: number;
-  /** Mean over the rounds of the concurrency-1 p50 (ms). */
-  readonly c1p50: number;
+  /** Per model, mean over the rounds of the concurrency-1 p50 (ms). */
+  readonly c1p50: Readonly<Record<string, number>>;
   readonly eligible: boolean;
 }
 

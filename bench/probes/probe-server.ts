@@ -88,6 +88,8 @@ export interface ProbeServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Node flags before the CLI (`--cpu-prof`, …). @default none */
   readonly nodeArgs?: readonly string[];
+  /** Session workers. @default 1 */
+  readonly workers?: number;
 }
 
 /** Starts `stratum serve` and waits until it is ready. */
@@ -109,7 +111,7 @@ export async function startServer(options: ProbeServerOptions): Promise<{ child:
       '--grpc-port',
       String(grpcPort),
       '--workers',
-      '1',
+      String(options.workers ?? 1),
       '--intra-op-threads',
       '1',
       '--no-watch',

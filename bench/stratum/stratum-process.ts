@@ -24,6 +24,8 @@ export interface StratumSettings {
   readonly preferredBatchSizes?: readonly number[];
   /** config.json `maxBatchSize`. */
   readonly maxBatchSize?: number;
+  /** config.json `inlineRunMaxMicroseconds` (omitted: the server's default, off). */
+  readonly inlineRunMaxMicroseconds?: number;
   /** `--front-ends` (omitted: the server's default, `auto`). */
   readonly frontEnds?: number | 'auto';
 }
@@ -98,6 +100,8 @@ async function writeModelConfigs(
   if (settings.preferredBatchSizes !== undefined) batching['preferredBatchSizes'] = settings.preferredBatchSizes;
   const config: Record<string, unknown> = {};
   if (settings.maxBatchSize !== undefined) config['maxBatchSize'] = settings.maxBatchSize;
+  if (settings.inlineRunMaxMicroseconds !== undefined)
+    config['inlineRunMaxMicroseconds'] = settings.inlineRunMaxMicroseconds;
   if (Object.keys(batching).length > 0) config['dynamicBatching'] = batching;
   for (const model of models) await writeFile(join(repoDir, model, 'config.json'), `${JSON.stringify(config)}\n`);
 }

@@ -75,6 +75,8 @@ export interface RuntimePool {
   restartWorker(index: number): Promise<void>;
   /** Number of worker threads. */
   readonly size: number;
+  /** Runs sent to the workers and not yet answered, over every model. */
+  readonly running: number;
   close(): Promise<void>;
 }
 
@@ -171,8 +173,13 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
     return response;
   }
 
+  let running = 0;
+
   return {
     size: pool.size,
+    get running() {
+      return running;
+    },
 
     async load(request) {
       if (placements.has(request.key)) throw new StratumError('INTERNAL', `${request.key} is already loaded`);
@@ -219,7 +226,13 @@ export function createRuntimePool(options: RuntimePoolOptions): RuntimePool {
       if (worker === undefined) throw new StratumError('MODEL_NOT_READY', `${key} is not loaded`);
       const transfer = transferListOf(feeds);
       // The hot path: the pool's promise is awaited directly, with no wrapper of its own.
-      const response = await pool.request(worker, { op: 'run', id: pool.nextId(), key, feeds, fetches }, transfer);
+      running++;
+      let response;
+      try {
+        response = await pool.request(worker, { op: 'run', id: pool.nextId(), key, feeds, fetches }, transfer);
+      } finally {
+        running--;
+      }
       if (!response.ok) throw replyError(response);
       return { outputs: response.outputs ?? [], computeNs: response.computeNs ?? 0 };
     },

@@ -2,7 +2,9 @@
  * The dynamic batcher of one model version. Requests wait in per-priority FIFO queues; whenever an
  * instance is free, a batch is cut from the head of the highest-priority queue: immediately when it
  * is full or has a preferred size, else once the oldest request has waited `maxQueueDelay`. While
- * every instance is busy, requests accumulate, so batches grow exactly when the load does.
+ * every instance is busy, requests accumulate, so batches grow exactly when the load does. The
+ * delay only holds a batch while traffic is dense: a lone request to an idle model whose recent
+ * batches carried one request each goes at once, since no partner is coming (see nextCut).
  *
  * Below the priority levels sits a background class (asynchronous inference): its requests are
  * cut into batches of their own only when no online request is waiting, and never ride in an
@@ -20,6 +22,11 @@ export interface BatcherSettings {
   /** Combine requests into batches (the model has a dynamic first dimension). */
   readonly batching: boolean;
   readonly maxBatchSize: number;
+  /**
+   * How long a partial batch may wait for more requests while traffic is dense. A lone request to
+   * an idle model whose recent batches carried about one request each (sparse traffic) does not
+   * wait.
+   */
   readonly maxQueueDelayMicroseconds: number;
   /** Ascending; batches of these sizes are cut without waiting. */
   readonly preferredBatchSizes: readonly number[];
@@ -121,8 +128,9 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
   let running = 0;
   let delayTimer: NodeJS.Timeout | undefined;
   let delayImmediate: NodeJS.Immediate | undefined;
-  // Moving averages of recent batches (rows, and ms from dispatch to completion).
+  // Moving averages of recent batches (rows, requests, and ms from dispatch to completion).
   let recentRows = 0;
+  let recentRequests = 0;
   let recentMs = 0;
   let closedWith: StratumError | undefined;
   let drainWaiters: (() => void)[] = [];
@@ -166,7 +174,7 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
     while (free.length > 0 && queued > 0) {
       const first = queues.head();
       if (first === undefined) return;
-      const load = { running, recentRows, recentMs, waitedMs: now() - first.queuedAt };
+      const load = { running, queued, recentRows, recentRequests, recentMs, waitedMs: now() - first.queuedAt };
       // An online batch gathers from the priority levels only; a background head means none waits.
       const levels = first.background ? settings.priorityLevels + 1 : settings.priorityLevels;
       const cut = settings.batching
@@ -224,6 +232,8 @@ export function createBatcher<T, R>(options: BatcherOptions<T, R>): Batcher<T, R
       )
       .finally(() => {
         recentRows = recentRows === 0 ? rows : recentRows * 0.8 + rows * 0.2;
+        const requests = entries.length;
+        recentRequests = recentRequests === 0 ? requests : recentRequests * 0.8 + requests * 0.2;
         const ms = now() - started;
         recentMs = recentMs === 0 ? ms : recentMs * 0.8 + ms * 0.2;
         running--;
@@ -340,11 +350,31 @@ function largestPreferred(preferredBatchSizes: readonly number[], rows: number):
   return best;
 }
 
+/**
+ * Recent batches that carried fewer requests than this on average mean sparse traffic: requests
+ * arrive one at a time, each after the previous one was answered (a client at concurrency 1).
+ */
+const SPARSE_REQUESTS_PER_BATCH = 1.5;
+
+/** What the batcher knows about its load when it cuts. */
+interface Load {
+  /** Batches running. */
+  readonly running: number;
+  /** Requests queued (all levels). */
+  readonly queued: number;
+  /** Moving averages over recent batches. */
+  readonly recentRows: number;
+  readonly recentRequests: number;
+  readonly recentMs: number;
+  /** How long the oldest gathered request has waited. */
+  readonly waitedMs: number;
+}
+
 /** The batch to cut now from what is gathered, or how long to wait for more rows. */
 function nextCut<E extends QueueEntry>(
   settings: BatcherSettings,
   gathered: Gathered<E>,
-  load: { readonly running: number; readonly recentRows: number; readonly recentMs: number; readonly waitedMs: number },
+  load: Load,
 ): (Gathered<E> & { readonly reason: CutReason }) | { readonly waitMs: number } {
   const { entries, rows } = gathered;
   if (rows >= settings.maxBatchSize) return { entries, rows, reason: 'max_batch_size' };
@@ -352,6 +382,14 @@ function nextCut<E extends QueueEntry>(
   if (preferred !== undefined) return { ...takeRows(entries, preferred), reason: 'preferred_batch_size' };
   const delayMs = settings.maxQueueDelayMicroseconds / 1000;
   if (delayMs > 0) {
+    // The delay waits for partners. With nothing running and nothing else queued, and recent
+    // batches of about one request, none is coming: a client at concurrency 1 sends its next
+    // request only after this one is answered, so waiting would only add the delay to its
+    // latency. Under load something runs or the batches are larger, and the delay holds; so it
+    // does before the first batch (no history: a burst may be arriving).
+    const idle = load.running === 0 && entries.length === load.queued;
+    const sparse = load.recentRequests > 0 && load.recentRequests < SPARSE_REQUESTS_PER_BATCH;
+    if (idle && sparse) return { entries, rows, reason: 'instance_free' };
     return load.waitedMs < delayMs ? { waitMs: delayMs - load.waitedMs } : { entries, rows, reason: 'queue_delay' };
   }
   if (settings.adaptiveQueueDelay && load.running > 0 && rows < load.recentRows) {

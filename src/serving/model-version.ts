@@ -120,7 +120,9 @@ export async function loadModelVersion(options: LoadModelVersionOptions): Promis
     const feeds = stackInputs(signature.inputs, inputs, batch.rows);
     const fetches = unionOfOutputs(items);
     const t1 = performance.now();
-    const alone = count === 1 && batcher.running === 1 && batcher.queued === 0;
+    // Inline only when the server runs nothing else: the run blocks the event loop, so another
+    // model's requests would wait behind it.
+    const alone = count === 1 && batcher.running === 1 && batcher.queued === 0 && pool.running === 0;
     const result =
       alone && inline?.allows() === true
         ? await inline.run(feeds, fetches)

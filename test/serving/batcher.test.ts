@@ -340,3 +340,57 @@ test('finished requests are not kept by the batcher once nothing is queued (only
   assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0);
   batcher.close(new StratumError('MODEL_NOT_READY', 'closed'));
 });
+
+test('a configured delay does not hold a lone request to an idle model with sparse traffic', async (t) => {
+  const time = fakeTime(t);
+  const h = harness({ maxQueueDelayMicroseconds: 200_000 }, time.now);
+  // Before any batch there is no history: the first request waits the delay (a burst may come).
+  const first = submit(h.batcher, 'first');
+  assert.equal(h.batches.length, 0);
+  await time.advance(200);
+  assert.equal(h.batches[0]?.reason, 'queue_delay');
+  await h.release();
+  await first;
+  // Concurrency 1 from then on: each request arrives after the previous one was answered.
+  for (const payload of ['a', 'b', 'c']) {
+    const before: number = h.batches.length;
+    const p = submit(h.batcher, payload);
+    assert.equal(h.batches.length, before + 1, `"${payload}" is dispatched at once, without a timer`);
+    assert.equal(h.batches.at(-1)?.reason, 'instance_free');
+    await h.release();
+    assert.equal(await p, `done:${payload}`);
+  }
+});
+
+test('the delay still holds a lone request while another batch runs, or after dense traffic', async (t) => {
+  const time = fakeTime(t);
+  const h = harness({ maxQueueDelayMicroseconds: 200_000, instances: 2 }, time.now);
+  const first = submit(h.batcher, 'first');
+  await time.advance(200);
+  await h.release();
+  await first;
+  const busy = submit(h.batcher, 'busy');
+  assert.equal(h.batches[1]?.reason, 'instance_free', 'idle and sparse: at once');
+  // Another instance is free, but a batch runs: the lone request waits for partners.
+  const held = submit(h.batcher, 'held');
+  await time.advance(199);
+  assert.equal(h.batches.length, 2, 'held while another batch runs');
+  await time.advance(1);
+  assert.equal(h.batches[2]?.reason, 'queue_delay');
+  await h.release();
+  await h.release();
+  await Promise.all([busy, held]);
+
+  // Dense traffic: eight requests that arrived together form one batch; an idle model waits again.
+  const dense = harness({ maxQueueDelayMicroseconds: 200_000, instances: 1 }, time.now);
+  const eight = Array.from({ length: 8 }, (_, i) => submit(dense.batcher, `r${i}`));
+  assert.equal(dense.batches[0]?.reason, 'max_batch_size');
+  await dense.release();
+  await Promise.all(eight);
+  const lone = submit(dense.batcher, 'lone');
+  assert.equal(dense.batches.length, 1, 'held: the recent batch carried several requests');
+  await time.advance(200);
+  assert.equal(dense.batches[1]?.reason, 'queue_delay');
+  await dense.release();
+  await lone;
+});

@@ -2,7 +2,8 @@
  * Running a lone request on the main thread (config.json `inlineRunMaxMicroseconds`): once the
  * model's run time is measured within the bound, sequential requests no longer go to the session
  * worker, and their outputs are exactly what the worker computes; concurrent requests still batch
- * in the worker, with the same results; a bound below the model's run time keeps every run there.
+ * in the worker, with the same results; a bound below the model's run time keeps every run there;
+ * and a lone request goes to the worker while the server runs anything else there.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
@@ -29,6 +30,9 @@ function countingPool(): { pool: RuntimePool; runs: () => number } {
       unload: (key) => pool.unload(key),
       close: () => pool.close(),
       restartWorker: (index) => pool.restartWorker(index),
+      get running() {
+        return pool.running;
+      },
       run(options) {
         runs++;
         return pool.run(options);
@@ -60,7 +64,7 @@ async function loadMlp(t: TestContext, inlineRunMaxMicroseconds: number) {
   });
   // The warm-up's runs go to the worker too; count from here.
   const warmupRuns = runs();
-  return { version, runs: () => runs() - warmupRuns };
+  return { version, pool, runs: () => runs() - warmupRuns };
 }
 
 function request(seed: number): InferRequest {
@@ -96,4 +100,23 @@ test('a bound below the model’s run time keeps every run in the worker', async
   const { version, runs } = await loadMlp(t, 1);
   for (let seed = 1; seed <= 3; seed++) await version.infer(request(seed), 'rest');
   assert.equal(runs(), 3);
+});
+
+test('a lone request goes to the worker while another run is in flight there', async (t) => {
+  const { version, pool, runs } = await loadMlp(t, 10_000);
+  await version.infer(request(1), 'rest');
+  await version.infer(request(2), 'rest');
+  assert.equal(runs(), 1, 'measured once in the worker, then inline');
+  // Another model's batch in the worker (here a direct run of the same session, for the same effect).
+  const data = seededRandom(3).uniform({ length: 784, limit: 1 });
+  const other = pool.run({
+    key: 'mlp:1#1',
+    instance: 0,
+    feeds: [{ name: 'input', type: 'float32', dims: [1, 784], data }],
+    fetches: version.signature.outputs.map((o) => o.name),
+  });
+  assert.equal(pool.running, 1);
+  const lone = version.infer(request(4), 'rest');
+  await Promise.all([other, lone]);
+  assert.equal(runs(), 3, 'the lone request did not block the event loop: it went to the worker');
 });
