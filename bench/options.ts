@@ -1,29 +1,24 @@
 /**
  * The bench's command-line flags, parsed and checked once into a frozen options object.
  *
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only json-reader] [--protocols json,binary,grpc]
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only stats] [--protocols json,binary,grpc]
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only explain] [--protocols json,binary,grpc]
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only cards] [--protocols json,binary,grpc]
- *   npm run bench -- [--quick] [--only mlp,cnn | --only rollouts | --only training | --only startup | --only async | --only queue | --only batch | --only tuning | --only artifacts | --only auth] [--protocols json,binary,grpc]
+ *   npm run bench -- [--quick] [--only mlp,cnn | --only <phase>] [--protocols json,binary,grpc]
  *     [--concurrency 1,8,64,256] [--warmup-ms 1000] [--duration-ms 3000]
  *     [--workers N --intra-op-threads N [--max-queue-delay-us N]]   (fixed settings, no sweep)
  *     [--no-sweep] [--skip transport,naive,ceiling,memory,rollouts] [--memory-cycles 100]
  *     [--rollout-swaps 20] [--rollout-cycles 50] [--steady-ms 10000]
  *     [--naive-intra-op-threads N] [--c1-repeats 3] [--sweep-rounds 2] [--out bench/results/latest.md] [--verbose]
  *
- * `--only rollouts` runs the registry rollouts phase alone (on mlp), without the sweep; `--only training`
- * runs the training comparison (bench/training) alone; `--only startup` the start-up comparison (bench/startup) alone; `--only queue` the job queue comparison (bench/queue) alone;
- * `--only async` online p99 beside asynchronous inference (bench/async); `--only batch` the batch-inference benchmark (bench/batch) alone;
- * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts); `--only json-reader` JSON tensor decoding (bench/json-reader).
- * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
- * `--only stats` the dashboard's serving statistics against a Prometheus scrape (bench/stats).
- * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
- * `--only explain` (or `--only treeshap`) TreeSHAP against shap's TreeExplainer (bench/explain).
- * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts);
- * `--only drift` drift computation beside SciPy (bench/drift).
- * `--only tuning` the tuning benchmark (bench/tuning) alone; `--only artifacts` artifact load time encrypted vs plain (bench/artifacts); `--only cards` DP-SGD and permutation importance costs (bench/cards).
- * `--only peers` Stratum beside FastAPI + onnxruntime and Ray Serve on the same models (bench/peers).
+ * `--only` takes models (the serving matrix on those alone) or one phase that runs alone, without
+ * the sweep: `rollouts` (the registry rollouts phase, on mlp), `training` (bench/training),
+ * `startup` (bench/startup), `async` (online p99 beside asynchronous inference, bench/async),
+ * `queue` (the job queue, bench/queue), `batch` (batch inference, bench/batch), `tuning`
+ * (bench/tuning), `distributed` (GBDT across processes through Redis), `artifacts` (artifact load
+ * time, encrypted vs plain), `json-reader` (JSON tensor decoding), `audit` (the audit log), `stats`
+ * (the dashboard's serving statistics against a Prometheus scrape), `explain` or `treeshap`
+ * (TreeSHAP against shap's TreeExplainer), `drift` (drift beside SciPy), `cards` (DP-SGD and
+ * permutation importance), `tracing` (tracing and inference-log overhead), `auth`
+ * (authentication cost), `peers` (Stratum beside FastAPI + onnxruntime and Ray Serve) and
+ * `front-ends` (one event loop against N front-end processes).
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
