@@ -7,7 +7,7 @@ import type { LoadEvent, LoadResult } from './load/load-result.ts';
 import type { ProcessGroup } from './process/process-group.ts';
 import { type CpuSnapshot, cpuBetween, cpuSnapshot, waitForQuiet } from './process/proc-stats.ts';
 import { batchDelta, type BatchSnapshot, scrapeBatches } from './stratum/server-metrics.ts';
-import type { BenchModel, ModelRequests, Protocol } from './workload.ts';
+import { type BenchModel, type ModelRequests, type Protocol, restLoadTarget } from './workload.ts';
 
 /** A server a cell can load. */
 export interface CellServer {
@@ -55,19 +55,9 @@ function loadCommand(options: RunCellOptions): { script: string; args: string[] 
       args: ['--port', String(server.grpcPort), '--body', requests.grpc.path, ...timing],
     };
   }
-  const file = requests[protocol];
   return {
     script: 'bench/load/rest-load.ts',
-    args: [
-      '--port',
-      String(server.httpPort),
-      '--path',
-      `/v2/models/${model}/infer`,
-      '--body',
-      file.path,
-      ...(file.headerLength === undefined ? [] : ['--header-length', String(file.headerLength)]),
-      ...timing,
-    ],
+    args: [...restLoadTarget(server.httpPort, model, requests[protocol]), ...timing],
   };
 }
 

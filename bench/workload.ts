@@ -27,6 +27,22 @@ export interface RequestFile {
   readonly headerLength?: number;
 }
 
+/**
+ * `load/rest-load.ts`'s arguments naming the server's port, `model`'s inference route and the
+ * request body (with its binary header's length when it has one).
+ */
+export function restLoadTarget(port: number, model: string, file: RequestFile): string[] {
+  return [
+    '--port',
+    String(port),
+    '--path',
+    `/v2/models/${model}/infer`,
+    '--body',
+    file.path,
+    ...(file.headerLength === undefined ? [] : ['--header-length', String(file.headerLength)]),
+  ];
+}
+
 /** The request files of one model. */
 export type ModelRequests = Readonly<Record<Protocol, RequestFile>>;
 

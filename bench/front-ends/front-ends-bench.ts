@@ -21,7 +21,7 @@ import { type TreeCpuSnapshot, treeCpuSnapshot } from '../process/proc-stats.ts'
 import type { Progress } from '../progress.ts';
 import { batchDelta, type BatchSnapshot, scrapeBatches } from '../stratum/server-metrics.ts';
 import { startStratum } from '../stratum/stratum-process.ts';
-import { writeRequests } from '../workload.ts';
+import { restLoadTarget, writeRequests } from '../workload.ts';
 
 const WIDE_MODEL = 'mlp_wide';
 const MODELS = ['mlp', WIDE_MODEL] as const;
@@ -95,13 +95,7 @@ export async function runFrontEndsBench(options: FrontEndsBenchOptions): Promise
             const result = await group.runJson<LoadResult>(
               'bench/load/rest-load.ts',
               [
-                '--port',
-                String(server.httpPort),
-                '--path',
-                `/v2/models/${model}/infer`,
-                '--body',
-                file.path,
-                ...(file.headerLength === undefined ? [] : ['--header-length', String(file.headerLength)]),
+                ...restLoadTarget(server.httpPort, model, file),
                 '--concurrency',
                 String(shape.concurrency),
                 '--warmup-ms',

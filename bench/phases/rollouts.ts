@@ -36,7 +36,7 @@ import { cpuBetween, type CpuSnapshot, cpuSnapshot, readRss, waitForQuiet } from
 import type { Progress } from '../progress.ts';
 import { scrapeHeap } from '../stratum/server-metrics.ts';
 import { startStratum, type StratumProcess, type StratumSettings } from '../stratum/stratum-process.ts';
-import type { RequestFile } from '../workload.ts';
+import { type RequestFile, restLoadTarget } from '../workload.ts';
 
 /** Requests in flight during the whole run. */
 export const ROLLOUT_CONCURRENCY = 64;
@@ -267,14 +267,7 @@ async function runSwapsUnderLoad(options: RunRolloutsOptions): Promise<Omit<Roll
     const load = group.runJson<LoadResult>(
       'bench/load/rest-load.ts',
       [
-        '--port',
-        String(server.httpPort),
-        '--path',
-        `/v2/models/${DEPLOYMENT}/infer`,
-        '--body',
-        options.request.path,
-        '--header-length',
-        String(options.request.headerLength),
+        ...restLoadTarget(server.httpPort, DEPLOYMENT, options.request),
         '--concurrency',
         String(ROLLOUT_CONCURRENCY),
         '--warmup-ms',

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { LoadEvent, LoadResult } from '../load/load-result.ts';
 import { freePort } from '../process/free-port.ts';
 import { type CpuSnapshot, cpuSnapshot } from '../process/proc-stats.ts';
+import { restLoadTarget } from '../workload.ts';
 
 /** This checkout: the load generator and helpers run from here, whatever root is measured. */
 export const BENCH_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -51,14 +52,7 @@ export async function measure(
       '--import',
       'tsx',
       'bench/load/rest-load.ts',
-      '--port',
-      String(server.port),
-      '--path',
-      `/v2/models/${run.model}/infer`,
-      '--body',
-      request.path,
-      '--header-length',
-      String(request.headerLength),
+      ...restLoadTarget(server.port, run.model, request),
       '--concurrency',
       String(run.concurrency),
       '--warmup-ms',

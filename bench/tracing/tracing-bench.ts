@@ -14,7 +14,7 @@ import type { LoadResult } from '../load/load-result.ts';
 import type { ProcessGroup } from '../process/process-group.ts';
 import type { Progress } from '../progress.ts';
 import { startStratum } from '../stratum/stratum-process.ts';
-import { writeRequests } from '../workload.ts';
+import { restLoadTarget, writeRequests } from '../workload.ts';
 
 const CONCURRENCY = 64;
 
@@ -79,13 +79,7 @@ export async function runTracingBench(options: TracingBenchOptions): Promise<Tra
       });
       try {
         const args = [
-          '--port',
-          String(server.httpPort),
-          '--path',
-          '/v2/models/mlp/infer',
-          '--body',
-          body.path,
-          ...(body.headerLength === undefined ? [] : ['--header-length', String(body.headerLength)]),
+          ...restLoadTarget(server.httpPort, 'mlp', body),
           '--concurrency',
           String(CONCURRENCY),
           '--warmup-ms',
