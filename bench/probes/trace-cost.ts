@@ -19,12 +19,18 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
 import { writeRequests } from '../workload.ts';
+import { startOtlpSink } from '../tracing/otlp-sink.ts';
 import { BENCH_ROOT, measure, startServer, stopServer } from './probe-server.ts';
 
 const CONFIGURATIONS: readonly { name: string; env: Readonly<Record<string, string>> }[] = [
   { name: 'off', env: {} },
   { name: 'tracing 1%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '0.01' } },
   { name: 'tracing 100%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '1' } },
+  // STRATUM_OTLP_ENDPOINT is filled in with the sink's address.
+  {
+    name: 'tracing 100% otlp',
+    env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '1', STRATUM_OTLP_ENDPOINT: '' },
+  },
   { name: 'log 1%', env: { STRATUM_INFERENCE_LOG_SAMPLE_RATE: '0.01' } },
   { name: 'log 100%', env: { STRATUM_INFERENCE_LOG_SAMPLE_RATE: '1' } },
 ];
@@ -52,6 +58,7 @@ function median(xs: readonly number[]): number {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'stratum-trace-cost-'));
+const sink = await startOtlpSink();
 try {
   const repoDir = join(dir, 'models');
   await writeFixtureRepository({ dir: repoDir, only: ['mlp'] });
@@ -76,11 +83,16 @@ try {
         const { child, port } = await startServer({
           root,
           repoDir,
-          env: { ...env, STRATUM_DATABASE_URL: `sqlite:${join(dir, `log-${round}-${slug}.db`)}` },
+          env: {
+            ...env,
+            ...(env['STRATUM_OTLP_ENDPOINT'] !== undefined && { STRATUM_OTLP_ENDPOINT: sink.url }),
+            STRATUM_DATABASE_URL: `sqlite:${join(dir, `log-${round}-${slug}.db`)}`,
+          },
           ...(profDir !== undefined && {
             nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${slug}-${round}.cpuprofile`],
           }),
         });
+        const before = sink.counts();
         try {
           const m = await measure({ pid: child.pid as number, port }, request, {
             model: 'mlp',
@@ -94,8 +106,11 @@ try {
           row?.main.push(main);
           row?.other.push(other);
           row?.rps.push(m.load.throughput);
+          // Spans per request over the server's life so far (warm-up included, at the measured rate).
+          const served = (m.load.throughput * (Number(values['warmup-ms']) + Number(values['duration-ms']))) / 1000;
+          const spans = (sink.counts().spans - before.spans) / served;
           console.log(
-            `round ${round + 1} ${label(root, name).padEnd(13)} ${Math.round(m.load.throughput)} req/s  main ${main.toFixed(1)} µs/req  other threads ${other.toFixed(1)} µs/req  errors ${m.load.errors}  load ${loadavg()[0]?.toFixed(2)}`,
+            `round ${round + 1} ${label(root, name).padEnd(13)} ${Math.round(m.load.throughput)} req/s  main ${main.toFixed(1)} µs/req  other threads ${other.toFixed(1)} µs/req  errors ${m.load.errors}${spans > 0 ? `  spans exported ≈ ${spans.toFixed(2)}/req` : ''}  load ${loadavg()[0]?.toFixed(2)}`,
           );
         } finally {
           await stopServer(child);
@@ -121,5 +136,6 @@ try {
       .join(' ')}`,
   );
 } finally {
+  await sink.close();
   await rm(dir, { recursive: true, force: true });
 }
