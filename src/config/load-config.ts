@@ -45,6 +45,7 @@ const ENV_KEYS = {
   STRATUM_MASTER_KEY_PREVIOUS: ['artifactEncryption.previousMasterKeys', 'string'],
   STRATUM_TRACING: ['tracing.enabled', 'boolean'],
   STRATUM_OTLP_ENDPOINT: ['tracing.otlpEndpoint', 'string'],
+  STRATUM_OTLP_PROTOCOL: ['tracing.otlpProtocol', 'string'],
   STRATUM_TRACING_SAMPLE_RATE: ['tracing.sampleRate', 'number'],
   STRATUM_INFERENCE_LOG_SAMPLE_RATE: ['inferenceLog.sampleRate', 'number'],
   STRATUM_ALERT_RULES: ['alerts.rulesFile', 'string'],

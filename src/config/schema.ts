@@ -203,8 +203,16 @@ export const TracingConfigSchema = z
   .object({
     /** Create spans (HTTP/gRPC → inference → batcher → runtime → store) and propagate W3C `traceparent`. */
     enabled: z.boolean().default(false),
-    /** Where spans are sent (OTLP over HTTP, JSON), e.g. `http://collector:4318/v1/traces`. Unset: kept in-process only. */
+    /**
+     * Where spans are sent (OTLP over HTTP), e.g. `http://collector:4318/v1/traces`. Unset: no span
+     * is exported (and none is built); `traceparent` is still read and answered.
+     */
     otlpEndpoint: z.url().optional(),
+    /**
+     * The OTLP/HTTP encoding: `http/protobuf` (OTLP's default; half the serving thread's time per
+     * span of JSON, measured) or `http/json`.
+     */
+    otlpProtocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
     /**
      * Share of new traces recorded (0–1). A request whose caller sent a sampled `traceparent`
      * follows the caller's decision.

@@ -10,7 +10,8 @@
  */
 import { context, type SpanContext, SpanKind, trace, TraceFlags, type TraceState } from '@opentelemetry/api';
 import { TraceState as W3CTraceState } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -30,6 +31,8 @@ import { emitSpan, LiveSpan, type SpanSink } from './trace-spans.ts';
 export interface TracingSettings {
   readonly enabled: boolean;
   readonly otlpEndpoint?: string | undefined;
+  /** @default 'http/protobuf' */
+  readonly otlpProtocol?: 'http/protobuf' | 'http/json';
   readonly sampleRate: number;
   readonly serviceName: string;
 }
@@ -131,7 +134,13 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
   const sampleNewTrace = traceRatioSampler(settings.sampleRate);
   const processors: SpanProcessor[] = [];
   if (settings.otlpEndpoint !== undefined) {
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.otlpEndpoint })));
+    const url = settings.otlpEndpoint;
+    const exporter =
+      settings.otlpProtocol === 'http/json'
+        ? new OTLPJsonTraceExporter({ url })
+        : new OTLPProtobufTraceExporter({ url });
+    // The SDK's batching defaults (and its OTEL_BSP_* variables) apply.
+    processors.push(new BatchSpanProcessor(exporter));
   }
   if (options.exporter !== undefined) processors.push(new SimpleSpanProcessor(options.exporter));
   const deferred = deferredSpans(processors);

@@ -127,58 +127,61 @@ test('tracing off: no provider, no spans, no traceparent handling', async (t) =>
   assert.equal(globalTracerProviderRegistered(), false, 'no tracer provider is registered');
 });
 
-test('spans are exported over OTLP/HTTP to the configured endpoint', async (t) => {
-  const bodies: { url: string; type: string; body: string }[] = [];
-  let received: () => void = () => undefined;
-  const arrived = new Promise<void>((resolve) => (received = resolve));
-  const receiver = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push({
-        url: req.url ?? '',
-        type: String(req.headers['content-type']),
-        body: Buffer.concat(chunks).toString('utf8'),
+for (const protocol of ['http/protobuf', 'http/json'] as const) {
+  test(`spans are exported over OTLP/HTTP (${protocol}) to the configured endpoint`, async (t) => {
+    const bodies: { url: string; type: string; body: Buffer }[] = [];
+    let received: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    const receiver = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push({ url: req.url ?? '', type: String(req.headers['content-type']), body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        received();
       });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      received();
     });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const address = receiver.address();
+    assert.ok(typeof address === 'object' && address !== null);
+    const server = await start(t, {
+      tracing: {
+        enabled: true,
+        sampleRate: 1,
+        otlpEndpoint: `http://127.0.0.1:${address.port}/v1/traces`,
+        otlpProtocol: protocol,
+        serviceName: 'stratum-otlp',
+      },
+    });
+    await infer(server, { traceparent: TRACEPARENT });
+    await server.tracing?.flush();
+    await arrived;
+    const [first] = bodies;
+    assert.equal(first?.url, '/v1/traces');
+    const body = first?.body ?? Buffer.alloc(0);
+    if (protocol === 'http/json') {
+      assert.match(first?.type ?? '', /application\/json/);
+      const json = JSON.parse(body.toString('utf8')) as {
+        resourceSpans: {
+          resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+          scopeSpans: { spans: { traceId: string; name: string }[] }[];
+        }[];
+      };
+      const resource = json.resourceSpans[0]?.resource.attributes.find((a) => a.key === 'service.name');
+      assert.equal(resource?.value.stringValue, 'stratum-otlp');
+      const spans = json.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+      assert.ok(spans.some((s) => s.name === 'stratum.infer'));
+      assert.ok(spans.every((s) => s.traceId.toLowerCase() === TRACE_ID));
+    } else {
+      // Protobuf: the trace id travels as its 16 raw bytes, names and the service as UTF-8.
+      assert.match(first?.type ?? '', /application\/x-protobuf/);
+      assert.ok(body.includes(Buffer.from(TRACE_ID, 'hex')), 'the trace id is in the export');
+      for (const text of ['stratum.infer', 'stratum.batcher.queue', 'stratum-otlp'])
+        assert.ok(body.includes(Buffer.from(text)), `${text} is in the export`);
+    }
   });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
-  const address = receiver.address();
-  assert.ok(typeof address === 'object' && address !== null);
-  const server = await start(t, {
-    tracing: {
-      enabled: true,
-      sampleRate: 1,
-      otlpEndpoint: `http://127.0.0.1:${address.port}/v1/traces`,
-      serviceName: 'stratum-otlp',
-    },
-  });
-  await infer(server, { traceparent: TRACEPARENT });
-  await server.tracing?.flush();
-  await arrived;
-  const [first] = bodies;
-  assert.equal(first?.url, '/v1/traces');
-  assert.match(first?.type ?? '', /application\/(json|x-protobuf)/);
-  const text = first?.body ?? '';
-  if ((first?.type ?? '').includes('json')) {
-    const json = JSON.parse(text) as {
-      resourceSpans: {
-        resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-        scopeSpans: { spans: { traceId: string; name: string }[] }[];
-      }[];
-    };
-    const resource = json.resourceSpans[0]?.resource.attributes.find((a) => a.key === 'service.name');
-    assert.equal(resource?.value.stringValue, 'stratum-otlp');
-    const spans = json.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
-    assert.ok(spans.some((s) => s.name === 'stratum.infer'));
-    assert.ok(spans.every((s) => s.traceId.toLowerCase() === TRACE_ID));
-  } else {
-    assert.ok(Buffer.from(TRACE_ID, 'hex').length === 16 && text.length > 0);
-  }
-});
+}
 
 test('malformed tracing and inference log settings are rejected with their path', () => {
   assert.throws(
@@ -201,6 +204,11 @@ test('malformed tracing and inference log settings are rejected with their path'
     () => loadConfig({ env: { STRATUM_TRACING_SAMPLE_RATE: 'often' } }),
     (error: Error) => /tracing\.sampleRate/.test(error.message),
   );
+  assert.throws(
+    () => loadConfig({ env: { STRATUM_OTLP_PROTOCOL: 'grpc' } }),
+    (error: Error) => /tracing\.otlpProtocol/.test(error.message),
+  );
+  assert.equal(loadConfig({ env: {} }).tracing.otlpProtocol, 'http/protobuf');
 });
 
 test("a gRPC ModelInfer continues the caller's trace from metadata and answers its traceparent", async (t) => {
