@@ -1,8 +1,8 @@
 /**
  * A stand-in OTLP/HTTP collector for the tracing bench: accepts `POST /v1/traces` and answers as a
- * collector does, counting requests, bytes and spans (each span has exactly one
- * `startTimeUnixNano` key in OTLP JSON; a byte search, not a parse, so the sink costs the shared
- * cores little). With it the bench's "tracing 100% → OTLP" row pays everything a real deployment
+ * collector does, counting requests, bytes and the spans of an inference request (by their names,
+ * which appear once per span in either encoding, protobuf or JSON: a byte search, not a parse, so
+ * the sink costs the shared cores little). With it the bench's "tracing 100% → OTLP" row pays everything a real deployment
  * pays on the server: the spans, the batching processor, OTLP serialization and the HTTP export.
  */
 import { createServer } from 'node:http';
@@ -23,11 +23,25 @@ export interface OtlpSink {
   close(): Promise<void>;
 }
 
-const SPAN_KEY = Buffer.from('"startTimeUnixNano"');
+// The span names an inference request records (monitor/tracing.ts and its callers).
+const SPAN_NAMES = [
+  'POST /v2/models/{model}/infer',
+  'stratum.infer',
+  'stratum.batcher.queue',
+  'stratum.runtime.run',
+  'stratum.inference_log.write',
+].map((name) => Buffer.from(name));
+
+const E = 'e'.charCodeAt(0);
 
 function countSpans(body: Buffer): number {
   let n = 0;
-  for (let at = body.indexOf(SPAN_KEY); at >= 0; at = body.indexOf(SPAN_KEY, at + SPAN_KEY.length)) n++;
+  for (const name of SPAN_NAMES) {
+    for (let at = body.indexOf(name); at >= 0; at = body.indexOf(name, at + name.length)) {
+      // `stratum.infer` is also the start of `stratum.inference_log.write`, counted on its own.
+      if (body[at + name.length] !== E) n++;
+    }
+  }
   return n;
 }
 
