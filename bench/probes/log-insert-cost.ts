@@ -1,12 +1,13 @@
 /**
  * Probe: SQLite's cost per inference-log record for the stored form of its tensors and the page
  * size, in-process and single-threaded (CPU µs per record from process.cpuUsage, medians over
- * rounds that alternate the variants). Each variant takes 40 transactions of two 250-row INSERTs
- * of mlp records (784 FP32 inputs, 10 FP32 outputs) into the table of migration 015 on a file
+ * rounds that alternate the variants). Each variant takes 20,000 records, by default in
+ * transactions of two 250-row INSERTs (the writer's default batch of 500), of mlp records (784 FP32 inputs, 10 FP32 outputs) into the table of migration 015 on a file
  * database in WAL mode, `synchronous = NORMAL`, as the server's driver opens it:
  * - `base64 JSON, 4 KiB`: the tensors as JSON text with base64 bytes, default pages (before);
  * - `binary, N KiB`: the tensors in the binary form of `store/logged-tensor-codec.ts` (BLOBs),
- *   pages of N KiB (the driver now creates files with 16 KiB pages).
+ *   pages of N KiB (the driver now creates files with 16 KiB pages); at 16 KiB also one 500-row
+ *   INSERT per transaction instead of two of 250, and transactions of 2,000 rows instead of 500.
  * Encoding is outside the measure: only the INSERTs and the COMMIT (WAL writes, checkpoints).
  *
  * Then the embedded job queue's side of a page size: the same CPU measure for small transactions
@@ -47,17 +48,29 @@ const FORMS = {
     outputs: encodeLoggedTensors({ output: { datatype: 'FP32', shape: [1, 10], values: output } }),
   },
 };
-const VARIANTS: readonly { name: string; form: keyof typeof FORMS; page: number }[] = [
+interface Variant {
+  readonly name: string;
+  readonly form: keyof typeof FORMS;
+  readonly page: number;
+  /** Rows per INSERT statement. @default 250 */
+  readonly rows?: number;
+  /** Rows per transaction. @default 500 (the default batch size) */
+  readonly transactionRows?: number;
+}
+const VARIANTS: readonly Variant[] = [
   { name: 'base64 JSON, 4 KiB', form: 'base64', page: 4096 },
   { name: 'binary, 4 KiB', form: 'binary', page: 4096 },
   { name: 'binary, 8 KiB', form: 'binary', page: 8192 },
   { name: 'binary, 16 KiB', form: 'binary', page: 16384 },
   { name: 'binary, 64 KiB', form: 'binary', page: 65536 },
+  { name: 'binary, 16 KiB, 500-row INSERTs', form: 'binary', page: 16384, rows: 500 },
+  { name: 'binary, 16 KiB, 100-row INSERTs', form: 'binary', page: 16384, rows: 100 },
+  { name: 'binary, 16 KiB, 2,000-row transactions', form: 'binary', page: 16384, transactionRows: 2000 },
 ];
 const JOB_PAGES = [4096, 8192, 16384];
 
-const ROWS = 250;
-const TRANSACTIONS = 40;
+// Records per variant and round.
+const RECORDS = 20_000;
 const JOBS = 2000;
 const JOB_STEPS = 1000;
 
@@ -76,21 +89,23 @@ function cpuMicros(run: () => void): number {
   return used.user + used.system;
 }
 
-function logRecordMicros(db: Database.Database, form: keyof typeof FORMS): number {
+function logRecordMicros(db: Database.Database, variant: Variant): number {
+  const { form, rows = 250, transactionRows = 500 } = variant;
+  const transactions = RECORDS / transactionRows;
   db.exec(TABLE);
   const { inputs, outputs } = FORMS[form];
   const insert = db.prepare(
     `INSERT INTO inference_log (deployment, request_id, model, version, at, latency_ms, inputs, outputs)
-     VALUES ${Array.from({ length: ROWS }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+     VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
      ON CONFLICT (deployment, request_id) DO NOTHING`,
   );
   let at = Date.now();
   let micros = 0;
-  for (let t = 0; t < TRANSACTIONS; t++) {
+  for (let t = 0; t < transactions; t++) {
     const statements: unknown[][] = [];
-    for (let s = 0; s < 2; s++) {
+    for (let s = 0; s < transactionRows / rows; s++) {
       const p: unknown[] = [];
-      for (let i = 0; i < ROWS; i++)
+      for (let i = 0; i < rows; i++)
         p.push('mlp', randomBytes(16).toString('hex'), 'mlp', '1', at++, 0.5, inputs, outputs);
       statements.push(p);
     }
@@ -100,11 +115,11 @@ function logRecordMicros(db: Database.Database, form: keyof typeof FORMS): numbe
       db.exec('COMMIT');
     });
   }
-  return micros / (TRANSACTIONS * ROWS * 2);
+  return micros / RECORDS;
 }
 
 async function jobStepCost(db: Database.Database, wal: string): Promise<{ micros: number; walBytes: number }> {
-  for (const m of await loadMigrations()) db.exec(m.sql);
+  for (const m of await loadMigrations()) if (m.engine !== 'postgres') db.exec(m.sql);
   const now = Date.now();
   const add = db.prepare(
     `INSERT INTO jobs (id, queue, seq, kind, state, urgency, attempts_made, max_attempts, backoff, run_at, created_by, created_at)
@@ -158,9 +173,9 @@ try {
   const log = new Map<string, number[]>();
   const jobs = new Map<number, { micros: number[]; walBytes: number[] }>();
   for (let round = 0; round < rounds; round++) {
-    for (const { name, form, page } of VARIANTS) {
-      const db = open(join(dir, `${round}-log-${form}-${page}.db`), page);
-      log.set(name, [...(log.get(name) ?? []), logRecordMicros(db, form)]);
+    for (const [v, variant] of VARIANTS.entries()) {
+      const db = open(join(dir, `${round}-log-${v}.db`), variant.page);
+      log.set(variant.name, [...(log.get(variant.name) ?? []), logRecordMicros(db, variant)]);
       db.close();
     }
     for (const page of JOB_PAGES) {
