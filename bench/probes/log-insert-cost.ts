@@ -56,6 +56,8 @@ interface Variant {
   readonly rows?: number;
   /** Rows per transaction. @default 500 (the default batch size) */
   readonly transactionRows?: number;
+  /** Further PRAGMAs of the connection. */
+  readonly pragmas?: readonly string[];
 }
 const VARIANTS: readonly Variant[] = [
   { name: 'base64 JSON, 4 KiB', form: 'base64', page: 4096 },
@@ -66,6 +68,14 @@ const VARIANTS: readonly Variant[] = [
   { name: 'binary, 16 KiB, 500-row INSERTs', form: 'binary', page: 16384, rows: 500 },
   { name: 'binary, 16 KiB, 100-row INSERTs', form: 'binary', page: 16384, rows: 100 },
   { name: 'binary, 16 KiB, 2,000-row transactions', form: 'binary', page: 16384, transactionRows: 2000 },
+  { name: 'binary, 16 KiB, cache 16 MiB', form: 'binary', page: 16384, pragmas: ['cache_size = -16384'] },
+  {
+    name: 'binary, 16 KiB, checkpoint at 4,000 pages',
+    form: 'binary',
+    page: 16384,
+    pragmas: ['wal_autocheckpoint = 4000'],
+  },
+  { name: 'binary, 16 KiB, synchronous OFF', form: 'binary', page: 16384, pragmas: ['synchronous = OFF'] },
 ];
 const JOB_PAGES = [4096, 8192, 16384];
 
@@ -175,6 +185,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const [v, variant] of VARIANTS.entries()) {
       const db = open(join(dir, `${round}-log-${v}.db`), variant.page);
+      for (const pragma of variant.pragmas ?? []) db.pragma(pragma);
       log.set(variant.name, [...(log.get(variant.name) ?? []), logRecordMicros(db, variant)]);
       db.close();
     }
