@@ -2,8 +2,8 @@
  * The inference log's sink in a worker thread (`inference-log-thread.ts`) with a connection of
  * its own: the serving event loop only packs each batch (its tensors' bytes copied once into one
  * transferred buffer, which the thread gives back for the next batch, `log-batch-packing.ts`) and
- * posts it, and the encoding, the redaction and the
- * INSERTs — SQLite's synchronous ones included — run in the thread. PostgreSQL works the same way.
+ * posts it, and the encoding, the redaction and the INSERTs — SQLite's synchronous ones included —
+ * run in the thread. PostgreSQL works the same way.
  */
 import { StratumError } from '../errors/index.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
