@@ -54,9 +54,16 @@ export function createInferenceLogRecorder(options: InferenceLogRecorderOptions)
   const newId = options.newId ?? randomUUID;
 
   const rateOf = (name: string): number => settings.deployments[name]?.sampleRate ?? settings.sampleRate;
+  // The settings are frozen, so a deployment's merged rules are worked out once, not per request.
+  const rules = new Map<string, Readonly<Record<string, RedactionRule>>>();
   const rulesOf = (name: string): Readonly<Record<string, RedactionRule>> => {
-    const own = settings.deployments[name]?.redact;
-    return own === undefined ? settings.redact : { ...settings.redact, ...own };
+    let merged = rules.get(name);
+    if (merged === undefined) {
+      const own = settings.deployments[name]?.redact;
+      merged = own === undefined ? settings.redact : { ...settings.redact, ...own };
+      rules.set(name, merged);
+    }
+    return merged;
   };
 
   return {

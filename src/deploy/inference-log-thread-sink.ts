@@ -1,8 +1,9 @@
 /**
  * The inference log's sink in a worker thread (`inference-log-thread.ts`) with a connection of
  * its own: the serving event loop only packs each batch (its tensors' bytes copied once into one
- * transferred buffer, `log-batch-packing.ts`) and posts it, and the encoding, the redaction and the
- * INSERTs — SQLite's synchronous ones included — run in the thread. PostgreSQL works the same way.
+ * transferred buffer, which the thread gives back for the next batch, `log-batch-packing.ts`) and
+ * posts it, and the encoding, the redaction and the INSERTs — SQLite's synchronous ones included —
+ * run in the thread. PostgreSQL works the same way.
  */
 import { StratumError } from '../errors/index.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
@@ -45,6 +46,8 @@ export function openThreadLogSink(options: ThreadLogSinkOptions): InferenceLogSi
       ),
   });
   let closed: Promise<void> | undefined;
+  // The buffer the thread gave back with its last reply: the writer sends one batch at a time.
+  let spare: ArrayBuffer | undefined;
 
   async function ask(request: LogThreadRequest, transfer?: ArrayBuffer[]): Promise<LogThreadReply & { ok: true }> {
     if (closed !== undefined) throw new StratumError('SHUTTING_DOWN', 'the inference log thread is closed');
@@ -55,10 +58,12 @@ export function openThreadLogSink(options: ThreadLogSinkOptions): InferenceLogSi
 
   return {
     async write(batch: readonly LogRecordData[]) {
-      const packed = packLogBatch(batch);
+      const packed = packLogBatch(batch, spare);
+      spare = undefined;
       const reply = await ask({ id: pool.nextId(), type: 'write', batch: packed }, [packed.bytes]);
       if (reply.type !== 'write')
         throw new StratumError('INTERNAL', 'the inference log thread answered a write with a prune');
+      spare = reply.bytes;
       return { written: reply.written, startedAt: reply.startedAt, endedAt: reply.endedAt };
     },
     async prune(pruneOptions) {

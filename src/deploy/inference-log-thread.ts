@@ -1,8 +1,9 @@
 /**
  * The inference log's writing thread (`inference-log-thread-sink.ts` starts it): owns a
  * connection of its own to the database and, for each batch the writer sends, redacts the
- * inputs, encodes the tensors (numbers as bytes) and INSERTs them. On SQLite every statement is
- * synchronous: here it holds up no request. Closing finishes the work in hand, then the connection.
+ * inputs, encodes the tensors (numbers as bytes) and INSERTs them, then hands the batch's buffer
+ * back for the next one. On SQLite every statement is synchronous: here it holds up no request.
+ * Closing finishes the work in hand, then the connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceLogStore } from '../store/inference-log-store.ts';
@@ -15,7 +16,7 @@ import {
   type LogThreadReply,
   type LogThreadRequest,
 } from './inference-log-thread-messages.ts';
-import { unpackLogBatch } from './log-batch-packing.ts';
+import { MAX_REUSED_BYTES, unpackLogBatch } from './log-batch-packing.ts';
 
 if (parentPort === null) throw new Error('inference-log-thread must run in a worker thread');
 const port = parentPort;
@@ -32,8 +33,18 @@ let inHand: Promise<unknown> = Promise.resolve();
 async function answer(request: LogThreadRequest): Promise<LogThreadReply> {
   try {
     const sink = storeLogSink(await opened);
-    if (request.type === 'write')
-      return { id: request.id, ok: true, type: 'write', ...(await sink.write(unpackLogBatch(request.batch))) };
+    if (request.type === 'write') {
+      const written = await sink.write(unpackLogBatch(request.batch));
+      // The rows hold copies of the tensors (encoded before the INSERTs), so the buffer is free.
+      const { bytes } = request.batch;
+      return {
+        id: request.id,
+        ok: true,
+        type: 'write',
+        ...written,
+        ...(bytes.byteLength <= MAX_REUSED_BYTES && { bytes }),
+      };
+    }
     return { id: request.id, ok: true, type: 'prune', removed: await sink.prune(request.options) };
   } catch (error) {
     return { id: request.id, ok: false, message: (error as Error).message };
@@ -49,7 +60,9 @@ port.on('message', (message: LogThreadRequest | typeof LOG_THREAD_CLOSE) => {
       .finally(() => port.close());
     return;
   }
-  const work = answer(message).then((reply) => port.postMessage(reply));
+  const work = answer(message).then((reply) =>
+    port.postMessage(reply, reply.ok && reply.type === 'write' && reply.bytes !== undefined ? [reply.bytes] : []),
+  );
   inHand = Promise.all([inHand, work]);
 });
 port.postMessage(LOG_THREAD_READY);

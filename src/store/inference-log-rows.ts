@@ -1,9 +1,10 @@
 /**
- * The inference log on SQL (`inference_log`, migrations 011 and 015), the same statements on SQLite and
- * PostgreSQL. Appends are multi-row INSERTs in one transaction, so a flush of hundreds of records
- * is a handful of statements and one commit: on SQLite every statement runs on the event loop, and
- * one commit per record is what hurt serving latency before. Tensors are JSON documents in TEXT
- * columns, numeric ones as base64 bytes (`logged-tensor-codec.ts`): one form on both engines.
+ * The inference log on SQL (`inference_log`, migrations 011, 015 and 016), the same statements on
+ * SQLite and PostgreSQL. Appends are multi-row INSERTs in one transaction, so a flush of hundreds
+ * of records is a handful of statements and one commit: on SQLite every statement runs on the
+ * event loop, and one commit per record is what hurt serving latency before. A record's tensors
+ * are one binary value per column, numeric ones as raw bytes (`logged-tensor-codec.ts`): a BLOB in
+ * SQLite's TEXT-declared column, BYTEA on PostgreSQL; rows of the earlier JSON forms read as well.
  */
 import { StratumError } from '../errors/index.ts';
 import type {
@@ -12,7 +13,7 @@ import type {
   LabelValue,
   NewInferenceLogRecord,
 } from './inference-log-store.ts';
-import { decodeLoggedTensors, encodeLoggedTensors } from './logged-tensor-codec.ts';
+import { decodeLoggedTensors, encodeLoggedTensors, type StoredTensors } from './logged-tensor-codec.ts';
 import type { SqlDriver, SqlValue } from './sql-driver.ts';
 import { fromJson, toJson } from './store-rows.ts';
 
@@ -31,8 +32,9 @@ interface LogRow {
   version: string;
   at: number;
   latency_ms: number;
-  inputs: string;
-  outputs: string;
+  // Bytes, or the JSON text SQLite rows written before the binary form hold.
+  inputs: StoredTensors;
+  outputs: StoredTensors;
   label: string | null;
   labelled_at: number | null;
 }

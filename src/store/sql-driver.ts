@@ -5,8 +5,12 @@
  * internal to `src/store/`: the MetadataStore contract names no connection or transaction type.
  */
 
-/** A value bound to a placeholder. JSON is bound as text and booleans as 0/1 by the caller. */
-export type SqlValue = string | number | null;
+/**
+ * A value bound to a placeholder. JSON is bound as text and booleans as 0/1 by the caller; bytes
+ * go to BLOB (SQLite) or BYTEA (PostgreSQL) columns and come back as an ArrayBuffer (SQLite) or a
+ * Buffer (PostgreSQL).
+ */
+export type SqlValue = string | number | Uint8Array | null;
 
 /** The engines a driver can speak to. */
 export type SqlEngine = 'sqlite' | 'postgres';

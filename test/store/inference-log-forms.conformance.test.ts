@@ -1,7 +1,8 @@
-// Rows of both inference log forms, side by side on both engines for real (SQLite in a temporary
-// folder, PostgreSQL in a schema of its own): JSON-array rows as the log wrote them before
-// (inserted as literal text) and rows of numeric tensors stored as base64 bytes read the same
-// through the drift window source and the feedback join, and redaction holds in the new form.
+// Rows of every inference log form, side by side on both engines for real (SQLite in a temporary
+// folder, PostgreSQL in a schema of its own): JSON-array rows and base64 JSON rows as the log wrote
+// them before (inserted as literal text on SQLite, and on PostgreSQL as the UTF-8 bytes migration
+// 016 turned them into) and rows of the binary form read the same through the drift window source
+// and the feedback join, and redaction holds in the binary form.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -19,20 +20,33 @@ import { type Engine, postgresEngine, sqliteEngine } from './store-engines.ts';
 const X = [0.5, 1.25, -2, 3.75];
 const PROBABILITIES = [0.25, 0.75, 0.875, 0.125];
 
-/** A record's tensor documents exactly as the JSON-array writer stored them. */
-function oldDocuments(): { inputs: string; outputs: string } {
+type OldForm = 'decimal' | 'base64';
+
+function oldTensor(form: OldForm, values: readonly number[]) {
+  return form === 'decimal'
+    ? { datatype: 'FP32', shape: [2, 2], data: values }
+    : { datatype: 'FP32', shape: [2, 2], base64: Buffer.from(Float32Array.from(values).buffer).toString('base64') };
+}
+
+/** A record's tensor documents exactly as the JSON-array (decimal) or base64 writer stored them. */
+function oldDocuments(form: OldForm): { inputs: string; outputs: string } {
   return {
-    inputs: JSON.stringify({ x: { datatype: 'FP32', shape: [2, 2], data: X } }),
-    outputs: JSON.stringify({ probabilities: { datatype: 'FP32', shape: [2, 2], data: PROBABILITIES } }),
+    inputs: JSON.stringify({ x: oldTensor(form, X) }),
+    outputs: JSON.stringify({ probabilities: oldTensor(form, PROBABILITIES) }),
   };
 }
 
-async function insertOld(driver: SqlDriver, row: { deployment: string; requestId: string; at: number }): Promise<void> {
-  const { deployment, requestId, at } = row;
-  const { inputs, outputs } = oldDocuments();
+async function insertOld(
+  driver: SqlDriver,
+  row: { deployment: string; requestId: string; at: number; form?: OldForm },
+): Promise<void> {
+  const { deployment, requestId, at, form = 'decimal' } = row;
+  const { inputs, outputs } = oldDocuments(form);
+  // What migration 016 made of the text on PostgreSQL; SQLite kept the text.
+  const text = driver.engine === 'postgres' ? "convert_to(?, 'UTF8')" : '?';
   await driver.execute(
     `INSERT INTO inference_log (deployment, request_id, model, version, at, latency_ms, inputs, outputs)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ${text}, ${text})`,
     [deployment, requestId, 'clf', '1', at, 1.5, inputs, outputs],
   );
 }
@@ -87,17 +101,22 @@ function conformance(name: 'sqlite' | 'postgres', makeEngine: () => Engine): voi
       await engine.cleanup();
     });
 
-    test('new rows hold bytes, not decimal arrays', async () => {
+    test('new rows hold the raw bytes, not decimal arrays nor base64', async () => {
       const d = unique('dep');
       await log.append([newRecord({ deployment: d, requestId: 'n', at: 10 })]);
-      const [row] = await raw.query<{ inputs: string }>('SELECT inputs FROM inference_log WHERE deployment = ?', [d]);
-      assert.match(row?.inputs ?? '', /"base64":/);
-      assert.doesNotMatch(row?.inputs ?? '', /"data":/);
+      const [row] = await raw.query<{ inputs: unknown }>('SELECT inputs FROM inference_log WHERE deployment = ?', [d]);
+      // A BLOB comes back from libsql as an ArrayBuffer, a BYTEA from pg as a Buffer.
+      const value = row?.inputs;
+      assert.ok(value instanceof ArrayBuffer || Buffer.isBuffer(value), 'a BLOB / BYTEA value');
+      const bytes = Buffer.from(value as ArrayBuffer);
+      assert.notEqual(bytes.indexOf(Buffer.from(Float32Array.from(X).buffer)), -1);
+      assert.doesNotMatch(bytes.toString('latin1'), /"data":|"base64":/);
     });
 
     test('the drift window reads old and new rows alike', async () => {
       const d = unique('dep');
       await insertOld(raw, { deployment: d, requestId: 'old', at: 10 });
+      await insertOld(raw, { deployment: d, requestId: 'b64', at: 15, form: 'base64' });
       await log.append([newRecord({ deployment: d, requestId: 'new', at: 20 })]);
       const source = inferenceLogDriftSource({ store: log, writer: { flush: () => Promise.resolve() } });
       const window = await source.readWindow({ deployment: d });
@@ -109,8 +128,8 @@ function conformance(name: 'sqlite' | 'postgres', makeEngine: () => Engine): voi
         { 'probabilities[0]': 0.25, 'probabilities[1]': 0.75 },
         { 'probabilities[0]': 0.875, 'probabilities[1]': 0.125 },
       ];
-      assert.deepEqual(window.rows, [...xRows, ...xRows.map((r, i) => ({ ...r, card: [4111, 4222][i] }))]);
-      assert.deepEqual(window.predictions, [...predictions, ...predictions]);
+      assert.deepEqual(window.rows, [...xRows, ...xRows, ...xRows.map((r, i) => ({ ...r, card: [4111, 4222][i] }))]);
+      assert.deepEqual(window.predictions, [...predictions, ...predictions, ...predictions]);
       assert.deepEqual([window.from?.getTime(), window.to?.getTime()], [10, 20]);
     });
 
