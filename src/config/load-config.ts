@@ -46,6 +46,8 @@ const ENV_KEYS = {
   STRATUM_TRACING: ['tracing.enabled', 'boolean'],
   STRATUM_OTLP_ENDPOINT: ['tracing.otlpEndpoint', 'string'],
   STRATUM_OTLP_PROTOCOL: ['tracing.otlpProtocol', 'string'],
+  STRATUM_TRACING_EXPORT_QUEUE_SIZE: ['tracing.exportQueueSize', 'number'],
+  STRATUM_TRACING_EXPORT_BATCH_SIZE: ['tracing.exportBatchSize', 'number'],
   STRATUM_TRACING_SAMPLE_RATE: ['tracing.sampleRate', 'number'],
   STRATUM_INFERENCE_LOG_SAMPLE_RATE: ['inferenceLog.sampleRate', 'number'],
   STRATUM_ALERT_RULES: ['alerts.rulesFile', 'string'],

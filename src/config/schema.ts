@@ -214,6 +214,16 @@ export const TracingConfigSchema = z
      */
     otlpProtocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
     /**
+     * Ended spans held for export at most (the SDK's batch processor); past it, spans are dropped.
+     * The SDK's 2,048 dropped a fifth of the spans of a server traced at 100% and 8k req/s.
+     */
+    exportQueueSize: z.number().int().min(1).max(1_048_576).default(16_384),
+    /**
+     * Spans per OTLP request. Serializing a batch holds the event loop (≈ 2.5 µs a span as
+     * protobuf), so larger batches trade fewer requests for longer pauses.
+     */
+    exportBatchSize: z.number().int().min(1).max(65_536).default(1024),
+    /**
      * Share of new traces recorded (0–1). A request whose caller sent a sampled `traceparent`
      * follows the caller's decision.
      */

@@ -33,6 +33,10 @@ export interface TracingSettings {
   readonly otlpEndpoint?: string | undefined;
   /** @default 'http/protobuf' */
   readonly otlpProtocol?: 'http/protobuf' | 'http/json';
+  /** Spans held for export at most. @default 16384 */
+  readonly exportQueueSize?: number;
+  /** Spans per OTLP request. @default 1024 */
+  readonly exportBatchSize?: number;
   readonly sampleRate: number;
   readonly serviceName: string;
 }
@@ -139,8 +143,13 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
       settings.otlpProtocol === 'http/json'
         ? new OTLPJsonTraceExporter({ url })
         : new OTLPProtobufTraceExporter({ url });
-    // The SDK's batching defaults (and its OTEL_BSP_* variables) apply.
-    processors.push(new BatchSpanProcessor(exporter));
+    const maxQueueSize = settings.exportQueueSize ?? 16_384;
+    processors.push(
+      new BatchSpanProcessor(exporter, {
+        maxQueueSize,
+        maxExportBatchSize: Math.min(maxQueueSize, settings.exportBatchSize ?? 1024),
+      }),
+    );
   }
   if (options.exporter !== undefined) processors.push(new SimpleSpanProcessor(options.exporter));
   const deferred = deferredSpans(processors);

@@ -209,6 +209,52 @@ test('malformed tracing and inference log settings are rejected with their path'
     (error: Error) => /tracing\.otlpProtocol/.test(error.message),
   );
   assert.equal(loadConfig({ env: {} }).tracing.otlpProtocol, 'http/protobuf');
+  assert.throws(
+    () => loadConfig({ env: { STRATUM_TRACING_EXPORT_BATCH_SIZE: '0' } }),
+    (error: Error) => /tracing\.exportBatchSize/.test(error.message),
+  );
+});
+
+test('spans are exported in requests of at most exportBatchSize spans', async (t) => {
+  const perRequest: number[] = [];
+  const receiver = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
+      };
+      perRequest.push(json.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)).length);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+  const address = receiver.address();
+  assert.ok(typeof address === 'object' && address !== null);
+  const tracing = createTracing({
+    settings: {
+      enabled: true,
+      sampleRate: 1,
+      serviceName: 'stratum',
+      otlpEndpoint: `http://127.0.0.1:${address.port}/v1/traces`,
+      otlpProtocol: 'http/json',
+      exportBatchSize: 2,
+    },
+    version: '1',
+  });
+  assert.ok(tracing !== undefined);
+  for (let i = 0; i < 5; i++) tracing.startRequest({ name: 'req', headers: {} }).trace?.end();
+  await tracing.close();
+  assert.deepEqual(
+    perRequest.reduce((a, b) => a + b, 0),
+    5,
+    'every span is exported',
+  );
+  assert.ok(
+    perRequest.every((n) => n <= 2),
+    `requests of ${perRequest.join(', ')} spans`,
+  );
 });
 
 test("a gRPC ModelInfer continues the caller's trace from metadata and answers its traceparent", async (t) => {
