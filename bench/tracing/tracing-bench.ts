@@ -49,8 +49,12 @@ export interface TracingBenchRow {
 /** What the phase measured. */
 export interface TracingBenchResult {
   readonly rows: readonly TracingBenchRow[];
-  /** Spans the stand-in collector received per request answered by the OTLP configuration (warm-up included). */
-  readonly otlpSpansPerRequest: number;
+  /**
+   * Spans the stand-in collector received from the OTLP configuration, against the spans its
+   * servers made: three per successful request (server, `stratum.infer`, queue) and one per batch,
+   * read from each server's own metrics before it stopped.
+   */
+  readonly otlpSpans: { readonly received: number; readonly made: number };
   readonly durationMs: number;
   readonly rounds: number;
 }
@@ -79,7 +83,7 @@ export async function runTracingBench(options: TracingBenchOptions): Promise<Tra
   const rounds = options.quick ? 1 : 5;
   const runs = new Map<string, LoadResult[]>(VARIANTS.map((v) => [v.name, []]));
   const sink = await startOtlpSink();
-  let otlpRequests = 0;
+  let made = 0;
   try {
     for (let round = 0; round < rounds; round++) {
       const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length] as Variant);
@@ -110,8 +114,7 @@ export async function runTracingBench(options: TracingBenchOptions): Promise<Tra
             timeoutMs: warmupMs + durationMs + 60_000,
           });
           runs.get(variant.name)?.push(result);
-          if (variant.env['STRATUM_OTLP_ENDPOINT'] !== undefined)
-            otlpRequests += (result.throughput * (warmupMs + durationMs)) / 1000;
+          if (variant.env['STRATUM_OTLP_ENDPOINT'] !== undefined) made += await spansMade(server.httpPort);
           progress.log(
             `tracing: ${variant.name.padEnd(20)} ${result.throughput.toFixed(0)} req/s  p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} ms  errors ${result.errors}`,
           );
@@ -125,10 +128,29 @@ export async function runTracingBench(options: TracingBenchOptions): Promise<Tra
   }
   return {
     rows: VARIANTS.map((v) => ({ name: v.name, runs: runs.get(v.name) ?? [] })),
-    otlpSpansPerRequest: sink.counts().spans / otlpRequests,
+    otlpSpans: { received: sink.counts().spans, made },
     durationMs,
     rounds,
   };
+}
+
+/** Sum of a Prometheus counter's series in an exposition text. */
+function counterSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (
+      line.startsWith(`${name}{`) &&
+      (name !== 'stratum_inference_requests_total' || line.includes('outcome="success"'))
+    )
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** The spans a traced server made: three per successful inference request and one per batch. */
+async function spansMade(httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return 3 * counterSum(text, 'stratum_inference_requests_total') + counterSum(text, 'stratum_batch_size_count');
 }
 
 function mean(values: readonly number[]): number {
@@ -172,7 +194,7 @@ export function renderTracingBench(result: TracingBenchResult): string {
   }
   lines.push(
     '',
-    `The stand-in collector received ≈ ${result.otlpSpansPerRequest.toFixed(2)} spans per request of the OTLP configuration (server, \`stratum.infer\` and queue spans per request, one run span per batch; warm-up included, counted at the measured rate).`,
+    `The stand-in collector received ${result.otlpSpans.received} spans from the OTLP configuration's servers, which made ${result.otlpSpans.made} (three per request, one per batch, from their own metrics).`,
   );
   return `${lines.join('\n')}\n`;
 }

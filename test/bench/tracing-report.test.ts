@@ -29,7 +29,12 @@ test('each round is compared with its own "off"', () => {
 });
 
 test('the report gives the median paired ratio and its range', () => {
-  const text = renderTracingBench({ rows: [off, traced], otlpSpansPerRequest: 3, durationMs: 3000, rounds: 3 });
+  const text = renderTracingBench({
+    rows: [off, traced],
+    otlpSpans: { received: 9, made: 9 },
+    durationMs: 3000,
+    rounds: 3,
+  });
   const line = text.split('\n').find((l) => l.startsWith('| tracing 100%'));
   assert.ok(line !== undefined, text);
   const cells = line.split('|').map((c) => c.trim());
