@@ -215,7 +215,8 @@ export const TracingConfigSchema = z
     otlpProtocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
     /**
      * Ended spans held for export at most (the SDK's batch processor); past it, spans are dropped.
-     * The SDK's 2,048 dropped a fifth of the spans of a server traced at 100% and 8k req/s.
+     * The SDK's own 2,048 is ≈ 70 ms of a server traced at 100% and 10k req/s (three spans a
+     * request): one slow export and spans go.
      */
     exportQueueSize: z.number().int().min(1).max(1_048_576).default(16_384),
     /**
