@@ -85,8 +85,8 @@ export async function runTracingBench(options: TracingBenchOptions): Promise<Tra
   const sink = await startOtlpSink();
   let made = 0;
   try {
-    // Round -1 is one discarded run of "off": the first server of a run measured 25–30% below the
-    // ones after it, whatever its configuration.
+    // Round -1 is one discarded run of "off": in one run of three the first server measured 27%
+    // below every later "off" (a cold machine), which skews that whole round's ratios.
     for (let round = options.quick ? 0 : -1; round < rounds; round++) {
       const order =
         round < 0 ? VARIANTS.slice(0, 1) : VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length] as Variant);
