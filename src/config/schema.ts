@@ -197,7 +197,7 @@ export const SecurityConfigSchema = z
 
 /**
  * OpenTelemetry traces (issue 12). Off by default, and then nothing is created or propagated: no
- * tracer provider, no spans, no `traceparent` parsing on the request path.
+ * span processor or exporter, no spans, no `traceparent` parsing on the request path.
  */
 export const TracingConfigSchema = z
   .object({
