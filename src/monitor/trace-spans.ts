@@ -19,10 +19,11 @@ import {
   TraceFlags,
   type TraceState,
 } from '@opentelemetry/api';
-import { hrTime, hrTimeDuration, type InstrumentationScope } from '@opentelemetry/core';
+import { hrTimeDuration, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { RequestTrace, TraceAttributes } from './request-trace.ts';
+import type { SpanClock } from './span-time.ts';
 import type { TraceIdPool } from './trace-ids.ts';
 
 /** What every span of one tracing shares: where ended spans go, and what they are stamped with. */
@@ -31,6 +32,8 @@ export interface SpanSink {
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
   readonly ids: TraceIdPool;
+  /** `performance.now()` readings as epoch times. */
+  readonly clock: SpanClock;
   /** Ended spans that are handed to the processors on a later turn (stages recorded after the fact). */
   defer(span: ReadableSpan): void;
 }
@@ -79,9 +82,9 @@ class EndedSpan implements ReadableSpan {
     this.kind = fields.kind;
     this.context = fields.context;
     if (fields.parent !== undefined) this.parentSpanContext = fields.parent;
-    this.startTime = hrTime(fields.start);
+    this.startTime = sink.clock(fields.start);
     // A clock read twice may go back by a rounding step; a span never ends before it starts.
-    this.endTime = hrTime(Math.max(fields.start, fields.end));
+    this.endTime = sink.clock(Math.max(fields.start, fields.end));
     this.duration = hrTimeDuration(this.startTime, this.endTime);
     this.attributes = fields.attributes;
     this.links = fields.links;
@@ -115,10 +118,10 @@ function sampled(context: SpanContext): boolean {
 }
 
 /** The `exception` event the SDK's `recordException` adds (semantic conventions' attribute names). */
-function exceptionEvent(error: Error, at: number): TimedEvent {
+function exceptionEvent(error: Error, at: HrTime): TimedEvent {
   const attributes: Attributes = { 'exception.type': error.name, 'exception.message': error.message };
   if (error.stack !== undefined) attributes['exception.stacktrace'] = error.stack;
-  return { name: 'exception', attributes, time: hrTime(at), droppedAttributesCount: 0 };
+  return { name: 'exception', attributes, time: at, droppedAttributesCount: 0 };
 }
 
 /** A span in progress: a request's, or a child of one. Ends once; later `end` calls do nothing. */
@@ -221,7 +224,7 @@ export class LiveSpan implements RequestTrace {
     let events = NO_EVENTS;
     if (error !== undefined) {
       status = { code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) };
-      if (error instanceof Error) events = [exceptionEvent(error, end)];
+      if (error instanceof Error) events = [exceptionEvent(error, this.sink.clock(end))];
     }
     emitSpan(
       this.sink,

@@ -23,6 +23,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { RequestTrace, TraceAttributes } from './request-trace.ts';
 import { createTraceIdPool } from './trace-ids.ts';
+import { createSpanClock } from './span-time.ts';
 import { parseTraceparent } from './traceparent.ts';
 import { traceRatioSampler } from './trace-ratio.ts';
 import { emitSpan, LiveSpan, type SpanSink } from './trace-spans.ts';
@@ -161,6 +162,7 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
     }),
     scope: { name: 'stratum', version: options.version },
     ids,
+    clock: createSpanClock(),
     defer: (span) => deferred.add(span),
   };
   let closing: Promise<void> | undefined;
