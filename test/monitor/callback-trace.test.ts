@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { deliverCallback } from '../../src/jobs/callback-delivery.ts';
 import { createTracing } from '../../src/monitor/tracing.ts';
 import { createCallbackHostPolicy } from '../../src/jobs/callback-host-policy.ts';
+import { inMemoryTracing } from './in-memory-tracing.ts';
 
 test('a callback delivery sends the traceparent of its client span', async (t) => {
   const seen: (string | undefined)[] = [];
@@ -18,14 +18,7 @@ test('a callback delivery sends the traceparent of its client span', async (t) =
   t.after(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
   const address = receiver.address();
   assert.ok(typeof address === 'object' && address !== null);
-  const exporter = new InMemorySpanExporter();
-  const tracing = createTracing({
-    settings: { enabled: true, sampleRate: 1, serviceName: 'stratum' },
-    version: 'test',
-    exporter,
-  });
-  assert.ok(tracing !== undefined);
-  t.after(() => tracing.close());
+  const { tracing, exporter } = inMemoryTracing(t, 1, 'test');
   const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   const outgoing = tracing.startOutgoing({ name: 'POST callback', parent });
   const status = await deliverCallback({

@@ -14,7 +14,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { createTracing } from '../../src/monitor/tracing.ts';
+import { inMemoryTracing } from './in-memory-tracing.ts';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
@@ -65,14 +65,7 @@ function sdkSpans(): ReadableSpan[] {
 }
 
 test('spans carry what the SDK’s tracer records for the same calls', async (t) => {
-  const exporter = new InMemorySpanExporter();
-  const tracing = createTracing({
-    settings: { enabled: true, sampleRate: 0, serviceName: 'stratum' },
-    version: '1',
-    exporter,
-  });
-  assert.ok(tracing !== undefined);
-  t.after(() => tracing.close());
+  const { tracing, exporter } = inMemoryTracing(t, 0);
   const started = tracing.startRequest({ name: 'req', headers: HEADERS, attributes: { 'stratum.model': 'mlp' } });
   const server = started.trace;
   assert.ok(server !== undefined, "the caller's sampled flag is followed");
@@ -105,14 +98,7 @@ test('spans carry what the SDK’s tracer records for the same calls', async (t)
 });
 
 test('an unsampled trace records nothing and still answers a traceparent', async (t) => {
-  const exporter = new InMemorySpanExporter();
-  const tracing = createTracing({
-    settings: { enabled: true, sampleRate: 1, serviceName: 'stratum' },
-    version: '1',
-    exporter,
-  });
-  assert.ok(tracing !== undefined);
-  t.after(() => tracing.close());
+  const { tracing, exporter } = inMemoryTracing(t, 1);
   const unsampledParent = `00-${TRACE_ID}-${CALLER_SPAN}-00`;
   const started = tracing.startRequest({ name: 'req', headers: { traceparent: unsampledParent } });
   assert.equal(started.trace, undefined);

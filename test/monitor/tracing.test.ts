@@ -15,6 +15,7 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { createTracing, globalTracerProviderRegistered } from '../../src/monitor/tracing.ts';
 import { writeFixtureRepository } from '../../src/onnx/fixture-repository.ts';
 import { startServer, type StratumServer } from '../../src/server/stratum-server.ts';
+import { inMemoryTracing } from './in-memory-tracing.ts';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
@@ -291,14 +292,7 @@ test("a gRPC ModelInfer continues the caller's trace from metadata and answers i
 });
 
 test('recorded spans are made off the serving path, in order, and flush makes them at once', async (t) => {
-  const exporter = new InMemorySpanExporter();
-  const tracing = createTracing({
-    settings: { enabled: true, sampleRate: 1, serviceName: 'stratum' },
-    version: '1',
-    exporter,
-  });
-  assert.ok(tracing !== undefined);
-  t.after(() => tracing.close());
+  const { tracing, exporter } = inMemoryTracing(t, 1);
   const started = tracing.startRequest({ name: 'req', headers: {}, attributes: { 'stratum.model': 'mlp' } });
   assert.match(started.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   const span = started.trace;
@@ -329,14 +323,7 @@ test('recorded spans are made off the serving path, in order, and flush makes th
 });
 
 test("a batch's run is one span, under the first request's span and linked to and from the others", async (t) => {
-  const exporter = new InMemorySpanExporter();
-  const tracing = createTracing({
-    settings: { enabled: true, sampleRate: 1, serviceName: 'stratum' },
-    version: '1',
-    exporter,
-  });
-  assert.ok(tracing !== undefined);
-  t.after(() => tracing.close());
+  const { tracing, exporter } = inMemoryTracing(t, 1);
   const requests = [0, 1, 2].map(() => tracing.startRequest({ name: 'req', headers: {} }).trace);
   const infers = requests.map((r) => r?.child('stratum.infer'));
   const [a, b, c] = infers;
