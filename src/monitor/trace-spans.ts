@@ -22,7 +22,7 @@ import {
 import { hrTimeDuration, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { RequestTrace, TraceAttributes } from './request-trace.ts';
+import type { RecordedTimes, RequestTrace, TraceAttributes } from './request-trace.ts';
 import type { SpanClock } from './span-time.ts';
 import type { TraceIdPool } from './trace-ids.ts';
 
@@ -163,18 +163,18 @@ export class LiveSpan implements RequestTrace {
     });
   }
 
-  record(
-    name: string,
-    span: { readonly start: number; readonly end: number; readonly attributes?: TraceAttributes },
-  ): void {
+  /** Whether this span's trace is sampled and anything reads ended spans. */
+  private get recording(): boolean {
+    return sampled(this.context) && this.sink.processors.length > 0;
+  }
+
+  record(name: string, span: RecordedTimes): void {
+    if (!this.recording) return;
     this.recordWith(name, span, { spanId: this.sink.ids.spanId(), links: NO_LINKS });
   }
 
-  recordShared(
-    name: string,
-    span: { readonly start: number; readonly end: number; readonly attributes?: TraceAttributes },
-    sharers: readonly RequestTrace[],
-  ): void {
+  recordShared(name: string, span: RecordedTimes, sharers: readonly RequestTrace[]): void {
+    if (!this.recording) return;
     // The sharers are still open: each links to the shared span's id now, and it links back.
     const spanId = this.sink.ids.spanId();
     const to: Link = { context: { traceId: this.context.traceId, spanId, traceFlags: this.context.traceFlags } };
@@ -189,10 +189,9 @@ export class LiveSpan implements RequestTrace {
 
   private recordWith(
     name: string,
-    { start, end, attributes }: { readonly start: number; readonly end: number; readonly attributes?: TraceAttributes },
+    { start, end, attributes }: RecordedTimes,
     { spanId, links }: { readonly spanId: string; readonly links: Link[] },
   ): void {
-    if (!sampled(this.context) || this.sink.processors.length === 0) return;
     const { traceId, traceFlags, traceState } = this.context;
     const context: SpanContext = { traceId, spanId, traceFlags, ...(traceState !== undefined && { traceState }) };
     this.sink.defer(
@@ -218,7 +217,7 @@ export class LiveSpan implements RequestTrace {
   end(error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    if (!sampled(this.context) || this.sink.processors.length === 0) return;
+    if (!this.recording) return;
     const end = performance.now();
     let status = UNSET;
     let events = NO_EVENTS;

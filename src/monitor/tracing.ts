@@ -24,7 +24,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { RequestTrace, TraceAttributes } from './request-trace.ts';
 import { createTraceIdPool } from './trace-ids.ts';
 import { createSpanClock } from './span-time.ts';
-import { parseTraceparent } from './traceparent.ts';
+import { type ParentContext, parseTraceparent } from './traceparent.ts';
 import { traceRatioSampler } from './trace-ratio.ts';
 import { emitSpan, LiveSpan, type SpanSink } from './trace-spans.ts';
 
@@ -121,6 +121,17 @@ function traceparentOf(span: SpanContext): string {
   return `00-${span.traceId}-${span.spanId}-0${span.traceFlags & TraceFlags.SAMPLED}`;
 }
 
+/** The span context of the caller a `traceparent` names (and its `tracestate`, when sent). */
+function remoteParent(caller: ParentContext, traceState?: TraceState): SpanContext {
+  return {
+    traceId: caller.traceId,
+    spanId: caller.spanId,
+    traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true,
+    ...(traceState !== undefined && { traceState }),
+  };
+}
+
 /** The caller's `tracestate`, carried by the spans of its trace (rare: parsed only when sent). */
 function traceStateOf(headers: Carrier): TraceState | undefined {
   const header = headers['tracestate'];
@@ -180,16 +191,12 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
       if (!(caller === undefined ? sampleNewTrace(traceId) : caller.sampled)) {
         return { trace: undefined, traceparent: `00-${traceId}-${spanId}-00` };
       }
-      const parent: SpanContext | undefined =
-        caller === undefined
-          ? undefined
-          : { traceId, spanId: caller.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true };
       const traceState = caller === undefined ? undefined : traceStateOf(headers);
       const span = new LiveSpan(sink, {
         name,
         kind: kind === 'consumer' ? SpanKind.CONSUMER : SpanKind.SERVER,
         context: { traceId, spanId, sampled: true, traceState },
-        parent: parent === undefined || traceState === undefined ? parent : { ...parent, traceState },
+        parent: caller === undefined ? undefined : remoteParent(caller, traceState),
         attributes,
       });
       return { trace: span, traceparent: traceparentOf(span.context) };
@@ -205,15 +212,7 @@ export function createTracing(options: TracingOptions): Tracing | undefined {
           spanId: ids.spanId(),
           sampled: caller === undefined ? sampleNewTrace(traceId) : caller.sampled,
         },
-        parent:
-          caller === undefined
-            ? undefined
-            : {
-                traceId,
-                spanId: caller.spanId,
-                traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-                isRemote: true,
-              },
+        parent: caller === undefined ? undefined : remoteParent(caller),
         attributes,
       });
       return { trace: span, headers: { traceparent: traceparentOf(span.context) } };
