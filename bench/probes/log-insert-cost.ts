@@ -9,13 +9,17 @@
  *   pages of N KiB (the driver now creates files with 16 KiB pages); at 16 KiB also one 500-row
  *   INSERT per transaction instead of two of 250, and transactions of 2,000 rows instead of 500.
  * Encoding is outside the measure: only the INSERTs and the COMMIT (WAL writes, checkpoints).
+ * Request ids are random (v4-like) unless a variant says UUIDv7 (`util/time-ordered-ids.ts`, what
+ * Stratum gives a logged request without an id); the `… rows before` variants first fill the
+ * table with that many records of their kind of id, unmeasured, as a log that has been running
+ * a while would be (the default row cap is 1,000,000).
  *
  * Then the embedded job queue's side of a page size: the same CPU measure for small transactions
  * on a migrated database with 2,000 jobs (claim: an UPDATE of one job and an INSERT into
  * `job_events`; finish: another UPDATE), and the WAL bytes each one writes (checkpoints off while
  * it is counted).
  *
- *   node --import tsx bench/probes/log-insert-cost.ts [--rounds 5]
+ *   node --import tsx bench/probes/log-insert-cost.ts [--rounds 5] [--only 'rows before']
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -25,8 +29,12 @@ import { parseArgs } from 'node:util';
 import Database from 'libsql';
 import { encodeLoggedTensors } from '../../src/store/logged-tensor-codec.ts';
 import { loadMigrations } from '../../src/store/migrate.ts';
+import { createTimeOrderedIds } from '../../src/util/time-ordered-ids.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } }, strict: true });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' } },
+  strict: true,
+});
 const rounds = Number(values.rounds);
 
 const TABLE = `CREATE TABLE inference_log (deployment TEXT NOT NULL, request_id TEXT NOT NULL, model TEXT NOT NULL,
@@ -58,6 +66,10 @@ interface Variant {
   readonly transactionRows?: number;
   /** Further PRAGMAs of the connection. */
   readonly pragmas?: readonly string[];
+  /** @default 'random' */
+  readonly ids?: 'random' | 'uuidv7';
+  /** Records in the table before the measured ones. @default 0 */
+  readonly rowsBefore?: number;
 }
 const VARIANTS: readonly Variant[] = [
   { name: 'base64 JSON, 4 KiB', form: 'base64', page: 4096 },
@@ -76,7 +88,25 @@ const VARIANTS: readonly Variant[] = [
     pragmas: ['wal_autocheckpoint = 4000'],
   },
   { name: 'binary, 16 KiB, synchronous OFF', form: 'binary', page: 16384, pragmas: ['synchronous = OFF'] },
+  { name: 'binary, 16 KiB, UUIDv7 ids', form: 'binary', page: 16384, ids: 'uuidv7' },
+  { name: 'binary, 16 KiB, 200,000 rows before', form: 'binary', page: 16384, rowsBefore: 200_000 },
+  {
+    name: 'binary, 16 KiB, 200,000 rows before, UUIDv7 ids',
+    form: 'binary',
+    page: 16384,
+    rowsBefore: 200_000,
+    ids: 'uuidv7',
+  },
+  {
+    name: 'binary, 16 KiB, 200,000 rows before, cache 16 MiB',
+    form: 'binary',
+    page: 16384,
+    rowsBefore: 200_000,
+    pragmas: ['cache_size = -16384'],
+  },
 ];
+const only = values.only;
+const variants = VARIANTS.filter((v) => only === undefined || v.name.includes(only));
 const JOB_PAGES = [4096, 8192, 16384];
 
 // Records per variant and round.
@@ -100,8 +130,7 @@ function cpuMicros(run: () => void): number {
 }
 
 function logRecordMicros(db: Database.Database, variant: Variant): number {
-  const { form, rows = 250, transactionRows = 500 } = variant;
-  const transactions = RECORDS / transactionRows;
+  const { form, rows = 250, transactionRows = 500, rowsBefore = 0 } = variant;
   db.exec(TABLE);
   const { inputs, outputs } = FORMS[form];
   const insert = db.prepare(
@@ -109,21 +138,28 @@ function logRecordMicros(db: Database.Database, variant: Variant): number {
      VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
      ON CONFLICT (deployment, request_id) DO NOTHING`,
   );
+  const newId = variant.ids === 'uuidv7' ? createTimeOrderedIds() : () => randomBytes(16).toString('hex');
   let at = Date.now();
-  let micros = 0;
-  for (let t = 0; t < transactions; t++) {
+  const fill = (): unknown[][] => {
     const statements: unknown[][] = [];
     for (let s = 0; s < transactionRows / rows; s++) {
       const p: unknown[] = [];
-      for (let i = 0; i < rows; i++)
-        p.push('mlp', randomBytes(16).toString('hex'), 'mlp', '1', at++, 0.5, inputs, outputs);
+      for (let i = 0; i < rows; i++) p.push('mlp', newId(), 'mlp', '1', at++, 0.5, inputs, outputs);
       statements.push(p);
     }
-    micros += cpuMicros(() => {
-      db.exec('BEGIN IMMEDIATE');
-      for (const p of statements) insert.run(p);
-      db.exec('COMMIT');
-    });
+    return statements;
+  };
+  const commit = (statements: readonly unknown[][]): void => {
+    db.exec('BEGIN IMMEDIATE');
+    for (const p of statements) insert.run(p);
+    db.exec('COMMIT');
+  };
+  for (let t = 0; t < rowsBefore / transactionRows; t++) commit(fill());
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  let micros = 0;
+  for (let t = 0; t < RECORDS / transactionRows; t++) {
+    const statements = fill();
+    micros += cpuMicros(() => commit(statements));
   }
   return micros / RECORDS;
 }
@@ -183,13 +219,13 @@ try {
   const log = new Map<string, number[]>();
   const jobs = new Map<number, { micros: number[]; walBytes: number[] }>();
   for (let round = 0; round < rounds; round++) {
-    for (const [v, variant] of VARIANTS.entries()) {
+    for (const [v, variant] of variants.entries()) {
       const db = open(join(dir, `${round}-log-${v}.db`), variant.page);
       for (const pragma of variant.pragmas ?? []) db.pragma(pragma);
       log.set(variant.name, [...(log.get(variant.name) ?? []), logRecordMicros(db, variant)]);
       db.close();
     }
-    for (const page of JOB_PAGES) {
+    for (const page of only === undefined ? JOB_PAGES : []) {
       const file = join(dir, `${round}-jobs-${page}.db`);
       const db = open(file, page);
       const { micros, walBytes } = await jobStepCost(db, `${file}-wal`);

@@ -6,10 +6,10 @@
  * writer. A request that is not logged is left as it came: feedback could not name it anyway (its
  * id would be "not logged"), and at a 1% rate the other 99% pay only the random draw.
  */
-import { randomUUID } from 'node:crypto';
 import type { InferenceLogConfig } from '../config/index.ts';
 import type { InferenceCapture, InferenceRecorder } from '../serving/inference-recorder.ts';
 import type { InferInput } from '../serving/types.ts';
+import { createTimeOrderedIds } from '../util/time-ordered-ids.ts';
 import type { InferenceLogWriter } from './inference-log-writer.ts';
 import type { RedactionRule } from './logged-tensor.ts';
 
@@ -19,7 +19,7 @@ export interface InferenceLogRecorderOptions {
   readonly writer: Pick<InferenceLogWriter, 'offer'>;
   /** Uniform in [0, 1). @default Math.random */
   readonly random?: () => number;
-  /** @default randomUUID */
+  /** Ids for logged requests that came without one. @default UUIDv7s (time-ordered: see `util/time-ordered-ids.ts`) */
   readonly newId?: () => string;
 }
 
@@ -51,7 +51,7 @@ export function inferenceLogOn(settings: Pick<InferenceLogConfig, 'sampleRate' |
 export function createInferenceLogRecorder(options: InferenceLogRecorderOptions): InferenceRecorder {
   const { settings, writer } = options;
   const random = options.random ?? Math.random;
-  const newId = options.newId ?? randomUUID;
+  const newId = options.newId ?? createTimeOrderedIds();
 
   const rateOf = (name: string): number => settings.deployments[name]?.sampleRate ?? settings.sampleRate;
   // The settings are frozen, so a deployment's merged rules are worked out once, not per request.
