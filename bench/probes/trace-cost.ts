@@ -1,18 +1,22 @@
 /**
  * Probe: what tracing and the inference log cost each request, in CPU time rather than req/s.
- * For each configuration (off, tracing 1% / 100%, inference log 1% / 100%), alternating over
+ * For each configuration (off, tracing 1% / 100%, inference log 1% / 100%; and "off" beside a
+ * process that keeps half a core busy, for scale), alternating over
  * rounds so they share the machine's load, a fresh server (mlp, REST binary, c=64) is loaded and
  * its CPU time read from /proc over the generator's measured window: main-thread µs per request
  * (the event loop, where spans and log capture run) and the other threads' µs per request (session
- * worker, log thread and its SQLite writes). Medians over rounds, with the difference from "off".
+ * worker, log thread and its SQLite writes). Medians over rounds, with the difference from "off",
+ * and the median of each round's throughput over that round's "off".
  *
  *   node --import tsx bench/probes/trace-cost.ts [--root /path/to/before --root .] [--rounds 3] \
  *     [--duration-ms 3000] [--only 'off,tracing 1%'] [--cpu-prof /tmp/profiles]
  *
- * `--cpu-prof DIR` runs each server under `node --cpu-prof` and leaves one profile per
- * configuration and round in DIR. Several roots (builds before and after a change) alternate within
+ * `--cpu-prof DIR` runs each server under `node --cpu-prof` and leaves a folder per configuration
+ * and round in DIR, with one profile per thread (`CPU.<date>.<pid>.<thread id>.…`; thread 0 is the
+ * event loop). Several roots (builds before and after a change) alternate within
  * each round and are compared with the first root's "off". Each root needs a built `dist/`.
  */
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,8 +26,20 @@ import { writeRequests } from '../workload.ts';
 import { startOtlpSink } from '../tracing/otlp-sink.ts';
 import { BENCH_ROOT, measure, startServer, stopServer } from './probe-server.ts';
 
-const CONFIGURATIONS: readonly { name: string; env: Readonly<Record<string, string>> }[] = [
+/**
+ * A configuration: its environment, or (`busyElsewhere`) "off" while another process keeps that
+ * share of one core busy — what any work beside the event loop costs this machine's throughput,
+ * whoever does it.
+ */
+interface Configuration {
+  readonly name: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly busyElsewhere?: number;
+}
+
+const CONFIGURATIONS: readonly Configuration[] = [
   { name: 'off', env: {} },
+  { name: 'off, ½ core busy elsewhere', env: {}, busyElsewhere: 0.5 },
   { name: 'tracing 1%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '0.01' } },
   { name: 'tracing 100%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '1' } },
   // STRATUM_OTLP_ENDPOINT is filled in with the sink's address.
@@ -51,6 +67,17 @@ const only = values.only?.split(',').map((s) => s.trim());
 const configurations = CONFIGURATIONS.filter((c) => only === undefined || only.includes(c.name));
 const rounds = Number(values.rounds);
 
+/** Another process that keeps `share` of one core busy (10 ms cycles) until killed. */
+function busyElsewhere(share: number): { stop(): void } {
+  const busy = share * 10;
+  const child = spawn(process.execPath, [
+    '-e',
+    `const idle = new Int32Array(new SharedArrayBuffer(4));
+     for (;;) { const t = performance.now(); while (performance.now() - t < ${busy}); Atomics.wait(idle, 0, 0, ${10 - busy}); }`,
+  ]);
+  return { stop: () => child.kill() };
+}
+
 function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -77,7 +104,7 @@ try {
     ),
   );
   for (let round = 0; round < rounds; round++) {
-    for (const { name, env } of configurations)
+    for (const { name, env, busyElsewhere: share } of configurations)
       for (const [r, root] of roots.entries()) {
         const slug = `${name.replace(/\W+/g, '-')}${roots.length === 1 ? '' : `-root${r}`}`;
         const { child, port } = await startServer({
@@ -89,10 +116,12 @@ try {
             STRATUM_DATABASE_URL: `sqlite:${join(dir, `log-${round}-${slug}.db`)}`,
           },
           ...(profDir !== undefined && {
-            nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${slug}-${round}.cpuprofile`],
+            // A folder per server: each of its threads (session worker, log thread) leaves a profile.
+            nodeArgs: ['--cpu-prof', '--cpu-prof-dir', join(profDir, `${slug}-${round}`)],
           }),
         });
         const before = sink.counts();
+        const elsewhere = share === undefined ? undefined : busyElsewhere(share);
         try {
           const m = await measure({ pid: child.pid as number, port }, request, {
             model: 'mlp',
@@ -113,6 +142,7 @@ try {
             `round ${round + 1} ${label(root, name).padEnd(13)} ${Math.round(m.load.throughput)} req/s  main ${main.toFixed(1)} µs/req  other threads ${other.toFixed(1)} µs/req  errors ${m.load.errors}${spans > 0 ? `  spans exported ≈ ${spans.toFixed(2)}/req` : ''}  load ${loadavg()[0]?.toFixed(2)}`,
           );
         } finally {
+          elsewhere?.stop();
           await stopServer(child);
         }
       }
@@ -120,14 +150,17 @@ try {
   const off = results.get(label(roots[0] ?? BENCH_ROOT, 'off'));
   const offMain = off === undefined ? NaN : median(off.main);
   const offOther = off === undefined ? NaN : median(off.other);
-  console.log('\n| configuration | req/s (median) | main µs/req | vs off | other threads µs/req | vs off |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    '\n| configuration | req/s (median) | ÷ off (median of rounds) | main µs/req | vs off | other threads µs/req | vs off |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, r] of results) {
     const main = median(r.main);
     const other = median(r.other);
     const d = (x: number): string => (Number.isNaN(x) ? '' : `${x >= 0 ? '+' : ''}${x.toFixed(1)}`);
+    const ratio = median(r.rps.map((rps, round) => rps / (off?.rps[round] ?? NaN)));
     console.log(
-      `| ${name} | ${Math.round(median(r.rps))} | ${main.toFixed(1)} | ${d(main - offMain)} | ${other.toFixed(1)} | ${d(other - offOther)} |`,
+      `| ${name} | ${Math.round(median(r.rps))} | ${ratio.toFixed(3)} | ${main.toFixed(1)} | ${d(main - offMain)} | ${other.toFixed(1)} | ${d(other - offOther)} |`,
     );
   }
   console.log(
