@@ -39,7 +39,7 @@ interface Configuration {
 
 const CONFIGURATIONS: readonly Configuration[] = [
   { name: 'off', env: {} },
-  { name: 'off, ½ core busy elsewhere', env: {}, busyElsewhere: 0.5 },
+  { name: 'off + ½ core busy elsewhere', env: {}, busyElsewhere: 0.5 },
   { name: 'tracing 1%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '0.01' } },
   { name: 'tracing 100%', env: { STRATUM_TRACING: 'true', STRATUM_TRACING_SAMPLE_RATE: '1' } },
   // STRATUM_OTLP_ENDPOINT is filled in with the sink's address.
