@@ -5,15 +5,16 @@
  * requests as the server logs them: a 784-element FP32 input viewing a request body, a 10-element
  * FP32 output viewing a batch's outputs; 200 batches of 500 (the default batch size) per round.
  * The message goes through a MessageChannel to this thread, whose receiving (outside the measure)
- * hands the buffer back for the next batch, as the log thread does (packers that take no buffer
- * ignore it).
+ * hands the buffers back for the next batch, as the log thread does (packers that take no buffer
+ * ignore it). A packer of this checkout's kind (records as text in a second buffer) is given both
+ * buffers back; one of the kind before it (records as a string), the tensors' buffer alone.
  *
  *   node --import tsx bench/probes/log-pack-cost.ts [--root /path/to/before --root .] [--rounds 7]
  */
 import { MessageChannel } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LogRecordData } from '../../src/deploy/inference-log-sink.ts';
+import type { LogRecordData } from '../../src/deploy/log-batch-packing.ts';
 
 const { values } = parseArgs({
   options: { root: { type: 'string', multiple: true }, rounds: { type: 'string', default: '7' } },
@@ -23,7 +24,8 @@ const roots = (values.root ?? ['.']).map((r) => resolve(r));
 const BATCH = 500;
 const BATCHES = 200;
 
-type Pack = (batch: readonly LogRecordData[], reuse?: ArrayBuffer) => { bytes: ArrayBuffer };
+/** Both kinds of packer: `reuse` is what the previous batch came back with. */
+type Pack = (batch: readonly LogRecordData[], reuse?: unknown) => { bytes: ArrayBuffer; text?: ArrayBuffer };
 const packers: { root: string; pack: Pack }[] = [];
 for (const root of roots) {
   const module = (await import(`${root}/src/deploy/log-batch-packing.ts`)) as { packLogBatch: Pack };
@@ -53,16 +55,23 @@ const results = new Map<string, number[]>(roots.map((r) => [r, []]));
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const { root, pack } of packers) {
     const { port1, port2 } = new MessageChannel();
-    let spare: ArrayBuffer | undefined;
+    let spare: unknown;
     let micros = 0;
     for (let b = 0; b < BATCHES; b++) {
-      const received = new Promise<{ batch: { bytes: ArrayBuffer } }>((done) => port2.once('message', done));
+      const received = new Promise<{ batch: { bytes: ArrayBuffer; text?: ArrayBuffer } }>((done) =>
+        port2.once('message', done),
+      );
       const before = process.cpuUsage();
       const packed = pack(batches[b % batches.length] as LogRecordData[], spare);
-      port1.postMessage({ id: b, type: 'write', batch: packed }, [packed.bytes]);
+      const { text } = packed;
+      port1.postMessage(
+        { id: b, type: 'write', batch: packed },
+        text === undefined ? [packed.bytes] : [packed.bytes, text],
+      );
       const used = process.cpuUsage(before);
       micros += used.user + used.system;
-      spare = (await received).batch.bytes;
+      const back = (await received).batch;
+      spare = back.text === undefined ? back.bytes : { bytes: back.bytes, text: back.text };
     }
     port1.close();
     results.get(root)?.push(micros / (BATCH * BATCHES));

@@ -18,8 +18,6 @@ export type LogThreadReply =
       readonly id: number;
       readonly ok: true;
       readonly type: 'write';
-      /** The batch's buffer, given back (transferred) for the next batch; absent when too large to keep. */
-      readonly bytes?: ArrayBuffer;
     } & SinkWrite)
   | { readonly id: number; readonly ok: true; readonly type: 'prune'; readonly removed: number }
   | { readonly id: number; readonly ok: false; readonly message: string };

@@ -1,13 +1,13 @@
 /**
  * The inference log's sink in a worker thread (`inference-log-thread.ts`) with a connection of
- * its own: the serving event loop only packs each batch (its tensors' bytes copied once into one
- * transferred buffer, which the thread gives back for the next batch, `log-batch-packing.ts`) and
- * posts it, and the encoding, the redaction and the INSERTs — SQLite's synchronous ones included —
- * run in the thread. PostgreSQL works the same way.
+ * its own: the serving event loop only posts each packed batch (its two buffers transferred; the
+ * thread gives them back with its reply, `log-batch-packing.ts`), and the unpacking, the
+ * redaction, the encoding and the INSERTs — SQLite's synchronous ones included — run in the
+ * thread. PostgreSQL works the same way.
  */
 import { StratumError } from '../errors/index.ts';
 import { createWorkerPool, describeLoss, type WorkerPool } from '../runtime/worker-pool.ts';
-import type { InferenceLogSink, LogRecordData } from './inference-log-sink.ts';
+import type { InferenceLogSink } from './inference-log-sink.ts';
 import {
   LOG_THREAD_CLOSE,
   LOG_THREAD_READY,
@@ -15,7 +15,7 @@ import {
   type LogThreadReply,
   type LogThreadRequest,
 } from './inference-log-thread-messages.ts';
-import { packLogBatch } from './log-batch-packing.ts';
+import type { PackedLogBatch } from './log-batch-packing.ts';
 
 /** Options of {@link openThreadLogSink}. */
 export interface ThreadLogSinkOptions {
@@ -46,8 +46,6 @@ export function openThreadLogSink(options: ThreadLogSinkOptions): InferenceLogSi
       ),
   });
   let closed: Promise<void> | undefined;
-  // The buffer the thread gave back with its last reply: the writer sends one batch at a time.
-  let spare: ArrayBuffer | undefined;
 
   async function ask(request: LogThreadRequest, transfer?: ArrayBuffer[]): Promise<LogThreadReply & { ok: true }> {
     if (closed !== undefined) throw new StratumError('SHUTTING_DOWN', 'the inference log thread is closed');
@@ -57,14 +55,12 @@ export function openThreadLogSink(options: ThreadLogSinkOptions): InferenceLogSi
   }
 
   return {
-    async write(batch: readonly LogRecordData[]) {
-      const packed = packLogBatch(batch, spare);
-      spare = undefined;
-      const reply = await ask({ id: pool.nextId(), type: 'write', batch: packed }, [packed.bytes]);
+    async write(batch: PackedLogBatch) {
+      const reply = await ask({ id: pool.nextId(), type: 'write', batch }, [batch.bytes, batch.text]);
       if (reply.type !== 'write')
         throw new StratumError('INTERNAL', 'the inference log thread answered a write with a prune');
-      spare = reply.bytes;
-      return { written: reply.written, startedAt: reply.startedAt, endedAt: reply.endedAt };
+      const { written, startedAt, endedAt, buffers } = reply;
+      return { written, startedAt, endedAt, ...(buffers !== undefined && { buffers }) };
     },
     async prune(pruneOptions) {
       const reply = await ask({ id: pool.nextId(), type: 'prune', options: pruneOptions });

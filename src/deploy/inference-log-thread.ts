@@ -1,8 +1,8 @@
 /**
  * The inference log's writing thread (`inference-log-thread-sink.ts` starts it): owns a
- * connection of its own to the database and, for each batch the writer sends, redacts the
- * inputs, encodes the tensors (numbers as bytes) and INSERTs them, then hands the batch's buffer
- * back for the next one. On SQLite every statement is synchronous: here it holds up no request.
+ * connection of its own to the database and, for each batch the writer sends, unpacks the
+ * records, redacts the inputs, encodes the tensors (numbers as bytes) and INSERTs them, then hands
+ * the batch's buffers back for the next one. On SQLite every statement is synchronous: here it holds up no request.
  * Closing finishes the work in hand, then the connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -16,7 +16,6 @@ import {
   type LogThreadReply,
   type LogThreadRequest,
 } from './inference-log-thread-messages.ts';
-import { MAX_REUSED_BYTES, unpackLogBatch } from './log-batch-packing.ts';
 
 if (parentPort === null) throw new Error('inference-log-thread must run in a worker thread');
 const port = parentPort;
@@ -34,16 +33,8 @@ async function answer(request: LogThreadRequest): Promise<LogThreadReply> {
   try {
     const sink = storeLogSink(await opened);
     if (request.type === 'write') {
-      const written = await sink.write(unpackLogBatch(request.batch));
-      // The rows hold copies of the tensors (encoded before the INSERTs), so the buffer is free.
-      const { bytes } = request.batch;
-      return {
-        id: request.id,
-        ok: true,
-        type: 'write',
-        ...written,
-        ...(bytes.byteLength <= MAX_REUSED_BYTES && { bytes }),
-      };
+      // The reply gives the batch's buffers back, for the next batch.
+      return { id: request.id, ok: true, type: 'write', ...(await sink.write(request.batch)) };
     }
     return { id: request.id, ok: true, type: 'prune', removed: await sink.prune(request.options) };
   } catch (error) {
@@ -60,9 +51,10 @@ port.on('message', (message: LogThreadRequest | typeof LOG_THREAD_CLOSE) => {
       .finally(() => port.close());
     return;
   }
-  const work = answer(message).then((reply) =>
-    port.postMessage(reply, reply.ok && reply.type === 'write' && reply.bytes !== undefined ? [reply.bytes] : []),
-  );
+  const work = answer(message).then((reply) => {
+    const buffers = reply.ok && reply.type === 'write' ? reply.buffers : undefined;
+    port.postMessage(reply, buffers === undefined ? [] : [buffers.bytes, buffers.text]);
+  });
   inHand = Promise.all([inHand, work]);
 });
 port.postMessage(LOG_THREAD_READY);

@@ -1,17 +1,19 @@
 /**
- * Writes the inference log without ever holding up a request: records wait in a bounded buffer
- * (a full buffer drops the record and counts it) and are written in batches — a flush every
- * `flushIntervalMs`, or as soon as a batch is full — one batch at a time, each one transaction of
- * multi-row INSERTs. Encoding, redaction and the INSERTs are the sink's: in a server, a
- * worker thread (`inference-log-thread-sink.ts`), off the event loop. A timer applies the
- * retention (age, then row cap).
+ * Writes the inference log without ever holding up a request: a record is packed into its batch
+ * as it is offered (`log-batch-packing.ts`: its tensors' bytes and its fields leave the
+ * JavaScript heap at once), at most `bufferSize` records wait (past it a record is dropped and
+ * counted), and batches are written — a flush every `flushIntervalMs`, or as soon as a batch is
+ * full — one at a time, each one transaction of multi-row INSERTs. Unpacking, redaction, encoding
+ * and the INSERTs are the sink's: in a server, a worker thread (`inference-log-thread-sink.ts`),
+ * off the event loop. A timer applies the retention (age, then row cap).
  */
 import type { InferenceLogConfig } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { InferenceLogMetrics } from '../monitor/inference-log-metrics.ts';
 import type { RequestTrace } from '../monitor/request-trace.ts';
 import type { InferenceLogStore } from '../store/inference-log-store.ts';
-import { type InferenceLogSink, type LogRecordData, storeLogSink } from './inference-log-sink.ts';
+import { type InferenceLogSink, storeLogSink } from './inference-log-sink.ts';
+import { type LogBatchBuffers, LogBatchBuilder, type LogRecordData, type PackedLogBatch } from './log-batch-packing.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -54,11 +56,16 @@ export interface InferenceLogWriter {
   close(): Promise<void>;
 }
 
-/** Strips what stays on this thread (the span) from a record before it goes to the sink. */
-function dataOf(record: PendingLogRecord): LogRecordData {
-  if (record.trace === undefined) return record;
-  const { requestId, deployment, model, version, at, latencyMs, inputs, outputs, redact } = record;
-  return { requestId, deployment, model, version, at, latencyMs, inputs, outputs, redact };
+/** A batch being filled, and the spans of its traced records (they stay on this thread). */
+interface OpenBatch {
+  readonly builder: LogBatchBuilder;
+  readonly traces: RequestTrace[];
+}
+
+/** A batch ready to write. */
+interface SealedBatch {
+  readonly batch: PackedLogBatch;
+  readonly traces: readonly RequestTrace[];
 }
 
 function sinkOf(options: Pick<InferenceLogWriterOptions, 'sink' | 'store'>): InferenceLogSink {
@@ -72,40 +79,54 @@ export function createInferenceLogWriter(options: InferenceLogWriterOptions): In
   const { settings, metrics, logger } = options;
   const sink = sinkOf(options);
   const now = options.now ?? Date.now;
-  let buffer: PendingLogRecord[] = [];
+  let open: OpenBatch | undefined;
+  let sealed: SealedBatch[] = [];
+  // Records offered and not yet handed to the sink.
+  let pending = 0;
+  // Buffers a written batch gave back: the next batch is packed into them.
+  let spare: LogBatchBuffers | undefined;
   let chain: Promise<void> = Promise.resolve();
   let scheduled = false;
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  async function writeBatch(batch: readonly PendingLogRecord[]): Promise<void> {
+  function seal(): void {
+    if (open === undefined) return;
+    sealed.push({ batch: open.builder.seal(), traces: open.traces });
+    open = undefined;
+  }
+
+  async function writeBatch({ batch, traces }: SealedBatch): Promise<void> {
     try {
-      const { written, startedAt, endedAt } = await sink.write(batch.map(dataOf));
+      const { written, startedAt, endedAt, buffers } = await sink.write(batch);
+      spare ??= buffers;
       // The sink's clock is epoch ms (a thread has its own performance time origin).
       const start = startedAt - performance.timeOrigin;
       const end = endedAt - performance.timeOrigin;
-      for (const record of batch) {
-        record.trace?.record('stratum.inference_log.write', {
+      for (const trace of traces) {
+        trace.record('stratum.inference_log.write', {
           start,
           end,
-          attributes: { 'db.operation.name': 'INSERT', 'stratum.log.records': batch.length },
+          attributes: { 'db.operation.name': 'INSERT', 'stratum.log.records': batch.count },
         });
       }
       // Duplicates (a request id logged twice) are not written and not failures either.
       metrics.flushed({ written, failed: 0 });
     } catch (error) {
-      metrics.flushed({ written: 0, failed: batch.length });
-      logger.warn({ records: batch.length, reason: (error as Error).message }, 'could not write the inference log');
+      metrics.flushed({ written: 0, failed: batch.count });
+      logger.warn({ records: batch.count, reason: (error as Error).message }, 'could not write the inference log');
     }
   }
 
   /** Writes everything buffered now, one batch after another, after any flush already running. */
   function flush(): Promise<void> {
     chain = chain.then(async () => {
-      while (buffer.length > 0) {
-        const batch = buffer.length <= settings.batchSize ? buffer : buffer.slice(0, settings.batchSize);
-        buffer = batch === buffer ? [] : buffer.slice(settings.batchSize);
-        metrics.pending(buffer.length);
+      seal();
+      const batches = sealed;
+      sealed = [];
+      for (const batch of batches) {
+        pending -= batch.batch.count;
+        metrics.pending(pending);
         await writeBatch(batch);
       }
     });
@@ -133,26 +154,33 @@ export function createInferenceLogWriter(options: InferenceLogWriterOptions): In
 
   return {
     offer(record) {
-      if (closed || buffer.length >= settings.bufferSize) {
+      if (closed || pending >= settings.bufferSize) {
         metrics.dropped();
         return false;
       }
-      buffer.push(record);
+      open ??= { builder: new LogBatchBuilder(spare), traces: [] };
+      spare = undefined;
+      open.builder.append(record);
+      if (record.trace !== undefined) open.traces.push(record.trace);
+      pending++;
       metrics.buffered();
-      if (buffer.length >= settings.batchSize && !scheduled) {
-        // A full batch is written soon, but after the current request's reply is on its way.
-        scheduled = true;
-        setImmediate(() => {
-          scheduled = false;
-          void flush();
-        });
+      if (open.builder.count >= settings.batchSize) {
+        seal();
+        if (!scheduled) {
+          // A full batch is written soon, but after the current request's reply is on its way.
+          scheduled = true;
+          setImmediate(() => {
+            scheduled = false;
+            void flush();
+          });
+        }
       }
       return true;
     },
     flush,
     prune,
     get pending() {
-      return buffer.length;
+      return pending;
     },
     close() {
       closing ??= (async () => {

@@ -1,18 +1,19 @@
-// A batch of inference log records packed for the log thread (one transferred buffer, one JSON
-// string) unpacks to the same records: numeric views into larger buffers hold only their own
-// elements, BYTES elements keep their bytes, 64-bit integers their values, every slice is 8-aligned,
-// and the message is one string and one ArrayBuffer, nothing the structured clone walks per record;
-// a buffer the thread gave back is packed into when it is large enough.
+// A batch of inference log records packed for the log thread (two transferred buffers: the
+// tensors' bytes and the records' JSON) unpacks to the same records: numeric views into larger
+// buffers hold only their own elements, BYTES elements keep their bytes, 64-bit integers their
+// values, text its characters, every slice is 8-aligned, and nothing in the message is walked per
+// record by the structured clone; buffers the thread gave back are packed into, and grow when a
+// batch outgrows them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LogRecordData } from '../../src/deploy/inference-log-sink.ts';
-import { packLogBatch, unpackLogBatch } from '../../src/deploy/log-batch-packing.ts';
+import type { LogRecordData } from '../../src/deploy/log-batch-packing.ts';
+import { LogBatchBuilder, packLogBatch, unpackLogBatch } from '../../src/deploy/log-batch-packing.ts';
 
 const text = new TextEncoder();
 
 function record(i: number): LogRecordData {
   return {
-    requestId: `r${i}`,
+    requestId: i === 2 ? `r${i}-é-😀` : `r${i}`,
     deployment: 'd',
     model: 'm',
     version: '1',
@@ -32,9 +33,9 @@ function record(i: number): LogRecordData {
 test('a packed batch unpacks to the records it was made of', () => {
   const batch = [record(0), record(1), record(2)];
   const packed = packLogBatch(batch);
-  assert.equal(typeof packed.records, 'string');
-  assert.ok(packed.bytes instanceof ArrayBuffer);
-  const back = unpackLogBatch(structuredClone(packed, { transfer: [packed.bytes] }));
+  assert.ok(packed.bytes instanceof ArrayBuffer && packed.text instanceof ArrayBuffer);
+  assert.equal(packed.count, 3);
+  const back = unpackLogBatch(structuredClone(packed, { transfer: [packed.bytes, packed.text] }));
   assert.equal(back.length, batch.length);
   for (const [i, r] of back.entries()) {
     const original = batch[i] as LogRecordData;
@@ -54,24 +55,58 @@ test('a packed batch unpacks to the records it was made of', () => {
   }
 });
 
-test('a batch is packed into a buffer given back when it is large enough, and unpacks the same', () => {
+/** A batch's tensors as plain arrays, and its records' heads. */
+const view = (p: ReturnType<typeof packLogBatch>) =>
+  unpackLogBatch(p).map(({ inputs, outputs, ...head }) => ({
+    head,
+    tensors: [...inputs, ...outputs].map((t) => (Array.isArray(t.data) ? t.data.map((e) => [...e]) : [...t.data])),
+  }));
+
+test('a batch is packed into buffers given back when they are large enough, and unpacks the same', () => {
   const first = packLogBatch([record(0), record(1)]);
-  const spare = new ArrayBuffer(first.bytes.byteLength + 64);
-  new Uint8Array(spare).fill(0xee);
+  const spare = {
+    bytes: new ArrayBuffer(first.bytes.byteLength + 64),
+    // Room is reserved for the worst case of UTF-8, three bytes a character.
+    text: new ArrayBuffer(first.textLength * 3 + 64),
+  };
+  new Uint8Array(spare.bytes).fill(0xee);
+  new Uint8Array(spare.text).fill(0x20);
   const again = packLogBatch([record(0), record(1)], spare);
-  assert.equal(again.bytes, spare);
-  assert.equal(again.records, first.records);
-  const view = (p: typeof first) =>
-    unpackLogBatch(p).map((r) =>
-      [...r.inputs, ...r.outputs].map((t) => (Array.isArray(t.data) ? t.data.map((e) => [...e]) : [...t.data])),
-    );
+  assert.equal(again.bytes, spare.bytes);
+  assert.equal(again.text, spare.text);
   assert.deepEqual(view(again), view(first));
-  const small = new ArrayBuffer(8);
-  assert.notEqual(packLogBatch([record(0)], small).bytes, small);
+  const small = { bytes: new ArrayBuffer(8), text: new ArrayBuffer(8) };
+  const grown = packLogBatch([record(0), record(1), record(2)], small);
+  assert.notEqual(grown.bytes, small.bytes);
+  assert.notEqual(grown.text, small.text);
+  assert.deepEqual(view(grown), view(packLogBatch([record(0), record(1), record(2)])));
 });
 
-test('an empty batch packs to an empty buffer', () => {
+test('records appended one at a time keep their bytes while the buffers grow under them', () => {
+  // 784 floats a record: the 64 KiB the builder starts with holds about 20 of them.
+  const builder = new LogBatchBuilder();
+  const records = Array.from({ length: 100 }, (_, i) => ({
+    ...record(i),
+    inputs: [
+      { name: 'x', datatype: 'FP32', shape: [1, 784], data: Float32Array.from({ length: 784 }, (_, j) => i + j) },
+    ],
+  }));
+  for (const r of records) builder.append(r);
+  assert.equal(builder.count, 100);
+  const back = unpackLogBatch(builder.seal());
+  assert.deepEqual(
+    back.map((r) => [
+      r.requestId,
+      ...(r.inputs[0]?.data as Float32Array).subarray(0, 3),
+      (r.inputs[0]?.data as Float32Array)[783],
+    ]),
+    records.map((r, i) => [r.requestId, i, i + 1, i + 2, i + 783]),
+  );
+});
+
+test('an empty batch packs to no records', () => {
   const packed = packLogBatch([]);
-  assert.equal(packed.bytes.byteLength, 0);
+  assert.equal(packed.count, 0);
+  assert.equal(packed.textLength, 0);
   assert.deepEqual(unpackLogBatch(packed), []);
 });

@@ -12,6 +12,7 @@ import { Registry } from 'prom-client';
 import { createInferenceLogRecorder } from '../../src/deploy/inference-log-recorder.ts';
 import { openThreadLogSink } from '../../src/deploy/inference-log-thread-sink.ts';
 import { createInferenceLogWriter, type PendingLogRecord } from '../../src/deploy/inference-log-writer.ts';
+import { packLogBatch } from '../../src/deploy/log-batch-packing.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { createInferenceLogMetrics } from '../../src/monitor/inference-log-metrics.ts';
 import { stackInputs } from '../../src/serving/batch-tensors.ts';
@@ -209,7 +210,7 @@ test('in a worker thread: converted, redacted and written by its own connection,
   assert.equal(await store.count(), 2);
   await writer.close();
   await sink.close();
-  await assert.rejects(sink.write([]), { code: 'SHUTTING_DOWN' });
+  await assert.rejects(sink.write(packLogBatch([])), { code: 'SHUTTING_DOWN' });
 });
 
 test('in a worker thread: a database that cannot be opened fails the writes, counted, never thrown', async (t) => {
