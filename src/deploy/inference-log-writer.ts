@@ -44,7 +44,10 @@ export interface InferenceLogWriterOptions {
 
 /** The writer. */
 export interface InferenceLogWriter {
-  /** Buffers a record; false (and counted as dropped) when the buffer is full or the writer closed. */
+  /**
+   * Packs a record into the batch being filled; false when the buffer is full or the writer closed
+   * (counted as dropped), or when the record cannot be packed (counted as failed).
+   */
   offer(record: PendingLogRecord): boolean;
   /** Resolves once every record buffered before the call is written (or failed). */
   flush(): Promise<void>;
@@ -160,7 +163,15 @@ export function createInferenceLogWriter(options: InferenceLogWriterOptions): In
       }
       open ??= { builder: new LogBatchBuilder(spare), traces: [] };
       spare = undefined;
-      open.builder.append(record);
+      try {
+        open.builder.append(record);
+      } catch (error) {
+        // A record that cannot be packed fails alone (the builder is left as it was); the request
+        // it came from has been answered and is not held up.
+        metrics.flushed({ written: 0, failed: 1 });
+        logger.warn({ requestId: record.requestId, reason: (error as Error).message }, 'could not log a request');
+        return false;
+      }
       if (record.trace !== undefined) open.traces.push(record.trace);
       pending++;
       metrics.buffered();

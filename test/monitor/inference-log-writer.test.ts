@@ -71,6 +71,41 @@ test('a full buffer drops and counts; close() writes what is buffered', async (t
   assert.deepEqual(rows[0]?.inputs.x, { datatype: 'INT64', shape: [1], data: [7] });
 });
 
+test('a record that cannot be packed fails alone, counted, and the batch it was offered to is intact', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratum-logwriter-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = await openInferenceLogStore({ url: `sqlite:${join(dir, 'log.db')}` });
+  t.after(() => store.close());
+  const registry = new Registry();
+  const writer = createInferenceLogWriter({
+    store,
+    settings: {
+      bufferSize: 10,
+      batchSize: 10,
+      flushIntervalMs: 600_000,
+      retentionDays: 0,
+      maxRows: 0,
+      pruneIntervalMs: 600_000,
+    },
+    metrics: createInferenceLogMetrics(registry),
+    logger: createLogger({ level: 'silent' }),
+  });
+  assert.equal(writer.offer(pending('a')), true);
+  // Its tensors are copied in before its fields fail to serialise.
+  const unpackable = { ...pending('bad'), redact: { x: 1n } as unknown as PendingLogRecord['redact'] };
+  assert.equal(writer.offer(unpackable), false);
+  assert.equal(writer.offer(pending('b')), true);
+  assert.equal(writer.pending, 2);
+  await writer.close();
+  assert.equal(await counter(registry, 'failed'), 1);
+  assert.equal(await counter(registry, 'written'), 2);
+  const rows = await store.readWindow({ deployment: 'd', limit: 10 });
+  assert.deepEqual(rows.map((r) => [r.requestId, r.inputs.x?.data, r.outputs.y?.data]).sort(), [
+    ['a', [7], [0.5]],
+    ['b', [7], [0.5]],
+  ]);
+});
+
 test('the recorder samples at the deployment rate and generates ids only for the requests it logs', () => {
   const offered: PendingLogRecord[] = [];
   const draws = [0.1, 0.6, 0.7, 0.3];
