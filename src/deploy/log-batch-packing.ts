@@ -13,17 +13,12 @@
  * JavaScript heap. A structured clone of the records as objects had cost a serialisation per
  * record, tensor and shape.
  */
+import type { LogRecordHead } from '../store/inference-log-store.ts';
 import { DATATYPES, type Datatype, type NumericArray } from '../tensor/datatypes.ts';
 import type { RedactionRule, TensorToLog } from './logged-tensor.ts';
 
 /** A record as the request path hands it over, tensors as they were (converted by the sink). */
-export interface LogRecordData {
-  readonly requestId: string;
-  readonly deployment: string;
-  readonly model: string;
-  readonly version: string;
-  readonly at: number;
-  readonly latencyMs: number;
+export interface LogRecordData extends LogRecordHead {
   readonly inputs: readonly TensorToLog[];
   readonly outputs: readonly TensorToLog[];
   readonly redact: Readonly<Record<string, RedactionRule>>;

@@ -36,7 +36,7 @@ export type TensorToStore = LoggedTensor | PackedTensor;
 export type LabelValue = LoggedValue | readonly LoggedValue[];
 
 /** What every logged request has besides its tensors. */
-interface LogRecordHead {
+export interface LogRecordHead {
   /** The OIP request `id`, or the one the server generated and returned. */
   readonly requestId: string;
   /** The name the request addressed (a deployment, or a model of the folder repository). */

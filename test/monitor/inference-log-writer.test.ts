@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createInferenceLogRecorder } from '../../src/deploy/inference-log-recorder.ts';
 import { openThreadLogSink } from '../../src/deploy/inference-log-thread-sink.ts';
@@ -38,7 +38,8 @@ async function counter(registry: Registry, outcome: string): Promise<number> {
   return metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
 }
 
-test('a full buffer drops and counts; close() writes what is buffered', async (t) => {
+/** A writer on this thread into a SQLite log in a temporary folder, with room for `bufferSize` records. */
+async function storeWriter(t: TestContext, bufferSize: number) {
   const dir = await mkdtemp(join(tmpdir(), 'stratum-logwriter-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const store = await openInferenceLogStore({ url: `sqlite:${join(dir, 'log.db')}` });
@@ -47,7 +48,7 @@ test('a full buffer drops and counts; close() writes what is buffered', async (t
   const writer = createInferenceLogWriter({
     store,
     settings: {
-      bufferSize: 2,
+      bufferSize,
       batchSize: 10,
       flushIntervalMs: 600_000,
       retentionDays: 0,
@@ -57,6 +58,11 @@ test('a full buffer drops and counts; close() writes what is buffered', async (t
     metrics: createInferenceLogMetrics(registry),
     logger: createLogger({ level: 'silent' }),
   });
+  return { store, registry, writer };
+}
+
+test('a full buffer drops and counts; close() writes what is buffered', async (t) => {
+  const { store, registry, writer } = await storeWriter(t, 2);
   assert.equal(writer.offer(pending('a')), true);
   assert.equal(writer.offer(pending('b')), true);
   assert.equal(writer.offer(pending('c')), false, 'the third does not fit');
@@ -72,24 +78,7 @@ test('a full buffer drops and counts; close() writes what is buffered', async (t
 });
 
 test('a record that cannot be packed fails alone, counted, and the batch it was offered to is intact', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'stratum-logwriter-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const store = await openInferenceLogStore({ url: `sqlite:${join(dir, 'log.db')}` });
-  t.after(() => store.close());
-  const registry = new Registry();
-  const writer = createInferenceLogWriter({
-    store,
-    settings: {
-      bufferSize: 10,
-      batchSize: 10,
-      flushIntervalMs: 600_000,
-      retentionDays: 0,
-      maxRows: 0,
-      pruneIntervalMs: 600_000,
-    },
-    metrics: createInferenceLogMetrics(registry),
-    logger: createLogger({ level: 'silent' }),
-  });
+  const { store, registry, writer } = await storeWriter(t, 10);
   assert.equal(writer.offer(pending('a')), true);
   // Its tensors are copied in before its fields fail to serialise.
   const unpackable = { ...pending('bad'), redact: { x: 1n } as unknown as PendingLogRecord['redact'] };
