@@ -23,7 +23,7 @@ export interface InferenceLogMetrics {
 export function createInferenceLogMetrics(registry: Registry): InferenceLogMetrics {
   const records = new Counter({
     name: 'stratum_inference_log_records_total',
-    help: 'Inference log records by outcome: buffered, written, dropped (buffer full), failed (the write failed).',
+    help: 'Inference log records by outcome: buffered, written, dropped (buffer full), failed (the write failed, or the record could not be packed).',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
