@@ -26,7 +26,7 @@ const LAYERS = {
   store: ['audit', 'errors', 'logging', 'tensor'],
   queue: ['errors', 'logging', 'store', 'util'],
   onnx: ['errors', 'random', 'tensor'],
-  monitor: ['errors', 'logging', 'tensor'],
+  monitor: ['errors', 'logging', 'tensor', 'util'],
   explain: ['errors', 'onnx', 'tensor'],
   data: ['errors', 'logging', 'random', 'runtime', 'store'],
   serving: ['config', 'errors', 'explain', 'logging', 'monitor', 'onnx', 'random', 'runtime', 'tensor'],

@@ -28,8 +28,8 @@ export interface InferenceLogRecorderOptions {
  * whole buffer to onnxruntime's worker by transfer (`stackInputs` in `serving/batch-tensors.ts`),
  * which empties it here: those are copied. A view into a larger buffer (a binary request's body)
  * is only ever read — stacked or copied, never transferred, never written — and neither are BYTES
- * elements (decoded to strings), so those are kept as they are: the log copies them once, when it
- * packs its batch for the log thread.
+ * elements (decoded to strings), so those are kept as they are: the log copies them once, when
+ * the request is answered and the writer packs its record.
  */
 function keptInputs(inputs: readonly InferInput[]): readonly InferInput[] {
   let copied: InferInput[] | undefined;

@@ -2,8 +2,8 @@
  * The inference log's writing thread (`inference-log-thread-sink.ts` starts it): owns a
  * connection of its own to the database and, for each batch the writer sends, unpacks the
  * records, redacts the inputs, encodes the tensors (numbers as bytes) and INSERTs them, then hands
- * the batch's buffers back for the next one. On SQLite every statement is synchronous: here it holds up no request.
- * Closing finishes the work in hand, then the connection.
+ * the batch's buffers back for the next one. On SQLite every statement is synchronous: here it
+ * holds up no request. Closing finishes the work in hand, then the connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceLogStore } from '../store/inference-log-store.ts';
